@@ -1,0 +1,37 @@
+/**
+ * Where a broker started by `npm run kafka:start` announces itself, so that the tests and the CLI
+ * find it without being told. The launcher (scripts/kafka-broker.ts) writes this file; nothing in
+ * the library starts a broker.
+ */
+import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export interface LocalBrokerState {
+  pid: number
+  bootstrap: string
+  dataDir: string
+  kafkaVersion: string
+  startedAt: string
+}
+
+export const localRunDir = (): string => process.env.SENTINEL_RUN_DIR ?? join(tmpdir(), 'sentinel-streams')
+export const localBrokerStateFile = (): string => join(localRunDir(), 'kafka.json')
+
+export function readLocalBroker(): LocalBrokerState | undefined {
+  try {
+    return JSON.parse(readFileSync(localBrokerStateFile(), 'utf8')) as LocalBrokerState
+  } catch {
+    return undefined
+  }
+}
+
+/** Brokers from an explicit list, else `KAFKA_BROKERS`, else the local launcher's broker. */
+export function resolveBrokers(explicit?: string | readonly string[]): string[] | undefined {
+  const given = explicit ?? process.env.KAFKA_BROKERS
+  if (given !== undefined && given.length > 0) {
+    return (typeof given === 'string' ? given.split(',') : [...given]).map((b) => b.trim()).filter(Boolean)
+  }
+  const local = readLocalBroker()
+  return local ? [local.bootstrap] : undefined
+}

@@ -1,0 +1,216 @@
+/**
+ * Starts and stops the single-node Apache Kafka broker that the integration tests, benchmarks and
+ * demos run against, on machines with no Docker: `tsx scripts/kafka-broker.ts start|stop|status`.
+ *
+ * - `KAFKA_BROKERS` set: that cluster is used and nothing is started.
+ * - Otherwise the pinned Kafka release is fetched from Maven Central with Maven (once, into
+ *   ~/.cache/sentinel-streams/), KRaft storage is formatted in a fresh temp dir, and one combined
+ *   broker+controller is started on 127.0.0.1 on free ports. The bootstrap address is written to
+ *   the state file that `runtime/local-broker.ts` reads, and printed as the last line.
+ *
+ * Why Kafka 3.9: it is the last line that keeps every protocol version kafkajs 2.2.4 speaks.
+ * Kafka 4.0 removed old request versions (KIP-896) and kafkajs is unmaintained, so 4.x is a risk we
+ * would only take to test features kafkajs cannot use anyway. 3.9 runs KRaft without ZooKeeper.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Kafka, logLevel } from 'kafkajs'
+import { localBrokerStateFile, localRunDir, readLocalBroker, type LocalBrokerState } from '../runtime/local-broker.js'
+import { freePort, hasCommand, isAlive, terminate, waitUntil } from './launcher/process.js'
+
+export const KAFKA_VERSION = '3.9.1'
+const SCALA_VERSION = '2.13'
+
+const cacheRoot = (): string => process.env.SENTINEL_CACHE_DIR ?? join(homedir(), '.cache', 'sentinel-streams')
+const kafkaHome = (): string => join(cacheRoot(), `kafka_${SCALA_VERSION}-${KAFKA_VERSION}`)
+const log = (message: string): void => void process.stderr.write(`[kafka] ${message}\n`)
+
+const NO_TOOLS_HELP =
+  'Alternatives: point sentinel-streams at an existing cluster with KAFKA_BROKERS=host:port, ' +
+  'or on a machine with Docker run `docker compose -f docker/compose.yml up kafka` and set KAFKA_BROKERS=localhost:9092.'
+
+/** The broker's jars, fetched with Maven into the cache on first use. Returns the classpath glob. */
+function ensureKafkaJars(): string {
+  const home = kafkaHome()
+  const libs = join(home, 'libs')
+  if (existsSync(join(home, '.complete'))) return join(libs, '*')
+  if (!hasCommand('mvn', '-v')) throw new Error(`Maven (mvn) is needed once to fetch Kafka ${KAFKA_VERSION} from Maven Central. ${NO_TOOLS_HELP}`)
+  mkdirSync(home, { recursive: true })
+  // slf4j-reload4j gives the broker a logging backend; without it Kafka logs nothing at all.
+  writeFileSync(
+    join(home, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>sentinel-streams</groupId><artifactId>kafka-broker</artifactId><version>1</version><packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_${SCALA_VERSION}</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+  </dependencies>
+</project>
+`,
+  )
+  log(`fetching Kafka ${KAFKA_VERSION} from Maven Central into ${home} (once)`)
+  const started = Date.now()
+  const mvn = spawnSync(
+    'mvn',
+    ['-B', '-q', '-Dstyle.color=never', 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime'],
+    // Maven's output goes to stderr: stdout carries only the bootstrap address.
+    { cwd: home, stdio: ['ignore', process.stderr, process.stderr] },
+  )
+  if (mvn.status !== 0) throw new Error(`Maven could not fetch Kafka ${KAFKA_VERSION} (exit ${mvn.status}). ${NO_TOOLS_HELP}`)
+  writeFileSync(join(home, '.complete'), new Date().toISOString())
+  log(`fetched in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return join(libs, '*')
+}
+
+/** A Kafka cluster id: 16 random bytes, base64url without padding, as `kafka-storage random-uuid`. */
+const clusterId = (): string => randomBytes(16).toString('base64url')
+
+function brokerProperties(dataDir: string, port: number, controllerPort: number): string {
+  return `process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${controllerPort}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=${join(dataDir, 'logs')}
+num.partitions=1
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=10
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.cleaner.backoff.ms=1000
+log.segment.bytes=16777216
+`
+}
+
+const LOG4J = `log4j.rootLogger=WARN, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=\${kafka.logs.dir}/server.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+`
+
+async function answersMetadata(bootstrap: string): Promise<boolean> {
+  const admin = new Kafka({ clientId: 'sentinel-launcher', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin()
+  try {
+    await admin.connect()
+    const cluster = await admin.describeCluster()
+    return cluster.brokers.length > 0 && cluster.controller !== null
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+}
+
+/** The running launcher broker, if its process is alive and it answers. */
+async function runningBroker(): Promise<LocalBrokerState | undefined> {
+  const state = readLocalBroker()
+  if (!state || !isAlive(state.pid)) return undefined
+  return (await answersMetadata(state.bootstrap).catch(() => false)) ? state : undefined
+}
+
+export async function startBroker(): Promise<string> {
+  if (process.env.KAFKA_BROKERS) {
+    log(`KAFKA_BROKERS is set: using ${process.env.KAFKA_BROKERS}, starting nothing`)
+    return process.env.KAFKA_BROKERS
+  }
+  const running = await runningBroker()
+  if (running) {
+    log(`reusing the broker already running (pid ${running.pid})`)
+    return running.bootstrap
+  }
+  await stopBroker() // a stale state file or a half-dead broker from an earlier run
+  if (!hasCommand('java', '-version')) throw new Error(`Java (17+) is needed to run the local Kafka broker. ${NO_TOOLS_HELP}`)
+  const classpath = ensureKafkaJars()
+
+  const started = Date.now()
+  const [port, controllerPort] = [await freePort(), await freePort()]
+  const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-kafka-'))
+  const propsFile = join(dataDir, 'server.properties')
+  writeFileSync(propsFile, brokerProperties(dataDir, port, controllerPort))
+  writeFileSync(join(dataDir, 'log4j.properties'), LOG4J)
+  const jvmLogging = [`-Dlog4j.configuration=${pathToFileURL(join(dataDir, 'log4j.properties')).href}`, `-Dkafka.logs.dir=${dataDir}`]
+
+  const format = spawnSync('java', ['-cp', classpath, ...jvmLogging, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile], {
+    encoding: 'utf8',
+  })
+  if (format.status !== 0) throw new Error(`formatting KRaft storage failed:\n${format.stderr || format.stdout}`)
+
+  const out = openSync(join(dataDir, 'broker.out'), 'a')
+  const broker = spawn(
+    'java',
+    ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-Djava.awt.headless=true', '-cp', classpath, ...jvmLogging, 'kafka.Kafka', propsFile],
+    { detached: true, stdio: ['ignore', out, out] },
+  )
+  broker.unref()
+  const pid = broker.pid
+  if (pid === undefined) throw new Error('could not spawn java for the Kafka broker')
+  const bootstrap = `127.0.0.1:${port}`
+  const state: LocalBrokerState = { pid, bootstrap, dataDir, kafkaVersion: KAFKA_VERSION, startedAt: new Date().toISOString() }
+  mkdirSync(localRunDir(), { recursive: true })
+  writeFileSync(localBrokerStateFile(), JSON.stringify(state, null, 2))
+  try {
+    await waitUntil(`Kafka broker (pid ${pid})`, () => answersMetadata(bootstrap), { timeoutMs: 90_000, pid, intervalMs: 250 })
+  } catch (e) {
+    const tail = ['server.log', 'broker.out']
+      .map((f) => join(dataDir, f))
+      .filter(existsSync)
+      .map((f) => readFileSync(f, 'utf8').split('\n').slice(-25).join('\n'))
+      .join('\n')
+    await stopBroker()
+    throw new Error(`${(e as Error).message}\n--- broker log tail ---\n${tail}`, { cause: e })
+  }
+  log(`Kafka ${KAFKA_VERSION} up at ${bootstrap} (pid ${pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return bootstrap
+}
+
+/** Stops the launcher's broker by its own pid and removes its data dir. Safe to call repeatedly. */
+export async function stopBroker(): Promise<void> {
+  const state = readLocalBroker()
+  if (!state) return
+  if (isAlive(state.pid)) {
+    log(`stopping broker pid ${state.pid}`)
+    await terminate(state.pid)
+  }
+  rmSync(state.dataDir, { recursive: true, force: true })
+  rmSync(localBrokerStateFile(), { force: true })
+}
+
+async function main(command: string | undefined): Promise<void> {
+  switch (command) {
+    case 'start':
+      console.log(await startBroker())
+      return
+    case 'stop':
+      if (process.env.KAFKA_BROKERS) log('KAFKA_BROKERS is set: nothing of ours to stop')
+      await stopBroker()
+      return
+    case 'status': {
+      const running = await runningBroker()
+      console.log(running ? `running ${running.bootstrap} (pid ${running.pid}, Kafka ${running.kafkaVersion})` : 'not running')
+      return
+    }
+    default:
+      console.error('usage: tsx scripts/kafka-broker.ts start|stop|status')
+      process.exitCode = 2
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv[2]).catch((e: unknown) => {
+    console.error(`[kafka] ${(e as Error).message}`)
+    process.exit(1)
+  })
+}

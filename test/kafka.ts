@@ -1,0 +1,27 @@
+import { Kafka, logLevel } from 'kafkajs'
+import { randomBytes } from 'node:crypto'
+import { resolveBrokers } from '../runtime/local-broker.js'
+
+/** The brokers integration tests talk to: `KAFKA_BROKERS`, or the one `npm run kafka:start` started. */
+export function kafkaBrokers(): string[] {
+  const brokers = resolveBrokers()
+  if (!brokers) {
+    throw new Error(
+      'no Kafka broker for the integration tests: run them with `npm run test:integration` (starts one), ' +
+        'or start one with `npm run kafka:start`, or set KAFKA_BROKERS=host:port',
+    )
+  }
+  return brokers
+}
+
+/** A kafkajs client on the test broker, quiet unless KAFKAJS_LOG is set. */
+export function testKafka(clientId = 'sentinel-test'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: kafkaBrokers(),
+    logLevel: process.env.KAFKAJS_LOG ? logLevel.INFO : logLevel.NOTHING,
+  })
+}
+
+/** A topic name no other test run uses. */
+export const uniqueTopic = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`
