@@ -10,6 +10,8 @@
  *    entries reach the engine in one batch write per store on `flush()` (at commit, or when the cache
  *    is over its byte budget between batches). Range scans are asynchronous.
  */
+import type { Serde } from '../schemas/serde.js'
+import type { RecordCache } from './record-cache.js'
 
 /** One operation of a batch write to an engine. `deleteRange` removes keys in [gte, lt). */
 export type WriteOp =
@@ -57,17 +59,59 @@ export interface Windowed<K> {
   readonly window: TimeWindow
 }
 
+/** One record of a store's changelog topic: key and value bytes, `null` value = tombstone. */
+export interface ChangelogRecord {
+  readonly key: Buffer
+  readonly value: Buffer | null
+}
+
+/**
+ * Where logged stores hand their flushed updates. The runtime decides when they are acknowledged:
+ * if `flush` is present, a store awaits it after handing over its records and before writing its
+ * engine batch, so local state is never ahead of an acknowledged changelog.
+ */
+export interface ChangelogSink {
+  append(store: string, key: Buffer, value: Buffer | null): void
+  flush?(): Promise<void>
+}
+
+/**
+ * How the store's local files were found when it opened: `existing` (reopened; a checkpoint may
+ * apply), `new` (nothing there) or `wiped` (unreadable, deleted and recreated). For `new` and `wiped`
+ * the runtime must restore from the changelog's beginning, whatever a checkpoint says.
+ */
+export type LocalStateStatus = 'existing' | 'new' | 'wiped'
+
 /** Common life cycle of every typed store. */
 export interface StateStore {
   readonly name: string
-  /** Loads what the next batch will touch into the cache with one batched engine read. */
+  /** Whether updates go to a changelog topic (`<applicationId>-<name>-changelog`). */
+  readonly logged: boolean
+  readonly localState: LocalStateStatus
+  /**
+   * Loads what the next batch will touch into the cache with one batched engine read. Each store
+   * type narrows what a "key" is (record keys, or `WindowKey`s for window stores).
+   */
   prefetch(keys: readonly unknown[]): Promise<void>
   /** Writes dirty cache entries to the changelog (if logged) and the engine, in one batch. */
   flush(): Promise<void>
+  /**
+   * Restore: applies changelog records (key/value bytes exactly as this store logged them) to the
+   * engine in one batch write, bypassing cache and changelog. Only before processing starts.
+   */
+  restoreBatch(records: readonly ChangelogRecord[]): Promise<void>
   close(): Promise<void>
 }
 
+/**
+ * Point reads (`get`, `getMany`, window `get`, `findSessions`) are answered from the cache only. A
+ * key that was neither prefetched nor written since it was last evicted throws a `StoreMissError`
+ * naming the store and saying to prefetch: never a silent `undefined`. Prefetched keys found absent
+ * are cached as known-absent, so a later `get` of them returns `undefined` correctly.
+ * Values returned by reads are the cached objects: do not mutate them without `put`ting them.
+ */
 export interface KeyValueStore<K, V> extends StateStore {
+  prefetch(keys: readonly K[]): Promise<void>
   get(key: K): V | undefined
   getMany(keys: readonly K[]): (V | undefined)[]
   put(key: K, value: V): void
@@ -79,14 +123,22 @@ export interface KeyValueStore<K, V> extends StateStore {
   approximateCount(): Promise<number>
 }
 
+/** One window of one key, as window stores prefetch them. */
+export interface WindowKey<K> {
+  readonly key: K
+  readonly windowStart: number
+}
+
 export interface WindowStore<K, V> extends StateStore {
+  prefetch(windows: readonly WindowKey<K>[]): Promise<void>
+  /** Ignored for windows already expired (start before `streamTime - retention` of the last expire). */
   put(key: K, value: V, windowStart: number): void
   /** The value of one window, from the cache (the window must have been prefetched). */
   get(key: K, windowStart: number): V | undefined
   /** Windows of `key` with from <= windowStart <= to, in start order. */
   fetch(key: K, from: number, to: number): AsyncIterable<[number, V]>
   fetchAll(from: number, to: number): AsyncIterable<[Windowed<K>, V]>
-  /** Drops windows that started before `streamTime - retention` (cheap: by segment). */
+  /** Drops windows that started before `streamTime - retention` (cheap: whole segments at once). */
   expire(streamTime: number): Promise<void>
 }
 
@@ -97,8 +149,50 @@ export interface Session<K> {
 }
 
 export interface SessionStore<K, V> extends StateStore {
+  /** Loads all sessions of each key into the cache. */
+  prefetch(keys: readonly K[]): Promise<void>
   put(session: Session<K>, value: V): void
   remove(session: Session<K>): void
-  /** Sessions of `key` with end >= earliestEnd and start <= latestStart, from the cache (prefetched). */
+  /**
+   * Sessions of `key` with end >= earliestEnd and start <= latestStart, from the cache (the key must
+   * have been prefetched or the store must have seen every session of it), ordered by start then end.
+   */
   findSessions(key: K, earliestEnd: number, latestStart: number): [Session<K>, V][]
+  /** Drops sessions that ended before `streamTime - retention` (cheap: whole segments at once). */
+  expire(streamTime: number): Promise<void>
+}
+
+/** What opening a store needs from its task. */
+export interface StoreOpenContext {
+  applicationId: string
+  taskId: string
+  /** Root state directory; the store lives in `<stateDir>/<applicationId>/<taskId>/<store>/`. */
+  stateDir: string
+  engine: StorageEngine
+  /** The task's record cache, shared by all its stores. */
+  cache: RecordCache
+  /** Required when a store is logged. */
+  changelog?: ChangelogSink
+}
+
+export interface KeyValueStoreSpec<K, V> {
+  name: string
+  keySerde: Serde<K>
+  valueSerde: Serde<V>
+  /** Log updates to `<applicationId>-<name>-changelog` (default true: a store is fault tolerant). */
+  logged?: boolean
+}
+
+export interface WindowStoreSpec<K, V> extends KeyValueStoreSpec<K, V> {
+  /** How long windows are kept after their start (at least window size + grace). */
+  retentionMs: number
+  windowSizeMs: number
+  /** Width of a segment, the unit of expiry (default: max(retentionMs / 2, 60_000)). */
+  segmentIntervalMs?: number
+}
+
+export interface SessionStoreSpec<K, V> extends KeyValueStoreSpec<K, V> {
+  /** How long sessions are kept after their end. */
+  retentionMs: number
+  segmentIntervalMs?: number
 }
