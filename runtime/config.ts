@@ -1,0 +1,119 @@
+/**
+ * The configuration of a running application, validated once at start. Every error names the
+ * field, what was given and what to do, because a misconfigured streams app otherwise fails minutes
+ * later inside a rebalance with a message about something else.
+ */
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { KafkaConfig } from 'kafkajs'
+import type { EngineKind } from '../state/types.js'
+
+export type ProcessingGuarantee = 'at-least-once' | 'exactly-once'
+
+export interface StreamsConfig {
+  /** Consumer group id and prefix of every internal topic and state directory. */
+  applicationId: string
+  /** `host:port` list, or a comma-separated string. */
+  brokers: string | readonly string[]
+  /** kafkajs client options (ssl, sasl, timeouts), except brokers and clientId. */
+  kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>
+  /** Where task state lives: `<stateDir>/<applicationId>/<taskId>/<store>/`. */
+  stateDir?: string
+  processingGuarantee?: ProcessingGuarantee
+  /** How often caches are flushed and offsets committed. */
+  commitIntervalMs?: number
+  /** Byte budget of the record cache, shared by the tasks of one instance. */
+  cacheMaxBytes?: number
+  storeEngine?: EngineKind
+  /** Confluent-compatible Schema Registry, for Avro serdes. */
+  schemaRegistryUrl?: string
+  /** After this long without records, a task's stream time advances with the wall clock so its windows close. 0 = off. */
+  idleTimeoutMs?: number
+  /** Records fetched per partition per batch, at most. */
+  maxBatchRecords?: number
+}
+
+export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'schemaRegistryUrl' | 'brokers'>> & {
+  brokers: string[]
+  kafka: Omit<KafkaConfig, 'brokers' | 'clientId'>
+  schemaRegistryUrl: string | undefined
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    problem: string,
+    fix: string,
+  ) {
+    super(`invalid config '${field}': ${problem}. ${fix}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export const DEFAULTS = {
+  processingGuarantee: 'at-least-once',
+  commitIntervalMs: 1_000,
+  exactlyOnceCommitIntervalMs: 100,
+  cacheMaxBytes: 64 * 1024 * 1024,
+  storeEngine: 'rocksdb',
+  idleTimeoutMs: 0,
+  maxBatchRecords: 5_000,
+} as const
+
+const APPLICATION_ID = /^[a-zA-Z0-9._-]{1,200}$/
+const BROKER = /^[^\s:,]+:\d{1,5}$/
+
+function positiveInteger(field: string, value: unknown, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new ConfigError(field, `expected a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(value)}`, `Set ${field} to e.g. ${fallback || 1000}.`)
+  }
+  return value
+}
+
+function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value as T)) {
+    throw new ConfigError(field, `expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`, `Use one of those values.`)
+  }
+  return value as T
+}
+
+export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
+  if (typeof input !== 'object' || input === null) throw new ConfigError('(config)', 'expected an object', 'Pass { applicationId, brokers, ... }.')
+  const { applicationId } = input
+  if (typeof applicationId !== 'string' || !APPLICATION_ID.test(applicationId)) {
+    throw new ConfigError(
+      'applicationId',
+      `expected 1-200 characters of [a-zA-Z0-9._-], got ${JSON.stringify(applicationId)}`,
+      'It names the consumer group and prefixes internal topics, so it must be a valid topic name part, e.g. "llm-sentinel".',
+    )
+  }
+  const brokerList = typeof input.brokers === 'string' ? input.brokers.split(',').map((b) => b.trim()).filter(Boolean) : [...(input.brokers ?? [])]
+  if (brokerList.length === 0) {
+    throw new ConfigError('brokers', 'no broker given', 'Pass brokers: ["host:9092"], set KAFKA_BROKERS, or start a local one with `npm run kafka:start`.')
+  }
+  const badBroker = brokerList.find((b) => !BROKER.test(b))
+  if (badBroker !== undefined) throw new ConfigError('brokers', `'${badBroker}' is not host:port`, 'Write each broker as host:port, e.g. "kafka-1:9092".')
+
+  const processingGuarantee = oneOf('processingGuarantee', input.processingGuarantee, ['at-least-once', 'exactly-once'], DEFAULTS.processingGuarantee)
+  const commitFallback = processingGuarantee === 'exactly-once' ? DEFAULTS.exactlyOnceCommitIntervalMs : DEFAULTS.commitIntervalMs
+  if (input.schemaRegistryUrl !== undefined) {
+    if (!URL.canParse(input.schemaRegistryUrl) || !/^https?:$/.test(new URL(input.schemaRegistryUrl).protocol)) {
+      throw new ConfigError('schemaRegistryUrl', `'${input.schemaRegistryUrl}' is not an http(s) URL`, 'Write it as http(s)://host:port.')
+    }
+  }
+  return {
+    applicationId,
+    brokers: brokerList,
+    kafka: input.kafka ?? {},
+    stateDir: input.stateDir ?? join(tmpdir(), 'sentinel-streams', 'state'),
+    processingGuarantee,
+    commitIntervalMs: positiveInteger('commitIntervalMs', input.commitIntervalMs, commitFallback),
+    cacheMaxBytes: positiveInteger('cacheMaxBytes', input.cacheMaxBytes, DEFAULTS.cacheMaxBytes, true),
+    storeEngine: oneOf('storeEngine', input.storeEngine, ['rocksdb', 'leveldb', 'memory'], DEFAULTS.storeEngine),
+    schemaRegistryUrl: input.schemaRegistryUrl,
+    idleTimeoutMs: positiveInteger('idleTimeoutMs', input.idleTimeoutMs, DEFAULTS.idleTimeoutMs, true),
+    maxBatchRecords: positiveInteger('maxBatchRecords', input.maxBatchRecords, DEFAULTS.maxBatchRecords),
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Creates the topics an application owns (repartition, changelog, dead-letter) with the configs they
+ * need, and refuses to start on one that exists with the wrong shape: a changelog with the wrong
+ * partition count maps task state to the wrong partitions, and one with `cleanup.policy=delete`
+ * silently loses state after retention. Both are corruption, so both fail fast with the fix named.
+ */
+import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs'
+
+// kafkajs is CommonJS; Node's static analysis does not see this export.
+const { ConfigResourceTypes } = kafkajs
+
+export type InternalTopicRole = 'repartition' | 'changelog' | 'dlq' | 'late-records' | 'output'
+
+export interface InternalTopicSpec {
+  readonly name: string
+  readonly role: InternalTopicRole
+  readonly partitions: number
+  /** Topic configs; `cleanup.policy` is checked on existing topics, the rest only set at creation. */
+  readonly configs: Readonly<Record<string, string>>
+}
+
+export class InternalTopicError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InternalTopicError'
+  }
+}
+
+const sameCleanupPolicy = (a: string | undefined, b: string | undefined): boolean =>
+  (a ?? 'delete').split(',').map((p) => p.trim()).sort().join(',') === (b ?? 'delete').split(',').map((p) => p.trim()).sort().join(',')
+
+/**
+ * Makes every spec'd topic exist with its partition count and cleanup policy.
+ * Returns the names of the topics it created.
+ */
+export async function ensureInternalTopics(admin: Admin, specs: readonly InternalTopicSpec[], replicationFactor = -1): Promise<string[]> {
+  if (specs.length === 0) return []
+  const existing = new Set(await admin.listTopics())
+  const present = specs.filter((s) => existing.has(s.name))
+  const missing = specs.filter((s) => !existing.has(s.name))
+
+  if (present.length > 0) {
+    const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) })
+    const partitionCounts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]))
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configNames: ['cleanup.policy'] })),
+    })
+    const policies = new Map(
+      configs.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue]),
+    )
+    const problems: string[] = []
+    for (const spec of present) {
+      const partitions = partitionCounts.get(spec.name)
+      if (partitions !== spec.partitions) {
+        problems.push(
+          `${spec.role} topic '${spec.name}' has ${partitions} partitions, but the topology needs ${spec.partitions}` +
+            (spec.role === 'changelog' || spec.role === 'repartition'
+              ? ' (it must match the partition count of its source topics). Delete it (the application must be stopped; its state is rebuilt from the inputs) or restore the source topics\' partition count.'
+              : '. Recreate it with that many partitions.'),
+        )
+      }
+      const wanted = spec.configs['cleanup.policy']
+      if (wanted !== undefined && !sameCleanupPolicy(policies.get(spec.name), wanted)) {
+        problems.push(
+          `${spec.role} topic '${spec.name}' has cleanup.policy=${policies.get(spec.name) ?? 'delete'}, but it must be ${wanted}. ` +
+            `Fix it with: kafka-configs --alter --entity-type topics --entity-name ${spec.name} --add-config cleanup.policy=[${wanted}]`,
+        )
+      }
+    }
+    if (problems.length > 0) throw new InternalTopicError(`internal topics do not match the topology:\n- ${problems.join('\n- ')}`)
+  }
+
+  if (missing.length > 0) {
+    const topics: ITopicConfig[] = missing.map((s) => ({
+      topic: s.name,
+      numPartitions: s.partitions,
+      replicationFactor,
+      configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
+    }))
+    await admin.createTopics({ topics, waitForLeaders: true })
+  }
+  return missing.map((s) => s.name)
+}

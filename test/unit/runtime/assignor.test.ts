@@ -1,0 +1,102 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import kafkajs, { type Cluster } from 'kafkajs'
+import { assignTasks, taskAssignor, tasksOfAssignment, type MemberTasks } from '../../../runtime/assignor.js'
+
+const { AssignerProtocol } = kafkajs
+
+const taskIds = (subtopologies: number, partitions: number): string[] =>
+  Array.from({ length: subtopologies * partitions }, (_, i) => `${Math.floor(i / partitions)}_${i % partitions}`)
+
+const members = (entries: [string, Partial<MemberTasks>][]): Map<string, MemberTasks> =>
+  new Map(entries.map(([id, t]) => [id, { owned: t.owned ?? [], onDisk: t.onDisk ?? [] }]))
+
+describe('assignTasks', () => {
+  test('property: every task exactly once, counts differ by at most one', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.tuple(fc.nat(5), fc.nat(47), fc.boolean()), { maxLength: 40 }),
+        (subs, parts, memberCount, claims) => {
+          const tasks = taskIds(subs, parts)
+          const ms = members(Array.from({ length: memberCount }, (_, i) => [`m${i}`, {}]))
+          for (const [m, t, owned] of claims) {
+            const member = ms.get(`m${m % memberCount}`)!
+            const task = tasks[t % tasks.length]!
+            ;(owned ? (member.owned as string[]) : (member.onDisk as string[])).push(task)
+          }
+          const result = assignTasks(tasks, ms)
+          const all = [...result.values()].flat()
+          assert.deepEqual([...all].sort(), [...tasks].sort())
+          const counts = [...result.values()].map((a) => a.length)
+          assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `unbalanced: ${counts}`)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  test('sticky: a task goes back to its owner, then to a member with its state on disk', () => {
+    const tasks = taskIds(1, 4)
+    const result = assignTasks(
+      tasks,
+      members([
+        ['a', { owned: ['0_3', '0_2'] }],
+        ['b', { onDisk: ['0_0'] }],
+      ]),
+    )
+    assert.deepEqual(result.get('a'), ['0_2', '0_3'])
+    assert.deepEqual(result.get('b'), ['0_0', '0_1'])
+  })
+
+  test('a new member takes over tasks only as far as balance needs', () => {
+    const tasks = taskIds(1, 6)
+    const result = assignTasks(tasks, members([['a', { owned: tasks }], ['b', {}]]))
+    assert.deepEqual(result.get('a'), ['0_0', '0_1', '0_2'])
+    assert.deepEqual(result.get('b'), ['0_3', '0_4', '0_5'])
+  })
+
+  test('no members: nothing assigned', () => {
+    assert.equal(assignTasks(['0_0'], new Map()).size, 0)
+  })
+})
+
+describe('taskAssignor (kafkajs adapter)', () => {
+  const partitionsOf: Record<string, number> = { clicks: 3, users: 3, 'app-agg-repartition': 2 }
+  const cluster = {
+    findTopicPartitionMetadata: (topic: string) => Array.from({ length: partitionsOf[topic] ?? 0 }, (_, partitionId) => ({ partitionId })),
+  } as unknown as Cluster
+  const subtopologies = [
+    { id: 0, topics: ['clicks', 'users'] },
+    { id: 1, topics: ['app-agg-repartition'] },
+  ]
+
+  test('co-partitioned topics: partition N of every source topic of a sub-topology goes to one member', async () => {
+    const make = (owned: string[]) => taskAssignor({ subtopologies, localTasks: () => ({ owned, onDisk: [] }) })({ cluster, groupId: 'g', logger: console as never })
+    const a = make(['0_1'])
+    const b = make([])
+    const topics = ['clicks', 'users', 'app-agg-repartition']
+    const result = await a.assign({
+      topics,
+      members: [
+        { memberId: 'a', memberMetadata: a.protocol({ topics }).metadata },
+        { memberId: 'b', memberMetadata: b.protocol({ topics }).metadata },
+      ],
+    })
+    const byMember = new Map(result.map((r) => [r.memberId, AssignerProtocol.MemberAssignment.decode(r.memberAssignment)!.assignment]))
+    for (const assignment of byMember.values()) assert.deepEqual(assignment.clicks ?? [], assignment.users ?? [])
+    assert.ok(byMember.get('a')!.clicks?.includes(1), 'task 0_1 stays with its owner')
+    const tasks = [...byMember.values()].flatMap((assignment) => tasksOfAssignment(assignment, subtopologies))
+    assert.deepEqual(tasks.sort(), ['0_0', '0_1', '0_2', '1_0', '1_1'])
+  })
+
+  test('a member with unreadable userData is treated as stateless, not a failure', async () => {
+    const assigner = taskAssignor({ subtopologies, localTasks: () => ({ owned: [], onDisk: [] }) })({ cluster, groupId: 'g', logger: console as never })
+    const garbage = AssignerProtocol.MemberMetadata.encode({ version: 1, topics: ['clicks'], userData: Buffer.from('not json') })
+    const result = await assigner.assign({ topics: ['clicks', 'users'], members: [{ memberId: 'x', memberMetadata: garbage }] })
+    assert.deepEqual(AssignerProtocol.MemberAssignment.decode(result[0]!.memberAssignment)!.assignment.clicks, [0, 1, 2])
+  })
+})
