@@ -9,11 +9,11 @@ import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs'
 // kafkajs is CommonJS; Node's static analysis does not see this export.
 const { ConfigResourceTypes } = kafkajs
 
-export type InternalTopicRole = 'repartition' | 'changelog' | 'dlq' | 'late-records' | 'output'
-
-export interface InternalTopicSpec {
+/** An internal topic with its partition count resolved (the topology plan states it as a rule). */
+export interface ResolvedTopicSpec {
   readonly name: string
-  readonly role: InternalTopicRole
+  /** What it is for, in messages: `changelog`, `repartition`, `dlq`, ... */
+  readonly role: string
   readonly partitions: number
   /** Topic configs; `cleanup.policy` is checked on existing topics, the rest only set at creation. */
   readonly configs: Readonly<Record<string, string>>
@@ -33,7 +33,7 @@ const sameCleanupPolicy = (a: string | undefined, b: string | undefined): boolea
  * Makes every spec'd topic exist with its partition count and cleanup policy.
  * Returns the names of the topics it created.
  */
-export async function ensureInternalTopics(admin: Admin, specs: readonly InternalTopicSpec[], replicationFactor = -1): Promise<string[]> {
+export async function ensureInternalTopics(admin: Admin, specs: readonly ResolvedTopicSpec[], replicationFactor = -1): Promise<string[]> {
   if (specs.length === 0) return []
   const existing = new Set(await admin.listTopics())
   const present = specs.filter((s) => existing.has(s.name))

@@ -14,18 +14,19 @@
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { homedir, tmpdir } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
 import { localBrokerStateFile, localRunDir, readLocalBroker, type LocalBrokerState } from '../runtime/local-broker.js'
+import { cacheRoot } from './launcher/cache.js'
+import { logTail } from './launcher/log-tail.js'
 import { freePort, hasCommand, isAlive, terminate, waitUntil } from './launcher/process.js'
 
 export const KAFKA_VERSION = '3.9.1'
 const SCALA_VERSION = '2.13'
 
-const cacheRoot = (): string => process.env.SENTINEL_CACHE_DIR ?? join(homedir(), '.cache', 'sentinel-streams')
 const kafkaHome = (): string => join(cacheRoot(), `kafka_${SCALA_VERSION}-${KAFKA_VERSION}`)
 const log = (message: string): void => void process.stderr.write(`[kafka] ${message}\n`)
 
@@ -164,11 +165,7 @@ export async function startBroker(): Promise<string> {
   try {
     await waitUntil(`Kafka broker (pid ${pid})`, () => answersMetadata(bootstrap), { timeoutMs: 90_000, pid, intervalMs: 250 })
   } catch (e) {
-    const tail = ['server.log', 'broker.out']
-      .map((f) => join(dataDir, f))
-      .filter(existsSync)
-      .map((f) => readFileSync(f, 'utf8').split('\n').slice(-25).join('\n'))
-      .join('\n')
+    const tail = logTail(['server.log', 'broker.out'].map((f) => join(dataDir, f)))
     await stopBroker()
     throw new Error(`${(e as Error).message}\n--- broker log tail ---\n${tail}`, { cause: e })
   }

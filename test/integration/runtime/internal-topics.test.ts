@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import kafkajs, { type Admin } from 'kafkajs'
 import { testKafka, uniqueTopic } from '../../kafka.js'
-import { ensureInternalTopics, InternalTopicError, type InternalTopicSpec } from '../../../runtime/internal-topics.js'
+import { ensureInternalTopics, InternalTopicError, type ResolvedTopicSpec } from '../../../runtime/internal-topics.js'
 
 const { ConfigResourceTypes } = kafkajs
 let admin: Admin
@@ -13,7 +13,7 @@ before(async () => {
 })
 after(() => admin.disconnect())
 
-const changelog = (name: string, partitions = 3): InternalTopicSpec => ({
+const changelog = (name: string, partitions = 3): ResolvedTopicSpec => ({
   name,
   role: 'changelog',
   partitions,

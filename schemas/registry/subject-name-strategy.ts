@@ -1,0 +1,22 @@
+/**
+ * Confluent's subject name strategies: which registry subject a topic's key or value schema lives
+ * under. TopicNameStrategy is the default there and here.
+ */
+export type SubjectNameStrategy = (topic: string | undefined, isKey: boolean, recordName: string) => string
+
+function needTopic(topic: string | undefined, strategy: string): string {
+  if (topic === undefined || topic === '') {
+    throw new Error(`the ${strategy} names subjects after the topic, but no topic was given (use recordNameStrategy for topic-less use)`)
+  }
+  return topic
+}
+
+/** `<topic>-key` / `<topic>-value`: one schema lineage per topic. */
+export const topicNameStrategy: SubjectNameStrategy = (topic, isKey) => `${needTopic(topic, 'topicNameStrategy')}-${isKey ? 'key' : 'value'}`
+
+/** The record's full name: one lineage per record type, shared by every topic that carries it. */
+export const recordNameStrategy: SubjectNameStrategy = (_topic, _isKey, recordName) => recordName
+
+/** `<topic>-<record full name>`: several record types per topic, each with its own lineage. */
+export const topicRecordNameStrategy: SubjectNameStrategy = (topic, _isKey, recordName) =>
+  `${needTopic(topic, 'topicRecordNameStrategy')}-${recordName}`
