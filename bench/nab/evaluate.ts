@@ -1,0 +1,123 @@
+/**
+ * NAB evaluation: streams every series of a NAB-like corpus row by row through one detector
+ * configuration (no per-file tuning), scores it as NAB does under the three profiles, writes
+ * REPORT.md and REPORT.json, and prints as its last line
+ * `NAB standard=<x> low_fp=<y> low_fn=<z> threshold=<fixed|swept>`.
+ *
+ *   tsx bench/nab/evaluate.ts [--data DIR] [--windows FILE] [--profiles FILE]
+ *                             [--threshold 0.5|sweep] [--out DIR] [--quick]
+ *
+ * --quick skips the sensitivity table (the neighbouring configurations, about 20 s on NAB).
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { type NabCorpus, loadCorpus } from './corpus.js'
+import { ALARM_LEVEL, NAB_CONFIG, type NabDetectorConfig, TUNING_NOTE, neighbours } from './detector.js'
+import { loadProfiles, PROFILE_NAMES } from './profiles.js'
+import { type EvaluationResult, type SensitivityRow, writeReport } from './report.js'
+import { DirectCoreFeed, type RowFeed } from './row-feed.js'
+import { type ScoringPlan, planFile, scoreCorpus } from './scorer.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const NAB_DIR = resolve(here, '../../../shared/data/nab')
+
+/** The detector's own alarm level: every component scores 0.5 exactly at its threshold. */
+export const FIXED_THRESHOLD = ALARM_LEVEL
+
+export interface EvaluateOptions {
+  readonly data: string
+  readonly windows: string
+  readonly profiles: string
+  readonly threshold: number | 'sweep'
+  readonly config: NabDetectorConfig
+  /** How rows reach a detector configuration (swap this for the TopologyTestDriver feed). */
+  readonly feedFor: (config: NabDetectorConfig) => RowFeed
+  /** Also score each neighbouring configuration (one knob one step away). */
+  readonly sensitivity: boolean
+}
+
+/** Paths in the report relative to where it was run from, so a committed report names no machine. */
+function shown(path: string): string {
+  return relative(process.cwd(), path) || '.'
+}
+
+async function scoreAll(feed: RowFeed, corpus: NabCorpus, plans: readonly ScoringPlan[]): Promise<Float64Array[]> {
+  const scores: Float64Array[] = []
+  for (const [f, series] of corpus.series.entries()) scores.push(await feed.scoreSeries(series, { probation: plans[f]!.probation }))
+  return scores
+}
+
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult> {
+  const started = performance.now()
+  const corpus = loadCorpus(opts.data, opts.windows)
+  const profiles = loadProfiles(opts.profiles)
+  const plans = corpus.series.map((s) => planFile(s.path, s.times, corpus.windows.get(s.path)!))
+  const loaded = performance.now()
+  const feed = opts.feedFor(opts.config)
+  const scores = await scoreAll(feed, corpus, plans)
+  const detected = performance.now()
+  const fixedAt = opts.threshold === 'sweep' ? FIXED_THRESHOLD : opts.threshold
+  const fixed = PROFILE_NAMES.map((p) => scoreCorpus(plans, scores, profiles[p], fixedAt))
+  const swept = PROFILE_NAMES.map((p) => scoreCorpus(plans, scores, profiles[p], 'sweep'))
+  const scored = performance.now()
+  const sensitivity: SensitivityRow[] = []
+  if (opts.sensitivity) {
+    for (const n of neighbours(opts.config)) {
+      const s = await scoreAll(opts.feedFor(n.config), corpus, plans)
+      const [std, lowFp, lowFn] = PROFILE_NAMES.map((p) => scoreCorpus(plans, s, profiles[p], opts.threshold === 'sweep' ? 'sweep' : fixedAt).normalised)
+      sensitivity.push({ change: n.change, standard: std!, lowFp: lowFp!, lowFn: lowFn! })
+    }
+  }
+  return {
+    corpus: { data: shown(opts.data), windows: shown(opts.windows), files: plans.length, rows: plans.reduce((n, p) => n + p.rows, 0), windowsTotal: plans.reduce((n, p) => n + p.windows.length, 0), unlisted: corpus.unlisted },
+    feed: feed.name,
+    config: opts.config,
+    tuning: TUNING_NOTE,
+    mode: opts.threshold === 'sweep' ? 'swept' : 'fixed',
+    headline: opts.threshold === 'sweep' ? swept : fixed,
+    fixed,
+    swept,
+    sensitivity,
+    timing: { loadMs: loaded - started, detectMs: detected - loaded, scoreMs: scored - detected, sensitivityMs: performance.now() - scored },
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string', default: join(NAB_DIR, 'data') },
+      windows: { type: 'string', default: join(NAB_DIR, 'labels/combined_windows.json') },
+      profiles: { type: 'string', default: join(NAB_DIR, 'config/profiles.json') },
+      threshold: { type: 'string', default: String(FIXED_THRESHOLD) },
+      out: { type: 'string', default: here },
+      quick: { type: 'boolean', default: false },
+    },
+  })
+  const threshold = values.threshold === 'sweep' ? 'sweep' : Number(values.threshold)
+  if (threshold !== 'sweep' && !(threshold >= 0 && threshold <= 1)) throw new Error(`--threshold must be a number in [0, 1] or "sweep", got ${values.threshold}`)
+  const out = resolve(values.out)
+  mkdirSync(out, { recursive: true })
+  const result = await evaluate({
+    data: resolve(values.data),
+    windows: resolve(values.windows),
+    profiles: resolve(values.profiles),
+    threshold,
+    config: NAB_CONFIG,
+    feedFor: (config) => new DirectCoreFeed(config),
+    sensitivity: !values.quick,
+  })
+  const files = writeReport(result, out)
+  const [std, lowFp, lowFn] = result.headline.map((c) => c.normalised.toFixed(2))
+  console.log(`report: ${files.join(', ')}`)
+  console.log(`corpus: ${result.corpus.files} files, ${result.corpus.rows} rows, ${result.corpus.windowsTotal} windows; detectors ${(result.timing.detectMs / 1000).toFixed(1)} s, sensitivity ${(result.timing.sensitivityMs / 1000).toFixed(1)} s`)
+  console.log(`NAB standard=${std} low_fp=${lowFp} low_fn=${lowFn} threshold=${result.mode}`)
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,17 @@
+/**
+ * Detector cores: Kafka- and DSL-independent, each a small class or function over a plain JSON
+ * state, for the DSL operators to wrap over state stores. Scores and severities: severity.ts.
+ */
+export { type BaselineModel, type BaselineStats, type EwmaState, type RollingState, ewmaBaseline, rollingBaseline } from './baseline.js'
+export { type Direction, directed } from './direction.js'
+export { type Severity, type SeedSeverity, SEVERITY_BOUNDS, anomalyScore, deviationRatio, severityOf, seedSeverity } from './severity.js'
+export { type ZScoreConfig, type ZScoreState, type ZScoreVerdict, ZScoreDetector } from './zscore.js'
+export { type Comparison, type StreakAnomaly, type StreakConfig, type StreakState, ConsecutiveThreshold, compare } from './streak.js'
+export { type EwmaDeviationConfig, type EwmaDeviationVerdict, EwmaDeviationDetector } from './ewma-deviation.js'
+export { type QuantileConfig, type QuantileVerdict, WindowedQuantileDetector } from './quantile.js'
+export { type RatioConfig, type RatioVerdict, RatioDetector } from './ratio.js'
+export { type RunningStats, EMPTY_STATS, addSample, stdOf } from './welford.js'
+export { type FeatureDeviation, type Profile, type SessionProfileConfig, type SessionVerdict, EMPTY_PROFILE, SessionProfileDetector } from './session-profile.js'
+export { type SessionFeature, type SessionRecord, type SessionSummary, SESSION_FEATURES, addToSession, mergeSessions, sessionFeatures } from './session-features.js'
+export { type DistributionShiftConfig, type DistributionShiftState, type DistributionShiftVerdict, DistributionShiftDetector, relativeEntropy } from './distribution-shift.js'
+export { type AlarmGateState, AlarmGate } from './alarm-gate.js'

@@ -1,0 +1,87 @@
+/**
+ * Z-score of a closed window's value against a baseline of previous closed windows.
+ *
+ * Baseline poisoning rule (damping by winsorising): a window judged anomalous enters the baseline
+ * clipped to the threshold boundary, mean ± threshold·std, on the side it deviated. A lone spike
+ * therefore moves the baseline no more than a borderline normal window would, while a lasting level
+ * shift is still learned, at a bounded rate, instead of alarming forever (which outright exclusion
+ * would do). Windows seen during warm-up (fewer than `minHistory`) enter unchanged.
+ *
+ * With a rolling baseline the returned state shares (and has updated) the input's ring: keep only
+ * the returned state, as a store-backed operator does (see baseline.ts).
+ */
+import type { BaselineModel } from './baseline.js'
+import { type Direction, directed } from './direction.js'
+import { type Severity, anomalyScore, severityOf } from './severity.js'
+
+export interface ZScoreConfig<S> {
+  readonly baseline: BaselineModel<S>
+  /** |z| at or beyond which a window is anomalous (in `direction`). */
+  readonly threshold: number
+  readonly direction: Direction
+  /** Closed windows the baseline needs before any verdict; earlier windows only teach it. */
+  readonly minHistory: number
+  /**
+   * Floor of the standard deviation, absolute and relative to |mean|, so that a flat baseline does
+   * not turn the smallest wiggle into an infinite z.
+   */
+  readonly minStd?: number
+  readonly minRelativeStd?: number
+}
+
+export interface ZScoreState<S> {
+  readonly baseline: S
+}
+
+export interface ZScoreVerdict {
+  /** False while warming up (no verdict can be given yet). */
+  readonly ready: boolean
+  readonly anomalous: boolean
+  readonly observed: number
+  readonly baselineMean: number
+  readonly baselineStd: number
+  /** Signed z (observed - mean) / std; 0 while warming up. */
+  readonly z: number
+  readonly threshold: number
+  /** In [0, 1]; see severity.ts. 0 while warming up. */
+  readonly score: number
+  readonly severity: Severity | undefined
+}
+
+export class ZScoreDetector<S> {
+  constructor(readonly config: ZScoreConfig<S>) {
+    if (!(config.threshold > 0)) throw new Error(`z-score threshold must be > 0, got ${config.threshold}`)
+    if (!(config.minHistory >= 2)) throw new Error(`z-score minHistory must be >= 2, got ${config.minHistory}`)
+  }
+
+  initial(): ZScoreState<S> {
+    return { baseline: this.config.baseline.initial() }
+  }
+
+  /** Judges `value` against the baseline, then lets it into the baseline (damped if anomalous). */
+  step(state: ZScoreState<S>, value: number): { state: ZScoreState<S>; verdict: ZScoreVerdict } {
+    const { baseline, threshold, direction, minHistory } = this.config
+    const stats = baseline.stats(state.baseline)
+    if (stats.count < minHistory) {
+      const verdict: ZScoreVerdict = { ready: false, anomalous: false, observed: value, baselineMean: stats.mean, baselineStd: stats.std, z: 0, threshold, score: 0, severity: undefined }
+      return { state: { baseline: baseline.update(state.baseline, value) }, verdict }
+    }
+    const std = Math.max(stats.std, this.config.minStd ?? 1e-12, (this.config.minRelativeStd ?? 0) * Math.abs(stats.mean))
+    const z = (value - stats.mean) / std
+    const d = directed(z, direction)
+    const anomalous = d >= threshold
+    const learned = anomalous ? stats.mean + Math.sign(z) * threshold * std : value
+    const verdict: ZScoreVerdict = {
+      ready: true,
+      anomalous,
+      observed: value,
+      baselineMean: stats.mean,
+      baselineStd: std,
+      z,
+      threshold,
+      score: d > 0 ? anomalyScore(d, threshold) : 0,
+      severity: anomalous ? severityOf(d, threshold) : undefined,
+    }
+    return { state: { baseline: baseline.update(state.baseline, learned) }, verdict }
+  }
+}
