@@ -31,6 +31,8 @@ export interface StreamsConfig {
   idleTimeoutMs?: number
   /** Records fetched per partition per batch, at most. */
   maxBatchRecords?: number
+  /** How long the group waits for a silent member (a crashed instance) before moving its tasks. Broker minimum: 6000. */
+  sessionTimeoutMs?: number
 }
 
 export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'schemaRegistryUrl' | 'brokers'>> & {
@@ -58,6 +60,7 @@ export const DEFAULTS = {
   storeEngine: 'rocksdb',
   idleTimeoutMs: 0,
   maxBatchRecords: 5_000,
+  sessionTimeoutMs: 30_000,
 } as const
 
 const APPLICATION_ID = /^[a-zA-Z0-9._-]{1,200}$/
@@ -69,6 +72,12 @@ function positiveInteger(field: string, value: unknown, fallback: number, allowZ
     throw new ConfigError(field, `expected a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(value)}`, `Set ${field} to e.g. ${fallback || 1000}.`)
   }
   return value
+}
+
+function atLeast(field: string, value: unknown, fallback: number, minimum: number, why: string): number {
+  const n = positiveInteger(field, value, fallback)
+  if (n < minimum) throw new ConfigError(field, `${n} is below ${minimum}, ${why}`, `Set ${field} to ${minimum} or more.`)
+  return n
 }
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
@@ -115,5 +124,6 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     schemaRegistryUrl: input.schemaRegistryUrl,
     idleTimeoutMs: positiveInteger('idleTimeoutMs', input.idleTimeoutMs, DEFAULTS.idleTimeoutMs, true),
     maxBatchRecords: positiveInteger('maxBatchRecords', input.maxBatchRecords, DEFAULTS.maxBatchRecords),
+    sessionTimeoutMs: atLeast('sessionTimeoutMs', input.sessionTimeoutMs, DEFAULTS.sessionTimeoutMs, 6_000, "the broker's group.min.session.timeout.ms"),
   }
 }

@@ -78,7 +78,35 @@ export async function ensureInternalTopics(admin: Admin, specs: readonly Resolve
       replicationFactor,
       configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
     }))
-    await admin.createTopics({ topics, waitForLeaders: true })
+    try {
+      await admin.createTopics({ topics, waitForLeaders: false })
+    } catch (e) {
+      // Instances starting together race to create the same topics, from the same plan.
+      if (!isOnlyAlreadyExists(e)) throw e
+    }
   }
+  // Also for topics another instance just created: their metadata can lag their creation.
+  await waitForLeaders(admin, specs.map((s) => s.name))
   return missing.map((s) => s.name)
+}
+
+function isOnlyAlreadyExists(e: unknown): boolean {
+  const errors = (e as { errors?: { type?: string }[] }).errors
+  if (Array.isArray(errors) && errors.length > 0) return errors.every((err) => err.type === 'TOPIC_ALREADY_EXISTS')
+  return (e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS'
+}
+
+/** Waits until every partition of `topics` has a leader (metadata can lag a creation briefly). */
+async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] })
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return
+    } catch (e) {
+      if (Date.now() > deadline) throw e
+    }
+    if (Date.now() > deadline) throw new InternalTopicError(`internal topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
 }

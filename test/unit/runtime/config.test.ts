@@ -32,6 +32,7 @@ describe('resolveConfig', () => {
     rejects({ ...base, commitIntervalMs: -5 }, 'commitIntervalMs', /positive integer, got -5/)
     rejects({ ...base, processingGuarantee: 'exactly_once' }, 'processingGuarantee', /'at-least-once', 'exactly-once', got "exactly_once"/)
     rejects({ ...base, storeEngine: 'redis' }, 'storeEngine', /'rocksdb', 'leveldb', 'memory'/)
+    rejects({ ...base, sessionTimeoutMs: 1000 }, 'sessionTimeoutMs', /below 6000, the broker's group.min.session.timeout.ms/)
     rejects({ ...base, schemaRegistryUrl: 'registry:8081' }, 'schemaRegistryUrl', /not a URL|http/)
   })
 })

@@ -1,0 +1,134 @@
+/**
+ * End-to-end throughput on one instance against the local broker, beside the raw kafkajs
+ * consume-only rate of the same input in the same run:
+ *
+ *   npx tsx bench/runtime/throughput.ts [--events 300000] [--partitions 4] [--runs 3]
+ *
+ * The topology is a windowed aggregate with RocksDB state and changelogs (per model and minute:
+ * request count and latency sum), writing its updates to an output topic, at-least-once.
+ * Each figure is the median of `--runs` runs; results go to bench/runtime/RESULTS.md.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
+import kafkajs from 'kafkajs'
+import { Registry } from 'prom-client'
+import { resolveBrokers } from '../../runtime/local-broker.js'
+import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
+import { Serdes } from '../../schemas/index.js'
+import { StreamsBuilder, TimestampExtractors, TimeWindows, type Topology } from '../../topology/index.js'
+import { fillTopic, type BenchEvent } from './input.js'
+import { rawConsumeRate } from './raw-consume.js'
+
+const { Kafka, logLevel } = kafkajs
+
+const { values } = parseArgs({
+  options: { events: { type: 'string', default: '300000' }, partitions: { type: 'string', default: '4' }, runs: { type: 'string', default: '3' } },
+})
+const events = Number(values.events)
+const partitions = Number(values.partitions)
+const runs = Number(values.runs)
+const brokers = resolveBrokers()
+if (!brokers) throw new Error('no broker: run `npm run kafka:start` first, or set KAFKA_BROKERS')
+
+interface LatencyAggregate {
+  requests: number
+  latencySum: number
+}
+
+function aggregateTopology(input: string, output: string): Topology {
+  const builder = new StreamsBuilder()
+  builder
+    .stream(input, { key: Serdes.string(), value: Serdes.json<BenchEvent>(), timestamp: TimestampExtractors.isoField<BenchEvent>('timestamp') })
+    .groupByKey()
+    .windowedBy(TimeWindows.tumbling(60_000, { graceMs: 5_000 }))
+    .aggregate<LatencyAggregate>(
+      () => ({ requests: 0, latencySum: 0 }),
+      (_model, event, agg) => ({ requests: agg.requests + 1, latencySum: agg.latencySum + event.latency_ms }),
+      { name: 'latency-per-model', value: Serdes.json<LatencyAggregate>() },
+    )
+    .toStream()
+    .map((windowed, agg): [string, string] => [`${windowed.key}@${windowed.window.start}`, String(agg.latencySum / agg.requests)])
+    .to(output, { key: Serdes.string(), value: Serdes.string() })
+  return builder.build()
+}
+
+async function consumedSoFar(registry: Registry): Promise<number> {
+  const metric = registry.getSingleMetric('sentinel_streams_records_consumed_total')
+  if (!metric) return 0
+  return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0)
+}
+
+async function topologyRate(input: string, output: string): Promise<number> {
+  const registry = new Registry()
+  const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-bench-'))
+  const streams = new SentinelStreams(
+    aggregateTopology(input, output),
+    { applicationId: `bench-agg-${randomBytes(4).toString('hex')}`, brokers: brokers!, stateDir, commitIntervalMs: 1_000 },
+    { logger: false, metrics: registry },
+  )
+  await streams.start()
+  try {
+    await streams.waitForState('running', 120_000)
+    let began = 0
+    for (;;) {
+      const consumed = await consumedSoFar(registry)
+      if (began === 0 && consumed > 0) began = performance.now()
+      if (consumed >= events) return events / ((performance.now() - began) / 1000)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  } finally {
+    await streams.close()
+    rmSync(stateDir, { recursive: true, force: true })
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING })
+const admin = kafka.admin()
+const producer = kafka.producer()
+await admin.connect()
+await producer.connect()
+const raw: number[] = []
+const topology: number[] = []
+const produce: number[] = []
+try {
+  for (let run = 1; run <= runs; run++) {
+    const input = `bench-in-${randomBytes(4).toString('hex')}`
+    const output = `bench-out-${randomBytes(4).toString('hex')}`
+    produce.push(await fillTopic(admin, producer, input, events, partitions))
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: output, numPartitions: partitions }] })
+    raw.push(await rawConsumeRate(kafka, input, events))
+    topology.push(await topologyRate(input, output))
+    console.error(`run ${run}/${runs}: raw ${Math.round(raw.at(-1)!)} ev/s, topology ${Math.round(topology.at(-1)!)} ev/s`)
+    await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined)
+  }
+} finally {
+  await producer.disconnect()
+  await admin.disconnect()
+}
+
+const rawMedian = median(raw)
+const topologyMedian = median(topology)
+const ratio = topologyMedian / rawMedian
+const report = `# Runtime throughput (bench/runtime/throughput.ts)
+
+Measured ${new Date().toISOString().slice(0, 10)} on the project machine (2 cores), local Kafka 3.9.1 broker,
+${events} JSON events, ${partitions} partitions, one instance, at-least-once, RocksDB state, changelogs on.
+Median of ${runs} runs, raw and topology on the same input in the same run.
+
+| what | events/s (median) | runs |
+|---|---|---|
+| produce (kafkajs, 1K-record sends) | ${Math.round(median(produce))} | ${produce.map(Math.round).join(', ')} |
+| raw kafkajs consume (eachBatch + JSON.parse) | ${Math.round(rawMedian)} | ${raw.map(Math.round).join(', ')} |
+| windowed aggregate topology, end to end | ${Math.round(topologyMedian)} | ${topology.map(Math.round).join(', ')} |
+
+Topology / raw consume: **${(ratio * 100).toFixed(0)}%**.
+`
+writeFileSync(new URL('./RESULTS.md', import.meta.url), report)
+console.log(report)
+console.log(`BENCH runtime raw=${Math.round(rawMedian)} topology=${Math.round(topologyMedian)} ratio=${ratio.toFixed(2)}`)
+process.exit(0)

@@ -1,0 +1,31 @@
+/**
+ * sentinel-streams: Kafka Streams-like stateful stream processing on kafkajs, for real-time anomaly
+ * detection on LLM telemetry. The public API, by layer:
+ *  - DSL and Processor API (topology/): StreamsBuilder, KStream, KTable, windows, stores
+ *  - serdes (schemas/): Serdes.string/json/avro/..., registryAvroSerde, AnomalyEvent
+ *  - state (state/): store contracts and engines
+ *  - runtime (runtime/): SentinelStreams on Kafka, and the TopologyTestDriver
+ *  - detectors (operators/detectors/): the detector cores
+ */
+export * from './topology/index.js'
+export * from './schemas/index.js'
+export {
+  registryAvroSerde,
+  RegistryAvroSerde,
+  type RegistryAvroSerdeOptions,
+  SchemaNotReadyError,
+  UnknownSchemaIdError,
+  topicNameStrategy,
+  recordNameStrategy,
+  topicRecordNameStrategy,
+} from './schemas/registry/index.js'
+export { anomalyId } from './schemas/anomaly/anomaly-id.js'
+export { type AnomalyEvent, anomalyEventSchema, anomalyEventType, createAnomalyEvent } from './schemas/anomaly/anomaly-event.js'
+export type { KeyValueStore, SessionStore, StateStore, WindowStore, Windowed, TimeWindow, Session, EngineKind } from './state/types.js'
+export { engines } from './state/index.js'
+export { SentinelStreams, type SentinelStreamsOptions, type StreamsState, type StateListener } from './runtime/kafka/sentinel-streams.js'
+export { ConfigError, type ProcessingGuarantee, type StreamsConfig } from './runtime/config.js'
+export { InternalTopicError } from './runtime/internal-topics.js'
+export { TopologyStartError } from './runtime/kafka/topic-plan.js'
+export * from './runtime/testing/index.js'
+export * from './operators/detectors/index.js'

@@ -1,0 +1,251 @@
+/**
+ * One task this instance owns on Kafka: the Kafka-independent `StreamTask` plus what running it on
+ * Kafka takes — its lock and checkpoint, its changelog writer, its output collector, its consumed
+ * positions, and under exactly-once its own transactional producer.
+ *
+ * Commit order (at-least-once): changelog records acknowledged → local store batches written →
+ * checkpoint written → (the thread then commits consumer offsets). Under exactly-once the changelog,
+ * outputs and consumer offsets commit in one Kafka transaction, per task: kafkajs' TxnOffsetCommit
+ * carries no group generation (no KIP-447), so only a transactional id per task (`<app>-<task>`)
+ * fences a zombie that still processes this task after a rebalance.
+ */
+import type { Kafka, Producer, Transaction } from 'kafkajs'
+import type pino from 'pino'
+import { ChangelogRestorer, ChangelogWriter, restoreTaskStores, type StateDirectory, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
+import type { StorageEngine } from '../../state/types.js'
+import type { Topology, TopologyPlan } from '../../topology/topology.js'
+import { StreamTask } from '../task/index.js'
+import type { ErrorPolicy, SourceRecord } from '../task/records.js'
+import type { ResolvedStreamsConfig } from '../config.js'
+import { KafkaRecordCollector, type BatchSender, type PartitionCounts } from './kafka-record-collector.js'
+import type { RuntimeMetrics } from './runtime-metrics.js'
+import { chunkedSender } from './chunked-sender.js'
+
+export type ActiveTaskState = 'restoring' | 'running' | 'closed'
+
+export interface ActiveTaskOptions {
+  id: string
+  subtopology: number
+  partition: number
+  config: ResolvedStreamsConfig
+  topology: Topology
+  plan: TopologyPlan
+  kafka: Kafka
+  /** The instance's shared producer (at-least-once); exactly-once makes one per task. */
+  sharedProducer: Producer
+  engine: StorageEngine
+  stateDirectory: StateDirectory
+  partitionCounts: PartitionCounts
+  errorPolicy: ErrorPolicy
+  logger: pino.Logger
+  metrics: RuntimeMetrics
+}
+
+export class ActiveTask {
+  readonly id: string
+  readonly partition: number
+  /** Source topics of this task (user and repartition). */
+  readonly sourceTopics: readonly string[]
+  state: ActiveTaskState = 'restoring'
+  /** Changelog records restored when the task was initialised. */
+  restoredRecords = 0
+  /** Next offset to consume, per source topic: everything before it is in the task's state. */
+  readonly positions = new Map<string, bigint>()
+  /** Positions as of the last successful commit. */
+  private readonly committed = new Map<string, bigint>()
+
+  private task: StreamTask
+  private readonly collector: KafkaRecordCollector
+  private readonly changelog: ChangelogWriter
+  private readonly exactlyOnce: boolean
+  private producer: Producer | undefined
+  /** The open transaction (exactly-once), begun lazily by the first send after a commit. */
+  private transaction: Promise<Transaction> | undefined
+  private lock: TaskLock | undefined
+  private checkpoint: TaskCheckpoint | undefined
+  private readonly log: pino.Logger
+
+  constructor(private readonly options: ActiveTaskOptions) {
+    this.id = options.id
+    this.partition = options.partition
+    this.sourceTopics = options.plan.subTopologies[options.subtopology]!.sourceTopics
+    this.exactlyOnce = options.config.processingGuarantee === 'exactly-once'
+    this.log = options.logger.child({ task: options.id })
+    const sender: BatchSender = chunkedSender(
+      this.exactlyOnce ? { sendBatch: async (batch) => (await this.openTransaction()).sendBatch(batch) } : options.sharedProducer,
+    )
+    this.collector = new KafkaRecordCollector(sender, options.partitionCounts, (topic, count) => options.metrics.produced.inc({ topic }, count))
+    this.changelog = new ChangelogWriter({ producer: sender, applicationId: options.config.applicationId, partition: options.partition })
+    this.task = this.createStreamTask()
+  }
+
+  private createStreamTask(): StreamTask {
+    const { options } = this
+    return new StreamTask({
+      topology: options.topology,
+      plan: options.plan,
+      subTopology: options.subtopology,
+      partition: options.partition,
+      collector: this.collector,
+      changelog: this.changelog,
+      state: { engine: options.engine, stateDir: options.config.stateDir, cacheMaxBytes: options.config.cacheMaxBytes },
+      errorPolicy: options.errorPolicy,
+      ...(options.config.idleTimeoutMs > 0 ? { idleTimeoutMs: options.config.idleTimeoutMs } : {}),
+      logger: options.logger,
+    })
+  }
+
+  get metrics(): StreamTask['metrics'] {
+    return this.task.metrics
+  }
+
+  /**
+   * Locks the task's state directory, opens its stores and restores them from their changelogs,
+   * from the checkpoint on. Runs beside the consumer loop (its partitions paused meanwhile), so a
+   * long restore never keeps the member from heartbeating.
+   */
+  async initialize(): Promise<void> {
+    const { stateDirectory, config } = this.options
+    this.lock = await stateDirectory.lockTask(this.id)
+    this.checkpoint = await stateDirectory.readCheckpoint(this.id)
+    if (this.exactlyOnce) {
+      // Fences a zombie owner of this task before we read its changelog: its next send fails.
+      this.producer = this.options.kafka.producer({ transactionalId: `${config.applicationId}-${this.id}`, idempotent: true, maxInFlightRequests: 1 })
+      await this.producer.connect()
+      await this.openTransaction()
+    }
+    await this.task.openStores()
+    const restorer = new ChangelogRestorer({
+      kafka: this.options.kafka,
+      applicationId: config.applicationId,
+      logger: this.log,
+      metrics: this.options.metrics.registry,
+    })
+    const results = await restoreTaskStores({ restorer, checkpoint: this.checkpoint, stores: [...this.task.stores.values()], partition: this.partition, logger: this.log })
+    const restored = results.reduce((sum, r) => sum + r.restored, 0)
+    this.restoredRecords = restored
+    if (restored > 0) this.log.info({ restored, stores: results.length }, 'task state restored')
+    if (this.exactlyOnce) {
+      // Under exactly-once, local state may run ahead of the last committed transaction until the
+      // next commit, so the checkpoint is only valid after a clean close: a crash means a full restore.
+      await this.checkpoint.delete()
+    }
+    await this.task.start()
+    this.state = 'running'
+  }
+
+  /** Undoes a failed `initialize` so it can run again: stores closed, producer and lock released. */
+  async resetAfterFailedInit(): Promise<void> {
+    for (const store of this.task.stores.values()) await store.close().catch(() => undefined)
+    this.task = this.createStreamTask()
+    const transaction = this.transaction
+    this.transaction = undefined
+    await transaction?.then((t) => t.abort()).catch(() => undefined)
+    await this.producer?.disconnect().catch(() => undefined)
+    this.producer = undefined
+    await this.lock?.release()
+    this.lock = undefined
+  }
+
+  /** Processes one fetched batch of one source partition; records before the position are skipped. */
+  async process(topic: string, records: readonly SourceRecord[]): Promise<void> {
+    const position = this.positions.get(topic)
+    const fresh = position === undefined ? records : records.filter((r) => BigInt(r.offset) >= position)
+    if (fresh.length === 0) return
+    await this.task.process(fresh)
+    this.positions.set(topic, BigInt(fresh[fresh.length - 1]!.offset) + 1n)
+    this.collector.dispatch()
+  }
+
+  punctuate(now: number): Promise<void> {
+    return this.task.punctuate(now)
+  }
+
+  /** Offsets to commit: positions that moved since the last commit. */
+  pendingOffsets(): { topic: string; partition: number; offset: string }[] {
+    const out: { topic: string; partition: number; offset: string }[] = []
+    for (const [topic, position] of this.positions) {
+      if (this.committed.get(topic) !== position) out.push({ topic, partition: this.partition, offset: position.toString() })
+    }
+    return out
+  }
+
+  /**
+   * Makes everything processed so far durable. At-least-once: changelog and outputs acknowledged,
+   * stores written, checkpoint written; the thread commits the offsets this returns afterwards.
+   * Exactly-once: all of that plus the offsets in the task's transaction, committed here.
+   */
+  async commit(groupId: string): Promise<{ topic: string; partition: number; offset: string }[]> {
+    const offsets = this.pendingOffsets()
+    await this.task.flush()
+    await this.changelog.flush()
+    await this.collector.flush()
+    if (this.exactlyOnce) {
+      if (this.transaction || offsets.length > 0) {
+        const transaction = await this.openTransaction()
+        if (offsets.length > 0) {
+          await transaction.sendOffsets({ consumerGroupId: groupId, topics: offsets.map(({ topic, partition, offset }) => ({ topic, partitions: [{ partition, offset }] })) })
+        }
+        await transaction.commit()
+        this.transaction = undefined
+      }
+    } else {
+      this.checkpoint!.updateAll(this.changelog.ackedOffsets())
+      await this.checkpoint!.write()
+    }
+    return offsets
+  }
+
+  /** Records that `offsets` (from `commit`) are now committed. */
+  markCommitted(offsets: readonly { topic: string; offset: string }[]): void {
+    for (const { topic, offset } of offsets) this.committed.set(topic, BigInt(offset))
+  }
+
+  /** Clean close: commit-time flush, checkpoint, stores closed, lock released. */
+  async close(groupId: string): Promise<void> {
+    if (this.state === 'closed') return
+    try {
+      if (this.state === 'running') {
+        const offsets = await this.commit(groupId)
+        this.markCommitted(offsets)
+        if (this.exactlyOnce && this.checkpoint) {
+          this.checkpoint.updateAll(this.changelog.ackedOffsets())
+          await this.checkpoint.write()
+        }
+      }
+      await this.task.close()
+    } finally {
+      this.state = 'closed'
+      await this.producer?.disconnect().catch(() => undefined)
+      await this.lock?.release()
+    }
+  }
+
+  /**
+   * Dirty close after a failure (fenced, transaction failed): nothing is flushed, the open
+   * transaction is aborted, and under exactly-once the local state is dropped so the next owner
+   * restores from the committed changelog.
+   */
+  async abandon(): Promise<void> {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.collector.discard()
+    const transaction = this.transaction
+    this.transaction = undefined
+    await transaction?.then((t) => t.abort()).catch(() => undefined)
+    await this.producer?.disconnect().catch(() => undefined)
+    for (const store of this.task.stores.values()) {
+      if (this.exactlyOnce) await store.wipe().catch(() => undefined)
+      await store.close().catch(() => undefined)
+    }
+    await this.checkpoint?.delete().catch(() => undefined)
+    await this.lock?.release()
+  }
+
+  private async openTransaction(): Promise<Transaction> {
+    if (!this.producer) throw new Error(`task ${this.id}: no transactional producer (exactly-once not initialised)`)
+    // One promise, so concurrent sends (changelog and outputs) share the transaction.
+    this.transaction ??= this.producer.transaction()
+    return this.transaction
+  }
+}

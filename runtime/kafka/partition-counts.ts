@@ -1,0 +1,25 @@
+import type { Admin } from 'kafkajs'
+import type { PartitionCounts } from './kafka-record-collector.js'
+
+/** Partition counts of topics, read from cluster metadata once per topic. */
+export class AdminPartitionCounts implements PartitionCounts {
+  private readonly counts = new Map<string, number>()
+
+  constructor(private readonly admin: Admin) {}
+
+  get(topic: string): number | undefined {
+    return this.counts.get(topic)
+  }
+
+  async load(topics: readonly string[]): Promise<void> {
+    const missing = topics.filter((t) => !this.counts.has(t))
+    if (missing.length === 0) return
+    const existing = new Set(await this.admin.listTopics())
+    const absent = missing.filter((t) => !existing.has(t))
+    if (absent.length > 0) {
+      throw new Error(`topic(s) ${absent.map((t) => `'${t}'`).join(', ')} do not exist; create them first (topic auto-creation is not relied on)`)
+    }
+    const metadata = await this.admin.fetchTopicMetadata({ topics: missing })
+    for (const topic of metadata.topics) this.counts.set(topic.name, topic.partitions.length)
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The runtime's Prometheus metrics. With no registry given they go to a private one nobody scrapes:
+ * a counter increment stays a few nanoseconds, and the hot path needs no `if (metrics)` branches.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+export class RuntimeMetrics {
+  readonly registry: Registry
+  readonly consumed: Counter<'topic'>
+  readonly produced: Counter<'topic'>
+  readonly batchSeconds: Histogram
+  readonly commitSeconds: Histogram
+  readonly lag: Gauge<'topic' | 'partition'>
+  readonly tasks: Gauge<'state'>
+  readonly late: Counter<'task'>
+  readonly dlq: Counter<'task'>
+  readonly rebalances: Counter
+
+  constructor(registry?: Registry) {
+    this.registry = registry ?? new Registry()
+    const registers = [this.registry]
+    this.consumed = new Counter({ name: 'sentinel_streams_records_consumed_total', help: 'Records consumed, by source topic', labelNames: ['topic'], registers })
+    this.produced = new Counter({ name: 'sentinel_streams_records_produced_total', help: 'Records produced (sinks, repartition, DLQ), by topic', labelNames: ['topic'], registers })
+    this.batchSeconds = new Histogram({
+      name: 'sentinel_streams_batch_process_seconds',
+      help: 'Time to process one fetched batch of one partition, decode to forward',
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    })
+    this.commitSeconds = new Histogram({
+      name: 'sentinel_streams_commit_seconds',
+      help: 'Time of a commit: store flush, changelog and output acks, checkpoints, offsets',
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    })
+    this.lag = new Gauge({ name: 'sentinel_streams_consumer_lag', help: 'Records behind the partition end, at the last batch', labelNames: ['topic', 'partition'], registers })
+    this.tasks = new Gauge({ name: 'sentinel_streams_tasks', help: 'Tasks of this instance, by state', labelNames: ['state'], registers })
+    this.late = new Counter({ name: 'sentinel_streams_late_records_total', help: 'Records dropped as later than their window grace', labelNames: ['task'], registers })
+    this.dlq = new Counter({ name: 'sentinel_streams_dlq_records_total', help: 'Records sent to the dead-letter topic', labelNames: ['task'], registers })
+    this.rebalances = new Counter({ name: 'sentinel_streams_rebalances_total', help: 'Consumer group rebalances seen', registers })
+  }
+}

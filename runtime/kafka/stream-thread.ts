@@ -1,0 +1,308 @@
+/**
+ * The consumer loop of one instance: one kafkajs consumer in the application's group, the tasks it
+ * was assigned, and the commit cycle. Modelled on Kafka Streams' StreamThread, shaped by kafkajs:
+ *
+ * - Assignment is by task (`taskAssignor`): co-partitioned, sticky, balanced.
+ * - kafkajs has no revoke callback and rebalances eagerly. When it reports `REBALANCING` every task
+ *   is committed (best effort: the group may already refuse it); when the new assignment arrives
+ *   (`GROUP_JOIN`), tasks no longer ours are closed, kept tasks go on where they were (records below
+ *   their position are skipped, so a commit that lost the race costs no double counting), and new
+ *   tasks are restored beside the loop with their partitions paused. The join callback returns at
+ *   once: a long restore never starves heartbeats (the failure mode of kafkajs issue 387).
+ * - Every change to tasks runs through one `SerialQueue`: batches, commits, punctuation, rebalances.
+ */
+import type { Admin, Batch, Consumer, Kafka, Producer } from 'kafkajs'
+import type pino from 'pino'
+import type { StateDirectory } from '../../state/index.js'
+import type { StorageEngine } from '../../state/types.js'
+import type { Topology, TopologyPlan } from '../../topology/topology.js'
+import { parseTaskId, taskAssignor, tasksOfAssignment, type SubtopologySources } from '../assignor.js'
+import type { ResolvedStreamsConfig } from '../config.js'
+import type { ErrorPolicy, SourceRecord } from '../task/records.js'
+import { ActiveTask } from './active-task.js'
+import type { PartitionCounts } from './kafka-record-collector.js'
+import type { RuntimeMetrics } from './runtime-metrics.js'
+import { SerialQueue } from './serial-queue.js'
+
+export interface StreamThreadOptions {
+  config: ResolvedStreamsConfig
+  topology: Topology
+  plan: TopologyPlan
+  kafka: Kafka
+  admin: Admin
+  producer: Producer
+  engine: StorageEngine
+  stateDirectory: StateDirectory
+  partitionCounts: PartitionCounts
+  errorPolicy: ErrorPolicy
+  metrics: RuntimeMetrics
+  logger: pino.Logger
+  onRebalance(state: 'rebalancing' | 'running'): void
+  onFatal(error: Error): void
+}
+
+export class StreamThread {
+  private readonly consumer: Consumer
+  private readonly queue = new SerialQueue()
+  private readonly tasks = new Map<string, ActiveTask>()
+  /** Topic-partition key → task id. */
+  private readonly taskOfPartition = new Map<string, string>()
+  private readonly subtopologies: SubtopologySources[]
+  private readonly log: pino.Logger
+  private lastCommit = Date.now()
+  private timer: NodeJS.Timeout | undefined
+  private stopping = false
+  private restoring = 0
+
+  constructor(private readonly options: StreamThreadOptions) {
+    const { config, plan } = options
+    this.log = options.logger
+    this.subtopologies = plan.subTopologies.map((s) => ({ id: s.id, topics: s.sourceTopics }))
+    this.consumer = options.kafka.consumer({
+      groupId: config.applicationId,
+      partitionAssigners: [taskAssignor({ subtopologies: this.subtopologies, localTasks: () => this.localTasks() })],
+      // Exactly-once reads its repartition topics as committed only; plain user input is unaffected.
+      readUncommitted: false,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
+      // A short fetch wait keeps heartbeats going while every partition is paused for a restore.
+      maxWaitTimeInMs: 500,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+    })
+  }
+
+  /** What this member tells the group leader, for sticky assignment. */
+  private onDisk: string[] = []
+  private localTasks(): { owned: string[]; onDisk: string[] } {
+    return { owned: [...this.tasks.keys()], onDisk: this.onDisk }
+  }
+
+  get ownedTasks(): ReadonlyMap<string, ActiveTask> {
+    return this.tasks
+  }
+
+  async start(): Promise<void> {
+    const { consumer } = this
+    this.onDisk = await this.options.stateDirectory.tasksOnDisk()
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.options.metrics.rebalances.inc()
+      this.options.onRebalance('rebalancing')
+      void this.queue.run(() => this.commitAll('rebalance')).catch((e: unknown) => this.log.warn({ err: e }, 'commit before rebalance failed; kept tasks resume from their own positions'))
+    })
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment))
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) this.options.onFatal(event.payload.error)
+    })
+    await consumer.connect()
+    const topics = [...new Set(this.subtopologies.flatMap((s) => s.topics))]
+    await consumer.subscribe({ topics, fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.isEmpty()) return
+        await this.queue.run(() => this.processBatch(batch, resolveOffset))
+        await heartbeat()
+      },
+    })
+    this.timer = setInterval(() => void this.tick(), Math.min(1_000, this.options.config.commitIntervalMs))
+    this.timer.unref()
+  }
+
+  private onAssignment(assignment: Record<string, number[]>): void {
+    const assigned = new Set(tasksOfAssignment(assignment, this.subtopologies))
+    const revoked = [...this.tasks.keys()].filter((id) => !assigned.has(id))
+    const added = [...assigned].filter((id) => !this.tasks.has(id))
+    this.log.info({ assigned: [...assigned], added, revoked }, 'assignment received')
+
+    // Before any fetch: a new task's partitions wait for its restore.
+    const fresh = added.map((id) => this.createTask(id))
+    const pause = fresh.flatMap((t) => t.sourceTopics.map((topic) => ({ topic, partitions: [t.partition] })))
+    if (pause.length > 0) this.consumer.pause(pause)
+
+    void this.queue.run(async () => {
+      for (const id of revoked) {
+        const task = this.tasks.get(id)
+        if (!task) continue
+        this.forget(task)
+        await task.close(this.options.config.applicationId).catch((e: unknown) => this.log.warn({ err: e, task: id }, 'closing a revoked task failed'))
+      }
+      this.updateTaskGauge()
+      if (fresh.length === 0) this.options.onRebalance('running')
+    })
+    for (const task of fresh) void this.restore(task)
+  }
+
+  private createTask(id: string): ActiveTask {
+    const { subtopology, partition } = parseTaskId(id)
+    const task = new ActiveTask({
+      id,
+      subtopology,
+      partition,
+      config: this.options.config,
+      topology: this.options.topology,
+      plan: this.options.plan,
+      kafka: this.options.kafka,
+      sharedProducer: this.options.producer,
+      engine: this.options.engine,
+      stateDirectory: this.options.stateDirectory,
+      partitionCounts: this.options.partitionCounts,
+      errorPolicy: this.options.errorPolicy,
+      logger: this.log,
+      metrics: this.options.metrics,
+    })
+    this.tasks.set(id, task)
+    for (const topic of task.sourceTopics) this.taskOfPartition.set(`${topic}:${partition}`, id)
+    return task
+  }
+
+  private forget(task: ActiveTask): void {
+    this.tasks.delete(task.id)
+    for (const topic of task.sourceTopics) {
+      if (this.taskOfPartition.get(`${topic}:${task.partition}`) === task.id) this.taskOfPartition.delete(`${topic}:${task.partition}`)
+    }
+  }
+
+  private async restore(task: ActiveTask): Promise<void> {
+    this.restoring++
+    this.updateTaskGauge()
+    try {
+      await this.initializeWithRetries(task)
+      if (this.tasks.get(task.id) !== task) {
+        // Revoked by a rebalance while restoring: its checkpoint lets the next owner resume.
+        await task.close(this.options.config.applicationId)
+        return
+      }
+      this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
+      this.log.info({ task: task.id, restored: task.restoredRecords }, 'task running')
+    } catch (e) {
+      this.log.error({ err: e, task: task.id }, 'task initialisation failed')
+      this.forget(task)
+      await task.abandon()
+      this.options.onFatal(e as Error)
+    } finally {
+      this.restoring--
+      this.updateTaskGauge()
+      if (this.restoring === 0 && !this.stopping) this.options.onRebalance('running')
+    }
+  }
+
+  /** Transient broker errors (a leader moving, metadata lagging a new topic) get a few retries. */
+  private async initializeWithRetries(task: ActiveTask, attempts = 5): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await task.initialize()
+      } catch (e) {
+        const retriable = (e as { retriable?: boolean }).retriable === true
+        if (!retriable || attempt >= attempts || this.tasks.get(task.id) !== task) throw e
+        this.log.warn({ err: e, task: task.id, attempt }, 'task initialisation hit a transient error: retrying')
+        await task.resetAfterFailedInit()
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt))
+      }
+    }
+  }
+
+  private async processBatch(batch: Batch, resolveOffset: (offset: string) => void): Promise<void> {
+    const id = this.taskOfPartition.get(`${batch.topic}:${batch.partition}`)
+    const task = id === undefined ? undefined : this.tasks.get(id)
+    // Not (yet) running: leave the batch unresolved; kafkajs fetches it again once resumed.
+    if (!task || task.state !== 'running') return
+    const began = performance.now()
+    const records: SourceRecord[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      timestamp: Number(m.timestamp),
+      headers: m.headers ?? {},
+    }))
+    try {
+      await task.process(batch.topic, records)
+    } catch (e) {
+      // The `fail` error policy, or a failure outside any record: stop rather than skip data.
+      this.options.onFatal(e as Error)
+      throw e
+    }
+    resolveOffset(batch.lastOffset())
+    const { metrics } = this.options
+    metrics.consumed.inc({ topic: batch.topic }, records.length)
+    metrics.batchSeconds.observe((performance.now() - began) / 1000)
+    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()))
+    if (Date.now() - this.lastCommit >= this.options.config.commitIntervalMs) await this.commitAll('interval')
+  }
+
+  /** Wall-clock punctuation for every running task (closes windows of quiet partitions), and interval commits. */
+  private async tick(): Promise<void> {
+    if (this.stopping) return
+    await this.queue
+      .run(async () => {
+        const now = Date.now()
+        for (const task of this.tasks.values()) if (task.state === 'running') await task.punctuate(now)
+        if (now - this.lastCommit >= this.options.config.commitIntervalMs) await this.commitAll('interval')
+      })
+      .catch((e: unknown) => this.log.warn({ err: e }, 'punctuation or commit failed'))
+  }
+
+  /** Commits every running task. Must run on the queue. */
+  private async commitAll(reason: string): Promise<void> {
+    this.lastCommit = Date.now()
+    const running = [...this.tasks.values()].filter((t) => t.state === 'running')
+    if (running.length === 0) return
+    const began = performance.now()
+    const groupId = this.options.config.applicationId
+    const committed: { task: ActiveTask; offsets: { topic: string; partition: number; offset: string }[] }[] = []
+    for (const task of running) {
+      try {
+        committed.push({ task, offsets: await task.commit(groupId) })
+      } catch (e) {
+        this.log.error({ err: e, task: task.id, reason }, 'task commit failed: abandoning the task; it restores from its changelog')
+        this.forget(task)
+        await task.abandon()
+        this.options.onFatal(e as Error)
+      }
+    }
+    if (this.options.config.processingGuarantee === 'at-least-once') {
+      const offsets = committed.flatMap((c) => c.offsets)
+      if (offsets.length > 0) await this.consumer.commitOffsets(offsets)
+    }
+    for (const { task, offsets } of committed) task.markCommitted(offsets)
+    this.exportTaskCounters(running)
+    this.options.metrics.commitSeconds.observe((performance.now() - began) / 1000)
+    this.log.debug({ reason, tasks: committed.length, ms: Math.round(performance.now() - began) }, 'committed')
+  }
+
+  /** Task counters (late, DLQ) as of the last commit, so Prometheus gets the increments. */
+  private readonly countedSoFar = new Map<string, { late: number; dlq: number }>()
+  private exportTaskCounters(tasks: readonly ActiveTask[]): void {
+    for (const task of tasks) {
+      const { late, deadLettered } = task.metrics
+      const before = this.countedSoFar.get(task.id) ?? { late: 0, dlq: 0 }
+      if (late > before.late) this.options.metrics.late.inc({ task: task.id }, late - before.late)
+      if (deadLettered > before.dlq) this.options.metrics.dlq.inc({ task: task.id }, deadLettered - before.dlq)
+      this.countedSoFar.set(task.id, { late, dlq: deadLettered })
+    }
+  }
+
+  private updateTaskGauge(): void {
+    const running = [...this.tasks.values()].filter((t) => t.state === 'running').length
+    this.options.metrics.tasks.set({ state: 'running' }, running)
+    this.options.metrics.tasks.set({ state: 'restoring' }, this.restoring)
+  }
+
+  /** Graceful stop: no more fetching, a last commit, tasks closed with checkpoints, group left. */
+  async stop(): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    if (this.timer) clearInterval(this.timer)
+    await this.consumer.stop()
+    await this.queue.run(async () => {
+      await this.commitAll('shutdown').catch((e: unknown) => this.log.warn({ err: e }, 'final commit failed'))
+      for (const task of [...this.tasks.values()]) {
+        this.forget(task)
+        await task.close(this.options.config.applicationId).catch((e: unknown) => this.log.warn({ err: e, task: task.id }, 'closing a task failed'))
+      }
+    })
+    await this.consumer.disconnect()
+  }
+}

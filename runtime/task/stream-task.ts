@@ -1,0 +1,633 @@
+/**
+ * The Kafka-independent executor of one task: one sub-topology on one partition. The Kafka runtime
+ * and the TopologyTestDriver both drive it the same way:
+ *
+ *   openStores() -> (runtime: restore stores) -> start() -> process(batch)* / punctuate(now) / flush()
+ *   -> close()
+ *
+ * `process(batch)` decodes the whole batch, prefetches every store once with the batch's keys, then
+ * runs each record synchronously through the processors: no per-record await. Bad records follow
+ * the error policy (dlq | skip | fail) and never vanish silently.
+ */
+import pino from 'pino'
+import { isNullableSerde } from '../../schemas/primitive-serdes.js'
+import { SchemaNotReadyError } from '../../schemas/registry/errors.js'
+import { type ChangelogSink, type SessionStore, type StateStore, StoreMissError, type WindowStore } from '../../state/index.js'
+import { type NodeDef, type SinkNodeDef, type SourceNodeDef, isTopicRef } from '../../topology/graph.js'
+import type { InternalProcessorContext, LateRecord } from '../../topology/internal-context.js'
+import type {
+  Cancellable,
+  Processor,
+  PunctuationType,
+  Punctuator,
+  RecordHeaders,
+  RecordMetadata,
+  StreamRecord,
+} from '../../topology/processor.js'
+import type { AnyStoreDefinition } from '../../topology/stores.js'
+import type { Topology, TopologyPlan } from '../../topology/topology.js'
+import { DLQ_HEADERS, type ErrorPolicy, type ErrorStage, LATE_HEADERS, type RecordCollector, type SourceRecord } from './records.js'
+import { TaskMetrics } from './task-metrics.js'
+import { type OpenedStores, openTaskStores, type TaskStateOptions } from './task-stores.js'
+
+export interface StreamTaskOptions {
+  topology: Topology
+  plan: TopologyPlan
+  subTopology: number
+  partition: number
+  collector: RecordCollector
+  /**
+   * Where logged stores write their updates. Default: the collector, to each store's changelog topic
+   * at this task's partition (acknowledged through `collector.flush`).
+   */
+  changelog?: ChangelogSink
+  state: TaskStateOptions
+  /** Default `dlq`. */
+  errorPolicy?: ErrorPolicy
+  /**
+   * After this much wall-clock time without a record, stream time advances with the wall clock
+   * (from the last record's event time), so windows of a quiet partition still close. Off by default.
+   */
+  idleTimeoutMs?: number
+  /** Wall clock (default Date.now); the driver passes its mock clock. */
+  wallClock?: () => number
+  logger?: pino.Logger
+}
+
+/** Thrown under the `fail` policy (and for failures outside any record). */
+export class StreamTaskError extends Error {
+  constructor(
+    readonly taskId: string,
+    readonly stage: ErrorStage,
+    readonly processor: string | undefined,
+    readonly source: RecordMetadata | undefined,
+    cause: unknown,
+  ) {
+    const where = source ? ` at ${source.topic}-${source.partition}@${source.offset}` : ''
+    super(`task ${taskId}: ${stage} failed in ${processor ?? 'source'}${where}: ${errorMessage(cause)}`, { cause })
+    this.name = 'StreamTaskError'
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+interface ScheduledPunctuator extends Cancellable {
+  readonly node: string
+  readonly intervalMs: number
+  readonly type: PunctuationType
+  readonly fn: Punctuator
+  next: number
+  cancelled: boolean
+}
+
+interface Runner {
+  readonly name: string
+  process(record: StreamRecord<unknown, unknown>): void
+}
+
+interface Decoded {
+  readonly raw: SourceRecord
+  readonly source: SourceRunner
+  readonly record: StreamRecord<unknown, unknown>
+}
+
+class SourceRunner implements Runner {
+  children: Runner[] = []
+  constructor(readonly def: SourceNodeDef) {}
+  get name(): string {
+    return this.def.name
+  }
+  process(record: StreamRecord<unknown, unknown>): void {
+    for (const child of this.children) child.process(record)
+  }
+}
+
+class ProcessorRunner implements Runner {
+  children: Runner[] = []
+  readonly byName = new Map<string, Runner>()
+  constructor(
+    readonly name: string,
+    readonly processor: Processor<unknown, unknown, unknown, unknown>,
+    private readonly task: StreamTask,
+  ) {}
+  process(record: StreamRecord<unknown, unknown>): void {
+    const previous = this.task.currentNode
+    this.task.currentNode = this.name
+    this.processor.process(record)
+    this.task.currentNode = previous
+  }
+  forward(record: StreamRecord<unknown, unknown>, childName?: string): void {
+    if (childName === undefined) {
+      for (const child of this.children) child.process(record)
+      return
+    }
+    const child = this.byName.get(childName)
+    if (!child) throw new Error(`processor '${this.name}' forwarded to '${childName}', which is not one of its children (${[...this.byName.keys()].join(', ')})`)
+    child.process(record)
+  }
+}
+
+class SinkRunner implements Runner {
+  private readonly staticTopic: string | undefined
+  constructor(
+    readonly def: SinkNodeDef,
+    plan: TopologyPlan,
+    private readonly task: StreamTask,
+  ) {
+    this.staticTopic = isTopicRef(def.topic) ? plan.topicName(def.topic) : undefined
+  }
+  get name(): string {
+    return this.def.name
+  }
+  process(record: StreamRecord<unknown, unknown>): void {
+    const task = this.task
+    const previous = task.currentNode
+    task.currentNode = this.name
+    const def = this.def
+    const topic = this.staticTopic ?? (def.topic as (k: unknown, v: unknown, r: StreamRecord<unknown, unknown>) => unknown)(record.key, record.value, record)
+    if (typeof topic !== 'string' || topic.length === 0) {
+      throw new Error(`sink '${this.name}': the topic extractor returned ${JSON.stringify(topic)}, not a topic name`)
+    }
+    task.currentStage = 'serialize'
+    try {
+      this.send(record, topic)
+    } catch (err) {
+      // A registry serde without the topic's schema id yet: sent after the record, once resolved.
+      if (!(err instanceof SchemaNotReadyError)) throw err
+      task.deferOutput(this, record, topic, err)
+    }
+    task.currentStage = 'process'
+    task.currentNode = previous
+  }
+
+  send(record: StreamRecord<unknown, unknown>, topic: string): void {
+    const def = this.def
+    // Null keys and values are written as absent bytes (a null key, or a tombstone).
+    const key = record.key === null || record.key === undefined ? null : def.key.serialize(record.key, topic)
+    const value = record.value === null || record.value === undefined ? null : def.value.serialize(record.value, topic)
+    const partitioner = def.partitioner
+    this.task.collector.send({
+      topic,
+      key,
+      value,
+      timestamp: record.timestamp,
+      headers: record.headers,
+      ...(partitioner ? { choosePartition: (count: number) => partitioner(record.key, record.value, count) } : {}),
+    })
+  }
+}
+
+export class StreamTask {
+  readonly id: string
+  readonly metrics = new TaskMetrics()
+  /** Set while a node runs, so an error names the processor that threw. */
+  currentNode: string | undefined
+  currentStage: ErrorStage = 'process'
+  readonly collector: RecordCollector
+
+  private readonly options: StreamTaskOptions
+  private readonly log: pino.Logger
+  private readonly wallClock: () => number
+  private readonly errorPolicy: ErrorPolicy
+  private readonly sourcesByTopic = new Map<string, SourceRunner>()
+  private readonly processors: ProcessorRunner[] = []
+  private readonly punctuators: ScheduledPunctuator[] = []
+  private opened: OpenedStores | undefined
+  private prefetchPlan: { store: StateStore; def: AnyStoreDefinition }[] = []
+  private streamTimeMs = -1
+  private lastRecordWallClock: number
+  private streamTimeAtLastRecord = -1
+  private currentRecord: SourceRecord | undefined
+  private readonly deferred: { sink: SinkRunner; record: StreamRecord<unknown, unknown>; topic: string; error: SchemaNotReadyError }[] = []
+  private started = false
+  private closed = false
+
+  constructor(options: StreamTaskOptions) {
+    this.options = options
+    this.id = `${options.subTopology}_${options.partition}`
+    this.collector = options.collector
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ task: this.id })
+    this.wallClock = options.wallClock ?? Date.now
+    this.errorPolicy = options.errorPolicy ?? 'dlq'
+    this.lastRecordWallClock = this.wallClock()
+    const sub = options.topology.subTopologies[options.subTopology]
+    if (!sub) throw new Error(`sub-topology ${options.subTopology} does not exist`)
+  }
+
+  get partition(): number {
+    return this.options.partition
+  }
+
+  /** Highest event time this task has seen (-1 before any record). */
+  get streamTime(): number {
+    return this.streamTimeMs
+  }
+
+  /**
+   * Restores the stream time the task had reached (e.g. kept by the runtime in its commit metadata or
+   * checkpoint). Call before processing: without it a restarted task starts from -1, and a late record
+   * arriving first would be accepted into a window that had already closed (and been emitted).
+   */
+  restoreStreamTime(streamTime: number): void {
+    if (this.started && this.metrics.processed > 0) throw new Error(`task ${this.id}: restoreStreamTime() must be called before processing`)
+    if (streamTime > this.streamTimeMs) {
+      this.streamTimeMs = streamTime
+      this.streamTimeAtLastRecord = streamTime
+      this.lastRecordWallClock = this.wallClock()
+      for (const p of this.punctuators) if (p.type === 'stream-time' && p.next === -Infinity) p.next = streamTime
+    }
+  }
+
+  /** The task's stores, for restore (runtime) and inspection (driver). */
+  get stores(): ReadonlyMap<string, StateStore> {
+    return this.opened?.stores ?? new Map()
+  }
+
+  /** Opens the stores (empty or as found on disk); the runtime restores them before `start()`. */
+  async openStores(): Promise<void> {
+    if (this.opened) return
+    const { plan, subTopology, partition } = this.options
+    const storePlans = plan.subTopologies[subTopology]!.stores
+    const changelogTopics = new Map(storePlans.map((s) => [s.name, s.changelogTopic]))
+    const collector = this.collector
+    const changelog: ChangelogSink = this.options.changelog ?? {
+      append(store, key, value) {
+        const topic = changelogTopics.get(store)
+        if (!topic) throw new Error(`store '${store}' has no changelog topic but logged an update`)
+        collector.send({ topic, partition, key, value, timestamp: Date.now(), headers: {} })
+      },
+      ...(collector.flush ? { flush: () => collector.flush!() } : {}),
+    }
+    this.opened = await openTaskStores(storePlans, { applicationId: plan.applicationId, taskId: this.id, state: this.options.state, changelog })
+    this.prefetchPlan = storePlans
+      .filter((s) => s.definition.prefetch === 'source-key')
+      .map((s) => ({ store: this.opened!.stores.get(s.name)!, def: s.definition }))
+  }
+
+  /** Builds the processor graph and runs every processor's `init` (which may read its stores). */
+  async start(): Promise<void> {
+    if (this.started) return
+    await this.openStores()
+    const { topology, plan, subTopology } = this.options
+    const sub = topology.subTopologies[subTopology]!
+    const runners = new Map<string, Runner>()
+    for (const node of sub.nodes) runners.set(node.name, this.createRunner(node, plan))
+    for (const node of sub.nodes) {
+      const runner = runners.get(node.name)!
+      for (const childName of topology.children(node.name)) {
+        const child = runners.get(childName)!
+        if (runner instanceof SourceRunner) runner.children.push(child)
+        else if (runner instanceof ProcessorRunner) {
+          runner.children.push(child)
+          runner.byName.set(childName, child)
+        }
+      }
+    }
+    // Serdes with one-off async preparation (registry schema ids) get it now, per static sink topic.
+    for (const node of sub.nodes) {
+      if (node.kind !== 'sink' || !isTopicRef(node.topic)) continue
+      const topic = plan.topicName(node.topic)
+      await node.key.prepare?.(topic)
+      await node.value.prepare?.(topic)
+    }
+    for (const runner of this.processors) {
+      this.currentNode = runner.name
+      await runner.processor.init?.(this.contextFor(runner))
+    }
+    this.currentNode = undefined
+    this.started = true
+  }
+
+  private createRunner(node: NodeDef, plan: TopologyPlan): Runner {
+    if (node.kind === 'source') {
+      const runner = new SourceRunner(node)
+      for (const ref of node.topics) this.sourcesByTopic.set(plan.topicName(ref), runner)
+      return runner
+    }
+    if (node.kind === 'sink') return new SinkRunner(node, plan, this)
+    const runner = new ProcessorRunner(node.name, node.supplier(), this)
+    this.processors.push(runner)
+    return runner
+  }
+
+  private contextFor(runner: ProcessorRunner): InternalProcessorContext<unknown, unknown> {
+    const allowed = new Set((this.options.topology.node(runner.name) as { stores?: readonly string[] }).stores ?? [])
+    return {
+      applicationId: this.options.plan.applicationId,
+      taskId: this.id,
+      partition: this.options.partition,
+      forward: (record, childName) => runner.forward(record, childName),
+      getStateStore: ((store: string | { name: string }) => {
+        const name = typeof store === 'string' ? store : store.name
+        const found = this.opened?.stores.get(name)
+        if (!found || !allowed.has(name)) {
+          throw new Error(`processor '${runner.name}' asked for store '${name}', which is not connected to it; list it in process(..., { stores: ['${name}'] })`)
+        }
+        return found
+      }) as InternalProcessorContext<unknown, unknown>['getStateStore'],
+      schedule: (intervalMs, type, fn) => this.schedule(runner.name, intervalMs, type, fn),
+      streamTime: () => this.streamTimeMs,
+      wallClockTime: () => this.wallClock(),
+      recordMetadata: () => {
+        const r = this.currentRecord
+        return r ? { topic: r.topic, partition: r.partition, offset: r.offset } : undefined
+      },
+      recordLate: (late) => this.recordLate(late),
+      prefetchSourceKeys: (records) => this.prefetchKeys(records),
+    }
+  }
+
+  private schedule(node: string, intervalMs: number, type: PunctuationType, fn: Punctuator): Cancellable {
+    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) {
+      throw new Error(`processor '${node}': schedule() interval must be > 0 ms (got ${intervalMs})`)
+    }
+    const next = type === 'wall-clock' ? this.wallClock() + intervalMs : this.streamTimeMs < 0 ? -Infinity : this.streamTimeMs + intervalMs
+    const punctuator: ScheduledPunctuator = {
+      node,
+      intervalMs,
+      type,
+      fn,
+      next,
+      cancelled: false,
+      cancel() {
+        this.cancelled = true
+      },
+    }
+    this.punctuators.push(punctuator)
+    return punctuator
+  }
+
+  /** Processes one batch of records of this task's partition(s), in order. */
+  async process(batch: readonly SourceRecord[]): Promise<void> {
+    this.ensureRunning()
+    const decoded: Decoded[] = []
+    for (const raw of batch) {
+      let d = this.decode(raw, false)
+      if (d instanceof SchemaNotReadyError) {
+        // A schema not cached yet (registry serdes): one await for the first record of a new schema
+        // id, then decode again. A registry outage rejects here: it stops the task, not the record.
+        await d.ready()
+        d = this.decode(raw, true)
+      }
+      if (d && !(d instanceof SchemaNotReadyError)) decoded.push(d)
+    }
+    await this.prefetch(decoded)
+    for (const d of decoded) {
+      const ts = d.record.timestamp
+      if (ts > this.streamTimeMs) this.streamTimeMs = ts
+      this.streamTimeAtLastRecord = this.streamTimeMs
+      this.currentRecord = d.raw
+      this.currentStage = 'process'
+      try {
+        d.source.process(d.record)
+        this.metrics.processed++
+      } catch (err) {
+        this.handleError(err, this.currentStage, d.raw, this.currentNode ?? d.source.name)
+      }
+      this.currentNode = undefined
+      if (this.deferred.length > 0) await this.sendDeferred(d.raw)
+      this.currentRecord = undefined
+      if (this.hasDueStreamPunctuator()) await this.punctuateStreamTime()
+    }
+    if (batch.length > 0) this.lastRecordWallClock = this.wallClock()
+    // Between batches: the only safe moment for the cache to flush and evict when over budget.
+    await this.opened!.cache.maintain()
+  }
+
+  private decode(raw: SourceRecord, retried: boolean): Decoded | SchemaNotReadyError | undefined {
+    const source = this.sourcesByTopic.get(raw.topic)
+    if (!source) throw new Error(`task ${this.id} does not read topic '${raw.topic}'`)
+    const def = source.def
+    let stage: ErrorStage = 'deserialize'
+    try {
+      const key = this.decodeBytes(raw.key, def.key, 'key', def, raw.topic)
+      const value = this.decodeBytes(raw.value, def.value, 'value', def, raw.topic)
+      stage = 'timestamp'
+      const extracted = def.timestamp({
+        key,
+        value,
+        timestamp: raw.timestamp,
+        topic: raw.topic,
+        partition: raw.partition,
+        offset: raw.offset,
+        headers: raw.headers,
+      })
+      if (typeof extracted !== 'number' || !Number.isFinite(extracted) || extracted < 0) {
+        throw new Error(`the timestamp extractor returned ${String(extracted)}; event time must be epoch ms >= 0`)
+      }
+      return { raw, source, record: { key, value, timestamp: Math.floor(extracted), headers: raw.headers } }
+    } catch (err) {
+      if (err instanceof SchemaNotReadyError && !retried) return err
+      this.handleError(err, stage, raw, def.name)
+      return undefined
+    }
+  }
+
+  /** @internal Called by a sink whose serde needs an async schema look-up first. */
+  deferOutput(sink: SinkRunner, record: StreamRecord<unknown, unknown>, topic: string, error: SchemaNotReadyError): void {
+    this.deferred.push({ sink, record, topic, error })
+  }
+
+  private async sendDeferred(raw: SourceRecord | null): Promise<void> {
+    for (const { sink, record, topic, error } of this.deferred.splice(0)) {
+      await error.ready()
+      try {
+        sink.send(record, topic)
+      } catch (err) {
+        if (raw) this.handleError(err, 'serialize', raw, sink.name)
+        else this.handlePunctuationError(err, sink.name, 'wall-clock')
+      }
+    }
+  }
+
+  private decodeBytes(bytes: Buffer | null, serde: SourceNodeDef['key'], what: 'key' | 'value', def: SourceNodeDef, topic: string): unknown {
+    if (bytes !== null) return serde.deserialize(bytes, topic)
+    if (isNullableSerde(serde) || (what === 'value' && def.table)) return null
+    throw new Error(`null ${what}, but the ${what} serde ${serde.name} does not accept null; declare it Serdes.nullable(${serde.name}) to allow it`)
+  }
+
+  private prefetch(decoded: readonly Decoded[]): Promise<void> {
+    return this.prefetchKeys(decoded.map((d) => d.record))
+  }
+
+  /** One batched read per source-keyed store for these records (window stores: their windows). */
+  private async prefetchKeys(records: readonly { readonly key: unknown; readonly timestamp: number }[]): Promise<void> {
+    if (this.prefetchPlan.length === 0 || records.length === 0) return
+    await Promise.all(
+      this.prefetchPlan.map(({ store, def }) => {
+        if (def.kind === 'window') {
+          const windowsFor = def.windowsFor!
+          const keys: { key: unknown; windowStart: number }[] = []
+          for (const r of records) {
+            if (r.key === null || r.key === undefined) continue
+            for (const w of windowsFor(r.timestamp)) keys.push({ key: r.key, windowStart: w.start })
+          }
+          return (store as WindowStore<unknown, unknown>).prefetch(keys)
+        }
+        const keys: unknown[] = []
+        for (const r of records) if (r.key !== null && r.key !== undefined) keys.push(r.key)
+        return store.prefetch(keys)
+      }),
+    )
+  }
+
+  private hasDueStreamPunctuator(): boolean {
+    for (const p of this.punctuators) if (p.type === 'stream-time' && !p.cancelled && this.streamTimeMs >= p.next) return true
+    return false
+  }
+
+  private async punctuateStreamTime(): Promise<void> {
+    for (const p of this.punctuators) {
+      if (p.type !== 'stream-time' || p.cancelled || this.streamTimeMs < p.next) continue
+      p.next = this.streamTimeMs + p.intervalMs
+      await this.runPunctuator(p, this.streamTimeMs)
+    }
+  }
+
+  private async runPunctuator(p: ScheduledPunctuator, timestamp: number): Promise<void> {
+    this.currentNode = p.node
+    this.currentStage = 'punctuate'
+    this.metrics.punctuations++
+    try {
+      const result = p.fn(timestamp)
+      if (result instanceof Promise) await result
+    } catch (err) {
+      this.handlePunctuationError(err, this.currentNode ?? p.node, p.type)
+    } finally {
+      this.currentNode = undefined
+      this.currentStage = 'process'
+    }
+    if (this.deferred.length > 0) await this.sendDeferred(null)
+  }
+
+  private handlePunctuationError(err: unknown, processor: string, type: PunctuationType): void {
+    if (this.errorPolicy === 'fail' || err instanceof StoreMissError) throw new StreamTaskError(this.id, 'punctuate', processor, undefined, err)
+    this.metrics.punctuationErrors++
+    this.log.warn({ err, processor, type }, 'punctuator failed')
+    if (this.errorPolicy === 'dlq') this.sendDeadLetter(null, 'punctuate', processor, err)
+  }
+
+  /**
+   * Wall-clock work: due wall-clock punctuators, and the idle-timeout advance of stream time (which
+   * then runs stream-time punctuators, e.g. suppress emitting windows a quiet partition closed).
+   */
+  async punctuate(now: number = this.wallClock()): Promise<void> {
+    this.ensureRunning()
+    const idle = this.options.idleTimeoutMs
+    if (idle !== undefined && this.streamTimeAtLastRecord >= 0) {
+      const quietFor = now - this.lastRecordWallClock
+      if (quietFor >= idle) {
+        const advanced = this.streamTimeAtLastRecord + quietFor
+        if (advanced > this.streamTimeMs) {
+          this.streamTimeMs = advanced
+          this.metrics.idleAdvances++
+          this.log.debug({ streamTime: advanced, quietFor }, 'idle timeout advanced stream time')
+          await this.punctuateStreamTime()
+        }
+      }
+    }
+    for (const p of this.punctuators) {
+      if (p.type !== 'wall-clock' || p.cancelled || now < p.next) continue
+      p.next = now + p.intervalMs
+      await this.runPunctuator(p, now)
+    }
+    await this.opened!.cache.maintain()
+  }
+
+  /** Commit-time work: expire old windows, then write every store's dirty entries (changelog first). */
+  async flush(): Promise<void> {
+    if (!this.opened) return
+    if (this.streamTimeMs >= 0) {
+      for (const store of this.opened.stores.values()) {
+        const expirable = store as Partial<WindowStore<unknown, unknown> | SessionStore<unknown, unknown>>
+        if (typeof expirable.expire === 'function') await expirable.expire(this.streamTimeMs)
+      }
+    }
+    for (const store of this.opened.stores.values()) await store.flush()
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const runner of this.processors) {
+      try {
+        await runner.processor.close?.()
+      } catch (err) {
+        this.log.warn({ err, processor: runner.name }, 'processor close failed')
+      }
+    }
+    if (this.opened) {
+      await this.flush()
+      for (const store of this.opened.stores.values()) await store.close()
+    }
+  }
+
+  private ensureRunning(): void {
+    if (!this.started) throw new Error(`task ${this.id}: call start() before processing`)
+    if (this.closed) throw new Error(`task ${this.id} is closed`)
+  }
+
+  private recordLate(late: LateRecord): void {
+    this.metrics.recordLate(late.processor)
+    const raw = this.currentRecord
+    this.log.debug({ processor: late.processor, closedAt: late.closedAt, streamTime: this.streamTimeMs }, 'late record dropped')
+    if (late.lateRecordsTopic === undefined || !raw) return
+    this.collector.send({
+      topic: late.lateRecordsTopic,
+      key: raw.key,
+      value: raw.value,
+      timestamp: raw.timestamp,
+      headers: {
+        ...raw.headers,
+        ...this.sourceHeaders(raw),
+        [LATE_HEADERS.processor]: late.processor,
+        [LATE_HEADERS.closedAt]: String(late.closedAt),
+        [LATE_HEADERS.streamTime]: String(this.streamTimeMs),
+      },
+    })
+  }
+
+  private sourceHeaders(raw: SourceRecord): RecordHeaders {
+    return {
+      [DLQ_HEADERS.applicationId]: this.options.plan.applicationId,
+      [DLQ_HEADERS.taskId]: this.id,
+      [DLQ_HEADERS.sourceTopic]: raw.topic,
+      [DLQ_HEADERS.sourcePartition]: String(raw.partition),
+      [DLQ_HEADERS.sourceOffset]: raw.offset,
+      [DLQ_HEADERS.sourceTimestamp]: String(raw.timestamp),
+    }
+  }
+
+  private handleError(err: unknown, stage: ErrorStage, raw: SourceRecord, processor: string): void {
+    const source = { topic: raw.topic, partition: raw.partition, offset: raw.offset }
+    // A store read that was not prefetched is a bug in the topology, not a bad record: dead-lettering
+    // every record would empty the stream into the DLQ.
+    if (this.errorPolicy === 'fail' || err instanceof StoreMissError) throw new StreamTaskError(this.id, stage, processor, source, err)
+    if (this.errorPolicy === 'skip') {
+      this.metrics.skipped++
+      this.log.warn({ err, stage, processor, ...source }, 'bad record skipped')
+      return
+    }
+    this.sendDeadLetter(raw, stage, processor, err)
+  }
+
+  private sendDeadLetter(raw: SourceRecord | null, stage: ErrorStage, processor: string, err: unknown): void {
+    this.metrics.deadLettered++
+    const error = err instanceof Error ? err : new Error(String(err))
+    this.collector.send({
+      topic: this.options.plan.dlqTopic,
+      key: raw?.key ?? null,
+      value: raw?.value ?? null,
+      timestamp: raw?.timestamp ?? this.wallClock(),
+      headers: {
+        ...(raw ? { ...raw.headers, ...this.sourceHeaders(raw) } : { [DLQ_HEADERS.applicationId]: this.options.plan.applicationId, [DLQ_HEADERS.taskId]: this.id }),
+        [DLQ_HEADERS.errorClass]: error.name,
+        [DLQ_HEADERS.errorMessage]: error.message.slice(0, 2000),
+        [DLQ_HEADERS.stage]: stage,
+        [DLQ_HEADERS.processor]: processor,
+      },
+    })
+  }
+}

@@ -1,0 +1,2 @@
+/** The TopologyTestDriver, documented in topology/README.md. */
+export * from './testing/index.js'

@@ -1,0 +1,63 @@
+/**
+ * Input and output helpers for the runtime tests, matched to examples/tenant-request-counts.ts:
+ * LLM request events keyed by tenant, counted per tenant per one-minute window.
+ */
+import type { Kafka } from 'kafkajs'
+import { uniqueTopic } from '../../kafka.js'
+
+export const WINDOW_MS = 60_000
+const START = Date.parse('2026-03-01T00:00:00Z')
+
+/** Final counts per `tenant@windowStart`, as the topology's output keys them. */
+export type Counts = Map<string, number>
+
+/**
+ * Produces events `from` .. `from + count - 1` (event i: tenant i mod `tenants`, one second apart)
+ * and adds what they contribute to `expected`.
+ */
+export async function produceRequests(kafka: Kafka, topic: string, from: number, count: number, tenants: number, expected: Counts = new Map()): Promise<Counts> {
+  const producer = kafka.producer()
+  await producer.connect()
+  const messages = Array.from({ length: count }, (_, j) => {
+    const i = from + j
+    const tenant = `tenant-${i % tenants}`
+    const at = START + i * 1000
+    const key = `${tenant}@${new Date(at - (at % WINDOW_MS)).toISOString()}`
+    expected.set(key, (expected.get(key) ?? 0) + 1)
+    return { key: tenant, value: JSON.stringify({ tenant_id: tenant, timestamp: new Date(at).toISOString() }) }
+  })
+  await producer.send({ topic, messages })
+  await producer.disconnect()
+  return expected
+}
+
+/** Every output record (key → all values in order), read until `done(latest)` holds or the time is up. */
+export async function readCounts(
+  kafka: Kafka,
+  topic: string,
+  done: (latest: Counts) => boolean,
+  options: { timeoutMs?: number; readUncommitted?: boolean } = {},
+): Promise<{ latest: Counts; all: Map<string, number[]> }> {
+  const latest: Counts = new Map()
+  const all = new Map<string, number[]>()
+  const consumer = kafka.consumer({ groupId: uniqueTopic('reader'), readUncommitted: options.readUncommitted ?? false })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const key = String(message.key)
+      const value = Number(String(message.value))
+      latest.set(key, value)
+      all.set(key, [...(all.get(key) ?? []), value])
+    },
+  })
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+  while (!done(latest) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  await consumer.disconnect()
+  return { latest, all }
+}
+
+export const sameCounts = (expected: Counts) => (latest: Counts): boolean =>
+  expected.size === latest.size && [...expected].every(([k, v]) => latest.get(k) === v)
+
+export const sorted = (counts: Counts): Counts => new Map([...counts].sort(([a], [b]) => a.localeCompare(b)))

@@ -1,0 +1,31 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { ProducerBatch, RecordMetadata } from 'kafkajs'
+import { chunkedSender } from '../../../runtime/kafka/chunked-sender.js'
+
+test('a large send is cut into sequential requests of at most N messages per topic, in order', async () => {
+  const requests: ProducerBatch[] = []
+  const sender = chunkedSender(
+    {
+      async sendBatch(batch) {
+        requests.push(batch)
+        return batch.topicMessages!.map((t): RecordMetadata => ({ topicName: t.topic, partition: 0, errorCode: 0, baseOffset: '0' }))
+      },
+    },
+    3,
+  )
+  const messages = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ value: `${prefix}${i}` }))
+  const results = await sender.sendBatch({ topicMessages: [{ topic: 'a', messages: messages('a', 7) }, { topic: 'b', messages: messages('b', 2) }] })
+  assert.deepEqual(
+    requests.map((r) => r.topicMessages!.map((t) => `${t.topic}:${t.messages.map((m) => m.value).join(',')}`)),
+    [['a:a0,a1,a2', 'b:b0,b1'], ['a:a3,a4,a5'], ['a:a6']],
+  )
+  assert.equal(results.length, 4)
+})
+
+test('a small send goes through as it is', async () => {
+  let calls = 0
+  const batch = { topicMessages: [{ topic: 'a', messages: [{ value: 'x' }] }] }
+  await chunkedSender({ sendBatch: async (b) => (calls++, assert.equal(b, batch), []) }, 3).sendBatch(batch)
+  assert.equal(calls, 1)
+})

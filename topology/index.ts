@@ -1,0 +1,44 @@
+export { StreamsBuilder, type SourceOptions, type TableSourceOptions } from './streams-builder.js'
+export { KStream, BranchedKStream, type GroupedOptions, type ProcessOptions, type RepartitionOptions, type SinkOptions } from './kstream.js'
+export { KGroupedStream, SessionWindowedKStream, TimeWindowedKStream, type AggregateOptions, type WindowedAggregateOptions } from './kgrouped-stream.js'
+export { KTable, Suppressed } from './ktable.js'
+export type { Named } from './dsl-context.js'
+export type { KeyValueMapper, Predicate, ValueMapper } from './processors/stateless.js'
+export type { Aggregator, Merger } from './processors/aggregate.js'
+export { TimeWindows, SessionWindows } from './windows.js'
+export { TimestampExtractors, type ConsumedRecord, type TimestampExtractor } from './time.js'
+export {
+  Stores,
+  type AnyStoreDefinition,
+  type KeyValueStoreDefinition,
+  type PrefetchMode,
+  type SessionStoreDefinition,
+  type StoreDefinition,
+  type StoreKind,
+  type WindowStoreDefinition,
+} from './stores.js'
+export type {
+  Cancellable,
+  Processor,
+  ProcessorContext,
+  ProcessorSupplier,
+  PunctuationType,
+  Punctuator,
+  RecordHeaders,
+  RecordMetadata,
+  StreamRecord,
+} from './processor.js'
+export type { StreamPartitioner, TopicNameExtractor, TopicRef, NodeDef, SourceNodeDef, SinkNodeDef, ProcessorNodeDef } from './graph.js'
+export {
+  Topology,
+  resolvePartitions,
+  CHANGELOG_ADDITIONAL_RETENTION_MS,
+  type InternalTopicSpec,
+  type InternalTopicRole,
+  type PartitionRule,
+  type ResolvedPartitions,
+  type StorePlan,
+  type SubTopology,
+  type SubTopologyPlan,
+  type TopologyPlan,
+} from './topology.js'

@@ -1,0 +1,311 @@
+import type { Serde } from '../schemas/serde.js'
+import { DslContext, type Named, requireSerde } from './dsl-context.js'
+import type { StreamPartitioner, TopicNameExtractor } from './graph.js'
+import { KGroupedStream } from './kgrouped-stream.js'
+import type { KTable } from './ktable.js'
+import type { ProcessorSupplier } from './processor.js'
+import {
+  BranchProcessor,
+  FilterProcessor,
+  FlatMapProcessor,
+  FlatMapValuesProcessor,
+  type KeyValueMapper,
+  MapProcessor,
+  MapValuesProcessor,
+  PassThroughProcessor,
+  PeekProcessor,
+  type Predicate,
+  SelectKeyProcessor,
+  type ValueMapper,
+} from './processors/stateless.js'
+import { StreamTableJoinProcessor } from './processors/table.js'
+import type { AnyStoreDefinition } from './stores.js'
+import { TimestampExtractors } from './time.js'
+
+/** @internal */
+export type KeyChange = boolean | 'windowed'
+
+export interface RepartitionOptions<K, V> extends Named {
+  key?: Serde<K>
+  value?: Serde<V>
+  /** Fixed partition count; default: the writing sub-topology's task count. */
+  partitions?: number
+}
+
+export interface SinkOptions<K, V> extends Named {
+  key?: Serde<K>
+  value?: Serde<V>
+  partitioner?: StreamPartitioner<K, V>
+}
+
+export interface ProcessOptions extends Named {
+  /** Stores the processor uses: definitions (added to the topology) or names of added stores. */
+  stores?: readonly (string | AnyStoreDefinition)[]
+}
+
+export interface GroupedOptions<K, V> extends Named {
+  key?: Serde<K>
+  value?: Serde<V>
+}
+
+/**
+ * A record stream. Key and value types flow from the source serdes through every operator; serdes
+ * follow along while they still describe the data (a `mapValues` drops the value serde, a `map` or
+ * `selectKey` the key serde), and operators that write bytes ask for them when they are unknown.
+ *
+ * Callbacks take `(key, value, record)`, except the `*Values` ones: `(value, key, record)`.
+ */
+export class KStream<K, V> {
+  /** @internal */
+  constructor(
+    /** @internal */ readonly ctx: DslContext,
+    /** @internal The node whose output this stream is. */ readonly node: string,
+    /** @internal */ readonly keySerde: Serde<K> | undefined,
+    /** @internal */ readonly valueSerde: Serde<V> | undefined,
+    /**
+     * @internal Whether the key differs from the sub-topology's source key: `true` (changed, so
+     * stateful operators repartition first) or `'windowed'` (a `Windowed<sourceKey>` from a windowed
+     * table: records are still on the task owning the source key, so `process()` with stores keyed by
+     * the source key needs no repartition; aggregations over the windowed key do).
+     */
+    readonly keyChanged: KeyChange,
+  ) {}
+
+  private next<K2, V2>(node: string, key: Serde<K2> | undefined, value: Serde<V2> | undefined, keyChanged: KeyChange): KStream<K2, V2> {
+    return new KStream(this.ctx, node, key, value, keyChanged)
+  }
+
+  private name(named: Named, prefix: string, operator: string): string {
+    return this.ctx.graph.nameFor(named.name, prefix, operator)
+  }
+
+  filter(predicate: Predicate<K, V>, named: Named = {}): KStream<K, V> {
+    const name = this.name(named, 'KSTREAM-FILTER', 'filter()')
+    this.ctx.addProcessor(name, [this.node], () => new FilterProcessor(predicate, true))
+    return this.next(name, this.keySerde, this.valueSerde, this.keyChanged)
+  }
+
+  filterNot(predicate: Predicate<K, V>, named: Named = {}): KStream<K, V> {
+    const name = this.name(named, 'KSTREAM-FILTER', 'filterNot()')
+    this.ctx.addProcessor(name, [this.node], () => new FilterProcessor(predicate, false))
+    return this.next(name, this.keySerde, this.valueSerde, this.keyChanged)
+  }
+
+  map<K2, V2>(mapper: KeyValueMapper<K, V, readonly [K2, V2]>, named: Named = {}): KStream<K2, V2> {
+    const name = this.name(named, 'KSTREAM-MAP', 'map()')
+    this.ctx.addProcessor(name, [this.node], () => new MapProcessor(mapper))
+    return this.next<K2, V2>(name, undefined, undefined, true)
+  }
+
+  mapValues<V2>(mapper: ValueMapper<K, V, V2>, named: Named = {}): KStream<K, V2> {
+    const name = this.name(named, 'KSTREAM-MAPVALUES', 'mapValues()')
+    this.ctx.addProcessor(name, [this.node], () => new MapValuesProcessor(mapper))
+    return this.next<K, V2>(name, this.keySerde, undefined, this.keyChanged)
+  }
+
+  flatMap<K2, V2>(mapper: KeyValueMapper<K, V, Iterable<readonly [K2, V2]>>, named: Named = {}): KStream<K2, V2> {
+    const name = this.name(named, 'KSTREAM-FLATMAP', 'flatMap()')
+    this.ctx.addProcessor(name, [this.node], () => new FlatMapProcessor(mapper))
+    return this.next<K2, V2>(name, undefined, undefined, true)
+  }
+
+  flatMapValues<V2>(mapper: ValueMapper<K, V, Iterable<V2>>, named: Named = {}): KStream<K, V2> {
+    const name = this.name(named, 'KSTREAM-FLATMAPVALUES', 'flatMapValues()')
+    this.ctx.addProcessor(name, [this.node], () => new FlatMapValuesProcessor(mapper))
+    return this.next<K, V2>(name, this.keySerde, undefined, this.keyChanged)
+  }
+
+  selectKey<K2>(selector: KeyValueMapper<K, V, K2>, named: Named = {}): KStream<K2, V> {
+    const name = this.name(named, 'KSTREAM-KEY-SELECT', 'selectKey()')
+    this.ctx.addProcessor(name, [this.node], () => new SelectKeyProcessor(selector))
+    return this.next<K2, V>(name, undefined, this.valueSerde, true)
+  }
+
+  peek(action: KeyValueMapper<K, V, void>, named: Named = {}): KStream<K, V> {
+    const name = this.name(named, 'KSTREAM-PEEK', 'peek()')
+    this.ctx.addProcessor(name, [this.node], () => new PeekProcessor(action))
+    return this.next(name, this.keySerde, this.valueSerde, this.keyChanged)
+  }
+
+  /** A terminal operation: `action` runs for each record; nothing is forwarded. */
+  foreach(action: KeyValueMapper<K, V, void>, named: Named = {}): void {
+    const name = this.name(named, 'KSTREAM-FOREACH', 'foreach()')
+    this.ctx.addProcessor(name, [this.node], () => new PeekProcessor(action))
+  }
+
+  /** Routes each record to the first matching branch: `split().branch('a', p).defaultBranch('rest')`. */
+  split(named: Named = {}): BranchedKStream<K, V, never> {
+    const name = this.name(named, 'KSTREAM-BRANCH', 'split()')
+    const branches: { predicate: Predicate<K, V>; child: string }[] = []
+    const state = { defaultChild: undefined as string | undefined }
+    this.ctx.addProcessor(name, [this.node], () => new BranchProcessor(branches, state.defaultChild))
+    return new BranchedKStream<K, V, never>(this, name, branches, state, {})
+  }
+
+  merge(other: KStream<K, V>, named: Named = {}): KStream<K, V> {
+    if (other.ctx !== this.ctx) throw new Error('merge(): both streams must come from the same StreamsBuilder')
+    const name = this.name(named, 'KSTREAM-MERGE', 'merge()')
+    this.ctx.addProcessor(name, [this.node, other.node], () => new PassThroughProcessor<K, V>())
+    return this.next(
+      name,
+      this.keySerde ?? other.keySerde,
+      this.valueSerde ?? other.valueSerde,
+      this.keyChanged === true || other.keyChanged === true ? true : this.keyChanged || other.keyChanged,
+    )
+  }
+
+  /**
+   * Writes the stream to an internal topic `<applicationId>-<name>-repartition` and reads it back, so
+   * records are partitioned by their current key. Stateful operators do this on their own when the key
+   * changed; call it to fix the partition count or the serdes.
+   */
+  repartition(options: RepartitionOptions<K, V> = {}): KStream<K, V> {
+    const base = this.name(options, 'KSTREAM-REPARTITION', 'repartition()')
+    if (options.partitions !== undefined && !(Number.isSafeInteger(options.partitions) && options.partitions > 0)) {
+      throw new Error(`repartition('${base}'): partitions must be a positive integer (got ${options.partitions})`)
+    }
+    return this.throughRepartitionTopic(base, `repartition('${base}')`, options.key, options.value, options.partitions)
+  }
+
+  /** @internal */
+  throughRepartitionTopic(base: string, operator: string, key?: Serde<K>, value?: Serde<V>, partitions?: number): KStream<K, V> {
+    const fix = (what: string): string =>
+      operator.startsWith('repartition(') ? `pass { ${what}: Serdes.<type>() } to repartition()` : `call .repartition({ ${what}: Serdes.<type>() }) before ${operator}`
+    const why = 'it changed upstream and records must go through a repartition topic'
+    const keySerde = requireSerde(key ?? this.keySerde, operator, 'key', why, fix('key'))
+    const valueSerde = requireSerde(value ?? this.valueSerde, operator, 'value', why, fix('value'))
+    const topic = { name: `${base}-repartition`, internal: true }
+    const graph = this.ctx.graph
+    const sinkName = graph.nameFor(`${base}-repartition-sink`, '', operator)
+    graph.addNode({ kind: 'sink', name: sinkName, parents: [this.node], topic, key: keySerde as Serde<unknown>, value: valueSerde as Serde<unknown> })
+    const sourceName = graph.nameFor(`${base}-repartition-source`, '', operator)
+    graph.addNode({
+      kind: 'source',
+      name: sourceName,
+      parents: [],
+      topics: [topic],
+      key: keySerde as Serde<unknown>,
+      value: valueSerde as Serde<unknown>,
+      timestamp: TimestampExtractors.recordTime(),
+      table: false,
+    })
+    if (partitions !== undefined) this.ctx.repartitionPartitions.set(topic.name, partitions)
+    return this.next(sourceName, keySerde, valueSerde, false)
+  }
+
+  /** Writes to a topic, or to the topic a function picks per record. */
+  to(topic: string | TopicNameExtractor<K, V>, options: SinkOptions<K, V> = {}): void {
+    const name = this.name(options, 'KSTREAM-SINK', 'to()')
+    const operator = `to('${typeof topic === 'string' ? topic : name}')`
+    if (typeof topic === 'string' && topic.length === 0) throw new Error(`${operator}: the topic name is empty`)
+    const key = requireSerde(options.key ?? this.keySerde, operator, 'key', 'an upstream map/selectKey changed the key type')
+    const value = requireSerde(options.value ?? this.valueSerde, operator, 'value', 'an upstream map/mapValues changed the value type')
+    this.ctx.graph.addNode({
+      kind: 'sink',
+      name,
+      parents: [this.node],
+      topic: typeof topic === 'string' ? { name: topic, internal: false } : (topic as TopicNameExtractor<unknown, unknown>),
+      key: key as Serde<unknown>,
+      value: value as Serde<unknown>,
+      ...(options.partitioner ? { partitioner: options.partitioner as StreamPartitioner<unknown, unknown> } : {}),
+    })
+  }
+
+  /**
+   * Runs a custom processor. Stores it uses are prefetched by the source key, so when the key changed
+   * upstream the stream is repartitioned first (which needs known serdes).
+   */
+  process<KO = never, VO = never>(supplier: ProcessorSupplier<K, V, KO, VO>, options: ProcessOptions = {}): KStream<KO, VO> {
+    const name = this.name(options, 'KSTREAM-PROCESSOR', 'process()')
+    const storeNames: string[] = []
+    let prefetched = false
+    for (const store of options.stores ?? []) {
+      if (typeof store === 'string') {
+        storeNames.push(store)
+        prefetched ||= this.ctx.graph.stores.get(store)?.prefetch === 'source-key'
+      } else {
+        this.ctx.graph.addStore(store, `process('${name}')`)
+        storeNames.push(store.name)
+        prefetched ||= store.prefetch === 'source-key'
+      }
+    }
+    const input = prefetched && this.keyChanged === true ? this.throughRepartitionTopic(`${name}`, `process('${name}')`) : this
+    this.ctx.addProcessor(name, [input.node], supplier, storeNames)
+    return this.next<KO, VO>(name, undefined, undefined, true)
+  }
+
+  groupByKey(options: GroupedOptions<K, V> = {}): KGroupedStream<K, V> {
+    return new KGroupedStream(this, options.key ?? this.keySerde, options.value ?? this.valueSerde, options.name)
+  }
+
+  /** Groups by a new key; the aggregation reads the records through a repartition topic. */
+  groupBy<K2>(selector: KeyValueMapper<K, V, K2>, options: GroupedOptions<K2, V> & { key: Serde<K2> }): KGroupedStream<K2, V> {
+    const selected = this.selectKey(selector, options.name === undefined ? {} : { name: `${options.name}-key-select` })
+    return new KGroupedStream(selected, options.key, options.value ?? this.valueSerde, options.name)
+  }
+
+  /** Enriches each record with the table's current value for its key (`undefined` when absent). */
+  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT | undefined, key: K) => VR, named: Named = {}): KStream<K, VR> {
+    return this.joinTable(table, joiner, false, named, 'leftJoin()')
+  }
+
+  /** Like `leftJoin`, but records whose key is not in the table are dropped. */
+  join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, named: Named = {}): KStream<K, VR> {
+    return this.joinTable(table, joiner as (value: V, tableValue: VT | undefined, key: K) => VR, true, named, 'join()')
+  }
+
+  private joinTable<VT, VR>(
+    table: KTable<K, VT>,
+    joiner: (value: V, tableValue: VT | undefined, key: K) => VR,
+    inner: boolean,
+    named: Named,
+    operator: string,
+  ): KStream<K, VR> {
+    const name = this.name(named, 'KSTREAM-JOIN', operator)
+    const store = table.storeName
+    if (store === undefined) {
+      throw new Error(`${operator} '${name}': the table is not materialized; join with a table from builder.table() or an aggregation`)
+    }
+    // The stream's key type is the table's, so the table's key serde can write the repartition topic.
+    const input = this.keyChanged ? this.throughRepartitionTopic(name, `${operator} '${name}'`, this.keySerde ?? table.keySerde) : this
+    this.ctx.addProcessor(name, [input.node], () => new StreamTableJoinProcessor<K, V, VT, VR>(store, joiner, inner), [store])
+    this.ctx.graph.coPartitionGroups.push([...new Set([...this.ctx.sourcesOf(input.node), ...this.ctx.sourcesOf(table.node)])])
+    return this.next<K, VR>(name, input.keySerde, undefined, false)
+  }
+}
+
+/** The branches of a `split()`; finish with `defaultBranch(name)` or `noDefaultBranch()`. */
+export class BranchedKStream<K, V, Names extends string> {
+  /** @internal */
+  constructor(
+    private readonly parent: KStream<K, V>,
+    private readonly splitName: string,
+    private readonly branches: { predicate: Predicate<K, V>; child: string }[],
+    private readonly state: { defaultChild: string | undefined },
+    private readonly streams: Record<string, KStream<K, V>>,
+  ) {}
+
+  branch<N extends string>(name: N, predicate: Predicate<K, V>): BranchedKStream<K, V, Names | N> {
+    const child = this.addChild(name)
+    this.branches.push({ predicate, child })
+    return this as unknown as BranchedKStream<K, V, Names | N>
+  }
+
+  defaultBranch<N extends string>(name: N): Record<Names | N, KStream<K, V>> {
+    this.state.defaultChild = this.addChild(name)
+    return this.streams as Record<Names | N, KStream<K, V>>
+  }
+
+  noDefaultBranch(): Record<Names, KStream<K, V>> {
+    return this.streams as Record<Names, KStream<K, V>>
+  }
+
+  private addChild(branch: string): string {
+    if (branch in this.streams) throw new Error(`split('${this.splitName}'): branch '${branch}' is defined twice`)
+    const ctx = this.parent.ctx
+    const child = ctx.graph.nameFor(`${this.splitName}-${branch}`, 'KSTREAM-BRANCHCHILD', 'branch()')
+    ctx.addProcessor(child, [this.splitName], () => new PassThroughProcessor<K, V>())
+    this.streams[branch] = new KStream<K, V>(ctx, child, this.parent.keySerde, this.parent.valueSerde, this.parent.keyChanged)
+    return child
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * suppress(untilWindowCloses): buffers each window's latest value and emits it once, when stream time
+ * reaches the window's close time. The buffer lives in memory, indexed by close time, and is mirrored
+ * to a logged key-value store so a restarted task rebuilds it (`init`) and emits nothing twice.
+ */
+import type { Serde } from '../../schemas/serde.js'
+import { readInt64BE, writeInt64BE } from '../../schemas/int64.js'
+import { SerdeError } from '../../schemas/serde.js'
+import type { KeyValueStore, TimeWindow, Windowed } from '../../state/types.js'
+import type { Processor, ProcessorContext, StreamRecord } from '../processor.js'
+import { MinHeap } from './min-heap.js'
+
+export interface SuppressedEntry<V> {
+  readonly value: V
+  readonly timestamp: number
+}
+
+/** `[timestamp: int64 BE][value bytes]`. */
+export function suppressedEntrySerde<V>(value: Serde<V>): Serde<SuppressedEntry<V>> {
+  const name = `suppressed(${value.name})`
+  return {
+    name,
+    serialize(entry, topic) {
+      const bytes = value.serialize(entry.value, topic)
+      const out = Buffer.allocUnsafe(bytes.length + 8)
+      writeInt64BE(out, entry.timestamp, 0)
+      bytes.copy(out, 8)
+      return out
+    },
+    deserialize(data, topic) {
+      if (data.length < 8) throw new SerdeError(name, `expected at least 8 bytes, got ${data.length}`)
+      return { timestamp: readInt64BE(data, 0), value: value.deserialize(data.subarray(8), topic) }
+    },
+  }
+}
+
+interface Buffered<K, V> {
+  readonly key: Windowed<K>
+  readonly value: V
+  readonly timestamp: number
+  readonly closeAt: number
+}
+
+export class SuppressProcessor<K, V> implements Processor<Windowed<K>, V | null, Windowed<K>, V> {
+  private context!: ProcessorContext<Windowed<K>, V>
+  private store!: KeyValueStore<Windowed<K>, SuppressedEntry<V>>
+  private readonly buffer = new Map<string, Buffered<K, V>>()
+  private readonly byCloseTime = new MinHeap<string>()
+
+  constructor(
+    private readonly storeName: string,
+    private readonly keySerde: Serde<Windowed<K>>,
+    private readonly closeTime: (window: TimeWindow) => number,
+  ) {}
+
+  async init(context: ProcessorContext<Windowed<K>, V>): Promise<void> {
+    this.context = context
+    this.store = context.getStateStore<KeyValueStore<Windowed<K>, SuppressedEntry<V>>>(this.storeName)
+    for await (const [key, entry] of this.store.all()) this.buffer_(key, entry.value, entry.timestamp)
+    // Interval 1: runs whenever stream time advances (after the record that advanced it), including
+    // idle-timeout advances of a quiet task. A window can only close when stream time advances.
+    context.schedule(1, 'stream-time', (streamTime) => this.emitClosed(streamTime))
+  }
+
+  process(record: StreamRecord<Windowed<K>, V | null>): void {
+    if (record.value === null) {
+      // A session merged away or a filtered row: it was never final, so it is dropped, not emitted.
+      const id = this.id(record.key)
+      if (this.buffer.delete(id)) this.store.delete(record.key)
+      return
+    }
+    this.buffer_(record.key, record.value, record.timestamp)
+    this.store.put(record.key, { value: record.value, timestamp: record.timestamp })
+  }
+
+  private id(key: Windowed<K>): string {
+    return this.keySerde.serialize(key).toString('latin1')
+  }
+
+  private buffer_(key: Windowed<K>, value: V, timestamp: number): void {
+    const id = this.id(key)
+    const closeAt = this.closeTime(key.window)
+    const previous = this.buffer.get(id)
+    this.buffer.set(id, { key, value, timestamp, closeAt })
+    if (previous?.closeAt !== closeAt) this.byCloseTime.push(closeAt, id)
+  }
+
+  /** Emits the closed windows; async only when there is something to emit. */
+  private emitClosed(streamTime: number): Promise<void> | undefined {
+    const due: Buffered<K, V>[] = []
+    for (;;) {
+      const next = this.byCloseTime.peekPriority()
+      if (next === undefined || next > streamTime) break
+      const id = this.byCloseTime.pop()!
+      const entry = this.buffer.get(id)
+      if (entry === undefined || entry.closeAt !== next) continue
+      this.buffer.delete(id)
+      this.store.delete(entry.key)
+      due.push(entry)
+    }
+    if (due.length === 0) return undefined
+    return this.forwardAll(due)
+  }
+
+  private async forwardAll(due: readonly Buffered<K, V>[]): Promise<void> {
+    // Emitted outside the input batch: downstream stores keyed by the source key (the windows' key)
+    // are loaded first, so processors after suppress can read them synchronously.
+    await this.context.prefetchSourceKeys(due.map((e) => ({ key: e.key.key, timestamp: e.timestamp })))
+    for (const entry of due) {
+      this.context.forward({ key: entry.key, value: entry.value, timestamp: entry.timestamp, headers: {} })
+    }
+  }
+}

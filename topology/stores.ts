@@ -1,0 +1,111 @@
+import type { Serde } from '../schemas/serde.js'
+import type { TimeWindow } from '../state/types.js'
+
+export type StoreKind = 'key-value' | 'window' | 'session'
+
+/**
+ * Which keys the task loads into a store's cache before each input batch:
+ * `source-key` (the batch's deserialized source keys; right for any store keyed like its
+ * sub-topology's input, which is what DSL aggregations and joins guarantee by repartitioning)
+ * or `none` (the processor only writes blindly, or reads through async scans).
+ */
+export type PrefetchMode = 'source-key' | 'none'
+
+interface StoreDefinitionBase<K, V> {
+  readonly name: string
+  readonly key: Serde<K>
+  readonly value: Serde<V>
+  /** Backed by a changelog topic `<applicationId>-<name>-changelog` (default true). */
+  readonly logged: boolean
+  readonly prefetch: PrefetchMode
+  /**
+   * Set for a table's source store: its source topic already is its changelog, so nothing is
+   * written to a separate changelog and restoring reads this topic.
+   */
+  readonly restoreFromSourceTopic?: string
+}
+
+export interface KeyValueStoreDefinition<K, V> extends StoreDefinitionBase<K, V> {
+  readonly kind: 'key-value'
+}
+
+export interface WindowStoreDefinition<K, V> extends StoreDefinitionBase<K, V> {
+  readonly kind: 'window'
+  readonly windowSizeMs: number
+  /**
+   * The windows a record at `timestamp` touches: with `prefetch: 'source-key'`, the task prefetches
+   * these windows of the batch's keys. Without it a window store is not prefetched.
+   */
+  readonly windowsFor?: (timestamp: number) => readonly TimeWindow[]
+  /** Windows that started before `streamTime - retentionMs` are dropped. At least size + grace. */
+  readonly retentionMs: number
+}
+
+export interface SessionStoreDefinition<K, V> extends StoreDefinitionBase<K, V> {
+  readonly kind: 'session'
+  /** Sessions that ended before `streamTime - retentionMs` are dropped. At least gap + grace. */
+  readonly retentionMs: number
+}
+
+export type StoreDefinition<K = unknown, V = unknown> =
+  | KeyValueStoreDefinition<K, V>
+  | WindowStoreDefinition<K, V>
+  | SessionStoreDefinition<K, V>
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- erases K/V variance for heterogeneous lists
+export type AnyStoreDefinition = StoreDefinition<any, any>
+
+export interface StoreOptions {
+  logged?: boolean
+  prefetch?: PrefetchMode
+}
+
+/** Store definitions for `builder.addStateStore()` and custom processors. */
+export const Stores = {
+  keyValue<K, V>(name: string, key: Serde<K>, value: Serde<V>, options: StoreOptions = {}): KeyValueStoreDefinition<K, V> {
+    return { kind: 'key-value', name, key, value, logged: options.logged ?? true, prefetch: options.prefetch ?? 'source-key' }
+  },
+  window<K, V>(
+    name: string,
+    key: Serde<K>,
+    value: Serde<V>,
+    options: StoreOptions & {
+      windowSizeMs: number
+      retentionMs: number
+      windowsFor?: (timestamp: number) => readonly TimeWindow[]
+    },
+  ): WindowStoreDefinition<K, V> {
+    if (!(options.windowSizeMs > 0)) throw new Error(`store '${name}': windowSizeMs must be > 0`)
+    if (!(options.retentionMs >= options.windowSizeMs)) {
+      throw new Error(`store '${name}': retentionMs (${options.retentionMs}) must be >= windowSizeMs (${options.windowSizeMs})`)
+    }
+    return {
+      kind: 'window',
+      name,
+      key,
+      value,
+      logged: options.logged ?? true,
+      prefetch: options.windowsFor ? (options.prefetch ?? 'source-key') : 'none',
+      windowSizeMs: options.windowSizeMs,
+      retentionMs: options.retentionMs,
+      ...(options.windowsFor ? { windowsFor: options.windowsFor } : {}),
+    }
+  },
+  session<K, V>(
+    name: string,
+    key: Serde<K>,
+    value: Serde<V>,
+    options: StoreOptions & { retentionMs: number },
+  ): SessionStoreDefinition<K, V> {
+    if (!(options.retentionMs > 0)) throw new Error(`store '${name}': retentionMs must be > 0`)
+    return {
+      kind: 'session',
+      name,
+      key,
+      value,
+      logged: options.logged ?? true,
+      prefetch: options.prefetch ?? 'source-key',
+      retentionMs: options.retentionMs,
+    }
+  },
+}

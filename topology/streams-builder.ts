@@ -1,0 +1,85 @@
+import type { Serde } from '../schemas/serde.js'
+import { DslContext } from './dsl-context.js'
+import { TopologyGraph } from './graph.js'
+import { KStream } from './kstream.js'
+import { KTable } from './ktable.js'
+import { TableSourceProcessor } from './processors/table.js'
+import { type AnyStoreDefinition, Stores } from './stores.js'
+import { type TimestampExtractor, TimestampExtractors } from './time.js'
+import { Topology } from './topology.js'
+
+export interface SourceOptions<K, V> {
+  key: Serde<K>
+  value: Serde<V>
+  /** Event time; default: the Kafka record timestamp. */
+  timestamp?: TimestampExtractor<K, V>
+  name?: string
+}
+
+export interface TableSourceOptions<K, V> extends SourceOptions<K, V> {
+  /** The store materializing the table (default `<name>-store`). */
+  store?: string
+}
+
+/** Builds a topology with the DSL: `stream()`/`table()`, operators, then `build()`. */
+export class StreamsBuilder {
+  private readonly graph = new TopologyGraph()
+  private readonly ctx = new DslContext(this.graph)
+  private readonly topicReaders = new Map<string, string>()
+  private built = false
+
+  stream<K, V>(topics: string | readonly string[], options: SourceOptions<K, V>): KStream<K, V> {
+    const list = typeof topics === 'string' ? [topics] : [...topics]
+    const name = this.graph.nameFor(options.name, 'KSTREAM-SOURCE', `stream(${list.join(', ')})`)
+    this.addSource(name, list, options, false)
+    return new KStream<K, V>(this.ctx, name, options.key, options.value, false)
+  }
+
+  /**
+   * A table from a (compacted) topic: the latest value per key, materialized in a store that
+   * restores from the topic itself. Null values delete.
+   */
+  table<K, V>(topic: string, options: TableSourceOptions<K, V>): KTable<K, V> {
+    const name = this.graph.nameFor(options.name, 'KTABLE-SOURCE', `table(${topic})`)
+    this.addSource(name, [topic], options, true)
+    const store = options.store ?? `${name}-store`
+    this.graph.addStore({ ...Stores.keyValue(store, options.key, options.value), restoreFromSourceTopic: topic }, `table(${topic})`)
+    const materialize = this.graph.nameFor(`${name}-materialize`, '', `table(${topic})`)
+    this.ctx.addProcessor(materialize, [name], () => new TableSourceProcessor<K, V>(store), [store])
+    return new KTable<K, V>(this.ctx, materialize, options.key, options.value, store, undefined)
+  }
+
+  /** Adds a store for custom processors (`process(supplier, { stores: ['name'] })`). */
+  addStateStore(store: AnyStoreDefinition): this {
+    this.graph.addStore(store, 'addStateStore()')
+    return this
+  }
+
+  build(): Topology {
+    if (this.built) throw new Error('build() was already called on this StreamsBuilder; create a new builder per topology')
+    this.built = true
+    return new Topology(this.graph, this.ctx.repartitionPartitions)
+  }
+
+  private addSource<K, V>(name: string, topics: string[], options: SourceOptions<K, V>, table: boolean): void {
+    if (topics.length === 0) throw new Error(`source '${name}': give at least one topic`)
+    for (const topic of topics) {
+      if (!topic) throw new Error(`source '${name}': a topic name is empty`)
+      const other = this.topicReaders.get(topic)
+      if (other) throw new Error(`topic '${topic}' is read by both '${other}' and '${name}'; read it once and reuse the stream`)
+      this.topicReaders.set(topic, name)
+    }
+    if (!options.key) throw new Error(`source '${name}' (${topics.join(', ')}): the key serde is missing; pass { key: Serdes.<type>() }`)
+    if (!options.value) throw new Error(`source '${name}' (${topics.join(', ')}): the value serde is missing; pass { value: Serdes.<type>() }`)
+    this.graph.addNode({
+      kind: 'source',
+      name,
+      parents: [],
+      topics: topics.map((t) => ({ name: t, internal: false })),
+      key: options.key as Serde<unknown>,
+      value: options.value as Serde<unknown>,
+      timestamp: (options.timestamp ?? TimestampExtractors.recordTime()) as TimestampExtractor<unknown, unknown>,
+      table,
+    })
+  }
+}

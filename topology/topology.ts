@@ -1,0 +1,338 @@
+/**
+ * A built topology: the graph cut into sub-topologies (connected parts; a topic between a sink and a
+ * source is a cut), its description, and the plan the runtime and the test driver execute.
+ */
+import { type NodeDef, type SinkNodeDef, type SourceNodeDef, type TopicRef, type TopologyGraph, isTopicRef } from './graph.js'
+import type { AnyStoreDefinition, StoreKind } from './stores.js'
+
+export interface SubTopology {
+  readonly id: number
+  /** In creation order. */
+  readonly nodes: readonly NodeDef[]
+  readonly sources: readonly SourceNodeDef[]
+  readonly sinks: readonly SinkNodeDef[]
+  readonly storeNames: readonly string[]
+  /** Groups of source topics (refs) that must be co-partitioned. */
+  readonly coPartitionGroups: readonly (readonly TopicRef[])[]
+}
+
+export type InternalTopicRole = 'repartition' | 'changelog' | 'dlq'
+
+export type PartitionRule =
+  | { readonly kind: 'fixed'; readonly count: number }
+  /** As many partitions as the sub-topology has tasks (= max partitions of its source topics). */
+  | { readonly kind: 'tasks-of'; readonly subTopology: number }
+
+export interface InternalTopicSpec {
+  readonly name: string
+  readonly role: InternalTopicRole
+  readonly partitions: PartitionRule
+  /** Topic configs to create it with, e.g. `cleanup.policy`. */
+  readonly configs: Readonly<Record<string, string>>
+}
+
+export interface StorePlan {
+  readonly name: string
+  readonly kind: StoreKind
+  readonly definition: AnyStoreDefinition
+  readonly logged: boolean
+  /** Topic to restore from (its own changelog, or a table's source topic); null when not logged. */
+  readonly changelogTopic: string | null
+  /** True when `changelogTopic` is a table's source topic, which the store must not write to. */
+  readonly restoresFromSourceTopic: boolean
+  readonly retentionMs?: number
+}
+
+export interface SubTopologyPlan {
+  readonly id: number
+  readonly sourceTopics: readonly string[]
+  readonly userSourceTopics: readonly string[]
+  readonly repartitionSourceTopics: readonly string[]
+  /** Statically known sink topics (a `to(fn)` sink adds topics known only per record). */
+  readonly sinkTopics: readonly string[]
+  readonly repartitionSinkTopics: readonly string[]
+  readonly dynamicSinks: boolean
+  readonly stores: readonly StorePlan[]
+  /** Topics whose partition N must be processed together by task N (joins). */
+  readonly coPartitionGroups: readonly (readonly string[])[]
+  readonly requiresCoPartitioning: boolean
+}
+
+export interface TopologyPlan {
+  readonly applicationId: string
+  readonly dlqTopic: string
+  readonly subTopologies: readonly SubTopologyPlan[]
+  readonly internalTopics: readonly InternalTopicSpec[]
+  topicName(ref: TopicRef): string
+}
+
+/** Changelog topics of window/session stores keep this much beyond the store retention (as Kafka Streams). */
+export const CHANGELOG_ADDITIONAL_RETENTION_MS = 24 * 60 * 60 * 1000
+
+export class Topology {
+  readonly subTopologies: readonly SubTopology[]
+  private readonly nodes: ReadonlyMap<string, NodeDef>
+  private readonly stores: ReadonlyMap<string, AnyStoreDefinition>
+  private readonly childrenOf = new Map<string, string[]>()
+
+  constructor(
+    graph: TopologyGraph,
+    /** Explicit partition counts of repartition topics (by unprefixed name). */
+    private readonly repartitionPartitions: ReadonlyMap<string, number>,
+  ) {
+    this.nodes = new Map(graph.nodes)
+    this.stores = new Map(graph.stores)
+    for (const node of this.nodes.values()) {
+      this.childrenOf.set(node.name, [])
+      for (const parent of node.parents) this.childrenOf.get(parent)?.push(node.name)
+    }
+    this.validate()
+    this.subTopologies = this.cut(graph.coPartitionGroups)
+  }
+
+  node(name: string): NodeDef {
+    const node = this.nodes.get(name)
+    if (!node) throw new Error(`unknown node '${name}'`)
+    return node
+  }
+
+  children(name: string): readonly string[] {
+    return this.childrenOf.get(name) ?? []
+  }
+
+  store(name: string): AnyStoreDefinition {
+    const store = this.stores.get(name)
+    if (!store) throw new Error(`unknown store '${name}'`)
+    return store
+  }
+
+  private validate(): void {
+    for (const node of this.nodes.values()) {
+      if (node.kind === 'processor') {
+        for (const store of node.stores) {
+          if (!this.stores.has(store)) {
+            throw new Error(
+              `processor '${node.name}' uses store '${store}', which is not defined; add it with builder.addStateStore(Stores.keyValue('${store}', ...)) or fix the name`,
+            )
+          }
+        }
+      }
+      if (node.kind === 'source' && this.children(node.name).length === 0) {
+        throw new Error(`source '${node.name}' has no downstream operator; a stream that is read must be used`)
+      }
+    }
+  }
+
+  private cut(coPartitionGroups: readonly string[][]): SubTopology[] {
+    const parent = new Map<string, string>()
+    const find = (x: string): string => {
+      let root = x
+      while (parent.get(root) !== root) root = parent.get(root)!
+      parent.set(x, root)
+      return root
+    }
+    const union = (a: string, b: string): void => {
+      const ra = find(a)
+      const rb = find(b)
+      if (ra !== rb) parent.set(rb, ra)
+    }
+    for (const name of this.nodes.keys()) parent.set(name, name)
+    const storeUser = new Map<string, string>()
+    for (const node of this.nodes.values()) {
+      for (const p of node.parents) union(node.name, p)
+      if (node.kind === 'processor') {
+        for (const store of node.stores) {
+          const other = storeUser.get(store)
+          if (other) union(node.name, other)
+          else storeUser.set(store, node.name)
+        }
+      }
+    }
+    const groups = new Map<string, NodeDef[]>()
+    for (const node of this.nodes.values()) {
+      const root = find(node.name)
+      const list = groups.get(root)
+      if (list) list.push(node)
+      else groups.set(root, [node])
+    }
+    return [...groups.values()].map((nodes, id) => {
+      const sources = nodes.filter((n): n is SourceNodeDef => n.kind === 'source')
+      const sourceNames = new Set(sources.map((s) => s.name))
+      return {
+        id,
+        nodes,
+        sources,
+        sinks: nodes.filter((n): n is SinkNodeDef => n.kind === 'sink'),
+        storeNames: [...new Set(nodes.flatMap((n) => (n.kind === 'processor' ? n.stores : [])))],
+        coPartitionGroups: coPartitionGroups
+          .filter((group) => group.some((s) => sourceNames.has(s)))
+          .map((group) => group.flatMap((s) => (this.nodes.get(s) as SourceNodeDef).topics)),
+      }
+    })
+  }
+
+  /** The topology resolved for one application id: topic names, stores, internal topics. */
+  plan(applicationId: string): TopologyPlan {
+    if (!applicationId || /[^A-Za-z0-9._-]/.test(applicationId)) {
+      throw new Error(`applicationId '${applicationId}' is invalid; use letters, digits, '.', '_' and '-'`)
+    }
+    const topicName = (ref: TopicRef): string => (ref.internal ? `${applicationId}-${ref.name}` : ref.name)
+    const internalTopics: InternalTopicSpec[] = []
+    const writerOf = new Map<string, number>()
+    for (const sub of this.subTopologies) {
+      for (const sink of sub.sinks) if (isTopicRef(sink.topic) && sink.topic.internal) writerOf.set(sink.topic.name, sub.id)
+    }
+    const subTopologies = this.subTopologies.map((sub): SubTopologyPlan => {
+      const refs = sub.sources.flatMap((s) => s.topics)
+      const sinkRefs = sub.sinks.flatMap((s) => (isTopicRef(s.topic) ? [s.topic] : []))
+      const stores = sub.storeNames.map((name): StorePlan => {
+        const definition = this.store(name)
+        const fromSource = definition.restoreFromSourceTopic
+        const changelogTopic = fromSource ?? (definition.logged ? `${applicationId}-${name}-changelog` : null)
+        const retentionMs = definition.kind === 'key-value' ? undefined : definition.retentionMs
+        if (changelogTopic && !fromSource) {
+          const configs: Record<string, string> =
+            retentionMs === undefined
+              ? { 'cleanup.policy': 'compact' }
+              : { 'cleanup.policy': 'compact,delete', 'retention.ms': String(retentionMs + CHANGELOG_ADDITIONAL_RETENTION_MS) }
+          internalTopics.push({ name: changelogTopic, role: 'changelog', partitions: { kind: 'tasks-of', subTopology: sub.id }, configs })
+        }
+        return {
+          name,
+          kind: definition.kind,
+          definition,
+          logged: changelogTopic !== null,
+          changelogTopic,
+          restoresFromSourceTopic: fromSource !== undefined,
+          ...(retentionMs === undefined ? {} : { retentionMs }),
+        }
+      })
+      return {
+        id: sub.id,
+        sourceTopics: refs.map(topicName),
+        userSourceTopics: refs.filter((r) => !r.internal).map(topicName),
+        repartitionSourceTopics: refs.filter((r) => r.internal).map(topicName),
+        sinkTopics: sinkRefs.map(topicName),
+        repartitionSinkTopics: sinkRefs.filter((r) => r.internal).map(topicName),
+        dynamicSinks: sub.sinks.some((s) => !isTopicRef(s.topic)),
+        stores,
+        coPartitionGroups: sub.coPartitionGroups.map((g) => g.map(topicName)),
+        requiresCoPartitioning: sub.coPartitionGroups.length > 0,
+      }
+    })
+    for (const [name, writer] of writerOf) {
+      const fixed = this.repartitionPartitions.get(name)
+      internalTopics.unshift({
+        name: `${applicationId}-${name}`,
+        role: 'repartition',
+        partitions: fixed === undefined ? { kind: 'tasks-of', subTopology: writer } : { kind: 'fixed', count: fixed },
+        // Records are consumed soon after being written; the runtime may also purge them after commit.
+        configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 60 * 60 * 1000) },
+      })
+    }
+    const dlqTopic = `${applicationId}-dlq`
+    internalTopics.push({ name: dlqTopic, role: 'dlq', partitions: { kind: 'fixed', count: 1 }, configs: { 'cleanup.policy': 'delete' } })
+    return { applicationId, dlqTopic, subTopologies, internalTopics, topicName }
+  }
+
+  /** A readable description, in the layout of Kafka Streams' `Topology#describe()`. */
+  describe(): string {
+    const lines: string[] = ['Topologies:']
+    const topicLabel = (ref: TopicRef): string => ref.name
+    for (const sub of this.subTopologies) {
+      lines.push(`   Sub-topology: ${sub.id}`)
+      for (const node of sub.nodes) {
+        const children = this.children(node.name)
+        if (node.kind === 'source') {
+          lines.push(`    Source: ${node.name} (topics: [${node.topics.map(topicLabel).join(', ')}])`)
+        } else if (node.kind === 'processor') {
+          lines.push(`    Processor: ${node.name} (stores: [${node.stores.join(', ')}])`)
+        } else {
+          const topic = isTopicRef(node.topic) ? `topic: ${topicLabel(node.topic)}` : 'topic extractor'
+          lines.push(`    Sink: ${node.name} (${topic})`)
+        }
+        if (children.length > 0) lines.push(`      --> ${children.join(', ')}`)
+        if (node.parents.length > 0) lines.push(`      <-- ${node.parents.join(', ')}`)
+      }
+      lines.push('')
+    }
+    const stores = [...this.stores.values()]
+    if (stores.length > 0) {
+      lines.push('Stores:')
+      for (const store of stores) {
+        const extra = store.kind === 'key-value' ? '' : `, retention=${store.retentionMs}ms`
+        const changelog = store.restoreFromSourceTopic
+          ? `restores from ${store.restoreFromSourceTopic}`
+          : store.logged
+            ? `changelog ${store.name}-changelog`
+            : 'not logged'
+        lines.push(`   ${store.name} (${store.kind}, key=${store.key.name}, value=${store.value.name}${extra}, ${changelog})`)
+      }
+      lines.push('')
+    }
+    const internal = this.subTopologies.flatMap((sub) =>
+      sub.sinks.flatMap((s) => (isTopicRef(s.topic) && s.topic.internal ? [s.topic.name] : [])),
+    )
+    if (internal.length > 0) {
+      lines.push('Repartition topics (prefixed with the application id):')
+      for (const name of internal) lines.push(`   ${name}`)
+      lines.push('')
+    }
+    return lines.join('\n')
+  }
+}
+
+/** Partition counts the runtime (or the driver) derives from the source topics' real counts. */
+export interface ResolvedPartitions {
+  readonly tasksPerSubTopology: ReadonlyMap<number, number>
+  /** Every topic of the plan: user sources and internal topics. */
+  readonly topicPartitions: ReadonlyMap<string, number>
+}
+
+/**
+ * Derives internal topics' partition counts from the user topics' counts, as Kafka Streams does
+ * (a repartition topic gets the max of its writer sub-topology's source partitions), and checks
+ * co-partitioning. Throws an error naming the topics when it cannot hold.
+ */
+export function resolvePartitions(plan: TopologyPlan, userTopicPartitions: (topic: string) => number | undefined): ResolvedPartitions {
+  const topicPartitions = new Map<string, number>()
+  const tasks = new Map<number, number>()
+  const repartition = new Map(plan.internalTopics.filter((t) => t.role === 'repartition').map((t) => [t.name, t]))
+  for (const t of repartition.values()) if (t.partitions.kind === 'fixed') topicPartitions.set(t.name, t.partitions.count)
+  for (const sub of plan.subTopologies) {
+    for (const topic of sub.userSourceTopics) {
+      const count = userTopicPartitions(topic)
+      if (count === undefined) throw new Error(`source topic '${topic}' (sub-topology ${sub.id}) does not exist; create it first`)
+      topicPartitions.set(topic, count)
+    }
+  }
+  // Sub-topologies form a DAG through repartition topics; iterate until every count is known.
+  for (let round = 0; round <= plan.subTopologies.length; round++) {
+    for (const sub of plan.subTopologies) {
+      if (tasks.has(sub.id)) continue
+      const counts = sub.sourceTopics.map((t) => topicPartitions.get(t))
+      if (counts.some((c) => c === undefined)) continue
+      tasks.set(sub.id, Math.max(...(counts as number[])))
+      for (const t of sub.repartitionSinkTopics) {
+        const spec = repartition.get(t)
+        if (spec?.partitions.kind === 'tasks-of' && !topicPartitions.has(t)) topicPartitions.set(t, tasks.get(sub.id)!)
+      }
+    }
+  }
+  for (const sub of plan.subTopologies) {
+    if (!tasks.has(sub.id)) throw new Error(`cannot derive the partition count of sub-topology ${sub.id} (a repartition cycle?)`)
+    for (const group of sub.coPartitionGroups) {
+      const counts = group.map((t) => `${t}=${topicPartitions.get(t)}`)
+      if (new Set(group.map((t) => topicPartitions.get(t))).size > 1) {
+        throw new Error(
+          `sub-topology ${sub.id} joins topics that are not co-partitioned (${counts.join(', ')}); give them the same partition count, or repartition() the stream with that count`,
+        )
+      }
+    }
+  }
+  for (const t of plan.internalTopics) {
+    if (t.role === 'changelog' && t.partitions.kind === 'tasks-of') topicPartitions.set(t.name, tasks.get(t.partitions.subTopology)!)
+    if (t.role === 'dlq' && t.partitions.kind === 'fixed') topicPartitions.set(t.name, t.partitions.count)
+  }
+  return { tasksPerSubTopology: tasks, topicPartitions }
+}

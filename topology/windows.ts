@@ -1,0 +1,88 @@
+import type { TimeWindow } from '../state/types.js'
+
+function checkDuration(what: string, value: number, allowZero: boolean): void {
+  if (!Number.isSafeInteger(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new Error(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer number of ms (got ${value})`)
+  }
+}
+
+/**
+ * Fixed-size windows aligned to the epoch: tumbling (advance = size) or hopping (advance < size).
+ * A window [start, end) closes when stream time reaches end + grace; records for a closed window
+ * are late.
+ */
+export class TimeWindows {
+  readonly kind = 'time' as const
+  private constructor(
+    readonly sizeMs: number,
+    readonly advanceMs: number,
+    readonly graceMs: number,
+  ) {}
+
+  static tumbling(sizeMs: number, options: { graceMs?: number } = {}): TimeWindows {
+    checkDuration('TimeWindows.tumbling: size', sizeMs, false)
+    const grace = options.graceMs ?? 0
+    checkDuration('TimeWindows.tumbling: graceMs', grace, true)
+    return new TimeWindows(sizeMs, sizeMs, grace)
+  }
+
+  static hopping(sizeMs: number, advanceMs: number, options: { graceMs?: number } = {}): TimeWindows {
+    checkDuration('TimeWindows.hopping: size', sizeMs, false)
+    checkDuration('TimeWindows.hopping: advance', advanceMs, false)
+    if (advanceMs > sizeMs) throw new Error(`TimeWindows.hopping: advance (${advanceMs}) must be <= size (${sizeMs})`)
+    const grace = options.graceMs ?? 0
+    checkDuration('TimeWindows.hopping: graceMs', grace, true)
+    return new TimeWindows(sizeMs, advanceMs, grace)
+  }
+
+  /** Every window containing `timestamp`, in start order. */
+  windowsFor(timestamp: number): TimeWindow[] {
+    const out: TimeWindow[] = []
+    const lastStart = timestamp - (timestamp % this.advanceMs)
+    let start = lastStart
+    while (start > timestamp - this.sizeMs && start >= 0) start -= this.advanceMs
+    for (start += this.advanceMs; start <= lastStart; start += this.advanceMs) {
+      out.push({ start, end: start + this.sizeMs })
+    }
+    return out
+  }
+
+  /** Stream time at which `window` closes. */
+  closeTime(window: TimeWindow): number {
+    return window.end + this.graceMs
+  }
+
+  describe(): string {
+    return this.advanceMs === this.sizeMs
+      ? `tumbling(size=${this.sizeMs}ms, grace=${this.graceMs}ms)`
+      : `hopping(size=${this.sizeMs}ms, advance=${this.advanceMs}ms, grace=${this.graceMs}ms)`
+  }
+}
+
+/**
+ * Sessions per key: records closer than or equal to `gapMs` apart belong to one session; a record
+ * that bridges two sessions merges them. A session [start, end] (end = its last record's time, as in
+ * Kafka Streams) closes when stream time reaches end + gap + grace.
+ */
+export class SessionWindows {
+  readonly kind = 'session' as const
+  private constructor(
+    readonly gapMs: number,
+    readonly graceMs: number,
+  ) {}
+
+  static withGap(gapMs: number, options: { graceMs?: number } = {}): SessionWindows {
+    checkDuration('SessionWindows.withGap: gap', gapMs, false)
+    const grace = options.graceMs ?? 0
+    checkDuration('SessionWindows.withGap: graceMs', grace, true)
+    return new SessionWindows(gapMs, grace)
+  }
+
+  closeTime(window: TimeWindow): number {
+    return window.end + this.gapMs + this.graceMs
+  }
+
+  describe(): string {
+    return `session(gap=${this.gapMs}ms, grace=${this.graceMs}ms)`
+  }
+}
