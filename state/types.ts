@@ -30,7 +30,10 @@ export interface KeyRange {
 export interface EngineStore {
   readonly path: string
   getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]>
-  /** Applies all operations atomically, in order. */
+  /**
+   * Applies all operations atomically, in order. The engine may keep the buffers it is given (the
+   * in-memory engine does, to avoid copies): callers must not modify them afterwards.
+   */
   write(ops: readonly WriteOp[]): Promise<void>
   iterate(range?: KeyRange): AsyncIterable<[Buffer, Buffer]>
   approximateCount(): Promise<number>
@@ -100,6 +103,8 @@ export interface StateStore {
    * engine in one batch write, bypassing cache and changelog. Only before processing starts.
    */
   restoreBatch(records: readonly ChangelogRecord[]): Promise<void>
+  /** Deletes the local state (engine files and cached entries) before a restore from scratch. */
+  wipe(): Promise<void>
   close(): Promise<void>
 }
 

@@ -9,7 +9,7 @@
  * carries no group generation (no KIP-447), so only a transactional id per task (`<app>-<task>`)
  * fences a zombie that still processes this task after a rebalance.
  */
-import type { Kafka, Producer, Transaction } from 'kafkajs'
+import type { Admin, Kafka, Producer, Transaction } from 'kafkajs'
 import type pino from 'pino'
 import { ChangelogRestorer, ChangelogWriter, restoreTaskStores, type StateDirectory, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
 import type { StorageEngine } from '../../state/types.js'
@@ -31,6 +31,7 @@ export interface ActiveTaskOptions {
   topology: Topology
   plan: TopologyPlan
   kafka: Kafka
+  admin: Admin
   /** The instance's shared producer (at-least-once); exactly-once makes one per task. */
   sharedProducer: Producer
   engine: StorageEngine
@@ -39,6 +40,25 @@ export interface ActiveTaskOptions {
   errorPolicy: ErrorPolicy
   logger: pino.Logger
   metrics: RuntimeMetrics
+}
+
+/** A consumer offset to commit, carrying the task's stream time (as Kafka Streams does) in its metadata. */
+export interface TaskOffset {
+  topic: string
+  partition: number
+  offset: string
+  metadata: string
+}
+
+const encodeOffsetMetadata = (streamTime: number): string => JSON.stringify({ streamTime })
+
+function decodeStreamTime(metadata: string | null | undefined): number {
+  try {
+    const value = (JSON.parse(metadata ?? '') as { streamTime?: unknown }).streamTime
+    return typeof value === 'number' ? value : -1
+  } catch {
+    return -1
+  }
 }
 
 export class ActiveTask {
@@ -130,8 +150,22 @@ export class ActiveTask {
       // next commit, so the checkpoint is only valid after a clean close: a crash means a full restore.
       await this.checkpoint.delete()
     }
+    await this.restoreStreamTime()
     await this.task.start()
     this.state = 'running'
+  }
+
+  /**
+   * Stream time survives a restart or a move through the committed offsets' metadata: without it,
+   * a late record arriving first would reopen a window whose final result was already emitted.
+   */
+  private async restoreStreamTime(): Promise<void> {
+    const committed = await this.options.admin.fetchOffsets({ groupId: this.options.config.applicationId, topics: [...this.sourceTopics] })
+    let streamTime = -1
+    for (const { partitions } of committed) {
+      for (const p of partitions) if (p.partition === this.partition) streamTime = Math.max(streamTime, decodeStreamTime(p.metadata))
+    }
+    if (streamTime >= 0) this.task.restoreStreamTime(streamTime)
   }
 
   /** Undoes a failed `initialize` so it can run again: stores closed, producer and lock released. */
@@ -162,10 +196,11 @@ export class ActiveTask {
   }
 
   /** Offsets to commit: positions that moved since the last commit. */
-  pendingOffsets(): { topic: string; partition: number; offset: string }[] {
-    const out: { topic: string; partition: number; offset: string }[] = []
+  pendingOffsets(): TaskOffset[] {
+    const out: TaskOffset[] = []
+    const metadata = encodeOffsetMetadata(this.task.streamTime)
     for (const [topic, position] of this.positions) {
-      if (this.committed.get(topic) !== position) out.push({ topic, partition: this.partition, offset: position.toString() })
+      if (this.committed.get(topic) !== position) out.push({ topic, partition: this.partition, offset: position.toString(), metadata })
     }
     return out
   }
@@ -175,7 +210,7 @@ export class ActiveTask {
    * stores written, checkpoint written; the thread commits the offsets this returns afterwards.
    * Exactly-once: all of that plus the offsets in the task's transaction, committed here.
    */
-  async commit(groupId: string): Promise<{ topic: string; partition: number; offset: string }[]> {
+  async commit(groupId: string): Promise<TaskOffset[]> {
     const offsets = this.pendingOffsets()
     await this.task.flush()
     await this.changelog.flush()
@@ -184,7 +219,9 @@ export class ActiveTask {
       if (this.transaction || offsets.length > 0) {
         const transaction = await this.openTransaction()
         if (offsets.length > 0) {
-          await transaction.sendOffsets({ consumerGroupId: groupId, topics: offsets.map(({ topic, partition, offset }) => ({ topic, partitions: [{ partition, offset }] })) })
+          // kafkajs passes each partition's `metadata` through to TxnOffsetCommit, though its types omit it.
+          const partitions = offsets.map(({ topic, partition, offset, metadata }) => ({ topic, partitions: [{ partition, offset, metadata }] }))
+          await transaction.sendOffsets({ consumerGroupId: groupId, topics: partitions })
         }
         await transaction.commit()
         this.transaction = undefined

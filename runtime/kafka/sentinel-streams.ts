@@ -16,7 +16,7 @@ import kafkajs, { type Admin, type Kafka, type LogEntry, type Producer } from 'k
 import pino from 'pino'
 import type { Registry } from 'prom-client'
 import { engines, StateDirectory } from '../../state/index.js'
-import type { Topology, TopologyPlan } from '../../topology/topology.js'
+import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { isTopicRef } from '../../topology/graph.js'
 import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../config.js'
 import { ensureInternalTopics } from '../internal-topics.js'
@@ -24,7 +24,6 @@ import type { ErrorPolicy } from '../task/records.js'
 import { AdminPartitionCounts } from './partition-counts.js'
 import { RuntimeMetrics } from './runtime-metrics.js'
 import { StreamThread } from './stream-thread.js'
-import { checkCoPartitioning, resolveInternalTopics, TopologyStartError } from './topic-plan.js'
 
 // kafkajs is CommonJS; Node's static analysis does not see these exports.
 const { Kafka: KafkaClient, logLevel } = kafkajs
@@ -49,6 +48,14 @@ const TRANSITIONS: Record<StreamsState, readonly StreamsState[]> = {
   'pending-shutdown': ['not-running'],
   'not-running': [],
   error: ['pending-shutdown'],
+}
+
+/** The topology cannot run on this cluster as it is (missing topics, partition counts that do not fit). */
+export class TopologyStartError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'TopologyStartError'
+  }
 }
 
 export class SentinelStreams {
@@ -180,10 +187,13 @@ export class SentinelStreams {
       throw new TopologyStartError(`output topic(s) ${missingSinks.map((t) => `'${t}'`).join(', ')} do not exist. Create them before starting: sentinel-streams does not rely on topic auto-creation.`)
     }
     await partitionCounts.load(userSources)
-    const userPartitions = new Map(userSources.map((t) => [t, partitionCounts.get(t)!]))
-    const internalTopics = resolveInternalTopics(this.plan, userPartitions)
-    const sized = new Map(internalTopics.map((t) => [t.name, t.partitions]))
-    checkCoPartitioning(this.plan, (topic) => userPartitions.get(topic) ?? sized.get(topic))
+    let partitions: ReturnType<typeof resolvePartitions>
+    try {
+      partitions = resolvePartitions(this.plan, (topic) => partitionCounts.get(topic))
+    } catch (e) {
+      throw new TopologyStartError((e as Error).message, { cause: e })
+    }
+    const internalTopics = this.plan.internalTopics.map((spec) => ({ ...spec, partitions: partitions.topicPartitions.get(spec.name)! }))
     const created = await ensureInternalTopics(admin, internalTopics)
     if (created.length > 0) this.log.info({ topics: created }, 'created internal topics')
   }

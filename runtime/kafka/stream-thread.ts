@@ -19,7 +19,7 @@ import type { Topology, TopologyPlan } from '../../topology/topology.js'
 import { parseTaskId, taskAssignor, tasksOfAssignment, type SubtopologySources } from '../assignor.js'
 import type { ResolvedStreamsConfig } from '../config.js'
 import type { ErrorPolicy, SourceRecord } from '../task/records.js'
-import { ActiveTask } from './active-task.js'
+import { ActiveTask, type TaskOffset } from './active-task.js'
 import type { PartitionCounts } from './kafka-record-collector.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { SerialQueue } from './serial-queue.js'
@@ -143,6 +143,7 @@ export class StreamThread {
       topology: this.options.topology,
       plan: this.options.plan,
       kafka: this.options.kafka,
+      admin: this.options.admin,
       sharedProducer: this.options.producer,
       engine: this.options.engine,
       stateDirectory: this.options.stateDirectory,
@@ -205,8 +206,8 @@ export class StreamThread {
   private async processBatch(batch: Batch, resolveOffset: (offset: string) => void): Promise<void> {
     const id = this.taskOfPartition.get(`${batch.topic}:${batch.partition}`)
     const task = id === undefined ? undefined : this.tasks.get(id)
-    // Not (yet) running: leave the batch unresolved; kafkajs fetches it again once resumed.
-    if (!task || task.state !== 'running') return
+    // Not (yet) running, or shutting down: leave the batch unresolved; it is fetched again later.
+    if (!task || task.state !== 'running' || this.stopping) return
     const began = performance.now()
     const records: SourceRecord[] = batch.messages.map((m) => ({
       topic: batch.topic,
@@ -251,7 +252,7 @@ export class StreamThread {
     if (running.length === 0) return
     const began = performance.now()
     const groupId = this.options.config.applicationId
-    const committed: { task: ActiveTask; offsets: { topic: string; partition: number; offset: string }[] }[] = []
+    const committed: { task: ActiveTask; offsets: TaskOffset[] }[] = []
     for (const task of running) {
       try {
         committed.push({ task, offsets: await task.commit(groupId) })
@@ -295,7 +296,9 @@ export class StreamThread {
     if (this.stopping) return
     this.stopping = true
     if (this.timer) clearInterval(this.timer)
-    await this.consumer.stop()
+    // The last commit must happen while the consumer still runs: kafkajs silently drops an offset
+    // commit made after `consumer.stop()`. Batches fetched meanwhile are left unprocessed (stopping).
+    this.consumer.pause([...new Set(this.subtopologies.flatMap((s) => s.topics))].map((topic) => ({ topic })))
     await this.queue.run(async () => {
       await this.commitAll('shutdown').catch((e: unknown) => this.log.warn({ err: e }, 'final commit failed'))
       for (const task of [...this.tasks.values()]) {

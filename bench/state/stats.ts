@@ -1,0 +1,16 @@
+/** Median of several runs: one noisy run on a shared 2-core box should not set the figure. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+export async function timeRuns(runs: number, run: () => Promise<number>): Promise<number> {
+  const rates: number[] = []
+  for (let i = 0; i < runs; i++) rates.push(await run())
+  return median(rates)
+}
+
+export const rate = (count: number, startNs: bigint): number => count / (Number(process.hrtime.bigint() - startNs) / 1e9)
+
+export const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}K` : n.toFixed(0))

@@ -1,0 +1,88 @@
+import RocksDB from 'rocksdb-native'
+import { mkdir, rm } from 'node:fs/promises'
+import type { EngineStore, KeyRange, StorageEngine, WriteOp } from '../types.js'
+
+/**
+ * Entries fetched per native iterator call. Opening an iterator costs ~200 us in this binding whatever
+ * the capacity, and big capacities slow the short scans stores mostly do (a key's windows): 64 measured
+ * best for 6-entry scans (5.6K scans/s vs 4.0K at 1,024), and still few round trips for long scans.
+ */
+const ITERATOR_CAPACITY = 64
+
+class RocksDBStore implements EngineStore {
+  constructor(
+    readonly path: string,
+    private readonly db: RocksDB,
+  ) {}
+
+  async getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length === 0) return []
+    const batch = this.db.read({ capacity: keys.length, autoDestroy: true })
+    const pending = keys.map((key) => batch.get(key))
+    await batch.flush()
+    const values = await Promise.all(pending)
+    return values.map((v) => v ?? undefined)
+  }
+
+  async write(ops: readonly WriteOp[]): Promise<void> {
+    if (ops.length === 0) return
+    const batch = this.db.write({ capacity: ops.length, autoDestroy: true })
+    for (const op of ops) {
+      if (op.type === 'put') batch.tryPut(op.key, op.value)
+      else if (op.type === 'del') batch.tryDelete(op.key)
+      else batch.tryDeleteRange(op.gte, op.lt)
+    }
+    await batch.flush()
+  }
+
+  async *iterate(range: KeyRange = {}): AsyncIterable<[Buffer, Buffer]> {
+    const options: Parameters<RocksDB['iterator']>[0] = {
+      capacity: Math.min(ITERATOR_CAPACITY, Math.max(1, range.limit ?? ITERATOR_CAPACITY)),
+    }
+    // The binding reads an empty bound as "unbounded"; an empty upper bound means "nothing".
+    if (range.lt && range.lt.length === 0) return
+    if (range.gte && range.gte.length > 0) options.gte = range.gte
+    if (range.lt) options.lt = range.lt
+    if (range.reverse) options.reverse = true
+    if (range.limit !== undefined) {
+      if (range.limit <= 0) return
+      options.limit = range.limit
+    }
+    for await (const { key, value } of this.db.iterator(options)) yield [key, value]
+  }
+
+  async approximateCount(): Promise<number> {
+    return Number(await this.db.getProperty('rocksdb.estimate-num-keys'))
+  }
+
+  async close(): Promise<void> {
+    await this.db.close()
+  }
+}
+
+/**
+ * RocksDB through rocksdb-native. Options are sized for many small per-task stores on a small box:
+ * Kafka Streams' 16 MB write buffers (not RocksDB's 64 MB) and two background jobs.
+ */
+export function rocksdbEngine(options: { writeBufferSize?: number; maxBackgroundJobs?: number } = {}): StorageEngine {
+  return {
+    kind: 'rocksdb',
+    async open(path: string): Promise<EngineStore> {
+      await mkdir(path, { recursive: true })
+      const db = new RocksDB(path, {
+        writeBufferSize: options.writeBufferSize ?? 16 * 1024 * 1024,
+        maxBackgroundJobs: options.maxBackgroundJobs ?? 2,
+      })
+      try {
+        await db.ready()
+      } catch (err) {
+        const cause = (err as Error).cause instanceof Error ? ` (${((err as Error).cause as Error).message})` : ''
+        throw new Error(`cannot open RocksDB store at ${path}: ${(err as Error).message}${cause}`, { cause: err })
+      }
+      return new RocksDBStore(path, db)
+    },
+    async destroy(path: string): Promise<void> {
+      await rm(path, { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The task's write-back record cache: one per task, shared by the task's stores, bounded in bytes.
+ *
+ * Entries are only ever evicted between batches (`maintain()`), never while a batch runs: a batch's
+ * `prefetch` promised that its keys are readable synchronously until the batch ends. Dirty entries are
+ * never dropped; going over budget makes `maintain()` flush every store of the task (one batch write
+ * each) and then evict clean entries, least recently used first (a CLOCK sweep: cheaper than moving
+ * entries in an LRU list on every read).
+ */
+
+/** What the cache needs to know of an entry; each store type keeps its own payload beside it. */
+export interface CacheEntry {
+  /** Approximate bytes held (serialized key and value plus a fixed overhead). */
+  size: number
+  dirty: boolean
+  /** Set on every read or write, cleared by the eviction sweep. */
+  used: boolean
+}
+
+/** Bytes counted per entry beyond its key and value: Map slot, entry object, typed value. */
+export const ENTRY_OVERHEAD = 96
+
+export class CacheNamespace<E extends CacheEntry> {
+  readonly entries = new Map<string, E>()
+  /**
+   * The dirty entries themselves (identity-hashed: much cheaper than rehashing string keys), so
+   * flush and range merges never walk the clean part of the cache.
+   */
+  readonly dirty = new Set<E>()
+
+  constructor(
+    readonly store: string,
+    private readonly cache: RecordCache,
+    readonly flush: () => Promise<void>,
+  ) {}
+
+  get(key: string): E | undefined {
+    return this.entries.get(key)
+  }
+
+  set(key: string, entry: E): void {
+    const previous = this.entries.get(key)
+    if (previous) this.dirty.delete(previous)
+    this.cache.adjust(entry.size - (previous?.size ?? 0))
+    this.entries.set(key, entry)
+    if (entry.dirty) this.dirty.add(entry)
+  }
+
+  /** Records a change of an entry's size or dirtiness made in place (no re-hashing of its key). */
+  update(entry: E, sizeBefore: number): void {
+    this.cache.adjust(entry.size - sizeBefore)
+    if (entry.dirty) this.dirty.add(entry)
+    else this.dirty.delete(entry)
+  }
+
+  delete(key: string): void {
+    const previous = this.entries.get(key)
+    if (!previous) return
+    this.cache.adjust(-previous.size)
+    this.entries.delete(key)
+    this.dirty.delete(previous)
+  }
+
+  clear(): void {
+    for (const entry of this.entries.values()) this.cache.adjust(-entry.size)
+    this.entries.clear()
+    this.dirty.clear()
+  }
+}
+
+export interface RecordCacheStats {
+  sizeBytes: number
+  entries: number
+  evictions: number
+  budgetFlushes: number
+}
+
+export class RecordCache {
+  private readonly namespaces = new Map<string, CacheNamespace<CacheEntry>>()
+  private bytes = 0
+  private evictions = 0
+  private budgetFlushes = 0
+
+  constructor(readonly maxBytes: number) {
+    if (!(maxBytes >= 0)) throw new Error(`record cache: maxBytes must be a number >= 0, got ${maxBytes}`)
+  }
+
+  get sizeBytes(): number {
+    return this.bytes
+  }
+
+  get overBudget(): boolean {
+    return this.bytes > this.maxBytes
+  }
+
+  /** Called by a store when it opens; `flush` writes the store's dirty entries out. */
+  register<E extends CacheEntry>(store: string, flush: () => Promise<void>): CacheNamespace<E> {
+    if (this.namespaces.has(store)) throw new Error(`record cache: store "${store}" is already open in this task`)
+    const ns = new CacheNamespace<E>(store, this, flush)
+    this.namespaces.set(store, ns as unknown as CacheNamespace<CacheEntry>)
+    return ns
+  }
+
+  unregister(store: string): void {
+    this.namespaces.get(store)?.clear()
+    this.namespaces.delete(store)
+  }
+
+  adjust(delta: number): void {
+    this.bytes += delta
+  }
+
+  /** Flushes every store of the task (one batch write each), e.g. at commit. */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.namespaces.values()].map((ns) => ns.flush()))
+  }
+
+  /**
+   * Call between batches only. When over budget: flushes all stores, then evicts clean entries until
+   * under budget. Returns whether it flushed (the runtime may want to count it).
+   */
+  async maintain(): Promise<boolean> {
+    if (!this.overBudget) return false
+    this.budgetFlushes++
+    await this.flushAll()
+    this.evictClean()
+    return true
+  }
+
+  /** Evicts clean entries not used since the last sweep, then (if still over) any clean entry. */
+  evictClean(): void {
+    for (let pass = 0; pass < 2 && this.overBudget; pass++) {
+      for (const ns of this.namespaces.values()) {
+        for (const [key, entry] of ns.entries) {
+          if (!this.overBudget) return
+          if (entry.dirty) continue
+          if (entry.used && pass === 0) {
+            entry.used = false
+            continue
+          }
+          ns.delete(key)
+          this.evictions++
+        }
+      }
+    }
+  }
+
+  stats(): RecordCacheStats {
+    let entries = 0
+    for (const ns of this.namespaces.values()) entries += ns.entries.size
+    return { sizeBytes: this.bytes, entries, evictions: this.evictions, budgetFlushes: this.budgetFlushes }
+  }
+}
+
+export function createRecordCache(maxBytes: number): RecordCache {
+  return new RecordCache(maxBytes)
+}

@@ -1,0 +1,158 @@
+import type { CacheNamespace } from '../record-cache.js'
+import type { Serde } from '../../schemas/serde.js'
+import type { ChangelogRecord, ChangelogSink, EngineStore, KeyValueStore, KeyValueStoreSpec, LocalStateStatus, StoreOpenContext, WriteOp } from '../types.js'
+import { bytesToMapKey } from '../bytes.js'
+import { byteEntry, flushByteEntries, mergeWithDirty, writeByteEntry, type ByteEntry } from './byte-entry.js'
+import { openEngineStore, wipeEngineStore } from './open-engine.js'
+import { StoreMissError } from './store-miss-error.js'
+
+/** Key layout: the serialized key, as is. Range scans follow the key serde's byte order. */
+class CachedKeyValueStore<K, V> implements KeyValueStore<K, V> {
+  readonly name: string
+  readonly logged: boolean
+  private readonly keySerde: Serde<K>
+  private readonly valueSerde: Serde<V>
+  private readonly ns: CacheNamespace<ByteEntry>
+
+  constructor(
+    spec: KeyValueStoreSpec<K, V>,
+    private readonly ctx: StoreOpenContext,
+    private engineStore: EngineStore,
+    readonly localState: LocalStateStatus,
+  ) {
+    this.name = spec.name
+    this.logged = spec.logged ?? true
+    this.keySerde = spec.keySerde
+    this.valueSerde = spec.valueSerde
+    this.ns = ctx.cache.register<ByteEntry>(spec.name, () => this.flush())
+  }
+
+  private get changelog(): ChangelogSink | undefined {
+    return this.logged ? this.ctx.changelog : undefined
+  }
+
+  async prefetch(keys: readonly K[]): Promise<void> {
+    const missing = new Map<string, Buffer>()
+    for (const key of keys) {
+      const bytes = this.keySerde.serialize(key)
+      const mapKey = bytesToMapKey(bytes)
+      const entry = this.ns.get(mapKey)
+      if (entry) entry.used = true
+      else missing.set(mapKey, bytes)
+    }
+    if (missing.size === 0) return
+    const keyBytes = [...missing.values()]
+    const values = await this.engineStore.getMany(keyBytes)
+    let i = 0
+    for (const [mapKey, bytes] of missing) {
+      // A write that raced the read is newer than what the engine returned.
+      if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(bytes, values[i] ?? null, false))
+      i++
+    }
+  }
+
+  get(key: K): V | undefined {
+    const entry = this.ns.get(bytesToMapKey(this.keySerde.serialize(key)))
+    if (!entry) throw new StoreMissError(this.name, `key ${describeKey(key)}`)
+    return this.read(entry)
+  }
+
+  getMany(keys: readonly K[]): (V | undefined)[] {
+    return keys.map((key) => this.get(key))
+  }
+
+  put(key: K, value: V): void {
+    const keyBytes = this.keySerde.serialize(key)
+    this.write(bytesToMapKey(keyBytes), keyBytes, this.valueSerde.serialize(value), value)
+  }
+
+  putAll(entries: readonly (readonly [K, V])[]): void {
+    for (const [key, value] of entries) this.put(key, value)
+  }
+
+  delete(key: K): void {
+    const keyBytes = this.keySerde.serialize(key)
+    this.write(bytesToMapKey(keyBytes), keyBytes, null, undefined)
+  }
+
+  async *range(from?: K, to?: K): AsyncIterable<[K, V]> {
+    const gte = from === undefined ? undefined : this.keySerde.serialize(from)
+    const lt = to === undefined ? undefined : this.keySerde.serialize(to)
+    const dirty: [Buffer, Buffer | null][] = []
+    for (const entry of this.ns.dirty) {
+      if ((gte && Buffer.compare(entry.key, gte) < 0) || (lt && Buffer.compare(entry.key, lt) >= 0)) continue
+      dirty.push([entry.key, entry.bytes])
+    }
+    dirty.sort((a, b) => Buffer.compare(a[0], b[0]))
+    const range: { gte?: Buffer; lt?: Buffer } = {}
+    if (gte) range.gte = gte
+    if (lt) range.lt = lt
+    for await (const [key, value] of mergeWithDirty(this.engineStore.iterate(range), dirty)) {
+      yield [this.keySerde.deserialize(key), this.valueSerde.deserialize(value)]
+    }
+  }
+
+  all(): AsyncIterable<[K, V]> {
+    return this.range()
+  }
+
+  async approximateCount(): Promise<number> {
+    let pendingNew = 0
+    for (const entry of this.ns.dirty) if (entry.bytes !== null) pendingNew++
+    return (await this.engineStore.approximateCount()) + pendingNew
+  }
+
+  flush(): Promise<void> {
+    return flushByteEntries({ store: this.name, ns: this.ns, engineStore: this.engineStore, changelog: this.changelog, engineKey: (e) => e.key })
+  }
+
+  async restoreBatch(records: readonly ChangelogRecord[]): Promise<void> {
+    const ops: WriteOp[] = records.map((r) => (r.value === null ? { type: 'del', key: r.key } : { type: 'put', key: r.key, value: r.value }))
+    // Restores run before processing, on an empty cache: skip the per-record key conversion then.
+    if (this.ns.entries.size > 0) for (const r of records) this.ns.delete(bytesToMapKey(r.key))
+    await this.engineStore.write(ops)
+  }
+
+  async wipe(): Promise<void> {
+    this.ns.clear()
+    this.engineStore = await wipeEngineStore(this.ctx, this.engineStore)
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    this.ctx.cache.unregister(this.name)
+    await this.engineStore.close()
+  }
+
+  private read(entry: ByteEntry): V | undefined {
+    entry.used = true
+    if (entry.bytes === null) return undefined
+    if (!entry.decoded) {
+      entry.value = this.valueSerde.deserialize(entry.bytes)
+      entry.decoded = true
+    }
+    return entry.value as V
+  }
+
+  private write(mapKey: string, keyBytes: Buffer, bytes: Buffer | null, value: unknown): void {
+    writeByteEntry(this.ns, mapKey, keyBytes, bytes, value)
+  }
+}
+
+export function describeKey(key: unknown): string {
+  try {
+    const text = typeof key === 'string' ? JSON.stringify(key) : Buffer.isBuffer(key) ? `0x${key.toString('hex')}` : JSON.stringify(key)
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text
+  } catch {
+    return String(key)
+  }
+}
+
+
+export async function openKeyValueStore<K, V>(spec: KeyValueStoreSpec<K, V>, ctx: StoreOpenContext): Promise<KeyValueStore<K, V>> {
+  if ((spec.logged ?? true) && !ctx.changelog) {
+    throw new Error(`store "${spec.name}" is logged but the open context has no changelog sink: pass ctx.changelog, or set logged: false`)
+  }
+  const { engineStore, localState } = await openEngineStore(ctx, spec.name)
+  return new CachedKeyValueStore(spec, ctx, engineStore, localState)
+}

@@ -1,0 +1,287 @@
+import type { CacheEntry, CacheNamespace } from '../record-cache.js'
+import { ENTRY_OVERHEAD } from '../record-cache.js'
+import type { Serde } from '../../schemas/serde.js'
+import type { ChangelogRecord, EngineStore, LocalStateStatus, Session, SessionStore, SessionStoreSpec, StoreOpenContext, WriteOp } from '../types.js'
+import { bytesToMapKey, prefixEnd, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
+import { describeKey } from './key-value-store.js'
+import { openEngineStore, wipeEngineStore } from './open-engine.js'
+import { Segments, defaultSegmentInterval } from './segments.js'
+import { StoreMissError } from './store-miss-error.js'
+import { validateRetention } from './window-store.js'
+
+/**
+ * Logged key: [key length: u32 BE][key bytes][session end: 8 bytes ordered][session start: 8 bytes ordered].
+ * Engine key: [segment of session end: 8 bytes ordered][logged key]. Segmenting by end lets expiry
+ * drop whole segments of sessions that ended before `streamTime - retention`.
+ */
+export function sessionLoggedKey(key: Buffer, start: number, end: number): Buffer {
+  const b = Buffer.allocUnsafe(4 + key.length + 16)
+  b.writeUInt32BE(key.length, 0)
+  key.copy(b, 4)
+  writeOrderedInt64(b, end, 4 + key.length)
+  writeOrderedInt64(b, start, 12 + key.length)
+  return b
+}
+
+export function parseSessionLoggedKey(logged: Buffer, offset = 0): { key: Buffer; start: number; end: number } {
+  const length = logged.readUInt32BE(offset)
+  const at = offset + 4 + length
+  return { key: logged.subarray(offset + 4, at), end: readOrderedInt64(logged, at), start: readOrderedInt64(logged, at + 8) }
+}
+
+function keyPrefix(key: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(4 + key.length)
+  b.writeUInt32BE(key.length, 0)
+  key.copy(b, 4)
+  return b
+}
+
+interface CachedSession {
+  logged: Buffer
+  start: number
+  end: number
+  bytes: Buffer | null
+  value: unknown
+  decoded: boolean
+  dirty: boolean
+}
+
+/**
+ * The cache unit of a session store is a record key with all its sessions, so `findSessions` can
+ * answer synchronously: either every session of the key is here (`complete`) or the read throws.
+ */
+interface SessionListEntry extends CacheEntry {
+  keyBytes: Buffer
+  complete: boolean
+  sessions: Map<string, CachedSession>
+}
+
+const sessionSize = (s: CachedSession): number => s.logged.length + (s.bytes?.length ?? 0) + 48
+
+class SegmentedSessionStore<K, V> implements SessionStore<K, V> {
+  readonly name: string
+  readonly logged: boolean
+  private readonly keySerde: Serde<K>
+  private readonly valueSerde: Serde<V>
+  private readonly ns: CacheNamespace<SessionListEntry>
+  private segments: Segments
+  private readonly segmentIntervalMs: number
+  private readonly retentionMs: number
+  private expiredBefore = -Infinity
+
+  constructor(
+    spec: SessionStoreSpec<K, V>,
+    private readonly ctx: StoreOpenContext,
+    private engineStore: EngineStore,
+    readonly localState: LocalStateStatus,
+  ) {
+    this.name = spec.name
+    this.logged = spec.logged ?? true
+    this.keySerde = spec.keySerde
+    this.valueSerde = spec.valueSerde
+    this.retentionMs = spec.retentionMs
+    this.segmentIntervalMs = spec.segmentIntervalMs ?? defaultSegmentInterval(spec.retentionMs)
+    this.segments = new Segments(this.segmentIntervalMs, engineStore)
+    this.ns = ctx.cache.register<SessionListEntry>(spec.name, () => this.flush())
+  }
+
+  async prefetch(keys: readonly K[]): Promise<void> {
+    const toLoad = new Map<string, Buffer>()
+    for (const key of keys) {
+      const keyBytes = this.keySerde.serialize(key)
+      const mapKey = bytesToMapKey(keyBytes)
+      const entry = this.ns.get(mapKey)
+      if (entry) entry.used = true
+      if (!entry?.complete) toLoad.set(mapKey, keyBytes)
+    }
+    if (toLoad.size === 0) return
+    const bounds = await this.segments.bounds()
+    await Promise.all(
+      [...toLoad].map(async ([mapKey, keyBytes]) => {
+        const stored: [Buffer, Buffer][] = []
+        if (bounds) {
+          const prefix = keyPrefix(keyBytes)
+          const firstLive = this.expiredBefore === -Infinity ? bounds[0] : Math.max(bounds[0], this.segments.segmentOf(this.expiredBefore))
+          for (let segment = firstLive; segment <= bounds[1]; segment++) {
+            const gte = this.segments.engineKey(segment, prefix)
+            const lt = prefixEnd(gte)!
+            for await (const [engineKey, value] of this.engineStore.iterate({ gte, lt })) stored.push([engineKey.subarray(8), value])
+          }
+        }
+        this.complete(mapKey, keyBytes, stored)
+      }),
+    )
+  }
+
+  put(session: Session<K>, value: V): void {
+    if (session.end < this.expiredBefore) return
+    const entry = this.entryFor(session.key)
+    const logged = sessionLoggedKey(entry.keyBytes, session.start, session.end)
+    this.setSession(entry, { logged, start: session.start, end: session.end, bytes: this.valueSerde.serialize(value), value, decoded: true, dirty: true })
+  }
+
+  remove(session: Session<K>): void {
+    const entry = this.entryFor(session.key)
+    const logged = sessionLoggedKey(entry.keyBytes, session.start, session.end)
+    this.setSession(entry, { logged, start: session.start, end: session.end, bytes: null, value: undefined, decoded: false, dirty: true })
+  }
+
+  findSessions(key: K, earliestEnd: number, latestStart: number): [Session<K>, V][] {
+    const entry = this.ns.get(bytesToMapKey(this.keySerde.serialize(key)))
+    if (!entry?.complete) throw new StoreMissError(this.name, `the sessions of key ${describeKey(key)}`)
+    entry.used = true
+    const result: [Session<K>, V][] = []
+    for (const s of entry.sessions.values()) {
+      if (s.bytes === null || s.end < earliestEnd || s.start > latestStart || s.end < this.expiredBefore) continue
+      if (!s.decoded) {
+        s.value = this.valueSerde.deserialize(s.bytes)
+        s.decoded = true
+      }
+      result.push([{ key, start: s.start, end: s.end }, s.value as V])
+    }
+    return result.sort((a, b) => a[0].start - b[0].start || a[0].end - b[0].end)
+  }
+
+  async expire(streamTime: number): Promise<void> {
+    const cutoff = streamTime - this.retentionMs
+    if (cutoff <= this.expiredBefore) return
+    this.expiredBefore = cutoff
+    const dropped = await this.segments.dropBefore(cutoff)
+    if (dropped === undefined) return
+    for (const entry of this.ns.entries.values()) {
+      const before = entry.size
+      for (const [id, s] of entry.sessions) {
+        if (s.end < cutoff) {
+          entry.sessions.delete(id)
+          entry.size -= sessionSize(s)
+        }
+      }
+      entry.dirty = [...entry.sessions.values()].some((s) => s.dirty)
+      this.ns.update(entry, before)
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.ns.dirty.size === 0) return
+    const ops: WriteOp[] = []
+    const changelog = this.logged ? this.ctx.changelog : undefined
+    const flushed: [SessionListEntry, CachedSession, Buffer | null][] = []
+    for (const entry of [...this.ns.dirty]) {
+      const before = entry.size
+      for (const [id, s] of entry.sessions) {
+        if (!s.dirty) continue
+        const segment = this.segments.segmentOf(s.end)
+        this.segments.touched(segment)
+        const key = this.segments.engineKey(segment, s.logged)
+        ops.push(s.bytes === null ? { type: 'del', key } : { type: 'put', key, value: s.bytes })
+        changelog?.append(this.name, s.logged, s.bytes)
+        s.dirty = false
+        flushed.push([entry, s, s.bytes])
+        // A flushed removal needs no tombstone in the cache: the list is complete without it.
+        if (s.bytes === null && entry.complete) {
+          entry.sessions.delete(id)
+          entry.size -= sessionSize(s)
+        }
+      }
+      entry.dirty = false
+      this.ns.update(entry, before)
+    }
+    try {
+      if (changelog?.flush) await changelog.flush()
+      await this.engineStore.write(ops)
+    } catch (err) {
+      for (const [entry, s, bytes] of flushed) {
+        if (s.bytes !== bytes) continue
+        const before = entry.size
+        if (!entry.sessions.has(bytesToMapKey(s.logged))) {
+          entry.sessions.set(bytesToMapKey(s.logged), s)
+          entry.size += sessionSize(s)
+        }
+        s.dirty = true
+        entry.dirty = true
+        this.ns.update(entry, before)
+      }
+      throw err
+    }
+  }
+
+  async restoreBatch(records: readonly ChangelogRecord[]): Promise<void> {
+    const ops: WriteOp[] = []
+    for (const r of records) {
+      const parsed = parseSessionLoggedKey(r.key)
+      const segment = this.segments.segmentOf(parsed.end)
+      this.segments.touched(segment)
+      const key = this.segments.engineKey(segment, r.key)
+      ops.push(r.value === null ? { type: 'del', key } : { type: 'put', key, value: r.value })
+      if (this.ns.entries.size > 0) this.ns.delete(bytesToMapKey(parsed.key))
+    }
+    await this.engineStore.write(ops)
+  }
+
+  async wipe(): Promise<void> {
+    this.ns.clear()
+    this.engineStore = await wipeEngineStore(this.ctx, this.engineStore)
+    this.segments = new Segments(this.segmentIntervalMs, this.engineStore)
+    this.expiredBefore = -Infinity
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    this.ctx.cache.unregister(this.name)
+    await this.engineStore.close()
+  }
+
+  /** The cache entry of a key, created incomplete if absent (blind writes need no prefetch). */
+  private entryFor(key: K): SessionListEntry {
+    const keyBytes = this.keySerde.serialize(key)
+    const mapKey = bytesToMapKey(keyBytes)
+    let entry = this.ns.get(mapKey)
+    if (!entry) {
+      entry = { keyBytes, complete: false, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
+      this.ns.set(mapKey, entry)
+    }
+    return entry
+  }
+
+  private setSession(entry: SessionListEntry, session: CachedSession): void {
+    const before = entry.size
+    const id = bytesToMapKey(session.logged)
+    const previous = entry.sessions.get(id)
+    if (previous) entry.size -= sessionSize(previous)
+    entry.sessions.set(id, session)
+    entry.size += sessionSize(session)
+    entry.dirty = true
+    entry.used = true
+    this.ns.update(entry, before)
+  }
+
+  /** Merges what the engine holds under the sessions written since (which win). */
+  private complete(mapKey: string, keyBytes: Buffer, stored: readonly [Buffer, Buffer][]): void {
+    let entry = this.ns.get(mapKey)
+    if (!entry) {
+      entry = { keyBytes, complete: false, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
+      this.ns.set(mapKey, entry)
+    }
+    if (entry.complete) return
+    const before = entry.size
+    for (const [logged, value] of stored) {
+      const id = bytesToMapKey(logged)
+      if (entry.sessions.has(id)) continue
+      const { start, end } = parseSessionLoggedKey(logged)
+      const s: CachedSession = { logged, start, end, bytes: value, value: undefined, decoded: false, dirty: false }
+      entry.sessions.set(id, s)
+      entry.size += sessionSize(s)
+    }
+    entry.complete = true
+    this.ns.update(entry, before)
+  }
+}
+
+export async function openSessionStore<K, V>(spec: SessionStoreSpec<K, V>, ctx: StoreOpenContext): Promise<SessionStore<K, V>> {
+  validateRetention(spec)
+  if ((spec.logged ?? true) && !ctx.changelog) {
+    throw new Error(`store "${spec.name}" is logged but the open context has no changelog sink: pass ctx.changelog, or set logged: false`)
+  }
+  const { engineStore, localState } = await openEngineStore(ctx, spec.name)
+  return new SegmentedSessionStore(spec, ctx, engineStore, localState)
+}

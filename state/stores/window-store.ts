@@ -1,0 +1,240 @@
+import type { CacheNamespace } from '../record-cache.js'
+import type { Serde } from '../../schemas/serde.js'
+import type {
+  ChangelogRecord,
+  EngineStore,
+  LocalStateStatus,
+  StoreOpenContext,
+  WindowKey,
+  WindowStore,
+  WindowStoreSpec,
+  Windowed,
+  WriteOp,
+} from '../types.js'
+import { bytesToMapKey, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
+import { byteEntry, flushByteEntries, writeByteEntry, type ByteEntry } from './byte-entry.js'
+import { describeKey } from './key-value-store.js'
+import { openEngineStore, wipeEngineStore } from './open-engine.js'
+import { Segments, defaultSegmentInterval } from './segments.js'
+import { StoreMissError } from './store-miss-error.js'
+
+/**
+ * Logged key (changelog and cache): [key length: u32 BE][key bytes][window start: 8 bytes ordered].
+ * Engine key: [segment of window start: 8 bytes ordered][logged key].
+ * The length prefix keeps one key's windows contiguous and in start order: without it, key "a" with
+ * some start could sort among the windows of key "ab".
+ */
+export function windowLoggedKey(key: Buffer, windowStart: number): Buffer {
+  const b = Buffer.allocUnsafe(4 + key.length + 8)
+  b.writeUInt32BE(key.length, 0)
+  key.copy(b, 4)
+  writeOrderedInt64(b, windowStart, 4 + key.length)
+  return b
+}
+
+export function parseWindowLoggedKey(logged: Buffer, offset = 0): { key: Buffer; windowStart: number } {
+  const length = logged.readUInt32BE(offset)
+  return { key: logged.subarray(offset + 4, offset + 4 + length), windowStart: readOrderedInt64(logged, offset + 4 + length) }
+}
+
+class SegmentedWindowStore<K, V> implements WindowStore<K, V> {
+  readonly name: string
+  readonly logged: boolean
+  private readonly keySerde: Serde<K>
+  private readonly valueSerde: Serde<V>
+  private readonly ns: CacheNamespace<ByteEntry>
+  private segments: Segments
+  private readonly segmentIntervalMs: number
+  private readonly retentionMs: number
+  private readonly windowSizeMs: number
+  /** Windows starting before this are expired: reads skip them, puts ignore them. */
+  private expiredBefore = -Infinity
+
+  constructor(
+    spec: WindowStoreSpec<K, V>,
+    private readonly ctx: StoreOpenContext,
+    private engineStore: EngineStore,
+    readonly localState: LocalStateStatus,
+  ) {
+    this.name = spec.name
+    this.logged = spec.logged ?? true
+    this.keySerde = spec.keySerde
+    this.valueSerde = spec.valueSerde
+    this.retentionMs = spec.retentionMs
+    this.windowSizeMs = spec.windowSizeMs
+    this.segmentIntervalMs = spec.segmentIntervalMs ?? defaultSegmentInterval(spec.retentionMs)
+    this.segments = new Segments(this.segmentIntervalMs, engineStore)
+    this.ns = ctx.cache.register<ByteEntry>(spec.name, () => this.flush())
+  }
+
+  async prefetch(windows: readonly WindowKey<K>[]): Promise<void> {
+    const missing = new Map<string, Buffer>()
+    for (const { key, windowStart } of windows) {
+      const logged = windowLoggedKey(this.keySerde.serialize(key), windowStart)
+      const mapKey = bytesToMapKey(logged)
+      const entry = this.ns.get(mapKey)
+      if (entry) entry.used = true
+      else if (windowStart < this.expiredBefore) this.ns.set(mapKey, byteEntry(logged, null, false))
+      else missing.set(mapKey, logged)
+    }
+    if (missing.size === 0) return
+    const loggedKeys = [...missing.values()]
+    const values = await this.engineStore.getMany(loggedKeys.map((k) => this.engineKeyOf(k)))
+    let i = 0
+    for (const [mapKey, logged] of missing) {
+      if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(logged, values[i] ?? null, false))
+      i++
+    }
+  }
+
+  put(key: K, value: V, windowStart: number): void {
+    if (windowStart < this.expiredBefore) return
+    const logged = windowLoggedKey(this.keySerde.serialize(key), windowStart)
+    writeByteEntry(this.ns, bytesToMapKey(logged), logged, this.valueSerde.serialize(value), value)
+  }
+
+  get(key: K, windowStart: number): V | undefined {
+    if (windowStart < this.expiredBefore) return undefined
+    const entry = this.ns.get(bytesToMapKey(windowLoggedKey(this.keySerde.serialize(key), windowStart)))
+    if (!entry) throw new StoreMissError(this.name, `window [key ${describeKey(key)}, start ${windowStart}]`)
+    return this.read(entry)
+  }
+
+  async *fetch(key: K, from: number, to: number): AsyncIterable<[number, V]> {
+    from = Math.max(from, this.expiredBefore)
+    if (from > to) return
+    const keyBytes = this.keySerde.serialize(key)
+    const found = new Map<number, Buffer | null>()
+    const bounds = await this.segments.bounds()
+    if (bounds) {
+      const first = Math.max(this.segments.segmentOf(from), bounds[0])
+      const last = Math.min(this.segments.segmentOf(to), bounds[1])
+      for (let segment = first; segment <= last; segment++) {
+        const range = {
+          gte: this.segments.engineKey(segment, windowLoggedKey(keyBytes, from)),
+          lt: this.segments.engineKey(segment, windowLoggedKey(keyBytes, to + 1)),
+        }
+        for await (const [engineKey, value] of this.engineStore.iterate(range)) found.set(parseWindowLoggedKey(engineKey, 8).windowStart, value)
+      }
+    }
+    for (const entry of this.ns.dirty) {
+      const parsed = parseWindowLoggedKey(entry.key)
+      if (parsed.windowStart >= from && parsed.windowStart <= to && parsed.key.equals(keyBytes)) found.set(parsed.windowStart, entry.bytes)
+    }
+    const starts = [...found.keys()].sort((a, b) => a - b)
+    for (const start of starts) {
+      const bytes = found.get(start)
+      if (bytes) yield [start, this.valueSerde.deserialize(bytes)]
+    }
+  }
+
+  async *fetchAll(from: number, to: number): AsyncIterable<[Windowed<K>, V]> {
+    from = Math.max(from, this.expiredBefore)
+    if (from > to) return
+    const found = new Map<string, [Buffer, number, Buffer | null]>()
+    const bounds = await this.segments.bounds()
+    if (bounds) {
+      const first = Math.max(this.segments.segmentOf(from), bounds[0])
+      const last = Math.min(this.segments.segmentOf(to), bounds[1])
+      for (let segment = first; segment <= last; segment++) {
+        const range = { gte: Segments.prefix(segment), lt: Segments.prefix(segment + 1) }
+        for await (const [engineKey, value] of this.engineStore.iterate(range)) {
+          const parsed = parseWindowLoggedKey(engineKey, 8)
+          if (parsed.windowStart >= from && parsed.windowStart <= to) found.set(bytesToMapKey(engineKey.subarray(8)), [parsed.key, parsed.windowStart, value])
+        }
+      }
+    }
+    for (const entry of this.ns.dirty) {
+      const parsed = parseWindowLoggedKey(entry.key)
+      if (parsed.windowStart >= from && parsed.windowStart <= to) found.set(bytesToMapKey(entry.key), [parsed.key, parsed.windowStart, entry.bytes])
+    }
+    const rows = [...found.values()].sort((a, b) => a[1] - b[1] || Buffer.compare(a[0], b[0]))
+    for (const [keyBytes, start, bytes] of rows) {
+      if (!bytes) continue
+      const windowed: Windowed<K> = { key: this.keySerde.deserialize(keyBytes), window: { start, end: start + this.windowSizeMs } }
+      yield [windowed, this.valueSerde.deserialize(bytes)]
+    }
+  }
+
+  async expire(streamTime: number): Promise<void> {
+    const cutoff = streamTime - this.retentionMs
+    if (cutoff <= this.expiredBefore) return
+    this.expiredBefore = cutoff
+    const dropped = await this.segments.dropBefore(cutoff)
+    if (dropped === undefined) return
+    // Rare (once per segment interval): purge the cache of windows in the dropped segments.
+    for (const [mapKey, entry] of this.ns.entries) {
+      if (parseWindowLoggedKey(entry.key).windowStart < cutoff) this.ns.delete(mapKey)
+    }
+  }
+
+  flush(): Promise<void> {
+    return flushByteEntries({
+      store: this.name,
+      ns: this.ns,
+      engineStore: this.engineStore,
+      changelog: this.logged ? this.ctx.changelog : undefined,
+      engineKey: (entry) => this.engineKeyOf(entry.key),
+    })
+  }
+
+  async restoreBatch(records: readonly ChangelogRecord[]): Promise<void> {
+    const ops: WriteOp[] = []
+    for (const r of records) {
+      const key = this.engineKeyOf(r.key)
+      ops.push(r.value === null ? { type: 'del', key } : { type: 'put', key, value: r.value })
+      if (this.ns.entries.size > 0) this.ns.delete(bytesToMapKey(r.key))
+    }
+    await this.engineStore.write(ops)
+  }
+
+  async wipe(): Promise<void> {
+    this.ns.clear()
+    this.engineStore = await wipeEngineStore(this.ctx, this.engineStore)
+    this.segments = new Segments(this.segmentIntervalMs, this.engineStore)
+    this.expiredBefore = -Infinity
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    this.ctx.cache.unregister(this.name)
+    await this.engineStore.close()
+  }
+
+  private engineKeyOf(logged: Buffer): Buffer {
+    const segment = this.segments.segmentOf(parseWindowLoggedKey(logged).windowStart)
+    this.segments.touched(segment)
+    return this.segments.engineKey(segment, logged)
+  }
+
+  private read(entry: ByteEntry): V | undefined {
+    entry.used = true
+    if (entry.bytes === null) return undefined
+    if (!entry.decoded) {
+      entry.value = this.valueSerde.deserialize(entry.bytes)
+      entry.decoded = true
+    }
+    return entry.value as V
+  }
+}
+
+export function validateRetention(spec: { name: string; retentionMs: number; segmentIntervalMs?: number }): void {
+  if (!(Number.isFinite(spec.retentionMs) && spec.retentionMs > 0)) {
+    throw new Error(`store "${spec.name}": retentionMs must be a positive number of milliseconds, got ${spec.retentionMs}`)
+  }
+  if (spec.segmentIntervalMs !== undefined && !(Number.isFinite(spec.segmentIntervalMs) && spec.segmentIntervalMs > 0)) {
+    throw new Error(`store "${spec.name}": segmentIntervalMs must be a positive number of milliseconds, got ${spec.segmentIntervalMs}`)
+  }
+}
+
+export async function openWindowStore<K, V>(spec: WindowStoreSpec<K, V>, ctx: StoreOpenContext): Promise<WindowStore<K, V>> {
+  validateRetention(spec)
+  if (!(Number.isFinite(spec.windowSizeMs) && spec.windowSizeMs > 0)) {
+    throw new Error(`store "${spec.name}": windowSizeMs must be a positive number of milliseconds, got ${spec.windowSizeMs}`)
+  }
+  if ((spec.logged ?? true) && !ctx.changelog) {
+    throw new Error(`store "${spec.name}" is logged but the open context has no changelog sink: pass ctx.changelog, or set logged: false`)
+  }
+  const { engineStore, localState } = await openEngineStore(ctx, spec.name)
+  return new SegmentedWindowStore(spec, ctx, engineStore, localState)
+}

@@ -1,0 +1,165 @@
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { createRecordCache, openSessionStore, StoreMissError } from '../../../state/index.js'
+import type { SessionStore, SessionStoreSpec, StoreOpenContext } from '../../../state/index.js'
+import { RecordingChangelog, engineCases, jsonSerde, spyEngine, stringSerde, tempDir } from './fixtures.js'
+
+const RETENTION = 100
+const spec = (overrides: Partial<SessionStoreSpec<string, number>> = {}): SessionStoreSpec<string, number> => ({
+  name: 'sessions',
+  keySerde: stringSerde,
+  valueSerde: jsonSerde<number>(),
+  retentionMs: RETENTION,
+  segmentIntervalMs: 30,
+  ...overrides,
+})
+
+type Op =
+  | { type: 'put'; key: string; start: number; length: number; value: number }
+  | { type: 'remove'; key: string; start: number; length: number }
+  | { type: 'find'; key: string; earliestEnd: number; latestStart: number }
+  | { type: 'expire'; streamTime: number }
+  | { type: 'flush' }
+  | { type: 'maintain' }
+
+const keyArb = fc.constantFrom('a', 'ab', 'b')
+const timeArb = fc.integer({ min: 0, max: 300 })
+const lengthArb = fc.integer({ min: 0, max: 40 })
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ type: fc.constant('put' as const), key: keyArb, start: timeArb, length: lengthArb, value: fc.integer() }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('remove' as const), key: keyArb, start: timeArb, length: lengthArb }) },
+  { weight: 3, arbitrary: fc.record({ type: fc.constant('find' as const), key: keyArb, earliestEnd: timeArb, latestStart: timeArb }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('expire' as const), streamTime: fc.integer({ min: 0, max: 400 }) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('flush' as const) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('maintain' as const) }) },
+)
+
+interface ModelSession {
+  key: string
+  start: number
+  end: number
+  value: number
+}
+
+function expectedFind(model: Map<string, ModelSession>, expiredBefore: number, key: string, earliestEnd: number, latestStart: number): unknown[] {
+  return [...model.values()]
+    .filter((s) => s.key === key && s.end >= earliestEnd && s.start <= latestStart && s.end >= expiredBefore)
+    .sort((a, b) => a.start - b.start || a.end - b.end)
+    .map((s) => [{ key: s.key, start: s.start, end: s.end }, s.value])
+}
+
+/** Session merging as a session-window aggregate does it: find overlapping sessions, replace them. */
+async function addEvent(store: SessionStore<string, number>, key: string, ts: number, gap: number): Promise<void> {
+  await store.prefetch([key])
+  const overlapping = store.findSessions(key, ts - gap, ts + gap)
+  let start = ts
+  let end = ts
+  let count = 1
+  for (const [session, value] of overlapping) {
+    start = Math.min(start, session.start)
+    end = Math.max(end, session.end)
+    count += value
+    store.remove(session)
+  }
+  store.put({ key, start, end }, count)
+}
+
+for (const [engineName, makeEngine] of engineCases) {
+  describe(`SessionStore on ${engineName}`, () => {
+    let dir: Awaited<ReturnType<typeof tempDir>>
+    let run = 0
+    before(async () => {
+      dir = await tempDir(`ses-${engineName}-`)
+    })
+    after(() => dir.remove())
+    const context = (overrides: Partial<StoreOpenContext> = {}): StoreOpenContext => ({
+      applicationId: 'app',
+      taskId: `0_${run++}`,
+      stateDir: dir.path,
+      engine: makeEngine(),
+      cache: createRecordCache(1 << 20),
+      changelog: new RecordingChangelog(),
+      ...overrides,
+    })
+
+    test('findSessions overlap queries agree with a model through flushes, evictions and expiry; the changelog restores it', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { maxLength: 40 }), fc.integer({ min: 0, max: 800 }), async (ops, budget) => {
+          const changelog = new RecordingChangelog()
+          const ctx = context({ cache: createRecordCache(budget), changelog })
+          const store = await openSessionStore(spec(), ctx)
+          const model = new Map<string, ModelSession>()
+          let expiredBefore = -Infinity
+          for (const op of ops) {
+            if (op.type === 'put') {
+              const end = op.start + op.length
+              store.put({ key: op.key, start: op.start, end }, op.value)
+              if (end >= expiredBefore) model.set(`${op.key}|${op.start}|${end}`, { key: op.key, start: op.start, end, value: op.value })
+            } else if (op.type === 'remove') {
+              store.remove({ key: op.key, start: op.start, end: op.start + op.length })
+              model.delete(`${op.key}|${op.start}|${op.start + op.length}`)
+            } else if (op.type === 'find') {
+              await store.prefetch([op.key])
+              assert.deepEqual(store.findSessions(op.key, op.earliestEnd, op.latestStart), expectedFind(model, expiredBefore, op.key, op.earliestEnd, op.latestStart))
+            } else if (op.type === 'expire') {
+              await store.expire(op.streamTime)
+              expiredBefore = Math.max(expiredBefore, op.streamTime - RETENTION)
+            } else if (op.type === 'flush') await store.flush()
+            else await ctx.cache.maintain()
+          }
+          await store.close()
+          const fresh = await openSessionStore(spec({ logged: false }), context({ changelog: undefined }))
+          await fresh.restoreBatch(changelog.of('sessions'))
+          await fresh.expire(expiredBefore + RETENTION)
+          await fresh.prefetch(['a', 'ab', 'b'])
+          for (const key of ['a', 'ab', 'b']) assert.deepEqual(fresh.findSessions(key, -1000, 1000), expectedFind(model, expiredBefore, key, -1000, 1000))
+          await fresh.close()
+        }),
+        { numRuns: Number(process.env.STATE_PROPERTY_RUNS ?? (engineName === 'memory' ? 150 : 30)) },
+      )
+    })
+
+    test('session merging: events within the gap merge into one session, across flushes and reopen', async () => {
+      const engine = makeEngine()
+      const ctx = context({ engine, taskId: 'merge' })
+      let store = await openSessionStore(spec({ retentionMs: 10_000 }), ctx)
+      for (const ts of [10, 12, 30, 14]) await addEvent(store, 'u', ts, 5)
+      assert.deepEqual(store.findSessions('u', 0, 100), [
+        [{ key: 'u', start: 10, end: 14 }, 3],
+        [{ key: 'u', start: 30, end: 30 }, 1],
+      ])
+      await store.close()
+      store = await openSessionStore(spec({ retentionMs: 10_000 }), { ...ctx, cache: createRecordCache(1 << 20) })
+      await addEvent(store, 'u', 22, 8) // bridges [10,14] and [30,30]
+      assert.deepEqual(store.findSessions('u', 0, 100), [[{ key: 'u', start: 10, end: 30 }, 5]])
+      await store.flush()
+      await store.close()
+    })
+
+    test('expiry drops whole segments with one deleteRange', async () => {
+      const spy = spyEngine(makeEngine())
+      const store = await openSessionStore(spec({ logged: false }), context({ engine: spy.engine, changelog: undefined }))
+      for (let t = 0; t < 200; t += 2) store.put({ key: `k${t % 5}`, start: t, end: t + 1 }, t)
+      await store.flush()
+      spy.writes.length = 0
+      await store.expire(250)
+      assert.deepEqual(
+        spy.writes.map((ops) => ops.map((op) => op.type)),
+        [['deleteRange']],
+      )
+      await store.prefetch(['k0'])
+      assert.ok(store.findSessions('k0', 0, 1000).every(([s]) => s.end >= 150))
+      await store.close()
+    })
+
+    test('findSessions of a key not prefetched throws StoreMissError', async () => {
+      const store = await openSessionStore(spec({ name: 'smiss' }), context())
+      store.put({ key: 'x', start: 1, end: 2 }, 1)
+      assert.throws(() => store.findSessions('x', 0, 10), (err: unknown) => err instanceof StoreMissError && /smiss/.test(err.message))
+      await store.prefetch(['x'])
+      assert.deepEqual(store.findSessions('x', 0, 10), [[{ key: 'x', start: 1, end: 2 }, 1]])
+      await store.close()
+    })
+  })
+}
