@@ -94,6 +94,31 @@ describe('crash recovery', () => {
 
     second.kill('SIGTERM')
     assert.equal(await second.exited, 0, 'SIGTERM closes gracefully with exit code 0')
+
+    // After a clean stop nothing is left to reprocess, so a restarted task knows its stream time only
+    // from the committed offsets' metadata.
+    const third = launch('examples/tenant-request-counts.ts', applicationId, stateDir, t)
+    await third.waitForLog(isRunning)
+    // Stream time came back with the task: a record for the first window, long
+    // closed, is dropped as late instead of reopening it; a record after it lands normally.
+    const firstWindow = 'tenant-0@2026-03-01T00:00:00.000Z'
+    const before = latest.get(firstWindow)
+    const producer = kafka.producer()
+    await producer.connect()
+    await producer.send({
+      topic: t.input,
+      messages: [
+        { key: 'tenant-0', value: JSON.stringify({ tenant_id: 'tenant-0', timestamp: '2026-03-01T00:00:05.000Z' }) },
+        { key: 'tenant-0', value: JSON.stringify({ tenant_id: 'tenant-0', timestamp: '2026-03-01T01:00:00.000Z' }) },
+      ],
+    })
+    await producer.disconnect()
+    const after = await readCounts(kafka, t.output, (l) => l.get('tenant-0@2026-03-01T01:00:00.000Z') === 1)
+    assert.equal(after.latest.get('tenant-0@2026-03-01T01:00:00.000Z'), 1)
+    assert.equal(after.latest.get(firstWindow), before, 'the late record did not reopen its closed window')
+
+    third.kill('SIGTERM')
+    assert.equal(await third.exited, 0)
   })
 
   test('at-least-once: one of two instances is SIGKILLed mid-stream and no result is missing', async () => {
