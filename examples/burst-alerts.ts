@@ -15,11 +15,11 @@ export interface BurstAlert {
 }
 
 /** One alert per tenant and window when a tenant sends `threshold` or more requests in the window. */
-export function burstAlerts(options: { threshold: number; windowMs: number; graceMs: number }): Topology {
+export function burstAlerts(options: { threshold: number; windowMs: number; graceMs: number; inputTopic?: string; outputTopic?: string }): Topology {
   const builder = new StreamsBuilder()
   builder
     // The topic is keyed by tenant_id.
-    .stream('llm-requests', {
+    .stream(options.inputTopic ?? 'llm-requests', {
       key: Serdes.string(),
       value: Serdes.json<LlmRequest>(),
       timestamp: TimestampExtractors.isoField<LlmRequest>('timestamp'),
@@ -39,7 +39,7 @@ export function burstAlerts(options: { threshold: number; windowMs: number; grac
         requests,
       },
     ])
-    .to('burst-alerts', { key: Serdes.string(), value: Serdes.json<BurstAlert>() })
+    .to(options.outputTopic ?? 'burst-alerts', { key: Serdes.string(), value: Serdes.json<BurstAlert>() })
   return builder.build()
 }
 

@@ -95,19 +95,23 @@ await producer.connect()
 const raw: number[] = []
 const topology: number[] = []
 const produce: number[] = []
+// Deleted only at the end: kafkajs' producer keeps refreshing metadata of every topic it has sent
+// to, and fails the next run's send with UNKNOWN_TOPIC_OR_PARTITION once one of them is deleted.
+const created: string[] = []
 try {
   for (let run = 1; run <= runs; run++) {
     const input = `bench-in-${randomBytes(4).toString('hex')}`
     const output = `bench-out-${randomBytes(4).toString('hex')}`
+    created.push(input, output)
     produce.push(await fillTopic(admin, producer, input, events, partitions))
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: output, numPartitions: partitions }] })
     raw.push(await rawConsumeRate(kafka, input, events))
     topology.push(await topologyRate(input, output))
     console.error(`run ${run}/${runs}: raw ${Math.round(raw.at(-1)!)} ev/s, topology ${Math.round(topology.at(-1)!)} ev/s`)
-    await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined)
   }
 } finally {
   await producer.disconnect()
+  await admin.deleteTopics({ topics: created }).catch(() => undefined)
   await admin.disconnect()
 }
 

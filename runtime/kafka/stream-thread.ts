@@ -24,6 +24,9 @@ import type { PartitionCounts } from './kafka-record-collector.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { SerialQueue } from './serial-queue.js'
 
+/** How often directories of tasks no longer owned are looked at (each is kept for the state directory's cleanup delay). */
+const STATE_CLEANUP_INTERVAL_MS = 60_000
+
 export interface StreamThreadOptions {
   config: ResolvedStreamsConfig
   topology: Topology
@@ -233,9 +236,15 @@ export class StreamThread {
     if (Date.now() - this.lastCommit >= this.options.config.commitIntervalMs) await this.commitAll('interval')
   }
 
+  private lastCleanup = Date.now()
+
   /** Wall-clock punctuation for every running task (closes windows of quiet partitions), and interval commits. */
   private async tick(): Promise<void> {
     if (this.stopping) return
+    if (Date.now() - this.lastCleanup >= STATE_CLEANUP_INTERVAL_MS) {
+      this.lastCleanup = Date.now()
+      void this.cleanUpState()
+    }
     await this.queue
       .run(async () => {
         const now = Date.now()
@@ -243,6 +252,21 @@ export class StreamThread {
         if (now - this.lastCommit >= this.options.config.commitIntervalMs) await this.commitAll('interval')
       })
       .catch((e: unknown) => this.log.warn({ err: e }, 'punctuation or commit failed'))
+  }
+
+  /**
+   * Deletes state directories of tasks this instance has not owned for a while (their state lives
+   * in the changelog; a task that comes back restores it), and refreshes what it tells the group
+   * leader it has on disk.
+   */
+  private async cleanUpState(): Promise<void> {
+    try {
+      const removed = await this.options.stateDirectory.cleanUnowned(new Set(this.tasks.keys()))
+      if (removed.length > 0) this.log.info({ tasks: removed }, 'removed state of tasks no longer owned')
+      this.onDisk = await this.options.stateDirectory.tasksOnDisk()
+    } catch (e) {
+      this.log.warn({ err: e }, 'state directory cleanup failed')
+    }
   }
 
   /** Commits every running task. Must run on the queue. */

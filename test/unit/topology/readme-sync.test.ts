@@ -5,12 +5,13 @@ import { burstAlerts } from '../../../examples/burst-alerts.js'
 
 const read = (path: string): string => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8')
 
-test('topology/README.md shows the example topology and its test exactly as they are in the repository', () => {
-  const readme = read('topology/README.md')
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)\n```/g)].map((m) => m[1])
-  assert.ok(blocks.includes(read('examples/burst-alerts.ts').trimEnd()), 'examples/burst-alerts.ts differs from the README')
-  assert.ok(blocks.includes(read('test/unit/topology/readme-example.test.ts').trimEnd()), 'the README test differs from the README')
-})
+for (const readmePath of ['README.md', 'topology/README.md']) {
+  test(`${readmePath} shows the example topology and its test exactly as they are in the repository`, () => {
+    const blocks = [...read(readmePath).matchAll(/```ts\n([\s\S]*?)\n```/g)].map((m) => m[1])
+    assert.ok(blocks.includes(read('examples/burst-alerts.ts').trimEnd()), `examples/burst-alerts.ts differs from ${readmePath}`)
+    assert.ok(blocks.includes(read('test/unit/topology/readme-example.test.ts').trimEnd()), `the example's test differs from ${readmePath}`)
+  })
+}
 
 test("the README's describe() excerpt is what the example topology describes", () => {
   const readme = read('topology/README.md')
