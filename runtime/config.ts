@@ -24,6 +24,13 @@ export interface StreamsConfig {
   commitIntervalMs?: number
   /** Byte budget of the record cache, shared by the tasks of one instance. */
   cacheMaxBytes?: number
+  /**
+   * Pending table updates (aggregations, table sources) held per task, each the latest value of its
+   * row, and forwarded downstream at commit (Kafka Streams' record cache): a key updated many times
+   * within `commitIntervalMs` produces one output record. Over the bound the oldest are forwarded
+   * early. 0 forwards every update as it happens (Kafka Streams' `statestore.cache.max.bytes=0`).
+   */
+  forwardingCacheMaxEntries?: number
   storeEngine?: EngineKind
   /** Confluent-compatible Schema Registry, for Avro serdes. */
   schemaRegistryUrl?: string
@@ -57,6 +64,7 @@ export const DEFAULTS = {
   commitIntervalMs: 1_000,
   exactlyOnceCommitIntervalMs: 100,
   cacheMaxBytes: 64 * 1024 * 1024,
+  forwardingCacheMaxEntries: 10_000,
   storeEngine: 'rocksdb',
   idleTimeoutMs: 0,
   maxBatchRecords: 5_000,
@@ -70,6 +78,18 @@ function positiveInteger(field: string, value: unknown, fallback: number, allowZ
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
     throw new ConfigError(field, `expected a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(value)}`, `Set ${field} to e.g. ${fallback || 1000}.`)
+  }
+  return value
+}
+
+function forwardingCacheBound(value: unknown): number {
+  if (value === undefined) return DEFAULTS.forwardingCacheMaxEntries
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new ConfigError(
+      'forwardingCacheMaxEntries',
+      `expected a non-negative integer, got ${JSON.stringify(value)}`,
+      `Set it to the pending table updates a task may hold back until commit (default ${DEFAULTS.forwardingCacheMaxEntries}), or to 0 to forward every update.`,
+    )
   }
   return value
 }
@@ -120,6 +140,7 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     processingGuarantee,
     commitIntervalMs: positiveInteger('commitIntervalMs', input.commitIntervalMs, commitFallback),
     cacheMaxBytes: positiveInteger('cacheMaxBytes', input.cacheMaxBytes, DEFAULTS.cacheMaxBytes, true),
+    forwardingCacheMaxEntries: forwardingCacheBound(input.forwardingCacheMaxEntries),
     storeEngine: oneOf('storeEngine', input.storeEngine, ['rocksdb', 'leveldb', 'memory'], DEFAULTS.storeEngine),
     schemaRegistryUrl: input.schemaRegistryUrl,
     idleTimeoutMs: positiveInteger('idleTimeoutMs', input.idleTimeoutMs, DEFAULTS.idleTimeoutMs, true),

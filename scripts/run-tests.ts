@@ -26,7 +26,9 @@ if (files.length === 0) {
   console.error(`no *.test.ts files under ${targets.join(', ')}`)
   process.exit(1)
 }
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...nodeFlags, ...files], {
+// --test-force-exit: a test file whose tests are all done must not hang CI on a leftover handle
+// (a library leak is a bug to fix, but it should fail loudly elsewhere, not stall the run).
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-reporter=spec', ...nodeFlags, ...files], {
   stdio: 'inherit',
 })
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

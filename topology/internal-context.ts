@@ -1,4 +1,4 @@
-import type { ProcessorContext } from './processor.js'
+import type { ProcessorContext, StreamRecord } from './processor.js'
 
 /** A record a windowed operator dropped because its window had closed. */
 export interface LateRecord {
@@ -12,6 +12,21 @@ export interface LateRecord {
 /** What DSL operators need from the task beyond the public context. */
 export interface InternalProcessorContext<KOut, VOut> extends ProcessorContext<KOut, VOut> {
   recordLate(late: LateRecord): void
+  /**
+   * Whether the task holds table updates back (its forwarding cache is on): then `forwardLatest`
+   * keeps only the latest update per row until the task commits, and operators may skip computing
+   * row ids when it is off.
+   */
+  readonly cachesForwards: boolean
+  /**
+   * Forwards a table update now (cache off), or replaces the row's pending update (cache on).
+   * A row is (group, rowId) within this processor:
+   * @param group the window start for windowed tables, 0 otherwise
+   * @param rowId the key's id (plus the window end for sessions); equal ids if and only if equal keys
+   * @param sourceKey the sub-topology's source key, to prefetch stores before a deferred forward
+   * @param dueAt stream time by which it must be forwarded (the window's close time; Infinity: at commit)
+   */
+  forwardLatest(record: StreamRecord<KOut, VOut>, group: number, rowId: string, sourceKey: unknown, dueAt: number): void
 }
 
 export function internal<KOut, VOut>(context: ProcessorContext<KOut, VOut>): InternalProcessorContext<KOut, VOut> {

@@ -99,7 +99,7 @@ export class KGroupedStream<K, V> {
     const { stream, key } = this.input(n, operator)
     const ctx = stream.ctx
     ctx.graph.addStore(Stores.keyValue(n.store, key, valueSerde, { logged: options.logged ?? true }), operator)
-    ctx.addProcessor(n.processor, [stream.node], () => new KeyValueAggregateProcessor(n.store, aggregator), [n.store])
+    ctx.addProcessor(n.processor, [stream.node], () => new KeyValueAggregateProcessor(n.store, aggregator, key), [n.store])
     return new KTable<K, A>(ctx, n.processor, key, valueSerde, n.store, undefined)
   }
 
@@ -173,7 +173,7 @@ export class TimeWindowedKStream<K, V> {
     ctx.addProcessor(
       n.processor,
       [stream.node],
-      () => new TimeWindowAggregateProcessor(windows, aggregator, { name: n.processor, storeName: n.store, ...late }),
+      () => new TimeWindowAggregateProcessor(windows, aggregator, { name: n.processor, storeName: n.store, ...late }, key),
       [n.store],
     )
     return new KTable<Windowed<K>, A>(ctx, n.processor, windowedSerde(key), valueSerde, undefined, (w) => windows.closeTime(w))
@@ -245,7 +245,7 @@ export class SessionWindowedKStream<K, V> {
     ctx.addProcessor(
       n.processor,
       [stream.node],
-      () => new SessionWindowAggregateProcessor(windows, aggregator, merger, { name: n.processor, storeName: n.store, ...late }),
+      () => new SessionWindowAggregateProcessor(windows, aggregator, merger, { name: n.processor, storeName: n.store, ...late }, key),
       [n.store],
     )
     return new KTable<Windowed<K>, A>(ctx, n.processor, windowedSerde(key), valueSerde, undefined, (w) => windows.closeTime(w))

@@ -45,7 +45,7 @@ export class StreamsBuilder {
     const store = options.store ?? `${name}-store`
     this.graph.addStore({ ...Stores.keyValue(store, options.key, options.value), restoreFromSourceTopic: topic }, `table(${topic})`)
     const materialize = this.graph.nameFor(`${name}-materialize`, '', `table(${topic})`)
-    this.ctx.addProcessor(materialize, [name], () => new TableSourceProcessor<K, V>(store), [store])
+    this.ctx.addProcessor(materialize, [name], () => new TableSourceProcessor<K, V>(store, options.key), [store])
     return new KTable<K, V>(this.ctx, materialize, options.key, options.value, store, undefined)
   }
 

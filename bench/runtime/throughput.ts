@@ -5,7 +5,8 @@
  *   npx tsx bench/runtime/throughput.ts [--events 300000] [--partitions 4] [--runs 3]
  *
  * The topology is a windowed aggregate with RocksDB state and changelogs (per model and minute:
- * request count and latency sum), writing its updates to an output topic, at-least-once.
+ * request count and latency sum), writing its updates to an output topic, at-least-once, with the
+ * runtime's defaults (so the forwarding cache sends the latest value per window and commit).
  * Each figure is the median of `--runs` runs; results go to bench/runtime/RESULTS.md.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'

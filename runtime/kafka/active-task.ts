@@ -20,6 +20,7 @@ import type { ResolvedStreamsConfig } from '../config.js'
 import { KafkaRecordCollector, type BatchSender, type PartitionCounts } from './kafka-record-collector.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { chunkedSender } from './chunked-sender.js'
+import type { SerialQueue } from './serial-queue.js'
 
 export type ActiveTaskState = 'restoring' | 'running' | 'closed'
 
@@ -32,6 +33,8 @@ export interface ActiveTaskOptions {
   plan: TopologyPlan
   kafka: Kafka
   admin: Admin
+  /** Serialises admin calls: concurrent kafkajs admin requests can race to connect and leak a socket. */
+  adminCalls: SerialQueue
   /** The instance's shared producer (at-least-once); exactly-once makes one per task. */
   sharedProducer: Producer
   engine: StorageEngine
@@ -110,6 +113,7 @@ export class ActiveTask {
       changelog: this.changelog,
       state: { engine: options.engine, stateDir: options.config.stateDir, cacheMaxBytes: options.config.cacheMaxBytes },
       errorPolicy: options.errorPolicy,
+      forwardingCacheMaxEntries: options.config.forwardingCacheMaxEntries,
       ...(options.config.idleTimeoutMs > 0 ? { idleTimeoutMs: options.config.idleTimeoutMs } : {}),
       logger: options.logger,
     })
@@ -160,7 +164,8 @@ export class ActiveTask {
    * a late record arriving first would reopen a window whose final result was already emitted.
    */
   private async restoreStreamTime(): Promise<void> {
-    const committed = await this.options.admin.fetchOffsets({ groupId: this.options.config.applicationId, topics: [...this.sourceTopics] })
+    const { admin, adminCalls, config } = this.options
+    const committed = await adminCalls.run(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...this.sourceTopics] }))
     let streamTime = -1
     for (const { partitions } of committed) {
       for (const p of partitions) if (p.partition === this.partition) streamTime = Math.max(streamTime, decodeStreamTime(p.metadata))
@@ -184,7 +189,9 @@ export class ActiveTask {
   /** Processes one fetched batch of one source partition; records before the position are skipped. */
   async process(topic: string, records: readonly SourceRecord[]): Promise<void> {
     const position = this.positions.get(topic)
-    const fresh = position === undefined ? records : records.filter((r) => BigInt(r.offset) >= position)
+    // Offsets ascend within a batch: usually the first record shows the whole batch is fresh.
+    const fresh =
+      position === undefined || records.length === 0 || BigInt(records[0]!.offset) >= position ? records : records.filter((r) => BigInt(r.offset) >= position)
     if (fresh.length === 0) return
     await this.task.process(fresh)
     this.positions.set(topic, BigInt(fresh[fresh.length - 1]!.offset) + 1n)

@@ -47,6 +47,7 @@ export interface StreamThreadOptions {
 export class StreamThread {
   private readonly consumer: Consumer
   private readonly queue = new SerialQueue()
+  private readonly adminCalls = new SerialQueue()
   private readonly tasks = new Map<string, ActiveTask>()
   /** Topic-partition key → task id. */
   private readonly taskOfPartition = new Map<string, string>()
@@ -56,6 +57,8 @@ export class StreamThread {
   private timer: NodeJS.Timeout | undefined
   private stopping = false
   private restoring = 0
+  /** Restores in flight: a stop waits for them, so no task initialises against closed clients. */
+  private readonly restores = new Set<Promise<void>>()
 
   constructor(private readonly options: StreamThreadOptions) {
     const { config, plan } = options
@@ -113,6 +116,8 @@ export class StreamThread {
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
+    // A rebalance caused by other members leaving while we shut down: nothing new to take on.
+    if (this.stopping) return
     const assigned = new Set(tasksOfAssignment(assignment, this.subtopologies))
     const revoked = [...this.tasks.keys()].filter((id) => !assigned.has(id))
     const added = [...assigned].filter((id) => !this.tasks.has(id))
@@ -133,7 +138,11 @@ export class StreamThread {
       this.updateTaskGauge()
       if (fresh.length === 0) this.options.onRebalance('running')
     })
-    for (const task of fresh) void this.restore(task)
+    for (const task of fresh) {
+      const restoring = this.restore(task)
+      this.restores.add(restoring)
+      void restoring.finally(() => this.restores.delete(restoring))
+    }
   }
 
   private createTask(id: string): ActiveTask {
@@ -147,6 +156,7 @@ export class StreamThread {
       plan: this.options.plan,
       kafka: this.options.kafka,
       admin: this.options.admin,
+      adminCalls: this.adminCalls,
       sharedProducer: this.options.producer,
       engine: this.options.engine,
       stateDirectory: this.options.stateDirectory,
@@ -161,7 +171,7 @@ export class StreamThread {
   }
 
   private forget(task: ActiveTask): void {
-    this.tasks.delete(task.id)
+    if (this.tasks.get(task.id) === task) this.tasks.delete(task.id)
     for (const topic of task.sourceTopics) {
       if (this.taskOfPartition.get(`${topic}:${task.partition}`) === task.id) this.taskOfPartition.delete(`${topic}:${task.partition}`)
     }
@@ -172,8 +182,9 @@ export class StreamThread {
     this.updateTaskGauge()
     try {
       await this.initializeWithRetries(task)
-      if (this.tasks.get(task.id) !== task) {
-        // Revoked by a rebalance while restoring: its checkpoint lets the next owner resume.
+      if (this.tasks.get(task.id) !== task || this.stopping) {
+        // Revoked by a rebalance while restoring, or shutting down: its checkpoint lets the next owner resume.
+        this.forget(task)
         await task.close(this.options.config.applicationId)
         return
       }
@@ -323,6 +334,7 @@ export class StreamThread {
     // The last commit must happen while the consumer still runs: kafkajs silently drops an offset
     // commit made after `consumer.stop()`. Batches fetched meanwhile are left unprocessed (stopping).
     this.consumer.pause([...new Set(this.subtopologies.flatMap((s) => s.topics))].map((topic) => ({ topic })))
+    await Promise.allSettled([...this.restores])
     await this.queue.run(async () => {
       await this.commitAll('shutdown').catch((e: unknown) => this.log.warn({ err: e }, 'final commit failed'))
       for (const task of [...this.tasks.values()]) {

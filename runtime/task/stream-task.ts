@@ -26,6 +26,7 @@ import type {
 } from '../../topology/processor.js'
 import type { AnyStoreDefinition } from '../../topology/stores.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
+import { ForwardingCache, type PendingForward } from './forwarding-cache.js'
 import { DLQ_HEADERS, type ErrorPolicy, type ErrorStage, LATE_HEADERS, type RecordCollector, type SourceRecord } from './records.js'
 import { TaskMetrics } from './task-metrics.js'
 import { type OpenedStores, openTaskStores, type TaskStateOptions } from './task-stores.js'
@@ -49,6 +50,14 @@ export interface StreamTaskOptions {
    * (from the last record's event time), so windows of a quiet partition still close. Off by default.
    */
   idleTimeoutMs?: number
+  /**
+   * The forwarding cache (Kafka Streams' record cache): at most this many pending table updates
+   * (aggregations, table sources), each the latest value of its row, forwarded downstream at
+   * `flush()` (commit), when over the bound (the oldest, after the batch), or when the row's window
+   * closes (before stream-time punctuators, so `suppress` sees final values). 0 or absent: off, every
+   * update is forwarded as it happens.
+   */
+  forwardingCacheMaxEntries?: number
   /** Wall clock (default Date.now); the driver passes its mock clock. */
   wallClock?: () => number
   logger?: pino.Logger
@@ -200,6 +209,7 @@ export class StreamTask {
   private lastRecordWallClock: number
   private streamTimeAtLastRecord = -1
   private currentRecord: SourceRecord | undefined
+  private readonly forwardingCache: ForwardingCache<ProcessorRunner> | undefined
   private readonly deferred: { sink: SinkRunner; record: StreamRecord<unknown, unknown>; topic: string; error: SchemaNotReadyError }[] = []
   private started = false
   private closed = false
@@ -212,6 +222,8 @@ export class StreamTask {
     this.wallClock = options.wallClock ?? Date.now
     this.errorPolicy = options.errorPolicy ?? 'dlq'
     this.lastRecordWallClock = this.wallClock()
+    const maxPending = options.forwardingCacheMaxEntries ?? 0
+    this.forwardingCache = maxPending > 0 ? new ForwardingCache<ProcessorRunner>(maxPending) : undefined
     const sub = options.topology.subTopologies[options.subTopology]
     if (!sub) throw new Error(`sub-topology ${options.subTopology} does not exist`)
   }
@@ -335,6 +347,12 @@ export class StreamTask {
         return r ? { topic: r.topic, partition: r.partition, offset: r.offset } : undefined
       },
       recordLate: (late) => this.recordLate(late),
+      cachesForwards: this.forwardingCache !== undefined,
+      forwardLatest: (record, group, rowId, sourceKey, dueAt) => {
+        const cache = this.forwardingCache
+        if (!cache) return runner.forward(record)
+        cache.put(runner, group, rowId, record, this.currentRecord, sourceKey, dueAt)
+      },
       prefetchSourceKeys: (records) => this.prefetchKeys(records),
     }
   }
@@ -392,6 +410,7 @@ export class StreamTask {
       if (this.hasDueStreamPunctuator()) await this.punctuateStreamTime()
     }
     if (batch.length > 0) this.lastRecordWallClock = this.wallClock()
+    if (this.forwardingCache?.overBound) await this.forwardPending(this.forwardingCache.takeOverflow())
     // Between batches: the only safe moment for the cache to flush and evict when over budget.
     await this.opened!.cache.maintain()
   }
@@ -457,18 +476,27 @@ export class StreamTask {
     if (this.prefetchPlan.length === 0 || records.length === 0) return
     await Promise.all(
       this.prefetchPlan.map(({ store, def }) => {
+        // Hot keys repeat throughout a batch: each (key, window) is looked up once. Primitive keys
+        // dedupe by value, others by identity (still correct, just not deduplicated).
         if (def.kind === 'window') {
           const windowsFor = def.windowsFor!
           const keys: { key: unknown; windowStart: number }[] = []
+          const seen = new Map<unknown, Set<number>>()
           for (const r of records) {
             if (r.key === null || r.key === undefined) continue
-            for (const w of windowsFor(r.timestamp)) keys.push({ key: r.key, windowStart: w.start })
+            let starts = seen.get(r.key)
+            if (!starts) seen.set(r.key, (starts = new Set()))
+            for (const w of windowsFor(r.timestamp)) {
+              if (starts.has(w.start)) continue
+              starts.add(w.start)
+              keys.push({ key: r.key, windowStart: w.start })
+            }
           }
           return (store as WindowStore<unknown, unknown>).prefetch(keys)
         }
-        const keys: unknown[] = []
-        for (const r of records) if (r.key !== null && r.key !== undefined) keys.push(r.key)
-        return store.prefetch(keys)
+        const keys = new Set<unknown>()
+        for (const r of records) if (r.key !== null && r.key !== undefined) keys.add(r.key)
+        return store.prefetch([...keys])
       }),
     )
   }
@@ -479,6 +507,10 @@ export class StreamTask {
   }
 
   private async punctuateStreamTime(): Promise<void> {
+    // Rows whose window closed are forwarded first: a punctuator emitting closed windows (suppress)
+    // must see their final values. Forwarding may fill the cache again (a table operator downstream).
+    const cache = this.forwardingCache
+    while (cache?.hasDue(this.streamTimeMs)) await this.forwardPending(cache.takeDue(this.streamTimeMs))
     for (const p of this.punctuators) {
       if (p.type !== 'stream-time' || p.cancelled || this.streamTimeMs < p.next) continue
       p.next = this.streamTimeMs + p.intervalMs
@@ -536,9 +568,13 @@ export class StreamTask {
     await this.opened!.cache.maintain()
   }
 
-  /** Commit-time work: expire old windows, then write every store's dirty entries (changelog first). */
+  /**
+   * Commit-time work: forward the pending table updates (so downstream stores and sinks get them in
+   * this commit), expire old windows, then write every store's dirty entries (changelog first).
+   */
   async flush(): Promise<void> {
     if (!this.opened) return
+    await this.forwardAllPending()
     if (this.streamTimeMs >= 0) {
       for (const store of this.opened.stores.values()) {
         const expirable = store as Partial<WindowStore<unknown, unknown> | SessionStore<unknown, unknown>>
@@ -550,6 +586,8 @@ export class StreamTask {
 
   async close(): Promise<void> {
     if (this.closed) return
+    // Before the processors close: forwarding still runs through them.
+    if (this.started) await this.forwardAllPending()
     this.closed = true
     for (const runner of this.processors) {
       try {
@@ -561,6 +599,40 @@ export class StreamTask {
     if (this.opened) {
       await this.flush()
       for (const store of this.opened.stores.values()) await store.close()
+    }
+  }
+
+  private async forwardAllPending(): Promise<void> {
+    const cache = this.forwardingCache
+    // Forwarding may fill the cache again (a table operator downstream): until it stays empty.
+    while (cache && cache.size > 0) await this.forwardPending(cache.takeAll())
+  }
+
+  /**
+   * Forwards held-back table updates, each as if its latest input record were being processed (so
+   * errors follow the error policy with that record, and record metadata is the record's).
+   */
+  private async forwardPending(entries: readonly PendingForward<ProcessorRunner>[]): Promise<void> {
+    if (entries.length === 0) return
+    // Outside the batch that loaded them, source-keyed stores downstream may have been evicted.
+    await this.prefetchKeys(entries.map((e) => ({ key: e.sourceKey, timestamp: e.record.timestamp })))
+    for (const entry of entries) {
+      const raw = entry.raw
+      this.currentRecord = raw
+      this.currentStage = 'process'
+      this.currentNode = entry.owner.name
+      try {
+        entry.owner.forward(entry.record)
+      } catch (err) {
+        const processor = this.currentNode ?? entry.owner.name
+        if (raw) this.handleError(err, this.currentStage, raw, processor)
+        else this.handlePunctuationError(err, processor, 'stream-time')
+      } finally {
+        this.currentNode = undefined
+        this.currentStage = 'process'
+      }
+      if (this.deferred.length > 0) await this.sendDeferred(raw ?? null)
+      this.currentRecord = undefined
     }
   }
 

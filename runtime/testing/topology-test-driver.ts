@@ -48,6 +48,13 @@ export interface TestDriverOptions {
   /** For disk engines; default: a new temporary directory. */
   stateDir?: string
   cacheMaxBytes?: number
+  /**
+   * The tasks' forwarding cache (`StreamTaskOptions.forwardingCacheMaxEntries`). Default 0 (off):
+   * every table update is forwarded, so tests see each one. When on, every `pipe*` and
+   * `advanceWallClockTime` call is one commit interval: table updates within it reach downstream as
+   * the latest value per key, when the call ends.
+   */
+  forwardingCacheMaxEntries?: number
 }
 
 /** A record as stored in a driver topic. */
@@ -138,6 +145,7 @@ export class TopologyTestDriver {
           state: { engine, stateDir, ...(options.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: options.cacheMaxBytes }) },
           ...(options.errorPolicy ? { errorPolicy: options.errorPolicy } : {}),
           ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+          ...(options.forwardingCacheMaxEntries === undefined ? {} : { forwardingCacheMaxEntries: options.forwardingCacheMaxEntries }),
           wallClock: () => this.wallClockMs,
         })
         tasks.push(task)
@@ -204,8 +212,7 @@ export class TopologyTestDriver {
           ...(r.partition === undefined ? {} : { partition: r.partition }),
         })
       }
-      await this.drain()
-      await this.flushTasks()
+      await this.commit()
     } finally {
       this.busy = false
     }
@@ -216,8 +223,7 @@ export class TopologyTestDriver {
     if (!(ms >= 0)) throw new Error(`advanceWallClockTime: ms must be >= 0 (got ${ms})`)
     this.wallClockMs += ms
     for (const task of this.tasks) await task.punctuate(this.wallClockMs)
-    await this.drain()
-    await this.flushTasks()
+    await this.commit()
   }
 
   /** A task's store (raw), e.g. for `range()`/`fetch()`. */
@@ -367,8 +373,16 @@ export class TopologyTestDriver {
     }
   }
 
-  private async flushTasks(): Promise<void> {
-    for (const task of this.tasks) await task.flush()
+  /**
+   * Processes everything pending, then flushes every task, as a commit does. A flush may forward
+   * held-back table updates into topics the topology reads (repartition topics): those are processed
+   * and flushed too, so the call ends with nothing pending.
+   */
+  private async commit(): Promise<void> {
+    do {
+      await this.drain()
+      for (const task of this.tasks) await task.flush()
+    } while (this.pending.length > 0)
   }
 }
 

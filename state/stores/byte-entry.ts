@@ -1,6 +1,7 @@
 import type { CacheEntry, CacheNamespace } from '../record-cache.js'
 import { ENTRY_OVERHEAD } from '../record-cache.js'
 import { bytesToMapKey } from '../bytes.js'
+import type { Serde } from '../../schemas/serde.js'
 import type { ChangelogSink, EngineStore, WriteOp } from '../types.js'
 
 /** A cached record of a key-value or window store: the logged key, its value bytes, the typed value. */
@@ -23,6 +24,38 @@ export function byteEntry(key: Buffer, bytes: Buffer | null, dirty: boolean, val
     dirty,
     used: true,
     size: key.length + (bytes?.length ?? 0) + ENTRY_OVERHEAD,
+  }
+}
+
+/** A point read: the entry's typed value, deserialized by the first read that needs it. */
+export function readByteEntry<V>(entry: ByteEntry, valueSerde: Serde<V>): V | undefined {
+  entry.used = true
+  if (entry.bytes === null) return undefined
+  if (!entry.decoded) {
+    entry.value = valueSerde.deserialize(entry.bytes)
+    entry.decoded = true
+  }
+  return entry.value as V
+}
+
+/**
+ * The prefetch every byte store shares: one batched engine read of the logged keys the cache lacks
+ * (by map key), cached clean; keys the engine lacks are cached as known absent.
+ */
+export async function loadByteEntries(
+  ns: CacheNamespace<ByteEntry>,
+  engineStore: EngineStore,
+  missing: ReadonlyMap<string, Buffer>,
+  engineKey?: (logged: Buffer) => Buffer,
+): Promise<void> {
+  if (missing.size === 0) return
+  const loggedKeys = [...missing.values()]
+  const values = await engineStore.getMany(engineKey ? loggedKeys.map(engineKey) : loggedKeys)
+  let i = 0
+  for (const [mapKey, logged] of missing) {
+    // A write that raced the read is newer than what the engine returned.
+    if (!ns.get(mapKey)) ns.set(mapKey, byteEntry(logged, values[i] ?? null, false))
+    i++
   }
 }
 

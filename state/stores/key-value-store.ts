@@ -1,36 +1,12 @@
-import type { CacheNamespace } from '../record-cache.js'
-import type { Serde } from '../../schemas/serde.js'
-import type { ChangelogRecord, ChangelogSink, EngineStore, KeyValueStore, KeyValueStoreSpec, LocalStateStatus, StoreOpenContext, WriteOp } from '../types.js'
+import type { ChangelogRecord, KeyValueStore, KeyValueStoreSpec, StoreOpenContext, WriteOp } from '../types.js'
 import { bytesToMapKey } from '../bytes.js'
-import { byteEntry, flushByteEntries, mergeWithDirty, writeByteEntry, type ByteEntry } from './byte-entry.js'
-import { openEngineStore, wipeEngineStore } from './open-engine.js'
+import { flushByteEntries, loadByteEntries, mergeWithDirty, readByteEntry, writeByteEntry, type ByteEntry } from './byte-entry.js'
+import { CachedStore } from './cached-store.js'
+import { openEngineStore } from './open-engine.js'
 import { StoreMissError } from './store-miss-error.js'
 
 /** Key layout: the serialized key, as is. Range scans follow the key serde's byte order. */
-class CachedKeyValueStore<K, V> implements KeyValueStore<K, V> {
-  readonly name: string
-  readonly logged: boolean
-  private readonly keySerde: Serde<K>
-  private readonly valueSerde: Serde<V>
-  private readonly ns: CacheNamespace<ByteEntry>
-
-  constructor(
-    spec: KeyValueStoreSpec<K, V>,
-    private readonly ctx: StoreOpenContext,
-    private engineStore: EngineStore,
-    readonly localState: LocalStateStatus,
-  ) {
-    this.name = spec.name
-    this.logged = spec.logged ?? true
-    this.keySerde = spec.keySerde
-    this.valueSerde = spec.valueSerde
-    this.ns = ctx.cache.register<ByteEntry>(spec.name, () => this.flush())
-  }
-
-  private get changelog(): ChangelogSink | undefined {
-    return this.logged ? this.ctx.changelog : undefined
-  }
-
+class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements KeyValueStore<K, V> {
   async prefetch(keys: readonly K[]): Promise<void> {
     const missing = new Map<string, Buffer>()
     for (const key of keys) {
@@ -40,21 +16,13 @@ class CachedKeyValueStore<K, V> implements KeyValueStore<K, V> {
       if (entry) entry.used = true
       else missing.set(mapKey, bytes)
     }
-    if (missing.size === 0) return
-    const keyBytes = [...missing.values()]
-    const values = await this.engineStore.getMany(keyBytes)
-    let i = 0
-    for (const [mapKey, bytes] of missing) {
-      // A write that raced the read is newer than what the engine returned.
-      if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(bytes, values[i] ?? null, false))
-      i++
-    }
+    await loadByteEntries(this.ns, this.engineStore, missing)
   }
 
   get(key: K): V | undefined {
     const entry = this.ns.get(bytesToMapKey(this.keySerde.serialize(key)))
     if (!entry) throw new StoreMissError(this.name, `key ${describeKey(key)}`)
-    return this.read(entry)
+    return readByteEntry(entry, this.valueSerde)
   }
 
   getMany(keys: readonly K[]): (V | undefined)[] {
@@ -113,27 +81,6 @@ class CachedKeyValueStore<K, V> implements KeyValueStore<K, V> {
     await this.engineStore.write(ops)
   }
 
-  async wipe(): Promise<void> {
-    this.ns.clear()
-    this.engineStore = await wipeEngineStore(this.ctx, this.engineStore)
-  }
-
-  async close(): Promise<void> {
-    await this.flush()
-    this.ctx.cache.unregister(this.name)
-    await this.engineStore.close()
-  }
-
-  private read(entry: ByteEntry): V | undefined {
-    entry.used = true
-    if (entry.bytes === null) return undefined
-    if (!entry.decoded) {
-      entry.value = this.valueSerde.deserialize(entry.bytes)
-      entry.decoded = true
-    }
-    return entry.value as V
-  }
-
   private write(mapKey: string, keyBytes: Buffer, bytes: Buffer | null, value: unknown): void {
     writeByteEntry(this.ns, mapKey, keyBytes, bytes, value)
   }
@@ -148,11 +95,7 @@ export function describeKey(key: unknown): string {
   }
 }
 
-
 export async function openKeyValueStore<K, V>(spec: KeyValueStoreSpec<K, V>, ctx: StoreOpenContext): Promise<KeyValueStore<K, V>> {
-  if ((spec.logged ?? true) && !ctx.changelog) {
-    throw new Error(`store "${spec.name}" is logged but the open context has no changelog sink: pass ctx.changelog, or set logged: false`)
-  }
-  const { engineStore, localState } = await openEngineStore(ctx, spec.name)
+  const { engineStore, localState } = await openEngineStore(ctx, spec)
   return new CachedKeyValueStore(spec, ctx, engineStore, localState)
 }

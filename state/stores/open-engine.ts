@@ -20,10 +20,18 @@ async function hasFiles(path: string): Promise<boolean> {
 }
 
 /**
- * Opens the engine store of a typed store. Local state that cannot be opened (corrupt files) is
- * wiped and recreated, and reported as `wiped` so the runtime restores it from the changelog.
+ * Opens the engine store of a typed store, refusing a logged store with no changelog sink. Local state
+ * that cannot be opened (corrupt files) is wiped and recreated, and reported as `wiped` so the runtime
+ * restores it from the changelog.
  */
-export async function openEngineStore(ctx: StoreOpenContext, name: string): Promise<{ engineStore: EngineStore; localState: LocalStateStatus; path: string }> {
+export async function openEngineStore(
+  ctx: StoreOpenContext,
+  spec: { name: string; logged?: boolean },
+): Promise<{ engineStore: EngineStore; localState: LocalStateStatus; path: string }> {
+  const { name } = spec
+  if ((spec.logged ?? true) && !ctx.changelog) {
+    throw new Error(`store "${name}" is logged but the open context has no changelog sink: pass ctx.changelog, or set logged: false`)
+  }
   validateStoreName(name)
   const path = storeDirectory(ctx.stateDir, ctx.applicationId, ctx.taskId, name)
   let localState: LocalStateStatus = ctx.engine.kind === 'memory' ? 'existing' : (await hasFiles(path)) ? 'existing' : 'new'

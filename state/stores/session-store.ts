@@ -1,13 +1,11 @@
-import type { CacheEntry, CacheNamespace } from '../record-cache.js'
+import type { CacheEntry } from '../record-cache.js'
 import { ENTRY_OVERHEAD } from '../record-cache.js'
-import type { Serde } from '../../schemas/serde.js'
-import type { ChangelogRecord, EngineStore, LocalStateStatus, Session, SessionStore, SessionStoreSpec, StoreOpenContext, WriteOp } from '../types.js'
+import type { ChangelogRecord, Session, SessionStore, SessionStoreSpec, StoreOpenContext, WriteOp } from '../types.js'
 import { bytesToMapKey, prefixEnd, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
 import { describeKey } from './key-value-store.js'
-import { openEngineStore, wipeEngineStore } from './open-engine.js'
-import { Segments, defaultSegmentInterval } from './segments.js'
+import { openEngineStore } from './open-engine.js'
+import { SegmentedStore, validateRetention } from './segmented-store.js'
 import { StoreMissError } from './store-miss-error.js'
-import { validateRetention } from './window-store.js'
 
 /**
  * Logged key: [key length: u32 BE][key bytes][session end: 8 bytes ordered][session start: 8 bytes ordered].
@@ -58,33 +56,7 @@ interface SessionListEntry extends CacheEntry {
 
 const sessionSize = (s: CachedSession): number => s.logged.length + (s.bytes?.length ?? 0) + 48
 
-class SegmentedSessionStore<K, V> implements SessionStore<K, V> {
-  readonly name: string
-  readonly logged: boolean
-  private readonly keySerde: Serde<K>
-  private readonly valueSerde: Serde<V>
-  private readonly ns: CacheNamespace<SessionListEntry>
-  private segments: Segments
-  private readonly segmentIntervalMs: number
-  private readonly retentionMs: number
-  private expiredBefore = -Infinity
-
-  constructor(
-    spec: SessionStoreSpec<K, V>,
-    private readonly ctx: StoreOpenContext,
-    private engineStore: EngineStore,
-    readonly localState: LocalStateStatus,
-  ) {
-    this.name = spec.name
-    this.logged = spec.logged ?? true
-    this.keySerde = spec.keySerde
-    this.valueSerde = spec.valueSerde
-    this.retentionMs = spec.retentionMs
-    this.segmentIntervalMs = spec.segmentIntervalMs ?? defaultSegmentInterval(spec.retentionMs)
-    this.segments = new Segments(this.segmentIntervalMs, engineStore)
-    this.ns = ctx.cache.register<SessionListEntry>(spec.name, () => this.flush())
-  }
-
+class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry> implements SessionStore<K, V> {
   async prefetch(keys: readonly K[]): Promise<void> {
     const toLoad = new Map<string, Buffer>()
     for (const key of keys) {
@@ -142,12 +114,7 @@ class SegmentedSessionStore<K, V> implements SessionStore<K, V> {
     return result.sort((a, b) => a[0].start - b[0].start || a[0].end - b[0].end)
   }
 
-  async expire(streamTime: number): Promise<void> {
-    const cutoff = streamTime - this.retentionMs
-    if (cutoff <= this.expiredBefore) return
-    this.expiredBefore = cutoff
-    const dropped = await this.segments.dropBefore(cutoff)
-    if (dropped === undefined) return
+  protected purgeExpired(cutoff: number): void {
     for (const entry of this.ns.entries.values()) {
       const before = entry.size
       for (const [id, s] of entry.sessions) {
@@ -164,7 +131,7 @@ class SegmentedSessionStore<K, V> implements SessionStore<K, V> {
   async flush(): Promise<void> {
     if (this.ns.dirty.size === 0) return
     const ops: WriteOp[] = []
-    const changelog = this.logged ? this.ctx.changelog : undefined
+    const changelog = this.changelog
     const flushed: [SessionListEntry, CachedSession, Buffer | null][] = []
     for (const entry of [...this.ns.dirty]) {
       const before = entry.size
@@ -218,19 +185,6 @@ class SegmentedSessionStore<K, V> implements SessionStore<K, V> {
     await this.engineStore.write(ops)
   }
 
-  async wipe(): Promise<void> {
-    this.ns.clear()
-    this.engineStore = await wipeEngineStore(this.ctx, this.engineStore)
-    this.segments = new Segments(this.segmentIntervalMs, this.engineStore)
-    this.expiredBefore = -Infinity
-  }
-
-  async close(): Promise<void> {
-    await this.flush()
-    this.ctx.cache.unregister(this.name)
-    await this.engineStore.close()
-  }
-
   /** The cache entry of a key, created incomplete if absent (blind writes need no prefetch). */
   private entryFor(key: K): SessionListEntry {
     const keyBytes = this.keySerde.serialize(key)
@@ -279,9 +233,6 @@ class SegmentedSessionStore<K, V> implements SessionStore<K, V> {
 
 export async function openSessionStore<K, V>(spec: SessionStoreSpec<K, V>, ctx: StoreOpenContext): Promise<SessionStore<K, V>> {
   validateRetention(spec)
-  if ((spec.logged ?? true) && !ctx.changelog) {
-    throw new Error(`store "${spec.name}" is logged but the open context has no changelog sink: pass ctx.changelog, or set logged: false`)
-  }
-  const { engineStore, localState } = await openEngineStore(ctx, spec.name)
+  const { engineStore, localState } = await openEngineStore(ctx, spec)
   return new SegmentedSessionStore(spec, ctx, engineStore, localState)
 }

@@ -1,21 +1,10 @@
-import type { CacheNamespace } from '../record-cache.js'
-import type { Serde } from '../../schemas/serde.js'
-import type {
-  ChangelogRecord,
-  EngineStore,
-  LocalStateStatus,
-  StoreOpenContext,
-  WindowKey,
-  WindowStore,
-  WindowStoreSpec,
-  Windowed,
-  WriteOp,
-} from '../types.js'
+import type { ChangelogRecord, EngineStore, LocalStateStatus, StoreOpenContext, WindowKey, WindowStore, WindowStoreSpec, Windowed, WriteOp } from '../types.js'
 import { bytesToMapKey, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
-import { byteEntry, flushByteEntries, writeByteEntry, type ByteEntry } from './byte-entry.js'
+import { byteEntry, flushByteEntries, loadByteEntries, readByteEntry, writeByteEntry, type ByteEntry } from './byte-entry.js'
 import { describeKey } from './key-value-store.js'
-import { openEngineStore, wipeEngineStore } from './open-engine.js'
-import { Segments, defaultSegmentInterval } from './segments.js'
+import { openEngineStore } from './open-engine.js'
+import { SegmentedStore, validateRetention } from './segmented-store.js'
+import { Segments } from './segments.js'
 import { StoreMissError } from './store-miss-error.js'
 
 /**
@@ -37,34 +26,12 @@ export function parseWindowLoggedKey(logged: Buffer, offset = 0): { key: Buffer;
   return { key: logged.subarray(offset + 4, offset + 4 + length), windowStart: readOrderedInt64(logged, offset + 4 + length) }
 }
 
-class SegmentedWindowStore<K, V> implements WindowStore<K, V> {
-  readonly name: string
-  readonly logged: boolean
-  private readonly keySerde: Serde<K>
-  private readonly valueSerde: Serde<V>
-  private readonly ns: CacheNamespace<ByteEntry>
-  private segments: Segments
-  private readonly segmentIntervalMs: number
-  private readonly retentionMs: number
+class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> implements WindowStore<K, V> {
   private readonly windowSizeMs: number
-  /** Windows starting before this are expired: reads skip them, puts ignore them. */
-  private expiredBefore = -Infinity
 
-  constructor(
-    spec: WindowStoreSpec<K, V>,
-    private readonly ctx: StoreOpenContext,
-    private engineStore: EngineStore,
-    readonly localState: LocalStateStatus,
-  ) {
-    this.name = spec.name
-    this.logged = spec.logged ?? true
-    this.keySerde = spec.keySerde
-    this.valueSerde = spec.valueSerde
-    this.retentionMs = spec.retentionMs
+  constructor(spec: WindowStoreSpec<K, V>, ctx: StoreOpenContext, engineStore: EngineStore, localState: LocalStateStatus) {
+    super(spec, ctx, engineStore, localState)
     this.windowSizeMs = spec.windowSizeMs
-    this.segmentIntervalMs = spec.segmentIntervalMs ?? defaultSegmentInterval(spec.retentionMs)
-    this.segments = new Segments(this.segmentIntervalMs, engineStore)
-    this.ns = ctx.cache.register<ByteEntry>(spec.name, () => this.flush())
   }
 
   async prefetch(windows: readonly WindowKey<K>[]): Promise<void> {
@@ -77,14 +44,7 @@ class SegmentedWindowStore<K, V> implements WindowStore<K, V> {
       else if (windowStart < this.expiredBefore) this.ns.set(mapKey, byteEntry(logged, null, false))
       else missing.set(mapKey, logged)
     }
-    if (missing.size === 0) return
-    const loggedKeys = [...missing.values()]
-    const values = await this.engineStore.getMany(loggedKeys.map((k) => this.engineKeyOf(k)))
-    let i = 0
-    for (const [mapKey, logged] of missing) {
-      if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(logged, values[i] ?? null, false))
-      i++
-    }
+    await loadByteEntries(this.ns, this.engineStore, missing, (logged) => this.engineKeyOf(logged))
   }
 
   put(key: K, value: V, windowStart: number): void {
@@ -97,7 +57,7 @@ class SegmentedWindowStore<K, V> implements WindowStore<K, V> {
     if (windowStart < this.expiredBefore) return undefined
     const entry = this.ns.get(bytesToMapKey(windowLoggedKey(this.keySerde.serialize(key), windowStart)))
     if (!entry) throw new StoreMissError(this.name, `window [key ${describeKey(key)}, start ${windowStart}]`)
-    return this.read(entry)
+    return readByteEntry(entry, this.valueSerde)
   }
 
   async *fetch(key: K, from: number, to: number): AsyncIterable<[number, V]> {
@@ -156,13 +116,7 @@ class SegmentedWindowStore<K, V> implements WindowStore<K, V> {
     }
   }
 
-  async expire(streamTime: number): Promise<void> {
-    const cutoff = streamTime - this.retentionMs
-    if (cutoff <= this.expiredBefore) return
-    this.expiredBefore = cutoff
-    const dropped = await this.segments.dropBefore(cutoff)
-    if (dropped === undefined) return
-    // Rare (once per segment interval): purge the cache of windows in the dropped segments.
+  protected purgeExpired(cutoff: number): void {
     for (const [mapKey, entry] of this.ns.entries) {
       if (parseWindowLoggedKey(entry.key).windowStart < cutoff) this.ns.delete(mapKey)
     }
@@ -173,7 +127,7 @@ class SegmentedWindowStore<K, V> implements WindowStore<K, V> {
       store: this.name,
       ns: this.ns,
       engineStore: this.engineStore,
-      changelog: this.logged ? this.ctx.changelog : undefined,
+      changelog: this.changelog,
       engineKey: (entry) => this.engineKeyOf(entry.key),
     })
   }
@@ -188,42 +142,10 @@ class SegmentedWindowStore<K, V> implements WindowStore<K, V> {
     await this.engineStore.write(ops)
   }
 
-  async wipe(): Promise<void> {
-    this.ns.clear()
-    this.engineStore = await wipeEngineStore(this.ctx, this.engineStore)
-    this.segments = new Segments(this.segmentIntervalMs, this.engineStore)
-    this.expiredBefore = -Infinity
-  }
-
-  async close(): Promise<void> {
-    await this.flush()
-    this.ctx.cache.unregister(this.name)
-    await this.engineStore.close()
-  }
-
   private engineKeyOf(logged: Buffer): Buffer {
     const segment = this.segments.segmentOf(parseWindowLoggedKey(logged).windowStart)
     this.segments.touched(segment)
     return this.segments.engineKey(segment, logged)
-  }
-
-  private read(entry: ByteEntry): V | undefined {
-    entry.used = true
-    if (entry.bytes === null) return undefined
-    if (!entry.decoded) {
-      entry.value = this.valueSerde.deserialize(entry.bytes)
-      entry.decoded = true
-    }
-    return entry.value as V
-  }
-}
-
-export function validateRetention(spec: { name: string; retentionMs: number; segmentIntervalMs?: number }): void {
-  if (!(Number.isFinite(spec.retentionMs) && spec.retentionMs > 0)) {
-    throw new Error(`store "${spec.name}": retentionMs must be a positive number of milliseconds, got ${spec.retentionMs}`)
-  }
-  if (spec.segmentIntervalMs !== undefined && !(Number.isFinite(spec.segmentIntervalMs) && spec.segmentIntervalMs > 0)) {
-    throw new Error(`store "${spec.name}": segmentIntervalMs must be a positive number of milliseconds, got ${spec.segmentIntervalMs}`)
   }
 }
 
@@ -232,9 +154,6 @@ export async function openWindowStore<K, V>(spec: WindowStoreSpec<K, V>, ctx: St
   if (!(Number.isFinite(spec.windowSizeMs) && spec.windowSizeMs > 0)) {
     throw new Error(`store "${spec.name}": windowSizeMs must be a positive number of milliseconds, got ${spec.windowSizeMs}`)
   }
-  if ((spec.logged ?? true) && !ctx.changelog) {
-    throw new Error(`store "${spec.name}" is logged but the open context has no changelog sink: pass ctx.changelog, or set logged: false`)
-  }
-  const { engineStore, localState } = await openEngineStore(ctx, spec.name)
+  const { engineStore, localState } = await openEngineStore(ctx, spec)
   return new SegmentedWindowStore(spec, ctx, engineStore, localState)
 }

@@ -1,8 +1,10 @@
 /** Grouped aggregations: per key, per time window, and per session. */
+import type { Serde } from '../../schemas/serde.js'
 import type { KeyValueStore, SessionStore, Windowed, WindowStore } from '../../state/types.js'
-import { internal } from '../internal-context.js'
+import { internal, type InternalProcessorContext } from '../internal-context.js'
 import type { Processor, ProcessorContext, StreamRecord } from '../processor.js'
 import type { SessionWindows, TimeWindows } from '../windows.js'
+import { keyRowId } from './row-id.js'
 
 /** Folds a value into the aggregate (`undefined` for a key's or window's first value). */
 export type Aggregator<K, V, A> = (key: K, value: V, aggregate: A | undefined) => A
@@ -15,22 +17,32 @@ function requireKey(key: unknown): void {
   }
 }
 
+/**
+ * Aggregations and table sources forward through `forwardLatest`: with the task's forwarding cache
+ * on, downstream sees the latest value per row once per commit rather than every update.
+ */
 export class KeyValueAggregateProcessor<K, V, A> implements Processor<K, V, K, A | null> {
-  private context!: ProcessorContext<K, A | null>
+  private context!: InternalProcessorContext<K, A | null>
   private store!: KeyValueStore<K, A>
+  private readonly rowId: (key: K) => string
   constructor(
     private readonly storeName: string,
     private readonly aggregator: Aggregator<K, V, A>,
-  ) {}
+    keySerde: Serde<K>,
+  ) {
+    this.rowId = keyRowId(keySerde)
+  }
   init(context: ProcessorContext<K, A | null>): void {
-    this.context = context
+    this.context = internal(context)
     this.store = context.getStateStore<KeyValueStore<K, A>>(this.storeName)
   }
   process(record: StreamRecord<K, V>): void {
     requireKey(record.key)
     const next = this.aggregator(record.key, record.value, this.store.get(record.key))
     this.store.put(record.key, next)
-    this.context.forward({ key: record.key, value: next, timestamp: record.timestamp, headers: record.headers })
+    const update = { key: record.key, value: next, timestamp: record.timestamp, headers: record.headers }
+    if (this.context.cachesForwards) this.context.forwardLatest(update, 0, this.rowId(record.key), record.key, Infinity)
+    else this.context.forward(update)
   }
 }
 
@@ -41,15 +53,19 @@ export interface WindowedAggregateOptions {
 }
 
 export class TimeWindowAggregateProcessor<K, V, A> implements Processor<K, V, Windowed<K>, A | null> {
-  private context!: ProcessorContext<Windowed<K>, A | null>
+  private context!: InternalProcessorContext<Windowed<K>, A | null>
   private store!: WindowStore<K, A>
+  private readonly rowId: (key: K) => string
   constructor(
     private readonly windows: TimeWindows,
     private readonly aggregator: Aggregator<K, V, A>,
     private readonly options: WindowedAggregateOptions,
-  ) {}
+    keySerde: Serde<K>,
+  ) {
+    this.rowId = keyRowId(keySerde)
+  }
   init(context: ProcessorContext<Windowed<K>, A | null>): void {
-    this.context = context
+    this.context = internal(context)
     this.store = context.getStateStore<WindowStore<K, A>>(this.options.storeName)
   }
   process(record: StreamRecord<K, V>): void {
@@ -66,10 +82,13 @@ export class TimeWindowAggregateProcessor<K, V, A> implements Processor<K, V, Wi
       accepted = true
       const next = this.aggregator(record.key, record.value, this.store.get(record.key, window.start))
       this.store.put(record.key, next, window.start)
-      this.context.forward({ key: { key: record.key, window }, value: next, timestamp: record.timestamp, headers: record.headers })
+      const update = { key: { key: record.key, window }, value: next, timestamp: record.timestamp, headers: record.headers }
+      // Due when the window closes: suppress, downstream, must see its final value before emitting it.
+      if (this.context.cachesForwards) this.context.forwardLatest(update, window.start, this.rowId(record.key), record.key, close)
+      else this.context.forward(update)
     }
     if (!accepted) {
-      internal(this.context).recordLate({
+      this.context.recordLate({
         processor: this.options.name,
         closedAt,
         ...(this.options.lateRecordsTopic === undefined ? {} : { lateRecordsTopic: this.options.lateRecordsTopic }),
@@ -79,16 +98,20 @@ export class TimeWindowAggregateProcessor<K, V, A> implements Processor<K, V, Wi
 }
 
 export class SessionWindowAggregateProcessor<K, V, A> implements Processor<K, V, Windowed<K>, A | null> {
-  private context!: ProcessorContext<Windowed<K>, A | null>
+  private context!: InternalProcessorContext<Windowed<K>, A | null>
   private store!: SessionStore<K, A>
+  private readonly rowId: (key: K) => string
   constructor(
     private readonly windows: SessionWindows,
     private readonly aggregator: Aggregator<K, V, A>,
     private readonly merger: Merger<K, A>,
     private readonly options: WindowedAggregateOptions,
-  ) {}
+    keySerde: Serde<K>,
+  ) {
+    this.rowId = keyRowId(keySerde)
+  }
   init(context: ProcessorContext<Windowed<K>, A | null>): void {
-    this.context = context
+    this.context = internal(context)
     this.store = context.getStateStore<SessionStore<K, A>>(this.options.storeName)
   }
   process(record: StreamRecord<K, V>): void {
@@ -112,7 +135,7 @@ export class SessionWindowAggregateProcessor<K, V, A> implements Processor<K, V,
     const window = { start, end }
     const close = this.windows.closeTime(window)
     if (close <= streamTime) {
-      internal(this.context).recordLate({
+      this.context.recordLate({
         processor: this.options.name,
         closedAt: close,
         ...(this.options.lateRecordsTopic === undefined ? {} : { lateRecordsTopic: this.options.lateRecordsTopic }),
@@ -122,15 +145,17 @@ export class SessionWindowAggregateProcessor<K, V, A> implements Processor<K, V,
     for (const [session] of overlapping) {
       if (session.start === start && session.end === end) continue
       this.store.remove(session)
-      this.context.forward({
-        key: { key, window: { start: session.start, end: session.end } },
-        value: null,
-        timestamp,
-        headers: record.headers,
-      })
+      // A merged-away session: its delete is due when it would have closed, before the merged one.
+      this.forward({ key: { key, window: { start: session.start, end: session.end } }, value: null, timestamp, headers: record.headers })
     }
     const next = this.aggregator(key, record.value, merged)
     this.store.put({ key, start, end }, next)
-    this.context.forward({ key: { key, window }, value: next, timestamp, headers: record.headers })
+    this.forward({ key: { key, window }, value: next, timestamp, headers: record.headers })
+  }
+
+  private forward(update: StreamRecord<Windowed<K>, A | null>): void {
+    const { key, window } = update.key
+    if (!this.context.cachesForwards) return this.context.forward(update)
+    this.context.forwardLatest(update, window.start, `${window.end}|${this.rowId(key)}`, key, this.windows.closeTime(window))
   }
 }

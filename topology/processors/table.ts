@@ -1,21 +1,34 @@
 /** Table operators. Table records carry `null` values as deletes (tombstones). */
+import type { Serde } from '../../schemas/serde.js'
 import type { KeyValueStore } from '../../state/types.js'
+import { internal, type InternalProcessorContext } from '../internal-context.js'
 import type { Processor, ProcessorContext, StreamRecord } from '../processor.js'
+import { keyRowId } from './row-id.js'
 
-/** Materializes a table's source topic into its store and forwards each change. */
+/**
+ * Materializes a table's source topic into its store and forwards each change (the latest per key
+ * and commit, when the task's forwarding cache is on).
+ */
 export class TableSourceProcessor<K, V> implements Processor<K, V | null, K, V | null> {
-  private context!: ProcessorContext<K, V | null>
+  private context!: InternalProcessorContext<K, V | null>
   private store!: KeyValueStore<K, V>
-  constructor(private readonly storeName: string) {}
+  private readonly rowId: (key: K) => string
+  constructor(
+    private readonly storeName: string,
+    keySerde: Serde<K>,
+  ) {
+    this.rowId = keyRowId(keySerde)
+  }
   init(context: ProcessorContext<K, V | null>): void {
-    this.context = context
+    this.context = internal(context)
     this.store = context.getStateStore<KeyValueStore<K, V>>(this.storeName)
   }
   process(record: StreamRecord<K, V | null>): void {
     if (record.key === null) throw new Error('a table record needs a key; null keys cannot be stored')
     if (record.value === null) this.store.delete(record.key)
     else this.store.put(record.key, record.value)
-    this.context.forward(record)
+    if (this.context.cachesForwards) this.context.forwardLatest(record, 0, this.rowId(record.key), record.key, Infinity)
+    else this.context.forward(record)
   }
 }
 

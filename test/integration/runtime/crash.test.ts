@@ -4,24 +4,18 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Admin, Kafka } from 'kafkajs'
 import { TaskCheckpoint } from '../../../state/index.js'
 import { testKafka, uniqueTopic } from '../../kafka.js'
 import { startInstance, type CliInstance, type LogLine } from './cli-instance.js'
-import { produceRequests, readCounts, sameCounts, sorted, type Counts } from './request-fixtures.js'
+import { createTopicPair, produceRequests, readCounts, sameCounts, sorted, type Counts, TempStateDirs } from './request-fixtures.js'
 
 let kafka: Kafka
 let admin: Admin
-const stateDirs: string[] = []
+const stateDirs = new TempStateDirs()
 const running: CliInstance[] = []
-const newStateDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'sentinel-crash-'))
-  stateDirs.push(dir)
-  return dir
-}
+const newStateDir = (): string => stateDirs.create()
 
 before(async () => {
   kafka = testKafka('crash-it')
@@ -31,15 +25,10 @@ before(async () => {
 after(async () => {
   for (const instance of running) instance.kill('SIGKILL')
   await admin.disconnect()
-  for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true })
+  stateDirs.removeAll()
 })
 
-async function topics(partitions: number): Promise<{ input: string; output: string }> {
-  const input = uniqueTopic('requests')
-  const output = uniqueTopic('counts')
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: partitions }, { topic: output, numPartitions: partitions }] })
-  return { input, output }
-}
+const topics = (partitions: number): Promise<{ input: string; output: string }> => createTopicPair(admin, partitions)
 
 const isRunning = (l: LogLine): boolean => l.msg === 'state change' && l.to === 'running'
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

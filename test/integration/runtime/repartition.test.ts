@@ -4,15 +4,12 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Admin, Kafka } from 'kafkajs'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder } from '../../../topology/index.js'
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
-import { readCounts, sameCounts, sorted } from './request-fixtures.js'
+import { readCounts, sameCounts, sorted, TempStateDirs } from './request-fixtures.js'
 
 interface Request {
   tenant_id: string
@@ -21,7 +18,7 @@ interface Request {
 
 let kafka: Kafka
 let admin: Admin
-const dirs: string[] = []
+const stateDirs = new TempStateDirs()
 
 before(async () => {
   kafka = testKafka('repartition-it')
@@ -30,7 +27,7 @@ before(async () => {
 })
 after(async () => {
   await admin.disconnect()
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  stateDirs.removeAll()
 })
 
 test('groupBy repartitions by the new key and counts right across two instances', async () => {
@@ -50,9 +47,7 @@ test('groupBy repartitions by the new key and counts right across two instances'
     return builder.build()
   }
   const instance = (): SentinelStreams => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-regroup-'))
-    dirs.push(stateDir)
-    return new SentinelStreams(topology(), { applicationId, brokers: kafkaBrokers(), stateDir, commitIntervalMs: 200 }, { logger: false })
+    return new SentinelStreams(topology(), { applicationId, brokers: kafkaBrokers(), stateDir: stateDirs.create(), commitIntervalMs: 200 }, { logger: false })
   }
   const a = instance()
   const b = instance()

@@ -2,7 +2,10 @@
  * Input and output helpers for the runtime tests, matched to examples/tenant-request-counts.ts:
  * LLM request events keyed by tenant, counted per tenant per one-minute window.
  */
-import type { Kafka } from 'kafkajs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Admin, Kafka } from 'kafkajs'
 import { uniqueTopic } from '../../kafka.js'
 
 export const WINDOW_MS = 60_000
@@ -61,3 +64,26 @@ export const sameCounts = (expected: Counts) => (latest: Counts): boolean =>
   expected.size === latest.size && [...expected].every(([k, v]) => latest.get(k) === v)
 
 export const sorted = (counts: Counts): Counts => new Map([...counts].sort(([a], [b]) => a.localeCompare(b)))
+
+/** An input and an output topic with `partitions` partitions each, new for this test. */
+export async function createTopicPair(admin: Admin, partitions: number): Promise<{ input: string; output: string }> {
+  const input = uniqueTopic('requests')
+  const output = uniqueTopic('counts')
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: partitions }, { topic: output, numPartitions: partitions }] })
+  return { input, output }
+}
+
+/** Temporary state directories, removed together at the end of a test file. */
+export class TempStateDirs {
+  private readonly dirs: string[] = []
+
+  create(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-it-state-'))
+    this.dirs.push(dir)
+    return dir
+  }
+
+  removeAll(): void {
+    for (const dir of this.dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  }
+}

@@ -4,23 +4,16 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Admin, Kafka } from 'kafkajs'
 import tenantRequestCounts from '../../../examples/tenant-request-counts.js'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
-import { produceRequests, readCounts, sameCounts, sorted } from './request-fixtures.js'
+import { createTopicPair, produceRequests, readCounts, sameCounts, sorted, TempStateDirs } from './request-fixtures.js'
 
 let kafka: Kafka
 let admin: Admin
-const stateDirs: string[] = []
-const newStateDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'sentinel-it-state-'))
-  stateDirs.push(dir)
-  return dir
-}
+const stateDirs = new TempStateDirs()
+const newStateDir = (): string => stateDirs.create()
 
 before(async () => {
   kafka = testKafka('runtime-it')
@@ -29,15 +22,10 @@ before(async () => {
 })
 after(async () => {
   await admin.disconnect()
-  for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true })
+  stateDirs.removeAll()
 })
 
-async function topics(partitions: number): Promise<{ input: string; output: string }> {
-  const input = uniqueTopic('requests')
-  const output = uniqueTopic('counts')
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: partitions }, { topic: output, numPartitions: partitions }] })
-  return { input, output }
-}
+const topics = (partitions: number): Promise<{ input: string; output: string }> => createTopicPair(admin, partitions)
 
 function instance(t: { input: string; output: string }, applicationId: string): SentinelStreams {
   process.env.INPUT_TOPIC = t.input

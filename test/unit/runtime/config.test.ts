@@ -34,5 +34,12 @@ describe('resolveConfig', () => {
     rejects({ ...base, storeEngine: 'redis' }, 'storeEngine', /'rocksdb', 'leveldb', 'memory'/)
     rejects({ ...base, sessionTimeoutMs: 1000 }, 'sessionTimeoutMs', /below 6000, the broker's group.min.session.timeout.ms/)
     rejects({ ...base, schemaRegistryUrl: 'registry:8081' }, 'schemaRegistryUrl', /not a URL|http/)
+    rejects({ ...base, forwardingCacheMaxEntries: -1 }, 'forwardingCacheMaxEntries', /non-negative integer, got -1.*0 to forward every update/)
+    rejects({ ...base, forwardingCacheMaxEntries: 1.5 }, 'forwardingCacheMaxEntries', /got 1.5/)
+  })
+
+  test('the forwarding cache is on by default; 0 turns it off', () => {
+    assert.equal(resolveConfig(base).forwardingCacheMaxEntries, 10_000)
+    assert.equal(resolveConfig({ ...base, forwardingCacheMaxEntries: 0 }).forwardingCacheMaxEntries, 0)
   })
 })

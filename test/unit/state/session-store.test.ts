@@ -1,9 +1,10 @@
-import { describe, test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { createRecordCache, openSessionStore, StoreMissError } from '../../../state/index.js'
-import type { SessionStore, SessionStoreSpec, StoreOpenContext } from '../../../state/index.js'
-import { RecordingChangelog, engineCases, jsonSerde, spyEngine, stringSerde, tempDir } from './fixtures.js'
+import type { SessionStore, SessionStoreSpec } from '../../../state/index.js'
+import { jsonSerde, spyEngine, stringSerde } from './fixtures.js'
+import { describeOnEngines } from './store-suite.js'
 
 const RETENTION = 100
 const spec = (overrides: Partial<SessionStoreSpec<string, number>> = {}): SessionStoreSpec<string, number> => ({
@@ -65,101 +66,78 @@ async function addEvent(store: SessionStore<string, number>, key: string, ts: nu
   store.put({ key, start, end }, count)
 }
 
-for (const [engineName, makeEngine] of engineCases) {
-  describe(`SessionStore on ${engineName}`, () => {
-    let dir: Awaited<ReturnType<typeof tempDir>>
-    let run = 0
-    before(async () => {
-      dir = await tempDir(`ses-${engineName}-`)
-    })
-    after(() => dir.remove())
-    const context = (overrides: Partial<StoreOpenContext> = {}): StoreOpenContext => ({
-      applicationId: 'app',
-      taskId: `0_${run++}`,
-      stateDir: dir.path,
-      engine: makeEngine(),
-      cache: createRecordCache(1 << 20),
-      changelog: new RecordingChangelog(),
-      ...overrides,
-    })
-
-    test('findSessions overlap queries agree with a model through flushes, evictions and expiry; the changelog restores it', async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.array(opArb, { maxLength: 40 }), fc.integer({ min: 0, max: 800 }), async (ops, budget) => {
-          const changelog = new RecordingChangelog()
-          const ctx = context({ cache: createRecordCache(budget), changelog })
-          const store = await openSessionStore(spec(), ctx)
-          const model = new Map<string, ModelSession>()
-          let expiredBefore = -Infinity
-          for (const op of ops) {
-            if (op.type === 'put') {
-              const end = op.start + op.length
-              store.put({ key: op.key, start: op.start, end }, op.value)
-              if (end >= expiredBefore) model.set(`${op.key}|${op.start}|${end}`, { key: op.key, start: op.start, end, value: op.value })
-            } else if (op.type === 'remove') {
-              store.remove({ key: op.key, start: op.start, end: op.start + op.length })
-              model.delete(`${op.key}|${op.start}|${op.start + op.length}`)
-            } else if (op.type === 'find') {
-              await store.prefetch([op.key])
-              assert.deepEqual(store.findSessions(op.key, op.earliestEnd, op.latestStart), expectedFind(model, expiredBefore, op.key, op.earliestEnd, op.latestStart))
-            } else if (op.type === 'expire') {
-              await store.expire(op.streamTime)
-              expiredBefore = Math.max(expiredBefore, op.streamTime - RETENTION)
-            } else if (op.type === 'flush') await store.flush()
-            else await ctx.cache.maintain()
-          }
-          await store.close()
-          const fresh = await openSessionStore(spec({ logged: false }), context({ changelog: undefined }))
-          await fresh.restoreBatch(changelog.of('sessions'))
-          await fresh.expire(expiredBefore + RETENTION)
-          await fresh.prefetch(['a', 'ab', 'b'])
-          for (const key of ['a', 'ab', 'b']) assert.deepEqual(fresh.findSessions(key, -1000, 1000), expectedFind(model, expiredBefore, key, -1000, 1000))
-          await fresh.close()
-        }),
-        { numRuns: Number(process.env.STATE_PROPERTY_RUNS ?? (engineName === 'memory' ? 150 : 30)) },
-      )
-    })
-
-    test('session merging: events within the gap merge into one session, across flushes and reopen', async () => {
-      const engine = makeEngine()
-      const ctx = context({ engine, taskId: 'merge' })
-      let store = await openSessionStore(spec({ retentionMs: 10_000 }), ctx)
-      for (const ts of [10, 12, 30, 14]) await addEvent(store, 'u', ts, 5)
-      assert.deepEqual(store.findSessions('u', 0, 100), [
-        [{ key: 'u', start: 10, end: 14 }, 3],
-        [{ key: 'u', start: 30, end: 30 }, 1],
-      ])
+describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => {
+  test('findSessions overlap queries agree with a model through flushes, evictions and expiry; the changelog restores it', async () => {
+    await checkOps(opArb, 800, async (ops, ctx, changelog) => {
+      const store = await openSessionStore(spec(), ctx)
+      const model = new Map<string, ModelSession>()
+      let expiredBefore = -Infinity
+      for (const op of ops) {
+        if (op.type === 'put') {
+          const end = op.start + op.length
+          store.put({ key: op.key, start: op.start, end }, op.value)
+          if (end >= expiredBefore) model.set(`${op.key}|${op.start}|${end}`, { key: op.key, start: op.start, end, value: op.value })
+        } else if (op.type === 'remove') {
+          store.remove({ key: op.key, start: op.start, end: op.start + op.length })
+          model.delete(`${op.key}|${op.start}|${op.start + op.length}`)
+        } else if (op.type === 'find') {
+          await store.prefetch([op.key])
+          assert.deepEqual(store.findSessions(op.key, op.earliestEnd, op.latestStart), expectedFind(model, expiredBefore, op.key, op.earliestEnd, op.latestStart))
+        } else if (op.type === 'expire') {
+          await store.expire(op.streamTime)
+          expiredBefore = Math.max(expiredBefore, op.streamTime - RETENTION)
+        } else if (op.type === 'flush') await store.flush()
+        else await ctx.cache.maintain()
+      }
       await store.close()
-      store = await openSessionStore(spec({ retentionMs: 10_000 }), { ...ctx, cache: createRecordCache(1 << 20) })
-      await addEvent(store, 'u', 22, 8) // bridges [10,14] and [30,30]
-      assert.deepEqual(store.findSessions('u', 0, 100), [[{ key: 'u', start: 10, end: 30 }, 5]])
-      await store.flush()
-      await store.close()
-    })
-
-    test('expiry drops whole segments with one deleteRange', async () => {
-      const spy = spyEngine(makeEngine())
-      const store = await openSessionStore(spec({ logged: false }), context({ engine: spy.engine, changelog: undefined }))
-      for (let t = 0; t < 200; t += 2) store.put({ key: `k${t % 5}`, start: t, end: t + 1 }, t)
-      await store.flush()
-      spy.writes.length = 0
-      await store.expire(250)
-      assert.deepEqual(
-        spy.writes.map((ops) => ops.map((op) => op.type)),
-        [['deleteRange']],
-      )
-      await store.prefetch(['k0'])
-      assert.ok(store.findSessions('k0', 0, 1000).every(([s]) => s.end >= 150))
-      await store.close()
-    })
-
-    test('findSessions of a key not prefetched throws StoreMissError', async () => {
-      const store = await openSessionStore(spec({ name: 'smiss' }), context())
-      store.put({ key: 'x', start: 1, end: 2 }, 1)
-      assert.throws(() => store.findSessions('x', 0, 10), (err: unknown) => err instanceof StoreMissError && /smiss/.test(err.message))
-      await store.prefetch(['x'])
-      assert.deepEqual(store.findSessions('x', 0, 10), [[{ key: 'x', start: 1, end: 2 }, 1]])
-      await store.close()
+      const fresh = await openSessionStore(spec({ logged: false }), context({ changelog: undefined }))
+      await fresh.restoreBatch(changelog.of('sessions'))
+      await fresh.expire(expiredBefore + RETENTION)
+      await fresh.prefetch(['a', 'ab', 'b'])
+      for (const key of ['a', 'ab', 'b']) assert.deepEqual(fresh.findSessions(key, -1000, 1000), expectedFind(model, expiredBefore, key, -1000, 1000))
+      await fresh.close()
     })
   })
-}
+
+  test('session merging: events within the gap merge into one session, across flushes and reopen', async () => {
+    const engine = makeEngine()
+    const ctx = context({ engine, taskId: 'merge' })
+    let store = await openSessionStore(spec({ retentionMs: 10_000 }), ctx)
+    for (const ts of [10, 12, 30, 14]) await addEvent(store, 'u', ts, 5)
+    assert.deepEqual(store.findSessions('u', 0, 100), [
+      [{ key: 'u', start: 10, end: 14 }, 3],
+      [{ key: 'u', start: 30, end: 30 }, 1],
+    ])
+    await store.close()
+    store = await openSessionStore(spec({ retentionMs: 10_000 }), { ...ctx, cache: createRecordCache(1 << 20) })
+    await addEvent(store, 'u', 22, 8) // bridges [10,14] and [30,30]
+    assert.deepEqual(store.findSessions('u', 0, 100), [[{ key: 'u', start: 10, end: 30 }, 5]])
+    await store.flush()
+    await store.close()
+  })
+
+  test('expiry drops whole segments with one deleteRange', async () => {
+    const spy = spyEngine(makeEngine())
+    const store = await openSessionStore(spec({ logged: false }), context({ engine: spy.engine, changelog: undefined }))
+    for (let t = 0; t < 200; t += 2) store.put({ key: `k${t % 5}`, start: t, end: t + 1 }, t)
+    await store.flush()
+    spy.writes.length = 0
+    await store.expire(250)
+    assert.deepEqual(
+      spy.writes.map((ops) => ops.map((op) => op.type)),
+      [['deleteRange']],
+    )
+    await store.prefetch(['k0'])
+    assert.ok(store.findSessions('k0', 0, 1000).every(([s]) => s.end >= 150))
+    await store.close()
+  })
+
+  test('findSessions of a key not prefetched throws StoreMissError', async () => {
+    const store = await openSessionStore(spec({ name: 'smiss' }), context())
+    store.put({ key: 'x', start: 1, end: 2 }, 1)
+    assert.throws(() => store.findSessions('x', 0, 10), (err: unknown) => err instanceof StoreMissError && /smiss/.test(err.message))
+    await store.prefetch(['x'])
+    assert.deepEqual(store.findSessions('x', 0, 10), [[{ key: 'x', start: 1, end: 2 }, 1]])
+    await store.close()
+  })
+})

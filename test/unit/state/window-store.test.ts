@@ -1,9 +1,10 @@
-import { describe, test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { createRecordCache, openWindowStore, StoreMissError } from '../../../state/index.js'
-import type { StoreOpenContext, WindowStoreSpec } from '../../../state/index.js'
-import { RecordingChangelog, collect, engineCases, jsonSerde, spyEngine, stringSerde, tempDir } from './fixtures.js'
+import { openWindowStore, StoreMissError } from '../../../state/index.js'
+import type { WindowStoreSpec } from '../../../state/index.js'
+import { collect, jsonSerde, spyEngine, stringSerde } from './fixtures.js'
+import { describeOnEngines } from './store-suite.js'
 
 const RETENTION = 100
 const SIZE = 10
@@ -38,102 +39,79 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ type: fc.constant('maintain' as const) }) },
 )
 
-for (const [engineName, makeEngine] of engineCases) {
-  describe(`WindowStore on ${engineName}`, () => {
-    let dir: Awaited<ReturnType<typeof tempDir>>
-    let run = 0
-    before(async () => {
-      dir = await tempDir(`win-${engineName}-`)
-    })
-    after(() => dir.remove())
-    const context = (overrides: Partial<StoreOpenContext> = {}): StoreOpenContext => ({
-      applicationId: 'app',
-      taskId: `0_${run++}`,
-      stateDir: dir.path,
-      engine: makeEngine(),
-      cache: createRecordCache(1 << 20),
-      changelog: new RecordingChangelog(),
-      ...overrides,
-    })
-
-    test('puts, point reads, fetch and fetchAll agree with a model with retention; the changelog restores it', async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.array(opArb, { maxLength: 40 }), fc.integer({ min: 0, max: 800 }), async (ops, budget) => {
-          const changelog = new RecordingChangelog()
-          const ctx = context({ cache: createRecordCache(budget), changelog })
-          const store = await openWindowStore(spec(), ctx)
-          const model = new Map<string, { key: string; start: number; value: number }>()
-          let expiredBefore = -Infinity
-          const live = (): { key: string; start: number; value: number }[] => [...model.values()].filter((w) => w.start >= expiredBefore)
-          for (const op of ops) {
-            if (op.type === 'put') {
-              store.put(op.key, op.value, op.start)
-              if (op.start >= expiredBefore) model.set(`${op.key}|${op.start}`, { key: op.key, start: op.start, value: op.value })
-            } else if (op.type === 'get') {
-              await store.prefetch([{ key: op.key, windowStart: op.start }])
-              const w = model.get(`${op.key}|${op.start}`)
-              assert.equal(store.get(op.key, op.start), w && w.start >= expiredBefore ? w.value : undefined)
-            } else if (op.type === 'fetch') {
-              const expected = live()
-                .filter((w) => w.key === op.key && w.start >= op.from && w.start <= op.to)
-                .sort((a, b) => a.start - b.start)
-                .map((w) => [w.start, w.value])
-              assert.deepEqual(await collect(store.fetch(op.key, op.from, op.to)), expected)
-            } else if (op.type === 'fetchAll') {
-              const expected = live()
-                .filter((w) => w.start >= op.from && w.start <= op.to)
-                .sort((a, b) => a.start - b.start || Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
-                .map((w) => [{ key: w.key, window: { start: w.start, end: w.start + SIZE } }, w.value])
-              assert.deepEqual(await collect(store.fetchAll(op.from, op.to)), expected)
-            } else if (op.type === 'expire') {
-              await store.expire(op.streamTime)
-              expiredBefore = Math.max(expiredBefore, op.streamTime - RETENTION)
-            } else if (op.type === 'flush') await store.flush()
-            else await ctx.cache.maintain()
-          }
-          await store.close()
-          const fresh = await openWindowStore(spec({ logged: false }), context())
-          await fresh.restoreBatch(changelog.of('windows'))
-          await fresh.expire(expiredBefore + RETENTION)
+describeOnEngines('WindowStore', 'win', ({ makeEngine, context, checkOps }) => {
+  test('puts, point reads, fetch and fetchAll agree with a model with retention; the changelog restores it', async () => {
+    await checkOps(opArb, 800, async (ops, ctx, changelog) => {
+      const store = await openWindowStore(spec(), ctx)
+      const model = new Map<string, { key: string; start: number; value: number }>()
+      let expiredBefore = -Infinity
+      const live = (): { key: string; start: number; value: number }[] => [...model.values()].filter((w) => w.start >= expiredBefore)
+      for (const op of ops) {
+        if (op.type === 'put') {
+          store.put(op.key, op.value, op.start)
+          if (op.start >= expiredBefore) model.set(`${op.key}|${op.start}`, { key: op.key, start: op.start, value: op.value })
+        } else if (op.type === 'get') {
+          await store.prefetch([{ key: op.key, windowStart: op.start }])
+          const w = model.get(`${op.key}|${op.start}`)
+          assert.equal(store.get(op.key, op.start), w && w.start >= expiredBefore ? w.value : undefined)
+        } else if (op.type === 'fetch') {
           const expected = live()
+            .filter((w) => w.key === op.key && w.start >= op.from && w.start <= op.to)
+            .sort((a, b) => a.start - b.start)
+            .map((w) => [w.start, w.value])
+          assert.deepEqual(await collect(store.fetch(op.key, op.from, op.to)), expected)
+        } else if (op.type === 'fetchAll') {
+          const expected = live()
+            .filter((w) => w.start >= op.from && w.start <= op.to)
             .sort((a, b) => a.start - b.start || Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
             .map((w) => [{ key: w.key, window: { start: w.start, end: w.start + SIZE } }, w.value])
-          assert.deepEqual(await collect(fresh.fetchAll(-1000, 1000)), expected)
-          await fresh.close()
-        }),
-        { numRuns: Number(process.env.STATE_PROPERTY_RUNS ?? (engineName === 'memory' ? 150 : 30)) },
-      )
-    })
-
-    test('expiry drops whole segments with one deleteRange, not key by key', async () => {
-      const spy = spyEngine(makeEngine())
-      const store = await openWindowStore(spec({ logged: false, segmentIntervalMs: 50 }), context({ engine: spy.engine, changelog: undefined }))
-      for (let t = 0; t < 300; t++) store.put(`k${t % 7}`, t, t)
-      await store.flush()
-      spy.writes.length = 0
-      await store.expire(260) // cutoff 160: segments 0..2 (0..149) go, windows 150..159 are hidden
-      assert.equal(spy.writes.length, 1)
-      assert.deepEqual(spy.writes[0]!.map((op) => op.type), ['deleteRange'])
-      const all = await collect(store.fetchAll(0, 1000))
-      assert.equal(all.length, 140)
-      assert.equal(all[0]![0].window.start, 160)
-      await store.expire(261)
-      assert.equal(spy.writes.length, 1, 'no write until another segment expires')
-      store.put('late', 1, 100)
-      await store.prefetch([{ key: 'late', windowStart: 100 }])
-      assert.equal(store.get('late', 100), undefined, 'puts of expired windows are ignored')
+          assert.deepEqual(await collect(store.fetchAll(op.from, op.to)), expected)
+        } else if (op.type === 'expire') {
+          await store.expire(op.streamTime)
+          expiredBefore = Math.max(expiredBefore, op.streamTime - RETENTION)
+        } else if (op.type === 'flush') await store.flush()
+        else await ctx.cache.maintain()
+      }
       await store.close()
-    })
-
-    test('a window neither prefetched nor written throws StoreMissError naming the store', async () => {
-      const store = await openWindowStore(spec({ name: 'wmiss' }), context())
-      assert.throws(() => store.get('a', 10), (err: unknown) => err instanceof StoreMissError && /wmiss/.test(err.message))
-      await store.close()
-    })
-
-    test('invalid retention is refused naming the field', async () => {
-      await assert.rejects(openWindowStore(spec({ retentionMs: 0 }), context()), /retentionMs/)
-      await assert.rejects(openWindowStore(spec({ windowSizeMs: -1 }), context()), /windowSizeMs/)
+      const fresh = await openWindowStore(spec({ logged: false }), context())
+      await fresh.restoreBatch(changelog.of('windows'))
+      await fresh.expire(expiredBefore + RETENTION)
+      const expected = live()
+        .sort((a, b) => a.start - b.start || Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
+        .map((w) => [{ key: w.key, window: { start: w.start, end: w.start + SIZE } }, w.value])
+      assert.deepEqual(await collect(fresh.fetchAll(-1000, 1000)), expected)
+      await fresh.close()
     })
   })
-}
+
+  test('expiry drops whole segments with one deleteRange, not key by key', async () => {
+    const spy = spyEngine(makeEngine())
+    const store = await openWindowStore(spec({ logged: false, segmentIntervalMs: 50 }), context({ engine: spy.engine, changelog: undefined }))
+    for (let t = 0; t < 300; t++) store.put(`k${t % 7}`, t, t)
+    await store.flush()
+    spy.writes.length = 0
+    await store.expire(260) // cutoff 160: segments 0..2 (0..149) go, windows 150..159 are hidden
+    assert.equal(spy.writes.length, 1)
+    assert.deepEqual(spy.writes[0]!.map((op) => op.type), ['deleteRange'])
+    const all = await collect(store.fetchAll(0, 1000))
+    assert.equal(all.length, 140)
+    assert.equal(all[0]![0].window.start, 160)
+    await store.expire(261)
+    assert.equal(spy.writes.length, 1, 'no write until another segment expires')
+    store.put('late', 1, 100)
+    await store.prefetch([{ key: 'late', windowStart: 100 }])
+    assert.equal(store.get('late', 100), undefined, 'puts of expired windows are ignored')
+    await store.close()
+  })
+
+  test('a window neither prefetched nor written throws StoreMissError naming the store', async () => {
+    const store = await openWindowStore(spec({ name: 'wmiss' }), context())
+    assert.throws(() => store.get('a', 10), (err: unknown) => err instanceof StoreMissError && /wmiss/.test(err.message))
+    await store.close()
+  })
+
+  test('invalid retention is refused naming the field', async () => {
+    await assert.rejects(openWindowStore(spec({ retentionMs: 0 }), context()), /retentionMs/)
+    await assert.rejects(openWindowStore(spec({ windowSizeMs: -1 }), context()), /windowSizeMs/)
+  })
+})

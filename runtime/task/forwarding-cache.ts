@@ -1,0 +1,138 @@
+/**
+ * The task's forwarding cache (Kafka Streams' record cache, on the forwarding side): table
+ * operators (aggregations, table sources) hand their updates here instead of forwarding them, and
+ * the task forwards the latest update per row when it commits, when the cache is over its bound, or
+ * when a row's window closes (so `suppress` sees every window's final value before emitting it).
+ * Many updates of a hot key within a commit interval become one downstream record.
+ *
+ * Pending rows are kept in the order they became pending (first update since they were last
+ * forwarded): that is the order they are forwarded in, and the oldest go first when the cache is
+ * over its bound. A further update replaces the row's record in place. Rows are found by owner,
+ * then group (a window start), then key id, in nested maps: composing one string id per update
+ * costs more than the rest of the cache.
+ */
+import type { StreamRecord } from '../../topology/processor.js'
+import type { SourceRecord } from './records.js'
+
+export interface PendingForward<Owner> {
+  /** The processor whose update this is; it forwards it to its children. */
+  readonly owner: Owner
+  record: StreamRecord<unknown, unknown>
+  /** The input record behind the latest update (for error handling and record metadata downstream). */
+  raw: SourceRecord | undefined
+  /** The sub-topology's source key, to prefetch source-keyed stores before a deferred forward. */
+  readonly sourceKey: unknown
+  /** Stream time by which the row must have been forwarded (its window's close time), or Infinity. */
+  readonly dueAt: number
+}
+
+interface Row<Owner> extends PendingForward<Owner> {
+  readonly group: Map<string, Row<Owner>>
+  readonly rowId: string
+}
+
+export class ForwardingCache<Owner> {
+  private readonly rows = new Map<Owner, Map<number, Map<string, Row<Owner>>>>()
+  /** Pending rows, in the order they became pending. */
+  private order: Row<Owner>[] = []
+  private pendingCount = 0
+  private minDueAt = Infinity
+
+  /** @param maxEntries pending rows, over all the task's table operators, before the oldest are forwarded. */
+  constructor(readonly maxEntries: number) {
+    if (!(Number.isInteger(maxEntries) && maxEntries > 0)) throw new Error(`forwarding cache: maxEntries must be a positive integer (got ${maxEntries})`)
+  }
+
+  get size(): number {
+    return this.pendingCount
+  }
+
+  get overBound(): boolean {
+    return this.pendingCount > this.maxEntries
+  }
+
+  /**
+   * Makes `record` the row's pending update. A row is (owner, group, rowId): group is e.g. the
+   * window start (0 for unwindowed tables), rowId the key's id. A row's source key and due time
+   * never change.
+   */
+  put(
+    owner: Owner,
+    group: number,
+    rowId: string,
+    record: StreamRecord<unknown, unknown>,
+    raw: SourceRecord | undefined,
+    sourceKey: unknown,
+    dueAt: number,
+  ): void {
+    let groups = this.rows.get(owner)
+    if (!groups) this.rows.set(owner, (groups = new Map()))
+    let rows = groups.get(group)
+    if (!rows) groups.set(group, (rows = new Map()))
+    const pending = rows.get(rowId)
+    if (pending) {
+      pending.record = record
+      pending.raw = raw
+      return
+    }
+    const row: Row<Owner> = { owner, record, raw, sourceKey, dueAt, group: rows, rowId }
+    rows.set(rowId, row)
+    this.order.push(row)
+    this.pendingCount++
+    if (dueAt < this.minDueAt) this.minDueAt = dueAt
+  }
+
+  /** Every pending row, in the order they became pending; the cache is empty afterwards. */
+  takeAll(): PendingForward<Owner>[] {
+    const out = this.order
+    this.order = []
+    this.rows.clear()
+    this.pendingCount = 0
+    this.minDueAt = Infinity
+    return out
+  }
+
+  /** Whether some row is due at this stream time (cheap: checked whenever stream time advances). */
+  hasDue(streamTime: number): boolean {
+    return streamTime >= this.minDueAt
+  }
+
+  /** The rows due at this stream time, in the order they became pending. */
+  takeDue(streamTime: number): PendingForward<Owner>[] {
+    if (streamTime < this.minDueAt) return []
+    const out: PendingForward<Owner>[] = []
+    const kept: Row<Owner>[] = []
+    let minDueAt = Infinity
+    for (const row of this.order) {
+      if (row.dueAt <= streamTime) {
+        this.take(row)
+        out.push(row)
+      } else {
+        kept.push(row)
+        if (row.dueAt < minDueAt) minDueAt = row.dueAt
+      }
+    }
+    this.order = kept
+    this.minDueAt = minDueAt
+    return out
+  }
+
+  /** The oldest rows, as many as the cache is over its bound. */
+  takeOverflow(): PendingForward<Owner>[] {
+    const out: PendingForward<Owner>[] = []
+    let i = 0
+    for (; i < this.order.length && this.pendingCount > this.maxEntries; i++) {
+      const row = this.order[i]!
+      this.take(row)
+      out.push(row)
+    }
+    this.order = this.order.slice(i)
+    // minDueAt may now be lower than any remaining row's: harmless, takeDue recomputes it.
+    return out
+  }
+
+  private take(row: Row<Owner>): void {
+    row.group.delete(row.rowId)
+    this.pendingCount--
+  }
+}
