@@ -36,8 +36,6 @@ export interface StreamsConfig {
   schemaRegistryUrl?: string
   /** After this long without records, a task's stream time advances with the wall clock so its windows close. 0 = off. */
   idleTimeoutMs?: number
-  /** Records fetched per partition per batch, at most. */
-  maxBatchRecords?: number
   /** How long the group waits for a silent member (a crashed instance) before moving its tasks. Broker minimum: 6000. */
   sessionTimeoutMs?: number
 }
@@ -67,7 +65,6 @@ export const DEFAULTS = {
   forwardingCacheMaxEntries: 10_000,
   storeEngine: 'rocksdb',
   idleTimeoutMs: 0,
-  maxBatchRecords: 5_000,
   sessionTimeoutMs: 30_000,
 } as const
 
@@ -144,7 +141,6 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     storeEngine: oneOf('storeEngine', input.storeEngine, ['rocksdb', 'leveldb', 'memory'], DEFAULTS.storeEngine),
     schemaRegistryUrl: input.schemaRegistryUrl,
     idleTimeoutMs: positiveInteger('idleTimeoutMs', input.idleTimeoutMs, DEFAULTS.idleTimeoutMs, true),
-    maxBatchRecords: positiveInteger('maxBatchRecords', input.maxBatchRecords, DEFAULTS.maxBatchRecords),
     sessionTimeoutMs: atLeast('sessionTimeoutMs', input.sessionTimeoutMs, DEFAULTS.sessionTimeoutMs, 6_000, "the broker's group.min.session.timeout.ms"),
   }
 }
