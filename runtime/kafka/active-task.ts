@@ -22,6 +22,9 @@ import type { RuntimeMetrics } from './runtime-metrics.js'
 import { chunkedSender } from './chunked-sender.js'
 import type { SerialQueue } from './serial-queue.js'
 
+/** Output records a task may have in flight before it waits for the producer (memory bound). */
+const MAX_UNACKNOWLEDGED_OUTPUT = 50_000
+
 export type ActiveTaskState = 'restoring' | 'running' | 'closed'
 
 export interface ActiveTaskOptions {
@@ -196,6 +199,8 @@ export class ActiveTask {
     await this.task.process(fresh)
     this.positions.set(topic, BigInt(fresh[fresh.length - 1]!.offset) + 1n)
     this.collector.dispatch()
+    // Backpressure: when the producer falls behind, stop taking input until it catches up.
+    if (this.collector.unacknowledged > MAX_UNACKNOWLEDGED_OUTPUT) await this.collector.flush()
   }
 
   punctuate(now: number): Promise<void> {

@@ -26,6 +26,8 @@ export class KafkaRecordCollector implements RecordCollector {
   private buffer: OutputRecord[] = []
   private sending: Promise<void> = Promise.resolve()
   private failure: unknown
+  /** Records handed to the producer and not yet acknowledged. */
+  private inFlightRecords = 0
 
   constructor(
     private readonly sender: BatchSender,
@@ -33,8 +35,9 @@ export class KafkaRecordCollector implements RecordCollector {
     private readonly onProduced: (topic: string, count: number) => void = () => undefined,
   ) {}
 
-  get pending(): number {
-    return this.buffer.length
+  /** Records sent or buffered and not yet acknowledged: what backpressure watches. */
+  get unacknowledged(): number {
+    return this.buffer.length + this.inFlightRecords
   }
 
   send(record: OutputRecord): void {
@@ -46,9 +49,15 @@ export class KafkaRecordCollector implements RecordCollector {
     if (this.buffer.length === 0) return
     const records = this.buffer
     this.buffer = []
-    this.sending = this.sending.then(() => this.produce(records)).catch((e: unknown) => {
-      this.failure ??= e
-    })
+    this.inFlightRecords += records.length
+    this.sending = this.sending
+      .then(() => this.produce(records))
+      .catch((e: unknown) => {
+        this.failure ??= e
+      })
+      .finally(() => {
+        this.inFlightRecords -= records.length
+      })
   }
 
   /** Resolves once every record sent so far is acknowledged; rethrows a send failure. */
