@@ -24,6 +24,17 @@ import type { PartitionCounts } from './kafka-record-collector.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { SerialQueue } from './serial-queue.js'
 
+/** Re-initialisations of one task after failed commits before the instance gives up. */
+const MAX_REINITIALISATIONS = 2
+
+/** A newer producer with the task's transactional id exists: this instance is a zombie for it. */
+function isFenced(e: unknown): boolean {
+  for (let err = e as { type?: string; cause?: unknown } | undefined; err; err = err.cause as typeof err) {
+    if (err.type === 'PRODUCER_FENCED' || err.type === 'INVALID_PRODUCER_EPOCH') return true
+  }
+  return false
+}
+
 /** How often directories of tasks no longer owned are looked at (each is kept for the state directory's cleanup delay). */
 const STATE_CLEANUP_INTERVAL_MS = 60_000
 
@@ -59,6 +70,8 @@ export class StreamThread {
   private restoring = 0
   /** Restores in flight: a stop waits for them, so no task initialises against closed clients. */
   private readonly restores = new Set<Promise<void>>()
+  /** Consecutive failed commits per task: a failure that persists stops the instance instead of looping. */
+  private readonly failedCommits = new Map<string, number>()
 
   constructor(private readonly options: StreamThreadOptions) {
     const { config, plan } = options
@@ -292,20 +305,53 @@ export class StreamThread {
       try {
         committed.push({ task, offsets: await task.commit(groupId) })
       } catch (e) {
-        this.log.error({ err: e, task: task.id, reason }, 'task commit failed: abandoning the task; it restores from its changelog')
         this.forget(task)
         await task.abandon()
-        this.options.onFatal(e as Error)
+        if (isFenced(e)) {
+          // Another instance owns the task now (we missed a rebalance): the group will tell us.
+          this.log.error({ err: e, task: task.id, reason }, 'task fenced by a newer owner: dropped it, waiting for the rebalance')
+        } else if ((this.failedCommits.get(task.id) ?? 0) >= MAX_REINITIALISATIONS) {
+          this.log.error({ err: e, task: task.id, reason }, `task commit failed ${MAX_REINITIALISATIONS + 1} times in a row: stopping`)
+          this.options.onFatal(e as Error)
+        } else {
+          this.failedCommits.set(task.id, (this.failedCommits.get(task.id) ?? 0) + 1)
+          this.log.error({ err: e, task: task.id, reason }, 'task commit failed: re-initialising it from its changelog and last committed offsets')
+          await this.reinitialize(task.id).catch((err: unknown) => this.options.onFatal(err as Error))
+        }
       }
     }
     if (this.options.config.processingGuarantee === 'at-least-once') {
       const offsets = committed.flatMap((c) => c.offsets)
       if (offsets.length > 0) await this.consumer.commitOffsets(offsets)
     }
-    for (const { task, offsets } of committed) task.markCommitted(offsets)
+    for (const { task, offsets } of committed) {
+      task.markCommitted(offsets)
+      this.failedCommits.delete(task.id)
+    }
     this.exportTaskCounters(running)
     this.options.metrics.commitSeconds.observe((performance.now() - began) / 1000)
     this.log.debug({ reason, tasks: committed.length, ms: Math.round(performance.now() - began) }, 'committed')
+  }
+
+  /**
+   * Starts a task again after a failed commit: its uncommitted work is gone with the aborted
+   * transaction (or is reprocessed, at-least-once), so its partitions go back to the last committed
+   * offsets and its stores restore from the changelog, as on a new assignment.
+   */
+  private async reinitialize(id: string): Promise<void> {
+    const task = this.createTask(id)
+    const partitions = task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] }))
+    this.consumer.pause(partitions)
+    const { admin, config } = this.options
+    const committed = await this.adminCalls.run(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...task.sourceTopics] }))
+    for (const { topic, partitions: offsets } of committed) {
+      const offset = offsets.find((p) => p.partition === task.partition)?.offset ?? '-1'
+      // No committed offset yet: from the beginning, as the subscription says.
+      this.consumer.seek({ topic, partition: task.partition, offset: offset === '-1' ? '0' : offset })
+    }
+    const restoring = this.restore(task)
+    this.restores.add(restoring)
+    void restoring.finally(() => this.restores.delete(restoring))
   }
 
   /** Task counters (late, DLQ) as of the last commit, so Prometheus gets the increments. */
