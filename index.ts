@@ -5,7 +5,7 @@
  *  - serdes (schemas/): Serdes.string/json/avro/..., registryAvroSerde, AnomalyEvent
  *  - state (state/): store contracts and engines
  *  - runtime (runtime/): SentinelStreams on Kafka, and the TopologyTestDriver
- *  - detectors (operators/detectors/): the detector cores
+ *  - detectors (operators/detectors/): the detector cores; (operators/dsl/): the same as DSL operators
  */
 export * from './topology/index.js'
 export * from './schemas/index.js'
@@ -28,3 +28,4 @@ export { ConfigError, type ProcessingGuarantee, type StreamsConfig } from './run
 export { InternalTopicError } from './runtime/internal-topics.js'
 export * from './runtime/testing/index.js'
 export * from './operators/detectors/index.js'
+export * from './operators/dsl/index.js'

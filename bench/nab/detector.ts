@@ -89,7 +89,26 @@ export interface SeriesScorer {
 /** Score at and above which a row is an alarm: every component scores 0.5 at its threshold. */
 export const ALARM_LEVEL = 0.5
 
-export function createNabScorer(config: NabDetectorConfig, info: SeriesInfo): SeriesScorer {
+/** Everything a series' scorer remembers between rows, as plain JSON (a state store can hold it). */
+export interface NabScorerState {
+  readonly point: ZScoreState<RollingState>
+  readonly level: ZScoreState<RollingState>
+  readonly recent: RollingState
+  readonly distribution: DistributionShiftState
+  readonly gate: AlarmGateState
+  readonly row: number
+}
+
+/**
+ * The scorer with its state passed in and out, for a processor keeping it in a store. The returned
+ * state shares (and has updated) the input's rolling rings: keep only the returned state.
+ */
+export interface NabScorerCore {
+  initial(): NabScorerState
+  step(state: NabScorerState, value: number): { state: NabScorerState; score: number }
+}
+
+export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo): NabScorerCore {
   const minHistory = Math.max(10, Math.min(info.probation, config.baselineRows))
   // A flat baseline would make the smallest wiggle an infinite z: floor the std at 0.1% of |mean|.
   const zOptions = { direction: 'both', minHistory, minStd: 1e-6, minRelativeStd: 1e-3 } as const
@@ -105,26 +124,29 @@ export function createNabScorer(config: NabDetectorConfig, info: SeriesInfo): Se
     rangeMargin: 0,
   })
   const gate = new AlarmGate(Math.max(1, Math.round(config.holdFraction * info.probation)))
+  return {
+    initial: () => ({ point: point.initial(), level: level.initial(), recent: recent.initial(), distribution: distribution.initial(), gate: gate.initial(), row: 0 }),
+    step(state, value) {
+      const p = point.step(state.point, value)
+      const recentState = recent.update(state.recent, value)
+      const l = level.step(state.level, recent.stats(recentState).mean)
+      const d = distribution.step(state.distribution, value)
+      const score = Math.max(p.verdict.score, l.verdict.score, d.verdict.score)
+      const g = gate.offer(state.gate, state.row, score >= ALARM_LEVEL)
+      const next: NabScorerState = { point: p.state, level: l.state, recent: recentState, distribution: d.state, gate: g.state, row: state.row + 1 }
+      return { state: next, score: g.passed ? score : Math.min(score, ALARM_LEVEL - 0.01) }
+    },
+  }
+}
 
-  let pointState: ZScoreState<RollingState> = point.initial()
-  let levelState: ZScoreState<RollingState> = level.initial()
-  let recentState: RollingState = recent.initial()
-  let distributionState: DistributionShiftState = distribution.initial()
-  let gateState: AlarmGateState = gate.initial()
-  let row = 0
+export function createNabScorer(config: NabDetectorConfig, info: SeriesInfo): SeriesScorer {
+  const core = createNabScorerCore(config, info)
+  let state = core.initial()
   return {
     step(value: number): number {
-      const p = point.step(pointState, value)
-      pointState = p.state
-      recentState = recent.update(recentState, value)
-      const l = level.step(levelState, recent.stats(recentState).mean)
-      levelState = l.state
-      const d = distribution.step(distributionState, value)
-      distributionState = d.state
-      const score = Math.max(p.verdict.score, l.verdict.score, d.verdict.score)
-      const g = gate.offer(gateState, row++, score >= ALARM_LEVEL)
-      gateState = g.state
-      return g.passed ? score : Math.min(score, ALARM_LEVEL - 0.01)
+      const stepped = core.step(state, value)
+      state = stepped.state
+      return stepped.score
     },
   }
 }

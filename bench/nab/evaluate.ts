@@ -5,9 +5,13 @@
  * `NAB standard=<x> low_fp=<y> low_fn=<z> threshold=<fixed|swept>`.
  *
  *   tsx bench/nab/evaluate.ts [--data DIR] [--windows FILE] [--profiles FILE]
- *                             [--threshold 0.5|sweep] [--out DIR] [--quick]
+ *                             [--threshold 0.5|sweep] [--out DIR] [--quick] [--feed driver|direct]
  *
  * --quick skips the sensitivity table (the neighbouring configurations, about 20 s on NAB).
+ * --feed: how rows reach the detectors: `driver` (default) through the TopologyTestDriver, a
+ * processor over a logged state store (driver-feed.ts); `direct` calls the cores (row-feed.ts). Both
+ * give the same scores (test/unit/nab/driver-feed.test.ts), so the sensitivity runs, 14 more passes
+ * over the corpus, use the direct feed.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -17,6 +21,7 @@ import { type NabCorpus, loadCorpus } from './corpus.js'
 import { ALARM_LEVEL, NAB_CONFIG, type NabDetectorConfig, TUNING_NOTE, neighbours } from './detector.js'
 import { loadProfiles, PROFILE_NAMES } from './profiles.js'
 import { type EvaluationResult, type SensitivityRow, writeReport } from './report.js'
+import { DriverFeed } from './driver-feed.js'
 import { DirectCoreFeed, type RowFeed } from './row-feed.js'
 import { type ScoringPlan, planFile, scoreCorpus } from './scorer.js'
 
@@ -32,8 +37,10 @@ export interface EvaluateOptions {
   readonly profiles: string
   readonly threshold: number | 'sweep'
   readonly config: NabDetectorConfig
-  /** How rows reach a detector configuration (swap this for the TopologyTestDriver feed). */
+  /** How rows reach a detector configuration. */
   readonly feedFor: (config: NabDetectorConfig) => RowFeed
+  /** The feed of the sensitivity runs (default: feedFor). */
+  readonly sensitivityFeedFor?: (config: NabDetectorConfig) => RowFeed
   /** Also score each neighbouring configuration (one knob one step away). */
   readonly sensitivity: boolean
 }
@@ -65,7 +72,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const sensitivity: SensitivityRow[] = []
   if (opts.sensitivity) {
     for (const n of neighbours(opts.config)) {
-      const s = await scoreAll(opts.feedFor(n.config), corpus, plans)
+      const s = await scoreAll((opts.sensitivityFeedFor ?? opts.feedFor)(n.config), corpus, plans)
       const [std, lowFp, lowFn] = PROFILE_NAMES.map((p) => scoreCorpus(plans, s, profiles[p], opts.threshold === 'sweep' ? 'sweep' : fixedAt).normalised)
       sensitivity.push({ change: n.change, standard: std!, lowFp: lowFp!, lowFn: lowFn! })
     }
@@ -93,8 +100,11 @@ async function main(): Promise<void> {
       threshold: { type: 'string', default: String(FIXED_THRESHOLD) },
       out: { type: 'string', default: here },
       quick: { type: 'boolean', default: false },
+      feed: { type: 'string', default: 'driver' },
     },
   })
+  if (values.feed !== 'driver' && values.feed !== 'direct') throw new Error(`--feed must be "driver" or "direct", got ${values.feed}`)
+  const direct = (config: NabDetectorConfig): RowFeed => new DirectCoreFeed(config)
   const threshold = values.threshold === 'sweep' ? 'sweep' : Number(values.threshold)
   if (threshold !== 'sweep' && !(threshold >= 0 && threshold <= 1)) throw new Error(`--threshold must be a number in [0, 1] or "sweep", got ${values.threshold}`)
   const out = resolve(values.out)
@@ -105,7 +115,8 @@ async function main(): Promise<void> {
     profiles: resolve(values.profiles),
     threshold,
     config: NAB_CONFIG,
-    feedFor: (config) => new DirectCoreFeed(config),
+    feedFor: values.feed === 'driver' ? (config) => new DriverFeed(config) : direct,
+    sensitivityFeedFor: direct,
     sensitivity: !values.quick,
   })
   const files = writeReport(result, out)

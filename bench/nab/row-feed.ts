@@ -1,7 +1,7 @@
 /**
- * How rows reach the detector. This session's feed calls the detector cores directly, one series
- * (one key) at a time; the TopologyTestDriver feed (the DSL operators over state stores) will
- * implement the same interface, and evaluate.ts will not change.
+ * How rows reach the detector: `DirectCoreFeed` calls the detector cores directly, one series (one
+ * key) at a time; `DriverFeed` (driver-feed.ts) streams them through the TopologyTestDriver, with
+ * the scorer's state in a store. Both give the same scores.
  */
 import type { NabSeries } from './corpus.js'
 import { type NabDetectorConfig, type SeriesInfo, createNabScorer } from './detector.js'

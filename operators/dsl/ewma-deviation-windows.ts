@@ -1,0 +1,75 @@
+/**
+ * EWMA deviation as a DSL operator: per key, a window's aggregate compared with the EWMA of the
+ * key's previous windows, as a relative change ((observed - mean) / |mean|, 0.5 = 50% above).
+ * Needs no variance, so it suits metrics whose spread is not stable; its threshold reads as a
+ * fraction. An anomalous window enters the average clipped to mean · (1 ± threshold).
+ */
+import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
+import type { KStream, TimeWindows } from '../../topology/index.js'
+import type { EwmaState } from '../detectors/baseline.js'
+import type { Direction } from '../detectors/direction.js'
+import { EwmaDeviationDetector, type EwmaDeviationVerdict } from '../detectors/ewma-deviation.js'
+import { seedSeverity } from '../detectors/severity.js'
+import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
+import type { WindowAggregate } from './window-metric.js'
+import { windowedDetector } from './windowed-detector.js'
+
+export interface EwmaDeviationWindowsOptions<V> extends AnomalyOutputOptions<V> {
+  /** Prefix of the operator and store names (default: `id`). */
+  readonly name?: string
+  readonly metric?: (value: V, key: string) => number
+  readonly metricName?: string
+  readonly window: TimeWindows
+  readonly aggregate: WindowAggregate
+  /** Weight of the newest window in the average, in (0, 1]. */
+  readonly alpha: number
+  /** Relative deviation at or beyond which a window is anomalous (0.5 = 50%). */
+  readonly threshold: number
+  /** Default 'both'. */
+  readonly direction?: Direction
+  /** Windows per key before any verdict. */
+  readonly minHistory: number
+}
+
+/**
+ * Stores and names as zScoreWindows (`<name>-window`, `<name>-final`, `<name>` with `<name>-state`).
+ * metrics {baseline_value: the EWMA, observed_value, deviation: the relative change, threshold}.
+ */
+export function ewmaDeviationWindows<V>(stream: KStream<string, V>, options: EwmaDeviationWindowsOptions<V>): KStream<string, AnomalyEvent> {
+  const operator = `ewmaDeviationWindows('${options.name ?? options.id}')`
+  checkDetectorId(operator, options.id)
+  if (!(options.alpha > 0 && options.alpha <= 1)) throw new Error(`${operator}: 'alpha' must be in (0, 1], got ${options.alpha}`)
+  if (!(options.threshold > 0)) throw new Error(`${operator}: 'threshold' must be > 0 (a fraction: 0.5 = 50%), got ${options.threshold}`)
+  if (!Number.isInteger(options.minHistory) || options.minHistory < 1) throw new Error(`${operator}: 'minHistory' must be an integer >= 1, got ${options.minHistory}`)
+  const direction = options.direction ?? 'both'
+  const detector = new EwmaDeviationDetector({ alpha: options.alpha, threshold: options.threshold, direction, minHistory: options.minHistory })
+  const what = `${options.aggregate} of ${options.metricName ?? 'metric'}`
+  const graceMs = options.window.graceMs
+  return windowedDetector<V, EwmaState, EwmaDeviationVerdict>(stream, {
+    operator,
+    name: options.name ?? options.id,
+    window: options.window,
+    aggregate: options.aggregate,
+    metric: options.metric,
+    core: detector,
+    // After 5 / alpha windows of zeros the average keeps under 1% of what it was.
+    maxFill: Math.ceil(5 / options.alpha),
+    toEvent(verdict, key, window) {
+      if (!verdict.anomalous || verdict.severity === undefined) return undefined
+      const pct = `${(verdict.deviation * 100).toFixed(1)}%`
+      return anomalyEvent(options, {
+        key,
+        idTime: window.start,
+        detectedAt: window.end + graceMs,
+        detectorType: 'statistical',
+        severity: seedSeverity(verdict.severity),
+        score: verdict.score,
+        title: `${what} ${verdict.deviation > 0 ? '+' : ''}${pct} vs its moving average`,
+        description: `${what} for ${key} was ${verdict.observed} in the window against a moving average of ${verdict.baselineMean} (${pct}); threshold ±${verdict.threshold * 100}% (${direction}).`,
+        metrics: { baseline_value: verdict.baselineMean, observed_value: verdict.observed, deviation: verdict.deviation, threshold: verdict.threshold },
+        windowStart: window.start,
+        windowEnd: window.end,
+      })
+    },
+  })
+}

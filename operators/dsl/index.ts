@@ -1,0 +1,16 @@
+/**
+ * Detector operators for the DSL: each wraps a core of operators/detectors over state stores and
+ * emits AnomalyEvents keyed by the source key. They take a `KStream<string, V>` and return a
+ * `KStream<string, AnomalyEvent>` whose serdes are unknown (a `process()` output): pass them at the
+ * sink, e.g. `.to('anomalies', { key: Serdes.string(), value: Serdes.avro<AnomalyEvent>(anomalyEventSchema) })`.
+ */
+export { type AnomalyOutputOptions } from './anomaly-output.js'
+export { type WindowAccumulator, type WindowAggregate, WINDOW_AGGREGATES, finalWindowAccumulators, windowValue } from './window-metric.js'
+export { type DetectorSlot } from './windowed-detector.js'
+export { type BaselineOption, type ZScoreWindowsOptions, zScoreWindows } from './zscore-windows.js'
+export { type EwmaDeviationWindowsOptions, ewmaDeviationWindows } from './ewma-deviation-windows.js'
+export { type QuantileAccumulator, type QuantileSlot, type QuantileWindowsOptions, quantileWindows } from './quantile-windows.js'
+export { type RatioAccumulator, type RatioWindowsOptions, ratioWindows } from './ratio-windows.js'
+export { type SessionProfilesOptions, sessionProfiles } from './session-profiles.js'
+export { type ConsecutiveThresholdOptions, consecutiveThreshold } from './consecutive-threshold.js'
+export { type ConsecutiveWindowsOptions, type WindowStreakSlot, consecutiveWindows } from './consecutive-windows.js'

@@ -1,0 +1,111 @@
+/**
+ * Tumbling-window z-score as a DSL operator: per key, a metric aggregated per window; when a window
+ * closes its value is compared with a baseline of the key's previous closed windows (rolling
+ * mean/std of the last N, or EWMA mean/variance) and an AnomalyEvent is emitted when |z| reaches
+ * the threshold in `direction`, once `minHistory` windows have been seen.
+ *
+ * Baseline poisoning: an anomalous window enters the baseline winsorised to mean ± threshold·std
+ * (see operators/detectors/zscore.ts): a lone spike moves it no more than a borderline window, a
+ * lasting shift is learned at a bounded rate.
+ */
+import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
+import { type BaselineModel, ewmaBaseline, rollingBaseline } from '../detectors/baseline.js'
+import type { Direction } from '../detectors/direction.js'
+import { seedSeverity } from '../detectors/severity.js'
+import { ZScoreDetector, type ZScoreVerdict } from '../detectors/zscore.js'
+import type { KStream, TimeWindows } from '../../topology/index.js'
+import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
+import { windowedDetector } from './windowed-detector.js'
+import type { WindowAggregate } from './window-metric.js'
+
+export type BaselineOption = { readonly kind: 'rolling'; readonly windows: number } | { readonly kind: 'ewma'; readonly alpha: number }
+
+export interface ZScoreWindowsOptions<V> extends AnomalyOutputOptions<V> {
+  /** Prefix of the operator and store names (default: `id`); keep it stable to keep state. */
+  readonly name?: string
+  /** What a record contributes (default 1 per record, for count/sum/rate). */
+  readonly metric?: (value: V, key: string) => number
+  /** How the metric is called in titles (default 'metric'). */
+  readonly metricName?: string
+  readonly window: TimeWindows
+  readonly aggregate: WindowAggregate
+  readonly baseline: BaselineOption
+  /** |z| at or beyond which a window is anomalous. */
+  readonly threshold: number
+  /** Default 'both'. */
+  readonly direction?: Direction
+  /** Closed windows per key before any verdict (>= 2; with a rolling baseline at most its size). */
+  readonly minHistory: number
+  /** Floors of the baseline's std (absolute, and relative to |mean|); see ZScoreDetector. */
+  readonly minStd?: number
+  readonly minRelativeStd?: number
+}
+
+/** EWMA weights decay as (1 - alpha)^n: after 5/alpha windows of zeros the mean is below 1% of before. */
+const EWMA_FILL_HORIZON = 5
+
+function baselineModel(operator: string, option: BaselineOption): { model: BaselineModel<unknown>; maxFill: number } {
+  if (option.kind === 'rolling') {
+    if (!Number.isInteger(option.windows) || option.windows < 2) throw new Error(`${operator}: 'baseline.windows' must be an integer >= 2, got ${option.windows}`)
+    return { model: rollingBaseline(option.windows) as BaselineModel<unknown>, maxFill: option.windows }
+  }
+  if (option.kind === 'ewma') {
+    if (!(option.alpha > 0 && option.alpha <= 1)) throw new Error(`${operator}: 'baseline.alpha' must be in (0, 1], got ${option.alpha}`)
+    return { model: ewmaBaseline(option.alpha) as BaselineModel<unknown>, maxFill: Math.ceil(EWMA_FILL_HORIZON / option.alpha) }
+  }
+  throw new Error(`${operator}: 'baseline' must be { kind: 'rolling', windows } or { kind: 'ewma', alpha }`)
+}
+
+/**
+ * `<name>-window` (window store), `<name>-final` (suppression buffer), `<name>` (the detector, store
+ * `<name>-state`: per key the baseline and the last window judged). Emits one AnomalyEvent per
+ * anomalous window, keyed by the source key, when the window closes (stream time >= end + grace):
+ * anomaly_id = anomalyId(id, key, windowStart); timestamp = the close time; score and severity from
+ * |z| / threshold (operators/detectors/severity.ts); metrics {baseline_value: baseline mean,
+ * observed_value, deviation: z, threshold}; context {window_start, window_end}.
+ */
+export function zScoreWindows<V>(stream: KStream<string, V>, options: ZScoreWindowsOptions<V>): KStream<string, AnomalyEvent> {
+  const operator = `zScoreWindows('${options.name ?? options.id}')`
+  checkDetectorId(operator, options.id)
+  const { model, maxFill } = baselineModel(operator, options.baseline)
+  if (options.baseline.kind === 'rolling' && options.minHistory > options.baseline.windows) {
+    throw new Error(`${operator}: 'minHistory' (${options.minHistory}) exceeds 'baseline.windows' (${options.baseline.windows}): the rolling baseline never holds that many windows`)
+  }
+  const direction = options.direction ?? 'both'
+  const detector = new ZScoreDetector({
+    baseline: model,
+    threshold: options.threshold,
+    direction,
+    minHistory: options.minHistory,
+    ...(options.minStd === undefined ? {} : { minStd: options.minStd }),
+    ...(options.minRelativeStd === undefined ? {} : { minRelativeStd: options.minRelativeStd }),
+  })
+  const what = `${options.aggregate} of ${options.metricName ?? 'metric'}`
+  const graceMs = options.window.graceMs
+  return windowedDetector<V, { baseline: unknown }, ZScoreVerdict>(stream, {
+    operator,
+    name: options.name ?? options.id,
+    window: options.window,
+    aggregate: options.aggregate,
+    metric: options.metric,
+    core: detector,
+    maxFill,
+    toEvent(verdict, key, window) {
+      if (!verdict.anomalous || verdict.severity === undefined) return undefined
+      const side = verdict.z > 0 ? 'above' : 'below'
+      return anomalyEvent(options, {
+        key,
+        idTime: window.start,
+        detectedAt: window.end + graceMs,
+        detectorType: 'statistical',
+        severity: seedSeverity(verdict.severity),
+        score: verdict.score,
+        title: `${what} ${side} baseline (z=${verdict.z.toFixed(2)})`,
+        description: `${what} for ${key} was ${verdict.observed} in the window, ${Math.abs(verdict.z).toFixed(2)} standard deviations ${side} its baseline mean ${verdict.baselineMean} (std ${verdict.baselineStd}); threshold |z| >= ${verdict.threshold} (${direction}).`,
+        metrics: { baseline_value: verdict.baselineMean, observed_value: verdict.observed, deviation: verdict.z, threshold: verdict.threshold },
+        windowStart: window.start,
+        windowEnd: window.end,
+      })
+    },
+  })
+}
