@@ -53,6 +53,11 @@ export class CacheNamespace<E extends CacheEntry> {
     else this.dirty.delete(entry)
   }
 
+  /** Records a change of an entry's size alone (its dirtiness is handled by the caller). */
+  adjustSize(delta: number): void {
+    this.cache.adjust(delta)
+  }
+
   delete(key: string): void {
     const previous = this.entries.get(key)
     if (!previous) return

@@ -113,7 +113,9 @@ export interface StateStore {
  * key that was neither prefetched nor written since it was last evicted throws a `StoreMissError`
  * naming the store and saying to prefetch: never a silent `undefined`. Prefetched keys found absent
  * are cached as known-absent, so a later `get` of them returns `undefined` correctly.
- * Values returned by reads are the cached objects: do not mutate them without `put`ting them.
+ * Values returned by reads are the cached objects: do not mutate them without `put`ting them. Nor
+ * mutate a value after `put`: the store keeps the object and serializes it at the next flush (once,
+ * however many puts), so a later mutation would reach the changelog and the engine.
  */
 export interface KeyValueStore<K, V> extends StateStore {
   prefetch(keys: readonly K[]): Promise<void>
@@ -154,8 +156,12 @@ export interface Session<K> {
 }
 
 export interface SessionStore<K, V> extends StateStore {
-  /** Loads all sessions of each key into the cache. */
-  prefetch(keys: readonly K[]): Promise<void>
+  /**
+   * Loads the sessions of each key into the cache: all of them, or with `earliestEnd` only those that
+   * end at or after it (on disk engines it then reads only the newest segments, not every live one).
+   * `findSessions` with an earlier `earliestEnd` then throws `StoreMissError` until a wider prefetch.
+   */
+  prefetch(keys: readonly K[], earliestEnd?: number): Promise<void>
   put(session: Session<K>, value: V): void
   remove(session: Session<K>): void
   /**

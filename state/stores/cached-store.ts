@@ -2,6 +2,14 @@ import type { CacheEntry, CacheNamespace } from '../record-cache.js'
 import type { Serde } from '../../schemas/serde.js'
 import type { ChangelogSink, EngineStore, KeyValueStoreSpec, LocalStateStatus, StoreOpenContext } from '../types.js'
 import { wipeEngineStore } from './open-engine.js'
+import { bytesToMapKey } from '../bytes.js'
+import { KeyMemo } from './key-memo.js'
+
+/** A record key converted for the cache: its serialized bytes and their map key. */
+export interface KeyRef {
+  readonly bytes: Buffer
+  readonly mapKey: string
+}
 
 /**
  * The life cycle every typed store shares: its serdes, the engine store it writes to, its namespace of
@@ -14,6 +22,8 @@ export abstract class CachedStore<K, V, E extends CacheEntry> {
   protected readonly keySerde: Serde<K>
   protected readonly valueSerde: Serde<V>
   protected readonly ns: CacheNamespace<E>
+  /** Each key's bytes and map key, converted once (see `KeyMemo`). */
+  private readonly keyRefs = new KeyMemo<KeyRef>()
 
   constructor(
     spec: KeyValueStoreSpec<K, V>,
@@ -26,6 +36,17 @@ export abstract class CachedStore<K, V, E extends CacheEntry> {
     this.keySerde = spec.keySerde
     this.valueSerde = spec.valueSerde
     this.ns = ctx.cache.register<E>(spec.name, () => this.flush())
+  }
+
+  /** The key's bytes and cache map key. */
+  protected keyOf(key: K): KeyRef {
+    let ref = this.keyRefs.get(key)
+    if (ref === undefined) {
+      const bytes = this.keySerde.serialize(key)
+      ref = { bytes, mapKey: bytesToMapKey(bytes) }
+      this.keyRefs.set(key, ref)
+    }
+    return ref
   }
 
   /** Where flushes hand their records: nowhere for an unlogged store. */

@@ -1,17 +1,18 @@
 import type { ChangelogRecord, KeyValueStore, KeyValueStoreSpec, StoreOpenContext, WriteOp } from '../types.js'
 import { bytesToMapKey } from '../bytes.js'
-import { flushByteEntries, loadByteEntries, mergeWithDirty, readByteEntry, writeByteEntry, type ByteEntry } from './byte-entry.js'
+import { ValueSizeEstimate, entryBytes, flushByteEntries, loadByteEntries, mergeWithDirty, readByteEntry, writeByteEntry, type ByteEntry } from './byte-entry.js'
 import { CachedStore } from './cached-store.js'
 import { openEngineStore } from './open-engine.js'
 import { StoreMissError } from './store-miss-error.js'
 
 /** Key layout: the serialized key, as is. Range scans follow the key serde's byte order. */
 class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements KeyValueStore<K, V> {
+  private readonly sizeEstimate = new ValueSizeEstimate()
+
   async prefetch(keys: readonly K[]): Promise<void> {
     const missing = new Map<string, Buffer>()
     for (const key of keys) {
-      const bytes = this.keySerde.serialize(key)
-      const mapKey = bytesToMapKey(bytes)
+      const { bytes, mapKey } = this.keyOf(key)
       const entry = this.ns.get(mapKey)
       if (entry) entry.used = true
       else missing.set(mapKey, bytes)
@@ -20,7 +21,7 @@ class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements 
   }
 
   get(key: K): V | undefined {
-    const entry = this.ns.get(bytesToMapKey(this.keySerde.serialize(key)))
+    const entry = this.ns.get(this.keyOf(key).mapKey)
     if (!entry) throw new StoreMissError(this.name, `key ${describeKey(key)}`)
     return readByteEntry(entry, this.valueSerde)
   }
@@ -30,8 +31,8 @@ class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements 
   }
 
   put(key: K, value: V): void {
-    const keyBytes = this.keySerde.serialize(key)
-    this.write(bytesToMapKey(keyBytes), keyBytes, this.valueSerde.serialize(value), value)
+    const { bytes, mapKey } = this.keyOf(key)
+    writeByteEntry(this.ns, mapKey, bytes, value, false, this.sizeEstimate)
   }
 
   putAll(entries: readonly (readonly [K, V])[]): void {
@@ -39,8 +40,8 @@ class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements 
   }
 
   delete(key: K): void {
-    const keyBytes = this.keySerde.serialize(key)
-    this.write(bytesToMapKey(keyBytes), keyBytes, null, undefined)
+    const { bytes, mapKey } = this.keyOf(key)
+    writeByteEntry(this.ns, mapKey, bytes, undefined, true, this.sizeEstimate)
   }
 
   async *range(from?: K, to?: K): AsyncIterable<[K, V]> {
@@ -49,7 +50,7 @@ class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements 
     const dirty: [Buffer, Buffer | null][] = []
     for (const entry of this.ns.dirty) {
       if ((gte && Buffer.compare(entry.key, gte) < 0) || (lt && Buffer.compare(entry.key, lt) >= 0)) continue
-      dirty.push([entry.key, entry.bytes])
+      dirty.push([entry.key, entryBytes(this.ns, entry, this.valueSerde, this.sizeEstimate, this.name)])
     }
     dirty.sort((a, b) => Buffer.compare(a[0], b[0]))
     const range: { gte?: Buffer; lt?: Buffer } = {}
@@ -71,7 +72,15 @@ class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements 
   }
 
   flush(): Promise<void> {
-    return flushByteEntries({ store: this.name, ns: this.ns, engineStore: this.engineStore, changelog: this.changelog, engineKey: (e) => e.key })
+    return flushByteEntries({
+      store: this.name,
+      ns: this.ns,
+      engineStore: this.engineStore,
+      changelog: this.changelog,
+      valueSerde: this.valueSerde,
+      estimate: this.sizeEstimate,
+      engineKey: (e) => e.key,
+    })
   }
 
   async restoreBatch(records: readonly ChangelogRecord[]): Promise<void> {
@@ -79,10 +88,6 @@ class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements 
     // Restores run before processing, on an empty cache: skip the per-record key conversion then.
     if (this.ns.entries.size > 0) for (const r of records) this.ns.delete(bytesToMapKey(r.key))
     await this.engineStore.write(ops)
-  }
-
-  private write(mapKey: string, keyBytes: Buffer, bytes: Buffer | null, value: unknown): void {
-    writeByteEntry(this.ns, mapKey, keyBytes, bytes, value)
   }
 }
 

@@ -5,6 +5,7 @@ import { bytesToMapKey, prefixEnd, readOrderedInt64, writeOrderedInt64 } from '.
 import { describeKey } from './key-value-store.js'
 import { openEngineStore } from './open-engine.js'
 import { SegmentedStore, validateRetention } from './segmented-store.js'
+import { ValueSizeEstimate, serializeValue } from './byte-entry.js'
 import { StoreMissError } from './store-miss-error.js'
 
 /**
@@ -38,33 +39,44 @@ interface CachedSession {
   logged: Buffer
   start: number
   end: number
-  bytes: Buffer | null
+  /** null: a removal; undefined: put since the last flush, serialized by the flush (see `ByteEntry.bytes`). */
+  bytes: Buffer | null | undefined
   value: unknown
   decoded: boolean
   dirty: boolean
+  /** Bytes counted for this session in its entry's size (estimated until serialized). */
+  size: number
 }
 
 /**
- * The cache unit of a session store is a record key with all its sessions, so `findSessions` can
- * answer synchronously: either every session of the key is here (`complete`) or the read throws.
+ * The cache unit of a session store is a record key with its sessions, so `findSessions` can answer
+ * synchronously: either every session of the key it asks about is here or the read throws.
  */
 interface SessionListEntry extends CacheEntry {
   keyBytes: Buffer
-  complete: boolean
+  /**
+   * Every session of the key that ends at or after this is here (-Infinity: all of them; Infinity:
+   * no guarantee, e.g. only blind writes). A prefetch with an earliest end lowers it to that end.
+   */
+  completeFrom: number
   sessions: Map<string, CachedSession>
 }
 
-const sessionSize = (s: CachedSession): number => s.logged.length + (s.bytes?.length ?? 0) + 48
+const SESSION_OVERHEAD = 48
+const sessionSize = (logged: Buffer, valueBytes: number): number => logged.length + valueBytes + SESSION_OVERHEAD
 
 class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry> implements SessionStore<K, V> {
-  async prefetch(keys: readonly K[]): Promise<void> {
+  private readonly sizeEstimate = new ValueSizeEstimate()
+
+  async prefetch(keys: readonly K[], earliestEnd = -Infinity): Promise<void> {
+    // Sessions that ended before the expiry cutoff are hidden anyway: loading from there loads all.
+    const completeFrom = earliestEnd <= this.expiredBefore ? -Infinity : earliestEnd
     const toLoad = new Map<string, Buffer>()
     for (const key of keys) {
-      const keyBytes = this.keySerde.serialize(key)
-      const mapKey = bytesToMapKey(keyBytes)
+      const { bytes: keyBytes, mapKey } = this.keyOf(key)
       const entry = this.ns.get(mapKey)
       if (entry) entry.used = true
-      if (!entry?.complete) toLoad.set(mapKey, keyBytes)
+      if (!entry || entry.completeFrom > completeFrom) toLoad.set(mapKey, keyBytes)
     }
     if (toLoad.size === 0) return
     const bounds = await this.segments.bounds()
@@ -73,14 +85,16 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
         const stored: [Buffer, Buffer][] = []
         if (bounds) {
           const prefix = keyPrefix(keyBytes)
-          const firstLive = this.expiredBefore === -Infinity ? bounds[0] : Math.max(bounds[0], this.segments.segmentOf(this.expiredBefore))
-          for (let segment = firstLive; segment <= bounds[1]; segment++) {
+          // A session lives in the segment of its end: older segments hold only sessions ended before.
+          const from = Math.max(earliestEnd, this.expiredBefore)
+          const first = from === -Infinity ? bounds[0] : Math.max(bounds[0], this.segments.segmentOf(from))
+          for (let segment = first; segment <= bounds[1]; segment++) {
             const gte = this.segments.engineKey(segment, prefix)
             const lt = prefixEnd(gte)!
             for await (const [engineKey, value] of this.engineStore.iterate({ gte, lt })) stored.push([engineKey.subarray(8), value])
           }
         }
-        this.complete(mapKey, keyBytes, stored)
+        this.complete(mapKey, keyBytes, stored, completeFrom)
       }),
     )
   }
@@ -89,24 +103,28 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
     if (session.end < this.expiredBefore) return
     const entry = this.entryFor(session.key)
     const logged = sessionLoggedKey(entry.keyBytes, session.start, session.end)
-    this.setSession(entry, { logged, start: session.start, end: session.end, bytes: this.valueSerde.serialize(value), value, decoded: true, dirty: true })
+    const size = sessionSize(logged, this.sizeEstimate.bytes)
+    this.setSession(entry, { logged, start: session.start, end: session.end, bytes: undefined, value, decoded: true, dirty: true, size })
   }
 
   remove(session: Session<K>): void {
     const entry = this.entryFor(session.key)
     const logged = sessionLoggedKey(entry.keyBytes, session.start, session.end)
-    this.setSession(entry, { logged, start: session.start, end: session.end, bytes: null, value: undefined, decoded: false, dirty: true })
+    this.setSession(entry, { logged, start: session.start, end: session.end, bytes: null, value: undefined, decoded: false, dirty: true, size: sessionSize(logged, 0) })
   }
 
   findSessions(key: K, earliestEnd: number, latestStart: number): [Session<K>, V][] {
-    const entry = this.ns.get(bytesToMapKey(this.keySerde.serialize(key)))
-    if (!entry?.complete) throw new StoreMissError(this.name, `the sessions of key ${describeKey(key)}`)
+    const entry = this.ns.get(this.keyOf(key).mapKey)
+    if (!entry || Math.max(earliestEnd, this.expiredBefore) < entry.completeFrom) {
+      const which = entry && entry.completeFrom !== Infinity ? ` ending before ${entry.completeFrom}` : ''
+      throw new StoreMissError(this.name, `the sessions${which} of key ${describeKey(key)}`)
+    }
     entry.used = true
     const result: [Session<K>, V][] = []
     for (const s of entry.sessions.values()) {
       if (s.bytes === null || s.end < earliestEnd || s.start > latestStart || s.end < this.expiredBefore) continue
       if (!s.decoded) {
-        s.value = this.valueSerde.deserialize(s.bytes)
+        s.value = this.valueSerde.deserialize(s.bytes!)
         s.decoded = true
       }
       result.push([{ key, start: s.start, end: s.end }, s.value as V])
@@ -120,7 +138,7 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
       for (const [id, s] of entry.sessions) {
         if (s.end < cutoff) {
           entry.sessions.delete(id)
-          entry.size -= sessionSize(s)
+          entry.size -= s.size
         }
       }
       entry.dirty = [...entry.sessions.values()].some((s) => s.dirty)
@@ -133,6 +151,20 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
     const ops: WriteOp[] = []
     const changelog = this.changelog
     const flushed: [SessionListEntry, CachedSession, Buffer | null][] = []
+    // Serialize first: a value the serde rejects fails the flush with nothing handed on or marked clean.
+    for (const entry of this.ns.dirty) {
+      const before = entry.size
+      for (const s of entry.sessions.values()) {
+        if (!s.dirty || s.bytes !== undefined) continue
+        const bytes = serializeValue(this.name, this.valueSerde, s.value as V, s.logged)
+        s.bytes = bytes
+        this.sizeEstimate.bytes = bytes.length
+        const size = sessionSize(s.logged, bytes.length)
+        entry.size += size - s.size
+        s.size = size
+      }
+      this.ns.update(entry, before)
+    }
     for (const entry of [...this.ns.dirty]) {
       const before = entry.size
       for (const [id, s] of entry.sessions) {
@@ -140,14 +172,15 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
         const segment = this.segments.segmentOf(s.end)
         this.segments.touched(segment)
         const key = this.segments.engineKey(segment, s.logged)
-        ops.push(s.bytes === null ? { type: 'del', key } : { type: 'put', key, value: s.bytes })
-        changelog?.append(this.name, s.logged, s.bytes)
+        const bytes = s.bytes as Buffer | null
+        ops.push(bytes === null ? { type: 'del', key } : { type: 'put', key, value: bytes })
+        changelog?.append(this.name, s.logged, bytes)
         s.dirty = false
-        flushed.push([entry, s, s.bytes])
-        // A flushed removal needs no tombstone in the cache: the list is complete without it.
-        if (s.bytes === null && entry.complete) {
+        flushed.push([entry, s, bytes])
+        // A flushed removal needs no tombstone where the list is complete: no later load covers it.
+        if (bytes === null && s.end >= entry.completeFrom) {
           entry.sessions.delete(id)
-          entry.size -= sessionSize(s)
+          entry.size -= s.size
         }
       }
       entry.dirty = false
@@ -162,7 +195,7 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
         const before = entry.size
         if (!entry.sessions.has(bytesToMapKey(s.logged))) {
           entry.sessions.set(bytesToMapKey(s.logged), s)
-          entry.size += sessionSize(s)
+          entry.size += s.size
         }
         s.dirty = true
         entry.dirty = true
@@ -187,11 +220,10 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
 
   /** The cache entry of a key, created incomplete if absent (blind writes need no prefetch). */
   private entryFor(key: K): SessionListEntry {
-    const keyBytes = this.keySerde.serialize(key)
-    const mapKey = bytesToMapKey(keyBytes)
+    const { bytes: keyBytes, mapKey } = this.keyOf(key)
     let entry = this.ns.get(mapKey)
     if (!entry) {
-      entry = { keyBytes, complete: false, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
+      entry = { keyBytes, completeFrom: Infinity, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
       this.ns.set(mapKey, entry)
     }
     return entry
@@ -201,32 +233,38 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
     const before = entry.size
     const id = bytesToMapKey(session.logged)
     const previous = entry.sessions.get(id)
-    if (previous) entry.size -= sessionSize(previous)
+    if (previous) entry.size -= previous.size
     entry.sessions.set(id, session)
-    entry.size += sessionSize(session)
+    entry.size += session.size
     entry.dirty = true
     entry.used = true
     this.ns.update(entry, before)
   }
 
-  /** Merges what the engine holds under the sessions written since (which win). */
-  private complete(mapKey: string, keyBytes: Buffer, stored: readonly [Buffer, Buffer][]): void {
+  /**
+   * Merges what the engine holds (every session ending at or after `completeFrom`) under the sessions
+   * cached already: written since (which win), or loaded before (the same as the engine's).
+   */
+  private complete(mapKey: string, keyBytes: Buffer, stored: readonly [Buffer, Buffer][], completeFrom: number): void {
     let entry = this.ns.get(mapKey)
     if (!entry) {
-      entry = { keyBytes, complete: false, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
+      entry = { keyBytes, completeFrom: Infinity, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
       this.ns.set(mapKey, entry)
     }
-    if (entry.complete) return
+    if (entry.completeFrom <= completeFrom) return
     const before = entry.size
     for (const [logged, value] of stored) {
       const id = bytesToMapKey(logged)
       if (entry.sessions.has(id)) continue
       const { start, end } = parseSessionLoggedKey(logged)
-      const s: CachedSession = { logged, start, end, bytes: value, value: undefined, decoded: false, dirty: false }
+      // Where the entry was complete already the cache is the truth: the engine's copy may predate a
+      // removal flushed while this read ran.
+      if (end >= entry.completeFrom) continue
+      const s: CachedSession = { logged, start, end, bytes: value, value: undefined, decoded: false, dirty: false, size: sessionSize(logged, value.length) }
       entry.sessions.set(id, s)
-      entry.size += sessionSize(s)
+      entry.size += s.size
     }
-    entry.complete = true
+    entry.completeFrom = completeFrom
     this.ns.update(entry, before)
   }
 }

@@ -1,9 +1,10 @@
 import type { ChangelogRecord, EngineStore, LocalStateStatus, StoreOpenContext, WindowKey, WindowStore, WindowStoreSpec, Windowed, WriteOp } from '../types.js'
 import { bytesToMapKey, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
-import { byteEntry, flushByteEntries, loadByteEntries, readByteEntry, writeByteEntry, type ByteEntry } from './byte-entry.js'
+import { ValueSizeEstimate, byteEntry, entryBytes, flushByteEntries, loadByteEntries, readByteEntry, writeByteEntry, type ByteEntry } from './byte-entry.js'
 import { describeKey } from './key-value-store.js'
 import { openEngineStore } from './open-engine.js'
 import { SegmentedStore, validateRetention } from './segmented-store.js'
+import { KeyMemo } from './key-memo.js'
 import { Segments } from './segments.js'
 import { StoreMissError } from './store-miss-error.js'
 
@@ -26,8 +27,18 @@ export function parseWindowLoggedKey(logged: Buffer, offset = 0): { key: Buffer;
   return { key: logged.subarray(offset + 4, offset + 4 + length), windowStart: readOrderedInt64(logged, offset + 4 + length) }
 }
 
+/** One window of one key converted for the cache: its logged key and that key's map key. */
+interface WindowRef {
+  readonly windowStart: number
+  readonly logged: Buffer
+  readonly mapKey: string
+}
+
 class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> implements WindowStore<K, V> {
   private readonly windowSizeMs: number
+  private readonly sizeEstimate = new ValueSizeEstimate()
+  /** Each key's last window converted (see `KeyMemo`): a batch's prefetch, `get` and `put` convert it once. */
+  private readonly windowRefs = new KeyMemo<WindowRef>()
 
   constructor(spec: WindowStoreSpec<K, V>, ctx: StoreOpenContext, engineStore: EngineStore, localState: LocalStateStatus) {
     super(spec, ctx, engineStore, localState)
@@ -37,8 +48,7 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
   async prefetch(windows: readonly WindowKey<K>[]): Promise<void> {
     const missing = new Map<string, Buffer>()
     for (const { key, windowStart } of windows) {
-      const logged = windowLoggedKey(this.keySerde.serialize(key), windowStart)
-      const mapKey = bytesToMapKey(logged)
+      const { logged, mapKey } = this.windowOf(key, windowStart)
       const entry = this.ns.get(mapKey)
       if (entry) entry.used = true
       else if (windowStart < this.expiredBefore) this.ns.set(mapKey, byteEntry(logged, null, false))
@@ -49,13 +59,13 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
 
   put(key: K, value: V, windowStart: number): void {
     if (windowStart < this.expiredBefore) return
-    const logged = windowLoggedKey(this.keySerde.serialize(key), windowStart)
-    writeByteEntry(this.ns, bytesToMapKey(logged), logged, this.valueSerde.serialize(value), value)
+    const { logged, mapKey } = this.windowOf(key, windowStart)
+    writeByteEntry(this.ns, mapKey, logged, value, false, this.sizeEstimate)
   }
 
   get(key: K, windowStart: number): V | undefined {
     if (windowStart < this.expiredBefore) return undefined
-    const entry = this.ns.get(bytesToMapKey(windowLoggedKey(this.keySerde.serialize(key), windowStart)))
+    const entry = this.ns.get(this.windowOf(key, windowStart).mapKey)
     if (!entry) throw new StoreMissError(this.name, `window [key ${describeKey(key)}, start ${windowStart}]`)
     return readByteEntry(entry, this.valueSerde)
   }
@@ -79,7 +89,7 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     }
     for (const entry of this.ns.dirty) {
       const parsed = parseWindowLoggedKey(entry.key)
-      if (parsed.windowStart >= from && parsed.windowStart <= to && parsed.key.equals(keyBytes)) found.set(parsed.windowStart, entry.bytes)
+      if (parsed.windowStart >= from && parsed.windowStart <= to && parsed.key.equals(keyBytes)) found.set(parsed.windowStart, entryBytes(this.ns, entry, this.valueSerde, this.sizeEstimate, this.name))
     }
     const starts = [...found.keys()].sort((a, b) => a - b)
     for (const start of starts) {
@@ -106,7 +116,7 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     }
     for (const entry of this.ns.dirty) {
       const parsed = parseWindowLoggedKey(entry.key)
-      if (parsed.windowStart >= from && parsed.windowStart <= to) found.set(bytesToMapKey(entry.key), [parsed.key, parsed.windowStart, entry.bytes])
+      if (parsed.windowStart >= from && parsed.windowStart <= to) found.set(bytesToMapKey(entry.key), [parsed.key, parsed.windowStart, entryBytes(this.ns, entry, this.valueSerde, this.sizeEstimate, this.name)])
     }
     const rows = [...found.values()].sort((a, b) => a[1] - b[1] || Buffer.compare(a[0], b[0]))
     for (const [keyBytes, start, bytes] of rows) {
@@ -128,6 +138,8 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
       ns: this.ns,
       engineStore: this.engineStore,
       changelog: this.changelog,
+      valueSerde: this.valueSerde,
+      estimate: this.sizeEstimate,
       engineKey: (entry) => this.engineKeyOf(entry.key),
     })
   }
@@ -140,6 +152,16 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
       if (this.ns.entries.size > 0) this.ns.delete(bytesToMapKey(r.key))
     }
     await this.engineStore.write(ops)
+  }
+
+  private windowOf(key: K, windowStart: number): WindowRef {
+    let ref = this.windowRefs.get(key)
+    if (ref === undefined || ref.windowStart !== windowStart) {
+      const logged = windowLoggedKey(this.keySerde.serialize(key), windowStart)
+      ref = { windowStart, logged, mapKey: bytesToMapKey(logged) }
+      this.windowRefs.set(key, ref)
+    }
+    return ref
   }
 
   private engineKeyOf(logged: Buffer): Buffer {

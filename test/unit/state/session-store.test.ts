@@ -19,7 +19,7 @@ const spec = (overrides: Partial<SessionStoreSpec<string, number>> = {}): Sessio
 type Op =
   | { type: 'put'; key: string; start: number; length: number; value: number }
   | { type: 'remove'; key: string; start: number; length: number }
-  | { type: 'find'; key: string; earliestEnd: number; latestStart: number }
+  | { type: 'find'; key: string; earliestEnd: number; latestStart: number; bounded: boolean }
   | { type: 'expire'; streamTime: number }
   | { type: 'flush' }
   | { type: 'maintain' }
@@ -30,7 +30,7 @@ const lengthArb = fc.integer({ min: 0, max: 40 })
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ type: fc.constant('put' as const), key: keyArb, start: timeArb, length: lengthArb, value: fc.integer() }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('remove' as const), key: keyArb, start: timeArb, length: lengthArb }) },
-  { weight: 3, arbitrary: fc.record({ type: fc.constant('find' as const), key: keyArb, earliestEnd: timeArb, latestStart: timeArb }) },
+  { weight: 3, arbitrary: fc.record({ type: fc.constant('find' as const), key: keyArb, earliestEnd: timeArb, latestStart: timeArb, bounded: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('expire' as const), streamTime: fc.integer({ min: 0, max: 400 }) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('flush' as const) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('maintain' as const) }) },
@@ -81,7 +81,8 @@ describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => 
           store.remove({ key: op.key, start: op.start, end: op.start + op.length })
           model.delete(`${op.key}|${op.start}|${op.start + op.length}`)
         } else if (op.type === 'find') {
-          await store.prefetch([op.key])
+          // Bounded prefetches load only the newest segments; the next unbounded one completes the key.
+          await (op.bounded ? store.prefetch([op.key], op.earliestEnd) : store.prefetch([op.key]))
           assert.deepEqual(store.findSessions(op.key, op.earliestEnd, op.latestStart), expectedFind(model, expiredBefore, op.key, op.earliestEnd, op.latestStart))
         } else if (op.type === 'expire') {
           await store.expire(op.streamTime)
@@ -138,6 +139,48 @@ describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => 
     assert.throws(() => store.findSessions('x', 0, 10), (err: unknown) => err instanceof StoreMissError && /smiss/.test(err.message))
     await store.prefetch(['x'])
     assert.deepEqual(store.findSessions('x', 0, 10), [[{ key: 'x', start: 1, end: 2 }, 1]])
+    await store.close()
+  })
+
+  test('a prefetch with an earliest end reads only the segments from there; earlier sessions then miss', async () => {
+    const spy = spyEngine(makeEngine())
+    const segmentsRead: number[] = []
+    const counting = {
+      ...spy.engine,
+      open: async (path: string) => {
+        const inner = await spy.engine.open(path)
+        return {
+          path: inner.path,
+          getMany: inner.getMany.bind(inner),
+          write: inner.write.bind(inner),
+          approximateCount: inner.approximateCount.bind(inner),
+          close: inner.close.bind(inner),
+          iterate: (range: { gte?: Buffer; lt?: Buffer }) => {
+            if (range.gte && range.gte.length > 8) segmentsRead.push(range.gte.readUInt32BE(4))
+            return inner.iterate(range)
+          },
+        }
+      },
+    }
+    const ctx = context({ engine: counting, changelog: undefined })
+    let store = await openSessionStore(spec({ logged: false, retentionMs: 10_000, segmentIntervalMs: 10 }), ctx)
+    for (let t = 0; t < 100; t += 10) store.put({ key: 'k', start: t, end: t + 5 }, t)
+    await store.close()
+    store = await openSessionStore(spec({ logged: false, retentionMs: 10_000, segmentIntervalMs: 10 }), { ...ctx, cache: createRecordCache(1 << 20) })
+    segmentsRead.length = 0
+    await store.prefetch(['k'], 80)
+    assert.equal(segmentsRead.length, 2, 'only the segments of ends 80..99')
+    assert.deepEqual(store.findSessions('k', 80, 1000), [
+      [{ key: 'k', start: 80, end: 85 }, 80],
+      [{ key: 'k', start: 90, end: 95 }, 90],
+    ])
+    assert.throws(() => store.findSessions('k', 70, 1000), (err: unknown) => err instanceof StoreMissError && /ending before 80/.test(err.message))
+    store.put({ key: 'k', start: 100, end: 105 }, 100)
+    segmentsRead.length = 0
+    await store.prefetch(['k'], 90)
+    assert.equal(segmentsRead.length, 0, 'complete from 80 already')
+    await store.prefetch(['k'])
+    assert.equal(store.findSessions('k', 0, 1000).length, 11)
     await store.close()
   })
 })
