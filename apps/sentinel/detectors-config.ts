@@ -1,0 +1,475 @@
+/**
+ * The detectors file (YAML, seed 001's shape), read once at start. Every mistake is reported at once,
+ * each naming the detector, the field and the fix, so a bad file fails the start and never a
+ * detector at run time.
+ *
+ * Accepted shape: `detectors:` as a list (or the seed's `{ version, items: [...] }`); per detector the
+ * fields at its top level or, as in the seed's examples, under `config:` (not both). `value` is
+ * accepted for `threshold` and `condition: greater_than` etc. for the comparison, as the seed writes
+ * them. Actions: `- alert: <name>` (with optional `severity`), `- shield: block | rate_limit`, `- log`.
+ */
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseDocument } from 'yaml'
+import type { Comparison } from '../../operators/detectors/streak.js'
+import type { Direction } from '../../operators/detectors/direction.js'
+import type { SeedSeverity } from '../../operators/detectors/severity.js'
+import { SESSION_FEATURES, type SessionFeature } from '../../operators/detectors/session-features.js'
+import { WINDOW_AGGREGATES, type WindowAggregate } from '../../operators/dsl/window-metric.js'
+import { GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef } from './metrics.js'
+
+export const DETECTOR_TYPES = ['statistical', 'rule', 'behavioral'] as const
+export type DetectorKind = (typeof DETECTOR_TYPES)[number]
+export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio'] as const
+export type Strategy = (typeof STRATEGIES)[number]
+const SEVERITIES = ['info', 'warning', 'critical'] as const
+const DIRECTIONS = ['up', 'down', 'both'] as const
+
+/** Which `type` each strategy belongs to (a mismatch is almost always a copy-paste slip). */
+const STRATEGY_TYPES: Record<Strategy, readonly DetectorKind[]> = {
+  zscore: ['statistical'],
+  ewma: ['statistical'],
+  percentile: ['statistical'],
+  threshold: ['rule'],
+  consecutive: ['rule'],
+  ratio: ['rule', 'statistical'],
+  'session-profile': ['behavioral'],
+}
+
+const CONDITIONS: Record<string, Comparison> = {
+  greater_than: '>',
+  greater_or_equal: '>=',
+  less_than: '<',
+  less_or_equal: '<=',
+  equal: '==',
+  '>': '>',
+  '>=': '>=',
+  '<': '<',
+  '<=': '<=',
+  '==': '==',
+}
+
+export type DetectorAction =
+  | { readonly kind: 'alert'; readonly name: string; readonly severity: SeedSeverity | null }
+  | { readonly kind: 'shield'; readonly action: 'block' | 'rate_limit' }
+  | { readonly kind: 'log' }
+
+interface DetectorBase {
+  readonly id: string
+  readonly type: DetectorKind
+  readonly groupBy: GroupBy
+  /** Severity of rule anomalies (graded detectors derive theirs from the deviation); default warning. */
+  readonly severity: SeedSeverity
+  readonly actions: readonly DetectorAction[]
+  readonly enabled: boolean
+  readonly description: string | null
+}
+
+interface WindowedBase extends DetectorBase {
+  readonly metric: MetricRef
+  readonly windowMs: number
+  readonly graceMs: number
+  readonly aggregate: WindowAggregate
+}
+
+export interface ZScoreDetectorConfig extends WindowedBase {
+  readonly strategy: 'zscore'
+  readonly threshold: number
+  readonly direction: Direction
+  /** Rolling baseline of this many windows. */
+  readonly baselineWindows: number
+  readonly minHistory: number
+}
+
+export interface EwmaDetectorConfig extends WindowedBase {
+  readonly strategy: 'ewma'
+  /** Relative deviation (0.5 = 50%). */
+  readonly threshold: number
+  readonly alpha: number
+  readonly direction: Direction
+  readonly minHistory: number
+}
+
+export interface PercentileDetectorConfig extends Omit<WindowedBase, 'aggregate'> {
+  readonly strategy: 'percentile'
+  /** In (0, 1]. */
+  readonly percentile: number
+  /** Absolute bound on the window's percentile, and/or a multiple (> 1) of its baseline. */
+  readonly threshold: number | null
+  readonly factor: number | null
+  readonly minHistory: number
+}
+
+export interface RuleDetectorConfig extends DetectorBase {
+  readonly strategy: 'threshold' | 'consecutive'
+  readonly metric: MetricRef
+  readonly comparison: Comparison
+  readonly threshold: number
+  /** Breaches in a row that make an anomaly (1 for a plain threshold). */
+  readonly consecutive: number
+  /** With a window, the rule judges each window's aggregate; without, each event. */
+  readonly window: { readonly sizeMs: number; readonly graceMs: number; readonly aggregate: WindowAggregate } | null
+}
+
+export interface RatioDetectorConfig extends DetectorBase {
+  readonly strategy: 'ratio'
+  readonly metric: MetricRef
+  readonly denominator: MetricRef
+  readonly windowMs: number
+  readonly graceMs: number
+  readonly threshold: number
+  readonly minVolume: number
+}
+
+export interface SessionProfileDetectorConfig extends DetectorBase {
+  readonly strategy: 'session-profile'
+  /** Inactivity that closes a session. */
+  readonly gapMs: number
+  readonly graceMs: number
+  readonly threshold: number
+  readonly minSessions: number
+  readonly features: readonly SessionFeature[]
+}
+
+export type DetectorConfig = ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
+
+export interface DetectorsConfig {
+  readonly source: string
+  readonly detectors: readonly DetectorConfig[]
+}
+
+export interface DetectorConfigIssue {
+  /** The detector's id, or `detectors[i]` when it has none; null for the file itself. */
+  readonly detector: string | null
+  readonly field: string | null
+  readonly message: string
+}
+
+export class DetectorsConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: readonly DetectorConfigIssue[],
+  ) {
+    super(`invalid detectors file ${source}:\n${issues.map((i) => `  - ${describeIssue(i)}`).join('\n')}`)
+    this.name = 'DetectorsConfigError'
+  }
+}
+
+export function describeIssue(issue: DetectorConfigIssue): string {
+  const where = [issue.detector === null ? null : `detector '${issue.detector}'`, issue.field === null ? null : `field '${issue.field}'`].filter((s) => s !== null).join(', ')
+  return where.length > 0 ? `${where}: ${issue.message}` : issue.message
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** `500ms`, `30s`, `5m`, `1h`, `1d`, or a number of milliseconds; null if it is none of them. */
+export function parseDuration(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value : null
+  if (typeof value !== 'string') return null
+  const match = DURATION.exec(value.trim())
+  if (!match) return null
+  const ms = Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? Number.NaN)
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null
+}
+
+const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'severity', 'actions', 'enabled', 'description', 'config']
+const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
+  zscore: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'direction', 'baselineWindows', 'minHistory'],
+  ewma: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'alpha', 'direction', 'minHistory'],
+  percentile: ['metric', 'window', 'grace', 'percentile', 'threshold', 'factor', 'minHistory'],
+  threshold: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
+  consecutive: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
+  ratio: ['metric', 'denominator', 'window', 'grace', 'threshold', 'minVolume'],
+  'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features'],
+}
+
+/** Reads one detector's fields, recording issues instead of throwing so all are reported together. */
+class FieldReader {
+  constructor(
+    private readonly detector: string,
+    private readonly fields: Record<string, unknown>,
+    private readonly issues: DetectorConfigIssue[],
+  ) {}
+
+  problem(field: string | null, message: string): void {
+    this.issues.push({ detector: this.detector, field, message })
+  }
+
+  has(field: string): boolean {
+    return this.fields[field] !== undefined
+  }
+
+  raw(field: string): unknown {
+    return this.fields[field]
+  }
+
+  oneOf<T extends string>(field: string, allowed: readonly T[], fallback?: T): T {
+    const value = this.fields[field]
+    if (value === undefined && fallback !== undefined) return fallback
+    if (value === undefined) {
+      this.problem(field, `is required; use one of ${allowed.join(' | ')}`)
+      return allowed[0] as T
+    }
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      this.problem(field, `${JSON.stringify(value)} is not valid; use one of ${allowed.join(' | ')}`)
+      return allowed[0] as T
+    }
+    return value as T
+  }
+
+  number(field: string, check: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean; fallback?: number; hint: string }): number {
+    const value = this.fields[field]
+    if (value === undefined) {
+      if (check.fallback !== undefined) return check.fallback
+      this.problem(field, `is required; give ${check.hint}`)
+      return Number.NaN
+    }
+    const ok =
+      typeof value === 'number' &&
+      Number.isFinite(value) &&
+      (!check.integer || Number.isInteger(value)) &&
+      (check.min === undefined || (check.exclusiveMin ? value > check.min : value >= check.min)) &&
+      (check.max === undefined || value <= check.max)
+    if (!ok) this.problem(field, `${JSON.stringify(value)} is not valid; give ${check.hint}`)
+    return ok ? value : Number.NaN
+  }
+
+  duration(field: string, fallback?: number): number {
+    const value = this.fields[field]
+    if (value === undefined) {
+      if (fallback !== undefined) return fallback
+      this.problem(field, 'is required; give a duration such as 30s, 5m or 1h')
+      return Number.NaN
+    }
+    const ms = parseDuration(value)
+    if (ms === null) this.problem(field, `${JSON.stringify(value)} is not a duration; write e.g. 500ms, 30s, 5m, 1h`)
+    return ms ?? Number.NaN
+  }
+
+  metric(field: string, fallback?: MetricRef): MetricRef {
+    const value = this.fields[field]
+    if (value === undefined && fallback !== undefined) return fallback
+    const hint = `use one of ${TELEMETRY_METRICS.join(', ')}, or metric:<metric_name> for an llm.metric event`
+    if (value === undefined) {
+      this.problem(field, `is required; ${hint}`)
+      return 'request_count'
+    }
+    if (typeof value !== 'string' || !isMetricRef(value)) {
+      this.problem(field, `${JSON.stringify(value)} is not a known metric; ${hint}`)
+      return 'request_count'
+    }
+    return value
+  }
+}
+
+function readActions(reader: FieldReader): DetectorAction[] {
+  const value = reader.raw('actions')
+  if (value === undefined) return []
+  if (!Array.isArray(value)) {
+    reader.problem('actions', 'must be a list, e.g. [{ alert: my-alert, severity: warning }, { shield: rate_limit }]')
+    return []
+  }
+  const actions: DetectorAction[] = []
+  value.forEach((action: unknown, i) => {
+    const field = `actions[${i}]`
+    if (action === 'log') return void actions.push({ kind: 'log' })
+    if (typeof action !== 'object' || action === null) return reader.problem(field, 'must be { alert: <name> }, { shield: block | rate_limit } or log')
+    const entry = action as Record<string, unknown>
+    if (typeof entry.alert === 'string' && entry.alert.length > 0) {
+      const severity = entry.severity
+      if (severity !== undefined && !(SEVERITIES as readonly unknown[]).includes(severity)) return reader.problem(`${field}.severity`, `${JSON.stringify(severity)} is not valid; use one of ${SEVERITIES.join(' | ')}`)
+      return void actions.push({ kind: 'alert', name: entry.alert, severity: (severity as SeedSeverity | undefined) ?? null })
+    }
+    if (entry.shield === 'block' || entry.shield === 'rate_limit') return void actions.push({ kind: 'shield', action: entry.shield })
+    if ('shield' in entry) return reader.problem(`${field}.shield`, `${JSON.stringify(entry.shield)} is not valid; use block | rate_limit`)
+    reader.problem(field, 'must be { alert: <name> }, { shield: block | rate_limit } or log')
+  })
+  return actions
+}
+
+function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]): DetectorConfig | null {
+  const label = `detectors[${index}]`
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    issues.push({ detector: label, field: null, message: 'must be a mapping with id, type, strategy, ...' })
+    return null
+  }
+  const top = raw as Record<string, unknown>
+  const id = typeof top.id === 'string' && top.id.trim().length > 0 ? top.id : null
+  const name = id ?? label
+  if (id === null) issues.push({ detector: label, field: 'id', message: 'is required: a non-empty string, stable across versions (it is part of every anomaly id)' })
+
+  // The seed nests the parameters under `config:`; flatten, refusing a field given twice.
+  const fields: Record<string, unknown> = { ...top }
+  delete fields.config
+  const nested = top.config
+  const before = issues.length
+  const reader = new FieldReader(name, fields, issues)
+  if (nested !== undefined) {
+    if (typeof nested !== 'object' || nested === null || Array.isArray(nested)) reader.problem('config', 'must be a mapping of the detector parameters (or put them at the detector\'s top level)')
+    else
+      for (const [key, value] of Object.entries(nested)) {
+        if (key in fields) reader.problem(key, `is given both at the top level and under config; keep one`)
+        fields[key] = value
+      }
+  }
+
+  const strategy = reader.oneOf('strategy', STRATEGIES)
+  const type = reader.oneOf('type', DETECTOR_TYPES)
+  if (reader.has('strategy') && reader.has('type') && !STRATEGY_TYPES[strategy].includes(type)) reader.problem('type', `'${type}' does not fit strategy '${strategy}'; use type ${STRATEGY_TYPES[strategy].join(' or ')}`)
+  const known = new Set([...COMMON_FIELDS, ...STRATEGY_FIELDS[strategy]])
+  // With an unknown strategy its fields are unknown too; one message about the strategy is enough.
+  const strategyValid = (STRATEGIES as readonly unknown[]).includes(fields.strategy)
+  if (strategyValid) for (const field of Object.keys(fields)) if (!known.has(field)) reader.problem(field, `is not a field of a ${strategy} detector; its fields are ${[...known].filter((f) => f !== 'config').join(', ')}`)
+
+  const enabled = fields.enabled === undefined ? true : fields.enabled
+  if (typeof enabled !== 'boolean') reader.problem('enabled', 'must be true or false')
+  const description = fields.description
+  if (description !== undefined && typeof description !== 'string') reader.problem('description', 'must be a string')
+  const base: DetectorBase = {
+    id: name,
+    type,
+    groupBy: reader.oneOf('groupBy', GROUP_BY, strategy === 'session-profile' ? 'user' : 'application'),
+    severity: reader.oneOf('severity', SEVERITIES, 'warning'),
+    actions: readActions(reader),
+    enabled: enabled === true,
+    description: typeof description === 'string' ? description : null,
+  }
+  const grace = (): number => reader.duration('grace', 0)
+  const aggregate = (): WindowAggregate => reader.oneOf('aggregate', WINDOW_AGGREGATES, 'mean')
+  const direction = (): Direction => reader.oneOf('direction', DIRECTIONS, 'both')
+  const thresholdField = reader.has('value') && !reader.has('threshold') ? 'value' : 'threshold'
+  if (reader.has('value') && reader.has('threshold')) reader.problem('value', 'duplicates threshold; keep threshold')
+
+  let detector: DetectorConfig
+  switch (strategy) {
+    case 'zscore': {
+      const baselineWindows = reader.number('baselineWindows', { min: 2, integer: true, fallback: 60, hint: 'an integer >= 2 (windows in the rolling baseline)' })
+      const minHistory = reader.number('minHistory', { min: 2, integer: true, fallback: Math.min(20, baselineWindows), hint: 'an integer >= 2, at most baselineWindows' })
+      if (minHistory > baselineWindows) reader.problem('minHistory', `${minHistory} exceeds baselineWindows (${baselineWindows}); lower it or raise baselineWindows`)
+      detector = { ...base, strategy, metric: reader.metric('metric'), windowMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate(), threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }), direction: direction(), baselineWindows, minHistory }
+      break
+    }
+    case 'ewma':
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric'),
+        windowMs: reader.duration('window'),
+        graceMs: grace(),
+        aggregate: aggregate(),
+        threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a relative deviation > 0, e.g. 0.5 for 50%' }),
+        alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.1, hint: 'a weight in (0, 1], e.g. 0.1' }),
+        direction: direction(),
+        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 10, hint: 'an integer >= 1' }),
+      }
+      break
+    case 'percentile': {
+      const threshold = reader.has('threshold') ? reader.number('threshold', { hint: 'a number: the bound on the window\'s percentile' }) : null
+      const factor = reader.has('factor') ? reader.number('factor', { min: 1, exclusiveMin: true, hint: 'a multiple > 1 of the baseline, e.g. 2' }) : null
+      if (threshold === null && factor === null) reader.problem('threshold', 'a percentile detector needs threshold (an absolute bound) and/or factor (a multiple of its baseline)')
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric'),
+        windowMs: reader.duration('window'),
+        graceMs: grace(),
+        percentile: reader.number('percentile', { min: 0, max: 1, exclusiveMin: true, fallback: 0.99, hint: 'a quantile in (0, 1], e.g. 0.99' }),
+        threshold,
+        factor,
+        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 5, hint: 'an integer >= 1' }),
+      }
+      break
+    }
+    case 'threshold':
+    case 'consecutive': {
+      const condition = fields.condition === undefined ? 'greater_than' : fields.condition
+      const comparison = typeof condition === 'string' ? CONDITIONS[condition] : undefined
+      if (comparison === undefined) reader.problem('condition', `${JSON.stringify(condition)} is not valid; use greater_than | greater_or_equal | less_than | less_or_equal | equal`)
+      const consecutive = reader.number('consecutive', strategy === 'consecutive' ? { min: 2, integer: true, hint: 'an integer >= 2 (breaches in a row)' } : { min: 1, integer: true, fallback: 1, hint: 'an integer >= 1 (breaches in a row)' })
+      const windowed = reader.has('window')
+      if (!windowed && (reader.has('aggregate') || reader.has('grace'))) reader.problem(reader.has('aggregate') ? 'aggregate' : 'grace', 'applies to a window only; add window or remove it')
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric'),
+        comparison: comparison ?? '>',
+        threshold: reader.number(thresholdField, { hint: 'a number: the bound the metric is compared with' }),
+        consecutive,
+        window: windowed ? { sizeMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate() } : null,
+      }
+      break
+    }
+    case 'ratio':
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric'),
+        denominator: reader.metric('denominator', 'response_count'),
+        windowMs: reader.duration('window'),
+        graceMs: grace(),
+        threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'the highest normal ratio, e.g. 0.05 for 5%' }),
+        minVolume: reader.number('minVolume', { min: 1, fallback: 20, hint: 'a number >= 1: windows with a smaller denominator are not judged' }),
+      }
+      break
+    case 'session-profile': {
+      const rawFeatures = fields.features
+      let features: SessionFeature[] = [...SESSION_FEATURES]
+      if (rawFeatures !== undefined) {
+        if (!Array.isArray(rawFeatures) || rawFeatures.length === 0 || rawFeatures.some((f) => !(SESSION_FEATURES as readonly unknown[]).includes(f)))
+          reader.problem('features', `must be a non-empty list of ${SESSION_FEATURES.join(', ')}`)
+        else features = rawFeatures as SessionFeature[]
+      }
+      detector = {
+        ...base,
+        strategy,
+        gapMs: reader.duration('gap', 600_000),
+        graceMs: grace(),
+        threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0 of the most deviating session feature, e.g. 4' }),
+        minSessions: reader.number('minSessions', { min: 1, integer: true, fallback: 5, hint: 'an integer >= 1' }),
+        features,
+      }
+      break
+    }
+  }
+  return issues.length === before && id !== null ? detector : null
+}
+
+/** Parses and checks a detectors file's text; throws DetectorsConfigError listing every issue. */
+export function parseDetectorsConfig(text: string, source = '<inline>'): DetectorsConfig {
+  const doc = parseDocument(text)
+  if (doc.errors.length > 0) throw new DetectorsConfigError(source, doc.errors.map((e) => ({ detector: null, field: null, message: `YAML syntax: ${e.message}` })))
+  const root: unknown = doc.toJS()
+  const issues: DetectorConfigIssue[] = []
+  let list: unknown = typeof root === 'object' && root !== null ? (root as Record<string, unknown>).detectors : undefined
+  if (typeof list === 'object' && list !== null && !Array.isArray(list)) list = (list as Record<string, unknown>).items
+  if (!Array.isArray(list)) throw new DetectorsConfigError(source, [{ detector: null, field: 'detectors', message: 'is required: a list of detectors (detectors: [- id: ..., type: ..., strategy: ...])' }])
+  const detectors: DetectorConfig[] = []
+  const seen = new Set<string>()
+  list.forEach((raw, i) => {
+    const detector = readDetector(raw, i, issues)
+    const id = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).id : undefined
+    if (typeof id === 'string') {
+      if (seen.has(id)) issues.push({ detector: id, field: 'id', message: `is used by more than one detector; ids must be unique (they are part of anomaly ids and store names)` })
+      seen.add(id)
+    }
+    if (detector) detectors.push(detector)
+  })
+  if (issues.length > 0) throw new DetectorsConfigError(source, issues)
+  return { source, detectors }
+}
+
+/** Reads a detectors file at start (synchronously: nothing runs before it is known good). */
+export function loadDetectorsConfig(path: string | URL): DetectorsConfig {
+  const source = path instanceof URL ? fileURLToPath(path) : path
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new DetectorsConfigError(source, [{ detector: null, field: null, message: `cannot read the file: ${(err as Error).message}` }])
+  }
+  return parseDetectorsConfig(text, source)
+}
+
+/** The default detectors file shipped with the app. */
+export const DEFAULT_DETECTORS_PATH = new URL('./detectors.default.yaml', import.meta.url)

@@ -1,0 +1,129 @@
+/**
+ * The metrics detectors read from one TelemetryEvent. A metric an event does not carry is null (not
+ * 0), so a window's mean latency is not dragged down by request events that have no latency.
+ *
+ * Counting: an LLM call usually arrives as an llm.request and then an llm.response (or llm.error).
+ * `request_count` is 1 on the request event only and `response_count` 1 on the outcome event only, so
+ * a call is counted once on each side; an error rate is `error / response_count`, both read from the
+ * outcome events, whichever of them arrives.
+ */
+import { type TelemetryEvent, type TelemetryMetadata, isMetricData, isRequestData, isResponseData } from '../../schemas/telemetry/telemetry-event.js'
+
+export const TELEMETRY_METRICS = [
+  'latency_ms',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'tokens_per_second',
+  'cost',
+  'error',
+  'request_count',
+  'response_count',
+  'prompt_chars',
+] as const
+export type TelemetryMetricName = (typeof TELEMETRY_METRICS)[number]
+
+/** `latency_ms` etc., or `metric:<metric_name>` for the value of an llm.metric event. */
+export type MetricRef = TelemetryMetricName | `metric:${string}`
+
+export interface TelemetryMetrics {
+  readonly latency_ms: number | null
+  readonly prompt_tokens: number | null
+  readonly completion_tokens: number | null
+  /** data.total_tokens, else prompt + completion when both are known. */
+  readonly total_tokens: number | null
+  /** Generation speed: completion tokens (else total) per second of latency; null without latency > 0. */
+  readonly tokens_per_second: number | null
+  /** USD. */
+  readonly cost: number | null
+  /** 1 for a failed call (llm.error, or a response with status error or timeout), 0 for a successful one, null otherwise. */
+  readonly error: number | null
+  readonly request_count: number
+  readonly response_count: number
+  /** Length of the (possibly hashed) prompt: long-prompt bursts are a jailbreak signature. */
+  readonly prompt_chars: number | null
+  /** For llm.metric events: the reported metric. */
+  readonly custom: { readonly name: string; readonly value: number } | null
+}
+
+export function isMetricRef(name: string): name is MetricRef {
+  return (TELEMETRY_METRICS as readonly string[]).includes(name) || (name.startsWith('metric:') && name.length > 'metric:'.length)
+}
+
+export function telemetryMetrics(event: TelemetryEvent): TelemetryMetrics {
+  const data = event.data
+  if (isMetricData(data)) {
+    return { ...NONE, custom: { name: data.metric_name, value: data.value } }
+  }
+  if (isRequestData(data)) {
+    return { ...NONE, prompt_tokens: data.prompt_tokens ?? null, request_count: event.event_type === 'llm.request' ? 1 : 0, prompt_chars: data.prompt.length }
+  }
+  if (isResponseData(data)) {
+    const prompt = data.prompt_tokens ?? null
+    const completion = data.completion_tokens ?? null
+    const total = data.total_tokens ?? (prompt !== null && completion !== null ? prompt + completion : null)
+    const generated = completion ?? total
+    const outcome = event.event_type === 'llm.response' || event.event_type === 'llm.error'
+    const failed = event.event_type === 'llm.error' || data.status !== 'success'
+    return {
+      ...NONE,
+      latency_ms: data.latency_ms,
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: total,
+      tokens_per_second: generated !== null && data.latency_ms > 0 ? generated / (data.latency_ms / 1000) : null,
+      cost: data.cost ?? null,
+      error: failed ? 1 : 0,
+      response_count: outcome ? 1 : 0,
+    }
+  }
+  return NONE
+}
+
+const NONE: TelemetryMetrics = {
+  latency_ms: null,
+  prompt_tokens: null,
+  completion_tokens: null,
+  total_tokens: null,
+  tokens_per_second: null,
+  cost: null,
+  error: null,
+  request_count: 0,
+  response_count: 0,
+  prompt_chars: null,
+  custom: null,
+}
+
+/** One metric of an event, or null when the event does not carry it. */
+export function metricValue(metrics: TelemetryMetrics, ref: MetricRef): number | null {
+  if (ref.startsWith('metric:')) {
+    const name = ref.slice('metric:'.length)
+    return metrics.custom !== null && metrics.custom.name === name ? metrics.custom.value : null
+  }
+  return metrics[ref as TelemetryMetricName]
+}
+
+export const GROUP_BY = ['application', 'model', 'user', 'tenant'] as const
+export type GroupBy = (typeof GROUP_BY)[number]
+
+/** The model of an event: request and (extended) response payloads carry it, a metric's `model` dimension too. */
+export function eventModel(event: TelemetryEvent): string | null {
+  const data = event.data
+  if (isMetricData(data)) return data.dimensions?.model ?? null
+  return ('model' in data ? data.model : undefined) ?? null
+}
+
+/** The key an event is grouped by, or null when it lacks that dimension (e.g. no user_id). */
+export function groupKey(event: TelemetryEvent, groupBy: GroupBy): string | null {
+  const metadata: TelemetryMetadata = event.metadata ?? {}
+  switch (groupBy) {
+    case 'application':
+      return event.application_id
+    case 'model':
+      return eventModel(event)
+    case 'user':
+      return metadata.user_id ?? null
+    case 'tenant':
+      return event.tenant_id ?? null
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The edge check for TelemetryEvent JSON (ajv, JSON Schema draft-07). It mirrors seed 001's schema
+ * with two deliberate differences:
+ * - `data` is chosen by `event_type` (if/then) instead of the seed's bare `oneOf`, so a bad payload
+ *   gets the error of the payload it should have been (`data.latency_ms: must be a number >= 0`)
+ *   rather than "must match exactly one schema";
+ * - unknown fields are rejected: the Avro form could not carry them, so accepting them would drop
+ *   data silently.
+ * Validation never mutates the input (no defaults, no coercion, no removal), so an event is either
+ * accepted whole or rejected whole.
+ */
+import { Ajv, type ErrorObject } from 'ajv'
+import addFormatsModule, { type FormatsPlugin } from 'ajv-formats'
+import { ENVIRONMENTS, FINISH_REASONS, RESPONSE_STATUSES, TELEMETRY_EVENT_TYPES, type TelemetryEvent } from './telemetry-event.js'
+
+const count = { type: 'integer', minimum: 0 }
+const amount = { type: 'number', minimum: 0 }
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } }
+
+const requestData = {
+  type: 'object',
+  required: ['model', 'prompt'],
+  additionalProperties: false,
+  properties: {
+    model: { type: 'string', minLength: 1 },
+    prompt: { type: 'string' },
+    prompt_tokens: count,
+    parameters: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { temperature: { type: 'number' }, max_tokens: count, top_p: { type: 'number' } },
+    },
+    context: { type: 'object' },
+  },
+}
+
+const responseData = {
+  type: 'object',
+  required: ['status', 'latency_ms'],
+  additionalProperties: false,
+  properties: {
+    status: { type: 'string', enum: [...RESPONSE_STATUSES] },
+    latency_ms: amount,
+    response: { type: 'string' },
+    completion_tokens: count,
+    total_tokens: count,
+    cost: amount,
+    finish_reason: { type: 'string', enum: [...FINISH_REASONS] },
+    model: { type: 'string', minLength: 1 },
+    prompt_tokens: count,
+  },
+}
+
+const metricData = {
+  type: 'object',
+  required: ['metric_name', 'value'],
+  additionalProperties: false,
+  properties: {
+    metric_name: { type: 'string', minLength: 1 },
+    value: { type: 'number' },
+    unit: { type: 'string' },
+    dimensions: stringMap,
+  },
+}
+
+const eventTypeIs = (...types: string[]) => ({ properties: { event_type: { enum: types } }, required: ['event_type'] })
+
+/** The JSON Schema the edge validates against (exported for the OpenAPI document). */
+export const telemetryEventJsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'TelemetryEvent',
+  type: 'object',
+  required: ['event_id', 'timestamp', 'source', 'event_type', 'application_id', 'data'],
+  additionalProperties: false,
+  properties: {
+    event_id: { type: 'string', format: 'uuid' },
+    timestamp: { type: 'string', format: 'date-time' },
+    source: {
+      type: 'object',
+      required: ['service', 'host'],
+      additionalProperties: false,
+      properties: { service: { type: 'string' }, host: { type: 'string' }, version: { type: 'string' } },
+    },
+    event_type: { type: 'string', enum: [...TELEMETRY_EVENT_TYPES] },
+    application_id: { type: 'string', minLength: 1 },
+    tenant_id: { type: 'string' },
+    correlation_id: { type: 'string' },
+    data: { type: 'object' },
+    metadata: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        user_id: { type: 'string' },
+        session_id: { type: 'string' },
+        environment: { type: 'string', enum: [...ENVIRONMENTS] },
+        tags: stringMap,
+      },
+    },
+  },
+  allOf: [
+    { if: eventTypeIs('llm.request'), then: { properties: { data: requestData } } },
+    { if: eventTypeIs('llm.response', 'llm.error'), then: { properties: { data: responseData } } },
+    { if: eventTypeIs('llm.metric'), then: { properties: { data: metricData } } },
+    { if: eventTypeIs('llm.trace'), then: { properties: { data: { anyOf: [metricData, responseData, requestData] } } } },
+  ],
+} as const
+
+export interface TelemetryIssue {
+  /** Dotted path of the field, e.g. `data.latency_ms`; `(event)` for the event itself. */
+  readonly path: string
+  /** What is wrong, phrased as what it must be. */
+  readonly message: string
+}
+
+export type TelemetryValidation = { readonly ok: true; readonly event: TelemetryEvent } | { readonly ok: false; readonly issues: readonly TelemetryIssue[] }
+
+export class TelemetryValidationError extends Error {
+  constructor(readonly issues: readonly TelemetryIssue[]) {
+    super(`invalid TelemetryEvent: ${formatIssues(issues)}`)
+    this.name = 'TelemetryValidationError'
+  }
+}
+
+export function formatIssues(issues: readonly TelemetryIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join('; ')
+}
+
+// ajv-formats is CJS with a default export; under NodeNext its callable sits on `.default`.
+const addFormats = (addFormatsModule as unknown as { default: FormatsPlugin }).default
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: false })
+addFormats(ajv, ['uuid', 'date-time'])
+const validateSchema = ajv.compile(telemetryEventJsonSchema)
+
+function dotted(instancePath: string, child?: string): string {
+  const parts = instancePath.split('/').filter((p) => p.length > 0).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  if (child !== undefined) parts.push(child)
+  return parts.length === 0 ? '(event)' : parts.join('.')
+}
+
+const article = (type: string): string => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`)
+
+function issueOf(error: ErrorObject): TelemetryIssue | null {
+  const parent = (error.parentSchema ?? {}) as { type?: string; minimum?: number; enum?: readonly string[] }
+  const path = dotted(error.instancePath)
+  switch (error.keyword) {
+    case 'required':
+      return { path: dotted(error.instancePath, (error.params as { missingProperty: string }).missingProperty), message: 'is required' }
+    case 'additionalProperties':
+      return { path: dotted(error.instancePath, (error.params as { additionalProperty: string }).additionalProperty), message: 'is not a known field (remove it)' }
+    case 'type':
+    case 'minimum':
+      if ((parent.type === 'number' || parent.type === 'integer') && parent.minimum !== undefined) return { path, message: `must be ${article(parent.type)} >= ${parent.minimum}` }
+      return { path, message: `must be ${article(String((error.params as { type?: string }).type ?? parent.type))}` }
+    case 'enum':
+      return { path, message: `must be one of ${(parent.enum ?? []).join(', ')}` }
+    case 'format': {
+      const format = (error.params as { format: string }).format
+      return { path, message: format === 'date-time' ? 'must be an ISO-8601 date-time with a time zone (e.g. 2025-11-06T12:34:56.789Z)' : `must be a ${format}` }
+    }
+    case 'minLength':
+      return { path, message: 'must not be empty' }
+    case 'anyOf':
+      return { path, message: 'must be a RequestData, ResponseData or MetricData payload' }
+    case 'if':
+      return null // the failing `then` branch has already said what is wrong
+    default:
+      return { path, message: error.message ?? 'is invalid' }
+  }
+}
+
+function issuesOf(errors: readonly ErrorObject[]): TelemetryIssue[] {
+  // llm.trace payloads fail every anyOf branch; the per-branch noise hides the one useful line.
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath))
+  const seen = new Set<string>()
+  const issues: TelemetryIssue[] = []
+  for (const error of errors) {
+    if (error.keyword !== 'anyOf' && [...anyOfPaths].some((p) => error.instancePath.startsWith(p) && error.schemaPath.includes('/anyOf/'))) continue
+    const issue = issueOf(error)
+    if (!issue) continue
+    const key = `${issue.path}\u0000${issue.message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    issues.push(issue)
+  }
+  return issues
+}
+
+/** Checks a parsed JSON value; never mutates it. */
+export function validateTelemetryEvent(value: unknown): TelemetryValidation {
+  if (validateSchema(value)) return { ok: true, event: value as TelemetryEvent }
+  return { ok: false, issues: issuesOf(validateSchema.errors ?? []) }
+}
+
+export function isTelemetryEvent(value: unknown): value is TelemetryEvent {
+  return validateSchema(value)
+}
+
+/** The event, or a TelemetryValidationError listing every issue. */
+export function parseTelemetryEvent(value: unknown): TelemetryEvent {
+  const result = validateTelemetryEvent(value)
+  if (!result.ok) throw new TelemetryValidationError(result.issues)
+  return result.event
+}

@@ -1,0 +1,138 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { DEFAULT_DETECTORS_PATH, DetectorsConfigError, type DetectorConfigIssue, describeIssue, loadDetectorsConfig, parseDetectorsConfig, parseDuration } from '../../../apps/sentinel/detectors-config.js'
+
+/** The issues of a file that must fail, as `detector 'x', field 'y': message` lines. */
+function issues(text: string): string[] {
+  try {
+    parseDetectorsConfig(text)
+  } catch (err) {
+    assert.ok(err instanceof DetectorsConfigError, String(err))
+    return err.issues.map((i: DetectorConfigIssue) => describeIssue(i))
+  }
+  assert.fail('the file was accepted')
+}
+
+const zscore = (extra: string) => `
+detectors:
+  - id: latency-z
+    type: statistical
+    strategy: zscore
+    metric: latency_ms
+    window: 1m
+    threshold: 3
+${extra}`
+
+describe('the default detectors file', () => {
+  test('loads, with the seed\'s six cases', () => {
+    const config = loadDetectorsConfig(DEFAULT_DETECTORS_PATH)
+    assert.deepEqual(
+      config.detectors.map((d) => [d.id, d.type, d.strategy, d.groupBy]),
+      [
+        ['token-rate-spike', 'statistical', 'zscore', 'application'],
+        ['latency-spike-per-model', 'statistical', 'zscore', 'model'],
+        ['cost-threshold', 'rule', 'consecutive', 'application'],
+        ['error-rate-burst', 'rule', 'ratio', 'application'],
+        ['user-behaviour-anomaly', 'behavioral', 'session-profile', 'user'],
+        ['model-version-regression', 'statistical', 'percentile', 'model'],
+      ],
+    )
+  })
+
+  test('reads the seed\'s nested config, its value/condition spelling and its actions', () => {
+    const cost = loadDetectorsConfig(DEFAULT_DETECTORS_PATH).detectors.find((d) => d.id === 'cost-threshold')
+    assert.ok(cost && cost.strategy === 'consecutive')
+    assert.equal(cost.metric, 'cost')
+    assert.equal(cost.comparison, '>')
+    assert.equal(cost.threshold, 1)
+    assert.equal(cost.consecutive, 3)
+    assert.equal(cost.window, null)
+    assert.equal(cost.severity, 'critical')
+    assert.deepEqual(cost.actions, [{ kind: 'alert', name: 'high-cost-request', severity: 'critical' }, { kind: 'shield', action: 'rate_limit' }])
+    const tokens = loadDetectorsConfig(DEFAULT_DETECTORS_PATH).detectors.find((d) => d.id === 'token-rate-spike')
+    assert.ok(tokens && tokens.strategy === 'zscore')
+    assert.deepEqual([tokens.windowMs, tokens.graceMs, tokens.aggregate, tokens.threshold], [300_000, 30_000, 'rate', 3])
+  })
+
+  test('the seed\'s own example list shape ({ version, items }) is accepted', () => {
+    const config = parseDetectorsConfig(`detectors:\n  version: v1.2.0\n  items:\n    - id: a\n      type: rule\n      strategy: threshold\n      metric: cost\n      threshold: 1\n`)
+    assert.equal(config.detectors[0]?.id, 'a')
+  })
+})
+
+describe('detectors file mistakes name the detector, the field and the fix', () => {
+  test('a minimal detector gets defaults', () => {
+    const [d] = parseDetectorsConfig(zscore('')).detectors
+    assert.ok(d && d.strategy === 'zscore')
+    assert.deepEqual([d.groupBy, d.aggregate, d.direction, d.baselineWindows, d.minHistory, d.enabled, d.severity], ['application', 'mean', 'both', 60, 20, true, 'warning'])
+  })
+
+  test('unknown strategy, type and groupBy', () => {
+    assert.deepEqual(issues(zscore('    groupBy: region').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: ml')), [
+      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio",
+      "detector 'latency-z', field 'type': \"ml\" is not valid; use one of statistical | rule | behavioral",
+      "detector 'latency-z', field 'groupBy': \"region\" is not valid; use one of application | model | user | tenant",
+    ])
+  })
+
+  test('a type that does not fit the strategy', () => {
+    assert.deepEqual(issues(zscore('').replace('type: statistical', 'type: rule')), ["detector 'latency-z', field 'type': 'rule' does not fit strategy 'zscore'; use type statistical"])
+  })
+
+  test('a missing or unknown metric', () => {
+    assert.match(issues(zscore('').replace('metric: latency_ms', 'metric: latency'))[0] ?? '', /^detector 'latency-z', field 'metric': "latency" is not a known metric; use one of latency_ms, .*metric:<metric_name>/)
+    assert.match(issues(zscore('').replace('    metric: latency_ms\n', ''))[0] ?? '', /^detector 'latency-z', field 'metric': is required; use one of latency_ms/)
+  })
+
+  test('a bad duration', () => {
+    assert.deepEqual(issues(zscore('').replace('window: 1m', 'window: 5 minutes')), ["detector 'latency-z', field 'window': \"5 minutes\" is not a duration; write e.g. 500ms, 30s, 5m, 1h"])
+  })
+
+  test('a bad or missing number', () => {
+    assert.deepEqual(issues(zscore('').replace('threshold: 3', 'threshold: -1')), ["detector 'latency-z', field 'threshold': -1 is not valid; give a |z| > 0, e.g. 3"])
+    assert.deepEqual(issues(zscore('    minHistory: 80')), ["detector 'latency-z', field 'minHistory': 80 exceeds baselineWindows (60); lower it or raise baselineWindows"])
+    assert.deepEqual(issues(`detectors:\n  - id: r\n    type: rule\n    strategy: threshold\n    metric: cost\n`), ["detector 'r', field 'threshold': is required; give a number: the bound the metric is compared with"])
+    assert.deepEqual(issues(`detectors:\n  - id: c\n    type: rule\n    strategy: consecutive\n    metric: cost\n    threshold: 1\n    consecutive: 1\n`), ["detector 'c', field 'consecutive': 1 is not valid; give an integer >= 2 (breaches in a row)"])
+  })
+
+  test('a misspelt field lists the strategy\'s fields', () => {
+    assert.match(issues(zscore('    treshold: 4'))[0] ?? '', /^detector 'latency-z', field 'treshold': is not a field of a zscore detector; its fields are id, type, .*threshold/)
+  })
+
+  test('a field given both at the top level and under config', () => {
+    assert.deepEqual(issues(zscore('    config:\n      threshold: 4')), ["detector 'latency-z', field 'threshold': is given both at the top level and under config; keep one"])
+  })
+
+  test('a bad condition, and a bad action', () => {
+    const rule = `detectors:\n  - id: r\n    type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 1\n    condition: above\n    actions:\n      - shield: nuke\n      - alert: x\n        severity: loud\n`
+    assert.deepEqual(issues(rule), [
+      "detector 'r', field 'actions[0].shield': \"nuke\" is not valid; use block | rate_limit",
+      "detector 'r', field 'actions[1].severity': \"loud\" is not valid; use one of info | warning | critical",
+      "detector 'r', field 'condition': \"above\" is not valid; use greater_than | greater_or_equal | less_than | less_or_equal | equal",
+    ])
+  })
+
+  test('percentile needs a bound or a factor; session-profile features must be known', () => {
+    assert.deepEqual(issues(`detectors:\n  - id: p\n    type: statistical\n    strategy: percentile\n    metric: latency_ms\n    window: 5m\n`), ["detector 'p', field 'threshold': a percentile detector needs threshold (an absolute bound) and/or factor (a multiple of its baseline)"])
+    assert.match(issues(`detectors:\n  - id: s\n    type: behavioral\n    strategy: session-profile\n    threshold: 4\n    features: [requests, vibes]\n`)[0] ?? '', /^detector 's', field 'features': must be a non-empty list of requests, tokens/)
+  })
+
+  test('missing and duplicate ids; every issue of the file at once', () => {
+    const text = `detectors:\n  - type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 1\n  - id: a\n    type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 1\n  - id: a\n    type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 2\n`
+    assert.deepEqual(issues(text), [
+      "detector 'detectors[0]', field 'id': is required: a non-empty string, stable across versions (it is part of every anomaly id)",
+      "detector 'a', field 'id': is used by more than one detector; ids must be unique (they are part of anomaly ids and store names)",
+    ])
+  })
+
+  test('the file itself: YAML syntax, no detectors list, unreadable path', () => {
+    assert.match(issues('detectors: [\n')[0] ?? '', /^YAML syntax: /)
+    assert.deepEqual(issues('alerts: []\n'), ["field 'detectors': is required: a list of detectors (detectors: [- id: ..., type: ..., strategy: ...])"])
+    assert.throws(() => loadDetectorsConfig('/nonexistent/detectors.yaml'), (err: unknown) => err instanceof DetectorsConfigError && /\/nonexistent\/detectors\.yaml[\s\S]*cannot read the file/.test(err.message))
+  })
+})
+
+test('parseDuration', () => {
+  assert.deepEqual(['500ms', '30s', '5m', '1h', '1d', '1.5s', 250].map(parseDuration), [500, 30_000, 300_000, 3_600_000, 86_400_000, 1500, 250])
+  assert.deepEqual(['5', '5x', '-1s', 0, -3, null, '0s'].map(parseDuration), [null, null, null, null, null, null, null])
+})

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs'
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { SerdeError } from '../../../schemas/serde.js'
+import {
+  type TelemetryEvent,
+  TelemetryValidationError,
+  parseTelemetryEvent,
+  telemetryAvroSerde,
+  telemetryEventSchema,
+  telemetryJsonSerde,
+  validateTelemetryEvent,
+} from '../../../schemas/telemetry/index.js'
+
+// The seed's example event (001, "Example Telemetry Event").
+const seedExample: TelemetryEvent = {
+  event_id: '550e8400-e29b-41d4-a716-446655440000',
+  timestamp: '2025-11-06T12:34:56.789Z',
+  source: { service: 'llm-observatory', host: 'obs-worker-01', version: '1.2.3' },
+  event_type: 'llm.response',
+  application_id: 'chatbot-prod',
+  tenant_id: 'acme-corp',
+  correlation_id: 'req-abc123',
+  data: { status: 'success', completion_tokens: 75, total_tokens: 225, latency_ms: 1234.56, cost: 0.045, finish_reason: 'stop' },
+  metadata: { user_id: 'user-456', session_id: 'sess-789', environment: 'prod', tags: { region: 'us-east-1', version: 'v2.1.0' } },
+}
+
+const request: TelemetryEvent = {
+  event_id: '6f1c2a9e-1b2c-4d3e-8f4a-5b6c7d8e9f00',
+  timestamp: '2025-11-06T12:34:55.000Z',
+  source: { service: 'llm-observatory', host: 'obs-worker-02' },
+  event_type: 'llm.request',
+  application_id: 'chatbot-prod',
+  data: { model: 'gpt-4', prompt: 'hello', prompt_tokens: 150, parameters: { temperature: 0.7, max_tokens: 256 }, context: { channel: 'web', turn: 3 } },
+}
+
+const metric: TelemetryEvent = {
+  event_id: '7a1c2a9e-1b2c-4d3e-8f4a-5b6c7d8e9f01',
+  timestamp: '2025-11-06T12:35:00Z',
+  source: { service: 'gateway', host: 'gw-1' },
+  event_type: 'llm.metric',
+  application_id: 'chatbot-prod',
+  data: { metric_name: 'requests_per_second', value: 42.5, unit: 'req/s', dimensions: { model: 'gpt-4' } },
+}
+
+const issuesOf = (value: unknown): string[] => {
+  const result = validateTelemetryEvent(value)
+  assert.equal(result.ok, false, 'expected the event to be rejected')
+  return result.ok ? [] : result.issues.map((i) => `${i.path}: ${i.message}`)
+}
+
+describe('TelemetryEvent validation', () => {
+  test('accepts the seed example, a request and a metric event', () => {
+    for (const event of [seedExample, request, metric]) assert.deepEqual(validateTelemetryEvent(event), { ok: true, event })
+  })
+
+  test('names the field path and the reason', () => {
+    assert.deepEqual(issuesOf({ ...seedExample, data: { ...seedExample.data, latency_ms: -1 } }), ['data.latency_ms: must be a number >= 0'])
+    assert.deepEqual(issuesOf({ ...seedExample, data: { ...seedExample.data, latency_ms: 'slow' } }), ['data.latency_ms: must be a number >= 0'])
+    assert.deepEqual(issuesOf({ ...request, data: { model: 'gpt-4', prompt: 'x', prompt_tokens: 1.5 } }), ['data.prompt_tokens: must be an integer >= 0'])
+    assert.deepEqual(issuesOf({ ...seedExample, event_type: 'llm.bogus' }), ['event_type: must be one of llm.request, llm.response, llm.error, llm.metric, llm.trace'])
+    assert.deepEqual(issuesOf({ ...seedExample, event_id: 'not-a-uuid' }), ['event_id: must be a uuid'])
+    assert.match(issuesOf({ ...seedExample, timestamp: 'yesterday' })[0] ?? '', /^timestamp: must be an ISO-8601 date-time/)
+    assert.deepEqual(issuesOf({ ...seedExample, metadata: { environment: 'qa' } }), ['metadata.environment: must be one of dev, staging, prod'])
+    assert.deepEqual(issuesOf({ ...seedExample, metadata: { tags: { region: 1 } } }), ['metadata.tags.region: must be a string'])
+  })
+
+  test('picks the payload by event_type: a request payload on a response event is missing its fields', () => {
+    // model and prompt_tokens are ResponseData extensions, so only the request-only fields are unknown.
+    assert.deepEqual(issuesOf({ ...seedExample, data: request.data }).sort(), [
+      'data.context: is not a known field (remove it)',
+      'data.latency_ms: is required',
+      'data.parameters: is not a known field (remove it)',
+      'data.prompt: is not a known field (remove it)',
+      'data.status: is required',
+    ])
+  })
+
+  test('llm.trace takes any payload but not a malformed one', () => {
+    assert.equal(validateTelemetryEvent({ ...metric, event_type: 'llm.trace' }).ok, true)
+    assert.equal(validateTelemetryEvent({ ...request, event_type: 'llm.trace' }).ok, true)
+    assert.deepEqual(issuesOf({ ...request, event_type: 'llm.trace', data: { latency_ms: 3 } }), ['data: must be a RequestData, ResponseData or MetricData payload'])
+  })
+
+  test('lists every missing required field, and rejects unknown ones', () => {
+    assert.deepEqual(issuesOf({}), ['event_id', 'timestamp', 'source', 'event_type', 'application_id', 'data'].map((f) => `${f}: is required`))
+    assert.deepEqual(issuesOf({ ...metric, extra: true }), ['extra: is not a known field (remove it)'])
+    assert.deepEqual(issuesOf([]), ['(event): must be an object'])
+  })
+
+  test('never mutates the input, accepted or rejected', () => {
+    const bad = { ...seedExample, data: { ...seedExample.data, cost: -2 }, metadata: {} }
+    const copy = structuredClone(bad)
+    validateTelemetryEvent(bad)
+    validateTelemetryEvent(structuredClone(seedExample))
+    assert.deepEqual(bad, copy)
+  })
+
+  test('parseTelemetryEvent throws a TelemetryValidationError with the issues', () => {
+    assert.throws(
+      () => parseTelemetryEvent({ ...seedExample, data: { ...seedExample.data, cost: -2 } }),
+      (err: unknown) => err instanceof TelemetryValidationError && err.issues.length === 1 && /data\.cost: must be a number >= 0/.test(err.message),
+    )
+  })
+})
+
+describe('TelemetryEvent serdes', () => {
+  test('TelemetryEvent.avsc and the inlined schema are the same', () => {
+    const file = JSON.parse(readFileSync(new URL('../../../schemas/telemetry/TelemetryEvent.avsc', import.meta.url), 'utf8')) as unknown
+    assert.deepEqual(file, telemetryEventSchema)
+  })
+
+  test('JSON and Avro round-trip the seed example, a request (with context) and a metric event', () => {
+    for (const serde of [telemetryJsonSerde(), telemetryAvroSerde()]) {
+      for (const event of [seedExample, request, metric, { ...request, event_type: 'llm.trace' as const }]) assert.deepEqual(serde.deserialize(serde.serialize(event)), event, serde.name)
+    }
+  })
+
+  test('the JSON serde rejects bad input with a SerdeError naming field and reason', () => {
+    const serde = telemetryJsonSerde()
+    const bytes = Buffer.from(JSON.stringify({ ...seedExample, data: { ...seedExample.data, latency_ms: -5 } }))
+    assert.throws(() => serde.deserialize(bytes), (err: unknown) => err instanceof SerdeError && /data\.latency_ms: must be a number >= 0/.test(err.message))
+    assert.throws(() => serde.deserialize(Buffer.from('{not json')), (err: unknown) => err instanceof SerdeError && /invalid JSON/.test(err.message))
+    assert.throws(() => serde.serialize({ ...metric, application_id: '' }), (err: unknown) => err instanceof SerdeError && /application_id: must not be empty/.test(err.message))
+  })
+
+  test('the Avro serde refuses to write an invalid event and to return one decoded from bytes', () => {
+    const serde = telemetryAvroSerde()
+    assert.throws(() => serde.serialize({ ...seedExample, data: { ...seedExample.data, cost: -1 } }), (err: unknown) => err instanceof SerdeError && /data\.cost/.test(err.message))
+    assert.throws(() => serde.deserialize(Buffer.from([1, 2, 3])), SerdeError)
+  })
+
+  test('property: any valid response event round-trips through both serdes', () => {
+    const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
+    const response = fc.record(
+      {
+        status: fc.constantFrom('success' as const, 'error' as const, 'timeout' as const),
+        latency_ms: fc.double({ min: 0, max: 1e6, noNaN: true }),
+        completion_tokens: optional(fc.nat()),
+        total_tokens: optional(fc.nat()),
+        cost: optional(fc.double({ min: 0, max: 100, noNaN: true })),
+        model: optional(fc.string({ minLength: 1 })),
+        response: optional(fc.string()),
+      },
+      { requiredKeys: ['status', 'latency_ms'] },
+    )
+    const json = telemetryJsonSerde()
+    const avro = telemetryAvroSerde()
+    fc.assert(
+      fc.property(response, fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_.-]{0,11}$/), fc.string()), (data, tags) => {
+        const clean = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined)) as typeof data
+        const event: TelemetryEvent = { ...seedExample, data: { ...clean, latency_ms: Object.is(clean.latency_ms, -0) ? 0 : clean.latency_ms }, metadata: { tags: { ...tags } } }
+        assert.deepEqual(json.deserialize(json.serialize(event)), event)
+        assert.deepEqual(avro.deserialize(avro.serialize(event)), event)
+      }),
+      { numRuns: 100 },
+    )
+  })
+})
