@@ -68,6 +68,11 @@ function carries(ref: MetricRef): (key: string, value: MeasuredEvent) => boolean
   return (_key, value) => metricValue(value.metrics, ref) !== null
 }
 
+/** The metric a detector reads, and its name in anomalies. */
+const measured = (metric: MetricRef): { metric: (value: MeasuredEvent) => number; metricName: string } => ({ metric: read(metric), metricName: metric })
+
+const tumbling = (detector: { windowMs: number; graceMs: number }): TimeWindows => TimeWindows.tumbling(detector.windowMs, { graceMs: detector.graceMs })
+
 /** The anomalies of one detector over the events of its group. */
 export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector: DetectorConfig): KStream<string, AnomalyEvent> {
   const out = output(detector)
@@ -76,9 +81,8 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
     case 'zscore':
       return zScoreWindows(grouped.filter(carries(detector.metric), named), {
         ...out,
-        metric: read(detector.metric),
-        metricName: detector.metric,
-        window: TimeWindows.tumbling(detector.windowMs, { graceMs: detector.graceMs }),
+        ...measured(detector.metric),
+        window: tumbling(detector),
         aggregate: detector.aggregate,
         baseline: { kind: 'rolling', windows: detector.baselineWindows },
         threshold: detector.threshold,
@@ -88,9 +92,8 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
     case 'ewma':
       return ewmaDeviationWindows(grouped.filter(carries(detector.metric), named), {
         ...out,
-        metric: read(detector.metric),
-        metricName: detector.metric,
-        window: TimeWindows.tumbling(detector.windowMs, { graceMs: detector.graceMs }),
+        ...measured(detector.metric),
+        window: tumbling(detector),
         aggregate: detector.aggregate,
         alpha: detector.alpha,
         threshold: detector.threshold,
@@ -100,9 +103,8 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
     case 'percentile':
       return quantileWindows(grouped.filter(carries(detector.metric), named), {
         ...out,
-        metric: read(detector.metric),
-        metricName: detector.metric,
-        window: TimeWindows.tumbling(detector.windowMs, { graceMs: detector.graceMs }),
+        ...measured(detector.metric),
+        window: tumbling(detector),
         p: detector.percentile,
         ...(detector.threshold === null ? {} : { bound: detector.threshold }),
         ...(detector.factor === null ? {} : { factor: detector.factor }),
@@ -111,14 +113,14 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
     case 'threshold':
     case 'consecutive': {
       const events = grouped.filter(carries(detector.metric), named)
-      const rule = { ...out, metric: read(detector.metric), metricName: detector.metric, comparison: detector.comparison, bound: detector.threshold, count: detector.consecutive, severity: detector.severity }
+      const rule = { ...out, ...measured(detector.metric), comparison: detector.comparison, bound: detector.threshold, count: detector.consecutive, severity: detector.severity }
       if (detector.window === null) return consecutiveThreshold(events, rule)
       return consecutiveWindows(events, { ...rule, window: TimeWindows.tumbling(detector.window.sizeMs, { graceMs: detector.window.graceMs }), aggregate: detector.window.aggregate })
     }
     case 'ratio':
       return ratioWindows(grouped.filter(carries(detector.denominator), named), {
         ...out,
-        window: TimeWindows.tumbling(detector.windowMs, { graceMs: detector.graceMs }),
+        window: tumbling(detector),
         numerator: (value) => metricValue(value.metrics, detector.metric) ?? 0,
         denominator: read(detector.denominator),
         ratioName: `${detector.metric}/${detector.denominator}`,
