@@ -8,10 +8,15 @@
  *  - stickiness: a task should go back to the instance that owned it, or failing that to one that
  *    still has its state on disk, so a rebalance does not mean restoring from the changelog.
  *
- * Each member sends, in its subscription's userData, the tasks it owns now and the tasks whose state
- * it has on disk. The group leader then assigns whole tasks: first to their previous owner, then to
- * an instance with their state, then to the least-loaded instance, never exceeding ⌈tasks/members⌉
- * per member so the load stays balanced.
+ * Each member sends, in its subscription's userData, the tasks it owns now, the tasks whose state
+ * it has on disk, and its `applicationServer` address. The group leader then assigns whole tasks:
+ * balanced per sub-topology and in total, and within that first to their previous owner, then to
+ * an instance with their state (see `assignTasks`).
+ *
+ * Interactive queries need every instance to know which instance runs which task. The leader alone
+ * sees all members, so it writes the whole map (address → tasks) into every member's assignment
+ * userData (Kafka Streams' `partitionsByHost`). kafkajs drops assignment userData on receipt, so a
+ * member reads it back from the coordinator (DescribeGroups; see `HostMapRefresher`).
  */
 import kafkajs, { type Assigner, type GroupMember, type GroupMemberAssignment, type PartitionAssigner } from 'kafkajs'
 
@@ -41,6 +46,8 @@ export interface MemberTasks {
   readonly owned: readonly string[]
   /** Tasks whose state it has on disk, owned or not. */
   readonly onDisk: readonly string[]
+  /** Its `applicationServer` ("host:port"), if it has one. */
+  readonly host?: string
 }
 
 export interface SubtopologySources {
@@ -50,40 +57,45 @@ export interface SubtopologySources {
 }
 
 /**
- * Assigns every task to exactly one member, balanced (task counts differ by at most one) and
- * sticky (previous owner first, then a member with the task's state on disk).
+ * Assigns every task to exactly one member, balanced twice over — within each sub-topology (its
+ * task counts per member differ by at most one) and in total (likewise) — and sticky within that
+ * (previous owner first, then a member with the task's state on disk).
+ *
+ * Balancing each sub-topology, as Kafka Streams does, matters because sub-topologies differ in cost:
+ * balancing only the totals lets a whole sub-topology (say every detector task) gather on the first
+ * instance while the other gets only the cheap ones, and interactive queries of one store would
+ * all land on one instance. Quotas come first: per sub-topology every member gets ⌊n/m⌋ tasks and
+ * the n mod m extra ones go to the members with the fewest tasks so far (which keeps the totals
+ * within one); stickiness then only chooses which tasks fill a member's quota.
  * Pure and deterministic: the same input always gives the same assignment.
  */
 export function assignTasks(tasks: readonly string[], members: ReadonlyMap<string, MemberTasks>): Map<string, string[]> {
   const memberIds = [...members.keys()].sort()
   const result = new Map<string, string[]>(memberIds.map((m) => [m, []]))
   if (memberIds.length === 0) return result
-  // Balanced means `extra` members hold `floor + 1` tasks and the rest `floor`: stickiness may only
-  // fill a member up to `floor + 1` while fewer than `extra` members are there already.
-  const floor = Math.floor(tasks.length / memberIds.length)
-  const extra = tasks.length % memberIds.length
-  let membersAtCeiling = 0
-  const unassigned = new Set([...tasks].sort(compareTaskIds))
-  const place = (task: string, member: string): void => {
-    const assigned = result.get(member)!
-    assigned.push(task)
-    if (assigned.length === floor + 1) membersAtCeiling++
-    unassigned.delete(task)
+  const bySubtopology = new Map<number, string[]>()
+  for (const task of [...tasks].sort(compareTaskIds)) {
+    const sub = parseTaskId(task).subtopology
+    bySubtopology.set(sub, [...(bySubtopology.get(sub) ?? []), task])
   }
-  const hasRoom = (member: string): boolean => {
-    const count = result.get(member)!.length
-    return count < floor || (count === floor && membersAtCeiling < extra)
-  }
-
-  for (const preference of ['owned', 'onDisk'] as const) {
-    for (const task of [...unassigned]) {
-      const candidate = memberIds.find((m) => hasRoom(m) && members.get(m)![preference].includes(task))
-      if (candidate !== undefined) place(task, candidate)
+  for (const subTasks of bySubtopology.values()) {
+    const floor = Math.floor(subTasks.length / memberIds.length)
+    const extra = subTasks.length % memberIds.length
+    const fewestFirst = [...memberIds].sort((a, b) => result.get(a)!.length - result.get(b)!.length || a.localeCompare(b))
+    const quota = new Map(fewestFirst.map((m, i) => [m, floor + (i < extra ? 1 : 0)]))
+    const unassigned = new Set(subTasks)
+    const place = (task: string, member: string): void => {
+      result.get(member)!.push(task)
+      quota.set(member, quota.get(member)! - 1)
+      unassigned.delete(task)
     }
-  }
-  for (const task of unassigned) {
-    const leastLoaded = memberIds.reduce((best, m) => (result.get(m)!.length < result.get(best)!.length ? m : best))
-    place(task, leastLoaded)
+    for (const preference of ['owned', 'onDisk'] as const) {
+      for (const task of [...unassigned]) {
+        const candidate = memberIds.find((m) => quota.get(m)! > 0 && members.get(m)![preference].includes(task))
+        if (candidate !== undefined) place(task, candidate)
+      }
+    }
+    for (const task of unassigned) place(task, memberIds.find((m) => quota.get(m)! > 0)!)
   }
   for (const assigned of result.values()) assigned.sort(compareTaskIds)
   return result
@@ -99,19 +111,72 @@ export interface TaskAssignorOptions {
   readonly subtopologies: readonly SubtopologySources[]
   /** Called when this member joins, to say what it owns and has on disk. */
   readonly localTasks: () => MemberTasks
+  /** This member's `applicationServer` ("host:port"), sent to the leader for the host map. */
+  readonly applicationServer?: string
 }
 
-const encodeUserData = (tasks: MemberTasks): Buffer => Buffer.from(JSON.stringify({ owned: tasks.owned, onDisk: tasks.onDisk }))
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
 
-function decodeUserData(userData: Buffer | undefined): MemberTasks {
+export const encodeMemberTasks = (tasks: MemberTasks): Buffer =>
+  Buffer.from(JSON.stringify({ owned: tasks.owned, onDisk: tasks.onDisk, ...(tasks.host === undefined ? {} : { host: tasks.host }) }))
+
+export function decodeMemberTasks(userData: Buffer | null | undefined): MemberTasks {
   if (!userData || userData.length === 0) return { owned: [], onDisk: [] }
   try {
-    const parsed = JSON.parse(userData.toString('utf8')) as Partial<MemberTasks>
-    return { owned: parsed.owned ?? [], onDisk: parsed.onDisk ?? [] }
+    const parsed = JSON.parse(userData.toString('utf8')) as Record<string, unknown>
+    const tasks = { owned: strings(parsed.owned), onDisk: strings(parsed.onDisk) }
+    return typeof parsed.host === 'string' ? { ...tasks, host: parsed.host } : tasks
   } catch {
     // A member of another version or another library: treat it as stateless rather than fail the group.
     return { owned: [], onDisk: [] }
   }
+}
+
+/**
+ * Which instance runs which task, as the leader assigned them: one entry per address, members
+ * without an `applicationServer` left out (their tasks have no queryable host). Every member gets
+ * the same map in its assignment userData.
+ */
+export interface HostAssignment {
+  readonly hosts: readonly { readonly host: string; readonly tasks: readonly string[] }[]
+}
+
+/** The map of an assignment: each address with the tasks of the member(s) that gave it. */
+export function hostAssignment(assigned: ReadonlyMap<string, readonly string[]>, members: ReadonlyMap<string, MemberTasks>): HostAssignment {
+  const byHost = new Map<string, string[]>()
+  for (const [memberId, tasks] of [...assigned].sort(([a], [b]) => a.localeCompare(b))) {
+    const host = members.get(memberId)?.host
+    if (host === undefined) continue
+    // Two members giving the same address is a misconfiguration; their tasks are listed together.
+    byHost.set(host, [...(byHost.get(host) ?? []), ...tasks].sort(compareTaskIds))
+  }
+  return { hosts: [...byHost].sort(([a], [b]) => a.localeCompare(b)).map(([host, tasks]) => ({ host, tasks })) }
+}
+
+export const encodeHostAssignment = (map: HostAssignment): Buffer => Buffer.from(JSON.stringify({ version: PROTOCOL_VERSION, hosts: map.hosts }))
+
+/** The host map of an assignment's userData; empty for a member of another version (no map sent). */
+export function decodeHostAssignment(userData: Buffer | null | undefined): HostAssignment {
+  if (!userData || userData.length === 0) return { hosts: [] }
+  try {
+    const parsed = JSON.parse(userData.toString('utf8')) as { hosts?: unknown }
+    if (!Array.isArray(parsed.hosts)) return { hosts: [] }
+    const hosts = (parsed.hosts as unknown[]).flatMap((entry) => {
+      const { host, tasks } = (entry ?? {}) as { host?: unknown; tasks?: unknown }
+      return typeof host === 'string' ? [{ host, tasks: strings(tasks) }] : []
+    })
+    return { hosts }
+  } catch {
+    return { hosts: [] }
+  }
+}
+
+/** A member's assignment as the coordinator holds it (DescribeGroups): its topic-partitions and the host map. */
+export function decodeMemberAssignment(memberAssignment: Buffer): { assignment: Record<string, number[]>; hosts: HostAssignment } | null {
+  if (memberAssignment.length === 0) return null
+  const decoded = AssignerProtocol.MemberAssignment.decode(memberAssignment)
+  if (!decoded) return null
+  return { assignment: decoded.assignment, hosts: decodeHostAssignment(decoded.userData) }
 }
 
 /** The kafkajs `partitionAssigners` entry that assigns whole tasks. */
@@ -122,7 +187,11 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
     protocol({ topics }) {
       return {
         name: TASK_ASSIGNOR_NAME,
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: PROTOCOL_VERSION, topics, userData: encodeUserData(options.localTasks()) }),
+        metadata: AssignerProtocol.MemberMetadata.encode({
+          version: PROTOCOL_VERSION,
+          topics,
+          userData: encodeMemberTasks({ ...options.localTasks(), ...(options.applicationServer === undefined ? {} : { host: options.applicationServer }) }),
+        }),
       }
     },
     async assign({ members, topics }: { members: GroupMember[]; topics: string[] }): Promise<GroupMemberAssignment[]> {
@@ -141,9 +210,10 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
         }
       }
       const memberTasks = new Map(
-        members.map((m) => [m.memberId, decodeUserData(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData)]),
+        members.map((m) => [m.memberId, decodeMemberTasks(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData)]),
       )
       const assigned = assignTasks(tasks, memberTasks)
+      const hosts = encodeHostAssignment(hostAssignment(assigned, memberTasks))
       return [...assigned].map(([memberId, ids]) => {
         const assignment: Record<string, number[]> = {}
         for (const id of ids) for (const { topic, partition } of taskTopics.get(id) ?? []) (assignment[topic] ??= []).push(partition)
@@ -152,7 +222,7 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
           memberAssignment: AssignerProtocol.MemberAssignment.encode({
             version: PROTOCOL_VERSION,
             assignment,
-            userData: Buffer.alloc(0),
+            userData: hosts,
           }),
         }
       })

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { KafkaConfig } from 'kafkajs'
 import type { EngineKind } from '../state/types.js'
+import type { HostInfo } from './streams-runtime.js'
 
 export type ProcessingGuarantee = 'at-least-once' | 'exactly-once'
 
@@ -38,10 +39,17 @@ export interface StreamsConfig {
   idleTimeoutMs?: number
   /** How long the group waits for a silent member (a crashed instance) before moving its tasks. Broker minimum: 6000. */
   sessionTimeoutMs?: number
+  /**
+   * This instance's address for interactive queries ("host:port"), e.g. where its HTTP API listens.
+   * It travels to every other instance with the group's assignment, so each one can say which
+   * instance holds a key (`queryMetadataForKey`). Unset: this instance answers for its own stores only.
+   */
+  applicationServer?: string
 }
 
-export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'schemaRegistryUrl' | 'brokers'>> & {
+export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'schemaRegistryUrl' | 'brokers' | 'applicationServer'>> & {
   brokers: string[]
+  applicationServer: HostInfo | null
   kafka: Omit<KafkaConfig, 'brokers' | 'clientId'>
   schemaRegistryUrl: string | undefined
 }
@@ -70,6 +78,24 @@ export const DEFAULTS = {
 
 const APPLICATION_ID = /^[a-zA-Z0-9._-]{1,200}$/
 const BROKER = /^[^\s:,]+:\d{1,5}$/
+/** A host name, an IPv4 address, or a bracketed IPv6 address, then a port. */
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^\s:,/[\]]+):(\d{1,5})$/
+
+/** Parses an `applicationServer` address ("host:port"); a `ConfigError` naming the field otherwise. */
+export function parseHostInfo(address: unknown, field = 'applicationServer'): HostInfo {
+  const match = typeof address === 'string' ? HOST_PORT.exec(address) : null
+  const port = match ? Number(match[2]) : NaN
+  if (!match || port < 1 || port > 65_535) {
+    throw new ConfigError(
+      field,
+      `${JSON.stringify(address)} is not host:port`,
+      `Set it to the address other instances and clients reach this instance at (its HTTP API), e.g. "sentinel-1:8080".`,
+    )
+  }
+  return { host: match[1]!, port }
+}
+
+export const formatHostInfo = (host: HostInfo): string => `${host.host}:${host.port}`
 
 function positiveInteger(field: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback
@@ -141,6 +167,7 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     storeEngine: oneOf('storeEngine', input.storeEngine, ['rocksdb', 'leveldb', 'memory'], DEFAULTS.storeEngine),
     schemaRegistryUrl: input.schemaRegistryUrl,
     idleTimeoutMs: positiveInteger('idleTimeoutMs', input.idleTimeoutMs, DEFAULTS.idleTimeoutMs, true),
+    applicationServer: input.applicationServer === undefined ? null : parseHostInfo(input.applicationServer),
     sessionTimeoutMs: atLeast('sessionTimeoutMs', input.sessionTimeoutMs, DEFAULTS.sessionTimeoutMs, 6_000, "the broker's group.min.session.timeout.ms"),
   }
 }

@@ -240,7 +240,7 @@ export class SessionWindowedKStream<K, V> {
     const windows = this.windows
     const minRetention = windows.gapMs + windows.graceMs
     const retentionMs = Math.max(options.retentionMs ?? minRetention, minRetention)
-    ctx.graph.addStore(Stores.session(n.store, key, valueSerde, { retentionMs, logged: options.logged ?? true }), operator)
+    ctx.graph.addStore(Stores.session(n.store, key, valueSerde, { retentionMs, gapMs: windows.gapMs, logged: options.logged ?? true }), operator)
     const late = lateOption(options)
     ctx.addProcessor(
       n.processor,

@@ -45,6 +45,11 @@ export interface SessionStoreDefinition<K, V> extends StoreDefinitionBase<K, V> 
   readonly kind: 'session'
   /** Sessions that ended before `streamTime - retentionMs` are dropped. At least gap + grace. */
   readonly retentionMs: number
+  /**
+   * The inactivity gap of the sessions it holds, when known: a record at time t can only touch
+   * sessions ending at or after t - gap, so the per-batch prefetch reads no older ones.
+   */
+  readonly gapMs?: number
 }
 
 export type StoreDefinition<K = unknown, V = unknown> =
@@ -95,9 +100,10 @@ export const Stores = {
     name: string,
     key: Serde<K>,
     value: Serde<V>,
-    options: StoreOptions & { retentionMs: number },
+    options: StoreOptions & { retentionMs: number; gapMs?: number },
   ): SessionStoreDefinition<K, V> {
     if (!(options.retentionMs > 0)) throw new Error(`store '${name}': retentionMs must be > 0`)
+    if (options.gapMs !== undefined && !(options.gapMs > 0)) throw new Error(`store '${name}': gapMs must be > 0`)
     return {
       kind: 'session',
       name,
@@ -106,6 +112,7 @@ export const Stores = {
       logged: options.logged ?? true,
       prefetch: options.prefetch ?? 'source-key',
       retentionMs: options.retentionMs,
+      ...(options.gapMs === undefined ? {} : { gapMs: options.gapMs }),
     }
   },
 }

@@ -2,22 +2,56 @@
  * Loads a user's topology file — TypeScript or JavaScript, no build step — through tsx.
  * The file's default export is a `Topology` (from `builder.build()`), or a function of the resolved
  * settings returning one (so a topology can read its thresholds from config); it may also export
- * `config`, defaults for the run that command-line flags override.
+ * `config`, defaults for the run that command-line flags override, and `services`, started beside
+ * the running topology (an HTTP API, an alert dispatcher) in either mode.
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { tsImport } from 'tsx/esm/api'
+import type pino from 'pino'
+import type { Registry } from 'prom-client'
 import type { Topology } from '../../topology/topology.js'
 import type { StreamsConfig } from '../../runtime/config.js'
+import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 
 export type TopologyFactory = (config: Partial<StreamsConfig>) => Topology | Promise<Topology>
+
+/** What a topology file's `services` export gets: the running application and the run's settings. */
+export interface TopologyServicesContext {
+  /** The running topology (Kafka or standalone): state, interactive queries, send, consume. */
+  readonly runtime: StreamsRuntime
+  /** The run's settings: the file's `config` export overridden by flags (and `--config`), any extra keys kept. */
+  readonly config: Readonly<Partial<StreamsConfig> & Record<string, unknown>>
+  readonly logger: pino.Logger
+  /** The run's Prometheus registry (served on `--metrics-port` when given): add the services' metrics here. */
+  readonly metrics: Registry
+  /** The command-line arguments after `--`, for the services' own options. */
+  readonly args: readonly string[]
+}
+
+/** Started services; closed on shutdown before the runtime closes. */
+export interface RunningServices {
+  close(): Promise<void>
+}
+
+/**
+ * A topology file's optional `services` export, started once `runtime.start()` resolved:
+ *
+ *   export const services: TopologyServices = async ({ runtime, logger }) => {
+ *     const api = await startApi(runtime)
+ *     return { close: () => api.close() }
+ *   }
+ */
+export type TopologyServices = (context: TopologyServicesContext) => Promise<RunningServices>
 
 export interface LoadedTopology {
   readonly path: string
   readonly topology: Topology
-  /** The file's own `config` export, if any. */
-  readonly config: Partial<StreamsConfig>
+  /** The file's own `config` export merged with the given settings. */
+  readonly config: Partial<StreamsConfig> & Record<string, unknown>
+  /** The file's `services` export, if any. */
+  readonly services: TopologyServices | undefined
 }
 
 export class TopologyFileError extends Error {
@@ -30,8 +64,13 @@ export class TopologyFileError extends Error {
 export async function loadTopology(file: string, settings: Partial<StreamsConfig> = {}): Promise<LoadedTopology> {
   const path = resolve(file)
   if (!existsSync(path)) throw new TopologyFileError(`topology file not found: ${path}`)
-  const module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown; config?: Partial<StreamsConfig> }
+  const module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown; config?: Partial<StreamsConfig>; services?: unknown }
   const config = { ...(module.config ?? {}), ...settings }
+  if (module.services !== undefined && typeof module.services !== 'function') {
+    throw new TopologyFileError(
+      `the \`services\` export of ${path} is not a function (got ${describeValue(module.services)}). Export \`async function services({ runtime, config, logger, metrics, args }) { ...; return { close } }\`.`,
+    )
+  }
   const exported = module.default
   if (exported === undefined) {
     throw new TopologyFileError(
@@ -44,7 +83,7 @@ export async function loadTopology(file: string, settings: Partial<StreamsConfig
       `the default export of ${path} is not a Topology (got ${describeValue(topology)}). Export \`builder.build()\`, not the builder or a stream.`,
     )
   }
-  return { path, topology, config }
+  return { path, topology, config, services: module.services as TopologyServices | undefined }
 }
 
 /**

@@ -1,40 +1,63 @@
 #!/usr/bin/env node
 /**
- * `sentinel-streams run topology.ts` — runs a topology file on Kafka, no build step.
+ * `sentinel-streams run topology.ts` — runs a topology file, no build step: on Kafka when brokers are
+ * configured, otherwise standalone (one process, embedded log, RocksDB state).
  * `sentinel-streams describe topology.ts` — prints the topology's description.
  */
-import { readFileSync } from 'node:fs'
+import { createReadStream, readFileSync } from 'node:fs'
+import type { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import Fastify from 'fastify'
 import pino from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { parse as parseYaml } from 'yaml'
 import { ConfigError, type StreamsConfig } from '../../runtime/config.js'
-import { resolveBrokers } from '../../runtime/local-broker.js'
 import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
-import { loadTopology, TopologyFileError } from './load-topology.js'
+import { pipeJsonLines } from '../../runtime/standalone/json-lines.js'
+import { StandaloneStreams } from '../../runtime/standalone/standalone-streams.js'
+import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
+import type { TopologyPlan } from '../../topology/topology.js'
+import { loadTopology, type RunningServices, TopologyFileError } from './load-topology.js'
+import { printRecords } from './record-printer.js'
+import { chooseRunMode, RunModeError, STANDALONE_NOTICE } from './run-mode.js'
 
 const HELP = {
   main: `Usage: sentinel-streams <command> [options]
 
 Commands:
-  run <topology.ts>        run a topology on Kafka
+  run <topology.ts>        run a topology: on Kafka when brokers are configured, otherwise standalone
   describe <topology.ts>   print the topology's sub-topologies, processors, stores and topics
 
 Run 'sentinel-streams <command> --help' for a command's options.`,
-  run: `Usage: sentinel-streams run <topology.ts> [options]
+  run: `Usage: sentinel-streams run <topology.ts> [options] [-- <args for the file's services>]
 
 The file's default export is a Topology (builder.build()) or a function (config) => Topology;
-it may export \`config\` with defaults for any option below.
+it may export \`config\` with defaults for any option below, and \`services\`, an async function
+({ runtime, config, logger, metrics, args }) => ({ close }) started beside the running topology
+(an HTTP API, an alert dispatcher) and closed before it on shutdown.
+
+Mode: Kafka when brokers come from --brokers, KAFKA_BROKERS, the config's \`brokers\`, or a running
+broker of \`npm run kafka:start\`. With none of them (or with --standalone) the topology runs
+standalone: every task in this process over an embedded in-memory log, state in RocksDB under
+--state-dir. Standalone is for development, edge and small installs: it does not scale out, and a
+crash loses the records the in-memory log held (state committed to disk survives a restart).
 
 Options:
-  --brokers <host:port,...>   Kafka bootstrap servers (default: KAFKA_BROKERS, or the broker of npm run kafka:start)
+  --brokers <host:port,...>   Kafka bootstrap servers
+  --standalone                run standalone even if brokers are configured
   --application-id <id>       consumer group and internal topic prefix (required unless the file's config sets it)
+  --application-server <h:p>  this instance's address for interactive queries (config applicationServer)
   --state-dir <dir>           local state directory
-  --config <file>             a JSON or YAML file of settings (applicationId, processingGuarantee, commitIntervalMs, ...)
-  --processing-guarantee <g>  at-least-once (default) or exactly-once
+  --config <file>             a JSON or YAML file of settings (applicationId, commitIntervalMs, storeEngine, ...)
+  --processing-guarantee <g>  at-least-once (default) or exactly-once (Kafka only)
+  --input <file.jsonl|->      pipe a JSON Lines file (or stdin: -) into --input-topic, one record per line
+  --input-topic <topic>       the topic --input feeds (default: the topology's source topic, if it has one)
+  --key-field <field>         with --input: the record key is this top-level field of each line
+  --exit-after-input          with --input: shut down and exit once it is processed (standalone) or sent (Kafka)
+  --print <topic>             print the topic's records to stdout as JSON lines (repeatable); values that
+                              are JSON print as JSON, other text as a string, other bytes as base64
   --metrics-port <port>       serve Prometheus metrics on http://0.0.0.0:<port>/metrics
-  --log-level <level>         pino level (default info)
+  --log-level <level>         pino level (default info; logs go to stderr)
   -h, --help                  this help`,
   describe: `Usage: sentinel-streams describe <topology.ts>
 
@@ -56,15 +79,24 @@ function readConfigFile(path: string): Partial<StreamsConfig> {
 }
 
 async function run(argv: string[]): Promise<number> {
+  const dashDash = argv.indexOf('--')
+  const serviceArgs = dashDash >= 0 ? argv.slice(dashDash + 1) : []
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: dashDash >= 0 ? argv.slice(0, dashDash) : argv,
     allowPositionals: true,
     options: {
       brokers: { type: 'string' },
+      standalone: { type: 'boolean' },
       'application-id': { type: 'string' },
+      'application-server': { type: 'string' },
       'state-dir': { type: 'string' },
       config: { type: 'string' },
       'processing-guarantee': { type: 'string' },
+      input: { type: 'string' },
+      'input-topic': { type: 'string' },
+      'key-field': { type: 'string' },
+      'exit-after-input': { type: 'boolean' },
+      print: { type: 'string', multiple: true },
       'metrics-port': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -76,46 +108,115 @@ async function run(argv: string[]): Promise<number> {
   }
   const file = positionals[0]
   if (!file) throw new UsageError(`missing the topology file.\n\n${HELP.run}`)
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'; arguments for the file's services go after --`)
+  if (values['exit-after-input'] && values.input === undefined) throw new UsageError('--exit-after-input needs --input')
 
-  const flags: Partial<StreamsConfig> = {
+  const flags: Partial<StreamsConfig> & Record<string, unknown> = {
     ...(values.config ? readConfigFile(values.config) : {}),
     ...(values['application-id'] ? { applicationId: values['application-id'] } : {}),
+    ...(values['application-server'] ? { applicationServer: values['application-server'] } : {}),
     ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
     ...(values['processing-guarantee'] ? { processingGuarantee: values['processing-guarantee'] as StreamsConfig['processingGuarantee'] } : {}),
   }
   const loaded = await loadTopology(file, flags)
-  const brokers = resolveBrokers(values.brokers ?? (loaded.config.brokers as string | string[] | undefined))
-  if (!brokers) throw new UsageError('no Kafka brokers: pass --brokers host:port, set KAFKA_BROKERS, or start a local broker with `npm run kafka:start`')
-  const config = { ...loaded.config, brokers } as StreamsConfig
-  if (!config.applicationId) throw new UsageError('no application id: pass --application-id, or export `config = { applicationId }` from the topology file')
+  const applicationId = loaded.config.applicationId
+  if (!applicationId) throw new UsageError('no application id: pass --application-id, or export `config = { applicationId }` from the topology file')
+  const mode = chooseRunMode({
+    standalone: values.standalone === true,
+    flag: values.brokers,
+    env: process.env.KAFKA_BROKERS,
+    config: loaded.config.brokers,
+  })
 
   const logger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination(2))
   const registry = new Registry()
-  const streams = new SentinelStreams(loaded.topology, config, { logger, metrics: registry })
+  let runtime: StreamsRuntime
+  let standalone: StandaloneStreams | undefined
+  if (mode.kind === 'standalone') {
+    logger.info({ forced: mode.forced }, mode.forced ? 'running standalone (--standalone): embedded log, no scale-out, no crash recovery of in-flight records' : STANDALONE_NOTICE)
+    standalone = new StandaloneStreams(loaded.topology, { ...loaded.config, applicationId }, { logger, metrics: registry })
+    runtime = standalone
+  } else {
+    logger.info({ brokers: mode.brokers, from: mode.source }, 'running on Kafka')
+    runtime = new SentinelStreams(loaded.topology, { ...loaded.config, applicationId, brokers: mode.brokers } as StreamsConfig, { logger, metrics: registry })
+  }
+  const inputTopic = values.input === undefined ? undefined : (values['input-topic'] ?? soleSourceTopic(loaded.topology.plan(applicationId)))
 
   const metricsServer = values['metrics-port'] ? await serveMetrics(registry, Number(values['metrics-port'])) : undefined
   if (metricsServer) logger.info({ port: Number(values['metrics-port']) }, 'serving Prometheus metrics on /metrics')
 
-  const stopped = new Promise<number>((resolve) => {
-    let signals = 0
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (++signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting without a clean shutdown')
-        process.exit(1)
+  let services: RunningServices | undefined
+  let finish: (code: number) => void = () => undefined
+  const stopped = new Promise<number>((resolve) => (finish = resolve))
+  let shuttingDown: Promise<void> | undefined
+  const shutdown = (code: number, why: string): Promise<void> =>
+    (shuttingDown ??= (async () => {
+      logger.info({ reason: why }, 'shutting down: services first, then the topology (flush, commit)')
+      try {
+        await services?.close()
+      } catch (e) {
+        logger.error({ err: e }, 'closing the services failed')
       }
-      logger.info({ signal }, 'shutting down: stop fetching, flush, commit, leave the group')
-      void streams.close().then(() => resolve(0))
+      await runtime.close()
+      finish(code)
+    })())
+
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting without a clean shutdown')
+      process.exit(1)
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    streams.onStateChange((next) => {
-      if (next === 'error') void streams.close().then(() => resolve(1))
-    })
+    void shutdown(0, signal)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  runtime.onStateChange((next) => {
+    if (next === 'error') void shutdown(1, 'the topology failed')
   })
-  await streams.start()
+
+  await runtime.start()
+  for (const topic of values.print ?? []) await runtime.consume(topic, { groupId: `${applicationId}-print-${topic}`, from: 'earliest' }, printRecords(process.stdout))
+  if (loaded.services) {
+    try {
+      services = await loaded.services({ runtime, config: loaded.config, logger, metrics: registry, args: serviceArgs })
+      logger.info('services started')
+    } catch (e) {
+      logger.error({ err: e }, 'the services failed to start')
+      await shutdown(1, 'services failed to start')
+    }
+  }
+  if (values.input !== undefined && inputTopic !== undefined && !shuttingDown) {
+    void feedInput(values.input, inputTopic, values['key-field'], runtime, logger).then(async (ok) => {
+      if (!ok) return shutdown(1, 'the input failed')
+      if (!values['exit-after-input']) return
+      if (standalone) await standalone.idle(24 * 60 * 60 * 1000).catch(() => undefined)
+      return shutdown(0, 'input processed (--exit-after-input)')
+    })
+  }
   const code = await stopped
   await metricsServer?.close()
   return code
+}
+
+/** Pipes the --input file (or stdin) into its topic; false when it could not be read. */
+async function feedInput(input: string, topic: string, keyField: string | undefined, runtime: StreamsRuntime, logger: pino.Logger): Promise<boolean> {
+  const stream: Readable = input === '-' ? process.stdin : createReadStream(input)
+  try {
+    const result = await pipeJsonLines(runtime, stream, topic, keyField === undefined ? {} : { keyField })
+    logger.info({ input: input === '-' ? 'stdin' : input, topic, ...result }, 'input read')
+    if (result.malformed > 0) logger.warn({ malformed: result.malformed }, 'input lines that are not JSON objects were sent as they are; the topology\'s error policy decides (DLQ by default)')
+    return true
+  } catch (e) {
+    logger.error({ err: e, input }, 'cannot read the input')
+    return false
+  }
+}
+
+function soleSourceTopic(plan: TopologyPlan): string {
+  const topics = [...new Set(plan.subTopologies.flatMap((s) => s.userSourceTopics))]
+  if (topics.length !== 1) throw new UsageError(`--input needs --input-topic: the topology reads ${topics.length === 0 ? 'no topic' : topics.join(', ')}`)
+  return topics[0]!
 }
 
 async function serveMetrics(registry: Registry, port: number): Promise<{ close(): Promise<unknown> }> {
@@ -157,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'.\n\n${HELP.main}`)
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof TopologyFileError || e instanceof ConfigError) {
+    if (e instanceof UsageError || e instanceof TopologyFileError || e instanceof ConfigError || e instanceof RunModeError) {
       console.error(`sentinel-streams: ${e.message}`)
       return 2
     }

@@ -1,180 +1,21 @@
 /**
- * LLM-Sentinel's detection topology: telemetry in, anomalies out, one operator of operators/dsl per
- * detector of the detectors file.
- *
- * Shape: source (validated TelemetryEvent, any or no key) → per groupBy used, one selectKey +
- * repartition shared by every detector grouping that way (so the state of a key lives in one task)
- * → metrics derived once per event → per detector: keep the events carrying its metric → operator →
- * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
- * out of that group only.
+ * LLM-Sentinel, the file to run: `sentinel-streams run apps/sentinel/topology.ts` (on Kafka with
+ * --brokers or KAFKA_BROKERS, standalone without). The default export builds the topology from the
+ * run's config (its `sentinel:` section: apps/sentinel/sentinel-config.ts); `services` starts the REST
+ * API and the alert dispatcher beside it. The detection stage's builders are re-exported from here
+ * for code that composes its own topology.
  */
-import { consecutiveThreshold, consecutiveWindows, ewmaDeviationWindows, quantileWindows, ratioWindows, sessionProfiles, zScoreWindows } from '../../operators/dsl/index.js'
-import type { AnomalyOutputOptions } from '../../operators/dsl/index.js'
-import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
-import { Serdes } from '../../schemas/index.js'
-import type { Serde } from '../../schemas/serde.js'
-import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde } from '../../schemas/telemetry/index.js'
-import { type KStream, SessionWindows, StreamsBuilder, TimeWindows, TimestampExtractors, type Topology } from '../../topology/index.js'
-import type { DetectorConfig, DetectorsConfig } from './detectors-config.js'
-import { type GroupBy, type MetricRef, type TelemetryMetrics, eventModel, groupKey, metricValue, telemetryMetrics } from './metrics.js'
+import type { Topology } from '../../topology/index.js'
+import { type SentinelRunConfig, type SentinelServices, type SentinelServicesContext, type SentinelTopologyContext, buildSentinelAppTopology, loadSentinelApp, startSentinelServices } from './sentinel-app.js'
 
-/** An event with its derived metrics, computed once and shared by every detector of its group. */
-export interface MeasuredEvent {
-  readonly event: TelemetryEvent
-  readonly metrics: TelemetryMetrics
+export * from './detection.js'
+
+export const config = { applicationId: 'llm-sentinel' }
+
+export default function sentinelTopology(runConfig: SentinelRunConfig, context: SentinelTopologyContext = {}): Topology {
+  return buildSentinelAppTopology(loadSentinelApp(runConfig), context)
 }
 
-export interface SentinelTopologyOptions {
-  readonly detectors: DetectorsConfig | readonly DetectorConfig[]
-  /** Default `llm-telemetry`. */
-  readonly inputTopic?: string
-  /** Default `anomalies`. */
-  readonly anomaliesTopic?: string
-  /** How telemetry values are encoded: configured, never guessed (default json). */
-  readonly inputFormat?: 'json' | 'avro' | Serde<TelemetryEvent>
-  /** Anomaly values: raw Avro of AnomalyEvent.avsc (default) or JSON. */
-  readonly anomalyFormat?: 'avro' | 'json' | Serde<AnomalyEvent>
-}
-
-const ENTITY: Record<GroupBy, EntityType | undefined> = { application: 'application', model: 'model', user: 'user', tenant: undefined }
-
-function inputSerde(format: SentinelTopologyOptions['inputFormat']): Serde<TelemetryEvent> {
-  if (format === undefined || format === 'json') return telemetryJsonSerde()
-  if (format === 'avro') return telemetryAvroSerde()
-  return format
-}
-
-function anomalySerde(format: SentinelTopologyOptions['anomalyFormat']): Serde<AnomalyEvent> {
-  if (format === undefined || format === 'avro') return Serdes.avro<AnomalyEvent>(anomalyEventSchema)
-  if (format === 'json') return Serdes.json<AnomalyEvent>()
-  return format
-}
-
-function output(detector: DetectorConfig): AnomalyOutputOptions<MeasuredEvent> {
-  const groupBy = detector.groupBy
-  const entityType = ENTITY[groupBy]
-  return {
-    id: detector.id,
-    ...(entityType === undefined ? {} : { entityType }),
-    applicationId: (key, value) => (groupBy === 'application' ? key : (value?.event.application_id ?? null)),
-    tenantId: (key, value) => (groupBy === 'tenant' ? key : (value?.event.tenant_id ?? null)),
-  }
-}
-
-/** The metric as a number; events without it were filtered out before, so null never reaches here. */
-const read = (ref: MetricRef) => (value: MeasuredEvent): number => metricValue(value.metrics, ref) ?? Number.NaN
-
-function carries(ref: MetricRef): (key: string, value: MeasuredEvent) => boolean {
-  return (_key, value) => metricValue(value.metrics, ref) !== null
-}
-
-/** The metric a detector reads, and its name in anomalies. */
-const measured = (metric: MetricRef): { metric: (value: MeasuredEvent) => number; metricName: string } => ({ metric: read(metric), metricName: metric })
-
-const tumbling = (detector: { windowMs: number; graceMs: number }): TimeWindows => TimeWindows.tumbling(detector.windowMs, { graceMs: detector.graceMs })
-
-/** The anomalies of one detector over the events of its group. */
-export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector: DetectorConfig): KStream<string, AnomalyEvent> {
-  const out = output(detector)
-  const named = { name: `${detector.id}-has-metric` }
-  switch (detector.strategy) {
-    case 'zscore':
-      return zScoreWindows(grouped.filter(carries(detector.metric), named), {
-        ...out,
-        ...measured(detector.metric),
-        window: tumbling(detector),
-        aggregate: detector.aggregate,
-        baseline: { kind: 'rolling', windows: detector.baselineWindows },
-        threshold: detector.threshold,
-        direction: detector.direction,
-        minHistory: detector.minHistory,
-      })
-    case 'ewma':
-      return ewmaDeviationWindows(grouped.filter(carries(detector.metric), named), {
-        ...out,
-        ...measured(detector.metric),
-        window: tumbling(detector),
-        aggregate: detector.aggregate,
-        alpha: detector.alpha,
-        threshold: detector.threshold,
-        direction: detector.direction,
-        minHistory: detector.minHistory,
-      })
-    case 'percentile':
-      return quantileWindows(grouped.filter(carries(detector.metric), named), {
-        ...out,
-        ...measured(detector.metric),
-        window: tumbling(detector),
-        p: detector.percentile,
-        ...(detector.threshold === null ? {} : { bound: detector.threshold }),
-        ...(detector.factor === null ? {} : { factor: detector.factor }),
-        minHistory: detector.minHistory,
-      })
-    case 'threshold':
-    case 'consecutive': {
-      const events = grouped.filter(carries(detector.metric), named)
-      const rule = { ...out, ...measured(detector.metric), comparison: detector.comparison, bound: detector.threshold, count: detector.consecutive, severity: detector.severity }
-      if (detector.window === null) return consecutiveThreshold(events, rule)
-      return consecutiveWindows(events, { ...rule, window: TimeWindows.tumbling(detector.window.sizeMs, { graceMs: detector.window.graceMs }), aggregate: detector.window.aggregate })
-    }
-    case 'ratio':
-      return ratioWindows(grouped.filter(carries(detector.denominator), named), {
-        ...out,
-        window: tumbling(detector),
-        numerator: (value) => metricValue(value.metrics, detector.metric) ?? 0,
-        denominator: read(detector.denominator),
-        ratioName: `${detector.metric}/${detector.denominator}`,
-        maxRatio: detector.threshold,
-        minVolume: detector.minVolume,
-      })
-    case 'session-profile':
-      // A call is one session record, counted on its outcome event (see metrics.ts: response_count).
-      return sessionProfiles(grouped.filter((_k, v) => v.metrics.response_count === 1, named), {
-        ...out,
-        sessions: SessionWindows.withGap(detector.gapMs, { graceMs: detector.graceMs }),
-        record: (value) => ({ tokens: value.metrics.total_tokens ?? 0, cost: value.metrics.cost ?? 0, model: eventModel(value.event) ?? 'unknown', error: value.metrics.error === 1 }),
-        features: detector.features,
-        threshold: detector.threshold,
-        minSessions: detector.minSessions,
-      })
-  }
-}
-
-/** Adds the detection topology to `builder`; returns the anomaly streams by detector id. */
-export function addSentinelDetection(builder: StreamsBuilder, options: SentinelTopologyOptions): Map<string, KStream<string, AnomalyEvent>> {
-  const detectors = ('detectors' in options.detectors ? options.detectors.detectors : options.detectors).filter((d) => d.enabled)
-  const telemetry = builder.stream(options.inputTopic ?? 'llm-telemetry', {
-    key: Serdes.nullable(Serdes.string()),
-    value: inputSerde(options.inputFormat),
-    timestamp: TimestampExtractors.isoField<TelemetryEvent>('timestamp'),
-    name: 'telemetry-source',
-  })
-  const groups = new Map<GroupBy, KStream<string, MeasuredEvent>>()
-  const group = (groupBy: GroupBy): KStream<string, MeasuredEvent> => {
-    let stream = groups.get(groupBy)
-    if (!stream) {
-      stream = telemetry
-        .filter((_k, event) => groupKey(event, groupBy) !== null, { name: `telemetry-has-${groupBy}` })
-        .selectKey((_k, event) => groupKey(event, groupBy) ?? '', { name: `telemetry-key-by-${groupBy}` })
-        .repartition({ name: `telemetry-by-${groupBy}`, key: Serdes.string(), value: Serdes.json<TelemetryEvent>() })
-        .mapValues((event): MeasuredEvent => ({ event, metrics: telemetryMetrics(event) }), { name: `telemetry-metrics-by-${groupBy}` })
-      groups.set(groupBy, stream)
-    }
-    return stream
-  }
-  const sink = { key: Serdes.string(), value: anomalySerde(options.anomalyFormat) }
-  const anomalies = new Map<string, KStream<string, AnomalyEvent>>()
-  for (const detector of detectors) {
-    const stream = detectorStream(group(detector.groupBy), detector)
-    stream.to(options.anomaliesTopic ?? 'anomalies', { ...sink, name: `${detector.id}-to-anomalies` })
-    anomalies.set(detector.id, stream)
-  }
-  return anomalies
-}
-
-/** The whole Sentinel detection topology from a detectors configuration. */
-export function buildSentinelTopology(options: SentinelTopologyOptions): Topology {
-  const builder = new StreamsBuilder()
-  addSentinelDetection(builder, options)
-  return builder.build()
+export function services(context: SentinelServicesContext & { config: SentinelRunConfig }): Promise<SentinelServices> {
+  return startSentinelServices(loadSentinelApp(context.config), context)
 }

@@ -31,6 +31,21 @@ export interface EwmaDeviationWindowsOptions<V> extends AnomalyOutputOptions<V> 
   readonly minHistory: number
 }
 
+/** What the EWMA deviation core needs; the rest of the options is about windows and output. */
+export type EwmaDeviationCoreOptions = Pick<EwmaDeviationWindowsOptions<unknown>, 'alpha' | 'threshold' | 'direction' | 'minHistory'>
+
+function ewmaDeviationParts(operator: string, options: EwmaDeviationCoreOptions): EwmaDeviationDetector {
+  if (!(options.alpha > 0 && options.alpha <= 1)) throw new Error(`${operator}: 'alpha' must be in (0, 1], got ${options.alpha}`)
+  if (!(options.threshold > 0)) throw new Error(`${operator}: 'threshold' must be > 0 (a fraction: 0.5 = 50%), got ${options.threshold}`)
+  if (!Number.isInteger(options.minHistory) || options.minHistory < 1) throw new Error(`${operator}: 'minHistory' must be an integer >= 1, got ${options.minHistory}`)
+  return new EwmaDeviationDetector({ alpha: options.alpha, threshold: options.threshold, direction: options.direction ?? 'both', minHistory: options.minHistory })
+}
+
+/** The core ewmaDeviationWindows steps per key over its `<name>-state` store, from the same options (see zScoreCore). */
+export function ewmaDeviationCore(options: EwmaDeviationCoreOptions): EwmaDeviationDetector {
+  return ewmaDeviationParts('ewmaDeviationCore', options)
+}
+
 /**
  * Stores and names as zScoreWindows (`<name>-window`, `<name>-final`, `<name>` with `<name>-state`).
  * metrics {baseline_value: the EWMA, observed_value, deviation: the relative change, threshold}.
@@ -38,11 +53,8 @@ export interface EwmaDeviationWindowsOptions<V> extends AnomalyOutputOptions<V> 
 export function ewmaDeviationWindows<V>(stream: KStream<string, V>, options: EwmaDeviationWindowsOptions<V>): KStream<string, AnomalyEvent> {
   const operator = `ewmaDeviationWindows('${options.name ?? options.id}')`
   checkDetectorId(operator, options.id)
-  if (!(options.alpha > 0 && options.alpha <= 1)) throw new Error(`${operator}: 'alpha' must be in (0, 1], got ${options.alpha}`)
-  if (!(options.threshold > 0)) throw new Error(`${operator}: 'threshold' must be > 0 (a fraction: 0.5 = 50%), got ${options.threshold}`)
-  if (!Number.isInteger(options.minHistory) || options.minHistory < 1) throw new Error(`${operator}: 'minHistory' must be an integer >= 1, got ${options.minHistory}`)
+  const detector = ewmaDeviationParts(operator, options)
   const direction = options.direction ?? 'both'
-  const detector = new EwmaDeviationDetector({ alpha: options.alpha, threshold: options.threshold, direction, minHistory: options.minHistory })
   const what = `${options.aggregate} of ${options.metricName ?? 'metric'}`
   const graceMs = options.window.graceMs
   return windowedDetector<V, EwmaState, EwmaDeviationVerdict>(stream, {

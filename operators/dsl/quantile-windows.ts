@@ -114,6 +114,23 @@ class QuantileWindowsProcessor<V> implements Processor<Windowed<string>, Quantil
   }
 }
 
+/** What the quantile core needs; the rest of the options is about windows, sampling and output. */
+export type QuantileCoreOptions = Pick<QuantileWindowsOptions<unknown>, 'p' | 'bound' | 'factor' | 'alpha' | 'minHistory'>
+
+/**
+ * The core quantileWindows steps per key over its `<name>-state` store (`QuantileSlot.baseline`),
+ * from the same options: `step(baseline, samples)` judges a window's samples without storing.
+ */
+export function quantileCore(options: QuantileCoreOptions): WindowedQuantileDetector {
+  return new WindowedQuantileDetector({
+    p: options.p,
+    ...(options.bound === undefined ? {} : { bound: options.bound }),
+    ...(options.factor === undefined ? {} : { factor: options.factor }),
+    ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
+    ...(options.minHistory === undefined ? {} : { minHistory: options.minHistory }),
+  })
+}
+
 /**
  * `<name>-window` (window store of samples), `<name>-final`, then `<name>` (store `<name>-state`):
  * one AnomalyEvent per window whose quantile exceeds the limit, keyed by the source key, anomaly_id
@@ -128,13 +145,7 @@ export function quantileWindows<V>(stream: KStream<string, V>, options: Quantile
   checkWindowOptions(operator, options.window, 'max', options.metric)
   const maxSamples = options.maxSamples ?? 2048
   if (!Number.isInteger(maxSamples) || maxSamples < 1) throw new Error(`${operator}: 'maxSamples' must be an integer >= 1, got ${maxSamples}`)
-  const detector = new WindowedQuantileDetector({
-    p: options.p,
-    ...(options.bound === undefined ? {} : { bound: options.bound }),
-    ...(options.factor === undefined ? {} : { factor: options.factor }),
-    ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
-    ...(options.minHistory === undefined ? {} : { minHistory: options.minHistory }),
-  })
+  const detector = quantileCore(options)
   const metric = options.metric
   const store = Stores.keyValue(`${name}-state`, Serdes.string(), Serdes.json<QuantileSlot>())
   return stream

@@ -56,6 +56,34 @@ function baselineModel(operator: string, option: BaselineOption): { model: Basel
   throw new Error(`${operator}: 'baseline' must be { kind: 'rolling', windows } or { kind: 'ewma', alpha }`)
 }
 
+/** What the z-score core needs; the rest of ZScoreWindowsOptions is about windows and output. */
+export type ZScoreCoreOptions = Pick<ZScoreWindowsOptions<unknown>, 'baseline' | 'threshold' | 'direction' | 'minHistory' | 'minStd' | 'minRelativeStd'>
+
+function zScoreParts(operator: string, options: ZScoreCoreOptions): { detector: ZScoreDetector<unknown>; maxFill: number } {
+  const { model, maxFill } = baselineModel(operator, options.baseline)
+  if (options.baseline.kind === 'rolling' && options.minHistory > options.baseline.windows) {
+    throw new Error(`${operator}: 'minHistory' (${options.minHistory}) exceeds 'baseline.windows' (${options.baseline.windows}): the rolling baseline never holds that many windows`)
+  }
+  const detector = new ZScoreDetector({
+    baseline: model,
+    threshold: options.threshold,
+    direction: options.direction ?? 'both',
+    minHistory: options.minHistory,
+    ...(options.minStd === undefined ? {} : { minStd: options.minStd }),
+    ...(options.minRelativeStd === undefined ? {} : { minRelativeStd: options.minRelativeStd }),
+  })
+  return { detector, maxFill }
+}
+
+/**
+ * The core zScoreWindows steps per key over its `<name>-state` store (`DetectorSlot.core`), built
+ * from the same options: a service can judge a value against a stored slot with `step` (on a copy:
+ * a rolling baseline is updated in place) without running the operator.
+ */
+export function zScoreCore(options: ZScoreCoreOptions): ZScoreDetector<unknown> {
+  return zScoreParts('zScoreCore', options).detector
+}
+
 /**
  * `<name>-window` (window store), `<name>-final` (suppression buffer), `<name>` (the detector, store
  * `<name>-state`: per key the baseline and the last window judged). Emits one AnomalyEvent per
@@ -67,19 +95,8 @@ function baselineModel(operator: string, option: BaselineOption): { model: Basel
 export function zScoreWindows<V>(stream: KStream<string, V>, options: ZScoreWindowsOptions<V>): KStream<string, AnomalyEvent> {
   const operator = `zScoreWindows('${options.name ?? options.id}')`
   checkDetectorId(operator, options.id)
-  const { model, maxFill } = baselineModel(operator, options.baseline)
-  if (options.baseline.kind === 'rolling' && options.minHistory > options.baseline.windows) {
-    throw new Error(`${operator}: 'minHistory' (${options.minHistory}) exceeds 'baseline.windows' (${options.baseline.windows}): the rolling baseline never holds that many windows`)
-  }
+  const { detector, maxFill } = zScoreParts(operator, options)
   const direction = options.direction ?? 'both'
-  const detector = new ZScoreDetector({
-    baseline: model,
-    threshold: options.threshold,
-    direction,
-    minHistory: options.minHistory,
-    ...(options.minStd === undefined ? {} : { minStd: options.minStd }),
-    ...(options.minRelativeStd === undefined ? {} : { minRelativeStd: options.minRelativeStd }),
-  })
   const what = `${options.aggregate} of ${options.metricName ?? 'metric'}`
   const graceMs = options.window.graceMs
   return windowedDetector<V, { baseline: unknown }, ZScoreVerdict>(stream, {

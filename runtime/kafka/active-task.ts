@@ -11,7 +11,7 @@
  */
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs'
 import type pino from 'pino'
-import { ChangelogRestorer, ChangelogWriter, restoreTaskStores, type StateDirectory, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
+import { ChangelogRestorer, ChangelogWriter, restoreTaskStores, type StateDirectory, type StateStore, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
 import type { StorageEngine } from '../../state/types.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
 import { StreamTask } from '../task/index.js'
@@ -69,6 +69,7 @@ function decodeStreamTime(metadata: string | null | undefined): number {
 
 export class ActiveTask {
   readonly id: string
+  readonly subtopology: number
   readonly partition: number
   /** Source topics of this task (user and repartition). */
   readonly sourceTopics: readonly string[]
@@ -93,6 +94,7 @@ export class ActiveTask {
 
   constructor(private readonly options: ActiveTaskOptions) {
     this.id = options.id
+    this.subtopology = options.subtopology
     this.partition = options.partition
     this.sourceTopics = options.plan.subTopologies[options.subtopology]!.sourceTopics
     this.exactlyOnce = options.config.processingGuarantee === 'exactly-once'
@@ -120,6 +122,11 @@ export class ActiveTask {
       ...(options.config.idleTimeoutMs > 0 ? { idleTimeoutMs: options.config.idleTimeoutMs } : {}),
       logger: options.logger,
     })
+  }
+
+  /** One of the task's stores, for interactive queries (read through the thread's `ReadGate` only). */
+  store(name: string): StateStore | undefined {
+    return this.task.stores.get(name)
   }
 
   get metrics(): StreamTask['metrics'] {

@@ -9,28 +9,50 @@
  *
  * Instances started with the same `applicationId` share the work: each source partition number is a
  * task, and tasks (with their state) move between instances as they join and leave.
+ *
+ * As a `StreamsRuntime` it also serves the application around the topology: interactive queries of
+ * the local stores (`keyValueStore`, `windowStore`), which instance holds a key (`queryMetadataForKey`,
+ * by each instance's `applicationServer`), and `send` / `consume` of topics beside the topology.
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import kafkajs, { type Admin, type Kafka, type LogEntry, type Producer } from 'kafkajs'
 import pino from 'pino'
 import type { Registry } from 'prom-client'
+import type { Serde } from '../../schemas/serde.js'
 import { engines, StateDirectory } from '../../state/index.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { isTopicRef } from '../../topology/graph.js'
+import { taskIdString } from '../assignor.js'
 import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../config.js'
+import { keyValueView, windowView, type LocalTasks } from '../query/local-store-views.js'
+import { StoreLocator } from '../query/store-locator.js'
+import { TaskHosts } from '../query/task-hosts.js'
+import {
+  type BatchHandler,
+  type ConsumeOptions,
+  type Consumption,
+  type HostInfo,
+  type KeyQueryMetadata,
+  type OutgoingRecord,
+  type ReadOnlyKeyValueStore,
+  type ReadOnlyWindowStore,
+  StoreNotQueryableError,
+  type StreamsRuntime,
+} from '../streams-runtime.js'
 import { ensureInternalTopics } from '../internal-topics.js'
 import type { ErrorPolicy } from '../task/records.js'
 import { AdminPartitionCounts } from './partition-counts.js'
 import { RuntimeMetrics } from './runtime-metrics.js'
+import { STATE_TRANSITIONS, type StateListener, type StreamsState, waitForStreamsState } from '../streams-state.js'
+
+export type { StateListener, StreamsState } from '../streams-state.js'
 import { StreamThread } from './stream-thread.js'
+import { TopicReader } from './topic-reader.js'
+import { TopicWriter } from './topic-writer.js'
 
 // kafkajs is CommonJS; Node's static analysis does not see these exports.
 const { Kafka: KafkaClient, logLevel } = kafkajs
-
-export type StreamsState = 'created' | 'rebalancing' | 'running' | 'pending-shutdown' | 'not-running' | 'error'
-
-export type StateListener = (next: StreamsState, previous: StreamsState) => void
 
 export interface SentinelStreamsOptions {
   /** Where metrics go (prom-client); none = not exported. */
@@ -41,15 +63,6 @@ export interface SentinelStreamsOptions {
   errorPolicy?: ErrorPolicy
 }
 
-const TRANSITIONS: Record<StreamsState, readonly StreamsState[]> = {
-  created: ['rebalancing', 'pending-shutdown', 'error'],
-  rebalancing: ['running', 'rebalancing', 'pending-shutdown', 'error'],
-  running: ['rebalancing', 'pending-shutdown', 'error'],
-  'pending-shutdown': ['not-running'],
-  'not-running': [],
-  error: ['pending-shutdown'],
-}
-
 /** The topology cannot run on this cluster as it is (missing topics, partition counts that do not fit). */
 export class TopologyStartError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -58,7 +71,8 @@ export class TopologyStartError extends Error {
   }
 }
 
-export class SentinelStreams {
+export class SentinelStreams implements StreamsRuntime {
+  readonly mode = 'kafka' as const
   readonly config: ResolvedStreamsConfig
   readonly plan: TopologyPlan
   readonly metrics: RuntimeMetrics
@@ -70,6 +84,13 @@ export class SentinelStreams {
   private producer: Producer | undefined
   private thread: StreamThread | undefined
   private closing: Promise<void> | undefined
+  /** Tasks per sub-topology, known once start() has read the source topics' partition counts. */
+  private tasksPerSubTopology: ReadonlyMap<number, number> | undefined
+  private readonly taskHosts = new TaskHosts()
+  private readonly stores: StoreLocator
+  private readonly localTasks: LocalTasks
+  private readonly writer = new TopicWriter(() => this.client())
+  private readonly readers = new Set<TopicReader>()
 
   /** Throws a `ConfigError` naming the field when the config is invalid. */
   constructor(
@@ -80,6 +101,23 @@ export class SentinelStreams {
     this.config = resolveConfig(config)
     this.plan = topology.plan(this.config.applicationId)
     this.metrics = new RuntimeMetrics(options.metrics)
+    this.stores = new StoreLocator(this.plan, () => this.tasksPerSubTopology)
+    this.localTasks = {
+      read: (read) => {
+        const thread = this.thread
+        if (!thread) return Promise.reject(this.notServing())
+        return thread.read(read)
+      },
+      task: (id) => this.thread?.ownedTasks.get(id),
+      tasksOf: (subtopology) => this.thread?.tasksOf(subtopology) ?? [],
+      unavailable: () => this.unavailable(),
+      hostOf: (id) => {
+        const host = this.taskHosts.hostOf(id)
+        // The last map may still name this instance for a task it just gave away: no useful address then.
+        const self = this.config.applicationServer
+        return host && self && host.host === self.host && host.port === self.port ? null : host
+      },
+    }
     this.log =
       options.logger === false
         ? pino({ level: 'silent' })
@@ -90,6 +128,110 @@ export class SentinelStreams {
     return this.currentState
   }
 
+  get applicationId(): string {
+    return this.config.applicationId
+  }
+
+  get hostInfo(): HostInfo | null {
+    return this.config.applicationServer ? { ...this.config.applicationServer } : null
+  }
+
+  /**
+   * Every instance with an `applicationServer`, as of the last assignment (this one included once it
+   * has one). Before the first assignment: this instance alone, if it has an address.
+   */
+  allHosts(): HostInfo[] {
+    if (this.taskHosts.assigned) return this.taskHosts.all()
+    return this.hostInfo ? [this.hostInfo] : []
+  }
+
+  /**
+   * Which instance holds `key` in store `storeName`: the key is serialized with `keySerde` and
+   * partitioned as the producer partitions records (murmur2), over the partition count of the store's
+   * sub-topology. `active` comes from the last assignment's map (stale while a rebalance runs; null
+   * before the first assignment, or when the owner has no `applicationServer`); `local` says whether
+   * this instance runs the key's task now. Throws `StoreNotQueryableError` for an unknown store or
+   * before start().
+   */
+  queryMetadataForKey<K>(storeName: string, key: K, keySerde: Serde<K>): KeyQueryMetadata {
+    const store = this.stores.find(storeName)
+    const partition = this.stores.partitionOf(store, keySerde.serialize(key))
+    const task = taskIdString({ subtopology: store.subtopology, partition })
+    return { active: this.taskHosts.hostOf(task), partition, local: this.thread?.ownedTasks.has(task) ?? false }
+  }
+
+  /**
+   * A read-only view of a key-value store over this instance's running tasks. A `get` of a key whose
+   * task is elsewhere, restoring, or moving rejects with `StoreNotQueryableError` saying why.
+   */
+  keyValueStore<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
+    const target = this.stores.target<K>(storeName, 'key-value')
+    this.checkServing(storeName)
+    return keyValueView<K, V>(this.localTasks, target)
+  }
+
+  windowStore<K, V>(storeName: string): ReadOnlyWindowStore<K, V> {
+    const target = this.stores.target<K>(storeName, 'window')
+    this.checkServing(storeName)
+    return windowView<K, V>(this.localTasks, target)
+  }
+
+  /** Writes records to a topic with the instance's idempotent producer (acks from all in-sync replicas). */
+  send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.closing) return Promise.reject(new Error(`send('${topic}') after close(): this instance is closed`))
+    return this.writer.send(topic, records)
+  }
+
+  /** Reads a topic in its own consumer group; offsets are committed after `handler` resolves, a throwing handler gets the batch again. */
+  async consume(topic: string, options: ConsumeOptions, handler: BatchHandler): Promise<Consumption> {
+    if (this.closing) throw new Error(`consume('${topic}') after close(): this instance is closed`)
+    const reader = new TopicReader({ kafka: this.client(), topic, options, handler, logger: this.log })
+    await reader.start()
+    this.readers.add(reader)
+    return {
+      stop: async () => {
+        this.readers.delete(reader)
+        await reader.stop()
+      },
+    }
+  }
+
+  private unavailable(): string | undefined {
+    switch (this.currentState) {
+      case 'created':
+        return 'the instance has not been started; call start() first'
+      case 'pending-shutdown':
+      case 'not-running':
+        return 'the instance is shutting down or closed; query another instance'
+      case 'error':
+        return 'the instance failed (state error); see its logs, and query another instance'
+      default:
+        return undefined
+    }
+  }
+
+  private notServing(): Error {
+    return new StoreNotQueryableError(`stores cannot be queried: ${this.unavailable() ?? 'the instance has no stream thread yet; retry shortly'}`)
+  }
+
+  private checkServing(storeName: string): void {
+    const why = this.unavailable()
+    if (why !== undefined) throw new StoreNotQueryableError(`store '${storeName}' cannot be queried: ${why}`)
+  }
+
+  /** The kafkajs client, made on first use: `send` and `consume` may run before start(). */
+  private client(): Kafka {
+    const { config } = this
+    this.kafka ??= new KafkaClient({
+      ...config.kafka,
+      clientId: `${config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}`,
+      brokers: config.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => this.kafkaLog(entry),
+    })
+    return this.kafka
+  }
+
   /** Calls `listener` on every state change; returns a function that removes it. */
   onStateChange(listener: StateListener): () => void {
     this.listeners.add(listener)
@@ -98,21 +240,7 @@ export class SentinelStreams {
 
   /** Resolves when the state is `state`; rejects on `error`, or after `timeoutMs`. */
   waitForState(state: StreamsState, timeoutMs = 60_000): Promise<void> {
-    if (this.currentState === state) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off()
-        reject(new Error(`state did not become '${state}' within ${timeoutMs} ms (it is '${this.currentState}')`))
-      }, timeoutMs)
-      const off = this.onStateChange((next) => {
-        if (next === state || (next === 'error' && state !== 'error')) {
-          clearTimeout(timer)
-          off()
-          if (next === state) resolve()
-          else reject(new Error(`the application went to 'error' while waiting for '${state}'`))
-        }
-      })
-    })
+    return waitForStreamsState(this, state, timeoutMs)
   }
 
   /** Task ids this instance runs, with the changelog records each restored when it started. */
@@ -127,15 +255,9 @@ export class SentinelStreams {
   async start(): Promise<void> {
     if (this.currentState !== 'created') throw new Error(`start() called in state '${this.currentState}'; create a new instance to start again`)
     const { config } = this
-    this.kafka = new KafkaClient({
-      ...config.kafka,
-      clientId: `${config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}`,
-      brokers: config.brokers,
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => this.kafkaLog(entry),
-    })
+    const kafka = this.client()
     try {
-      this.admin = this.kafka.admin()
+      this.admin = kafka.admin()
       await this.admin.connect().catch((e: unknown) => {
         throw new TopologyStartError(
           `cannot reach Kafka at ${config.brokers.join(', ')}: ${(e as Error).message}. Check the brokers (--brokers or KAFKA_BROKERS), or start a local one with \`npm run kafka:start\`.`,
@@ -144,14 +266,14 @@ export class SentinelStreams {
       const partitionCounts = new AdminPartitionCounts(this.admin)
       await this.checkTopics(partitionCounts)
       await this.prepareSerdes()
-      this.producer = this.kafka.producer({ allowAutoTopicCreation: false })
+      this.producer = kafka.producer({ allowAutoTopicCreation: false })
       await this.producer.connect()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.log })
       this.thread = new StreamThread({
         config,
         topology: this.topology,
         plan: this.plan,
-        kafka: this.kafka,
+        kafka,
         admin: this.admin,
         producer: this.producer,
         engine: engines[config.storeEngine](),
@@ -162,6 +284,7 @@ export class SentinelStreams {
         logger: this.log,
         onRebalance: (state) => this.transition(state),
         onFatal: (error) => this.fail(error),
+        onHostMap: (map) => this.taskHosts.update(map),
       })
       this.transition('rebalancing')
       await this.thread.start()
@@ -193,6 +316,7 @@ export class SentinelStreams {
     } catch (e) {
       throw new TopologyStartError((e as Error).message, { cause: e })
     }
+    this.tasksPerSubTopology = partitions.tasksPerSubTopology
     const internalTopics = this.plan.internalTopics.map((spec) => ({ ...spec, partitions: partitions.topicPartitions.get(spec.name)! }))
     const created = await ensureInternalTopics(admin, internalTopics)
     if (created.length > 0) this.log.info({ topics: created }, 'created internal topics')
@@ -228,6 +352,9 @@ export class SentinelStreams {
   }
 
   private async disconnect(): Promise<void> {
+    await Promise.allSettled([...this.readers].map((r) => r.stop()))
+    this.readers.clear()
+    await this.writer.close()
     await this.producer?.disconnect().catch(() => undefined)
     await this.admin?.disconnect().catch(() => undefined)
   }
@@ -242,7 +369,7 @@ export class SentinelStreams {
   private transition(next: StreamsState): void {
     const previous = this.currentState
     if (previous === next && next !== 'rebalancing') return
-    if (!TRANSITIONS[previous].includes(next)) return
+    if (!STATE_TRANSITIONS[previous].includes(next)) return
     this.currentState = next
     this.log.info({ from: previous, to: next }, 'state change')
     for (const listener of this.listeners) listener(next, previous)

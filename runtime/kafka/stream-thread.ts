@@ -16,13 +16,16 @@ import type pino from 'pino'
 import type { StateDirectory } from '../../state/index.js'
 import type { StorageEngine } from '../../state/types.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
-import { parseTaskId, taskAssignor, tasksOfAssignment, type SubtopologySources } from '../assignor.js'
+import { parseTaskId, taskAssignor, tasksOfAssignment, type HostAssignment, type SubtopologySources } from '../assignor.js'
+import { formatHostInfo } from '../config.js'
+import { ReadGate } from '../query/read-gate.js'
 import type { ResolvedStreamsConfig } from '../config.js'
 import type { ErrorPolicy, SourceRecord } from '../task/records.js'
 import { ActiveTask, type TaskOffset } from './active-task.js'
 import type { PartitionCounts } from './kafka-record-collector.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { SerialQueue } from './serial-queue.js'
+import { HostMapRefresher } from './host-map-refresher.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
 const MAX_REINITIALISATIONS = 2
@@ -53,12 +56,17 @@ export interface StreamThreadOptions {
   logger: pino.Logger
   onRebalance(state: 'rebalancing' | 'running'): void
   onFatal(error: Error): void
+  /** Each assignment's map of task → instance address, for interactive queries. */
+  onHostMap(map: HostAssignment): void
 }
 
 export class StreamThread {
   private readonly consumer: Consumer
   private readonly queue = new SerialQueue()
   private readonly adminCalls = new SerialQueue()
+  /** Interactive-query reads, run between the jobs of `queue`. */
+  private readonly readGate = new ReadGate(this.queue)
+  private readonly hostMap: HostMapRefresher
   private readonly tasks = new Map<string, ActiveTask>()
   /** Topic-partition key → task id. */
   private readonly taskOfPartition = new Map<string, string>()
@@ -79,7 +87,13 @@ export class StreamThread {
     this.subtopologies = plan.subTopologies.map((s) => ({ id: s.id, topics: s.sourceTopics }))
     this.consumer = options.kafka.consumer({
       groupId: config.applicationId,
-      partitionAssigners: [taskAssignor({ subtopologies: this.subtopologies, localTasks: () => this.localTasks() })],
+      partitionAssigners: [
+        taskAssignor({
+          subtopologies: this.subtopologies,
+          localTasks: () => this.localTasks(),
+          ...(config.applicationServer ? { applicationServer: formatHostInfo(config.applicationServer) } : {}),
+        }),
+      ],
       // Exactly-once reads its repartition topics as committed only; plain user input is unaffected.
       readUncommitted: false,
       sessionTimeout: config.sessionTimeoutMs,
@@ -88,6 +102,7 @@ export class StreamThread {
       maxWaitTimeInMs: 500,
       maxBytesPerPartition: 2 * 1024 * 1024,
     })
+    this.hostMap = new HostMapRefresher({ admin: options.admin, adminCalls: this.adminCalls, groupId: config.applicationId, logger: this.log, onHostMap: options.onHostMap })
   }
 
   /** What this member tells the group leader, for sticky assignment. */
@@ -100,6 +115,16 @@ export class StreamThread {
     return this.tasks
   }
 
+  /** Runs an interactive-query read between batches, commits and rebalances (see `ReadGate`). */
+  read<T>(read: () => Promise<T>): Promise<T> {
+    return this.readGate.read(read)
+  }
+
+  /** This instance's tasks of one sub-topology, restoring ones included. */
+  tasksOf(subtopology: number): ActiveTask[] {
+    return [...this.tasks.values()].filter((t) => t.subtopology === subtopology)
+  }
+
   async start(): Promise<void> {
     const { consumer } = this
     this.onDisk = await this.options.stateDirectory.tasksOnDisk()
@@ -108,7 +133,10 @@ export class StreamThread {
       this.options.onRebalance('rebalancing')
       void this.queue.run(() => this.commitAll('rebalance')).catch((e: unknown) => this.log.warn({ err: e }, 'commit before rebalance failed; kept tasks resume from their own positions'))
     })
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment))
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.onAssignment(event.payload.memberAssignment)
+      if (!this.stopping) this.hostMap.refresh(event.payload.memberId, event.payload.memberAssignment)
+    })
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.options.onFatal(event.payload.error)
     })
@@ -376,6 +404,7 @@ export class StreamThread {
   async stop(): Promise<void> {
     if (this.stopping) return
     this.stopping = true
+    this.hostMap.stop()
     if (this.timer) clearInterval(this.timer)
     // The last commit must happen while the consumer still runs: kafkajs silently drops an offset
     // commit made after `consumer.stop()`. Batches fetched meanwhile are left unprocessed (stopping).

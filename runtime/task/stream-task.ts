@@ -495,7 +495,13 @@ export class StreamTask {
           return (store as WindowStore<unknown, unknown>).prefetch(keys)
         }
         const keys = new Set<unknown>()
-        for (const r of records) if (r.key !== null && r.key !== undefined) keys.add(r.key)
+        let earliest = Infinity
+        for (const r of records) {
+          if (r.key === null || r.key === undefined) continue
+          keys.add(r.key)
+          if (r.timestamp < earliest) earliest = r.timestamp
+        }
+        if (def.kind === 'session' && def.gapMs !== undefined) return (store as SessionStore<unknown, unknown>).prefetch([...keys], earliest - def.gapMs)
         return store.prefetch([...keys])
       }),
     )

@@ -16,7 +16,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type PartitionMetadata, Partitioners } from 'kafkajs'
 import { isNullableSerde } from '../../schemas/primitive-serdes.js'
 import type { Serde } from '../../schemas/serde.js'
 import {
@@ -29,6 +28,7 @@ import {
 } from '../../state/index.js'
 import type { RecordHeaders } from '../../topology/processor.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
+import { RecordPartitioner } from '../query/key-partition.js'
 import type { ErrorPolicy, OutputRecord, RecordCollector, SourceRecord } from '../task/records.js'
 import { StreamTask } from '../task/stream-task.js'
 import { TaskMetrics } from '../task/task-metrics.js'
@@ -112,9 +112,7 @@ export class TopologyTestDriver {
   private readonly readers = new Map<string, StreamTask[]>()
   private readonly tasks: StreamTask[] = []
   private readonly pending: { task: StreamTask; record: SourceRecord }[] = []
-  private readonly partitioner = Partitioners.DefaultPartitioner()
-  private readonly roundRobin = new Map<string, number>()
-  private readonly partitionMetadata = new Map<number, PartitionMetadata[]>()
+  private readonly partitioner = new RecordPartitioner()
   private wallClockMs: number
   private busy = false
   private ownedStateDir: string | undefined
@@ -282,24 +280,7 @@ export class TopologyTestDriver {
   /** @internal */
   partitionFor(topic: string, key: Buffer | null, explicit: number | undefined): number {
     const count = this.partitionCounts.get(topic) ?? this.options.partitions?.[topic] ?? 1
-    if (explicit !== undefined) {
-      if (!(Number.isInteger(explicit) && explicit >= 0 && explicit < count)) {
-        throw new Error(`partition ${explicit} does not exist in topic '${topic}' (${count} partitions)`)
-      }
-      return explicit
-    }
-    if (count === 1) return 0
-    if (key === null) {
-      const next = this.roundRobin.get(topic) ?? 0
-      this.roundRobin.set(topic, next + 1)
-      return next % count
-    }
-    let partitionMetadata = this.partitionMetadata.get(count)
-    if (!partitionMetadata) {
-      partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }))
-      this.partitionMetadata.set(count, partitionMetadata)
-    }
-    return this.partitioner({ topic, partitionMetadata, message: { key, value: null } })
+    return this.partitioner.partition(topic, count, key, explicit)
   }
 
   private storesNamed(name: string): StateStore[] {

@@ -4,6 +4,7 @@
  * and never reaches a detector half-valid.
  */
 import { avroSerde } from '../avro-serde.js'
+import { RegistryAvroSerde, type RegistryAvroSerdeOptions } from '../registry/registry-avro-serde.js'
 import { type Serde, SerdeError } from '../serde.js'
 import { fromAvroRecord, telemetryEventAvroType, toAvroRecord } from './telemetry-avro.js'
 import type { TelemetryEvent } from './telemetry-event.js'
@@ -40,15 +41,30 @@ export function telemetryJsonSerde(): Serde<TelemetryEvent> {
  * TelemetryEvent; the conversion to the Avro record (nulls, wrapped payload union) happens inside.
  */
 export function telemetryAvroSerde(): Serde<TelemetryEvent> {
-  const name = 'avro(TelemetryEvent)'
-  const raw = avroSerde<Record<string, unknown>>(telemetryEventAvroType, { name })
+  return overAvroRecords(avroSerde<Record<string, unknown>>(telemetryEventAvroType, { name: 'avro(TelemetryEvent)' }))
+}
+
+/**
+ * TelemetryEvent in the Confluent Schema Registry wire format (TelemetryEvent.avsc registered under
+ * the topic's subject by default). Schema ids are resolved ahead of the hot path: the runtime
+ * prepares sink topics at start and awaits an unknown writer id once per batch (see RegistryAvroSerde).
+ */
+export function telemetryRegistrySerde(options: Omit<RegistryAvroSerdeOptions, 'schema'>): Serde<TelemetryEvent> {
+  return overAvroRecords(new RegistryAvroSerde<Record<string, unknown>>({ ...options, schema: telemetryEventAvroType }))
+}
+
+/** A TelemetryEvent serde over a serde of its Avro records: validation and conversion on both ways. */
+function overAvroRecords(raw: Serde<Record<string, unknown>>): Serde<TelemetryEvent> {
+  const name = raw.name
+  const prepare = raw.prepare?.bind(raw)
   return {
     name,
-    serialize(value) {
-      return raw.serialize(toAvroRecord(checked(name, value)))
+    serialize(value, topic) {
+      return raw.serialize(toAvroRecord(checked(name, value)), topic)
     },
-    deserialize(data) {
-      const record = raw.deserialize(data)
+    // Errors of the inner serde (an unknown schema id the runtime must fetch) pass through unwrapped.
+    deserialize(data, topic) {
+      const record = raw.deserialize(data, topic)
       let event: TelemetryEvent
       try {
         event = fromAvroRecord(record)
@@ -57,5 +73,6 @@ export function telemetryAvroSerde(): Serde<TelemetryEvent> {
       }
       return checked(name, event)
     },
+    ...(prepare ? { prepare } : {}),
   }
 }

@@ -13,7 +13,7 @@ const members = (entries: [string, Partial<MemberTasks>][]): Map<string, MemberT
   new Map(entries.map(([id, t]) => [id, { owned: t.owned ?? [], onDisk: t.onDisk ?? [] }]))
 
 describe('assignTasks', () => {
-  test('property: every task exactly once, counts differ by at most one', () => {
+  test('property: every task exactly once, counts differ by at most one in total and within each sub-topology', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 4 }),
@@ -33,6 +33,10 @@ describe('assignTasks', () => {
           assert.deepEqual([...all].sort(), [...tasks].sort())
           const counts = [...result.values()].map((a) => a.length)
           assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `unbalanced: ${counts}`)
+          for (let sub = 0; sub < subs; sub++) {
+            const perSub = [...result.values()].map((a) => a.filter((t) => t.startsWith(`${sub}_`)).length)
+            assert.ok(Math.max(...perSub) - Math.min(...perSub) <= 1, `sub-topology ${sub} unbalanced: ${perSub}`)
+          }
         },
       ),
       { numRuns: 300 },
@@ -57,6 +61,13 @@ describe('assignTasks', () => {
     const result = assignTasks(tasks, members([['a', { owned: tasks }], ['b', {}]]))
     assert.deepEqual(result.get('a'), ['0_0', '0_1', '0_2'])
     assert.deepEqual(result.get('b'), ['0_3', '0_4', '0_5'])
+  })
+
+  test('a second member gets a share of every sub-topology, not the last sub-topologies whole', () => {
+    const tasks = taskIds(3, 2)
+    const result = assignTasks(tasks, members([['a', { owned: tasks }], ['b', {}]]))
+    assert.deepEqual(result.get('a'), ['0_0', '1_0', '2_0'])
+    assert.deepEqual(result.get('b'), ['0_1', '1_1', '2_1'])
   })
 
   test('no members: nothing assigned', () => {

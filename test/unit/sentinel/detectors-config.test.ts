@@ -51,7 +51,7 @@ describe('the default detectors file', () => {
     assert.deepEqual(cost.actions, [{ kind: 'alert', name: 'high-cost-request', severity: 'critical' }, { kind: 'shield', action: 'rate_limit' }])
     const tokens = loadDetectorsConfig(DEFAULT_DETECTORS_PATH).detectors.find((d) => d.id === 'token-rate-spike')
     assert.ok(tokens && tokens.strategy === 'zscore')
-    assert.deepEqual([tokens.windowMs, tokens.graceMs, tokens.aggregate, tokens.threshold], [300_000, 30_000, 'rate', 3])
+    assert.deepEqual([tokens.windowMs, tokens.graceMs, tokens.aggregate, tokens.threshold], [300_000, 30_000, 'rate', 4])
   })
 
   test('the seed\'s own example list shape ({ version, items }) is accepted', () => {

@@ -10,6 +10,7 @@ import {
   telemetryAvroSerde,
   telemetryEventSchema,
   telemetryJsonSerde,
+  telemetryRegistrySerde,
   validateTelemetryEvent,
 } from '../../../schemas/telemetry/index.js'
 
@@ -115,6 +116,21 @@ describe('TelemetryEvent serdes', () => {
     for (const serde of [telemetryJsonSerde(), telemetryAvroSerde()]) {
       for (const event of [seedExample, request, metric, { ...request, event_type: 'llm.trace' as const }]) assert.deepEqual(serde.deserialize(serde.serialize(event)), event, serde.name)
     }
+  })
+
+  test('the registry serde frames Avro with the schema id and round-trips; an unknown id or an invalid event is a SerdeError', async () => {
+    const serde = telemetryRegistrySerde({ useSchemaId: 11, knownSchemas: { 11: telemetryEventSchema } })
+    await serde.prepare?.('llm-telemetry')
+    for (const event of [seedExample, request, metric]) {
+      const bytes = serde.serialize(event, 'llm-telemetry')
+      assert.equal(bytes[0], 0, 'magic byte')
+      assert.equal(bytes.readInt32BE(1), 11, 'schema id')
+      assert.deepEqual(serde.deserialize(bytes, 'llm-telemetry'), event)
+    }
+    const other = Buffer.from(serde.serialize(seedExample, 'llm-telemetry'))
+    other.writeInt32BE(12, 1)
+    assert.throws(() => serde.deserialize(other), (e: unknown) => e instanceof SerdeError && /schema id 12/.test(e.message))
+    assert.throws(() => serde.serialize({ ...seedExample, data: { ...seedExample.data, latency_ms: -1 } } as TelemetryEvent, 'llm-telemetry'), /latency_ms/)
   })
 
   test('the JSON serde rejects bad input with a SerdeError naming field and reason', () => {

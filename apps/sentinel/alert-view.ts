@@ -1,0 +1,208 @@
+/**
+ * The alert view: every alert with its deliveries and silence, by alert id, in a logged key-value
+ * store `alerts-by-id` that the API reads through interactive queries (`/api/v1/alerts`).
+ *
+ * Shape: the alerts topic (AlertEvent JSON), the deliveries topic (the dispatcher's DeliveryRecord
+ * JSON) and the silences topic (AlertSilence JSON, written by `DELETE /api/v1/alerts/:id`), all keyed
+ * by alert_id → merged, keyed by the alert_id the records carry → `alert-view-updates` repartition →
+ * `alert-view` (store `alerts-by-id`). The repartition makes the three meet in one task whatever
+ * their partition counts: same-count topics keyed alike would be co-partitioned already, but nothing
+ * guarantees the counts match (the topics are made by different people at different times).
+ *
+ * A delivery or silence may arrive before its alert (another partition, a replay, the dispatcher
+ * being faster than the view): it is kept in an entry without alert (`alert: null`, not listed by
+ * the API) and the alert joins it when it comes. A repeated alert (a replay) replaces the event and
+ * keeps deliveries and silence. Deliveries are kept latest per receiver (a redelivery replaces the
+ * receiver's earlier outcome, unless it is older).
+ *
+ * Retention goes by **view time**, the highest alert timestamp (event time) the task has seen, not
+ * by stream time as the anomaly view does: delivery records are stamped with the dispatcher's wall
+ * clock, and on replayed or synthetic telemetry (the demo's is months old) that wall clock would
+ * jump stream time ahead and purge every alert. An entry is deleted once its alert is more than
+ * `retentionMs` (default 7 days) older than view time; an entry without alert is kept for
+ * `retentionMs` of view time after it was made. The purge runs every `purgeIntervalMs` (default
+ * 1 hour) of wall-clock time, and an alert already that old is not stored. View time is per task,
+ * like stream time: a partition that receives no alert keeps its entries until it does (it does not
+ * grow meanwhile). The task rebuilds its view time from its store when it starts.
+ */
+import type { AlertEvent } from '../../schemas/alert/alert-event.js'
+import { alertEventSerde } from '../../schemas/alert/alert-event-serde.js'
+import { Serdes } from '../../schemas/index.js'
+import type { Serde } from '../../schemas/serde.js'
+import type { KeyValueStore } from '../../state/types.js'
+import { type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type StreamsBuilder } from '../../topology/index.js'
+import type { DeliveryRecord } from './delivery/delivery-record.js'
+
+export const ALERT_VIEW_STORE = 'alerts-by-id'
+export const ALERT_STATUSES = ['delivered', 'failed', 'pending', 'silenced'] as const
+export type AlertStatus = (typeof ALERT_STATUSES)[number]
+
+/** A record of the silences topic, keyed by alert_id: someone asked that the alert be silenced. */
+export interface AlertSilence {
+  readonly type: 'silence'
+  readonly alert_id: string
+  readonly by: string | null
+  readonly note: string | null
+  /** ISO-8601, when it was asked (wall clock of the API). */
+  readonly at: string
+}
+
+/** What the view stores per alert id. */
+export interface AlertRecord {
+  /** Null while only deliveries or a silence have arrived. */
+  readonly alert: AlertEvent | null
+  /** The latest outcome per receiver, in order of first arrival. */
+  readonly deliveries: readonly DeliveryRecord[]
+  /** The first silence (silencing again changes nothing); null when not silenced. */
+  readonly silenced_by: string | null
+  readonly silenced_at: string | null
+  readonly silence_note: string | null
+  /** What retention goes by (epoch ms): the alert's timestamp, or view time when an entry without alert was made. */
+  readonly updated_at: number
+}
+
+/** What flows into the view's store, by alert id. */
+export type AlertViewUpdate = { readonly type: 'alert'; readonly alert: AlertEvent } | { readonly type: 'delivery'; readonly delivery: DeliveryRecord } | AlertSilence
+
+export interface AlertViewOptions {
+  /** Default `alerts`. */
+  readonly alertsTopic?: string
+  /** Default `alert-deliveries`. */
+  readonly deliveriesTopic?: string
+  /** Default `alert-silences`. */
+  readonly silencesTopic?: string
+  /** Default 7 days. */
+  readonly retentionMs?: number
+  /** Wall-clock time between purges; default 1 hour. */
+  readonly purgeIntervalMs?: number
+}
+
+const DAY_MS = 86_400_000
+const FAILED: ReadonlySet<DeliveryRecord['status']> = new Set(['failed', 'circuit_open'])
+
+/**
+ * An alert's delivery status: `silenced` once silenced; else `pending` while no receiver has reported
+ * (an alert whose rule has no actions has nothing to deliver: `delivered`); `failed` when any
+ * receiver's latest outcome is failed or circuit_open; else `delivered` (each receiver succeeded or
+ * was skipped as disabled). With the dispatcher's per-receiver lanes, receivers report one by one,
+ * so an alert may read `delivered` before a slower receiver has reported.
+ */
+export function alertStatus(entry: Pick<AlertRecord, 'alert' | 'deliveries' | 'silenced_at'>): AlertStatus {
+  if (entry.silenced_at !== null) return 'silenced'
+  if (entry.deliveries.length === 0) return entry.alert !== null && entry.alert.actions.length === 0 ? 'delivered' : 'pending'
+  return entry.deliveries.some((d) => FAILED.has(d.status)) ? 'failed' : 'delivered'
+}
+
+const receiverOf = (d: DeliveryRecord): string => d.receiver ?? `(${d.action ?? 'unrouted'})`
+
+function withDelivery(deliveries: readonly DeliveryRecord[], delivery: DeliveryRecord): readonly DeliveryRecord[] {
+  const i = deliveries.findIndex((d) => receiverOf(d) === receiverOf(delivery))
+  if (i < 0) return [...deliveries, delivery]
+  // Out of order (a late copy of an earlier attempt): the later outcome stands.
+  if (Date.parse(delivery.at) < Date.parse(deliveries[i]!.at)) return deliveries
+  return deliveries.map((d, j) => (j === i ? delivery : d))
+}
+
+/**
+ * The next state of an entry after one update (pure: the view's processor and its tests use it).
+ * `viewTime` stamps an entry made without its alert.
+ */
+export function applyAlertUpdate(previous: AlertRecord | undefined, update: AlertViewUpdate, viewTime: number): AlertRecord {
+  const base: AlertRecord = previous ?? { alert: null, deliveries: [], silenced_by: null, silenced_at: null, silence_note: null, updated_at: viewTime }
+  switch (update.type) {
+    case 'alert':
+      return { ...base, alert: update.alert, updated_at: Date.parse(update.alert.timestamp) }
+    case 'delivery':
+      return { ...base, deliveries: withDelivery(base.deliveries, update.delivery) }
+    case 'silence':
+      return base.silenced_at !== null ? base : { ...base, silenced_by: update.by, silenced_at: update.at, silence_note: update.note }
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
+const isOptionalString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string'
+
+export function isAlertSilence(value: unknown): value is AlertSilence {
+  return isObject(value) && value.type === 'silence' && typeof value.alert_id === 'string' && isOptionalString(value.by) && isOptionalString(value.note) && typeof value.at === 'string'
+}
+
+function isDeliveryRecord(value: unknown): value is DeliveryRecord {
+  return isObject(value) && isOptionalString(value.alert_id) && isOptionalString(value.receiver) && typeof value.status === 'string' && typeof value.at === 'string'
+}
+
+/** JSON serdes of the silences and deliveries topics; a record of another shape is a bad record (DLQ). */
+export const alertSilenceSerde = (): Serde<AlertSilence> => Serdes.json<AlertSilence>({ name: 'json(AlertSilence)', validate: isAlertSilence })
+export const deliveryRecordSerde = (): Serde<DeliveryRecord> => Serdes.json<DeliveryRecord>({ name: 'json(DeliveryRecord)', validate: isDeliveryRecord })
+export const alertRecordSerde = (): Serde<AlertRecord> => Serdes.json<AlertRecord>({ name: 'json(AlertRecord)' })
+
+class AlertViewProcessor implements Processor<string, AlertViewUpdate> {
+  private store!: KeyValueStore<string, AlertRecord>
+  /** The highest alert timestamp seen (-1: none yet). */
+  private viewTime = -1
+
+  constructor(
+    private readonly definition: KeyValueStoreDefinition<string, AlertRecord>,
+    private readonly retentionMs: number,
+    private readonly purgeIntervalMs: number,
+  ) {}
+
+  async init(context: ProcessorContext): Promise<void> {
+    this.store = context.getStateStore(this.definition)
+    for await (const [, entry] of this.store.all()) if (entry.alert !== null) this.viewTime = Math.max(this.viewTime, entry.updated_at)
+    context.schedule(this.purgeIntervalMs, 'wall-clock', () => this.purge())
+  }
+
+  process(record: StreamRecord<string, AlertViewUpdate>): void {
+    const update = record.value
+    if (update.type === 'alert') {
+      const t = Date.parse(update.alert.timestamp)
+      // Already past retention: storing it would only have the next purge delete it.
+      if (t < this.viewTime - this.retentionMs) return
+      this.viewTime = Math.max(this.viewTime, t)
+    }
+    this.store.put(record.key, applyAlertUpdate(this.store.get(record.key), update, this.viewTime >= 0 ? this.viewTime : record.timestamp))
+  }
+
+  private async purge(): Promise<void> {
+    if (this.viewTime < 0) return
+    const cutoff = this.viewTime - this.retentionMs
+    const expired: string[] = []
+    for await (const [id, entry] of this.store.all()) if (entry.updated_at < cutoff) expired.push(id)
+    // Deletes are blind writes: they need no prefetch.
+    for (const id of expired) this.store.delete(id)
+  }
+}
+
+/**
+ * Adds the view to `builder`: the alerts, deliveries and silences topics in (JSON, keyed by
+ * alert_id), store `alerts-by-id` out (see above). The topology must not read these topics
+ * elsewhere (writing the alerts topic, as `addAlerting` does, is fine).
+ */
+export function addAlertView(builder: StreamsBuilder, options: AlertViewOptions = {}): KeyValueStoreDefinition<string, AlertRecord> {
+  const retentionMs = options.retentionMs ?? 7 * DAY_MS
+  if (!(Number.isSafeInteger(retentionMs) && retentionMs > 0)) throw new Error(`addAlertView: 'retentionMs' must be a positive integer (ms), got ${retentionMs}`)
+  const purgeIntervalMs = options.purgeIntervalMs ?? 3_600_000
+  if (!(Number.isSafeInteger(purgeIntervalMs) && purgeIntervalMs > 0)) throw new Error(`addAlertView: 'purgeIntervalMs' must be a positive integer (ms), got ${purgeIntervalMs}`)
+  const key = Serdes.nullable(Serdes.string())
+
+  const alerts = builder
+    .stream(options.alertsTopic ?? 'alerts', { key, value: alertEventSerde(), name: 'alert-view-alerts-source' })
+    .mapValues((alert): AlertViewUpdate => ({ type: 'alert', alert }), { name: 'alert-view-alerts' })
+  const deliveries = builder
+    .stream(options.deliveriesTopic ?? 'alert-deliveries', { key, value: deliveryRecordSerde(), name: 'alert-view-deliveries-source' })
+    // A record of an unreadable alert without key belongs to no alert.
+    .flatMapValues((delivery): AlertViewUpdate[] => (delivery.alert_id === null ? [] : [{ type: 'delivery', delivery }]), { name: 'alert-view-deliveries' })
+  const silences = builder
+    .stream(options.silencesTopic ?? 'alert-silences', { key, value: alertSilenceSerde(), name: 'alert-view-silences-source' })
+    .mapValues((silence): AlertViewUpdate => silence, { name: 'alert-view-silences' })
+
+  const store = Stores.keyValue(ALERT_VIEW_STORE, Serdes.string(), alertRecordSerde())
+  alerts
+    .merge(deliveries, { name: 'alert-view-merge-deliveries' })
+    .merge(silences, { name: 'alert-view-merge-silences' })
+    // Topic keys are trusted only as far as the records say: a record keyed otherwise would land on the wrong entry.
+    .selectKey((_key, update): string => (update.type === 'alert' ? update.alert.alert_id : update.type === 'delivery' ? (update.delivery.alert_id ?? '') : update.alert_id), { name: 'alert-view-select-id' })
+    .repartition({ name: 'alert-view-updates', key: Serdes.string(), value: Serdes.json<AlertViewUpdate>({ name: 'json(AlertViewUpdate)' }) })
+    .process(() => new AlertViewProcessor(store, retentionMs, purgeIntervalMs), { name: 'alert-view', stores: [store] })
+  return store
+}

@@ -1,0 +1,178 @@
+/**
+ * The alert rules' state machine, per group (the sub-topology's source key `rule_id|field=value|...`):
+ * aggregation window → schedule and maintenance → throttling → AlertEvent.
+ *
+ * Time is the anomaly's event time (its record timestamp), never the wall clock, so a replay makes
+ * the same decisions and the same alert ids. A window fires as soon as its aggregate crosses the
+ * threshold (not when it closes: alerting latency is the seed's p99 < 500 ms), once. A firing outside
+ * the rule's schedule or inside a maintenance window is dropped (counted, logged) and its window
+ * stays fired: an alert is about the moment the condition was met, not replayed when hours resume.
+ * Throttled firings are counted per group and reported by the group's next alert.
+ *
+ * Stores (both keyed by group key, logged, prefetched per batch):
+ * - windows: a window store of each group's aggregation windows (rules with aggregation only). One
+ *   store serves every rule: its prefetch asks, per key, for the window of each distinct rule window
+ *   size; rule ids are part of the keys, so sizes never mix. Retention: the largest window + grace.
+ * - throttles: last alert time and id and the suppressed count per group (rules with max_frequency
+ *   > 0 only); entries idle longer than the largest max_frequency + 1 day are removed by an hourly
+ *   stream-time punctuator.
+ */
+import type { Logger } from 'pino'
+import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
+import type { AnomalyEvent } from '../../../schemas/anomaly/anomaly-event.js'
+import type { KeyValueStore, WindowStore } from '../../../state/types.js'
+import type { KeyValueStoreDefinition, Processor, ProcessorContext, StreamRecord, WindowStoreDefinition } from '../../../topology/index.js'
+import { ActiveSchedule } from './active-schedule.js'
+import { alertId } from './alert-id.js'
+import type { AlertRule } from './alert-rules-config.js'
+import { alertDescription, alertTitle } from './alert-text.js'
+import { type AlertWindowState, addToWindow, aggregateValue } from './alert-window.js'
+import type { AlertingMetrics } from './alerting-metrics.js'
+import type { MaintenanceCalendar } from './maintenance-calendar.js'
+import type { RuleMatch } from './rule-matcher.js'
+
+export interface ThrottleState {
+  /** Event time of the group's last alert. */
+  readonly last_alert_ms: number
+  /** Its id: a replayed firing of the same alert is recognised, not counted as a repeat. */
+  readonly last_alert_id: string
+  /** Firings suppressed since the last alert (reported by the next one). */
+  readonly suppressed: number
+}
+
+export const THROTTLE_EXPIRY_INTERVAL_MS = 3_600_000
+const THROTTLE_IDLE_MARGIN_MS = 86_400_000
+
+export interface AlertRulesProcessorOptions {
+  readonly rules: readonly AlertRule[]
+  readonly maintenance: MaintenanceCalendar
+  readonly windows: WindowStoreDefinition<string, AlertWindowState> | null
+  readonly throttles: KeyValueStoreDefinition<string, ThrottleState> | null
+  /** Anomalies this far behind the task's stream time still count in their window. */
+  readonly graceMs: number
+  readonly maxAnomalyIds: number
+  readonly metrics: AlertingMetrics
+  readonly log: Logger
+}
+
+export class AlertRulesProcessor implements Processor<string, RuleMatch, string, AlertEvent> {
+  private context!: ProcessorContext<string, AlertEvent>
+  private windows: WindowStore<string, AlertWindowState> | null = null
+  private throttles: KeyValueStore<string, ThrottleState> | null = null
+  private readonly rules: ReadonlyMap<string, AlertRule>
+  private readonly schedules: ReadonlyMap<string, ActiveSchedule>
+  private readonly maxThrottleMs: number
+
+  constructor(private readonly options: AlertRulesProcessorOptions) {
+    this.rules = new Map(options.rules.map((r) => [r.id, r]))
+    this.schedules = new Map(options.rules.flatMap((r) => (r.schedule === null ? [] : [[r.id, new ActiveSchedule(r.schedule)] as const])))
+    this.maxThrottleMs = Math.max(0, ...options.rules.map((r) => r.throttling.maxFrequencyMs))
+  }
+
+  init(context: ProcessorContext<string, AlertEvent>): void {
+    this.context = context
+    if (this.options.windows) this.windows = context.getStateStore(this.options.windows)
+    if (this.options.throttles) {
+      const throttles = context.getStateStore(this.options.throttles)
+      this.throttles = throttles
+      context.schedule(THROTTLE_EXPIRY_INTERVAL_MS, 'stream-time', async (now) => {
+        const idle: string[] = []
+        for await (const [key, state] of throttles.all()) if (state.last_alert_ms < now - this.maxThrottleMs - THROTTLE_IDLE_MARGIN_MS) idle.push(key)
+        for (const key of idle) throttles.delete(key)
+      })
+    }
+  }
+
+  process(record: StreamRecord<string, RuleMatch>): void {
+    const { rule_id, group, anomaly } = record.value
+    const rule = this.rules.get(rule_id)
+    if (rule === undefined || !rule.enabled) {
+      // Written before a restart with a rules file that no longer has the rule.
+      this.options.metrics.dropped.inc({ reason: 'unknown_rule' })
+      return
+    }
+    const t = record.timestamp
+    if (rule.aggregation === null || this.windows === null) return this.fire(rule, record.key, group, null, anomaly, t)
+
+    const size = rule.aggregation.windowMs
+    const start = Math.floor(t / size) * size
+    if (start < this.context.streamTime() - size - this.options.graceMs) {
+      this.options.metrics.dropped.inc({ reason: 'late' })
+      this.options.log.warn({ rule: rule.id, group: record.key, anomaly_id: anomaly.anomaly_id, timestamp: t, stream_time: this.context.streamTime() }, 'anomaly later than the alerting grace dropped')
+      return
+    }
+    const before = this.windows.get(record.key, start)
+    // A replay of the repartition topic (at-least-once between the dedup and this stage).
+    if (before?.anomaly_ids.includes(anomaly.anomaly_id)) {
+      this.options.metrics.dropped.inc({ reason: 'duplicate' })
+      return
+    }
+    const state = addToWindow(before, { start, end: start + size }, anomaly, this.options.maxAnomalyIds)
+    const crossed = !state.fired && aggregateValue(state, rule.aggregation.function) >= rule.aggregation.threshold
+    const stored = crossed ? { ...state, fired: true } : state
+    this.windows.put(record.key, stored, start)
+    if (crossed) this.fire(rule, record.key, group, stored, anomaly, t)
+  }
+
+  private fire(rule: AlertRule, groupKey: string, group: Readonly<Record<string, string>>, window: AlertWindowState | null, anomaly: AnomalyEvent, t: number): void {
+    const { metrics, log } = this.options
+    const id = alertId(rule.id, groupKey, window === null ? anomaly.anomaly_id : window.start)
+    const schedule = this.schedules.get(rule.id)
+    if (schedule !== undefined && !schedule.isActive(t)) {
+      metrics.suppressed.inc({ rule: rule.id, reason: 'schedule' })
+      // debug: outside office hours every firing of a per-anomaly rule would log.
+      log.debug({ rule: rule.id, group: groupKey, alert_id: id, timestamp: new Date(t).toISOString() }, 'alert suppressed: outside the rule\'s schedule')
+      return
+    }
+    const maintenance = this.options.maintenance.activeWindow(rule.id, t)
+    if (maintenance !== null) {
+      metrics.suppressed.inc({ rule: rule.id, reason: 'maintenance' })
+      log.info({ rule: rule.id, group: groupKey, alert_id: id, maintenance_window: maintenance.name, timestamp: new Date(t).toISOString() }, 'alert suppressed: maintenance window')
+      return
+    }
+    let suppressedCount = 0
+    const maxFrequency = rule.throttling.maxFrequencyMs
+    if (maxFrequency > 0 && this.throttles !== null) {
+      const throttle = this.throttles.get(groupKey)
+      if (throttle?.last_alert_id === id) {
+        metrics.dropped.inc({ reason: 'duplicate' })
+        return
+      }
+      if (throttle !== undefined && t - throttle.last_alert_ms < maxFrequency) {
+        this.throttles.put(groupKey, { ...throttle, suppressed: throttle.suppressed + 1 })
+        metrics.suppressed.inc({ rule: rule.id, reason: 'throttled' })
+        log.debug({ rule: rule.id, group: groupKey, alert_id: id }, 'alert throttled')
+        return
+      }
+      suppressedCount = throttle?.suppressed ?? 0
+      this.throttles.put(groupKey, { last_alert_ms: t, last_alert_id: id, suppressed: 0 })
+    }
+    const alert: AlertEvent = {
+      alert_id: id,
+      rule_id: rule.id,
+      rule_name: rule.name,
+      timestamp: new Date(t).toISOString(),
+      severity: window?.severity ?? anomaly.severity,
+      group,
+      title: alertTitle(rule, group, window, anomaly),
+      description: alertDescription(rule, group, window, anomaly, suppressedCount),
+      application_id: anomaly.application_id,
+      anomaly_ids: window?.anomaly_ids ?? [anomaly.anomaly_id],
+      anomaly,
+      aggregation:
+        window === null || rule.aggregation === null
+          ? null
+          : {
+              function: rule.aggregation.function,
+              value: aggregateValue(window, rule.aggregation.function),
+              threshold: rule.aggregation.threshold,
+              window_start: new Date(window.start).toISOString(),
+              window_end: new Date(window.end).toISOString(),
+            },
+      suppressed_count: suppressedCount,
+      actions: rule.actions,
+    }
+    metrics.fired.inc({ rule: rule.id })
+    this.context.forward({ key: id, value: alert, timestamp: t, headers: {} })
+  }
+}

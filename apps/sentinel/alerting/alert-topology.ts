@@ -1,0 +1,132 @@
+/**
+ * The alert manager (seed 001, stage 3) as a topology over the anomalies stream:
+ *
+ *   anomalies ─ selectKey(anomaly_id) ─ repartition <app>-<name>-by-anomaly-id-repartition
+ *     ─ <name>-dedup (window store <name>-dedup-store): an anomaly_id seen before is dropped
+ *     ─ <name>-match-rules (flatMap): one record per rule whose filters pass, keyed by group key
+ *     ─ repartition <app>-<name>-by-group-repartition
+ *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store): aggregation window,
+ *       schedule, maintenance windows, throttling → AlertEvent keyed by alert_id
+ *     ─ <name>-sink → the alerts topic (JSON), the alert history the dispatcher reads.
+ *
+ * One repartition by group key serves every rule (the rule id is part of the key), so adding a rule
+ * adds no topic. Names derive from `name` (default `alerts`): keep it stable to keep state.
+ */
+import pino, { type Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { alertEventSerde } from '../../../schemas/alert/alert-event-serde.js'
+import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
+import { type AnomalyEvent, anomalyEventSchema } from '../../../schemas/anomaly/anomaly-event.js'
+import { Serdes } from '../../../schemas/index.js'
+import type { Serde } from '../../../schemas/serde.js'
+import { type KStream, type KeyValueStoreDefinition, Stores, StreamsBuilder, type Topology, type WindowStoreDefinition } from '../../../topology/index.js'
+import { AlertRulesProcessor, type ThrottleState } from './alert-rules-processor.js'
+import type { AlertRule, AlertRulesConfig, MaintenanceWindow } from './alert-rules-config.js'
+import type { AlertWindowState } from './alert-window.js'
+import { AlertingMetrics } from './alerting-metrics.js'
+import { AnomalyDedupProcessor, dedupStore } from './anomaly-dedup.js'
+import { MaintenanceCalendar } from './maintenance-calendar.js'
+import { RuleMatcher, type RuleMatch, ruleMatchSchema } from './rule-matcher.js'
+
+export const DEFAULT_ALERTING_GRACE_MS = 3_600_000
+export const DEFAULT_DEDUP_RETENTION_MS = 86_400_000
+export const DEFAULT_MAX_ANOMALY_IDS = 200
+
+export interface AlertingOptions {
+  /** A loaded rules file (its maintenance windows apply), or rules alone. */
+  readonly rules: AlertRulesConfig | readonly AlertRule[]
+  /** With a plain rule list: the maintenance windows (default none). Ignored for a rules file. */
+  readonly maintenanceWindows?: readonly MaintenanceWindow[]
+  /** Where alerts are written (JSON, keyed by alert_id); default `alerts`; null: not written, only returned. */
+  readonly alertsTopic?: string | null
+  /** Prefix of processor, store and repartition topic names (default `alerts`). */
+  readonly name?: string
+  /** Serde of anomalies in the dedup repartition topic (default: Avro of AnomalyEvent.avsc). */
+  readonly anomalySerde?: Serde<AnomalyEvent>
+  /**
+   * How far behind the alerting task's stream time an anomaly may be and still count in its window
+   * (anomalies from different detectors arrive out of order: window and session detectors emit when
+   * their windows close). Later ones are dropped, counted and logged. Default 1 h.
+   */
+  readonly graceMs?: number
+  /** How long (stream time) an anomaly_id is remembered for deduplication; at least graceMs. Default 24 h. */
+  readonly dedupRetentionMs?: number
+  /** Anomaly ids kept per aggregation window (and listed in its alert). Default 200. */
+  readonly maxAnomalyIds?: number
+  /** Prometheus registry or metrics instance (default: a private registry). */
+  readonly metrics?: AlertingMetrics | Registry
+  readonly logger?: Logger
+}
+
+function positive(value: number | undefined, fallback: number, field: string): number {
+  const v = value ?? fallback
+  if (!(Number.isSafeInteger(v) && v > 0)) throw new Error(`addAlerting: ${field} must be a positive integer, got ${String(value)}`)
+  return v
+}
+
+/**
+ * Adds the alert manager to `builder` over `anomalies` (any key); returns the alerts stream, keyed
+ * by alert_id. The returned stream carries no serdes: pass `alertEventSerde()` to write it elsewhere.
+ */
+export function addAlerting(builder: StreamsBuilder, anomalies: KStream<string, AnomalyEvent>, options: AlertingOptions): KStream<string, AlertEvent> {
+  void builder // the stream already belongs to it; taken for symmetry with addSentinelDetection
+  const name = options.name ?? 'alerts'
+  const isConfig = 'rules' in options.rules && !Array.isArray(options.rules)
+  const rules = (isConfig ? (options.rules as AlertRulesConfig).rules : (options.rules as readonly AlertRule[])).filter((r) => r.enabled)
+  const windows = isConfig ? (options.rules as AlertRulesConfig).maintenanceWindows : (options.maintenanceWindows ?? [])
+  const graceMs = positive(options.graceMs, DEFAULT_ALERTING_GRACE_MS, 'graceMs')
+  const dedupRetentionMs = positive(options.dedupRetentionMs, DEFAULT_DEDUP_RETENTION_MS, 'dedupRetentionMs')
+  if (dedupRetentionMs < graceMs) throw new Error(`addAlerting: dedupRetentionMs (${dedupRetentionMs}) must be >= graceMs (${graceMs}), or a replay inside the grace could alert twice`)
+  const maxAnomalyIds = positive(options.maxAnomalyIds, DEFAULT_MAX_ANOMALY_IDS, 'maxAnomalyIds')
+  const metrics = options.metrics instanceof AlertingMetrics ? options.metrics : new AlertingMetrics(options.metrics)
+  const log = options.logger ?? pino({ name: 'sentinel:alerting', level: process.env.SENTINEL_LOG_LEVEL ?? 'info' })
+  const maintenance = new MaintenanceCalendar(windows)
+  const matcher = new RuleMatcher(rules)
+
+  const seen = dedupStore(`${name}-dedup-store`, dedupRetentionMs)
+  const unique = anomalies
+    .selectKey((_key, anomaly) => anomaly.anomaly_id, { name: `${name}-anomaly-id` })
+    .repartition({ name: `${name}-by-anomaly-id`, key: Serdes.string(), value: options.anomalySerde ?? Serdes.avro<AnomalyEvent>(anomalyEventSchema) })
+    .process(() => new AnomalyDedupProcessor(seen, metrics, log), { name: `${name}-dedup`, stores: [seen] })
+
+  const sizes = [...new Set(rules.flatMap((r) => (r.aggregation === null ? [] : [r.aggregation.windowMs])))]
+  const windowStore: WindowStoreDefinition<string, AlertWindowState> | null =
+    sizes.length === 0
+      ? null
+      : Stores.window(`${name}-windows-store`, Serdes.string(), Serdes.json<AlertWindowState>(), {
+          windowSizeMs: Math.max(...sizes),
+          retentionMs: Math.max(...sizes) + graceMs,
+          windowsFor: (t) => sizes.map((size) => ({ start: Math.floor(t / size) * size, end: Math.floor(t / size) * size + size })),
+        })
+  const throttleStore: KeyValueStoreDefinition<string, ThrottleState> | null = rules.some((r) => r.throttling.maxFrequencyMs > 0)
+    ? Stores.keyValue(`${name}-throttle-store`, Serdes.string(), Serdes.json<ThrottleState>())
+    : null
+
+  const alerts = unique
+    .flatMap((_id, anomaly) => matcher.match(anomaly), { name: `${name}-match-rules` })
+    .repartition({ name: `${name}-by-group`, key: Serdes.string(), value: Serdes.avro<RuleMatch>(ruleMatchSchema) })
+    .process(() => new AlertRulesProcessor({ rules, maintenance, windows: windowStore, throttles: throttleStore, graceMs, maxAnomalyIds, metrics, log }), {
+      name: `${name}-rules`,
+      stores: [windowStore, throttleStore].filter((s) => s !== null),
+    })
+  const topic = options.alertsTopic === undefined ? 'alerts' : options.alertsTopic
+  if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: alertEventSerde() })
+  return alerts
+}
+
+export interface AlertTopologyOptions extends AlertingOptions {
+  /** Default `anomalies`. */
+  readonly anomaliesTopic?: string
+  /** Anomaly values on it: raw Avro of AnomalyEvent.avsc (default, as the detection topology writes) or JSON. */
+  readonly anomalyFormat?: 'avro' | 'json' | Serde<AnomalyEvent>
+}
+
+/** The alert manager as its own application: the anomalies topic in, the alerts topic out. */
+export function buildAlertTopology(options: AlertTopologyOptions): Topology {
+  const builder = new StreamsBuilder()
+  const format = options.anomalyFormat
+  const serde = format === undefined || format === 'avro' ? Serdes.avro<AnomalyEvent>(anomalyEventSchema) : format === 'json' ? Serdes.json<AnomalyEvent>() : format
+  const anomalies = builder.stream(options.anomaliesTopic ?? 'anomalies', { key: Serdes.string(), value: serde, name: `${options.name ?? 'alerts'}-anomalies-source` })
+  addAlerting(builder, anomalies, options)
+  return builder.build()
+}

@@ -1,0 +1,191 @@
+/**
+ * The anomaly view: every anomaly with its acknowledgement and feedback, by anomaly id, in a logged
+ * key-value store `anomalies-by-id` that the API reads through interactive queries.
+ *
+ * Shape: anomalies (keyed by their detector's key) → re-keyed by anomaly_id → `anomaly-view-anomalies`
+ * repartition; merged with the acknowledgements and feedback topics (JSON, keyed by anomaly_id) →
+ * `anomaly-view-updates` repartition (so an acknowledgement meets its anomaly in one task, whatever
+ * the partition counts of the three topics) → `anomaly-view` (store `anomalies-by-id`).
+ *
+ * Anomalies get their own repartition before the merge so that merging does not glue the view's
+ * inputs into the detectors' sub-topologies (a merge joins its parents' sub-topologies): the
+ * detection tasks stay as `buildSentinelTopology` lays them out. Anomalies are rare, so the extra
+ * hop costs nothing that matters.
+ *
+ * An acknowledgement or feedback may arrive before its anomaly (another partition, a replay): it is
+ * kept in an entry without anomaly (`anomaly: null`, not listed by the API) and applied when the
+ * anomaly comes. A repeated anomaly (a replay) replaces the event but keeps the acknowledgement.
+ *
+ * Retention, by stream time (the view task's highest record timestamp): an entry whose last update
+ * is older than `retentionMs` (default 7 days) is deleted by a punctuator every `purgeIntervalMs`
+ * (default 1 hour) of stream time, and a record already that old is not stored. Stream time moves
+ * with anomaly detection times, so acknowledgements must carry their anomaly's timestamp (the API
+ * does so), not the wall clock: a wall-clock record would jump stream time ahead when the detectors
+ * run on replayed or synthetic telemetry and purge the whole view. Stream time is per task: a
+ * partition that receives nothing keeps its entries until it does (it does not grow meanwhile);
+ * with the runtime's idle timeout, stream time of a quiet task advances anyway. Feedback is capped at
+ * `maxFeedback` (default 100) entries per anomaly, the latest kept.
+ */
+import type { AnomalyEvent, AnomalyStatus } from '../../schemas/anomaly/anomaly-event.js'
+import { Serdes } from '../../schemas/index.js'
+import type { Serde } from '../../schemas/serde.js'
+import type { KeyValueStore } from '../../state/types.js'
+import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type StreamsBuilder } from '../../topology/index.js'
+
+export const ANOMALY_VIEW_STORE = 'anomalies-by-id'
+export const FEEDBACK_LABELS = ['true_positive', 'false_positive'] as const
+export type FeedbackLabel = (typeof FEEDBACK_LABELS)[number]
+
+/** A record of the acknowledgements topic, keyed by anomaly_id. */
+export interface AnomalyAcknowledgement {
+  readonly type: 'acknowledge'
+  readonly anomaly_id: string
+  readonly by: string
+  readonly note: string | null
+  /** ISO-8601, when it was given (wall clock of the API). */
+  readonly at: string
+}
+
+/** A record of the feedback topic, keyed by anomaly_id: kept for evaluating detectors. */
+export interface AnomalyFeedback {
+  readonly type: 'feedback'
+  readonly anomaly_id: string
+  readonly label: FeedbackLabel
+  readonly comment: string | null
+  readonly by: string | null
+  /** ISO-8601, when it was given. */
+  readonly at: string
+}
+
+/** What the view stores per anomaly id. */
+export interface AnomalyRecord {
+  /** Null while only an acknowledgement or feedback has arrived. */
+  readonly anomaly: AnomalyEvent | null
+  /** The anomaly's status, `acknowledged` once acknowledged. */
+  readonly status: AnomalyStatus
+  readonly acknowledged_by: string | null
+  readonly acknowledged_at: string | null
+  readonly acknowledgement_note: string | null
+  readonly feedback: readonly AnomalyFeedback[]
+  /** Event time (epoch ms) of the latest update: what retention goes by. */
+  readonly updated_at: number
+}
+
+/** What flows into the view's store, by anomaly id. */
+export type AnomalyViewUpdate = { readonly type: 'anomaly'; readonly anomaly: AnomalyEvent } | AnomalyAcknowledgement | AnomalyFeedback
+
+export interface AnomalyViewOptions {
+  /** Default `anomaly-acks`. */
+  readonly acksTopic?: string
+  /** Default `anomaly-feedback`. */
+  readonly feedbackTopic?: string
+  /** Default 7 days. */
+  readonly retentionMs?: number
+  /** Stream time between purges; default 1 hour (at most retentionMs). */
+  readonly purgeIntervalMs?: number
+  /** Feedback entries kept per anomaly (the latest); default 100. */
+  readonly maxFeedback?: number
+}
+
+const DAY_MS = 86_400_000
+
+const isString = (v: unknown): v is string => typeof v === 'string'
+const isOptionalString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string'
+
+export function isAnomalyAcknowledgement(value: unknown): value is AnomalyAcknowledgement {
+  const v = value as Record<string, unknown> | null
+  return typeof v === 'object' && v !== null && v.type === 'acknowledge' && isString(v.anomaly_id) && isString(v.by) && isOptionalString(v.note) && isString(v.at)
+}
+
+export function isAnomalyFeedback(value: unknown): value is AnomalyFeedback {
+  const v = value as Record<string, unknown> | null
+  return (
+    typeof v === 'object' && v !== null && v.type === 'feedback' && isString(v.anomaly_id) && (FEEDBACK_LABELS as readonly unknown[]).includes(v.label) && isOptionalString(v.comment) && isOptionalString(v.by) && isString(v.at)
+  )
+}
+
+/** JSON serdes of the acknowledgement and feedback topics; a record of another shape is a bad record (DLQ). */
+export const anomalyAcknowledgementSerde = (): Serde<AnomalyAcknowledgement> => Serdes.json<AnomalyAcknowledgement>({ name: 'json(AnomalyAcknowledgement)', validate: isAnomalyAcknowledgement })
+export const anomalyFeedbackSerde = (): Serde<AnomalyFeedback> => Serdes.json<AnomalyFeedback>({ name: 'json(AnomalyFeedback)', validate: isAnomalyFeedback })
+export const anomalyRecordSerde = (): Serde<AnomalyRecord> => Serdes.json<AnomalyRecord>({ name: 'json(AnomalyRecord)' })
+
+/** The next state of an entry after one update (pure: the view's processor and its tests use it). */
+export function applyAnomalyUpdate(previous: AnomalyRecord | undefined, update: AnomalyViewUpdate, timestamp: number, maxFeedback = 100): AnomalyRecord {
+  const base: AnomalyRecord = previous ?? { anomaly: null, status: 'active', acknowledged_by: null, acknowledged_at: null, acknowledgement_note: null, feedback: [], updated_at: timestamp }
+  const updated_at = Math.max(base.updated_at, timestamp)
+  switch (update.type) {
+    case 'anomaly':
+      return { ...base, anomaly: update.anomaly, status: base.acknowledged_by !== null ? 'acknowledged' : update.anomaly.status, updated_at }
+    case 'acknowledge':
+      return { ...base, status: 'acknowledged', acknowledged_by: update.by, acknowledged_at: update.at, acknowledgement_note: update.note, updated_at }
+    case 'feedback':
+      return { ...base, feedback: [...base.feedback, update].slice(-maxFeedback), updated_at }
+  }
+}
+
+class AnomalyViewProcessor implements Processor<string, AnomalyViewUpdate> {
+  private context!: ProcessorContext
+  private store!: KeyValueStore<string, AnomalyRecord>
+
+  constructor(
+    private readonly definition: KeyValueStoreDefinition<string, AnomalyRecord>,
+    private readonly retentionMs: number,
+    private readonly purgeIntervalMs: number,
+    private readonly maxFeedback: number,
+  ) {}
+
+  init(context: ProcessorContext): void {
+    this.context = context
+    this.store = context.getStateStore(this.definition)
+    context.schedule(this.purgeIntervalMs, 'stream-time', (time) => this.purge(time))
+  }
+
+  process(record: StreamRecord<string, AnomalyViewUpdate>): void {
+    // Already past retention: storing it would only have the next purge delete it.
+    if (record.timestamp < this.context.streamTime() - this.retentionMs) return
+    this.store.put(record.key, applyAnomalyUpdate(this.store.get(record.key), record.value, record.timestamp, this.maxFeedback))
+  }
+
+  private async purge(streamTime: number): Promise<void> {
+    const cutoff = streamTime - this.retentionMs
+    const expired: string[] = []
+    for await (const [id, entry] of this.store.all()) if (entry.updated_at < cutoff) expired.push(id)
+    // Deletes are blind writes: they need no prefetch.
+    for (const id of expired) this.store.delete(id)
+  }
+}
+
+/**
+ * Adds the view to `builder`: `anomalies` (any key) in, store `anomalies-by-id` out (see above).
+ * Reads `acksTopic` and `feedbackTopic` (JSON, keyed by anomaly_id); the topology must not read them
+ * elsewhere.
+ */
+export function addAnomalyView(builder: StreamsBuilder, anomalies: KStream<string, AnomalyEvent>, options: AnomalyViewOptions = {}): KeyValueStoreDefinition<string, AnomalyRecord> {
+  const retentionMs = options.retentionMs ?? 7 * DAY_MS
+  if (!(Number.isSafeInteger(retentionMs) && retentionMs > 0)) throw new Error(`addAnomalyView: 'retentionMs' must be a positive integer (ms), got ${retentionMs}`)
+  const purgeIntervalMs = Math.min(options.purgeIntervalMs ?? 3_600_000, retentionMs)
+  if (!(purgeIntervalMs > 0)) throw new Error(`addAnomalyView: 'purgeIntervalMs' must be > 0, got ${purgeIntervalMs}`)
+  const maxFeedback = options.maxFeedback ?? 100
+  if (!(Number.isInteger(maxFeedback) && maxFeedback >= 1)) throw new Error(`addAnomalyView: 'maxFeedback' must be an integer >= 1, got ${maxFeedback}`)
+  const updates = Serdes.json<AnomalyViewUpdate>({ name: 'json(AnomalyViewUpdate)' })
+
+  const fromAnomalies = anomalies
+    .map((_key, anomaly): [string, AnomalyViewUpdate] => [anomaly.anomaly_id, { type: 'anomaly', anomaly }], { name: 'anomaly-view-key-by-id' })
+    .repartition({ name: 'anomaly-view-anomalies', key: Serdes.string(), value: updates })
+  const acks = builder
+    .stream(options.acksTopic ?? 'anomaly-acks', { key: Serdes.string(), value: anomalyAcknowledgementSerde(), name: 'anomaly-view-acks-source' })
+    .mapValues((ack): AnomalyViewUpdate => ack, { name: 'anomaly-view-acks' })
+  const feedback = builder
+    .stream(options.feedbackTopic ?? 'anomaly-feedback', { key: Serdes.string(), value: anomalyFeedbackSerde(), name: 'anomaly-view-feedback-source' })
+    .mapValues((entry): AnomalyViewUpdate => entry, { name: 'anomaly-view-feedback' })
+
+  const store = Stores.keyValue(ANOMALY_VIEW_STORE, Serdes.string(), anomalyRecordSerde())
+  fromAnomalies
+    .merge(acks, { name: 'anomaly-view-merge-acks' })
+    .merge(feedback, { name: 'anomaly-view-merge-feedback' })
+    // Topic keys are trusted only as far as the records say: an ack keyed otherwise would land on the wrong entry.
+    .selectKey((_key, update) => (update.type === 'anomaly' ? update.anomaly.anomaly_id : update.anomaly_id), { name: 'anomaly-view-select-id' })
+    .repartition({ name: 'anomaly-view-updates', key: Serdes.string(), value: updates })
+    .process(() => new AnomalyViewProcessor(store, retentionMs, purgeIntervalMs, maxFeedback), { name: 'anomaly-view', stores: [store] })
+  return store
+}

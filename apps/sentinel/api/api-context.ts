@@ -1,0 +1,29 @@
+import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
+import type { Serde } from '../../../schemas/serde.js'
+import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
+import type { DetectorsConfig } from '../detectors-config.js'
+import type { ApiMetrics } from './api-metrics.js'
+import type { AlertRecord } from '../alert-view.js'
+import type { AlertFilter, ListedAlert } from './alert-query.js'
+import type { ViewQueries, ViewReads } from './view-reads.js'
+
+/** What the route plugins share (passed as plugin options, never decorated onto the instance). */
+export interface ApiContext {
+  readonly runtime: StreamsRuntime
+  readonly detectors: DetectorsConfig
+  readonly reads: ViewReads
+  readonly metrics: ApiMetrics
+  readonly telemetryTopic: string
+  readonly acksTopic: string
+  readonly feedbackTopic: string
+  /** The alert view and where silences go; null: no alert routes. */
+  readonly alerts: { readonly reads: ViewQueries<AlertRecord, AlertFilter, ListedAlert>; readonly silencesTopic: string } | null
+  readonly telemetrySerde: Serde<TelemetryEvent>
+  readonly maxBatchEvents: number
+  readonly version: string
+  readonly startedAt: number
+}
+
+export interface RoutesOptions {
+  readonly ctx: ApiContext
+}

@@ -1,0 +1,43 @@
+/**
+ * The Prometheus metrics the API owns (seed 001's names where they exist):
+ *
+ * - `sentinel_telemetry_events_total{application,type}`: telemetry events accepted by the API, `type`
+ *   the event type without its `llm.` prefix (request, response, error, metric, trace) as the seed
+ *   writes it;
+ * - `sentinel_ingestion_throughput{protocol="http"}`: events ingested, a counter. The seed names it
+ *   as a gauge-like "throughput", but a gauge of a rate would need a clock inside the process and
+ *   lose data between scrapes; a counter with the seed's name serves the seed's dashboards through
+ *   `rate(sentinel_ingestion_throughput[1m])`, and other ingest paths (kafka) can add their
+ *   `protocol` to the same series. (No `_total` suffix: the seed's name is kept as written.)
+ * - `sentinel_http_request_duration_seconds{method,route,status_code}`: a histogram per route
+ *   pattern (not per URL, so anomaly ids do not explode the label set).
+ *
+ * Metrics already in the registry (a second API on the same registry) are reused.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client'
+
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  const existing = registry.getSingleMetric(name)
+  if (existing !== undefined) return existing as Counter<L>
+  return new Counter({ name, help, labelNames, registers: [registry] })
+}
+
+export class ApiMetrics {
+  readonly telemetryEvents: Counter<'application' | 'type'>
+  readonly ingestion: Counter<'protocol'>
+  readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>
+
+  constructor(readonly registry: Registry) {
+    this.telemetryEvents = counter(registry, 'sentinel_telemetry_events_total', 'Telemetry events accepted, by application and event type', ['application', 'type'])
+    this.ingestion = counter(registry, 'sentinel_ingestion_throughput', 'Telemetry events ingested, by protocol (a counter: use rate())', ['protocol'])
+    const name = 'sentinel_http_request_duration_seconds'
+    this.requestDuration =
+      (registry.getSingleMetric(name) as Histogram<'method' | 'route' | 'status_code'> | undefined) ??
+      new Histogram({ name, help: 'HTTP request duration of the Sentinel API, by route pattern', labelNames: ['method', 'route', 'status_code'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })
+  }
+
+  eventsAccepted(events: readonly { application_id: string; event_type: string }[]): void {
+    for (const event of events) this.telemetryEvents.inc({ application: event.application_id, type: event.event_type.replace(/^llm\./, '') })
+    this.ingestion.inc({ protocol: 'http' }, events.length)
+  }
+}

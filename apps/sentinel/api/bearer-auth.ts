@@ -1,0 +1,57 @@
+/**
+ * API keys as bearer tokens. Keys are compared as SHA-256 digests with `timingSafeEqual`, against
+ * every configured key without stopping at the first match, so neither a key's length nor its
+ * position in the list shows in the response time.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { ApiError } from './errors.js'
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
+
+export class ApiKeys {
+  private readonly digests: readonly Buffer[]
+
+  constructor(keys: readonly string[]) {
+    keys.forEach((key, i) => {
+      if (typeof key !== 'string' || key.length < 16) throw new Error(`apiKeys[${i}]: an API key must be a string of at least 16 characters; generate one with \`openssl rand -hex 32\``)
+    })
+    this.digests = keys.map(digest)
+  }
+
+  get enabled(): boolean {
+    return this.digests.length > 0
+  }
+
+  /** The bearer token of a request, or null when there is none. */
+  static token(request: FastifyRequest): string | null {
+    const header = request.headers.authorization
+    if (typeof header !== 'string') return null
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header)
+    return match ? match[1]! : null
+  }
+
+  isValid(token: string | null): boolean {
+    if (token === null) return false
+    const presented = digest(token)
+    let ok = false
+    for (const known of this.digests) ok = timingSafeEqual(presented, known) || ok
+    return ok
+  }
+
+  /** An onRequest hook answering 401 (with WWW-Authenticate) to requests without a valid key. */
+  hook(): onRequestAsyncHookHandler {
+    return async (request) => {
+      const token = ApiKeys.token(request)
+      if (this.isValid(token)) return
+      const missing = token === null
+      throw new ApiError(
+        401,
+        'unauthorized',
+        missing ? 'an API key is required: send Authorization: Bearer <key>' : 'the API key is not valid',
+        undefined,
+        { 'www-authenticate': missing ? 'Bearer realm="sentinel"' : 'Bearer realm="sentinel", error="invalid_token"' },
+      )
+    }
+  }
+}

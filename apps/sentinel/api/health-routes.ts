@@ -1,0 +1,56 @@
+/**
+ * Open endpoints (no API key, no rate limit): liveness, readiness and Prometheus metrics, for
+ * orchestrators and scrapers.
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import type { RoutesOptions } from './api-context.js'
+import { errorSchema } from './schemas.js'
+
+export const healthRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
+  const open = { security: [] }
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness: 200 while the process runs',
+        tags: ['operations'],
+        ...open,
+        response: {
+          200: {
+            type: 'object',
+            required: ['status', 'version', 'uptime_seconds', 'mode', 'state'],
+            properties: { status: { type: 'string' }, version: { type: 'string' }, uptime_seconds: { type: 'number' }, mode: { type: 'string' }, state: { type: 'string' } },
+          },
+        },
+      },
+    },
+    async () => ({ status: 'healthy', version: ctx.version, uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000), mode: ctx.runtime.mode, state: ctx.runtime.state }),
+  )
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Readiness: 200 only while the streams runtime is running',
+        tags: ['operations'],
+        ...open,
+        response: { 200: { type: 'object', required: ['status', 'state'], properties: { status: { type: 'string' }, state: { type: 'string' } } }, 503: errorSchema },
+      },
+    },
+    async (_request, reply) => {
+      const state = ctx.runtime.state
+      if (state === 'running') return { status: 'ready', state }
+      return reply.code(503).header('retry-after', '5').send({ error: 'not_ready', message: `the streams runtime is '${state}', not 'running'`, details: { state } })
+    },
+  )
+
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['operations'], ...open, response: { 200: { type: 'string' } } } },
+    async (_request, reply) => {
+      const registry = ctx.metrics.registry
+      return reply.type(registry.contentType).send(await registry.metrics())
+    },
+  )
+}

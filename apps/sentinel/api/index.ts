@@ -1,0 +1,7 @@
+export { buildSentinelApi, type RateLimitOptions, type SentinelApiOptions } from './sentinel-api.js'
+export { ApiError, type ErrorBody } from './errors.js'
+export { type AnomalyFilter, type AnomalyPage, type Cursor, decodeCursor, encodeCursor } from './anomaly-query.js'
+export { type DetectResult, scoreAgainstBaseline, slotStoreName } from './baseline-scoring.js'
+export { type AlertFilter, type ListedAlert } from './alert-query.js'
+export { type GatheredPage, type PageQuery, type ViewDefinition, ViewQueries } from './view-reads.js'
+export { type Listing, type Page } from './keyset-pages.js'

@@ -1,0 +1,24 @@
+/**
+ * `/internal/v1/...`: what instances ask each other. Each answers from this instance's stores only
+ * and never forwards (see interactive-queries.ts); behind the same API keys as the public API, and
+ * exempt from the rate limit (a client request fans out to every instance).
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import type { RoutesOptions } from './api-context.js'
+import { ApiError } from './errors.js'
+import { anomalyIdParams, anomalyListQuery, detectorIdParams, errors, listedAnomalySchema, slotQuery, slotResponse } from './schemas.js'
+import { addViewInternalRoutes } from './view-routes.js'
+
+export const internalRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
+  addViewInternalRoutes(app, { path: '/anomalies', reads: ctx.reads.anomalies, querystring: anomalyListQuery, params: anomalyIdParams, item: listedAnomalySchema })
+
+  app.get<{ Params: { id: string }; Querystring: { key: string } }>(
+    '/detectors/:id/slot',
+    { schema: { summary: "A detector's stored slot for a key this instance holds", tags: ['internal'], params: detectorIdParams, querystring: slotQuery, response: { 200: slotResponse, ...errors(401, 404, 503) } } },
+    async (request) => {
+      const slot = await ctx.reads.ownedSlot(request.params.id, request.query.key)
+      if (slot === undefined) throw new ApiError(404, 'not_found', `no slot for key '${request.query.key}' of detector '${request.params.id}' here`)
+      return { slot }
+    },
+  )
+}

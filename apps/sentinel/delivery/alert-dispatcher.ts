@@ -1,0 +1,282 @@
+/**
+ * AlertDispatcher: reads the alerts topic beside the topology (StreamsRuntime.consume, so the same
+ * code runs on Kafka and standalone), delivers each alert to the receivers its rule's actions name,
+ * and writes one delivery record per (alert, receiver) to the deliveries topic.
+ *
+ * Per batch: every delivery of every alert starts at once; each receiver's client limits its own
+ * concurrency, retries with backoff and keeps a circuit breaker, so a slow or dead receiver never
+ * holds up the deliveries to the others. The handler resolves when every delivery has succeeded or
+ * been given up (retry budget spent, refused, or circuit open) and the delivery records are written:
+ * only then may the runtime commit the batch's offsets. A failed delivery is therefore recorded and
+ * not retried forever — the stream goes on. The longest a batch waits on one receiver is one retry
+ * budget (attempts × timeout + backoffs); once its circuit opens, deliveries to it cost nothing.
+ *
+ * With `lanes: 'per-receiver'` each enabled receiver reads the alerts topic in its own consumer
+ * group (`<groupId>.<receiver>`) and commits on its own, so not even that budget is shared: a dead
+ * receiver's lane lags while the others stay current. The main group (`<groupId>`) then handles what
+ * belongs to no receiver of the file: malformed records, unknown or disabled receivers, inline
+ * webhook URLs. The cost is one consumer per receiver (on Kafka, one group member each).
+ *
+ * Redelivery (at least once): a batch the runtime hands over again — after a failed history write,
+ * a crash, a rebalance — is delivered again, except (alert, receiver) pairs this process already
+ * delivered successfully, remembered in an LRU; for those the original record is written again.
+ * What remains: after a restart, or on another instance, a redelivered alert is sent again. PagerDuty
+ * folds that into the same incident (dedup_key) and Shield can ignore it (stable action_id); a
+ * webhook receiver sees the same alert_id twice and should deduplicate on it; Slack and the Incident
+ * Manager show a duplicate.
+ */
+import pino from 'pino'
+import type { Registry } from 'prom-client'
+import type { IncomingRecord, StreamsRuntime, Consumption } from '../../../runtime/streams-runtime.js'
+import type { AlertAction, AlertEvent } from '../../../schemas/alert/alert-event.js'
+import { ActionRouter, type RoutedTarget } from './action-routing.js'
+import { parseAlertRecord } from './alert-record.js'
+import type { CircuitState } from './circuit-breaker.js'
+import { DeliveredCache } from './delivered-cache.js'
+import { DeliveryMetrics } from './delivery-metrics.js'
+import type { DeliveryRecord } from './delivery-record.js'
+import { buildDeliveryRequest } from './delivery-request.js'
+import type { ReceiverConfig, ReceiversConfig } from './receivers-config.js'
+import { DeliveryAbortedError, ReceiverClient, type ReceiverClientOptions } from './receiver-client.js'
+
+export const DEFAULT_ALERTS_TOPIC = 'alerts'
+export const DEFAULT_DELIVERIES_TOPIC = 'alert-deliveries'
+export const DEFAULT_DISPATCHER_GROUP = 'sentinel-alert-dispatcher'
+
+export interface AlertDispatcherOptions {
+  readonly receivers: ReceiversConfig
+  /** Only `consume` and `send` are used (a SentinelStreams or a StandaloneStreams). */
+  readonly runtime: Pick<StreamsRuntime, 'consume' | 'send'>
+  /** Default `alerts`. */
+  readonly alertsTopic?: string
+  /** Default `alert-deliveries`. */
+  readonly deliveriesTopic?: string
+  /** Consumer group of the alerts topic; default `sentinel-alert-dispatcher`. */
+  readonly groupId?: string
+  /**
+   * `shared` (default): one consumer group, a batch is committed when all its deliveries are done.
+   * `per-receiver`: a consumer group per receiver, each committing on its own (see above).
+   */
+  readonly lanes?: 'shared' | 'per-receiver'
+  /** Where a group without committed progress starts; default earliest (no alert is missed). */
+  readonly from?: 'earliest' | 'latest'
+  readonly logger?: pino.Logger
+  /** Where the metrics are registered (the app's /metrics registry); default a private one. */
+  readonly metrics?: Registry
+  /** Successful (alert, receiver) deliveries remembered against resends; default 10 000. */
+  readonly deliveredCacheSize?: number
+  /** Clock, randomness and sleep for the retry machinery (tests). */
+  readonly clientOptions?: Pick<ReceiverClientOptions, 'now' | 'random' | 'sleep'>
+}
+
+/** Thrown by the batch handler when the dispatcher stops mid-batch: the batch must not be committed. */
+export class DispatcherStoppedError extends Error {
+  constructor() {
+    super('the alert dispatcher stopped before the batch was delivered; it is redelivered on the next start')
+    this.name = 'DispatcherStoppedError'
+  }
+}
+
+export class AlertDispatcher {
+  readonly alertsTopic: string
+  readonly deliveriesTopic: string
+  readonly groupId: string
+  readonly metrics: DeliveryMetrics
+  private readonly runtime: Pick<StreamsRuntime, 'consume' | 'send'>
+  private readonly router: ActionRouter
+  private readonly clients = new Map<string, ReceiverClient>()
+  private readonly delivered: DeliveredCache<DeliveryRecord>
+  private readonly inFlight = new Map<string, Promise<DeliveryRecord>>()
+  private readonly log: pino.Logger
+  private readonly now: () => number
+  private abort = new AbortController()
+  private consumptions: Consumption[] = []
+  private running = false
+
+  constructor(private readonly options: AlertDispatcherOptions) {
+    this.runtime = options.runtime
+    this.alertsTopic = options.alertsTopic ?? DEFAULT_ALERTS_TOPIC
+    this.deliveriesTopic = options.deliveriesTopic ?? DEFAULT_DELIVERIES_TOPIC
+    this.groupId = options.groupId ?? DEFAULT_DISPATCHER_GROUP
+    this.router = new ActionRouter(options.receivers)
+    this.delivered = new DeliveredCache(options.deliveredCacheSize ?? 10_000)
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'alert-dispatcher' })
+    this.now = options.clientOptions?.now ?? Date.now
+    this.metrics = new DeliveryMetrics(options.metrics, () => this.circuitEntries())
+    for (const receiver of options.receivers.receivers) this.clientFor(receiver)
+  }
+
+  /** Starts consuming the alerts topic. */
+  async start(): Promise<void> {
+    if (this.running) throw new Error('the alert dispatcher is already started')
+    this.running = true
+    this.abort = new AbortController()
+    const from = this.options.from ?? 'earliest'
+    try {
+      this.consumptions.push(await this.runtime.consume(this.alertsTopic, { groupId: this.groupId, from }, (records) => this.handleLane(records, null)))
+      if (this.options.lanes === 'per-receiver')
+        for (const receiver of this.options.receivers.receivers)
+          this.consumptions.push(await this.runtime.consume(this.alertsTopic, { groupId: `${this.groupId}.${receiver.name}`, from }, (records) => this.handleLane(records, receiver.name)))
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+    this.log.info({ topic: this.alertsTopic, groupId: this.groupId, lanes: this.options.lanes ?? 'shared', receivers: [...this.clients.keys()] }, 'alert dispatcher started')
+  }
+
+  /**
+   * Stops consuming. Deliveries in flight (and their backoff waits) are aborted and their batch is not
+   * committed, so it is delivered again on the next start: stopping never waits out a retry budget.
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    const consumptions = this.consumptions
+    this.consumptions = []
+    // Stop first (no new batch is taken), then abort the batch in flight so stop need not wait it out.
+    const stopped = Promise.all(consumptions.map((c) => c.stop()))
+    this.abort.abort()
+    await stopped
+    this.log.info('alert dispatcher stopped')
+  }
+
+  /** Each receiver's circuit state now. */
+  circuitStates(): Record<string, CircuitState> {
+    return Object.fromEntries(this.circuitEntries())
+  }
+
+  /** The batch handler of the shared lane (public for callers that feed alerts themselves). */
+  handleBatch(records: readonly IncomingRecord[]): Promise<void> {
+    return this.handleLane(records, null)
+  }
+
+  /** Whether a target belongs to a lane: `null` is the main lane (every target in shared mode). */
+  private inLane(target: RoutedTarget, lane: string | null): boolean {
+    if (this.options.lanes !== 'per-receiver') return true
+    const own = target.kind === 'deliver' && this.options.receivers.receivers.includes(target.receiver) ? target.receiver.name : null
+    return own === lane
+  }
+
+  private async handleLane(records: readonly IncomingRecord[], lane: string | null): Promise<void> {
+    const signal = this.abort.signal
+    if (signal.aborted) throw new DispatcherStoppedError()
+    const pending: Promise<DeliveryRecord>[] = []
+    for (const record of records) {
+      let alert: AlertEvent
+      try {
+        alert = parseAlertRecord(record.value)
+      } catch (err) {
+        if (lane !== null) continue
+        const reason = `malformed alert at ${record.topic}[${record.partition}]@${record.offset}: ${(err as Error).message}`
+        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset }, reason)
+        this.metrics.sent.inc({ receiver: '', status: 'failed' })
+        pending.push(Promise.resolve(this.record(record.key?.toString('utf8') ?? null, null, { name: null, type: null, action: null }, 'failed', 0, reason, null, 0)))
+        continue
+      }
+      for (const target of this.router.route(alert.actions)) if (this.inLane(target, lane)) pending.push(this.deliverTo(alert, target, signal))
+    }
+    const settled = await Promise.allSettled(pending)
+    const out: DeliveryRecord[] = []
+    for (const result of settled) {
+      if (result.status === 'fulfilled') out.push(result.value)
+      else if (result.reason instanceof DeliveryAbortedError) throw new DispatcherStoppedError()
+      else throw result.reason
+    }
+    if (out.length > 0) await this.runtime.send(this.deliveriesTopic, out.map((r) => ({ key: r.alert_id, value: JSON.stringify(r) })))
+  }
+
+  private async deliverTo(alert: AlertEvent, target: RoutedTarget, signal: AbortSignal): Promise<DeliveryRecord> {
+    const action = target.action.type
+    if (target.kind === 'skip') {
+      this.metrics.sent.inc({ receiver: target.name, status: 'skipped' })
+      return this.record(alert.alert_id, alert.rule_id, { name: target.name, type: target.type, action }, 'skipped', 0, target.reason, null, 0)
+    }
+    if (target.kind === 'unresolved') {
+      this.log.warn({ alert_id: alert.alert_id, rule_id: alert.rule_id }, target.reason)
+      this.metrics.sent.inc({ receiver: target.name ?? '', status: 'failed' })
+      return this.record(alert.alert_id, alert.rule_id, { name: target.name, type: null, action }, 'failed', 0, target.reason, null, 0)
+    }
+    const receiver = target.receiver
+    const key = DeliveredCache.key(alert.alert_id, receiver.name)
+    const earlier = this.delivered.get(key)
+    if (earlier !== undefined) {
+      this.log.debug({ alert_id: alert.alert_id, receiver: receiver.name }, 'already delivered by this process; not resent')
+      return earlier
+    }
+    // The same alert twice in flight (a duplicate record in one batch): one delivery, shared.
+    const running = this.inFlight.get(key)
+    if (running !== undefined) return running
+    const delivery = this.deliverNow(alert, receiver, target.action, key, signal)
+    this.inFlight.set(key, delivery)
+    try {
+      return await delivery
+    } finally {
+      this.inFlight.delete(key)
+    }
+  }
+
+  private async deliverNow(alert: AlertEvent, receiver: ReceiverConfig, alertAction: AlertAction, key: string, signal: AbortSignal): Promise<DeliveryRecord> {
+    const action = alertAction.type
+    const who = { name: receiver.name, type: receiver.type, action }
+    let request
+    try {
+      request = buildDeliveryRequest(receiver, alert, alertAction, this.options.receivers.publicUrl)
+    } catch (err) {
+      this.metrics.sent.inc({ receiver: receiver.name, status: 'failed' })
+      return this.record(alert.alert_id, alert.rule_id, who, 'failed', 0, `cannot build the ${receiver.type} payload: ${(err as Error).message}`, null, 0)
+    }
+    const result = await this.clientFor(receiver).deliver(request, signal)
+    this.metrics.sent.inc({ receiver: receiver.name, status: result.status })
+    this.metrics.seconds.observe({ receiver: receiver.name }, result.durationMs / 1000)
+    const record = this.record(alert.alert_id, alert.rule_id, who, result.status, result.attempts, result.lastError, result.httpStatus, result.durationMs)
+    if (result.status === 'success') this.delivered.set(key, record)
+    else {
+      // While a circuit is open every alert to it ends so; its opening was logged once, at warn.
+      const level = result.status === 'circuit_open' && result.attempts === 0 ? 'debug' : 'warn'
+      this.log[level]({ alert_id: alert.alert_id, receiver: receiver.name, status: result.status, attempts: result.attempts, http_status: result.httpStatus }, `alert delivery ${result.status}: ${result.lastError ?? ''}`)
+    }
+    return record
+  }
+
+  private record(
+    alertId: string | null,
+    ruleId: string | null,
+    who: { name: string | null; type: DeliveryRecord['type']; action: DeliveryRecord['action'] },
+    status: DeliveryRecord['status'],
+    attempts: number,
+    lastError: string | null,
+    httpStatus: number | null,
+    durationMs: number,
+  ): DeliveryRecord {
+    return {
+      alert_id: alertId,
+      rule_id: ruleId,
+      receiver: who.name,
+      type: who.type,
+      action: who.action,
+      status,
+      attempts,
+      last_error: lastError,
+      http_status: httpStatus,
+      duration_ms: durationMs,
+      at: new Date(this.now()).toISOString(),
+    }
+  }
+
+  private clientFor(receiver: ReceiverConfig): ReceiverClient {
+    let client = this.clients.get(receiver.name)
+    if (client === undefined) {
+      client = new ReceiverClient(receiver.name, receiver.type, receiver.delivery, {
+        ...this.options.clientOptions,
+        onCircuitChange: (name, state) => this.log[state === 'open' ? 'warn' : 'info']({ receiver: name, state }, `receiver circuit ${state}`),
+        onRetry: (name) => this.metrics.retries.inc({ receiver: name }),
+      })
+      this.clients.set(receiver.name, client)
+    }
+    return client
+  }
+
+  private *circuitEntries(): Iterable<readonly [string, CircuitState]> {
+    for (const [name, client] of this.clients) yield [name, client.breaker.state] as const
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * LLM-Sentinel assembled: its configuration files loaded and cross-checked at start, its topology
+ * (detection → anomalies topic → anomaly view + alert manager → alerts topic → alert history view,
+ * with the dispatcher's delivery records), and the services beside it (the
+ * REST API, the alert dispatcher). `apps/sentinel/topology.ts` is the file users run.
+ *
+ * The view and the alert manager read the anomalies back from the anomalies topic rather than from
+ * the detector streams: the topic is the contract (anomalies from other producers are alerted on
+ * too), and it keeps the detectors' sub-topologies apart from the alerting ones, so each scales on
+ * its own partitions.
+ */
+import type pino from 'pino'
+import { Counter, type Registry } from 'prom-client'
+import { type AnomalyEvent, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
+import { Serdes } from '../../schemas/index.js'
+import type { Serde } from '../../schemas/serde.js'
+import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde, telemetryRegistrySerde } from '../../schemas/telemetry/index.js'
+import { StreamsBuilder, type Topology } from '../../topology/index.js'
+import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
+import { type AlertRulesConfig, addAlerting, loadAlertRulesConfig, DEFAULT_ALERT_RULES_PATH } from './alerting/index.js'
+import { addAlertView } from './alert-view.js'
+import { addAnomalyView } from './anomaly-view.js'
+import { buildSentinelApi } from './api/index.js'
+import { AlertDispatcher, type ReceiversConfig, checkReferences, loadReceiversConfig, DEFAULT_RECEIVERS_PATH } from './delivery/index.js'
+import { addSentinelDetection } from './detection.js'
+import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
+import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
+
+/** Everything Sentinel reads at start, checked together. */
+export interface SentinelApp {
+  readonly applicationId: string
+  readonly settings: SentinelSettings
+  readonly detectors: DetectorsConfig
+  readonly rules: AlertRulesConfig
+  readonly receivers: ReceiversConfig
+}
+
+export interface SentinelRunConfig {
+  readonly applicationId?: string
+  readonly sentinel?: unknown
+  readonly schemaRegistryUrl?: string
+  readonly applicationServer?: string
+}
+
+/**
+ * Loads the settings and the three files; throws at the first file with problems, listing each
+ * (detector / rule / receiver, field, fix). Rules naming unknown detectors or receivers fail here too.
+ */
+export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEnv = process.env): SentinelApp {
+  const settings = resolveSentinelSettings(config, env)
+  const detectors = loadDetectorsConfig(settings.detectorsFile ?? DEFAULT_DETECTORS_PATH)
+  const rules = loadAlertRulesConfig(settings.alertRulesFile ?? DEFAULT_ALERT_RULES_PATH, { knownDetectorIds: detectors.detectors.map((d) => d.id) })
+  const receivers = loadReceiversConfig(settings.receiversFile ?? DEFAULT_RECEIVERS_PATH, env)
+  checkReferences(receivers, rules.rules)
+  return { applicationId: config.applicationId ?? 'llm-sentinel', settings, detectors, rules, receivers }
+}
+
+/** The telemetry serde of the configured input format (the API writes what the topology reads). */
+export function telemetrySerde(settings: SentinelSettings): Serde<TelemetryEvent> {
+  switch (settings.inputFormat) {
+    case 'json':
+      return telemetryJsonSerde()
+    case 'avro':
+      return telemetryAvroSerde()
+    case 'registry-avro':
+      // resolveSentinelSettings refuses registry-avro without a URL.
+      return telemetryRegistrySerde({ registry: settings.schemaRegistryUrl ?? '' })
+  }
+}
+
+export interface SentinelTopologyContext {
+  readonly metrics?: Registry
+  readonly logger?: pino.Logger
+}
+
+/** The whole Sentinel topology: detection, the anomaly view, the alert manager, the alert history view. */
+export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopologyContext = {}): Topology {
+  const { settings } = app
+  const { topics } = settings
+  const builder = new StreamsBuilder()
+  addSentinelDetection(builder, { detectors: app.detectors, inputTopic: topics.telemetry, anomaliesTopic: topics.anomalies, inputFormat: telemetrySerde(settings) })
+
+  const detected = context.metrics ? anomaliesCounter(context.metrics) : undefined
+  const anomalies = builder
+    .stream(topics.anomalies, { key: Serdes.string(), value: Serdes.avro<AnomalyEvent>(anomalyEventSchema), name: 'anomalies-source' })
+    .peek((_key, anomaly) => detected?.inc({ detector: anomaly.detector_id, severity: anomaly.severity }), { name: 'anomalies-count' })
+  addAnomalyView(builder, anomalies, { acksTopic: topics.acks, feedbackTopic: topics.feedback })
+  addAlerting(builder, anomalies, {
+    rules: app.rules,
+    alertsTopic: topics.alerts,
+    ...(context.metrics ? { metrics: context.metrics } : {}),
+    ...(context.logger ? { logger: context.logger } : {}),
+  })
+  addAlertView(builder, { alertsTopic: topics.alerts, deliveriesTopic: topics.deliveries, silencesTopic: topics.silences })
+  return builder.build()
+}
+
+/** `sentinel_anomalies_detected_total{detector,severity}` (seed 001's name), once per registry. */
+function anomaliesCounter(registry: Registry): Counter<'detector' | 'severity'> {
+  const name = 'sentinel_anomalies_detected_total'
+  const existing = registry.getSingleMetric(name)
+  if (existing) return existing as Counter<'detector' | 'severity'>
+  return new Counter({ name, help: 'Anomalies read from the anomalies topic, by detector and severity', labelNames: ['detector', 'severity'], registers: [registry] })
+}
+
+export interface SentinelServicesContext {
+  readonly runtime: StreamsRuntime
+  readonly logger: pino.Logger
+  readonly metrics: Registry
+}
+
+export interface SentinelServices {
+  /** The API's address once listening (port 0 in the settings picks a free one). */
+  readonly apiAddress: string | null
+  close(): Promise<void>
+}
+
+/** Starts the REST API (unless disabled) and the alert dispatcher beside a started runtime. */
+export async function startSentinelServices(app: SentinelApp, { runtime, logger, metrics }: SentinelServicesContext): Promise<SentinelServices> {
+  const { settings } = app
+  const { topics, api } = settings
+  const dispatcher = new AlertDispatcher({
+    receivers: app.receivers,
+    runtime,
+    alertsTopic: topics.alerts,
+    deliveriesTopic: topics.deliveries,
+    groupId: `${app.applicationId}-alert-dispatcher`,
+    // One consumer group per receiver: a failing receiver never holds back a healthy one.
+    lanes: 'per-receiver',
+    logger: logger.child({ component: 'alert-dispatcher' }),
+    metrics,
+  })
+  await dispatcher.start()
+
+  let apiAddress: string | null = null
+  const server = api.enabled
+    ? buildSentinelApi({
+        runtime,
+        detectors: app.detectors,
+        telemetryTopic: topics.telemetry,
+        acksTopic: topics.acks,
+        feedbackTopic: topics.feedback,
+        alerts: { silencesTopic: topics.silences },
+        apiKeys: api.apiKeys,
+        bodyLimit: api.bodyLimitBytes,
+        rateLimit: { max: api.rateLimit.max, timeWindowMs: api.rateLimit.windowMs },
+        metrics,
+        logger: logger.child({ component: 'api' }),
+        telemetrySerde: telemetrySerde(settings),
+      })
+    : null
+  if (server) {
+    try {
+      apiAddress = await server.listen({ host: api.host, port: api.port })
+    } catch (err) {
+      await dispatcher.stop()
+      throw err
+    }
+    if (api.apiKeys.length === 0) logger.warn('the REST API has no API keys: anyone who reaches it can ingest and acknowledge (set SENTINEL_API_KEYS)')
+    logger.info({ address: apiAddress }, 'LLM-Sentinel API listening')
+  }
+  return {
+    apiAddress,
+    async close() {
+      await server?.close()
+      await dispatcher.stop()
+    },
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * LLM-Sentinel's own settings: the `sentinel:` section of the run's config (the file of
+ * `sentinel-streams run --config`, or the topology file's `config` export), beside the library's
+ * StreamsConfig keys. Everything has a default, so `sentinel-streams run apps/sentinel/topology.ts`
+ * runs as shipped; every value given is checked at start and a bad one fails it naming the field.
+ *
+ * Environment overrides, for containers: SENTINEL_API_PORT, SENTINEL_API_KEYS (comma-separated),
+ * SENTINEL_DETECTORS, SENTINEL_ALERT_RULES, SENTINEL_RECEIVERS (file paths), SCHEMA_REGISTRY_URL.
+ */
+import { ConfigError } from '../../runtime/config.js'
+import { parseDuration } from './detectors-config.js'
+
+export const INPUT_FORMATS = ['json', 'avro', 'registry-avro'] as const
+export type InputFormat = (typeof INPUT_FORMATS)[number]
+
+export interface SentinelTopics {
+  readonly telemetry: string
+  readonly anomalies: string
+  readonly alerts: string
+  readonly deliveries: string
+  readonly acks: string
+  readonly feedback: string
+  readonly silences: string
+}
+
+export interface SentinelApiSettings {
+  readonly enabled: boolean
+  readonly host: string
+  readonly port: number
+  /** Bearer keys; empty = no authentication (say so in the logs). */
+  readonly apiKeys: readonly string[]
+  readonly bodyLimitBytes: number
+  readonly rateLimit: { readonly max: number; readonly windowMs: number }
+}
+
+export interface SentinelSettings {
+  /**
+   * Files; null = the default shipped beside this module (the default receivers are each switched
+   * on by an environment variable, so as shipped alerts are recorded and delivered nowhere).
+   */
+  readonly detectorsFile: string | null
+  readonly alertRulesFile: string | null
+  readonly receiversFile: string | null
+  readonly topics: SentinelTopics
+  readonly inputFormat: InputFormat
+  readonly schemaRegistryUrl: string | null
+  readonly api: SentinelApiSettings
+}
+
+export const DEFAULT_TOPICS: SentinelTopics = {
+  telemetry: 'llm-telemetry',
+  anomalies: 'anomalies',
+  alerts: 'alerts',
+  deliveries: 'alert-deliveries',
+  acks: 'anomaly-acks',
+  feedback: 'anomaly-feedback',
+  silences: 'alert-silences',
+}
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
+
+type Raw = Record<string, unknown>
+
+const isObject = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+function section(raw: Raw, name: string, path: string): Raw {
+  const value = raw[name]
+  if (value === undefined) return {}
+  if (!isObject(value)) throw new ConfigError(`${path}.${name}`, `expected a mapping, got ${JSON.stringify(value)}`, `Write it as '${name}:' followed by indented keys.`)
+  return value
+}
+
+function rejectUnknown(raw: Raw, known: readonly string[], path: string): void {
+  const unknown = Object.keys(raw).find((k) => !known.includes(k))
+  if (unknown !== undefined) throw new ConfigError(`${path}.${unknown}`, 'is not a known setting', `Known settings here: ${known.join(', ')}.`)
+}
+
+function text(raw: Raw, name: string, path: string, fallback: string | null): string | null {
+  const value = raw[name]
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(`${path}.${name}`, `expected a non-empty string, got ${JSON.stringify(value)}`, 'Quote it if it looks like a number.')
+  return value
+}
+
+function integer(raw: Raw, name: string, path: string, fallback: number, min: number, max: number): number {
+  const value = raw[name]
+  if (value === undefined) return fallback
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${path}.${name}`, `expected an integer in [${min}, ${max}], got ${JSON.stringify(value)}`, `Set a whole number from ${min} to ${max}.`)
+  }
+  return n
+}
+
+/** Sizes as a number of bytes or with a unit: 512kb, 1mb. */
+function bytes(raw: Raw, name: string, path: string, fallback: number): number {
+  const value = raw[name]
+  if (value === undefined) return fallback
+  const match = typeof value === 'number' ? [String(value), String(value), ''] : typeof value === 'string' ? /^(\d+)\s*(b|kb|mb)?$/i.exec(value.trim()) : null
+  const scale = { '': 1, b: 1, kb: 1024, mb: 1024 * 1024 }[(match?.[2] ?? '').toLowerCase()]
+  const n = match && scale !== undefined ? Number(match[1]) * scale : Number.NaN
+  if (!Number.isInteger(n) || n < 1024 || n > 64 * 1024 * 1024) {
+    throw new ConfigError(`${path}.${name}`, `expected a size from 1kb to 64mb, got ${JSON.stringify(value)}`, 'Write it like 1mb or 262144.')
+  }
+  return n
+}
+
+function keys(raw: Raw, path: string, env: string | undefined): string[] {
+  if (env !== undefined && env.trim() !== '') return env.split(',').map((k) => k.trim()).filter(Boolean)
+  const value = raw.apiKeys
+  if (value === undefined) return []
+  if (!Array.isArray(value) || value.some((k) => typeof k !== 'string' || k.length < 16)) {
+    throw new ConfigError(`${path}.apiKeys`, 'expected a list of keys of at least 16 characters', 'Generate keys with `openssl rand -hex 24`; prefer SENTINEL_API_KEYS over a file.')
+  }
+  return value as string[]
+}
+
+function serverPort(address: string | undefined): number | null {
+  const port = address === undefined ? Number.NaN : Number(address.slice(address.lastIndexOf(':') + 1))
+  return Number.isInteger(port) && port > 0 && port <= 65535 ? port : null
+}
+
+/** Reads and checks the `sentinel:` section (absent = all defaults). */
+export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegistryUrl?: string; applicationServer?: string }, env: NodeJS.ProcessEnv = process.env): SentinelSettings {
+  const path = 'sentinel'
+  if (config.sentinel !== undefined && !isObject(config.sentinel)) {
+    throw new ConfigError(path, `expected a mapping, got ${JSON.stringify(config.sentinel)}`, "Write it as 'sentinel:' followed by indented keys (see apps/sentinel/README.md).")
+  }
+  const raw = config.sentinel ?? {}
+  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'api'], path)
+
+  const rawTopics = section(raw, 'topics', path)
+  rejectUnknown(rawTopics, Object.keys(DEFAULT_TOPICS), `${path}.topics`)
+  const topics = Object.fromEntries(
+    (Object.keys(DEFAULT_TOPICS) as (keyof SentinelTopics)[]).map((name) => {
+      const topic = text(rawTopics, name, `${path}.topics`, DEFAULT_TOPICS[name]) ?? DEFAULT_TOPICS[name]
+      if (!TOPIC_NAME.test(topic)) throw new ConfigError(`${path}.topics.${name}`, `'${topic}' is not a valid topic name`, 'Use 1-249 characters of [a-zA-Z0-9._-].')
+      return [name, topic]
+    }),
+  ) as unknown as SentinelTopics
+  const names = Object.values(topics)
+  const repeated = names.find((t, i) => names.indexOf(t) !== i)
+  if (repeated !== undefined) throw new ConfigError(`${path}.topics`, `'${repeated}' is used for two purposes`, 'Give each topic its own name.')
+
+  const input = section(raw, 'input', path)
+  rejectUnknown(input, ['format', 'schemaRegistryUrl'], `${path}.input`)
+  const inputFormat = (text(input, 'format', `${path}.input`, 'json') ?? 'json') as InputFormat
+  if (!INPUT_FORMATS.includes(inputFormat)) {
+    throw new ConfigError(`${path}.input.format`, `'${inputFormat}' is not a known format`, `Use one of ${INPUT_FORMATS.join(', ')} (the format is configured, never guessed).`)
+  }
+  const schemaRegistryUrl = env.SCHEMA_REGISTRY_URL ?? text(input, 'schemaRegistryUrl', `${path}.input`, config.schemaRegistryUrl ?? null)
+  if (inputFormat === 'registry-avro' && schemaRegistryUrl === null) {
+    throw new ConfigError(`${path}.input.schemaRegistryUrl`, "is required with format 'registry-avro'", 'Set it to the registry base URL, e.g. http://localhost:8081, or set SCHEMA_REGISTRY_URL.')
+  }
+  if (schemaRegistryUrl !== null && !(URL.canParse(schemaRegistryUrl) && /^https?:$/.test(new URL(schemaRegistryUrl).protocol))) {
+    throw new ConfigError(`${path}.input.schemaRegistryUrl`, `'${schemaRegistryUrl}' is not an http(s) URL`, 'Write it as http(s)://host:port.')
+  }
+
+  const api = section(raw, 'api', path)
+  rejectUnknown(api, ['enabled', 'host', 'port', 'apiKeys', 'bodyLimit', 'rateLimit'], `${path}.api`)
+  if (api.enabled !== undefined && typeof api.enabled !== 'boolean') throw new ConfigError(`${path}.api.enabled`, `expected true or false, got ${JSON.stringify(api.enabled)}`, 'Write true or false.')
+  const rate = section(api, 'rateLimit', `${path}.api`)
+  rejectUnknown(rate, ['max', 'window'], `${path}.api.rateLimit`)
+  const windowMs = rate.window === undefined ? 60_000 : parseDuration(rate.window)
+  if (windowMs === null || windowMs < 1000) throw new ConfigError(`${path}.api.rateLimit.window`, `expected a duration of at least 1s, got ${JSON.stringify(rate.window)}`, 'Write it like 1m or 30s.')
+
+  return {
+    detectorsFile: env.SENTINEL_DETECTORS ?? text(raw, 'detectors', path, null),
+    alertRulesFile: env.SENTINEL_ALERT_RULES ?? text(raw, 'alertRules', path, null),
+    receiversFile: env.SENTINEL_RECEIVERS ?? text(raw, 'receivers', path, null),
+    topics,
+    inputFormat,
+    schemaRegistryUrl,
+    api: {
+      enabled: api.enabled !== false,
+      host: text(api, 'host', `${path}.api`, '0.0.0.0') ?? '0.0.0.0',
+      // Other instances reach this one at its applicationServer address: serve the API there.
+      port: integer({ port: env.SENTINEL_API_PORT ?? api.port }, 'port', `${path}.api`, serverPort(config.applicationServer) ?? 8080, 0, 65535),
+      apiKeys: keys(api, `${path}.api`, env.SENTINEL_API_KEYS),
+      bodyLimitBytes: bytes(api, 'bodyLimit', `${path}.api`, 1024 * 1024),
+      rateLimit: { max: integer(rate, 'max', `${path}.api.rateLimit`, 1000, 1, 1_000_000), windowMs },
+    },
+  }
+}

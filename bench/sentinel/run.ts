@@ -1,0 +1,295 @@
+/**
+ * LLM-Sentinel throughput, standalone (no Kafka): the whole app topology (detection → anomalies →
+ * anomaly view + alert manager) on StandaloneStreams with RocksDB state, fed the synthetic generator's
+ * telemetry. The events are generated and serialized before the clock starts; only the app is timed.
+ *
+ * 1. Topology: events sent into the embedded log in batches of `--batch` as fast as the runtime takes
+ *    them (its backpressure holds the sender when the topology lags), timed until the topology is idle
+ *    (everything processed, anomalies and alerts written). Median of `--runs` runs in this process,
+ *    each on a fresh app and state directory.
+ * 2. HTTP ingest: the same app with its REST API on 127.0.0.1; `POST /api/v1/telemetry/events`
+ *    batches of 500 over real sockets (node:http, keep-alive), at concurrency 1 and 4, each on a fresh
+ *    app: accepted events/s, per-request latency p50/p99/max, and events/s until the topology has
+ *    processed them all.
+ *
+ *   npx tsx bench/sentinel/run.ts [--hours 12] [--runs 3] [--batch 1000] [--seed 42] [--max-batch-records n]
+ *
+ * Results go to bench/sentinel/RESULTS.md.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { quantileSorted } from 'simple-statistics'
+import { TelemetryGenerator } from '../../apps/sentinel/generator/index.js'
+import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices } from '../../apps/sentinel/sentinel-app.js'
+import { StandaloneStreams } from '../../runtime/standalone/index.js'
+import type { OutgoingRecord } from '../../runtime/streams-runtime.js'
+
+const { values } = parseArgs({
+  options: {
+    hours: { type: 'string', default: '12' },
+    runs: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '1000' },
+    seed: { type: 'string', default: '42' },
+    'max-batch-records': { type: 'string' },
+  },
+})
+const hours = Number(values.hours)
+const runs = Number(values.runs)
+const batchSize = Number(values.batch)
+const seed = Number(values.seed)
+const HTTP_BATCH = 500
+/** StandaloneStreams' records per task per round (its default when not given). */
+const maxBatchRecords = values['max-batch-records'] === undefined ? undefined : Number(values['max-batch-records'])
+const silent = pino({ level: 'silent' })
+
+const generator = new TelemetryGenerator({ hours, seed })
+const events = [...generator.events()]
+const records: OutgoingRecord[] = events.map((e) => ({ key: e.application_id, value: JSON.stringify(e), timestamp: Date.parse(e.timestamp) }))
+const bodies: string[] = []
+for (let i = 0; i < events.length; i += HTTP_BATCH) bodies.push(JSON.stringify(events.slice(i, i + HTTP_BATCH)))
+const loadBefore = loadavg()[0]!
+console.log(`sentinel bench: ${events.length} events (${hours} h of generated telemetry, seed ${seed}), ${cpus().length} cores`)
+
+interface Started {
+  readonly runtime: StandaloneStreams
+  readonly stateDir: string
+  readonly telemetryTopic: string
+  readonly anomaliesTopic: string
+  readonly alertsTopic: string
+}
+
+async function startApp(applicationId: string, api: Record<string, unknown> | null): Promise<Started & { apiAddress: string | null; close(): Promise<void> }> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-bench-'))
+  const app = loadSentinelApp({ applicationId, sentinel: { api: api ?? { enabled: false } } }, {})
+  const metrics = new Registry()
+  const runtime = new StandaloneStreams(buildSentinelAppTopology(app, { metrics, logger: silent }), { applicationId, stateDir, storeEngine: 'rocksdb', ...(maxBatchRecords === undefined ? {} : { maxBatchRecords }) }, { logger: false, metrics })
+  await runtime.start()
+  await runtime.waitForState('running')
+  const services = api === null ? null : await startSentinelServices(app, { runtime, logger: silent, metrics })
+  return {
+    runtime,
+    stateDir,
+    telemetryTopic: app.settings.topics.telemetry,
+    anomaliesTopic: app.settings.topics.anomalies,
+    alertsTopic: app.settings.topics.alerts,
+    apiAddress: services?.apiAddress ?? null,
+    async close() {
+      await services?.close()
+      await runtime.close()
+      rmSync(stateDir, { recursive: true, force: true })
+    },
+  }
+}
+
+function topicSize(runtime: StandaloneStreams, topic: string): number {
+  let n = 0
+  for (let p = 0; p < (runtime.log.partitionCount(topic) ?? 0); p++) n += runtime.log.endOffset(topic, p)
+  return n
+}
+
+interface TopologyRun {
+  readonly eventsPerSecond: number
+  readonly anomalies: number
+  readonly alerts: number
+}
+
+async function topologyRun(i: number): Promise<TopologyRun> {
+  const app = await startApp(`sentinel-bench-${i}`, null)
+  try {
+    const began = performance.now()
+    for (let at = 0; at < records.length; at += batchSize) await app.runtime.send(app.telemetryTopic, records.slice(at, at + batchSize))
+    await app.runtime.idle(300_000)
+    const seconds = (performance.now() - began) / 1000
+    const dead = topicSize(app.runtime, app.runtime.deadLetterTopic)
+    if (dead > 0) throw new Error(`${dead} events went to the dead-letter topic`)
+    return { eventsPerSecond: records.length / seconds, anomalies: topicSize(app.runtime, app.anomaliesTopic), alerts: topicSize(app.runtime, app.alertsTopic) }
+  } finally {
+    await app.close()
+  }
+}
+
+interface HttpRun {
+  readonly label: string
+  readonly concurrency: number
+  readonly requests: number
+  readonly acceptedPerSecond: number
+  readonly processedPerSecond: number
+  readonly p50: number
+  readonly p99: number
+  readonly max: number
+  /** The event loop's delay p99 / max while requests were timed, ms: how long it was held by one turn. */
+  readonly loopDelayP99: number
+  readonly loopDelayMax: number
+}
+
+function post(agent: Agent, address: URL, apiKey: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: address.hostname, port: address.port, method: 'POST', path: '/api/v1/telemetry/events', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${apiKey}` } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** Requests sent before timing starts: sockets opened, routes and validators warm. Their events are processed too. */
+const WARMUP_REQUESTS = 4
+
+/**
+ * `concurrency` closed-loop clients sending back to back, or (`paced`) an open loop sending one
+ * request every `paced` ms whatever the answers, latency measured from each request's scheduled time
+ * (so a stalled server is not hidden by requests not being sent).
+ */
+async function httpRun(concurrency: number, paced?: { readonly intervalMs: number; readonly requests: number }): Promise<HttpRun> {
+  const apiKey = randomBytes(24).toString('hex')
+  // The rate limit stays on (it is on the path) but high enough not to refuse a benchmark.
+  const app = await startApp(`sentinel-bench-http-${concurrency}`, { host: '127.0.0.1', port: 0, apiKeys: [apiKey], bodyLimit: '4mb', rateLimit: { max: 1_000_000, window: '1m' } })
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
+  try {
+    const address = new URL(app.apiAddress!)
+    const send = async (body: string): Promise<void> => {
+      const { status, text } = await post(agent, address, apiKey, body)
+      if (status !== 202) throw new Error(`POST /api/v1/telemetry/events answered ${status}: ${text.slice(0, 300)}`)
+      const { rejected } = JSON.parse(text) as { rejected: number }
+      if (rejected > 0) throw new Error(`${rejected} events rejected: ${text.slice(0, 300)}`)
+    }
+    for (const body of bodies.slice(0, WARMUP_REQUESTS)) await send(body)
+    const timed = bodies.slice(WARMUP_REQUESTS, paced ? WARMUP_REQUESTS + paced.requests : undefined)
+    const latencies: number[] = []
+    let next = 0
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+    loopDelay.enable()
+    const began = performance.now()
+    if (paced)
+      await Promise.all(
+        timed.map(async (body, i) => {
+          const due = began + i * paced.intervalMs
+          await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())))
+          await send(body)
+          latencies.push(performance.now() - due)
+        }),
+      )
+    else
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < timed.length) {
+            const body = timed[next++]!
+            const t = performance.now()
+            await send(body)
+            latencies.push(performance.now() - t)
+          }
+        }),
+      )
+    const accepted = performance.now()
+    loopDelay.disable()
+    await app.runtime.idle(300_000)
+    const processed = performance.now()
+    const timedEvents = timed.reduce((n, body) => n + (JSON.parse(body) as unknown[]).length, 0)
+    latencies.sort((a, b) => a - b)
+    return {
+      label: paced ? `paced: one request every ${paced.intervalMs.toFixed(0)} ms (${Math.round((HTTP_BATCH * 1000) / paced.intervalMs)} events/s offered)` : `concurrency ${concurrency}`,
+      concurrency,
+      requests: timed.length,
+      acceptedPerSecond: timedEvents / ((accepted - began) / 1000),
+      processedPerSecond: timedEvents / ((processed - began) / 1000),
+      p50: quantileSorted(latencies, 0.5),
+      p99: quantileSorted(latencies, 0.99),
+      max: latencies[latencies.length - 1]!,
+      loopDelayP99: loopDelay.percentile(99) / 1e6,
+      loopDelayMax: loopDelay.max / 1e6,
+    }
+  } finally {
+    agent.destroy()
+    await app.close()
+  }
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+const topology: TopologyRun[] = []
+for (let i = 0; i < runs; i++) {
+  const run = await topologyRun(i)
+  topology.push(run)
+  console.log(`  topology run ${i + 1}: ${Math.round(run.eventsPerSecond)} events/s (${run.anomalies} anomalies, ${run.alerts} alerts)`)
+}
+const http: HttpRun[] = []
+const topologyMedian = median(topology.map((r) => r.eventsPerSecond))
+// Paced at half of what the topology sustains: the ingest latency of a deployment that keeps up.
+const pacedPlan = { intervalMs: (HTTP_BATCH * 1000) / (topologyMedian / 2), requests: Math.min(bodies.length - WARMUP_REQUESTS, 60) }
+for (const [concurrency, paced] of [[1, undefined], [4, undefined], [1, pacedPlan]] as const) {
+  const run = await httpRun(concurrency, paced)
+  http.push(run)
+  console.log(`  http ${run.label}: ${Math.round(run.acceptedPerSecond)} events/s accepted, p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms; event-loop delay p99 ${run.loopDelayP99.toFixed(0)} ms, max ${run.loopDelayMax.toFixed(0)} ms`)
+}
+
+const ms = (x: number): string => x.toFixed(1)
+const table = [
+  '| path | events/s | request latency p50 / p99 / max (ms) | notes |',
+  '|---|---|---|---|',
+  `| whole app topology, embedded log, RocksDB (median of ${runs}) | ${Math.round(topologyMedian)} | - | runs: ${topology.map((r) => Math.round(r.eventsPerSecond)).join(', ')}; batches of ${batchSize}; ${topology[0]?.anomalies ?? 0} anomalies, ${topology[0]?.alerts ?? 0} alerts per run |`,
+  ...http.map(
+    (r) =>
+      `| HTTP ingest, ${HTTP_BATCH}-event batches, ${r.label} | ${Math.round(r.acceptedPerSecond)} accepted (${Math.round(r.processedPerSecond)} processed) | ${ms(r.p50)} / ${ms(r.p99)} / ${ms(r.max)} | ${r.requests} timed requests; event-loop delay p99 ${r.loopDelayP99.toFixed(0)} ms, max ${r.loopDelayMax.toFixed(0)} ms |`,
+  ),
+].join('\n')
+console.log(`\n${table}`)
+
+const date = new Date().toISOString().slice(0, 10)
+const load = `load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`
+const closed = http.filter((r) => !r.label.startsWith('paced'))
+const best = closed.reduce((a, b) => (b.acceptedPerSecond > a.acceptedPerSecond ? b : a))
+const sequential = http[0]!
+const paced = http[2]!
+const meets = (x: number): string => (x < 10 ? 'meets' : 'misses')
+const report = `# LLM-Sentinel standalone throughput (bench/sentinel/run.ts)
+
+Measured ${date} on the project machine: ${cpus().length} cores **shared with other work** (figures vary by
+±20% between runs; ${load}), Node ${process.version}. ${events.length} generated telemetry events (${hours} h of event
+time, seed ${seed}: requests, responses and errors of several applications, models and users),
+generated and serialized before timing. The whole Sentinel topology (6 default detectors → anomalies
+topic → anomaly view + alert manager with the default rules) on StandaloneStreams: embedded log,
+RocksDB state, one partition per topic, metrics on. Reproduce: \`npm run bench -- sentinel\`.
+
+${table}
+
+- **Topology**: events sent into the embedded log in batches, timed from the first send until the
+  topology is idle (every event processed, anomalies and alerts written to their topics).
+- **HTTP ingest**: \`POST /api/v1/telemetry/events\` through fastify over real sockets on 127.0.0.1
+  (node:http agent, keep-alive), with bearer auth, the rate limiter, per-event validation and the
+  write to the telemetry topic, the app's topology running meanwhile in the same process. The client
+  runs in that process too, on the same 2 cores. "accepted": events/s answered 202; "processed":
+  until the topology had processed them all. Back to back, the API accepts faster than the topology
+  processes: the log buffers the difference (and \`send\` waits once it holds more than half its
+  retention), so request latency there includes the event loop's turns spent on topology batches.
+  The paced run offers half of what the topology sustains: the latency of an install that keeps up.
+  Latency there is measured from each request's scheduled time (open loop).
+- Standalone is one Node process: one event loop does HTTP, detection, alerting and RocksDB calls,
+  so concurrency 4 adds no throughput; only more partitions on more instances (Kafka) scale out.
+
+## Against seed 000's targets
+
+- Standalone **15K events/s**: the whole app topology does **${Math.round(topologyMedian)} events/s** here,
+  ${topologyMedian >= 15_000 ? 'which meets it' : `**${Math.round((topologyMedian / 15_000) * 100)}% of it: not met**`} on 2 shared cores (the seed does not say on what machine, nor
+  whether its figure includes alerting; this one does, with state in RocksDB).
+  HTTP ingest alone accepts ${Math.round(best.acceptedPerSecond)} events/s (${best.label}), above the target; the
+  topology behind it is the bound.
+- Ingestion **p99 < 10 ms** (the seed does not say per event or per request): per ${HTTP_BATCH}-event
+  request, p99 is **${ms(paced.p99)} ms** at a sustainable pace (${meets(paced.p99)} it per request;
+  ${ms(paced.p99 / HTTP_BATCH)} ms per event) and ${ms(sequential.p99)} ms back to back, where requests wait for
+  topology batches on the shared event loop (${meets(sequential.p99)} it per request).
+`
+writeFileSync(new URL('./RESULTS.md', import.meta.url), report)
+console.log('\nwrote bench/sentinel/RESULTS.md')

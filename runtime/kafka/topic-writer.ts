@@ -1,0 +1,48 @@
+/**
+ * `send` of the Kafka runtime: records written by application services (ingest, acknowledgements)
+ * through one idempotent producer of the instance, apart from the stream thread's producer so a
+ * service's writes never wait behind (or fail) a task's commit.
+ */
+import type { IHeaders, Kafka, Message, Producer } from 'kafkajs'
+import type { OutgoingRecord } from '../streams-runtime.js'
+
+export class TopicWriter {
+  private connecting: Promise<Producer> | undefined
+  private closed = false
+
+  constructor(private readonly kafka: () => Kafka) {}
+
+  /** Resolves once every in-sync replica has the records (acks -1); the producer retries transient errors without duplicates. */
+  async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return
+    const producer = await this.connect()
+    await producer.send({ topic, acks: -1, messages: records.map(toMessage) })
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const connecting = this.connecting
+    this.connecting = undefined
+    await connecting?.then((p) => p.disconnect()).catch(() => undefined)
+  }
+
+  private connect(): Promise<Producer> {
+    if (this.closed) return Promise.reject(new Error('send() after close(): this runtime is closed; create a new one'))
+    this.connecting ??= (async () => {
+      // Idempotent: a retried send is not written twice. One request in flight keeps kafkajs' sequence numbers in order.
+      const producer = this.kafka().producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+      await producer.connect()
+      return producer
+    })().catch((e: unknown) => {
+      this.connecting = undefined
+      throw e
+    })
+    return this.connecting
+  }
+}
+
+function toMessage(record: OutgoingRecord): Message {
+  const message: Message = { key: record.key, value: record.value, timestamp: String(record.timestamp ?? Date.now()) }
+  if (record.headers) message.headers = { ...record.headers } as IHeaders
+  return message
+}

@@ -1,0 +1,620 @@
+/**
+ * A topology in one process, without Kafka: the same tasks, processors, serdes and stores (RocksDB
+ * by default) as on Kafka, over the embedded in-process log.
+ *
+ *   const app = new StandaloneStreams(topology, { applicationId: 'llm-sentinel', stateDir: './state' })
+ *   await app.start()
+ *   await app.send('llm-telemetry', [{ key: 'app-1', value: JSON.stringify(event) }])
+ *   await app.consume('anomalies', { groupId: 'printer' }, async (records) => { ... })
+ *   await app.close()
+ *
+ * What it is for: development, edge and small installs. What it does not do: scale out (one process
+ * runs every task) or recover in-flight records after a crash. The log lives in memory: records
+ * appended but not yet processed and committed are lost when the process dies. Stores are not
+ * changelogged (there is nothing to restore them from but their own files): they are flushed to disk
+ * at every commit, with the task's stream time, so a restart on the same `stateDir` resumes with the
+ * state of the last commit. A graceful `close()` first processes what the log already holds.
+ */
+import { performance } from 'node:perf_hooks'
+import type { Readable } from 'node:stream'
+import pino from 'pino'
+import type { Registry } from 'prom-client'
+import type { Serde } from '../../schemas/serde.js'
+import { engines, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
+import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
+import { taskIdString } from '../assignor.js'
+import { RuntimeMetrics } from '../kafka/runtime-metrics.js'
+import { SerialQueue } from '../kafka/serial-queue.js'
+import { keyValueView, type LocalTasks, type QueryableTask, windowView } from '../query/local-store-views.js'
+import { ReadGate } from '../query/read-gate.js'
+import { StoreLocator } from '../query/store-locator.js'
+import { STATE_TRANSITIONS, waitForStreamsState } from '../streams-state.js'
+import {
+  type BatchHandler,
+  type ConsumeOptions,
+  type Consumption,
+  type HostInfo,
+  type KeyQueryMetadata,
+  type OutgoingRecord,
+  type ReadOnlyKeyValueStore,
+  type ReadOnlyWindowStore,
+  type StateListener,
+  type StreamsRuntime,
+  type StreamsState,
+} from '../streams-runtime.js'
+import { StreamTask } from '../task/stream-task.js'
+import type { ErrorPolicy, OutputRecord, RecordCollector, SourceRecord } from '../task/records.js'
+import { EmbeddedLog, type LogRecord } from './embedded-log.js'
+import { type JsonLinesOptions, type JsonLinesResult, pipeJsonLines } from './json-lines.js'
+import { LogConsumption } from './log-consumption.js'
+import { type ResolvedStandaloneConfig, resolveStandaloneConfig, type StandaloneConfig } from './standalone-config.js'
+import { readStreamTime, writeStreamTime } from './stream-time-file.js'
+import { Wakeup } from './wakeup.js'
+
+export interface StandaloneStreamsOptions {
+  /** Where metrics go (prom-client, the same names as on Kafka); none = not exported. */
+  metrics?: Registry
+  /** A pino logger, or `false` for silence. Default: pino at `SENTINEL_LOG_LEVEL` or `info`, to stderr. */
+  logger?: pino.Logger | false
+  /** What happens to a record that cannot be read or processed. Default `dlq` (the `<applicationId>-dlq` topic of the log). */
+  errorPolicy?: ErrorPolicy
+  /** How long `close()` may spend processing what the log still holds (default 10 s). */
+  closeDrainMs?: number
+}
+
+/**
+ * One task: a sub-topology on one partition, with its read positions in the log. Queryable while the
+ * application is `running` (tasks are open from before `running` until after it): `unavailable()`
+ * answers for the other states.
+ */
+interface TaskRunner extends QueryableTask {
+  readonly id: string
+  readonly state: 'running'
+  readonly subTopology: number
+  readonly partition: number
+  readonly task: StreamTask
+  readonly sources: readonly string[]
+  /** Next offset to process, per source topic. */
+  readonly positions: Map<string, number>
+  readonly taskDir: string
+  lock: TaskLock | undefined
+  /** Stream time as last written to the task directory. */
+  savedStreamTime: number
+  reportedDeadLetters: number
+  reportedLate: number
+}
+
+const NO_CHANGELOG = { append: (): void => undefined }
+
+export class StandaloneStreams implements StreamsRuntime {
+  readonly mode = 'standalone' as const
+  readonly config: ResolvedStandaloneConfig
+  readonly plan: TopologyPlan
+  readonly metrics: RuntimeMetrics
+  /** The embedded log (memory only): every topic of this application, sources, sinks and the DLQ. */
+  readonly log: EmbeddedLog
+  private readonly logger: pino.Logger
+  private readonly tasksPerSubTopology: ReadonlyMap<number, number>
+  private readonly sourceTopics: ReadonlySet<string>
+  private currentState: StreamsState = 'created'
+  private readonly listeners = new Set<StateListener>()
+  private runners: TaskRunner[] = []
+  private readonly runnerById = new Map<string, TaskRunner>()
+  /**
+   * Every change to the tasks (a round of batches, a punctuation, a commit, closing) runs as a job
+   * here, and interactive-query reads run between those jobs (see `ReadGate`).
+   */
+  private readonly queue = new SerialQueue()
+  private readonly readGate = new ReadGate(this.queue)
+  private readonly stores: StoreLocator
+  private readonly localTasks: LocalTasks
+  private readonly wakeup = new Wakeup()
+  private unsubscribe: (() => void) | undefined
+  private loop: Promise<void> | undefined
+  private stopping = false
+  private failed = false
+  private closing: Promise<void> | undefined
+  private lastCommit = Date.now()
+  private readonly consumptions = new Set<LogConsumption>()
+  /** `send` calls waiting for the topology to catch up (backpressure). */
+  private waitingSenders: (() => void)[] = []
+  private readonly idleWaiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>()
+  private readonly senderHighWater: number
+  private lost = 0
+
+  /** Throws a `ConfigError` naming the field when the config is invalid. */
+  constructor(
+    private readonly topology: Topology,
+    config: StandaloneConfig,
+    private readonly options: StandaloneStreamsOptions = {},
+  ) {
+    this.config = resolveStandaloneConfig(config)
+    this.plan = topology.plan(this.config.applicationId)
+    this.metrics = new RuntimeMetrics(options.metrics)
+    this.logger =
+      options.logger === false
+        ? pino({ level: 'silent' })
+        : (options.logger ?? pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination(2))).child({ app: this.config.applicationId })
+    this.log = new EmbeddedLog({ retention: this.config.logRetention })
+    // Source topics exist from the start with their configured counts, so records sent before
+    // `start()` land on the partitions their keys belong to.
+    const userSources = new Set(this.plan.subTopologies.flatMap((s) => s.userSourceTopics))
+    for (const topic of userSources) this.log.createTopic(topic, this.config.partitions(topic))
+    const resolved = resolvePartitions(this.plan, (topic) => this.log.partitionCount(topic))
+    this.tasksPerSubTopology = resolved.tasksPerSubTopology
+    // Changelog topics are not created: stores here are not changelogged (see the module comment).
+    for (const spec of this.plan.internalTopics) {
+      if (spec.role !== 'changelog') this.log.createTopic(spec.name, resolved.topicPartitions.get(spec.name) ?? 1)
+    }
+    this.sourceTopics = new Set(this.plan.subTopologies.flatMap((s) => s.sourceTopics))
+    this.senderHighWater = Math.max(1, Math.floor(this.config.logRetention.maxRecords / 2))
+    this.stores = new StoreLocator(this.plan, () => this.tasksPerSubTopology)
+    this.localTasks = {
+      read: (read) => this.readGate.read(read),
+      task: (id) => this.runnerById.get(id),
+      tasksOf: (subtopology) => this.runners.filter((r) => r.subTopology === subtopology),
+      unavailable: () => this.unavailable(),
+      // One process runs every task: a key's task is here or nowhere.
+      hostOf: () => null,
+    }
+  }
+
+  get applicationId(): string {
+    return this.config.applicationId
+  }
+
+  get state(): StreamsState {
+    return this.currentState
+  }
+
+  get hostInfo(): HostInfo | null {
+    return this.config.applicationServer
+  }
+
+  /** Input records that fell out of the log's retention before the topology processed them (0 unless input outran it). */
+  get recordsLost(): number {
+    return this.lost
+  }
+
+  /** The dead-letter topic in the embedded log (`<applicationId>-dlq`). */
+  get deadLetterTopic(): string {
+    return this.plan.dlqTopic
+  }
+
+  onStateChange(listener: StateListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Resolves when the state is `state`; rejects on `error`, or after `timeoutMs`. */
+  waitForState(state: StreamsState, timeoutMs = 60_000): Promise<void> {
+    return waitForStreamsState(this, state, timeoutMs)
+  }
+
+  /** Opens every task's stores (state `rebalancing` meanwhile), then runs them: state `running` when it resolves. */
+  async start(): Promise<void> {
+    if (this.currentState !== 'created') throw new Error(`start() called in state '${this.currentState}'; create a new instance to start again`)
+    this.transition('rebalancing')
+    try {
+      const engine = engines[this.config.storeEngine]()
+      const stateDirectory = new StateDirectory({ stateDir: this.config.stateDir, applicationId: this.config.applicationId, logger: this.logger })
+      for (const sub of this.plan.subTopologies) {
+        const count = this.tasksPerSubTopology.get(sub.id)!
+        for (let partition = 0; partition < count; partition++) this.runners.push(await this.openTask(sub.id, partition, engine, stateDirectory))
+      }
+      for (const runner of this.runners) this.runnerById.set(runner.id, runner)
+      this.metrics.tasks.set({ state: 'running' }, this.runners.length)
+      this.unsubscribe = this.log.subscribe([...this.sourceTopics], () => this.wakeup.wake())
+    } catch (e) {
+      await this.closeTasks()
+      this.transition('error')
+      throw e
+    }
+    this.logger.info(
+      { tasks: this.runners.map((r) => r.id), stateDir: this.config.stateDir, storeEngine: this.config.storeEngine },
+      'standalone: running every task in this process over the embedded log',
+    )
+    this.lastCommit = Date.now()
+    this.transition('running')
+    this.loop = this.run().catch((e: unknown) => this.fail(e as Error))
+  }
+
+  private async openTask(subTopology: number, partition: number, engine: StorageEngine, stateDirectory: StateDirectory): Promise<TaskRunner> {
+    const id = taskIdString({ subtopology: subTopology, partition })
+    const sub = this.plan.subTopologies[subTopology]!
+    const collector: RecordCollector = { send: (record) => this.collect(record) }
+    const task = new StreamTask({
+      topology: this.topology,
+      plan: this.plan,
+      subTopology,
+      partition,
+      collector,
+      changelog: NO_CHANGELOG,
+      state: { engine, stateDir: this.config.stateDir, cacheMaxBytes: this.config.cacheMaxBytes },
+      errorPolicy: this.options.errorPolicy ?? 'dlq',
+      forwardingCacheMaxEntries: this.config.forwardingCacheMaxEntries,
+      ...(this.config.idleTimeoutMs > 0 ? { idleTimeoutMs: this.config.idleTimeoutMs } : {}),
+      logger: this.logger,
+    })
+    const taskDir = stateDirectory.taskDir(id)
+    const onDisk = engine.kind !== 'memory'
+    const runner: TaskRunner = {
+      id,
+      state: 'running',
+      store: (name: string): StateStore | undefined => task.stores.get(name),
+      subTopology,
+      partition,
+      task,
+      sources: sub.sourceTopics,
+      positions: new Map(sub.sourceTopics.map((t) => [t, this.log.committed(this.applicationId, t, partition) ?? this.log.startOffset(t, partition)])),
+      taskDir,
+      lock: undefined,
+      savedStreamTime: -1,
+      reportedDeadLetters: 0,
+      reportedLate: 0,
+    }
+    try {
+      // Two processes on one state directory would corrupt each other's stores.
+      if (onDisk) runner.lock = await stateDirectory.lockTask(id)
+      await task.openStores()
+      if (onDisk) {
+        runner.savedStreamTime = await readStreamTime(taskDir)
+        if (runner.savedStreamTime >= 0) task.restoreStreamTime(runner.savedStreamTime)
+      }
+      await task.start()
+    } catch (e) {
+      await task.close().catch(() => undefined)
+      await runner.lock?.release()
+      throw e
+    }
+    return runner
+  }
+
+  /** The processing loop: batches of every task, wall-clock punctuation and commits on their intervals. */
+  private async run(): Promise<void> {
+    const tickMs = Math.min(200, this.config.commitIntervalMs)
+    let nextPunctuation = Date.now() + tickMs
+    while (!this.stopping) {
+      const processed = await this.queue.run(() => this.processRound())
+      const now = Date.now()
+      if (now >= nextPunctuation) {
+        await this.queue.run(async () => {
+          for (const runner of this.runners) await runner.task.punctuate(now)
+        })
+        nextPunctuation = now + tickMs
+      }
+      if (now - this.lastCommit >= this.config.commitIntervalMs) {
+        await this.queue.run(() => this.commit())
+        this.settleIdleWaiters()
+      }
+      this.releaseSenders()
+      if (processed > 0) {
+        // Let I/O in between rounds (an HTTP API beside the topology): with an in-memory engine a
+        // round may never leave the microtask queue.
+        await yieldToEventLoop()
+      } else if (!this.stopping) {
+        await this.wakeup.wait(Math.min(nextPunctuation, this.lastCommit + this.config.commitIntervalMs) - Date.now())
+      }
+    }
+  }
+
+  /** One batch per task that has input; returns the records processed. */
+  private async processRound(): Promise<number> {
+    let processed = 0
+    for (const runner of this.runners) {
+      const batch = this.nextBatch(runner)
+      if (batch.length === 0) continue
+      const began = performance.now()
+      await runner.task.process(batch.map(toSourceRecord))
+      for (const r of batch) runner.positions.set(r.topic, r.offset + 1)
+      processed += batch.length
+      this.metrics.batchSeconds.observe((performance.now() - began) / 1000)
+      if (runner.sources.length === 1) this.metrics.consumed.inc({ topic: runner.sources[0]! }, batch.length)
+      else for (const r of batch) this.metrics.consumed.inc({ topic: r.topic })
+    }
+    return processed
+  }
+
+  /** Up to `maxBatchRecords` of a task's unprocessed records, its source topics merged in append order. */
+  private nextBatch(runner: TaskRunner): LogRecord[] {
+    const max = this.config.maxBatchRecords
+    let out: LogRecord[] = []
+    for (const topic of runner.sources) {
+      let position = runner.positions.get(topic)!
+      const start = this.log.startOffset(topic, runner.partition)
+      if (position < start) {
+        this.logger.warn(
+          { topic, partition: runner.partition, lost: start - position, maxRecords: this.config.logRetention.maxRecords },
+          'records fell out of the embedded log before the topology processed them: raise logRetention, or send slower',
+        )
+        this.lost += start - position
+        position = start
+        runner.positions.set(topic, start)
+      }
+      const records = this.log.read(topic, runner.partition, position, max)
+      out = out.length === 0 ? records : out.concat(records)
+    }
+    if (runner.sources.length > 1 && out.length > 0) {
+      out.sort((a, b) => a.sequence - b.sequence)
+      if (out.length > max) out = out.slice(0, max)
+    }
+    return out
+  }
+
+  /** Commit: forward pending table updates, flush every store to disk, save stream times, record offsets. */
+  private async commit(): Promise<void> {
+    const began = performance.now()
+    this.lastCommit = Date.now()
+    for (const runner of this.runners) await runner.task.flush()
+    for (const runner of this.runners) {
+      const streamTime = runner.task.streamTime
+      if (runner.lock && streamTime !== runner.savedStreamTime) {
+        await writeStreamTime(runner.taskDir, streamTime)
+        runner.savedStreamTime = streamTime
+      }
+      for (const [topic, position] of runner.positions) {
+        this.log.commit(this.applicationId, topic, runner.partition, position)
+        this.metrics.lag.set({ topic, partition: String(runner.partition) }, this.log.endOffset(topic, runner.partition) - position)
+      }
+      const m = runner.task.metrics
+      if (m.deadLettered > runner.reportedDeadLetters) this.metrics.dlq.inc({ task: runner.id }, m.deadLettered - runner.reportedDeadLetters)
+      if (m.late > runner.reportedLate) this.metrics.late.inc({ task: runner.id }, m.late - runner.reportedLate)
+      runner.reportedDeadLetters = m.deadLettered
+      runner.reportedLate = m.late
+    }
+    this.metrics.commitSeconds.observe((performance.now() - began) / 1000)
+  }
+
+  private collect(record: OutputRecord): void {
+    const count = this.log.partitionCount(record.topic) ?? this.log.createTopic(record.topic)
+    const partition = record.partition ?? record.choosePartition?.(count)
+    this.log.append(record.topic, {
+      key: record.key,
+      value: record.value,
+      timestamp: record.timestamp,
+      headers: record.headers,
+      ...(partition === undefined ? {} : { partition }),
+    })
+    this.metrics.produced.inc({ topic: record.topic })
+  }
+
+  /**
+   * Graceful shutdown: processes what the log holds (up to `closeDrainMs`), commits, closes the
+   * stores, and lets `consume` handlers read the last outputs before they stop.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.currentState === 'not-running') return
+      this.transition('pending-shutdown')
+      this.stopping = true
+      this.wakeup.wake()
+      await this.loop
+      this.unsubscribe?.()
+      try {
+        if (!this.failed && this.runners.length > 0) {
+          const deadline = Date.now() + (this.options.closeDrainMs ?? 10_000)
+          // A commit forwards held-back table updates, possibly into repartition topics: process
+          // those too, until a commit leaves nothing unprocessed (or the time is up).
+          for (;;) {
+            while (Date.now() < deadline && (await this.queue.run(() => this.processRound())) > 0) {
+              // Until the log holds nothing unprocessed for any task.
+            }
+            await this.queue.run(() => this.commit())
+            if (Date.now() >= deadline || !this.hasUnprocessed()) break
+          }
+        }
+      } catch (e) {
+        this.logger.error({ err: e }, 'error while draining the log at shutdown')
+      }
+      await this.queue.run(() => this.closeTasks())
+      await Promise.all([...this.consumptions].map((c) => c.drain(5_000)))
+      this.consumptions.clear()
+      this.stopping = true
+      this.releaseSenders()
+      this.metrics.tasks.set({ state: 'running' }, 0)
+      this.transition('not-running')
+    })()
+    return this.closing
+  }
+
+  private hasUnprocessed(): boolean {
+    return this.runners.some((r) => r.sources.some((t) => r.positions.get(t)! < this.log.endOffset(t, r.partition)))
+  }
+
+  private async closeTasks(): Promise<void> {
+    for (const runner of this.runners) {
+      try {
+        await runner.task.close()
+        if (runner.lock && !this.failed && runner.task.streamTime !== runner.savedStreamTime) await writeStreamTime(runner.taskDir, runner.task.streamTime)
+      } catch (e) {
+        this.logger.error({ err: e, task: runner.id }, 'error while closing a task')
+      } finally {
+        await runner.lock?.release().catch(() => undefined)
+      }
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.currentState === 'error' || this.currentState === 'pending-shutdown' || this.currentState === 'not-running') return
+    this.failed = true
+    this.logger.error({ err: error }, 'stream processing failed: shutting down')
+    this.transition('error')
+    void this.close()
+  }
+
+  private transition(next: StreamsState): void {
+    const previous = this.currentState
+    if (previous === next) return
+    if (!STATE_TRANSITIONS[previous].includes(next)) return
+    this.currentState = next
+    this.logger.info({ from: previous, to: next }, 'state change')
+    for (const listener of this.listeners) listener(next, previous)
+    if (next !== 'running') this.settleIdleWaiters()
+  }
+
+  // --- interactive queries -------------------------------------------------------------------
+
+  allHosts(): HostInfo[] {
+    return this.config.applicationServer ? [this.config.applicationServer] : []
+  }
+
+  /** Always local: one process holds every task. */
+  queryMetadataForKey<K>(storeName: string, key: K, keySerde: Serde<K>): KeyQueryMetadata {
+    const store = this.stores.find(storeName)
+    return { active: this.config.applicationServer, partition: this.stores.partitionOf(store, keySerde.serialize(key)), local: true }
+  }
+
+  /** A read-only view of a key-value store over every task; reads run between the loop's batches and commits. */
+  keyValueStore<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
+    return keyValueView<K, V>(this.localTasks, this.stores.target<K>(storeName, 'key-value'))
+  }
+
+  windowStore<K, V>(storeName: string): ReadOnlyWindowStore<K, V> {
+    return windowView<K, V>(this.localTasks, this.stores.target<K>(storeName, 'window'))
+  }
+
+  /** Why stores cannot be read now, or undefined while running (the tasks are open exactly then). */
+  private unavailable(): string | undefined {
+    switch (this.currentState) {
+      case 'running':
+        return undefined
+      case 'created':
+        return "not while the application is 'created'; call start() and wait for 'running'"
+      case 'rebalancing':
+        return "not while the application is 'rebalancing' (opening its stores); wait for 'running'"
+      default:
+        return `not while the application is '${this.currentState}' (shutting down or stopped); start a new instance to query it`
+    }
+  }
+
+  // --- application records -------------------------------------------------------------------
+
+  /**
+   * Appends to a topic of the embedded log (created on first use). When the topology reads the
+   * topic and is far behind (half the log's retention), resolves only once it has caught up, so a
+   * fast producer cannot push unprocessed records out of the log.
+   */
+  async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.currentState === 'not-running' || this.currentState === 'error') {
+      throw new Error(`send('${topic}'): the application is '${this.currentState}'`)
+    }
+    const paced = this.sourceTopics.has(topic)
+    // Checked every so many records, so one large send cannot push its own head out of the log.
+    const checkEvery = Math.min(1000, this.senderHighWater)
+    let sinceCheck = 0
+    for (const r of records) {
+      this.log.append(topic, {
+        key: toBytes(r.key),
+        value: toBytes(r.value),
+        ...(r.timestamp === undefined ? {} : { timestamp: r.timestamp }),
+        ...(r.headers === undefined ? {} : { headers: r.headers }),
+      })
+      if (paced && ++sinceCheck >= checkEvery) {
+        sinceCheck = 0
+        await this.caughtUp(topic)
+      }
+    }
+    if (paced) await this.caughtUp(topic)
+  }
+
+  /** Waits while the topology is more than the high-water mark behind on `topic`. */
+  private async caughtUp(topic: string): Promise<void> {
+    while (this.currentState === 'running' && !this.stopping && this.lag(topic) > this.senderHighWater) {
+      await new Promise<void>((resolve) => this.waitingSenders.push(resolve))
+    }
+  }
+
+  consume(topic: string, options: ConsumeOptions, handler: BatchHandler): Promise<Consumption> {
+    if (this.currentState === 'not-running' || this.currentState === 'pending-shutdown') {
+      return Promise.reject(new Error(`consume('${topic}'): the application is '${this.currentState}'`))
+    }
+    const consumption = new LogConsumption({
+      log: this.log,
+      topic,
+      groupId: options.groupId,
+      from: options.from ?? 'earliest',
+      handler,
+      maxBatchRecords: this.config.maxBatchRecords,
+      logger: this.logger.child({ consumer: options.groupId, topic }),
+    })
+    this.consumptions.add(consumption)
+    return Promise.resolve({
+      stop: async () => {
+        this.consumptions.delete(consumption)
+        await consumption.stop()
+      },
+    })
+  }
+
+  /** Pipes a JSON Lines stream (file, stdin) into `topic`: one record per line; see `pipeJsonLines`. */
+  pipeJsonLines(stream: Readable, topic: string, options: JsonLinesOptions = {}): Promise<JsonLinesResult> {
+    return pipeJsonLines(this, stream, topic, options)
+  }
+
+  /**
+   * Resolves once every task has processed and committed everything in its input topics
+   * (repartition topics included), e.g. after piping a file, before reading results. Checked after
+   * each commit, so it takes up to `commitIntervalMs`.
+   */
+  idle(timeoutMs = 60_000): Promise<void> {
+    if (this.isIdle()) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        reject: (error: Error) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      }
+      const timer = setTimeout(() => {
+        this.idleWaiters.delete(waiter)
+        reject(new Error(`idle(): input still unprocessed after ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.idleWaiters.add(waiter)
+    })
+  }
+
+  private isIdle(): boolean {
+    if (this.currentState !== 'running') return false
+    return this.runners.every((r) => r.sources.every((t) => this.log.committed(this.applicationId, t, r.partition) === this.log.endOffset(t, r.partition)))
+  }
+
+  private settleIdleWaiters(): void {
+    if (this.idleWaiters.size === 0) return
+    const running = this.currentState === 'running'
+    if (running && !this.isIdle()) return
+    for (const waiter of this.idleWaiters) {
+      if (running) waiter.resolve()
+      else waiter.reject(new Error(`idle(): the application is '${this.currentState}'`))
+    }
+    this.idleWaiters.clear()
+  }
+
+  /** Records the topology has not processed yet in `topic`, on its most loaded partition. */
+  private lag(topic: string): number {
+    let lag = 0
+    for (const runner of this.runners) {
+      const position = runner.positions.get(topic)
+      if (position !== undefined) lag = Math.max(lag, this.log.endOffset(topic, runner.partition) - position)
+    }
+    return lag
+  }
+
+  private releaseSenders(): void {
+    if (this.waitingSenders.length === 0) return
+    for (const resolve of this.waitingSenders.splice(0)) resolve()
+  }
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+function toSourceRecord(r: LogRecord): SourceRecord {
+  return { topic: r.topic, partition: r.partition, offset: String(r.offset), key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers }
+}
+
+function toBytes(value: Buffer | string | null): Buffer | null {
+  return value === null ? null : typeof value === 'string' ? Buffer.from(value) : value
+}

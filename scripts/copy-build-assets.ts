@@ -1,0 +1,32 @@
+/**
+ * `npm run build` step after tsc: copies the files the built code reads beside itself (the Sentinel
+ * app's default YAML configurations, the .avsc schemas), so dist/ runs without the sources.
+ */
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const ASSETS: { dir: string; ext: string }[] = [
+  { dir: 'apps/sentinel', ext: '.yaml' },
+  { dir: 'schemas', ext: '.avsc' },
+]
+
+function* filesUnder(dir: string, ext: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) yield* filesUnder(path, ext)
+    else if (entry.name.endsWith(ext)) yield path
+  }
+}
+
+let copied = 0
+for (const { dir, ext } of ASSETS) {
+  for (const file of filesUnder(join(root, dir), ext)) {
+    const target = join(root, 'dist', relative(root, file))
+    mkdirSync(dirname(target), { recursive: true })
+    copyFileSync(file, target)
+    copied++
+  }
+}
+console.log(`copied ${copied} asset files into dist/`)

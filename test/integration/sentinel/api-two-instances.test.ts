@@ -1,0 +1,149 @@
+/**
+ * The Sentinel API over two instances of the app on the real broker: each instance holds part of the
+ * anomaly view, and either one answers for any anomaly (forwarding to the owner), lists all of them
+ * (gathering from both), and takes an acknowledgement that the owner's view then shows.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices, type SentinelServices } from '../../../apps/sentinel/sentinel-app.js'
+import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
+import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
+import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+
+const T0 = Date.parse('2026-05-04T10:00:00Z')
+const APPS = Array.from({ length: 8 }, (_, i) => `app-${i}`)
+const API_KEY = 'two-instances-api-key-0123456789'
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+function costly(app: string, second: number, n: number): TelemetryEvent {
+  return {
+    event_id: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+    timestamp: new Date(T0 + second * 1000).toISOString(),
+    source: { service: 'llm-observatory', host: 'obs-1' },
+    event_type: 'llm.response',
+    application_id: app,
+    data: { status: 'success', latency_ms: 700, model: 'gpt-4o', completion_tokens: 40, total_tokens: 100, cost: 2 },
+  }
+}
+
+async function get(base: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 300))
+  }
+}
+
+test('two instances: any anomaly is answered by either, listings gather both, an ack reaches the owner', { timeout: 180_000 }, async () => {
+  const kafka = testKafka()
+  const admin = kafka.admin()
+  await admin.connect()
+  const topics = {
+    telemetry: uniqueTopic('iq-telemetry'),
+    anomalies: uniqueTopic('iq-anomalies'),
+    alerts: uniqueTopic('iq-alerts'),
+    deliveries: uniqueTopic('iq-deliveries'),
+    acks: uniqueTopic('iq-acks'),
+    feedback: uniqueTopic('iq-feedback'),
+    silences: uniqueTopic('iq-silences'),
+  }
+  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 4 })), waitForLeaders: true })
+  const applicationId = uniqueTopic('iq-sentinel')
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-iq-'))
+  const logger = pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'silent' })
+  const instances: { streams: SentinelStreams; services?: SentinelServices; base: string }[] = []
+  const producer = kafka.producer()
+  try {
+    for (const name of ['a', 'b']) {
+      const port = await freePort()
+      const applicationServer = `127.0.0.1:${port}`
+      const runConfig = { applicationId, applicationServer, sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [API_KEY] } } }
+      const app = loadSentinelApp(runConfig, {})
+      const metrics = new Registry()
+      const streams = new SentinelStreams(
+        buildSentinelAppTopology(app, { metrics, logger }),
+        { applicationId, applicationServer, brokers: kafkaBrokers(), stateDir: join(dir, name), commitIntervalMs: 200 },
+        { logger, metrics },
+      )
+      await streams.start()
+      instances.push({ streams, services: await startSentinelServices(app, { runtime: streams, logger, metrics }), base: `http://${applicationServer}` })
+    }
+    await Promise.all(instances.map((i) => i.streams.waitForState('running')))
+    await eventually('both instances to own tasks', async () => (instances.every((i) => i.streams.tasks().length > 0) ? true : undefined))
+
+    // Every app: three calls over $1 in a row → one cost-threshold anomaly per app.
+    await producer.connect()
+    let n = 0
+    await producer.send({
+      topic: topics.telemetry,
+      messages: APPS.flatMap((app) => [0, 1, 2].map((s) => ({ key: app, value: JSON.stringify(costly(app, s, ++n)) }))),
+    })
+
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]]
+    const listing = await eventually('all anomalies listed', async () => {
+      const page = await get(a.base, '/api/v1/anomalies?limit=100')
+      const items = page.body.items as { anomaly: { anomaly_id: string; application_id: string } }[] | undefined
+      if (process.env.DEBUG_IQ) console.log(page.status, JSON.stringify(page.body).slice(0, 300))
+      return page.status === 200 && items?.length === APPS.length && page.body.partial === false ? items : undefined
+    })
+    assert.deepEqual(listing.map((i) => i.anomaly.application_id).sort(), [...APPS].sort())
+    const fromB = await get(b.base, '/api/v1/anomalies?limit=100')
+    assert.deepEqual((fromB.body.items as { anomaly: { anomaly_id: string } }[]).map((i) => i.anomaly.anomaly_id).sort(), listing.map((i) => i.anomaly.anomaly_id).sort())
+
+    // Each instance's own view holds only part: the split is real, and either answers for every id.
+    const local = await Promise.all(instances.map(async (i) => (await get(i.base, '/internal/v1/anomalies?limit=100')).body.items as unknown[]))
+    assert.ok(local.every((items) => items.length > 0 && items.length < APPS.length), `local views: ${local.map((l) => l.length).join(' + ')}`)
+    for (const { anomaly } of listing) {
+      for (const instance of instances) {
+        const got = await get(instance.base, `/api/v1/anomalies/${anomaly.anomaly_id}`)
+        assert.equal(got.status, 200, `${instance.base} answers for ${anomaly.anomaly_id}`)
+        assert.equal((got.body.anomaly as { anomaly_id: string }).anomaly_id, anomaly.anomaly_id)
+      }
+    }
+
+    // Acknowledge every anomaly through instance a; instance b then shows each acknowledged.
+    for (const { anomaly } of listing) {
+      const response = await fetch(`${a.base}/api/v1/anomalies/${anomaly.anomaly_id}/acknowledge`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ by: 'oncall@example.com' }),
+      })
+      assert.equal(response.status, 202)
+    }
+    for (const { anomaly } of listing) {
+      const acked = await eventually(`ack of ${anomaly.anomaly_id}`, async () => {
+        const got = await get(b.base, `/api/v1/anomalies/${anomaly.anomaly_id}`)
+        return got.body.status === 'acknowledged' ? got.body : undefined
+      })
+      assert.equal(acked.acknowledged_by, 'oncall@example.com')
+    }
+    assert.equal((await get(a.base, '/api/v1/anomalies/00000000-0000-5000-8000-000000000000')).status, 404)
+    assert.equal((await fetch(`${a.base}/api/v1/anomalies`)).status, 401)
+  } finally {
+    await producer.disconnect()
+    for (const instance of instances) await instance.services?.close()
+    await Promise.all(instances.map((i) => i.streams.close()))
+    await admin.disconnect()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

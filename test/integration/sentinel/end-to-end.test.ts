@@ -1,0 +1,228 @@
+/**
+ * LLM-Sentinel end to end on the real broker and the real schema registry: telemetry in (Avro in the
+ * registry wire format, and JSON), anomalies out, alerts through the alert manager to two local
+ * webhook receivers — one healthy and checked for a valid HMAC signature, one failing twice before it
+ * answers — with throttling and deduplication holding, and the stream going on meanwhile.
+ */
+import assert from 'node:assert/strict'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import kafkajs from 'kafkajs'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices, type SentinelServices } from '../../../apps/sentinel/sentinel-app.js'
+import { verifyWebhookSignature } from '../../../apps/sentinel/delivery/index.js'
+import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
+import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
+import { type AnomalyEvent, anomalyEventSchema } from '../../../schemas/anomaly/anomaly-event.js'
+import { Serdes } from '../../../schemas/index.js'
+import { type TelemetryEvent, telemetryRegistrySerde } from '../../../schemas/telemetry/index.js'
+import type { SchemaRegistryLease } from '../../../scripts/schema-registry.js'
+import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+import { useSchemaRegistry } from '../../schema-registry.js'
+
+const SECRET = 'e2e-webhook-secret'
+const T0 = Date.parse('2026-05-04T10:00:00Z')
+const anomalySerde = Serdes.avro<AnomalyEvent>(anomalyEventSchema)
+
+interface Received {
+  readonly path: string
+  readonly body: string
+  readonly headers: IncomingMessage['headers']
+}
+
+/** Two receivers on one local server: /hook answers 200; /flaky answers 503 twice, then 200. */
+async function startReceivers(): Promise<{ server: Server; url: string; received: Received[]; flakyCalls: () => number }> {
+  const received: Received[] = []
+  let flaky = 0
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (c: Buffer) => chunks.push(c))
+    request.on('end', () => {
+      const path = request.url ?? ''
+      if (path === '/flaky' && ++flaky <= 2) {
+        response.writeHead(503).end()
+        return
+      }
+      received.push({ path, body: Buffer.concat(chunks).toString('utf8'), headers: request.headers })
+      response.writeHead(200).end('ok')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, flakyCalls: () => flaky }
+}
+
+function response(app: string, second: number, cost: number, n: number): TelemetryEvent {
+  return {
+    event_id: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+    timestamp: new Date(T0 + second * 1000).toISOString(),
+    source: { service: 'llm-observatory', host: 'obs-1' },
+    event_type: 'llm.response',
+    application_id: app,
+    data: { status: 'success', latency_ms: 700, model: 'gpt-4o', completion_tokens: 40, total_tokens: 100, cost },
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+let registry: SchemaRegistryLease
+before(async () => {
+  registry = await useSchemaRegistry()
+})
+after(async () => {
+  await registry.release()
+})
+
+for (const format of ['registry-avro', 'json'] as const) {
+  test(`telemetry as ${format}: anomalies out, alerts delivered signed, a failing receiver retried, throttling and dedup hold`, { timeout: 180_000 }, async () => {
+    const kafka = testKafka()
+    const admin = kafka.admin()
+    await admin.connect()
+    const topics = {
+      telemetry: uniqueTopic('e2e-telemetry'),
+      anomalies: uniqueTopic('e2e-anomalies'),
+      alerts: uniqueTopic('e2e-alerts'),
+      deliveries: uniqueTopic('e2e-deliveries'),
+      acks: uniqueTopic('e2e-acks'),
+      feedback: uniqueTopic('e2e-feedback'),
+      silences: uniqueTopic('e2e-silences'),
+    }
+    await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true })
+    const receivers = await startReceivers()
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-e2e-'))
+    const receiversFile = join(dir, 'receivers.yaml')
+    writeFileSync(
+      receiversFile,
+      [
+        'receivers:',
+        '  - name: hook',
+        '    type: webhook',
+        `    config: { url: "${receivers.url}/hook", secret: ${SECRET} }`,
+        '  - name: flaky',
+        '    type: webhook',
+        `    config: { url: "${receivers.url}/flaky" }`,
+        '    delivery: { retry: { maxAttempts: 4, initialBackoff: 50ms, maxBackoff: 200ms } }',
+      ].join('\n'),
+    )
+    const rulesFile = join(dir, 'rules.yaml')
+    writeFileSync(
+      rulesFile,
+      [
+        'rules:',
+        '  - alert_id: costly',
+        '    name: Costly calls',
+        '    conditions: { trigger: anomaly, filters: { detector_ids: [cost-threshold] } }',
+        '    actions: [{ type: notification, config: { receivers: [hook, flaky] } }]',
+        '    throttling: { max_frequency: 5m, grouping: [application_id, detector_id] }',
+      ].join('\n'),
+    )
+    const applicationId = uniqueTopic('e2e-sentinel')
+    const runConfig = {
+      applicationId,
+      sentinel: {
+        alertRules: rulesFile,
+        receivers: receiversFile,
+        topics,
+        input: { format: format, ...(format === 'registry-avro' ? { schemaRegistryUrl: registry.url } : {}) },
+        api: { enabled: false },
+      },
+    }
+    const app = loadSentinelApp(runConfig, {})
+    const logger = pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'silent' })
+    const metrics = new Registry()
+    const streams = new SentinelStreams(buildSentinelAppTopology(app, { metrics, logger }), { applicationId, brokers: kafkaBrokers(), stateDir: join(dir, 'state'), commitIntervalMs: 200 }, { logger, metrics })
+    let services: SentinelServices | undefined
+    const producer = kafka.producer()
+    try {
+      await streams.start()
+      await streams.waitForState('running')
+      services = await startSentinelServices(app, { runtime: streams, logger, metrics })
+      await producer.connect()
+
+      const serde = format === 'json' ? undefined : telemetryRegistrySerde({ registry: registry.url })
+      await serde?.prepare?.(topics.telemetry)
+      let n = 0
+      const send = async (calls: readonly (readonly [number, number])[]): Promise<void> => {
+        const messages = calls.map(([second, cost]) => {
+          const event = response('billing-bot', second, cost, ++n)
+          return { key: 'billing-bot', value: serde ? serde.serialize(event, topics.telemetry) : JSON.stringify(event), timestamp: String(T0 + second * 1000) }
+        })
+        await producer.send({ topic: topics.telemetry, messages })
+      }
+
+      // A streak of three calls over $1: one cost-threshold anomaly, one alert to both receivers.
+      await send([[0, 1.5], [1, 2], [2, 3]])
+      const first = await waitFor('the first alert at /hook', () => receivers.received.find((r) => r.path === '/hook'))
+      const verified = verifyWebhookSignature(first.body, first.headers as Record<string, string>, SECRET)
+      assert.equal(verified.ok, true, `the HMAC signature verifies: ${JSON.stringify(verified)}`)
+      assert.equal(verifyWebhookSignature(first.body.replace('billing-bot', 'other-bot'), first.headers as Record<string, string>, SECRET).ok, false)
+      const alert = JSON.parse(first.body) as AlertEvent
+      assert.equal(alert.rule_id, 'costly')
+      assert.equal(alert.anomaly.detector_id, 'cost-threshold')
+
+      // The flaky receiver failed twice and got it on the third attempt, recorded on the deliveries topic.
+      await waitFor('the flaky receiver to get the alert', () => receivers.received.find((r) => r.path === '/flaky'))
+      assert.equal(receivers.flakyCalls(), 3)
+
+      // A second streak 90 s later is inside max_frequency (5m): throttled, nothing sent. The same
+      // anomaly written again (an at-least-once replay) is deduplicated. A third streak 7 minutes on
+      // pages again, counting the suppressed one — and proves the stream went on meanwhile.
+      await send([[3, 0.1], [90, 1.2], [91, 1.3], [92, 1.4], [93, 0.1]])
+      await producer.send({ topic: topics.anomalies, messages: [{ key: 'billing-bot', value: anomalySerde.serialize(alert.anomaly), timestamp: String(Date.parse(alert.anomaly.timestamp)) }] })
+      await send([[420, 5], [421, 5], [422, 5]])
+      const hooks = await waitFor('the second alert at /hook', () => {
+        const got = receivers.received.filter((r) => r.path === '/hook')
+        return got.length >= 2 ? got : undefined
+      })
+      await new Promise((r) => setTimeout(r, 1500)) // anything extra would have arrived by now
+      const sent = receivers.received.filter((r) => r.path === '/hook').map((r) => JSON.parse(r.body) as AlertEvent)
+      assert.equal(sent.length, 2, `two alerts, not ${sent.length}: ${sent.map((a) => a.timestamp).join(', ')}`)
+      assert.equal(sent[1]?.suppressed_count, 1)
+      assert.equal(sent[1]?.timestamp, new Date(T0 + 422_000).toISOString())
+      assert.ok(hooks.every((h) => verifyWebhookSignature(h.body, h.headers as Record<string, string>, SECRET).ok))
+
+      // The delivery history: every (alert, receiver) recorded, the flaky one with its attempts.
+      const deliveries = await readAll(kafka, topics.deliveries, 4)
+      const flaky = deliveries.find((d) => d.receiver === 'flaky' && d.alert_id === alert.alert_id)
+      assert.equal(flaky?.status, 'success')
+      assert.equal(flaky?.attempts, 3)
+      const anomalies = await readAll(kafka, topics.anomalies, 3, anomalySerde)
+      assert.ok(anomalies.filter((a) => a.detector_id === 'cost-threshold').length >= 3)
+    } finally {
+      await producer.disconnect()
+      await services?.close()
+      await streams.close()
+      await admin.disconnect()
+      receivers.server.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+}
+
+/** Reads a topic from the start until `atLeast` records arrived (JSON values unless a serde is given). */
+async function readAll<T = Record<string, unknown>>(kafka: kafkajs.Kafka, topic: string, atLeast: number, serde?: { deserialize(data: Buffer): T }): Promise<T[]> {
+  const values: T[] = []
+  const consumer = kafka.consumer({ groupId: uniqueTopic('e2e-reader') })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (message.value) values.push(serde ? serde.deserialize(message.value) : (JSON.parse(message.value.toString('utf8')) as T))
+    },
+  })
+  await waitFor(`${atLeast} records on ${topic}`, () => (values.length >= atLeast ? true : undefined), 30_000)
+  await consumer.disconnect()
+  return values
+}

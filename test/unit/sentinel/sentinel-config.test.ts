@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { DEFAULT_TOPICS, resolveSentinelSettings } from '../../../apps/sentinel/sentinel-config.js'
+import { ConfigError } from '../../../runtime/config.js'
+
+const fails = (config: Parameters<typeof resolveSentinelSettings>[0], field: string, fix: RegExp, env: NodeJS.ProcessEnv = {}): void => {
+  assert.throws(
+    () => resolveSentinelSettings(config, env),
+    (e: unknown) => e instanceof ConfigError && e.field === field && fix.test(e.message),
+  )
+}
+
+test('no sentinel section: every default', () => {
+  const s = resolveSentinelSettings({}, {})
+  assert.deepEqual(s.topics, DEFAULT_TOPICS)
+  assert.equal(s.inputFormat, 'json')
+  assert.equal(s.api.port, 8080)
+  assert.deepEqual(s.api.apiKeys, [])
+  assert.equal(s.api.bodyLimitBytes, 1024 * 1024)
+  assert.deepEqual(s.api.rateLimit, { max: 1000, windowMs: 60_000 })
+  assert.equal(s.detectorsFile, null)
+})
+
+test('values given are read, environment overrides win', () => {
+  const s = resolveSentinelSettings(
+    { sentinel: { topics: { telemetry: 'tele' }, input: { format: 'registry-avro', schemaRegistryUrl: 'http://r:8081' }, api: { port: 9000, bodyLimit: '256kb', rateLimit: { max: 5, window: '10s' } } } },
+    { SENTINEL_API_KEYS: 'k1-aaaaaaaaaaaaaaa, k2', SENTINEL_API_PORT: '9100' },
+  )
+  assert.equal(s.topics.telemetry, 'tele')
+  assert.equal(s.topics.anomalies, 'anomalies')
+  assert.equal(s.inputFormat, 'registry-avro')
+  assert.equal(s.schemaRegistryUrl, 'http://r:8081')
+  assert.equal(s.api.port, 9100)
+  assert.deepEqual(s.api.apiKeys, ['k1-aaaaaaaaaaaaaaa', 'k2'])
+  assert.equal(s.api.bodyLimitBytes, 256 * 1024)
+  assert.deepEqual(s.api.rateLimit, { max: 5, windowMs: 10_000 })
+})
+
+test('bad values fail naming the field and the fix', () => {
+  fails({ sentinel: 'yes' }, 'sentinel', /mapping/)
+  fails({ sentinel: { detector: 'x' } }, 'sentinel.detector', /Known settings/)
+  fails({ sentinel: { topics: { alerts: 'has space' } } }, 'sentinel.topics.alerts', /a-zA-Z0-9/)
+  fails({ sentinel: { topics: { alerts: 'anomalies' } } }, 'sentinel.topics', /own name/)
+  fails({ sentinel: { input: { format: 'protobuf' } } }, 'sentinel.input.format', /never guessed/)
+  fails({ sentinel: { input: { format: 'registry-avro' } } }, 'sentinel.input.schemaRegistryUrl', /SCHEMA_REGISTRY_URL/)
+  fails({ sentinel: { api: { port: 70000 } } }, 'sentinel.api.port', /0 to 65535/)
+  fails({ sentinel: { api: { apiKeys: ['short'] } } }, 'sentinel.api.apiKeys', /openssl/)
+  fails({ sentinel: { api: { bodyLimit: '1gb' } } }, 'sentinel.api.bodyLimit', /1mb/)
+  fails({ sentinel: { api: { rateLimit: { window: '10ms' } } } }, 'sentinel.api.rateLimit.window', /1m/)
+})
