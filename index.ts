@@ -4,7 +4,8 @@
  *  - DSL and Processor API (topology/): StreamsBuilder, KStream, KTable, windows, stores
  *  - serdes (schemas/): Serdes.string/json/avro/..., registryAvroSerde, AnomalyEvent
  *  - state (state/): store contracts and engines
- *  - runtime (runtime/): SentinelStreams on Kafka, and the TopologyTestDriver
+ *  - runtime (runtime/): SentinelStreams on Kafka, StandaloneStreams in one process, the
+ *    StreamsRuntime both implement (interactive queries, send, consume), and the TopologyTestDriver
  *  - detectors (operators/detectors/): the detector cores; (operators/dsl/): the same as DSL operators
  */
 export * from './topology/index.js'
@@ -24,7 +25,22 @@ export { type AnomalyEvent, anomalyEventSchema, anomalyEventType, createAnomalyE
 export type { KeyValueStore, SessionStore, StateStore, WindowStore, Windowed, TimeWindow, Session, EngineKind } from './state/types.js'
 export { engines } from './state/index.js'
 export { SentinelStreams, TopologyStartError, type SentinelStreamsOptions, type StreamsState, type StateListener } from './runtime/kafka/sentinel-streams.js'
-export { ConfigError, type ProcessingGuarantee, type StreamsConfig } from './runtime/config.js'
+export { ConfigError, type ProcessingGuarantee, type StreamsConfig, type TopicSettings } from './runtime/config.js'
+export {
+  StoreNotQueryableError,
+  type StreamsRuntime,
+  type HostInfo,
+  type KeyQueryMetadata,
+  type ReadOnlyKeyValueStore,
+  type ReadOnlyWindowStore,
+  type OutgoingRecord,
+  type IncomingRecord,
+  type ConsumeOptions,
+  type BatchHandler,
+  type Consumption,
+} from './runtime/streams-runtime.js'
+export { StandaloneStreams, type StandaloneStreamsOptions, type StandaloneConfig, EmbeddedLog, type LogRecord, type LogRetention, pipeJsonLines, type JsonLinesOptions, type JsonLinesResult } from './runtime/standalone/index.js'
+export type { TopologyBuildContext, TopologyFactory, TopologyServices, TopologyServicesContext, RunningServices } from './apps/cli/load-topology.js'
 export { InternalTopicError } from './runtime/internal-topics.js'
 export * from './runtime/testing/index.js'
 export * from './operators/detectors/index.js'

@@ -45,9 +45,22 @@ export interface StreamsConfig {
    * instance holds a key (`queryMetadataForKey`). Unset: this instance answers for its own stores only.
    */
   applicationServer?: string
+  /**
+   * Create the topology's missing source and output topics at start with these settings, instead of
+   * refusing to start (the default, as Kafka Streams does). Convenient for applications that own
+   * their topics (LLM-Sentinel); the partition count is the most instances that can share the work.
+   */
+  createMissingTopics?: TopicSettings
 }
 
-export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'schemaRegistryUrl' | 'brokers' | 'applicationServer'>> & {
+export interface TopicSettings {
+  partitions: number
+  /** Default: the broker's default.replication.factor. */
+  replicationFactor?: number
+}
+
+export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'schemaRegistryUrl' | 'brokers' | 'applicationServer' | 'createMissingTopics'>> & {
+  createMissingTopics: TopicSettings | null
   brokers: string[]
   applicationServer: HostInfo | null
   kafka: Omit<KafkaConfig, 'brokers' | 'clientId'>
@@ -131,6 +144,17 @@ function oneOf<T extends string>(field: string, value: unknown, allowed: readonl
   return value as T
 }
 
+function topicSettings(field: string, value: TopicSettings | undefined): TopicSettings | null {
+  if (value === undefined) return null
+  if (typeof value !== 'object' || value === null) throw new ConfigError(field, `expected { partitions, replicationFactor? }, got ${JSON.stringify(value)}`, 'For example { partitions: 4 }.')
+  const count = (name: 'partitions' | 'replicationFactor', n: unknown): number => {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ConfigError(`${field}.${name}`, `expected a positive integer, got ${JSON.stringify(n)}`, 'For example { partitions: 4 } (replicationFactor is optional).')
+    return n
+  }
+  const partitions = count('partitions', value.partitions)
+  return value.replicationFactor === undefined ? { partitions } : { partitions, replicationFactor: count('replicationFactor', value.replicationFactor) }
+}
+
 export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
   if (typeof input !== 'object' || input === null) throw new ConfigError('(config)', 'expected an object', 'Pass { applicationId, brokers, ... }.')
   const { applicationId } = input
@@ -168,6 +192,7 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     schemaRegistryUrl: input.schemaRegistryUrl,
     idleTimeoutMs: positiveInteger('idleTimeoutMs', input.idleTimeoutMs, DEFAULTS.idleTimeoutMs, true),
     applicationServer: input.applicationServer === undefined ? null : parseHostInfo(input.applicationServer),
+    createMissingTopics: topicSettings('createMissingTopics', input.createMissingTopics),
     sessionTimeoutMs: atLeast('sessionTimeoutMs', input.sessionTimeoutMs, DEFAULTS.sessionTimeoutMs, 6_000, "the broker's group.min.session.timeout.ms"),
   }
 }

@@ -9,13 +9,19 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { tsImport } from 'tsx/esm/api'
-import type pino from 'pino'
-import type { Registry } from 'prom-client'
+import pino from 'pino'
+import { Registry } from 'prom-client'
 import type { Topology } from '../../topology/topology.js'
 import type { StreamsConfig } from '../../runtime/config.js'
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 
-export type TopologyFactory = (config: Partial<StreamsConfig>) => Topology | Promise<Topology>
+/** What a topology factory gets besides the settings: where to log, and the run's metrics registry. */
+export interface TopologyBuildContext {
+  readonly logger: pino.Logger
+  readonly metrics: Registry
+}
+
+export type TopologyFactory = (config: Partial<StreamsConfig> & Record<string, unknown>, context: TopologyBuildContext) => Topology | Promise<Topology>
 
 /** What a topology file's `services` export gets: the running application and the run's settings. */
 export interface TopologyServicesContext {
@@ -61,7 +67,7 @@ export class TopologyFileError extends Error {
   }
 }
 
-export async function loadTopology(file: string, settings: Partial<StreamsConfig> = {}): Promise<LoadedTopology> {
+export async function loadTopology(file: string, settings: Partial<StreamsConfig> = {}, context?: TopologyBuildContext): Promise<LoadedTopology> {
   const path = resolve(file)
   if (!existsSync(path)) throw new TopologyFileError(`topology file not found: ${path}`)
   const module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown; config?: Partial<StreamsConfig>; services?: unknown }
@@ -77,7 +83,7 @@ export async function loadTopology(file: string, settings: Partial<StreamsConfig
       `${path} has no default export. Add \`export default builder.build()\` (a Topology), or \`export default (config) => builder.build()\`.`,
     )
   }
-  const topology = typeof exported === 'function' ? await (exported as TopologyFactory)(config) : exported
+  const topology = typeof exported === 'function' ? await (exported as TopologyFactory)(config, context ?? { logger: pino({ level: 'silent' }), metrics: new Registry() }) : exported
   if (!isTopology(topology)) {
     throw new TopologyFileError(
       `the default export of ${path} is not a Topology (got ${describeValue(topology)}). Export \`builder.build()\`, not the builder or a stream.`,

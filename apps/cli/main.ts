@@ -31,7 +31,7 @@ Commands:
 Run 'sentinel-streams <command> --help' for a command's options.`,
   run: `Usage: sentinel-streams run <topology.ts> [options] [-- <args for the file's services>]
 
-The file's default export is a Topology (builder.build()) or a function (config) => Topology;
+The file's default export is a Topology (builder.build()) or a function (config, { logger, metrics }) => Topology;
 it may export \`config\` with defaults for any option below, and \`services\`, an async function
 ({ runtime, config, logger, metrics, args }) => ({ close }) started beside the running topology
 (an HTTP API, an alert dispatcher) and closed before it on shutdown.
@@ -118,7 +118,9 @@ async function run(argv: string[]): Promise<number> {
     ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
     ...(values['processing-guarantee'] ? { processingGuarantee: values['processing-guarantee'] as StreamsConfig['processingGuarantee'] } : {}),
   }
-  const loaded = await loadTopology(file, flags)
+  const logger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination(2))
+  const registry = new Registry()
+  const loaded = await loadTopology(file, flags, { logger, metrics: registry })
   const applicationId = loaded.config.applicationId
   if (!applicationId) throw new UsageError('no application id: pass --application-id, or export `config = { applicationId }` from the topology file')
   const mode = chooseRunMode({
@@ -128,8 +130,6 @@ async function run(argv: string[]): Promise<number> {
     config: loaded.config.brokers,
   })
 
-  const logger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination(2))
-  const registry = new Registry()
   let runtime: StreamsRuntime
   let standalone: StandaloneStreams | undefined
   if (mode.kind === 'standalone') {

@@ -10,8 +10,14 @@ import { type SentinelRunConfig, type SentinelServices, type SentinelServicesCon
 
 export * from './detection.js'
 
-export const config = { applicationId: 'llm-sentinel' }
+/**
+ * Run defaults (flags and --config override them). Sentinel owns its topics, so missing ones are
+ * created at start with 4 partitions (at most 4 instances share the work); create them yourself
+ * with more partitions to scale further.
+ */
+export const config = { applicationId: 'llm-sentinel', createMissingTopics: { partitions: 4 } }
 
+/** `context` is what the CLI passes (its logger and the metrics registry it serves). */
 export default function sentinelTopology(runConfig: SentinelRunConfig, context: SentinelTopologyContext = {}): Topology {
   return buildSentinelAppTopology(loadSentinelApp(runConfig), context)
 }

@@ -9,7 +9,7 @@
  * carries no group generation (no KIP-447), so only a transactional id per task (`<app>-<task>`)
  * fences a zombie that still processes this task after a rebalance.
  */
-import type { Admin, Kafka, Producer, Transaction } from 'kafkajs'
+import kafkajs, { type Admin, type Kafka, type Producer, type Transaction } from 'kafkajs'
 import type pino from 'pino'
 import { ChangelogRestorer, ChangelogWriter, restoreTaskStores, type StateDirectory, type StateStore, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
 import type { StorageEngine } from '../../state/types.js'
@@ -21,6 +21,9 @@ import { KafkaRecordCollector, type BatchSender, type PartitionCounts } from './
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { chunkedSender } from './chunked-sender.js'
 import type { SerialQueue } from './serial-queue.js'
+
+// kafkajs is CommonJS; Node's static analysis does not see this export.
+const { Partitioners } = kafkajs
 
 /** Output records a task may have in flight before it waits for the producer (memory bound). */
 const MAX_UNACKNOWLEDGED_OUTPUT = 50_000
@@ -144,7 +147,7 @@ export class ActiveTask {
     this.checkpoint = await stateDirectory.readCheckpoint(this.id)
     if (this.exactlyOnce) {
       // Fences a zombie owner of this task before we read its changelog: its next send fails.
-      this.producer = this.options.kafka.producer({ transactionalId: `${config.applicationId}-${this.id}`, idempotent: true, maxInFlightRequests: 1 })
+      this.producer = this.options.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, transactionalId: `${config.applicationId}-${this.id}`, idempotent: true, maxInFlightRequests: 1 })
       await this.producer.connect()
       await this.openTransaction()
     }

@@ -52,7 +52,7 @@ import { TopicReader } from './topic-reader.js'
 import { TopicWriter } from './topic-writer.js'
 
 // kafkajs is CommonJS; Node's static analysis does not see these exports.
-const { Kafka: KafkaClient, logLevel } = kafkajs
+const { Kafka: KafkaClient, Partitioners, logLevel } = kafkajs
 
 export interface SentinelStreamsOptions {
   /** Where metrics go (prom-client); none = not exported. */
@@ -266,7 +266,7 @@ export class SentinelStreams implements StreamsRuntime {
       const partitionCounts = new AdminPartitionCounts(this.admin)
       await this.checkTopics(partitionCounts)
       await this.prepareSerdes()
-      this.producer = kafka.producer({ allowAutoTopicCreation: false })
+      this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
       await this.producer.connect()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.log })
       this.thread = new StreamThread({
@@ -302,12 +302,20 @@ export class SentinelStreams implements StreamsRuntime {
     const userSinks = [...new Set(this.plan.subTopologies.flatMap((s) => s.sinkTopics))].filter((t) => !internal.has(t))
     const existing = new Set(await admin.listTopics())
     const missingSources = userSources.filter((t) => !existing.has(t))
-    if (missingSources.length > 0) {
-      throw new TopologyStartError(`source topic(s) ${missingSources.map((t) => `'${t}'`).join(', ')} do not exist. Create them (with the partition count you want to scale to) before starting.`)
-    }
     const missingSinks = userSinks.filter((t) => !existing.has(t))
-    if (missingSinks.length > 0) {
-      throw new TopologyStartError(`output topic(s) ${missingSinks.map((t) => `'${t}'`).join(', ')} do not exist. Create them before starting: sentinel-streams does not rely on topic auto-creation.`)
+    const create = this.config.createMissingTopics
+    if (create !== null && missingSources.length + missingSinks.length > 0) {
+      const topics = [...new Set([...missingSources, ...missingSinks])]
+      await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: create.partitions, replicationFactor: create.replicationFactor ?? -1 })), waitForLeaders: true })
+      this.log.info({ topics, ...create }, 'created missing topics (createMissingTopics)')
+    } else {
+      const hint = 'or set createMissingTopics: { partitions: N } to have them created at start'
+      if (missingSources.length > 0) {
+        throw new TopologyStartError(`source topic(s) ${missingSources.map((t) => `'${t}'`).join(', ')} do not exist. Create them (with the partition count you want to scale to) before starting, ${hint}.`)
+      }
+      if (missingSinks.length > 0) {
+        throw new TopologyStartError(`output topic(s) ${missingSinks.map((t) => `'${t}'`).join(', ')} do not exist. Create them before starting (sentinel-streams does not rely on broker-side auto-creation), ${hint}.`)
+      }
     }
     await partitionCounts.load(userSources)
     let partitions: ReturnType<typeof resolvePartitions>

@@ -3,8 +3,11 @@
  * through one idempotent producer of the instance, apart from the stream thread's producer so a
  * service's writes never wait behind (or fail) a task's commit.
  */
-import type { IHeaders, Kafka, Message, Producer } from 'kafkajs'
+import kafkajs, { type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs'
 import type { OutgoingRecord } from '../streams-runtime.js'
+
+// kafkajs is CommonJS; Node's static analysis does not see this export.
+const { Partitioners } = kafkajs
 
 export class TopicWriter {
   private connecting: Promise<Producer> | undefined
@@ -30,7 +33,7 @@ export class TopicWriter {
     if (this.closed) return Promise.reject(new Error('send() after close(): this runtime is closed; create a new one'))
     this.connecting ??= (async () => {
       // Idempotent: a retried send is not written twice. One request in flight keeps kafkajs' sequence numbers in order.
-      const producer = this.kafka().producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+      const producer = this.kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
       await producer.connect()
       return producer
     })().catch((e: unknown) => {

@@ -14,6 +14,10 @@
  * changelogged (there is nothing to restore them from but their own files): they are flushed to disk
  * at every commit, with the task's stream time, so a restart on the same `stateDir` resumes with the
  * state of the last commit. A graceful `close()` first processes what the log already holds.
+ *
+ * Interactive queries read the stores through the same views as on Kafka (`runtime/query/`): each
+ * read runs as a job of the processing loop's queue, between rounds of batches and commits, so it
+ * never sees a batch half-applied or a store mid-flush.
  */
 import { performance } from 'node:perf_hooks'
 import type { Readable } from 'node:stream'

@@ -29,6 +29,7 @@ import {
 import type { RecordHeaders } from '../../topology/processor.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { RecordPartitioner } from '../query/key-partition.js'
+import type { LogRecord } from '../standalone/embedded-log.js'
 import type { ErrorPolicy, OutputRecord, RecordCollector, SourceRecord } from '../task/records.js'
 import { StreamTask } from '../task/stream-task.js'
 import { TaskMetrics } from '../task/task-metrics.js'
@@ -57,16 +58,8 @@ export interface TestDriverOptions {
   forwardingCacheMaxEntries?: number
 }
 
-/** A record as stored in a driver topic. */
-export interface StoredRecord {
-  readonly topic: string
-  readonly partition: number
-  readonly offset: number
-  readonly key: Buffer | null
-  readonly value: Buffer | null
-  readonly timestamp: number
-  readonly headers: RecordHeaders
-}
+/** A record as stored in a driver topic: as in the standalone runtime's log, less its global order. */
+export type StoredRecord = Omit<LogRecord, 'sequence'>
 
 export interface TestRecord<K, V> {
   readonly key: K

@@ -1,8 +1,8 @@
 /**
- * Runs the whole LLM-Sentinel app in standalone mode, as `apps/sentinel/topology.ts` assembles it:
- * the topology (detection → anomalies → anomaly view + alert manager) on one StandaloneStreams with
- * RocksDB state in a temporary directory, and beside it the services (REST API on 127.0.0.1 at a free
- * port, with an API key; the alert dispatcher). The dispatcher delivers to a local webhook receiver
+ * Runs the whole LLM-Sentinel app as `apps/sentinel/topology.ts` assembles it: the topology
+ * (detection → anomalies → anomaly view + alert manager) on one StandaloneStreams with RocksDB state
+ * in a temporary directory (or on Kafka with `brokers`: app-backend.ts), and beside it the services
+ * (REST API on 127.0.0.1 at a free port, with an API key; the alert dispatcher). The dispatcher delivers to a local webhook receiver
  * started first, named by a receivers file written to a temporary directory, with an HMAC secret;
  * every delivery's signature is verified on receipt.
  *

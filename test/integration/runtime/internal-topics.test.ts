@@ -1,7 +1,13 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import kafkajs, { type Admin } from 'kafkajs'
-import { testKafka, uniqueTopic } from '../../kafka.js'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+import { SentinelStreams, TopologyStartError } from '../../../runtime/kafka/sentinel-streams.js'
+import { Serdes } from '../../../schemas/index.js'
+import { StreamsBuilder, type Topology } from '../../../topology/index.js'
 import { ensureInternalTopics, InternalTopicError, type ResolvedTopicSpec } from '../../../runtime/internal-topics.js'
 
 const { ConfigResourceTypes } = kafkajs
@@ -43,4 +49,26 @@ test('an existing topic with the wrong partition count or cleanup policy is a st
     assert.match(e.message, /kafka-configs --alter/)
     return true
   })
+})
+
+test('missing source and output topics: refused by name, or created at start with createMissingTopics', async () => {
+  const [input, output] = [uniqueTopic('auto-in'), uniqueTopic('auto-out')]
+  const topology = (): Topology => {
+    const builder = new StreamsBuilder()
+    builder.stream(input, { key: Serdes.string(), value: Serdes.string() }).to(output, { key: Serdes.string(), value: Serdes.string() })
+    return builder.build()
+  }
+  const base = { applicationId: uniqueTopic('auto-app'), brokers: kafkaBrokers(), stateDir: mkdtempSync(join(tmpdir(), 'auto-topics-')) }
+  const refused = new SentinelStreams(topology(), base, { logger: false })
+  await assert.rejects(refused.start(), (e: unknown) => e instanceof TopologyStartError && e.message.includes(`'${input}'`) && /createMissingTopics/.test(e.message))
+  await refused.close()
+
+  const streams = new SentinelStreams(topology(), { ...base, createMissingTopics: { partitions: 3 } }, { logger: false })
+  try {
+    await streams.start()
+    const metadata = await admin.fetchTopicMetadata({ topics: [input, output] })
+    assert.deepEqual(metadata.topics.map((t) => [t.name, t.partitions.length]).sort(), [[input, 3], [output, 3]].sort())
+  } finally {
+    await streams.close()
+  }
 })

@@ -13,10 +13,9 @@ import pino from 'pino'
 import { Registry } from 'prom-client'
 import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices, type SentinelServices } from '../../../apps/sentinel/sentinel-app.js'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
-import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+import { createSentinelTopics, response } from './sentinel-fixtures.js'
 
-const T0 = Date.parse('2026-05-04T10:00:00Z')
 const APPS = Array.from({ length: 8 }, (_, i) => `app-${i}`)
 const API_KEY = 'two-instances-api-key-0123456789'
 
@@ -26,17 +25,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number }
   await new Promise((resolve) => server.close(resolve))
   return port
-}
-
-function costly(app: string, second: number, n: number): TelemetryEvent {
-  return {
-    event_id: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
-    timestamp: new Date(T0 + second * 1000).toISOString(),
-    source: { service: 'llm-observatory', host: 'obs-1' },
-    event_type: 'llm.response',
-    application_id: app,
-    data: { status: 'success', latency_ms: 700, model: 'gpt-4o', completion_tokens: 40, total_tokens: 100, cost: 2 },
-  }
 }
 
 async function get(base: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -58,16 +46,7 @@ test('two instances: any anomaly is answered by either, listings gather both, an
   const kafka = testKafka()
   const admin = kafka.admin()
   await admin.connect()
-  const topics = {
-    telemetry: uniqueTopic('iq-telemetry'),
-    anomalies: uniqueTopic('iq-anomalies'),
-    alerts: uniqueTopic('iq-alerts'),
-    deliveries: uniqueTopic('iq-deliveries'),
-    acks: uniqueTopic('iq-acks'),
-    feedback: uniqueTopic('iq-feedback'),
-    silences: uniqueTopic('iq-silences'),
-  }
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 4 })), waitForLeaders: true })
+  const topics = await createSentinelTopics(admin, 'iq', 4)
   const applicationId = uniqueTopic('iq-sentinel')
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-iq-'))
   const logger = pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'silent' })
@@ -96,14 +75,13 @@ test('two instances: any anomaly is answered by either, listings gather both, an
     let n = 0
     await producer.send({
       topic: topics.telemetry,
-      messages: APPS.flatMap((app) => [0, 1, 2].map((s) => ({ key: app, value: JSON.stringify(costly(app, s, ++n)) }))),
+      messages: APPS.flatMap((app) => [0, 1, 2].map((s) => ({ key: app, value: JSON.stringify(response(app, s, 2, ++n)) }))),
     })
 
     const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]]
     const listing = await eventually('all anomalies listed', async () => {
       const page = await get(a.base, '/api/v1/anomalies?limit=100')
       const items = page.body.items as { anomaly: { anomaly_id: string; application_id: string } }[] | undefined
-      if (process.env.DEBUG_IQ) console.log(page.status, JSON.stringify(page.body).slice(0, 300))
       return page.status === 200 && items?.length === APPS.length && page.body.partial === false ? items : undefined
     })
     assert.deepEqual(listing.map((i) => i.anomaly.application_id).sort(), [...APPS].sort())

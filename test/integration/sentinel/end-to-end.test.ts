@@ -20,13 +20,13 @@ import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
 import { type AnomalyEvent, anomalyEventSchema } from '../../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../../schemas/index.js'
-import { type TelemetryEvent, telemetryRegistrySerde } from '../../../schemas/telemetry/index.js'
+import { telemetryRegistrySerde } from '../../../schemas/telemetry/index.js'
 import type { SchemaRegistryLease } from '../../../scripts/schema-registry.js'
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
 import { useSchemaRegistry } from '../../schema-registry.js'
+import { T0, createSentinelTopics, response } from './sentinel-fixtures.js'
 
 const SECRET = 'e2e-webhook-secret'
-const T0 = Date.parse('2026-05-04T10:00:00Z')
 const anomalySerde = Serdes.avro<AnomalyEvent>(anomalyEventSchema)
 
 interface Received {
@@ -56,17 +56,6 @@ async function startReceivers(): Promise<{ server: Server; url: string; received
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, flakyCalls: () => flaky }
 }
 
-function response(app: string, second: number, cost: number, n: number): TelemetryEvent {
-  return {
-    event_id: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
-    timestamp: new Date(T0 + second * 1000).toISOString(),
-    source: { service: 'llm-observatory', host: 'obs-1' },
-    event_type: 'llm.response',
-    application_id: app,
-    data: { status: 'success', latency_ms: 700, model: 'gpt-4o', completion_tokens: 40, total_tokens: 100, cost },
-  }
-}
-
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -90,16 +79,7 @@ for (const format of ['registry-avro', 'json'] as const) {
     const kafka = testKafka()
     const admin = kafka.admin()
     await admin.connect()
-    const topics = {
-      telemetry: uniqueTopic('e2e-telemetry'),
-      anomalies: uniqueTopic('e2e-anomalies'),
-      alerts: uniqueTopic('e2e-alerts'),
-      deliveries: uniqueTopic('e2e-deliveries'),
-      acks: uniqueTopic('e2e-acks'),
-      feedback: uniqueTopic('e2e-feedback'),
-      silences: uniqueTopic('e2e-silences'),
-    }
-    await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true })
+    const topics = await createSentinelTopics(admin, 'e2e', 2)
     const receivers = await startReceivers()
     const dir = mkdtempSync(join(tmpdir(), 'sentinel-e2e-'))
     const receiversFile = join(dir, 'receivers.yaml')

@@ -99,11 +99,15 @@ test('the whole app in standalone mode: a critical anomaly is alerted, delivered
   assert.match(formatAlertSummary(summary), /alerts delivered: 1\/1 .* 3 signed requests received, 3 with a valid HMAC signature/)
 })
 
-test('the alert summary is not ok when a delivery failed its signature check or an alert never arrived', () => {
+test('the alert summary is not ok when a delivery failed its signature check, an alert never arrived or was not read', () => {
   const alert = { alert_id: 'a-1', rule_id: 'r' } as never
   const counters = { fired: 1, suppressed: { throttled: 2 }, sent: {} }
   const bad = { receiver: 'x', verification: { ok: false, reason: 'bad_signature' } as const, alert: null, at: 0 }
   assert.equal(summarizeAlerts({ alerts: [alert], received: [bad], deliveries: [], counters }).ok, false)
   assert.equal(summarizeAlerts({ alerts: [alert], received: [], deliveries: [], counters }).ok, false)
+  // An alert fired but not read from the alerts topic (nothing delivered either) is not ok.
+  assert.equal(summarizeAlerts({ alerts: [], received: [], deliveries: [], counters }).ok, false)
+  const good = { receiver: 'x', verification: { ok: true, timestampMs: 0 } as const, alert, at: 0 }
+  assert.equal(summarizeAlerts({ alerts: [alert], received: [good], deliveries: [], counters }).ok, true)
   assert.match(formatAlertSummary(summarizeAlerts({ alerts: [alert], received: [], deliveries: [], counters })), /held back: 2 \(throttled 2\)/)
 })

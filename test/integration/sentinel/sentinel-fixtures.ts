@@ -1,0 +1,34 @@
+/** Shared setup of the Sentinel integration tests: a fresh set of the app's topics, and telemetry. */
+import type { Admin } from 'kafkajs'
+import type { SentinelTopics } from '../../../apps/sentinel/sentinel-config.js'
+import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
+import { uniqueTopic } from '../../kafka.js'
+
+export const T0 = Date.parse('2026-05-04T10:00:00Z')
+
+/** Every topic of the app under unique names, created with `partitions` each. */
+export async function createSentinelTopics(admin: Admin, prefix: string, partitions: number): Promise<SentinelTopics> {
+  const topics: SentinelTopics = {
+    telemetry: uniqueTopic(`${prefix}-telemetry`),
+    anomalies: uniqueTopic(`${prefix}-anomalies`),
+    alerts: uniqueTopic(`${prefix}-alerts`),
+    deliveries: uniqueTopic(`${prefix}-deliveries`),
+    acks: uniqueTopic(`${prefix}-acks`),
+    feedback: uniqueTopic(`${prefix}-feedback`),
+    silences: uniqueTopic(`${prefix}-silences`),
+  }
+  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true })
+  return topics
+}
+
+/** An answered call of `app` at T0 + `second` costing `cost` dollars (event id from `n`). */
+export function response(app: string, second: number, cost: number, n: number): TelemetryEvent {
+  return {
+    event_id: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+    timestamp: new Date(T0 + second * 1000).toISOString(),
+    source: { service: 'llm-observatory', host: 'obs-1' },
+    event_type: 'llm.response',
+    application_id: app,
+    data: { status: 'success', latency_ms: 700, model: 'gpt-4o', completion_tokens: 40, total_tokens: 100, cost },
+  }
+}
