@@ -102,8 +102,8 @@ else {
       onStarted: ({ apiAddress, receiverUrl, receivers }) => {
         console.log(`[app]      REST API at ${apiAddress} (bearer key); alert dispatcher → local webhook receiver ${receiverUrl} standing in for ${receivers.join(', ')} (HMAC-signed)`)
       },
-      onProgress: ({ events, eventTime, anomalies, alertsFired, alertsDelivered }) => {
-        if (values.quiet || events < nextProgress) return
+      onProgress: ({ events, eventTime, anomalies, alertsFired, alertsDelivered, final }) => {
+        if (values.quiet || (events < nextProgress && !final)) return
         nextProgress = events + 5000
         console.log(`[progress] ${String(events).padStart(6)} events fed · event time ${clock(eventTime)} · ${anomalies} anomalies · ${alertsFired} alerts fired, ${alertsDelivered} delivered · ${((Date.now() - started) / 1000).toFixed(1)} s`)
       },

@@ -8,9 +8,19 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`
 }
 
+/** The group's fields that have a value: a model-keyed anomaly has no application, and saying "(none)" helps nobody. */
 function describeGroup(group: Readonly<Record<string, string>>): string {
-  const parts = Object.entries(group).map(([field, value]) => `${field.replace(/_id$/, '').replace('affected_entity.', 'entity ')} ${value === '' ? '(none)' : value}`)
+  const parts = Object.entries(group)
+    .filter(([, value]) => value !== '')
+    .map(([field, value]) => `${field.replace(/_id$/, '').replace('affected_entity.', 'entity ')} ${value}`)
   return parts.length > 0 ? parts.join(', ') : 'all anomalies'
+}
+
+/** Where an anomaly happened, for a person: its entity (model, user, ...) or else its application. */
+function describeWhere(anomaly: AnomalyEvent): string {
+  const entity = anomaly.affected_entity
+  if (entity?.id) return ` on ${entity.type ?? 'entity'} ${entity.id}`
+  return anomaly.application_id === null ? '' : ` on ${anomaly.application_id}`
 }
 
 const round = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2))
@@ -33,7 +43,7 @@ export function alertDescription(rule: AlertRule, group: Readonly<Record<string,
     )
   }
   const what = anomaly.description ?? anomaly.title ?? 'no description'
-  lines.push(`${window === null ? 'Anomaly' : 'Latest anomaly'} from detector ${anomaly.detector_id}${anomaly.application_id === null ? '' : ` on ${anomaly.application_id}`} at ${anomaly.timestamp} (${anomaly.severity}, score ${anomaly.score.toFixed(2)}): ${what}`)
+  lines.push(`${window === null ? 'Anomaly' : 'Latest anomaly'} from detector ${anomaly.detector_id}${describeWhere(anomaly)} at ${anomaly.timestamp} (${anomaly.severity}, score ${anomaly.score.toFixed(2)}): ${what}`)
   if (suppressed > 0) lines.push(`${suppressed} more ${suppressed === 1 ? 'firing' : 'firings'} of this alert ${suppressed === 1 ? 'was' : 'were'} suppressed since the previous one (throttling: at most one per ${formatDuration(rule.throttling.maxFrequencyMs)}).`)
   if (rule.description !== null) lines.push(`Rule: ${rule.description}`)
   return lines.join('\n')

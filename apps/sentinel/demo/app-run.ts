@@ -37,6 +37,8 @@ export interface AppRunProgress {
   readonly anomalies: number
   readonly alertsFired: number
   readonly alertsDelivered: number
+  /** The last report, after the last event. */
+  readonly final: boolean
 }
 
 export interface AppRunOptions {
@@ -170,7 +172,7 @@ export async function runSentinelApp(options: AppRunOptions): Promise<AppRunResu
       if (last === undefined || (!force && events - synced < syncEvery)) return
       synced = events
       await backend.idle(WAIT_MS)
-      options.onProgress?.({ events, eventTime: Date.parse(last.timestamp), anomalies: anomalies.length, alertsFired: alerts.length, alertsDelivered: delivered() })
+      options.onProgress?.({ events, eventTime: Date.parse(last.timestamp), anomalies: anomalies.length, alertsFired: alerts.length, alertsDelivered: delivered(), final: force })
     }
     for await (const event of options.events) {
       batch.push(event)

@@ -62,7 +62,7 @@ test('the Dockerfile: multi-stage, node:20-slim, production deps, non-root, the 
   const cmd = JSON.parse(dockerfile.match(/^CMD (.*)$/m)![1]!) as string[]
   assert.deepEqual(cmd.slice(0, 4), ['node', 'dist/apps/cli/main.js', 'run', 'dist/apps/sentinel/topology.js'])
   const port = cmd[cmd.indexOf('--metrics-port') + 1]!
-  assert.match(dockerfile, new RegExp(`^EXPOSE ${port}$`, 'm'))
+  assert.ok(dockerfile.match(/^EXPOSE (.*)$/m)![1]!.split(' ').includes(port), 'the metrics port is exposed')
   assert.ok(compose.services.sentinel!.ports!.includes(`${port}:${port}`))
   const prometheus = parse(read('docker/prometheus/prometheus.yml')) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] }
   assert.deepEqual(prometheus.scrape_configs[0]!.static_configs[0]!.targets, [`sentinel:${port}`])
