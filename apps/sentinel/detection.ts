@@ -162,7 +162,40 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         features: detector.features,
         threshold: detector.threshold,
         minSessions: detector.minSessions,
+        ...(detector.early === null ? {} : { early: detector.early }),
       })
+  }
+}
+
+/**
+ * The telemetry serde of the repartition topics, one instance for every group. An event goes to up
+ * to three of them in a row (by application, model, user): its JSON is encoded once and the bytes
+ * shared. On the embedded log those same bytes reach each group's task, which then decode them once
+ * (by identity: a WeakMap, so nothing is kept beyond the log's own retention). Values in a topology
+ * are never mutated, so the tasks sharing one decoded event is safe; on Kafka every record arrives in
+ * its own buffer and this is plain JSON.
+ */
+function repartitionTelemetrySerde(): Serde<TelemetryEvent> {
+  const json = Serdes.json<TelemetryEvent>()
+  let lastValue: TelemetryEvent | undefined
+  let lastBytes: Buffer | undefined
+  const decoded = new WeakMap<Buffer, TelemetryEvent>()
+  return {
+    name: json.name,
+    serialize(value, topic) {
+      if (value === lastValue && lastBytes !== undefined) return lastBytes
+      const bytes = json.serialize(value, topic)
+      lastValue = value
+      lastBytes = bytes
+      return bytes
+    },
+    deserialize(data, topic) {
+      const known = decoded.get(data)
+      if (known !== undefined) return known
+      const value = json.deserialize(data, topic)
+      decoded.set(data, value)
+      return value
+    },
   }
 }
 
@@ -176,13 +209,14 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
     name: 'telemetry-source',
   })
   const groups = new Map<GroupBy, KStream<string, MeasuredEvent>>()
+  const repartitioned = repartitionTelemetrySerde()
   const group = (groupBy: GroupBy): KStream<string, MeasuredEvent> => {
     let stream = groups.get(groupBy)
     if (!stream) {
       stream = telemetry
         .filter((_k, event) => groupKey(event, groupBy) !== null, { name: `telemetry-has-${groupBy}` })
         .selectKey((_k, event) => groupKey(event, groupBy) ?? '', { name: `telemetry-key-by-${groupBy}` })
-        .repartition({ name: `telemetry-by-${groupBy}`, key: Serdes.string(), value: Serdes.json<TelemetryEvent>() })
+        .repartition({ name: `telemetry-by-${groupBy}`, key: Serdes.string(), value: repartitioned })
         .mapValues((event): MeasuredEvent => ({ event, metrics: telemetryMetrics(event) }), { name: `telemetry-metrics-by-${groupBy}` })
       groups.set(groupBy, stream)
     }

@@ -129,6 +129,8 @@ export interface SessionProfileDetectorConfig extends DetectorBase {
   readonly threshold: number
   readonly minSessions: number
   readonly features: readonly SessionFeature[]
+  /** Judge sessions while they are open too, once they have this much evidence; null: at close only. */
+  readonly early: { readonly minRecords: number; readonly minDurationMs: number } | null
 }
 
 export type DetectorConfig = ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
@@ -181,7 +183,7 @@ const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   threshold: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
   consecutive: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
   ratio: ['metric', 'denominator', 'window', 'grace', 'threshold', 'minVolume'],
-  'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features'],
+  'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features', 'early'],
 }
 
 /** Reads one detector's fields, recording issues instead of throwing so all are reported together. */
@@ -202,6 +204,11 @@ class FieldReader {
 
   raw(field: string): unknown {
     return this.fields[field]
+  }
+
+  /** A reader of nested fields (named as they are reported, e.g. `early.minRecords`), same issues. */
+  nested(fields: Record<string, unknown>): FieldReader {
+    return new FieldReader(this.detector, fields, this.issues)
   }
 
   oneOf<T extends string>(field: string, allowed: readonly T[], fallback?: T): T {
@@ -286,6 +293,29 @@ function readActions(reader: FieldReader): DetectorAction[] {
     reader.problem(field, 'must be { alert: <name> }, { shield: block | rate_limit } or log')
   })
   return actions
+}
+
+const EARLY_FIELDS = ['minRecords', 'minDuration']
+
+/**
+ * `early: { minRecords: 10, minDuration: 2m }` (a session-profile judging open sessions), absent or
+ * `false` for verdicts at close only. Nested fields are reported as `early.<field>`.
+ */
+function readEarly(reader: FieldReader): SessionProfileDetectorConfig['early'] {
+  const value = reader.raw('early')
+  if (value === undefined || value === false) return null
+  const shape = 'must be a mapping { minRecords: <integer >= 2>, minDuration: <duration, e.g. 2m> }, or false'
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    reader.problem('early', shape)
+    return null
+  }
+  const fields = value as Record<string, unknown>
+  for (const field of Object.keys(fields)) if (!EARLY_FIELDS.includes(field)) reader.problem(`early.${field}`, `is not a field of early; its fields are ${EARLY_FIELDS.join(', ')}`)
+  const nested = reader.nested({ 'early.minRecords': fields.minRecords, 'early.minDuration': fields.minDuration })
+  return {
+    minRecords: nested.number('early.minRecords', { min: 2, integer: true, hint: 'an integer >= 2: records an open session needs before it is judged, e.g. 20' }),
+    minDurationMs: nested.duration('early.minDuration'),
+  }
 }
 
 function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]): DetectorConfig | null {
@@ -428,6 +458,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0 of the most deviating session feature, e.g. 4' }),
         minSessions: reader.number('minSessions', { min: 1, integer: true, fallback: 5, hint: 'an integer >= 1' }),
         features,
+        early: readEarly(reader),
       }
       break
     }

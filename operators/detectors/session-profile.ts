@@ -7,6 +7,7 @@
  * The session is anomalous when its most deviating feature has |z| >= threshold; the verdict names
  * the features in order of |z|. Both profiles then learn the session, anomalous features clipped to
  * mean ± threshold·std of the reference (the same poisoning rule as the z-score detector).
+ * `judgeOpen` judges a session still in progress against the same reference, learning nothing.
  */
 import { type Severity, anomalyScore, severityOf } from './severity.js'
 import { type RunningStats, EMPTY_STATS, addSample, stdOf } from './welford.js'
@@ -56,6 +57,27 @@ export class SessionProfileDetector {
   }
 
   step(entity: Profile, population: Profile, session: Readonly<Record<string, number>>): { entity: Profile; population: Profile; verdict: SessionVerdict } {
+    const { verdict, learned } = this.compare(entity, population, session, 'both')
+    const features = this.config.features
+    return { entity: learn(entity, learned, features), population: learn(population, learned, features), verdict }
+  }
+
+  /**
+   * Judges a session that is still open, learning nothing. Its counts (requests, tokens, cost,
+   * models, duration) can only grow until it closes, so only deviations above the reference mean are
+   * evidence yet: a partial session is short of every mean by construction. Deviations are ranked
+   * by z, largest first, and the verdict is anomalous when the largest z >= threshold.
+   */
+  judgeOpen(entity: Profile, population: Profile, session: Readonly<Record<string, number>>): SessionVerdict {
+    return this.compare(entity, population, session, 'up').verdict
+  }
+
+  private compare(
+    entity: Profile,
+    population: Profile,
+    session: Readonly<Record<string, number>>,
+    direction: 'both' | 'up',
+  ): { verdict: SessionVerdict; learned: Record<string, number> } {
     const { features, threshold, minSessions } = this.config
     for (const f of features) {
       if (typeof session[f] !== 'number' || Number.isNaN(session[f])) throw new Error(`session feature "${f}" must be a number, got ${String(session[f])}`)
@@ -74,12 +96,13 @@ export class SessionProfileDetector {
       deviations.push({ feature: f, observed: x, mean: stats.mean, std, z })
       if (Math.abs(z) >= threshold) learned[f] = stats.mean + Math.sign(z) * threshold * std
     }
-    deviations.sort((a, b) => Math.abs(b.z) - Math.abs(a.z))
+    const size = direction === 'up' ? (d: FeatureDeviation) => d.z : (d: FeatureDeviation) => Math.abs(d.z)
+    deviations.sort((a, b) => size(b) - size(a))
     deviations = deviations.slice(0, this.config.topK ?? 3)
-    const top = Math.abs(deviations[0]?.z ?? 0)
+    const top = Math.max(0, deviations[0] === undefined ? 0 : size(deviations[0]))
     const anomalous = top >= threshold
     const verdict: SessionVerdict = { reference, anomalous, deviations, score: anomalyScore(top, threshold), severity: anomalous ? severityOf(top, threshold) : undefined }
-    return { entity: learn(entity, learned, features), population: learn(population, learned, features), verdict }
+    return { verdict, learned }
   }
 }
 

@@ -11,6 +11,6 @@ export { type BaselineOption, type ZScoreCoreOptions, type ZScoreWindowsOptions,
 export { type EwmaDeviationCoreOptions, type EwmaDeviationWindowsOptions, ewmaDeviationCore, ewmaDeviationWindows } from './ewma-deviation-windows.js'
 export { type QuantileAccumulator, type QuantileCoreOptions, type QuantileSlot, type QuantileWindowsOptions, quantileCore, quantileWindows } from './quantile-windows.js'
 export { type RatioAccumulator, type RatioWindowsOptions, ratioWindows } from './ratio-windows.js'
-export { type SessionProfilesOptions, sessionProfiles } from './session-profiles.js'
+export { type EarlySessionVerdicts, type SessionProfilesOptions, sessionProfiles } from './session-profiles.js'
 export { type ConsecutiveThresholdOptions, consecutiveThreshold } from './consecutive-threshold.js'
 export { type ConsecutiveWindowsOptions, type WindowStreakSlot, consecutiveWindows } from './consecutive-windows.js'

@@ -167,23 +167,42 @@ export class ActiveTask {
       // next commit, so the checkpoint is only valid after a clean close: a crash means a full restore.
       await this.checkpoint.delete()
     }
-    await this.restoreStreamTime()
+    await this.readCommittedPosition()
     await this.task.start()
     this.state = 'running'
   }
 
   /**
-   * Stream time survives a restart or a move through the committed offsets' metadata: without it,
-   * a late record arriving first would reopen a window whose final result was already emitted.
+   * Where the task starts, read from the group's committed offsets *after* the producer fenced the
+   * previous owner: kafkajs fetched this partition's offset when the assignment arrived, possibly
+   * before the previous owner's last transaction (or best-effort rebalance commit) landed, and
+   * starting there would process committed records again — duplicates even under exactly-once.
+   * The positions are set here (earlier records are skipped) and `startOffsets()` tells the thread
+   * where to seek the consumer.
+   *
+   * Stream time comes back the same way, from the offsets' metadata: without it a late record
+   * arriving first would reopen a window whose final result was already emitted.
    */
-  private async restoreStreamTime(): Promise<void> {
+  private async readCommittedPosition(): Promise<void> {
     const { admin, adminCalls, config } = this.options
     const committed = await adminCalls.run(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...this.sourceTopics] }))
     let streamTime = -1
-    for (const { partitions } of committed) {
-      for (const p of partitions) if (p.partition === this.partition) streamTime = Math.max(streamTime, decodeStreamTime(p.metadata))
+    for (const { topic, partitions } of committed) {
+      for (const p of partitions) {
+        if (p.partition !== this.partition) continue
+        streamTime = Math.max(streamTime, decodeStreamTime(p.metadata))
+        if (p.offset !== '-1') {
+          this.positions.set(topic, BigInt(p.offset))
+          this.committed.set(topic, BigInt(p.offset))
+        }
+      }
     }
     if (streamTime >= 0) this.task.restoreStreamTime(streamTime)
+  }
+
+  /** The committed offset of each source topic the task starts from (none: from the beginning). */
+  startOffsets(): { topic: string; offset: string }[] {
+    return [...this.sourceTopics].map((topic) => ({ topic, offset: (this.positions.get(topic) ?? 0n).toString() }))
   }
 
   /** Undoes a failed `initialize` so it can run again: stores closed, producer and lock released. */

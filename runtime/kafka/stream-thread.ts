@@ -229,6 +229,8 @@ export class StreamThread {
         await task.close(this.options.config.applicationId)
         return
       }
+      // From the offsets committed before this instance fenced the previous owner (see ActiveTask).
+      for (const { topic, offset } of task.startOffsets()) this.consumer.seek({ topic, partition: task.partition, offset })
       this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
       this.log.info({ task: task.id, restored: task.restoredRecords }, 'task running')
     } catch (e) {

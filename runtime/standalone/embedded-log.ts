@@ -96,6 +96,13 @@ class PartitionLog {
     }
   }
 
+  /** Drops every record before `offset`; returns how many. */
+  deleteBefore(offset: number, bytesOf: (r: LogRecord) => number): number {
+    const count = Math.min(offset, this.endOffset) - this.startOffset
+    for (let i = 0; i < count; i++) this.dropOldest(bytesOf)
+    return Math.max(0, count)
+  }
+
   read(from: number, max: number): LogRecord[] {
     const start = Math.max(from, this.startOffset) - this.base
     if (start >= this.records.length) return []
@@ -190,6 +197,16 @@ export class EmbeddedLog {
 
   endOffset(topic: string, partition: number): number {
     return this.partitionLog(topic, partition)?.endOffset ?? 0
+  }
+
+  /**
+   * Drops a partition's records before `offset` (Kafka's deleteRecords): e.g. a repartition topic's
+   * records once the task reading them has committed past them. Returns how many were dropped.
+   */
+  deleteRecordsBefore(topic: string, partition: number, offset: number): number {
+    const log = this.partitionLog(topic, partition)
+    if (!log) throw new UnknownPartitionError(`cannot delete records of ${topic}-${partition}: no such partition`)
+    return log.deleteBefore(offset, recordBytes)
   }
 
   /** Records the next offset `group` will read in a partition. */

@@ -14,8 +14,14 @@ export interface StandaloneConfig extends Omit<Partial<StreamsConfig>, 'applicat
   partitions?: number | Readonly<Record<string, number>>
   /** Per-partition bound of the embedded log (it is memory only): oldest records dropped beyond it. */
   logRetention?: LogRetention
-  /** Records read from one task's inputs per batch (default 1000). */
+  /** Records read from one task's inputs per round (default 1000). */
   maxBatchRecords?: number
+  /**
+   * How long the processing loop may hold the event loop before letting I/O in (default 5 ms): an
+   * HTTP request beside the topology waits about this long for a turn. A task's round is processed in
+   * slices sized to fit it; smaller means lower ingest latency for a little throughput.
+   */
+  maxBlockMs?: number
 }
 
 export interface ResolvedStandaloneConfig {
@@ -30,6 +36,7 @@ export interface ResolvedStandaloneConfig {
   readonly partitions: (topic: string) => number
   readonly logRetention: Required<LogRetention>
   readonly maxBatchRecords: number
+  readonly maxBlockMs: number
 }
 
 /** A placeholder that passes the Kafka settings' broker check: standalone mode never connects. */
@@ -53,6 +60,7 @@ export function resolveStandaloneConfig(input: StandaloneConfig): ResolvedStanda
       maxBytes: count('logRetention.maxBytes', input.logRetention?.maxBytes, LOG_DEFAULTS.maxBytes),
     },
     maxBatchRecords: count('maxBatchRecords', input.maxBatchRecords, 1000),
+    maxBlockMs: count('maxBlockMs', input.maxBlockMs, 5),
   }
 }
 

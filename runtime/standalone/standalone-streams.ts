@@ -14,6 +14,8 @@
  * changelogged (there is nothing to restore them from but their own files): they are flushed to disk
  * at every commit, with the task's stream time, so a restart on the same `stateDir` resumes with the
  * state of the last commit. A graceful `close()` first processes what the log already holds.
+ * Repartition topics are purged up to each commit (as Kafka Streams does): read them with the
+ * topology's tasks, not with `consume`.
  *
  * Interactive queries read the stores through the same views as on Kafka (`runtime/query/`): each
  * read runs as a job of the processing loop's queue, between rounds of batches and commits, so it
@@ -86,7 +88,12 @@ interface TaskRunner extends QueryableTask {
   savedStreamTime: number
   reportedDeadLetters: number
   reportedLate: number
+  /** Records per `process` call: sized to take about `maxBlockMs` (see `nextSliceRecords`). */
+  sliceRecords: number
 }
+
+/** The smallest slice: below it the per-call costs (a RocksDB read batch, cache upkeep) would dominate. */
+const MIN_SLICE_RECORDS = 16
 
 const NO_CHANGELOG = { append: (): void => undefined }
 
@@ -100,6 +107,7 @@ export class StandaloneStreams implements StreamsRuntime {
   private readonly logger: pino.Logger
   private readonly tasksPerSubTopology: ReadonlyMap<number, number>
   private readonly sourceTopics: ReadonlySet<string>
+  private readonly repartitionTopics: ReadonlySet<string>
   private currentState: StreamsState = 'created'
   private readonly listeners = new Set<StateListener>()
   private runners: TaskRunner[] = []
@@ -119,6 +127,9 @@ export class StandaloneStreams implements StreamsRuntime {
   private failed = false
   private closing: Promise<void> | undefined
   private lastCommit = Date.now()
+  /** When the processing loop last let I/O in (performance.now()). */
+  private lastYield = 0
+  private readonly producedSinceReport = new Map<string, number>()
   private readonly consumptions = new Set<LogConsumption>()
   /** `send` calls waiting for the topology to catch up (backpressure). */
   private waitingSenders: (() => void)[] = []
@@ -151,6 +162,7 @@ export class StandaloneStreams implements StreamsRuntime {
       if (spec.role !== 'changelog') this.log.createTopic(spec.name, resolved.topicPartitions.get(spec.name) ?? 1)
     }
     this.sourceTopics = new Set(this.plan.subTopologies.flatMap((s) => s.sourceTopics))
+    this.repartitionTopics = new Set(this.plan.internalTopics.filter((t) => t.role === 'repartition').map((t) => t.name))
     this.senderHighWater = Math.max(1, Math.floor(this.config.logRetention.maxRecords / 2))
     this.stores = new StoreLocator(this.plan, () => this.tasksPerSubTopology)
     this.localTasks = {
@@ -256,6 +268,7 @@ export class StandaloneStreams implements StreamsRuntime {
       savedStreamTime: -1,
       reportedDeadLetters: 0,
       reportedLate: 0,
+      sliceRecords: Math.min(100, this.config.maxBatchRecords),
     }
     try {
       // Two processes on one state directory would corrupt each other's stores.
@@ -283,7 +296,10 @@ export class StandaloneStreams implements StreamsRuntime {
       const now = Date.now()
       if (now >= nextPunctuation) {
         await this.queue.run(async () => {
-          for (const runner of this.runners) await runner.task.punctuate(now)
+          for (const runner of this.runners) {
+            await runner.task.punctuate(now)
+            await this.yieldIfHeld()
+          }
         })
         nextPunctuation = now + tickMs
       }
@@ -296,32 +312,58 @@ export class StandaloneStreams implements StreamsRuntime {
         // Let I/O in between rounds (an HTTP API beside the topology): with an in-memory engine a
         // round may never leave the microtask queue.
         await yieldToEventLoop()
+        this.lastYield = performance.now()
       } else if (!this.stopping) {
         await this.wakeup.wait(Math.min(nextPunctuation, this.lastCommit + this.config.commitIntervalMs) - Date.now())
       }
     }
   }
 
-  /** One batch per task that has input; returns the records processed. */
+  /**
+   * Up to `maxBatchRecords` of every task's input; returns the records processed. A task's share is
+   * processed in slices sized to take about `maxBlockMs`, and the loop lets I/O in whenever it has
+   * held the thread that long: an HTTP request beside the topology waits one slice, not a round.
+   */
   private async processRound(): Promise<number> {
     let processed = 0
     for (const runner of this.runners) {
-      const batch = this.nextBatch(runner)
-      if (batch.length === 0) continue
-      const began = performance.now()
-      await runner.task.process(batch.map(toSourceRecord))
-      for (const r of batch) runner.positions.set(r.topic, r.offset + 1)
-      processed += batch.length
-      this.metrics.batchSeconds.observe((performance.now() - began) / 1000)
-      if (runner.sources.length === 1) this.metrics.consumed.inc({ topic: runner.sources[0]! }, batch.length)
-      else for (const r of batch) this.metrics.consumed.inc({ topic: r.topic })
+      let left = this.config.maxBatchRecords
+      while (left > 0) {
+        const batch = this.nextBatch(runner, Math.min(left, runner.sliceRecords))
+        if (batch.length === 0) break
+        const began = performance.now()
+        await runner.task.process(batch.map(toSourceRecord))
+        for (const r of batch) runner.positions.set(r.topic, r.offset + 1)
+        const took = performance.now() - began
+        runner.sliceRecords = this.nextSliceRecords(runner.sliceRecords, batch.length, took)
+        processed += batch.length
+        left -= batch.length
+        this.metrics.batchSeconds.observe(took / 1000)
+        this.reportProduced()
+        if (runner.sources.length === 1) this.metrics.consumed.inc({ topic: runner.sources[0]! }, batch.length)
+        else for (const r of batch) this.metrics.consumed.inc({ topic: r.topic })
+        await this.yieldIfHeld()
+      }
     }
     return processed
   }
 
-  /** Up to `maxBatchRecords` of a task's unprocessed records, its source topics merged in append order. */
-  private nextBatch(runner: TaskRunner): LogRecord[] {
-    const max = this.config.maxBatchRecords
+  /** The slice that should take about `maxBlockMs` at the pace of the last one (smoothed, so one GC pause does not halve it). */
+  private nextSliceRecords(current: number, records: number, tookMs: number): number {
+    const fits = tookMs > 0 ? (records * this.config.maxBlockMs) / tookMs : this.config.maxBatchRecords
+    const next = Math.round((current + fits) / 2)
+    return Math.max(Math.min(MIN_SLICE_RECORDS, this.config.maxBatchRecords), Math.min(this.config.maxBatchRecords, next))
+  }
+
+  /** Lets timers and I/O run when the loop has held the thread for `maxBlockMs` since it last did. */
+  private async yieldIfHeld(): Promise<void> {
+    if (performance.now() - this.lastYield < this.config.maxBlockMs) return
+    await yieldToEventLoop()
+    this.lastYield = performance.now()
+  }
+
+  /** Up to `max` of a task's unprocessed records, its source topics merged in append order. */
+  private nextBatch(runner: TaskRunner, max: number): LogRecord[] {
     let out: LogRecord[] = []
     for (const topic of runner.sources) {
       let position = runner.positions.get(topic)!
@@ -349,7 +391,10 @@ export class StandaloneStreams implements StreamsRuntime {
   private async commit(): Promise<void> {
     const began = performance.now()
     this.lastCommit = Date.now()
-    for (const runner of this.runners) await runner.task.flush()
+    for (const runner of this.runners) {
+      await runner.task.flush()
+      await this.yieldIfHeld()
+    }
     for (const runner of this.runners) {
       const streamTime = runner.task.streamTime
       if (runner.lock && streamTime !== runner.savedStreamTime) {
@@ -358,6 +403,9 @@ export class StandaloneStreams implements StreamsRuntime {
       }
       for (const [topic, position] of runner.positions) {
         this.log.commit(this.applicationId, topic, runner.partition, position)
+        // As Kafka Streams purges them: nothing reads a repartition topic but its task, and records
+        // kept past their commit would only grow the heap (and every GC's work) up to the retention.
+        if (this.repartitionTopics.has(topic)) this.log.deleteRecordsBefore(topic, runner.partition, position)
         this.metrics.lag.set({ topic, partition: String(runner.partition) }, this.log.endOffset(topic, runner.partition) - position)
       }
       const m = runner.task.metrics
@@ -366,6 +414,7 @@ export class StandaloneStreams implements StreamsRuntime {
       runner.reportedDeadLetters = m.deadLettered
       runner.reportedLate = m.late
     }
+    this.reportProduced()
     this.metrics.commitSeconds.observe((performance.now() - began) / 1000)
   }
 
@@ -379,7 +428,14 @@ export class StandaloneStreams implements StreamsRuntime {
       headers: record.headers,
       ...(partition === undefined ? {} : { partition }),
     })
-    this.metrics.produced.inc({ topic: record.topic })
+    // Counted here, reported per slice: a labelled prom-client `inc` per record costs more than the append.
+    this.producedSinceReport.set(record.topic, (this.producedSinceReport.get(record.topic) ?? 0) + 1)
+  }
+
+  private reportProduced(): void {
+    if (this.producedSinceReport.size === 0) return
+    for (const [topic, n] of this.producedSinceReport) this.metrics.produced.inc({ topic }, n)
+    this.producedSinceReport.clear()
   }
 
   /**

@@ -126,7 +126,7 @@ export function formatScore(score: IncidentScore): string {
   ])
   const lines = [table(['incident', 'entity', 'span (UTC)', 'detected', 'time to detect', 'first detector', 'anomalies', 'consequences'], rows)]
   const detected = score.incidents.filter((r) => r.detected).length
-  lines.push('time to detect: event time from the incident\'s start to the first detecting anomaly (emitted at window end + grace, or at the record completing a streak, or at session end + gap)')
+  lines.push('time to detect: event time from the incident\'s start to the first detecting anomaly (emitted at window end + grace, at the record completing a streak, at the call giving an open session enough evidence, or at session end + gap)')
   lines.push('consequences: anomalies on entities the incident touched, from other detectors (not false alarms)')
   lines.push('', `incidents detected: ${detected}/${score.incidents.length}; anomalies: ${score.anomalies}; false alarms: ${score.falseAlarms.length}`)
   if (score.falseAlarms.length > 0) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import type { Profile } from '../../../operators/detectors/session-profile.js'
-import { sessionProfiles } from '../../../operators/dsl/session-profiles.js'
+import { type EarlySessionVerdicts, sessionProfiles } from '../../../operators/dsl/session-profiles.js'
 import { TopologyTestDriver } from '../../../runtime/test-driver.js'
 import { type AnomalyEvent, anomalyEventSchema } from '../../../schemas/anomaly/anomaly-event.js'
 import { anomalyId } from '../../../schemas/anomaly/anomaly-id.js'
@@ -25,10 +25,20 @@ const T0 = Date.UTC(2026, 0, 1)
 const callSerde = Serdes.json<Call>()
 const anomalySerde = Serdes.avro<AnomalyEvent>(anomalyEventSchema)
 
-async function harness(stateDir?: string) {
+interface HarnessOptions {
+  stateDir?: string
+  early?: EarlySessionVerdicts
+  /** The driver's forwarding cache (0: off); with it, each pipe call is one commit interval. */
+  cache?: number
+  /** Re-key the input (to the same key): the operator then sees a stream whose key changed. */
+  rekey?: boolean
+}
+
+async function harness({ stateDir, early, cache, rekey }: HarnessOptions = {}) {
   const builder = new StreamsBuilder()
   // 'clock' records only move stream time (which the source sets before the filter).
-  const calls = builder.stream('calls', { key: Serdes.string(), value: callSerde }).filter((user) => user !== 'clock')
+  const filtered = builder.stream('calls', { key: Serdes.string(), value: callSerde }).filter((user) => user !== 'clock')
+  const calls = rekey === true ? filtered.selectKey((user) => user) : filtered
   sessionProfiles(calls, {
     id: 'user-sessions',
     sessions: SessionWindows.withGap(5 * MINUTE, { graceMs: 10 * MINUTE }),
@@ -39,8 +49,12 @@ async function harness(stateDir?: string) {
     minPopulationSessions: 10,
     minRelativeStd: 0.05,
     entityType: 'user',
+    ...(early === undefined ? {} : { early }),
   }).to('anomalies', { key: Serdes.string(), value: anomalySerde })
-  const driver = await TopologyTestDriver.create(builder.build(), stateDir === undefined ? {} : { engine: engines.rocksdb(), stateDir })
+  const driver = await TopologyTestDriver.create(builder.build(), {
+    ...(stateDir === undefined ? {} : { engine: engines.rocksdb(), stateDir }),
+    ...(cache === undefined ? {} : { forwardingCacheMaxEntries: cache }),
+  })
   const input = driver.createInputTopic('calls', Serdes.string(), callSerde)
   const output = driver.createOutputTopic('anomalies', Serdes.string(), anomalySerde)
   const noise = gaussian(mulberry32(5))
@@ -53,6 +67,15 @@ async function harness(stateDir?: string) {
         const call: Call = { tokens: Math.round(tokens * (1 + 0.05 * noise())), cost: 0.01, model: 'gpt-4o', error: i < errors }
         await input.pipe(user, call, { timestamp: T0 + (atMinute + i) * MINUTE })
       }
+    },
+    /** The same as `session`, piped as one batch (one poll; one commit interval with the cache on). */
+    async sessionBatch(user: string, atMinute: number, requests: number, tokens = 1000) {
+      const calls = Array.from({ length: requests }, (_, i) => ({
+        key: user,
+        value: { tokens: Math.round(tokens * (1 + 0.05 * noise())), cost: 0.01, model: 'gpt-4o', error: false },
+        timestamp: T0 + (atMinute + i) * MINUTE,
+      }))
+      await input.pipeRecords(calls)
     },
     /** Moves stream time far enough for every session so far to close. */
     async closeAll(atMinute: number) {
@@ -106,11 +129,11 @@ describe('sessionProfiles', () => {
   test('the population profile survives a restart (its store is read back when the task starts)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'session-profiles-'))
     try {
-      const before = await harness(stateDir)
+      const before = await harness({ stateDir })
       for (let u = 0; u < 10; u++) await before.session(`u${u}`, u, 10)
       await before.closeAll(100)
       await before.driver.close()
-      const after = await harness(stateDir)
+      const after = await harness({ stateDir })
       await after.session('newbie', 500, 60)
       await after.closeAll(800)
       assert.deepEqual(after.output.readValues().map((a) => a.anomaly_id), [anomalyId('user-sessions', 'newbie', T0 + 500 * MINUTE)])
@@ -124,5 +147,120 @@ describe('sessionProfiles', () => {
     } finally {
       rmSync(stateDir, { recursive: true, force: true })
     }
+  })
+
+  describe('early verdicts (sessions judged while open)', () => {
+    /** Ten users with one 10-request session each: a population of 10 sessions (requests mean 10, std floor 0.5). */
+    async function withPopulation(options: HarnessOptions) {
+      const h = await harness(options)
+      for (let u = 0; u < 10; u++) await h.session(`u${u}`, u, 10)
+      await h.closeAll(100)
+      assert.ok(h.output.isEmpty())
+      return h
+    }
+
+    test('a burst is reported at the first record that takes it past the threshold, once, and not again when it closes', async () => {
+      const h = await withPopulation({ early: { minRecords: 5, minDurationMs: 0 } })
+      await h.session('newbie', 500, 60) // records at minutes 500..559
+      const [early, ...more] = h.output.readRecords()
+      assert.equal(more.length, 0)
+      // requests: mean 10, std 0.5 (5% of the mean): z = 4 at 12 requests, the record of minute 511.
+      assert.equal(early?.timestamp, T0 + 511 * MINUTE)
+      assert.equal(early?.value.timestamp, new Date(T0 + 511 * MINUTE).toISOString())
+      assert.equal(early?.value.anomaly_id, anomalyId('user-sessions', 'newbie', T0 + 500 * MINUTE))
+      assert.match(early?.value.title ?? '', /^unusual session in progress \(12 requests in 11m00s\): /)
+      assert.match(early?.value.description ?? '', /requests 12 \(mean 10, z=4\.00\)/)
+      assert.deepEqual([early?.value.context?.window_start, early?.value.context?.window_end], [new Date(T0 + 500 * MINUTE).toISOString(), new Date(T0 + 511 * MINUTE).toISOString()])
+      // The open session is not learned: the profile learns closed sessions only.
+      const open = await h.driver.readKeyValueStore<string, Profile>('user-sessions-profiles')
+      assert.equal(open.find(([k]) => k === 'newbie'), undefined)
+      assert.deepEqual(await h.driver.readKeyValueStore('user-sessions-early'), [['newbie', [{ start: T0 + 500 * MINUTE, end: T0 + 511 * MINUTE }]]])
+
+      await h.closeAll(800)
+      assert.ok(h.output.isEmpty(), 'the session was reported while open: not again at its close')
+      const closed = await h.driver.readKeyValueStore<string, Profile>('user-sessions-profiles')
+      assert.equal(closed.find(([k]) => k === 'newbie')?.[1].sessions, 1)
+      assert.deepEqual(await h.driver.readKeyValueStore('user-sessions-early'), [], 'forgotten once the session closed')
+
+      // A later session of the same entity is a new session: it can be reported again.
+      await h.session('newbie', 900, 60)
+      assert.deepEqual(h.output.readValues().map((a) => a.anomaly_id), [anomalyId('user-sessions', 'newbie', T0 + 900 * MINUTE)])
+      await h.driver.close()
+    })
+
+    test('minRecords and minDurationMs hold the verdict back until both are met', async () => {
+      const byRecords = await withPopulation({ early: { minRecords: 20, minDurationMs: 0 } })
+      await byRecords.session('newbie', 500, 60)
+      assert.deepEqual(byRecords.output.readRecords().map((r) => r.timestamp), [T0 + 519 * MINUTE])
+      await byRecords.driver.close()
+      const byDuration = await withPopulation({ early: { minRecords: 2, minDurationMs: 15 * MINUTE } })
+      await byDuration.session('newbie', 500, 60)
+      assert.deepEqual(byDuration.output.readRecords().map((r) => r.timestamp), [T0 + 515 * MINUTE])
+      await byDuration.driver.close()
+    })
+
+    test('a session short of the means is judged only when it closes; a normal one never', async () => {
+      const h = await withPopulation({ early: { minRecords: 2, minDurationMs: 0 } })
+      await h.session('u1', 200, 10) // normal: at every step of it, below or at the means
+      await h.session('small', 300, 3) // 3 requests against a mean of 10: low, but it could still grow
+      assert.ok(h.output.isEmpty(), JSON.stringify(h.output.readValues().map((a) => a.title)))
+      await h.closeAll(400)
+      const [small, ...rest] = h.output.readValues()
+      assert.equal(rest.length, 0)
+      assert.equal(small?.anomaly_id, anomalyId('user-sessions', 'small', T0 + 300 * MINUTE))
+      assert.match(small?.title ?? '', /^unusual session: (requests, tokens|tokens, requests)$/)
+      await h.driver.close()
+    })
+
+    test('batching and the forwarding cache do not change what is emitted (byte for byte)', async () => {
+      const run = async (options: HarnessOptions, batched: boolean) => {
+        const h = await withPopulation(options)
+        if (batched) await h.sessionBatch('newbie', 500, 60, 3000)
+        else await h.session('newbie', 500, 60, 3000)
+        await h.closeAll(800)
+        const out = h.driver.records('anomalies').map((r) => [r.timestamp, r.key?.toString('hex'), r.value?.toString('hex')])
+        await h.driver.close()
+        return out
+      }
+      const early = { minRecords: 5, minDurationMs: 2 * MINUTE }
+      const perRecord = await run({ early }, false)
+      assert.equal(perRecord.length, 1)
+      assert.deepEqual(await run({ early, cache: 10_000 }, true), perRecord)
+    })
+
+    test('a restart remembers the early report: a later record and the close emit nothing more', async () => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'session-profiles-early-'))
+      try {
+        const early = { minRecords: 5, minDurationMs: 0 }
+        const before = await withPopulation({ stateDir, early })
+        await before.session('newbie', 500, 20) // reported at minute 511, still open at 519
+        assert.equal(before.output.readValues().length, 1)
+        await before.driver.close()
+        const after = await harness({ stateDir, early })
+        await after.session('newbie', 520, 40)
+        await after.closeAll(800)
+        assert.ok(after.output.isEmpty(), JSON.stringify(after.output.readValues().map((a) => a.title)))
+        const profiles = await after.driver.readKeyValueStore<string, Profile>('user-sessions-profiles')
+        assert.equal(profiles.find(([k]) => k === 'newbie')?.[1].sessions, 1, 'the whole session, across the restart, is learned once it closes')
+        await after.driver.close()
+      } finally {
+        rmSync(stateDir, { recursive: true, force: true })
+      }
+    })
+
+    test('a re-keyed stream is repartitioned before the sessions, so the records still find theirs', async () => {
+      const h = await withPopulation({ early: { minRecords: 5, minDurationMs: 0 }, rekey: true })
+      await h.session('newbie', 500, 60)
+      assert.deepEqual(h.output.readRecords().map((r) => r.timestamp), [T0 + 511 * MINUTE])
+      await h.driver.close()
+    })
+
+    test('early options are validated', () => {
+      const builder = new StreamsBuilder()
+      const calls = builder.stream('calls', { key: Serdes.string(), value: callSerde })
+      const options = { id: 'x', sessions: SessionWindows.withGap(MINUTE), record: (c: Call) => ({ ...c }), threshold: 4, minSessions: 5 }
+      assert.throws(() => sessionProfiles(calls, { ...options, early: { minRecords: 1, minDurationMs: 0 } }), /'early.minRecords' must be an integer >= 2/)
+      assert.throws(() => sessionProfiles(calls, { ...options, early: { minRecords: 5, minDurationMs: -1 } }), /'early.minDurationMs' must be a number of milliseconds >= 0/)
+    })
   })
 })

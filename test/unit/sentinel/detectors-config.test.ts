@@ -117,6 +117,22 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
     assert.match(issues(`detectors:\n  - id: s\n    type: behavioral\n    strategy: session-profile\n    threshold: 4\n    features: [requests, vibes]\n`)[0] ?? '', /^detector 's', field 'features': must be a non-empty list of requests, tokens/)
   })
 
+  test('session-profile early verdicts: read, off when absent or false, bad fields named', () => {
+    const session = (early: string) => `detectors:\n  - id: s\n    type: behavioral\n    strategy: session-profile\n    threshold: 4\n${early}`
+    const read = (early: string) => {
+      const [detector] = parseDetectorsConfig(session(early)).detectors
+      assert.equal(detector?.strategy, 'session-profile')
+      return detector.strategy === 'session-profile' ? detector.early : undefined
+    }
+    assert.deepEqual(read('    early: { minRecords: 20, minDuration: 2m }\n'), { minRecords: 20, minDurationMs: 120_000 })
+    assert.equal(read(''), null)
+    assert.equal(read('    early: false\n'), null)
+    const found = issues(session('    early: { minRecords: 1, minDuration: soon, after: 3 }\n'))
+    assert.ok(found.some((i) => i.startsWith("detector 's', field 'early.minRecords'")), found.join('\n'))
+    assert.ok(found.some((i) => i.startsWith("detector 's', field 'early.minDuration'")), found.join('\n'))
+    assert.ok(found.some((i) => i.startsWith("detector 's', field 'early.after'")), found.join('\n'))
+  })
+
   test('missing and duplicate ids; every issue of the file at once', () => {
     const text = `detectors:\n  - type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 1\n  - id: a\n    type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 1\n  - id: a\n    type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 2\n`
     assert.deepEqual(issues(text), [

@@ -66,6 +66,22 @@ describe('EmbeddedLog', () => {
     assert.deepEqual(bytes.read('b', 0, 0).map((r) => r.value![0]), [7, 8, 9])
   })
 
+  test('deleteRecordsBefore drops a partition head, never past its end, and keeps offsets', () => {
+    const log = new EmbeddedLog()
+    log.createTopic('t', 2)
+    for (const v of ['a', 'b', 'c', 'd']) log.append('t', rec(v, null, 0))
+    log.append('t', rec('other', null, 1))
+    assert.equal(log.deleteRecordsBefore('t', 0, 3), 3)
+    assert.equal(log.startOffset('t', 0), 3)
+    assert.deepEqual(log.read('t', 0, 0).map((r) => [r.offset, r.value!.toString()]), [[3, 'd']])
+    assert.equal(log.deleteRecordsBefore('t', 0, 2), 0, 'an offset already deleted is a no-op')
+    assert.equal(log.deleteRecordsBefore('t', 0, 99), 1, 'never past the end')
+    assert.equal(log.startOffset('t', 0), 4)
+    assert.equal(log.append('t', rec('e', null, 0)).offset, 4, 'the next append keeps the offset sequence')
+    assert.equal(log.startOffset('t', 1), 0, 'other partitions untouched')
+    assert.throws(() => log.deleteRecordsBefore('t', 5, 1), /no such partition/)
+  })
+
   test('subscribers are woken on append to their topics only', () => {
     const log = new EmbeddedLog()
     const seen: string[] = []

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { Readable } from 'node:stream'
 import { after, describe, test } from 'node:test'
 import { StandaloneStreams } from '../../../../runtime/standalone/standalone-streams.js'
@@ -215,6 +216,10 @@ describe('StandaloneStreams send / consume / IQ', () => {
     assert.equal(total, 2_000)
     assert.equal(app.recordsLost, 0)
     assert.equal(app.log.startOffset('requests', 0), 1_900, 'the log itself kept only its retention')
+    for (const { name } of app.plan.internalTopics.filter((t) => t.role === 'repartition')) {
+      assert.equal(app.log.startOffset(name, 0), app.log.endOffset(name, 0), `repartition topic ${name} purged up to the commit`)
+      assert.ok(app.log.endOffset(name, 0) > 0)
+    }
     await app.close()
   })
 
@@ -301,5 +306,49 @@ describe('StandaloneStreams send / consume / IQ', () => {
     assert.throws(() => new StandaloneStreams(countsTopology(), { applicationId: 'x', applicationServer: 'nohost' }, silent), /invalid config 'applicationServer'/)
     assert.throws(() => new StandaloneStreams(countsTopology(), { applicationId: 'x', partitions: { requests: 0 } }, silent), /invalid config 'partitions.requests'/)
     assert.throws(() => new StandaloneStreams(countsTopology(), { applicationId: 'bad id!' }, silent), /invalid config 'applicationId'/)
+    assert.throws(() => new StandaloneStreams(countsTopology(), { applicationId: 'x', maxBlockMs: 0 }, silent), /invalid config 'maxBlockMs'/)
+  })
+})
+
+describe('StandaloneStreams processing slices', () => {
+  /** A topology whose every record takes `busyMs` of CPU (a synchronous processor, as a detector is). */
+  function slowTopology(busyMs: number): Topology {
+    const b = new StreamsBuilder()
+    b.stream('in', { key: Serdes.string(), value: Serdes.string() })
+      .mapValues((v) => {
+        const until = performance.now() + busyMs
+        while (performance.now() < until) {
+          // Busy: the thread is held, as by real processing.
+        }
+        return v
+      })
+      .to('out', { key: Serdes.string(), value: Serdes.string() })
+    return b.build()
+  }
+
+  test('a round lets timers and I/O in every maxBlockMs, not only after all of its records', async () => {
+    const total = 300
+    const app = standalone(slowTopology(1), { applicationId: 'slices', storeEngine: 'memory', maxBatchRecords: 1_000, maxBlockMs: 5, commitIntervalMs: 60_000 }, silent)
+    await app.start()
+    await app.send('in', Array.from({ length: total }, (_, i) => ({ key: `k${i}`, value: String(i) })))
+    // What a timer sees of the output each time it gets a turn while the round runs.
+    const seen: number[] = []
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const n = topicRecords(app, 'out').length
+        seen.push(n)
+        if (n >= total) resolve()
+        else setTimeout(tick, 0)
+      }
+      setTimeout(tick, 0)
+    })
+    const midway = seen.filter((n) => n > 0 && n < total)
+    assert.ok(midway.length >= 2, `timers ran only at ${JSON.stringify(seen)}: the round held the thread for all ${total} records`)
+    assert.deepEqual(
+      topicRecords(app, 'out').map((r) => r.value!.toString()),
+      Array.from({ length: total }, (_, i) => String(i)),
+      'every record once, in order, across slices',
+    )
+    await app.close()
   })
 })

@@ -1,0 +1,45 @@
+/**
+ * The whole Sentinel app topology on StandaloneStreams (RocksDB), fed the generator's telemetry, as
+ * bench/sentinel/run.ts's topology runs, reporting CPU time beside wall time: events per CPU-second
+ * (user + system, every thread of the process) varies far less than events/s on a shared machine,
+ * so two builds compare by it. Also the script to profile:
+ *
+ *   npx tsx bench/sentinel/topology-cpu.ts [hours=12] [runs=3]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/sentinel/topology-cpu.ts 12 1
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { TelemetryGenerator } from '../../apps/sentinel/generator/index.js'
+import { buildSentinelAppTopology, loadSentinelApp } from '../../apps/sentinel/sentinel-app.js'
+import { StandaloneStreams } from '../../runtime/standalone/index.js'
+
+const hours = Number(process.argv[2] ?? 12)
+const runs = Number(process.argv[3] ?? 3)
+const silent = pino({ level: 'silent' })
+const events = [...new TelemetryGenerator({ hours, seed: 42 }).events()]
+const records = events.map((e) => ({ key: e.application_id, value: JSON.stringify(e), timestamp: Date.parse(e.timestamp) }))
+
+for (let i = 0; i < runs; i++) {
+  const applicationId = `sentinel-cpu-${i}`
+  const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-cpu-'))
+  const app = loadSentinelApp({ applicationId, sentinel: { api: { enabled: false } } }, {})
+  const metrics = new Registry()
+  const runtime = new StandaloneStreams(buildSentinelAppTopology(app, { metrics, logger: silent }), { applicationId, stateDir, storeEngine: 'rocksdb' }, { logger: false, metrics })
+  try {
+    await runtime.start()
+    const began = performance.now()
+    const cpu = process.cpuUsage()
+    for (let at = 0; at < records.length; at += 1000) await runtime.send(app.settings.topics.telemetry, records.slice(at, at + 1000))
+    await runtime.idle(300_000)
+    const used = process.cpuUsage(cpu)
+    const seconds = (performance.now() - began) / 1000
+    console.log(`run ${i + 1}: ${Math.round(records.length / seconds)} events/s, ${Math.round(records.length / ((used.user + used.system) / 1e6))} events/cpu-s`)
+  } finally {
+    await runtime.close()
+    rmSync(stateDir, { recursive: true, force: true })
+  }
+}
