@@ -280,7 +280,15 @@ export class ActiveTask {
   }
 
   /** Clean close: commit-time flush, checkpoint, stores closed, lock released. */
-  async close(groupId: string): Promise<void> {
+  /** Idempotent: a revoked task may be closed by the rebalance and by its own ending restore. */
+  close(groupId: string): Promise<void> {
+    this.closing ??= this.closeOnce(groupId)
+    return this.closing
+  }
+
+  private closing: Promise<void> | undefined
+
+  private async closeOnce(groupId: string): Promise<void> {
     if (this.state === 'closed') return
     try {
       if (this.state === 'running') {

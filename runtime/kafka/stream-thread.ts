@@ -169,12 +169,15 @@ export class StreamThread {
     const pause = fresh.flatMap((t) => t.sourceTopics.map((topic) => ({ topic, partitions: [t.partition] })))
     if (pause.length > 0) this.consumer.pause(pause)
 
+    // Forgotten at once, not in the queued job: a revoked task still restoring must see it before it
+    // retries an initialisation, which would create its transactional producer again and fence the
+    // new owner (a zombie that wins). `restore()` closes such a task when its initialisation ends.
+    const revokedTasks = revoked.flatMap((id) => this.tasks.get(id) ?? [])
+    for (const task of revokedTasks) this.forget(task)
     void this.queue.run(async () => {
-      for (const id of revoked) {
-        const task = this.tasks.get(id)
-        if (!task) continue
-        this.forget(task)
-        await task.close(this.options.config.applicationId).catch((e: unknown) => this.log.warn({ err: e, task: id }, 'closing a revoked task failed'))
+      for (const task of revokedTasks) {
+        if (task.state !== 'running') continue
+        await task.close(this.options.config.applicationId).catch((e: unknown) => this.log.warn({ err: e, task: task.id }, 'closing a revoked task failed'))
       }
       this.updateTaskGauge()
       if (fresh.length === 0) this.options.onRebalance('running')

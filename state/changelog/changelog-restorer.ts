@@ -154,9 +154,12 @@ export class ChangelogRestorer {
     }
 
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
-      const { topic, partition, lastOffset } = event.payload as { topic: string; partition: number; lastOffset: string }
+      const { topic, partition, firstOffset, lastOffset } = event.payload as { topic: string; partition: number; firstOffset: string | null; lastOffset: string }
       const a = byPartition.get(`${topic}:${partition}`)
-      if (a && !a.done && Number(lastOffset) + 1 >= a.end) finish(a)
+      // An empty fetch (firstOffset null) says nothing of progress: kafkajs then reports the high
+      // watermark - 1 as its last offset, and a read_committed fetch is empty while a transaction of
+      // the previous owner is still being aborted. Taking that as the end restored nothing.
+      if (a && !a.done && firstOffset !== null && Number(lastOffset) + 1 >= a.end) finish(a)
     })
     consumer.on(consumer.events.CRASH, (event) => settle.reject(event.payload.error))
 

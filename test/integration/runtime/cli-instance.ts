@@ -49,7 +49,7 @@ export function startInstance(options: {
       '--config',
       configFile,
       '--log-level',
-      'info',
+      process.env.SENTINEL_TEST_LOG_LEVEL ?? 'info',
     ],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'inherit', 'pipe'] },
   )
