@@ -237,9 +237,15 @@ export class StreamThread {
       this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
       this.log.info({ task: task.id, restored: task.restoredRecords }, 'task running')
     } catch (e) {
-      this.log.error({ err: e, task: task.id }, 'task initialisation failed')
+      const revoked = this.tasks.get(task.id) !== task || this.stopping
       this.forget(task)
       await task.abandon()
+      // A task revoked while it was initialising is no longer ours: its failure is not the instance's.
+      if (revoked) {
+        this.log.warn({ err: e, task: task.id }, 'initialisation of a revoked task failed; dropped')
+        return
+      }
+      this.log.error({ err: e, task: task.id }, 'task initialisation failed')
       this.options.onFatal(e as Error)
     } finally {
       this.restoring--
