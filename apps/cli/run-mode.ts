@@ -4,6 +4,7 @@
  * when none does or when `--standalone` asks for it.
  */
 import { readLocalBroker } from '../../runtime/local-broker.js'
+import { isProcessAlive } from '../../state/directory/task-lock.js'
 
 export type RunMode = { readonly kind: 'kafka'; readonly brokers: string[]; readonly source: string } | { readonly kind: 'standalone'; readonly forced: boolean }
 
@@ -32,21 +33,11 @@ export function chooseRunMode(options: {
     if (brokers.length > 0) return { kind: 'kafka', brokers, source }
   }
   const local = readLocalBroker()
-  if (local && alive(local.pid)) return { kind: 'kafka', brokers: [local.bootstrap], source: 'the local broker of npm run kafka:start' }
+  if (local && isProcessAlive(local.pid)) return { kind: 'kafka', brokers: [local.bootstrap], source: 'the local broker of npm run kafka:start' }
   return { kind: 'standalone', forced: false }
 }
 
 function list(value: string | readonly string[] | undefined): string[] {
   if (value === undefined) return []
   return (typeof value === 'string' ? value.split(',') : [...value]).map((b) => b.trim()).filter(Boolean)
-}
-
-/** The launcher's state file outlives a killed broker: only a live process counts. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

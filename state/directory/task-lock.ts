@@ -23,7 +23,8 @@ export class TaskLockedError extends Error {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process runs (EPERM: it does, as another user). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -74,7 +75,7 @@ export class TaskLock {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       }
       const owner = await readOwner(path)
-      if (owner && (owner.host !== me.host || (owner.pid !== process.pid && alive(owner.pid)) || owner.pid === process.pid)) {
+      if (owner && (owner.host !== me.host || (owner.pid !== process.pid && isProcessAlive(owner.pid)) || owner.pid === process.pid)) {
         throw new TaskLockedError(taskDir, owner)
       }
       // Stale: move it aside under a name only we use, then check we did not grab a fresh lock that
@@ -87,7 +88,7 @@ export class TaskLock {
         throw err
       }
       const moved = await readOwner(aside)
-      if (moved && moved.pid !== owner?.pid && alive(moved.pid)) {
+      if (moved && moved.pid !== owner?.pid && isProcessAlive(moved.pid)) {
         await rename(aside, path)
         throw new TaskLockedError(taskDir, moved)
       }
