@@ -4,6 +4,7 @@
  */
 import type { Serde } from '../schemas/serde.js'
 import type { ProcessorSupplier, StreamRecord } from './processor.js'
+import type { EventTimeBounds } from './event-time.js'
 import type { AnyStoreDefinition } from './stores.js'
 import type { TimestampExtractor } from './time.js'
 
@@ -30,6 +31,8 @@ export interface SourceNodeDef extends NodeBase {
   readonly key: Serde<unknown>
   readonly value: Serde<unknown>
   readonly timestamp: TimestampExtractor<unknown, unknown>
+  /** Records whose event time strays further from the wall clock are bad records (stage `timestamp`). */
+  readonly eventTimeBounds?: EventTimeBounds
   /** Table sources read null values as deletes instead of bad records. */
   readonly table: boolean
 }

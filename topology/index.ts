@@ -1,4 +1,6 @@
-export { StreamsBuilder, type SourceOptions, type TableSourceOptions } from './streams-builder.js'
+export { StreamsBuilder, type SourceOptions, type StreamSourceOptions, type TableSourceOptions } from './streams-builder.js'
+export { EventTimeOutOfBoundsError, eventTimeVerdict, type EventTimeBounds, type EventTimeVerdict } from './event-time.js'
+export type { DeduplicateOptions } from './processors/deduplicate.js'
 export { KStream, BranchedKStream, type GroupedOptions, type ProcessOptions, type RepartitionOptions, type SinkOptions } from './kstream.js'
 export { KGroupedStream, SessionWindowedKStream, TimeWindowedKStream, type AggregateOptions, type WindowedAggregateOptions } from './kgrouped-stream.js'
 export { KTable, Suppressed } from './ktable.js'
@@ -12,6 +14,7 @@ export {
   type AnyStoreDefinition,
   type KeyValueStoreDefinition,
   type PrefetchMode,
+  type PrefetchSourceRecord,
   type SessionStoreDefinition,
   type StoreDefinition,
   type StoreKind,

@@ -12,6 +12,8 @@ export interface LateRecord {
 /** What DSL operators need from the task beyond the public context. */
 export interface InternalProcessorContext<KOut, VOut> extends ProcessorContext<KOut, VOut> {
   recordLate(late: LateRecord): void
+  /** A record dropped by `processor` as a repeat of one already processed. */
+  recordDuplicate(processor: string): void
   /**
    * Whether the task holds table updates back (its forwarding cache is on): then `forwardLatest`
    * keeps only the latest update per row until the task commits, and operators may skip computing

@@ -3,13 +3,23 @@ import type { TimeWindow } from '../state/types.js'
 
 export type StoreKind = 'key-value' | 'window' | 'session'
 
+/** A source record as a store's `keysFor` sees it: deserialized, with its event time. */
+export interface PrefetchSourceRecord {
+  readonly key: unknown
+  readonly value: unknown
+  readonly timestamp: number
+}
+
 /**
  * Which keys the task loads into a store's cache before each input batch:
  * `source-key` (the batch's deserialized source keys; right for any store keyed like its
- * sub-topology's input, which is what DSL aggregations and joins guarantee by repartitioning)
- * or `none` (the processor only writes blindly, or reads through async scans).
+ * sub-topology's input, which is what DSL aggregations and joins guarantee by repartitioning),
+ * `none` (the processor only writes blindly, or reads through async scans), or `keysFor` (keys
+ * derived from each source record, for a store read by the source's own child under another key,
+ * e.g. an id: window stores return `WindowKey`s). `keysFor` applies to input batches only, not to
+ * `prefetchSourceKeys` from punctuators.
  */
-export type PrefetchMode = 'source-key' | 'none'
+export type PrefetchMode = 'source-key' | 'none' | { readonly keysFor: (record: PrefetchSourceRecord) => readonly unknown[] }
 
 interface StoreDefinitionBase<K, V> {
   readonly name: string

@@ -1,8 +1,11 @@
+import { Serdes } from '../schemas/index.js'
 import type { Serde } from '../schemas/serde.js'
 import { DslContext } from './dsl-context.js'
 import { TopologyGraph } from './graph.js'
 import { KStream } from './kstream.js'
 import { KTable } from './ktable.js'
+import { type EventTimeBounds, validateEventTimeBounds } from './event-time.js'
+import { DeduplicateProcessor, type DeduplicateOptions, deduplicateStore } from './processors/deduplicate.js'
 import { TableSourceProcessor } from './processors/table.js'
 import { type AnyStoreDefinition, Stores } from './stores.js'
 import { type TimestampExtractor, TimestampExtractors } from './time.js'
@@ -13,7 +16,22 @@ export interface SourceOptions<K, V> {
   value: Serde<V>
   /** Event time; default: the Kafka record timestamp. */
   timestamp?: TimestampExtractor<K, V>
+  /**
+   * Refuse records whose event time is further than this from the wall clock (bad records, stage
+   * `timestamp`: dead-lettered with the reason): one skewed or hostile record cannot advance stream
+   * time and close everyone's windows. Off by default, as replays of old data need it off.
+   */
+  eventTime?: EventTimeBounds
   name?: string
+}
+
+export interface StreamSourceOptions<K, V> extends SourceOptions<K, V> {
+  /**
+   * Drop records whose id was already seen within `horizonMs` of event time (a logged window store,
+   * so restarts and rebalances keep the memory). Copies must reach the same partition, as retries
+   * with the same record key do.
+   */
+  deduplicate?: DeduplicateOptions<K, V>
 }
 
 export interface TableSourceOptions<K, V> extends SourceOptions<K, V> {
@@ -28,11 +46,21 @@ export class StreamsBuilder {
   private readonly topicReaders = new Map<string, string>()
   private built = false
 
-  stream<K, V>(topics: string | readonly string[], options: SourceOptions<K, V>): KStream<K, V> {
+  stream<K, V>(topics: string | readonly string[], options: StreamSourceOptions<K, V>): KStream<K, V> {
     const list = typeof topics === 'string' ? [topics] : [...topics]
     const name = this.graph.nameFor(options.name, 'KSTREAM-SOURCE', `stream(${list.join(', ')})`)
     this.addSource(name, list, options, false)
-    return new KStream<K, V>(this.ctx, name, options.key, options.value, false)
+    const dedup = options.deduplicate
+    if (dedup === undefined) return new KStream<K, V>(this.ctx, name, options.key, options.value, false)
+    if (typeof dedup.id !== 'function') throw new Error(`source '${name}': deduplicate.id must be a function (value, key) => id`)
+    if (!(Number.isSafeInteger(dedup.horizonMs) && dedup.horizonMs > 0)) {
+      throw new Error(`source '${name}': deduplicate.horizonMs must be a positive integer of ms (got ${String(dedup.horizonMs)}); e.g. 86_400_000 for a day`)
+    }
+    const processor = this.graph.nameFor(dedup.name ?? `${name}-deduplicate`, '', `stream(${list.join(', ')})`)
+    const store = deduplicateStore(`${processor}-store`, dedup, Serdes.string())
+    this.graph.addStore(store, `stream(${list.join(', ')}) deduplicate`)
+    this.ctx.addProcessor(processor, [name], () => new DeduplicateProcessor<K, V>(processor, store, dedup), [store.name])
+    return new KStream<K, V>(this.ctx, processor, options.key, options.value, false)
   }
 
   /**
@@ -79,6 +107,7 @@ export class StreamsBuilder {
       key: options.key as Serde<unknown>,
       value: options.value as Serde<unknown>,
       timestamp: (options.timestamp ?? TimestampExtractors.recordTime()) as TimestampExtractor<unknown, unknown>,
+      ...(options.eventTime === undefined ? {} : { eventTimeBounds: validateEventTimeBounds(options.eventTime, `source '${name}'`) }),
       table,
     })
   }

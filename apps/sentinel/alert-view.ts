@@ -23,7 +23,9 @@
  * `retentionMs` of view time after it was made. The purge runs every `purgeIntervalMs` (default
  * 1 hour) of wall-clock time, and an alert already that old is not stored. View time is per task,
  * like stream time: a partition that receives no alert keeps its entries until it does (it does not
- * grow meanwhile). The task rebuilds its view time from its store when it starts.
+ * grow meanwhile). The task rebuilds its view time from its store when it starts. View time never
+ * passes the wall clock by more than 5 minutes (view-time.ts): an alert dated years ahead is stored
+ * with its time capped there, so it cannot age every other entry out of the view.
  */
 import type { AlertEvent } from '../../schemas/alert/alert-event.js'
 import { alertEventSerde } from '../../schemas/alert/alert-event-serde.js'
@@ -32,6 +34,7 @@ import type { Serde } from '../../schemas/serde.js'
 import type { KeyValueStore } from '../../state/types.js'
 import { type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type StreamsBuilder } from '../../topology/index.js'
 import type { DeliveryRecord } from './delivery/delivery-record.js'
+import { ViewTime } from './view-time.js'
 
 export const ALERT_VIEW_STORE = 'alerts-by-id'
 export const ALERT_STATUSES = ['delivered', 'failed', 'pending', 'silenced'] as const
@@ -137,8 +140,8 @@ export const alertRecordSerde = (): Serde<AlertRecord> => Serdes.json<AlertRecor
 
 class AlertViewProcessor implements Processor<string, AlertViewUpdate> {
   private store!: KeyValueStore<string, AlertRecord>
-  /** The highest alert timestamp seen (-1: none yet). */
-  private viewTime = -1
+  /** The highest alert timestamp seen, capped near the wall clock (-1: none yet). */
+  private viewTime!: ViewTime
 
   constructor(
     private readonly definition: KeyValueStoreDefinition<string, AlertRecord>,
@@ -148,24 +151,25 @@ class AlertViewProcessor implements Processor<string, AlertViewUpdate> {
 
   async init(context: ProcessorContext): Promise<void> {
     this.store = context.getStateStore(this.definition)
-    for await (const [, entry] of this.store.all()) if (entry.alert !== null) this.viewTime = Math.max(this.viewTime, entry.updated_at)
+    this.viewTime = new ViewTime(() => context.wallClockTime())
+    for await (const [, entry] of this.store.all()) if (entry.alert !== null) this.viewTime.observe(entry.updated_at)
     context.schedule(this.purgeIntervalMs, 'wall-clock', () => this.purge())
   }
 
   process(record: StreamRecord<string, AlertViewUpdate>): void {
     const update = record.value
     if (update.type === 'alert') {
-      const t = Date.parse(update.alert.timestamp)
+      const t = this.viewTime.observe(Date.parse(update.alert.timestamp))
       // Already past retention: storing it would only have the next purge delete it.
-      if (t < this.viewTime - this.retentionMs) return
-      this.viewTime = Math.max(this.viewTime, t)
+      if (t < this.viewTime.now - this.retentionMs) return
     }
-    this.store.put(record.key, applyAlertUpdate(this.store.get(record.key), update, this.viewTime >= 0 ? this.viewTime : record.timestamp))
+    const now = this.viewTime.now
+    this.store.put(record.key, applyAlertUpdate(this.store.get(record.key), update, now >= 0 ? now : record.timestamp))
   }
 
   private async purge(): Promise<void> {
-    if (this.viewTime < 0) return
-    const cutoff = this.viewTime - this.retentionMs
+    if (this.viewTime.now < 0) return
+    const cutoff = this.viewTime.now - this.retentionMs
     const expired: string[] = []
     for await (const [id, entry] of this.store.all()) if (entry.updated_at < cutoff) expired.push(id)
     // Deletes are blind writes: they need no prefetch.

@@ -16,9 +16,11 @@
  * kept in an entry without anomaly (`anomaly: null`, not listed by the API) and applied when the
  * anomaly comes. A repeated anomaly (a replay) replaces the event but keeps the acknowledgement.
  *
- * Retention, by stream time (the view task's highest record timestamp): an entry whose last update
- * is older than `retentionMs` (default 7 days) is deleted by a punctuator every `purgeIntervalMs`
- * (default 1 hour) of stream time, and a record already that old is not stored. Stream time moves
+ * Retention, by view time (the view task's highest record timestamp, capped at the wall clock plus
+ * 5 minutes so that no record dated ahead can age the whole view: view-time.ts): an entry whose last
+ * update is older than `retentionMs` (default 7 days) is deleted by a punctuator every
+ * `purgeIntervalMs` (default 1 hour) of stream time, and a record already that old is not stored.
+ * Its update time is capped the same way. View time moves
  * with anomaly detection times, so acknowledgements must carry their anomaly's timestamp (the API
  * does so), not the wall clock: a wall-clock record would jump stream time ahead when the detectors
  * run on replayed or synthetic telemetry and purge the whole view. Stream time is per task: a
@@ -31,6 +33,7 @@ import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
 import type { KeyValueStore } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type StreamsBuilder } from '../../topology/index.js'
+import { ViewTime } from './view-time.js'
 
 export const ANOMALY_VIEW_STORE = 'anomalies-by-id'
 export const FEEDBACK_LABELS = ['true_positive', 'false_positive'] as const
@@ -124,8 +127,8 @@ export function applyAnomalyUpdate(previous: AnomalyRecord | undefined, update: 
 }
 
 class AnomalyViewProcessor implements Processor<string, AnomalyViewUpdate> {
-  private context!: ProcessorContext
   private store!: KeyValueStore<string, AnomalyRecord>
+  private viewTime!: ViewTime
 
   constructor(
     private readonly definition: KeyValueStoreDefinition<string, AnomalyRecord>,
@@ -135,19 +138,21 @@ class AnomalyViewProcessor implements Processor<string, AnomalyViewUpdate> {
   ) {}
 
   init(context: ProcessorContext): void {
-    this.context = context
     this.store = context.getStateStore(this.definition)
-    context.schedule(this.purgeIntervalMs, 'stream-time', (time) => this.purge(time))
+    this.viewTime = new ViewTime(() => context.wallClockTime())
+    context.schedule(this.purgeIntervalMs, 'stream-time', () => this.purge())
   }
 
   process(record: StreamRecord<string, AnomalyViewUpdate>): void {
+    const time = this.viewTime.observe(record.timestamp)
     // Already past retention: storing it would only have the next purge delete it.
-    if (record.timestamp < this.context.streamTime() - this.retentionMs) return
-    this.store.put(record.key, applyAnomalyUpdate(this.store.get(record.key), record.value, record.timestamp, this.maxFeedback))
+    if (time < this.viewTime.now - this.retentionMs) return
+    this.store.put(record.key, applyAnomalyUpdate(this.store.get(record.key), record.value, time, this.maxFeedback))
   }
 
-  private async purge(streamTime: number): Promise<void> {
-    const cutoff = streamTime - this.retentionMs
+  private async purge(): Promise<void> {
+    if (this.viewTime.now < 0) return
+    const cutoff = this.viewTime.now - this.retentionMs
     const expired: string[] = []
     for await (const [id, entry] of this.store.all()) if (entry.updated_at < cutoff) expired.push(id)
     // Deletes are blind writes: they need no prefetch.

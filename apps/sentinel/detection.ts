@@ -14,7 +14,7 @@ import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../sc
 import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
 import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde, telemetryRegistrySerde } from '../../schemas/telemetry/index.js'
-import { type KStream, SessionWindows, StreamsBuilder, TimeWindows, TimestampExtractors, type Topology } from '../../topology/index.js'
+import { type EventTimeBounds, type KStream, SessionWindows, StreamsBuilder, TimeWindows, TimestampExtractors, type Topology } from '../../topology/index.js'
 import type { DetectorConfig, DetectorsConfig, EwmaDetectorConfig, PercentileDetectorConfig, ZScoreDetectorConfig } from './detectors-config.js'
 import { type GroupBy, type MetricRef, type TelemetryMetrics, eventModel, groupKey, metricValue, telemetryMetrics } from './metrics.js'
 
@@ -39,6 +39,18 @@ export interface SentinelTopologyOptions {
   readonly schemaRegistryUrl?: string
   /** Anomaly values: raw Avro of AnomalyEvent.avsc (default) or JSON. */
   readonly anomalyFormat?: 'avro' | 'json' | Serde<AnomalyEvent>
+  /**
+   * Telemetry further than this from the wall clock is dead-lettered before it can move stream time
+   * (one skewed client would otherwise close every window). Absent: no bounds, for replays of
+   * recorded or synthetic telemetry; the app's run config sets them (sentinel-config.ts).
+   */
+  readonly eventTime?: EventTimeBounds
+  /**
+   * Telemetry whose `event_id` was already seen within this many ms of event time is dropped (a
+   * logged store: survives restarts and rebalances). Copies must share a partition, as records keyed
+   * by application_id (the HTTP ingest's key) do. Absent: no deduplication.
+   */
+  readonly deduplicateHorizonMs?: number
 }
 
 const ENTITY: Record<GroupBy, EntityType | undefined> = { application: 'application', model: 'model', user: 'user', tenant: undefined }
@@ -207,6 +219,10 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
     value: inputSerde(options),
     timestamp: TimestampExtractors.isoField<TelemetryEvent>('timestamp'),
     name: 'telemetry-source',
+    ...(options.eventTime === undefined ? {} : { eventTime: options.eventTime }),
+    ...(options.deduplicateHorizonMs === undefined
+      ? {}
+      : { deduplicate: { id: (event: TelemetryEvent) => event.event_id, horizonMs: options.deduplicateHorizonMs, name: 'telemetry-deduplicate' } }),
   })
   const groups = new Map<GroupBy, KStream<string, MeasuredEvent>>()
   const repartitioned = repartitionTelemetrySerde()

@@ -14,6 +14,8 @@ export class RuntimeMetrics {
   readonly tasks: Gauge<'state'>
   readonly late: Counter<'task'>
   readonly dlq: Counter<'task'>
+  readonly eventTimeRejected: Counter<'task' | 'side'>
+  readonly duplicates: Counter<'task'>
   readonly rebalances: Counter
 
   constructor(registry?: Registry) {
@@ -37,6 +39,13 @@ export class RuntimeMetrics {
     this.tasks = new Gauge({ name: 'sentinel_streams_tasks', help: 'Tasks of this instance, by state', labelNames: ['state'], registers })
     this.late = new Counter({ name: 'sentinel_streams_late_records_total', help: 'Records dropped as later than their window grace', labelNames: ['task'], registers })
     this.dlq = new Counter({ name: 'sentinel_streams_dlq_records_total', help: 'Records sent to the dead-letter topic', labelNames: ['task'], registers })
+    this.eventTimeRejected = new Counter({
+      name: 'sentinel_streams_event_time_rejected_total',
+      help: "Records refused by a source's event-time bounds (side: ahead of or behind the wall clock)",
+      labelNames: ['task', 'side'],
+      registers,
+    })
+    this.duplicates = new Counter({ name: 'sentinel_streams_duplicate_records_total', help: 'Records dropped as repeats of an id already seen (source deduplication)', labelNames: ['task'], registers })
     this.rebalances = new Counter({ name: 'sentinel_streams_rebalances_total', help: 'Consumer group rebalances seen', registers })
   }
 }

@@ -25,6 +25,7 @@ import { ActiveTask, type TaskOffset } from './active-task.js'
 import type { PartitionCounts } from './kafka-record-collector.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { SerialQueue } from './serial-queue.js'
+import { TaskCountersExport } from './task-counters-export.js'
 import { HostMapRefresher } from './host-map-refresher.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
@@ -393,16 +394,11 @@ export class StreamThread {
     void restoring.finally(() => this.restores.delete(restoring))
   }
 
-  /** Task counters (late, DLQ) as of the last commit, so Prometheus gets the increments. */
-  private readonly countedSoFar = new Map<string, { late: number; dlq: number }>()
+  /** Task counters (late, DLQ, ...) as of the last commit, so Prometheus gets the increments. */
+  private taskCounters: TaskCountersExport | undefined
   private exportTaskCounters(tasks: readonly ActiveTask[]): void {
-    for (const task of tasks) {
-      const { late, deadLettered } = task.metrics
-      const before = this.countedSoFar.get(task.id) ?? { late: 0, dlq: 0 }
-      if (late > before.late) this.options.metrics.late.inc({ task: task.id }, late - before.late)
-      if (deadLettered > before.dlq) this.options.metrics.dlq.inc({ task: task.id }, deadLettered - before.dlq)
-      this.countedSoFar.set(task.id, { late, dlq: deadLettered })
-    }
+    this.taskCounters ??= new TaskCountersExport(this.options.metrics)
+    for (const task of tasks) this.taskCounters.export(task.id, task.metrics)
   }
 
   private updateTaskGauge(): void {

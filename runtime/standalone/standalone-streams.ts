@@ -30,6 +30,7 @@ import { engines, StateDirectory, type StateStore, type StorageEngine, type Task
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { taskIdString } from '../assignor.js'
 import { RuntimeMetrics } from '../kafka/runtime-metrics.js'
+import { TaskCountersExport } from '../kafka/task-counters-export.js'
 import { SerialQueue } from '../kafka/serial-queue.js'
 import { keyValueView, type LocalTasks, type QueryableTask, windowView } from '../query/local-store-views.js'
 import { ReadGate } from '../query/read-gate.js'
@@ -86,8 +87,6 @@ interface TaskRunner extends QueryableTask {
   lock: TaskLock | undefined
   /** Stream time as last written to the task directory. */
   savedStreamTime: number
-  reportedDeadLetters: number
-  reportedLate: number
   /** Records per `process` call: sized to take about `maxBlockMs` (see `nextSliceRecords`). */
   sliceRecords: number
 }
@@ -102,6 +101,7 @@ export class StandaloneStreams implements StreamsRuntime {
   readonly config: ResolvedStandaloneConfig
   readonly plan: TopologyPlan
   readonly metrics: RuntimeMetrics
+  private readonly taskCounters: TaskCountersExport
   /** The embedded log (memory only): every topic of this application, sources, sinks and the DLQ. */
   readonly log: EmbeddedLog
   private readonly logger: pino.Logger
@@ -146,6 +146,7 @@ export class StandaloneStreams implements StreamsRuntime {
     this.config = resolveStandaloneConfig(config)
     this.plan = topology.plan(this.config.applicationId)
     this.metrics = new RuntimeMetrics(options.metrics)
+    this.taskCounters = new TaskCountersExport(this.metrics)
     this.logger =
       options.logger === false
         ? pino({ level: 'silent' })
@@ -266,8 +267,6 @@ export class StandaloneStreams implements StreamsRuntime {
       taskDir,
       lock: undefined,
       savedStreamTime: -1,
-      reportedDeadLetters: 0,
-      reportedLate: 0,
       sliceRecords: Math.min(100, this.config.maxBatchRecords),
     }
     try {
@@ -408,11 +407,7 @@ export class StandaloneStreams implements StreamsRuntime {
         if (this.repartitionTopics.has(topic)) this.log.deleteRecordsBefore(topic, runner.partition, position)
         this.metrics.lag.set({ topic, partition: String(runner.partition) }, this.log.endOffset(topic, runner.partition) - position)
       }
-      const m = runner.task.metrics
-      if (m.deadLettered > runner.reportedDeadLetters) this.metrics.dlq.inc({ task: runner.id }, m.deadLettered - runner.reportedDeadLetters)
-      if (m.late > runner.reportedLate) this.metrics.late.inc({ task: runner.id }, m.late - runner.reportedLate)
-      runner.reportedDeadLetters = m.deadLettered
-      runner.reportedLate = m.late
+      this.taskCounters.export(runner.id, runner.task.metrics)
     }
     this.reportProduced()
     this.metrics.commitSeconds.observe((performance.now() - began) / 1000)

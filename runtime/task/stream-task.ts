@@ -24,10 +24,12 @@ import type {
   RecordMetadata,
   StreamRecord,
 } from '../../topology/processor.js'
-import type { AnyStoreDefinition } from '../../topology/stores.js'
+import { EventTimeOutOfBoundsError, eventTimeVerdict } from '../../topology/event-time.js'
+import type { AnyStoreDefinition, PrefetchSourceRecord } from '../../topology/stores.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
 import { ForwardingCache, type PendingForward } from './forwarding-cache.js'
 import { DLQ_HEADERS, type ErrorPolicy, type ErrorStage, LATE_HEADERS, type RecordCollector, type SourceRecord } from './records.js'
+import { BadRecordWarnings } from './bad-record-warnings.js'
 import { TaskMetrics } from './task-metrics.js'
 import { type OpenedStores, openTaskStores, type TaskStateOptions } from './task-stores.js'
 
@@ -199,12 +201,15 @@ export class StreamTask {
   private readonly options: StreamTaskOptions
   private readonly log: pino.Logger
   private readonly wallClock: () => number
+  private readonly badRecordWarnings: BadRecordWarnings
   private readonly errorPolicy: ErrorPolicy
   private readonly sourcesByTopic = new Map<string, SourceRunner>()
   private readonly processors: ProcessorRunner[] = []
   private readonly punctuators: ScheduledPunctuator[] = []
   private opened: OpenedStores | undefined
   private prefetchPlan: { store: StateStore; def: AnyStoreDefinition }[] = []
+  /** Stores whose batch prefetch keys derive from each source record (`prefetch: { keysFor }`). */
+  private derivedPrefetchPlan: { store: StateStore; keysFor: (record: PrefetchSourceRecord) => readonly unknown[] }[] = []
   private streamTimeMs = -1
   private lastRecordWallClock: number
   private streamTimeAtLastRecord = -1
@@ -220,6 +225,7 @@ export class StreamTask {
     this.collector = options.collector
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ task: this.id })
     this.wallClock = options.wallClock ?? Date.now
+    this.badRecordWarnings = new BadRecordWarnings(this.log, this.wallClock)
     this.errorPolicy = options.errorPolicy ?? 'dlq'
     this.lastRecordWallClock = this.wallClock()
     const maxPending = options.forwardingCacheMaxEntries ?? 0
@@ -276,6 +282,10 @@ export class StreamTask {
     this.prefetchPlan = storePlans
       .filter((s) => s.definition.prefetch === 'source-key')
       .map((s) => ({ store: this.opened!.stores.get(s.name)!, def: s.definition }))
+    this.derivedPrefetchPlan = storePlans.flatMap((s) => {
+      const mode = s.definition.prefetch
+      return typeof mode === 'object' ? [{ store: this.opened!.stores.get(s.name)!, keysFor: mode.keysFor }] : []
+    })
   }
 
   /** Builds the processor graph and runs every processor's `init` (which may read its stores). */
@@ -347,6 +357,7 @@ export class StreamTask {
         return r ? { topic: r.topic, partition: r.partition, offset: r.offset } : undefined
       },
       recordLate: (late) => this.recordLate(late),
+      recordDuplicate: (processor) => this.metrics.recordDuplicate(processor),
       cachesForwards: this.forwardingCache !== undefined,
       forwardLatest: (record, group, rowId, sourceKey, dueAt) => {
         const cache = this.forwardingCache
@@ -381,13 +392,15 @@ export class StreamTask {
   async process(batch: readonly SourceRecord[]): Promise<void> {
     this.ensureRunning()
     const decoded: Decoded[] = []
+    // One wall-clock reading per batch for the event-time bounds: a batch is processed in moments.
+    const now = this.wallClock()
     for (const raw of batch) {
-      let d = this.decode(raw, false)
+      let d = this.decode(raw, now, false)
       if (d instanceof SchemaNotReadyError) {
         // A schema not cached yet (registry serdes): one await for the first record of a new schema
         // id, then decode again. A registry outage rejects here: it stops the task, not the record.
         await d.ready()
-        d = this.decode(raw, true)
+        d = this.decode(raw, now, true)
       }
       if (d && !(d instanceof SchemaNotReadyError)) decoded.push(d)
     }
@@ -415,7 +428,7 @@ export class StreamTask {
     await this.opened!.cache.maintain()
   }
 
-  private decode(raw: SourceRecord, retried: boolean): Decoded | SchemaNotReadyError | undefined {
+  private decode(raw: SourceRecord, now: number, retried: boolean): Decoded | SchemaNotReadyError | undefined {
     const source = this.sourcesByTopic.get(raw.topic)
     if (!source) throw new Error(`task ${this.id} does not read topic '${raw.topic}'`)
     const def = source.def
@@ -435,6 +448,14 @@ export class StreamTask {
       })
       if (typeof extracted !== 'number' || !Number.isFinite(extracted) || extracted < 0) {
         throw new Error(`the timestamp extractor returned ${String(extracted)}; event time must be epoch ms >= 0`)
+      }
+      const bounds = def.eventTimeBounds
+      if (bounds !== undefined) {
+        const verdict = eventTimeVerdict(extracted, now, bounds)
+        if (verdict !== undefined) {
+          this.metrics.recordOutOfBounds(verdict)
+          throw new EventTimeOutOfBoundsError(verdict, extracted, now, verdict === 'ahead' ? bounds.maxAheadMs : bounds.maxBehindMs!)
+        }
       }
       return { raw, source, record: { key, value, timestamp: Math.floor(extracted), headers: raw.headers } }
     } catch (err) {
@@ -467,7 +488,16 @@ export class StreamTask {
     throw new Error(`null ${what}, but the ${what} serde ${serde.name} does not accept null; declare it Serdes.nullable(${serde.name}) to allow it`)
   }
 
-  private prefetch(decoded: readonly Decoded[]): Promise<void> {
+  private async prefetch(decoded: readonly Decoded[]): Promise<void> {
+    if (this.derivedPrefetchPlan.length > 0 && decoded.length > 0) {
+      await Promise.all(
+        this.derivedPrefetchPlan.map(({ store, keysFor }) => {
+          const keys: unknown[] = []
+          for (const d of decoded) for (const k of keysFor(d.record)) keys.push(k)
+          return keys.length > 0 ? store.prefetch(keys) : undefined
+        }),
+      )
+    }
     return this.prefetchKeys(decoded.map((d) => d.record))
   }
 
@@ -685,9 +715,10 @@ export class StreamTask {
     if (this.errorPolicy === 'fail' || err instanceof StoreMissError) throw new StreamTaskError(this.id, stage, processor, source, err)
     if (this.errorPolicy === 'skip') {
       this.metrics.skipped++
-      this.log.warn({ err, stage, processor, ...source }, 'bad record skipped')
+      this.badRecordWarnings.warn(stage, { err, processor, ...source }, 'bad record skipped')
       return
     }
+    this.badRecordWarnings.warn(stage, { err, processor, ...source, dlq: this.options.plan.dlqTopic }, 'bad record dead-lettered')
     this.sendDeadLetter(raw, stage, processor, err)
   }
 

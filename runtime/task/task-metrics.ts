@@ -13,6 +13,18 @@ export class TaskMetrics {
   punctuationErrors = 0
   /** Times an idle timeout advanced stream time. */
   idleAdvances = 0
+  /** Records refused by a source's event-time bounds (also dead-lettered or skipped), by side. */
+  readonly outOfBounds = { ahead: 0, behind: 0 }
+  /** Records dropped as repeats of an id already seen (`stream(..., { deduplicate })`). */
+  duplicates = 0
+
+  recordOutOfBounds(verdict: 'ahead' | 'behind'): void {
+    this.outOfBounds[verdict]++
+  }
+
+  recordDuplicate(_processor: string): void {
+    this.duplicates++
+  }
 
   recordLate(processor: string): void {
     this.late++

@@ -253,6 +253,9 @@ export class TopologyTestDriver {
       total.punctuations += m.punctuations
       total.punctuationErrors += m.punctuationErrors
       total.idleAdvances += m.idleAdvances
+      total.outOfBounds.ahead += m.outOfBounds.ahead
+      total.outOfBounds.behind += m.outOfBounds.behind
+      total.duplicates += m.duplicates
       for (const [p, n] of m.lateByProcessor) total.lateByProcessor.set(p, (total.lateByProcessor.get(p) ?? 0) + n)
     }
     return total

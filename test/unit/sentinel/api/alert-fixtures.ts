@@ -11,7 +11,7 @@ import type { AlertEvent } from '../../../../schemas/alert/alert-event.js'
 import { Serdes } from '../../../../schemas/index.js'
 import { StreamsBuilder } from '../../../../topology/index.js'
 import { DriverRuntime } from './driver-runtime.js'
-import { TOPICS, anomaly, detectors } from './fixtures.js'
+import { T0, TOPICS, anomaly, detectors } from './fixtures.js'
 
 export const ALERT_TOPICS = { alertsTopic: 'alerts', deliveriesTopic: 'alert-deliveries', silencesTopic: 'alert-silences' } as const
 
@@ -63,7 +63,8 @@ export interface AlertViewDriver {
 export async function alertViewDriver(options: AlertViewOptions = {}, partitions: Record<string, number> = { alerts: 3, 'alert-deliveries': 2, 'alert-silences': 1 }): Promise<AlertViewDriver> {
   const builder = new StreamsBuilder()
   addAlertView(builder, options)
-  const driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'alert-view-test', partitions, errorPolicy: 'dlq' })
+  // The wall clock a year after the fixtures' alerts: view time is capped near the wall clock.
+  const driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'alert-view-test', partitions, errorPolicy: 'dlq', startWallClockMs: T0 + 365 * 86_400_000 })
   return {
     driver,
     alerts: driver.createInputTopic(options.alertsTopic ?? ALERT_TOPICS.alertsTopic, Serdes.string(), alertEventSerde()),

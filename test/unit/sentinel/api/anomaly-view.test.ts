@@ -10,12 +10,13 @@ import { T0, anomaly } from './fixtures.js'
 
 const DAY = 86_400_000
 
-async function viewDriver(options: Parameters<typeof addAnomalyView>[2] = {}, partitions: Record<string, number> = { anomalies: 3, 'anomaly-acks': 2, 'anomaly-feedback': 1 }) {
+async function viewDriver(options: Parameters<typeof addAnomalyView>[2] = {}, partitions: Record<string, number> = { anomalies: 3, 'anomaly-acks': 2, 'anomaly-feedback': 1 }, startWallClockMs = T0 + 365 * DAY) {
   const builder = new StreamsBuilder()
   // Keyed by the detector's key, as detectors emit them: the view re-keys by anomaly_id.
   const anomalies = builder.stream('anomalies', { key: Serdes.string(), value: Serdes.json<AnomalyEvent>() })
   addAnomalyView(builder, anomalies, options)
-  const driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'view-test', partitions })
+  // By default the wall clock a year after the fixtures' anomalies: view time is capped near it.
+  const driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'view-test', partitions, startWallClockMs })
   const view = async (): Promise<Map<string, AnomalyRecord>> => new Map(await driver.readKeyValueStore<string, AnomalyRecord>(ANOMALY_VIEW_STORE))
   return {
     driver,
@@ -76,6 +77,15 @@ describe('anomaly view', () => {
     assert.deepEqual([...(await view()).keys()].sort(), ['new', 'recent'])
     await anomalies.pipe('k', anomaly('ancient', T0 - DAY), { timestamp: T0 - DAY })
     assert.equal((await view()).has('ancient'), false)
+    await driver.close()
+  })
+
+  test('an anomaly dated ten years ahead ages nothing: earlier entries stay and later ones are stored', async () => {
+    const { driver, view, anomalies } = await viewDriver({ retentionMs: 2 * DAY, purgeIntervalMs: DAY / 2 }, {}, T0 + DAY)
+    await anomalies.pipe('k', anomaly('kept', T0), { timestamp: T0 })
+    await anomalies.pipe('k', anomaly('from-the-future', T0 + 3650 * DAY), { timestamp: T0 + 3650 * DAY })
+    await anomalies.pipe('k', anomaly('later', T0 + DAY), { timestamp: T0 + DAY })
+    assert.deepEqual([...(await view()).keys()].sort(), ['from-the-future', 'kept', 'later'])
     await driver.close()
   })
 
