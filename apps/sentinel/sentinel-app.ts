@@ -21,6 +21,7 @@ import { type AlertRulesConfig, addAlerting, loadAlertRulesConfig, DEFAULT_ALERT
 import { addAlertView } from './alert-view.js'
 import { addAnomalyView } from './anomaly-view.js'
 import { buildSentinelApi } from './api/index.js'
+import { BoundedLabelValues } from './bounded-label-values.js'
 import { AlertDispatcher, type ReceiversConfig, checkReferences, loadReceiversConfig, DEFAULT_RECEIVERS_PATH } from './delivery/index.js'
 import { addSentinelDetection } from './detection.js'
 import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
@@ -81,9 +82,11 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   addSentinelDetection(builder, { detectors: app.detectors, inputTopic: topics.telemetry, anomaliesTopic: topics.anomalies, inputFormat: telemetrySerde(settings) })
 
   const detected = context.metrics ? anomaliesCounter(context.metrics) : undefined
+  // Anyone who can write the anomalies topic chooses detector ids: cap the label like every id label.
+  const detectorLabels = new BoundedLabelValues('sentinel_anomalies_detected_total{detector}', MAX_DETECTOR_LABELS, context.logger)
   const anomalies = builder
     .stream(topics.anomalies, { key: Serdes.string(), value: Serdes.avro<AnomalyEvent>(anomalyEventSchema), name: 'anomalies-source' })
-    .peek((_key, anomaly) => detected?.inc({ detector: anomaly.detector_id, severity: anomaly.severity }), { name: 'anomalies-count' })
+    .peek((_key, anomaly) => detected?.inc({ detector: detectorLabels.value(anomaly.detector_id), severity: anomaly.severity }), { name: 'anomalies-count' })
   addAnomalyView(builder, anomalies, { acksTopic: topics.acks, feedbackTopic: topics.feedback })
   addAlerting(builder, anomalies, {
     rules: app.rules,
@@ -94,6 +97,9 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   addAlertView(builder, { alertsTopic: topics.alerts, deliveriesTopic: topics.deliveries, silencesTopic: topics.silences })
   return builder.build()
 }
+
+/** Detector ids normally come from the detectors file: far fewer than this. */
+const MAX_DETECTOR_LABELS = 100
 
 /** `sentinel_anomalies_detected_total{detector,severity}` (seed 001's name), once per registry. */
 function anomaliesCounter(registry: Registry): Counter<'detector' | 'severity'> {
@@ -144,6 +150,10 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         apiKeys: api.apiKeys,
         bodyLimit: api.bodyLimitBytes,
         rateLimit: { max: api.rateLimit.max, timeWindowMs: api.rateLimit.windowMs },
+        authFailureLimit: { max: api.rateLimit.authFailures, timeWindowMs: api.rateLimit.windowMs },
+        authenticate: api.authenticate,
+        eventTime: settings.eventTime,
+        dedup: api.dedup,
         metrics,
         logger: logger.child({ component: 'api' }),
         telemetrySerde: telemetrySerde(settings),

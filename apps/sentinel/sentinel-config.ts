@@ -9,6 +9,7 @@
  */
 import { ConfigError } from '../../runtime/config.js'
 import { parseDuration } from './detectors-config.js'
+import { DEFAULT_EVENT_TIME_BOUNDS, type EventTimeBounds } from './event-time-bounds.js'
 
 export const INPUT_FORMATS = ['json', 'avro', 'registry-avro'] as const
 export type InputFormat = (typeof INPUT_FORMATS)[number]
@@ -30,7 +31,15 @@ export interface SentinelApiSettings {
   /** Bearer keys; empty = no authentication (say so in the logs). */
   readonly apiKeys: readonly string[]
   readonly bodyLimitBytes: number
-  readonly rateLimit: { readonly max: number; readonly windowMs: number }
+  /**
+   * Requests per window and client; `authFailures`: failed authentications per window and client
+   * address (also answered 429 beyond), so rotating bad keys cannot probe without limit.
+   */
+  readonly rateLimit: { readonly max: number; readonly windowMs: number; readonly authFailures: number }
+  /** Event ids remembered to report retried events as duplicates (per instance; see api/recent-event-ids.ts). */
+  readonly dedup: { readonly maxIds: number; readonly horizonMs: number }
+  /** Operations endpoints that require an API key too (when keys are configured); default open. */
+  readonly authenticate: { readonly metrics: boolean; readonly openapi: boolean }
 }
 
 export interface SentinelSettings {
@@ -44,6 +53,8 @@ export interface SentinelSettings {
   readonly topics: SentinelTopics
   readonly inputFormat: InputFormat
   readonly schemaRegistryUrl: string | null
+  /** How far event times may be from the wall clock (event-time-bounds.ts); the API and the topology both apply it. */
+  readonly eventTime: EventTimeBounds
   readonly api: SentinelApiSettings
 }
 
@@ -115,6 +126,21 @@ function keys(raw: Raw, path: string, env: string | undefined): string[] {
   return value as string[]
 }
 
+function duration(raw: Raw, name: string, path: string, fallback: number, min: number): number {
+  const value = raw[name]
+  if (value === undefined) return fallback
+  const ms = parseDuration(value)
+  if (ms === null || ms < min) throw new ConfigError(`${path}.${name}`, `expected a duration of at least ${min} ms, got ${JSON.stringify(value)}`, 'Write it like 5m, 24h or 30s.')
+  return ms
+}
+
+function flag(raw: Raw, name: string, path: string, fallback: boolean): boolean {
+  const value = raw[name]
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new ConfigError(`${path}.${name}`, `expected true or false, got ${JSON.stringify(value)}`, 'Write true or false.')
+  return value
+}
+
 function serverPort(address: string | undefined): number | null {
   const port = address === undefined ? Number.NaN : Number(address.slice(address.lastIndexOf(':') + 1))
   return Number.isInteger(port) && port > 0 && port <= 65535 ? port : null
@@ -127,7 +153,7 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     throw new ConfigError(path, `expected a mapping, got ${JSON.stringify(config.sentinel)}`, "Write it as 'sentinel:' followed by indented keys (see apps/sentinel/README.md).")
   }
   const raw = config.sentinel ?? {}
-  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'api'], path)
+  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'api'], path)
 
   const rawTopics = section(raw, 'topics', path)
   rejectUnknown(rawTopics, Object.keys(DEFAULT_TOPICS), `${path}.topics`)
@@ -157,10 +183,16 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
   }
 
   const api = section(raw, 'api', path)
-  rejectUnknown(api, ['enabled', 'host', 'port', 'apiKeys', 'bodyLimit', 'rateLimit'], `${path}.api`)
+  rejectUnknown(api, ['enabled', 'host', 'port', 'apiKeys', 'bodyLimit', 'rateLimit', 'dedup', 'authenticate'], `${path}.api`)
   if (api.enabled !== undefined && typeof api.enabled !== 'boolean') throw new ConfigError(`${path}.api.enabled`, `expected true or false, got ${JSON.stringify(api.enabled)}`, 'Write true or false.')
   const rate = section(api, 'rateLimit', `${path}.api`)
-  rejectUnknown(rate, ['max', 'window'], `${path}.api.rateLimit`)
+  rejectUnknown(rate, ['max', 'window', 'authFailures'], `${path}.api.rateLimit`)
+  const eventTime = section(raw, 'eventTime', path)
+  rejectUnknown(eventTime, ['maxAhead', 'maxBehind'], `${path}.eventTime`)
+  const dedup = section(api, 'dedup', `${path}.api`)
+  rejectUnknown(dedup, ['maxIds', 'horizon'], `${path}.api.dedup`)
+  const authenticate = section(api, 'authenticate', `${path}.api`)
+  rejectUnknown(authenticate, ['metrics', 'openapi'], `${path}.api.authenticate`)
   const windowMs = rate.window === undefined ? 60_000 : parseDuration(rate.window)
   if (windowMs === null || windowMs < 1000) throw new ConfigError(`${path}.api.rateLimit.window`, `expected a duration of at least 1s, got ${JSON.stringify(rate.window)}`, 'Write it like 1m or 30s.')
 
@@ -171,6 +203,10 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     topics,
     inputFormat,
     schemaRegistryUrl,
+    eventTime: {
+      maxAheadMs: duration(eventTime, 'maxAhead', `${path}.eventTime`, DEFAULT_EVENT_TIME_BOUNDS.maxAheadMs, 1000),
+      maxBehindMs: duration(eventTime, 'maxBehind', `${path}.eventTime`, DEFAULT_EVENT_TIME_BOUNDS.maxBehindMs, 1000),
+    },
     api: {
       enabled: api.enabled !== false,
       host: text(api, 'host', `${path}.api`, '0.0.0.0') ?? '0.0.0.0',
@@ -178,7 +214,9 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
       port: integer({ port: env.SENTINEL_API_PORT ?? api.port }, 'port', `${path}.api`, serverPort(config.applicationServer) ?? 8080, 0, 65535),
       apiKeys: keys(api, `${path}.api`, env.SENTINEL_API_KEYS),
       bodyLimitBytes: bytes(api, 'bodyLimit', `${path}.api`, 1024 * 1024),
-      rateLimit: { max: integer(rate, 'max', `${path}.api.rateLimit`, 1000, 1, 1_000_000), windowMs },
+      rateLimit: { max: integer(rate, 'max', `${path}.api.rateLimit`, 1000, 1, 1_000_000), windowMs, authFailures: integer(rate, 'authFailures', `${path}.api.rateLimit`, 20, 1, 1_000_000) },
+      dedup: { maxIds: integer(dedup, 'maxIds', `${path}.api.dedup`, 200_000, 0, 10_000_000), horizonMs: duration(dedup, 'horizon', `${path}.api.dedup`, 24 * 3_600_000, 1000) },
+      authenticate: { metrics: flag(authenticate, 'metrics', `${path}.api.authenticate`, false), openapi: flag(authenticate, 'openapi', `${path}.api.authenticate`, false) },
     },
   }
 }

@@ -11,18 +11,41 @@
  */
 import { Ajv, type ErrorObject } from 'ajv'
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats'
+import { jsonValueDepth } from '../json-depth.js'
+import { timestampProblem } from './rfc3339-timestamp.js'
 import { ENVIRONMENTS, FINISH_REASONS, RESPONSE_STATUSES, TELEMETRY_EVENT_TYPES, type TelemetryEvent } from './telemetry-event.js'
 
+/**
+ * Ids and names become Prometheus labels, state-store keys and log fields: an unbounded one (a
+ * 1 MB application_id) is kept for the life of the process in each of them. So every identifier
+ * is short printable text: no control, format, private-use or unassigned characters (`\p{C}`),
+ * no line or paragraph separators.
+ */
+export const MAX_ID_LENGTH = 128
+/** Free-text map values (tags, dimensions) are a little longer than ids, but bounded too. */
+export const MAX_TAG_VALUE_LENGTH = 256
+export const MAX_MAP_ENTRIES = 64
+/** data.context is free-form; nesting beyond this is refused (see schemas/json-depth.ts). */
+export const MAX_CONTEXT_DEPTH = 32
+
+const PRINTABLE = '^[^\\p{C}\\p{Zl}\\p{Zp}]*$'
+const identifier = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, pattern: PRINTABLE }
+const optionalText = { type: 'string', maxLength: MAX_ID_LENGTH, pattern: PRINTABLE }
 const count = { type: 'integer', minimum: 0 }
 const amount = { type: 'number', minimum: 0 }
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } }
+const stringMap = {
+  type: 'object',
+  maxProperties: MAX_MAP_ENTRIES,
+  propertyNames: { maxLength: MAX_ID_LENGTH, pattern: PRINTABLE },
+  additionalProperties: { type: 'string', maxLength: MAX_TAG_VALUE_LENGTH, pattern: PRINTABLE },
+}
 
 const requestData = {
   type: 'object',
   required: ['model', 'prompt'],
   additionalProperties: false,
   properties: {
-    model: { type: 'string', minLength: 1 },
+    model: identifier,
     prompt: { type: 'string' },
     prompt_tokens: count,
     parameters: {
@@ -30,7 +53,7 @@ const requestData = {
       additionalProperties: false,
       properties: { temperature: { type: 'number' }, max_tokens: count, top_p: { type: 'number' } },
     },
-    context: { type: 'object' },
+    context: { type: 'object', 'x-max-depth': MAX_CONTEXT_DEPTH },
   },
 }
 
@@ -46,7 +69,7 @@ const responseData = {
     total_tokens: count,
     cost: amount,
     finish_reason: { type: 'string', enum: [...FINISH_REASONS] },
-    model: { type: 'string', minLength: 1 },
+    model: identifier,
     prompt_tokens: count,
   },
 }
@@ -56,9 +79,9 @@ const metricData = {
   required: ['metric_name', 'value'],
   additionalProperties: false,
   properties: {
-    metric_name: { type: 'string', minLength: 1 },
+    metric_name: identifier,
     value: { type: 'number' },
-    unit: { type: 'string' },
+    unit: optionalText,
     dimensions: stringMap,
   },
 }
@@ -79,19 +102,19 @@ export const telemetryEventJsonSchema = {
       type: 'object',
       required: ['service', 'host'],
       additionalProperties: false,
-      properties: { service: { type: 'string' }, host: { type: 'string' }, version: { type: 'string' } },
+      properties: { service: identifier, host: identifier, version: optionalText },
     },
     event_type: { type: 'string', enum: [...TELEMETRY_EVENT_TYPES] },
-    application_id: { type: 'string', minLength: 1 },
-    tenant_id: { type: 'string' },
-    correlation_id: { type: 'string' },
+    application_id: identifier,
+    tenant_id: identifier,
+    correlation_id: identifier,
     data: { type: 'object' },
     metadata: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        user_id: { type: 'string' },
-        session_id: { type: 'string' },
+        user_id: identifier,
+        session_id: identifier,
         environment: { type: 'string', enum: [...ENVIRONMENTS] },
         tags: stringMap,
       },
@@ -128,13 +151,20 @@ export function formatIssues(issues: readonly TelemetryIssue[]): string {
 // ajv-formats is CJS with a default export; under NodeNext its callable sits on `.default`.
 const addFormats = (addFormatsModule as unknown as { default: FormatsPlugin }).default
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: false })
-addFormats(ajv, ['uuid', 'date-time'])
+addFormats(ajv, ['uuid'])
+// The schema keeps the standard format name (OpenAPI readers know it); the check is the strict one.
+ajv.addFormat('date-time', { type: 'string', validate: (text: string) => timestampProblem(text) === null })
+ajv.addKeyword({ keyword: 'x-max-depth', type: 'object', schemaType: 'number', errors: false, validate: (max: number, data: unknown) => jsonValueDepth(data, max) <= max })
 const validateSchema = ajv.compile(telemetryEventJsonSchema)
+
+/** Field names are echoed in issues; an attacker's 1 MB key must not come back 1 MB long. */
+const PATH_PART_MAX = 64
+const shortened = (part: string): string => (part.length > PATH_PART_MAX ? `${part.slice(0, PATH_PART_MAX)}…` : part)
 
 function dotted(instancePath: string, child?: string): string {
   const parts = instancePath.split('/').filter((p) => p.length > 0).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
   if (child !== undefined) parts.push(child)
-  return parts.length === 0 ? '(event)' : parts.join('.')
+  return parts.length === 0 ? '(event)' : parts.map(shortened).join('.')
 }
 
 const article = (type: string): string => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`)
@@ -155,10 +185,21 @@ function issueOf(error: ErrorObject): TelemetryIssue | null {
       return { path, message: `must be one of ${(parent.enum ?? []).join(', ')}` }
     case 'format': {
       const format = (error.params as { format: string }).format
-      return { path, message: format === 'date-time' ? 'must be an ISO-8601 date-time with a time zone (e.g. 2025-11-06T12:34:56.789Z)' : `must be a ${format}` }
+      if (format === 'date-time') return { path, message: timestampProblem(String(error.data)) ?? 'must be an RFC 3339 date-time with a time zone' }
+      return { path, message: `must be a ${format}` }
     }
     case 'minLength':
       return { path, message: 'must not be empty' }
+    case 'maxLength':
+      return { path, message: `must be at most ${(error.params as { limit: number }).limit} characters (got ${[...String(error.data)].length})` }
+    case 'pattern':
+      return { path, message: 'must be printable text: no control characters, line breaks or invisible formatting characters' }
+    case 'maxProperties':
+      return { path, message: `must have at most ${(error.params as { limit: number }).limit} entries` }
+    case 'propertyNames':
+      return { path: dotted(error.instancePath, (error.params as { propertyName: string }).propertyName), message: `is not an acceptable key: keys must be at most ${MAX_ID_LENGTH} printable characters` }
+    case 'x-max-depth':
+      return { path, message: `must not be nested more than ${MAX_CONTEXT_DEPTH} levels deep` }
     case 'anyOf':
       return { path, message: 'must be a RequestData, ResponseData or MetricData payload' }
     case 'if':
@@ -175,6 +216,8 @@ function issuesOf(errors: readonly ErrorObject[]): TelemetryIssue[] {
   const issues: TelemetryIssue[] = []
   for (const error of errors) {
     if (error.keyword !== 'anyOf' && [...anyOfPaths].some((p) => error.instancePath.startsWith(p) && error.schemaPath.includes('/anyOf/'))) continue
+    // The propertyNames error that follows says it for the key as a whole.
+    if ((error as { propertyName?: string }).propertyName !== undefined) continue
     const issue = issueOf(error)
     if (!issue) continue
     const key = `${issue.path}\u0000${issue.message}`

@@ -2,6 +2,8 @@ import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
 import type { Serde } from '../../../schemas/serde.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
 import type { DetectorsConfig } from '../detectors-config.js'
+import type { EventTimeBounds } from '../event-time-bounds.js'
+import type { RecentEventIds } from './recent-event-ids.js'
 import type { ApiMetrics } from './api-metrics.js'
 import type { AlertRecord } from '../alert-view.js'
 import type { AlertFilter, ListedAlert } from './alert-query.js'
@@ -20,6 +22,10 @@ export interface ApiContext {
   readonly alerts: { readonly reads: ViewQueries<AlertRecord, AlertFilter, ListedAlert>; readonly silencesTopic: string } | null
   readonly telemetrySerde: Serde<TelemetryEvent>
   readonly maxBatchEvents: number
+  readonly eventTime: EventTimeBounds
+  readonly recentEventIds: RecentEventIds
+  /** The wall clock (a test's clock in tests). */
+  readonly now: () => number
   readonly version: string
   readonly startedAt: number
 }

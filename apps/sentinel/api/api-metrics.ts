@@ -11,10 +11,22 @@
  *   `protocol` to the same series. (No `_total` suffix: the seed's name is kept as written.)
  * - `sentinel_http_request_duration_seconds{method,route,status_code}`: a histogram per route
  *   pattern (not per URL, so anomaly ids do not explode the label set).
+ * - `sentinel_telemetry_events_rejected_total{reason}`: events refused at the edge, `reason` one of
+ *   invalid, too_far_ahead, too_far_behind; `sentinel_telemetry_duplicates_total`: events dropped as
+ *   already accepted by this instance (recent-event-ids.ts).
+ *
+ * `application` comes from clients, so it is capped (bounded-label-values.ts): the first
+ * `maxApplicationLabels` applications keep their own series, the rest count as `other`.
  *
  * Metrics already in the registry (a second API on the same registry) are reused.
  */
 import { Counter, Histogram, type Registry } from 'prom-client'
+import { BoundedLabelValues, type LabelOverflowLog } from '../bounded-label-values.js'
+import type { EventTimeVerdict } from '../event-time-bounds.js'
+
+export type IngestRejection = Exclude<EventTimeVerdict, 'ok'> | 'invalid'
+
+export const DEFAULT_MAX_APPLICATION_LABELS = 100
 
 function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
   const existing = registry.getSingleMetric(name)
@@ -26,8 +38,18 @@ export class ApiMetrics {
   readonly telemetryEvents: Counter<'application' | 'type'>
   readonly ingestion: Counter<'protocol'>
   readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>
+  readonly rejected: Counter<'reason'>
+  readonly duplicates: Counter
+  private readonly applications: BoundedLabelValues
 
-  constructor(readonly registry: Registry) {
+  constructor(
+    readonly registry: Registry,
+    log?: LabelOverflowLog,
+    maxApplicationLabels = DEFAULT_MAX_APPLICATION_LABELS,
+  ) {
+    this.applications = new BoundedLabelValues('sentinel_telemetry_events_total{application}', maxApplicationLabels, log)
+    this.rejected = counter(registry, 'sentinel_telemetry_events_rejected_total', 'Telemetry events refused by the API, by reason (invalid, too_far_ahead, too_far_behind)', ['reason'])
+    this.duplicates = counter(registry, 'sentinel_telemetry_duplicates_total', 'Telemetry events dropped by the API as already accepted (per instance, recent ids only)', [])
     this.telemetryEvents = counter(registry, 'sentinel_telemetry_events_total', 'Telemetry events accepted, by application and event type', ['application', 'type'])
     this.ingestion = counter(registry, 'sentinel_ingestion_throughput', 'Telemetry events ingested, by protocol (a counter: use rate())', ['protocol'])
     const name = 'sentinel_http_request_duration_seconds'
@@ -37,7 +59,11 @@ export class ApiMetrics {
   }
 
   eventsAccepted(events: readonly { application_id: string; event_type: string }[]): void {
-    for (const event of events) this.telemetryEvents.inc({ application: event.application_id, type: event.event_type.replace(/^llm\./, '') })
+    for (const event of events) this.telemetryEvents.inc({ application: this.applications.value(event.application_id), type: event.event_type.replace(/^llm\./, '') })
     this.ingestion.inc({ protocol: 'http' }, events.length)
+  }
+
+  eventsRejected(reason: IngestRejection, n = 1): void {
+    if (n > 0) this.rejected.inc({ reason }, n)
   }
 }

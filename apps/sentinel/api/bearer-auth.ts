@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { AuthFailureLimit } from './auth-failure-limit.js'
 import { ApiError } from './errors.js'
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
@@ -39,11 +40,20 @@ export class ApiKeys {
     return ok
   }
 
-  /** An onRequest hook answering 401 (with WWW-Authenticate) to requests without a valid key. */
-  hook(): onRequestAsyncHookHandler {
+  /**
+   * An onRequest hook answering 401 (with WWW-Authenticate) to requests without a valid key, and
+   * 429 (with Retry-After) to an address past its failed-authentication budget, whatever key it
+   * sends then: a guesser learns nothing more until the window ends.
+   */
+  hook(failures?: AuthFailureLimit): onRequestAsyncHookHandler {
     return async (request) => {
+      const retryAfter = failures?.retryAfterSeconds(request.ip) ?? 0
+      if (retryAfter > 0) {
+        throw new ApiError(429, 'too_many_failed_authentications', `too many failed authentications from this address; retry in ${retryAfter} s with a valid key (Authorization: Bearer <key>)`, undefined, { 'retry-after': String(retryAfter) })
+      }
       const token = ApiKeys.token(request)
       if (this.isValid(token)) return
+      failures?.recordFailure(request.ip)
       const missing = token === null
       throw new ApiError(
         401,

@@ -7,6 +7,7 @@
  * same answer as for a key with too few windows). 404 is for an unknown detector, 409 for a
  * disabled one (not running, so it has no state), 422 for strategies without a per-value baseline.
  */
+import { basename } from 'node:path'
 import type { FastifyPluginAsync } from 'fastify'
 import type { DetectorConfig } from '../detectors-config.js'
 import type { RoutesOptions } from './api-context.js'
@@ -62,7 +63,8 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
         response: { 200: { type: 'object', required: ['source', 'detectors'], properties: { source: { type: 'string' }, detectors: { type: 'array', items: detectorSchema } } }, ...errors(401, 429) },
       },
     },
-    async () => ({ source: ctx.detectors.source, detectors: ctx.detectors.detectors.map(describeDetector) }),
+    // The file's name only: its directory tells a caller about the host's layout, nothing about detectors.
+    async () => ({ source: basename(ctx.detectors.source), detectors: ctx.detectors.detectors.map(describeDetector) }),
   )
 
   app.post<{ Body: { detector_id: string; key: string; value: number; timestamp?: string } }>(

@@ -1,12 +1,13 @@
 /**
- * Open endpoints (no API key, no rate limit): liveness, readiness and Prometheus metrics, for
- * orchestrators and scrapers.
+ * Operations endpoints (no rate limit): liveness, readiness and Prometheus metrics, for
+ * orchestrators and scrapers. Liveness and readiness are always open; /metrics is open unless the
+ * caller passes the API-key hook in `metricsOnRequest` (configuration: `api.authenticate.metrics`).
  */
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify'
 import type { RoutesOptions } from './api-context.js'
 import { errorSchema } from './schemas.js'
 
-export const healthRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
+export const healthRoutes: FastifyPluginAsync<RoutesOptions & { readonly metricsOnRequest: readonly onRequestAsyncHookHandler[] }> = async (app, { ctx, metricsOnRequest }) => {
   const open = { security: [] }
 
   app.get(
@@ -47,7 +48,10 @@ export const healthRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx
 
   app.get(
     '/metrics',
-    { schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['operations'], ...open, response: { 200: { type: 'string' } } } },
+    {
+      schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['operations'], ...(metricsOnRequest.length === 0 ? open : {}), response: { 200: { type: 'string' } } },
+      onRequest: [...metricsOnRequest],
+    },
     async (_request, reply) => {
       const registry = ctx.metrics.registry
       return reply.type(registry.contentType).send(await registry.metrics())

@@ -237,20 +237,22 @@ export const telemetryBodyDocumented = {
 
 export const ingestResponse = {
   type: 'object',
-  required: ['accepted', 'rejected', 'errors'],
+  required: ['accepted', 'rejected', 'duplicates', 'errors'],
   properties: {
     error: { type: 'string' },
     message: { type: 'string' },
-    accepted: { type: 'integer' },
-    rejected: { type: 'integer' },
+    accepted: { type: 'integer', description: 'events written to the telemetry topic' },
+    rejected: { type: 'integer', description: 'events refused; each is in errors' },
+    duplicates: { type: 'integer', description: 'events dropped because this instance accepted their event_id recently (a retried batch); best effort, the topology deduplicates authoritatively' },
     errors: {
       type: 'array',
       items: {
         type: 'object',
-        required: ['index', 'issues'],
+        required: ['index', 'reason', 'issues'],
         properties: {
           index: { type: 'integer' },
           event_id: { type: 'string' },
+          reason: { type: 'string', enum: ['invalid', 'too_far_ahead', 'too_far_behind'] },
           issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
         },
       },

@@ -5,9 +5,16 @@
  *
  * Layout (fastify's encapsulation: one plugin per route group; nothing is decorated, route plugins
  * get what they share as options):
- *   /health, /ready, /metrics, /openapi.json   open
+ *   /health, /ready                             open
+ *   /metrics, /openapi.json                     open, or API key when `authenticate` says so
  *   /api/v1/...                                 API key (when configured), rate limit
- *   /internal/v1/...                            API key (when configured); what instances ask each other
+ *   /internal/v1/...                            API key (when configured), its own (higher) rate limit;
+ *                                               what instances ask each other
+ * Every route behind a key also limits failed authentications per client address (429).
+ *
+ * Hostile input is refused at the edge with a 4xx, never a retryable 5xx: bodies over bodyLimit
+ * (413), invalid UTF-8 or nesting past maxJsonDepth (400, json-body-parser.ts), credentials in the
+ * query string (400, query-credentials.ts). Logs never carry credentials (log-redaction.ts).
  *
  * Requests are validated by their JSON schemas without coercion of bodies (a "5" is not a number)
  * and with unknown body fields rejected (never silently removed); query strings are coerced (they
@@ -18,15 +25,17 @@ import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
 import type { Serde } from '../../../schemas/serde.js'
 import { type TelemetryEvent, telemetryEventJsonSchema, telemetryJsonSerde } from '../../../schemas/telemetry/index.js'
 import type { DetectorsConfig } from '../detectors-config.js'
+import { DEFAULT_EVENT_TIME_BOUNDS, type EventTimeBounds } from '../event-time-bounds.js'
 import { alertInternalRoutes, alertRoutes, alertViewQueries } from './alert-routes.js'
 import type { ApiContext } from './api-context.js'
-import { ApiMetrics } from './api-metrics.js'
+import { ApiMetrics, DEFAULT_MAX_APPLICATION_LABELS } from './api-metrics.js'
+import { AuthFailureLimit } from './auth-failure-limit.js'
 import { anomalyRoutes } from './anomaly-routes.js'
 import { ApiKeys } from './bearer-auth.js'
 import { detectorRoutes } from './detector-routes.js'
@@ -34,6 +43,10 @@ import { ApiError, installErrorHandlers } from './errors.js'
 import { healthRoutes } from './health-routes.js'
 import { InteractiveQueries } from './interactive-queries.js'
 import { internalRoutes } from './internal-routes.js'
+import { DEFAULT_MAX_JSON_DEPTH, installJsonBodyParser } from './json-body-parser.js'
+import { REDACTED, REDACT_PATHS, redactedUrl } from './log-redaction.js'
+import { refuseQueryCredentials } from './query-credentials.js'
+import { DEFAULT_RECENT_EVENT_IDS, RecentEventIds, type RecentEventIdsOptions } from './recent-event-ids.js'
 import { telemetryRoutes } from './telemetry-routes.js'
 import { ViewReads } from './view-reads.js'
 
@@ -63,6 +76,22 @@ export interface SentinelApiOptions {
   readonly bodyLimit: number
   /** False: no rate limit. */
   readonly rateLimit: RateLimitOptions | false
+  /** Of `/internal/v1/*`; default 10 × rateLimit (a listing fans out to every instance), false when rateLimit is. */
+  readonly internalRateLimit?: RateLimitOptions | false
+  /** Failed authentications per client address before 429; default 20 per minute. Applies only with apiKeys. */
+  readonly authFailureLimit?: RateLimitOptions
+  /** Put /metrics and /openapi.json behind the API keys too (when keys are configured); default open. */
+  readonly authenticate?: { readonly metrics?: boolean; readonly openapi?: boolean }
+  /** Deepest JSON body accepted; default 64. */
+  readonly maxJsonDepth?: number
+  /** How far event times may be from the wall clock; default 5 min ahead, 24 h behind. */
+  readonly eventTime?: EventTimeBounds
+  /** Recently accepted event ids kept to report retries as duplicates; default 200,000 ids, 24 h. */
+  readonly dedup?: RecentEventIdsOptions
+  /** Distinct `application` label values on the API's metrics before `other`; default 100. */
+  readonly maxApplicationLabels?: number
+  /** The wall clock; tests pass their own. */
+  readonly now?: () => number
   readonly metrics: Registry
   /** A pino logger (or false for none). */
   readonly logger: FastifyBaseLogger | false
@@ -96,6 +125,13 @@ function checkOptions(options: SentinelApiOptions): void {
   const problems: string[] = []
   if (!(Number.isSafeInteger(options.bodyLimit) && options.bodyLimit > 0)) problems.push(`bodyLimit must be a positive integer (bytes), got ${options.bodyLimit}`)
   if (options.rateLimit !== false && !(options.rateLimit.max >= 1 && options.rateLimit.timeWindowMs >= 1)) problems.push('rateLimit must be false or { max >= 1, timeWindowMs >= 1 }')
+  const internal = options.internalRateLimit
+  if (internal !== undefined && internal !== false && !(internal.max >= 1 && internal.timeWindowMs >= 1)) problems.push('internalRateLimit must be false or { max >= 1, timeWindowMs >= 1 }')
+  const failures = options.authFailureLimit
+  if (failures !== undefined && !(failures.max >= 1 && failures.timeWindowMs >= 1)) problems.push('authFailureLimit must be { max >= 1, timeWindowMs >= 1 }')
+  if (options.maxJsonDepth !== undefined && !(Number.isSafeInteger(options.maxJsonDepth) && options.maxJsonDepth >= 2)) problems.push(`maxJsonDepth must be an integer >= 2, got ${options.maxJsonDepth}`)
+  const bounds = options.eventTime
+  if (bounds !== undefined && !(bounds.maxAheadMs > 0 && bounds.maxBehindMs > 0)) problems.push('eventTime must be { maxAheadMs > 0, maxBehindMs > 0 }')
   for (const name of ['telemetryTopic', 'acksTopic', 'feedbackTopic'] as const) if (!options[name]) problems.push(`${name} must be a topic name`)
   if (options.alerts !== undefined && !options.alerts.silencesTopic) problems.push('alerts.silencesTopic must be a topic name (or leave alerts out: no alert routes)')
   if (problems.length > 0) throw new Error(`buildSentinelApi: ${problems.join('; ')}`)
@@ -111,31 +147,28 @@ function validatorCompiler(): (route: { schema: object; httpPart?: string }) => 
   return ({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema)
 }
 
+/** The API's logger: the caller's, with credentials redacted from every structured field. */
+function redactingLogger(logger: FastifyBaseLogger): FastifyBaseLogger {
+  return (logger as unknown as { child(bindings: object, options: object): FastifyBaseLogger }).child({}, { redact: { paths: [...REDACT_PATHS], censor: REDACTED } })
+}
+
 export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
   checkOptions(options)
   const apiKeys = new ApiKeys(options.apiKeys ?? [])
   const app: FastifyInstance = Fastify({
-    ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
+    ...(options.logger === false ? { logger: false } : { loggerInstance: redactingLogger(options.logger) }),
+    // fastify's request log lines print the URL as sent; ours (below) mask query credentials.
+    disableRequestLogging: true,
     bodyLimit: options.bodyLimit,
     // A forwarded request carries the client request's id, so both instances' logs show one id.
     requestIdHeader: 'x-request-id',
   }) as unknown as FastifyInstance
   app.setValidatorCompiler(validatorCompiler())
   installErrorHandlers(app, options.bodyLimit)
+  installJsonBodyParser(app, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)
+  app.addHook('onRequest', refuseQueryCredentials)
 
-  // JSON.parse's own message says where a body breaks, which a 1000-event batch needs.
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string
-    if (text.length === 0) return done(new ApiError(400, 'malformed_json', 'the body is empty but Content-Type is application/json; send a JSON document'), undefined)
-    try {
-      done(null, JSON.parse(text))
-    } catch (err) {
-      done(new ApiError(400, 'malformed_json', `the request body is not valid JSON: ${(err as Error).message}`), undefined)
-    }
-  })
-
-  const metrics = new ApiMetrics(options.metrics)
+  const metrics = new ApiMetrics(options.metrics, app.log, options.maxApplicationLabels ?? DEFAULT_MAX_APPLICATION_LABELS)
   const queries = new InteractiveQueries(options.runtime, options.forwardTimeoutMs ?? 5000, app.log)
   const ctx: ApiContext = {
     runtime: options.runtime,
@@ -148,15 +181,35 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     alerts: options.alerts === undefined ? null : { reads: alertViewQueries(options.runtime, queries), silencesTopic: options.alerts.silencesTopic },
     telemetrySerde: options.telemetrySerde ?? telemetryJsonSerde(),
     maxBatchEvents: options.maxBatchEvents ?? 5000,
+    eventTime: options.eventTime ?? DEFAULT_EVENT_TIME_BOUNDS,
+    recentEventIds: new RecentEventIds(options.dedup ?? DEFAULT_RECENT_EVENT_IDS),
+    now: options.now ?? Date.now,
     version: options.version ?? packageVersion(),
     startedAt: Date.now(),
   }
 
-  // Request durations per route pattern, for every route (hooks on the root reach all children).
+  // Request durations per route pattern, for every route (hooks on the root reach all children),
+  // and one log line per request with credentials masked in its URL.
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    request.log.info({ req: { method: request.method, url: redactedUrl(request.url), remoteAddress: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed')
   })
+
+  const failures = apiKeys.enabled ? new AuthFailureLimit(options.authFailureLimit ?? { max: 20, timeWindowMs: 60_000 }, ctx.now) : undefined
+  const guarded = apiKeys.enabled ? [apiKeys.hook(failures)] : []
+  const rateLimitOf = (limits: RateLimitOptions) => ({
+    max: limits.max,
+    timeWindow: limits.timeWindowMs,
+    // Before the key check, so guessing keys is limited too; a valid key is its own bucket.
+    keyGenerator: (request: FastifyRequest) => {
+      const token = ApiKeys.token(request)
+      return apiKeys.enabled && apiKeys.isValid(token) ? `key:${token}` : `ip:${request.ip}`
+    },
+    errorResponseBuilder: (_request: FastifyRequest, context: { statusCode: number; max: number; after: string }) =>
+      new ApiError(context.statusCode, 'rate_limited', `rate limit exceeded: at most ${context.max} requests per ${limits.timeWindowMs / 1000} s; retry in ${context.after}`),
+  })
+  const internalLimit = options.internalRateLimit ?? (options.rateLimit === false ? false : { max: options.rateLimit.max * 10, timeWindowMs: options.rateLimit.timeWindowMs })
 
   const { $schema: _draft, ...telemetrySchema } = telemetryEventJsonSchema
   void app.register(swagger, {
@@ -170,24 +223,12 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
       ...(apiKeys.enabled ? { security: [{ bearer: [] }] } : {}),
     },
   })
-  void app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-  void app.register(healthRoutes, { ctx })
+  void app.get('/openapi.json', { schema: { hide: true }, onRequest: options.authenticate?.openapi === true ? guarded : [] }, async () => app.swagger())
+  void app.register(healthRoutes, { ctx, metricsOnRequest: options.authenticate?.metrics === true ? guarded : [] })
 
-  const guarded = apiKeys.enabled ? [apiKeys.hook()] : []
   void app.register(
     async (api) => {
-      if (options.rateLimit !== false) {
-        // Before the key check, so guessing keys is limited too; a valid key is its own bucket.
-        await api.register(rateLimit, {
-          max: options.rateLimit.max,
-          timeWindow: options.rateLimit.timeWindowMs,
-          keyGenerator: (request) => {
-            const token = ApiKeys.token(request)
-            return apiKeys.enabled && apiKeys.isValid(token) ? `key:${token}` : `ip:${request.ip}`
-          },
-          errorResponseBuilder: (_request, context) => new ApiError(context.statusCode, 'rate_limited', `rate limit exceeded: at most ${context.max} requests per ${options.rateLimit === false ? 0 : options.rateLimit.timeWindowMs / 1000} s; retry in ${context.after}`),
-        })
-      }
+      if (options.rateLimit !== false) await api.register(rateLimit, rateLimitOf(options.rateLimit))
       for (const hook of guarded) api.addHook('onRequest', hook)
       await api.register(telemetryRoutes, { ctx })
       await api.register(anomalyRoutes, { ctx })
@@ -198,6 +239,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
   )
   void app.register(
     async (internal) => {
+      if (internalLimit !== false) await internal.register(rateLimit, rateLimitOf(internalLimit))
       for (const hook of guarded) internal.addHook('onRequest', hook)
       await internal.register(internalRoutes, { ctx })
       await internal.register(alertInternalRoutes, { ctx })

@@ -1,26 +1,58 @@
 /**
- * POST /api/v1/telemetry/events: a batch of TelemetryEvents, each validated on its own at the edge
- * (schemas/telemetry: unknown fields, wrong types and missing fields are reported per event as
- * `path: message`). The valid ones are written to the telemetry topic in one `send`, keyed by
- * application_id (the detection topology re-keys per detector group anyway; keying by application
- * keeps one application's events in order on one partition). An event is accepted or rejected
- * whole, never half-processed. 202 once the log has them; 400 with the same body when none is valid.
+ * POST /api/v1/telemetry/events: a batch of TelemetryEvents, each judged on its own at the edge:
+ * - validated (schemas/telemetry: unknown fields, wrong types, missing fields, impossible
+ *   timestamps, over-long or unprintable ids are reported per event as `path: message`);
+ * - its event time within the configured bounds of the wall clock (../event-time-bounds.ts);
+ * - not already accepted by this instance (recent-event-ids.ts): such events are dropped and
+ *   counted in `duplicates`, so a retried batch is not written twice. This is per instance and
+ *   best effort; the detection topology deduplicates authoritatively.
+ * The rest are written to the telemetry topic in one `send`, keyed by application_id (the
+ * detection topology re-keys per detector group anyway; keying by application keeps one
+ * application's events in order on one partition). An event is accepted or rejected whole, never
+ * half-processed. 202 once the log has them; 400 with the same body when no event is valid (and
+ * none was a duplicate).
  */
 import type { FastifyPluginAsync } from 'fastify'
 import { type TelemetryEvent, type TelemetryIssue, validateTelemetryEvent } from '../../../schemas/telemetry/index.js'
 import type { OutgoingRecord } from '../../../runtime/streams-runtime.js'
+import { type EventTimeBounds, eventTimeVerdict } from '../event-time-bounds.js'
+import { RateLimitedWarning } from '../rate-limited-log.js'
 import type { RoutesOptions } from './api-context.js'
+import type { IngestRejection } from './api-metrics.js'
 import { ApiError, unavailable } from './errors.js'
 import { errors, ingestRejectedResponse, ingestResponse, telemetryBody, telemetryBodyDocumented } from './schemas.js'
 
 interface EventError {
   readonly index: number
   readonly event_id?: string
+  readonly reason: IngestRejection
   readonly issues: readonly TelemetryIssue[]
+}
+
+/** One warning per reason and interval at most: a flood of bad events must not flood the log. */
+const REJECTION_LOG_INTERVAL_MS = 10_000
+
+function humanDuration(ms: number): string {
+  const abs = Math.abs(ms)
+  if (abs >= 86_400_000 * 2) return `${Math.round(abs / 86_400_000)} d`
+  if (abs >= 3_600_000) return `${Math.round((abs / 3_600_000) * 10) / 10} h`
+  if (abs >= 60_000) return `${Math.round((abs / 60_000) * 10) / 10} min`
+  return `${Math.round(abs / 1000)} s`
+}
+
+function timeIssue(verdict: 'too_far_ahead' | 'too_far_behind', skewMs: number, bounds: EventTimeBounds): TelemetryIssue {
+  return verdict === 'too_far_ahead'
+    ? { path: 'timestamp', message: `is ${humanDuration(skewMs)} ahead of the server clock; at most ${humanDuration(bounds.maxAheadMs)} ahead is accepted (check the producer's clock and time zone)` }
+    : { path: 'timestamp', message: `is ${humanDuration(skewMs)} behind the server clock; at most ${humanDuration(bounds.maxBehindMs)} behind is accepted (older data cannot reach windows already closed)` }
 }
 
 export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
   let prepared: Promise<void> | undefined
+  const warnings = {
+    invalid: new RateLimitedWarning(app.log, REJECTION_LOG_INTERVAL_MS, ctx.now),
+    too_far_ahead: new RateLimitedWarning(app.log, REJECTION_LOG_INTERVAL_MS, ctx.now),
+    too_far_behind: new RateLimitedWarning(app.log, REJECTION_LOG_INTERVAL_MS, ctx.now),
+  } satisfies Record<IngestRejection, RateLimitedWarning>
 
   app.post<{ Body: unknown[] | { events: unknown[] } }>(
     '/telemetry/events',
@@ -36,18 +68,37 @@ export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { 
     async (request, reply) => {
       const events = Array.isArray(request.body) ? request.body : request.body.events
       if (events.length > ctx.maxBatchEvents) throw new ApiError(413, 'payload_too_large', `the batch has ${events.length} events; at most ${ctx.maxBatchEvents} per request, split it`)
+      const now = ctx.now()
       const valid: TelemetryEvent[] = []
       const rejected: EventError[] = []
+      const inBatch = new Set<string>()
+      let duplicates = 0
+      const reject = (index: number, event: unknown, reason: IngestRejection, issues: readonly TelemetryIssue[], fields: Record<string, unknown> = {}): void => {
+        const id = typeof event === 'object' && event !== null ? (event as { event_id?: unknown }).event_id : undefined
+        // An id that failed validation may be megabytes long; echo only ids that passed.
+        const eventId = typeof id === 'string' && id.length <= 64 ? id : undefined
+        rejected.push({ index, ...(eventId === undefined ? {} : { event_id: eventId }), reason, issues })
+        warnings[reason].warn({ reason, index, ...(eventId === undefined ? {} : { event_id: eventId }), ...fields, issues: issues.slice(0, 5) }, `telemetry event rejected: ${reason}`)
+      }
       events.forEach((event, index) => {
         const result = validateTelemetryEvent(event)
-        if (result.ok) valid.push(result.event)
-        else {
-          const id = typeof event === 'object' && event !== null ? (event as { event_id?: unknown }).event_id : undefined
-          rejected.push({ index, ...(typeof id === 'string' ? { event_id: id } : {}), issues: result.issues })
+        if (!result.ok) return reject(index, event, 'invalid', result.issues)
+        const at = Date.parse(result.event.timestamp)
+        const verdict = eventTimeVerdict(at, now, ctx.eventTime)
+        if (verdict !== 'ok') return reject(index, event, verdict, [timeIssue(verdict, at - now, ctx.eventTime)], { application_id: result.event.application_id, skew_ms: at - now })
+        const id = result.event.event_id
+        if (inBatch.has(id) || ctx.recentEventIds.has(id, now)) {
+          duplicates += 1
+          return
         }
+        inBatch.add(id)
+        valid.push(result.event)
       })
+      for (const reason of ['invalid', 'too_far_ahead', 'too_far_behind'] as const) ctx.metrics.eventsRejected(reason, rejected.filter((r) => r.reason === reason).length)
+      if (duplicates > 0) ctx.metrics.duplicates.inc(duplicates)
       if (valid.length === 0) {
-        return reply.code(400).send({ error: 'invalid_events', message: `all ${events.length} events are invalid; see errors for each event's fields`, accepted: 0, rejected: rejected.length, errors: rejected })
+        if (duplicates > 0) return reply.code(202).send({ accepted: 0, rejected: rejected.length, duplicates, errors: rejected })
+        return reply.code(400).send({ error: 'invalid_events', message: `all ${events.length} events are invalid; see errors for each event's fields`, accepted: 0, rejected: rejected.length, duplicates, errors: rejected })
       }
       const serde = ctx.telemetrySerde
       prepared ??= serde.prepare?.(ctx.telemetryTopic) ?? Promise.resolve()
@@ -61,8 +112,9 @@ export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { 
         request.log.error({ err }, 'telemetry could not be written')
         throw unavailable(`the telemetry topic '${ctx.telemetryTopic}' cannot be written right now (${(err as Error).message}); retry the batch (ingestion is at least once: a failed batch may be partly written)`)
       }
+      ctx.recentEventIds.remember(valid.map((e) => e.event_id), now)
       ctx.metrics.eventsAccepted(valid)
-      return reply.code(202).send({ accepted: valid.length, rejected: rejected.length, errors: rejected })
+      return reply.code(202).send({ accepted: valid.length, rejected: rejected.length, duplicates, errors: rejected })
     },
   )
 }

@@ -17,7 +17,10 @@ test('no sentinel section: every default', () => {
   assert.equal(s.api.port, 8080)
   assert.deepEqual(s.api.apiKeys, [])
   assert.equal(s.api.bodyLimitBytes, 1024 * 1024)
-  assert.deepEqual(s.api.rateLimit, { max: 1000, windowMs: 60_000 })
+  assert.deepEqual(s.api.rateLimit, { max: 1000, windowMs: 60_000, authFailures: 20 })
+  assert.deepEqual(s.eventTime, { maxAheadMs: 5 * 60_000, maxBehindMs: 24 * 3_600_000 })
+  assert.deepEqual(s.api.dedup, { maxIds: 200_000, horizonMs: 24 * 3_600_000 })
+  assert.deepEqual(s.api.authenticate, { metrics: false, openapi: false })
   assert.equal(s.detectorsFile, null)
 })
 
@@ -33,7 +36,21 @@ test('values given are read, environment overrides win', () => {
   assert.equal(s.api.port, 9100)
   assert.deepEqual(s.api.apiKeys, ['k1-aaaaaaaaaaaaaaa', 'k2'])
   assert.equal(s.api.bodyLimitBytes, 256 * 1024)
-  assert.deepEqual(s.api.rateLimit, { max: 5, windowMs: 10_000 })
+  assert.deepEqual(s.api.rateLimit, { max: 5, windowMs: 10_000, authFailures: 20 })
+})
+
+test('event-time bounds, dedup and authenticated operations endpoints are configurable', () => {
+  const s = resolveSentinelSettings(
+    { sentinel: { eventTime: { maxAhead: '1m', maxBehind: '2h' }, api: { rateLimit: { authFailures: 3 }, dedup: { maxIds: 10, horizon: '1h' }, authenticate: { metrics: true, openapi: true } } } },
+    {},
+  )
+  assert.deepEqual(s.eventTime, { maxAheadMs: 60_000, maxBehindMs: 2 * 3_600_000 })
+  assert.equal(s.api.rateLimit.authFailures, 3)
+  assert.deepEqual(s.api.dedup, { maxIds: 10, horizonMs: 3_600_000 })
+  assert.deepEqual(s.api.authenticate, { metrics: true, openapi: true })
+  fails({ sentinel: { eventTime: { maxAhead: 'soon' } } }, 'sentinel.eventTime.maxAhead', /5m/)
+  fails({ sentinel: { eventTime: { ahead: '5m' } } }, 'sentinel.eventTime.ahead', /maxAhead, maxBehind/)
+  fails({ sentinel: { api: { authenticate: { metrics: 'yes' } } } }, 'sentinel.api.authenticate.metrics', /true or false/)
 })
 
 test('bad values fail naming the field and the fix', () => {

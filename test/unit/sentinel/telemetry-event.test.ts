@@ -62,9 +62,64 @@ describe('TelemetryEvent validation', () => {
     assert.deepEqual(issuesOf({ ...request, data: { model: 'gpt-4', prompt: 'x', prompt_tokens: 1.5 } }), ['data.prompt_tokens: must be an integer >= 0'])
     assert.deepEqual(issuesOf({ ...seedExample, event_type: 'llm.bogus' }), ['event_type: must be one of llm.request, llm.response, llm.error, llm.metric, llm.trace'])
     assert.deepEqual(issuesOf({ ...seedExample, event_id: 'not-a-uuid' }), ['event_id: must be a uuid'])
-    assert.match(issuesOf({ ...seedExample, timestamp: 'yesterday' })[0] ?? '', /^timestamp: must be an ISO-8601 date-time/)
+    assert.match(issuesOf({ ...seedExample, timestamp: 'yesterday' })[0] ?? '', /^timestamp: must be an RFC 3339 date-time/)
     assert.deepEqual(issuesOf({ ...seedExample, metadata: { environment: 'qa' } }), ['metadata.environment: must be one of dev, staging, prod'])
     assert.deepEqual(issuesOf({ ...seedExample, metadata: { tags: { region: 1 } } }), ['metadata.tags.region: must be a string'])
+  })
+
+  test('timestamps are strict RFC 3339 that round-trip: no year 0001, no leap second, no Feb 30', () => {
+    assert.deepEqual(issuesOf({ ...seedExample, timestamp: '0001-01-01T00:00:00Z' }), ['timestamp: must have a year from 1970 to 9999 (got 0001)'])
+    assert.deepEqual(issuesOf({ ...seedExample, timestamp: '2025-12-31T23:59:60Z' }), ['timestamp: must not be a leap second (:60); send :59.999 or the next second'])
+    assert.deepEqual(issuesOf({ ...seedExample, timestamp: '2025-02-30T12:00:00Z' }), ['timestamp: must be a calendar date: 2025-02 has no day 30'])
+    assert.deepEqual(issuesOf({ ...seedExample, timestamp: '2023-02-29T12:00:00Z' }), ['timestamp: must be a calendar date: 2023-02 has no day 29'])
+    assert.deepEqual(issuesOf({ ...seedExample, timestamp: '2025-01-01T24:00:00Z' }), ['timestamp: must have an hour from 00 to 23 (got 24)'])
+    assert.deepEqual(issuesOf({ ...seedExample, timestamp: '2025-01-01T12:00:00+24:00' }), ['timestamp: must have a time zone offset from -23:59 to +23:59 (got +24:00)'])
+    assert.deepEqual(issuesOf({ ...seedExample, timestamp: '1969-12-31T23:59:59Z' }), ['timestamp: must have a year from 1970 to 9999 (got 1969)'])
+    assert.match(issuesOf({ ...seedExample, timestamp: '2025-01-01T12:00:00' })[0] ?? '', /with a time zone/)
+    for (const ok of ['2024-02-29T00:00:00Z', '2025-11-06T12:34:56.123456789+05:30', '9999-12-31T23:59:59.999Z']) assert.equal(validateTelemetryEvent({ ...seedExample, timestamp: ok }).ok, true, ok)
+  })
+
+  test('every id and label field is at most 128 printable characters, with a per-field reason', () => {
+    const long = 'x'.repeat(500_000)
+    assert.deepEqual(issuesOf({ ...seedExample, application_id: long }), ['application_id: must be at most 128 characters (got 500000)'])
+    const fields: [string, (v: string) => unknown][] = [
+      ['application_id', (v) => ({ ...seedExample, application_id: v })],
+      ['tenant_id', (v) => ({ ...seedExample, tenant_id: v })],
+      ['correlation_id', (v) => ({ ...seedExample, correlation_id: v })],
+      ['source.service', (v) => ({ ...seedExample, source: { ...seedExample.source, service: v } })],
+      ['source.host', (v) => ({ ...seedExample, source: { ...seedExample.source, host: v } })],
+      ['source.version', (v) => ({ ...seedExample, source: { ...seedExample.source, version: v } })],
+      ['data.model', (v) => ({ ...seedExample, data: { ...seedExample.data, model: v } })],
+      ['data.model', (v) => ({ ...request, data: { ...request.data, model: v } })],
+      ['data.metric_name', (v) => ({ ...metric, data: { ...metric.data, metric_name: v } })],
+      ['data.dimensions.model', (v) => ({ ...metric, data: { ...metric.data, dimensions: { model: v } } })],
+      ['metadata.user_id', (v) => ({ ...seedExample, metadata: { user_id: v } })],
+      ['metadata.session_id', (v) => ({ ...seedExample, metadata: { session_id: v } })],
+      ['metadata.tags.region', (v) => ({ ...seedExample, metadata: { tags: { region: v } } })],
+    ]
+    for (const [path, make] of fields) {
+      assert.match(issuesOf(make('y'.repeat(300)))[0] ?? '', new RegExp(`^${path.replace(/\./g, '\\.')}: must be at most \\d+ characters`), path)
+      for (const bad of ['a\u0000b', 'line\nbreak', 'tab\there', 'zero\u200bwidth', 'bell\u0007']) {
+        assert.deepEqual(issuesOf(make(bad)), [`${path}: must be printable text: no control characters, line breaks or invisible formatting characters`], `${path} ${JSON.stringify(bad)}`)
+      }
+      assert.equal(validateTelemetryEvent(make('ok-Ünïcode id/1.2 (eu) 日本')).ok, true, path)
+    }
+    const key = 'k'.repeat(1000)
+    assert.deepEqual(issuesOf({ ...seedExample, metadata: { tags: { [key]: 'v' } } }), [`metadata.tags.${'k'.repeat(64)}…: is not an acceptable key: keys must be at most 128 printable characters`])
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`t${i}`, 'v']))
+    assert.deepEqual(issuesOf({ ...seedExample, metadata: { tags: many } }), ['metadata.tags: must have at most 64 entries'])
+  })
+
+  test('data.context nested deeper than 32 levels is refused without overflowing the stack', () => {
+    let deep: Record<string, unknown> = {}
+    const root = deep
+    for (let i = 0; i < 100_000; i++) {
+      const next = {}
+      deep.a = next
+      deep = next
+    }
+    assert.deepEqual(issuesOf({ ...request, data: { ...request.data, context: root } }), ['data.context: must not be nested more than 32 levels deep'])
+    assert.throws(() => telemetryJsonSerde().serialize({ ...request, data: { ...request.data, context: root } } as TelemetryEvent, 't'), SerdeError)
   })
 
   test('picks the payload by event_type: a request payload on a response event is missing its fields', () => {

@@ -109,7 +109,8 @@ export async function startInstance(api: Partial<SentinelApiOptions> = {}, view:
   const driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'sentinel-api-test', errorPolicy: 'dlq' })
   const runtime = new DriverRuntime(driver, new Set([TOPICS.telemetryTopic, TOPICS.acksTopic, TOPICS.feedbackTopic]))
   const registry = new Registry()
-  const app = buildSentinelApi({ runtime, detectors: config, ...TOPICS, bodyLimit: 64 * 1024, rateLimit: false, metrics: registry, logger: false, ...api })
+  // The API's clock stands at T0, where the fixtures' events are: they are neither ahead nor behind.
+  const app = buildSentinelApi({ runtime, detectors: config, ...TOPICS, bodyLimit: 64 * 1024, rateLimit: false, metrics: registry, logger: false, now: () => T0, ...api })
   return {
     driver,
     runtime,
