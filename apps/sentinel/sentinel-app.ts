@@ -79,7 +79,14 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   const { settings } = app
   const { topics } = settings
   const builder = new StreamsBuilder()
-  addSentinelDetection(builder, { detectors: app.detectors, inputTopic: topics.telemetry, anomaliesTopic: topics.anomalies, inputFormat: telemetrySerde(settings) })
+  addSentinelDetection(builder, {
+    detectors: app.detectors,
+    inputTopic: topics.telemetry,
+    anomaliesTopic: topics.anomalies,
+    inputFormat: telemetrySerde(settings),
+    eventTime: settings.eventTime,
+    ...(settings.deduplicateHorizonMs === null ? {} : { deduplicateHorizonMs: settings.deduplicateHorizonMs }),
+  })
 
   const detected = context.metrics ? anomaliesCounter(context.metrics) : undefined
   // Anyone who can write the anomalies topic chooses detector ids: cap the label like every id label.

@@ -53,8 +53,16 @@ export interface SentinelSettings {
   readonly topics: SentinelTopics
   readonly inputFormat: InputFormat
   readonly schemaRegistryUrl: string | null
-  /** How far event times may be from the wall clock (event-time-bounds.ts); the API and the topology both apply it. */
+  /**
+   * How far event times may be from the wall clock (event-time-bounds.ts); the API and the
+   * topology's telemetry source both apply it. `maxBehind: off` (no lower bound) replays old data.
+   */
   readonly eventTime: EventTimeBounds
+  /**
+   * The topology drops telemetry whose event_id it saw within this many ms of event time (a logged
+   * store: restarts and rebalances keep it); null = off. Default 24 h.
+   */
+  readonly deduplicateHorizonMs: number | null
   readonly api: SentinelApiSettings
 }
 
@@ -134,6 +142,24 @@ function duration(raw: Raw, name: string, path: string, fallback: number, min: n
   return ms
 }
 
+const DEFAULT_DEDUPLICATE_HORIZON_MS = 24 * 3_600_000
+
+/** A duration, or null for `off`. */
+function offOrDuration(raw: Raw, name: string, path: string, fallback: number): number | null {
+  if (raw[name] === 'off') return null
+  const value = raw[name]
+  if (value === undefined) return fallback
+  const ms = parseDuration(value)
+  if (ms === null || ms < 1000) throw new ConfigError(`${path}.${name}`, `expected a duration of at least 1s or off, got ${JSON.stringify(value)}`, 'Write it like 5m, 24h, or off.')
+  return ms
+}
+
+function eventTimeBounds(raw: Raw, path: string): EventTimeBounds {
+  const maxAheadMs = duration(raw, 'maxAhead', path, DEFAULT_EVENT_TIME_BOUNDS.maxAheadMs, 1000)
+  const maxBehindMs = offOrDuration(raw, 'maxBehind', path, DEFAULT_EVENT_TIME_BOUNDS.maxBehindMs!)
+  return maxBehindMs === null ? { maxAheadMs } : { maxAheadMs, maxBehindMs }
+}
+
 function flag(raw: Raw, name: string, path: string, fallback: boolean): boolean {
   const value = raw[name]
   if (value === undefined) return fallback
@@ -153,7 +179,7 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     throw new ConfigError(path, `expected a mapping, got ${JSON.stringify(config.sentinel)}`, "Write it as 'sentinel:' followed by indented keys (see apps/sentinel/README.md).")
   }
   const raw = config.sentinel ?? {}
-  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'api'], path)
+  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'deduplicate', 'api'], path)
 
   const rawTopics = section(raw, 'topics', path)
   rejectUnknown(rawTopics, Object.keys(DEFAULT_TOPICS), `${path}.topics`)
@@ -189,6 +215,8 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
   rejectUnknown(rate, ['max', 'window', 'authFailures'], `${path}.api.rateLimit`)
   const eventTime = section(raw, 'eventTime', path)
   rejectUnknown(eventTime, ['maxAhead', 'maxBehind'], `${path}.eventTime`)
+  const deduplicate = section(raw, 'deduplicate', path)
+  rejectUnknown(deduplicate, ['horizon'], `${path}.deduplicate`)
   const dedup = section(api, 'dedup', `${path}.api`)
   rejectUnknown(dedup, ['maxIds', 'horizon'], `${path}.api.dedup`)
   const authenticate = section(api, 'authenticate', `${path}.api`)
@@ -203,10 +231,8 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     topics,
     inputFormat,
     schemaRegistryUrl,
-    eventTime: {
-      maxAheadMs: duration(eventTime, 'maxAhead', `${path}.eventTime`, DEFAULT_EVENT_TIME_BOUNDS.maxAheadMs, 1000),
-      maxBehindMs: duration(eventTime, 'maxBehind', `${path}.eventTime`, DEFAULT_EVENT_TIME_BOUNDS.maxBehindMs, 1000),
-    },
+    eventTime: eventTimeBounds(eventTime, `${path}.eventTime`),
+    deduplicateHorizonMs: offOrDuration(deduplicate, 'horizon', `${path}.deduplicate`, DEFAULT_DEDUPLICATE_HORIZON_MS),
     api: {
       enabled: api.enabled !== false,
       host: text(api, 'host', `${path}.api`, '0.0.0.0') ?? '0.0.0.0',

@@ -102,7 +102,8 @@ interface Started {
 
 async function startApp(applicationId: string, api: Record<string, unknown> | null): Promise<Started & { apiAddress: string | null; close(): Promise<void> }> {
   const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-bench-'))
-  const app = loadSentinelApp({ applicationId, sentinel: { api: api ?? { enabled: false } } }, {})
+  // The bench replays generated telemetry of a fixed day: event times far behind the wall clock.
+  const app = loadSentinelApp({ applicationId, sentinel: { api: api ?? { enabled: false }, eventTime: { maxBehind: 'off' } } }, {})
   const metrics = new Registry()
   const runtime = new StandaloneStreams(buildSentinelAppTopology(app, { metrics, logger: silent }), { applicationId, stateDir, storeEngine: 'rocksdb', ...(maxBatchRecords === undefined ? {} : { maxBatchRecords }), ...(maxBlockMs === undefined ? {} : { maxBlockMs }) }, { logger: false, metrics })
   await runtime.start()

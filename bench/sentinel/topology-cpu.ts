@@ -26,7 +26,8 @@ const records = events.map((e) => ({ key: e.application_id, value: JSON.stringif
 for (let i = 0; i < runs; i++) {
   const applicationId = `sentinel-cpu-${i}`
   const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-cpu-'))
-  const app = loadSentinelApp({ applicationId, sentinel: { api: { enabled: false } } }, {})
+  // Generated telemetry of a fixed day: event times far behind the wall clock.
+  const app = loadSentinelApp({ applicationId, sentinel: { api: { enabled: false }, eventTime: { maxBehind: 'off' } } }, {})
   const metrics = new Registry()
   const runtime = new StandaloneStreams(buildSentinelAppTopology(app, { metrics, logger: silent }), { applicationId, stateDir, storeEngine: 'rocksdb' }, { logger: false, metrics })
   try {

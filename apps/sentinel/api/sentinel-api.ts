@@ -131,7 +131,7 @@ function checkOptions(options: SentinelApiOptions): void {
   if (failures !== undefined && !(failures.max >= 1 && failures.timeWindowMs >= 1)) problems.push('authFailureLimit must be { max >= 1, timeWindowMs >= 1 }')
   if (options.maxJsonDepth !== undefined && !(Number.isSafeInteger(options.maxJsonDepth) && options.maxJsonDepth >= 2)) problems.push(`maxJsonDepth must be an integer >= 2, got ${options.maxJsonDepth}`)
   const bounds = options.eventTime
-  if (bounds !== undefined && !(bounds.maxAheadMs > 0 && bounds.maxBehindMs > 0)) problems.push('eventTime must be { maxAheadMs > 0, maxBehindMs > 0 }')
+  if (bounds !== undefined && !(bounds.maxAheadMs > 0 && (bounds.maxBehindMs === undefined || bounds.maxBehindMs > 0))) problems.push('eventTime must be { maxAheadMs > 0, maxBehindMs > 0 or absent }')
   for (const name of ['telemetryTopic', 'acksTopic', 'feedbackTopic'] as const) if (!options[name]) problems.push(`${name} must be a topic name`)
   if (options.alerts !== undefined && !options.alerts.silencesTopic) problems.push('alerts.silencesTopic must be a topic name (or leave alerts out: no alert routes)')
   if (problems.length > 0) throw new Error(`buildSentinelApi: ${problems.join('; ')}`)

@@ -43,7 +43,7 @@ function humanDuration(ms: number): string {
 function timeIssue(verdict: 'too_far_ahead' | 'too_far_behind', skewMs: number, bounds: EventTimeBounds): TelemetryIssue {
   return verdict === 'too_far_ahead'
     ? { path: 'timestamp', message: `is ${humanDuration(skewMs)} ahead of the server clock; at most ${humanDuration(bounds.maxAheadMs)} ahead is accepted (check the producer's clock and time zone)` }
-    : { path: 'timestamp', message: `is ${humanDuration(skewMs)} behind the server clock; at most ${humanDuration(bounds.maxBehindMs)} behind is accepted (older data cannot reach windows already closed)` }
+    : { path: 'timestamp', message: `is ${humanDuration(skewMs)} behind the server clock; at most ${humanDuration(bounds.maxBehindMs ?? Number.POSITIVE_INFINITY)} behind is accepted (older data cannot reach windows already closed)` }
 }
 
 export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {

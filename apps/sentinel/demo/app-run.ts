@@ -118,9 +118,21 @@ export async function runSentinelApp(options: AppRunOptions): Promise<AppRunResu
     const receivers = writeDemoReceivers(configDir, rules.rules, receiver.url, secret)
     const path = (file: string | URL): string => (file instanceof URL ? fileURLToPath(file) : file)
 
-    // An empty environment: SENTINEL_* variables of the shell must not redirect the demo.
+    // An empty environment: SENTINEL_* variables of the shell must not redirect the demo. The demo
+    // replays six synthetic hours of a fixed day in a minute or two: its event times are far behind
+    // the wall clock by design, so only the bound ahead stays on.
     const app = loadSentinelApp(
-      { applicationId, sentinel: { detectors: path(detectorsFile), alertRules: path(rulesFile), receivers: receivers.path, topics, api: { host: '127.0.0.1', port: 0, apiKeys: [apiKey] } } },
+      {
+        applicationId,
+        sentinel: {
+          detectors: path(detectorsFile),
+          alertRules: path(rulesFile),
+          receivers: receivers.path,
+          topics,
+          eventTime: { maxBehind: 'off' },
+          api: { host: '127.0.0.1', port: 0, apiKeys: [apiKey] },
+        },
+      },
       {},
     )
     const runtime = await backend.open(buildSentinelAppTopology(app, { metrics, logger }), { logger, metrics })

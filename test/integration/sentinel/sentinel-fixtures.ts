@@ -4,7 +4,11 @@ import type { SentinelTopics } from '../../../apps/sentinel/sentinel-config.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
 import { uniqueTopic } from '../../kafka.js'
 
-export const T0 = Date.parse('2026-05-04T10:00:00Z')
+/**
+ * The start of the hour before last: recent, because the app refuses telemetry far from the wall
+ * clock (sentinel.eventTime), and on an hour so windows line up the same in every run.
+ */
+export const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000
 
 /** Every topic of the app under unique names, created with `partitions` each. */
 export async function createSentinelTopics(admin: Admin, prefix: string, partitions: number): Promise<SentinelTopics> {
