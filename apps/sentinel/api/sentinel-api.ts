@@ -25,7 +25,7 @@ import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
 import type { Serde } from '../../../schemas/serde.js'
@@ -158,7 +158,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: redactingLogger(options.logger) }),
     // fastify's request log lines print the URL as sent; ours (below) mask query credentials.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     // A forwarded request carries the client request's id, so both instances' logs show one id.
     requestIdHeader: 'x-request-id',
@@ -193,7 +193,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
-    request.log.info({ req: { method: request.method, url: redactedUrl(request.url), remoteAddress: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed')
+    request.log.info({ http: { method: request.method, url: redactedUrl(request.url), remote_address: request.ip, status_code: reply.statusCode, response_ms: Math.round(reply.elapsedTime * 10) / 10 } }, 'request completed')
   })
 
   const failures = apiKeys.enabled ? new AuthFailureLimit(options.authFailureLimit ?? { max: 20, timeWindowMs: 60_000 }, ctx.now) : undefined
