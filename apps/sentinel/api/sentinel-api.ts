@@ -90,6 +90,11 @@ export interface SentinelApiOptions {
   readonly dedup?: RecentEventIdsOptions
   /** Distinct `application` label values on the API's metrics before `other`; default 100. */
   readonly maxApplicationLabels?: number
+  /**
+   * fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client address (the key
+   * of the rate limits). Default none: the socket's address.
+   */
+  readonly trustProxy?: boolean | string | string[]
   /** The wall clock; tests pass their own. */
   readonly now?: () => number
   readonly metrics: Registry
@@ -160,6 +165,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     // fastify's request log lines print the URL as sent; ours (below) mask query credentials.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     // A forwarded request carries the client request's id, so both instances' logs show one id.
     requestIdHeader: 'x-request-id',
   }) as unknown as FastifyInstance
