@@ -109,8 +109,9 @@ export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { 
         await ctx.runtime.send(ctx.telemetryTopic, records)
       } catch (err) {
         prepared = undefined
+        // The cause (broker addresses and all) is for the log, not for the client.
         request.log.error({ err }, 'telemetry could not be written')
-        throw unavailable(`the telemetry topic '${ctx.telemetryTopic}' cannot be written right now (${(err as Error).message}); retry the batch (ingestion is at least once: a failed batch may be partly written)`)
+        throw unavailable(`the telemetry topic '${ctx.telemetryTopic}' cannot be written right now; retry the batch (ingestion is at least once: a failed batch may be partly written; the cause is in the server log under request id ${request.id})`)
       }
       ctx.recentEventIds.remember(valid.map((e) => e.event_id), now)
       ctx.metrics.eventsAccepted(valid)
