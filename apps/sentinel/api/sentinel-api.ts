@@ -210,7 +210,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     // Before the key check, so guessing keys is limited too; a valid key is its own bucket.
     keyGenerator: (request: FastifyRequest) => {
       const token = ApiKeys.token(request)
-      return apiKeys.enabled && apiKeys.isValid(token) ? `key:${token}` : `ip:${request.ip}`
+      return apiKeys.enabled && apiKeys.isValid(token) ? `key:${ApiKeys.fingerprint(token!)}` : `ip:${request.ip}`
     },
     errorResponseBuilder: (_request: FastifyRequest, context: { statusCode: number; max: number; after: string }) =>
       new ApiError(context.statusCode, 'rate_limited', `rate limit exceeded: at most ${context.max} requests per ${limits.timeWindowMs / 1000} s; retry in ${context.after}`),
