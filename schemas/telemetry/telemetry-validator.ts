@@ -31,7 +31,8 @@ export const MAX_CONTEXT_DEPTH = 32
 const PRINTABLE = '^[^\\p{C}\\p{Zl}\\p{Zp}]*$'
 const identifier = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, pattern: PRINTABLE }
 const optionalText = { type: 'string', maxLength: MAX_ID_LENGTH, pattern: PRINTABLE }
-const count = { type: 'integer', minimum: 0 }
+// Counts are Avro longs: beyond 2^53 - 1 a JSON number is no longer an exact integer and Avro refuses it.
+const count = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }
 const amount = { type: 'number', minimum: 0 }
 const stringMap = {
   type: 'object',
@@ -181,6 +182,8 @@ function issueOf(error: ErrorObject): TelemetryIssue | null {
     case 'minimum':
       if ((parent.type === 'number' || parent.type === 'integer') && parent.minimum !== undefined) return { path, message: `must be ${article(parent.type)} >= ${parent.minimum}` }
       return { path, message: `must be ${article(String((error.params as { type?: string }).type ?? parent.type))}` }
+    case 'maximum':
+      return { path, message: `must be at most ${(error.params as { limit: number }).limit}` }
     case 'enum':
       return { path, message: `must be one of ${(parent.enum ?? []).join(', ')}` }
     case 'format': {

@@ -9,7 +9,8 @@ import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import { buildSentinelApi } from '../../../../apps/sentinel/api/index.js'
 import type { OutgoingRecord, StreamsRuntime } from '../../../../runtime/streams-runtime.js'
-import type { TelemetryEvent } from '../../../../schemas/telemetry/index.js'
+import { SerdeError } from '../../../../schemas/serde.js'
+import { type TelemetryEvent, telemetryJsonSerde } from '../../../../schemas/telemetry/index.js'
 import { API_KEY, DETECTORS_YAML, type Instance, T0, detectors, response, startInstance, stopInstance, uuid } from './fixtures.js'
 
 const json = (body: string) => JSON.parse(body) as Record<string, unknown>
@@ -234,6 +235,36 @@ describe('bodies that can never succeed are 4xx, never a retryable 5xx', () => {
     const res = await post(it, [{ ...response('chatbot', T0, 1), event_type: 'llm.request', data: { model: 'm', prompt: 'p', context } }])
     assert.equal(res.statusCode, 400)
     assert.deepEqual((json(res.body) as unknown as IngestBody).errors[0]?.issues, [{ path: 'data.context', message: 'must not be nested more than 32 levels deep' }])
+  })
+
+  test('a count beyond 2^53 is refused at validation (Avro longs cannot carry it)', async () => {
+    const res = await post(it, [{ ...response('chatbot', T0, 1), data: { status: 'success', latency_ms: 1, completion_tokens: 1e300 } }])
+    assert.equal(res.statusCode, 400)
+    assert.deepEqual((json(res.body) as unknown as IngestBody).errors[0]?.issues, [{ path: 'data.completion_tokens', message: 'must be at most 9007199254740991' }])
+  })
+
+  test("an event the topic's format cannot encode is rejected on its own (4xx), the rest written", async () => {
+    const json = telemetryJsonSerde()
+    const picky = await startInstance({
+      telemetrySerde: {
+        ...json,
+        serialize(value, topic) {
+          if (value.application_id === 'unencodable') throw new SerdeError('picky', 'this format cannot carry it')
+          return json.serialize(value, topic)
+        },
+      },
+    })
+    try {
+      const res = await post(picky, [response('unencodable', T0, 1), response('chatbot', T0, 1)])
+      assert.equal(res.statusCode, 202)
+      const body = JSON.parse(res.body) as IngestBody
+      assert.deepEqual([body.accepted, body.rejected], [1, 1])
+      assert.deepEqual(body.errors[0]?.issues, [{ path: '(event)', message: 'cannot be encoded for the telemetry topic: picky: this format cannot carry it' }])
+      const alone = await post(picky, [response('unencodable', T0 + 1, 1)])
+      assert.equal(alone.statusCode, 400)
+    } finally {
+      await stopInstance(picky)
+    }
   })
 
   test('invalid UTF-8 is 400, not silently replaced', async () => {
