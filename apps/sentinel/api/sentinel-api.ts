@@ -20,6 +20,7 @@
  * and with unknown body fields rejected (never silently removed); query strings are coerced (they
  * are text). Every error is JSON `{ error, message, details? }` (errors.ts).
  */
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
@@ -152,6 +153,8 @@ function validatorCompiler(): (route: { schema: object; httpPart?: string }) => 
   return ({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema)
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
 /** The API's logger: the caller's, with credentials redacted from every structured field. */
 function redactingLogger(logger: FastifyBaseLogger): FastifyBaseLogger {
   return (logger as unknown as { child(bindings: object, options: object): FastifyBaseLogger }).child({}, { redact: { paths: [...REDACT_PATHS], censor: REDACTED } })
@@ -166,8 +169,14 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
-    // A forwarded request carries the client request's id, so both instances' logs show one id.
-    requestIdHeader: 'x-request-id',
+    // A forwarded request carries the client request's id, so both instances' logs show one id. The
+    // header is the client's to choose, and it lands in every log line of the request: only a short
+    // plain token is taken, anything else gets a fresh id.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
   }) as unknown as FastifyInstance
   app.setValidatorCompiler(validatorCompiler())
   installErrorHandlers(app, options.bodyLimit)

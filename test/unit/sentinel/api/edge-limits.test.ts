@@ -414,6 +414,20 @@ describe('responses give away no internals', () => {
     assert.match(String(json(res.body).message), /no detector 'no-such-detector'/)
   })
 
+  test('a client-chosen request id is kept when it is a short token, replaced otherwise', async () => {
+    const lines: Record<string, unknown>[] = []
+    const logged = await startInstance({ logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) })
+    try {
+      await logged.api.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'trace-42.a:b' } })
+      await logged.api.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': `evil\n{"level":60}${'x'.repeat(10_000)}` } })
+      const ids = lines.filter((l) => l.msg === 'request completed').map((l) => String(l.reqId))
+      assert.equal(ids[0], 'trace-42.a:b')
+      assert.match(ids[1] ?? '', /^[0-9a-f-]{36}$/)
+    } finally {
+      await stopInstance(logged)
+    }
+  })
+
   test('the ingest response echoes only short event ids', async () => {
     const res = await post(it, [{ ...response('chatbot', T0, 1), event_id: 'z'.repeat(100_000) }, { ...response('chatbot', T0, 1), event_id: uuid() }])
     assert.ok(res.body.length < 2000, `${res.body.length} bytes`)
