@@ -6,6 +6,10 @@
  *   rather than "must match exactly one schema";
  * - unknown fields are rejected: the Avro form could not carry them, so accepting them would drop
  *   data silently.
+ * And it bounds what the seed leaves open, because the serdes run this check on Kafka input too
+ * and every id ends up in metric labels, store keys and logs: timestamps are strict RFC 3339 that
+ * round-trip (rfc3339-timestamp.ts), ids and labels are short printable text, maps have few entries
+ * and `data.context` is shallow (checked without recursion, schemas/json-depth.ts).
  * Validation never mutates the input (no defaults, no coercion, no removal), so an event is either
  * accepted whole or rejected whole.
  */
