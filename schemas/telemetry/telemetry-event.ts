@@ -80,7 +80,7 @@ export interface TelemetryMetadata {
 export interface TelemetryEvent {
   /** UUID. */
   event_id: string
-  /** ISO-8601 date-time. */
+  /** RFC 3339 date-time with a time zone, years 1970-9999 (strictly checked: rfc3339-timestamp.ts). */
   timestamp: string
   source: TelemetrySource
   event_type: TelemetryEventType

@@ -6,6 +6,10 @@
  *   rather than "must match exactly one schema";
  * - unknown fields are rejected: the Avro form could not carry them, so accepting them would drop
  *   data silently.
+ * And it bounds what the seed leaves open, because the serdes run this check on Kafka input too
+ * and every id ends up in metric labels, store keys and logs: timestamps are strict RFC 3339 that
+ * round-trip (rfc3339-timestamp.ts), ids and labels are short printable text, maps have few entries
+ * and `data.context` is shallow (checked without recursion, schemas/json-depth.ts).
  * Validation never mutates the input (no defaults, no coercion, no removal), so an event is either
  * accepted whole or rejected whole.
  */
@@ -31,7 +35,8 @@ export const MAX_CONTEXT_DEPTH = 32
 const PRINTABLE = '^[^\\p{C}\\p{Zl}\\p{Zp}]*$'
 const identifier = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, pattern: PRINTABLE }
 const optionalText = { type: 'string', maxLength: MAX_ID_LENGTH, pattern: PRINTABLE }
-const count = { type: 'integer', minimum: 0 }
+// Counts are Avro longs: beyond 2^53 - 1 a JSON number is no longer an exact integer and Avro refuses it.
+const count = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }
 const amount = { type: 'number', minimum: 0 }
 const stringMap = {
   type: 'object',
@@ -181,6 +186,8 @@ function issueOf(error: ErrorObject): TelemetryIssue | null {
     case 'minimum':
       if ((parent.type === 'number' || parent.type === 'integer') && parent.minimum !== undefined) return { path, message: `must be ${article(parent.type)} >= ${parent.minimum}` }
       return { path, message: `must be ${article(String((error.params as { type?: string }).type ?? parent.type))}` }
+    case 'maximum':
+      return { path, message: `must be at most ${(error.params as { limit: number }).limit}` }
     case 'enum':
       return { path, message: `must be one of ${(parent.enum ?? []).join(', ')}` }
     case 'format': {

@@ -32,6 +32,11 @@ export class ApiKeys {
     return match ? match[1]! : null
   }
 
+  /** A stand-in for a key where one must be kept (a rate-limit bucket), so the key itself is not. */
+  static fingerprint(token: string): string {
+    return digest(token).toString('base64url').slice(0, 22)
+  }
+
   isValid(token: string | null): boolean {
     if (token === null) return false
     const presented = digest(token)

@@ -20,12 +20,13 @@
  * and with unknown body fields rejected (never silently removed); query strings are coerced (they
  * are text). Every error is JSON `{ error, message, details? }` (errors.ts).
  */
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
 import type { Serde } from '../../../schemas/serde.js'
@@ -90,6 +91,11 @@ export interface SentinelApiOptions {
   readonly dedup?: RecentEventIdsOptions
   /** Distinct `application` label values on the API's metrics before `other`; default 100. */
   readonly maxApplicationLabels?: number
+  /**
+   * fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client address (the key
+   * of the rate limits). Default none: the socket's address.
+   */
+  readonly trustProxy?: boolean | string | string[]
   /** The wall clock; tests pass their own. */
   readonly now?: () => number
   readonly metrics: Registry
@@ -147,6 +153,8 @@ function validatorCompiler(): (route: { schema: object; httpPart?: string }) => 
   return ({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema)
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
 /** The API's logger: the caller's, with credentials redacted from every structured field. */
 function redactingLogger(logger: FastifyBaseLogger): FastifyBaseLogger {
   return (logger as unknown as { child(bindings: object, options: object): FastifyBaseLogger }).child({}, { redact: { paths: [...REDACT_PATHS], censor: REDACTED } })
@@ -158,10 +166,17 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: redactingLogger(options.logger) }),
     // fastify's request log lines print the URL as sent; ours (below) mask query credentials.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
-    // A forwarded request carries the client request's id, so both instances' logs show one id.
-    requestIdHeader: 'x-request-id',
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    // A forwarded request carries the client request's id, so both instances' logs show one id. The
+    // header is the client's to choose, and it lands in every log line of the request: only a short
+    // plain token is taken, anything else gets a fresh id.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
   }) as unknown as FastifyInstance
   app.setValidatorCompiler(validatorCompiler())
   installErrorHandlers(app, options.bodyLimit)
@@ -193,7 +208,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
-    request.log.info({ req: { method: request.method, url: redactedUrl(request.url), remoteAddress: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed')
+    request.log.info({ http: { method: request.method, url: redactedUrl(request.url), remote_address: request.ip, status_code: reply.statusCode, response_ms: Math.round(reply.elapsedTime * 10) / 10 } }, 'request completed')
   })
 
   const failures = apiKeys.enabled ? new AuthFailureLimit(options.authFailureLimit ?? { max: 20, timeWindowMs: 60_000 }, ctx.now) : undefined
@@ -204,7 +219,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     // Before the key check, so guessing keys is limited too; a valid key is its own bucket.
     keyGenerator: (request: FastifyRequest) => {
       const token = ApiKeys.token(request)
-      return apiKeys.enabled && apiKeys.isValid(token) ? `key:${token}` : `ip:${request.ip}`
+      return apiKeys.enabled && apiKeys.isValid(token) ? `key:${ApiKeys.fingerprint(token!)}` : `ip:${request.ip}`
     },
     errorResponseBuilder: (_request: FastifyRequest, context: { statusCode: number; max: number; after: string }) =>
       new ApiError(context.statusCode, 'rate_limited', `rate limit exceeded: at most ${context.max} requests per ${limits.timeWindowMs / 1000} s; retry in ${context.after}`),

@@ -13,6 +13,7 @@
  * none was a duplicate).
  */
 import type { FastifyPluginAsync } from 'fastify'
+import { SerdeError } from '../../../schemas/serde.js'
 import { type TelemetryEvent, type TelemetryIssue, validateTelemetryEvent } from '../../../schemas/telemetry/index.js'
 import type { OutgoingRecord } from '../../../runtime/streams-runtime.js'
 import { type EventTimeBounds, eventTimeVerdict } from '../event-time-bounds.js'
@@ -69,7 +70,7 @@ export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { 
       const events = Array.isArray(request.body) ? request.body : request.body.events
       if (events.length > ctx.maxBatchEvents) throw new ApiError(413, 'payload_too_large', `the batch has ${events.length} events; at most ${ctx.maxBatchEvents} per request, split it`)
       const now = ctx.now()
-      const valid: TelemetryEvent[] = []
+      const valid: { readonly index: number; readonly event: TelemetryEvent }[] = []
       const rejected: EventError[] = []
       const inBatch = new Set<string>()
       let duplicates = 0
@@ -80,6 +81,13 @@ export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { 
         rejected.push({ index, ...(eventId === undefined ? {} : { event_id: eventId }), reason, issues })
         warnings[reason].warn({ reason, index, ...(eventId === undefined ? {} : { event_id: eventId }), ...fields, issues: issues.slice(0, 5) }, `telemetry event rejected: ${reason}`)
       }
+      const unavailableNow = (err: unknown): ApiError => {
+        prepared = undefined
+        // The cause (broker addresses and all) is for the log, not for the client.
+        request.log.error({ err }, 'telemetry could not be written')
+        return unavailable(`the telemetry topic '${ctx.telemetryTopic}' cannot be written right now; retry the batch (ingestion is at least once: a failed batch may be partly written; the cause is in the server log under request id ${request.id})`)
+      }
+
       events.forEach((event, index) => {
         const result = validateTelemetryEvent(event)
         if (!result.ok) return reject(index, event, 'invalid', result.issues)
@@ -92,29 +100,46 @@ export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { 
           return
         }
         inBatch.add(id)
-        valid.push(result.event)
+        valid.push({ index, event: result.event })
       })
+
+      const records: OutgoingRecord[] = []
+      const encoded: TelemetryEvent[] = []
+      if (valid.length > 0) {
+        const serde = ctx.telemetrySerde
+        prepared ??= serde.prepare?.(ctx.telemetryTopic) ?? Promise.resolve()
+        try {
+          await prepared
+        } catch (err) {
+          throw unavailableNow(err)
+        }
+        for (const { index, event } of valid) {
+          try {
+            records.push({ key: event.application_id, value: serde.serialize(event, ctx.telemetryTopic) })
+            encoded.push(event)
+          } catch (err) {
+            // An event the topic's format cannot encode fails the same way on every retry: a 4xx
+            // for that event, not a 503 for the batch.
+            if (!(err instanceof SerdeError)) throw unavailableNow(err)
+            reject(index, event, 'invalid', [{ path: '(event)', message: `cannot be encoded for the telemetry topic: ${err.message}` }])
+          }
+        }
+      }
+      rejected.sort((a, b) => a.index - b.index)
       for (const reason of ['invalid', 'too_far_ahead', 'too_far_behind'] as const) ctx.metrics.eventsRejected(reason, rejected.filter((r) => r.reason === reason).length)
       if (duplicates > 0) ctx.metrics.duplicates.inc(duplicates)
-      if (valid.length === 0) {
+      if (encoded.length === 0) {
         if (duplicates > 0) return reply.code(202).send({ accepted: 0, rejected: rejected.length, duplicates, errors: rejected })
         return reply.code(400).send({ error: 'invalid_events', message: `all ${events.length} events are invalid; see errors for each event's fields`, accepted: 0, rejected: rejected.length, duplicates, errors: rejected })
       }
-      const serde = ctx.telemetrySerde
-      prepared ??= serde.prepare?.(ctx.telemetryTopic) ?? Promise.resolve()
-      const records: OutgoingRecord[] = []
       try {
-        await prepared
-        for (const event of valid) records.push({ key: event.application_id, value: serde.serialize(event, ctx.telemetryTopic) })
         await ctx.runtime.send(ctx.telemetryTopic, records)
       } catch (err) {
-        prepared = undefined
-        request.log.error({ err }, 'telemetry could not be written')
-        throw unavailable(`the telemetry topic '${ctx.telemetryTopic}' cannot be written right now (${(err as Error).message}); retry the batch (ingestion is at least once: a failed batch may be partly written)`)
+        throw unavailableNow(err)
       }
-      ctx.recentEventIds.remember(valid.map((e) => e.event_id), now)
-      ctx.metrics.eventsAccepted(valid)
-      return reply.code(202).send({ accepted: valid.length, rejected: rejected.length, duplicates, errors: rejected })
+      ctx.recentEventIds.remember(encoded.map((e) => e.event_id), now)
+      ctx.metrics.eventsAccepted(encoded)
+      return reply.code(202).send({ accepted: encoded.length, rejected: rejected.length, duplicates, errors: rejected })
     },
   )
 }

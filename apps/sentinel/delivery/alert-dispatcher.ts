@@ -29,6 +29,7 @@ import pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { IncomingRecord, StreamsRuntime, Consumption } from '../../../runtime/streams-runtime.js'
 import type { AlertAction, AlertEvent } from '../../../schemas/alert/alert-event.js'
+import { BoundedLabelValues } from '../bounded-label-values.js'
 import { ActionRouter, type RoutedTarget } from './action-routing.js'
 import { parseAlertRecord } from './alert-record.js'
 import type { CircuitState } from './circuit-breaker.js'
@@ -89,6 +90,8 @@ export class AlertDispatcher {
   private readonly inFlight = new Map<string, Promise<DeliveryRecord>>()
   private readonly log: pino.Logger
   private readonly now: () => number
+  /** An unresolved receiver's name comes from the alert record, not from the receivers file: cap it. */
+  private readonly unresolvedLabels: BoundedLabelValues
   private abort = new AbortController()
   private consumptions: Consumption[] = []
   private running = false
@@ -103,6 +106,7 @@ export class AlertDispatcher {
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'alert-dispatcher' })
     this.now = options.clientOptions?.now ?? Date.now
     this.metrics = new DeliveryMetrics(options.metrics, () => this.circuitEntries())
+    this.unresolvedLabels = new BoundedLabelValues('sentinel_alerts_sent_total{receiver} (unresolved receivers)', 20, this.log)
     for (const receiver of options.receivers.receivers) this.clientFor(receiver)
   }
 
@@ -193,7 +197,7 @@ export class AlertDispatcher {
     }
     if (target.kind === 'unresolved') {
       this.log.warn({ alert_id: alert.alert_id, rule_id: alert.rule_id }, target.reason)
-      this.metrics.sent.inc({ receiver: target.name ?? '', status: 'failed' })
+      this.metrics.sent.inc({ receiver: this.unresolvedLabels.value(target.name ?? ''), status: 'failed' })
       return this.record(alert.alert_id, alert.rule_id, { name: target.name, type: null, action }, 'failed', 0, target.reason, null, 0)
     }
     const receiver = target.receiver

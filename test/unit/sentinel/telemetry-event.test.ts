@@ -110,6 +110,13 @@ describe('TelemetryEvent validation', () => {
     assert.deepEqual(issuesOf({ ...seedExample, metadata: { tags: many } }), ['metadata.tags: must have at most 64 entries'])
   })
 
+  test('the same limits hold for Kafka input: the serdes refuse on deserialize, naming the field', () => {
+    const long = { ...seedExample, application_id: 'a'.repeat(1000) }
+    assert.throws(() => telemetryJsonSerde().deserialize(Buffer.from(JSON.stringify(long)), 't'), (e: unknown) => e instanceof SerdeError && /application_id: must be at most 128 characters/.test(e.message))
+    const leap = { ...seedExample, timestamp: '2025-12-31T23:59:60Z' }
+    assert.throws(() => telemetryJsonSerde().deserialize(Buffer.from(JSON.stringify(leap)), 't'), (e: unknown) => e instanceof SerdeError && /timestamp: must not be a leap second/.test(e.message))
+  })
+
   test('data.context nested deeper than 32 levels is refused without overflowing the stack', () => {
     let deep: Record<string, unknown> = {}
     const root = deep
