@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { DLQ_HEADERS } from '../../../runtime/task/index.js'
+import { BadRecordWarnings } from '../../../runtime/task/bad-record-warnings.js'
 import { TopologyTestDriver } from '../../../runtime/test-driver.js'
 import { Serdes } from '../../../schemas/index.js'
 import { engines } from '../../../state/index.js'
@@ -151,5 +152,26 @@ describe('deduplication on a source', () => {
   test('a bad horizon fails at build time', () => {
     const b = new StreamsBuilder()
     assert.throws(() => b.stream('calls', { ...calls, deduplicate: { id: (c: Call) => c.id, horizonMs: 0 } }), /deduplicate\.horizonMs must be a positive integer/)
+  })
+})
+
+describe('bad record warnings', () => {
+  test('one warn line per stage per interval, carrying how many were not logged', () => {
+    const lines: { fields: Record<string, unknown>; message: string }[] = []
+    const log = { warn: (fields: Record<string, unknown>, message: string) => lines.push({ fields, message }) } as unknown as ConstructorParameters<typeof BadRecordWarnings>[0]
+    let now = 0
+    const warnings = new BadRecordWarnings(log, () => now, 10_000)
+    for (let i = 0; i < 5; i++) warnings.warn('deserialize', { offset: i }, 'bad record dead-lettered')
+    warnings.warn('timestamp', { offset: 9 }, 'bad record dead-lettered')
+    now = 10_000
+    warnings.warn('deserialize', { offset: 10 }, 'bad record dead-lettered')
+    assert.deepEqual(
+      lines.map((l) => [l.fields.stage, l.fields.offset, l.fields.suppressed]),
+      [
+        ['deserialize', 0, undefined],
+        ['timestamp', 9, undefined],
+        ['deserialize', 10, 4],
+      ],
+    )
   })
 })

@@ -6,7 +6,7 @@ import { redactedUrl } from '../../../apps/sentinel/api/log-redaction.js'
 import { RecentEventIds } from '../../../apps/sentinel/api/recent-event-ids.js'
 import { BoundedLabelValues } from '../../../apps/sentinel/bounded-label-values.js'
 import { DEFAULT_EVENT_TIME_BOUNDS, eventTimeVerdict } from '../../../apps/sentinel/event-time-bounds.js'
-import { RateLimitedWarning } from '../../../apps/sentinel/rate-limited-log.js'
+import { RateLimitedWarning } from '../../../runtime/rate-limited-warning.js'
 import { jsonTextDepth, jsonValueDepth } from '../../../schemas/json-depth.js'
 
 const MIN = 60_000
