@@ -5,7 +5,11 @@
  * `NAB standard=<x> low_fp=<y> low_fn=<z> threshold=<fixed|swept>`.
  *
  *   tsx bench/nab/evaluate.ts [--data DIR] [--windows FILE] [--profiles FILE]
- *                             [--threshold 0.5|sweep] [--out DIR] [--quick] [--feed driver|direct]
+ *                             [--threshold 0.5|sweep] [--out DIR | --update-report] [--quick]
+ *                             [--feed driver|direct]
+ *
+ * The report goes to bench/nab/out/ (ignored by git) unless `--out DIR` names another folder or
+ * `--update-report` asks for the committed bench/nab/REPORT.{md,json} (NAB, default threshold only).
  *
  * --quick skips the sensitivity table (the neighbouring configurations, about 20 s on NAB).
  * --feed: how rows reach the detectors: `driver` (default) through the TopologyTestDriver, a
@@ -23,10 +27,12 @@ import { loadProfiles, PROFILE_NAMES } from './profiles.js'
 import { type EvaluationResult, type SensitivityRow, writeReport } from './report.js'
 import { DriverFeed } from './driver-feed.js'
 import { DirectCoreFeed, type RowFeed } from './row-feed.js'
+import { nabDir } from './nab-dir.js'
 import { type ScoringPlan, planFile, scoreCorpus } from './scorer.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const NAB_DIR = resolve(here, '../../../shared/data/nab')
+/** Where runs write their reports unless told otherwise: ignored by git, so a run cannot overwrite the committed report. */
+export const SCRATCH_REPORT_DIR = join(here, 'out')
 
 /** The detector's own alarm level: every component scores 0.5 exactly at its threshold. */
 export const FIXED_THRESHOLD = ALARM_LEVEL
@@ -91,27 +97,42 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   }
 }
 
+/**
+ * Where the report goes: `--out DIR`; with `--update-report`, the committed bench/nab/REPORT.*
+ * (only for NAB itself, the corpus that report describes, and only with the default threshold);
+ * otherwise the ignored scratch folder.
+ */
+function reportDir(values: { out?: string | undefined; 'update-report': boolean; data?: string | undefined; windows?: string | undefined; threshold?: string | undefined }): string {
+  if (!values['update-report']) return resolve(values.out ?? SCRATCH_REPORT_DIR)
+  if (values.out !== undefined) throw new Error('--update-report writes the committed report in bench/nab; it cannot be combined with --out')
+  if (values.data !== undefined || values.windows !== undefined) throw new Error('--update-report is for the NAB corpus the committed report describes; drop --data/--windows or use --out')
+  if (values.threshold !== undefined) throw new Error('--update-report records the fixed-threshold run; drop --threshold or use --out')
+  return here
+}
+
 async function main(): Promise<void> {
+  const nab = nabDir()
   const { values } = parseArgs({
     options: {
-      data: { type: 'string', default: join(NAB_DIR, 'data') },
-      windows: { type: 'string', default: join(NAB_DIR, 'labels/combined_windows.json') },
-      profiles: { type: 'string', default: join(NAB_DIR, 'config/profiles.json') },
-      threshold: { type: 'string', default: String(FIXED_THRESHOLD) },
-      out: { type: 'string', default: here },
+      data: { type: 'string' },
+      windows: { type: 'string' },
+      profiles: { type: 'string', default: join(nab, 'config/profiles.json') },
+      threshold: { type: 'string' },
+      out: { type: 'string' },
+      'update-report': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       feed: { type: 'string', default: 'driver' },
     },
   })
+  const out = reportDir(values)
   if (values.feed !== 'driver' && values.feed !== 'direct') throw new Error(`--feed must be "driver" or "direct", got ${values.feed}`)
   const direct = (config: NabDetectorConfig): RowFeed => new DirectCoreFeed(config)
-  const threshold = values.threshold === 'sweep' ? 'sweep' : Number(values.threshold)
+  const threshold = values.threshold === undefined ? FIXED_THRESHOLD : values.threshold === 'sweep' ? 'sweep' : Number(values.threshold)
   if (threshold !== 'sweep' && !(threshold >= 0 && threshold <= 1)) throw new Error(`--threshold must be a number in [0, 1] or "sweep", got ${values.threshold}`)
-  const out = resolve(values.out)
   mkdirSync(out, { recursive: true })
   const result = await evaluate({
-    data: resolve(values.data),
-    windows: resolve(values.windows),
+    data: resolve(values.data ?? join(nab, 'data')),
+    windows: resolve(values.windows ?? join(nab, 'labels/combined_windows.json')),
     profiles: resolve(values.profiles),
     threshold,
     config: NAB_CONFIG,
