@@ -6,11 +6,12 @@
  *
  *   tsx bench/nab/evaluate.ts [--data DIR] [--windows FILE] [--profiles FILE]
  *                             [--threshold 0.5|sweep] [--out DIR | --update-report] [--quick]
- *                             [--feed driver|direct]
+ *                             [--loco] [--feed driver|direct]
  *
  * The report goes to bench/nab/out/ (ignored by git) unless `--out DIR` names another folder or
  * `--update-report` asks for the committed bench/nab/REPORT.{md,json} (NAB, default threshold only).
  *
+ * --loco adds leave-one-category-out over the declared grid (detector.ts LOCO_GRID, loco.ts).
  * --quick skips the sensitivity table (the neighbouring configurations, about 20 s on NAB).
  * --feed: how rows reach the detectors: `driver` (default) through the TopologyTestDriver, a
  * processor over a logged state store (driver-feed.ts); `direct` calls the cores (row-feed.ts). Both
@@ -22,7 +23,8 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { type NabCorpus, loadCorpus } from './corpus.js'
-import { ALARM_LEVEL, NAB_CONFIG, type NabDetectorConfig, TUNING_NOTE, neighbours } from './detector.js'
+import { ALARM_LEVEL, LOCO_GRID, NAB_CONFIG, type NabDetectorConfig, TUNING_NOTE, neighbours } from './detector.js'
+import { type LocoResult, leaveOneCategoryOut } from './loco.js'
 import { loadProfiles, PROFILE_NAMES } from './profiles.js'
 import { type EvaluationResult, type SensitivityRow, writeReport } from './report.js'
 import { DriverFeed } from './driver-feed.js'
@@ -49,6 +51,27 @@ export interface EvaluateOptions {
   readonly sensitivityFeedFor?: (config: NabDetectorConfig) => RowFeed
   /** Also score each neighbouring configuration (one knob one step away). */
   readonly sensitivity: boolean
+  /** Also run leave-one-category-out over this grid (it must hold `config`), with the direct feed. */
+  readonly locoGrid?: readonly NabDetectorConfig[]
+}
+
+/** Per-row scores of one configuration on every file, computed once per run (LOCO and sensitivity share them). */
+class ScoreCache {
+  private readonly cache = new Map<string, Float64Array[]>()
+  constructor(
+    private readonly corpus: NabCorpus,
+    private readonly plans: readonly ScoringPlan[],
+    private readonly feedFor: (config: NabDetectorConfig) => RowFeed,
+  ) {}
+
+  async scores(config: NabDetectorConfig): Promise<Float64Array[]> {
+    const key = JSON.stringify(config)
+    const hit = this.cache.get(key)
+    if (hit) return hit
+    const computed = await scoreAll(this.feedFor(config), this.corpus, this.plans)
+    this.cache.set(key, computed)
+    return computed
+  }
 }
 
 /** Paths in the report relative to where it was run from, so a committed report names no machine. */
@@ -75,15 +98,26 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const fixed = PROFILE_NAMES.map((p) => scoreCorpus(plans, scores, profiles[p], fixedAt))
   const swept = PROFILE_NAMES.map((p) => scoreCorpus(plans, scores, profiles[p], 'sweep'))
   const scored = performance.now()
+  const cache = new ScoreCache(corpus, plans, opts.sensitivityFeedFor ?? opts.feedFor)
   const sensitivity: SensitivityRow[] = []
   if (opts.sensitivity) {
     for (const n of neighbours(opts.config)) {
-      const s = await scoreAll((opts.sensitivityFeedFor ?? opts.feedFor)(n.config), corpus, plans)
+      const s = await cache.scores(n.config)
       const [std, lowFp, lowFn] = PROFILE_NAMES.map((p) => scoreCorpus(plans, s, profiles[p], opts.threshold === 'sweep' ? 'sweep' : fixedAt).normalised)
       sensitivity.push({ change: n.change, standard: std!, lowFp: lowFp!, lowFn: lowFn! })
     }
   }
+  const sensitivityDone = performance.now()
+  let loco: LocoResult | undefined
+  if (opts.locoGrid) {
+    const inSample = opts.locoGrid.findIndex((c) => JSON.stringify(c) === JSON.stringify(opts.config))
+    if (inSample < 0) throw new Error('the LOCO grid must hold the evaluated configuration')
+    const gridScores: Float64Array[][] = []
+    for (const [g, c] of opts.locoGrid.entries()) gridScores.push(g === inSample ? scores : await cache.scores(c))
+    loco = leaveOneCategoryOut(plans, opts.locoGrid, gridScores, profiles.standard, fixedAt, inSample)
+  }
   return {
+    ...(loco ? { loco } : {}),
     corpus: { data: shown(opts.data), windows: shown(opts.windows), files: plans.length, rows: plans.reduce((n, p) => n + p.rows, 0), windowsTotal: plans.reduce((n, p) => n + p.windows.length, 0), unlisted: corpus.unlisted },
     feed: feed.name,
     config: opts.config,
@@ -93,7 +127,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
     fixed,
     swept,
     sensitivity,
-    timing: { loadMs: loaded - started, detectMs: detected - loaded, scoreMs: scored - detected, sensitivityMs: performance.now() - scored },
+    timing: { loadMs: loaded - started, detectMs: detected - loaded, scoreMs: scored - detected, sensitivityMs: sensitivityDone - scored, locoMs: performance.now() - sensitivityDone },
   }
 }
 
@@ -121,6 +155,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       'update-report': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
+      loco: { type: 'boolean', default: false },
       feed: { type: 'string', default: 'driver' },
     },
   })
@@ -139,11 +174,17 @@ async function main(): Promise<void> {
     feedFor: values.feed === 'driver' ? (config) => new DriverFeed(config) : direct,
     sensitivityFeedFor: direct,
     sensitivity: !values.quick,
+    ...(values.loco ? { locoGrid: LOCO_GRID } : {}),
   })
   const files = writeReport(result, out)
   const [std, lowFp, lowFn] = result.headline.map((c) => c.normalised.toFixed(2))
   console.log(`report: ${files.join(', ')}`)
   console.log(`corpus: ${result.corpus.files} files, ${result.corpus.rows} rows, ${result.corpus.windowsTotal} windows; detectors ${(result.timing.detectMs / 1000).toFixed(1)} s, sensitivity ${(result.timing.sensitivityMs / 1000).toFixed(1)} s`)
+  if (result.loco) {
+    const l = result.loco
+    console.log(`leave-one-category-out (standard, fixed threshold): ${l.categories.map((c) => `${c.category} ${Number.isNaN(c.normalised) ? `raw ${c.raw.toFixed(2)}` : c.normalised.toFixed(2)}`).join(', ')}`)
+    console.log(`LOCO mean=${l.mean.toFixed(2)} pooled=${l.pooled.toFixed(2)} (in-sample standard ${std})`)
+  }
   console.log(`NAB standard=${std} low_fp=${lowFp} low_fn=${lowFn} threshold=${result.mode}`)
 }
 

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { NabDetectorConfig } from './detector.js'
+import type { LocoResult } from './loco.js'
 import { NAB_SCOREBOARD } from './scoreboard.js'
 import type { CorpusScore, FileScore } from './scorer.js'
 
@@ -16,7 +17,8 @@ export interface EvaluationResult {
   readonly fixed: readonly CorpusScore[]
   readonly swept: readonly CorpusScore[]
   readonly sensitivity: readonly SensitivityRow[]
-  readonly timing: { readonly loadMs: number; readonly detectMs: number; readonly scoreMs: number; readonly sensitivityMs: number }
+  readonly loco?: LocoResult
+  readonly timing: { readonly loadMs: number; readonly detectMs: number; readonly scoreMs: number; readonly sensitivityMs: number; readonly locoMs: number }
 }
 
 /** Normalised scores of a neighbouring configuration. */
@@ -98,6 +100,7 @@ export function renderMarkdown(r: EvaluationResult): string {
     for (const x of r.sensitivity) lines.push(`| ${x.change} | ${num(x.standard, 1)} | ${num(x.lowFp, 1)} | ${num(x.lowFn, 1)} |`)
     lines.push('')
   }
+  if (r.loco) lines.push(...renderLoco(r.loco, s!), '')
   lines.push('## Per series (standard profile)', '')
   lines.push(`Precision = detections inside windows / all detections (rows after probation scoring >= the threshold); recall = windows detected / windows.`, '')
   lines.push('| file | rows | windows | detected | detections | in windows | false positives | precision | recall | raw score |', '|---|---|---|---|---|---|---|---|---|---|')
@@ -105,8 +108,25 @@ export function renderMarkdown(r: EvaluationResult): string {
   lines.push(`| **total** | ${r.corpus.rows} | ${totals.windows} | ${totals.detected} | ${totals.detections} | ${totals.tp} | ${totals.fp} | ${pct(totals.detections ? totals.tp / totals.detections : Number.NaN)} | ${pct(totals.windows ? totals.detected / totals.windows : Number.NaN)} | ${num(std.raw, 3)} |`)
   lines.push('')
   if (r.corpus.unlisted.length > 0) lines.push(`CSV files not named in the windows file (not scored): ${r.corpus.unlisted.join(', ')}.`, '')
-  lines.push(`Timing (one process, one core): load ${num(r.timing.loadMs / 1000, 1)} s, detectors ${num(r.timing.detectMs / 1000, 1)} s, scoring ${num(r.timing.scoreMs / 1000, 1)} s, sensitivity runs ${num(r.timing.sensitivityMs / 1000, 1)} s.`, '')
+  lines.push(`Timing (one process, one core): load ${num(r.timing.loadMs / 1000, 1)} s, detectors ${num(r.timing.detectMs / 1000, 1)} s, scoring ${num(r.timing.scoreMs / 1000, 1)} s, sensitivity runs ${num(r.timing.sensitivityMs / 1000, 1)} s, LOCO grid ${num(r.timing.locoMs / 1000, 1)} s.`, '')
   return lines.join('\n')
+}
+
+const knobs = (c: NabDetectorConfig) => `point ${c.pointThreshold}, change ${c.changeThreshold}, calm ${c.calmRows}`
+
+function renderLoco(l: LocoResult, inSample: number): string[] {
+  const lines: string[] = []
+  lines.push('## Leave one category out (standard profile, fixed threshold)', '')
+  lines.push(`For each category, the configuration of the declared grid (${l.grid.length} entries: \`LOCO_GRID\` in detector.ts) scoring best on the other categories is chosen and the category is scored with it. Per-category scores are normalised NAB's way over that category's files alone (null: every window missed; perfect: A_tp per labelled window). A category without windows has no such scale: its raw score (the false-positive cost) is shown and it is not in the mean.`, '')
+  lines.push('| left-out category | files | windows | chosen on the rest | its score on the rest | left-out score | same category, in-sample config |', '|---|---|---|---|---|---|---|')
+  for (const c of l.categories) {
+    const score = Number.isNaN(c.normalised) ? `raw ${num(c.raw, 2)}` : `**${num(c.normalised, 1)}**`
+    const own = Number.isNaN(c.inSampleNormalised) ? '–' : num(c.inSampleNormalised, 1)
+    lines.push(`| ${c.category} | ${c.files} | ${c.windows} | ${knobs(l.grid[c.chosen]!)} | ${num(c.chosenOnRest, 1)} | ${score} | ${own} |`)
+  }
+  lines.push('')
+  lines.push(`**LOCO mean ${num(l.mean, 2)}** over the ${l.categories.filter((c) => !Number.isNaN(c.normalised)).length} categories with windows; pooled (left-out raw scores summed, normalised over the corpus) **${num(l.pooled, 2)}**; in-sample ${num(inSample, 2)} (${knobs(l.grid[l.inSample]!)}).`)
+  return lines
 }
 
 export function renderJson(r: EvaluationResult): unknown {
@@ -120,6 +140,7 @@ export function renderJson(r: EvaluationResult): unknown {
     alternative: (r.mode === 'fixed' ? r.swept : r.fixed).map(profile),
     tuning: r.tuning,
     sensitivity: r.sensitivity,
+    ...(r.loco ? { loco: { ...r.loco, grid: r.loco.grid.map(knobs) } } : {}),
     series: r.headline[0]!.files.map(summarise),
     timing: r.timing,
   }
