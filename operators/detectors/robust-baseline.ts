@@ -2,8 +2,8 @@
  * A rolling baseline that outliers cannot drag: the median of the last `size` values as its centre
  * and the interquartile range / 1.349 as its spread (the standard deviation a normal distribution
  * with that IQR would have). A mean/std baseline lets a burst of spikes inflate the std and hide the
- * next ones, and drift toward them; up to a quarter of the window can be outliers here before the
- * spread moves.
+ * next ones, and drift toward them; here the spread stays bounded however large the outliers,
+ * until they are a quarter of the window (a fifth of it at +12 spreads reads 1.5, not 1).
  *
  * The IQR stands in for the MAD: both are 50%-breakdown-free of the tails for symmetric noise, and
  * the IQR is two lookups in the sorted window, where the MAD needs a second selection per row.
