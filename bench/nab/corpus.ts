@@ -7,20 +7,44 @@ export interface CsvTable {
   readonly header: readonly string[]
   readonly rows: number
   column(name: string): string[]
+  /**
+   * The column as numbers. An empty or non-numeric cell is an error naming the file and line:
+   * `Number('')` is 0, so a gap in a series would otherwise be read as a plausible value.
+   */
+  numericColumn(name: string): number[]
+  /** The 1-based line of the file that holds data row `row`. */
+  lineOf(row: number): number
 }
 
 export function readCsv(file: string): CsvTable {
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length > 0)
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim())
-  const body = lines.slice(1).map((l) => l.split(','))
+  const all = readFileSync(file, 'utf8').split(/\r?\n/)
+  // Blank lines (a trailing newline, mostly) are not rows; the line numbers of the rest are kept for errors.
+  const numbered = all.map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.length > 0)
+  const header = (numbered[0]?.text ?? '').split(',').map((h) => h.trim())
+  const body = numbered.slice(1).map((l) => l.text.split(','))
+  const lines = numbered.slice(1).map((l) => l.line)
+  const columnIndex = (name: string): number => {
+    const at = header.indexOf(name)
+    if (at < 0) throw new Error(`${file}: no column "${name}" (header: ${header.join(',')})`)
+    return at
+  }
   return {
     header,
     rows: body.length,
     column(name: string): string[] {
-      const at = header.indexOf(name)
-      if (at < 0) throw new Error(`${file}: no column "${name}" (header: ${header.join(',')})`)
+      const at = columnIndex(name)
       return body.map((cells) => cells[at] ?? '')
     },
+    numericColumn(name: string): number[] {
+      const at = columnIndex(name)
+      return body.map((cells, r) => {
+        const cell = (cells[at] ?? '').trim()
+        const value = cell === '' ? Number.NaN : Number(cell)
+        if (!Number.isFinite(value)) throw new Error(`${file}:${lines[r]}: column "${name}" ${cell === '' ? 'is empty' : `is not a number: "${cell}"`}`)
+        return value
+      })
+    },
+    lineOf: (row: number) => lines[row] ?? Number.NaN,
   }
 }
 
@@ -44,8 +68,14 @@ export interface NabCorpus {
 export function readSeries(dataDir: string, path: string): NabSeries {
   const table = readCsv(join(dataDir, path))
   const timestamps = table.column('timestamp')
-  const values = table.column('value').map(Number)
-  const times = timestamps.map(parseNabTimestamp)
+  const values = table.numericColumn('value')
+  const times = timestamps.map((t, r) => {
+    try {
+      return parseNabTimestamp(t)
+    } catch (err) {
+      throw new Error(`${join(dataDir, path)}:${table.lineOf(r)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+  })
   // Times are not checked for order: NAB's own files repeat timestamps and even step back once
   // (clock changes); rows are scored in file order, as NAB does.
   return { path, timestamps, times, values }

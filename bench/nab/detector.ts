@@ -1,27 +1,33 @@
 /**
- * The one detector configuration used on the whole NAB corpus, built only from the cores in
- * operators/detectors. Each series (one key) gets its own instance; `step(value)` returns the score
- * of the row just arrived, computed from the rows up to and including it.
+ * The one detector configuration used on every NAB series (and any corpus given with --data), built
+ * only from the cores in operators/detectors. Each series (one key) gets its own instance;
+ * `step(value)` returns the score of the row just arrived, computed from the rows up to and
+ * including it.
  *
- * Three components, each scoring exactly 0.5 at its own threshold (operators/detectors/severity.ts):
- * - point: z-score of the value against a rolling baseline of the previous `baselineRows` rows
- *   (anomalous rows damped into the baseline); catches spikes and dips;
+ * Components, each scoring exactly 0.5 at its own threshold (operators/detectors/severity.ts):
+ * - point: z-score of the value against a rolling mean/std of the previous `baselineRows` rows
+ *   (anomalous rows winsorised into it, so a burst of spikes moves it little); catches spikes and dips;
  * - level: z-score of the mean of the last `levelRows` rows against a second such baseline of those
- *   means; catches level shifts and sustained excursions that single rows do not;
+ *   means; catches short sustained excursions that single rows do not;
+ * - change: two-sided CUSUM of the point residual (clipped, so a lone spike cannot confirm it);
+ *   catches shifts of one or two spreads and drifts; a confirmed shift moves both baselines to the
+ *   new level, so the new level is one alarm, not a stream of them;
  * - distribution: the relative-entropy test of the last `distributionWindow` rows against every
  *   distribution seen before (after NAB's relativeEntropy detector, with a causal bin range);
  *   catches changes of shape (variance, flattening, new regimes).
- * The row's score is the largest of the three. An alarm gate then lets one alarm through per
- * `holdFraction` × probation rows; held-back rows score at most 0.49, under the alarm level.
+ * The row's score is the largest of them. A hysteresis gate then lets one alarm through per
+ * excursion: after an alarm, the next passes only once the score has stayed below `rearmBelow` for
+ * `calmRows` rows; held-back rows score at most 0.49, under the alarm level. Unlike a fixed
+ * hold-back, this does not limit how many separate anomalies a series can have.
  *
  * What the detector knows in advance about a series is only its probation length, which NAB hands
- * to every detector (it is 15% of the file's rows, at most 750): it sets the warm-up (no verdict
- * before min(probation, baselineRows) rows, the distribution's bin range from the probation rows)
- * and the hold-back.
+ * to every detector (15% of the file's rows, at most 750): it sets the warm-up (no verdict before
+ * min(probation, baselineRows) rows) and the distribution test's bin range (from the probation rows).
  */
-import { AlarmGate, type AlarmGateState } from '../../operators/detectors/alarm-gate.js'
-import { type RollingState, rollingBaseline } from '../../operators/detectors/baseline.js'
+import { type CusumState, CusumDetector } from '../../operators/detectors/cusum.js'
 import { DistributionShiftDetector, type DistributionShiftState } from '../../operators/detectors/distribution-shift.js'
+import { type HysteresisGateState, HysteresisGate } from '../../operators/detectors/hysteresis-gate.js'
+import { type RollingState, rollingBaseline } from '../../operators/detectors/baseline.js'
 import { ZScoreDetector, type ZScoreState } from '../../operators/detectors/zscore.js'
 
 export interface NabDetectorConfig {
@@ -32,12 +38,15 @@ export interface NabDetectorConfig {
   /** Rows averaged by the level component, and the |z| of that average that makes an alarm. */
   readonly levelRows: number
   readonly levelThreshold: number
+  /** CUSUM decision threshold h on the point residual (allowance 2, residual clipped at 6). */
+  readonly changeThreshold: number
   /** Rows in the distribution component's current window; bins of its histogram; test level. */
   readonly distributionWindow: number
   readonly distributionBins: number
   readonly distributionSignificance: 0.1 | 0.05 | 0.025 | 0.01 | 0.005
-  /** Rows held back after an alarm, as a fraction of the probation length. */
-  readonly holdFraction: number
+  /** The gate reopens after `calmRows` consecutive rows scoring below `rearmBelow`. */
+  readonly rearmBelow: number
+  readonly calmRows: number
 }
 
 export const NAB_CONFIG: NabDetectorConfig = {
@@ -45,36 +54,61 @@ export const NAB_CONFIG: NabDetectorConfig = {
   pointThreshold: 10,
   levelRows: 6,
   levelThreshold: 4,
+  changeThreshold: 30,
   distributionWindow: 30,
   distributionBins: 5,
   distributionSignificance: 0.01,
-  holdFraction: 0.3,
+  rearmBelow: 0.45,
+  calmRows: 50,
 }
 
 /**
- * How NAB_CONFIG was chosen, stated in the report: it was tuned on NAB itself, as NAB's published
- * detectors were, so the corpus is not a held-out test for it (`--data`/`--windows` give one).
+ * CUSUM allowance and clip, in residual spreads. k = 2, not the textbook 0.5: NAB's residuals are
+ * autocorrelated (a z against a 2000-row baseline wanders), and k = 0.5 or 1 confirmed "shifts" on
+ * the series without anomalies (chosen on NAB, 3 values tried). The clip keeps one spike from
+ * confirming a change: each row adds at most clip - k.
+ */
+const CHANGE_DRIFT = 2
+const CHANGE_CLIP = 6
+
+/**
+ * How NAB_CONFIG was chosen, stated in the report: it was tuned on NAB itself, so the in-sample
+ * figure is not a held-out test for it; the leave-one-category-out figure (--loco) is.
  */
 export const TUNING_NOTE =
-  'Chosen by hand on the NAB corpus itself (about 50 configurations tried, standard profile, fixed threshold): ' +
-  'the baseline length, thresholds, distribution window and hold-back were varied one or two at a time; a time-of-day ' +
-  'baseline and a log transform were tried and dropped (they added false positives), as was letting a stronger alarm ' +
-  'through the hold-back (no gain). NAB is therefore not a held-out ' +
-  'test of this configuration; the sensitivity table shows how much the score depends on each choice.'
+  'Tuned on the NAB corpus itself (standard profile, fixed threshold 0.5), so the in-sample figure is not a held-out test. ' +
+  'The point/level/distribution settings are those of the previous configuration (about 50 hand-tried on NAB). New in this one, ' +
+  'also chosen on NAB: the hysteresis gate replacing the hold-back of 0.3 x probation (re-arm level 0.3, 0.45, 0.49 and 20-300 calm rows tried, ' +
+  'about 15 runs), the CUSUM allowance (0.5, 1, 2 tried) and threshold (15, 30, 50, 60), and the mean/std baseline kept over the robust ' +
+  'median/IQR one, which scored lower on NAB at every threshold tried (4 runs). Nothing was tuned on the synthetic corpus or per file. ' +
+  'The leave-one-category-out figure (--loco) re-selects the three knobs of LOCO_GRID without the category it scores.'
 
 /** The neighbours of a configuration: each knob moved one step either way (for the sensitivity table). */
 export function neighbours(c: NabDetectorConfig): { readonly change: string; readonly config: NabDetectorConfig }[] {
   const steps: [keyof NabDetectorConfig, readonly (number | string)[]][] = [
     ['baselineRows', [1000, 4000]],
-    ['pointThreshold', [8, 12]],
+    ['pointThreshold', [c.pointThreshold * 0.8, c.pointThreshold * 1.25]],
     ['levelRows', [3, 10]],
-    ['levelThreshold', [3, 5]],
+    ['levelThreshold', [c.levelThreshold * 0.75, c.levelThreshold * 1.25]],
+    ['changeThreshold', [c.changeThreshold * 0.5, c.changeThreshold * 2]],
     ['distributionWindow', [20, 40]],
     ['distributionSignificance', [0.05, 0.005]],
-    ['holdFraction', [0.2, 0.4]],
+    ['rearmBelow', [0.2, 0.4]],
+    ['calmRows', [Math.max(1, Math.round(c.calmRows / 2)), c.calmRows * 2]],
   ]
   return steps.flatMap(([key, values]) => values.map((v) => ({ change: `${key} ${String(c[key])} -> ${v}`, config: { ...c, [key]: v } as NabDetectorConfig })))
 }
+
+/**
+ * The declared grid for leave-one-category-out (loco.ts): the knobs most likely to differ between
+ * kinds of data — how extreme a single row must be, how much evidence confirms a change, how long
+ * the score must stay calm before the next alarm — two or three values each, around NAB_CONFIG.
+ * Small on purpose: 12 passes over the corpus, and a large grid would let the selection overfit
+ * the other categories instead.
+ */
+export const LOCO_GRID: readonly NabDetectorConfig[] = [8, 10, 12].flatMap((pointThreshold) =>
+  [15, 30].flatMap((changeThreshold) => [50, 100].map((calmRows) => ({ ...NAB_CONFIG, pointThreshold, changeThreshold, calmRows }))),
+)
 
 /** What a detector may know about a series before it starts. */
 export interface SeriesInfo {
@@ -94,9 +128,9 @@ export interface NabScorerState {
   readonly point: ZScoreState<RollingState>
   readonly level: ZScoreState<RollingState>
   readonly recent: RollingState
+  readonly change: CusumState
   readonly distribution: DistributionShiftState
-  readonly gate: AlarmGateState
-  readonly row: number
+  readonly gate: HysteresisGateState
 }
 
 /**
@@ -110,11 +144,14 @@ export interface NabScorerCore {
 
 export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo): NabScorerCore {
   const minHistory = Math.max(10, Math.min(info.probation, config.baselineRows))
-  // A flat baseline would make the smallest wiggle an infinite z: floor the std at 0.1% of |mean|.
+  // A flat baseline would make the smallest wiggle an infinite z: floor the spread at 0.1% of |median|.
   const zOptions = { direction: 'both', minHistory, minStd: 1e-6, minRelativeStd: 1e-3 } as const
-  const point = new ZScoreDetector({ ...zOptions, baseline: rollingBaseline(config.baselineRows), threshold: config.pointThreshold })
-  const level = new ZScoreDetector({ ...zOptions, baseline: rollingBaseline(config.baselineRows), threshold: config.levelThreshold })
+  const pointBaseline = rollingBaseline(config.baselineRows)
+  const levelBaseline = rollingBaseline(config.baselineRows)
+  const point = new ZScoreDetector({ ...zOptions, baseline: pointBaseline, threshold: config.pointThreshold })
+  const level = new ZScoreDetector({ ...zOptions, baseline: levelBaseline, threshold: config.levelThreshold })
   const recent = rollingBaseline(config.levelRows)
+  const change = new CusumDetector({ drift: CHANGE_DRIFT, threshold: config.changeThreshold, clip: CHANGE_CLIP })
   const distribution = new DistributionShiftDetector({
     windowSize: config.distributionWindow,
     bins: config.distributionBins,
@@ -123,17 +160,24 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
     rangeRows: Math.max(config.distributionWindow, info.probation),
     rangeMargin: 0,
   })
-  const gate = new AlarmGate(Math.max(1, Math.round(config.holdFraction * info.probation)))
+  const gate = new HysteresisGate({ alarmAt: ALARM_LEVEL, rearmBelow: config.rearmBelow, calmRows: config.calmRows })
   return {
-    initial: () => ({ point: point.initial(), level: level.initial(), recent: recent.initial(), distribution: distribution.initial(), gate: gate.initial(), row: 0 }),
+    initial: () => ({ point: point.initial(), level: level.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
     step(state, value) {
       const p = point.step(state.point, value)
       const recentState = recent.update(state.recent, value)
       const l = level.step(state.level, recent.stats(recentState).mean)
+      const c = p.verdict.ready ? change.step(state.change, p.verdict.z) : { state: state.change, verdict: { score: 0, shift: undefined } }
+      if (c.verdict.shift) {
+        // Move both baselines to the new level: from here on it is normal, not a stream of alarms.
+        const delta = c.verdict.shift.size * p.verdict.baselineStd
+        pointBaseline.shiftLevel(p.state.baseline, delta)
+        levelBaseline.shiftLevel(l.state.baseline, delta)
+      }
       const d = distribution.step(state.distribution, value)
-      const score = Math.max(p.verdict.score, l.verdict.score, d.verdict.score)
-      const g = gate.offer(state.gate, state.row, score >= ALARM_LEVEL)
-      const next: NabScorerState = { point: p.state, level: l.state, recent: recentState, distribution: d.state, gate: g.state, row: state.row + 1 }
+      const score = Math.max(p.verdict.score, l.verdict.score, c.verdict.score, d.verdict.score)
+      const g = gate.offer(state.gate, score)
+      const next: NabScorerState = { point: p.state, level: l.state, recent: recentState, change: c.state, distribution: d.state, gate: g.state }
       return { state: next, score: g.passed ? score : Math.min(score, ALARM_LEVEL - 0.01) }
     },
   }

@@ -18,6 +18,7 @@ import type { SeriesInfo } from './detector.js'
 import { loadProfiles, PROFILE_NAMES } from './profiles.js'
 import type { RowFeed } from './row-feed.js'
 import { planFile, scoreCorpus } from './scorer.js'
+import { nabDir } from './nab-dir.js'
 
 export interface OperatorFeedConfig {
   readonly baselineWindows: number
@@ -67,7 +68,7 @@ export class ZScoreOperatorFeed implements RowFeed {
 }
 
 async function main(): Promise<void> {
-  const nab = resolve(fileURLToPath(import.meta.url), '../../../../shared/data/nab')
+  const nab = nabDir()
   const corpus = loadCorpus(join(nab, 'data'), join(nab, 'labels/combined_windows.json'))
   const profiles = loadProfiles(join(nab, 'config/profiles.json'))
   const plans = corpus.series.map((s) => planFile(s.path, s.times, corpus.windows.get(s.path)!))

@@ -34,9 +34,15 @@ export interface ScoringPlan {
   readonly unweighted: Float64Array
   /** Windows with at least one scorable (post-probation) row; only these count as TP or FN. */
   readonly countedWindows: number
+  /**
+   * Windows the labels file gives for this file, scorable or not: what the perfect detector is
+   * credited with (NAB's runner.normalize counts `len(windows)` per file for its perfect score).
+   */
+  readonly labelledWindows: number
 }
 
-export function planFromWindows(name: string, rows: number, windows: readonly RowWindow[], probationPercent = DEFAULT_PROBATION_PERCENT): ScoringPlan {
+/** `labelledWindows`: windows the labels file lists (default: `windows.length`). */
+export function planFromWindows(name: string, rows: number, windows: readonly RowWindow[], probationPercent = DEFAULT_PROBATION_PERCENT, labelledWindows = windows.length): ScoringPlan {
   const windowOf = new Int32Array(rows).fill(-1)
   const unweighted = new Float64Array(rows)
   let prev: RowWindow | undefined
@@ -62,12 +68,12 @@ export function planFromWindows(name: string, rows: number, windows: readonly Ro
   }
   const probation = probationLength(rows, probationPercent)
   const countedWindows = windows.filter((win) => win.right >= probation).length
-  return { name, rows, probation, windows, windowOf, unweighted, countedWindows }
+  return { name, rows, probation, windows, windowOf, unweighted, countedWindows, labelledWindows }
 }
 
 /** Plans a file from its row times (ms, ascending) and its `[start, end]` window times (ms). */
 export function planFile(name: string, times: readonly number[], limits: readonly (readonly [number, number])[], probationPercent = DEFAULT_PROBATION_PERCENT): ScoringPlan {
-  return planFromWindows(name, times.length, windowRows(times, limits), probationPercent)
+  return planFromWindows(name, times.length, windowRows(times, limits), probationPercent, limits.length)
 }
 
 /** One file's result at one threshold. tp/fn/fp/tn count scorable rows, as NAB's tables do. */
@@ -145,9 +151,13 @@ export function nullRawScore(plans: readonly ScoringPlan[], profile: CostProfile
   return -profile.fnWeight * plans.reduce((n, p) => n + p.countedWindows, 0)
 }
 
-/** Raw score of the detector that detects each window at its left edge and nothing else. */
+/**
+ * The perfect raw score as NAB normalises with it: A_tp for every window in the labels file,
+ * including windows inside probation (which no detector can score) — NAB's runner.normalize does
+ * not run a perfect detector through the scorer, it counts the labelled windows.
+ */
 export function perfectRawScore(plans: readonly ScoringPlan[], profile: CostProfile): number {
-  return profile.tpWeight * plans.reduce((n, p) => n + p.countedWindows, 0)
+  return profile.tpWeight * plans.reduce((n, p) => n + p.labelledWindows, 0)
 }
 
 /** 100 (S - S_null) / (S_perfect - S_null). */

@@ -13,7 +13,7 @@ export interface BaselineStats {
 }
 
 export interface BaselineModel<S> {
-  readonly kind: 'rolling' | 'ewma'
+  readonly kind: 'rolling' | 'ewma' | 'robust'
   initial(): S
   stats(state: S): BaselineStats
   update(state: S, value: number): S
@@ -39,7 +39,15 @@ export interface RollingState {
  * Keep only the returned state (as a store-backed operator does: get, step, put); clone a state
  * (e.g. through JSON) if an older one must survive.
  */
-export function rollingBaseline(size: number): BaselineModel<RollingState> {
+export interface RollingBaselineModel extends BaselineModel<RollingState> {
+  /**
+   * Moves every remembered value by `delta` (the spread is unchanged): after a confirmed level shift
+   * the baseline stands at the new level at once instead of alarming until the ring has refilled.
+   */
+  shiftLevel(state: RollingState, delta: number): RollingState
+}
+
+export function rollingBaseline(size: number): RollingBaselineModel {
   if (!Number.isInteger(size) || size < 2) throw new Error(`rolling baseline size must be an integer >= 2, got ${size}`)
   return {
     kind: 'rolling',
@@ -69,6 +77,12 @@ export function rollingBaseline(size: number): BaselineModel<RollingState> {
       const before = s.mean
       s.mean += (value - old) / size
       s.m2 += (value - old) * (value - s.mean + old - before)
+      return s
+    },
+    shiftLevel(state, delta) {
+      const s = state as { -readonly [K in keyof RollingState]: RollingState[K] }
+      for (let i = 0; i < s.values.length; i++) s.values[i]! += delta
+      s.mean += delta
       return s
     },
   }

@@ -15,3 +15,8 @@ export { type FeatureDeviation, type Profile, type SessionProfileConfig, type Se
 export { type SessionFeature, type SessionRecord, type SessionSummary, SESSION_FEATURES, addToSession, mergeSessions, sessionFeatures } from './session-features.js'
 export { type DistributionShiftConfig, type DistributionShiftState, type DistributionShiftVerdict, DistributionShiftDetector, relativeEntropy } from './distribution-shift.js'
 export { type AlarmGateState, AlarmGate } from './alarm-gate.js'
+export { type RobustBaselineModel, type RobustRollingState, NORMAL_IQR, robustRollingBaseline, sortedQuantile } from './robust-baseline.js'
+export { type RollingBaselineModel } from './baseline.js'
+export { type HysteresisGateConfig, type HysteresisGateState, HysteresisGate } from './hysteresis-gate.js'
+export { type CusumConfig, type CusumShift, type CusumState, type CusumVerdict, CusumDetector } from './cusum.js'
+export { type SeasonalBaselineConfig, type SeasonalBaselineState, type SeasonalExpectation, SeasonalBaseline } from './seasonal-baseline.js'

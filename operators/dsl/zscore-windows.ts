@@ -11,6 +11,7 @@
 import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { type BaselineModel, ewmaBaseline, rollingBaseline } from '../detectors/baseline.js'
 import type { Direction } from '../detectors/direction.js'
+import { robustRollingBaseline } from '../detectors/robust-baseline.js'
 import { seedSeverity } from '../detectors/severity.js'
 import { ZScoreDetector, type ZScoreVerdict } from '../detectors/zscore.js'
 import type { KStream, TimeWindows } from '../../topology/index.js'
@@ -18,7 +19,12 @@ import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anom
 import { windowedDetector } from './windowed-detector.js'
 import type { WindowAggregate } from './window-metric.js'
 
-export type BaselineOption = { readonly kind: 'rolling'; readonly windows: number } | { readonly kind: 'ewma'; readonly alpha: number }
+/**
+ * `rolling`: mean/std of the last N windows; `ewma`: exponentially weighted mean/variance; `robust`:
+ * median and IQR / 1.349 of the last N windows (operators/detectors/robust-baseline.ts), for metrics
+ * whose anomalies come in bursts that would inflate a std.
+ */
+export type BaselineOption = { readonly kind: 'rolling'; readonly windows: number } | { readonly kind: 'ewma'; readonly alpha: number } | { readonly kind: 'robust'; readonly windows: number }
 
 export interface ZScoreWindowsOptions<V> extends AnomalyOutputOptions<V> {
   /** Prefix of the operator and store names (default: `id`); keep it stable to keep state. */
@@ -49,11 +55,15 @@ function baselineModel(operator: string, option: BaselineOption): { model: Basel
     if (!Number.isInteger(option.windows) || option.windows < 2) throw new Error(`${operator}: 'baseline.windows' must be an integer >= 2, got ${option.windows}`)
     return { model: rollingBaseline(option.windows) as BaselineModel<unknown>, maxFill: option.windows }
   }
+  if (option.kind === 'robust') {
+    if (!Number.isInteger(option.windows) || option.windows < 4) throw new Error(`${operator}: 'baseline.windows' must be an integer >= 4 for a robust baseline, got ${option.windows}`)
+    return { model: robustRollingBaseline(option.windows) as BaselineModel<unknown>, maxFill: option.windows }
+  }
   if (option.kind === 'ewma') {
     if (!(option.alpha > 0 && option.alpha <= 1)) throw new Error(`${operator}: 'baseline.alpha' must be in (0, 1], got ${option.alpha}`)
     return { model: ewmaBaseline(option.alpha) as BaselineModel<unknown>, maxFill: Math.ceil(EWMA_FILL_HORIZON / option.alpha) }
   }
-  throw new Error(`${operator}: 'baseline' must be { kind: 'rolling', windows } or { kind: 'ewma', alpha }`)
+  throw new Error(`${operator}: 'baseline' must be { kind: 'rolling', windows }, { kind: 'robust', windows } or { kind: 'ewma', alpha }`)
 }
 
 /** What the z-score core needs; the rest of ZScoreWindowsOptions is about windows and output. */
@@ -61,7 +71,7 @@ export type ZScoreCoreOptions = Pick<ZScoreWindowsOptions<unknown>, 'baseline' |
 
 function zScoreParts(operator: string, options: ZScoreCoreOptions): { detector: ZScoreDetector<unknown>; maxFill: number } {
   const { model, maxFill } = baselineModel(operator, options.baseline)
-  if (options.baseline.kind === 'rolling' && options.minHistory > options.baseline.windows) {
+  if (options.baseline.kind !== 'ewma' && options.minHistory > options.baseline.windows) {
     throw new Error(`${operator}: 'minHistory' (${options.minHistory}) exceeds 'baseline.windows' (${options.baseline.windows}): the rolling baseline never holds that many windows`)
   }
   const detector = new ZScoreDetector({

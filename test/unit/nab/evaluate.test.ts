@@ -46,3 +46,22 @@ test('eval:nab on any NAB-like corpus: --data and --windows, report files, last 
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('with --data and no --out the committed report is left alone; --update-report refuses another corpus', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nab-eval-'))
+  const committed = ['REPORT.json', 'REPORT.md'].map((f) => join(root, 'bench/nab', f))
+  const before = committed.map((f) => readFileSync(f, 'utf8'))
+  try {
+    const { data, windows } = writeCorpus(dir)
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/nab/evaluate.ts'), '--data', data, '--windows', windows, '--quick', '--feed', 'direct'], { cwd: root, encoding: 'utf8' })
+    assert.equal(run.status, 0, run.stderr)
+    assert.deepEqual(committed.map((f) => readFileSync(f, 'utf8')), before)
+    assert.match(run.stdout, /report: .*bench\/nab\/out\/REPORT\.md/)
+    const refused = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/nab/evaluate.ts'), '--data', data, '--windows', windows, '--update-report', '--quick'], { cwd: root, encoding: 'utf8' })
+    assert.notEqual(refused.status, 0)
+    assert.match(refused.stderr, /--update-report is for the NAB corpus/)
+    assert.deepEqual(committed.map((f) => readFileSync(f, 'utf8')), before)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -1,9 +1,9 @@
 /** Loads NAB's published windowedGaussian results and null tables for the scorer's reference test. */
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { readCsv } from '../../../bench/nab/corpus.js'
+import { nabDir } from '../../../bench/nab/nab-dir.js'
 
-export const NAB_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/data/nab')
+export const NAB_DIR = nabDir()
 
 export function resultFile(seriesPath: string): string {
   const dir = dirname(seriesPath)

@@ -61,6 +61,18 @@ describe('NAB scorer, hand-computed cases', () => {
     assert.equal(scoreFile(plan, scoresAt(100, {}), 0.5, standard).score, 0)
   })
 
+  test('a window in probation still counts toward the perfect score (NAB counts every labelled window)', () => {
+    const inProbation = planFromWindows('p.csv', 100, [{ left: 2, right: 5 }])
+    const plans = [planA, inProbation]
+    assert.equal(nullRawScore(plans, standard), -1)
+    assert.equal(perfectRawScore(plans, standard), 2)
+    // Catching A's window at its left edge is then 100 (0.9866 + 1) / 3 = 66.2, not 99.3.
+    const c = scoreCorpus(plans, [scoresAt(40, { 20: 1 }), scoresAt(100, {})], standard, 0.5)
+    close(c.normalised, (100 * (scaledSigmoid(-1) / scaledSigmoid(-1) + 1)) / 3)
+    // A labelled window no row falls in still counts: NAB takes the labels file's count.
+    assert.equal(planFromWindows('q.csv', 40, [], 0.15, 1).labelledWindows, 1)
+  })
+
   test('normalisation between the null and perfect detectors', () => {
     const plans = [planA, planB]
     assert.equal(nullRawScore(plans, standard), -2)

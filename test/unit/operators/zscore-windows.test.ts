@@ -217,6 +217,21 @@ describe('zScoreWindows', () => {
     }
   })
 
+  test('robust baseline: spikes in every fourth window keep being flagged until they are a quarter of the baseline', async () => {
+    // Spikes at minutes 30, 34, ..., 58: by the end they are a fifth of a 30-window baseline. The
+    // median/IQR hardly moves; the rolling mean/std learns the (winsorised) spikes as spread.
+    const spiky = (key: string, m: number) => (key === 'svc-a' && m >= 30 && m % 4 === 2 ? 115 : undefined)
+    const records = calls(['svc-a'], 60, 5, spiky)
+    const robust = await run(topology({ ...meanOptions, baseline: { kind: 'robust', windows: 30 } }), records)
+    const plain = await run(topology(meanOptions), records)
+    const flagged = (r: typeof robust) => r.anomalies.map(([, a]) => (Date.parse(a.context?.window_start ?? '') - T0) / MINUTE)
+    // At minute 58 the spikes are 8 of the 30 windows, past the quarter an IQR tolerates: missed.
+    assert.deepEqual(flagged(robust), [30, 34, 38, 42, 46, 50, 54], `robust ${flagged(robust).join(', ')}; mean/std ${flagged(plain).join(', ')}`)
+    assert.ok(flagged(plain).length < 6, `mean/std flagged ${flagged(plain).join(', ')}`)
+    await robust.driver.close()
+    await plain.driver.close()
+  })
+
   test('names its operators and stores after `name`, and rejects bad options with the field and the fix', () => {
     const described = topology({ ...meanOptions, name: 'p99' }).describe()
     for (const part of ['p99-window-store', 'p99-final-store', 'p99-state']) assert.ok(described.includes(part), `${part} in\n${described}`)
@@ -229,5 +244,7 @@ describe('zScoreWindows', () => {
     assert.throws(build({ minHistory: 40 }), /'minHistory' \(40\) exceeds 'baseline.windows' \(30\)/)
     assert.throws(build({ id: '' }), /'id' \(the detector_id\) must be a non-empty string/)
     assert.throws(build({ baseline: { kind: 'ewma', alpha: 2 } }), /'baseline.alpha' must be in \(0, 1\]/)
+    assert.throws(build({ baseline: { kind: 'robust', windows: 3 } }), /'baseline.windows' must be an integer >= 4 for a robust baseline/)
+    assert.throws(build({ baseline: { kind: 'robust', windows: 8 } }), /'minHistory' \(10\) exceeds 'baseline.windows' \(8\)/)
   })
 })

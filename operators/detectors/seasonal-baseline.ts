@@ -1,0 +1,112 @@
+/**
+ * A seasonal profile: the expected value and spread of a metric per time-of-cycle slot (hour of
+ * day, or hour of week), so that a diurnal peak is judged against previous peaks rather than
+ * against the whole day. Each slot keeps an EWMA of its values and of their absolute deviation from
+ * it; values entering a slot are clipped to expected ± `clip` × spread, so an anomaly teaches the
+ * profile no more than a borderline value would.
+ *
+ * `strength` says how much of the variation the profile explains: the variance between the slots'
+ * levels over that plus the mean variance within a slot (0: the slots are alike, 1: all variation is
+ * the cycle). A caller can use the residual only when it is clearly seasonal: on a non-seasonal
+ * series the profile just adds its own estimation noise.
+ *
+ * Assumes timestamps in UTC carry the cycle (a service's local midnight at a fixed UTC hour; daylight
+ * saving moves it by a slot twice a year) and that the cycle repeats with a slowly changing shape.
+ * Fails on a level shift (every slot is off until `alpha` has relearnt it, about 1/alpha cycles),
+ * on holidays (a weekday that behaves as a Sunday), and until each slot has seen `minCycles` values.
+ */
+export interface SeasonalBaselineConfig {
+  /** 'day': 24 hourly slots; 'week': 168 (hour of the week, from Monday 00:00 UTC). */
+  readonly period: 'day' | 'week'
+  /** EWMA weight of a new value in its slot. */
+  readonly alpha: number
+  /** Values a slot must have seen before it gives an expectation. */
+  readonly minCycles: number
+  /** Values entering a slot are clipped to expected ± clip × spread. */
+  readonly clip: number
+}
+
+export interface SeasonalBaselineState {
+  readonly level: number[]
+  readonly deviation: number[]
+  readonly seen: number[]
+}
+
+export interface SeasonalExpectation {
+  readonly ready: boolean
+  readonly expected: number
+  /** Standard deviation of the slot's values (mean absolute deviation × sqrt(pi / 2)). */
+  readonly spread: number
+  /** Share of variance the slots' levels explain, in [0, 1]; NaN until two slots are ready. */
+  readonly strength: number
+}
+
+const HOUR_MS = 3_600_000
+const MEAN_ABS_TO_STD = Math.sqrt(Math.PI / 2)
+
+export class SeasonalBaseline {
+  readonly slots: number
+
+  constructor(readonly config: SeasonalBaselineConfig) {
+    if (!(config.alpha > 0 && config.alpha <= 1)) throw new Error(`seasonal alpha must be in (0, 1], got ${config.alpha}`)
+    if (!(config.minCycles >= 1)) throw new Error(`seasonal minCycles must be >= 1, got ${config.minCycles}`)
+    this.slots = config.period === 'day' ? 24 : 168
+  }
+
+  initial(): SeasonalBaselineState {
+    return { level: new Array<number>(this.slots).fill(0), deviation: new Array<number>(this.slots).fill(0), seen: new Array<number>(this.slots).fill(0) }
+  }
+
+  slotOf(timeMs: number): number {
+    const hours = Math.floor(timeMs / HOUR_MS)
+    // 1970-01-01 was a Thursday: shift by 3 days so that slot 0 is Monday 00:00.
+    return this.config.period === 'day' ? ((hours % 24) + 24) % 24 : (((hours + 72) % 168) + 168) % 168
+  }
+
+  expect(state: SeasonalBaselineState, timeMs: number): SeasonalExpectation {
+    const slot = this.slotOf(timeMs)
+    const ready = state.seen[slot]! >= this.config.minCycles
+    return { ready, expected: state.level[slot]!, spread: state.deviation[slot]! * MEAN_ABS_TO_STD, strength: this.strength(state) }
+  }
+
+  strength(state: SeasonalBaselineState): number {
+    let n = 0
+    let mean = 0
+    let m2 = 0
+    let within = 0
+    for (let k = 0; k < this.slots; k++) {
+      if (state.seen[k]! < this.config.minCycles) continue
+      n++
+      const d = state.level[k]! - mean
+      mean += d / n
+      m2 += d * (state.level[k]! - mean)
+      within += (state.deviation[k]! * MEAN_ABS_TO_STD) ** 2
+    }
+    if (n < 2) return Number.NaN
+    const between = m2 / n
+    const total = between + within / n
+    return total > 0 ? between / total : 0
+  }
+
+  /** Teaches the value to its slot; the state is a new object (the slot arrays copied on write). */
+  update(state: SeasonalBaselineState, timeMs: number, value: number): SeasonalBaselineState {
+    if (!Number.isFinite(value)) return state
+    const { alpha, clip } = this.config
+    const slot = this.slotOf(timeMs)
+    const seen = state.seen[slot]!
+    const level = state.level.slice()
+    const deviation = state.deviation.slice()
+    const seenNext = state.seen.slice()
+    if (seen === 0) {
+      level[slot] = value
+    } else {
+      const spread = deviation[slot]! * MEAN_ABS_TO_STD
+      const residual = value - level[slot]!
+      const taught = spread > 0 && seen >= this.config.minCycles ? Math.max(-clip * spread, Math.min(clip * spread, residual)) : residual
+      level[slot] = level[slot]! + alpha * taught
+      deviation[slot] = deviation[slot]! + alpha * (Math.abs(taught) - deviation[slot]!)
+    }
+    seenNext[slot] = seen + 1
+    return { level, deviation, seen: seenNext }
+  }
+}
