@@ -158,7 +158,9 @@ export class ActiveTask {
       logger: this.log,
       metrics: this.options.metrics.registry,
     })
-    const results = await restoreTaskStores({ restorer, checkpoint: this.checkpoint, stores: [...this.task.stores.values()], partition: this.partition, logger: this.log })
+    // Restore topics come from the plan: a table's store restores from its source topic.
+    const restoreTopics = new Map(this.options.plan.subTopologies[this.subtopology]!.stores.flatMap((s) => (s.changelogTopic === null ? [] : [[s.name, s.changelogTopic] as const])))
+    const results = await restoreTaskStores({ restorer, checkpoint: this.checkpoint, stores: [...this.task.stores.values()], restoreTopics, partition: this.partition, logger: this.log })
     const restored = results.reduce((sum, r) => sum + r.restored, 0)
     this.restoredRecords = restored
     if (restored > 0) this.log.info({ restored, stores: results.length }, 'task state restored')

@@ -13,6 +13,12 @@ export interface RestoreTarget {
   partition: number
   /** Next offset to read (from a checkpoint); undefined restores from the beginning. */
   fromOffset?: number
+  /**
+   * The topic to restore from, as the topology's plan names it: the store's changelog, or a table's
+   * source topic (whose store writes no changelog of its own). Default: the store's changelog
+   * `<applicationId>-<store>-changelog`, for logged stores only.
+   */
+  topic?: string
 }
 
 export interface RestoreResult {
@@ -78,14 +84,15 @@ export class ChangelogRestorer {
 
   async restore(targets: readonly RestoreTarget[], call: { onProgress?: ChangelogRestorerOptions['onProgress'] } = {}): Promise<RestoreResult[]> {
     const onProgress = call.onProgress ?? this.options.onProgress
-    const logged = targets.filter((t) => t.store.logged)
+    const logged = targets.filter((t) => t.topic !== undefined || t.store.logged)
     if (logged.length === 0) return []
-    const topics = [...new Set(logged.map((t) => changelogTopic(this.options.applicationId, t.store.name)))]
+    const topicOf = (t: RestoreTarget): string => t.topic ?? changelogTopic(this.options.applicationId, t.store.name)
+    const topics = [...new Set(logged.map(topicOf))]
     const watermarks = await this.watermarks(topics)
     const active: ActiveTarget[] = []
     const results: RestoreResult[] = []
     for (const target of logged) {
-      const topic = changelogTopic(this.options.applicationId, target.store.name)
+      const topic = topicOf(target)
       const marks = watermarks.get(topic)?.get(target.partition)
       if (!marks) throw new Error(`changelog topic ${topic} has no partition ${target.partition}: create it with as many partitions as the task's source topics`)
       let start = Math.max(target.fromOffset ?? marks.low, marks.low)

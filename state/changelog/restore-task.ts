@@ -15,6 +15,12 @@ export async function restoreTaskStores(options: {
   restorer: ChangelogRestorer
   checkpoint: TaskCheckpoint
   stores: readonly StateStore[]
+  /**
+   * The topic each store restores from, by store name, from the topology's plan: a store listed here
+   * is restored whether or not it writes a changelog (a table's store restores from its source
+   * topic). Absent: every logged store, from its own changelog.
+   */
+  restoreTopics?: ReadonlyMap<string, string>
   partition: number
   logger?: Logger
   /** Minimum time between checkpoint rewrites while restoring (default 1,000 ms). */
@@ -24,10 +30,12 @@ export async function restoreTaskStores(options: {
   const log = options.logger ?? stateLogger
   const targets: RestoreTarget[] = []
   for (const store of options.stores) {
-    if (!store.logged) continue
+    const topic = options.restoreTopics?.get(store.name)
+    if (options.restoreTopics ? topic === undefined : !store.logged) continue
+    const from = topic === undefined ? {} : { topic }
     const offset = checkpoint.status === 'ok' ? checkpoint.offset(store.name) : undefined
     if (offset !== undefined && store.localState === 'existing') {
-      targets.push({ store, partition, fromOffset: offset })
+      targets.push({ store, partition, fromOffset: offset, ...from })
       continue
     }
     if (store.localState === 'existing') {
@@ -35,7 +43,7 @@ export async function restoreTaskStores(options: {
       await store.wipe()
     }
     checkpoint.remove(store.name)
-    targets.push({ store, partition })
+    targets.push({ store, partition, ...from })
   }
   if (targets.length === 0) return []
   // The checkpoint now only lists stores whose files match it; a crash from here on stays safe.
