@@ -15,6 +15,8 @@ export class RuntimeMetrics {
   readonly late: Counter<'task'>
   readonly dlq: Counter<'task'>
   readonly rebalances: Counter
+  readonly stalledTasks: Gauge
+  readonly fencedRecoveries: Counter
 
   constructor(registry?: Registry) {
     this.registry = registry ?? new Registry()
@@ -38,5 +40,15 @@ export class RuntimeMetrics {
     this.late = new Counter({ name: 'sentinel_streams_late_records_total', help: 'Records dropped as later than their window grace', labelNames: ['task'], registers })
     this.dlq = new Counter({ name: 'sentinel_streams_dlq_records_total', help: 'Records sent to the dead-letter topic', labelNames: ['task'], registers })
     this.rebalances = new Counter({ name: 'sentinel_streams_rebalances_total', help: 'Consumer group rebalances seen', registers })
+    this.stalledTasks = new Gauge({
+      name: 'sentinel_streams_stalled_tasks',
+      help: 'Tasks assigned to this instance but not running for longer than taskStallTimeoutMs (their partitions are not processed)',
+      registers,
+    })
+    this.fencedRecoveries = new Counter({
+      name: 'sentinel_streams_fenced_task_recoveries_total',
+      help: 'Re-initialisations of a fenced task the group still assigned to this instance',
+      registers,
+    })
   }
 }

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import kafkajs, { type Admin, type Kafka, type LogEntry, type Producer } from 'kafkajs'
+import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type Producer } from 'kafkajs'
 import pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
@@ -221,15 +221,25 @@ export class SentinelStreams implements StreamsRuntime {
 
   /** The kafkajs client, made on first use: `send` and `consume` may run before start(). */
   private client(): Kafka {
+    this.kafka ??= this.newClient()
+    return this.kafka
+  }
+
+  /** One id for every client of this instance, so broker logs and quotas see one application instance. */
+  private clientId: string | undefined
+
+  /** A kafkajs client of this instance; `socketFactory` replaces the configured one (a task's revocable producer). */
+  private newClient(socketFactory?: ISocketFactory): Kafka {
     const { config } = this
-    this.kafka ??= new KafkaClient({
+    this.clientId ??= `${config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}`
+    return new KafkaClient({
       ...config.kafka,
-      clientId: `${config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}`,
+      ...(socketFactory ? { socketFactory } : {}),
+      clientId: this.clientId,
       brokers: config.brokers,
       logLevel: logLevel.WARN,
       logCreator: () => (entry: LogEntry) => this.kafkaLog(entry),
     })
-    return this.kafka
   }
 
   /** Calls `listener` on every state change; returns a function that removes it. */
@@ -274,6 +284,7 @@ export class SentinelStreams implements StreamsRuntime {
         topology: this.topology,
         plan: this.plan,
         kafka,
+        clientWithSockets: (socketFactory) => this.newClient(socketFactory),
         admin: this.admin,
         producer: this.producer,
         engine: engines[config.storeEngine](),
