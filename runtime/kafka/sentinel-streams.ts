@@ -47,6 +47,7 @@ import { RuntimeMetrics } from './runtime-metrics.js'
 import { STATE_TRANSITIONS, type StateListener, type StreamsState, waitForStreamsState } from '../streams-state.js'
 
 export type { StateListener, StreamsState } from '../streams-state.js'
+import { kafkajsLog } from './kafkajs-log.js'
 import { StreamThread } from './stream-thread.js'
 import { TopicReader } from './topic-reader.js'
 import { TopicWriter } from './topic-writer.js'
@@ -225,6 +226,8 @@ export class SentinelStreams implements StreamsRuntime {
     return this.kafka
   }
 
+  /** kafkajs' logs, shared by every client of this instance so its rate limit is per instance. */
+  private kafkaLog: ((entry: LogEntry) => void) | undefined
   /** One id for every client of this instance, so broker logs and quotas see one application instance. */
   private clientId: string | undefined
 
@@ -238,7 +241,7 @@ export class SentinelStreams implements StreamsRuntime {
       clientId: this.clientId,
       brokers: config.brokers,
       logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => this.kafkaLog(entry),
+      logCreator: () => (this.kafkaLog ??= kafkajsLog({ logger: this.log })),
     })
   }
 
@@ -394,9 +397,4 @@ export class SentinelStreams implements StreamsRuntime {
     for (const listener of this.listeners) listener(next, previous)
   }
 
-  private kafkaLog(entry: LogEntry): void {
-    const { message, ...extra } = entry.log
-    const level = entry.level === logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug'
-    this.log[level]({ kafkajs: entry.namespace, ...extra }, message)
-  }
 }

@@ -71,7 +71,7 @@ describe('exactly-once liveness', () => {
         ['0_0:running', '0_1:running'],
         'both tasks still here (no rebalance was needed) and running',
       )
-      assert.deepEqual(lines.filter((l) => l.level === 50 && l.logger !== 'kafkajs'), [], 'nothing logged at error')
+      assert.deepEqual(lines.filter((l) => l.level === 50), [], 'nothing logged at error: the fence was handled')
     } finally {
       await streams.close()
     }
@@ -88,8 +88,9 @@ describe('exactly-once liveness', () => {
       const expected = await produceRequests(kafka, t.input, 0, 600, 12)
       const { latest } = await readCounts(kafka, t.output, sameCounts(expected), { timeoutMs: 60_000 })
       assert.deepEqual(missing(expected, latest), [], 'every partition processed within 60 s')
-      const errors = logs.flat().filter((l) => l.level === 50 && l.logger !== 'kafkajs')
-      assert.deepEqual(errors, [], 'no instance logged an error (a stalled or fenced task)')
+      // kafkajs' own lines included: rebalancing heartbeats and internal-topic creation races are routine.
+      const errors = logs.flat().filter((l) => l.level === 50)
+      assert.deepEqual(errors, [], 'no instance logged an error (a stalled or fenced task, or a routine kafkajs retry)')
       assert.equal(new Set(instances.flatMap((i) => i.tasks().map((task) => task.id))).size, 6, 'all six tasks run somewhere')
     } finally {
       await Promise.all(instances.map((i) => i.close()))

@@ -1,13 +1,14 @@
 /**
  * The exactly-once liveness pieces that need no broker: a revoked task's producer cannot reach one
- * again, what happens to a fenced task, and the stalled-task report.
+ * again, what happens to a fenced task, the stalled-task report, and the level of kafkajs' logs.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:net'
-import kafkajs from 'kafkajs'
+import kafkajs, { type LogEntry } from 'kafkajs'
 import pino from 'pino'
 import { Gauge, Registry } from 'prom-client'
+import { kafkajsLog } from '../../../runtime/kafka/kafkajs-log.js'
 import { decideOnFence, MAX_FENCED_RECOVERIES } from '../../../runtime/kafka/fenced-recovery.js'
 import { RevocableConnections } from '../../../runtime/kafka/revocable-connections.js'
 import { StallWatch } from '../../../runtime/kafka/stall-watch.js'
@@ -116,5 +117,45 @@ describe('stalled tasks', () => {
     stalls.check(new Set(['0_0']), () => false, 3_000)
     stalls.check(new Set(['0_0']), () => false, 3_500)
     assert.equal(await gauge(), 0)
+  })
+})
+
+describe('kafkajs logs', () => {
+  const entry = (level: number, message: string, extra: Record<string, unknown> = {}): LogEntry => ({
+    namespace: 'Connection',
+    level,
+    label: 'ERROR',
+    log: { timestamp: '', logger: 'kafkajs', message, ...extra },
+  })
+  function sink(): { log: (e: LogEntry) => void; lines: Record<string, unknown>[]; clock: { now: number } } {
+    const lines: Record<string, unknown>[] = []
+    const clock = { now: 0 }
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
+    return { log: kafkajsLog({ logger, windowMs: 30_000, now: () => clock.now }), lines, clock }
+  }
+
+  test('what a healthy start produces (coordinator loading, not the leader, rebalancing, topic races) is debug', () => {
+    const { log, lines } = sink()
+    log(entry(logLevel.ERROR, 'Response InitProducerId(key: 22, version: 1)', { error: "The coordinator is loading and hence can't process requests for this group" }))
+    log(entry(logLevel.ERROR, 'Response Produce(key: 0, version: 7)', { error: 'This server is not the leader for that topic-partition' }))
+    log(entry(logLevel.ERROR, 'Response FindCoordinator(key: 10, version: 2)', { error: 'The group coordinator is not available' }))
+    log(entry(logLevel.ERROR, 'Response Heartbeat(key: 12, version: 3)', { error: 'The group is rebalancing, so a rejoin is needed' }))
+    log(entry(logLevel.ERROR, 'Response CreateTopics(key: 19, version: 3)', { error: 'Topic creation errors' }))
+    assert.deepEqual(lines.map((l) => l.level), [20, 20, 20, 20, 20])
+  })
+
+  test('anything else is a warning, one per distinct message per window, then counted', () => {
+    const { log, lines, clock } = sink()
+    const refused = (): void => log(entry(logLevel.ERROR, 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'))
+    refused()
+    clock.now = 1_000
+    refused()
+    refused()
+    clock.now = 31_000
+    refused()
+    const warnings = lines.filter((l) => l.level === 40)
+    assert.equal(warnings.length, 2)
+    assert.equal(warnings[1]!.suppressed, 2)
+    assert.equal(lines.filter((l) => l.level === 50).length, 0, 'kafkajs never logs at error through us: the caller that gets the failure does')
   })
 })
