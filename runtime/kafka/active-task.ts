@@ -188,7 +188,9 @@ export class ActiveTask {
    * Synchronous, so the rebalance that revokes the task cuts it before anything else runs.
    */
   revoke(): void {
-    if (this.connections.revoked) return
+    // Only a transactional producer can fence anyone; an at-least-once task finishes its restore and
+    // closes cleanly, keeping its checkpoint for whoever restores it here next.
+    if (!this.exactlyOnce || this.connections.revoked) return
     this.connections.revoke(this.id)
     void this.producer?.disconnect().catch(() => undefined)
   }
