@@ -10,6 +10,9 @@
  *   tasks are restored beside the loop with their partitions paused. The join callback returns at
  *   once: a long restore never starves heartbeats (the failure mode of kafkajs issue 387).
  * - Every change to tasks runs through one `SerialQueue`: batches, commits, punctuation, rebalances.
+ * - Exactly-once liveness: a task revoked mid-initialisation has its producer cut off
+ *   (`RevocableConnections`), a fenced task the group still gives us is re-initialised
+ *   (`fenced-recovery.ts`), and a task assigned but not running past a bound is reported (`StallWatch`).
  */
 import type { Admin, Batch, Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs'
 import type pino from 'pino'

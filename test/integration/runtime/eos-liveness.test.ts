@@ -92,6 +92,7 @@ describe('exactly-once liveness', () => {
       const errors = logs.flat().filter((l) => l.level === 50)
       assert.deepEqual(errors, [], 'no instance logged an error (a stalled or fenced task, or a routine kafkajs retry)')
       assert.equal(new Set(instances.flatMap((i) => i.tasks().map((task) => task.id))).size, 6, 'all six tasks run somewhere')
+      for (const i of instances) assert.equal((await i.metrics.stalledTasks.get()).values[0]?.value ?? 0, 0, 'no stalled task reported')
     } finally {
       await Promise.all(instances.map((i) => i.close()))
     }
