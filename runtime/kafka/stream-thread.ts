@@ -444,6 +444,10 @@ export class StreamThread {
    * still gives it to us, in which case no rebalance will come: see `fenced-recovery.ts`.
    */
   private onFenced(id: string, err: unknown, reason: string): void {
+    if (this.stopping) {
+      this.log.warn({ err, task: id, reason }, 'task fenced while shutting down: dropped it')
+      return
+    }
     // Its batches are not processed meanwhile; paused, the consumer stops fetching them in a loop.
     const topics = this.subtopologies[parseTaskId(id).subtopology]?.topics ?? []
     this.consumer.pause(topics.map((topic) => ({ topic, partitions: [parseTaskId(id).partition] })))

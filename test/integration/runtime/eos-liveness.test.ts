@@ -39,6 +39,13 @@ function instance(t: { input: string; output: string }, applicationId: string, l
   )
 }
 
+/** What went wrong, for a failure message: the instance's warnings and errors. */
+const notable = (lines: readonly LogLine[]): string =>
+  lines
+    .filter((l) => Number(l.level) >= 40)
+    .map((l) => `${String(l.level)} ${String(l.task ?? '')} ${String(l.msg)} ${String((l.err as { message?: string } | undefined)?.message ?? l.error ?? '')}`)
+    .join('\n')
+
 const missing = (expected: Counts, latest: Counts): string[] => [...expected].filter(([k, v]) => latest.get(k) !== v).map(([k]) => k)
 
 describe('exactly-once liveness', () => {
@@ -60,8 +67,8 @@ describe('exactly-once liveness', () => {
       await zombie.disconnect()
 
       await produceRequests(kafka, t.input, 200, 200, 4, expected)
-      const { latest } = await readCounts(kafka, t.output, sameCounts(expected), { timeoutMs: 30_000 })
-      assert.deepEqual(missing(expected, latest), [], 'every window of both partitions is counted, once')
+      const { latest } = await readCounts(kafka, t.output, sameCounts(expected), { timeoutMs: 60_000 })
+      assert.deepEqual(missing(expected, latest), [], `every window of both partitions is counted, once; warnings and errors:\n${notable(lines)}`)
       assert.ok(
         lines.some((l) => l.msg === 'task fenced, but the group still assigns it to this instance: re-initialising it' && l.task === '0_0'),
         'the fence was seen and handled by re-initialising',
@@ -87,7 +94,7 @@ describe('exactly-once liveness', () => {
       // Records for all six partitions while the group is still settling.
       const expected = await produceRequests(kafka, t.input, 0, 600, 12)
       const { latest } = await readCounts(kafka, t.output, sameCounts(expected), { timeoutMs: 60_000 })
-      assert.deepEqual(missing(expected, latest), [], 'every partition processed within 60 s')
+      assert.deepEqual(missing(expected, latest), [], `every partition processed within 60 s; warnings and errors:\n${notable(logs.flat())}`)
       // kafkajs' own lines included: rebalancing heartbeats and internal-topic creation races are routine.
       const errors = logs.flat().filter((l) => l.level === 50)
       assert.deepEqual(errors, [], 'no instance logged an error (a stalled or fenced task, or a routine kafkajs retry)')
