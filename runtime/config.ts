@@ -37,6 +37,12 @@ export interface StreamsConfig {
   schemaRegistryUrl?: string
   /** After this long without records, a task's stream time advances with the wall clock so its windows close. 0 = off. */
   idleTimeoutMs?: number
+  /**
+   * A task assigned to this instance but not running (restoring, fenced, failed to start) for longer
+   * than this is logged at error with its cause and counted in `sentinel_streams_stalled_tasks`.
+   * Set it above the longest restore you expect.
+   */
+  taskStallTimeoutMs?: number
   /** How long the group waits for a silent member (a crashed instance) before moving its tasks. Broker minimum: 6000. */
   sessionTimeoutMs?: number
   /**
@@ -87,6 +93,7 @@ export const DEFAULTS = {
   storeEngine: 'rocksdb',
   idleTimeoutMs: 0,
   sessionTimeoutMs: 30_000,
+  taskStallTimeoutMs: 60_000,
 } as const
 
 const APPLICATION_ID = /^[a-zA-Z0-9._-]{1,200}$/
@@ -193,6 +200,7 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     idleTimeoutMs: positiveInteger('idleTimeoutMs', input.idleTimeoutMs, DEFAULTS.idleTimeoutMs, true),
     applicationServer: input.applicationServer === undefined ? null : parseHostInfo(input.applicationServer),
     createMissingTopics: topicSettings('createMissingTopics', input.createMissingTopics),
+    taskStallTimeoutMs: positiveInteger('taskStallTimeoutMs', input.taskStallTimeoutMs, DEFAULTS.taskStallTimeoutMs),
     sessionTimeoutMs: atLeast('sessionTimeoutMs', input.sessionTimeoutMs, DEFAULTS.sessionTimeoutMs, 6_000, "the broker's group.min.session.timeout.ms"),
   }
 }

@@ -69,7 +69,13 @@ function ensureKafkaJars(): string {
 }
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding, as `kafka-storage random-uuid`. */
-const clusterId = (): string => randomBytes(16).toString('base64url')
+/** Never starting with '-': the storage tool's argument parser takes such an id for an option (1 start in 64 failed). Kafka's own Uuid avoids it too. */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
+}
 
 function brokerProperties(dataDir: string, port: number, controllerPort: number): string {
   return `process.roles=broker,controller

@@ -9,7 +9,7 @@
  * carries no group generation (no KIP-447), so only a transactional id per task (`<app>-<task>`)
  * fences a zombie that still processes this task after a rebalance.
  */
-import kafkajs, { type Admin, type Kafka, type Producer, type Transaction } from 'kafkajs'
+import kafkajs, { type Admin, type ISocketFactory, type Kafka, type Producer, type Transaction } from 'kafkajs'
 import type pino from 'pino'
 import { ChangelogRestorer, ChangelogWriter, restoreTaskStores, type StateDirectory, type StateStore, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
 import type { StorageEngine } from '../../state/types.js'
@@ -21,6 +21,7 @@ import { KafkaRecordCollector, type BatchSender, type PartitionCounts } from './
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { chunkedSender } from './chunked-sender.js'
 import type { SerialQueue } from './serial-queue.js'
+import { RevocableConnections, TaskRevokedError } from './revocable-connections.js'
 
 // kafkajs is CommonJS; Node's static analysis does not see this export.
 const { Partitioners } = kafkajs
@@ -38,6 +39,8 @@ export interface ActiveTaskOptions {
   topology: Topology
   plan: TopologyPlan
   kafka: Kafka
+  /** A client like `kafka` whose connections go through `socketFactory` (the task's revocable producer). */
+  clientWithSockets(socketFactory: ISocketFactory): Kafka
   admin: Admin
   /** Serialises admin calls: concurrent kafkajs admin requests can race to connect and leak a socket. */
   adminCalls: SerialQueue
@@ -94,6 +97,8 @@ export class ActiveTask {
   private lock: TaskLock | undefined
   private checkpoint: TaskCheckpoint | undefined
   private readonly log: pino.Logger
+  /** What the task's transactional producer connects through; cut when the task is revoked. */
+  private readonly connections: RevocableConnections
 
   constructor(private readonly options: ActiveTaskOptions) {
     this.id = options.id
@@ -102,6 +107,7 @@ export class ActiveTask {
     this.sourceTopics = options.plan.subTopologies[options.subtopology]!.sourceTopics
     this.exactlyOnce = options.config.processingGuarantee === 'exactly-once'
     this.log = options.logger.child({ task: options.id })
+    this.connections = new RevocableConnections(options.config.kafka.socketFactory)
     const sender: BatchSender = chunkedSender(
       this.exactlyOnce ? { sendBatch: async (batch) => (await this.openTransaction()).sendBatch(batch) } : options.sharedProducer,
     )
@@ -143,14 +149,17 @@ export class ActiveTask {
    */
   async initialize(): Promise<void> {
     const { stateDirectory, config } = this.options
+    this.assertOwned()
     this.lock = await stateDirectory.lockTask(this.id)
     this.checkpoint = await stateDirectory.readCheckpoint(this.id)
     if (this.exactlyOnce) {
       // Fences a zombie owner of this task before we read its changelog: its next send fails.
-      this.producer = this.options.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, transactionalId: `${config.applicationId}-${this.id}`, idempotent: true, maxInFlightRequests: 1 })
+      const client = this.options.clientWithSockets(this.connections.socketFactory)
+      this.producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner, transactionalId: `${config.applicationId}-${this.id}`, idempotent: true, maxInFlightRequests: 1 })
       await this.producer.connect()
       await this.openTransaction()
     }
+    this.assertOwned()
     await this.task.openStores()
     const restorer = new ChangelogRestorer({
       kafka: this.options.kafka,
@@ -170,8 +179,30 @@ export class ActiveTask {
       await this.checkpoint.delete()
     }
     await this.readCommittedPosition()
+    this.assertOwned()
     await this.task.start()
     this.state = 'running'
+  }
+
+  /**
+   * The task moved to another instance while it was initialising: its producer must never reach the
+   * broker again (see `RevocableConnections`), and the initialisation stops at its next step.
+   * Synchronous, so the rebalance that revokes the task cuts it before anything else runs.
+   */
+  revoke(): void {
+    // Only a transactional producer can fence anyone; an at-least-once task finishes its restore and
+    // closes cleanly, keeping its checkpoint for whoever restores it here next.
+    if (!this.exactlyOnce || this.connections.revoked) return
+    this.connections.revoke(this.id)
+    void this.producer?.disconnect().catch(() => undefined)
+  }
+
+  get revoked(): boolean {
+    return this.connections.revoked
+  }
+
+  private assertOwned(): void {
+    if (this.connections.revoked) throw new TaskRevokedError(this.id)
   }
 
   /**
@@ -332,6 +363,8 @@ export class ActiveTask {
 
   private async openTransaction(): Promise<Transaction> {
     if (!this.producer) throw new Error(`task ${this.id}: no transactional producer (exactly-once not initialised)`)
+    // A producer of a task no longer ours would fence its new owner.
+    this.assertOwned()
     // One promise, so concurrent sends (changelog and outputs) share the transaction.
     this.transaction ??= this.producer.transaction()
     return this.transaction

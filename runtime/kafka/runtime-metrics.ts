@@ -17,6 +17,8 @@ export class RuntimeMetrics {
   readonly eventTimeRejected: Counter<'task' | 'side'>
   readonly duplicates: Counter<'task'>
   readonly rebalances: Counter
+  readonly stalledTasks: Gauge
+  readonly fencedRecoveries: Counter
 
   constructor(registry?: Registry) {
     this.registry = registry ?? new Registry()
@@ -47,5 +49,15 @@ export class RuntimeMetrics {
     })
     this.duplicates = new Counter({ name: 'sentinel_streams_duplicate_records_total', help: 'Records dropped as repeats of an id already seen (source deduplication)', labelNames: ['task'], registers })
     this.rebalances = new Counter({ name: 'sentinel_streams_rebalances_total', help: 'Consumer group rebalances seen', registers })
+    this.stalledTasks = new Gauge({
+      name: 'sentinel_streams_stalled_tasks',
+      help: 'Tasks assigned to this instance but not running for longer than taskStallTimeoutMs (their partitions are not processed)',
+      registers,
+    })
+    this.fencedRecoveries = new Counter({
+      name: 'sentinel_streams_fenced_task_recoveries_total',
+      help: 'Re-initialisations of a fenced task the group still assigned to this instance',
+      registers,
+    })
   }
 }

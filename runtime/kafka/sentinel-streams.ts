@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import kafkajs, { type Admin, type Kafka, type LogEntry, type Producer } from 'kafkajs'
+import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type Producer } from 'kafkajs'
 import pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
@@ -47,6 +47,7 @@ import { RuntimeMetrics } from './runtime-metrics.js'
 import { STATE_TRANSITIONS, type StateListener, type StreamsState, waitForStreamsState } from '../streams-state.js'
 
 export type { StateListener, StreamsState } from '../streams-state.js'
+import { kafkajsLog } from './kafkajs-log.js'
 import { StreamThread } from './stream-thread.js'
 import { TopicReader } from './topic-reader.js'
 import { TopicWriter } from './topic-writer.js'
@@ -221,15 +222,27 @@ export class SentinelStreams implements StreamsRuntime {
 
   /** The kafkajs client, made on first use: `send` and `consume` may run before start(). */
   private client(): Kafka {
+    this.kafka ??= this.newClient()
+    return this.kafka
+  }
+
+  /** kafkajs' logs, shared by every client of this instance so its rate limit is per instance. */
+  private kafkaLog: ((entry: LogEntry) => void) | undefined
+  /** One id for every client of this instance, so broker logs and quotas see one application instance. */
+  private clientId: string | undefined
+
+  /** A kafkajs client of this instance; `socketFactory` replaces the configured one (a task's revocable producer). */
+  private newClient(socketFactory?: ISocketFactory): Kafka {
     const { config } = this
-    this.kafka ??= new KafkaClient({
+    this.clientId ??= `${config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}`
+    return new KafkaClient({
       ...config.kafka,
-      clientId: `${config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}`,
+      ...(socketFactory ? { socketFactory } : {}),
+      clientId: this.clientId,
       brokers: config.brokers,
       logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => this.kafkaLog(entry),
+      logCreator: () => (this.kafkaLog ??= kafkajsLog({ logger: this.log })),
     })
-    return this.kafka
   }
 
   /** Calls `listener` on every state change; returns a function that removes it. */
@@ -274,6 +287,7 @@ export class SentinelStreams implements StreamsRuntime {
         topology: this.topology,
         plan: this.plan,
         kafka,
+        clientWithSockets: (socketFactory) => this.newClient(socketFactory),
         admin: this.admin,
         producer: this.producer,
         engine: engines[config.storeEngine](),
@@ -383,9 +397,4 @@ export class SentinelStreams implements StreamsRuntime {
     for (const listener of this.listeners) listener(next, previous)
   }
 
-  private kafkaLog(entry: LogEntry): void {
-    const { message, ...extra } = entry.log
-    const level = entry.level === logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug'
-    this.log[level]({ kafkajs: entry.namespace, ...extra }, message)
-  }
 }

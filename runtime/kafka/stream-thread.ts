@@ -10,8 +10,11 @@
  *   tasks are restored beside the loop with their partitions paused. The join callback returns at
  *   once: a long restore never starves heartbeats (the failure mode of kafkajs issue 387).
  * - Every change to tasks runs through one `SerialQueue`: batches, commits, punctuation, rebalances.
+ * - Exactly-once liveness: a task revoked mid-initialisation has its producer cut off
+ *   (`RevocableConnections`), a fenced task the group still gives us is re-initialised
+ *   (`fenced-recovery.ts`), and a task assigned but not running past a bound is reported (`StallWatch`).
  */
-import type { Admin, Batch, Consumer, Kafka, Producer } from 'kafkajs'
+import type { Admin, Batch, Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs'
 import type pino from 'pino'
 import type { StateDirectory } from '../../state/index.js'
 import type { StorageEngine } from '../../state/types.js'
@@ -27,6 +30,9 @@ import type { RuntimeMetrics } from './runtime-metrics.js'
 import { SerialQueue } from './serial-queue.js'
 import { TaskCountersExport } from './task-counters-export.js'
 import { HostMapRefresher } from './host-map-refresher.js'
+import { decideOnFence, MAX_FENCED_RECOVERIES, taskOwnership } from './fenced-recovery.js'
+import { TaskRevokedError } from './revocable-connections.js'
+import { StallWatch } from './stall-watch.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
 const MAX_REINITIALISATIONS = 2
@@ -47,6 +53,8 @@ export interface StreamThreadOptions {
   topology: Topology
   plan: TopologyPlan
   kafka: Kafka
+  /** A client like `kafka` connecting through `socketFactory`: each exactly-once task's producer gets one. */
+  clientWithSockets(socketFactory: ISocketFactory): Kafka
   admin: Admin
   producer: Producer
   engine: StorageEngine
@@ -81,6 +89,16 @@ export class StreamThread {
   private readonly restores = new Set<Promise<void>>()
   /** Consecutive failed commits per task: a failure that persists stops the instance instead of looping. */
   private readonly failedCommits = new Map<string, number>()
+  /** The tasks of the last assignment, and which one it was: a fenced task's recovery is for that assignment only. */
+  private assigned: ReadonlySet<string> = new Set()
+  private generation = 0
+  private memberId = ''
+  /** Between kafkajs' REBALANCING and the next GROUP_JOIN: the assignment is about to change. */
+  private rebalancing = false
+  /** Consecutive fences per task, reset by a commit that carried offsets. */
+  private readonly fences = new Map<string, number>()
+  private readonly recoveryTimers = new Set<NodeJS.Timeout>()
+  private readonly stalls: StallWatch
 
   constructor(private readonly options: StreamThreadOptions) {
     const { config, plan } = options
@@ -103,6 +121,7 @@ export class StreamThread {
       maxWaitTimeInMs: 500,
       maxBytesPerPartition: 2 * 1024 * 1024,
     })
+    this.stalls = new StallWatch({ boundMs: config.taskStallTimeoutMs, logger: this.log, gauge: options.metrics.stalledTasks })
     this.hostMap = new HostMapRefresher({ admin: options.admin, adminCalls: this.adminCalls, groupId: config.applicationId, logger: this.log, onHostMap: options.onHostMap })
   }
 
@@ -130,12 +149,13 @@ export class StreamThread {
     const { consumer } = this
     this.onDisk = await this.options.stateDirectory.tasksOnDisk()
     consumer.on(consumer.events.REBALANCING, () => {
+      this.rebalancing = true
       this.options.metrics.rebalances.inc()
       this.options.onRebalance('rebalancing')
       void this.queue.run(() => this.commitAll('rebalance')).catch((e: unknown) => this.log.warn({ err: e }, 'commit before rebalance failed; kept tasks resume from their own positions'))
     })
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      this.onAssignment(event.payload.memberAssignment)
+      this.onAssignment(event.payload.memberAssignment, event.payload.memberId)
       if (!this.stopping) this.hostMap.refresh(event.payload.memberId, event.payload.memberAssignment)
     })
     consumer.on(consumer.events.CRASH, (event) => {
@@ -157,10 +177,15 @@ export class StreamThread {
     this.timer.unref()
   }
 
-  private onAssignment(assignment: Record<string, number[]>): void {
+  private onAssignment(assignment: Record<string, number[]>, memberId: string): void {
     // A rebalance caused by other members leaving while we shut down: nothing new to take on.
     if (this.stopping) return
     const assigned = new Set(tasksOfAssignment(assignment, this.subtopologies))
+    this.assigned = assigned
+    this.generation++
+    this.memberId = memberId
+    this.rebalancing = false
+    for (const id of this.fences.keys()) if (!assigned.has(id)) this.fences.delete(id)
     const revoked = [...this.tasks.keys()].filter((id) => !assigned.has(id))
     const added = [...assigned].filter((id) => !this.tasks.has(id))
     this.log.info({ assigned: [...assigned], added, revoked }, 'assignment received')
@@ -174,7 +199,13 @@ export class StreamThread {
     // retries an initialisation, which would create its transactional producer again and fence the
     // new owner (a zombie that wins). `restore()` closes such a task when its initialisation ends.
     const revokedTasks = revoked.flatMap((id) => this.tasks.get(id) ?? [])
-    for (const task of revokedTasks) this.forget(task)
+    for (const task of revokedTasks) {
+      this.forget(task)
+      // Forgetting is not enough: kafkajs may be retrying this task's initTransactions right now,
+      // and a retry that lands after the new owner's would fence it. A running task keeps its
+      // producer for the closing commit below.
+      if (task.state === 'restoring') task.revoke()
+    }
     void this.queue.run(async () => {
       for (const task of revokedTasks) {
         if (task.state !== 'running') continue
@@ -200,6 +231,7 @@ export class StreamThread {
       topology: this.options.topology,
       plan: this.options.plan,
       kafka: this.options.kafka,
+      clientWithSockets: (socketFactory) => this.options.clientWithSockets(socketFactory),
       admin: this.options.admin,
       adminCalls: this.adminCalls,
       sharedProducer: this.options.producer,
@@ -238,14 +270,16 @@ export class StreamThread {
       this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
       this.log.info({ task: task.id, restored: task.restoredRecords }, 'task running')
     } catch (e) {
-      const revoked = this.tasks.get(task.id) !== task || this.stopping
+      const revoked = this.tasks.get(task.id) !== task || this.stopping || task.revoked
       this.forget(task)
       await task.abandon()
       // A task revoked while it was initialising is no longer ours: its failure is not the instance's.
       if (revoked) {
-        this.log.warn({ err: e, task: task.id }, 'initialisation of a revoked task failed; dropped')
+        if (task.revoked || e instanceof TaskRevokedError) this.log.info({ task: task.id }, 'initialisation of a revoked task abandoned')
+        else this.log.warn({ err: e, task: task.id }, 'initialisation of a revoked task failed; dropped')
         return
       }
+      this.stalls.note(task.id, 'initialisation failed', e)
       this.log.error({ err: e, task: task.id }, 'task initialisation failed')
       this.options.onFatal(e as Error)
     } finally {
@@ -262,7 +296,8 @@ export class StreamThread {
         return await task.initialize()
       } catch (e) {
         const retriable = (e as { retriable?: boolean }).retriable === true
-        if (!retriable || attempt >= attempts || this.tasks.get(task.id) !== task) throw e
+        if (!retriable || attempt >= attempts || this.tasks.get(task.id) !== task || task.revoked) throw e
+        this.stalls.note(task.id, 'initialisation retrying after a transient error', e)
         this.log.warn({ err: e, task: task.id, attempt }, 'task initialisation hit a transient error: retrying')
         await task.resetAfterFailedInit()
         await new Promise((r) => setTimeout(r, 200 * 2 ** attempt))
@@ -288,6 +323,13 @@ export class StreamThread {
     try {
       await task.process(batch.topic, records)
     } catch (e) {
+      if (isFenced(e)) {
+        // Backpressure waited on the producer, and the producer was fenced.
+        this.forget(task)
+        await task.abandon()
+        this.onFenced(task.id, e, 'process')
+        return
+      }
       // The `fail` error policy, or a failure outside any record: stop rather than skip data.
       this.options.onFatal(e as Error)
       throw e
@@ -305,6 +347,8 @@ export class StreamThread {
   /** Wall-clock punctuation for every running task (closes windows of quiet partitions), and interval commits. */
   private async tick(): Promise<void> {
     if (this.stopping) return
+    // While a rebalance runs every task waits by design; the clock of a stalled one keeps going.
+    if (!this.rebalancing) this.stalls.check(this.assigned, (id) => this.tasks.get(id)?.state === 'running')
     if (Date.now() - this.lastCleanup >= STATE_CLEANUP_INTERVAL_MS) {
       this.lastCleanup = Date.now()
       void this.cleanUpState()
@@ -348,8 +392,7 @@ export class StreamThread {
         this.forget(task)
         await task.abandon()
         if (isFenced(e)) {
-          // Another instance owns the task now (we missed a rebalance): the group will tell us.
-          this.log.error({ err: e, task: task.id, reason }, 'task fenced by a newer owner: dropped it, waiting for the rebalance')
+          this.onFenced(task.id, e, reason)
         } else if ((this.failedCommits.get(task.id) ?? 0) >= MAX_REINITIALISATIONS) {
           this.log.error({ err: e, task: task.id, reason }, `task commit failed ${MAX_REINITIALISATIONS + 1} times in a row: stopping`)
           this.options.onFatal(e as Error)
@@ -367,6 +410,8 @@ export class StreamThread {
     for (const { task, offsets } of committed) {
       task.markCommitted(offsets)
       this.failedCommits.delete(task.id)
+      // Offsets in a committed transaction: the task's producer holds the current epoch.
+      if (offsets.length > 0) this.fences.delete(task.id)
     }
     this.exportTaskCounters(running)
     this.options.metrics.commitSeconds.observe((performance.now() - began) / 1000)
@@ -394,6 +439,71 @@ export class StreamThread {
     void restoring.finally(() => this.restores.delete(restoring))
   }
 
+  /**
+   * A task's producer was fenced; the task is already dropped. Either it moved (we missed a
+   * rebalance, the group will tell us) or a zombie initialisation elsewhere fenced it while the group
+   * still gives it to us, in which case no rebalance will come: see `fenced-recovery.ts`.
+   */
+  private onFenced(id: string, err: unknown, reason: string): void {
+    if (this.stopping) {
+      this.log.warn({ err, task: id, reason }, 'task fenced while shutting down: dropped it')
+      return
+    }
+    // Its batches are not processed meanwhile; paused, the consumer stops fetching them in a loop.
+    const topics = this.subtopologies[parseTaskId(id).subtopology]?.topics ?? []
+    this.consumer.pause(topics.map((topic) => ({ topic, partitions: [parseTaskId(id).partition] })))
+    const attempt = (this.fences.get(id) ?? 0) + 1
+    this.fences.set(id, attempt)
+    const decision = decideOnFence({ assignedHere: this.assigned.has(id), rebalancing: this.rebalancing, attempt })
+    switch (decision.action) {
+      case 'wait-for-rebalance':
+        this.stalls.note(id, 'fenced by a newer owner; waiting for the rebalance', err)
+        this.log.warn({ err, task: id, reason }, 'task fenced by a newer owner: dropped it, waiting for the rebalance')
+        return
+      case 'give-up':
+        this.stalls.note(id, `fenced ${decision.attempts + 1} times in a row`, err)
+        this.log.error({ err, task: id, reason, attempts: decision.attempts }, `task fenced again after ${MAX_FENCED_RECOVERIES} re-initialisations: stopping this instance so the group moves its tasks`)
+        this.options.onFatal(err as Error)
+        return
+      case 'reinitialize': {
+        this.stalls.note(id, 'fenced while still assigned here; re-initialising', err)
+        this.log.warn({ err, task: id, reason, attempt: decision.attempt, delayMs: decision.delayMs }, 'task fenced, but the group still assigns it to this instance: re-initialising it')
+        const generation = this.generation
+        const timer = setTimeout(() => {
+          this.recoveryTimers.delete(timer)
+          void this.queue.run(() => this.recoverFenced(id, generation, err)).catch((e: unknown) => this.options.onFatal(e as Error))
+        }, decision.delayMs)
+        this.recoveryTimers.add(timer)
+      }
+    }
+  }
+
+  /** Must run on the queue. */
+  private async recoverFenced(id: string, generation: number, err: unknown): Promise<void> {
+    // A rebalance since then decided afresh (a task still ours came back as a new one).
+    if (this.stopping || generation !== this.generation || this.tasks.has(id)) return
+    const { admin, config } = this.options
+    const ownership = await this.adminCalls
+      .run(() => taskOwnership({ admin, groupId: config.applicationId, memberId: this.memberId, task: id, subtopologies: this.subtopologies }))
+      .catch((e: unknown) => {
+        this.log.debug({ err: e, task: id }, 'reading the group assignment failed')
+        return 'unknown' as const
+      })
+    if (ownership === 'not-ours') {
+      // Our view is stale: kafkajs learns it at the next heartbeat and rejoins.
+      this.stalls.note(id, 'fenced; the group coordinator gives it to another member, waiting for the rebalance', err)
+      this.log.warn({ task: id }, 'fenced task belongs to another member now: waiting for the rebalance')
+      return
+    }
+    if (ownership === 'unknown') {
+      // A rebalance may be starting; if not, try again (counted, so this cannot loop forever).
+      this.onFenced(id, err, 'ownership unknown')
+      return
+    }
+    this.options.metrics.fencedRecoveries.inc()
+    await this.reinitialize(id)
+  }
+
   /** Task counters (late, DLQ, ...) as of the last commit, so Prometheus gets the increments. */
   private taskCounters: TaskCountersExport | undefined
   private exportTaskCounters(tasks: readonly ActiveTask[]): void {
@@ -413,6 +523,8 @@ export class StreamThread {
     this.stopping = true
     this.hostMap.stop()
     if (this.timer) clearInterval(this.timer)
+    for (const timer of this.recoveryTimers) clearTimeout(timer)
+    this.recoveryTimers.clear()
     // The last commit must happen while the consumer still runs: kafkajs silently drops an offset
     // commit made after `consumer.stop()`. Batches fetched meanwhile are left unprocessed (stopping).
     this.consumer.pause([...new Set(this.subtopologies.flatMap((s) => s.topics))].map((topic) => ({ topic })))

@@ -18,6 +18,7 @@ describe('resolveConfig', () => {
     assert.equal(config.processingGuarantee, 'at-least-once')
     assert.equal(config.commitIntervalMs, 1000)
     assert.equal(config.storeEngine, 'rocksdb')
+    assert.equal(config.taskStallTimeoutMs, 60_000)
   })
 
   test('exactly-once commits more often by default, as a transaction spans a commit interval', () => {
@@ -36,6 +37,7 @@ describe('resolveConfig', () => {
     rejects({ ...base, schemaRegistryUrl: 'registry:8081' }, 'schemaRegistryUrl', /not a URL|http/)
     rejects({ ...base, forwardingCacheMaxEntries: -1 }, 'forwardingCacheMaxEntries', /non-negative integer, got -1.*0 to forward every update/)
     rejects({ ...base, forwardingCacheMaxEntries: 1.5 }, 'forwardingCacheMaxEntries', /got 1.5/)
+    rejects({ ...base, taskStallTimeoutMs: 0 }, 'taskStallTimeoutMs', /positive integer, got 0/)
   })
 
   test('the forwarding cache is on by default; 0 turns it off', () => {
