@@ -74,6 +74,10 @@ export interface AlertViewOptions {
   readonly deliveriesTopic?: string
   /** Default `alert-silences`. */
   readonly silencesTopic?: string
+  /** Values of the alerts topic; default JSON. Sentinel passes the one of its topic-serdes.ts. */
+  readonly alertSerde?: Serde<AlertEvent>
+  /** Values of the deliveries topic; default JSON (`deliveryRecordSerde`). */
+  readonly deliverySerde?: Serde<DeliveryRecord>
   /** Default 7 days. */
   readonly retentionMs?: number
   /** Wall-clock time between purges; default 1 hour. */
@@ -178,8 +182,8 @@ class AlertViewProcessor implements Processor<string, AlertViewUpdate> {
 }
 
 /**
- * Adds the view to `builder`: the alerts, deliveries and silences topics in (JSON, keyed by
- * alert_id), store `alerts-by-id` out (see above). The topology must not read these topics
+ * Adds the view to `builder`: the alerts, deliveries and silences topics in (JSON unless other
+ * serdes are given, keyed by alert_id), store `alerts-by-id` out (see above). The topology must not read these topics
  * elsewhere (writing the alerts topic, as `addAlerting` does, is fine).
  */
 export function addAlertView(builder: StreamsBuilder, options: AlertViewOptions = {}): KeyValueStoreDefinition<string, AlertRecord> {
@@ -190,10 +194,10 @@ export function addAlertView(builder: StreamsBuilder, options: AlertViewOptions 
   const key = Serdes.nullable(Serdes.string())
 
   const alerts = builder
-    .stream(options.alertsTopic ?? 'alerts', { key, value: alertEventSerde(), name: 'alert-view-alerts-source' })
+    .stream(options.alertsTopic ?? 'alerts', { key, value: options.alertSerde ?? alertEventSerde(), name: 'alert-view-alerts-source' })
     .mapValues((alert): AlertViewUpdate => ({ type: 'alert', alert }), { name: 'alert-view-alerts' })
   const deliveries = builder
-    .stream(options.deliveriesTopic ?? 'alert-deliveries', { key, value: deliveryRecordSerde(), name: 'alert-view-deliveries-source' })
+    .stream(options.deliveriesTopic ?? 'alert-deliveries', { key, value: options.deliverySerde ?? deliveryRecordSerde(), name: 'alert-view-deliveries-source' })
     // A record of an unreadable alert without key belongs to no alert.
     .flatMapValues((delivery): AlertViewUpdate[] => (delivery.alert_id === null ? [] : [{ type: 'delivery', delivery }]), { name: 'alert-view-deliveries' })
   const silences = builder
