@@ -2,8 +2,8 @@
  * The alert view: every alert with its deliveries and silence, by alert id, in a logged key-value
  * store `alerts-by-id` that the API reads through interactive queries (`/api/v1/alerts`).
  *
- * Shape: the alerts topic (AlertEvent JSON), the deliveries topic (the dispatcher's DeliveryRecord
- * JSON) and the silences topic (AlertSilence JSON, written by `DELETE /api/v1/alerts/:id`), all keyed
+ * Shape: the alerts topic (AlertEvent), the deliveries topic (the dispatcher's DeliveryRecord) — JSON,
+ * or the registry wire format when Sentinel has a registry (topic-serdes.ts) — and the silences topic (AlertSilence JSON, written by `DELETE /api/v1/alerts/:id`), all keyed
  * by alert_id → merged, keyed by the alert_id the records carry → `alert-view-updates` repartition →
  * `alert-view` (store `alerts-by-id`). The repartition makes the three meet in one task whatever
  * their partition counts: same-count topics keyed alike would be co-partitioned already, but nothing
