@@ -14,6 +14,8 @@ import { after, describe, test } from 'node:test'
 import { deliveryRecordRegistrySerde, deliveryRecordSchema } from '../../../apps/sentinel/delivery/delivery-record-avro.js'
 import type { DeliveryRecord } from '../../../apps/sentinel/delivery/delivery-record.js'
 import { AlertDispatcher } from '../../../apps/sentinel/delivery/alert-dispatcher.js'
+import { buildSentinelTopology } from '../../../apps/sentinel/detection.js'
+import { DEFAULT_DETECTORS_PATH, loadDetectorsConfig } from '../../../apps/sentinel/detectors-config.js'
 import { parseReceiversConfig } from '../../../apps/sentinel/delivery/receivers-config.js'
 import { resolveSentinelSettings } from '../../../apps/sentinel/sentinel-config.js'
 import { sentinelTopicSerdes } from '../../../apps/sentinel/topic-serdes.js'
@@ -96,6 +98,12 @@ describe('topic-serdes.ts: one decision per topic from the settings', () => {
       )
     }
   })
+})
+
+test("the detection stage alone: anomalyFormat 'registry-avro' needs the registry URL, and says so", () => {
+  const detectors = loadDetectorsConfig(DEFAULT_DETECTORS_PATH)
+  assert.throws(() => buildSentinelTopology({ detectors, anomalyFormat: 'registry-avro' }), /needs schemaRegistryUrl/)
+  assert.doesNotThrow(() => buildSentinelTopology({ detectors, anomalyFormat: 'registry-avro', schemaRegistryUrl: 'http://r:8081' }))
 })
 
 describe('registry settings', () => {
