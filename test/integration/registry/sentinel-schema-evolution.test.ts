@@ -101,6 +101,20 @@ describe('Sentinel output schemas on a real registry', () => {
     assert.deepEqual(plain(await read(sentinelTopicSerdes(settings()).alerts, fromV2)), plain(alert))
   })
 
+  test('RecordNameStrategy and TopicRecordNameStrategy subjects on the real registry', async () => {
+    const topic = uniqueTopic('strategies-alerts')
+    const client = new SchemaRegistry({ host: lease.url })
+    for (const [subjectNameStrategy, subject] of [
+      ['RecordNameStrategy', 'sentinel.alert.AlertEvent'],
+      ['TopicRecordNameStrategy', `${topic}-sentinel.alert.AlertEvent`],
+    ] as const) {
+      const serdes = sentinelTopicSerdes(loadSentinelApp({ schemaRegistryUrl: lease.url, sentinel: { schemaRegistry: { subjectNameStrategy } } }, {}).settings)
+      await serdes.alerts.prepare!(topic)
+      const bytes = serdes.alerts.serialize(sampleAlert(), topic)
+      assert.equal(bytes.readInt32BE(1), await client.getLatestSchemaId(subject), `${subjectNameStrategy} writes with the id of subject ${subject}`)
+    }
+  })
+
   test('an incompatible schema already under the anomalies subject fails the start: subject, registry answer, fix', async () => {
     const anomalies = uniqueTopic('incompatible-anomalies')
     // An earlier AnomalyEvent whose score was a string: today's double cannot read its records.

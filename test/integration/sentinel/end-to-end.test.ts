@@ -191,13 +191,13 @@ for (const format of ['registry-avro', 'json'] as const) {
       assert.ok(anomalies.filter((a) => a.detector_id === 'cost-threshold').length >= 3)
 
       if (format === 'registry-avro') {
-        await t.test("Confluent's Python client reads the anomalies and alerts knowing only the registry URL", async (st) => {
+        await t.test("Confluent's Python client reads the anomalies, alerts and deliveries knowing only the registry URL", async (st) => {
           const consumer = pythonRegistryConsumer()
           if ('unavailable' in consumer) {
             st.skip(`skipped: ${consumer.unavailable}`)
             return
           }
-          const args = [REGISTRY_CONSUMER_SCRIPT, '--brokers', kafkaBrokers().join(','), '--registry', registry.url, '--topic', topics.anomalies, '--topic', topics.alerts, '--min-per-topic', '2', '--timeout', '90']
+          const args = [REGISTRY_CONSUMER_SCRIPT, '--brokers', kafkaBrokers().join(','), '--registry', registry.url, '--topic', topics.anomalies, '--topic', topics.alerts, '--topic', topics.deliveries, '--min-per-topic', '2', '--timeout', '90']
           const run = spawnSync(consumer.python, args, { encoding: 'utf8', timeout: 120_000 })
           assert.equal(run.status, 0, `the Python consumer failed: ${run.stderr}`)
           const records = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { topic: string; schema_id: number; value: Record<string, unknown> })
@@ -213,6 +213,8 @@ for (const format of ['registry-avro', 'json'] as const) {
           const client = new SchemaRegistry({ host: registry.url })
           assert.equal(pyAlert.schema_id, await client.getLatestSchemaId(`${topics.alerts}-value`))
           assert.equal(pyAnomaly.schema_id, await client.getLatestSchemaId(`${topics.anomalies}-value`))
+          const pyDelivery = records.find((r) => r.topic === topics.deliveries && r.value.receiver === 'hook')
+          assert.equal(pyDelivery?.value.status, 'success')
         })
       }
     } finally {
