@@ -12,13 +12,15 @@
  *
  * Registry serdes register their schema under the configured subject strategy when the runtime
  * prepares its sink topics at start (an incompatible schema fails the start there), and share one
- * registry client so each schema id is fetched once per process. The acks, feedback and silences
+ * registry client so each schema id is fetched once per process. They still read the plain format,
+ * so records written before the registry was turned on are not lost to the DLQ on a replay. The acks, feedback and silences
  * topics are the API's own small JSON commands and stay JSON; the DLQ keeps the raw bytes it got.
  */
 import type { AlertEvent } from '../../schemas/alert/alert-event.js'
 import { alertEventRegistrySerde, alertEventSerde } from '../../schemas/alert/alert-event-serde.js'
 import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { anomalyEventAvroSerde, anomalyEventRegistrySerde } from '../../schemas/anomaly/anomaly-serdes.js'
+import { withLegacyFormatReads } from '../../schemas/registry/legacy-format-fallback.js'
 import { createRegistryClient } from '../../schemas/registry/registry-client.js'
 import type { RegistryAvroSerdeOptions } from '../../schemas/registry/registry-avro-serde.js'
 import { SUBJECT_NAME_STRATEGIES } from '../../schemas/registry/subject-name-strategy.js'
@@ -66,14 +68,14 @@ function telemetrySerdeOf(settings: SentinelSettings, registry: RegistryOptions 
 export function sentinelTopicSerdes(settings: SentinelSettings): SentinelTopicSerdes {
   const registry = registryOptions(settings)
   const telemetry = telemetrySerdeOf(settings, registry)
-  if (registry === null) {
-    return { telemetry, anomalies: anomalyEventAvroSerde(), alerts: alertEventSerde(), deliveries: deliveryRecordSerde(), outputFormat: 'plain' }
-  }
+  const plain = { anomalies: anomalyEventAvroSerde(), alerts: alertEventSerde(), deliveries: deliveryRecordSerde() }
+  if (registry === null) return { telemetry, ...plain, outputFormat: 'plain' }
+  // Records written before the registry was configured stay readable (withLegacyFormatReads).
   return {
     telemetry,
-    anomalies: anomalyEventRegistrySerde(registry),
-    alerts: alertEventRegistrySerde(registry),
-    deliveries: deliveryRecordRegistrySerde(registry),
+    anomalies: withLegacyFormatReads(anomalyEventRegistrySerde(registry), plain.anomalies),
+    alerts: withLegacyFormatReads(alertEventRegistrySerde(registry), plain.alerts),
+    deliveries: withLegacyFormatReads(deliveryRecordRegistrySerde(registry), plain.deliveries),
     outputFormat: 'registry',
   }
 }

@@ -27,6 +27,7 @@ import { anomalyEventSchema } from '../../../schemas/anomaly/anomaly-event.js'
 import { anomalyEventRegistrySerde } from '../../../schemas/anomaly/anomaly-serdes.js'
 import { createRegistryClient, redactedRegistryUrl, registryAuthFromEnv } from '../../../schemas/registry/registry-client.js'
 import { registryAvroSerde } from '../../../schemas/registry/registry-avro-serde.js'
+import { SchemaNotReadyError } from '../../../schemas/registry/errors.js'
 import { SerdeError } from '../../../schemas/serde.js'
 import { sampleAlert } from './delivery/fixtures.js'
 
@@ -104,6 +105,17 @@ test("the detection stage alone: anomalyFormat 'registry-avro' needs the registr
   const detectors = loadDetectorsConfig(DEFAULT_DETECTORS_PATH)
   assert.throws(() => buildSentinelTopology({ detectors, anomalyFormat: 'registry-avro' }), /needs schemaRegistryUrl/)
   assert.doesNotThrow(() => buildSentinelTopology({ detectors, anomalyFormat: 'registry-avro', schemaRegistryUrl: 'http://r:8081' }))
+})
+
+test('with a registry, records written before it was configured are still read (JSON alerts and deliveries, raw Avro anomalies)', () => {
+  const before = sentinelTopicSerdes(resolveSentinelSettings({}, {}))
+  const after = sentinelTopicSerdes(resolveSentinelSettings({ schemaRegistryUrl: 'http://127.0.0.1:9' }, {}))
+  const alert = sampleAlert()
+  assert.deepEqual(plain(after.alerts.deserialize(before.alerts.serialize(alert, 'alerts'))), plain(alert))
+  assert.deepEqual(plain(after.anomalies.deserialize(before.anomalies.serialize(alert.anomaly, 'anomalies'))), plain(alert.anomaly))
+  assert.deepEqual(plain(after.deliveries.deserialize(before.deliveries.serialize(delivery, 'alert-deliveries'))), delivery)
+  // The wire format still goes to the registry serde: an id not cached yet is fetched, not guessed.
+  assert.throws(() => after.alerts.deserialize(Buffer.from([0, 0, 0, 0, 9, 2])), SchemaNotReadyError)
 })
 
 describe('registry settings', () => {
@@ -254,6 +266,7 @@ describe('registry auth and subject strategies against a fake registry', () => {
     const records = sent.map((r) => serdes.deliveries.deserialize(r.value as Buffer))
     assert.equal(records[0]?.alert_id, sampleAlert().alert_id)
     assert.equal(records[0]?.status, 'failed')
-    assert.match(records[1]?.last_error ?? '', /not an AlertEvent: .*magic byte/)
+    // Not the wire format: read as the JSON of before the registry, which it is not either.
+    assert.match(records[1]?.last_error ?? '', /not an AlertEvent: .*alert_id: must be a string/)
   })
 })
