@@ -6,7 +6,7 @@
  * registry configured every output is in the Confluent wire format, and Confluent's own Python
  * client reads the anomalies and alerts knowing nothing but the registry URL.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -198,7 +198,9 @@ for (const format of ['registry-avro', 'json'] as const) {
             return
           }
           const args = [REGISTRY_CONSUMER_SCRIPT, '--brokers', kafkaBrokers().join(','), '--registry', registry.url, '--topic', topics.anomalies, '--topic', topics.alerts, '--topic', topics.deliveries, '--min-per-topic', '2', '--timeout', '90']
-          const run = spawnSync(consumer.python, args, { encoding: 'utf8', timeout: 120_000 })
+          // Not spawnSync: the app runs in this process and must keep committing its transactions,
+          // or the Python consumer (read_committed, librdkafka's default) waits behind an open one.
+          const run = await runPython(consumer.python, args, 120_000)
           assert.equal(run.status, 0, `the Python consumer failed: ${run.stderr}`)
           const records = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { topic: string; schema_id: number; value: Record<string, unknown> })
           const pyAnomaly = records.find((r) => r.topic === topics.anomalies && r.value.detector_id === 'cost-threshold')
@@ -225,6 +227,19 @@ for (const format of ['registry-avro', 'json'] as const) {
       receivers.server.close()
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+}
+
+/** Runs a Python script without blocking the event loop; its output once it exits. */
+function runPython(python: string, args: readonly string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { timeout: timeoutMs })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+    child.on('error', reject)
+    child.on('close', (status) => resolve({ status, stdout, stderr }))
   })
 }
 
