@@ -1,7 +1,8 @@
 /**
- * AlertEvent as Avro (AlertEvent.avsc beside this file is the same schema for other languages and
- * the registry; a test keeps the two equal). It embeds AnomalyEvent.avsc whole, so one registry
- * subject describes an alert completely and a consumer needs no schema references.
+ * AlertEvent as Avro (AlertEvent.avsc beside this file is the same schema for other languages,
+ * written from this one by scripts/write-avsc.ts; a test keeps the two equal). It embeds
+ * AnomalyEvent.avsc whole, so one registry subject describes an alert completely and a consumer needs
+ * no schema references; a change to AnomalyEvent is a change to AlertEvent too.
  *
  * One field differs in shape from the TS type: an action's `config` (free-form settings from the
  * rules file) is a JSON object encoded as a string, as Avro has no "any JSON" type. `toAvroAlert`
