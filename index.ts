@@ -19,8 +19,17 @@ export {
   topicNameStrategy,
   recordNameStrategy,
   topicRecordNameStrategy,
+  SUBJECT_NAME_STRATEGIES,
+  type SubjectNameStrategyName,
+  createRegistryClient,
+  registryAuthFromEnv,
+  type RegistryAuth,
+  type RegistryConnection,
 } from './schemas/registry/index.js'
 export { anomalyId } from './schemas/anomaly/anomaly-id.js'
+export { anomalyEventAvroSerde, anomalyEventRegistrySerde } from './schemas/anomaly/anomaly-serdes.js'
+export { alertEventSerde, alertEventRegistrySerde } from './schemas/alert/alert-event-serde.js'
+export { alertEventSchema } from './schemas/alert/alert-event-avro.js'
 export { type AnomalyEvent, anomalyEventSchema, anomalyEventType, createAnomalyEvent } from './schemas/anomaly/anomaly-event.js'
 export type { KeyValueStore, SessionStore, StateStore, WindowStore, Windowed, TimeWindow, Session, EngineKind } from './state/types.js'
 export { engines } from './state/index.js'

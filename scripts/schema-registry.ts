@@ -41,6 +41,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { localRunDir } from '../runtime/local-broker.js'
 import { localRegistryStateFile, readLocalRegistry, type LocalRegistryState } from '../schemas/registry/local-registry.js'
+import { redactedRegistryUrl } from '../schemas/registry/registry-client.js'
 import { cacheRoot } from './launcher/cache.js'
 import { withFileLock } from './launcher/file-lock.js'
 import { logTail } from './launcher/log-tail.js'
@@ -221,7 +222,8 @@ function withLock<T>(fn: () => Promise<T>): Promise<T> {
 /** Starts the local registry, or reuses a running one; returns its Confluent-compatible base URL. */
 export async function startSchemaRegistry(): Promise<string> {
   if (process.env.SCHEMA_REGISTRY_URL) {
-    log(`SCHEMA_REGISTRY_URL is set: using ${process.env.SCHEMA_REGISTRY_URL}, starting nothing`)
+    // Userinfo in the URL is a credential: never printed.
+    log(`SCHEMA_REGISTRY_URL is set: using ${redactedRegistryUrl(process.env.SCHEMA_REGISTRY_URL)}, starting nothing`)
     return process.env.SCHEMA_REGISTRY_URL
   }
   return withLock(() => ensureRunning(false))
@@ -283,7 +285,7 @@ async function main(command: string | undefined): Promise<void> {
       return
     case 'status': {
       if (process.env.SCHEMA_REGISTRY_URL) {
-        console.log(`SCHEMA_REGISTRY_URL ${process.env.SCHEMA_REGISTRY_URL}`)
+        console.log(`SCHEMA_REGISTRY_URL ${redactedRegistryUrl(process.env.SCHEMA_REGISTRY_URL)}`)
         return
       }
       const running = await schemaRegistryStatus()

@@ -2,8 +2,8 @@
  * The alert view: every alert with its deliveries and silence, by alert id, in a logged key-value
  * store `alerts-by-id` that the API reads through interactive queries (`/api/v1/alerts`).
  *
- * Shape: the alerts topic (AlertEvent JSON), the deliveries topic (the dispatcher's DeliveryRecord
- * JSON) and the silences topic (AlertSilence JSON, written by `DELETE /api/v1/alerts/:id`), all keyed
+ * Shape: the alerts topic (AlertEvent), the deliveries topic (the dispatcher's DeliveryRecord) — JSON,
+ * or the registry wire format when Sentinel has a registry (topic-serdes.ts) — and the silences topic (AlertSilence JSON, written by `DELETE /api/v1/alerts/:id`), all keyed
  * by alert_id → merged, keyed by the alert_id the records carry → `alert-view-updates` repartition →
  * `alert-view` (store `alerts-by-id`). The repartition makes the three meet in one task whatever
  * their partition counts: same-count topics keyed alike would be co-partitioned already, but nothing
@@ -74,6 +74,10 @@ export interface AlertViewOptions {
   readonly deliveriesTopic?: string
   /** Default `alert-silences`. */
   readonly silencesTopic?: string
+  /** Values of the alerts topic; default JSON. Sentinel passes the one of its topic-serdes.ts. */
+  readonly alertSerde?: Serde<AlertEvent>
+  /** Values of the deliveries topic; default JSON (`deliveryRecordSerde`). */
+  readonly deliverySerde?: Serde<DeliveryRecord>
   /** Default 7 days. */
   readonly retentionMs?: number
   /** Wall-clock time between purges; default 1 hour. */
@@ -178,8 +182,8 @@ class AlertViewProcessor implements Processor<string, AlertViewUpdate> {
 }
 
 /**
- * Adds the view to `builder`: the alerts, deliveries and silences topics in (JSON, keyed by
- * alert_id), store `alerts-by-id` out (see above). The topology must not read these topics
+ * Adds the view to `builder`: the alerts, deliveries and silences topics in (JSON unless other
+ * serdes are given, keyed by alert_id), store `alerts-by-id` out (see above). The topology must not read these topics
  * elsewhere (writing the alerts topic, as `addAlerting` does, is fine).
  */
 export function addAlertView(builder: StreamsBuilder, options: AlertViewOptions = {}): KeyValueStoreDefinition<string, AlertRecord> {
@@ -190,10 +194,10 @@ export function addAlertView(builder: StreamsBuilder, options: AlertViewOptions 
   const key = Serdes.nullable(Serdes.string())
 
   const alerts = builder
-    .stream(options.alertsTopic ?? 'alerts', { key, value: alertEventSerde(), name: 'alert-view-alerts-source' })
+    .stream(options.alertsTopic ?? 'alerts', { key, value: options.alertSerde ?? alertEventSerde(), name: 'alert-view-alerts-source' })
     .mapValues((alert): AlertViewUpdate => ({ type: 'alert', alert }), { name: 'alert-view-alerts' })
   const deliveries = builder
-    .stream(options.deliveriesTopic ?? 'alert-deliveries', { key, value: deliveryRecordSerde(), name: 'alert-view-deliveries-source' })
+    .stream(options.deliveriesTopic ?? 'alert-deliveries', { key, value: options.deliverySerde ?? deliveryRecordSerde(), name: 'alert-view-deliveries-source' })
     // A record of an unreadable alert without key belongs to no alert.
     .flatMapValues((delivery): AlertViewUpdate[] => (delivery.alert_id === null ? [] : [{ type: 'delivery', delivery }]), { name: 'alert-view-deliveries' })
   const silences = builder

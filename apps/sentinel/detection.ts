@@ -11,6 +11,7 @@
 import { consecutiveThreshold, consecutiveWindows, ewmaDeviationWindows, quantileWindows, ratioWindows, sessionProfiles, zScoreWindows } from '../../operators/dsl/index.js'
 import type { AnomalyOutputOptions, EwmaDeviationCoreOptions, QuantileCoreOptions, ZScoreCoreOptions } from '../../operators/dsl/index.js'
 import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
+import { anomalyEventRegistrySerde } from '../../schemas/anomaly/anomaly-serdes.js'
 import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
 import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde, telemetryRegistrySerde } from '../../schemas/telemetry/index.js'
@@ -35,10 +36,14 @@ export interface SentinelTopologyOptions {
    * of TelemetryEvent.avsc; `registry-avro` is the Schema Registry wire format (needs `schemaRegistryUrl`).
    */
   readonly inputFormat?: 'json' | 'avro' | 'registry-avro' | Serde<TelemetryEvent>
-  /** The Confluent-compatible registry of `inputFormat: registry-avro`, e.g. http://localhost:8081. */
+  /** The Confluent-compatible registry of `registry-avro` input and anomalies, e.g. http://localhost:8081. */
   readonly schemaRegistryUrl?: string
-  /** Anomaly values: raw Avro of AnomalyEvent.avsc (default) or JSON. */
-  readonly anomalyFormat?: 'avro' | 'json' | Serde<AnomalyEvent>
+  /**
+   * Anomaly values: raw Avro of AnomalyEvent.avsc (default), JSON, or `registry-avro` (the Schema
+   * Registry wire format, `<topic>-value` subject, at `schemaRegistryUrl`); or any serde, such as
+   * `anomalyEventRegistrySerde` with another subject strategy.
+   */
+  readonly anomalyFormat?: 'avro' | 'json' | 'registry-avro' | Serde<AnomalyEvent>
   /**
    * Telemetry further than this from the wall clock is dead-lettered before it can move stream time
    * (one skewed client would otherwise close every window). Absent: no bounds, for replays of
@@ -67,9 +72,15 @@ function inputSerde({ inputFormat: format, schemaRegistryUrl }: SentinelTopology
   return format
 }
 
-function anomalySerde(format: SentinelTopologyOptions['anomalyFormat']): Serde<AnomalyEvent> {
+function anomalySerde({ anomalyFormat: format, schemaRegistryUrl }: SentinelTopologyOptions): Serde<AnomalyEvent> {
   if (format === undefined || format === 'avro') return Serdes.avro<AnomalyEvent>(anomalyEventSchema)
   if (format === 'json') return Serdes.json<AnomalyEvent>()
+  if (format === 'registry-avro') {
+    if (schemaRegistryUrl === undefined) {
+      throw new Error("anomalyFormat 'registry-avro' needs schemaRegistryUrl: set it to the registry's base URL (e.g. http://localhost:8081), or use anomalyFormat 'avro'")
+    }
+    return anomalyEventRegistrySerde({ registry: schemaRegistryUrl })
+  }
   return format
 }
 
@@ -238,7 +249,7 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
     }
     return stream
   }
-  const sink = { key: Serdes.string(), value: anomalySerde(options.anomalyFormat) }
+  const sink = { key: Serdes.string(), value: anomalySerde(options) }
   const anomalies = new Map<string, KStream<string, AnomalyEvent>>()
   for (const detector of detectors) {
     const stream = detectorStream(group(detector.groupBy), detector)

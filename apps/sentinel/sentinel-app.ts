@@ -11,10 +11,9 @@
  */
 import type pino from 'pino'
 import { Counter, type Registry } from 'prom-client'
-import { type AnomalyEvent, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
-import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde, telemetryRegistrySerde } from '../../schemas/telemetry/index.js'
+import type { TelemetryEvent } from '../../schemas/telemetry/index.js'
 import { StreamsBuilder, type Topology } from '../../topology/index.js'
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import { type AlertRulesConfig, addAlerting, loadAlertRulesConfig, DEFAULT_ALERT_RULES_PATH } from './alerting/index.js'
@@ -26,6 +25,7 @@ import { AlertDispatcher, type ReceiversConfig, checkReferences, loadReceiversCo
 import { addSentinelDetection } from './detection.js'
 import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
+import { sentinelTopicSerdes } from './topic-serdes.js'
 
 /** Everything Sentinel reads at start, checked together. */
 export interface SentinelApp {
@@ -58,15 +58,7 @@ export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEn
 
 /** The telemetry serde of the configured input format (the API writes what the topology reads). */
 export function telemetrySerde(settings: SentinelSettings): Serde<TelemetryEvent> {
-  switch (settings.inputFormat) {
-    case 'json':
-      return telemetryJsonSerde()
-    case 'avro':
-      return telemetryAvroSerde()
-    case 'registry-avro':
-      // resolveSentinelSettings refuses registry-avro without a URL.
-      return telemetryRegistrySerde({ registry: settings.schemaRegistryUrl ?? '' })
-  }
+  return sentinelTopicSerdes(settings).telemetry
 }
 
 export interface SentinelTopologyContext {
@@ -79,11 +71,13 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   const { settings } = app
   const { topics } = settings
   const builder = new StreamsBuilder()
+  const serdes = sentinelTopicSerdes(settings)
   addSentinelDetection(builder, {
     detectors: app.detectors,
     inputTopic: topics.telemetry,
     anomaliesTopic: topics.anomalies,
-    inputFormat: telemetrySerde(settings),
+    inputFormat: serdes.telemetry,
+    anomalyFormat: serdes.anomalies,
     eventTime: settings.eventTime,
     ...(settings.deduplicateHorizonMs === null ? {} : { deduplicateHorizonMs: settings.deduplicateHorizonMs }),
   })
@@ -92,16 +86,17 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   // Anyone who can write the anomalies topic chooses detector ids: cap the label like every id label.
   const detectorLabels = new BoundedLabelValues('sentinel_anomalies_detected_total{detector}', MAX_DETECTOR_LABELS, context.logger)
   const anomalies = builder
-    .stream(topics.anomalies, { key: Serdes.string(), value: Serdes.avro<AnomalyEvent>(anomalyEventSchema), name: 'anomalies-source' })
+    .stream(topics.anomalies, { key: Serdes.string(), value: serdes.anomalies, name: 'anomalies-source' })
     .peek((_key, anomaly) => detected?.inc({ detector: detectorLabels.value(anomaly.detector_id), severity: anomaly.severity }), { name: 'anomalies-count' })
   addAnomalyView(builder, anomalies, { acksTopic: topics.acks, feedbackTopic: topics.feedback })
   addAlerting(builder, anomalies, {
     rules: app.rules,
     alertsTopic: topics.alerts,
+    alertSerde: serdes.alerts,
     ...(context.metrics ? { metrics: context.metrics } : {}),
     ...(context.logger ? { logger: context.logger } : {}),
   })
-  addAlertView(builder, { alertsTopic: topics.alerts, deliveriesTopic: topics.deliveries, silencesTopic: topics.silences })
+  addAlertView(builder, { alertsTopic: topics.alerts, deliveriesTopic: topics.deliveries, silencesTopic: topics.silences, alertSerde: serdes.alerts, deliverySerde: serdes.deliveries })
   return builder.build()
 }
 
@@ -132,11 +127,14 @@ export interface SentinelServices {
 export async function startSentinelServices(app: SentinelApp, { runtime, logger, metrics }: SentinelServicesContext): Promise<SentinelServices> {
   const { settings } = app
   const { topics, api } = settings
+  const serdes = sentinelTopicSerdes(settings)
   const dispatcher = new AlertDispatcher({
     receivers: app.receivers,
     runtime,
     alertsTopic: topics.alerts,
     deliveriesTopic: topics.deliveries,
+    alertSerde: serdes.alerts,
+    deliverySerde: serdes.deliveries,
     groupId: `${app.applicationId}-alert-dispatcher`,
     // One consumer group per receiver: a failing receiver never holds back a healthy one.
     lanes: 'per-receiver',
@@ -163,7 +161,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         dedup: api.dedup,
         metrics,
         logger: logger.child({ component: 'api' }),
-        telemetrySerde: telemetrySerde(settings),
+        telemetrySerde: serdes.telemetry,
       })
     : null
   if (server) {

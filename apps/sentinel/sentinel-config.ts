@@ -5,11 +5,13 @@
  * runs as shipped; every value given is checked at start and a bad one fails it naming the field.
  *
  * Environment overrides, for containers: SENTINEL_API_PORT, SENTINEL_API_KEYS (comma-separated),
- * SENTINEL_DETECTORS, SENTINEL_ALERT_RULES, SENTINEL_RECEIVERS (file paths), SCHEMA_REGISTRY_URL.
+ * SENTINEL_DETECTORS, SENTINEL_ALERT_RULES, SENTINEL_RECEIVERS (file paths), SCHEMA_REGISTRY_URL,
+ * SCHEMA_REGISTRY_AUTH / SCHEMA_REGISTRY_TOKEN (registry-settings.ts).
  */
 import { ConfigError } from '../../runtime/config.js'
 import { parseDuration } from './detectors-config.js'
 import { DEFAULT_EVENT_TIME_BOUNDS, type EventTimeBounds } from './event-time-bounds.js'
+import { type RegistrySettings, resolveRegistrySettings } from './registry-settings.js'
 
 export const INPUT_FORMATS = ['json', 'avro', 'registry-avro'] as const
 export type InputFormat = (typeof INPUT_FORMATS)[number]
@@ -52,6 +54,7 @@ export interface SentinelSettings {
   readonly receiversFile: string | null
   readonly topics: SentinelTopics
   readonly inputFormat: InputFormat
+  /** Set: every Sentinel topic is in the registry wire format (see topic-serdes.ts). */
   readonly schemaRegistryUrl: string | null
   /**
    * How far event times may be from the wall clock (event-time-bounds.ts); the API and the
@@ -63,6 +66,7 @@ export interface SentinelSettings {
    * store: restarts and rebalances keep it); null = off. Default 24 h.
    */
   readonly deduplicateHorizonMs: number | null
+  readonly schemaRegistry: RegistrySettings
   readonly api: SentinelApiSettings
 }
 
@@ -179,7 +183,7 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     throw new ConfigError(path, `expected a mapping, got ${JSON.stringify(config.sentinel)}`, "Write it as 'sentinel:' followed by indented keys (see apps/sentinel/README.md).")
   }
   const raw = config.sentinel ?? {}
-  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'deduplicate', 'api'], path)
+  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'deduplicate', 'api', 'schemaRegistry'], path)
 
   const rawTopics = section(raw, 'topics', path)
   rejectUnknown(rawTopics, Object.keys(DEFAULT_TOPICS), `${path}.topics`)
@@ -200,7 +204,8 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
   if (!INPUT_FORMATS.includes(inputFormat)) {
     throw new ConfigError(`${path}.input.format`, `'${inputFormat}' is not a known format`, `Use one of ${INPUT_FORMATS.join(', ')} (the format is configured, never guessed).`)
   }
-  const schemaRegistryUrl = env.SCHEMA_REGISTRY_URL ?? text(input, 'schemaRegistryUrl', `${path}.input`, config.schemaRegistryUrl ?? null)
+  const schemaRegistry = resolveRegistrySettings(raw.schemaRegistry, `${path}.schemaRegistry`, env)
+  const schemaRegistryUrl = env.SCHEMA_REGISTRY_URL ?? text(input, 'schemaRegistryUrl', `${path}.input`, schemaRegistry.url ?? config.schemaRegistryUrl ?? null)
   if (inputFormat === 'registry-avro' && schemaRegistryUrl === null) {
     throw new ConfigError(`${path}.input.schemaRegistryUrl`, "is required with format 'registry-avro'", 'Set it to the registry base URL, e.g. http://localhost:8081, or set SCHEMA_REGISTRY_URL.')
   }
@@ -233,6 +238,7 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     schemaRegistryUrl,
     eventTime: eventTimeBounds(eventTime, `${path}.eventTime`),
     deduplicateHorizonMs: offOrDuration(deduplicate, 'horizon', `${path}.deduplicate`, DEFAULT_DEDUPLICATE_HORIZON_MS),
+    schemaRegistry,
     api: {
       enabled: api.enabled !== false,
       host: text(api, 'host', `${path}.api`, '0.0.0.0') ?? '0.0.0.0',

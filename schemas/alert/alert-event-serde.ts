@@ -1,11 +1,14 @@
 /**
- * The alerts topic's value serde: AlertEvent as UTF-8 JSON (the same object webhook bodies carry).
- * Reading checks the fields every consumer relies on, so a foreign record on the topic is a bad
- * record (SerdeError) rather than an alert missing its id or actions.
+ * The alerts topic's value serdes: AlertEvent as UTF-8 JSON (the same object webhook bodies carry;
+ * the format without a schema registry), or AlertEvent.avsc in the Schema Registry wire format.
+ * Reading JSON checks the fields every consumer relies on, so a foreign record on the topic is a bad
+ * record (SerdeError) rather than an alert missing its id or actions; Avro is checked by its schema.
  */
 import { jsonSerde } from '../json-serde.js'
-import type { Serde } from '../serde.js'
+import { RegistryAvroSerde, type RegistryAvroSerdeOptions } from '../registry/registry-avro-serde.js'
+import { type Serde, SerdeError } from '../serde.js'
 import type { AlertEvent } from './alert-event.js'
+import { type AlertEventAvroRecord, alertEventSchema, fromAvroAlert, toAvroAlert } from './alert-event-avro.js'
 
 const SEVERITIES = new Set(['info', 'warning', 'critical'])
 
@@ -24,4 +27,24 @@ function isAlertEvent(value: unknown): value is AlertEvent {
 
 export function alertEventSerde(): Serde<AlertEvent> {
   return jsonSerde<AlertEvent>({ name: 'json(AlertEvent)', validate: isAlertEvent })
+}
+
+/** AlertEvent.avsc in the registry wire format, registered under the topic's subject at start. */
+export function alertEventRegistrySerde(options: Omit<RegistryAvroSerdeOptions, 'schema'>): Serde<AlertEvent> {
+  const avro = new RegistryAvroSerde<AlertEventAvroRecord>({ ...options, schema: alertEventSchema })
+  const name = avro.name
+  return {
+    name,
+    serialize: (value, topic) => avro.serialize(toAvroAlert(value), topic),
+    // Errors of the inner serde (a schema id to fetch first) pass through unwrapped for the runtime.
+    deserialize(data) {
+      const record = avro.deserialize(data)
+      try {
+        return fromAvroAlert(record)
+      } catch (err) {
+        throw new SerdeError(name, `cannot convert the Avro record: ${(err as Error).message}`, { cause: err })
+      }
+    },
+    prepare: (topic) => avro.prepare(topic),
+  }
 }

@@ -29,6 +29,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import avro from 'avsc'
 import { type Serde, SerdeError } from '../serde.js'
 import { UnknownSchemaIdError, UnpreparedTopicError } from './errors.js'
+import { createRegistryClient } from './registry-client.js'
 import { type SubjectNameStrategy, topicNameStrategy } from './subject-name-strategy.js'
 import { frame, peekSchemaId, unframe } from './wire-format.js'
 
@@ -90,7 +91,7 @@ export class RegistryAvroSerde<T> implements Serde<T> {
       ? JSON.stringify(this.reader.schema({ exportAttrs: true }))
       : JSON.stringify(schema)
     const { registry } = options
-    this.registry = typeof registry === 'string' ? new SchemaRegistry({ host: registry, clientId: 'sentinel-streams' }) : registry
+    this.registry = typeof registry === 'string' ? createRegistryClient({ url: registry }) : registry
     const known = options.knownSchemas
     const entries = known === undefined ? [] : known instanceof Map ? [...known] : Object.entries(known).map(([id, s]) => [Number(id), s] as const)
     for (const [id, s] of entries) {
@@ -214,18 +215,31 @@ export class RegistryAvroSerde<T> implements Serde<T> {
         id = await registry.getRegistryIdBySchema(subject, schema)
       }
     } catch (e) {
-      const fix =
-        this.options.autoRegister === false
-          ? 'register it first, or set autoRegister: true'
-          : 'if the subject has another compatibility level, set the serde option `compatibility` to it; ' +
-            'if the change is incompatible, evolve the schema compatibly (add fields with defaults)'
-      throw new SerdeError(this.name, `could not ${this.options.autoRegister === false ? 'find' : 'register'} the schema under subject ${subject}: ${messageOf(e)} (${fix})`, {
+      const action = this.options.autoRegister === false ? 'find' : 'register'
+      throw new SerdeError(this.name, `could not ${action} the schema under subject ${subject}: the registry said: ${messageOf(e)} (${this.fixFor(e)})`, {
         cause: e,
       })
     }
     // Our own schema: read it without asking the registry for it back.
     if (!this.readers.has(id)) this.readers.set(id, this.readerFor(id, this.reader))
     return { id, type: this.reader }
+  }
+
+  /** What to do about a failed registration or look-up, by what the registry answered. */
+  private fixFor(e: unknown): string {
+    const status = typeof e === 'object' && e !== null && 'status' in e ? e.status : undefined
+    if (status === 401 || status === 403) {
+      return 'the registry refused the credentials: set SCHEMA_REGISTRY_AUTH=user:password or SCHEMA_REGISTRY_TOKEN (or the auth settings) to ones allowed to write this subject'
+    }
+    if (status === 409) {
+      return 'the schema is incompatible with the versions already registered: evolve it compatibly (add fields with defaults; never remove or retype a field that has no default), or write to a new topic or subject'
+    }
+    if (status === 422) return 'the registry finds the schema invalid: fix the .avsc'
+    if (this.options.autoRegister === false) return 'register it first, or set autoRegister: true'
+    if (e instanceof Error && e.name === 'ConfluentSchemaRegistryCompatibilityError') {
+      return "the subject has another compatibility level than the serde expects: set the serde option `compatibility` to it, or change the subject's level in the registry"
+    }
+    return 'check that the registry URL is a Confluent-compatible API and reachable'
   }
 
   private async fetchReader(schemaId: number): Promise<void> {

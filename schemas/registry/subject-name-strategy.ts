@@ -20,3 +20,14 @@ export const recordNameStrategy: SubjectNameStrategy = (_topic, _isKey, recordNa
 /** `<topic>-<record full name>`: several record types per topic, each with its own lineage. */
 export const topicRecordNameStrategy: SubjectNameStrategy = (topic, _isKey, recordName) =>
   `${needTopic(topic, 'topicRecordNameStrategy')}-${recordName}`
+
+/** The strategies by the names Confluent's serializers use for them (`value.subject.name.strategy`). */
+export const SUBJECT_NAME_STRATEGIES = {
+  TopicNameStrategy: topicNameStrategy,
+  RecordNameStrategy: recordNameStrategy,
+  TopicRecordNameStrategy: topicRecordNameStrategy,
+} as const satisfies Record<string, SubjectNameStrategy>
+
+export type SubjectNameStrategyName = keyof typeof SUBJECT_NAME_STRATEGIES
+
+export const isSubjectNameStrategyName = (name: string): name is SubjectNameStrategyName => Object.hasOwn(SUBJECT_NAME_STRATEGIES, name)

@@ -7,7 +7,7 @@
  *     ─ repartition <app>-<name>-by-group-repartition
  *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store): aggregation window,
  *       schedule, maintenance windows, throttling → AlertEvent keyed by alert_id
- *     ─ <name>-sink → the alerts topic (JSON), the alert history the dispatcher reads.
+ *     ─ <name>-sink → the alerts topic (JSON, or `alertSerde`), the alert history the dispatcher reads.
  *
  * One repartition by group key serves every rule (the rule id is part of the key), so adding a rule
  * adds no topic. Names derive from `name` (default `alerts`): keep it stable to keep state.
@@ -37,8 +37,10 @@ export interface AlertingOptions {
   readonly rules: AlertRulesConfig | readonly AlertRule[]
   /** With a plain rule list: the maintenance windows (default none). Ignored for a rules file. */
   readonly maintenanceWindows?: readonly MaintenanceWindow[]
-  /** Where alerts are written (JSON, keyed by alert_id); default `alerts`; null: not written, only returned. */
+  /** Where alerts are written (keyed by alert_id); default `alerts`; null: not written, only returned. */
   readonly alertsTopic?: string | null
+  /** Values of the alerts topic: JSON by default; `alertEventRegistrySerde` for the registry wire format. */
+  readonly alertSerde?: Serde<AlertEvent>
   /** Prefix of processor, store and repartition topic names (default `alerts`). */
   readonly name?: string
   /** Serde of anomalies in the dedup repartition topic (default: Avro of AnomalyEvent.avsc). */
@@ -110,7 +112,7 @@ export function addAlerting(builder: StreamsBuilder, anomalies: KStream<string, 
       stores: [windowStore, throttleStore].filter((s) => s !== null),
     })
   const topic = options.alertsTopic === undefined ? 'alerts' : options.alertsTopic
-  if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: alertEventSerde() })
+  if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: options.alertSerde ?? alertEventSerde() })
   return alerts
 }
 

@@ -30,8 +30,11 @@ import type { Registry } from 'prom-client'
 import type { IncomingRecord, StreamsRuntime, Consumption } from '../../../runtime/streams-runtime.js'
 import type { AlertAction, AlertEvent } from '../../../schemas/alert/alert-event.js'
 import { BoundedLabelValues } from '../bounded-label-values.js'
+import { Serdes } from '../../../schemas/index.js'
+import { SchemaNotReadyError } from '../../../schemas/registry/errors.js'
+import type { Serde } from '../../../schemas/serde.js'
 import { ActionRouter, type RoutedTarget } from './action-routing.js'
-import { parseAlertRecord } from './alert-record.js'
+import { MalformedAlertError, parseAlertRecord } from './alert-record.js'
 import type { CircuitState } from './circuit-breaker.js'
 import { DeliveredCache } from './delivered-cache.js'
 import { DeliveryMetrics } from './delivery-metrics.js'
@@ -52,6 +55,13 @@ export interface AlertDispatcherOptions {
   readonly alertsTopic?: string
   /** Default `alert-deliveries`. */
   readonly deliveriesTopic?: string
+  /**
+   * Values of the alerts topic; default JSON (read by `parseAlertRecord`). Must be what the alert
+   * manager writes: Sentinel passes the serde of its topic-serdes.ts.
+   */
+  readonly alertSerde?: Serde<AlertEvent>
+  /** Values written to the deliveries topic; default JSON. Prepared (registry schema id) in `start()`. */
+  readonly deliverySerde?: Serde<DeliveryRecord>
   /** Consumer group of the alerts topic; default `sentinel-alert-dispatcher`. */
   readonly groupId?: string
   /**
@@ -84,6 +94,7 @@ export class AlertDispatcher {
   readonly groupId: string
   readonly metrics: DeliveryMetrics
   private readonly runtime: Pick<StreamsRuntime, 'consume' | 'send'>
+  private readonly deliverySerde: Serde<DeliveryRecord>
   private readonly router: ActionRouter
   private readonly clients = new Map<string, ReceiverClient>()
   private readonly delivered: DeliveredCache<DeliveryRecord>
@@ -100,6 +111,7 @@ export class AlertDispatcher {
     this.runtime = options.runtime
     this.alertsTopic = options.alertsTopic ?? DEFAULT_ALERTS_TOPIC
     this.deliveriesTopic = options.deliveriesTopic ?? DEFAULT_DELIVERIES_TOPIC
+    this.deliverySerde = options.deliverySerde ?? Serdes.json<DeliveryRecord>({ name: 'json(DeliveryRecord)' })
     this.groupId = options.groupId ?? DEFAULT_DISPATCHER_GROUP
     this.router = new ActionRouter(options.receivers)
     this.delivered = new DeliveredCache(options.deliveredCacheSize ?? 10_000)
@@ -117,6 +129,8 @@ export class AlertDispatcher {
     this.abort = new AbortController()
     const from = this.options.from ?? 'earliest'
     try {
+      // A registry serde resolves its schema id now, so an incompatible schema fails the start, not a batch.
+      await this.deliverySerde.prepare?.(this.deliveriesTopic)
       this.consumptions.push(await this.runtime.consume(this.alertsTopic, { groupId: this.groupId, from }, (records) => this.handleLane(records, null)))
       if (this.options.lanes === 'per-receiver')
         for (const receiver of this.options.receivers.receivers)
@@ -168,8 +182,15 @@ export class AlertDispatcher {
     for (const record of records) {
       let alert: AlertEvent
       try {
-        alert = parseAlertRecord(record.value)
+        let read = this.readAlert(record, false)
+        // A writer schema id not seen before (registry serdes): one await per new id, not per record.
+        if (read instanceof SchemaNotReadyError) {
+          await read.ready()
+          read = this.readAlert(record, true)
+        }
+        alert = read as AlertEvent
       } catch (err) {
+        if (!(err instanceof MalformedAlertError)) throw err
         if (lane !== null) continue
         const reason = `malformed alert at ${record.topic}[${record.partition}]@${record.offset}: ${(err as Error).message}`
         this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset }, reason)
@@ -186,7 +207,28 @@ export class AlertDispatcher {
       else if (result.reason instanceof DeliveryAbortedError) throw new DispatcherStoppedError()
       else throw result.reason
     }
-    if (out.length > 0) await this.runtime.send(this.deliveriesTopic, out.map((r) => ({ key: r.alert_id, value: JSON.stringify(r) })))
+    if (out.length > 0) await this.runtime.send(this.deliveriesTopic, out.map((r) => ({ key: r.alert_id, value: this.deliverySerde.serialize(r, this.deliveriesTopic) })))
+  }
+
+  /**
+   * The alert in a record; throws a MalformedAlertError saying why there is none. Returns (not
+   * throws) a SchemaNotReadyError on the first try of an uncached registry schema id, for the caller
+   * to await; a registry outage then rejects with its own error, so the batch is retried rather than
+   * its alerts recorded as malformed.
+   */
+  private readAlert(record: IncomingRecord, retried: boolean): AlertEvent | SchemaNotReadyError {
+    const serde = this.options.alertSerde
+    if (serde === undefined) return parseAlertRecord(record.value)
+    if (record.value === null || record.value.length === 0) throw new MalformedAlertError(`empty record value (tombstone?); expected an AlertEvent (${serde.name})`)
+    let alert: AlertEvent
+    try {
+      alert = serde.deserialize(record.value, record.topic)
+    } catch (err) {
+      if (err instanceof SchemaNotReadyError && !retried) return err
+      throw new MalformedAlertError(`not an AlertEvent: ${(err as Error).message}`)
+    }
+    // Actions written without a config get an empty one, as parseAlertRecord does for JSON.
+    return { ...alert, actions: alert.actions.map((a) => ({ type: a.type, config: a.config ?? {} })) }
   }
 
   private async deliverTo(alert: AlertEvent, target: RoutedTarget, signal: AbortSignal): Promise<DeliveryRecord> {

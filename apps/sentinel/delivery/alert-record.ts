@@ -1,5 +1,6 @@
 /**
- * Reads an AlertEvent from an alerts-topic record (JSON). The alert manager writes them, but the
+ * Reads an AlertEvent from an alerts-topic record in JSON (the format without a schema registry; with
+ * one the dispatcher decodes with its `alertSerde` instead). The alert manager writes them, but the
  * topic is a boundary: a record that is not an alert is refused with the reason (the dispatcher
  * records it as a failed delivery and moves on), never half-delivered. Only the fields the payload
  * builders rely on are checked.

@@ -1,6 +1,7 @@
 /**
  * One record per (alert, receiver) on the deliveries topic (default `alert-deliveries`): the history
- * of what was sent where, and how it went. JSON, keyed by alert_id (so an alert's deliveries share
+ * of what was sent where, and how it went. JSON, or DeliveryRecord.avsc in the registry wire format
+ * when a registry is configured (topic-serdes.ts); keyed by alert_id (so an alert's deliveries share
  * its partition and stay in order).
  */
 import type { AlertAction } from '../../../schemas/alert/alert-event.js'

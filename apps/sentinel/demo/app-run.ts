@@ -19,14 +19,15 @@ import pino from 'pino'
 import { Registry } from 'prom-client'
 import type { IncomingRecord } from '../../../runtime/streams-runtime.js'
 import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
-import { alertEventSerde } from '../../../schemas/alert/alert-event-serde.js'
-import { type AnomalyEvent, anomalyEventSchema } from '../../../schemas/anomaly/anomaly-event.js'
-import { Serdes } from '../../../schemas/index.js'
+import type { AnomalyEvent } from '../../../schemas/anomaly/anomaly-event.js'
+import { SchemaNotReadyError } from '../../../schemas/registry/errors.js'
+import type { Serde } from '../../../schemas/serde.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
 import { DEFAULT_ALERT_RULES_PATH, loadAlertRulesConfig } from '../alerting/index.js'
 import type { DeliveryRecord } from '../delivery/delivery-record.js'
 import { DEFAULT_DETECTORS_PATH, loadDetectorsConfig } from '../detectors-config.js'
 import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices } from '../sentinel-app.js'
+import { sentinelTopicSerdes } from '../topic-serdes.js'
 import { type AppBackend, kafkaBackend, standaloneBackend } from './app-backend.js'
 import { writeDemoReceivers } from './demo-receivers.js'
 import { type ReceivedDelivery, startWebhookReceiver } from './webhook-receiver.js'
@@ -146,14 +147,22 @@ export async function runSentinelApp(options: AppRunOptions): Promise<AppRunResu
     const anomalies: AnomalyEvent[] = []
     const alerts: AlertEvent[] = []
     const deliveries: DeliveryRecord[] = []
-    const anomalySerde = Serdes.avro<AnomalyEvent>(anomalyEventSchema)
-    const alertSerde = alertEventSerde()
+    // The topics' formats as the app writes them (topic-serdes.ts decides for both).
+    const serdes = sentinelTopicSerdes(app.settings)
     const reader =
-      <T>(into: T[], decode: (value: Buffer) => T, each?: (value: T) => void) =>
+      <T>(into: T[], serde: Serde<T>, each?: (value: T) => void) =>
       async (records: readonly IncomingRecord[]): Promise<void> => {
         for (const record of records) {
           if (record.value === null) continue
-          const value = decode(record.value)
+          let value: T
+          try {
+            value = serde.deserialize(record.value, record.topic)
+          } catch (err) {
+            // A registry schema id not cached yet: fetched once, then the record is read.
+            if (!(err instanceof SchemaNotReadyError)) throw err
+            await err.ready()
+            value = serde.deserialize(record.value, record.topic)
+          }
           into.push(value)
           each?.(value)
         }
@@ -162,9 +171,9 @@ export async function runSentinelApp(options: AppRunOptions): Promise<AppRunResu
     // be handed each other's partitions.
     const group = (topic: string): string => `${applicationId}-demo-printer-${topic}`
     const readers = [
-      await runtime.consume(topics.anomalies, { groupId: group(topics.anomalies) }, reader(anomalies, (v) => anomalySerde.deserialize(v), options.onAnomaly)),
-      await runtime.consume(topics.alerts, { groupId: group(topics.alerts) }, reader(alerts, (v) => alertSerde.deserialize(v), options.onAlert)),
-      await runtime.consume(topics.deliveries, { groupId: group(topics.deliveries) }, reader(deliveries, (v) => JSON.parse(v.toString('utf8')) as DeliveryRecord)),
+      await runtime.consume(topics.anomalies, { groupId: group(topics.anomalies) }, reader(anomalies, serdes.anomalies, options.onAnomaly)),
+      await runtime.consume(topics.alerts, { groupId: group(topics.alerts) }, reader(alerts, serdes.alerts, options.onAlert)),
+      await runtime.consume(topics.deliveries, { groupId: group(topics.deliveries) }, reader(deliveries, serdes.deliveries)),
     ]
     cleanups.unshift(async () => void (await Promise.all(readers.map((r) => r.stop()))))
 
