@@ -70,7 +70,7 @@ export class TopologyFileError extends Error {
 export async function loadTopology(file: string, settings: Partial<StreamsConfig> = {}, context?: TopologyBuildContext): Promise<LoadedTopology> {
   const path = resolve(file)
   if (!existsSync(path)) throw new TopologyFileError(`topology file not found: ${path}`)
-  const module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown; config?: Partial<StreamsConfig>; services?: unknown }
+  const module = fileExports((await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>) as TopologyFileExports
   const config = { ...(module.config ?? {}), ...settings }
   if (module.services !== undefined && typeof module.services !== 'function') {
     throw new TopologyFileError(
@@ -79,8 +79,9 @@ export async function loadTopology(file: string, settings: Partial<StreamsConfig
   }
   const exported = module.default
   if (exported === undefined) {
+    const named = Object.keys(module).filter((name) => name !== 'default')
     throw new TopologyFileError(
-      `${path} has no default export. Add \`export default builder.build()\` (a Topology), or \`export default (config) => builder.build()\`.`,
+      `${path} has no default export${named.length > 0 ? ` (it exports ${named.join(', ')})` : ''}. Add \`export default builder.build()\` (a Topology), or \`export default (config) => builder.build()\`.`,
     )
   }
   const topology = typeof exported === 'function' ? await (exported as TopologyFactory)(config, context ?? { logger: pino({ level: 'silent' }), metrics: new Registry() }) : exported
@@ -90,6 +91,25 @@ export async function loadTopology(file: string, settings: Partial<StreamsConfig
     )
   }
   return { path, topology, config, services: module.services as TopologyServices | undefined }
+}
+
+interface TopologyFileExports {
+  default?: unknown
+  config?: Partial<StreamsConfig>
+  services?: unknown
+}
+
+/**
+ * A file in a package without `"type": "module"` (what `npm init -y` makes) is compiled by tsx to
+ * CommonJS, and its namespace's `default` is then the whole `module.exports`, marked `__esModule`,
+ * holding the file's exports, its default one included.
+ */
+function fileExports(namespace: Record<string, unknown>): Record<string, unknown> {
+  const commonJs = namespace.default as Record<string, unknown> | null | undefined
+  if (typeof commonJs === 'object' && commonJs !== null && commonJs.__esModule === true) {
+    return Object.fromEntries(Object.keys(commonJs).filter((name) => name !== '__esModule').map((name) => [name, commonJs[name]]))
+  }
+  return namespace
 }
 
 /**
@@ -103,6 +123,11 @@ function isTopology(value: unknown): value is Topology {
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null'
-  if (typeof value === 'object') return value.constructor?.name ?? 'an object'
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name
+    if (name && name !== 'Object') return name
+    const keys = Object.keys(value)
+    return keys.length === 0 ? 'an empty object' : `an object with keys ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''}`
+  }
   return typeof value
 }
