@@ -151,7 +151,9 @@ async function run(argv: string[]): Promise<number> {
     ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
     ...(values['processing-guarantee'] ? { processingGuarantee: values['processing-guarantee'] as StreamsConfig['processingGuarantee'] } : {}),
   }
-  const logger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination(2))
+  // Synchronous: the command ends in process.exit, which would drop lines still queued, and the
+  // closing error line must come after every log line, not overtake them.
+  const logger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 2, sync: true }))
   const registry = new Registry()
   const loaded = await loadTopology(file, flags, { logger, metrics: registry })
   const applicationId = loaded.config.applicationId
