@@ -7,13 +7,12 @@
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { tsImport } from 'tsx/esm/api'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import type { Topology } from '../../topology/topology.js'
 import type { StreamsConfig } from '../../runtime/config.js'
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
+import { importTopologyFile } from './import-topology-file.js'
 
 /** What a topology factory gets besides the settings: where to log, and the run's metrics registry. */
 export interface TopologyBuildContext {
@@ -70,7 +69,7 @@ export class TopologyFileError extends Error {
 export async function loadTopology(file: string, settings: Partial<StreamsConfig> = {}, context?: TopologyBuildContext): Promise<LoadedTopology> {
   const path = resolve(file)
   if (!existsSync(path)) throw new TopologyFileError(`topology file not found: ${path}`)
-  const module = fileExports((await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>) as TopologyFileExports
+  const module = (await importTopologyFile(path)) as TopologyFileExports
   const config = { ...(module.config ?? {}), ...settings }
   if (module.services !== undefined && typeof module.services !== 'function') {
     throw new TopologyFileError(
@@ -97,19 +96,6 @@ interface TopologyFileExports {
   default?: unknown
   config?: Partial<StreamsConfig>
   services?: unknown
-}
-
-/**
- * A file in a package without `"type": "module"` (what `npm init -y` makes) is compiled by tsx to
- * CommonJS, and its namespace's `default` is then the whole `module.exports`, marked `__esModule`,
- * holding the file's exports, its default one included.
- */
-function fileExports(namespace: Record<string, unknown>): Record<string, unknown> {
-  const commonJs = namespace.default as Record<string, unknown> | null | undefined
-  if (typeof commonJs === 'object' && commonJs !== null && commonJs.__esModule === true) {
-    return Object.fromEntries(Object.keys(commonJs).filter((name) => name !== '__esModule').map((name) => [name, commonJs[name]]))
-  }
-  return namespace
 }
 
 /**
