@@ -206,6 +206,8 @@ async function run(argv: string[]): Promise<number> {
     } else if (now - firstSignalAt >= REPEATED_SIGNAL_WINDOW_MS) {
       logger.warn({ signal }, 'second signal: exiting without a clean shutdown')
       process.exit(1)
+    } else {
+      logger.debug({ signal, afterMs: now - firstSignalAt }, 'the same signal again, from the launcher or the process group: still shutting down cleanly')
     }
   }
   process.on('SIGINT', onSignal)
