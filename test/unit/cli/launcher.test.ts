@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { cleanUp, jsonLines, type Launcher, npxUnavailable, root, spawnCli, tempDir, until } from './spawned-cli.js'
+import { CLEAN_INTERRUPT_EXIT, cleanUp, jsonLines, type Launcher, root, spawnCli, tempDir, until } from './spawned-cli.js'
 
 after(cleanUp)
 
@@ -25,7 +25,7 @@ describe('sentinel-streams from the repository root', () => {
     assert.equal(shown.stdout().trim(), version)
   })
 
-  test('npx sentinel-streams --help and --version, as the README prints them', { skip: npxUnavailable() }, async () => {
+  test('npx sentinel-streams --help and --version, as the README prints them', async () => {
     const help = spawnCli('npx', ['--help'])
     assert.equal(await help.exited, 0, help.stderr())
     assert.match(help.stdout(), /^Usage: sentinel-streams <command>/)
@@ -98,18 +98,14 @@ describe('sentinel-streams run --print', () => {
 })
 
 describe('one Ctrl-C, one clean shutdown', () => {
-  const launchers: [Launcher, string | undefined][] = [
-    ['bin', undefined],
-    ['tsx', undefined],
-    ['npx', npxUnavailable()],
-  ]
-  for (const [launcher, skip] of launchers) {
-    test(`under ${launcher}: SIGINT to the process group once, exit 0 after a clean shutdown`, { skip }, async () => {
+  const launchers: Launcher[] = ['bin', 'tsx', 'npx']
+  for (const launcher of launchers) {
+    test(`under ${launcher}: SIGINT to the process group once, exit 0 after a clean shutdown`, async () => {
       const marker = join(tempDir(), 'services.log')
       const run = spawnCli(launcher, ['run', `${fixtures}/request-topology.ts`, '--standalone', '--state-dir', tempDir(), '--', marker])
       await until(() => /fixture services started/.test(run.stderr()), () => `services to start; stderr: ${run.stderr()}`)
       run.interrupt()
-      assert.equal(await run.exited, 0, run.stderr())
+      assert.equal(await run.exited, CLEAN_INTERRUPT_EXIT[launcher], run.stderr())
       const messages = jsonLines(run.stderr()).map((l) => l.msg)
       assert.ok(messages.includes('shut down cleanly'), run.stderr())
       assert.ok(!messages.includes('second signal: exiting without a clean shutdown'), run.stderr())

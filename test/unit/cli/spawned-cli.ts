@@ -4,8 +4,8 @@
  * (SIGINT to every process of the group, launcher and CLI alike), not a signal to one pid.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, lstatSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { constants, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -16,25 +16,15 @@ export type Launcher = 'bin' | 'tsx' | 'npx'
 const COMMANDS: Record<Launcher, string[]> = {
   bin: [process.execPath, join(root, 'bin/sentinel-streams.js')],
   tsx: [join(root, 'node_modules/.bin/tsx'), join(root, 'apps/cli/main.ts')],
-  // --no: never fetch a package from the registry; the command must come from node_modules/.bin.
-  npx: ['npx', '--no', 'sentinel-streams'],
-}
-
-/**
- * Why npx cannot find the command here, or undefined when it can. A worktree sharing another
- * checkout's node_modules (a symlink) has what that checkout installed; `npm install` links the
- * package's own bin through its `"sentinel-streams": "file:."` devDependency.
- */
-export function npxUnavailable(): string | undefined {
-  if (existsSync(join(root, 'node_modules/.bin/sentinel-streams'))) return undefined
-  if (lstatSync(join(root, 'node_modules')).isSymbolicLink()) return 'node_modules is shared from another checkout that has not run npm install since the self-link was added'
-  return undefined
+  // --no: never fetch a same-named package from the registry; `--` keeps --version the command's.
+  npx: ['npx', '--no', '--', 'sentinel-streams'],
 }
 
 export interface SpawnedCli {
   readonly child: ChildProcess
   stdout(): string
   stderr(): string
+  /** The launcher's exit status as a shell reports it (128 + n when signal n ended it), once its output is done. */
   readonly exited: Promise<number | null>
   /** SIGINT to the whole process group, as Ctrl-C in a terminal. */
   interrupt(): void
@@ -78,7 +68,8 @@ export function spawnCli(launcher: Launcher, args: string[], options: { cwd?: st
   let stderr = ''
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // 'close', not 'exit': under npx the CLI is a grandchild, still writing while its launcher exits.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + constants.signals[signal] : null))))
   return { child, stdout: () => stdout, stderr: () => stderr, exited, interrupt: () => killGroup(child.pid!, 'SIGINT') }
 }
 
@@ -101,3 +92,10 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     }
   })
 }
+
+/**
+ * The exit code a clean shutdown after one Ctrl-C gives under each launcher. npx reports 130: npm
+ * runs the command through \`sh -c\`, and dash, interrupted with the rest of the group, waits for the
+ * CLI's clean exit and then dies of the SIGINT itself, which npm re-raises.
+ */
+export const CLEAN_INTERRUPT_EXIT: Record<Launcher, number> = { bin: 0, tsx: 0, npx: 130 }
