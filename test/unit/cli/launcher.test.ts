@@ -100,7 +100,7 @@ describe('sentinel-streams run --print', () => {
 describe('one Ctrl-C, one clean shutdown', () => {
   const launchers: Launcher[] = ['bin', 'tsx', 'npx']
   for (const launcher of launchers) {
-    test(`under ${launcher}: SIGINT to the process group once, exit 0 after a clean shutdown`, async () => {
+    test(`under ${launcher}: SIGINT to the process group once, a clean shutdown and the launcher's clean exit code`, async () => {
       const marker = join(tempDir(), 'services.log')
       const run = spawnCli(launcher, ['run', `${fixtures}/request-topology.ts`, '--standalone', '--state-dir', tempDir(), '--', marker])
       await until(() => /fixture services started/.test(run.stderr()), () => `services to start; stderr: ${run.stderr()}`)

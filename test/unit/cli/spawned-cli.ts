@@ -55,9 +55,14 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 export function spawnCli(launcher: Launcher, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): SpawnedCli {
   const [command, ...prefix] = COMMANDS[launcher]
+  return spawnCommand(command!, [...prefix, ...args], options)
+}
+
+/** Any command (an installed package's bin, npm) spawned the same way. */
+export function spawnCommand(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): SpawnedCli {
   // Brokers from the environment would change the run mode under test.
   const { KAFKA_BROKERS: _brokers, ...inherited } = process.env
-  const child = spawn(command!, [...prefix, ...args], {
+  const child = spawn(command, args, {
     cwd: options.cwd ?? root,
     env: { ...inherited, SENTINEL_RUN_DIR: process.env.SENTINEL_RUN_DIR ?? tempDir('cli-run-'), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
