@@ -21,6 +21,7 @@ import { loadTopology, type RunningServices, TopologyFileError } from './load-to
 import { packageVersion } from './package-version.js'
 import { printRecords, topicSerdes } from './record-printer.js'
 import { chooseRunMode, RunModeError, STANDALONE_NOTICE } from './run-mode.js'
+import { isChildOfTsxCli, runBelowTsx } from './tsx-parent.js'
 
 const HELP = {
   main: `Usage: sentinel-streams <command> [options]
@@ -325,4 +326,4 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // kafkajs leaves timers behind after disconnect; the command is done, so the process is too.
-process.exit(await main(process.argv.slice(2)))
+process.exit(isChildOfTsxCli() ? await runBelowTsx() : await main(process.argv.slice(2)))

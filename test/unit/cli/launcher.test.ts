@@ -98,6 +98,15 @@ describe('sentinel-streams run --print', () => {
 })
 
 describe('one Ctrl-C, one clean shutdown', () => {
+  test('under tsx, with an event loop busy for 200 ms at a time: tsx does not kill it before its clean shutdown', async () => {
+    const run = spawnCli('tsx', ['run', `${fixtures}/busy-topology.ts`, '--standalone', '--state-dir', tempDir()], { env: { BUSY_BURST_MS: '200' } })
+    await until(() => /busy fixture started/.test(run.stderr()), () => `the fixture to start; stderr: ${run.stderr()}`)
+    await new Promise((r) => setTimeout(r, 300))
+    run.interrupt()
+    assert.equal(await run.exited, 0, run.stderr())
+    assert.ok(jsonLines(run.stderr()).some((l) => l.msg === 'shut down cleanly'), run.stderr())
+  })
+
   const launchers: Launcher[] = ['bin', 'tsx', 'npx']
   for (const launcher of launchers) {
     test(`under ${launcher}: SIGINT to the process group once, a clean shutdown and the launcher's clean exit code`, async () => {
