@@ -220,15 +220,21 @@ async function run(argv: string[]): Promise<number> {
   try {
     await runtime.start()
   } catch (e) {
+    if (firstSignalAt !== undefined) {
+      // Interrupted while starting: the shutdown the signal asked for is the outcome, not the error.
+      const code = await stopped
+      await metricsServer?.close()
+      return code
+    }
     // Closed before the error is reported, so the client's own log lines come first and the
     // reason the run failed is the last line a user sees.
     await shutdown(1, 'the topology failed to start')
     throw e
   }
-  for (const topic of values.print ?? []) {
+  for (const topic of shuttingDown ? [] : (values.print ?? [])) {
     await runtime.consume(topic, { groupId: `${applicationId}-print-${topic}`, from: 'earliest' }, printRecords(process.stdout, topicSerdes(loaded.topology, topic)))
   }
-  if (loaded.services) {
+  if (loaded.services && !shuttingDown) {
     try {
       services = await loaded.services({ runtime, config: loaded.config, logger, metrics: registry, args: serviceArgs })
       logger.info('services started')
