@@ -108,6 +108,18 @@ describe('one Ctrl-C, one clean shutdown', () => {
   })
 
   const launchers: Launcher[] = ['bin', 'tsx', 'npx']
+  test('during start (a broker that does not answer): the shutdown it asked for, exit 0, no error line', async () => {
+    const settings = join(tempDir(), 'slow-fail.yaml')
+    writeFileSync(settings, 'kafka:\n  connectionTimeout: 300\n  retry: { retries: 3, initialRetryTime: 500 }\n')
+    const run = spawnCli('bin', ['run', `${fixtures}/request-topology.ts`, '--brokers', '127.0.0.1:1', '--config', settings])
+    await until(() => /running on Kafka/.test(run.stderr()), () => `the start; stderr: ${run.stderr()}`)
+    await new Promise((r) => setTimeout(r, 500))
+    run.interrupt()
+    assert.equal(await run.exited, 0, run.stderr())
+    assert.ok(jsonLines(run.stderr()).some((l) => l.msg === 'shut down cleanly'), run.stderr())
+    assert.doesNotMatch(run.stderr(), /^sentinel-streams: /m)
+  })
+
   for (const launcher of launchers) {
     test(`under ${launcher}: SIGINT to the process group once, a clean shutdown and the launcher's clean exit code`, async () => {
       const marker = join(tempDir(), 'services.log')
