@@ -1,22 +1,33 @@
 /**
  * Imports a user's topology file, TypeScript or JavaScript, with no build step, and returns its
- * exports. An ES module file (a package with `"type": "module"`, `.mts`, `.mjs`) goes through tsx's
- * scoped `tsImport`. A CommonJS one (what `npm init -y` makes, `.cts`, `.cjs`) is required through
- * tsx's CommonJS hook instead: under the scoped import, the library it requires was loaded a second
- * time beside the CLI's own copy, and pino, loaded half in each scope, failed at its first logger.
+ * exports, through tsx's process-wide hooks rather than its scoped `tsImport`: a scoped import loads
+ * every module the file imports a second time, so the file's library (serdes, errors the runtime
+ * tells apart with `instanceof`) was another copy than the CLI's, and in a CommonJS project pino,
+ * loaded half in each scope, failed at its first logger. An ES module file (a package with
+ * `"type": "module"`, `.mts`, `.mjs`) is imported; a CommonJS one (what `npm init -y` makes, `.cts`,
+ * `.cjs`) is required.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { dirname, extname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { register as registerCommonJsHook } from 'tsx/cjs/api'
-import { tsImport } from 'tsx/esm/api'
+import { register as registerModuleHooks } from 'tsx/esm/api'
 
 const PACKAGE = 'sentinel-streams'
 
+let moduleHooks = false
+
 export async function importTopologyFile(path: string): Promise<Record<string, unknown>> {
-  if (!isCommonJs(path)) return fileExports((await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>)
-  // tsx run as a launcher (`tsx main.ts`, `node --import tsx`) has installed the hook already.
+  if (!isCommonJs(path)) {
+    // Running from the TypeScript sources means tsx's hooks are in place (the launcher, `tsx`,
+    // `node --import tsx`); the built CLI installs them once.
+    if (!import.meta.url.endsWith('.ts') && !moduleHooks) {
+      registerModuleHooks()
+      moduleHooks = true
+    }
+    return fileExports((await import(pathToFileURL(path).href)) as Record<string, unknown>)
+  }
   if (!('.ts' in (Module as unknown as { _extensions: object })._extensions)) registerCommonJsHook()
   await shareLibraryInstance(path)
   return fileExports({ default: createRequire(path)(path) as unknown })

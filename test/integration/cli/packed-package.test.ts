@@ -8,7 +8,8 @@
  * Checked: what the tarball holds (built code, the launcher, LICENSE; no source maps, each .avsc
  * once), and in a CommonJS project (`npm init -y`) and an ES module one: `require` and `import` of
  * the package, `npx sentinel-streams describe` and a standalone `run` of a TypeScript topology that
- * imports it, and one Ctrl-C ending the run cleanly with exit 0 on the built code.
+ * imports it (with the very library instance the CLI runs), and one Ctrl-C ending the run cleanly
+ * with exit 0 on the built code.
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -20,7 +21,7 @@ import { cleanUp, jsonLines, root, spawnCommand, tempDir, until } from '../../un
 const enabled = process.env.SENTINEL_TEST_PACKAGE === '1'
 after(cleanUp)
 
-const topology = `import { Serdes, StreamsBuilder } from 'sentinel-streams'
+const topology = `import { Serdes, StandaloneStreams, StreamsBuilder, type TopologyServices } from 'sentinel-streams'
 
 interface Request { tenant: string; tokens: number }
 
@@ -30,6 +31,12 @@ builder
   .filter((_key, request) => request.tokens > 1000)
   .to('big-requests', { key: Serdes.string(), value: Serdes.json<Request>() })
 export default builder.build()
+
+// The runtime is the CLI's; instanceof holds only if this file got the very library the CLI runs.
+export const services: TopologyServices = async ({ runtime, logger }) => {
+  logger.info({ sameLibrary: runtime instanceof StandaloneStreams }, 'user services started')
+  return { close: async () => undefined }
+}
 `
 
 const npm = (args: string[], cwd: string): string => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
@@ -97,6 +104,7 @@ describe('the packed package', { skip: !enabled && 'opt-in: SENTINEL_TEST_PACKAG
       const once = spawnCommand(bin, ['run', 'topology.ts', '--standalone', '--application-id', 'packed', '--state-dir', tempDir(), '--input', 'requests.jsonl', '--key-field', 'id', '--print', 'big-requests', '--exit-after-input'], { cwd: project })
       assert.equal(await once.exited, 0, once.stderr())
       assert.deepEqual(jsonLines(once.stdout()).map((l) => [l.key, l.value]), [['r2', { id: 'r2', tenant: 'acme', tokens: 5000 }]])
+      assert.equal(jsonLines(once.stderr()).find((l) => l.msg === 'user services started')?.sameLibrary, true, 'one copy of the library in the process')
 
       const running = spawnCommand(bin, ['run', 'topology.ts', '--standalone', '--application-id', 'packed', '--state-dir', tempDir()], { cwd: project })
       await until(() => jsonLines(running.stderr()).some((l) => l.to === 'running'), () => `the run to start; stderr: ${running.stderr()}`)
