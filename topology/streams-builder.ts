@@ -48,6 +48,7 @@ export class StreamsBuilder {
 
   stream<K, V>(topics: string | readonly string[], options: StreamSourceOptions<K, V>): KStream<K, V> {
     const list = typeof topics === 'string' ? [topics] : [...topics]
+    requireSourceOptions(options, `stream(${list.map((t) => `'${t}'`).join(', ')})`, this.stream)
     const name = this.graph.nameFor(options.name, 'KSTREAM-SOURCE', `stream(${list.join(', ')})`)
     this.addSource(name, list, options, false)
     const dedup = options.deduplicate
@@ -68,6 +69,7 @@ export class StreamsBuilder {
    * restores from the topic itself. Null values delete.
    */
   table<K, V>(topic: string, options: TableSourceOptions<K, V>): KTable<K, V> {
+    requireSourceOptions(options, `table('${topic}')`, this.table)
     const name = this.graph.nameFor(options.name, 'KTABLE-SOURCE', `table(${topic})`)
     this.addSource(name, [topic], options, true)
     const store = options.store ?? `${name}-store`
@@ -111,4 +113,27 @@ export class StreamsBuilder {
       table,
     })
   }
+}
+
+/**
+ * tsx runs TypeScript without type-checking, so a source without its options reaches here; name the
+ * call, the fix, and the caller's line rather than failing on `options.name`.
+ */
+function requireSourceOptions(options: unknown, call: string, method: (...args: never[]) => unknown): void {
+  if (typeof options === 'object' && options !== null) return
+  const site: { stack?: string } = {}
+  Error.captureStackTrace(site, method)
+  const caller = callerLocation(site.stack?.split('\n')[1])
+  throw new Error(
+    `${call} needs its serdes: ${call.slice(0, -1)}, { key: Serdes.string(), value: Serdes.json() })${caller ? ` (at ${caller})` : ''}`,
+  )
+}
+
+/** `file:line:column` of a stack frame; only the file for tsx's CommonJS wrapper, whose lines are not the file's. */
+function callerLocation(frame: string | undefined): string | undefined {
+  if (frame === undefined) return undefined
+  const wrapped = /filePath=(.+?)(?:%3F|:\d)/.exec(frame)
+  if (wrapped) return decodeURIComponent(wrapped[1]!)
+  const location = /((?:file:\/\/)?\/[^()\s]+:\d+:\d+)\)?$/.exec(frame)
+  return (location?.[1] ?? frame.trim()).replace(/^file:\/\//, '')
 }

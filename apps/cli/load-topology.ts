@@ -7,13 +7,12 @@
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { tsImport } from 'tsx/esm/api'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import type { Topology } from '../../topology/topology.js'
 import type { StreamsConfig } from '../../runtime/config.js'
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
+import { importTopologyFile } from './import-topology-file.js'
 
 /** What a topology factory gets besides the settings: where to log, and the run's metrics registry. */
 export interface TopologyBuildContext {
@@ -70,7 +69,7 @@ export class TopologyFileError extends Error {
 export async function loadTopology(file: string, settings: Partial<StreamsConfig> = {}, context?: TopologyBuildContext): Promise<LoadedTopology> {
   const path = resolve(file)
   if (!existsSync(path)) throw new TopologyFileError(`topology file not found: ${path}`)
-  const module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown; config?: Partial<StreamsConfig>; services?: unknown }
+  const module = (await importTopologyFile(path)) as TopologyFileExports
   const config = { ...(module.config ?? {}), ...settings }
   if (module.services !== undefined && typeof module.services !== 'function') {
     throw new TopologyFileError(
@@ -79,8 +78,9 @@ export async function loadTopology(file: string, settings: Partial<StreamsConfig
   }
   const exported = module.default
   if (exported === undefined) {
+    const named = Object.keys(module).filter((name) => name !== 'default')
     throw new TopologyFileError(
-      `${path} has no default export. Add \`export default builder.build()\` (a Topology), or \`export default (config) => builder.build()\`.`,
+      `${path} has no default export${named.length > 0 ? ` (it exports ${named.join(', ')})` : ''}. Add \`export default builder.build()\` (a Topology), or \`export default (config) => builder.build()\`.`,
     )
   }
   const topology = typeof exported === 'function' ? await (exported as TopologyFactory)(config, context ?? { logger: pino({ level: 'silent' }), metrics: new Registry() }) : exported
@@ -90,6 +90,12 @@ export async function loadTopology(file: string, settings: Partial<StreamsConfig
     )
   }
   return { path, topology, config, services: module.services as TopologyServices | undefined }
+}
+
+interface TopologyFileExports {
+  default?: unknown
+  config?: Partial<StreamsConfig>
+  services?: unknown
 }
 
 /**
@@ -103,6 +109,11 @@ function isTopology(value: unknown): value is Topology {
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null'
-  if (typeof value === 'object') return value.constructor?.name ?? 'an object'
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name
+    if (name && name !== 'Object') return name
+    const keys = Object.keys(value)
+    return keys.length === 0 ? 'an empty object' : `an object with keys ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''}`
+  }
   return typeof value
 }

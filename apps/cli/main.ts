@@ -6,7 +6,7 @@
  */
 import { createReadStream, readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
-import { parseArgs } from 'node:util'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 import Fastify from 'fastify'
 import pino from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
@@ -18,8 +18,10 @@ import { StandaloneStreams } from '../../runtime/standalone/standalone-streams.j
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import type { TopologyPlan } from '../../topology/topology.js'
 import { loadTopology, type RunningServices, TopologyFileError } from './load-topology.js'
-import { printRecords } from './record-printer.js'
+import { packageVersion } from './package-version.js'
+import { printRecords, topicSerdes } from './record-printer.js'
 import { chooseRunMode, RunModeError, STANDALONE_NOTICE } from './run-mode.js'
+import { isChildOfTsxCli, runBelowTsx } from './tsx-parent.js'
 
 const HELP = {
   main: `Usage: sentinel-streams <command> [options]
@@ -27,6 +29,10 @@ const HELP = {
 Commands:
   run <topology.ts>        run a topology: on Kafka when brokers are configured, otherwise standalone
   describe <topology.ts>   print the topology's sub-topologies, processors, stores and topics
+
+Options:
+  -h, --help      this help
+  -v, --version   the installed version
 
 Run 'sentinel-streams <command> --help' for a command's options.`,
   run: `Usage: sentinel-streams run <topology.ts> [options] [-- <args for the file's services>]
@@ -54,8 +60,9 @@ Options:
   --input-topic <topic>       the topic --input feeds (default: the topology's source topic, if it has one)
   --key-field <field>         with --input: the record key is this top-level field of each line
   --exit-after-input          with --input: shut down and exit once it is processed (standalone) or sent (Kafka)
-  --print <topic>             print the topic's records to stdout as JSON lines (repeatable); values that
-                              are JSON print as JSON, other text as a string, other bytes as base64
+  --print <topic>             print the topic's records to stdout as JSON lines (repeatable), decoded
+                              with the topology's serdes for the topic (Avro prints as records); a topic
+                              the topology does not name prints JSON as JSON, text as a string, bytes as base64
   --metrics-port <port>       serve Prometheus metrics on http://0.0.0.0:<port>/metrics
   --log-level <level>         pino level (default info; logs go to stderr)
   -h, --help                  this help`,
@@ -65,6 +72,33 @@ Prints the topology as Kafka Streams' Topology#describe() does.`,
 } as const
 
 class UsageError extends Error {}
+
+/**
+ * One Ctrl-C can reach this process more than once: the terminal signals the whole process group,
+ * and a parent launcher (tsx, npm exec) relays the signal it got as well. A repeat within this window
+ * is that same Ctrl-C; a signal after it is the user insisting, and exits at once.
+ */
+const REPEATED_SIGNAL_WINDOW_MS = 1000
+
+/**
+ * node's parseArgs errors quote the option with a dangling quote and suggest `--` for positionals;
+ * what a user needs is which option is wrong and where the valid ones are listed.
+ */
+function parseCommandArgs<const T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config)
+  } catch (e) {
+    const error = e as Error & { code?: string }
+    const help = `see 'sentinel-streams ${command} --help'`
+    const option = /'(-[^' ]+)/.exec(error.message)?.[1]
+    if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${option ?? ''} for '${command}'; ${help} for the options`)
+    if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new UsageError(/argument missing/.test(error.message) ? `option ${option ?? ''} needs a value; ${help}` : `option ${option ?? ''} takes no value; ${help}`)
+    }
+    if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument for '${command}'; ${help}`)
+    throw e
+  }
+}
 
 function readConfigFile(path: string): Partial<StreamsConfig> {
   let text: string
@@ -81,7 +115,7 @@ function readConfigFile(path: string): Partial<StreamsConfig> {
 async function run(argv: string[]): Promise<number> {
   const dashDash = argv.indexOf('--')
   const serviceArgs = dashDash >= 0 ? argv.slice(dashDash + 1) : []
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('run', {
     args: dashDash >= 0 ? argv.slice(0, dashDash) : argv,
     allowPositionals: true,
     options: {
@@ -118,7 +152,9 @@ async function run(argv: string[]): Promise<number> {
     ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
     ...(values['processing-guarantee'] ? { processingGuarantee: values['processing-guarantee'] as StreamsConfig['processingGuarantee'] } : {}),
   }
-  const logger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination(2))
+  // Synchronous: the command ends in process.exit, which would drop lines still queued, and the
+  // closing error line must come after every log line, not overtake them.
+  const logger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 2, sync: true }))
   const registry = new Registry()
   const loaded = await loadTopology(file, flags, { logger, metrics: registry })
   const applicationId = loaded.config.applicationId
@@ -158,16 +194,22 @@ async function run(argv: string[]): Promise<number> {
         logger.error({ err: e }, 'closing the services failed')
       }
       await runtime.close()
+      logger.info({ reason: why }, code === 0 ? 'shut down cleanly' : 'shut down')
       finish(code)
     })())
 
-  let signals = 0
+  let firstSignalAt: number | undefined
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (++signals > 1) {
+    const now = Date.now()
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now
+      void shutdown(0, signal)
+    } else if (now - firstSignalAt >= REPEATED_SIGNAL_WINDOW_MS) {
       logger.warn({ signal }, 'second signal: exiting without a clean shutdown')
       process.exit(1)
+    } else {
+      logger.debug({ signal, afterMs: now - firstSignalAt }, 'the same signal again, from the launcher or the process group: still shutting down cleanly')
     }
-    void shutdown(0, signal)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
@@ -175,9 +217,24 @@ async function run(argv: string[]): Promise<number> {
     if (next === 'error') void shutdown(1, 'the topology failed')
   })
 
-  await runtime.start()
-  for (const topic of values.print ?? []) await runtime.consume(topic, { groupId: `${applicationId}-print-${topic}`, from: 'earliest' }, printRecords(process.stdout))
-  if (loaded.services) {
+  try {
+    await runtime.start()
+  } catch (e) {
+    if (firstSignalAt !== undefined) {
+      // Interrupted while starting: the shutdown the signal asked for is the outcome, not the error.
+      const code = await stopped
+      await metricsServer?.close()
+      return code
+    }
+    // Closed before the error is reported, so the client's own log lines come first and the
+    // reason the run failed is the last line a user sees.
+    await shutdown(1, 'the topology failed to start')
+    throw e
+  }
+  for (const topic of shuttingDown ? [] : (values.print ?? [])) {
+    await runtime.consume(topic, { groupId: `${applicationId}-print-${topic}`, from: 'earliest' }, printRecords(process.stdout, topicSerdes(loaded.topology, topic)))
+  }
+  if (loaded.services && !shuttingDown) {
     try {
       services = await loaded.services({ runtime, config: loaded.config, logger, metrics: registry, args: serviceArgs })
       logger.info('services started')
@@ -228,7 +285,7 @@ async function serveMetrics(registry: Registry, port: number): Promise<{ close()
 }
 
 async function describe(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } })
+  const { values, positionals } = parseCommandArgs('describe', { args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } })
   if (values.help) {
     console.log(HELP.describe)
     return 0
@@ -254,8 +311,15 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
         console.log(HELP.main)
         return command === undefined ? 2 : 0
+      case '-v':
+      case '--version':
+      case 'version':
+        console.log(packageVersion())
+        return 0
       default:
-        throw new UsageError(`unknown command '${command}'.\n\n${HELP.main}`)
+        throw new UsageError(
+          command.startsWith('-') ? `unknown option ${command}; see 'sentinel-streams --help'` : `unknown command '${command}'; the commands are run and describe (see 'sentinel-streams --help')`,
+        )
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof TopologyFileError || e instanceof ConfigError || e instanceof RunModeError) {
@@ -268,4 +332,4 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // kafkajs leaves timers behind after disconnect; the command is done, so the process is too.
-process.exit(await main(process.argv.slice(2)))
+process.exit(isChildOfTsxCli() ? await runBelowTsx() : await main(process.argv.slice(2)))
