@@ -60,6 +60,11 @@ interface DetectorBase {
   readonly groupBy: GroupBy
   /** Severity of rule anomalies (graded detectors derive theirs from the deviation); default warning. */
   readonly severity: SeedSeverity
+  /**
+   * `severity` when the file gives it: then no anomaly of the detector is graded below it (a graded
+   * detector's deviation can only raise it). Absent or null: not given.
+   */
+  readonly minSeverity?: SeedSeverity | null
   readonly actions: readonly DetectorAction[]
   readonly enabled: boolean
   readonly description: string | null
@@ -361,6 +366,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
     type,
     groupBy: reader.oneOf('groupBy', GROUP_BY, strategy === 'session-profile' ? 'user' : 'application'),
     severity: reader.oneOf('severity', SEVERITIES, 'warning'),
+    minSeverity: reader.has('severity') ? reader.oneOf('severity', SEVERITIES) : null,
     actions: readActions(reader),
     enabled: enabled === true,
     description: typeof description === 'string' ? description : null,

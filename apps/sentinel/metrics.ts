@@ -113,6 +113,12 @@ export function eventModel(event: TelemetryEvent): string | null {
   return ('model' in data ? data.model : undefined) ?? null
 }
 
+/** The event with `model` set on its payload (a request's or response's; a metric event is returned as is). */
+export function withModel(event: TelemetryEvent, model: string): TelemetryEvent {
+  if (isMetricData(event.data)) return event
+  return { ...event, data: { ...event.data, model } }
+}
+
 /** The key an event is grouped by, or null when it lacks that dimension (e.g. no user_id). */
 export function groupKey(event: TelemetryEvent, groupBy: GroupBy): string | null {
   const metadata: TelemetryMetadata = event.metadata ?? {}

@@ -14,3 +14,4 @@ export { type RatioAccumulator, type RatioWindowsOptions, ratioWindows } from '.
 export { type EarlySessionVerdicts, type SessionProfilesOptions, sessionProfiles } from './session-profiles.js'
 export { type ConsecutiveThresholdOptions, consecutiveThreshold } from './consecutive-threshold.js'
 export { type ConsecutiveWindowsOptions, type WindowStreakSlot, consecutiveWindows } from './consecutive-windows.js'
+export { type CorrelatedFillOptions, correlatedFill, correlationBuckets } from './correlated-fill.js'
