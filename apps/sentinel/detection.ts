@@ -8,7 +8,7 @@
  * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
  * out of that group only.
  */
-import { consecutiveThreshold, consecutiveWindows, correlatedFill, ewmaDeviationWindows, quantileWindows, ratioWindows, sessionProfiles, zScoreWindows } from '../../operators/dsl/index.js'
+import { consecutiveThreshold, consecutiveWindows, correlatedFill, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
 import type { AnomalyOutputOptions, EwmaDeviationCoreOptions, QuantileCoreOptions, ZScoreCoreOptions } from '../../operators/dsl/index.js'
 import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
@@ -109,6 +109,8 @@ export function detectorCoreOptions(detector: ZScoreDetectorConfig | EwmaDetecto
   }
 }
 
+const cohortOf = (groupBy: GroupBy) => (value: MeasuredEvent): string | null => groupKey(value.event, groupBy)
+
 /** The anomalies of one detector over the events of its group. */
 export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector: DetectorConfig): KStream<string, AnomalyEvent> {
   const out = output(detector)
@@ -153,6 +155,34 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         ratioName: `${detector.metric}/${detector.denominator}`,
         maxRatio: detector.threshold,
         minVolume: detector.minVolume,
+      })
+    case 'outlier-streak':
+      return outlierStreak(grouped.filter(carries(detector.metric), named), {
+        ...out,
+        ...measured(detector.metric),
+        threshold: detector.threshold,
+        minLogStd: detector.minLogStd,
+        minimum: detector.minimum,
+        count: detector.consecutive,
+        alpha: detector.alpha,
+        minHistory: detector.minHistory,
+        cohortMinHistory: detector.cohortMinHistory,
+        ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
+      })
+    case 'sliding-sum':
+      // A record adding nothing (a response to a request count) is no sample of the key's normal.
+      return slidingSum(grouped.filter((_k, v) => (metricValue(v.metrics, detector.metric) ?? 0) > 0, named), {
+        ...out,
+        ...measured(detector.metric),
+        windowMs: detector.windowMs,
+        bucketMs: detector.bucketMs,
+        minimum: detector.minimum,
+        threshold: detector.threshold,
+        minLogStd: detector.minLogStd,
+        alpha: detector.alpha,
+        minHistory: detector.minHistory,
+        coldStart: detector.coldStart,
+        ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
       })
     case 'session-profile':
       // A call is one session record, counted on its outcome event (see metrics.ts: response_count).
