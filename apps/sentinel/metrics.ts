@@ -11,6 +11,8 @@ import { type TelemetryEvent, type TelemetryMetadata, isMetricData, isRequestDat
 
 export const TELEMETRY_METRICS = [
   'latency_ms',
+  'success_latency_ms',
+  'log_latency_ms',
   'prompt_tokens',
   'completion_tokens',
   'total_tokens',
@@ -28,6 +30,14 @@ export type MetricRef = TelemetryMetricName | `metric:${string}`
 
 export interface TelemetryMetrics {
   readonly latency_ms: number | null
+  /**
+   * Latency of successful calls only: a failed call's latency is its timeout or its early
+   * rejection, not the model's speed (one 30 s timeout among twenty 450 ms calls multiplies their
+   * mean by four); failures are judged by the error metrics.
+   */
+  readonly success_latency_ms: number | null
+  /** ln of success_latency_ms: a window's mean of it is the log of the geometric mean, robust to a long tail. */
+  readonly log_latency_ms: number | null
   readonly prompt_tokens: number | null
   readonly completion_tokens: number | null
   /** data.total_tokens, else prompt + completion when both are known. */
@@ -65,9 +75,12 @@ export function telemetryMetrics(event: TelemetryEvent): TelemetryMetrics {
     const generated = completion ?? total
     const outcome = event.event_type === 'llm.response' || event.event_type === 'llm.error'
     const failed = event.event_type === 'llm.error' || data.status !== 'success'
+    const succeeded = !failed && data.latency_ms > 0
     return {
       ...NONE,
       latency_ms: data.latency_ms,
+      success_latency_ms: succeeded ? data.latency_ms : null,
+      log_latency_ms: succeeded ? Math.log(data.latency_ms) : null,
       prompt_tokens: prompt,
       completion_tokens: completion,
       total_tokens: total,
@@ -82,6 +95,8 @@ export function telemetryMetrics(event: TelemetryEvent): TelemetryMetrics {
 
 const NONE: TelemetryMetrics = {
   latency_ms: null,
+  success_latency_ms: null,
+  log_latency_ms: null,
   prompt_tokens: null,
   completion_tokens: null,
   total_tokens: null,
