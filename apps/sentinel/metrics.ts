@@ -16,6 +16,7 @@ export const TELEMETRY_METRICS = [
   'prompt_tokens',
   'completion_tokens',
   'total_tokens',
+  'log_total_tokens',
   'tokens_per_second',
   'cost',
   'error',
@@ -42,6 +43,8 @@ export interface TelemetryMetrics {
   readonly completion_tokens: number | null
   /** data.total_tokens, else prompt + completion when both are known. */
   readonly total_tokens: number | null
+  /** ln of total_tokens (> 0): a window's mean of it moves with the size of calls, not their number. */
+  readonly log_total_tokens: number | null
   /** Generation speed: completion tokens (else total) per second of latency; null without latency > 0. */
   readonly tokens_per_second: number | null
   /** USD. */
@@ -84,6 +87,7 @@ export function telemetryMetrics(event: TelemetryEvent): TelemetryMetrics {
       prompt_tokens: prompt,
       completion_tokens: completion,
       total_tokens: total,
+      log_total_tokens: total !== null && total > 0 ? Math.log(total) : null,
       tokens_per_second: generated !== null && data.latency_ms > 0 ? generated / (data.latency_ms / 1000) : null,
       cost: data.cost ?? null,
       error: failed ? 1 : 0,
@@ -100,6 +104,7 @@ const NONE: TelemetryMetrics = {
   prompt_tokens: null,
   completion_tokens: null,
   total_tokens: null,
+  log_total_tokens: null,
   tokens_per_second: null,
   cost: null,
   error: null,

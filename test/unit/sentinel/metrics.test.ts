@@ -27,6 +27,7 @@ describe('telemetryMetrics', () => {
       prompt_tokens: null,
       completion_tokens: 100,
       total_tokens: 250,
+      log_total_tokens: Math.log(250),
       tokens_per_second: 50,
       cost: 0.05,
       error: 0,
