@@ -8,7 +8,7 @@
  * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
  * out of that group only.
  */
-import { consecutiveThreshold, consecutiveWindows, ewmaDeviationWindows, quantileWindows, ratioWindows, sessionProfiles, zScoreWindows } from '../../operators/dsl/index.js'
+import { consecutiveThreshold, consecutiveWindows, correlatedFill, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
 import type { AnomalyOutputOptions, EwmaDeviationCoreOptions, QuantileCoreOptions, ZScoreCoreOptions } from '../../operators/dsl/index.js'
 import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { anomalyEventRegistrySerde } from '../../schemas/anomaly/anomaly-serdes.js'
@@ -17,7 +17,8 @@ import type { Serde } from '../../schemas/serde.js'
 import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde, telemetryRegistrySerde } from '../../schemas/telemetry/index.js'
 import { type EventTimeBounds, type KStream, SessionWindows, StreamsBuilder, TimeWindows, TimestampExtractors, type Topology } from '../../topology/index.js'
 import type { DetectorConfig, DetectorsConfig, EwmaDetectorConfig, PercentileDetectorConfig, ZScoreDetectorConfig } from './detectors-config.js'
-import { type GroupBy, type MetricRef, type TelemetryMetrics, eventModel, groupKey, metricValue, telemetryMetrics } from './metrics.js'
+import { type GroupBy, type MetricRef, type TelemetryMetrics, eventModel, groupKey, metricValue, telemetryMetrics, withModel } from './metrics.js'
+import { severityFloor, withSeverityFloor } from './severity-floor.js'
 
 /** An event with its derived metrics, computed once and shared by every detector of its group. */
 export interface MeasuredEvent {
@@ -131,6 +132,8 @@ export function detectorCoreOptions(detector: ZScoreDetectorConfig | EwmaDetecto
   }
 }
 
+const cohortOf = (groupBy: GroupBy) => (value: MeasuredEvent): string | null => groupKey(value.event, groupBy)
+
 /** The anomalies of one detector over the events of its group. */
 export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector: DetectorConfig): KStream<string, AnomalyEvent> {
   const out = output(detector)
@@ -175,6 +178,34 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         ratioName: `${detector.metric}/${detector.denominator}`,
         maxRatio: detector.threshold,
         minVolume: detector.minVolume,
+      })
+    case 'outlier-streak':
+      return outlierStreak(grouped.filter(carries(detector.metric), named), {
+        ...out,
+        ...measured(detector.metric),
+        threshold: detector.threshold,
+        minLogStd: detector.minLogStd,
+        minimum: detector.minimum,
+        count: detector.consecutive,
+        alpha: detector.alpha,
+        minHistory: detector.minHistory,
+        cohortMinHistory: detector.cohortMinHistory,
+        ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
+      })
+    case 'sliding-sum':
+      // A record adding nothing (a response to a request count) is no sample of the key's normal.
+      return slidingSum(grouped.filter((_k, v) => (metricValue(v.metrics, detector.metric) ?? 0) > 0, named), {
+        ...out,
+        ...measured(detector.metric),
+        windowMs: detector.windowMs,
+        bucketMs: detector.bucketMs,
+        minimum: detector.minimum,
+        threshold: detector.threshold,
+        minLogStd: detector.minLogStd,
+        alpha: detector.alpha,
+        minHistory: detector.minHistory,
+        coldStart: detector.coldStart,
+        ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
       })
     case 'session-profile':
       // A call is one session record, counted on its outcome event (see metrics.ts: response_count).
@@ -222,6 +253,32 @@ function repartitionTelemetrySerde(): Serde<TelemetryEvent> {
   }
 }
 
+/**
+ * How long a request's model is remembered for its outcome event, ms: beyond the longest call
+ * (timeouts are 30-120 s) with room for producer lag; the store holds 5-10 minutes of requests.
+ */
+export const REQUEST_MODEL_RETENTION_MS = 5 * 60_000
+
+/**
+ * The telemetry with each outcome event that lacks `model` (seed 001's ResponseData has none)
+ * given its request's, joined on `correlation_id` (the request id both carry) through a store
+ * keyed by it: without this, latency, cost and errors of seed-shaped events reach no model group.
+ * Events without a correlation id keep their own id as key and pass through.
+ */
+function withRequestModel(telemetry: KStream<string | null, TelemetryEvent>, serde: Serde<TelemetryEvent>): KStream<string, TelemetryEvent> {
+  const byRequest = telemetry
+    .selectKey((_k, event) => event.correlation_id ?? event.event_id, { name: 'telemetry-key-by-request' })
+    .repartition({ name: 'telemetry-by-request', key: Serdes.string(), value: serde })
+  return correlatedFill(byRequest, {
+    name: 'request-model',
+    remember: (event) => (event.event_type === 'llm.request' ? eventModel(event) : null),
+    lacks: (event) => eventModel(event) === null,
+    complete: withModel,
+    retentionMs: REQUEST_MODEL_RETENTION_MS,
+    rememberedSerde: Serdes.string(),
+  })
+}
+
 /** Adds the detection topology to `builder`; returns the anomaly streams by detector id. */
 export function addSentinelDetection(builder: StreamsBuilder, options: SentinelTopologyOptions): Map<string, KStream<string, AnomalyEvent>> {
   const detectors = ('detectors' in options.detectors ? options.detectors.detectors : options.detectors).filter((d) => d.enabled)
@@ -240,7 +297,7 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
   const group = (groupBy: GroupBy): KStream<string, MeasuredEvent> => {
     let stream = groups.get(groupBy)
     if (!stream) {
-      stream = telemetry
+      stream = (groupBy === 'model' ? withRequestModel(telemetry, repartitioned) : telemetry)
         .filter((_k, event) => groupKey(event, groupBy) !== null, { name: `telemetry-has-${groupBy}` })
         .selectKey((_k, event) => groupKey(event, groupBy) ?? '', { name: `telemetry-key-by-${groupBy}` })
         .repartition({ name: `telemetry-by-${groupBy}`, key: Serdes.string(), value: repartitioned })
@@ -252,7 +309,9 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
   const sink = { key: Serdes.string(), value: anomalySerde(options) }
   const anomalies = new Map<string, KStream<string, AnomalyEvent>>()
   for (const detector of detectors) {
-    const stream = detectorStream(group(detector.groupBy), detector)
+    const floor = severityFloor(detector)
+    const judged = detectorStream(group(detector.groupBy), detector)
+    const stream = floor === null ? judged : judged.mapValues((anomaly) => withSeverityFloor(anomaly, floor), { name: `${detector.id}-severity-floor` })
     stream.to(options.anomaliesTopic ?? 'anomalies', { ...sink, name: `${detector.id}-to-anomalies` })
     anomalies.set(detector.id, stream)
   }

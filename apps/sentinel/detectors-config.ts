@@ -20,7 +20,7 @@ import { GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef 
 
 export const DETECTOR_TYPES = ['statistical', 'rule', 'behavioral'] as const
 export type DetectorKind = (typeof DETECTOR_TYPES)[number]
-export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio'] as const
+export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak'] as const
 export type Strategy = (typeof STRATEGIES)[number]
 const SEVERITIES = ['info', 'warning', 'critical'] as const
 const DIRECTIONS = ['up', 'down', 'both'] as const
@@ -34,6 +34,8 @@ const STRATEGY_TYPES: Record<Strategy, readonly DetectorKind[]> = {
   consecutive: ['rule'],
   ratio: ['rule', 'statistical'],
   'session-profile': ['behavioral'],
+  'sliding-sum': ['statistical', 'behavioral'],
+  'outlier-streak': ['statistical', 'behavioral'],
 }
 
 const CONDITIONS: Record<string, Comparison> = {
@@ -60,6 +62,11 @@ interface DetectorBase {
   readonly groupBy: GroupBy
   /** Severity of rule anomalies (graded detectors derive theirs from the deviation); default warning. */
   readonly severity: SeedSeverity
+  /**
+   * `severity` when the file gives it: then no anomaly of the detector is graded below it (a graded
+   * detector's deviation can only raise it). Absent or null: not given.
+   */
+  readonly minSeverity?: SeedSeverity | null
   readonly actions: readonly DetectorAction[]
   readonly enabled: boolean
   readonly description: string | null
@@ -133,7 +140,48 @@ export interface SessionProfileDetectorConfig extends DetectorBase {
   readonly early: { readonly minRecords: number; readonly minDurationMs: number } | null
 }
 
-export type DetectorConfig = ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
+export interface SlidingSumDetectorConfig extends DetectorBase {
+  readonly strategy: 'sliding-sum'
+  /** Summed over the sliding window (request_count counts requests). */
+  readonly metric: MetricRef
+  readonly windowMs: number
+  /** Always 0: judged at each record, there is no window close to wait for. */
+  readonly graceMs: number
+  readonly bucketMs: number
+  /** The least bound for any key: smaller sums are never anomalous. */
+  readonly minimum: number
+  /** Deviations of the log window sum above the key's (or cohort's) mean that are anomalous. */
+  readonly threshold: number
+  /** Floor of the log sum's standard deviation. */
+  readonly minLogStd: number
+  readonly alpha: number
+  readonly minHistory: number
+  /** The peers a key without history is compared with (e.g. the users of its application); null: none. */
+  readonly cohort: GroupBy | null
+  /** The bound when neither the key nor its cohort has history. */
+  readonly coldStart: number
+}
+
+export interface OutlierStreakDetectorConfig extends DetectorBase {
+  readonly strategy: 'outlier-streak'
+  readonly metric: MetricRef
+  /** Always 0 (judged per record); kept so every metric detector has a window shape. */
+  readonly windowMs: number
+  readonly graceMs: number
+  /** z of the log value above the key's (or cohort's) mean. */
+  readonly threshold: number
+  readonly minLogStd: number
+  /** Values below it are never outliers. */
+  readonly minimum: number
+  /** Outliers in a row that make an anomaly. */
+  readonly consecutive: number
+  readonly alpha: number
+  readonly minHistory: number
+  readonly cohort: GroupBy | null
+  readonly cohortMinHistory: number
+}
+
+export type DetectorConfig = OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
 
 export interface DetectorsConfig {
   readonly source: string
@@ -184,6 +232,8 @@ const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   consecutive: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
   ratio: ['metric', 'denominator', 'window', 'grace', 'threshold', 'minVolume'],
   'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features', 'early'],
+  'outlier-streak': ['metric', 'threshold', 'minLogStd', 'minimum', 'consecutive', 'alpha', 'minHistory', 'cohort', 'cohortMinHistory'],
+  'sliding-sum': ['metric', 'window', 'bucket', 'minimum', 'threshold', 'minLogStd', 'alpha', 'minHistory', 'cohort', 'coldStart'],
 }
 
 /** Reads one detector's fields, recording issues instead of throwing so all are reported together. */
@@ -361,6 +411,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
     type,
     groupBy: reader.oneOf('groupBy', GROUP_BY, strategy === 'session-profile' ? 'user' : 'application'),
     severity: reader.oneOf('severity', SEVERITIES, 'warning'),
+    minSeverity: reader.has('severity') ? reader.oneOf('severity', SEVERITIES) : null,
     actions: readActions(reader),
     enabled: enabled === true,
     description: typeof description === 'string' ? description : null,
@@ -442,6 +493,44 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         minVolume: reader.number('minVolume', { min: 1, fallback: 20, hint: 'a number >= 1: windows with a smaller denominator are not judged' }),
       }
       break
+    case 'outlier-streak':
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric'),
+        windowMs: 0,
+        graceMs: 0,
+        threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a z > 0 of the log value, e.g. 3' }),
+        minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.5, hint: 'a standard deviation > 0 of the log value, e.g. 0.5' }),
+        minimum: reader.number('minimum', { min: 0, fallback: 0, hint: 'a value >= 0 below which nothing is an outlier' }),
+        consecutive: reader.number('consecutive', { min: 1, integer: true, fallback: 3, hint: 'an integer >= 1 (outliers in a row)' }),
+        alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.05, hint: 'a weight in (0, 1], e.g. 0.05' }),
+        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 10, hint: 'an integer >= 1: records before the key\'s own profile counts' }),
+        cohort: reader.has('cohort') ? reader.oneOf('cohort', GROUP_BY) : null,
+        cohortMinHistory: reader.number('cohortMinHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before a cohort is a reference' }),
+      }
+      break
+    case 'sliding-sum': {
+      const windowMs = reader.duration('window')
+      const bucketMs = reader.duration('bucket', Math.max(1, Math.round(windowMs / 12)))
+      if (bucketMs > windowMs) reader.problem('bucket', `is longer than window; give a fraction of it, e.g. ${Math.round(windowMs / 12 / 1000)}s`)
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric'),
+        windowMs,
+        graceMs: 0,
+        bucketMs,
+        minimum: reader.number('minimum', { min: 0, exclusiveMin: true, hint: 'a sum > 0: the least bound, e.g. 20 requests' }),
+        threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a z > 0 of the log window sum, e.g. 3' }),
+        minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.5, hint: 'a standard deviation > 0 of the log sum, e.g. 0.5' }),
+        alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.05, hint: 'a weight in (0, 1], e.g. 0.05' }),
+        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 10, hint: 'an integer >= 1: samples before the key\'s own baseline counts' }),
+        cohort: reader.has('cohort') ? reader.oneOf('cohort', GROUP_BY) : null,
+        coldStart: reader.has('coldStart') ? reader.number('coldStart', { min: 0, exclusiveMin: true, hint: 'a sum > 0: the bound before any history' }) : reader.number('minimum', { min: 0, exclusiveMin: true, hint: 'a sum > 0' }),
+      }
+      break
+    }
     case 'session-profile': {
       const rawFeatures = fields.features
       let features: SessionFeature[] = [...SESSION_FEATURES]

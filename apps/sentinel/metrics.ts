@@ -11,9 +11,12 @@ import { type TelemetryEvent, type TelemetryMetadata, isMetricData, isRequestDat
 
 export const TELEMETRY_METRICS = [
   'latency_ms',
+  'success_latency_ms',
+  'log_latency_ms',
   'prompt_tokens',
   'completion_tokens',
   'total_tokens',
+  'log_total_tokens',
   'tokens_per_second',
   'cost',
   'error',
@@ -28,10 +31,20 @@ export type MetricRef = TelemetryMetricName | `metric:${string}`
 
 export interface TelemetryMetrics {
   readonly latency_ms: number | null
+  /**
+   * Latency of successful calls only: a failed call's latency is its timeout or its early
+   * rejection, not the model's speed (one 30 s timeout among twenty 450 ms calls multiplies their
+   * mean by four); failures are judged by the error metrics.
+   */
+  readonly success_latency_ms: number | null
+  /** ln of success_latency_ms: a window's mean of it is the log of the geometric mean, robust to a long tail. */
+  readonly log_latency_ms: number | null
   readonly prompt_tokens: number | null
   readonly completion_tokens: number | null
   /** data.total_tokens, else prompt + completion when both are known. */
   readonly total_tokens: number | null
+  /** ln of total_tokens (> 0): a window's mean of it moves with the size of calls, not their number. */
+  readonly log_total_tokens: number | null
   /** Generation speed: completion tokens (else total) per second of latency; null without latency > 0. */
   readonly tokens_per_second: number | null
   /** USD. */
@@ -65,12 +78,16 @@ export function telemetryMetrics(event: TelemetryEvent): TelemetryMetrics {
     const generated = completion ?? total
     const outcome = event.event_type === 'llm.response' || event.event_type === 'llm.error'
     const failed = event.event_type === 'llm.error' || data.status !== 'success'
+    const succeeded = !failed && data.latency_ms > 0
     return {
       ...NONE,
       latency_ms: data.latency_ms,
+      success_latency_ms: succeeded ? data.latency_ms : null,
+      log_latency_ms: succeeded ? Math.log(data.latency_ms) : null,
       prompt_tokens: prompt,
       completion_tokens: completion,
       total_tokens: total,
+      log_total_tokens: total !== null && total > 0 ? Math.log(total) : null,
       tokens_per_second: generated !== null && data.latency_ms > 0 ? generated / (data.latency_ms / 1000) : null,
       cost: data.cost ?? null,
       error: failed ? 1 : 0,
@@ -82,9 +99,12 @@ export function telemetryMetrics(event: TelemetryEvent): TelemetryMetrics {
 
 const NONE: TelemetryMetrics = {
   latency_ms: null,
+  success_latency_ms: null,
+  log_latency_ms: null,
   prompt_tokens: null,
   completion_tokens: null,
   total_tokens: null,
+  log_total_tokens: null,
   tokens_per_second: null,
   cost: null,
   error: null,
@@ -111,6 +131,12 @@ export function eventModel(event: TelemetryEvent): string | null {
   const data = event.data
   if (isMetricData(data)) return data.dimensions?.model ?? null
   return ('model' in data ? data.model : undefined) ?? null
+}
+
+/** The event with `model` set on its payload (a request's or response's; a metric event is returned as is). */
+export function withModel(event: TelemetryEvent, model: string): TelemetryEvent {
+  if (isMetricData(event.data)) return event
+  return { ...event, data: { ...event.data, model } }
 }
 
 /** The key an event is grouped by, or null when it lacks that dimension (e.g. no user_id). */

@@ -14,3 +14,6 @@ export { type RatioAccumulator, type RatioWindowsOptions, ratioWindows } from '.
 export { type EarlySessionVerdicts, type SessionProfilesOptions, sessionProfiles } from './session-profiles.js'
 export { type ConsecutiveThresholdOptions, consecutiveThreshold } from './consecutive-threshold.js'
 export { type ConsecutiveWindowsOptions, type WindowStreakSlot, consecutiveWindows } from './consecutive-windows.js'
+export { type CorrelatedFillOptions, correlatedFill, correlationBuckets } from './correlated-fill.js'
+export { EMPTY_LOG_PROFILE, type LogProfile, type SlidingSumOptions, type SlidingSumState, type SlidingSumVerdict, judgeSlidingSum, learnProfile, profileBound, slidingBuckets, slidingSum } from './sliding-sum.js'
+export { type OutlierStreakOptions, type OutlierStreakState, outlierStreak } from './outlier-streak.js'

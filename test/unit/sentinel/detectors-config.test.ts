@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DEFAULT_DETECTORS_PATH, DetectorsConfigError, type DetectorConfigIssue, describeIssue, loadDetectorsConfig, parseDetectorsConfig, parseDuration } from '../../../apps/sentinel/detectors-config.js'
+import { severityFloor } from '../../../apps/sentinel/severity-floor.js'
 
 /** The issues of a file that must fail, as `detector 'x', field 'y': message` lines. */
 function issues(text: string): string[] {
@@ -26,8 +27,9 @@ ${extra}`
 describe('the default detectors file', () => {
   test('loads, with the seed\'s six cases', () => {
     const config = loadDetectorsConfig(DEFAULT_DETECTORS_PATH)
+    const seedCases = new Set(['token-rate-spike', 'latency-spike-per-model', 'cost-threshold', 'error-rate-burst', 'user-behaviour-anomaly', 'model-version-regression'])
     assert.deepEqual(
-      config.detectors.map((d) => [d.id, d.type, d.strategy, d.groupBy]),
+      config.detectors.filter((d) => seedCases.has(d.id)).map((d) => [d.id, d.type, d.strategy, d.groupBy]),
       [
         ['token-rate-spike', 'statistical', 'zscore', 'application'],
         ['latency-spike-per-model', 'statistical', 'zscore', 'model'],
@@ -69,7 +71,7 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
 
   test('unknown strategy, type and groupBy', () => {
     assert.deepEqual(issues(zscore('    groupBy: region').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: ml')), [
-      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio",
+      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak",
       "detector 'latency-z', field 'type': \"ml\" is not valid; use one of statistical | rule | behavioral",
       "detector 'latency-z', field 'groupBy': \"region\" is not valid; use one of application | model | user | tenant",
     ])
@@ -151,4 +153,53 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
 test('parseDuration', () => {
   assert.deepEqual(['500ms', '30s', '5m', '1h', '1d', '1.5s', 250].map(parseDuration), [500, 30_000, 300_000, 3_600_000, 86_400_000, 1500, 250])
   assert.deepEqual(['5', '5x', '-1s', 0, -3, null, '0s'].map(parseDuration), [null, null, null, null, null, null, null])
+})
+
+describe('issue 11 strategies and the severity floor', () => {
+  const file = `
+detectors:
+  - id: burst
+    type: behavioral
+    strategy: sliding-sum
+    groupBy: user
+    severity: critical
+    metric: request_count
+    window: 2m
+    bucket: 10s
+    minimum: 24
+    threshold: 2.5
+    cohort: application
+  - id: runaway
+    type: statistical
+    strategy: outlier-streak
+    groupBy: user
+    metric: total_tokens
+    threshold: 3
+    actions:
+      - alert: runaway
+        severity: warning
+`
+  test('sliding-sum and outlier-streak are read with their defaults', () => {
+    const [burst, runaway] = parseDetectorsConfig(file).detectors
+    assert.ok(burst?.strategy === 'sliding-sum' && runaway?.strategy === 'outlier-streak')
+    assert.deepEqual(
+      { windowMs: burst.windowMs, bucketMs: burst.bucketMs, minimum: burst.minimum, threshold: burst.threshold, minLogStd: burst.minLogStd, cohort: burst.cohort, coldStart: burst.coldStart, minHistory: burst.minHistory },
+      { windowMs: 120_000, bucketMs: 10_000, minimum: 24, threshold: 2.5, minLogStd: 0.5, cohort: 'application', coldStart: 24, minHistory: 10 },
+    )
+    assert.deepEqual(
+      { consecutive: runaway.consecutive, minimum: runaway.minimum, cohort: runaway.cohort, cohortMinHistory: runaway.cohortMinHistory },
+      { consecutive: 3, minimum: 0, cohort: null, cohortMinHistory: 50 },
+    )
+  })
+
+  test('the floor: the detector\'s severity, else its alert actions\' highest, else none', () => {
+    const [burst, runaway] = parseDetectorsConfig(file).detectors
+    assert.equal(severityFloor(burst!), 'critical')
+    assert.equal(severityFloor(runaway!), 'warning')
+    assert.equal(severityFloor(parseDetectorsConfig(zscore('')).detectors[0]!), null)
+  })
+
+  test('a sliding-sum bucket longer than its window is refused', () => {
+    assert.match(issues(file.replace('bucket: 10s', 'bucket: 5m')).join('\n'), /field 'bucket': is longer than window/)
+  })
 })

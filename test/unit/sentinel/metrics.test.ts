@@ -22,9 +22,12 @@ describe('telemetryMetrics', () => {
     const m = telemetryMetrics(response({ completion_tokens: 100, total_tokens: 250, cost: 0.05, model: 'gpt-4' }))
     assert.deepEqual(m, {
       latency_ms: 2000,
+      success_latency_ms: 2000,
+      log_latency_ms: Math.log(2000),
       prompt_tokens: null,
       completion_tokens: 100,
       total_tokens: 250,
+      log_total_tokens: Math.log(250),
       tokens_per_second: 50,
       cost: 0.05,
       error: 0,

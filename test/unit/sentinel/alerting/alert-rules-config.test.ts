@@ -25,7 +25,7 @@ function issuesOf(text: string, options: Parameters<typeof parseAlertRulesConfig
 test('the default rules file loads and names only detectors of the default detectors file', () => {
   const detectorIds = loadDetectorsConfig(DEFAULT_DETECTORS_PATH).detectors.map((d) => d.id)
   const config = loadAlertRulesConfig(DEFAULT_ALERT_RULES_PATH, { knownDetectorIds: detectorIds })
-  assert.deepEqual(config.rules.map((r) => r.id), ['critical-anomalies', 'service-warnings', 'persistent-warnings', 'user-behaviour-block'])
+  assert.deepEqual(config.rules.map((r) => r.id), ['critical-anomalies', 'service-warnings', 'persistent-warnings', 'user-behaviour-block', 'user-warnings'])
   const critical = config.rules[0]!
   assert.deepEqual(critical.aggregation, { windowMs: 60_000, function: 'count', threshold: 1 })
   assert.deepEqual(critical.throttling, { maxFrequencyMs: 300_000, grouping: ['application_id', 'detector_id'] })
