@@ -49,7 +49,7 @@ export {
   type Consumption,
 } from './runtime/streams-runtime.js'
 export { StandaloneStreams, type StandaloneStreamsOptions, type StandaloneConfig, EmbeddedLog, type LogRecord, type LogRetention, pipeJsonLines, type JsonLinesOptions, type JsonLinesResult } from './runtime/standalone/index.js'
-export type { TopologyBuildContext, TopologyFactory, TopologyServices, TopologyServicesContext, RunningServices } from './apps/cli/load-topology.js'
+export type { TopologyBuildContext, TopologyFactory, TopologyServices, TopologyServicesContext, RunningServices } from './runtime/topology-file.js'
 export { InternalTopicError } from './runtime/internal-topics.js'
 export * from './runtime/testing/index.js'
 export * from './operators/detectors/index.js'

@@ -1,4 +1,4 @@
-import type { Windowed } from '../state/types.js'
+import type { Windowed } from './windowed.js'
 import { readInt64BE, writeInt64BE } from './int64.js'
 import { type Serde, SerdeError } from './serde.js'
 

@@ -7,7 +7,7 @@
  * - Otherwise the pinned Apicurio Registry release is fetched from Maven Central with Maven (once, into
  *   ~/.cache/sentinel-streams/) and started on 127.0.0.1 on a free port with in-memory storage (H2).
  *   Its Confluent-compatible base URL (`http://127.0.0.1:PORT/apis/ccompat/v7`) is written to the
- *   state file that `schemas/registry/local-registry.ts` reads, and printed as the last line.
+ *   state file that `runtime/local-registry.ts` reads, and printed as the last line.
  *
  * Why Apicurio Registry 3.0.9 (measured on the 2-core dev machine, Java 17):
  * - The Go AxonOps Schema Registry would be the lighter server, but the Go module proxy refuses
@@ -40,7 +40,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { localRunDir } from '../runtime/local-broker.js'
-import { localRegistryStateFile, readLocalRegistry, type LocalRegistryState } from '../schemas/registry/local-registry.js'
+import { localRegistryStateFile, readLocalRegistry, type LocalRegistryState } from '../runtime/local-registry.js'
 import { redactedRegistryUrl } from '../schemas/registry/registry-client.js'
 import { cacheRoot } from './launcher/cache.js'
 import { withFileLock } from './launcher/file-lock.js'

@@ -12,6 +12,7 @@
  */
 import type { Serde } from '../schemas/serde.js'
 import type { RecordCache } from './record-cache.js'
+import type { Windowed } from '../schemas/windowed.js'
 
 /** One operation of a batch write to an engine. `deleteRange` removes keys in [gte, lt). */
 export type WriteOp =
@@ -50,17 +51,7 @@ export interface StorageEngine {
   destroy(path: string): Promise<void>
 }
 
-/** A time window [start, end). */
-export interface TimeWindow {
-  readonly start: number
-  readonly end: number
-}
-
-/** The key of a windowed table: the record key plus the window it belongs to. */
-export interface Windowed<K> {
-  readonly key: K
-  readonly window: TimeWindow
-}
+export type { TimeWindow, Windowed } from '../schemas/windowed.js'
 
 /** One record of a store's changelog topic: key and value bytes, `null` value = tombstone. */
 export interface ChangelogRecord {

@@ -1,4 +1,4 @@
-import { resolveSchemaRegistryUrl } from '../schemas/registry/local-registry.js'
+import { resolveSchemaRegistryUrl } from '../runtime/local-registry.js'
 import { acquireSchemaRegistry, type SchemaRegistryLease } from '../scripts/schema-registry.js'
 
 /** The registry integration tests talk to: `SCHEMA_REGISTRY_URL`, or the one `npm run registry:start` started. */

@@ -11,44 +11,11 @@ import pino from 'pino'
 import { Registry } from 'prom-client'
 import type { Topology } from '../../topology/topology.js'
 import type { StreamsConfig } from '../../runtime/config.js'
-import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
+import type { TopologyBuildContext, TopologyFactory, TopologyServices } from '../../runtime/topology-file.js'
 import { importTopologyFile } from './import-topology-file.js'
 
-/** What a topology factory gets besides the settings: where to log, and the run's metrics registry. */
-export interface TopologyBuildContext {
-  readonly logger: pino.Logger
-  readonly metrics: Registry
-}
+export type { RunningServices, TopologyBuildContext, TopologyFactory, TopologyServices, TopologyServicesContext } from '../../runtime/topology-file.js'
 
-export type TopologyFactory = (config: Partial<StreamsConfig> & Record<string, unknown>, context: TopologyBuildContext) => Topology | Promise<Topology>
-
-/** What a topology file's `services` export gets: the running application and the run's settings. */
-export interface TopologyServicesContext {
-  /** The running topology (Kafka or standalone): state, interactive queries, send, consume. */
-  readonly runtime: StreamsRuntime
-  /** The run's settings: the file's `config` export overridden by flags (and `--config`), any extra keys kept. */
-  readonly config: Readonly<Partial<StreamsConfig> & Record<string, unknown>>
-  readonly logger: pino.Logger
-  /** The run's Prometheus registry (served on `--metrics-port` when given): add the services' metrics here. */
-  readonly metrics: Registry
-  /** The command-line arguments after `--`, for the services' own options. */
-  readonly args: readonly string[]
-}
-
-/** Started services; closed on shutdown before the runtime closes. */
-export interface RunningServices {
-  close(): Promise<void>
-}
-
-/**
- * A topology file's optional `services` export, started once `runtime.start()` resolved:
- *
- *   export const services: TopologyServices = async ({ runtime, logger }) => {
- *     const api = await startApi(runtime)
- *     return { close: () => api.close() }
- *   }
- */
-export type TopologyServices = (context: TopologyServicesContext) => Promise<RunningServices>
 
 export interface LoadedTopology {
   readonly path: string

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { parseDocument } from 'yaml'
 import type { Comparison } from '../../operators/detectors/streak.js'
 import type { Direction } from '../../operators/detectors/direction.js'
-import type { SeedSeverity } from '../../operators/detectors/severity.js'
+import type { AnomalySeverity } from '../../operators/detectors/severity.js'
 import { SESSION_FEATURES, type SessionFeature } from '../../operators/detectors/session-features.js'
 import { WINDOW_AGGREGATES, type WindowAggregate } from '../../operators/dsl/window-metric.js'
 import { GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef } from './metrics.js'
@@ -52,7 +52,7 @@ const CONDITIONS: Record<string, Comparison> = {
 }
 
 export type DetectorAction =
-  | { readonly kind: 'alert'; readonly name: string; readonly severity: SeedSeverity | null }
+  | { readonly kind: 'alert'; readonly name: string; readonly severity: AnomalySeverity | null }
   | { readonly kind: 'shield'; readonly action: 'block' | 'rate_limit' }
   | { readonly kind: 'log' }
 
@@ -61,12 +61,12 @@ interface DetectorBase {
   readonly type: DetectorKind
   readonly groupBy: GroupBy
   /** Severity of rule anomalies (graded detectors derive theirs from the deviation); default warning. */
-  readonly severity: SeedSeverity
+  readonly severity: AnomalySeverity
   /**
    * `severity` when the file gives it: then no anomaly of the detector is graded below it (a graded
    * detector's deviation can only raise it). Absent or null: not given.
    */
-  readonly minSeverity?: SeedSeverity | null
+  readonly minSeverity?: AnomalySeverity | null
   readonly actions: readonly DetectorAction[]
   readonly enabled: boolean
   readonly description: string | null
@@ -336,7 +336,7 @@ function readActions(reader: FieldReader): DetectorAction[] {
     if (typeof entry.alert === 'string' && entry.alert.length > 0) {
       const severity = entry.severity
       if (severity !== undefined && !(SEVERITIES as readonly unknown[]).includes(severity)) return reader.problem(`${field}.severity`, `${JSON.stringify(severity)} is not valid; use one of ${SEVERITIES.join(' | ')}`)
-      return void actions.push({ kind: 'alert', name: entry.alert, severity: (severity as SeedSeverity | undefined) ?? null })
+      return void actions.push({ kind: 'alert', name: entry.alert, severity: (severity as AnomalySeverity | undefined) ?? null })
     }
     if (entry.shield === 'block' || entry.shield === 'rate_limit') return void actions.push({ kind: 'shield', action: entry.shield })
     if ('shield' in entry) return reader.problem(`${field}.shield`, `${JSON.stringify(entry.shield)} is not valid; use block | rate_limit`)

@@ -4,7 +4,7 @@
  */
 export { type BaselineModel, type BaselineStats, type EwmaState, type RollingState, ewmaBaseline, rollingBaseline } from './baseline.js'
 export { type Direction, directed } from './direction.js'
-export { type Severity, type SeedSeverity, SEVERITY_BOUNDS, anomalyScore, deviationRatio, severityOf, seedSeverity } from './severity.js'
+export { type Severity, type AnomalySeverity, SEVERITY_BOUNDS, anomalyScore, deviationRatio, severityOf, anomalySeverity } from './severity.js'
 export { type ZScoreConfig, type ZScoreState, type ZScoreVerdict, ZScoreDetector } from './zscore.js'
 export { type Comparison, type StreakAnomaly, type StreakConfig, type StreakState, ConsecutiveThreshold, compare } from './streak.js'
 export { type EwmaDeviationConfig, type EwmaDeviationVerdict, EwmaDeviationDetector } from './ewma-deviation.js'

@@ -11,10 +11,12 @@
  *   critical from 3x. With a z threshold of 3: |z| in [3, 4.5) low, [4.5, 6) medium, [6, 9) high,
  *   9+ critical.
  */
+import type { AnomalySeverity } from '../../schemas/anomaly/anomaly-severity.js'
+
 export type Severity = 'low' | 'medium' | 'high' | 'critical'
 
-/** The seed's AnomalyEvent (001) names three levels; this is how ours fold onto them. */
-export type SeedSeverity = 'info' | 'warning' | 'critical'
+/** AnomalyEvent names three levels (schemas/anomaly/anomaly-severity.ts); ours fold onto them. */
+export type { AnomalySeverity }
 
 export const SEVERITY_BOUNDS = { medium: 1.5, high: 2, critical: 3 } as const
 
@@ -39,6 +41,6 @@ export function severityOf(deviation: number, threshold: number): Severity | und
   return 'critical'
 }
 
-export function seedSeverity(severity: Severity): SeedSeverity {
+export function anomalySeverity(severity: Severity): AnomalySeverity {
   return severity === 'low' ? 'info' : severity === 'critical' ? 'critical' : 'warning'
 }

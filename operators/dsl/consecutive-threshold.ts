@@ -8,7 +8,7 @@ import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { KeyValueStore } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores } from '../../topology/index.js'
-import { type SeedSeverity, anomalyScore } from '../detectors/severity.js'
+import { type AnomalySeverity, anomalyScore } from '../detectors/severity.js'
 import { type Comparison, ConsecutiveThreshold, type StreakAnomaly, type StreakState } from '../detectors/streak.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
 
@@ -28,7 +28,7 @@ export interface ConsecutiveThresholdOptions<V> extends AnomalyOutputOptions<V> 
    * A rule has no graded deviation, so its severity is configured (default 'warning'); its score is
    * the threshold's, 0.5 (operators/detectors/severity.ts: r = streak length / count = 1).
    */
-  readonly severity?: SeedSeverity
+  readonly severity?: AnomalySeverity
 }
 
 class ConsecutiveThresholdProcessor<V> implements Processor<string, V, string, AnomalyEvent> {

@@ -9,7 +9,7 @@ import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { KeyValueStore, TimeWindow, Windowed } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type TimeWindows } from '../../topology/index.js'
-import { type SeedSeverity, anomalyScore } from '../detectors/severity.js'
+import { type AnomalySeverity, anomalyScore } from '../detectors/severity.js'
 import { type Comparison, ConsecutiveThreshold, type StreakAnomaly, type StreakState } from '../detectors/streak.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
 import { type WindowAccumulator, type WindowAggregate, emptyWindowIsZero, finalWindowAccumulators, windowValue } from './window-metric.js'
@@ -30,7 +30,7 @@ export interface ConsecutiveWindowsOptions<V> extends AnomalyOutputOptions<V> {
   /** Consecutive matching windows that make an anomaly (integer >= 1). */
   readonly count: number
   /** Default 'warning'; the score is the threshold's, 0.5 (see consecutiveThreshold). */
-  readonly severity?: SeedSeverity
+  readonly severity?: AnomalySeverity
 }
 
 export interface WindowStreakSlot {

@@ -9,7 +9,7 @@ import type { KStream, TimeWindows } from '../../topology/index.js'
 import type { EwmaState } from '../detectors/baseline.js'
 import type { Direction } from '../detectors/direction.js'
 import { EwmaDeviationDetector, type EwmaDeviationVerdict } from '../detectors/ewma-deviation.js'
-import { seedSeverity } from '../detectors/severity.js'
+import { anomalySeverity } from '../detectors/severity.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
 import type { WindowAggregate } from './window-metric.js'
 import { windowedDetector } from './windowed-detector.js'
@@ -74,7 +74,7 @@ export function ewmaDeviationWindows<V>(stream: KStream<string, V>, options: Ewm
         idTime: window.start,
         detectedAt: window.end + graceMs,
         detectorType: 'statistical',
-        severity: seedSeverity(verdict.severity),
+        severity: anomalySeverity(verdict.severity),
         score: verdict.score,
         title: `${what} ${verdict.deviation > 0 ? '+' : ''}${pct} vs its moving average`,
         description: `${what} for ${key} was ${verdict.observed} in the window against a moving average of ${verdict.baselineMean} (${pct}); threshold ±${verdict.threshold * 100}% (${direction}).`,

@@ -25,7 +25,7 @@ import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { KeyValueStore } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores } from '../../topology/index.js'
-import { anomalyScore, seedSeverity, severityOf } from '../detectors/severity.js'
+import { anomalyScore, anomalySeverity, severityOf } from '../detectors/severity.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
 import { EMPTY_LOG_PROFILE, type LogProfile, learnProfile, profileBound } from './sliding-sum.js'
 
@@ -117,7 +117,7 @@ class OutlierStreakProcessor<V> implements Processor<string, V, string, AnomalyE
         idTime: state.streakStart,
         detectedAt: at,
         detectorType: 'statistical',
-        severity: seedSeverity(severityOf(last, bound) ?? 'low'),
+        severity: anomalySeverity(severityOf(last, bound) ?? 'low'),
         score: anomalyScore(Math.min(...state.values), bound),
         title: `${this.options.count} records in a row with ${what} above ${Math.round(bound)} (${whose} typical ${Math.round(typical)})`,
         description: `${key}: the last ${this.options.count} records had ${what} ${state.values.map((v) => Math.round(v)).join(', ')}; ${whose} typical is ${Math.round(typical)}, bound ${Math.round(bound)}.`,

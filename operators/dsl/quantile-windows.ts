@@ -13,7 +13,7 @@ import type { KeyValueStore, Windowed } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, Suppressed, type TimeWindows } from '../../topology/index.js'
 import type { EwmaState } from '../detectors/baseline.js'
 import { WindowedQuantileDetector } from '../detectors/quantile.js'
-import { seedSeverity } from '../detectors/severity.js'
+import { anomalySeverity } from '../detectors/severity.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
 import { checkWindowOptions } from './windowed-detector.js'
 
@@ -102,7 +102,7 @@ class QuantileWindowsProcessor<V> implements Processor<Windowed<string>, Quantil
       idTime: window.start,
       detectedAt: window.end + this.options.window.graceMs,
       detectorType: 'statistical',
-      severity: seedSeverity(verdict.severity),
+      severity: anomalySeverity(verdict.severity),
       score: verdict.score,
       title: `${what} ${verdict.observed} above ${verdict.reason === 'bound' ? 'its bound' : `${this.options.factor}× baseline`}`,
       description: `${what} for ${key} was ${verdict.observed} in the window (${record.value.seen} values), above ${limit}.`,

@@ -8,7 +8,7 @@ import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import { type KStream, Suppressed, type TimeWindows } from '../../topology/index.js'
 import { RatioDetector } from '../detectors/ratio.js'
-import { seedSeverity } from '../detectors/severity.js'
+import { anomalySeverity } from '../detectors/severity.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
 import { checkWindowOptions } from './windowed-detector.js'
 
@@ -75,7 +75,7 @@ export function ratioWindows<V>(stream: KStream<string, V>, options: RatioWindow
         idTime: window.start,
         detectedAt: window.end + graceMs,
         detectorType: 'rule',
-        severity: seedSeverity(verdict.severity),
+        severity: anomalySeverity(verdict.severity),
         score: verdict.score,
         title: `${what} ${verdict.ratio.toFixed(3)} >= ${verdict.threshold}`,
         description: `${what} for ${key} was ${verdict.numerator} / ${verdict.denominator} = ${verdict.ratio} in the window; threshold ${verdict.threshold} with at least ${options.minVolume} in the denominator.`,

@@ -21,7 +21,7 @@ import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { KeyValueStore, SessionStore, TimeWindow, Windowed } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type SessionWindows, type StreamRecord, Stores, Suppressed } from '../../topology/index.js'
-import { seedSeverity } from '../detectors/severity.js'
+import { anomalySeverity } from '../detectors/severity.js'
 import { type SessionFeature, type SessionRecord, type SessionSummary, SESSION_FEATURES, addToSession, mergeSessions, sessionFeatures } from '../detectors/session-features.js'
 import { EMPTY_PROFILE, type Profile, SessionProfileDetector, type SessionVerdict } from '../detectors/session-profile.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
@@ -181,7 +181,7 @@ class SessionProfileProcessor<V> implements Processor<Windowed<string> | string,
         idTime: window.start,
         detectedAt: at.detectedAt,
         detectorType: 'behavioral',
-        severity: seedSeverity(verdict.severity),
+        severity: anomalySeverity(verdict.severity),
         score: verdict.score,
         title: `${open ? `unusual session in progress (${session.requests} requests in ${formatSpan(window.end - window.start)})` : 'unusual session'}: ${verdict.deviations.filter((d) => (open ? d.z : Math.abs(d.z)) >= threshold).map((d) => d.feature).join(', ')}`,
         description: open

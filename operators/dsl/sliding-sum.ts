@@ -31,7 +31,7 @@ import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { KeyValueStore, TimeWindow, WindowStore } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type WindowStoreDefinition } from '../../topology/index.js'
-import { anomalyScore, seedSeverity, severityOf } from '../detectors/severity.js'
+import { anomalyScore, anomalySeverity, severityOf } from '../detectors/severity.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
 
 export interface SlidingSumOptions<V> extends AnomalyOutputOptions<V> {
@@ -187,7 +187,7 @@ class SlidingSumProcessor<V> implements Processor<string, V, string, AnomalyEven
         idTime: at,
         detectedAt: at,
         detectorType: 'statistical',
-        severity: seedSeverity(severityOf(sum, bound) ?? 'low'),
+        severity: anomalySeverity(severityOf(sum, bound) ?? 'low'),
         score: anomalyScore(sum, bound),
         title: `${Math.round(sum)} ${what} in ${minutes} min (bound ${Math.round(bound)})`,
         description: `${key} reached ${Math.round(sum)} ${what} in the last ${minutes} minutes; ${usual}, bound ${Math.round(bound)}.`,

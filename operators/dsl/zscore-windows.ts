@@ -12,7 +12,7 @@ import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { type BaselineModel, ewmaBaseline, rollingBaseline } from '../detectors/baseline.js'
 import type { Direction } from '../detectors/direction.js'
 import { robustRollingBaseline } from '../detectors/robust-baseline.js'
-import { seedSeverity } from '../detectors/severity.js'
+import { anomalySeverity } from '../detectors/severity.js'
 import { ZScoreDetector, type ZScoreVerdict } from '../detectors/zscore.js'
 import type { KStream, TimeWindows } from '../../topology/index.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
@@ -125,7 +125,7 @@ export function zScoreWindows<V>(stream: KStream<string, V>, options: ZScoreWind
         idTime: window.start,
         detectedAt: window.end + graceMs,
         detectorType: 'statistical',
-        severity: seedSeverity(verdict.severity),
+        severity: anomalySeverity(verdict.severity),
         score: verdict.score,
         title: `${what} ${side} baseline (z=${verdict.z.toFixed(2)})`,
         description: `${what} for ${key} was ${verdict.observed} in the window, ${Math.abs(verdict.z).toFixed(2)} standard deviations ${side} its baseline mean ${verdict.baselineMean} (std ${verdict.baselineStd}); threshold |z| >= ${verdict.threshold} (${direction}).`,

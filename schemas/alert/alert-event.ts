@@ -4,7 +4,7 @@
  * throttling `grouping` fields) in one aggregation window. Field names are snake_case like
  * AnomalyEvent, so the JSON on the topic and in webhook bodies is the same object.
  */
-import type { SeedSeverity } from '../../operators/detectors/severity.js'
+import type { AnomalySeverity } from '../anomaly/anomaly-severity.js'
 import type { AnomalyEvent } from '../anomaly/anomaly-event.js'
 
 /** A rule action (seed AlertDefinition `actions[]`): what to do when the rule fires. */
@@ -31,7 +31,7 @@ export interface AlertEvent {
   /** ISO-8601 event time the alert fired (of the anomaly that made it fire). */
   readonly timestamp: string
   /** The highest severity among its anomalies. */
-  readonly severity: SeedSeverity
+  readonly severity: AnomalySeverity
   /** The throttling grouping fields and their values, e.g. { application_id: 'chatbot', detector_id: 'x' }. */
   readonly group: Readonly<Record<string, string>>
   readonly title: string

@@ -3,10 +3,10 @@
  * Field names stay snake_case so the JSON and Avro forms are the same object.
  *
  * Severity is the seed's three levels (info / warning / critical); detectors grade a deviation on four
- * (low / medium / high / critical) and `seedSeverity` in operators/detectors/severity.ts folds them.
+ * (low / medium / high / critical) and `anomalySeverity` in operators/detectors/severity.ts folds them.
  */
 import avro from 'avsc'
-import type { SeedSeverity } from '../../operators/detectors/severity.js'
+import type { AnomalySeverity } from './anomaly-severity.js'
 
 export type DetectorType = 'statistical' | 'rule' | 'ml' | 'behavioral'
 export type AnomalyStatus = 'active' | 'acknowledged' | 'resolved' | 'suppressed'
@@ -45,7 +45,7 @@ export interface AnomalyEvent {
   timestamp: string
   detector_id: string
   detector_type: DetectorType | null
-  severity: SeedSeverity
+  severity: AnomalySeverity
   /** In [0, 1]. */
   score: number
   status: AnomalyStatus

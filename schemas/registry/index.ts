@@ -10,6 +10,5 @@ export {
   type SubjectNameStrategyName,
 } from './subject-name-strategy.js'
 export { frame, peekSchemaId, unframe, WIRE_HEADER_BYTES, type Framed } from './wire-format.js'
-export { readLocalRegistry, resolveSchemaRegistryUrl, type LocalRegistryState } from './local-registry.js'
 export { createRegistryClient, parseBasicAuth, redactedRegistryUrl, registryAuthFromEnv, splitUrlCredentials, type RegistryAuth, type RegistryConnection } from './registry-client.js'
 export { withLegacyFormatReads } from './legacy-format-fallback.js'

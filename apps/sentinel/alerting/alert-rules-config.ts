@@ -40,7 +40,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseDocument } from 'yaml'
-import type { SeedSeverity } from '../../../operators/detectors/severity.js'
+import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 import type { AlertAction } from '../../../schemas/alert/alert-event.js'
 import { parseDuration } from '../detectors-config.js'
 import { CronSchedule } from './cron-schedule.js'
@@ -61,7 +61,7 @@ export const DEFAULT_GROUPING: readonly GroupingField[] = ['detector_id', 'appli
 
 export interface AlertFilters {
   /** null: any. */
-  readonly severity: readonly SeedSeverity[] | null
+  readonly severity: readonly AnomalySeverity[] | null
   readonly detectorIds: readonly string[] | null
   readonly applicationIds: readonly string[] | null
   /** Anomalies must score at least this; null: any score. */

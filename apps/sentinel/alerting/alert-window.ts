@@ -2,7 +2,7 @@
  * One group's aggregation window of one rule: what the rule's tumbling window has seen so far, kept
  * in the alert windows store. Pure functions: the processor owns storage.
  */
-import type { SeedSeverity } from '../../../operators/detectors/severity.js'
+import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 import type { AnomalyEvent } from '../../../schemas/anomaly/anomaly-event.js'
 import type { AggregationFunction } from './alert-rules-config.js'
 
@@ -16,16 +16,16 @@ export interface AlertWindowState {
   readonly max: number
   readonly min: number
   /** The highest severity seen. */
-  readonly severity: SeedSeverity
+  readonly severity: AnomalySeverity
   /** The window's anomaly ids in arrival order, at most the processor's cap (the first ones). */
   readonly anomaly_ids: readonly string[]
   /** Whether the window has fired (a window fires at most once). */
   readonly fired: boolean
 }
 
-const RANK: Record<SeedSeverity, number> = { info: 0, warning: 1, critical: 2 }
+const RANK: Record<AnomalySeverity, number> = { info: 0, warning: 1, critical: 2 }
 
-export function higherSeverity(a: SeedSeverity, b: SeedSeverity): SeedSeverity {
+export function higherSeverity(a: AnomalySeverity, b: AnomalySeverity): AnomalySeverity {
   return RANK[b] > RANK[a] ? b : a
 }
 

@@ -2,13 +2,13 @@
  * Listing alerts: the alert view's filter and order for the keyset pagination of keyset-pages.ts
  * (alert timestamp descending, then alert_id descending).
  */
-import type { SeedSeverity } from '../../../operators/detectors/severity.js'
+import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
 import { type AlertRecord, type AlertStatus, alertStatus } from '../alert-view.js'
 import { type Listing, type TimeRange, inTimeRange } from './keyset-pages.js'
 
 export interface AlertFilter extends TimeRange {
-  readonly severity?: SeedSeverity
+  readonly severity?: AnomalySeverity
   readonly rule_id?: string
   readonly application_id?: string
   readonly status?: AlertStatus

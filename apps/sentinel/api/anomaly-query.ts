@@ -3,14 +3,14 @@
  * keyset-pages.ts (anomaly timestamp descending, then anomaly_id descending).
  */
 import type { AnomalyStatus } from '../../../schemas/anomaly/anomaly-event.js'
-import type { SeedSeverity } from '../../../operators/detectors/severity.js'
+import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 import type { AnomalyRecord } from '../anomaly-view.js'
 import { type Cursor, type Listing, type Page, type TimeRange, encodeCursor, inTimeRange, localPageOf, mergePagesOf } from './keyset-pages.js'
 
 export { type Cursor, decodeCursor, encodeCursor } from './keyset-pages.js'
 
 export interface AnomalyFilter extends TimeRange {
-  readonly severity?: SeedSeverity
+  readonly severity?: AnomalySeverity
   readonly application_id?: string
   readonly detector_id?: string
   readonly status?: AnomalyStatus

@@ -9,10 +9,10 @@
  * window's aggregate (e.g. the mean latency of a window), not a single event.
  */
 import { ewmaBaseline, type EwmaState } from '../../../operators/detectors/baseline.js'
-import { seedSeverity, type SeedSeverity, type Severity } from '../../../operators/detectors/severity.js'
+import { anomalySeverity, type AnomalySeverity, type Severity } from '../../../operators/detectors/severity.js'
 import { ewmaDeviationCore, quantileCore, zScoreCore, type DetectorSlot, type QuantileSlot } from '../../../operators/dsl/index.js'
 import type { DetectorConfig, EwmaDetectorConfig, PercentileDetectorConfig, ZScoreDetectorConfig } from '../detectors-config.js'
-import { detectorCoreOptions } from '../topology.js'
+import { detectorCoreOptions } from '../detection.js'
 
 export type BaselineDetectorConfig = ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig
 
@@ -40,7 +40,7 @@ export interface DetectResult {
   readonly anomalous: boolean
   /** In [0, 1], as in anomalies (0.5 at the threshold). */
   readonly score: number
-  readonly severity: SeedSeverity | null
+  readonly severity: AnomalySeverity | null
   /** zscore: z; ewma: relative change; percentile: value / limit. Null when not ready. */
   readonly deviation: number | null
   /** zscore: |z| bound; ewma: relative bound; percentile: the limit the value is compared with. */
@@ -51,7 +51,7 @@ export interface DetectResult {
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null)
-const severity = (s: Severity | undefined): SeedSeverity | null => (s === undefined ? null : seedSeverity(s))
+const severity = (s: Severity | undefined): AnomalySeverity | null => (s === undefined ? null : anomalySeverity(s))
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 /**

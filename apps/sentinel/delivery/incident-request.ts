@@ -8,7 +8,7 @@
  */
 import type { AlertAction, AlertEvent } from '../../../schemas/alert/alert-event.js'
 import type { AffectedEntity } from '../../../schemas/anomaly/anomaly-event.js'
-import type { SeedSeverity } from '../../../operators/detectors/severity.js'
+import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 
 export interface IncidentRequest {
   readonly source: 'llm-sentinel'
@@ -31,7 +31,7 @@ export interface IncidentRequest {
   readonly remediation_actions: readonly string[]
 }
 
-export function incidentRequest(alert: AlertEvent, action: AlertAction | null, severityMap: Readonly<Record<SeedSeverity, string>>): IncidentRequest {
+export function incidentRequest(alert: AlertEvent, action: AlertAction | null, severityMap: Readonly<Record<AnomalySeverity, string>>): IncidentRequest {
   const anomaly = alert.anomaly
   const application = alert.application_id ?? anomaly.application_id ?? null
   const configured = action?.config.severity

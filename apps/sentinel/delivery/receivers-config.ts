@@ -32,7 +32,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseDocument } from 'yaml'
-import type { SeedSeverity } from '../../../operators/detectors/severity.js'
+import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 import type { AlertAction } from '../../../schemas/alert/alert-event.js'
 import { parseDuration } from '../detectors-config.js'
 
@@ -44,7 +44,7 @@ export type ShieldActionType = (typeof SHIELD_ACTIONS)[number]
 export const ROUTED_ACTIONS = ['notification', 'incident', 'shield', 'webhook'] as const
 
 export const DEFAULT_PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue'
-export const DEFAULT_SEVERITY_MAP: Readonly<Record<SeedSeverity, string>> = { critical: 'P1', warning: 'P2', info: 'P3' }
+export const DEFAULT_SEVERITY_MAP: Readonly<Record<AnomalySeverity, string>> = { critical: 'P1', warning: 'P2', info: 'P3' }
 
 export interface RetrySettings {
   /** Attempts in all, the first included (1 = no retry). */
@@ -108,7 +108,7 @@ export interface IncidentManagerReceiver extends ReceiverBase {
   /** Base URL; incidents go to `{endpoint}/api/v1/incidents`. */
   readonly endpoint: string
   readonly apiKey: string
-  readonly severityMap: Readonly<Record<SeedSeverity, string>>
+  readonly severityMap: Readonly<Record<AnomalySeverity, string>>
 }
 
 export interface ShieldReceiver extends ReceiverBase {
@@ -397,7 +397,7 @@ function readReceiver(raw: unknown, index: number, defaults: DeliverySettings, e
           for (const [severity, priority] of Object.entries(config.severityMap)) {
             if (!Object.hasOwn(DEFAULT_SEVERITY_MAP, severity)) report(`${p}severityMap.${severity}`, 'is not a severity; use critical, warning or info')
             else if (typeof priority !== 'string' || priority.length === 0) report(`${p}severityMap.${severity}`, 'must be a priority string such as P1')
-            else severityMap[severity as SeedSeverity] = priority
+            else severityMap[severity as AnomalySeverity] = priority
           }
       }
       result = {

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { anomalyScore, seedSeverity, severityOf } from '../../../operators/detectors/severity.js'
+import { anomalyScore, anomalySeverity, severityOf } from '../../../operators/detectors/severity.js'
 
 test('score is 0 at no deviation, 0.5 at the threshold, r / (1 + r) beyond', () => {
   assert.equal(anomalyScore(0, 3), 0)
@@ -27,5 +27,5 @@ test('severity by multiples of the threshold: [1, 1.5) low, [1.5, 2) medium, [2,
 })
 
 test("our levels fold onto the seed's info / warning / critical", () => {
-  assert.deepEqual((['low', 'medium', 'high', 'critical'] as const).map(seedSeverity), ['info', 'warning', 'warning', 'critical'])
+  assert.deepEqual((['low', 'medium', 'high', 'critical'] as const).map(anomalySeverity), ['info', 'warning', 'warning', 'critical'])
 })

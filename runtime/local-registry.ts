@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { localRunDir } from '../../runtime/local-broker.js'
+import { localRunDir } from './local-broker.js'
 
 export interface LocalRegistryState {
   pid: number
