@@ -8,6 +8,11 @@
  * What must hold: every bad record is dead-lettered with a reason, every copy is dropped as a
  * duplicate, both counted; the anomalies equal those of the good records alone; nothing crashes;
  * RSS stays bounded. The figures are printed as one `FUZZ` line.
+ *
+ * The same records then go through the HTTP ingest API (batches of what parses as JSON objects,
+ * the rest one request each): every bad one is refused at the edge with a reason, copies are
+ * reported as duplicates, nothing bad reaches the topic, and the anomalies are again those of the
+ * good records alone (`FUZZ http` line).
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -18,7 +23,7 @@ import fc from 'fast-check'
 import type { Kafka } from 'kafkajs'
 import pino from 'pino'
 import { Registry } from 'prom-client'
-import { buildSentinelAppTopology, loadSentinelApp } from '../../../apps/sentinel/sentinel-app.js'
+import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices } from '../../../apps/sentinel/sentinel-app.js'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { DLQ_HEADERS } from '../../../runtime/task/index.js'
 import { type AnomalyEvent, anomalyEventSchema } from '../../../schemas/anomaly/anomaly-event.js'
@@ -161,16 +166,86 @@ interface RunResult {
   readonly duplicates: number
   readonly rssBeforeMb: number
   readonly rssAfterMb: number
+  readonly http?: HttpTally
 }
 
-async function runApp(kafka: Kafka, messages: readonly Message[], expect: { deadLetters: number; duplicates: number; anomalies?: number }): Promise<RunResult> {
+interface HttpTally {
+  requests: number
+  accepted: number
+  rejectedEvents: number
+  refusedRequests: number
+  duplicates: number
+  serverErrors: number
+}
+
+const API_KEY = 'fuzz-api-key-0123456789abcdef'
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** A JSON object a client would batch with others: well-formed, shallow and small. */
+function batchable(value: Buffer): boolean {
+  if (value.length > 16_384) return false
+  let text: string
+  try {
+    text = strictUtf8.decode(value)
+  } catch {
+    return false
+  }
+  let depth = 0
+  let deepest = 0
+  for (const c of text) {
+    if (c === '{' || c === '[') deepest = Math.max(deepest, ++depth)
+    else if (c === '}' || c === ']') depth--
+  }
+  if (deepest > 16) return false
+  try {
+    const parsed: unknown = JSON.parse(text)
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+  } catch {
+    return false
+  }
+}
+
+/** Posts the records in order: runs of batchable ones as batches of up to 200, the rest alone. */
+async function postAll(apiAddress: string, messages: readonly Message[]): Promise<HttpTally> {
+  const tally: HttpTally = { requests: 0, accepted: 0, rejectedEvents: 0, refusedRequests: 0, duplicates: 0, serverErrors: 0 }
+  const post = async (body: Buffer): Promise<void> => {
+    tally.requests++
+    const response = await fetch(`${apiAddress}/api/v1/telemetry/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body })
+    const reply = (await response.json().catch(() => ({}))) as { accepted?: number; rejected?: number; duplicates?: number }
+    if (response.status >= 500) tally.serverErrors++
+    else if (response.status === 202 || (response.status === 400 && reply.rejected !== undefined)) {
+      tally.accepted += reply.accepted ?? 0
+      tally.rejectedEvents += reply.rejected ?? 0
+      tally.duplicates += reply.duplicates ?? 0
+    } else tally.refusedRequests++
+  }
+  let batch: Buffer[] = []
+  const flush = async (): Promise<void> => {
+    if (batch.length > 0) await post(Buffer.concat([Buffer.from('['), ...batch.flatMap((b, i) => (i === 0 ? [b] : [Buffer.from(','), b])), Buffer.from(']')]))
+    batch = []
+  }
+  for (const m of messages) {
+    if (batchable(m.value)) {
+      batch.push(m.value)
+      if (batch.length >= 200) await flush()
+    } else {
+      await flush()
+      await post(m.value)
+    }
+  }
+  await flush()
+  return tally
+}
+
+async function runApp(kafka: Kafka, messages: readonly Message[], expect: { deadLetters: number; duplicates: number; anomalies?: number }, via: 'kafka' | 'http' = 'kafka'): Promise<RunResult> {
   const admin = kafka.admin()
   await admin.connect()
   const topics = await createSentinelTopics(admin, 'fuzz', 2)
   await admin.disconnect()
   const applicationId = uniqueTopic('fuzz-sentinel')
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-fuzz-'))
-  const app = loadSentinelApp({ applicationId, sentinel: { topics, api: { enabled: false } } }, {})
+  const api = via === 'http' ? { host: '127.0.0.1', port: 0, apiKeys: [API_KEY], rateLimit: { max: 1_000_000, window: '1m' } } : { enabled: false }
+  const app = loadSentinelApp({ applicationId, sentinel: { topics, api } }, {})
   const logger = pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'silent' })
   const metrics = new Registry()
   const streams = new SentinelStreams(buildSentinelAppTopology(app, { metrics, logger }), { applicationId, brokers: kafkaBrokers(), stateDir: join(dir, 'state'), commitIntervalMs: 500 }, { logger, metrics })
@@ -179,7 +254,16 @@ async function runApp(kafka: Kafka, messages: readonly Message[], expect: { dead
   try {
     await streams.start()
     await streams.waitForState('running')
-    await produce(kafka, topics.telemetry, messages)
+    let http: HttpTally | undefined
+    if (via === 'kafka') await produce(kafka, topics.telemetry, messages)
+    else {
+      const services = await startSentinelServices(app, { runtime: streams, logger, metrics })
+      try {
+        http = await postAll(services.apiAddress!, messages)
+      } finally {
+        await services.close()
+      }
+    }
     const deadLetters = await readTopic(
       kafka,
       `${applicationId}-dlq`,
@@ -192,16 +276,15 @@ async function runApp(kafka: Kafka, messages: readonly Message[], expect: { dead
     await new Promise((r) => setTimeout(r, 2000))
     const duplicates = (await metrics.getSingleMetric('sentinel_streams_duplicate_records_total')?.get())?.values.reduce((sum, v) => sum + v.value, 0) ?? 0
     global.gc?.()
-    return { anomalies: [...new Set(anomalies)].sort(), deadLetters, duplicates, rssBeforeMb: rssBefore / 2 ** 20, rssAfterMb: process.memoryUsage().rss / 2 ** 20 }
+    return { anomalies: [...new Set(anomalies)].sort(), deadLetters, duplicates, rssBeforeMb: rssBefore / 2 ** 20, rssAfterMb: process.memoryUsage().rss / 2 ** 20, ...(http ? { http } : {}) }
   } finally {
     await streams.close()
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-test(`${BAD_RECORDS} fuzzed bad records among good ones change no anomaly; each is dead-lettered with a reason or dropped as a copy`, { timeout: 900_000 }, async () => {
-  const kafka = testKafka()
-  const now = Date.now()
+/** The good traffic, and the same with the bad records and copies interleaved (deterministic). */
+function fuzzedTraffic(now: number): { good: TelemetryEvent[]; goodMessages: Message[]; mixed: Message[]; bad: number; copies: number; tally: Map<string, number> } {
   const good = goodEvents(now - 30 * 60_000)
   const goodMessages = good.map((event): Message => ({ key: event.application_id, value: json(event) }))
 
@@ -243,6 +326,12 @@ test(`${BAD_RECORDS} fuzzed bad records among good ones change no anomaly; each 
     if (i < goodMessages.length) mixed.push(goodMessages[i]!)
   }
   const bad = BAD_RECORDS - copies
+  return { good, goodMessages, mixed, bad, copies, tally }
+}
+
+test(`${BAD_RECORDS} fuzzed bad records among good ones change no anomaly; each is dead-lettered with a reason or dropped as a copy`, { timeout: 900_000 }, async () => {
+  const kafka = testKafka()
+  const { goodMessages, mixed, bad, copies, tally } = fuzzedTraffic(Date.now())
 
   const alone = await runApp(kafka, goodMessages, { deadLetters: 0, duplicates: 0 })
   assert.ok(alone.anomalies.length > 0, 'the good traffic alone raises anomalies (a cost streak, an error burst)')
@@ -262,4 +351,22 @@ test(`${BAD_RECORDS} fuzzed bad records among good ones change no anomaly; each 
   assert.equal(fuzzed.duplicates, copies, 'every copy is dropped as a duplicate')
   assert.deepEqual(fuzzed.anomalies, alone.anomalies, 'the good records give exactly the anomalies they give alone')
   assert.ok(fuzzed.rssAfterMb - fuzzed.rssBeforeMb < 400, `RSS grew ${(fuzzed.rssAfterMb - fuzzed.rssBeforeMb).toFixed(0)} MB`)
+})
+
+test(`the same ${BAD_RECORDS} records over the HTTP ingest API: each bad one refused with a reason, copies reported, the anomalies unchanged`, { timeout: 900_000 }, async () => {
+  const kafka = testKafka()
+  const { goodMessages, mixed, bad, copies } = fuzzedTraffic(Date.now())
+  const alone = await runApp(kafka, goodMessages, { deadLetters: 0, duplicates: 0 })
+  const viaHttp = await runApp(kafka, mixed, { deadLetters: 0, duplicates: 0, anomalies: alone.anomalies.length }, 'http')
+  const t = viaHttp.http!
+  console.log(
+    `FUZZ http records=${mixed.length} requests=${t.requests} accepted=${t.accepted} rejected_events=${t.rejectedEvents} refused_requests=${t.refusedRequests} duplicates=${t.duplicates} ` +
+      `server_errors=${t.serverErrors} dead_lettered=${viaHttp.deadLetters.length} anomalies_alone=${alone.anomalies.length} anomalies_http=${viaHttp.anomalies.length} rss_before_mb=${viaHttp.rssBeforeMb.toFixed(0)} rss_after_mb=${viaHttp.rssAfterMb.toFixed(0)}`,
+  )
+  assert.equal(t.serverErrors, 0, 'no 5xx: a bad body is a client error')
+  assert.equal(t.accepted, goodMessages.length, 'every good event accepted once')
+  assert.equal(t.rejectedEvents + t.refusedRequests, bad, 'every bad record refused at the edge')
+  assert.equal(t.duplicates, copies, 'every copy reported as a duplicate')
+  assert.equal(viaHttp.deadLetters.length, 0, 'nothing bad reached the topic')
+  assert.deepEqual(viaHttp.anomalies, alone.anomalies, 'the good events give exactly the anomalies they give alone')
 })
