@@ -28,6 +28,7 @@ import { type CusumState, CusumDetector } from '../../operators/detectors/cusum.
 import { DistributionShiftDetector, type DistributionShiftState } from '../../operators/detectors/distribution-shift.js'
 import { type HysteresisGateState, HysteresisGate } from '../../operators/detectors/hysteresis-gate.js'
 import { type RollingState, rollingBaseline } from '../../operators/detectors/baseline.js'
+import { TailFenceDetector, type TailFenceState } from '../../operators/detectors/tail-fence.js'
 import { ZScoreDetector, type ZScoreState } from '../../operators/detectors/zscore.js'
 
 export interface NabDetectorConfig {
@@ -44,6 +45,14 @@ export interface NabDetectorConfig {
   readonly distributionWindow: number
   readonly distributionBins: number
   readonly distributionSignificance: 0.1 | 0.05 | 0.025 | 0.01 | 0.005
+  /**
+   * Tail fence (operators/detectors/tail-fence.ts) over the same rows: a row alarms beyond
+   * median ± `tailFactor` × (its `tailQuantile` quantile − median), never nearer than `tailFloor`
+   * spreads of the point baseline. `tailFactor` 0 turns it off.
+   */
+  readonly tailQuantile: number
+  readonly tailFactor: number
+  readonly tailFloor: number
   /** The gate reopens after `calmRows` consecutive rows scoring below `rearmBelow`. */
   readonly rearmBelow: number
   readonly calmRows: number
@@ -58,6 +67,9 @@ export const NAB_CONFIG: NabDetectorConfig = {
   distributionWindow: 30,
   distributionBins: 5,
   distributionSignificance: 0.01,
+  tailQuantile: 0.99,
+  tailFactor: 2,
+  tailFloor: 3,
   rearmBelow: 0.45,
   calmRows: 50,
 }
@@ -126,6 +138,7 @@ export const ALARM_LEVEL = 0.5
 /** Everything a series' scorer remembers between rows, as plain JSON (a state store can hold it). */
 export interface NabScorerState {
   readonly point: ZScoreState<RollingState>
+  readonly tail: TailFenceState
   readonly level: ZScoreState<RollingState>
   readonly recent: RollingState
   readonly change: CusumState
@@ -150,6 +163,8 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   const levelBaseline = rollingBaseline(config.baselineRows)
   const point = new ZScoreDetector({ ...zOptions, baseline: pointBaseline, threshold: config.pointThreshold })
   const level = new ZScoreDetector({ ...zOptions, baseline: levelBaseline, threshold: config.levelThreshold })
+  const tail = new TailFenceDetector({ size: config.baselineRows, tail: config.tailQuantile, factor: Math.max(1, config.tailFactor), minHistory })
+  const tailOn = config.tailFactor > 0
   const recent = rollingBaseline(config.levelRows)
   const change = new CusumDetector({ drift: CHANGE_DRIFT, threshold: config.changeThreshold, clip: CHANGE_CLIP })
   const distribution = new DistributionShiftDetector({
@@ -162,9 +177,10 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   })
   const gate = new HysteresisGate({ alarmAt: ALARM_LEVEL, rearmBelow: config.rearmBelow, calmRows: config.calmRows })
   return {
-    initial: () => ({ point: point.initial(), level: level.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
+    initial: () => ({ point: point.initial(), tail: tail.initial(), level: level.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
     step(state, value) {
       const p = point.step(state.point, value)
+      const t = tailOn ? tail.step(state.tail, value, p.verdict.ready ? config.tailFloor * p.verdict.baselineStd : 0) : { state: state.tail, verdict: { score: 0 } }
       const recentState = recent.update(state.recent, value)
       const l = level.step(state.level, recent.stats(recentState).mean)
       const c = p.verdict.ready ? change.step(state.change, p.verdict.z) : { state: state.change, verdict: { score: 0, shift: undefined } }
@@ -173,11 +189,12 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
         const delta = c.verdict.shift.size * p.verdict.baselineStd
         pointBaseline.shiftLevel(p.state.baseline, delta)
         levelBaseline.shiftLevel(l.state.baseline, delta)
+        if (tailOn) tail.shiftLevel(t.state, delta)
       }
       const d = distribution.step(state.distribution, value)
-      const score = Math.max(p.verdict.score, l.verdict.score, c.verdict.score, d.verdict.score)
+      const score = Math.max(p.verdict.score, t.verdict.score, l.verdict.score, c.verdict.score, d.verdict.score)
       const g = gate.offer(state.gate, score)
-      const next: NabScorerState = { point: p.state, level: l.state, recent: recentState, change: c.state, distribution: d.state, gate: g.state }
+      const next: NabScorerState = { point: p.state, tail: t.state, level: l.state, recent: recentState, change: c.state, distribution: d.state, gate: g.state }
       return { state: next, score: g.passed ? score : Math.min(score, ALARM_LEVEL - 0.01) }
     },
   }
