@@ -27,6 +27,7 @@
 import { type CusumState, CusumDetector } from '../../operators/detectors/cusum.js'
 import { DistributionShiftDetector, type DistributionShiftState } from '../../operators/detectors/distribution-shift.js'
 import { type HysteresisGateState, HysteresisGate } from '../../operators/detectors/hysteresis-gate.js'
+import { SeasonalBaseline, type SeasonalBaselineState } from '../../operators/detectors/seasonal-baseline.js'
 import { type RollingState, rollingBaseline } from '../../operators/detectors/baseline.js'
 import { TailFenceDetector, type TailFenceState } from '../../operators/detectors/tail-fence.js'
 import { ZScoreDetector, type ZScoreState } from '../../operators/detectors/zscore.js'
@@ -53,6 +54,13 @@ export interface NabDetectorConfig {
   readonly tailQuantile: number
   readonly tailFactor: number
   readonly tailFloor: number
+  /**
+   * Seasonal component: an hour-of-day profile (operators/detectors/seasonal-baseline.ts) whose
+   * residual, in slot spreads, goes through a second tail fence (same quantile and factor, floored at
+   * `tailFloor`); it scores only while the profile explains at least `seasonalStrength` of the variance
+   * (measured online), so it cannot fire on a series without a daily cycle. 1 turns it off.
+   */
+  readonly seasonalStrength: number
   /** The gate reopens after `calmRows` consecutive rows scoring below `rearmBelow`. */
   readonly rearmBelow: number
   readonly calmRows: number
@@ -70,6 +78,7 @@ export const NAB_CONFIG: NabDetectorConfig = {
   tailQuantile: 0.99,
   tailFactor: 2,
   tailFloor: 3,
+  seasonalStrength: 0.6,
   rearmBelow: 0.45,
   calmRows: 50,
 }
@@ -82,6 +91,16 @@ export const NAB_CONFIG: NabDetectorConfig = {
  */
 const CHANGE_DRIFT = 2
 const CHANGE_CLIP = 6
+
+/**
+ * Seasonal profile: each hour-of-day slot's EWMA weighs a new value 0.05 (about 20 values: under
+ * two days of 5-minute rows, three weeks of hourly ones) and gives an expectation after 24 values.
+ * Fixed in advance, not tuned.
+ */
+const SEASON_ALPHA = 0.05
+const SEASON_MIN_VALUES = 24
+/** Values enter their slot clipped to expected ± 3 slot spreads, so spikes barely teach it. */
+const SEASON_CLIP = 3
 
 /**
  * How NAB_CONFIG was chosen, stated in the report: it was tuned on NAB itself, so the in-sample
@@ -128,8 +147,8 @@ export interface SeriesInfo {
 }
 
 export interface SeriesScorer {
-  /** The score in [0, 1] of the row just arrived. */
-  step(value: number): number
+  /** The score in [0, 1] of the row just arrived (its time in ms since the epoch, UTC). */
+  step(value: number, timeMs: number): number
 }
 
 /** Score at and above which a row is an alarm: every component scores 0.5 at its threshold. */
@@ -139,6 +158,8 @@ export const ALARM_LEVEL = 0.5
 export interface NabScorerState {
   readonly point: ZScoreState<RollingState>
   readonly tail: TailFenceState
+  readonly season: SeasonalBaselineState
+  readonly seasonTail: TailFenceState
   readonly level: ZScoreState<RollingState>
   readonly recent: RollingState
   readonly change: CusumState
@@ -152,7 +173,7 @@ export interface NabScorerState {
  */
 export interface NabScorerCore {
   initial(): NabScorerState
-  step(state: NabScorerState, value: number): { state: NabScorerState; score: number }
+  step(state: NabScorerState, value: number, timeMs: number): { state: NabScorerState; score: number }
 }
 
 export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo): NabScorerCore {
@@ -165,6 +186,9 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   const level = new ZScoreDetector({ ...zOptions, baseline: levelBaseline, threshold: config.levelThreshold })
   const tail = new TailFenceDetector({ size: config.baselineRows, tail: config.tailQuantile, factor: Math.max(1, config.tailFactor), minHistory })
   const tailOn = config.tailFactor > 0
+  const season = new SeasonalBaseline({ period: 'day', alpha: SEASON_ALPHA, minCycles: SEASON_MIN_VALUES, clip: SEASON_CLIP })
+  const seasonTail = new TailFenceDetector({ size: config.baselineRows, tail: config.tailQuantile, factor: Math.max(1, config.tailFactor), minHistory })
+  const seasonOn = config.seasonalStrength < 1
   const recent = rollingBaseline(config.levelRows)
   const change = new CusumDetector({ drift: CHANGE_DRIFT, threshold: config.changeThreshold, clip: CHANGE_CLIP })
   const distribution = new DistributionShiftDetector({
@@ -177,12 +201,13 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   })
   const gate = new HysteresisGate({ alarmAt: ALARM_LEVEL, rearmBelow: config.rearmBelow, calmRows: config.calmRows })
   return {
-    initial: () => ({ point: point.initial(), tail: tail.initial(), level: level.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
-    step(state, value) {
+    initial: () => ({ point: point.initial(), tail: tail.initial(), season: season.initial(), seasonTail: seasonTail.initial(), level: level.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
+    step(state, value, timeMs) {
       const p = point.step(state.point, value)
       const t = tailOn ? tail.step(state.tail, value, p.verdict.ready ? config.tailFloor * p.verdict.baselineStd : 0) : { state: state.tail, verdict: { score: 0 } }
       const recentState = recent.update(state.recent, value)
       const l = level.step(state.level, recent.stats(recentState).mean)
+      let seasonState = state.season
       const c = p.verdict.ready ? change.step(state.change, p.verdict.z) : { state: state.change, verdict: { score: 0, shift: undefined } }
       if (c.verdict.shift) {
         // Move both baselines to the new level: from here on it is normal, not a stream of alarms.
@@ -190,11 +215,26 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
         pointBaseline.shiftLevel(p.state.baseline, delta)
         levelBaseline.shiftLevel(l.state.baseline, delta)
         if (tailOn) tail.shiftLevel(t.state, delta)
+        if (seasonOn) seasonState = { ...seasonState, level: seasonState.level.map((x) => x + delta) }
+      }
+      let seasonTailState = state.seasonTail
+      let seasonal = 0
+      if (seasonOn) {
+        const e = season.expect(seasonState, timeMs)
+        if (e.ready) {
+          // The residual's fence learns on every series; it only scores on a clearly seasonal one.
+          // In slot spreads: a quiet night hour and a busy afternoon one are judged on their own noise.
+          const spread = Math.max(e.spread, 1e-3 * Math.abs(e.expected), 1e-9)
+          const r = seasonTail.step(seasonTailState, (value - e.expected) / spread, config.tailFloor)
+          seasonTailState = r.state
+          if (e.strength >= config.seasonalStrength) seasonal = r.verdict.score
+        }
+        seasonState = season.update(seasonState, timeMs, value)
       }
       const d = distribution.step(state.distribution, value)
-      const score = Math.max(p.verdict.score, t.verdict.score, l.verdict.score, c.verdict.score, d.verdict.score)
+      const score = Math.max(p.verdict.score, t.verdict.score, seasonal, l.verdict.score, c.verdict.score, d.verdict.score)
       const g = gate.offer(state.gate, score)
-      const next: NabScorerState = { point: p.state, tail: t.state, level: l.state, recent: recentState, change: c.state, distribution: d.state, gate: g.state }
+      const next: NabScorerState = { point: p.state, tail: t.state, season: seasonState, seasonTail: seasonTailState, level: l.state, recent: recentState, change: c.state, distribution: d.state, gate: g.state }
       return { state: next, score: g.passed ? score : Math.min(score, ALARM_LEVEL - 0.01) }
     },
   }
@@ -204,8 +244,8 @@ export function createNabScorer(config: NabDetectorConfig, info: SeriesInfo): Se
   const core = createNabScorerCore(config, info)
   let state = core.initial()
   return {
-    step(value: number): number {
-      const stepped = core.step(state, value)
+    step(value: number, timeMs: number): number {
+      const stepped = core.step(state, value, timeMs)
       state = stepped.state
       return stepped.score
     },
