@@ -80,7 +80,7 @@ export const NAB_CONFIG: NabDetectorConfig = {
   tailFloor: 3,
   seasonalStrength: 0.6,
   rearmBelow: 0.45,
-  calmRows: 50,
+  calmRows: 25,
 }
 
 /**
@@ -119,6 +119,8 @@ export function neighbours(c: NabDetectorConfig): { readonly change: string; rea
   const steps: [keyof NabDetectorConfig, readonly (number | string)[]][] = [
     ['baselineRows', [1000, 4000]],
     ['pointThreshold', [c.pointThreshold * 0.8, c.pointThreshold * 1.25]],
+    ['tailFactor', [c.tailFactor * 0.8, c.tailFactor * 1.25]],
+    ['seasonalStrength', [0.4, 0.8]],
     ['levelRows', [3, 10]],
     ['levelThreshold', [c.levelThreshold * 0.75, c.levelThreshold * 1.25]],
     ['changeThreshold', [c.changeThreshold * 0.5, c.changeThreshold * 2]],
@@ -132,14 +134,18 @@ export function neighbours(c: NabDetectorConfig): { readonly change: string; rea
 
 /**
  * The declared grid for leave-one-category-out (loco.ts): the knobs most likely to differ between
- * kinds of data — how extreme a single row must be, how much evidence confirms a change, how long
- * the score must stay calm before the next alarm — two or three values each, around NAB_CONFIG.
- * Small on purpose: 12 passes over the corpus, and a large grid would let the selection overfit
- * the other categories instead.
+ * kinds of data — how far beyond its own tails a single row must be (the tail fence's factor), how
+ * much evidence confirms a change, how long the score must stay calm before the next alarm — two or
+ * three values each, around the given configuration. Small on purpose: 12 passes over the corpus,
+ * and a large grid would let the selection overfit the other categories instead.
  */
-export const LOCO_GRID: readonly NabDetectorConfig[] = [8, 10, 12].flatMap((pointThreshold) =>
-  [15, 30].flatMap((changeThreshold) => [50, 100].map((calmRows) => ({ ...NAB_CONFIG, pointThreshold, changeThreshold, calmRows }))),
-)
+export function locoGrid(c: NabDetectorConfig): NabDetectorConfig[] {
+  return [2, 2.5, 3].flatMap((tailFactor) =>
+    [15, 30].flatMap((changeThreshold) => [c.calmRows, 2 * c.calmRows].map((calmRows) => ({ ...c, tailFactor, changeThreshold, calmRows }))),
+  )
+}
+
+export const LOCO_GRID: readonly NabDetectorConfig[] = locoGrid(NAB_CONFIG)
 
 /** What a detector may know about a series before it starts. */
 export interface SeriesInfo {

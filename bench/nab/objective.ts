@@ -1,7 +1,7 @@
 /**
  * The combined objective, fixed before any of the changes it judged were tried: the mean of
  * (a) NAB leave-one-category-out (standard profile, fixed threshold 0.5, mean over the categories
- *     with windows; loco.ts over LOCO_GRID), and
+ *     with windows; loco.ts over locoGrid(config)), and
  * (b) the synthetic KPI-like corpus (synthetic-corpus.ts, standard, fixed threshold 0.5), mean over
  *     seeds 20261204, 1 and 2.
  * In-sample NAB and windowedGaussian on the same synthetic seeds are printed alongside. All runs use
@@ -12,7 +12,7 @@
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { LOCO_GRID, NAB_CONFIG, type NabDetectorConfig } from './detector.js'
+import { NAB_CONFIG, type NabDetectorConfig, locoGrid } from './detector.js'
 import { evaluate } from './evaluate.js'
 import { nabDir } from './nab-dir.js'
 import { DirectCoreFeed } from './row-feed.js'
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     overrides[k] = Number(v)
   }
   const config = { ...NAB_CONFIG, ...overrides } as NabDetectorConfig
-  const grid = LOCO_GRID.map((c) => ({ ...c, ...overrides, pointThreshold: c.pointThreshold, changeThreshold: c.changeThreshold, calmRows: 'calmRows' in overrides ? c.calmRows - NAB_CONFIG.calmRows + overrides.calmRows! : c.calmRows }) as NabDetectorConfig)
+  const grid = locoGrid(config)
   const nab = nabDir()
   const result = await evaluate({
     data: join(nab, 'data'),

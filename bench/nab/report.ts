@@ -112,7 +112,7 @@ export function renderMarkdown(r: EvaluationResult): string {
   return lines.join('\n')
 }
 
-const knobs = (c: NabDetectorConfig) => `point ${c.pointThreshold}, change ${c.changeThreshold}, calm ${c.calmRows}`
+const knobs = (c: NabDetectorConfig) => `tail factor ${c.tailFactor}, change ${c.changeThreshold}, calm ${c.calmRows}`
 
 function renderLoco(l: LocoResult, inSample: number): string[] {
   const lines: string[] = []
