@@ -209,8 +209,12 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   return {
     initial: () => ({ point: point.initial(), tail: tail.initial(), season: season.initial(), seasonTail: seasonTail.initial(), level: level.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
     step(state, value, timeMs) {
-      const p = point.step(state.point, value)
-      const t = tailOn ? tail.step(state.tail, value, p.verdict.ready ? config.tailFloor * p.verdict.baselineStd : 0) : { state: state.tail, verdict: { score: 0 } }
+      // The fence first, floored at the point baseline's spread before this row; a row beyond the
+      // fence enters the point baseline clipped at it, so dense spikes do not inflate that spread.
+      const ps = pointBaseline.stats(state.point.baseline)
+      const floor = ps.count >= minHistory ? config.tailFloor * Math.max(ps.std, zOptions.minStd, zOptions.minRelativeStd * Math.abs(ps.mean)) : 0
+      const t = tailOn ? tail.step(state.tail, value, floor) : { state: state.tail, verdict: { score: 0, anomalous: false, median: 0, ratio: 0, distance: 0 } }
+      const p = point.step(state.point, value, t.verdict.anomalous ? t.verdict.median + Math.sign(t.verdict.ratio) * t.verdict.distance : undefined)
       const recentState = recent.update(state.recent, value)
       const l = level.step(state.level, recent.stats(recentState).mean)
       let seasonState = state.season
