@@ -101,6 +101,8 @@ const SEASON_ALPHA = 0.05
 const SEASON_MIN_VALUES = 24
 /** Values enter their slot clipped to expected ± 3 slot spreads, so spikes barely teach it. */
 const SEASON_CLIP = 3
+/** Expect the line between the two nearest hourly slot centres (seasonal-baseline.ts `interpolate`). */
+const SEASON_INTERPOLATE = true
 
 /**
  * How NAB_CONFIG was chosen, stated in the report: it was tuned on NAB itself, so the in-sample
@@ -192,7 +194,7 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   const level = new ZScoreDetector({ ...zOptions, baseline: levelBaseline, threshold: config.levelThreshold })
   const tail = new TailFenceDetector({ size: config.baselineRows, tail: config.tailQuantile, factor: Math.max(1, config.tailFactor), minHistory })
   const tailOn = config.tailFactor > 0
-  const season = new SeasonalBaseline({ period: 'day', alpha: SEASON_ALPHA, minCycles: SEASON_MIN_VALUES, clip: SEASON_CLIP })
+  const season = new SeasonalBaseline({ period: 'day', alpha: SEASON_ALPHA, minCycles: SEASON_MIN_VALUES, clip: SEASON_CLIP, interpolate: SEASON_INTERPOLATE })
   const seasonTail = new TailFenceDetector({ size: config.baselineRows, tail: config.tailQuantile, factor: Math.max(1, config.tailFactor), minHistory })
   const seasonOn = config.seasonalStrength < 1
   const recent = rollingBaseline(config.levelRows)
