@@ -27,7 +27,9 @@
 import { type CusumState, CusumDetector } from '../../operators/detectors/cusum.js'
 import { DistributionShiftDetector, type DistributionShiftState } from '../../operators/detectors/distribution-shift.js'
 import { type HysteresisGateState, HysteresisGate } from '../../operators/detectors/hysteresis-gate.js'
+import { SeasonalBaseline, type SeasonalBaselineState } from '../../operators/detectors/seasonal-baseline.js'
 import { type RollingState, rollingBaseline } from '../../operators/detectors/baseline.js'
+import { TailFenceDetector, type TailFenceState } from '../../operators/detectors/tail-fence.js'
 import { ZScoreDetector, type ZScoreState } from '../../operators/detectors/zscore.js'
 
 export interface NabDetectorConfig {
@@ -44,6 +46,21 @@ export interface NabDetectorConfig {
   readonly distributionWindow: number
   readonly distributionBins: number
   readonly distributionSignificance: 0.1 | 0.05 | 0.025 | 0.01 | 0.005
+  /**
+   * Tail fence (operators/detectors/tail-fence.ts) over the same rows: a row alarms beyond
+   * median ± `tailFactor` × (its `tailQuantile` quantile − median), never nearer than `tailFloor`
+   * spreads of the point baseline. `tailFactor` 0 turns it off.
+   */
+  readonly tailQuantile: number
+  readonly tailFactor: number
+  readonly tailFloor: number
+  /**
+   * Seasonal component: an hour-of-day profile (operators/detectors/seasonal-baseline.ts) whose
+   * residual, in slot spreads, goes through a second tail fence (same quantile and factor, floored at
+   * `tailFloor`); it scores only while the profile explains at least `seasonalStrength` of the variance
+   * (measured online), so it cannot fire on a series without a daily cycle. 1 turns it off.
+   */
+  readonly seasonalStrength: number
   /** The gate reopens after `calmRows` consecutive rows scoring below `rearmBelow`. */
   readonly rearmBelow: number
   readonly calmRows: number
@@ -58,8 +75,12 @@ export const NAB_CONFIG: NabDetectorConfig = {
   distributionWindow: 30,
   distributionBins: 5,
   distributionSignificance: 0.01,
+  tailQuantile: 0.99,
+  tailFactor: 2,
+  tailFloor: 3,
+  seasonalStrength: 0.6,
   rearmBelow: 0.45,
-  calmRows: 50,
+  calmRows: 25,
 }
 
 /**
@@ -72,22 +93,36 @@ const CHANGE_DRIFT = 2
 const CHANGE_CLIP = 6
 
 /**
+ * Seasonal profile: each hour-of-day slot's EWMA weighs a new value 0.05 (about 20 values: under
+ * two days of 5-minute rows, three weeks of hourly ones) and gives an expectation after 24 values.
+ * Fixed in advance, not tuned.
+ */
+const SEASON_ALPHA = 0.05
+const SEASON_MIN_VALUES = 24
+/** Values enter their slot clipped to expected ± 3 slot spreads, so spikes barely teach it. */
+const SEASON_CLIP = 3
+/** Expect the line between the two nearest hourly slot centres (seasonal-baseline.ts `interpolate`). */
+const SEASON_INTERPOLATE = true
+
+/**
  * How NAB_CONFIG was chosen, stated in the report: it was tuned on NAB itself, so the in-sample
  * figure is not a held-out test for it; the leave-one-category-out figure (--loco) is.
  */
 export const TUNING_NOTE =
-  'Tuned on the NAB corpus itself (standard profile, fixed threshold 0.5), so the in-sample figure is not a held-out test. ' +
-  'The point/level/distribution settings are those of the previous configuration (about 50 hand-tried on NAB). New in this one, ' +
-  'also chosen on NAB: the hysteresis gate replacing the hold-back of 0.3 x probation (re-arm level 0.3, 0.45, 0.49 and 20-300 calm rows tried, ' +
-  'about 15 runs), the CUSUM allowance (0.5, 1, 2 tried) and threshold (15, 30, 50, 60), and the mean/std baseline kept over the robust ' +
-  'median/IQR one, which scored lower on NAB at every threshold tried (4 runs). Nothing was tuned on the synthetic corpus or per file. ' +
-  'The leave-one-category-out figure (--loco) re-selects the three knobs of LOCO_GRID without the category it scores.'
+  'Chosen on a combined objective declared before the changes it judged: the mean of the NAB leave-one-category-out score and the synthetic KPI-like corpus ' +
+  '(bench/nab/synthetic-corpus.ts, seeds 20261204, 1, 2; standard profile, fixed threshold 0.5; `npx tsx bench/nab/objective.ts`). ' +
+  'The point/level/distribution/CUSUM settings are the previous configuration\'s (tuned on NAB alone, about 85 runs). New in this one: the tail fence ' +
+  '(factor 2, 2.5 and 3 tried; clipping at the fence or at the quantile tried), the seasonal component (strength gate 0.6 fixed in advance; 0.4 tried once; interpolated profile taken: synthetic +5.1, NAB LOCO -1.75), ' +
+  'the point baseline clipped at the fence, and calmRows 25 (25 and 50 tried), about 12 runs of the objective in all. NAB alone prefers factor 2.5 (in-sample 64.6) and calmRows 50; the synthetic corpus prefers 2 and 25; the objective took the latter. ' +
+  'Synthetic seeds 3, 4, 5 were never used for a choice. Nothing is tuned per file. The LOCO figure re-selects the tail factor, CUSUM threshold and calm rows (locoGrid) without the category it scores.'
 
 /** The neighbours of a configuration: each knob moved one step either way (for the sensitivity table). */
 export function neighbours(c: NabDetectorConfig): { readonly change: string; readonly config: NabDetectorConfig }[] {
   const steps: [keyof NabDetectorConfig, readonly (number | string)[]][] = [
     ['baselineRows', [1000, 4000]],
     ['pointThreshold', [c.pointThreshold * 0.8, c.pointThreshold * 1.25]],
+    ['tailFactor', [c.tailFactor * 0.8, c.tailFactor * 1.25]],
+    ['seasonalStrength', [0.4, 0.8]],
     ['levelRows', [3, 10]],
     ['levelThreshold', [c.levelThreshold * 0.75, c.levelThreshold * 1.25]],
     ['changeThreshold', [c.changeThreshold * 0.5, c.changeThreshold * 2]],
@@ -101,14 +136,18 @@ export function neighbours(c: NabDetectorConfig): { readonly change: string; rea
 
 /**
  * The declared grid for leave-one-category-out (loco.ts): the knobs most likely to differ between
- * kinds of data — how extreme a single row must be, how much evidence confirms a change, how long
- * the score must stay calm before the next alarm — two or three values each, around NAB_CONFIG.
- * Small on purpose: 12 passes over the corpus, and a large grid would let the selection overfit
- * the other categories instead.
+ * kinds of data — how far beyond its own tails a single row must be (the tail fence's factor), how
+ * much evidence confirms a change, how long the score must stay calm before the next alarm — two or
+ * three values each, around the given configuration. Small on purpose: 12 passes over the corpus,
+ * and a large grid would let the selection overfit the other categories instead.
  */
-export const LOCO_GRID: readonly NabDetectorConfig[] = [8, 10, 12].flatMap((pointThreshold) =>
-  [15, 30].flatMap((changeThreshold) => [50, 100].map((calmRows) => ({ ...NAB_CONFIG, pointThreshold, changeThreshold, calmRows }))),
-)
+export function locoGrid(c: NabDetectorConfig): NabDetectorConfig[] {
+  return [2, 2.5, 3].flatMap((tailFactor) =>
+    [15, 30].flatMap((changeThreshold) => [c.calmRows, 2 * c.calmRows].map((calmRows) => ({ ...c, tailFactor, changeThreshold, calmRows }))),
+  )
+}
+
+export const LOCO_GRID: readonly NabDetectorConfig[] = locoGrid(NAB_CONFIG)
 
 /** What a detector may know about a series before it starts. */
 export interface SeriesInfo {
@@ -116,8 +155,8 @@ export interface SeriesInfo {
 }
 
 export interface SeriesScorer {
-  /** The score in [0, 1] of the row just arrived. */
-  step(value: number): number
+  /** The score in [0, 1] of the row just arrived (its time in ms since the epoch, UTC). */
+  step(value: number, timeMs: number): number
 }
 
 /** Score at and above which a row is an alarm: every component scores 0.5 at its threshold. */
@@ -126,6 +165,9 @@ export const ALARM_LEVEL = 0.5
 /** Everything a series' scorer remembers between rows, as plain JSON (a state store can hold it). */
 export interface NabScorerState {
   readonly point: ZScoreState<RollingState>
+  readonly tail: TailFenceState
+  readonly season: SeasonalBaselineState
+  readonly seasonTail: TailFenceState
   readonly level: ZScoreState<RollingState>
   readonly recent: RollingState
   readonly change: CusumState
@@ -139,7 +181,7 @@ export interface NabScorerState {
  */
 export interface NabScorerCore {
   initial(): NabScorerState
-  step(state: NabScorerState, value: number): { state: NabScorerState; score: number }
+  step(state: NabScorerState, value: number, timeMs: number): { state: NabScorerState; score: number }
 }
 
 export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo): NabScorerCore {
@@ -150,6 +192,11 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   const levelBaseline = rollingBaseline(config.baselineRows)
   const point = new ZScoreDetector({ ...zOptions, baseline: pointBaseline, threshold: config.pointThreshold })
   const level = new ZScoreDetector({ ...zOptions, baseline: levelBaseline, threshold: config.levelThreshold })
+  const tail = new TailFenceDetector({ size: config.baselineRows, tail: config.tailQuantile, factor: Math.max(1, config.tailFactor), minHistory })
+  const tailOn = config.tailFactor > 0
+  const season = new SeasonalBaseline({ period: 'day', alpha: SEASON_ALPHA, minCycles: SEASON_MIN_VALUES, clip: SEASON_CLIP, interpolate: SEASON_INTERPOLATE })
+  const seasonTail = new TailFenceDetector({ size: config.baselineRows, tail: config.tailQuantile, factor: Math.max(1, config.tailFactor), minHistory })
+  const seasonOn = config.seasonalStrength < 1
   const recent = rollingBaseline(config.levelRows)
   const change = new CusumDetector({ drift: CHANGE_DRIFT, threshold: config.changeThreshold, clip: CHANGE_CLIP })
   const distribution = new DistributionShiftDetector({
@@ -162,22 +209,44 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   })
   const gate = new HysteresisGate({ alarmAt: ALARM_LEVEL, rearmBelow: config.rearmBelow, calmRows: config.calmRows })
   return {
-    initial: () => ({ point: point.initial(), level: level.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
-    step(state, value) {
-      const p = point.step(state.point, value)
+    initial: () => ({ point: point.initial(), tail: tail.initial(), season: season.initial(), seasonTail: seasonTail.initial(), level: level.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
+    step(state, value, timeMs) {
+      // The fence first, floored at the point baseline's spread before this row; a row beyond the
+      // fence enters the point baseline clipped at it, so dense spikes do not inflate that spread.
+      const ps = pointBaseline.stats(state.point.baseline)
+      const floor = ps.count >= minHistory ? config.tailFloor * Math.max(ps.std, zOptions.minStd, zOptions.minRelativeStd * Math.abs(ps.mean)) : 0
+      const t = tailOn ? tail.step(state.tail, value, floor) : { state: state.tail, verdict: { score: 0, anomalous: false, median: 0, ratio: 0, distance: 0 } }
+      const p = point.step(state.point, value, t.verdict.anomalous ? t.verdict.median + Math.sign(t.verdict.ratio) * t.verdict.distance : undefined)
       const recentState = recent.update(state.recent, value)
       const l = level.step(state.level, recent.stats(recentState).mean)
+      let seasonState = state.season
       const c = p.verdict.ready ? change.step(state.change, p.verdict.z) : { state: state.change, verdict: { score: 0, shift: undefined } }
       if (c.verdict.shift) {
         // Move both baselines to the new level: from here on it is normal, not a stream of alarms.
         const delta = c.verdict.shift.size * p.verdict.baselineStd
         pointBaseline.shiftLevel(p.state.baseline, delta)
         levelBaseline.shiftLevel(l.state.baseline, delta)
+        if (tailOn) tail.shiftLevel(t.state, delta)
+        if (seasonOn) seasonState = { ...seasonState, level: seasonState.level.map((x) => x + delta) }
+      }
+      let seasonTailState = state.seasonTail
+      let seasonal = 0
+      if (seasonOn) {
+        const e = season.expect(seasonState, timeMs)
+        if (e.ready) {
+          // The residual's fence learns on every series; it only scores on a clearly seasonal one.
+          // In slot spreads: a quiet night hour and a busy afternoon one are judged on their own noise.
+          const spread = Math.max(e.spread, 1e-3 * Math.abs(e.expected), 1e-9)
+          const r = seasonTail.step(seasonTailState, (value - e.expected) / spread, config.tailFloor)
+          seasonTailState = r.state
+          if (e.strength >= config.seasonalStrength) seasonal = r.verdict.score
+        }
+        seasonState = season.update(seasonState, timeMs, value)
       }
       const d = distribution.step(state.distribution, value)
-      const score = Math.max(p.verdict.score, l.verdict.score, c.verdict.score, d.verdict.score)
+      const score = Math.max(p.verdict.score, t.verdict.score, seasonal, l.verdict.score, c.verdict.score, d.verdict.score)
       const g = gate.offer(state.gate, score)
-      const next: NabScorerState = { point: p.state, level: l.state, recent: recentState, change: c.state, distribution: d.state, gate: g.state }
+      const next: NabScorerState = { point: p.state, tail: t.state, season: seasonState, seasonTail: seasonTailState, level: l.state, recent: recentState, change: c.state, distribution: d.state, gate: g.state }
       return { state: next, score: g.passed ? score : Math.min(score, ALARM_LEVEL - 0.01) }
     },
   }
@@ -187,8 +256,8 @@ export function createNabScorer(config: NabDetectorConfig, info: SeriesInfo): Se
   const core = createNabScorerCore(config, info)
   let state = core.initial()
   return {
-    step(value: number): number {
-      const stepped = core.step(state, value)
+    step(value: number, timeMs: number): number {
+      const stepped = core.step(state, value, timeMs)
       state = stepped.state
       return stepped.score
     },

@@ -30,7 +30,7 @@ class NabScoreProcessor implements Processor<string, number, string, number> {
   }
 
   process(record: StreamRecord<string, number>): void {
-    const { state, score } = this.core.step(this.states.get(record.key) ?? this.core.initial(), record.value)
+    const { state, score } = this.core.step(this.states.get(record.key) ?? this.core.initial(), record.value, record.timestamp)
     this.states.put(record.key, state)
     this.context.forward({ key: record.key, value: score, timestamp: record.timestamp, headers: {} })
   }

@@ -91,7 +91,7 @@ export function renderMarkdown(r: EvaluationResult): string {
   const htm = NAB_SCOREBOARD.find((e) => e.detector === 'Numenta HTM')!
   lines.push(`Standard profile: ${num(s!, 1)}, ${s! >= htm.standard ? 'at or above' : `${num(htm.standard - s!, 1)} points below`} Numenta HTM (${htm.standard}).`, '')
   lines.push('## Detector configuration', '', '```json', JSON.stringify(r.config, null, 2), '```', '')
-  lines.push('Components (bench/nab/detector.ts): point z-score against a rolling baseline, z-score of a short rolling mean, a CUSUM of the point residual (a confirmed shift moves both baselines to the new level), and a relative-entropy distribution-change test; the row score is the largest of the four; a hysteresis gate lets one alarm through per excursion (re-armed after `calmRows` rows scoring below `rearmBelow`), with no cap on how many separate anomalies a series can have.', '')
+  lines.push('Components (bench/nab/detector.ts): point z-score against a rolling baseline; a tail fence (a row alarms beyond median ± `tailFactor` × the distance of its own `tailQuantile` quantile, so the threshold is a tail probability of the series, not a count of spreads; spikes enter its window clipped at the fence); a seasonal component (hour-of-day profile, residual in slot spreads through a second tail fence) that scores only while the profile explains at least `seasonalStrength` of the variance; z-score of a short rolling mean; a CUSUM of the point residual (a confirmed shift moves the baselines, fences and profile to the new level); and a relative-entropy distribution-change test; the row score is the largest of them; a hysteresis gate lets one alarm through per excursion (re-armed after `calmRows` rows scoring below `rearmBelow`), with no cap on how many separate anomalies a series can have.', '')
   lines.push(`**How it was chosen:** ${r.tuning}`, '')
   if (r.sensitivity.length > 0) {
     lines.push('### Sensitivity: one knob moved one step', '')
@@ -112,7 +112,7 @@ export function renderMarkdown(r: EvaluationResult): string {
   return lines.join('\n')
 }
 
-const knobs = (c: NabDetectorConfig) => `point ${c.pointThreshold}, change ${c.changeThreshold}, calm ${c.calmRows}`
+const knobs = (c: NabDetectorConfig) => `tail factor ${c.tailFactor}, change ${c.changeThreshold}, calm ${c.calmRows}`
 
 function renderLoco(l: LocoResult, inSample: number): string[] {
   const lines: string[] = []

@@ -20,7 +20,7 @@ export class DirectCoreFeed implements RowFeed {
     const scorer = createNabScorer(this.config, info)
     const out = new Float64Array(series.values.length)
     series.values.forEach((v, i) => {
-      out[i] = scorer.step(v)
+      out[i] = scorer.step(v, series.times[i]!)
     })
     return out
   }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { NabCorpus } from './corpus.js'
-import { ALARM_LEVEL, NAB_CONFIG } from './detector.js'
+import { ALARM_LEVEL, NAB_CONFIG, type NabDetectorConfig } from './detector.js'
 import { categoryOf } from './loco.js'
 import { nabDir } from './nab-dir.js'
 import { type CostProfile, loadProfiles } from './profiles.js'
@@ -47,12 +47,12 @@ function perCategory(plans: readonly ScoringPlan[], scores: readonly Float64Arra
   return out
 }
 
-export async function syntheticCheck(seed: number, profilesFile: string): Promise<{ files: number; windows: number; results: DetectorCheck[] }> {
+export async function syntheticCheck(seed: number, profilesFile: string, config: NabDetectorConfig = NAB_CONFIG): Promise<{ files: number; windows: number; results: DetectorCheck[] }> {
   const corpus = syntheticCorpus(seed)
   const plans = corpus.series.map((s) => planFile(s.path, s.times, corpus.windows.get(s.path)!))
   const profiles = loadProfiles(profilesFile)
   const entries: [string, RowFeed, number][] = [
-    ['sentinel-streams NAB_CONFIG', new DirectCoreFeed(NAB_CONFIG), ALARM_LEVEL],
+    ['sentinel-streams NAB_CONFIG', new DirectCoreFeed(config), ALARM_LEVEL],
     ['windowedGaussian (NAB)', new WindowedGaussianFeed(), WINDOWED_GAUSSIAN_STANDARD_THRESHOLD],
   ]
   const results: DetectorCheck[] = []

@@ -130,12 +130,38 @@ function noisy(d: Draw): Generated {
   return { values, anomalies }
 }
 
+/** Diurnal traffic with dense short spikes of 5-10 times the hour's own noise: inside the day's range. */
+function seasonalSpikes(d: Draw): Generated {
+  const base = d.uniform(100, 500)
+  const amplitude = base * d.uniform(0.3, 0.6)
+  const noise = d.uniform(0.02, 0.05)
+  const peakHour = d.uniform(10, 20)
+  const anomalies = d.positions(d.int(25, 40), 900, ROWS - 20, 60)
+  const levels = Array.from({ length: ROWS }, (_, i) => base + amplitude * Math.cos((2 * Math.PI * (((START + i * STEP_MS) / 3_600_000) % 24 - peakHour)) / 24))
+  const values = levels.map((l) => l * (1 + noise * d.normal()))
+  for (const a of anomalies) values[a] = values[a]! + d.sign() * levels[a]! * noise * d.uniform(5, 10)
+  return { values, anomalies }
+}
+
+/** Spikes of 6-15 spreads at noise levels from 0.5% to 20% of the level, 10-60 of them. */
+function noiseLevels(d: Draw): Generated {
+  const level = d.uniform(20, 2000)
+  const sd = level * Math.exp(d.uniform(Math.log(0.005), Math.log(0.2)))
+  const anomalies = d.positions(d.int(10, 60), 700, ROWS - 20, 50)
+  const values = Array.from({ length: ROWS }, () => level + sd * d.normal())
+  for (const a of anomalies) values[a] = values[a]! + d.sign() * sd * d.uniform(6, 15)
+  return { values, anomalies }
+}
+
 const KINDS: readonly [string, (d: Draw) => Generated, number][] = [
   ['denseSpikes', denseSpikes, 4],
   ['levelShifts', levelShifts, 4],
   ['drift', drift, 3],
   ['seasonal', seasonal, 4],
   ['noisy', noisy, 3],
+  // Added with the tail fence, as a check of variety (the first five kinds' series are unchanged).
+  ['seasonalSpikes', seasonalSpikes, 4],
+  ['noiseLevels', noiseLevels, 4],
 ]
 
 /** NAB's labelling: 10% of the rows shared between the windows, each centred on its anomaly. */

@@ -24,6 +24,12 @@ export interface SeasonalBaselineConfig {
   readonly minCycles: number
   /** Values entering a slot are clipped to expected ± clip × spread. */
   readonly clip: number
+  /**
+   * Expect the straight line between the two nearest slot centres instead of the slot's flat level
+   * (and teach both slots their share of the residual), so that a steep hour (the morning ramp) is
+   * not judged against its own average: its spread then measures noise, not the hour's slope.
+   */
+  readonly interpolate?: boolean
 }
 
 export interface SeasonalBaselineState {
@@ -65,8 +71,22 @@ export class SeasonalBaseline {
 
   expect(state: SeasonalBaselineState, timeMs: number): SeasonalExpectation {
     const slot = this.slotOf(timeMs)
+    const spread = state.deviation[slot]! * MEAN_ABS_TO_STD
+    const between = this.between(state, timeMs)
+    if (between) return { ready: true, expected: (1 - between.w) * state.level[between.k0]! + between.w * state.level[between.k1]!, spread, strength: this.strength(state) }
     const ready = state.seen[slot]! >= this.config.minCycles
-    return { ready, expected: state.level[slot]!, spread: state.deviation[slot]! * MEAN_ABS_TO_STD, strength: this.strength(state) }
+    return { ready, expected: state.level[slot]!, spread, strength: this.strength(state) }
+  }
+
+  /** With `interpolate`: the two slots whose centres enclose the time and the weight of the later, once both are ready. */
+  private between(state: SeasonalBaselineState, timeMs: number): { k0: number; k1: number; w: number } | undefined {
+    if (!this.config.interpolate) return undefined
+    const hours = timeMs / HOUR_MS + (this.config.period === 'day' ? 0 : 72) - 0.5
+    const k = Math.floor(hours)
+    const k0 = ((k % this.slots) + this.slots) % this.slots
+    const k1 = (k0 + 1) % this.slots
+    if (state.seen[k0]! < this.config.minCycles || state.seen[k1]! < this.config.minCycles) return undefined
+    return { k0, k1, w: hours - k }
   }
 
   strength(state: SeasonalBaselineState): number {
@@ -101,9 +121,16 @@ export class SeasonalBaseline {
       level[slot] = value
     } else {
       const spread = deviation[slot]! * MEAN_ABS_TO_STD
-      const residual = value - level[slot]!
+      const between = this.between(state, timeMs)
+      const expected = between ? (1 - between.w) * level[between.k0]! + between.w * level[between.k1]! : level[slot]!
+      const residual = value - expected
       const taught = spread > 0 && seen >= this.config.minCycles ? Math.max(-clip * spread, Math.min(clip * spread, residual)) : residual
-      level[slot] = level[slot]! + alpha * taught
+      if (between) {
+        level[between.k0] = level[between.k0]! + alpha * (1 - between.w) * taught
+        level[between.k1] = level[between.k1]! + alpha * between.w * taught
+      } else {
+        level[slot] = level[slot]! + alpha * taught
+      }
       deviation[slot] = deviation[slot]! + alpha * (Math.abs(taught) - deviation[slot]!)
     }
     seenNext[slot] = seen + 1

@@ -58,8 +58,13 @@ export class ZScoreDetector<S> {
     return { baseline: this.config.baseline.initial() }
   }
 
-  /** Judges `value` against the baseline, then lets it into the baseline (damped if anomalous). */
-  step(state: ZScoreState<S>, value: number): { state: ZScoreState<S>; verdict: ZScoreVerdict } {
+  /**
+   * Judges `value` against the baseline, then lets it into the baseline (damped if anomalous).
+   * `clipTo`, when given, is where another detector judged the value anomalous (e.g. a tail fence):
+   * the value then enters no further from the mean than that, if that is nearer than this
+   * detector's own clip.
+   */
+  step(state: ZScoreState<S>, value: number, clipTo?: number): { state: ZScoreState<S>; verdict: ZScoreVerdict } {
     const { baseline, threshold, direction, minHistory } = this.config
     const stats = baseline.stats(state.baseline)
     if (stats.count < minHistory) {
@@ -70,7 +75,8 @@ export class ZScoreDetector<S> {
     const z = (value - stats.mean) / std
     const d = directed(z, direction)
     const anomalous = d >= threshold
-    const learned = anomalous ? stats.mean + Math.sign(z) * threshold * std : value
+    const own = anomalous ? stats.mean + Math.sign(z) * threshold * std : value
+    const learned = clipTo !== undefined && Math.abs(clipTo - stats.mean) < Math.abs(own - stats.mean) ? clipTo : own
     const verdict: ZScoreVerdict = {
       ready: true,
       anomalous,

@@ -57,3 +57,24 @@ test('weekly slots start on Monday 00:00 UTC', () => {
   assert.equal(weekly.slotOf(START + 6 * 24 * 3_600_000 + 23 * 3_600_000), 167)
   assert.equal(daily.slotOf(START + 13 * 3_600_000 + 59 * MINUTE), 13)
 })
+
+test('interpolate: on the morning ramp the slot spread measures the noise, not the hour\'s slope', () => {
+  // No noise: whatever spread remains is the profile's error within the hour.
+  const rows = Array.from({ length: 14 * 288 }, (_, i) => {
+    const t = START + i * 5 * MINUTE
+    return { t, v: 250 - 150 * Math.cos((2 * Math.PI * ((t / 3_600_000) % 24 - 3)) / 24) }
+  })
+  const spreadAt9 = (interpolate: boolean) => {
+    const seasonal = new SeasonalBaseline({ period: 'day', alpha: 0.05, minCycles: 24, clip: 3, interpolate })
+    let s = seasonal.initial()
+    for (const r of rows) s = seasonal.update(s, r.t, r.v)
+    const e = seasonal.expect(s, START + 14 * 86_400_000 + 9 * 3_600_000 + 10 * MINUTE)
+    return { spread: e.spread, error: Math.abs(e.expected - (250 - 150 * Math.cos((2 * Math.PI * (9 + 10 / 60 - 3)) / 24))) }
+  }
+  const flat = spreadAt9(false)
+  const line = spreadAt9(true)
+  // The ramp climbs about 39 an hour at 09:00: a flat slot is off by up to ~20 at its edges.
+  assert.ok(flat.spread > 8, `flat spread ${flat.spread}`)
+  assert.ok(line.spread < flat.spread / 4, `interpolated spread ${line.spread} vs ${flat.spread}`)
+  assert.ok(line.error < 2, `interpolated error ${line.error}`)
+})

@@ -86,3 +86,17 @@ describe('z-score rules', () => {
     assert.equal(last.severity, 'critical')
   })
 })
+
+test('clipTo: a value another detector judged anomalous enters the baseline at that point, if nearer than its own clip', () => {
+  const run = (clipTo: number | undefined) => {
+    const b = rollingBaseline(10)
+    const z = new ZScoreDetector({ baseline: b, threshold: 10, direction: 'both', minHistory: 4 })
+    let s = z.initial()
+    for (const v of [9, 11, 9, 11, 9, 11]) s = z.step(s, v).state
+    s = z.step(s, 18, clipTo).state
+    return s.baseline.values.at(-1)
+  }
+  assert.equal(run(undefined), 18, 'below its own threshold of 10 spreads the value enters as it is')
+  assert.equal(run(15), 15)
+  assert.equal(run(100), 18, 'a clip further out than the value itself is ignored')
+})
