@@ -7,7 +7,8 @@
  */
 import type { NabCorpus, NabSeries, WindowLimits } from './corpus.js'
 
-function mulberry32(seed: number): () => number {
+/** A seeded PRNG (mulberry32): the corpus is the same for the same seed. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

@@ -27,8 +27,8 @@ export interface RobustRollingState {
 /** IQR of a standard normal distribution: spread = IQR / this. */
 export const NORMAL_IQR = 1.3489795003921634
 
-/** Index of the first element of `sorted` that is >= x. */
-function lowerBound(sorted: readonly number[], x: number): number {
+/** Index of the first element of `sorted` that is >= x (where to insert x, or the first x to remove). */
+export function lowerBound(sorted: readonly number[], x: number): number {
   let lo = 0
   let hi = sorted.length
   while (lo < hi) {

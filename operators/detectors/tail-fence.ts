@@ -26,7 +26,7 @@
  * (severity.ts).
  */
 import { anomalyScore } from './severity.js'
-import { sortedQuantile } from './robust-baseline.js'
+import { lowerBound, sortedQuantile } from './robust-baseline.js'
 
 export interface TailFenceConfig {
   /** Rows in the rolling window. */
@@ -56,17 +56,6 @@ export interface TailFenceVerdict {
   /** Signed (value - median) / distance: beyond ±1 is beyond the fence. */
   readonly ratio: number
   readonly score: number
-}
-
-function lowerBound(sorted: readonly number[], x: number): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid]! < x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 export class TailFenceDetector {

@@ -1,15 +1,5 @@
+export { mulberry32 } from '../../../bench/nab/synthetic-corpus.js'
 /** A seeded PRNG (mulberry32) and standard normal draws (Box-Muller), so noise tests repeat exactly. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export function gaussian(rand: () => number): () => number {
   return () => {
     const u = 1 - rand()
