@@ -5,6 +5,7 @@
  */
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { distance } from 'fastest-levenshtein'
 import type { KafkaConfig } from 'kafkajs'
 import type { EngineKind } from '../state/types.js'
 import type { HostInfo } from './streams-runtime.js'
@@ -57,7 +58,16 @@ export interface StreamsConfig {
    * their topics (LLM-Sentinel); the partition count is the most instances that can share the work.
    */
   createMissingTopics?: TopicSettings
+  /**
+   * Where a task starts reading a source topic that has no committed offset for the application:
+   * `earliest` (default, as Kafka Streams) or `latest` (skip what was written before the first
+   * start). Internal repartition topics always start at the earliest offset: the application wrote
+   * them itself.
+   */
+  autoOffsetReset?: AutoOffsetReset
 }
+
+export type AutoOffsetReset = 'earliest' | 'latest'
 
 export interface TopicSettings {
   partitions: number
@@ -94,7 +104,49 @@ export const DEFAULTS = {
   idleTimeoutMs: 0,
   sessionTimeoutMs: 30_000,
   taskStallTimeoutMs: 60_000,
+  autoOffsetReset: 'earliest',
 } as const
+
+/** Every StreamsConfig key: a near miss of one is a typo, not a setting of the topology's own. */
+const KNOWN_KEYS: readonly (keyof StreamsConfig)[] = [
+  'applicationId',
+  'brokers',
+  'kafka',
+  'stateDir',
+  'processingGuarantee',
+  'commitIntervalMs',
+  'cacheMaxBytes',
+  'forwardingCacheMaxEntries',
+  'storeEngine',
+  'schemaRegistryUrl',
+  'idleTimeoutMs',
+  'taskStallTimeoutMs',
+  'sessionTimeoutMs',
+  'applicationServer',
+  'createMissingTopics',
+  'autoOffsetReset',
+]
+
+/**
+ * A config may carry keys of its own for the topology (the CLI passes the whole file), so unknown
+ * keys are allowed; one that is a near miss of a setting (`comitIntervalMs`, `StateDir`) is a typo
+ * that would otherwise be ignored in silence, and fails naming the setting meant.
+ */
+function rejectNearMisses(input: object): void {
+  const known = new Set<string>(KNOWN_KEYS)
+  for (const key of Object.keys(input)) {
+    if (known.has(key)) continue
+    let best: { name: string; d: number } | undefined
+    for (const name of KNOWN_KEYS) {
+      const d = key.toLowerCase() === name.toLowerCase() ? 0 : distance(key.toLowerCase(), name.toLowerCase())
+      if (best === undefined || d < best.d) best = { name, d }
+    }
+    // Within two edits, and less than a quarter of the name: `kafka` and `stateDir` stay far apart.
+    if (best !== undefined && best.d <= Math.min(2, Math.floor(best.name.length / 4))) {
+      throw new ConfigError(key, 'is not a setting', `Did you mean '${best.name}'? (Settings: ${KNOWN_KEYS.join(', ')}.)`)
+    }
+  }
+}
 
 const APPLICATION_ID = /^[a-zA-Z0-9._-]{1,200}$/
 const BROKER = /^[^\s:,]+:\d{1,5}$/
@@ -164,6 +216,7 @@ function topicSettings(field: string, value: TopicSettings | undefined): TopicSe
 
 export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
   if (typeof input !== 'object' || input === null) throw new ConfigError('(config)', 'expected an object', 'Pass { applicationId, brokers, ... }.')
+  rejectNearMisses(input)
   const { applicationId } = input
   if (typeof applicationId !== 'string' || !APPLICATION_ID.test(applicationId)) {
     throw new ConfigError(
@@ -202,5 +255,6 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     createMissingTopics: topicSettings('createMissingTopics', input.createMissingTopics),
     taskStallTimeoutMs: positiveInteger('taskStallTimeoutMs', input.taskStallTimeoutMs, DEFAULTS.taskStallTimeoutMs),
     sessionTimeoutMs: atLeast('sessionTimeoutMs', input.sessionTimeoutMs, DEFAULTS.sessionTimeoutMs, 6_000, "the broker's group.min.session.timeout.ms"),
+    autoOffsetReset: oneOf('autoOffsetReset', input.autoOffsetReset, ['earliest', 'latest'], DEFAULTS.autoOffsetReset),
   }
 }

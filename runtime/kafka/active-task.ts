@@ -231,9 +231,19 @@ export class ActiveTask {
       }
     }
     if (streamTime >= 0) this.task.restoreStreamTime(streamTime)
+    if (config.autoOffsetReset === 'latest') {
+      // A user topic never committed starts at its end; the application's own topics at their start.
+      const internal = new Set(this.options.plan.internalTopics.map((t) => t.name))
+      for (const topic of this.sourceTopics) {
+        if (this.positions.has(topic) || internal.has(topic)) continue
+        const offsets = await adminCalls.run(() => admin.fetchTopicOffsets(topic))
+        const high = offsets.find((o) => o.partition === this.partition)?.high
+        if (high !== undefined) this.positions.set(topic, BigInt(high))
+      }
+    }
   }
 
-  /** The committed offset of each source topic the task starts from (none: from the beginning). */
+  /** The offset of each source topic the task starts from: committed, else per autoOffsetReset. */
   startOffsets(): { topic: string; offset: string }[] {
     return [...this.sourceTopics].map((topic) => ({ topic, offset: (this.positions.get(topic) ?? 0n).toString() }))
   }

@@ -80,6 +80,8 @@ export class StreamThread {
   /** Topic-partition key → task id. */
   private readonly taskOfPartition = new Map<string, string>()
   private readonly subtopologies: SubtopologySources[]
+  /** The application's own topics (repartition, changelog): always read from their beginning. */
+  private readonly internalTopics: ReadonlySet<string>
   private readonly log: pino.Logger
   private lastCommit = Date.now()
   private timer: NodeJS.Timeout | undefined
@@ -104,6 +106,7 @@ export class StreamThread {
     const { config, plan } = options
     this.log = options.logger
     this.subtopologies = plan.subTopologies.map((s) => ({ id: s.id, topics: s.sourceTopics }))
+    this.internalTopics = new Set(plan.internalTopics.map((t) => t.name))
     this.consumer = options.kafka.consumer({
       groupId: config.applicationId,
       partitionAssigners: [
@@ -162,8 +165,13 @@ export class StreamThread {
       if (!event.payload.restart) this.options.onFatal(event.payload.error)
     })
     await consumer.connect()
+    // A source without committed offsets starts where autoOffsetReset says; the application's own
+    // repartition topics always from their beginning (records may be there before their reader).
     const topics = [...new Set(this.subtopologies.flatMap((s) => s.topics))]
-    await consumer.subscribe({ topics, fromBeginning: true })
+    const internal = topics.filter((t) => this.internalTopics.has(t))
+    const user = topics.filter((t) => !this.internalTopics.has(t))
+    if (internal.length > 0) await consumer.subscribe({ topics: internal, fromBeginning: true })
+    if (user.length > 0) await consumer.subscribe({ topics: user, fromBeginning: this.options.config.autoOffsetReset === 'earliest' })
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -431,7 +439,8 @@ export class StreamThread {
     const committed = await this.adminCalls.run(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...task.sourceTopics] }))
     for (const { topic, partitions: offsets } of committed) {
       const offset = offsets.find((p) => p.partition === task.partition)?.offset ?? '-1'
-      // No committed offset yet: from the beginning, as the subscription says.
+      // No committed offset yet: from the beginning for now; the task seeks again once running
+      // (ActiveTask.startOffsets, which applies autoOffsetReset).
       this.consumer.seek({ topic, partition: task.partition, offset: offset === '-1' ? '0' : offset })
     }
     const restoring = this.restore(task)

@@ -45,3 +45,28 @@ describe('resolveConfig', () => {
     assert.equal(resolveConfig({ ...base, forwardingCacheMaxEntries: 0 }).forwardingCacheMaxEntries, 0)
   })
 })
+
+describe('settings a Kafka Streams user expects', () => {
+  const base = { applicationId: 'app', brokers: 'localhost:9092' }
+  const fails = (config: Record<string, unknown>, field: string, message: RegExp): void => {
+    assert.throws(
+      () => resolveConfig({ ...base, ...config } as StreamsConfig),
+      (e: unknown) => e instanceof ConfigError && e.field === field && message.test(e.message),
+    )
+  }
+
+  test('a near miss of a setting fails naming the setting meant; keys of the topology pass', () => {
+    fails({ comitIntervalMs: 200 }, 'comitIntervalMs', /Did you mean 'commitIntervalMs'\?/)
+    fails({ StateDir: '/tmp/x' }, 'StateDir', /Did you mean 'stateDir'\?/)
+    fails({ processingGuarentee: 'exactly-once' }, 'processingGuarentee', /Did you mean 'processingGuarantee'\?/)
+    fails({ autoOffsetRest: 'latest' }, 'autoOffsetRest', /Did you mean 'autoOffsetReset'\?/)
+    const resolved = resolveConfig({ ...base, sentinel: { api: { enabled: false } }, threshold: 100, inputTopic: 'calls' } as StreamsConfig)
+    assert.equal(resolved.applicationId, 'app')
+  })
+
+  test('autoOffsetReset is earliest by default, latest on request, and nothing else', () => {
+    assert.equal(resolveConfig(base).autoOffsetReset, 'earliest')
+    assert.equal(resolveConfig({ ...base, autoOffsetReset: 'latest' }).autoOffsetReset, 'latest')
+    fails({ autoOffsetReset: 'newest' }, 'autoOffsetReset', /newest/)
+  })
+})

@@ -1,0 +1,60 @@
+/**
+ * autoOffsetReset on the real broker: `latest` skips what a source held before the application's
+ * first start, `earliest` (the default) reads it.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
+import { Serdes } from '../../../schemas/index.js'
+import { StreamsBuilder } from '../../../topology/index.js'
+import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+
+async function readValues(topic: string, atLeast: number, quietMs: number): Promise<string[]> {
+  const consumer = testKafka().consumer({ groupId: uniqueTopic('reset-reader') })
+  const values: string[] = []
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) })
+  const deadline = Date.now() + 60_000
+  while (values.length < atLeast && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  await new Promise((r) => setTimeout(r, quietMs)) // anything extra would arrive meanwhile
+  await consumer.disconnect()
+  return values
+}
+
+for (const autoOffsetReset of ['earliest', 'latest'] as const) {
+  test(`autoOffsetReset ${autoOffsetReset}: records written before the first start are ${autoOffsetReset === 'latest' ? 'skipped' : 'read'}`, { timeout: 120_000 }, async () => {
+    const kafka = testKafka()
+    const admin = kafka.admin()
+    await admin.connect()
+    const topics = { input: uniqueTopic('reset-in'), output: uniqueTopic('reset-out') }
+    await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true })
+    await admin.disconnect()
+    const producer = kafka.producer()
+    await producer.connect()
+    await producer.send({ topic: topics.input, messages: [{ key: 'a', value: 'before-1' }, { key: 'b', value: 'before-2' }] })
+
+    const b = new StreamsBuilder()
+    // A repartition on the way: internal topics are always read from their beginning.
+    b.stream(topics.input, { key: Serdes.string(), value: Serdes.string() })
+      .selectKey((_k, v) => v)
+      .repartition({ name: 'by-value', key: Serdes.string(), value: Serdes.string() })
+      .to(topics.output, { key: Serdes.string(), value: Serdes.string() })
+    const dir = mkdtempSync(join(tmpdir(), 'reset-'))
+    const streams = new SentinelStreams(b.build(), { applicationId: uniqueTopic('reset-app'), brokers: kafkaBrokers(), stateDir: dir, commitIntervalMs: 200, autoOffsetReset }, { logger: false })
+    try {
+      await streams.start()
+      await streams.waitForState('running')
+      await producer.send({ topic: topics.input, messages: [{ key: 'a', value: 'after-1' }, { key: 'b', value: 'after-2' }] })
+      const expected = autoOffsetReset === 'latest' ? ['after-1', 'after-2'] : ['after-1', 'after-2', 'before-1', 'before-2']
+      assert.deepEqual((await readValues(topics.output, expected.length, 1500)).sort(), expected)
+    } finally {
+      await streams.close()
+      await producer.disconnect()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+}
