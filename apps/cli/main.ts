@@ -56,6 +56,9 @@ Options:
   --state-dir <dir>           local state directory
   --config <file>             a JSON or YAML file of settings (applicationId, commitIntervalMs, storeEngine, ...)
   --processing-guarantee <g>  at-least-once (default) or exactly-once (Kafka only)
+  --create-missing-topics <n> create missing source and output topics at start with n partitions
+                              (config createMissingTopics; without it a missing topic stops the start)
+  --auto-offset-reset <where> earliest (default) or latest: where sources without committed offsets start
   --input <file.jsonl|->      pipe a JSON Lines file (or stdin: -) into --input-topic, one record per line
   --input-topic <topic>       the topic --input feeds (default: the topology's source topic, if it has one)
   --key-field <field>         with --input: the record key is this top-level field of each line
@@ -112,6 +115,12 @@ function readConfigFile(path: string): Partial<StreamsConfig> {
   return parsed as Partial<StreamsConfig>
 }
 
+function partitionCount(text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || !(n >= 1 && n <= 10_000)) throw new UsageError(`--create-missing-topics needs a partition count from 1 to 10000, got '${text}'`)
+  return n
+}
+
 async function run(argv: string[]): Promise<number> {
   const dashDash = argv.indexOf('--')
   const serviceArgs = dashDash >= 0 ? argv.slice(dashDash + 1) : []
@@ -126,6 +135,8 @@ async function run(argv: string[]): Promise<number> {
       'state-dir': { type: 'string' },
       config: { type: 'string' },
       'processing-guarantee': { type: 'string' },
+      'create-missing-topics': { type: 'string' },
+      'auto-offset-reset': { type: 'string' },
       input: { type: 'string' },
       'input-topic': { type: 'string' },
       'key-field': { type: 'string' },
@@ -151,6 +162,8 @@ async function run(argv: string[]): Promise<number> {
     ...(values['application-server'] ? { applicationServer: values['application-server'] } : {}),
     ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
     ...(values['processing-guarantee'] ? { processingGuarantee: values['processing-guarantee'] as StreamsConfig['processingGuarantee'] } : {}),
+    ...(values['auto-offset-reset'] ? { autoOffsetReset: values['auto-offset-reset'] as StreamsConfig['autoOffsetReset'] } : {}),
+    ...(values['create-missing-topics'] ? { createMissingTopics: { partitions: partitionCount(values['create-missing-topics']) } } : {}),
   }
   // Synchronous: the command ends in process.exit, which would drop lines still queued, and the
   // closing error line must come after every log line, not overtake them.

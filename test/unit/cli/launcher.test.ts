@@ -60,6 +60,15 @@ describe('sentinel-streams error messages', () => {
     assert.equal(missing.stderr().trim(), "sentinel-streams: option --brokers needs a value; see 'sentinel-streams run --help'")
   })
 
+  test('a bad --create-missing-topics or --auto-offset-reset: the option, the value and what it takes', async () => {
+    const partitions = spawnCli('bin', ['run', `${fixtures}/request-topology.ts`, '--brokers', '127.0.0.1:1', '--create-missing-topics', 'many'])
+    assert.equal(await partitions.exited, 2)
+    assert.match(partitions.stderr(), /--create-missing-topics needs a partition count from 1 to 10000, got 'many'/)
+    const reset = spawnCli('bin', ['run', `${fixtures}/request-topology.ts`, '--brokers', '127.0.0.1:1', '--application-id', 'x', '--auto-offset-reset', 'newest'])
+    assert.notEqual(await reset.exited, 0)
+    assert.match(reset.stderr(), /autoOffsetReset/)
+  })
+
   test('a dead broker: the reason and the fix are the last line, after the client log lines', async () => {
     const settings = join(tempDir(), 'fast-fail.yaml')
     writeFileSync(settings, 'kafka:\n  connectionTimeout: 300\n  retry: { retries: 1, initialRetryTime: 50 }\n')
