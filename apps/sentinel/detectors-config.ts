@@ -137,7 +137,7 @@ export interface SessionProfileDetectorConfig extends DetectorBase {
   readonly minSessions: number
   readonly features: readonly SessionFeature[]
   /** Judge sessions while they are open too, once they have this much evidence; null: at close only. */
-  readonly early: { readonly minRecords: number; readonly minDurationMs: number } | null
+  readonly early: { readonly minRecords: number; readonly minDurationMs: number; readonly maxDurationMs?: number } | null
 }
 
 export interface SlidingSumDetectorConfig extends DetectorBase {
@@ -345,10 +345,11 @@ function readActions(reader: FieldReader): DetectorAction[] {
   return actions
 }
 
-const EARLY_FIELDS = ['minRecords', 'minDuration']
+const EARLY_FIELDS = ['minRecords', 'minDuration', 'maxDuration']
 
 /**
- * `early: { minRecords: 10, minDuration: 2m }` (a session-profile judging open sessions), absent or
+ * `early: { minRecords: 10, minDuration: 2m, maxDuration: 4m }` (a session-profile judging open
+ * sessions, only while they span at most maxDuration when given), absent or
  * `false` for verdicts at close only. Nested fields are reported as `early.<field>`.
  */
 function readEarly(reader: FieldReader): SessionProfileDetectorConfig['early'] {
@@ -361,11 +362,13 @@ function readEarly(reader: FieldReader): SessionProfileDetectorConfig['early'] {
   }
   const fields = value as Record<string, unknown>
   for (const field of Object.keys(fields)) if (!EARLY_FIELDS.includes(field)) reader.problem(`early.${field}`, `is not a field of early; its fields are ${EARLY_FIELDS.join(', ')}`)
-  const nested = reader.nested({ 'early.minRecords': fields.minRecords, 'early.minDuration': fields.minDuration })
-  return {
-    minRecords: nested.number('early.minRecords', { min: 2, integer: true, hint: 'an integer >= 2: records an open session needs before it is judged, e.g. 20' }),
-    minDurationMs: nested.duration('early.minDuration'),
-  }
+  const nested = reader.nested({ 'early.minRecords': fields.minRecords, 'early.minDuration': fields.minDuration, 'early.maxDuration': fields.maxDuration })
+  const minRecords = nested.number('early.minRecords', { min: 2, integer: true, hint: 'an integer >= 2: records an open session needs before it is judged, e.g. 20' })
+  const minDurationMs = nested.duration('early.minDuration')
+  if (fields.maxDuration === undefined) return { minRecords, minDurationMs }
+  const maxDurationMs = nested.duration('early.maxDuration')
+  if (maxDurationMs < minDurationMs) reader.problem('early.maxDuration', 'must be at least early.minDuration')
+  return { minRecords, minDurationMs, maxDurationMs }
 }
 
 function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]): DetectorConfig | null {

@@ -127,6 +127,8 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
       return detector.strategy === 'session-profile' ? detector.early : undefined
     }
     assert.deepEqual(read('    early: { minRecords: 20, minDuration: 2m }\n'), { minRecords: 20, minDurationMs: 120_000 })
+    assert.deepEqual(read('    early: { minRecords: 20, minDuration: 2m, maxDuration: 4m }\n'), { minRecords: 20, minDurationMs: 120_000, maxDurationMs: 240_000 })
+    assert.ok(issues(session('    early: { minRecords: 20, minDuration: 2m, maxDuration: 1m }\n')).some((i) => i.startsWith("detector 's', field 'early.maxDuration'")))
     assert.equal(read(''), null)
     assert.equal(read('    early: false\n'), null)
     const found = issues(session('    early: { minRecords: 1, minDuration: soon, after: 3 }\n'))
