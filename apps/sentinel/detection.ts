@@ -8,7 +8,7 @@
  * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
  * out of that group only.
  */
-import { consecutiveThreshold, consecutiveWindows, correlatedFill, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
+import { consecutiveThreshold, consecutiveWindows, correlatedFill, cusumWindows, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
 import type { AnomalyOutputOptions, EwmaDeviationCoreOptions, QuantileCoreOptions, ZScoreCoreOptions } from '../../operators/dsl/index.js'
 import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { anomalyEventRegistrySerde } from '../../schemas/anomaly/anomaly-serdes.js'
@@ -146,6 +146,20 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         window: tumbling(detector),
         aggregate: detector.aggregate,
         ...detectorCoreOptions(detector),
+      })
+    case 'cusum':
+      return cusumWindows(grouped.filter(carries(detector.metric), named), {
+        ...out,
+        ...measured(detector.metric),
+        window: tumbling(detector),
+        aggregate: detector.aggregate,
+        warmupWindows: detector.warmupWindows,
+        drift: detector.drift,
+        threshold: detector.threshold,
+        clip: detector.clip,
+        alpha: detector.alpha,
+        direction: detector.direction,
+        minStd: detector.minStd,
       })
     case 'ewma':
       return ewmaDeviationWindows(grouped.filter(carries(detector.metric), named), {

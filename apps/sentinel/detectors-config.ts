@@ -20,7 +20,7 @@ import { GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef 
 
 export const DETECTOR_TYPES = ['statistical', 'rule', 'behavioral'] as const
 export type DetectorKind = (typeof DETECTOR_TYPES)[number]
-export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak'] as const
+export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak', 'cusum'] as const
 export type Strategy = (typeof STRATEGIES)[number]
 const SEVERITIES = ['info', 'warning', 'critical'] as const
 const DIRECTIONS = ['up', 'down', 'both'] as const
@@ -28,6 +28,7 @@ const DIRECTIONS = ['up', 'down', 'both'] as const
 /** Which `type` each strategy belongs to (a mismatch is almost always a copy-paste slip). */
 const STRATEGY_TYPES: Record<Strategy, readonly DetectorKind[]> = {
   zscore: ['statistical'],
+  cusum: ['statistical'],
   ewma: ['statistical'],
   percentile: ['statistical'],
   threshold: ['rule'],
@@ -88,6 +89,21 @@ export interface ZScoreDetectorConfig extends WindowedBase {
   readonly minHistory: number
 }
 
+/** Windows' residuals against a warm-up baseline, accumulated by a CUSUM (operators/dsl/cusum-windows.ts). */
+export interface CusumDetectorConfig extends WindowedBase {
+  readonly strategy: 'cusum'
+  /** Decision threshold h, in baseline stds. */
+  readonly threshold: number
+  /** Allowance k per window, in baseline stds. */
+  readonly drift: number
+  readonly clip: number
+  readonly warmupWindows: number
+  /** Learning weight after the warm-up, while no change builds (0: frozen). */
+  readonly alpha: number
+  readonly direction: Direction
+  readonly minStd: number
+}
+
 export interface EwmaDetectorConfig extends WindowedBase {
   readonly strategy: 'ewma'
   /** Relative deviation (0.5 = 50%). */
@@ -137,7 +153,7 @@ export interface SessionProfileDetectorConfig extends DetectorBase {
   readonly minSessions: number
   readonly features: readonly SessionFeature[]
   /** Judge sessions while they are open too, once they have this much evidence; null: at close only. */
-  readonly early: { readonly minRecords: number; readonly minDurationMs: number } | null
+  readonly early: { readonly minRecords: number; readonly minDurationMs: number; readonly maxDurationMs?: number } | null
 }
 
 export interface SlidingSumDetectorConfig extends DetectorBase {
@@ -181,7 +197,7 @@ export interface OutlierStreakDetectorConfig extends DetectorBase {
   readonly cohortMinHistory: number
 }
 
-export type DetectorConfig = OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
+export type DetectorConfig = CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
 
 export interface DetectorsConfig {
   readonly source: string
@@ -226,6 +242,7 @@ export function parseDuration(value: unknown): number | null {
 const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'severity', 'actions', 'enabled', 'description', 'config']
 const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   zscore: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'direction', 'baselineWindows', 'minHistory'],
+  cusum: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'drift', 'clip', 'warmupWindows', 'alpha', 'direction', 'minStd'],
   ewma: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'alpha', 'direction', 'minHistory'],
   percentile: ['metric', 'window', 'grace', 'percentile', 'threshold', 'factor', 'minHistory'],
   threshold: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
@@ -345,10 +362,11 @@ function readActions(reader: FieldReader): DetectorAction[] {
   return actions
 }
 
-const EARLY_FIELDS = ['minRecords', 'minDuration']
+const EARLY_FIELDS = ['minRecords', 'minDuration', 'maxDuration']
 
 /**
- * `early: { minRecords: 10, minDuration: 2m }` (a session-profile judging open sessions), absent or
+ * `early: { minRecords: 10, minDuration: 2m, maxDuration: 4m }` (a session-profile judging open
+ * sessions, only while they span at most maxDuration when given), absent or
  * `false` for verdicts at close only. Nested fields are reported as `early.<field>`.
  */
 function readEarly(reader: FieldReader): SessionProfileDetectorConfig['early'] {
@@ -361,11 +379,13 @@ function readEarly(reader: FieldReader): SessionProfileDetectorConfig['early'] {
   }
   const fields = value as Record<string, unknown>
   for (const field of Object.keys(fields)) if (!EARLY_FIELDS.includes(field)) reader.problem(`early.${field}`, `is not a field of early; its fields are ${EARLY_FIELDS.join(', ')}`)
-  const nested = reader.nested({ 'early.minRecords': fields.minRecords, 'early.minDuration': fields.minDuration })
-  return {
-    minRecords: nested.number('early.minRecords', { min: 2, integer: true, hint: 'an integer >= 2: records an open session needs before it is judged, e.g. 20' }),
-    minDurationMs: nested.duration('early.minDuration'),
-  }
+  const nested = reader.nested({ 'early.minRecords': fields.minRecords, 'early.minDuration': fields.minDuration, 'early.maxDuration': fields.maxDuration })
+  const minRecords = nested.number('early.minRecords', { min: 2, integer: true, hint: 'an integer >= 2: records an open session needs before it is judged, e.g. 20' })
+  const minDurationMs = nested.duration('early.minDuration')
+  if (fields.maxDuration === undefined) return { minRecords, minDurationMs }
+  const maxDurationMs = nested.duration('early.maxDuration')
+  if (maxDurationMs < minDurationMs) reader.problem('early.maxDuration', 'must be at least early.minDuration')
+  return { minRecords, minDurationMs, maxDurationMs }
 }
 
 function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]): DetectorConfig | null {
@@ -429,6 +449,27 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       const minHistory = reader.number('minHistory', { min: 2, integer: true, fallback: Math.min(20, baselineWindows), hint: 'an integer >= 2, at most baselineWindows' })
       if (minHistory > baselineWindows) reader.problem('minHistory', `${minHistory} exceeds baselineWindows (${baselineWindows}); lower it or raise baselineWindows`)
       detector = { ...base, strategy, metric: reader.metric('metric'), windowMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate(), threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }), direction: direction(), baselineWindows, minHistory }
+      break
+    }
+    case 'cusum': {
+      const drift = reader.number('drift', { min: 0, fallback: 0.5, hint: 'an allowance >= 0 in baseline stds, e.g. 0.5' })
+      const clip = reader.number('clip', { min: 0, exclusiveMin: true, fallback: 4, hint: 'a bound > drift in baseline stds, e.g. 4' })
+      if (!(clip > drift)) reader.problem('clip', `${clip} must exceed drift (${drift})`)
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric'),
+        windowMs: reader.duration('window'),
+        graceMs: grace(),
+        aggregate: aggregate(),
+        threshold: reader.number('threshold', { min: 0, exclusiveMin: true, fallback: 5, hint: 'a CUSUM decision threshold > 0 in baseline stds, e.g. 5' }),
+        drift,
+        clip,
+        warmupWindows: reader.number('warmupWindows', { min: 2, integer: true, fallback: 10, hint: 'an integer >= 2 (windows of the warm-up baseline)' }),
+        alpha: reader.number('alpha', { min: 0, max: 1, fallback: 0, hint: 'a weight in [0, 1], 0 for a frozen baseline' }),
+        direction: reader.oneOf('direction', DIRECTIONS, 'up'),
+        minStd: reader.number('minStd', { min: 0, fallback: 0, hint: 'a floor >= 0 of the baseline std, in the metric\'s units' }),
+      }
       break
     }
     case 'ewma':

@@ -62,6 +62,12 @@ export interface EarlySessionVerdicts {
   readonly minRecords: number
   /** Time from the session's first to its last record before it is judged (>= 0). */
   readonly minDurationMs: number
+  /**
+   * Open sessions are judged only while their span is at most this (default: no limit). A scripted
+   * burst shows its rate in its opening minutes; a long-lived session (a steady integration that
+   * never pauses for `gap`) is then judged at close only, not early against the population.
+   */
+  readonly maxDurationMs?: number
 }
 
 const EMPTY_SESSION: SessionSummary = { requests: 0, tokens: 0, cost: 0, errors: 0, models: [], start: 0, end: 0 }
@@ -127,6 +133,7 @@ class SessionProfileProcessor<V> implements Processor<Windowed<string> | string,
     if (found === undefined) return
     const [{ start, end }, session] = found
     if (session.requests < early.minRecords || end - start < early.minDurationMs) return
+    if (early.maxDurationMs !== undefined && end - start > early.maxDurationMs) return
     const window = { start, end }
     const reported = this.earlyStore.get(key) ?? []
     if (reported.some((w) => overlaps(w, window))) return
@@ -224,6 +231,9 @@ export function sessionProfiles<V>(stream: KStream<string, V>, options: SessionP
       throw new Error(`${operator}: 'early.minRecords' must be an integer >= 2 (one record says nothing about a session), got ${early.minRecords}`)
     }
     if (!Number.isFinite(early.minDurationMs) || early.minDurationMs < 0) throw new Error(`${operator}: 'early.minDurationMs' must be a number of milliseconds >= 0, got ${early.minDurationMs}`)
+    if (early.maxDurationMs !== undefined && !(Number.isFinite(early.maxDurationMs) && early.maxDurationMs >= early.minDurationMs)) {
+      throw new Error(`${operator}: 'early.maxDurationMs' must be a number of milliseconds >= early.minDurationMs, got ${early.maxDurationMs}`)
+    }
   }
   const detector = new SessionProfileDetector({
     features,

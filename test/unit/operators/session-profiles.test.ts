@@ -199,6 +199,27 @@ describe('sessionProfiles', () => {
       await byDuration.driver.close()
     })
 
+    test('maxDurationMs: a session past it is not judged open (only at its close); within it, as before', async () => {
+      // z reaches 4 at the 12th request, 11 minutes into the session (records a minute apart).
+      const within = await withPopulation({ early: { minRecords: 5, minDurationMs: 0, maxDurationMs: 11 * MINUTE } })
+      await within.session('newbie', 500, 60)
+      assert.deepEqual(within.output.readRecords().map((r) => r.timestamp), [T0 + 511 * MINUTE])
+      await within.driver.close()
+      const past = await withPopulation({ early: { minRecords: 5, minDurationMs: 0, maxDurationMs: 10 * MINUTE } })
+      await past.session('newbie', 500, 60) // a long steady session: too old by the time it looks unusual
+      assert.ok(past.output.isEmpty(), JSON.stringify(past.output.readValues().map((a) => a.title)))
+      assert.deepEqual(await past.driver.readKeyValueStore('user-sessions-early'), [])
+      await past.closeAll(800)
+      const closed = past.output.readValues()
+      assert.equal(closed.length, 1)
+      assert.match(closed[0]?.title ?? '', /^unusual session: /)
+      await past.driver.close()
+    })
+
+    test('maxDurationMs below minDurationMs is refused', async () => {
+      await assert.rejects(async () => harness({ early: { minRecords: 5, minDurationMs: 2 * MINUTE, maxDurationMs: MINUTE } }), /early\.maxDurationMs/)
+    })
+
     test('a session short of the means is judged only when it closes; a normal one never', async () => {
       const h = await withPopulation({ early: { minRecords: 2, minDurationMs: 0 } })
       await h.session('u1', 200, 10) // normal: at every step of it, below or at the means

@@ -71,7 +71,7 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
 
   test('unknown strategy, type and groupBy', () => {
     assert.deepEqual(issues(zscore('    groupBy: region').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: ml')), [
-      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak",
+      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak | cusum",
       "detector 'latency-z', field 'type': \"ml\" is not valid; use one of statistical | rule | behavioral",
       "detector 'latency-z', field 'groupBy': \"region\" is not valid; use one of application | model | user | tenant",
     ])
@@ -127,6 +127,8 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
       return detector.strategy === 'session-profile' ? detector.early : undefined
     }
     assert.deepEqual(read('    early: { minRecords: 20, minDuration: 2m }\n'), { minRecords: 20, minDurationMs: 120_000 })
+    assert.deepEqual(read('    early: { minRecords: 20, minDuration: 2m, maxDuration: 4m }\n'), { minRecords: 20, minDurationMs: 120_000, maxDurationMs: 240_000 })
+    assert.ok(issues(session('    early: { minRecords: 20, minDuration: 2m, maxDuration: 1m }\n')).some((i) => i.startsWith("detector 's', field 'early.maxDuration'")))
     assert.equal(read(''), null)
     assert.equal(read('    early: false\n'), null)
     const found = issues(session('    early: { minRecords: 1, minDuration: soon, after: 3 }\n'))
@@ -179,6 +181,17 @@ detectors:
       - alert: runaway
         severity: warning
 `
+  test('cusum is read with its defaults; clip must exceed drift', () => {
+    const text = 'detectors:\n  - id: d\n    type: statistical\n    strategy: cusum\n    groupBy: model\n    metric: log_latency_ms\n    window: 2m\n'
+    const [d] = parseDetectorsConfig(text).detectors
+    assert.ok(d?.strategy === 'cusum')
+    assert.deepEqual(
+      { windowMs: d.windowMs, aggregate: d.aggregate, threshold: d.threshold, drift: d.drift, clip: d.clip, warmupWindows: d.warmupWindows, alpha: d.alpha, direction: d.direction, minStd: d.minStd },
+      { windowMs: 120_000, aggregate: 'mean', threshold: 5, drift: 0.5, clip: 4, warmupWindows: 10, alpha: 0, direction: 'up', minStd: 0 },
+    )
+    assert.ok(issues(`${text}    drift: 2\n    clip: 1\n`).some((i) => i.startsWith("detector 'd', field 'clip'")))
+  })
+
   test('sliding-sum and outlier-streak are read with their defaults', () => {
     const [burst, runaway] = parseDetectorsConfig(file).detectors
     assert.ok(burst?.strategy === 'sliding-sum' && runaway?.strategy === 'outlier-streak')
