@@ -25,3 +25,20 @@ export function testKafka(clientId = 'sentinel-test'): Kafka {
 
 /** A topic name no other test run uses. */
 export const uniqueTopic = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`
+
+/**
+ * A topic's values as text, read from its beginning by a new group until `atLeast` arrived (or a
+ * minute passed), then for `quietMs` more, so that anything extra has time to arrive too.
+ */
+export async function readTextValues(topic: string, atLeast: number, quietMs = 0): Promise<string[]> {
+  const consumer = testKafka().consumer({ groupId: uniqueTopic('text-reader') })
+  const values: string[] = []
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value?.toString() ?? '') })
+  const deadline = Date.now() + 60_000
+  while (values.length < atLeast && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  if (quietMs > 0) await new Promise((r) => setTimeout(r, quietMs))
+  await consumer.disconnect()
+  return values
+}

@@ -10,20 +10,7 @@ import { test } from 'node:test'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder } from '../../../topology/index.js'
-import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
-
-async function readValues(topic: string, atLeast: number, quietMs: number): Promise<string[]> {
-  const consumer = testKafka().consumer({ groupId: uniqueTopic('reset-reader') })
-  const values: string[] = []
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) })
-  const deadline = Date.now() + 60_000
-  while (values.length < atLeast && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
-  await new Promise((r) => setTimeout(r, quietMs)) // anything extra would arrive meanwhile
-  await consumer.disconnect()
-  return values
-}
+import { kafkaBrokers, readTextValues, testKafka, uniqueTopic } from '../../kafka.js'
 
 for (const autoOffsetReset of ['earliest', 'latest'] as const) {
   test(`autoOffsetReset ${autoOffsetReset}: records written before the first start are ${autoOffsetReset === 'latest' ? 'skipped' : 'read'}`, { timeout: 120_000 }, async () => {
@@ -50,7 +37,7 @@ for (const autoOffsetReset of ['earliest', 'latest'] as const) {
       await streams.waitForState('running')
       await producer.send({ topic: topics.input, messages: [{ key: 'a', value: 'after-1' }, { key: 'b', value: 'after-2' }] })
       const expected = autoOffsetReset === 'latest' ? ['after-1', 'after-2'] : ['after-1', 'after-2', 'before-1', 'before-2']
-      assert.deepEqual((await readValues(topics.output, expected.length, 1500)).sort(), expected)
+      assert.deepEqual((await readTextValues(topics.output, expected.length, 1500)).sort(), expected)
     } finally {
       await streams.close()
       await producer.disconnect()

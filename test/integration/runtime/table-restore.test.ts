@@ -11,7 +11,7 @@ import { test } from 'node:test'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder, type Topology } from '../../../topology/index.js'
-import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+import { kafkaBrokers, readTextValues, testKafka, uniqueTopic } from '../../kafka.js'
 
 function enrich(topics: { tiers: string; calls: string; out: string }): Topology {
   const b = new StreamsBuilder()
@@ -20,19 +20,6 @@ function enrich(topics: { tiers: string; calls: string; out: string }): Topology
     .leftJoin(tiers, (call, tier) => `${call}:${tier ?? 'unknown'}`)
     .to(topics.out, { key: Serdes.string(), value: Serdes.string() })
   return b.build()
-}
-
-async function readValues(topic: string, atLeast: number): Promise<string[]> {
-  const kafka = testKafka()
-  const consumer = kafka.consumer({ groupId: uniqueTopic('table-restore-reader') })
-  const values: string[] = []
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) })
-  const deadline = Date.now() + 60_000
-  while (values.length < atLeast && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
-  await consumer.disconnect()
-  return values
 }
 
 for (const processingGuarantee of ['at-least-once', 'exactly-once'] as const) {
@@ -62,7 +49,7 @@ for (const processingGuarantee of ['at-least-once', 'exactly-once'] as const) {
       // first instance has the tiers (and has committed them), then stop it.
       for (let probe = 1; ; probe++) {
         await producer.send({ topic: topics.calls, messages: [{ key: 'acme', value: `p${probe}` }, { key: 'globex', value: `p${probe}` }] })
-        const seen = await readValues(topics.out, 2 * probe)
+        const seen = await readTextValues(topics.out, 2 * probe)
         if (seen.includes(`p${probe}:gold`) && seen.includes(`p${probe}:silver`)) break
         assert.ok(probe < 30, `the first instance never joined the tiers: ${seen.join(', ')}`)
         await new Promise((r) => setTimeout(r, 500))
@@ -72,9 +59,9 @@ for (const processingGuarantee of ['at-least-once', 'exactly-once'] as const) {
       // A new instance, new state directory: the tiers were consumed and committed by the first.
       const second = await start()
       try {
-        const before = (await readValues(topics.out, 2)).length
+        const before = (await readTextValues(topics.out, 2)).length
         await producer.send({ topic: topics.calls, messages: [{ key: 'globex', value: 'c2' }, { key: 'acme', value: 'c3' }] })
-        const after = (await readValues(topics.out, before + 2)).filter((v) => v.startsWith('c'))
+        const after = (await readTextValues(topics.out, before + 2)).filter((v) => v.startsWith('c'))
         assert.deepEqual(after.sort(), ['c2:silver', 'c3:gold'], 'the tiers came back from the table topic, not from reprocessing it')
       } finally {
         await second.close()
