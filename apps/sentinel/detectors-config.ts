@@ -438,6 +438,8 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
   }
   const grace = (): number => reader.duration('grace', 0)
   const aggregate = (): WindowAggregate => reader.oneOf('aggregate', WINDOW_AGGREGATES, 'mean')
+  // What every tumbling-window detector reads first, in this order (problems are reported in it).
+  const windowedMetric = () => ({ metric: reader.metric('metric'), windowMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate() })
   const direction = (): Direction => reader.oneOf('direction', DIRECTIONS, 'both')
   const thresholdField = reader.has('value') && !reader.has('threshold') ? 'value' : 'threshold'
   if (reader.has('value') && reader.has('threshold')) reader.problem('value', 'duplicates threshold; keep threshold')
@@ -448,7 +450,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       const baselineWindows = reader.number('baselineWindows', { min: 2, integer: true, fallback: 60, hint: 'an integer >= 2 (windows in the rolling baseline)' })
       const minHistory = reader.number('minHistory', { min: 2, integer: true, fallback: Math.min(20, baselineWindows), hint: 'an integer >= 2, at most baselineWindows' })
       if (minHistory > baselineWindows) reader.problem('minHistory', `${minHistory} exceeds baselineWindows (${baselineWindows}); lower it or raise baselineWindows`)
-      detector = { ...base, strategy, metric: reader.metric('metric'), windowMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate(), threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }), direction: direction(), baselineWindows, minHistory }
+      detector = { ...base, strategy, ...windowedMetric(), threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }), direction: direction(), baselineWindows, minHistory }
       break
     }
     case 'cusum': {
@@ -458,10 +460,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       detector = {
         ...base,
         strategy,
-        metric: reader.metric('metric'),
-        windowMs: reader.duration('window'),
-        graceMs: grace(),
-        aggregate: aggregate(),
+        ...windowedMetric(),
         threshold: reader.number('threshold', { min: 0, exclusiveMin: true, fallback: 5, hint: 'a CUSUM decision threshold > 0 in baseline stds, e.g. 5' }),
         drift,
         clip,
@@ -476,10 +475,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       detector = {
         ...base,
         strategy,
-        metric: reader.metric('metric'),
-        windowMs: reader.duration('window'),
-        graceMs: grace(),
-        aggregate: aggregate(),
+        ...windowedMetric(),
         threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a relative deviation > 0, e.g. 0.5 for 50%' }),
         alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.1, hint: 'a weight in (0, 1], e.g. 0.1' }),
         direction: direction(),
