@@ -1,19 +1,21 @@
 /**
  * The steady load of the fault suite: `rate` records a second over `keys` keys, key i always on
- * partition i % partitions, event time a virtual clock (10 ms a record) so every partition's stream
- * time advances with it. A batch that fails (its retries exhausted while a broker is away) is sent
+ * partition i % partitions, event time a virtual clock (10 ms a record, from the wall clock at the
+ * start) so every partition's stream time advances with it. Not from a fixed past date: outputs carry
+ * their event time, and the broker's time-based retention (7 days) deleted the first outputs of a run
+ * at its first retention check, which looked like lost records (chaos finding F6). A batch that fails (its retries exhausted while a broker is away) is sent
  * again until it lands, before any newer one: the input may then hold it twice, which the checker
  * reads back from the topic, but never out of order, so no record of it is late.
  */
 import type { Kafka, Producer } from 'kafkajs'
 import type { ChaosRecord } from './topology.js'
 
-const START = Date.parse('2026-01-01T00:00:00Z')
 const TICK_MS = 100
 
 export class ChaosLoad {
   private producer: Producer
   private seq = 0
+  private readonly clockStart = Date.now()
   private running = false
   private loop: Promise<void> | undefined
   /** Batches that failed and were sent again. */
@@ -49,14 +51,14 @@ export class ChaosLoad {
     this.running = false
     await this.loop
     const ahead = this.seq * 10 + 3_600_000
-    await this.sendUntilDone(Array.from({ length: this.partitions }, (_, p) => this.record(p, START + ahead)))
+    await this.sendUntilDone(Array.from({ length: this.partitions }, (_, p) => this.record(p, this.clockStart + ahead)))
     await this.producer.disconnect()
   }
 
   private record(keyIndex: number, ts?: number): { key: string; value: string; partition: number } {
     const seq = this.seq++
     const key = `k${keyIndex}`
-    const value: ChaosRecord = { key, seq, ts: ts ?? START + seq * 10, amount: (seq % 7) + 1 }
+    const value: ChaosRecord = { key, seq, ts: ts ?? this.clockStart + seq * 10, amount: (seq % 7) + 1 }
     return { key, value: JSON.stringify(value), partition: keyIndex % this.partitions }
   }
 
