@@ -176,7 +176,8 @@ async function runScenario(name: string, mode: ChaosMode, round: number): Promis
     const ok = passes(verdict, mode) && recovered !== undefined
     for (const example of verdict.examples) log(`${name}/${mode}: ${example}`)
     const errors = everyInstance.flatMap((i) => i.logs.filter((l) => l.level >= 50 && l.logger !== 'kafkajs'))
-    const distinct = [...new Set(errors.map((l) => l.msg))]
+    // With the cause: "stream processing failed" alone says nothing about which fault did it.
+    const distinct = [...new Set(errors.map((l) => `${l.msg}${l.err ? ` (${String((l.err as { message?: unknown }).message ?? '').slice(0, 160)})` : ''}`))]
     if (distinct.length > 0) log(`${name}/${mode}: instance errors: ${distinct.slice(0, 5).join(' | ')}`)
     const exitedEarly = everyInstance.filter((i) => ctx.instances.includes(i) && i.process.exitCode !== null)
     if (exitedEarly.length > 0) log(`${name}/${mode}: ${exitedEarly.length} instance(s) died on their own`)
