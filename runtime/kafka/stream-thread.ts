@@ -33,6 +33,7 @@ import { HostMapRefresher } from './host-map-refresher.js'
 import { decideOnFence, MAX_FENCED_RECOVERIES, taskOwnership } from './fenced-recovery.js'
 import { TaskRevokedError } from './revocable-connections.js'
 import { StallWatch } from './stall-watch.js'
+import { withCoordinatorRetry } from './coordinator-retry.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
 const MAX_REINITIALISATIONS = 2
@@ -445,7 +446,7 @@ export class StreamThread {
     const partitions = task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] }))
     this.consumer.pause(partitions)
     const { admin, config } = this.options
-    const committed = await this.adminCalls.run(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...task.sourceTopics] }))
+    const committed = await this.adminCalls.run(() => withCoordinatorRetry(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...task.sourceTopics] })))
     for (const { topic, partitions: offsets } of committed) {
       const offset = offsets.find((p) => p.partition === task.partition)?.offset ?? '-1'
       // No committed offset yet: from the beginning for now; the task seeks again once running
