@@ -12,8 +12,10 @@ import {
   SessionWindowAggregateProcessor,
   TimeWindowAggregateProcessor,
 } from './processors/aggregate.js'
+import { SlidingWindowAggregateProcessor, startsReadBySlidingWindows } from './processors/sliding-window-aggregate.js'
+import { valueAndTimestampSerde } from './processors/value-and-timestamp.js'
 import { Stores } from './stores.js'
-import { SessionWindows, TimeWindows } from './windows.js'
+import { SessionWindows, SlidingWindows, TimeWindows } from './windows.js'
 
 export interface AggregateOptions {
   /** Names the operator; the store is then `<name>-store` unless `store` is given. */
@@ -104,11 +106,13 @@ export class KGroupedStream<K, V> {
   }
 
   windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>
+  windowedBy(windows: SlidingWindows): SlidingWindowedKStream<K, V>
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>
-  windowedBy(windows: TimeWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+  windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SlidingWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
     if (windows instanceof TimeWindows) return new TimeWindowedKStream(this, windows, this.valueSerde)
+    if (windows instanceof SlidingWindows) return new SlidingWindowedKStream(this, windows, this.valueSerde)
     if (windows instanceof SessionWindows) return new SessionWindowedKStream(this, windows, this.valueSerde)
-    throw new Error('windowedBy(): pass TimeWindows.tumbling/hopping(...) or SessionWindows.withGap(...)')
+    throw new Error('windowedBy(): pass TimeWindows.tumbling/hopping(...), SlidingWindows.ofTimeDifferenceAndGrace(...) or SessionWindows.withGap(...)')
   }
 
   /** @internal */
@@ -174,6 +178,71 @@ export class TimeWindowedKStream<K, V> {
       n.processor,
       [stream.node],
       () => new TimeWindowAggregateProcessor(windows, aggregator, { name: n.processor, storeName: n.store, ...late }, key),
+      [n.store],
+    )
+    return new KTable<Windowed<K>, A>(ctx, n.processor, windowedSerde(key), valueSerde, undefined, (w) => windows.closeTime(w))
+  }
+}
+
+/**
+ * A grouped stream over sliding windows (Kafka Streams' `SlidingWindows`): one window per
+ * record-defined span of the time difference, each aggregate forwarded when it changes. The store
+ * holds `{ value, timestamp }` per window (the aggregate and its latest record's time).
+ */
+export class SlidingWindowedKStream<K, V> {
+  /** @internal */
+  constructor(
+    private readonly grouped: KGroupedStream<K, V>,
+    private readonly windows: SlidingWindows,
+    private readonly valueSerde: Serde<V> | undefined,
+  ) {}
+
+  count(options: WindowedAggregateOptions = {}): KTable<Windowed<K>, number> {
+    return this.aggregateWith('sliding count()', countAggregator as Aggregator<K, V, number>, longSerde(), options)
+  }
+
+  reduce(reducer: (aggregate: V, value: V, key: K) => V, options: WindowedAggregateOptions & { value?: Serde<V> } = {}): KTable<Windowed<K>, V> {
+    const operator = `sliding reduce(${options.name ?? ''})`
+    const value = requireSerde(options.value ?? this.valueSerde, operator, 'value', 'the aggregate is stored as bytes')
+    return this.aggregateWith(operator, (key, v, agg) => (agg === undefined ? v : reducer(agg, v, key)), value, options)
+  }
+
+  aggregate<A>(
+    initializer: () => A,
+    aggregator: (key: K, value: V, aggregate: A) => A,
+    options: WindowedAggregateOptions & { value: Serde<A> },
+  ): KTable<Windowed<K>, A> {
+    return this.aggregateWith(
+      `sliding aggregate(${options.name ?? ''})`,
+      (key, v, agg) => aggregator(key, v, agg === undefined ? initializer() : agg),
+      options.value,
+      options,
+    )
+  }
+
+  private aggregateWith<A>(operator: string, aggregator: Aggregator<K, V, A>, valueSerde: Serde<A>, options: WindowedAggregateOptions): KTable<Windowed<K>, A> {
+    const n = names(this.grouped.source as KStream<unknown, unknown>, options, operator)
+    const { stream, key } = this.grouped.input(n, operator)
+    const ctx = stream.ctx
+    const windows = this.windows
+    // A record within grace reads windows starting up to 2 × the time difference before it (Kafka
+    // Streams' minimum retention for sliding windows).
+    const minRetention = 2 * windows.timeDifferenceMs + windows.graceMs
+    const retentionMs = Math.max(options.retentionMs ?? minRetention, minRetention)
+    ctx.graph.addStore(
+      Stores.window(n.store, key, valueAndTimestampSerde(valueSerde), {
+        windowSizeMs: windows.timeDifferenceMs,
+        retentionMs,
+        logged: options.logged ?? true,
+        startsRead: startsReadBySlidingWindows(windows),
+      }),
+      operator,
+    )
+    const late = lateOption(options)
+    ctx.addProcessor(
+      n.processor,
+      [stream.node],
+      () => new SlidingWindowAggregateProcessor(windows, aggregator, { name: n.processor, storeName: n.store, ...late }, key, valueSerde),
       [n.store],
     )
     return new KTable<Windowed<K>, A>(ctx, n.processor, windowedSerde(key), valueSerde, undefined, (w) => windows.closeTime(w))

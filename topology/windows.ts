@@ -86,3 +86,37 @@ export class SessionWindows {
     return `session(gap=${this.gapMs}ms, grace=${this.graceMs}ms)`
   }
 }
+
+/**
+ * Kafka Streams' sliding windows: a window of `timeDifferenceMs` per record-defined span. Windows
+ * are closed on both ends, [start, start + timeDifference], and exist only where records are: each
+ * record has a left window ending at its time and, when a later record falls within the time
+ * difference, a right window starting just after it. A window closes when stream time passes its end
+ * plus grace.
+ */
+export class SlidingWindows {
+  readonly kind = 'sliding' as const
+  private constructor(
+    readonly timeDifferenceMs: number,
+    readonly graceMs: number,
+  ) {}
+
+  static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): SlidingWindows {
+    checkDuration('SlidingWindows.ofTimeDifferenceAndGrace: timeDifference', timeDifferenceMs, false)
+    checkDuration('SlidingWindows.ofTimeDifferenceAndGrace: grace', graceMs, true)
+    return new SlidingWindows(timeDifferenceMs, graceMs)
+  }
+
+  static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): SlidingWindows {
+    return SlidingWindows.ofTimeDifferenceAndGrace(timeDifferenceMs, 0)
+  }
+
+  /** The first stream time at which `window` is closed: its end is inclusive, so one past end + grace. */
+  closeTime(window: TimeWindow): number {
+    return window.end + this.graceMs + 1
+  }
+
+  describe(): string {
+    return `sliding(timeDifference=${this.timeDifferenceMs}ms, grace=${this.graceMs}ms)`
+  }
+}

@@ -4,34 +4,16 @@
  * to a logged key-value store so a restarted task rebuilds it (`init`) and emits nothing twice.
  */
 import type { Serde } from '../../schemas/serde.js'
-import { readInt64BE, writeInt64BE } from '../../schemas/int64.js'
-import { SerdeError } from '../../schemas/serde.js'
 import type { KeyValueStore, TimeWindow, Windowed } from '../../state/types.js'
 import type { Processor, ProcessorContext, StreamRecord } from '../processor.js'
 import { MinHeap } from './min-heap.js'
+import { type ValueAndTimestamp, valueAndTimestampSerde } from './value-and-timestamp.js'
 
-export interface SuppressedEntry<V> {
-  readonly value: V
-  readonly timestamp: number
-}
+export type SuppressedEntry<V> = ValueAndTimestamp<V>
 
-/** `[timestamp: int64 BE][value bytes]`. */
+/** `[timestamp: int64 BE][value bytes]`; the name is part of describe()'s store line. */
 export function suppressedEntrySerde<V>(value: Serde<V>): Serde<SuppressedEntry<V>> {
-  const name = `suppressed(${value.name})`
-  return {
-    name,
-    serialize(entry, topic) {
-      const bytes = value.serialize(entry.value, topic)
-      const out = Buffer.allocUnsafe(bytes.length + 8)
-      writeInt64BE(out, entry.timestamp, 0)
-      bytes.copy(out, 8)
-      return out
-    },
-    deserialize(data, topic) {
-      if (data.length < 8) throw new SerdeError(name, `expected at least 8 bytes, got ${data.length}`)
-      return { timestamp: readInt64BE(data, 0), value: value.deserialize(data.subarray(8), topic) }
-    },
-  }
+  return valueAndTimestampSerde(value, `suppressed(${value.name})`)
 }
 
 interface Buffered<K, V> {
