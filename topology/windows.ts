@@ -120,3 +120,53 @@ export class SlidingWindows {
     return `sliding(timeDifference=${this.timeDifferenceMs}ms, grace=${this.graceMs}ms)`
   }
 }
+
+/**
+ * Kafka Streams' `JoinWindows` for stream-stream joins: a left record at time t joins right records
+ * of its key within [t - before, t + after] (a right record at t: left records within
+ * [t - after, t + before]). Records are kept size + grace (size = before + after); left and outer
+ * joins emit a record without a partner only once its window closed (stream time past its window end
+ * plus grace). `before` and `after` may be negative (asymmetric windows), their sum may not.
+ */
+export class JoinWindows {
+  readonly kind = 'join' as const
+  private constructor(
+    readonly beforeMs: number,
+    readonly afterMs: number,
+    readonly graceMs: number,
+  ) {}
+
+  static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): JoinWindows {
+    checkDuration('JoinWindows.ofTimeDifferenceAndGrace: timeDifference', timeDifferenceMs, true)
+    checkDuration('JoinWindows.ofTimeDifferenceAndGrace: grace', graceMs, true)
+    return new JoinWindows(timeDifferenceMs, timeDifferenceMs, graceMs)
+  }
+
+  static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): JoinWindows {
+    return JoinWindows.ofTimeDifferenceAndGrace(timeDifferenceMs, 0)
+  }
+
+  /** How far before a left record right records may be (may be negative). */
+  before(beforeMs: number): JoinWindows {
+    return JoinWindows.checked(beforeMs, this.afterMs, this.graceMs, 'before')
+  }
+
+  /** How far after a left record right records may be (may be negative). */
+  after(afterMs: number): JoinWindows {
+    return JoinWindows.checked(this.beforeMs, afterMs, this.graceMs, 'after')
+  }
+
+  get sizeMs(): number {
+    return this.beforeMs + this.afterMs
+  }
+
+  private static checked(beforeMs: number, afterMs: number, graceMs: number, what: string): JoinWindows {
+    if (!Number.isSafeInteger(beforeMs) || !Number.isSafeInteger(afterMs)) throw new Error(`JoinWindows.${what}: an integer number of ms expected`)
+    if (beforeMs + afterMs < 0) throw new Error(`JoinWindows.${what}: before (${beforeMs}) + after (${afterMs}) must not be negative`)
+    return new JoinWindows(beforeMs, afterMs, graceMs)
+  }
+
+  describe(): string {
+    return `join(before=${this.beforeMs}ms, after=${this.afterMs}ms, grace=${this.graceMs}ms)`
+  }
+}
