@@ -10,7 +10,7 @@ import type { Admin, Kafka } from 'kafkajs'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { SlidingWindows, StreamsBuilder, Suppressed } from '../../../topology/index.js'
-import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+import { collectTopic, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
 import { slidingWindowCounts } from '../../sliding-window-model.js'
 import { TempStateDirs } from './request-fixtures.js'
 
@@ -75,28 +75,15 @@ test('sliding-window counts, out of order within grace, across a restart: each w
   const instance = (): SentinelStreams =>
     new SentinelStreams(topology(input, output), { applicationId, brokers: kafkaBrokers(), stateDir, commitIntervalMs: 200 }, { logger: false })
 
-  const emitted = new Map<string, number[]>()
-  const consumer = kafka.consumer({ groupId: uniqueTopic('reader') })
-  await consumer.connect()
-  await consumer.subscribe({ topic: output, fromBeginning: true })
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const key = String(message.key)
-      emitted.set(key, [...(emitted.get(key) ?? []), Number(message.value!.readBigInt64BE(0))])
-    },
-  })
+  const collected = await collectTopic(output, (value) => Number(value.readBigInt64BE(0)))
+  const emitted = collected.byKey
   try {
     const first = instance()
     await first.start()
     await first.waitForState('running')
     await produce(arrival.slice(0, 200))
-    const waitFor = async (done: () => boolean, what: string): Promise<void> => {
-      const deadline = Date.now() + 60_000
-      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
-      assert.ok(done(), `timed out waiting for ${what}`)
-    }
     // Some windows close while the first instance runs.
-    await waitFor(() => emitted.size > 20, 'windows to close on the first instance')
+    await waitUntil(() => emitted.size > 20, () => 'windows to close on the first instance')
     await first.close()
 
     const second = instance()
@@ -106,15 +93,13 @@ test('sliding-window counts, out of order within grace, across a restart: each w
       // Then the rest, and one record per key a day later, which closes every window.
       await produce([...arrival.slice(200), ...keys.map((key) => ({ key, ts: far }))])
       const missing = (): string[] => [...expected.keys()].filter((k) => !emitted.has(k))
-      await waitFor(() => missing().length === 0, `every window to be emitted (${expected.size} expected)`).catch((err: Error) => {
-        throw new Error(`${err.message}: ${emitted.size} emitted, missing ${missing().length}: ${missing().slice(0, 10).join(', ')}`)
-      })
+      await waitUntil(() => missing().length === 0, () => `every window (${expected.size}): ${emitted.size} emitted, missing ${missing().slice(0, 10).join(', ')}`)
       await new Promise((r) => setTimeout(r, 1_000)) // anything extra would arrive now
     } finally {
       await second.close()
     }
   } finally {
-    await consumer.disconnect()
+    await collected.stop()
   }
   const duplicates = [...emitted].filter(([, values]) => values.length > 1)
   assert.deepEqual(duplicates, [], 'each window is emitted once')
