@@ -3,7 +3,7 @@ export { EventTimeOutOfBoundsError, eventTimeVerdict, type EventTimeBounds, type
 export type { DeduplicateOptions } from './processors/deduplicate.js'
 export { KStream, BranchedKStream, type GroupedOptions, type ProcessOptions, type RepartitionOptions, type SinkOptions, type StreamJoinedOptions } from './kstream.js'
 export { KGroupedStream, SessionWindowedKStream, SlidingWindowedKStream, TimeWindowedKStream, type AggregateOptions, type WindowedAggregateOptions } from './kgrouped-stream.js'
-export { KTable, Suppressed } from './ktable.js'
+export { BufferConfig, KTable, Suppressed } from './ktable.js'
 export type { Named } from './dsl-context.js'
 export type { KeyValueMapper, Predicate, ValueMapper } from './processors/stateless.js'
 export type { Aggregator, Merger } from './processors/aggregate.js'

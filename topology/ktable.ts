@@ -14,13 +14,75 @@ export interface Suppressed {
   readonly kind: 'until-window-closes'
   readonly name?: string
   readonly logged: boolean
+  readonly buffer: BufferConfig
 }
 
 export const Suppressed = {
-  /** Holds each window's updates and emits only its final value, once, when the window closes. */
-  untilWindowCloses(options: Named & { logged?: boolean } = {}): Suppressed {
-    return { kind: 'until-window-closes', ...(options.name === undefined ? {} : { name: options.name }), logged: options.logged ?? true }
+  /**
+   * Holds each window's updates and emits only its final value, once, when the window closes.
+   * `buffer` bounds what it holds (default `BufferConfig.unbounded()`).
+   */
+  untilWindowCloses(options: Named & { logged?: boolean; buffer?: BufferConfig } = {}): Suppressed {
+    return {
+      kind: 'until-window-closes',
+      ...(options.name === undefined ? {} : { name: options.name }),
+      logged: options.logged ?? true,
+      buffer: options.buffer ?? BufferConfig.unbounded(),
+    }
   },
+}
+
+function checkBound(what: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`BufferConfig.${what}: expected a positive integer, got ${n}`)
+  return n
+}
+
+/**
+ * Kafka Streams' `Suppressed.BufferConfig`: at most `maxRecords` windows and `maxBytes` bytes (key,
+ * value and timestamp as stored) in the buffer; when full, `shutDownWhenFull()` (the default here:
+ * results stay final, the task stops with an error naming the bound) or `emitEarlyWhenFull()` (the
+ * windows closing soonest are emitted early, so a window may then be emitted more than once).
+ */
+export class BufferConfig {
+  private constructor(
+    readonly maxRecords: number,
+    readonly maxBytes: number,
+    readonly whenFull: 'shut-down' | 'emit-early',
+  ) {}
+
+  static unbounded(): BufferConfig {
+    return new BufferConfig(Infinity, Infinity, 'shut-down')
+  }
+
+  static maxRecords(n: number): BufferConfig {
+    return new BufferConfig(checkBound('maxRecords', n), Infinity, 'shut-down')
+  }
+
+  static maxBytes(n: number): BufferConfig {
+    return new BufferConfig(Infinity, checkBound('maxBytes', n), 'shut-down')
+  }
+
+  withMaxRecords(n: number): BufferConfig {
+    return new BufferConfig(checkBound('withMaxRecords', n), this.maxBytes, this.whenFull)
+  }
+
+  withMaxBytes(n: number): BufferConfig {
+    return new BufferConfig(this.maxRecords, checkBound('withMaxBytes', n), this.whenFull)
+  }
+
+  shutDownWhenFull(): BufferConfig {
+    return new BufferConfig(this.maxRecords, this.maxBytes, 'shut-down')
+  }
+
+  emitEarlyWhenFull(): BufferConfig {
+    if (this.maxRecords === Infinity && this.maxBytes === Infinity) throw new Error('BufferConfig.emitEarlyWhenFull: an unbounded buffer is never full; set maxRecords or maxBytes first')
+    return new BufferConfig(this.maxRecords, this.maxBytes, 'emit-early')
+  }
+
+  /** @internal */
+  get bounded(): boolean {
+    return this.maxRecords !== Infinity || this.maxBytes !== Infinity
+  }
 }
 
 /**
@@ -123,7 +185,10 @@ export class KTable<K, V> {
       Stores.keyValue(storeName, keySerde, suppressedEntrySerde(this.valueSerde), { logged: suppressed.logged, prefetch: 'none' }),
       operator,
     )
-    this.ctx.addProcessor(name, [this.node], () => new SuppressProcessor(storeName, keySerde, closeTime), [storeName])
+    const buffer = suppressed.buffer
+    const valueSerde = this.valueSerde
+    const bounds = buffer.bounded ? { name, maxRecords: buffer.maxRecords, maxBytes: buffer.maxBytes, whenFull: buffer.whenFull } : undefined
+    this.ctx.addProcessor(name, [this.node], () => new SuppressProcessor(storeName, keySerde, closeTime, valueSerde, bounds), [storeName])
     return new KTable(this.ctx, name, this.keySerde, this.valueSerde, undefined, closeTime)
   }
 }
