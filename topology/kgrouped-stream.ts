@@ -125,21 +125,20 @@ function lateOption(options: WindowedAggregateOptions): { lateRecordsTopic?: str
   return options.lateRecordsTopic === undefined ? {} : { lateRecordsTopic: options.lateRecordsTopic }
 }
 
-/** A grouped stream cut into fixed time windows (tumbling or hopping). */
-export class TimeWindowedKStream<K, V> {
-  /** @internal */
+/** count, reduce and aggregate over windows, for the window kinds that share them (time, sliding). */
+abstract class WindowedAggregations<K, V> {
   constructor(
-    private readonly grouped: KGroupedStream<K, V>,
-    private readonly windows: TimeWindows,
-    private readonly valueSerde: Serde<V> | undefined,
+    /** Names the operators in errors: `windowed`, `sliding`. */
+    private readonly kindLabel: string,
+    protected readonly valueSerde: Serde<V> | undefined,
   ) {}
 
   count(options: WindowedAggregateOptions = {}): KTable<Windowed<K>, number> {
-    return this.aggregateWith('windowed count()', countAggregator as Aggregator<K, V, number>, longSerde(), options)
+    return this.aggregateWith(`${this.kindLabel} count()`, countAggregator as Aggregator<K, V, number>, longSerde(), options)
   }
 
   reduce(reducer: (aggregate: V, value: V, key: K) => V, options: WindowedAggregateOptions & { value?: Serde<V> } = {}): KTable<Windowed<K>, V> {
-    const operator = `windowed reduce(${options.name ?? ''})`
+    const operator = `${this.kindLabel} reduce(${options.name ?? ''})`
     const value = requireSerde(options.value ?? this.valueSerde, operator, 'value', 'the aggregate is stored as bytes')
     return this.aggregateWith(operator, (key, v, agg) => (agg === undefined ? v : reducer(agg, v, key)), value, options)
   }
@@ -150,14 +149,28 @@ export class TimeWindowedKStream<K, V> {
     options: WindowedAggregateOptions & { value: Serde<A> },
   ): KTable<Windowed<K>, A> {
     return this.aggregateWith(
-      `windowed aggregate(${options.name ?? ''})`,
+      `${this.kindLabel} aggregate(${options.name ?? ''})`,
       (key, v, agg) => aggregator(key, v, agg === undefined ? initializer() : agg),
       options.value,
       options,
     )
   }
 
-  private aggregateWith<A>(operator: string, aggregator: Aggregator<K, V, A>, valueSerde: Serde<A>, options: WindowedAggregateOptions): KTable<Windowed<K>, A> {
+  protected abstract aggregateWith<A>(operator: string, aggregator: Aggregator<K, V, A>, valueSerde: Serde<A>, options: WindowedAggregateOptions): KTable<Windowed<K>, A>
+}
+
+/** A grouped stream cut into fixed time windows (tumbling or hopping). */
+export class TimeWindowedKStream<K, V> extends WindowedAggregations<K, V> {
+  /** @internal */
+  constructor(
+    private readonly grouped: KGroupedStream<K, V>,
+    private readonly windows: TimeWindows,
+    valueSerde: Serde<V> | undefined,
+  ) {
+    super('windowed', valueSerde)
+  }
+
+  protected aggregateWith<A>(operator: string, aggregator: Aggregator<K, V, A>, valueSerde: Serde<A>, options: WindowedAggregateOptions): KTable<Windowed<K>, A> {
     const n = names(this.grouped.source as KStream<unknown, unknown>, options, operator)
     const { stream, key } = this.grouped.input(n, operator)
     const ctx = stream.ctx
@@ -189,38 +202,17 @@ export class TimeWindowedKStream<K, V> {
  * record-defined span of the time difference, each aggregate forwarded when it changes. The store
  * holds `{ value, timestamp }` per window (the aggregate and its latest record's time).
  */
-export class SlidingWindowedKStream<K, V> {
+export class SlidingWindowedKStream<K, V> extends WindowedAggregations<K, V> {
   /** @internal */
   constructor(
     private readonly grouped: KGroupedStream<K, V>,
     private readonly windows: SlidingWindows,
-    private readonly valueSerde: Serde<V> | undefined,
-  ) {}
-
-  count(options: WindowedAggregateOptions = {}): KTable<Windowed<K>, number> {
-    return this.aggregateWith('sliding count()', countAggregator as Aggregator<K, V, number>, longSerde(), options)
+    valueSerde: Serde<V> | undefined,
+  ) {
+    super('sliding', valueSerde)
   }
 
-  reduce(reducer: (aggregate: V, value: V, key: K) => V, options: WindowedAggregateOptions & { value?: Serde<V> } = {}): KTable<Windowed<K>, V> {
-    const operator = `sliding reduce(${options.name ?? ''})`
-    const value = requireSerde(options.value ?? this.valueSerde, operator, 'value', 'the aggregate is stored as bytes')
-    return this.aggregateWith(operator, (key, v, agg) => (agg === undefined ? v : reducer(agg, v, key)), value, options)
-  }
-
-  aggregate<A>(
-    initializer: () => A,
-    aggregator: (key: K, value: V, aggregate: A) => A,
-    options: WindowedAggregateOptions & { value: Serde<A> },
-  ): KTable<Windowed<K>, A> {
-    return this.aggregateWith(
-      `sliding aggregate(${options.name ?? ''})`,
-      (key, v, agg) => aggregator(key, v, agg === undefined ? initializer() : agg),
-      options.value,
-      options,
-    )
-  }
-
-  private aggregateWith<A>(operator: string, aggregator: Aggregator<K, V, A>, valueSerde: Serde<A>, options: WindowedAggregateOptions): KTable<Windowed<K>, A> {
+  protected aggregateWith<A>(operator: string, aggregator: Aggregator<K, V, A>, valueSerde: Serde<A>, options: WindowedAggregateOptions): KTable<Windowed<K>, A> {
     const n = names(this.grouped.source as KStream<unknown, unknown>, options, operator)
     const { stream, key } = this.grouped.input(n, operator)
     const ctx = stream.ctx

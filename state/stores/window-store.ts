@@ -124,15 +124,7 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
   }
 
   private async loadRange(keyMapKey: string, keyBytes: Buffer, from: number, to: number, bounds: [number, number] | undefined): Promise<void> {
-    const low = Math.max(from, this.expiredBefore)
-    if (!bounds || low > to) return
-    const first = Math.max(this.segments.segmentOf(low), bounds[0])
-    const last = Math.min(this.segments.segmentOf(to), bounds[1])
-    for (let segment = first; segment <= last; segment++) {
-      const range = {
-        gte: this.segments.engineKey(segment, windowLoggedKey(keyBytes, low)),
-        lt: this.segments.engineKey(segment, windowLoggedKey(keyBytes, to + 1)),
-      }
+    for (const range of this.keyRanges(keyBytes, Math.max(from, this.expiredBefore), to, bounds)) {
       for await (const [engineKey, value] of this.engineStore.iterate(range)) {
         const logged = engineKey.subarray(8)
         const mapKey = bytesToMapKey(logged)
@@ -140,6 +132,16 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
         if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(Buffer.from(logged), value, false))
         this.indexStart(keyMapKey, parseWindowLoggedKey(logged).windowStart)
       }
+    }
+  }
+
+  /** The engine ranges (one per live segment) holding the windows of a key starting in [from, to]. */
+  private *keyRanges(keyBytes: Buffer, from: number, to: number, bounds: [number, number] | undefined): Iterable<{ gte: Buffer; lt: Buffer }> {
+    if (!bounds || from > to) return
+    const first = Math.max(this.segments.segmentOf(from), bounds[0])
+    const last = Math.min(this.segments.segmentOf(to), bounds[1])
+    for (let segment = first; segment <= last; segment++) {
+      yield { gte: this.segments.engineKey(segment, windowLoggedKey(keyBytes, from)), lt: this.segments.engineKey(segment, windowLoggedKey(keyBytes, to + 1)) }
     }
   }
 
@@ -176,17 +178,8 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     if (from > to) return
     const keyBytes = this.keySerde.serialize(key)
     const found = new Map<number, Buffer | null>()
-    const bounds = await this.segments.bounds()
-    if (bounds) {
-      const first = Math.max(this.segments.segmentOf(from), bounds[0])
-      const last = Math.min(this.segments.segmentOf(to), bounds[1])
-      for (let segment = first; segment <= last; segment++) {
-        const range = {
-          gte: this.segments.engineKey(segment, windowLoggedKey(keyBytes, from)),
-          lt: this.segments.engineKey(segment, windowLoggedKey(keyBytes, to + 1)),
-        }
-        for await (const [engineKey, value] of this.engineStore.iterate(range)) found.set(parseWindowLoggedKey(engineKey, 8).windowStart, value)
-      }
+    for (const range of this.keyRanges(keyBytes, from, to, await this.segments.bounds())) {
+      for await (const [engineKey, value] of this.engineStore.iterate(range)) found.set(parseWindowLoggedKey(engineKey, 8).windowStart, value)
     }
     for (const entry of this.ns.dirty) {
       const parsed = parseWindowLoggedKey(entry.key)
