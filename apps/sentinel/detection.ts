@@ -8,7 +8,7 @@
  * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
  * out of that group only.
  */
-import { consecutiveThreshold, consecutiveWindows, correlatedFill, cusumWindows, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
+import { binomialBurst, consecutiveThreshold, consecutiveWindows, correlatedFill, cusumWindows, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
 import type { AnomalyOutputOptions, EwmaDeviationCoreOptions, QuantileCoreOptions, ZScoreCoreOptions } from '../../operators/dsl/index.js'
 import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { anomalyEventRegistrySerde } from '../../schemas/anomaly/anomaly-serdes.js'
@@ -220,6 +220,19 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         minHistory: detector.minHistory,
         coldStart: detector.coldStart,
         ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
+      })
+    case 'binomial-burst':
+      return binomialBurst(grouped.filter(carries(detector.denominator), named), {
+        ...out,
+        // A call's outcome is counted once, on its outcome event (the denominator); its failure from the metric.
+        outcome: (value) => ((metricValue(value.metrics, detector.denominator) ?? 0) > 0 ? (metricValue(value.metrics, detector.metric) ?? 0) > 0 : null),
+        windowMs: detector.windowMs,
+        bucketMs: detector.bucketMs,
+        significance: detector.significance,
+        minFailures: detector.minFailures,
+        priorCalls: detector.priorCalls,
+        memoryCalls: detector.memoryCalls,
+        coldStartRate: detector.coldStartRate,
       })
     case 'session-profile':
       // A call is one session record, counted on its outcome event (see metrics.ts: response_count).

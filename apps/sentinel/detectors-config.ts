@@ -20,7 +20,7 @@ import { GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef 
 
 export const DETECTOR_TYPES = ['statistical', 'rule', 'behavioral'] as const
 export type DetectorKind = (typeof DETECTOR_TYPES)[number]
-export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak', 'cusum'] as const
+export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak', 'cusum', 'binomial-burst'] as const
 export type Strategy = (typeof STRATEGIES)[number]
 const SEVERITIES = ['info', 'warning', 'critical'] as const
 const DIRECTIONS = ['up', 'down', 'both'] as const
@@ -37,6 +37,7 @@ const STRATEGY_TYPES: Record<Strategy, readonly DetectorKind[]> = {
   'session-profile': ['behavioral'],
   'sliding-sum': ['statistical', 'behavioral'],
   'outlier-streak': ['statistical', 'behavioral'],
+  'binomial-burst': ['statistical'],
 }
 
 const CONDITIONS: Record<string, Comparison> = {
@@ -197,7 +198,26 @@ export interface OutlierStreakDetectorConfig extends DetectorBase {
   readonly cohortMinHistory: number
 }
 
-export type DetectorConfig = CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
+/** Failures among a sliding window's calls against the key's long-run rate (operators/dsl/binomial-burst.ts). */
+export interface BinomialBurstDetectorConfig extends DetectorBase {
+  readonly strategy: 'binomial-burst'
+  /** 1 on a failed call (error). */
+  readonly metric: MetricRef
+  /** 1 on every call outcome (response_count). */
+  readonly denominator: MetricRef
+  readonly windowMs: number
+  /** Always 0: judged at each failure, there is no window close to wait for. */
+  readonly graceMs: number
+  readonly bucketMs: number
+  /** Tail probability at or below which a window is a burst. */
+  readonly significance: number
+  readonly minFailures: number
+  readonly priorCalls: number
+  readonly memoryCalls: number
+  readonly coldStartRate: number
+}
+
+export type DetectorConfig = BinomialBurstDetectorConfig | CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
 
 export interface DetectorsConfig {
   readonly source: string
@@ -251,6 +271,7 @@ const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features', 'early'],
   'outlier-streak': ['metric', 'threshold', 'minLogStd', 'minimum', 'consecutive', 'alpha', 'minHistory', 'cohort', 'cohortMinHistory'],
   'sliding-sum': ['metric', 'window', 'bucket', 'minimum', 'threshold', 'minLogStd', 'alpha', 'minHistory', 'cohort', 'coldStart'],
+  'binomial-burst': ['metric', 'denominator', 'window', 'bucket', 'significance', 'minFailures', 'priorCalls', 'memoryCalls', 'coldStartRate'],
 }
 
 /** Reads one detector's fields, recording issues instead of throwing so all are reported together. */
@@ -441,6 +462,13 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
   // What every tumbling-window detector reads first, in this order (problems are reported in it).
   const windowedMetric = () => ({ metric: reader.metric('metric'), windowMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate() })
   const direction = (): Direction => reader.oneOf('direction', DIRECTIONS, 'both')
+  // A sliding window judged per record: its length and bucket resolution.
+  const slidingWindow = (): { windowMs: number; bucketMs: number } => {
+    const windowMs = reader.duration('window')
+    const bucketMs = reader.duration('bucket', Math.max(1, Math.round(windowMs / 12)))
+    if (bucketMs > windowMs) reader.problem('bucket', `is longer than window; give a fraction of it, e.g. ${Math.round(windowMs / 12 / 1000)}s`)
+    return { windowMs, bucketMs }
+  }
   const thresholdField = reader.has('value') && !reader.has('threshold') ? 'value' : 'threshold'
   if (reader.has('value') && reader.has('threshold')) reader.problem('value', 'duplicates threshold; keep threshold')
 
@@ -547,10 +575,29 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         cohortMinHistory: reader.number('cohortMinHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before a cohort is a reference' }),
       }
       break
+    case 'binomial-burst': {
+      const { windowMs, bucketMs } = slidingWindow()
+      const priorCalls = reader.number('priorCalls', { min: 0, exclusiveMin: true, fallback: 200, hint: 'a number > 0 of pseudo-calls at the population\'s rate, e.g. 200' })
+      const memoryCalls = reader.number('memoryCalls', { min: 1, fallback: 5000, hint: 'a number of calls the long-run rate remembers, at least priorCalls, e.g. 5000' })
+      if (memoryCalls < priorCalls) reader.problem('memoryCalls', `${memoryCalls} is below priorCalls (${priorCalls}); raise it`)
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric', 'error'),
+        denominator: reader.metric('denominator', 'response_count'),
+        windowMs,
+        graceMs: 0,
+        bucketMs,
+        significance: reader.number('significance', { min: 0, max: 0.5, exclusiveMin: true, hint: 'a tail probability in (0, 0.5], e.g. 0.0001' }),
+        minFailures: reader.number('minFailures', { min: 1, integer: true, fallback: 2, hint: 'an integer >= 1: failures a window needs to be a burst' }),
+        priorCalls,
+        memoryCalls,
+        coldStartRate: reader.number('coldStartRate', { min: 0, max: 1, exclusiveMin: true, fallback: 0.02, hint: 'a failure rate in (0, 1) assumed before any call, e.g. 0.02' }),
+      }
+      break
+    }
     case 'sliding-sum': {
-      const windowMs = reader.duration('window')
-      const bucketMs = reader.duration('bucket', Math.max(1, Math.round(windowMs / 12)))
-      if (bucketMs > windowMs) reader.problem('bucket', `is longer than window; give a fraction of it, e.g. ${Math.round(windowMs / 12 / 1000)}s`)
+      const { windowMs, bucketMs } = slidingWindow()
       detector = {
         ...base,
         strategy,

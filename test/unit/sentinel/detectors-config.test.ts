@@ -71,7 +71,7 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
 
   test('unknown strategy, type and groupBy', () => {
     assert.deepEqual(issues(zscore('    groupBy: region').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: ml')), [
-      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak | cusum",
+      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak | cusum | binomial-burst",
       "detector 'latency-z', field 'type': \"ml\" is not valid; use one of statistical | rule | behavioral",
       "detector 'latency-z', field 'groupBy': \"region\" is not valid; use one of application | model | user | tenant",
     ])
@@ -203,6 +203,18 @@ detectors:
       { consecutive: runaway.consecutive, minimum: runaway.minimum, cohort: runaway.cohort, cohortMinHistory: runaway.cohortMinHistory },
       { consecutive: 3, minimum: 0, cohort: null, cohortMinHistory: 50 },
     )
+  })
+
+  test('binomial-burst is read with its defaults; significance is required; memoryCalls must cover priorCalls', () => {
+    const text = 'detectors:\n  - id: e\n    type: statistical\n    strategy: binomial-burst\n    window: 3m\n'
+    assert.match(issues(text).join('\n'), /detector 'e', field 'significance': is required; give a tail probability/)
+    const [d] = parseDetectorsConfig(`${text}    significance: 0.0001\n`).detectors
+    assert.ok(d?.strategy === 'binomial-burst')
+    assert.deepEqual(
+      { metric: d.metric, denominator: d.denominator, windowMs: d.windowMs, bucketMs: d.bucketMs, minFailures: d.minFailures, priorCalls: d.priorCalls, memoryCalls: d.memoryCalls, coldStartRate: d.coldStartRate },
+      { metric: 'error', denominator: 'response_count', windowMs: 180_000, bucketMs: 15_000, minFailures: 2, priorCalls: 200, memoryCalls: 5000, coldStartRate: 0.02 },
+    )
+    assert.match(issues(`${text}    significance: 0.0001\n    priorCalls: 500\n    memoryCalls: 100\n`).join('\n'), /field 'memoryCalls': 100 is below priorCalls \(500\)/)
   })
 
   test('the floor: the detector\'s severity, else its alert actions\' highest, else none', () => {
