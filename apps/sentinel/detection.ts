@@ -119,7 +119,7 @@ export function detectorCoreOptions(detector: PercentileDetectorConfig): Quantil
 export function detectorCoreOptions(detector: ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig): ZScoreCoreOptions | EwmaDeviationCoreOptions | QuantileCoreOptions {
   switch (detector.strategy) {
     case 'zscore':
-      return { baseline: { kind: 'rolling', windows: detector.baselineWindows }, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory }
+      return { baseline: { kind: 'rolling', windows: detector.baselineWindows }, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory, ...(detector.stdConfidence === null ? {} : { stdConfidence: detector.stdConfidence }) }
     case 'ewma':
       return { alpha: detector.alpha, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory }
     case 'percentile':
@@ -160,6 +160,7 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         alpha: detector.alpha,
         direction: detector.direction,
         minStd: detector.minStd,
+        ...(detector.stdConfidence === null ? {} : { stdConfidence: detector.stdConfidence }),
       })
     case 'ewma':
       return ewmaDeviationWindows(grouped.filter(carries(detector.metric), named), {

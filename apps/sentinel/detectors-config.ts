@@ -15,6 +15,7 @@ import type { Comparison } from '../../operators/detectors/streak.js'
 import type { Direction } from '../../operators/detectors/direction.js'
 import type { AnomalySeverity } from '../../operators/detectors/severity.js'
 import { SESSION_FEATURES, type SessionFeature } from '../../operators/detectors/session-features.js'
+import { STD_CONFIDENCE_LEVELS } from '../../operators/detectors/std-bound.js'
 import { WINDOW_AGGREGATES, type WindowAggregate } from '../../operators/dsl/window-metric.js'
 import { GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef } from './metrics.js'
 
@@ -88,6 +89,8 @@ export interface ZScoreDetectorConfig extends WindowedBase {
   /** Rolling baseline of this many windows. */
   readonly baselineWindows: number
   readonly minHistory: number
+  /** Judge against this upper confidence bound of the baseline's std; null: the sample std. */
+  readonly stdConfidence: number | null
 }
 
 /** Windows' residuals against a warm-up baseline, accumulated by a CUSUM (operators/dsl/cusum-windows.ts). */
@@ -103,6 +106,8 @@ export interface CusumDetectorConfig extends WindowedBase {
   readonly alpha: number
   readonly direction: Direction
   readonly minStd: number
+  /** Judge against this upper confidence bound of the warm-up std; null: the sample std. */
+  readonly stdConfidence: number | null
 }
 
 export interface EwmaDetectorConfig extends WindowedBase {
@@ -261,8 +266,8 @@ export function parseDuration(value: unknown): number | null {
 
 const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'severity', 'actions', 'enabled', 'description', 'config']
 const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
-  zscore: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'direction', 'baselineWindows', 'minHistory'],
-  cusum: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'drift', 'clip', 'warmupWindows', 'alpha', 'direction', 'minStd'],
+  zscore: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'direction', 'baselineWindows', 'minHistory', 'stdConfidence'],
+  cusum: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'drift', 'clip', 'warmupWindows', 'alpha', 'direction', 'minStd', 'stdConfidence'],
   ewma: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'alpha', 'direction', 'minHistory'],
   percentile: ['metric', 'window', 'grace', 'percentile', 'threshold', 'factor', 'minHistory'],
   threshold: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
@@ -462,6 +467,14 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
   // What every tumbling-window detector reads first, in this order (problems are reported in it).
   const windowedMetric = () => ({ metric: reader.metric('metric'), windowMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate() })
   const direction = (): Direction => reader.oneOf('direction', DIRECTIONS, 'both')
+  // An upper confidence bound of a baseline's std (operators/detectors/std-bound.ts), or null.
+  const stdConfidence = (): number | null => {
+    if (!reader.has('stdConfidence')) return null
+    const value = reader.raw('stdConfidence')
+    if (typeof value === 'number' && STD_CONFIDENCE_LEVELS.includes(value)) return value
+    reader.problem('stdConfidence', `${JSON.stringify(value)} is not valid; give one of ${STD_CONFIDENCE_LEVELS.join(', ')} (the confidence of the std's upper bound)`)
+    return null
+  }
   // A sliding window judged per record: its length and bucket resolution.
   const slidingWindow = (): { windowMs: number; bucketMs: number } => {
     const windowMs = reader.duration('window')
@@ -478,7 +491,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       const baselineWindows = reader.number('baselineWindows', { min: 2, integer: true, fallback: 60, hint: 'an integer >= 2 (windows in the rolling baseline)' })
       const minHistory = reader.number('minHistory', { min: 2, integer: true, fallback: Math.min(20, baselineWindows), hint: 'an integer >= 2, at most baselineWindows' })
       if (minHistory > baselineWindows) reader.problem('minHistory', `${minHistory} exceeds baselineWindows (${baselineWindows}); lower it or raise baselineWindows`)
-      detector = { ...base, strategy, ...windowedMetric(), threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }), direction: direction(), baselineWindows, minHistory }
+      detector = { ...base, strategy, ...windowedMetric(), threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }), direction: direction(), baselineWindows, minHistory, stdConfidence: stdConfidence() }
       break
     }
     case 'cusum': {
@@ -496,6 +509,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         alpha: reader.number('alpha', { min: 0, max: 1, fallback: 0, hint: 'a weight in [0, 1], 0 for a frozen baseline' }),
         direction: reader.oneOf('direction', DIRECTIONS, 'up'),
         minStd: reader.number('minStd', { min: 0, fallback: 0, hint: 'a floor >= 0 of the baseline std, in the metric\'s units' }),
+        stdConfidence: stdConfidence(),
       }
       break
     }

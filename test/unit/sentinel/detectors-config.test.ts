@@ -190,6 +190,9 @@ detectors:
       { windowMs: 120_000, aggregate: 'mean', threshold: 5, drift: 0.5, clip: 4, warmupWindows: 10, alpha: 0, direction: 'up', minStd: 0 },
     )
     assert.ok(issues(`${text}    drift: 2\n    clip: 1\n`).some((i) => i.startsWith("detector 'd', field 'clip'")))
+    assert.equal(d.stdConfidence, null)
+    assert.equal((parseDetectorsConfig(`${text}    stdConfidence: 0.9\n`).detectors[0] as { stdConfidence: number }).stdConfidence, 0.9)
+    assert.match(issues(`${text}    stdConfidence: 0.8\n`).join('\n'), /field 'stdConfidence': 0.8 is not valid; give one of 0.9, 0.95, 0.975, 0.99, 0.995/)
   })
 
   test('sliding-sum and outlier-streak are read with their defaults', () => {
