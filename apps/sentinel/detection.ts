@@ -8,7 +8,7 @@
  * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
  * out of that group only.
  */
-import { binomialBurst, consecutiveThreshold, consecutiveWindows, correlatedFill, cusumWindows, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
+import { binomialBurst, consecutiveThreshold, recordCusum, consecutiveWindows, correlatedFill, cusumWindows, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
 import type { AnomalyOutputOptions, EwmaDeviationCoreOptions, QuantileCoreOptions, ZScoreCoreOptions } from '../../operators/dsl/index.js'
 import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { anomalyEventRegistrySerde } from '../../schemas/anomaly/anomaly-serdes.js'
@@ -221,6 +221,17 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         minHistory: detector.minHistory,
         coldStart: detector.coldStart,
         ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
+      })
+    case 'record-cusum':
+      return recordCusum(grouped.filter(carries(detector.metric), named), {
+        ...out,
+        ...measured(detector.metric),
+        threshold: detector.threshold,
+        drift: detector.drift,
+        clip: detector.clip,
+        minLogStd: detector.minLogStd,
+        alpha: detector.alpha,
+        minHistory: detector.minHistory,
       })
     case 'binomial-burst':
       return binomialBurst(grouped.filter(carries(detector.denominator), named), {

@@ -21,7 +21,7 @@ import { GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef 
 
 export const DETECTOR_TYPES = ['statistical', 'rule', 'behavioral'] as const
 export type DetectorKind = (typeof DETECTOR_TYPES)[number]
-export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak', 'cusum', 'binomial-burst'] as const
+export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak', 'cusum', 'binomial-burst', 'record-cusum'] as const
 export type Strategy = (typeof STRATEGIES)[number]
 const SEVERITIES = ['info', 'warning', 'critical'] as const
 const DIRECTIONS = ['up', 'down', 'both'] as const
@@ -39,6 +39,7 @@ const STRATEGY_TYPES: Record<Strategy, readonly DetectorKind[]> = {
   'sliding-sum': ['statistical', 'behavioral'],
   'outlier-streak': ['statistical', 'behavioral'],
   'binomial-burst': ['statistical'],
+  'record-cusum': ['statistical'],
 }
 
 const CONDITIONS: Record<string, Comparison> = {
@@ -222,7 +223,23 @@ export interface BinomialBurstDetectorConfig extends DetectorBase {
   readonly coldStartRate: number
 }
 
-export type DetectorConfig = BinomialBurstDetectorConfig | CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
+/** Each record's log value against the key's profile, accumulated by a CUSUM (operators/dsl/record-cusum.ts). */
+export interface RecordCusumDetectorConfig extends DetectorBase {
+  readonly strategy: 'record-cusum'
+  readonly metric: MetricRef
+  /** Always 0 (judged per record); kept so every metric detector has a window shape. */
+  readonly windowMs: number
+  readonly graceMs: number
+  /** Decision threshold h and allowance k, in profile stds. */
+  readonly threshold: number
+  readonly drift: number
+  readonly clip: number
+  readonly minLogStd: number
+  readonly alpha: number
+  readonly minHistory: number
+}
+
+export type DetectorConfig = RecordCusumDetectorConfig | BinomialBurstDetectorConfig | CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
 
 export interface DetectorsConfig {
   readonly source: string
@@ -276,6 +293,7 @@ const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features', 'early'],
   'outlier-streak': ['metric', 'threshold', 'minLogStd', 'minimum', 'consecutive', 'alpha', 'minHistory', 'cohort', 'cohortMinHistory'],
   'sliding-sum': ['metric', 'window', 'bucket', 'minimum', 'threshold', 'minLogStd', 'alpha', 'minHistory', 'cohort', 'coldStart'],
+  'record-cusum': ['metric', 'threshold', 'drift', 'clip', 'minLogStd', 'alpha', 'minHistory'],
   'binomial-burst': ['metric', 'denominator', 'window', 'bucket', 'significance', 'minFailures', 'priorCalls', 'memoryCalls', 'coldStartRate'],
 }
 
@@ -589,6 +607,25 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         cohortMinHistory: reader.number('cohortMinHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before a cohort is a reference' }),
       }
       break
+    case 'record-cusum': {
+      const drift = reader.number('drift', { min: 0, fallback: 1, hint: 'an allowance >= 0 in profile stds, e.g. 1' })
+      const clip = reader.number('clip', { min: 0, exclusiveMin: true, fallback: 4, hint: 'a bound > drift in profile stds, e.g. 4' })
+      if (!(clip > drift)) reader.problem('clip', `${clip} must exceed drift (${drift})`)
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric'),
+        windowMs: 0,
+        graceMs: 0,
+        threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a CUSUM decision threshold > 0 in profile stds, e.g. 8' }),
+        drift,
+        clip,
+        minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.25, hint: 'a standard deviation > 0 of the log value, e.g. 0.25' }),
+        alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.02, hint: 'a weight in (0, 1], e.g. 0.02' }),
+        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before any verdict' }),
+      }
+      break
+    }
     case 'binomial-burst': {
       const { windowMs, bucketMs } = slidingWindow()
       const priorCalls = reader.number('priorCalls', { min: 0, exclusiveMin: true, fallback: 200, hint: 'a number > 0 of pseudo-calls at the population\'s rate, e.g. 200' })

@@ -71,7 +71,7 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
 
   test('unknown strategy, type and groupBy', () => {
     assert.deepEqual(issues(zscore('    groupBy: region').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: ml')), [
-      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak | cusum | binomial-burst",
+      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak | cusum | binomial-burst | record-cusum",
       "detector 'latency-z', field 'type': \"ml\" is not valid; use one of statistical | rule | behavioral",
       "detector 'latency-z', field 'groupBy': \"region\" is not valid; use one of application | model | user | tenant",
     ])
@@ -218,6 +218,14 @@ detectors:
       { metric: 'error', denominator: 'response_count', windowMs: 180_000, bucketMs: 15_000, minFailures: 2, priorCalls: 200, memoryCalls: 5000, coldStartRate: 0.02 },
     )
     assert.match(issues(`${text}    significance: 0.0001\n    priorCalls: 500\n    memoryCalls: 100\n`).join('\n'), /field 'memoryCalls': 100 is below priorCalls \(500\)/)
+  })
+
+  test('record-cusum is read with its defaults; clip must exceed drift', () => {
+    const text = 'detectors:\n  - id: t\n    type: statistical\n    strategy: record-cusum\n    metric: total_tokens\n    threshold: 8\n'
+    const [d] = parseDetectorsConfig(text).detectors
+    assert.ok(d?.strategy === 'record-cusum')
+    assert.deepEqual({ drift: d.drift, clip: d.clip, minLogStd: d.minLogStd, alpha: d.alpha, minHistory: d.minHistory }, { drift: 1, clip: 4, minLogStd: 0.25, alpha: 0.02, minHistory: 50 })
+    assert.match(issues(`${text}    drift: 3\n    clip: 2\n`).join('\n'), /field 'clip': 2 must exceed drift \(3\)/)
   })
 
   test('the floor: the detector\'s severity, else its alert actions\' highest, else none', () => {
