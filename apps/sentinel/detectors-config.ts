@@ -485,6 +485,13 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
   // What every tumbling-window detector reads first, in this order (problems are reported in it).
   const windowedMetric = () => ({ metric: reader.metric('metric'), windowMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate() })
   const direction = (): Direction => reader.oneOf('direction', DIRECTIONS, 'both')
+  // A CUSUM's allowance and residual clip, in stds of its reference: the clip must exceed the allowance.
+  const cusumAllowance = (fallbackDrift: number, reference: string): { drift: number; clip: number } => {
+    const drift = reader.number('drift', { min: 0, fallback: fallbackDrift, hint: `an allowance >= 0 in ${reference} stds, e.g. ${fallbackDrift}` })
+    const clip = reader.number('clip', { min: 0, exclusiveMin: true, fallback: 4, hint: `a bound > drift in ${reference} stds, e.g. 4` })
+    if (!(clip > drift)) reader.problem('clip', `${clip} must exceed drift (${drift})`)
+    return { drift, clip }
+  }
   // An upper confidence bound of a baseline's std (operators/detectors/std-bound.ts), or null.
   const stdConfidence = (): number | null => {
     if (!reader.has('stdConfidence')) return null
@@ -513,9 +520,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       break
     }
     case 'cusum': {
-      const drift = reader.number('drift', { min: 0, fallback: 0.5, hint: 'an allowance >= 0 in baseline stds, e.g. 0.5' })
-      const clip = reader.number('clip', { min: 0, exclusiveMin: true, fallback: 4, hint: 'a bound > drift in baseline stds, e.g. 4' })
-      if (!(clip > drift)) reader.problem('clip', `${clip} must exceed drift (${drift})`)
+      const { drift, clip } = cusumAllowance(0.5, 'baseline')
       detector = {
         ...base,
         strategy,
@@ -608,9 +613,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       }
       break
     case 'record-cusum': {
-      const drift = reader.number('drift', { min: 0, fallback: 1, hint: 'an allowance >= 0 in profile stds, e.g. 1' })
-      const clip = reader.number('clip', { min: 0, exclusiveMin: true, fallback: 4, hint: 'a bound > drift in profile stds, e.g. 4' })
-      if (!(clip > drift)) reader.problem('clip', `${clip} must exceed drift (${drift})`)
+      const { drift, clip } = cusumAllowance(1, 'profile')
       detector = {
         ...base,
         strategy,

@@ -23,7 +23,7 @@ import { type KStream, type KeyValueStoreDefinition, type Processor, type Proces
 import { type BinomialBurstConfig, BinomialBurstDetector, type BinomialBurstVerdict, type FailureCounts, NO_COUNTS } from '../detectors/binomial-burst.js'
 import { anomalyScore, anomalySeverity, severityOf } from '../detectors/severity.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
-import { slidingBuckets } from './sliding-sum.js'
+import { slidingBucketStore, slidingBuckets } from './sliding-sum.js'
 
 export interface BinomialBurstOptions<V> extends AnomalyOutputOptions<V>, BinomialBurstConfig {
   /** Prefix of the processor and store names (default: `id`). */
@@ -139,16 +139,8 @@ export function binomialBurst<V>(stream: KStream<string, V>, options: BinomialBu
   const operator = `binomialBurst('${name}')`
   checkDetectorId(operator, options.id)
   if (typeof options.outcome !== 'function') throw new Error(`${operator}: 'outcome' must be a function (value, key) => boolean | null`)
-  if (!(options.windowMs > 0)) throw new Error(`${operator}: 'windowMs' must be > 0, got ${options.windowMs}`)
-  const bucketMs = options.bucketMs ?? Math.max(1, Math.round(options.windowMs / 12))
-  if (!(bucketMs > 0 && bucketMs <= options.windowMs)) throw new Error(`${operator}: 'bucketMs' must be in (0, windowMs], got ${bucketMs}`)
+  const { store: buckets, bucketMs, count } = slidingBucketStore<FailureCounts>(operator, name, options.windowMs, options.bucketMs)
   const detector = new BinomialBurstDetector(options)
-  const count = Math.max(1, Math.round(options.windowMs / bucketMs))
-  const buckets = Stores.window(`${name}-buckets`, Serdes.string(), Serdes.json<FailureCounts>(), {
-    windowSizeMs: bucketMs,
-    retentionMs: (count + 1) * bucketMs,
-    windowsFor: (timestamp) => slidingBuckets(timestamp, bucketMs, count),
-  })
   const state = Stores.keyValue(`${name}-state`, Serdes.string(), Serdes.json<BinomialBurstState>())
   const population = Stores.keyValue(`${name}-population`, Serdes.string(), Serdes.json<FailureCounts>(), { prefetch: 'none' })
   return stream.process(() => new BinomialBurstProcessor(options, detector, bucketMs, count, buckets, state, population), { name, stores: [buckets, state, population] })
