@@ -107,6 +107,9 @@ export const DEFAULTS = {
   autoOffsetReset: 'earliest',
 } as const
 
+/** Where task state lives when `stateDir` is not set. */
+export const defaultStateDir = (): string => join(tmpdir(), 'sentinel-streams', 'state')
+
 /** Every StreamsConfig key: a near miss of one is a typo, not a setting of the topology's own. */
 const KNOWN_KEYS: readonly (keyof StreamsConfig)[] = [
   'applicationId',
@@ -243,7 +246,7 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     applicationId,
     brokers: brokerList,
     kafka: input.kafka ?? {},
-    stateDir: input.stateDir ?? join(tmpdir(), 'sentinel-streams', 'state'),
+    stateDir: input.stateDir ?? defaultStateDir(),
     processingGuarantee,
     commitIntervalMs: positiveInteger('commitIntervalMs', input.commitIntervalMs, commitFallback),
     cacheMaxBytes: positiveInteger('cacheMaxBytes', input.cacheMaxBytes, DEFAULTS.cacheMaxBytes, true),

@@ -4,22 +4,22 @@
  * configured, otherwise standalone (one process, embedded log, RocksDB state).
  * `sentinel-streams describe topology.ts` — prints the topology's description.
  */
-import { createReadStream, readFileSync } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
-import { type ParseArgsConfig, parseArgs } from 'node:util'
 import Fastify from 'fastify'
 import pino from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import { parse as parseYaml } from 'yaml'
 import { ConfigError, type StreamsConfig } from '../../runtime/config.js'
 import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
 import { pipeJsonLines } from '../../runtime/standalone/json-lines.js'
 import { StandaloneStreams } from '../../runtime/standalone/standalone-streams.js'
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import type { TopologyPlan } from '../../topology/topology.js'
+import { parseCommandArgs, readConfigFile, UsageError } from './command-args.js'
 import { loadTopology, type RunningServices, TopologyFileError } from './load-topology.js'
 import { packageVersion } from './package-version.js'
 import { printRecords, topicSerdes } from './record-printer.js'
+import { resetCommand } from './reset-command.js'
 import { chooseRunMode, RunModeError, STANDALONE_NOTICE } from './run-mode.js'
 import { isChildOfTsxCli, runBelowTsx } from './tsx-parent.js'
 
@@ -29,6 +29,8 @@ const HELP = {
 Commands:
   run <topology.ts>        run a topology: on Kafka when brokers are configured, otherwise standalone
   describe <topology.ts>   print the topology's sub-topologies, processors, stores and topics
+  reset --application-id   make an application reprocess its input: delete its internal topics,
+                           move its committed offsets, remove its local state
 
 Options:
   -h, --help      this help
@@ -74,46 +76,12 @@ Options:
 Prints the topology as Kafka Streams' Topology#describe() does.`,
 } as const
 
-class UsageError extends Error {}
-
 /**
  * One Ctrl-C can reach this process more than once: the terminal signals the whole process group,
  * and a parent launcher (tsx, npm exec) relays the signal it got as well. A repeat within this window
  * is that same Ctrl-C; a signal after it is the user insisting, and exits at once.
  */
 const REPEATED_SIGNAL_WINDOW_MS = 1000
-
-/**
- * node's parseArgs errors quote the option with a dangling quote and suggest `--` for positionals;
- * what a user needs is which option is wrong and where the valid ones are listed.
- */
-function parseCommandArgs<const T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config)
-  } catch (e) {
-    const error = e as Error & { code?: string }
-    const help = `see 'sentinel-streams ${command} --help'`
-    const option = /'(-[^' ]+)/.exec(error.message)?.[1]
-    if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${option ?? ''} for '${command}'; ${help} for the options`)
-    if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      throw new UsageError(/argument missing/.test(error.message) ? `option ${option ?? ''} needs a value; ${help}` : `option ${option ?? ''} takes no value; ${help}`)
-    }
-    if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument for '${command}'; ${help}`)
-    throw e
-  }
-}
-
-function readConfigFile(path: string): Partial<StreamsConfig> {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch {
-    throw new UsageError(`config file not found: ${path}`)
-  }
-  const parsed: unknown = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
-  if (typeof parsed !== 'object' || parsed === null) throw new UsageError(`config file ${path} must hold an object of settings`)
-  return parsed as Partial<StreamsConfig>
-}
 
 function partitionCount(text: string): number {
   const n = Number(text)
@@ -318,6 +286,8 @@ export async function main(argv: string[]): Promise<number> {
         return await run(rest)
       case 'describe':
         return await describe(rest)
+      case 'reset':
+        return await resetCommand(rest)
       case undefined:
       case '-h':
       case '--help':
@@ -331,7 +301,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       default:
         throw new UsageError(
-          command.startsWith('-') ? `unknown option ${command}; see 'sentinel-streams --help'` : `unknown command '${command}'; the commands are run and describe (see 'sentinel-streams --help')`,
+          command.startsWith('-') ? `unknown option ${command}; see 'sentinel-streams --help'` : `unknown command '${command}'; the commands are run, describe and reset (see 'sentinel-streams --help')`,
         )
     }
   } catch (e) {
