@@ -8,6 +8,7 @@ import pino from 'pino'
 import { defaultStateDir } from '../../runtime/config.js'
 import { applyReset, type ResetPlan, planReset, type ResetTarget } from '../../runtime/kafka/application-reset.js'
 import { kafkajsLog } from '../../runtime/kafka/kafkajs-log.js'
+import { kafkaSecurityOptions } from '../../runtime/security-config.js'
 import { parseCommandArgs, readConfigFile, UsageError } from './command-args.js'
 import { loadTopology } from './load-topology.js'
 import { chooseRunMode } from './run-mode.js'
@@ -73,6 +74,7 @@ export async function resetCommand(argv: string[]): Promise<number> {
   const logger = pino({ level: 'warn' }, pino.destination({ dest: 2, sync: true }))
   const kafka = new Kafka({
     ...(settings.kafka ?? {}),
+    ...kafkaSecurityOptions(settings.security),
     clientId: `${applicationId}-reset`,
     brokers: mode.brokers,
     logLevel: logLevel.WARN,
