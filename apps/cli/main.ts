@@ -6,10 +6,10 @@
  */
 import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
-import Fastify from 'fastify'
 import pino from 'pino'
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import { Registry } from 'prom-client'
 import { ConfigError, type StreamsConfig } from '../../runtime/config.js'
+import { Readiness } from '../../runtime/readiness.js'
 import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
 import { pipeJsonLines } from '../../runtime/standalone/json-lines.js'
 import { StandaloneStreams } from '../../runtime/standalone/standalone-streams.js'
@@ -17,6 +17,7 @@ import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import type { TopologyPlan } from '../../topology/topology.js'
 import { parseCommandArgs, readConfigFile, UsageError } from './command-args.js'
 import { loadTopology, type RunningServices, TopologyFileError } from './load-topology.js'
+import { type OperationsServer, serveOperations } from './operations-server.js'
 import { packageVersion } from './package-version.js'
 import { printRecords, topicSerdes } from './record-printer.js'
 import { resetCommand } from './reset-command.js'
@@ -69,6 +70,8 @@ Options:
                               with the topology's serdes for the topic (Avro prints as records); a topic
                               the topology does not name prints JSON as JSON, text as a string, bytes as base64
   --metrics-port <port>       serve Prometheus metrics on http://0.0.0.0:<port>/metrics
+  --health-port <port>        serve /health (200 unless the topology failed) and /ready (200 once running,
+                              and through the rebalances after; 503 while starting or shutting down)
   --log-level <level>         pino level (default info; logs go to stderr)
   -h, --help                  this help`,
   describe: `Usage: sentinel-streams describe <topology.ts>
@@ -111,6 +114,7 @@ async function run(argv: string[]): Promise<number> {
       'exit-after-input': { type: 'boolean' },
       print: { type: 'string', multiple: true },
       'metrics-port': { type: 'string' },
+      'health-port': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -159,8 +163,19 @@ async function run(argv: string[]): Promise<number> {
   }
   const inputTopic = values.input === undefined ? undefined : (values['input-topic'] ?? soleSourceTopic(loaded.topology.plan(applicationId)))
 
-  const metricsServer = values['metrics-port'] ? await serveMetrics(registry, Number(values['metrics-port'])) : undefined
-  if (metricsServer) logger.info({ port: Number(values['metrics-port']) }, 'serving Prometheus metrics on /metrics')
+  const metricsPort = values['metrics-port'] === undefined ? undefined : portNumber('--metrics-port', values['metrics-port'])
+  const healthPort = values['health-port'] === undefined ? undefined : portNumber('--health-port', values['health-port'])
+  const readiness = new Readiness(runtime)
+  const operationsServers: OperationsServer[] = []
+  if (metricsPort !== undefined) {
+    operationsServers.push(await serveOperations(metricsPort, { metrics: registry, ...(healthPort === metricsPort ? { readiness } : {}) }))
+    logger.info({ port: metricsPort }, healthPort === metricsPort ? 'serving /metrics, /health and /ready' : 'serving Prometheus metrics on /metrics')
+  }
+  if (healthPort !== undefined && healthPort !== metricsPort) {
+    operationsServers.push(await serveOperations(healthPort, { readiness }))
+    logger.info({ port: healthPort }, 'serving /health and /ready')
+  }
+  const metricsServer = { close: () => Promise.all(operationsServers.map((s) => s.close())) }
 
   let services: RunningServices | undefined
   let finish: (code: number) => void = () => undefined
@@ -204,7 +219,7 @@ async function run(argv: string[]): Promise<number> {
     if (firstSignalAt !== undefined) {
       // Interrupted while starting: the shutdown the signal asked for is the outcome, not the error.
       const code = await stopped
-      await metricsServer?.close()
+      await metricsServer.close()
       return code
     }
     // Closed before the error is reported, so the client's own log lines come first and the
@@ -233,7 +248,7 @@ async function run(argv: string[]): Promise<number> {
     })
   }
   const code = await stopped
-  await metricsServer?.close()
+  await metricsServer.close()
   return code
 }
 
@@ -257,12 +272,10 @@ function soleSourceTopic(plan: TopologyPlan): string {
   return topics[0]!
 }
 
-async function serveMetrics(registry: Registry, port: number): Promise<{ close(): Promise<unknown> }> {
-  collectDefaultMetrics({ register: registry })
-  const server = Fastify()
-  server.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
-  await server.listen({ port, host: '0.0.0.0' })
-  return server
+function portNumber(flag: string, text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n < 1 || n > 65_535) throw new UsageError(`${flag} needs a port from 1 to 65535, got '${text}'`)
+  return n
 }
 
 async function describe(argv: string[]): Promise<number> {
