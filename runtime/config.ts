@@ -109,7 +109,7 @@ export const DEFAULTS = {
 export const defaultStateDir = (): string => join(tmpdir(), 'sentinel-streams', 'state')
 
 /** Every StreamsConfig key: a near miss of one is a typo, not a setting of the topology's own. */
-const KNOWN_KEYS: readonly (keyof StreamsConfig)[] = [
+export const KNOWN_KEYS: readonly (keyof StreamsConfig)[] = [
   'applicationId',
   'brokers',
   'kafka',
