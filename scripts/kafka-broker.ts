@@ -22,7 +22,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
-import { bootstrapList, localBrokerStateFile, localRunDir, readLocalBroker, type LocalBrokerNode, type LocalBrokerState } from '../runtime/local-broker.js'
+import { bootstrapList, localBrokerStateFile, localRunDir, readLocalBroker, type LocalBrokerNode, type LocalBrokerState, type SecureListenerState } from '../runtime/local-broker.js'
+import { makeBrokerCertificates } from './launcher/broker-certificates.js'
 import { cacheRoot } from './launcher/cache.js'
 import { formatNode, spawnNode, type KraftNodeSpec } from './launcher/kraft-node.js'
 import { logTail } from './launcher/log-tail.js'
@@ -81,6 +82,26 @@ function clusterId(): string {
   }
 }
 
+/**
+ * The SASL_SSL listener: PLAIN and both SCRAM mechanisms for one user (SCRAM credentials are
+ * written into the KRaft metadata at format time), and TLS that also requires a client certificate.
+ */
+function secureListenerProperties(secure: SecureListenerState & { brokerKeystore: string; brokerTruststore: string }): string {
+  return `sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${secure.username}="${secure.password}";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=${secure.brokerKeystore}
+ssl.keystore.password=${secure.keystorePassword}
+ssl.key.password=${secure.keystorePassword}
+ssl.truststore.type=PKCS12
+ssl.truststore.location=${secure.brokerTruststore}
+ssl.truststore.password=${secure.keystorePassword}
+ssl.client.auth=required
+`
+}
+
 /** The ids of the brokers the cluster's metadata lists, or undefined when no node answers. */
 async function liveBrokerIds(bootstrap: readonly string[]): Promise<number[] | undefined> {
   const admin = new Kafka({ clientId: 'sentinel-launcher', brokers: [...bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin()
@@ -110,14 +131,19 @@ function writeState(state: LocalBrokerState): void {
   writeFileSync(localBrokerStateFile(), JSON.stringify(state, null, 2))
 }
 
-export async function startBroker(options: { brokers?: number } = {}): Promise<string> {
+/** `secure` (one broker only): also a SASL_SSL listener with fresh certificates and credentials (see SecureListenerState). */
+export async function startBroker(options: { brokers?: number; secure?: boolean } = {}): Promise<string> {
   const count = options.brokers ?? 1
   if (!Number.isInteger(count) || count < 1) throw new Error(`--brokers must be a positive integer, got ${count}`)
+  if (options.secure && count !== 1) throw new Error('--secure starts a single broker: drop --brokers, or --secure')
   if (process.env.KAFKA_BROKERS) {
     log(`KAFKA_BROKERS is set: using ${process.env.KAFKA_BROKERS}, starting nothing`)
     return process.env.KAFKA_BROKERS
   }
   const running = await runningBroker()
+  if (running && options.secure && !running.secure) {
+    throw new Error(`the broker running (pid ${running.pid}) has no SASL_SSL listener: stop it with \`npm run kafka:stop\`, then \`npm run kafka:secure:start\``)
+  }
   if (running && nodesOf(running).length === count) {
     log(`reusing the ${count === 1 ? 'broker' : `${count}-broker cluster`} already running (pid ${running.pid})`)
     return running.bootstrap
@@ -133,13 +159,18 @@ export async function startBroker(options: { brokers?: number } = {}): Promise<s
     // A single broker keeps its logs where it always did: in the data dir itself.
     specs.push({ id, port: await freePort(), controllerPort: await freePort(), dataDir: count === 1 ? dataDir : join(dataDir, `node-${id}`) })
   }
+  const secure = options.secure ? await secureListener(dataDir) : undefined
   const id = clusterId()
-  for (const spec of specs) formatNode(classpath, spec, specs, id)
+  for (const spec of specs) formatNode(classpath, spec, specs, id, secure ? { properties: secureNodeProperties(secure), formatArgs: scramUsers(secure) } : undefined)
   // Three JVMs on a shared machine: a smaller heap each is plenty for test traffic.
   const heap = count === 1 ? '768m' : '512m'
   const nodes: LocalBrokerNode[] = specs.map((spec) => ({ ...spec, pid: spawnNode(classpath, spec, heap) }))
   const bootstrap = nodes.map((n) => `127.0.0.1:${n.port}`).join(',')
   const state: LocalBrokerState = { pid: nodes[0]!.pid, bootstrap, dataDir, kafkaVersion: KAFKA_VERSION, startedAt: new Date().toISOString(), nodes }
+  if (secure) {
+    const { brokerKeystore: _keystore, brokerTruststore: _truststore, ...listener } = secure
+    state.secure = listener
+  }
   writeState(state)
   try {
     await waitUntil(
@@ -155,9 +186,34 @@ export async function startBroker(options: { brokers?: number } = {}): Promise<s
     await stopBroker()
     throw new Error(`${(e as Error).message}\n--- broker log tail ---\n${tail}`, { cause: e })
   }
+  if (secure) log(`SASL_SSL listener at ${secure.bootstrap} (credentials in ${localBrokerStateFile()})`)
   log(`Kafka ${KAFKA_VERSION} up at ${bootstrap} (pids ${nodes.map((n) => n.pid).join(', ')}) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return bootstrap
 }
+
+async function secureListener(dataDir: string): Promise<SecureListenerState & { brokerKeystore: string; brokerTruststore: string }> {
+  const started = Date.now()
+  const certificates = makeBrokerCertificates(mkdtempSync(join(dataDir, 'tls-')))
+  log(`TLS certificates made with keytool in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return {
+    bootstrap: `127.0.0.1:${await freePort()}`,
+    caFile: certificates.caFile,
+    clientKeystore: certificates.clientKeystore,
+    brokerKeystore: certificates.brokerKeystore,
+    brokerTruststore: certificates.brokerTruststore,
+    keystorePassword: certificates.password,
+    username: 'sentinel',
+    password: randomBytes(12).toString('hex'),
+  }
+}
+
+/** What a secure single node adds to its listeners and properties. */
+function secureNodeProperties(secure: SecureListenerState & { brokerKeystore: string; brokerTruststore: string }): { listener: string; protocol: string; body: string } {
+  return { listener: `,SASL_SSL://${secure.bootstrap}`, protocol: ',SASL_SSL:SASL_SSL', body: secureListenerProperties(secure) }
+}
+
+const scramUsers = (secure: SecureListenerState | undefined): string[] =>
+  secure ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${secure.username},password=${secure.password}]`]) : []
 
 /** Stops the launcher's broker(s) by their own pids and removes the data dir. Safe to call repeatedly. */
 export async function stopBroker(): Promise<void> {
@@ -208,7 +264,7 @@ export async function startNode(id: number): Promise<void> {
   log(`node ${id} back (pid ${pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 }
 
-const USAGE = 'usage: tsx scripts/kafka-broker.ts start [--brokers <n>] | stop | status | kill-broker <id> | stop-broker <id> | restart-broker <id>'
+const USAGE = 'usage: tsx scripts/kafka-broker.ts start [--brokers <n>] [--secure] | stop | status | kill-broker <id> | stop-broker <id> | restart-broker <id>'
 
 function nodeIdArg(value: string | undefined): number {
   const id = Number(value)
@@ -220,7 +276,7 @@ async function main(command: string | undefined, args: string[]): Promise<void> 
   switch (command) {
     case 'start': {
       const at = args.indexOf('--brokers')
-      console.log(await startBroker(at >= 0 ? { brokers: Number(args[at + 1]) } : {}))
+      console.log(await startBroker({ ...(at >= 0 ? { brokers: Number(args[at + 1]) } : {}), secure: args.includes('--secure') }))
       return
     }
     case 'stop':

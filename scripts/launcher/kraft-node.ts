@@ -41,16 +41,23 @@ min.insync.replicas=${minIsr}
 `
 }
 
-export function nodeProperties(node: KraftNodeSpec, voters: readonly KraftNodeSpec[]): string {
+/** A SASL_SSL listener beside the plaintext one (single-node launches with --secure). */
+export interface NodeExtras {
+  properties: { listener: string; protocol: string; body: string }
+  formatArgs: string[]
+}
+
+export function nodeProperties(node: KraftNodeSpec, voters: readonly KraftNodeSpec[], extras?: NodeExtras): string {
+  const x = extras?.properties ?? { listener: '', protocol: '', body: '' }
   return `process.roles=broker,controller
 node.id=${node.id}
 controller.quorum.voters=${voters.map((v) => `${v.id}@127.0.0.1:${v.controllerPort}`).join(',')}
-listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}
+listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}${x.listener}
+advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}${x.listener}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${x.protocol}
 inter.broker.listener.name=PLAINTEXT
-log.dirs=${join(node.dataDir, 'logs')}
+${x.body}log.dirs=${join(node.dataDir, 'logs')}
 num.partitions=1
 ${replicationProperties(voters.length)}offsets.topic.num.partitions=10
 transaction.state.log.num.partitions=10
@@ -68,11 +75,11 @@ const jvmLogging = (node: KraftNodeSpec): string[] => [
 ]
 
 /** Writes the node's configs and formats its KRaft storage for `clusterId`. */
-export function formatNode(classpath: string, node: KraftNodeSpec, voters: readonly KraftNodeSpec[], clusterId: string): void {
+export function formatNode(classpath: string, node: KraftNodeSpec, voters: readonly KraftNodeSpec[], clusterId: string, extras?: NodeExtras): void {
   mkdirSync(node.dataDir, { recursive: true })
-  writeFileSync(propsFile(node), nodeProperties(node, voters))
+  writeFileSync(propsFile(node), nodeProperties(node, voters, extras))
   writeFileSync(join(node.dataDir, 'log4j.properties'), LOG4J)
-  const format = spawnSync('java', ['-cp', classpath, ...jvmLogging(node), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile(node)], {
+  const format = spawnSync('java', ['-cp', classpath, ...jvmLogging(node), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile(node), ...(extras?.formatArgs ?? [])], {
     encoding: 'utf8',
   })
   if (format.status !== 0) throw new Error(`formatting KRaft storage of node ${node.id} failed:\n${format.stderr || format.stdout}`)
