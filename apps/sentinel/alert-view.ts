@@ -37,7 +37,7 @@ import type { DeliveryRecord } from './delivery/delivery-record.js'
 import { ViewTime } from './view-time.js'
 
 export const ALERT_VIEW_STORE = 'alerts-by-id'
-export const ALERT_STATUSES = ['delivered', 'failed', 'pending', 'silenced'] as const
+export const ALERT_STATUSES = ['delivered', 'skipped', 'failed', 'pending', 'silenced'] as const
 export type AlertStatus = (typeof ALERT_STATUSES)[number]
 
 /** A record of the silences topic, keyed by alert_id: someone asked that the alert be silenced. */
@@ -88,16 +88,17 @@ const DAY_MS = 86_400_000
 const FAILED: ReadonlySet<DeliveryRecord['status']> = new Set(['failed', 'circuit_open'])
 
 /**
- * An alert's delivery status: `silenced` once silenced; else `pending` while no receiver has reported
- * (an alert whose rule has no actions has nothing to deliver: `delivered`); `failed` when any
- * receiver's latest outcome is failed or circuit_open; else `delivered` (each receiver succeeded or
- * was skipped as disabled). With the dispatcher's per-receiver lanes, receivers report one by one,
- * so an alert may read `delivered` before a slower receiver has reported.
+ * An alert's delivery status: `silenced` once silenced; else `pending` while no receiver has reported;
+ * `failed` when any receiver's latest outcome is failed or circuit_open; `delivered` when at least one
+ * receiver succeeded and none failed; `skipped` when nothing was sent (every receiver disabled, or a
+ * rule without actions). With the dispatcher's per-receiver lanes, receivers report one by one, so an
+ * alert may read `delivered` before a slower receiver has reported.
  */
 export function alertStatus(entry: Pick<AlertRecord, 'alert' | 'deliveries' | 'silenced_at'>): AlertStatus {
   if (entry.silenced_at !== null) return 'silenced'
-  if (entry.deliveries.length === 0) return entry.alert !== null && entry.alert.actions.length === 0 ? 'delivered' : 'pending'
-  return entry.deliveries.some((d) => FAILED.has(d.status)) ? 'failed' : 'delivered'
+  if (entry.deliveries.length === 0) return entry.alert !== null && entry.alert.actions.length === 0 ? 'skipped' : 'pending'
+  if (entry.deliveries.some((d) => FAILED.has(d.status))) return 'failed'
+  return entry.deliveries.some((d) => d.status === 'success') ? 'delivered' : 'skipped'
 }
 
 const receiverOf = (d: DeliveryRecord): string => d.receiver ?? `(${d.action ?? 'unrouted'})`

@@ -26,7 +26,7 @@ import { ActiveSchedule } from './active-schedule.js'
 import { alertId } from './alert-id.js'
 import type { AlertRule } from './alert-rules-config.js'
 import { alertDescription, alertTitle } from './alert-text.js'
-import { type AlertWindowState, addToWindow, aggregateValue } from './alert-window.js'
+import { type AlertWindowState, addToWindow, aggregateValue, anomalyTimeMs } from './alert-window.js'
 import type { AlertingMetrics } from './alerting-metrics.js'
 import type { MaintenanceCalendar } from './maintenance-calendar.js'
 import type { RuleMatch } from './rule-matcher.js'
@@ -147,11 +147,13 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       suppressedCount = throttle?.suppressed ?? 0
       this.throttles.put(groupKey, { last_alert_ms: t, last_alert_id: id, suppressed: 0 })
     }
+    // Decisions go by the record time t; the alert is dated no earlier than any anomaly it reports.
+    const firedAt = Math.max(t, anomalyTimeMs(anomaly), window?.latest_ms ?? -Infinity)
     const alert: AlertEvent = {
       alert_id: id,
       rule_id: rule.id,
       rule_name: rule.name,
-      timestamp: new Date(t).toISOString(),
+      timestamp: new Date(firedAt).toISOString(),
       severity: window?.severity ?? anomaly.severity,
       group,
       title: alertTitle(rule, group, window, anomaly),
@@ -173,6 +175,6 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       actions: rule.actions,
     }
     metrics.fired.inc({ rule: rule.id })
-    this.context.forward({ key: id, value: alert, timestamp: t, headers: {} })
+    this.context.forward({ key: id, value: alert, timestamp: firedAt, headers: {} })
   }
 }

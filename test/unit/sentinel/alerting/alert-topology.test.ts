@@ -142,6 +142,29 @@ ${rule('hot', 'conditions: { trigger: anomaly, aggregation: { window: 10m, funct
   await driver.close()
 })
 
+test('an alert is never dated before its anomalies: a closed window\'s anomaly says its end, its record the last event', async () => {
+  const { driver, output } = await harness(`rules:
+${rule('each', 'conditions: { trigger: anomaly }')}
+${rule('pairs', 'conditions: { trigger: anomaly, aggregation: { window: 5m, function: count, threshold: 2 } }')}
+`)
+  const input = driver.createInputTopic('anomalies', Serdes.string(), Serdes.avro<AnomalyEvent>(anomalyEventSchema))
+  // Record times T0+10s and T0+20s; the anomalies say T0+2m (a later window end) and T0+1m.
+  const late = anomaly(T0 + 2 * MIN)
+  const early = anomaly(T0 + MIN)
+  await input.pipe('chatbot', late, { timestamp: T0 + 10_000 })
+  await input.pipe('chatbot', early, { timestamp: T0 + 20_000 })
+  const stale = anomaly(T0) // says T0, recorded at T0+30s
+  await input.pipe('chatbot', stale, { timestamp: T0 + 30_000 })
+  const byRule = new Map(output.readRecords().map((r) => [`${r.value.rule_id}:${r.value.anomaly.anomaly_id}`, r]))
+  assert.equal(byRule.get(`each:${late.anomaly_id}`)?.value.timestamp, late.timestamp)
+  assert.equal(byRule.get(`each:${early.anomaly_id}`)?.value.timestamp, early.timestamp)
+  assert.equal(byRule.get(`each:${stale.anomaly_id}`)?.value.timestamp, new Date(T0 + 30_000).toISOString(), 'the record time when later')
+  const pair = byRule.get(`pairs:${early.anomaly_id}`)
+  assert.equal(pair?.value.timestamp, late.timestamp, 'the window\'s latest anomaly, though the firing one is earlier')
+  assert.equal(pair?.timestamp, T0 + 2 * MIN, 'the record is dated as the alert')
+  await driver.close()
+})
+
 test('grouping: each group has its own window', async () => {
   const { driver, pipe, output } = await harness(`rules:\n${rule('pairs', 'conditions: { trigger: anomaly, aggregation: { window: 1h, function: count, threshold: 2 } }\nthrottling: { grouping: [application_id] }')}`)
   await pipe(anomaly(T0, { application_id: 'a' }))
