@@ -3,6 +3,8 @@
  *
  *   anomalies ─ selectKey(anomaly_id) ─ repartition <app>-<name>-by-anomaly-id-repartition
  *     ─ <name>-dedup (window store <name>-dedup-store): an anomaly_id seen before is dropped
+ *     ─ with `correlation`: <name>-correlation-application, -model (anomaly-correlation.ts) fill
+ *       related_anomalies
  *     ─ <name>-match-rules (flatMap): one record per rule whose filters pass, keyed by group key
  *     ─ repartition <app>-<name>-by-group-repartition
  *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store): aggregation window,
@@ -24,6 +26,7 @@ import { AlertRulesProcessor, type ThrottleState } from './alert-rules-processor
 import type { AlertRule, AlertRulesConfig, MaintenanceWindow } from './alert-rules-config.js'
 import type { AlertWindowState } from './alert-window.js'
 import { AlertingMetrics } from './alerting-metrics.js'
+import { type AnomalyLink, type CorrelationSettings, addCorrelation } from './anomaly-correlation.js'
 import { AnomalyDedupProcessor, dedupStore } from './anomaly-dedup.js'
 import { MaintenanceCalendar } from './maintenance-calendar.js'
 import { RuleMatcher, type RuleMatch, ruleMatchSchema } from './rule-matcher.js'
@@ -55,6 +58,11 @@ export interface AlertingOptions {
   readonly dedupRetentionMs?: number
   /** Anomaly ids kept per aggregation window (and listed in its alert). Default 200. */
   readonly maxAnomalyIds?: number
+  /**
+   * Relate anomalies of one application or model close in time (anomaly-correlation.ts) before the
+   * rules see them; default off (Sentinel turns it on from `sentinel.correlation`).
+   */
+  readonly correlation?: CorrelationSettings | null
   /** Prometheus registry or metrics instance (default: a private registry). */
   readonly metrics?: AlertingMetrics | Registry
   readonly logger?: Logger
@@ -71,6 +79,14 @@ function positive(value: number | undefined, fallback: number, field: string): n
  * by alert_id. The returned stream carries no serdes: pass `alertEventSerde()` to write it elsewhere.
  */
 export function addAlerting(builder: StreamsBuilder, anomalies: KStream<string, AnomalyEvent>, options: AlertingOptions): KStream<string, AlertEvent> {
+  return addAlertManager(builder, anomalies, options).alerts
+}
+
+/**
+ * `addAlerting`, also returning the correlation's link streams (empty without correlation), keyed
+ * by the anomaly id each link is for: the anomaly view applies them (`links` of addAnomalyView).
+ */
+export function addAlertManager(builder: StreamsBuilder, anomalies: KStream<string, AnomalyEvent>, options: AlertingOptions): { alerts: KStream<string, AlertEvent>; links: KStream<string, AnomalyLink>[] } {
   void builder // the stream already belongs to it; taken for symmetry with addSentinelDetection
   const name = options.name ?? 'alerts'
   const isConfig = 'rules' in options.rules && !Array.isArray(options.rules)
@@ -104,7 +120,9 @@ export function addAlerting(builder: StreamsBuilder, anomalies: KStream<string, 
     ? Stores.keyValue(`${name}-throttle-store`, Serdes.string(), Serdes.json<ThrottleState>())
     : null
 
-  const alerts = unique
+  const correlated = options.correlation ? addCorrelation(unique, { ...options.correlation, name: `${name}-correlation`, graceMs, log }) : { anomalies: unique, links: [] }
+
+  const alerts = correlated.anomalies
     .flatMap((_id, anomaly) => matcher.match(anomaly), { name: `${name}-match-rules` })
     .repartition({ name: `${name}-by-group`, key: Serdes.string(), value: Serdes.avro<RuleMatch>(ruleMatchSchema) })
     .process(() => new AlertRulesProcessor({ rules, maintenance, windows: windowStore, throttles: throttleStore, graceMs, maxAnomalyIds, metrics, log }), {
@@ -113,7 +131,7 @@ export function addAlerting(builder: StreamsBuilder, anomalies: KStream<string, 
     })
   const topic = options.alertsTopic === undefined ? 'alerts' : options.alertsTopic
   if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: options.alertSerde ?? alertEventSerde() })
-  return alerts
+  return { alerts, links: correlated.links }
 }
 
 export interface AlertTopologyOptions extends AlertingOptions {
