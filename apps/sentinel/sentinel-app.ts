@@ -19,6 +19,7 @@ import { StreamsBuilder, type Topology } from '../../topology/index.js'
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import { type AlertRulesConfig, addAlertManager, loadAlertRulesConfig, DEFAULT_ALERT_RULES_PATH } from './alerting/index.js'
 import { addAlertViewWithActions } from './alert-view.js'
+import { routeAction } from './alerting/alert-routing.js'
 import { addAnomalyView } from './anomaly-view.js'
 import { buildSentinelApi } from './api/index.js'
 import { BoundedLabelValues } from './bounded-label-values.js'
@@ -53,7 +54,8 @@ export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEn
   const detectors = loadDetectorsConfig(settings.detectorsFile ?? DEFAULT_DETECTORS_PATH)
   const rules = loadAlertRulesConfig(settings.alertRulesFile ?? DEFAULT_ALERT_RULES_PATH, { knownDetectorIds: detectors.detectors.map((d) => d.id) })
   const receivers = loadReceiversConfig(settings.receiversFile ?? DEFAULT_RECEIVERS_PATH, env)
-  checkReferences(receivers, rules.rules)
+  // A route's receivers are checked as a rule's notification action would be.
+  checkReferences(receivers, [...rules.rules, ...rules.routing.map((route, i) => ({ id: `routing[${i}]`, actions: [routeAction(route, i)] }))])
   return { applicationId: config.applicationId ?? 'llm-sentinel', settings, detectors, rules, receivers }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { describe, test } from 'node:test'
 import { Registry } from 'prom-client'
 import { alertId } from '../../../../apps/sentinel/alerting/alert-id.js'
 import type { AlertWindowState } from '../../../../apps/sentinel/alerting/alert-window.js'
@@ -351,4 +351,74 @@ ${rule('each', 'conditions: { trigger: anomaly }\nthrottling: { max_frequency: 1
   const [[, window]] = (await driver.readWindowStore<string, AlertWindowState>('alerts-windows-store')) as [[unknown, AlertWindowState]]
   assert.equal(window.count, 1)
   await driver.close()
+})
+
+describe('routing tree (seed 001 alerting.routing)', () => {
+  const ROUTED = `routing:
+  - match: { severity: critical }
+    receivers: [pagerduty-oncall, slack-incidents]
+    repeat_interval: 5m
+  - match: { severity: warning, team: ml-platform }
+    receivers: [slack-ml-platform]
+    repeat_interval: 1h
+  - match: { application_id: [billing, chatbot] }
+    receivers: [audit-hook]
+    continue: true
+  - receivers: [catch-all]
+rules:
+  - alert_id: ml
+    name: ml
+    labels: { team: ml-platform }
+    conditions: { trigger: anomaly }
+  - alert_id: other
+    name: other
+    conditions: { trigger: anomaly, filters: { detector_ids: [cost] } }
+    actions: [{ type: webhook }]
+`
+  const routedTo = (a: { actions: readonly { type: string; config: Readonly<Record<string, unknown>> }[] }): string[] =>
+    a.actions.flatMap((x) => (x.config.route === undefined ? [`${x.type}`] : (x.config.receivers as string[])))
+
+  test('match on severity, a rule label and a grouping field; the first match ends the walk unless continue', async () => {
+    const { driver, pipe, output } = await harness(ROUTED)
+    await pipe(anomaly(T0, { severity: 'critical' }))
+    await pipe(anomaly(T0 + 1000, { severity: 'warning', application_id: 'research' }))
+    await pipe(anomaly(T0 + 2000, { severity: 'info', application_id: 'billing', detector_id: 'cost' }))
+    const alerts = output.readValues()
+    assert.deepEqual(
+      alerts.map((a) => [a.rule_id, a.severity, routedTo(a)]),
+      [
+        ['ml', 'critical', ['pagerduty-oncall', 'slack-incidents']],
+        ['ml', 'warning', ['slack-ml-platform']],
+        ['ml', 'info', ['audit-hook', 'catch-all']],
+        ['other', 'info', ['webhook', 'audit-hook', 'catch-all']],
+      ],
+    )
+    await driver.close()
+  })
+
+  test('repeat_interval: a group is routed again only after it; other groups and replays are not held', async () => {
+    const { driver, pipe, output, counter } = await harness(ROUTED)
+    const first = anomaly(T0, { severity: 'critical' })
+    await pipe(first)
+    await pipe(anomaly(T0 + 2 * MIN, { severity: 'critical' })) // same group, inside 5m: recorded, not routed
+    await pipe(anomaly(T0 + 3 * MIN, { severity: 'critical', application_id: 'billing' })) // another group
+    await pipe(anomaly(T0 + 6 * MIN, { severity: 'critical' })) // 6m after the first routed one
+    const alerts = output.readValues()
+    assert.deepEqual(alerts.map((a) => [a.group.application_id, (Date.parse(a.timestamp) - T0) / MIN, routedTo(a)]), [
+      ['chatbot', 0, ['pagerduty-oncall', 'slack-incidents']],
+      ['chatbot', 2, []],
+      ['billing', 3, ['pagerduty-oncall', 'slack-incidents']],
+      ['chatbot', 6, ['pagerduty-oncall', 'slack-incidents']],
+    ])
+    assert.equal(await counter('sentinel_alert_route_repeats_total', { route: '0' }), 1)
+    await driver.close()
+  })
+
+  test('the routes are checked: unknown fields, bad severities and durations are named; rules may leave actions out only with routing', () => {
+    assert.throws(() => parseAlertRulesConfig(`routing:\n  - match: { severity: urgent }\n    receivers: [x]\n    repeat_intervall: 5m\nrules:\n${rule('r', 'conditions: { trigger: anomaly }')}`), (e: unknown) =>
+      e instanceof Error && /routing\[0\]\.match\.severity/.test(e.message) && /routing\[0\]\.repeat_intervall/.test(e.message))
+    assert.throws(() => parseAlertRulesConfig(`routing:\n  - match: { team: a }\nrules:\n${rule('r', 'conditions: { trigger: anomaly }')}`), /routing\[0\]\.receivers/)
+    assert.throws(() => parseAlertRulesConfig('rules:\n  - alert_id: r\n    name: r\n    conditions: { trigger: anomaly }\n'), /actions/)
+    assert.deepEqual(parseAlertRulesConfig(ROUTED).routing[1], { match: { severity: ['warning'], team: ['ml-platform'] }, receivers: ['slack-ml-platform'], repeatIntervalMs: 3_600_000, continue: false })
+  })
 })
