@@ -9,6 +9,7 @@
  * SCHEMA_REGISTRY_AUTH / SCHEMA_REGISTRY_TOKEN (registry-settings.ts).
  */
 import { ConfigError } from '../../runtime/config.js'
+import { type CorrelationSettings, DEFAULT_CORRELATION_WINDOW_MS, DEFAULT_MAX_RELATED } from './alerting/anomaly-correlation.js'
 import { parseDuration } from './detectors-config.js'
 import { DEFAULT_EVENT_TIME_BOUNDS, type EventTimeBounds } from './event-time-bounds.js'
 import { type RegistrySettings, resolveRegistrySettings } from './registry-settings.js'
@@ -68,6 +69,11 @@ export interface SentinelSettings {
   readonly deduplicateHorizonMs: number | null
   readonly schemaRegistry: RegistrySettings
   readonly api: SentinelApiSettings
+  /**
+   * Seed 001's `correlation` (`enabled`, `window`, `maxRelatedEvents`; default on, 10m, 50):
+   * anomalies of one application or model this close are related; null = off.
+   */
+  readonly correlation: CorrelationSettings | null
 }
 
 export const DEFAULT_TOPICS: SentinelTopics = {
@@ -183,7 +189,7 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     throw new ConfigError(path, `expected a mapping, got ${JSON.stringify(config.sentinel)}`, "Write it as 'sentinel:' followed by indented keys (see apps/sentinel/README.md).")
   }
   const raw = config.sentinel ?? {}
-  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'deduplicate', 'api', 'schemaRegistry'], path)
+  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'deduplicate', 'api', 'schemaRegistry', 'correlation'], path)
 
   const rawTopics = section(raw, 'topics', path)
   rejectUnknown(rawTopics, Object.keys(DEFAULT_TOPICS), `${path}.topics`)
@@ -226,6 +232,8 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
   rejectUnknown(dedup, ['maxIds', 'horizon'], `${path}.api.dedup`)
   const authenticate = section(api, 'authenticate', `${path}.api`)
   rejectUnknown(authenticate, ['metrics', 'openapi'], `${path}.api.authenticate`)
+  const correlation = section(raw, 'correlation', path)
+  rejectUnknown(correlation, ['enabled', 'window', 'maxRelatedEvents'], `${path}.correlation`)
   const windowMs = rate.window === undefined ? 60_000 : parseDuration(rate.window)
   if (windowMs === null || windowMs < 1000) throw new ConfigError(`${path}.api.rateLimit.window`, `expected a duration of at least 1s, got ${JSON.stringify(rate.window)}`, 'Write it like 1m or 30s.')
 
@@ -239,6 +247,12 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     eventTime: eventTimeBounds(eventTime, `${path}.eventTime`),
     deduplicateHorizonMs: offOrDuration(deduplicate, 'horizon', `${path}.deduplicate`, DEFAULT_DEDUPLICATE_HORIZON_MS),
     schemaRegistry,
+    correlation: flag(correlation, 'enabled', `${path}.correlation`, true)
+      ? {
+          windowMs: duration(correlation, 'window', `${path}.correlation`, DEFAULT_CORRELATION_WINDOW_MS, 1000),
+          maxRelated: integer(correlation, 'maxRelatedEvents', `${path}.correlation`, DEFAULT_MAX_RELATED, 1, 1000),
+        }
+      : null,
     api: {
       enabled: api.enabled !== false,
       host: text(api, 'host', `${path}.api`, '0.0.0.0') ?? '0.0.0.0',

@@ -52,6 +52,9 @@ test('start fails on a bad file, naming it and what is wrong; on a rule naming a
   const rules = join(dir, 'rules.yaml')
   writeFileSync(rules, 'rules:\n  - alert_id: r\n    name: R\n    conditions: { trigger: anomaly }\n    actions:\n      - type: notification\n        config: { receivers: [nobody] }\n')
   assert.throws(() => loadSentinelApp({ sentinel: { alertRules: rules } }, {}), (e: unknown) => e instanceof Error && /nobody/.test(e.message))
+
+  writeFileSync(rules, 'routing:\n  - match: { severity: critical }\n    receivers: [slack-incidents, ghost]\nrules:\n  - alert_id: r\n    name: R\n    conditions: { trigger: anomaly }\n')
+  assert.throws(() => loadSentinelApp({ sentinel: { alertRules: rules } }, {}), (e: unknown) => e instanceof Error && /routing\[0\]/.test(e.message) && /ghost/.test(e.message))
 })
 
 describe('input integrity of the assembled app (default settings)', () => {
