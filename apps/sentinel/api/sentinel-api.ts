@@ -48,7 +48,9 @@ import { DEFAULT_MAX_JSON_DEPTH, installJsonBodyParser } from './json-body-parse
 import { REDACTED, REDACT_PATHS, redactedUrl } from './log-redaction.js'
 import { refuseQueryCredentials } from './query-credentials.js'
 import { DEFAULT_RECENT_EVENT_IDS, RecentEventIds, type RecentEventIdsOptions } from './recent-event-ids.js'
+import { TelemetryIngest } from './telemetry-ingest.js'
 import { telemetryRoutes } from './telemetry-routes.js'
+import { otlpRoutes } from './otlp-routes.js'
 import { ViewReads } from './view-reads.js'
 
 export interface RateLimitOptions {
@@ -185,7 +187,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
 
   const metrics = new ApiMetrics(options.metrics, app.log, options.maxApplicationLabels ?? DEFAULT_MAX_APPLICATION_LABELS)
   const queries = new InteractiveQueries(options.runtime, options.forwardTimeoutMs ?? 5000, app.log)
-  const ctx: ApiContext = {
+  const base = {
     runtime: options.runtime,
     detectors: options.detectors,
     reads: new ViewReads(options.runtime, queries),
@@ -202,6 +204,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     version: options.version ?? packageVersion(),
     startedAt: Date.now(),
   }
+  const ctx: ApiContext = { ...base, ingest: new TelemetryIngest(base, app.log) }
 
   // Request durations per route pattern, for every route (hooks on the root reach all children),
   // and one log line per request with credentials masked in its URL.
@@ -251,6 +254,15 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
       await api.register(detectorRoutes, { ctx })
     },
     { prefix: '/api/v1' },
+  )
+  // OTLP exporters append /v1/traces to their endpoint: the receiver sits at the root, keyed and limited like /api/v1.
+  void app.register(
+    async (otlp) => {
+      if (options.rateLimit !== false) await otlp.register(rateLimit, rateLimitOf(options.rateLimit))
+      for (const hook of guarded) otlp.addHook('onRequest', hook)
+      await otlp.register(otlpRoutes, { ctx })
+    },
+    { prefix: '/v1' },
   )
   void app.register(
     async (internal) => {
