@@ -29,6 +29,9 @@ export type IngestRejection = Exclude<EventTimeVerdict, 'ok'> | 'invalid'
 /** How telemetry came in: the `protocol` label of sentinel_ingestion_throughput (a closed set). */
 export type IngestProtocol = 'http' | 'otlp_http' | 'kafka'
 
+/** Record header the API puts on the telemetry it writes (its protocol), so the topology counts only the rest as `kafka`. */
+export const INGEST_PROTOCOL_HEADER = 'sentinel-ingest'
+
 export const DEFAULT_MAX_APPLICATION_LABELS = 100
 
 function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {

@@ -38,6 +38,7 @@ import type { ApiContext } from './api-context.js'
 import { ApiMetrics, DEFAULT_MAX_APPLICATION_LABELS } from './api-metrics.js'
 import { AuthFailureLimit } from './auth-failure-limit.js'
 import { anomalyRoutes } from './anomaly-routes.js'
+import { configRoutes } from './config-routes.js'
 import { ApiKeys } from './bearer-auth.js'
 import { detectorRoutes } from './detector-routes.js'
 import { ApiError, installErrorHandlers } from './errors.js'
@@ -109,6 +110,8 @@ export interface SentinelApiOptions {
   readonly forwardTimeoutMs?: number
   /** Most events per ingest request; default 5000. */
   readonly maxBatchEvents?: number
+  /** What GET /api/v1/config shows (../effective-config.ts: secrets already redacted); absent: no such route. */
+  readonly effectiveConfig?: Readonly<Record<string, unknown>>
   /** Shown by /health; default: this package's version. */
   readonly version?: string
 }
@@ -252,6 +255,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
       await api.register(anomalyRoutes, { ctx })
       await api.register(alertRoutes, { ctx })
       await api.register(detectorRoutes, { ctx })
+      if (options.effectiveConfig !== undefined) await api.register(configRoutes, { ctx, config: options.effectiveConfig })
     },
     { prefix: '/api/v1' },
   )

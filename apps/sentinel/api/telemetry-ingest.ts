@@ -20,7 +20,7 @@ import { type EventTimeBounds, eventTimeVerdict } from '../event-time-bounds.js'
 import { RateLimitedWarning } from '../../../runtime/rate-limited-warning.js'
 import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
 import type { Serde } from '../../../schemas/serde.js'
-import type { ApiMetrics, IngestProtocol, IngestRejection } from './api-metrics.js'
+import { type ApiMetrics, INGEST_PROTOCOL_HEADER, type IngestProtocol, type IngestRejection } from './api-metrics.js'
 import type { RecentEventIds } from './recent-event-ids.js'
 import { type ApiError, unavailable } from './errors.js'
 
@@ -131,7 +131,7 @@ export class TelemetryIngest {
       }
       for (const { index, event } of valid) {
         try {
-          records.push({ key: event.application_id, value: serde.serialize(event, ctx.telemetryTopic) })
+          records.push({ key: event.application_id, value: serde.serialize(event, ctx.telemetryTopic), headers: { [INGEST_PROTOCOL_HEADER]: protocol } })
           encoded.push(event)
         } catch (err) {
           // An event the topic's format cannot encode fails the same way on every retry: a 4xx

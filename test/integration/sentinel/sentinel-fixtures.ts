@@ -20,6 +20,7 @@ export async function createSentinelTopics(admin: Admin, prefix: string, partiti
     acks: uniqueTopic(`${prefix}-acks`),
     feedback: uniqueTopic(`${prefix}-feedback`),
     silences: uniqueTopic(`${prefix}-silences`),
+    aggregations: uniqueTopic(`${prefix}-aggregations`),
   }
   await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true })
   return topics
