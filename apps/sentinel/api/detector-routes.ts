@@ -89,11 +89,25 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
       schema: {
         summary: 'The loaded detectors',
         tags: ['detectors'],
-        response: { 200: { type: 'object', required: ['source', 'detectors'], properties: { source: { type: 'string' }, detectors: { type: 'array', items: detectorSchema } } }, ...errors(401, 429) },
+        response: {
+          200: { type: 'object', required: ['source', 'detectors'], properties: { source: { type: 'string' }, detectors: { type: 'array', items: detectorSchema }, feedback_partial: { type: 'boolean' } } },
+          ...errors(401, 429),
+        },
       },
     },
     // The file's name only: its directory tells a caller about the host's layout, nothing about detectors.
-    async () => ({ source: basename(ctx.detectors.source), detectors: ctx.detectors.detectors.map(describeDetector) }),
+    async (request) => {
+      // Feedback figures are extra: a listing during a rebalance still lists the detectors.
+      const feedback = await ctx.falsePositiveRates.snapshot(forwardContext(request)).catch(() => null)
+      return {
+        source: basename(ctx.detectors.source),
+        detectors: ctx.detectors.detectors.map((d) => {
+          const f = feedback?.byDetector.get(d.id)
+          return { ...describeDetector(d), false_positive_rate: f?.rate ?? null, feedback_count: f?.labelled ?? 0 }
+        }),
+        feedback_partial: feedback === null || feedback.partial,
+      }
+    },
   )
 
   app.post<{ Body: DetectBody | SeedDetectBody }>(

@@ -251,6 +251,8 @@ export const detectorSchema = {
     enabled: { type: 'boolean' },
     description: nullable('string'),
     parameters: { type: 'object', additionalProperties: true, description: "the strategy's other settings" },
+    false_positive_rate: { type: ['number', 'null'], description: 'of its anomalies with feedback, the share whose latest label is false_positive; null without feedback' },
+    feedback_count: { type: 'integer', description: 'its anomalies with feedback (in the view, within its retention)' },
   },
 } as const
 

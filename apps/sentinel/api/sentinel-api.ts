@@ -50,6 +50,7 @@ import { REDACTED, REDACT_PATHS, redactedUrl } from './log-redaction.js'
 import { refuseQueryCredentials } from './query-credentials.js'
 import { DEFAULT_RECENT_EVENT_IDS, RecentEventIds, type RecentEventIdsOptions } from './recent-event-ids.js'
 import { TelemetryIngest } from './telemetry-ingest.js'
+import { FalsePositiveRates, falsePositiveRateGauge } from './false-positive-rates.js'
 import { telemetryRoutes } from './telemetry-routes.js'
 import { otlpRoutes } from './otlp-routes.js'
 import { ViewReads } from './view-reads.js'
@@ -190,10 +191,11 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
 
   const metrics = new ApiMetrics(options.metrics, app.log, options.maxApplicationLabels ?? DEFAULT_MAX_APPLICATION_LABELS)
   const queries = new InteractiveQueries(options.runtime, options.forwardTimeoutMs ?? 5000, app.log)
+  const reads = new ViewReads(options.runtime, queries)
   const base = {
     runtime: options.runtime,
     detectors: options.detectors,
-    reads: new ViewReads(options.runtime, queries),
+    reads,
     metrics,
     telemetryTopic: options.telemetryTopic,
     acksTopic: options.acksTopic,
@@ -207,7 +209,10 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     version: options.version ?? packageVersion(),
     startedAt: Date.now(),
   }
-  const ctx: ApiContext = { ...base, ingest: new TelemetryIngest(base, app.log) }
+  const falsePositiveRates = new FalsePositiveRates(reads, base.now)
+  const ctx: ApiContext = { ...base, ingest: new TelemetryIngest(base, app.log), falsePositiveRates }
+  // A scrape carries no client credentials; instances ask each other with the first API key.
+  falsePositiveRateGauge(options.metrics, falsePositiveRates, options.detectors.detectors.map((d) => d.id), { authorization: apiKeys.enabled ? `Bearer ${options.apiKeys![0]}` : undefined, requestId: 'metrics-false-positive-rate' })
 
   // Request durations per route pattern, for every route (hooks on the root reach all children),
   // and one log line per request with credentials masked in its URL.
