@@ -25,6 +25,7 @@ import { AlertDispatcher, type ReceiversConfig, checkReferences, loadReceiversCo
 import { addSentinelDetection, repartitionTelemetrySerde } from './detection.js'
 import { ApiMetrics } from './api/api-metrics.js'
 import { countKafkaIngest } from './kafka-ingest-count.js'
+import { DetectionLatency } from './detection-latency.js'
 import { addMetricsAggregation } from './metrics-aggregation.js'
 import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
 import { effectiveConfig } from './effective-config.js'
@@ -93,11 +94,16 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   })
 
   const detected = context.metrics ? anomaliesCounter(context.metrics) : undefined
+  const latency = context.metrics ? new DetectionLatency(context.metrics) : undefined
   // Anyone who can write the anomalies topic chooses detector ids: cap the label like every id label.
   const detectorLabels = new BoundedLabelValues('sentinel_anomalies_detected_total{detector}', MAX_DETECTOR_LABELS, context.logger)
   const anomalies = builder
     .stream(topics.anomalies, { key: Serdes.string(), value: serdes.anomalies, name: 'anomalies-source' })
-    .peek((_key, anomaly) => detected?.inc({ detector: detectorLabels.value(anomaly.detector_id), severity: anomaly.severity }), { name: 'anomalies-count' })
+    .peek((_key, anomaly) => {
+      const detector = detectorLabels.value(anomaly.detector_id)
+      detected?.inc({ detector, severity: anomaly.severity })
+      latency?.observe(detector, anomaly.timestamp, Date.now())
+    }, { name: 'anomalies-count' })
   addAnomalyView(builder, anomalies, { acksTopic: topics.acks, feedbackTopic: topics.feedback, retentionMs: settings.retention.anomaliesMs })
   addAlerting(builder, anomalies, {
     rules: app.rules,
