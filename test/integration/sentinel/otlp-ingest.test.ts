@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -21,28 +20,10 @@ import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices, type 
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
 import { kafkaBrokers, readTextValues, testKafka, uniqueTopic } from '../../kafka.js'
-import { createSentinelTopics } from './sentinel-fixtures.js'
+import { createSentinelTopics, eventually, freePort } from './sentinel-fixtures.js'
 
 const API_KEY = 'otlp-ingest-api-key-0123456789ab'
 const MINUTE = 60_000
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 300))
-  }
-}
 
 test('OpenTelemetry SDK spans reach the app over OTLP/HTTP and become telemetry and an anomaly', { timeout: 240_000 }, async () => {
   const kafka = testKafka()
@@ -95,7 +76,7 @@ test('OpenTelemetry SDK spans reach the app over OTLP/HTTP and become telemetry 
       const res = await fetch(`http://${applicationServer}/api/v1/anomalies?detector_id=error-rate-burst`, { headers: { authorization: `Bearer ${API_KEY}` } })
       const items = ((await res.json()) as { items?: { anomaly: { application_id: string; detector_id: string; timestamp: string } }[] }).items ?? []
       return items[0]?.anomaly
-    })
+    }, 90_000)
     assert.equal(anomaly.application_id, 'otel-support-bot')
     const exposition = await metrics.metrics()
     assert.match(exposition, /sentinel_ingestion_throughput\{protocol="otlp_http"\} 50/)
