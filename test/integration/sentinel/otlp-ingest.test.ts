@@ -3,7 +3,8 @@
  * the OTLP/HTTP protobuf exporter, as an instrumented LLM application runs them) sends GenAI spans
  * to the running app's POST /v1/traces; they become TelemetryEvents on the telemetry topic, and a
  * burst of failed calls (span status ERROR) becomes an `error-rate-burst` anomaly of the shipped
- * detectors, for the application named by the resource's service.name.
+ * detectors, for the application named by the resource's service.name; the closed minute's
+ * MetricsAggregation records reach their topic.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -18,6 +19,7 @@ import pino from 'pino'
 import { Registry } from 'prom-client'
 import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices, type SentinelServices } from '../../../apps/sentinel/sentinel-app.js'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
+import type { MetricsAggregation } from '../../../apps/sentinel/metrics-aggregation.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
 import { kafkaBrokers, readTextValues, testKafka, uniqueTopic } from '../../kafka.js'
 import { createSentinelTopics, eventually, freePort } from './sentinel-fixtures.js'
@@ -36,7 +38,7 @@ test('OpenTelemetry SDK spans reach the app over OTLP/HTTP and become telemetry 
   const metrics = new Registry()
   const port = await freePort()
   const applicationServer = `127.0.0.1:${port}`
-  const app = loadSentinelApp({ applicationId, applicationServer, sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [API_KEY] } } }, {})
+  const app = loadSentinelApp({ applicationId, applicationServer, sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [API_KEY] }, aggregations: { window: '1m', grace: '10s' } } }, {})
   const streams = new SentinelStreams(buildSentinelAppTopology(app, { metrics, logger }), { applicationId, applicationServer, brokers: kafkaBrokers(), stateDir: join(dir, 'state'), commitIntervalMs: 200 }, { logger, metrics })
   let services: SentinelServices | undefined
   try {
@@ -78,6 +80,12 @@ test('OpenTelemetry SDK spans reach the app over OTLP/HTTP and become telemetry 
       return items[0]?.anomaly
     }, 90_000)
     assert.equal(anomaly.application_id, 'otel-support-bot')
+    // The closed minute's MetricsAggregation records on their own topic: 24 calls, half failed.
+    const aggregations = (await readTextValues(topics.aggregations, 6)).map((v) => JSON.parse(v) as MetricsAggregation)
+    const calls = aggregations.find((a) => a.metric_name === 'calls' && a.timestamp === new Date(minute).toISOString())
+    assert.deepEqual([calls?.value, calls?.dimensions], [24, { application_id: 'otel-support-bot', model: 'gpt-4o', tenant_id: 'acme' }])
+    assert.equal(aggregations.find((a) => a.metric_name === 'error_rate' && a.timestamp === calls?.timestamp)?.value, 0.5)
+    assert.equal(aggregations.find((a) => a.metric_name === 'latency_ms' && a.aggregation === 'max' && a.timestamp === calls?.timestamp)?.value, 900)
     const exposition = await metrics.metrics()
     assert.match(exposition, /sentinel_ingestion_throughput\{protocol="otlp_http"\} 50/)
   } finally {
