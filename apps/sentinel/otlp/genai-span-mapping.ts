@@ -95,7 +95,8 @@ function real(attrs: Attributes, key: string): number | undefined {
 
 /** Nanoseconds since the epoch (decimal string or number) as BigInt, or null. */
 function nanos(value: string | number | undefined): bigint | null {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return BigInt(value)
+  // JSON numbers above 2^53 arrive rounded (to ~256 ns today): still far finer than a millisecond.
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return BigInt(Math.round(value))
   if (typeof value === 'string' && /^\d{1,20}$/.test(value) && value !== '0') return BigInt(value)
   return null
 }
