@@ -17,16 +17,17 @@ export interface ContenderRun {
   readonly passes: number
   readonly stateDir: string
   readonly jar: string
+  readonly workload: 'a' | 'b'
 }
 
 const node = (mode: string) => (run: ContenderRun) => ({
   file: process.execPath,
-  args: ['--import', 'tsx', 'bench/peers/node-runner.ts', '--mode', mode, '--input', run.input, '--output', run.output, '--events', String(run.events), '--passes', String(run.passes)],
+  args: ['--import', 'tsx', 'bench/peers/node-runner.ts', '--mode', mode, '--input', run.input, '--output', run.output, '--events', String(run.events), '--passes', String(run.passes), '--workload', run.workload],
 })
 
 const java = (settings: string[]) => (run: ContenderRun) => ({
   file: 'java',
-  args: ['-cp', run.jar, 'sentinel.peers.PeerMain', `brokers=${run.brokers}`, `input=${run.input}`, `output=${run.output}`, `events=${run.events}`, `passes=${run.passes}`, `stateDir=${run.stateDir}`, 'commitMs=1000', ...settings],
+  args: ['-cp', run.jar, 'sentinel.peers.PeerMain', `brokers=${run.brokers}`, `input=${run.input}`, `output=${run.output}`, `events=${run.events}`, `passes=${run.passes}`, `stateDir=${run.stateDir}`, 'commitMs=1000', `workload=${run.workload}`, ...settings],
 })
 
 export const CONTENDERS: readonly Contender[] = [

@@ -29,13 +29,17 @@ export async function finalValues(kafka: Kafka, topic: string, quietMs = 3_000):
   return values
 }
 
-/** Keys whose final values differ (numerically: Java and JavaScript print doubles differently). */
+/**
+ * Keys whose final values differ. A value is one number or numbers joined by ':'; each is compared as
+ * a number, since Java and JavaScript print the same double differently ("512.0" and "512").
+ */
 export function differences(expected: Map<string, string>, actual: Map<string, string>): string[] {
   const keys = new Set([...expected.keys(), ...actual.keys()])
-  const differing: string[] = []
-  for (const key of keys) {
-    const [a, b] = [Number(expected.get(key)), Number(actual.get(key))]
-    if (!(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a)))) differing.push(key)
-  }
-  return differing
+  return [...keys].filter((key) => !sameNumbers(expected.get(key), actual.get(key)))
+}
+
+function sameNumbers(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false
+  const [xs, ys] = [a.split(':').map(Number), b.split(':').map(Number)]
+  return xs.length === ys.length && xs.every((x, i) => x === ys[i] || (Number.isNaN(x) && Number.isNaN(ys[i]!)))
 }

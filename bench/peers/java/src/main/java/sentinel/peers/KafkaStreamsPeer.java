@@ -11,7 +11,14 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.HashMap;
+import java.util.List;
+import java.util.TreeMap;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -25,11 +32,14 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.processor.TimestampExtractor;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.common.utils.Bytes;
 
 /**
- * Workload (a) on Apache Kafka Streams: per model and minute (tumbling, 5 s grace) the request count
- * and latency sum, written as "model@windowStart" -> mean latency. The same topology as
- * bench/runtime/windowed-aggregate.ts; outputs are compared by the bench.
+ * The bench's workloads on Apache Kafka Streams. Workload (a): per model and minute (tumbling, 5 s
+ * grace) the request count and latency sum, written as "model@windowStart" -> mean latency, the same
+ * topology as bench/runtime/windowed-aggregate.ts. Workload (b): DetectionTopology. Outputs are
+ * compared by the bench.
  */
 final class KafkaStreamsPeer {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -61,6 +71,23 @@ final class KafkaStreamsPeer {
         });
   }
 
+  static void windowedAggregate(StreamsBuilder builder, String input, String output, AtomicLong consumed) {
+    builder.stream(input, Consumed.with(Serdes.String(), jsonSerde()).withTimestampExtractor(new IsoFieldTimestamp()))
+        .peek((key, value) -> consumed.incrementAndGet())
+        .groupByKey(Grouped.with(Serdes.String(), jsonSerde()))
+        .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMinutes(1), Duration.ofSeconds(5)))
+        .aggregate(LatencyAggregate::new, (model, event, agg) -> {
+              agg.requests += 1;
+              agg.latencySum += event.get("latency_ms").asDouble();
+              return agg;
+            },
+            Materialized.<String, LatencyAggregate, WindowStore<Bytes, byte[]>>as("latency-per-model")
+                .withKeySerde(Serdes.String()).withValueSerde(aggregateSerde()))
+        .toStream()
+        .map((windowed, agg) -> KeyValue.pair(windowed.key() + "@" + windowed.window().start(), String.valueOf(agg.latencySum / agg.requests)))
+        .to(output, Produced.with(Serdes.String(), Serdes.String()));
+  }
+
   static Serde<JsonNode> jsonSerde() {
     return Serdes.serdeFrom(
         (topic, node) -> {
@@ -83,21 +110,11 @@ final class KafkaStreamsPeer {
     long events = Long.parseLong(PeerMain.required(options, "events"));
     AtomicLong consumed = new AtomicLong();
     StreamsBuilder builder = new StreamsBuilder();
-    builder.stream(PeerMain.required(options, "input"),
-            Consumed.with(Serdes.String(), jsonSerde()).withTimestampExtractor(new IsoFieldTimestamp()))
-        .peek((key, value) -> consumed.incrementAndGet())
-        .groupByKey(Grouped.with(Serdes.String(), jsonSerde()))
-        .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMinutes(1), Duration.ofSeconds(5)))
-        .aggregate(LatencyAggregate::new, (model, event, agg) -> {
-              agg.requests += 1;
-              agg.latencySum += event.get("latency_ms").asDouble();
-              return agg;
-            },
-            Materialized.<String, LatencyAggregate, org.apache.kafka.streams.state.WindowStore<org.apache.kafka.common.utils.Bytes, byte[]>>as("latency-per-model")
-                .withKeySerde(Serdes.String()).withValueSerde(aggregateSerde()))
-        .toStream()
-        .map((windowed, agg) -> KeyValue.pair(windowed.key() + "@" + windowed.window().start(), String.valueOf(agg.latencySum / agg.requests)))
-        .to(PeerMain.required(options, "output"), Produced.with(Serdes.String(), Serdes.String()));
+    String input = PeerMain.required(options, "input");
+    String output = PeerMain.required(options, "output");
+    boolean detection = options.getOrDefault("workload", "a").equals("b");
+    if (detection) DetectionTopology.build(builder, input, output, consumed);
+    else windowedAggregate(builder, input, output, consumed);
 
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "peer-kstreams-" + UUID.randomUUID().toString().substring(0, 8) + "-" + pass);
@@ -118,9 +135,37 @@ final class KafkaStreamsPeer {
       if (!running.await(120, TimeUnit.SECONDS)) throw new IllegalStateException("Kafka Streams not running after 120 s");
       long began = System.nanoTime();
       while (consumed.get() < events) Thread.sleep(20);
-      return events / ((System.nanoTime() - began) / 1e9);
+      double rate = events / ((System.nanoTime() - began) / 1e9);
+      // Work still queued behind the input (repartition topics, the last commit) is written before
+      // close, as on the project's side, so that the bench compares finished runs.
+      untilQuiet(PeerMain.required(options, "brokers"), output);
+      return rate;
     } finally {
       streams.close(Duration.ofSeconds(60));
+    }
+  }
+
+  /** Waits until the topic's end offsets have not moved for 3 s (at most a minute). */
+  static void untilQuiet(String brokers, String topic) throws Exception {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+    try (Admin admin = Admin.create(props)) {
+      Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+      for (var partition : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+        request.put(new TopicPartition(topic, partition.partition()), OffsetSpec.latest());
+      }
+      String last = "";
+      long since = System.nanoTime();
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (System.nanoTime() - since < 3_000_000_000L && System.nanoTime() < deadline) {
+        Map<Integer, Long> ends = new TreeMap<>();
+        admin.listOffsets(request).all().get().forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
+        if (!ends.toString().equals(last)) {
+          last = ends.toString();
+          since = System.nanoTime();
+        }
+        Thread.sleep(250);
+      }
     }
   }
 
