@@ -157,7 +157,7 @@ export interface MetricsAggregationOptions {
   readonly telemetrySerde: Serde<TelemetryEvent>
 }
 
-/** Key of a group: application and model, length-prefixed so no two pairs collide. */
+/** Key of a group: application and model as a JSON pair, so no two pairs collide. */
 const groupKey = (event: TelemetryEvent): string => {
   const model = eventModel(event)
   return JSON.stringify([event.application_id, model])

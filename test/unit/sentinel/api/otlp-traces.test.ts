@@ -79,7 +79,7 @@ describe('POST /v1/traces (OTLP/HTTP) with the OpenTelemetry SDK exporters', () 
         { name: 'GET /orders', attributes: { 'http.request.method': 'GET' }, durationMs: 5 },
         { name: 'chat gpt-4o', attributes: chat('gpt-4o', 50, 0, { 'error.type': 'timeout' }), durationMs: 30_000, error: 'upstream timed out' },
       ])
-      const events = sentFromCheck(sentSince(from))
+      const events = withUuidIds(sentSince(from))
       assert.equal(events.length, 4, 'two GenAI spans, two events each; the HTTP span is not an LLM call')
       const [request, response, errorRequest, error] = events as [TelemetryEvent, TelemetryEvent, TelemetryEvent, TelemetryEvent]
       assert.equal(request.event_type, 'llm.request')
@@ -156,8 +156,8 @@ describe('POST /v1/traces (OTLP/HTTP) with the OpenTelemetry SDK exporters', () 
   })
 })
 
-/** The events in send order, each checked to be a TelemetryEvent shape the topic took. */
-function sentFromCheck(events: TelemetryEvent[]): TelemetryEvent[] {
+/** The events as sent, each checked to carry a UUID event id (made from its span). */
+function withUuidIds(events: TelemetryEvent[]): TelemetryEvent[] {
   for (const e of events) assert.match(e.event_id, /^[0-9a-f-]{36}$/)
   return events
 }
