@@ -15,14 +15,15 @@ import { SchemaNotReadyError } from '../../schemas/registry/errors.js'
 import { type ChangelogSink, type SessionStore, type StateStore, StoreMissError, type WindowStore } from '../../state/index.js'
 import { type NodeDef, type SinkNodeDef, type SourceNodeDef, isTopicRef } from '../../topology/graph.js'
 import type { InternalProcessorContext, LateRecord } from '../../topology/internal-context.js'
-import type {
-  Cancellable,
-  Processor,
-  PunctuationType,
-  Punctuator,
-  RecordHeaders,
-  RecordMetadata,
-  StreamRecord,
+import {
+  type Cancellable,
+  FatalTaskError,
+  type Processor,
+  type PunctuationType,
+  type Punctuator,
+  type RecordHeaders,
+  type RecordMetadata,
+  type StreamRecord,
 } from '../../topology/processor.js'
 import { EventTimeOutOfBoundsError, eventTimeVerdict } from '../../topology/event-time.js'
 import type { AnyStoreDefinition, PrefetchSourceRecord } from '../../topology/stores.js'
@@ -216,6 +217,8 @@ export class StreamTask {
   private currentRecord: SourceRecord | undefined
   private readonly forwardingCache: ForwardingCache<ProcessorRunner> | undefined
   private readonly deferred: { sink: SinkRunner; record: StreamRecord<unknown, unknown>; topic: string; error: SchemaNotReadyError }[] = []
+  /** Forwards a processor asked for after the current record, once their source keys are loaded. */
+  private readonly afterPrefetch: { runner: ProcessorRunner; record: StreamRecord<unknown, unknown>; sourceKey: unknown }[] = []
   private started = false
   private closed = false
 
@@ -365,6 +368,7 @@ export class StreamTask {
         cache.put(runner, group, rowId, record, this.currentRecord, sourceKey, dueAt)
       },
       prefetchSourceKeys: (records) => this.prefetchKeys(records),
+      forwardAfterPrefetch: (record, sourceKey) => void this.afterPrefetch.push({ runner, record, sourceKey }),
     }
   }
 
@@ -418,6 +422,7 @@ export class StreamTask {
         this.handleError(err, this.currentStage, d.raw, this.currentNode ?? d.source.name)
       }
       this.currentNode = undefined
+      if (this.afterPrefetch.length > 0) await this.forwardAfterPrefetch(d.raw)
       if (this.deferred.length > 0) await this.sendDeferred(d.raw)
       this.currentRecord = undefined
       if (this.hasDueStreamPunctuator()) await this.punctuateStreamTime()
@@ -470,6 +475,20 @@ export class StreamTask {
     this.deferred.push({ sink, record, topic, error })
   }
 
+  private async forwardAfterPrefetch(raw: SourceRecord): Promise<void> {
+    const pending = this.afterPrefetch.splice(0)
+    await this.prefetchKeys(pending.map((p) => ({ key: p.sourceKey, timestamp: p.record.timestamp })))
+    for (const { runner, record } of pending) {
+      this.currentNode = runner.name
+      try {
+        runner.forward(record)
+      } catch (err) {
+        this.handleError(err, 'process', raw, this.currentNode ?? runner.name)
+      }
+    }
+    this.currentNode = undefined
+  }
+
   private async sendDeferred(raw: SourceRecord | null): Promise<void> {
     for (const { sink, record, topic, error } of this.deferred.splice(0)) {
       await error.ready()
@@ -508,6 +527,12 @@ export class StreamTask {
       this.prefetchPlan.map(({ store, def }) => {
         // Hot keys repeat throughout a batch: each (key, window) is looked up once. Primitive keys
         // dedupe by value, others by identity (still correct, just not deduplicated).
+        if (def.kind === 'window' && def.startsRead) {
+          const startsRead = def.startsRead
+          const ranges: { key: unknown; from: number; to: number }[] = []
+          for (const r of records) if (r.key !== null && r.key !== undefined) ranges.push({ key: r.key, ...startsRead(r.timestamp) })
+          return (store as WindowStore<unknown, unknown>).prefetchRanges(ranges)
+        }
         if (def.kind === 'window') {
           const windowsFor = def.windowsFor!
           const keys: { key: unknown; windowStart: number }[] = []
@@ -712,7 +737,7 @@ export class StreamTask {
     const source = { topic: raw.topic, partition: raw.partition, offset: raw.offset }
     // A store read that was not prefetched is a bug in the topology, not a bad record: dead-lettering
     // every record would empty the stream into the DLQ.
-    if (this.errorPolicy === 'fail' || err instanceof StoreMissError) throw new StreamTaskError(this.id, stage, processor, source, err)
+    if (this.errorPolicy === 'fail' || err instanceof StoreMissError || err instanceof FatalTaskError) throw new StreamTaskError(this.id, stage, processor, source, err)
     if (this.errorPolicy === 'skip') {
       this.metrics.skipped++
       this.badRecordWarnings.warn(stage, { err, processor, ...source }, 'bad record skipped')
