@@ -13,6 +13,21 @@ export interface LocalBrokerState {
   dataDir: string
   kafkaVersion: string
   startedAt: string
+  /** With `npm run kafka:secure:start`: a SASL_SSL listener beside the plaintext one. */
+  secure?: SecureListenerState
+}
+
+/** A test broker's SASL_SSL listener and the throwaway credentials it accepts. */
+export interface SecureListenerState {
+  bootstrap: string
+  /** PEM of the CA that signed the listener's certificate. */
+  caFile: string
+  /** PKCS#12 client key and certificate (the listener requires one), and its password. */
+  clientKeystore: string
+  keystorePassword: string
+  /** A user known to PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 alike. */
+  username: string
+  password: string
 }
 
 export const localRunDir = (): string => process.env.SENTINEL_RUN_DIR ?? join(tmpdir(), 'sentinel-streams')

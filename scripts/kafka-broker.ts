@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
-import { localBrokerStateFile, localRunDir, readLocalBroker, type LocalBrokerState } from '../runtime/local-broker.js'
+import { localBrokerStateFile, localRunDir, readLocalBroker, type LocalBrokerState, type SecureListenerState } from '../runtime/local-broker.js'
+import { makeBrokerCertificates } from './launcher/broker-certificates.js'
 import { cacheRoot } from './launcher/cache.js'
 import { logTail } from './launcher/log-tail.js'
 import { freePort, hasCommand, isAlive, terminate, waitUntil } from './launcher/process.js'
@@ -77,16 +78,17 @@ function clusterId(): string {
   }
 }
 
-function brokerProperties(dataDir: string, port: number, controllerPort: number): string {
+function brokerProperties(dataDir: string, port: number, controllerPort: number, secure?: SecureListenerState & { brokerKeystore: string; brokerTruststore: string }): string {
+  const secureListener = secure ? `,SASL_SSL://${secure.bootstrap}` : ''
   return `process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${controllerPort}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${secureListener}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}${secureListener}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}
 inter.broker.listener.name=PLAINTEXT
-log.dirs=${join(dataDir, 'logs')}
+${secure ? secureListenerProperties(secure) : ''}log.dirs=${join(dataDir, 'logs')}
 num.partitions=1
 default.replication.factor=1
 offsets.topic.replication.factor=1
@@ -98,6 +100,26 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 log.cleaner.backoff.ms=1000
 log.segment.bytes=16777216
+`
+}
+
+/**
+ * The SASL_SSL listener: PLAIN and both SCRAM mechanisms for one user (SCRAM credentials are
+ * written into the KRaft metadata at format time), and TLS that also requires a client certificate.
+ */
+function secureListenerProperties(secure: SecureListenerState & { brokerKeystore: string; brokerTruststore: string }): string {
+  return `sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${secure.username}="${secure.password}";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=${secure.brokerKeystore}
+ssl.keystore.password=${secure.keystorePassword}
+ssl.key.password=${secure.keystorePassword}
+ssl.truststore.type=PKCS12
+ssl.truststore.location=${secure.brokerTruststore}
+ssl.truststore.password=${secure.keystorePassword}
+ssl.client.auth=required
 `
 }
 
@@ -128,12 +150,16 @@ async function runningBroker(): Promise<LocalBrokerState | undefined> {
   return (await answersMetadata(state.bootstrap).catch(() => false)) ? state : undefined
 }
 
-export async function startBroker(): Promise<string> {
+/** `secure`: also a SASL_SSL listener with fresh certificates and credentials (see SecureListenerState). */
+export async function startBroker(options: { secure?: boolean } = {}): Promise<string> {
   if (process.env.KAFKA_BROKERS) {
     log(`KAFKA_BROKERS is set: using ${process.env.KAFKA_BROKERS}, starting nothing`)
     return process.env.KAFKA_BROKERS
   }
   const running = await runningBroker()
+  if (running && options.secure && !running.secure) {
+    throw new Error(`the broker running (pid ${running.pid}) has no SASL_SSL listener: stop it with \`npm run kafka:stop\`, then \`npm run kafka:secure:start\``)
+  }
   if (running) {
     log(`reusing the broker already running (pid ${running.pid})`)
     return running.bootstrap
@@ -146,11 +172,12 @@ export async function startBroker(): Promise<string> {
   const [port, controllerPort] = [await freePort(), await freePort()]
   const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-kafka-'))
   const propsFile = join(dataDir, 'server.properties')
-  writeFileSync(propsFile, brokerProperties(dataDir, port, controllerPort))
+  const secure = options.secure ? await secureListener(dataDir) : undefined
+  writeFileSync(propsFile, brokerProperties(dataDir, port, controllerPort, secure))
   writeFileSync(join(dataDir, 'log4j.properties'), LOG4J)
   const jvmLogging = [`-Dlog4j.configuration=${pathToFileURL(join(dataDir, 'log4j.properties')).href}`, `-Dkafka.logs.dir=${dataDir}`]
 
-  const format = spawnSync('java', ['-cp', classpath, ...jvmLogging, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile], {
+  const format = spawnSync('java', ['-cp', classpath, ...jvmLogging, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile, ...scramUsers(secure)], {
     encoding: 'utf8',
   })
   if (format.status !== 0) throw new Error(`formatting KRaft storage failed:\n${format.stderr || format.stdout}`)
@@ -166,6 +193,10 @@ export async function startBroker(): Promise<string> {
   if (pid === undefined) throw new Error('could not spawn java for the Kafka broker')
   const bootstrap = `127.0.0.1:${port}`
   const state: LocalBrokerState = { pid, bootstrap, dataDir, kafkaVersion: KAFKA_VERSION, startedAt: new Date().toISOString() }
+  if (secure) {
+    const { brokerKeystore: _keystore, brokerTruststore: _truststore, ...listener } = secure
+    state.secure = listener
+  }
   mkdirSync(localRunDir(), { recursive: true })
   writeFileSync(localBrokerStateFile(), JSON.stringify(state, null, 2))
   try {
@@ -175,9 +206,29 @@ export async function startBroker(): Promise<string> {
     await stopBroker()
     throw new Error(`${(e as Error).message}\n--- broker log tail ---\n${tail}`, { cause: e })
   }
+  if (secure) log(`SASL_SSL listener at ${secure.bootstrap} (credentials in ${localBrokerStateFile()})`)
   log(`Kafka ${KAFKA_VERSION} up at ${bootstrap} (pid ${pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return bootstrap
 }
+
+async function secureListener(dataDir: string): Promise<SecureListenerState & { brokerKeystore: string; brokerTruststore: string }> {
+  const started = Date.now()
+  const certificates = makeBrokerCertificates(mkdtempSync(join(dataDir, 'tls-')))
+  log(`TLS certificates made with keytool in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return {
+    bootstrap: `127.0.0.1:${await freePort()}`,
+    caFile: certificates.caFile,
+    clientKeystore: certificates.clientKeystore,
+    brokerKeystore: certificates.brokerKeystore,
+    brokerTruststore: certificates.brokerTruststore,
+    keystorePassword: certificates.password,
+    username: 'sentinel',
+    password: randomBytes(12).toString('hex'),
+  }
+}
+
+const scramUsers = (secure: SecureListenerState | undefined): string[] =>
+  secure ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${secure.username},password=${secure.password}]`]) : []
 
 /** Stops the launcher's broker by its own pid and removes its data dir. Safe to call repeatedly. */
 export async function stopBroker(): Promise<void> {
@@ -194,7 +245,7 @@ export async function stopBroker(): Promise<void> {
 async function main(command: string | undefined): Promise<void> {
   switch (command) {
     case 'start':
-      console.log(await startBroker())
+      console.log(await startBroker({ secure: process.argv.includes('--secure') }))
       return
     case 'stop':
       if (process.env.KAFKA_BROKERS) log('KAFKA_BROKERS is set: nothing of ours to stop')
@@ -206,7 +257,7 @@ async function main(command: string | undefined): Promise<void> {
       return
     }
     default:
-      console.error('usage: tsx scripts/kafka-broker.ts start|stop|status')
+      console.error('usage: tsx scripts/kafka-broker.ts start [--secure]|stop|status')
       process.exitCode = 2
   }
 }
