@@ -24,8 +24,13 @@ import { addAnomalyView } from './anomaly-view.js'
 import { buildSentinelApi } from './api/index.js'
 import { BoundedLabelValues } from './bounded-label-values.js'
 import { AlertDispatcher, type ReceiversConfig, checkReferences, loadReceiversConfig, DEFAULT_RECEIVERS_PATH } from './delivery/index.js'
-import { addSentinelDetection } from './detection.js'
+import { addSentinelDetection, repartitionTelemetrySerde } from './detection.js'
+import { ApiMetrics } from './api/api-metrics.js'
+import { countKafkaIngest } from './kafka-ingest-count.js'
+import { DetectionLatency } from './detection-latency.js'
+import { addMetricsAggregation } from './metrics-aggregation.js'
 import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
+import { effectiveConfig } from './effective-config.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
 import { sentinelTopicSerdes } from './topic-serdes.js'
 
@@ -83,14 +88,25 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     anomalyFormat: serdes.anomalies,
     eventTime: settings.eventTime,
     ...(settings.deduplicateHorizonMs === null ? {} : { deduplicateHorizonMs: settings.deduplicateHorizonMs }),
+    onTelemetry: (telemetry) => {
+      if (settings.aggregations !== null) {
+        addMetricsAggregation(telemetry, { topic: topics.aggregations, serde: serdes.aggregations, ...settings.aggregations, telemetrySerde: repartitionTelemetrySerde() })
+      }
+      if (context.metrics) countKafkaIngest(telemetry, new ApiMetrics(context.metrics, context.logger))
+    },
   })
 
   const detected = context.metrics ? anomaliesCounter(context.metrics) : undefined
+  const latency = context.metrics ? new DetectionLatency(context.metrics) : undefined
   // Anyone who can write the anomalies topic chooses detector ids: cap the label like every id label.
   const detectorLabels = new BoundedLabelValues('sentinel_anomalies_detected_total{detector}', MAX_DETECTOR_LABELS, context.logger)
   const anomalies = builder
     .stream(topics.anomalies, { key: Serdes.string(), value: serdes.anomalies, name: 'anomalies-source' })
-    .peek((_key, anomaly) => detected?.inc({ detector: detectorLabels.value(anomaly.detector_id), severity: anomaly.severity }), { name: 'anomalies-count' })
+    .peek((_key, anomaly) => {
+      const detector = detectorLabels.value(anomaly.detector_id)
+      detected?.inc({ detector, severity: anomaly.severity })
+      latency?.observe(detector, anomaly.timestamp, Date.now())
+    }, { name: 'anomalies-count' })
   const { links } = addAlertManager(builder, anomalies, {
     rules: app.rules,
     alertsTopic: topics.alerts,
@@ -99,10 +115,18 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     ...(context.metrics ? { metrics: context.metrics } : {}),
     ...(context.logger ? { logger: context.logger } : {}),
   })
-  const { actionsTaken } = addAlertViewWithActions(builder, { alertsTopic: topics.alerts, deliveriesTopic: topics.deliveries, silencesTopic: topics.silences, alertSerde: serdes.alerts, deliverySerde: serdes.deliveries })
+  const { actionsTaken } = addAlertViewWithActions(builder, {
+    alertsTopic: topics.alerts,
+    deliveriesTopic: topics.deliveries,
+    silencesTopic: topics.silences,
+    alertSerde: serdes.alerts,
+    deliverySerde: serdes.deliveries,
+    retentionMs: settings.retention.alertsMs,
+  })
   addAnomalyView(builder, anomalies, {
     acksTopic: topics.acks,
     feedbackTopic: topics.feedback,
+    retentionMs: settings.retention.anomaliesMs,
     links,
     actionsTaken,
     ...(settings.correlation ? { maxRelated: settings.correlation.maxRelated } : {}),
@@ -172,6 +196,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         metrics,
         logger: logger.child({ component: 'api' }),
         telemetrySerde: serdes.telemetry,
+        effectiveConfig: effectiveConfig(app),
       })
     : null
   if (server) {

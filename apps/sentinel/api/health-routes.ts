@@ -1,5 +1,5 @@
 /**
- * Operations endpoints (no rate limit): liveness, readiness and Prometheus metrics, for
+ * Operations endpoints (no rate limit): liveness (/api/v1/health, alias /health), readiness and Prometheus metrics, for
  * orchestrators and scrapers. Liveness and readiness are always open; /metrics is open unless the
  * caller passes the API-key hook in `metricsOnRequest` (configuration: `api.authenticate.metrics`).
  */
@@ -10,24 +10,27 @@ import { errorSchema } from './schemas.js'
 export const healthRoutes: FastifyPluginAsync<RoutesOptions & { readonly metricsOnRequest: readonly onRequestAsyncHookHandler[] }> = async (app, { ctx, metricsOnRequest }) => {
   const open = { security: [] }
 
-  app.get(
-    '/health',
-    {
-      schema: {
-        summary: 'Liveness: 200 while the process runs',
-        tags: ['operations'],
-        ...open,
-        response: {
-          200: {
-            type: 'object',
-            required: ['status', 'version', 'uptime_seconds', 'mode', 'state'],
-            properties: { status: { type: 'string' }, version: { type: 'string' }, uptime_seconds: { type: 'number' }, mode: { type: 'string' }, state: { type: 'string' } },
-          },
+  // Seed 002's path and body (`uptime` in seconds); `/health` stays as an alias for existing probes.
+  const health = {
+    schema: {
+      summary: 'Liveness: 200 while the process runs',
+      tags: ['operations'],
+      ...open,
+      response: {
+        200: {
+          type: 'object',
+          required: ['status', 'uptime', 'version', 'uptime_seconds', 'mode', 'state'],
+          properties: { status: { type: 'string' }, uptime: { type: 'number', description: 'seconds since start' }, version: { type: 'string' }, uptime_seconds: { type: 'number', description: 'the same as uptime (older name)' }, mode: { type: 'string' }, state: { type: 'string' } },
         },
       },
     },
-    async () => ({ status: 'healthy', version: ctx.version, uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000), mode: ctx.runtime.mode, state: ctx.runtime.state }),
-  )
+  }
+  const answer = async () => {
+    const uptime = Math.round((Date.now() - ctx.startedAt) / 1000)
+    return { status: 'healthy', uptime, version: ctx.version, uptime_seconds: uptime, mode: ctx.runtime.mode, state: ctx.runtime.state }
+  }
+  app.get('/api/v1/health', health, answer)
+  app.get('/health', health, answer)
 
   app.get(
     '/ready',

@@ -344,6 +344,27 @@ describe('detectors and /detect', () => {
     assert.equal((await detect({ detector_id: 'latency-z', key: 'chatbot' })).statusCode, 400)
     assert.equal((await detect({ detector_id: 'latency-z', key: 'chatbot', value: 1, extra: 1 })).statusCode, 400)
   })
+
+  test("seed 002's body {metrics, context}: every detector of the metric and key judges; {is_anomaly, score, explanation, results}", async () => {
+    const spike = await detect({ metrics: { latency_ms: 2000 }, context: { application_id: 'chatbot' } })
+    assert.equal(spike.statusCode, 200)
+    const body = json(spike.body) as { is_anomaly: boolean; score: number; explanation: string; results: { detector_id: string; anomalous: boolean; score: number }[] }
+    assert.deepEqual(body.results.map((r) => r.detector_id).sort(), ['latency-ewma', 'latency-p95', 'latency-z'])
+    assert.equal(body.is_anomaly, true)
+    assert.equal(body.score, Math.max(...body.results.map((r) => r.score)))
+    assert.match(body.explanation, /latency-z: chatbot 2000 against baseline mean 1002\.03 \(deviation 100\.27, threshold 3\)/)
+    const one = json((await detect({ detector_id: 'latency-z', key: 'chatbot', value: 2000 })).body)
+    assert.deepEqual(body.results.find((r) => r.detector_id === 'latency-z'), one, 'the same verdict as the one-detector body')
+
+    const usual = json((await detect({ metrics: { latency_ms: 1001 }, context: { application_id: 'chatbot', detector_id: 'latency-z' } })).body)
+    assert.equal(usual.is_anomaly, false)
+    assert.match(String(usual.explanation), /within the baselines of latency-z/)
+    const nothing = await detect({ metrics: { latency_ms: 1001 }, context: { model: 'gpt-4' } })
+    assert.equal(nothing.statusCode, 422, 'no detector groups latency by model here')
+    assert.match(nothing.body, /latency_ms by application/)
+    assert.equal((await detect({ metrics: {}, context: { application_id: 'chatbot' } })).statusCode, 400)
+    assert.equal((await detect({ metrics: { latency_ms: 'slow' }, context: { application_id: 'chatbot' } })).statusCode, 400)
+  })
 })
 
 describe('health, readiness, metrics, OpenAPI', () => {
