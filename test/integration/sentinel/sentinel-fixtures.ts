@@ -3,7 +3,7 @@ import { createServer } from 'node:net'
 import type { Admin } from 'kafkajs'
 import type { SentinelTopics } from '../../../apps/sentinel/sentinel-config.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
-import { uniqueTopic } from '../../kafka.js'
+import { createTopicsAndWait, uniqueTopic } from '../../kafka.js'
 
 /**
  * The start of the hour before last: recent, because the app refuses telemetry far from the wall
@@ -23,7 +23,7 @@ export async function createSentinelTopics(admin: Admin, prefix: string, partiti
     silences: uniqueTopic(`${prefix}-silences`),
     aggregations: uniqueTopic(`${prefix}-aggregations`),
   }
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true })
+  await createTopicsAndWait(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })))
   return topics
 }
 
