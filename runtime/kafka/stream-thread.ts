@@ -33,6 +33,7 @@ import { HostMapRefresher } from './host-map-refresher.js'
 import { decideOnFence, MAX_FENCED_RECOVERIES, taskOwnership } from './fenced-recovery.js'
 import { TaskRevokedError } from './revocable-connections.js'
 import { StallWatch } from './stall-watch.js'
+import { withCoordinatorRetry } from './coordinator-retry.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
 const MAX_REINITIALISATIONS = 2
@@ -162,7 +163,16 @@ export class StreamThread {
       if (!this.stopping) this.hostMap.refresh(event.payload.memberId, event.payload.memberAssignment)
     })
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) this.options.onFatal(event.payload.error)
+      if (!event.payload.restart) {
+        this.options.onFatal(event.payload.error)
+        return
+      }
+      // kafkajs restarts a crashed consumer (e.g. its fetch retries against a killed broker ran
+      // out) by leaving and rejoining the group, and says nothing else: until the rejoin, other
+      // members may own our tasks. As in a rebalance, a fence now means "moved", not "re-initialise"
+      // (re-initialising would fence the new owner back, five times, then stop this instance).
+      this.rebalancing = true
+      this.log.warn({ err: event.payload.error }, 'consumer crashed; kafkajs restarts it and rejoins the group: tasks wait for the new assignment')
     })
     await consumer.connect()
     // A source without committed offsets starts where autoOffsetReset says; the application's own
@@ -436,7 +446,7 @@ export class StreamThread {
     const partitions = task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] }))
     this.consumer.pause(partitions)
     const { admin, config } = this.options
-    const committed = await this.adminCalls.run(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...task.sourceTopics] }))
+    const committed = await this.adminCalls.run(() => withCoordinatorRetry(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...task.sourceTopics] })))
     for (const { topic, partitions: offsets } of committed) {
       const offset = offsets.find((p) => p.partition === task.partition)?.offset ?? '-1'
       // No committed offset yet: from the beginning for now; the task seeks again once running
