@@ -4,11 +4,15 @@
  * caller passes the API-key hook in `metricsOnRequest` (configuration: `api.authenticate.metrics`).
  */
 import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify'
+import { Readiness } from '../../../runtime/readiness.js'
 import type { RoutesOptions } from './api-context.js'
 import { errorSchema } from './schemas.js'
 
 export const healthRoutes: FastifyPluginAsync<RoutesOptions & { readonly metricsOnRequest: readonly onRequestAsyncHookHandler[] }> = async (app, { ctx, metricsOnRequest }) => {
   const open = { security: [] }
+  // Ready through the rebalances that follow a run, as `sentinel-streams run --health-port`: every
+  // instance joining rebalances the whole group, and a 503 then takes every pod out of its Service.
+  const readiness = new Readiness(ctx.runtime)
 
   // Seed 002's path and body (`uptime` in seconds); `/health` stays as an alias for existing probes.
   const health = {
@@ -36,16 +40,16 @@ export const healthRoutes: FastifyPluginAsync<RoutesOptions & { readonly metrics
     '/ready',
     {
       schema: {
-        summary: 'Readiness: 200 only while the streams runtime is running',
+        summary: 'Readiness: 200 once the streams runtime has run, through the rebalances that follow; 503 while starting, shutting down or failed',
         tags: ['operations'],
         ...open,
-        response: { 200: { type: 'object', required: ['status', 'state'], properties: { status: { type: 'string' }, state: { type: 'string' } } }, 503: errorSchema },
+        response: { 200: { type: 'object', required: ['status', 'state'], properties: { status: { type: 'string' }, state: { type: 'string' }, reason: { type: 'string' } } }, 503: errorSchema },
       },
     },
     async (_request, reply) => {
-      const state = ctx.runtime.state
-      if (state === 'running') return { status: 'ready', state }
-      return reply.code(503).header('retry-after', '5').send({ error: 'not_ready', message: `the streams runtime is '${state}', not 'running'`, details: { state } })
+      const { ready, state, reason } = readiness.report()
+      if (ready) return { status: 'ready', state, reason }
+      return reply.code(503).header('retry-after', '5').send({ error: 'not_ready', message: `the streams runtime is '${state}': ${reason}`, details: { state } })
     },
   )
 

@@ -374,23 +374,31 @@ describe('health, readiness, metrics, OpenAPI', () => {
   })
   after(() => stopInstance(it))
 
-  test('/health is 200 with version and uptime; /ready follows the runtime state', async () => {
+  test('/health is 200 with version and uptime; /ready is 200 once running and through a rebalance, 503 while shutting down or starting', async () => {
     const health = await it.api.inject({ method: 'GET', url: '/health' })
     assert.equal(health.statusCode, 200)
     assert.equal(json(health.body).status, 'healthy')
     assert.equal(json(health.body).version, '9.9.9')
     assert.equal(typeof json(health.body).uptime_seconds, 'number')
-    assert.equal((await it.api.inject({ method: 'GET', url: '/ready' })).statusCode, 200)
-    it.runtime.state = 'rebalancing'
+    const ready = async () => await it.api.inject({ method: 'GET', url: '/ready' })
+    assert.equal((await ready()).statusCode, 200)
     try {
-      const ready = await it.api.inject({ method: 'GET', url: '/ready' })
-      assert.equal(ready.statusCode, 503)
-      assert.equal(json(ready.body).error, 'not_ready')
-      assert.deepEqual(json(ready.body).details, { state: 'rebalancing' })
+      it.runtime.state = 'rebalancing'
+      const rebalancing = await ready()
+      assert.equal(rebalancing.statusCode, 200, 'a rebalance after running keeps the instance ready')
+      assert.equal(json(rebalancing.body).state, 'rebalancing')
+      it.runtime.state = 'pending-shutdown'
+      const stopping = await ready()
+      assert.equal(stopping.statusCode, 503)
+      assert.equal(json(stopping.body).error, 'not_ready')
+      assert.deepEqual(json(stopping.body).details, { state: 'pending-shutdown' })
+      it.runtime.state = 'rebalancing'
+      assert.equal((await ready()).statusCode, 503, 'starting again: not ready until it has run')
       assert.equal((await it.api.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'liveness does not depend on the runtime')
     } finally {
       it.runtime.state = 'running'
     }
+    assert.equal((await ready()).statusCode, 200)
   })
 
   test('/metrics is Prometheus text with the request duration histogram by route pattern', async () => {
