@@ -1,5 +1,10 @@
 import type { Admin } from 'kafkajs'
-import type { PartitionCounts } from './kafka-record-collector.js'
+
+/** Partition counts of output topics, looked up once per topic. */
+export interface PartitionCounts {
+  get(topic: string): number | undefined
+  load(topics: readonly string[]): Promise<void>
+}
 
 /** Partition counts of topics, read from cluster metadata once per topic. */
 export class AdminPartitionCounts implements PartitionCounts {

@@ -24,8 +24,9 @@ import { formatHostInfo } from '../config.js'
 import { ReadGate } from '../query/read-gate.js'
 import type { ResolvedStreamsConfig } from '../config.js'
 import type { ErrorPolicy, SourceRecord } from '../task/records.js'
-import { ActiveTask, type TaskOffset } from './active-task.js'
-import type { PartitionCounts } from './kafka-record-collector.js'
+import { ActiveTask } from './active-task.js'
+import { commitTasks } from './commit.js'
+import type { PartitionCounts } from './partition-counts.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { SerialQueue } from './serial-queue.js'
 import { TaskCountersExport } from './task-counters-export.js'
@@ -391,32 +392,28 @@ export class StreamThread {
     const running = [...this.tasks.values()].filter((t) => t.state === 'running')
     if (running.length === 0) return
     const began = performance.now()
-    const groupId = this.options.config.applicationId
-    const committed: { task: ActiveTask; offsets: TaskOffset[] }[] = []
-    for (const task of running) {
-      try {
-        committed.push({ task, offsets: await task.commit(groupId) })
-      } catch (e) {
-        this.forget(task)
-        await task.abandon()
-        if (isFenced(e)) {
-          this.onFenced(task.id, e, reason)
-        } else if ((this.failedCommits.get(task.id) ?? 0) >= MAX_REINITIALISATIONS) {
-          this.log.error({ err: e, task: task.id, reason }, `task commit failed ${MAX_REINITIALISATIONS + 1} times in a row: stopping`)
-          this.options.onFatal(e as Error)
-        } else {
-          this.failedCommits.set(task.id, (this.failedCommits.get(task.id) ?? 0) + 1)
-          this.log.error({ err: e, task: task.id, reason }, 'task commit failed: re-initialising it from its changelog and last committed offsets')
-          await this.reinitialize(task.id).catch((err: unknown) => this.options.onFatal(err as Error))
-        }
+    const { config } = this.options
+    const { committed, failed } = await commitTasks(running, {
+      groupId: config.applicationId,
+      exactlyOnce: config.processingGuarantee === 'exactly-once',
+      commitOffsets: (offsets) => this.consumer.commitOffsets([...offsets]),
+      writeCheckpoints: config.processingGuarantee === 'at-least-once',
+    })
+    for (const { task, error: e } of failed) {
+      this.forget(task)
+      await task.abandon()
+      if (isFenced(e)) {
+        this.onFenced(task.id, e, reason)
+      } else if ((this.failedCommits.get(task.id) ?? 0) >= MAX_REINITIALISATIONS) {
+        this.log.error({ err: e, task: task.id, reason }, `task commit failed ${MAX_REINITIALISATIONS + 1} times in a row: stopping`)
+        this.options.onFatal(e as Error)
+      } else {
+        this.failedCommits.set(task.id, (this.failedCommits.get(task.id) ?? 0) + 1)
+        this.log.error({ err: e, task: task.id, reason }, 'task commit failed: re-initialising it from its changelog and last committed offsets')
+        await this.reinitialize(task.id).catch((err: unknown) => this.options.onFatal(err as Error))
       }
     }
-    if (this.options.config.processingGuarantee === 'at-least-once') {
-      const offsets = committed.flatMap((c) => c.offsets)
-      if (offsets.length > 0) await this.consumer.commitOffsets(offsets)
-    }
     for (const { task, offsets } of committed) {
-      task.markCommitted(offsets)
       this.failedCommits.delete(task.id)
       // Offsets in a committed transaction: the task's producer holds the current epoch.
       if (offsets.length > 0) this.fences.delete(task.id)

@@ -7,6 +7,7 @@ export {
   type ErrorPolicy,
   type ErrorStage,
   type OutputRecord,
-  type RecordCollector,
   type SourceRecord,
 } from './records.js'
+export { RecordCollector } from './record-collector.js'
+export { type AcknowledgedOffset, InMemoryRecordSink, type RecordSink } from './record-sink.js'

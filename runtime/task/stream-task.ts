@@ -12,7 +12,7 @@
 import pino from 'pino'
 import { isNullableSerde } from '../../schemas/primitive-serdes.js'
 import { SchemaNotReadyError } from '../../schemas/registry/errors.js'
-import { type ChangelogSink, type SessionStore, type StateStore, StoreMissError, type WindowStore } from '../../state/index.js'
+import { type SessionStore, type StateStore, StoreMissError, type WindowStore } from '../../state/index.js'
 import { type NodeDef, type SinkNodeDef, type SourceNodeDef, isTopicRef } from '../../topology/graph.js'
 import type { InternalProcessorContext, LateRecord } from '../../topology/internal-context.js'
 import type {
@@ -28,7 +28,8 @@ import { EventTimeOutOfBoundsError, eventTimeVerdict } from '../../topology/even
 import type { AnyStoreDefinition, PrefetchSourceRecord } from '../../topology/stores.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
 import { ForwardingCache, type PendingForward } from './forwarding-cache.js'
-import { DLQ_HEADERS, type ErrorPolicy, type ErrorStage, LATE_HEADERS, type RecordCollector, type SourceRecord } from './records.js'
+import { DLQ_HEADERS, type ErrorPolicy, type ErrorStage, LATE_HEADERS, type SourceRecord } from './records.js'
+import type { RecordCollector } from './record-collector.js'
 import { BadRecordWarnings } from './bad-record-warnings.js'
 import { TaskMetrics } from './task-metrics.js'
 import { type OpenedStores, openTaskStores, type TaskStateOptions } from './task-stores.js'
@@ -38,12 +39,13 @@ export interface StreamTaskOptions {
   plan: TopologyPlan
   subTopology: number
   partition: number
+  /** Where every record the task produces goes, its stores' changelog records included. */
   collector: RecordCollector
   /**
-   * Where logged stores write their updates. Default: the collector, to each store's changelog topic
-   * at this task's partition (acknowledged through `collector.flush`).
+   * Whether logged stores write their changelog topics (the plan's, at this task's partition), through
+   * the collector. Default true; the standalone runtime, with nothing to restore from, turns it off.
    */
-  changelog?: ChangelogSink
+  changelogs?: boolean
   state: TaskStateOptions
   /** Default `dlq`. */
   errorPolicy?: ErrorPolicy
@@ -268,16 +270,8 @@ export class StreamTask {
     if (this.opened) return
     const { plan, subTopology, partition } = this.options
     const storePlans = plan.subTopologies[subTopology]!.stores
-    const changelogTopics = new Map(storePlans.map((s) => [s.name, s.changelogTopic]))
-    const collector = this.collector
-    const changelog: ChangelogSink = this.options.changelog ?? {
-      append(store, key, value) {
-        const topic = changelogTopics.get(store)
-        if (!topic) throw new Error(`store '${store}' has no changelog topic but logged an update`)
-        collector.send({ topic, partition, key, value, timestamp: Date.now(), headers: {} })
-      },
-      ...(collector.flush ? { flush: () => collector.flush!() } : {}),
-    }
+    const changelogTopics = new Map(storePlans.flatMap((s) => (s.changelogTopic === null ? [] : [[s.name, s.changelogTopic] as const])))
+    const changelog = this.options.changelogs === false ? undefined : this.collector.changelogSink(changelogTopics, partition)
     this.opened = await openTaskStores(storePlans, { applicationId: plan.applicationId, taskId: this.id, state: this.options.state, changelog })
     this.prefetchPlan = storePlans
       .filter((s) => s.definition.prefetch === 'source-key')
@@ -426,6 +420,7 @@ export class StreamTask {
     if (this.forwardingCache?.overBound) await this.forwardPending(this.forwardingCache.takeOverflow())
     // Between batches: the only safe moment for the cache to flush and evict when over budget.
     await this.opened!.cache.maintain()
+    this.collector.dispatch()
   }
 
   private decode(raw: SourceRecord, now: number, retried: boolean): Decoded | SchemaNotReadyError | undefined {
@@ -602,13 +597,14 @@ export class StreamTask {
       await this.runPunctuator(p, now)
     }
     await this.opened!.cache.maintain()
+    this.collector.dispatch()
   }
 
   /**
-   * Commit-time work: forward the pending table updates (so downstream stores and sinks get them in
-   * this commit), expire old windows, then write every store's dirty entries (changelog first).
+   * Commit-time work before the stores flush: forward the pending table updates (so downstream
+   * stores and sinks get them in this commit) and expire old windows.
    */
-  async flush(): Promise<void> {
+  async prepareCommit(): Promise<void> {
     if (!this.opened) return
     await this.forwardAllPending()
     if (this.streamTimeMs >= 0) {
@@ -617,7 +613,22 @@ export class StreamTask {
         if (typeof expirable.expire === 'function') await expirable.expire(this.streamTimeMs)
       }
     }
-    for (const store of this.opened.stores.values()) await store.flush()
+  }
+
+  /**
+   * Flushes every store together and the collector with them: each store hands its changelog
+   * records to the collector and waits for the collector's acknowledgement round, which they all
+   * share with the task's other output, before writing its local batch. One send, one wait.
+   */
+  async flushState(): Promise<void> {
+    const stores = this.opened ? [...this.opened.stores.values()] : []
+    await Promise.all([...stores.map((store) => store.flush()), this.collector.flush()])
+  }
+
+  /** The whole commit-time work of the task alone (test driver, standalone runtime, close). */
+  async flush(): Promise<void> {
+    await this.prepareCommit()
+    await this.flushState()
   }
 
   async close(): Promise<void> {
