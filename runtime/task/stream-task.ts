@@ -12,25 +12,18 @@
 import pino from 'pino'
 import { isNullableSerde } from '../../schemas/primitive-serdes.js'
 import { SchemaNotReadyError } from '../../schemas/registry/errors.js'
-import { type SessionStore, type StateStore, StoreMissError, type WindowStore } from '../../state/index.js'
+import type { SessionStore, StateStore, WindowStore } from '../../state/index.js'
 import { type NodeDef, type SinkNodeDef, type SourceNodeDef, isTopicRef } from '../../topology/graph.js'
-import type { InternalProcessorContext, LateRecord } from '../../topology/internal-context.js'
-import type {
-  Cancellable,
-  Processor,
-  PunctuationType,
-  Punctuator,
-  RecordHeaders,
-  RecordMetadata,
-  StreamRecord,
-} from '../../topology/processor.js'
+import type { InternalProcessorContext } from '../../topology/internal-context.js'
+import type { Cancellable, Processor, PunctuationType, Punctuator, StreamRecord } from '../../topology/processor.js'
 import { EventTimeOutOfBoundsError, eventTimeVerdict } from '../../topology/event-time.js'
 import type { AnyStoreDefinition, PrefetchSourceRecord } from '../../topology/stores.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
 import { ForwardingCache, type PendingForward } from './forwarding-cache.js'
-import { DLQ_HEADERS, type ErrorPolicy, type ErrorStage, LATE_HEADERS, type SourceRecord } from './records.js'
+import type { ErrorPolicy, ErrorStage, SourceRecord } from './records.js'
 import type { RecordCollector } from './record-collector.js'
-import { BadRecordWarnings } from './bad-record-warnings.js'
+import { BadRecordPolicy } from './bad-record-policy.js'
+import { PunctuationSchedule, type ScheduledPunctuator } from './punctuation.js'
 import { TaskMetrics } from './task-metrics.js'
 import { type OpenedStores, openTaskStores, type TaskStateOptions } from './task-stores.js'
 
@@ -65,34 +58,6 @@ export interface StreamTaskOptions {
   /** Wall clock (default Date.now); the driver passes its mock clock. */
   wallClock?: () => number
   logger?: pino.Logger
-}
-
-/** Thrown under the `fail` policy (and for failures outside any record). */
-export class StreamTaskError extends Error {
-  constructor(
-    readonly taskId: string,
-    readonly stage: ErrorStage,
-    readonly processor: string | undefined,
-    readonly source: RecordMetadata | undefined,
-    cause: unknown,
-  ) {
-    const where = source ? ` at ${source.topic}-${source.partition}@${source.offset}` : ''
-    super(`task ${taskId}: ${stage} failed in ${processor ?? 'source'}${where}: ${errorMessage(cause)}`, { cause })
-    this.name = 'StreamTaskError'
-  }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
-
-interface ScheduledPunctuator extends Cancellable {
-  readonly node: string
-  readonly intervalMs: number
-  readonly type: PunctuationType
-  readonly fn: Punctuator
-  next: number
-  cancelled: boolean
 }
 
 interface Runner {
@@ -203,11 +168,10 @@ export class StreamTask {
   private readonly options: StreamTaskOptions
   private readonly log: pino.Logger
   private readonly wallClock: () => number
-  private readonly badRecordWarnings: BadRecordWarnings
-  private readonly errorPolicy: ErrorPolicy
+  private readonly badRecords: BadRecordPolicy
   private readonly sourcesByTopic = new Map<string, SourceRunner>()
   private readonly processors: ProcessorRunner[] = []
-  private readonly punctuators: ScheduledPunctuator[] = []
+  private readonly punctuation = new PunctuationSchedule()
   private opened: OpenedStores | undefined
   private prefetchPlan: { store: StateStore; def: AnyStoreDefinition }[] = []
   /** Stores whose batch prefetch keys derive from each source record (`prefetch: { keysFor }`). */
@@ -227,8 +191,16 @@ export class StreamTask {
     this.collector = options.collector
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ task: this.id })
     this.wallClock = options.wallClock ?? Date.now
-    this.badRecordWarnings = new BadRecordWarnings(this.log, this.wallClock)
-    this.errorPolicy = options.errorPolicy ?? 'dlq'
+    this.badRecords = new BadRecordPolicy({
+      applicationId: options.plan.applicationId,
+      taskId: this.id,
+      dlqTopic: options.plan.dlqTopic,
+      policy: options.errorPolicy ?? 'dlq',
+      collector: this.collector,
+      metrics: this.metrics,
+      log: this.log,
+      wallClock: this.wallClock,
+    })
     this.lastRecordWallClock = this.wallClock()
     const maxPending = options.forwardingCacheMaxEntries ?? 0
     this.forwardingCache = maxPending > 0 ? new ForwardingCache<ProcessorRunner>(maxPending) : undefined
@@ -256,7 +228,7 @@ export class StreamTask {
       this.streamTimeMs = streamTime
       this.streamTimeAtLastRecord = streamTime
       this.lastRecordWallClock = this.wallClock()
-      for (const p of this.punctuators) if (p.type === 'stream-time' && p.next === -Infinity) p.next = streamTime
+      this.punctuation.streamTimeRestored(streamTime)
     }
   }
 
@@ -350,7 +322,7 @@ export class StreamTask {
         const r = this.currentRecord
         return r ? { topic: r.topic, partition: r.partition, offset: r.offset } : undefined
       },
-      recordLate: (late) => this.recordLate(late),
+      recordLate: (late) => this.badRecords.recordLate(late, this.currentRecord, this.streamTimeMs),
       recordDuplicate: (processor) => this.metrics.recordDuplicate(processor),
       cachesForwards: this.forwardingCache !== undefined,
       forwardLatest: (record, group, rowId, sourceKey, dueAt) => {
@@ -363,23 +335,7 @@ export class StreamTask {
   }
 
   private schedule(node: string, intervalMs: number, type: PunctuationType, fn: Punctuator): Cancellable {
-    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) {
-      throw new Error(`processor '${node}': schedule() interval must be > 0 ms (got ${intervalMs})`)
-    }
-    const next = type === 'wall-clock' ? this.wallClock() + intervalMs : this.streamTimeMs < 0 ? -Infinity : this.streamTimeMs + intervalMs
-    const punctuator: ScheduledPunctuator = {
-      node,
-      intervalMs,
-      type,
-      fn,
-      next,
-      cancelled: false,
-      cancel() {
-        this.cancelled = true
-      },
-    }
-    this.punctuators.push(punctuator)
-    return punctuator
+    return this.punctuation.schedule(node, intervalMs, type, fn, { wallClock: this.wallClock(), streamTime: this.streamTimeMs })
   }
 
   /** Processes one batch of records of this task's partition(s), in order. */
@@ -409,12 +365,12 @@ export class StreamTask {
         d.source.process(d.record)
         this.metrics.processed++
       } catch (err) {
-        this.handleError(err, this.currentStage, d.raw, this.currentNode ?? d.source.name)
+        this.badRecords.recordFailed(err, this.currentStage, d.raw, this.currentNode ?? d.source.name)
       }
       this.currentNode = undefined
       if (this.deferred.length > 0) await this.sendDeferred(d.raw)
       this.currentRecord = undefined
-      if (this.hasDueStreamPunctuator()) await this.punctuateStreamTime()
+      if (this.punctuation.hasDue('stream-time', this.streamTimeMs)) await this.punctuateStreamTime()
     }
     if (batch.length > 0) this.lastRecordWallClock = this.wallClock()
     if (this.forwardingCache?.overBound) await this.forwardPending(this.forwardingCache.takeOverflow())
@@ -455,7 +411,7 @@ export class StreamTask {
       return { raw, source, record: { key, value, timestamp: Math.floor(extracted), headers: raw.headers } }
     } catch (err) {
       if (err instanceof SchemaNotReadyError && !retried) return err
-      this.handleError(err, stage, raw, def.name)
+      this.badRecords.recordFailed(err, stage, raw, def.name)
       return undefined
     }
   }
@@ -471,8 +427,8 @@ export class StreamTask {
       try {
         sink.send(record, topic)
       } catch (err) {
-        if (raw) this.handleError(err, 'serialize', raw, sink.name)
-        else this.handlePunctuationError(err, sink.name, 'wall-clock')
+        if (raw) this.badRecords.recordFailed(err, 'serialize', raw, sink.name)
+        else this.badRecords.punctuationFailed(err, sink.name, 'wall-clock')
       }
     }
   }
@@ -532,21 +488,12 @@ export class StreamTask {
     )
   }
 
-  private hasDueStreamPunctuator(): boolean {
-    for (const p of this.punctuators) if (p.type === 'stream-time' && !p.cancelled && this.streamTimeMs >= p.next) return true
-    return false
-  }
-
   private async punctuateStreamTime(): Promise<void> {
     // Rows whose window closed are forwarded first: a punctuator emitting closed windows (suppress)
     // must see their final values. Forwarding may fill the cache again (a table operator downstream).
     const cache = this.forwardingCache
     while (cache?.hasDue(this.streamTimeMs)) await this.forwardPending(cache.takeDue(this.streamTimeMs))
-    for (const p of this.punctuators) {
-      if (p.type !== 'stream-time' || p.cancelled || this.streamTimeMs < p.next) continue
-      p.next = this.streamTimeMs + p.intervalMs
-      await this.runPunctuator(p, this.streamTimeMs)
-    }
+    for (const p of this.punctuation.takeDue('stream-time', this.streamTimeMs)) await this.runPunctuator(p, this.streamTimeMs)
   }
 
   private async runPunctuator(p: ScheduledPunctuator, timestamp: number): Promise<void> {
@@ -557,19 +504,12 @@ export class StreamTask {
       const result = p.fn(timestamp)
       if (result instanceof Promise) await result
     } catch (err) {
-      this.handlePunctuationError(err, this.currentNode ?? p.node, p.type)
+      this.badRecords.punctuationFailed(err, this.currentNode ?? p.node, p.type)
     } finally {
       this.currentNode = undefined
       this.currentStage = 'process'
     }
     if (this.deferred.length > 0) await this.sendDeferred(null)
-  }
-
-  private handlePunctuationError(err: unknown, processor: string, type: PunctuationType): void {
-    if (this.errorPolicy === 'fail' || err instanceof StoreMissError) throw new StreamTaskError(this.id, 'punctuate', processor, undefined, err)
-    this.metrics.punctuationErrors++
-    this.log.warn({ err, processor, type }, 'punctuator failed')
-    if (this.errorPolicy === 'dlq') this.sendDeadLetter(null, 'punctuate', processor, err)
   }
 
   /**
@@ -591,11 +531,7 @@ export class StreamTask {
         }
       }
     }
-    for (const p of this.punctuators) {
-      if (p.type !== 'wall-clock' || p.cancelled || now < p.next) continue
-      p.next = now + p.intervalMs
-      await this.runPunctuator(p, now)
-    }
+    for (const p of this.punctuation.takeDue('wall-clock', now)) await this.runPunctuator(p, now)
     await this.opened!.cache.maintain()
     this.collector.dispatch()
   }
@@ -672,8 +608,8 @@ export class StreamTask {
         entry.owner.forward(entry.record)
       } catch (err) {
         const processor = this.currentNode ?? entry.owner.name
-        if (raw) this.handleError(err, this.currentStage, raw, processor)
-        else this.handlePunctuationError(err, processor, 'stream-time')
+        if (raw) this.badRecords.recordFailed(err, this.currentStage, raw, processor)
+        else this.badRecords.punctuationFailed(err, processor, 'stream-time')
       } finally {
         this.currentNode = undefined
         this.currentStage = 'process'
@@ -686,68 +622,5 @@ export class StreamTask {
   private ensureRunning(): void {
     if (!this.started) throw new Error(`task ${this.id}: call start() before processing`)
     if (this.closed) throw new Error(`task ${this.id} is closed`)
-  }
-
-  private recordLate(late: LateRecord): void {
-    this.metrics.recordLate(late.processor)
-    const raw = this.currentRecord
-    this.log.debug({ processor: late.processor, closedAt: late.closedAt, streamTime: this.streamTimeMs }, 'late record dropped')
-    if (late.lateRecordsTopic === undefined || !raw) return
-    this.collector.send({
-      topic: late.lateRecordsTopic,
-      key: raw.key,
-      value: raw.value,
-      timestamp: raw.timestamp,
-      headers: {
-        ...raw.headers,
-        ...this.sourceHeaders(raw),
-        [LATE_HEADERS.processor]: late.processor,
-        [LATE_HEADERS.closedAt]: String(late.closedAt),
-        [LATE_HEADERS.streamTime]: String(this.streamTimeMs),
-      },
-    })
-  }
-
-  private sourceHeaders(raw: SourceRecord): RecordHeaders {
-    return {
-      [DLQ_HEADERS.applicationId]: this.options.plan.applicationId,
-      [DLQ_HEADERS.taskId]: this.id,
-      [DLQ_HEADERS.sourceTopic]: raw.topic,
-      [DLQ_HEADERS.sourcePartition]: String(raw.partition),
-      [DLQ_HEADERS.sourceOffset]: raw.offset,
-      [DLQ_HEADERS.sourceTimestamp]: String(raw.timestamp),
-    }
-  }
-
-  private handleError(err: unknown, stage: ErrorStage, raw: SourceRecord, processor: string): void {
-    const source = { topic: raw.topic, partition: raw.partition, offset: raw.offset }
-    // A store read that was not prefetched is a bug in the topology, not a bad record: dead-lettering
-    // every record would empty the stream into the DLQ.
-    if (this.errorPolicy === 'fail' || err instanceof StoreMissError) throw new StreamTaskError(this.id, stage, processor, source, err)
-    if (this.errorPolicy === 'skip') {
-      this.metrics.skipped++
-      this.badRecordWarnings.warn(stage, { err, processor, ...source }, 'bad record skipped')
-      return
-    }
-    this.badRecordWarnings.warn(stage, { err, processor, ...source, dlq: this.options.plan.dlqTopic }, 'bad record dead-lettered')
-    this.sendDeadLetter(raw, stage, processor, err)
-  }
-
-  private sendDeadLetter(raw: SourceRecord | null, stage: ErrorStage, processor: string, err: unknown): void {
-    this.metrics.deadLettered++
-    const error = err instanceof Error ? err : new Error(String(err))
-    this.collector.send({
-      topic: this.options.plan.dlqTopic,
-      key: raw?.key ?? null,
-      value: raw?.value ?? null,
-      timestamp: raw?.timestamp ?? this.wallClock(),
-      headers: {
-        ...(raw ? { ...raw.headers, ...this.sourceHeaders(raw) } : { [DLQ_HEADERS.applicationId]: this.options.plan.applicationId, [DLQ_HEADERS.taskId]: this.id }),
-        [DLQ_HEADERS.errorClass]: error.name,
-        [DLQ_HEADERS.errorMessage]: error.message.slice(0, 2000),
-        [DLQ_HEADERS.stage]: stage,
-        [DLQ_HEADERS.processor]: processor,
-      },
-    })
   }
 }
