@@ -13,13 +13,14 @@ import pino from 'pino'
 import { isNullableSerde } from '../../schemas/primitive-serdes.js'
 import { SchemaNotReadyError } from '../../schemas/registry/errors.js'
 import type { SessionStore, StateStore, WindowStore } from '../../state/index.js'
-import { type NodeDef, type SinkNodeDef, type SourceNodeDef, isTopicRef } from '../../topology/graph.js'
+import { type NodeDef, type SourceNodeDef, isTopicRef } from '../../topology/graph.js'
 import type { InternalProcessorContext } from '../../topology/internal-context.js'
-import type { Cancellable, Processor, PunctuationType, Punctuator, StreamRecord } from '../../topology/processor.js'
+import type { Cancellable, PunctuationType, Punctuator, StreamRecord } from '../../topology/processor.js'
 import { EventTimeOutOfBoundsError, eventTimeVerdict } from '../../topology/event-time.js'
-import type { AnyStoreDefinition, PrefetchSourceRecord } from '../../topology/stores.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
+import { BatchPrefetch } from './batch-prefetch.js'
 import { ForwardingCache, type PendingForward } from './forwarding-cache.js'
+import { ProcessorRunner, type Runner, type RunnerHost, SinkRunner, SourceRunner } from './node-runners.js'
 import type { ErrorPolicy, ErrorStage, SourceRecord } from './records.js'
 import type { RecordCollector } from './record-collector.js'
 import { BadRecordPolicy } from './bad-record-policy.js'
@@ -60,104 +61,13 @@ export interface StreamTaskOptions {
   logger?: pino.Logger
 }
 
-interface Runner {
-  readonly name: string
-  process(record: StreamRecord<unknown, unknown>): void
-}
-
 interface Decoded {
   readonly raw: SourceRecord
   readonly source: SourceRunner
   readonly record: StreamRecord<unknown, unknown>
 }
 
-class SourceRunner implements Runner {
-  children: Runner[] = []
-  constructor(readonly def: SourceNodeDef) {}
-  get name(): string {
-    return this.def.name
-  }
-  process(record: StreamRecord<unknown, unknown>): void {
-    for (const child of this.children) child.process(record)
-  }
-}
-
-class ProcessorRunner implements Runner {
-  children: Runner[] = []
-  readonly byName = new Map<string, Runner>()
-  constructor(
-    readonly name: string,
-    readonly processor: Processor<unknown, unknown, unknown, unknown>,
-    private readonly task: StreamTask,
-  ) {}
-  process(record: StreamRecord<unknown, unknown>): void {
-    const previous = this.task.currentNode
-    this.task.currentNode = this.name
-    this.processor.process(record)
-    this.task.currentNode = previous
-  }
-  forward(record: StreamRecord<unknown, unknown>, childName?: string): void {
-    if (childName === undefined) {
-      for (const child of this.children) child.process(record)
-      return
-    }
-    const child = this.byName.get(childName)
-    if (!child) throw new Error(`processor '${this.name}' forwarded to '${childName}', which is not one of its children (${[...this.byName.keys()].join(', ')})`)
-    child.process(record)
-  }
-}
-
-class SinkRunner implements Runner {
-  private readonly staticTopic: string | undefined
-  constructor(
-    readonly def: SinkNodeDef,
-    plan: TopologyPlan,
-    private readonly task: StreamTask,
-  ) {
-    this.staticTopic = isTopicRef(def.topic) ? plan.topicName(def.topic) : undefined
-  }
-  get name(): string {
-    return this.def.name
-  }
-  process(record: StreamRecord<unknown, unknown>): void {
-    const task = this.task
-    const previous = task.currentNode
-    task.currentNode = this.name
-    const def = this.def
-    const topic = this.staticTopic ?? (def.topic as (k: unknown, v: unknown, r: StreamRecord<unknown, unknown>) => unknown)(record.key, record.value, record)
-    if (typeof topic !== 'string' || topic.length === 0) {
-      throw new Error(`sink '${this.name}': the topic extractor returned ${JSON.stringify(topic)}, not a topic name`)
-    }
-    task.currentStage = 'serialize'
-    try {
-      this.send(record, topic)
-    } catch (err) {
-      // A registry serde without the topic's schema id yet: sent after the record, once resolved.
-      if (!(err instanceof SchemaNotReadyError)) throw err
-      task.deferOutput(this, record, topic, err)
-    }
-    task.currentStage = 'process'
-    task.currentNode = previous
-  }
-
-  send(record: StreamRecord<unknown, unknown>, topic: string): void {
-    const def = this.def
-    // Null keys and values are written as absent bytes (a null key, or a tombstone).
-    const key = record.key === null || record.key === undefined ? null : def.key.serialize(record.key, topic)
-    const value = record.value === null || record.value === undefined ? null : def.value.serialize(record.value, topic)
-    const partitioner = def.partitioner
-    this.task.collector.send({
-      topic,
-      key,
-      value,
-      timestamp: record.timestamp,
-      headers: record.headers,
-      ...(partitioner ? { choosePartition: (count: number) => partitioner(record.key, record.value, count) } : {}),
-    })
-  }
-}
-
-export class StreamTask {
+export class StreamTask implements RunnerHost {
   readonly id: string
   readonly metrics = new TaskMetrics()
   /** Set while a node runs, so an error names the processor that threw. */
@@ -173,9 +83,7 @@ export class StreamTask {
   private readonly processors: ProcessorRunner[] = []
   private readonly punctuation = new PunctuationSchedule()
   private opened: OpenedStores | undefined
-  private prefetchPlan: { store: StateStore; def: AnyStoreDefinition }[] = []
-  /** Stores whose batch prefetch keys derive from each source record (`prefetch: { keysFor }`). */
-  private derivedPrefetchPlan: { store: StateStore; keysFor: (record: PrefetchSourceRecord) => readonly unknown[] }[] = []
+  private prefetcher: BatchPrefetch | undefined
   private streamTimeMs = -1
   private lastRecordWallClock: number
   private streamTimeAtLastRecord = -1
@@ -245,13 +153,7 @@ export class StreamTask {
     const changelogTopics = new Map(storePlans.flatMap((s) => (s.changelogTopic === null ? [] : [[s.name, s.changelogTopic] as const])))
     const changelog = this.options.changelogs === false ? undefined : this.collector.changelogSink(changelogTopics, partition)
     this.opened = await openTaskStores(storePlans, { applicationId: plan.applicationId, taskId: this.id, state: this.options.state, changelog })
-    this.prefetchPlan = storePlans
-      .filter((s) => s.definition.prefetch === 'source-key')
-      .map((s) => ({ store: this.opened!.stores.get(s.name)!, def: s.definition }))
-    this.derivedPrefetchPlan = storePlans.flatMap((s) => {
-      const mode = s.definition.prefetch
-      return typeof mode === 'object' ? [{ store: this.opened!.stores.get(s.name)!, keysFor: mode.keysFor }] : []
-    })
+    this.prefetcher = new BatchPrefetch(storePlans, this.opened.stores)
   }
 
   /** Builds the processor graph and runs every processor's `init` (which may read its stores). */
@@ -330,7 +232,7 @@ export class StreamTask {
         if (!cache) return runner.forward(record)
         cache.put(runner, group, rowId, record, this.currentRecord, sourceKey, dueAt)
       },
-      prefetchSourceKeys: (records) => this.prefetchKeys(records),
+      prefetchSourceKeys: (records) => this.prefetcher!.sourceKeys(records),
     }
   }
 
@@ -354,7 +256,7 @@ export class StreamTask {
       }
       if (d && !(d instanceof SchemaNotReadyError)) decoded.push(d)
     }
-    await this.prefetch(decoded)
+    await this.prefetcher!.forBatch(decoded.map((d) => d.record))
     for (const d of decoded) {
       const ts = d.record.timestamp
       if (ts > this.streamTimeMs) this.streamTimeMs = ts
@@ -437,55 +339,6 @@ export class StreamTask {
     if (bytes !== null) return serde.deserialize(bytes, topic)
     if (isNullableSerde(serde) || (what === 'value' && def.table)) return null
     throw new Error(`null ${what}, but the ${what} serde ${serde.name} does not accept null; declare it Serdes.nullable(${serde.name}) to allow it`)
-  }
-
-  private async prefetch(decoded: readonly Decoded[]): Promise<void> {
-    if (this.derivedPrefetchPlan.length > 0 && decoded.length > 0) {
-      await Promise.all(
-        this.derivedPrefetchPlan.map(({ store, keysFor }) => {
-          const keys: unknown[] = []
-          for (const d of decoded) for (const k of keysFor(d.record)) keys.push(k)
-          return keys.length > 0 ? store.prefetch(keys) : undefined
-        }),
-      )
-    }
-    return this.prefetchKeys(decoded.map((d) => d.record))
-  }
-
-  /** One batched read per source-keyed store for these records (window stores: their windows). */
-  private async prefetchKeys(records: readonly { readonly key: unknown; readonly timestamp: number }[]): Promise<void> {
-    if (this.prefetchPlan.length === 0 || records.length === 0) return
-    await Promise.all(
-      this.prefetchPlan.map(({ store, def }) => {
-        // Hot keys repeat throughout a batch: each (key, window) is looked up once. Primitive keys
-        // dedupe by value, others by identity (still correct, just not deduplicated).
-        if (def.kind === 'window') {
-          const windowsFor = def.windowsFor!
-          const keys: { key: unknown; windowStart: number }[] = []
-          const seen = new Map<unknown, Set<number>>()
-          for (const r of records) {
-            if (r.key === null || r.key === undefined) continue
-            let starts = seen.get(r.key)
-            if (!starts) seen.set(r.key, (starts = new Set()))
-            for (const w of windowsFor(r.timestamp)) {
-              if (starts.has(w.start)) continue
-              starts.add(w.start)
-              keys.push({ key: r.key, windowStart: w.start })
-            }
-          }
-          return (store as WindowStore<unknown, unknown>).prefetch(keys)
-        }
-        const keys = new Set<unknown>()
-        let earliest = Infinity
-        for (const r of records) {
-          if (r.key === null || r.key === undefined) continue
-          keys.add(r.key)
-          if (r.timestamp < earliest) earliest = r.timestamp
-        }
-        if (def.kind === 'session' && def.gapMs !== undefined) return (store as SessionStore<unknown, unknown>).prefetch([...keys], earliest - def.gapMs)
-        return store.prefetch([...keys])
-      }),
-    )
   }
 
   private async punctuateStreamTime(): Promise<void> {
@@ -598,7 +451,7 @@ export class StreamTask {
   private async forwardPending(entries: readonly PendingForward<ProcessorRunner>[]): Promise<void> {
     if (entries.length === 0) return
     // Outside the batch that loaded them, source-keyed stores downstream may have been evicted.
-    await this.prefetchKeys(entries.map((e) => ({ key: e.sourceKey, timestamp: e.record.timestamp })))
+    await this.prefetcher!.sourceKeys(entries.map((e) => ({ key: e.sourceKey, timestamp: e.record.timestamp })))
     for (const entry of entries) {
       const raw = entry.raw
       this.currentRecord = raw
