@@ -31,27 +31,31 @@ const MAX_UNACKNOWLEDGED_OUTPUT = 50_000
 
 export type ActiveTaskState = 'restoring' | 'running' | 'closed'
 
-export interface ActiveTaskOptions {
-  id: string
-  subtopology: number
-  partition: number
+/** What the runtime gives every task (and the task manager that creates them). */
+export interface TaskServices {
   config: ResolvedStreamsConfig
   topology: Topology
   plan: TopologyPlan
   kafka: Kafka
-  /** A client like `kafka` whose connections go through `socketFactory` (the task's revocable producer). */
+  /** A client like `kafka` whose connections go through `socketFactory` (a task's revocable producer). */
   clientWithSockets(socketFactory: ISocketFactory): Kafka
   admin: Admin
-  /** Serialises admin calls: concurrent kafkajs admin requests can race to connect and leak a socket. */
-  adminCalls: SerialQueue
-  /** The instance's shared producer (at-least-once); exactly-once makes one per task. */
-  sharedProducer: Producer
   engine: StorageEngine
   stateDirectory: StateDirectory
   partitionCounts: PartitionCounts
   errorPolicy: ErrorPolicy
   logger: pino.Logger
   metrics: RuntimeMetrics
+}
+
+export interface ActiveTaskOptions extends TaskServices {
+  id: string
+  subtopology: number
+  partition: number
+  /** Serialises admin calls: concurrent kafkajs admin requests can race to connect and leak a socket. */
+  adminCalls: SerialQueue
+  /** The instance's shared producer (at-least-once); exactly-once makes one per task. */
+  sharedProducer: Producer
 }
 
 const encodeOffsetMetadata = (streamTime: number): string => JSON.stringify({ streamTime })

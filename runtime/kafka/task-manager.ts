@@ -4,18 +4,14 @@
  * commit, recovery of a fenced task the group still gives here (`fenced-recovery.ts`), and failed-
  * commit counting. The `StreamThread` is the loop that drives it; every method that changes tasks
  * runs on the thread's `SerialQueue`, except `onAssignment`, which queues its own work.
+ *
+ * Size: about 400 lines: assignment, restore, re-initialisation and fenced recovery all change the
+ * same task maps and must stay in one place.
  */
-import type { Admin, Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs'
+import type { Consumer, Producer } from 'kafkajs'
 import type pino from 'pino'
-import type { StateDirectory } from '../../state/index.js'
-import type { StorageEngine } from '../../state/types.js'
-import type { Topology, TopologyPlan } from '../../topology/topology.js'
-import type { ResolvedStreamsConfig } from '../config.js'
-import type { ErrorPolicy } from '../task/records.js'
-import type { PartitionCounts } from './partition-counts.js'
-import type { RuntimeMetrics } from './runtime-metrics.js'
 import { parseTaskId, tasksOfAssignment, type SubtopologySources } from '../assignor.js'
-import { ActiveTask } from './active-task.js'
+import { ActiveTask, type TaskServices } from './active-task.js'
 import { commitTasks } from './commit.js'
 import { decideOnFence, MAX_FENCED_RECOVERIES, taskOwnership } from './fenced-recovery.js'
 import { TaskRevokedError } from './revocable-connections.js'
@@ -35,21 +31,9 @@ export function isFenced(e: unknown): boolean {
 }
 
 /** What the task manager (and the thread around it) is given by the runtime. */
-export interface TaskManagerContext {
-  config: ResolvedStreamsConfig
-  topology: Topology
-  plan: TopologyPlan
-  kafka: Kafka
-  /** A client like `kafka` connecting through `socketFactory`: each exactly-once task's producer gets one. */
-  clientWithSockets(socketFactory: ISocketFactory): Kafka
-  admin: Admin
+export interface TaskManagerContext extends TaskServices {
+  /** The instance's shared producer (at-least-once). */
   producer: Producer
-  engine: StorageEngine
-  stateDirectory: StateDirectory
-  partitionCounts: PartitionCounts
-  errorPolicy: ErrorPolicy
-  metrics: RuntimeMetrics
-  logger: pino.Logger
   onRebalance(state: 'rebalancing' | 'running'): void
   onFatal(error: Error): void
 }

@@ -8,6 +8,10 @@
  * `process(batch)` decodes the whole batch, prefetches every store once with the batch's keys, then
  * runs each record synchronously through the processors: no per-record await. Bad records follow
  * the error policy (dlq | skip | fail) and never vanish silently.
+ *
+ * Size: over 400 lines because decoding, stream time, the forwarding cache's flushes and the
+ * commit-time steps all move the same per-record state (current record, node and stage); the
+ * error policy, punctuation schedule, node runners and prefetch are already in their own files.
  */
 import pino from 'pino'
 import { isNullableSerde } from '../../schemas/primitive-serdes.js'
