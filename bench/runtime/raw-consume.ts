@@ -1,6 +1,8 @@
 /**
  * The ceiling for the runtime: how fast plain kafkajs consumes the benchmark input on this machine
  * (eachBatch, JSON-parsing each value as any real consumer would, no state, no output).
+ * The clock starts when the consumer has joined its group, as the topology's starts when it is
+ * running: both then include their first fetch.
  */
 import type { Kafka } from 'kafkajs'
 import { randomBytes } from 'node:crypto'
@@ -11,10 +13,12 @@ export async function rawConsumeRate(kafka: Kafka, topic: string, count: number)
   await consumer.subscribe({ topic, fromBeginning: true })
   let seen = 0
   let begun = 0
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    begun = performance.now()
+  })
   const done = new Promise<number>((resolve) => {
     void consumer.run({
       eachBatch: async ({ batch }) => {
-        if (begun === 0) begun = performance.now()
         for (const message of batch.messages) {
           if (message.value) JSON.parse(message.value.toString('utf8'))
         }

@@ -9,18 +9,13 @@
  * runtime's defaults (so the forwarding cache sends the latest value per window and commit).
  * Each figure is the median of `--runs` runs; results go to bench/runtime/RESULTS.md.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import kafkajs from 'kafkajs'
-import { Registry } from 'prom-client'
 import { resolveBrokers } from '../../runtime/local-broker.js'
-import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
-import { Serdes } from '../../schemas/index.js'
-import { StreamsBuilder, TimestampExtractors, TimeWindows, type Topology } from '../../topology/index.js'
-import { fillTopic, type BenchEvent } from './input.js'
+import { fillTopic, UNLIMITED_RETENTION } from './input.js'
+import { topologyRate } from './topology-rate.js'
 import { rawConsumeRate } from './raw-consume.js'
 
 const { Kafka, logLevel } = kafkajs
@@ -33,58 +28,6 @@ const partitions = Number(values.partitions)
 const runs = Number(values.runs)
 const brokers = resolveBrokers()
 if (!brokers) throw new Error('no broker: run `npm run kafka:start` first, or set KAFKA_BROKERS')
-
-interface LatencyAggregate {
-  requests: number
-  latencySum: number
-}
-
-function aggregateTopology(input: string, output: string): Topology {
-  const builder = new StreamsBuilder()
-  builder
-    .stream(input, { key: Serdes.string(), value: Serdes.json<BenchEvent>(), timestamp: TimestampExtractors.isoField<BenchEvent>('timestamp') })
-    .groupByKey()
-    .windowedBy(TimeWindows.tumbling(60_000, { graceMs: 5_000 }))
-    .aggregate<LatencyAggregate>(
-      () => ({ requests: 0, latencySum: 0 }),
-      (_model, event, agg) => ({ requests: agg.requests + 1, latencySum: agg.latencySum + event.latency_ms }),
-      { name: 'latency-per-model', value: Serdes.json<LatencyAggregate>() },
-    )
-    .toStream()
-    .map((windowed, agg): [string, string] => [`${windowed.key}@${windowed.window.start}`, String(agg.latencySum / agg.requests)])
-    .to(output, { key: Serdes.string(), value: Serdes.string() })
-  return builder.build()
-}
-
-async function consumedSoFar(registry: Registry): Promise<number> {
-  const metric = registry.getSingleMetric('sentinel_streams_records_consumed_total')
-  if (!metric) return 0
-  return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0)
-}
-
-async function topologyRate(input: string, output: string): Promise<number> {
-  const registry = new Registry()
-  const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-bench-'))
-  const streams = new SentinelStreams(
-    aggregateTopology(input, output),
-    { applicationId: `bench-agg-${randomBytes(4).toString('hex')}`, brokers: brokers!, stateDir, commitIntervalMs: 1_000 },
-    { logger: false, metrics: registry },
-  )
-  await streams.start()
-  try {
-    await streams.waitForState('running', 120_000)
-    let began = 0
-    for (;;) {
-      const consumed = await consumedSoFar(registry)
-      if (began === 0 && consumed > 0) began = performance.now()
-      if (consumed >= events) return events / ((performance.now() - began) / 1000)
-      await new Promise((r) => setTimeout(r, 20))
-    }
-  } finally {
-    await streams.close()
-    rmSync(stateDir, { recursive: true, force: true })
-  }
-}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
@@ -105,9 +48,9 @@ try {
     const output = `bench-out-${randomBytes(4).toString('hex')}`
     created.push(input, output)
     produce.push(await fillTopic(admin, producer, input, events, partitions))
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: output, numPartitions: partitions }] })
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: output, numPartitions: partitions, configEntries: UNLIMITED_RETENTION }] })
     raw.push(await rawConsumeRate(kafka, input, events))
-    topology.push(await topologyRate(input, output))
+    topology.push(await topologyRate({ brokers, input, output, events }))
     console.error(`run ${run}/${runs}: raw ${Math.round(raw.at(-1)!)} ev/s, topology ${Math.round(topology.at(-1)!)} ev/s`)
   }
 } finally {
@@ -122,7 +65,7 @@ const ratio = topologyMedian / rawMedian
 const report = `# Runtime throughput (bench/runtime/throughput.ts)
 
 Measured ${new Date().toISOString().slice(0, 10)} on the project machine (2 cores), local Kafka 3.9.1 broker,
-${events} JSON events, ${partitions} partitions, one instance, at-least-once, RocksDB state, changelogs on.
+${events} JSON events on ${partitions} partitions (keys spread evenly, retention off), one instance, at-least-once, RocksDB state, changelogs on.
 Median of ${runs} runs, raw and topology on the same input in the same run.
 
 | what | events/s (median) | runs |
