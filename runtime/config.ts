@@ -8,7 +8,11 @@ import { join } from 'node:path'
 import { distance } from 'fastest-levenshtein'
 import type { KafkaConfig } from 'kafkajs'
 import type { EngineKind } from '../state/types.js'
+import { ConfigError } from './config-error.js'
+import { kafkaSecurityOptions, type SecurityConfig } from './security-config.js'
 import type { HostInfo } from './streams-runtime.js'
+
+export { ConfigError }
 
 export type ProcessingGuarantee = 'at-least-once' | 'exactly-once'
 
@@ -19,6 +23,11 @@ export interface StreamsConfig {
   brokers: string | readonly string[]
   /** kafkajs client options (ssl, sasl, timeouts), except brokers and clientId. */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>
+  /**
+   * A secured cluster: `security.protocol`, SASL mechanism and user, TLS CA and client certificate,
+   * with the secrets read from environment variables it names. Becomes kafkajs' `ssl` and `sasl`.
+   */
+  security?: SecurityConfig
   /** Where task state lives: `<stateDir>/<applicationId>/<taskId>/<store>/`. */
   stateDir?: string
   processingGuarantee?: ProcessingGuarantee
@@ -75,23 +84,12 @@ export interface TopicSettings {
   replicationFactor?: number
 }
 
-export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'schemaRegistryUrl' | 'brokers' | 'applicationServer' | 'createMissingTopics'>> & {
+export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'security' | 'schemaRegistryUrl' | 'brokers' | 'applicationServer' | 'createMissingTopics'>> & {
   createMissingTopics: TopicSettings | null
   brokers: string[]
   applicationServer: HostInfo | null
   kafka: Omit<KafkaConfig, 'brokers' | 'clientId'>
   schemaRegistryUrl: string | undefined
-}
-
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    problem: string,
-    fix: string,
-  ) {
-    super(`invalid config '${field}': ${problem}. ${fix}`)
-    this.name = 'ConfigError'
-  }
 }
 
 export const DEFAULTS = {
@@ -107,11 +105,15 @@ export const DEFAULTS = {
   autoOffsetReset: 'earliest',
 } as const
 
+/** Where task state lives when `stateDir` is not set. */
+export const defaultStateDir = (): string => join(tmpdir(), 'sentinel-streams', 'state')
+
 /** Every StreamsConfig key: a near miss of one is a typo, not a setting of the topology's own. */
-const KNOWN_KEYS: readonly (keyof StreamsConfig)[] = [
+export const KNOWN_KEYS: readonly (keyof StreamsConfig)[] = [
   'applicationId',
   'brokers',
   'kafka',
+  'security',
   'stateDir',
   'processingGuarantee',
   'commitIntervalMs',
@@ -242,8 +244,8 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
   return {
     applicationId,
     brokers: brokerList,
-    kafka: input.kafka ?? {},
-    stateDir: input.stateDir ?? join(tmpdir(), 'sentinel-streams', 'state'),
+    kafka: { ...(input.kafka ?? {}), ...kafkaSecurityOptions(input.security) },
+    stateDir: input.stateDir ?? defaultStateDir(),
     processingGuarantee,
     commitIntervalMs: positiveInteger('commitIntervalMs', input.commitIntervalMs, commitFallback),
     cacheMaxBytes: positiveInteger('cacheMaxBytes', input.cacheMaxBytes, DEFAULTS.cacheMaxBytes, true),

@@ -7,12 +7,41 @@ import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export interface LocalBrokerState {
+/** One node of a launcher cluster; its data dir outlives a kill, so it can be restarted on it. */
+export interface LocalBrokerNode {
+  id: number
+  /** The node's last process; it may be dead (killed or stopped on purpose). */
   pid: number
+  port: number
+  controllerPort: number
+  dataDir: string
+}
+
+export interface LocalBrokerState {
+  /** The first node's process (the only one of a single-broker launch). */
+  pid: number
+  /** Comma-separated `host:port` of every node. */
   bootstrap: string
   dataDir: string
   kafkaVersion: string
   startedAt: string
+  /** Absent in state files of launchers before multi-broker clusters: one node, `pid`. */
+  nodes?: LocalBrokerNode[]
+  /** With `npm run kafka:secure:start`: a SASL_SSL listener beside the plaintext one. */
+  secure?: SecureListenerState
+}
+
+/** A test broker's SASL_SSL listener and the throwaway credentials it accepts. */
+export interface SecureListenerState {
+  bootstrap: string
+  /** PEM of the CA that signed the listener's certificate. */
+  caFile: string
+  /** PKCS#12 client key and certificate (the listener requires one), and its password. */
+  clientKeystore: string
+  keystorePassword: string
+  /** A user known to PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 alike. */
+  username: string
+  password: string
 }
 
 export const localRunDir = (): string => process.env.SENTINEL_RUN_DIR ?? join(tmpdir(), 'sentinel-streams')
@@ -33,5 +62,7 @@ export function resolveBrokers(explicit?: string | readonly string[]): string[] 
     return (typeof given === 'string' ? given.split(',') : [...given]).map((b) => b.trim()).filter(Boolean)
   }
   const local = readLocalBroker()
-  return local ? [local.bootstrap] : undefined
+  return local ? bootstrapList(local) : undefined
 }
+
+export const bootstrapList = (state: LocalBrokerState): string[] => state.bootstrap.split(',').map((b) => b.trim()).filter(Boolean)

@@ -19,7 +19,8 @@ const preexisting = readLocalBroker()
 const ours = !process.env.KAFKA_BROKERS && !(preexisting && isAlive(preexisting.pid))
 let exitCode = 1
 try {
-  const brokers = await startBroker()
+  // A broker of its own also gets the SASL_SSL listener, for the secured-cluster test.
+  const brokers = await startBroker({ secure: ours })
   const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, KAFKA_BROKERS: brokers } })
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal)
   process.on('SIGINT', forward)

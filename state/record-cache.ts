@@ -58,6 +58,15 @@ export class CacheNamespace<E extends CacheEntry> {
     this.cache.adjust(delta)
   }
 
+  /** Entries this namespace lost to eviction so far: a store's knowledge of what is cached is stale once it moves. */
+  evictions = 0
+
+  /** Drops a clean entry to free budget. */
+  evict(key: string): void {
+    this.evictions++
+    this.delete(key)
+  }
+
   delete(key: string): void {
     const previous = this.entries.get(key)
     if (!previous) return
@@ -143,7 +152,7 @@ export class RecordCache {
             entry.used = false
             continue
           }
-          ns.delete(key)
+          ns.evict(key)
           this.evictions++
         }
       }

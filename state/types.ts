@@ -127,12 +127,33 @@ export interface WindowKey<K> {
   readonly windowStart: number
 }
 
+/** The windows of one key whose starts lie in [from, to]. */
+export interface WindowRange<K> {
+  readonly key: K
+  readonly from: number
+  readonly to: number
+}
+
 export interface WindowStore<K, V> extends StateStore {
   prefetch(windows: readonly WindowKey<K>[]): Promise<void>
   /** Ignored for windows already expired (start before `streamTime - retention` of the last expire). */
   put(key: K, value: V, windowStart: number): void
   /** The value of one window, from the cache (the window must have been prefetched). */
   get(key: K, windowStart: number): V | undefined
+  /** Deletes one window (a tombstone in the changelog). */
+  remove(key: K, windowStart: number): void
+  /**
+   * Loads every window of each key with from <= windowStart <= to into the cache (one engine seek
+   * per key and live segment), so `findWindows` can answer within those bounds synchronously. For
+   * windows whose starts a record cannot predict (sliding windows, join buffers). Each call replaces
+   * the bounds of the previous one: call it once per input batch with all of the batch's ranges.
+   */
+  prefetchRanges(ranges: readonly WindowRange<K>[]): Promise<void>
+  /**
+   * Windows of `key` with from <= windowStart <= to, in start order, from the cache: the range must
+   * lie within what the last `prefetchRanges` loaded for the key, or it throws `StoreMissError`.
+   */
+  findWindows(key: K, from: number, to: number): [number, V][]
   /** Windows of `key` with from <= windowStart <= to, in start order. */
   fetch(key: K, from: number, to: number): AsyncIterable<[number, V]>
   fetchAll(from: number, to: number): AsyncIterable<[Windowed<K>, V]>

@@ -42,3 +42,25 @@ export async function readTextValues(topic: string, atLeast: number, quietMs = 0
   await consumer.disconnect()
   return values
 }
+
+/** Every record of a topic from its beginning, by key, decoded by `decode`, collected until `stop()`. */
+export async function collectTopic<V>(topic: string, decode: (value: Buffer) => V): Promise<{ byKey: Map<string, V[]>; stop: () => Promise<void> }> {
+  const byKey = new Map<string, V[]>()
+  const consumer = testKafka().consumer({ groupId: uniqueTopic('collector') })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const key = String(message.key)
+      byKey.set(key, [...(byKey.get(key) ?? []), decode(message.value!)])
+    },
+  })
+  return { byKey, stop: () => consumer.disconnect() }
+}
+
+/** Waits up to a minute for `done()`, failing with `what()` (evaluated then, so it can say what is missing). */
+export async function waitUntil(done: () => boolean, what: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  if (!done()) throw new Error(`timed out waiting for ${what()}`)
+}

@@ -1,13 +1,13 @@
 export { StreamsBuilder, type SourceOptions, type StreamSourceOptions, type TableSourceOptions } from './streams-builder.js'
 export { EventTimeOutOfBoundsError, eventTimeVerdict, type EventTimeBounds, type EventTimeVerdict } from './event-time.js'
 export type { DeduplicateOptions } from './processors/deduplicate.js'
-export { KStream, BranchedKStream, type GroupedOptions, type ProcessOptions, type RepartitionOptions, type SinkOptions } from './kstream.js'
-export { KGroupedStream, SessionWindowedKStream, TimeWindowedKStream, type AggregateOptions, type WindowedAggregateOptions } from './kgrouped-stream.js'
-export { KTable, Suppressed } from './ktable.js'
+export { KStream, BranchedKStream, type GroupedOptions, type ProcessOptions, type RepartitionOptions, type SinkOptions, type StreamJoinedOptions } from './kstream.js'
+export { KGroupedStream, SessionWindowedKStream, SlidingWindowedKStream, TimeWindowedKStream, type AggregateOptions, type WindowedAggregateOptions } from './kgrouped-stream.js'
+export { BufferConfig, KTable, Suppressed } from './ktable.js'
 export type { Named } from './dsl-context.js'
 export type { KeyValueMapper, Predicate, ValueMapper } from './processors/stateless.js'
 export type { Aggregator, Merger } from './processors/aggregate.js'
-export { TimeWindows, SessionWindows } from './windows.js'
+export { JoinWindows, TimeWindows, SessionWindows, SlidingWindows } from './windows.js'
 export { TimestampExtractors, type ConsumedRecord, type TimestampExtractor } from './time.js'
 export {
   Stores,

@@ -29,6 +29,12 @@ export interface InternalProcessorContext<KOut, VOut> extends ProcessorContext<K
    * @param dueAt stream time by which it must be forwarded (the window's close time; Infinity: at commit)
    */
   forwardLatest(record: StreamRecord<KOut, VOut>, group: number, rowId: string, sourceKey: unknown, dueAt: number): void
+  /**
+   * Forwards a record right after the current input record, once the stores keyed by the source key
+   * hold `sourceKey` (as a punctuator's `prefetchSourceKeys` then `forward`): for records a processor
+   * releases while processing another key's record.
+   */
+  forwardAfterPrefetch(record: StreamRecord<KOut, VOut>, sourceKey: unknown): void
 }
 
 export function internal<KOut, VOut>(context: ProcessorContext<KOut, VOut>): InternalProcessorContext<KOut, VOut> {

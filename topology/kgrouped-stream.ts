@@ -1,7 +1,7 @@
 import { longSerde } from '../schemas/primitive-serdes.js'
 import type { Serde } from '../schemas/serde.js'
 import { windowedSerde } from '../schemas/windowed-serde.js'
-import type { Windowed } from '../state/types.js'
+import type { TimeWindow, Windowed } from '../state/types.js'
 import { requireSerde } from './dsl-context.js'
 import type { KStream } from './kstream.js'
 import { KTable } from './ktable.js'
@@ -11,9 +11,13 @@ import {
   type Merger,
   SessionWindowAggregateProcessor,
   TimeWindowAggregateProcessor,
+  type WindowedAggregateOptions as ProcessorWindowedOptions,
 } from './processors/aggregate.js'
-import { Stores } from './stores.js'
-import { SessionWindows, TimeWindows } from './windows.js'
+import type { Processor } from './processor.js'
+import { SlidingWindowAggregateProcessor, startsReadBySlidingWindows } from './processors/sliding-window-aggregate.js'
+import { valueAndTimestampSerde } from './processors/value-and-timestamp.js'
+import { Stores, type WindowStoreDefinition } from './stores.js'
+import { SessionWindows, SlidingWindows, TimeWindows } from './windows.js'
 
 export interface AggregateOptions {
   /** Names the operator; the store is then `<name>-store` unless `store` is given. */
@@ -104,11 +108,13 @@ export class KGroupedStream<K, V> {
   }
 
   windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>
+  windowedBy(windows: SlidingWindows): SlidingWindowedKStream<K, V>
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>
-  windowedBy(windows: TimeWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+  windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SlidingWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
     if (windows instanceof TimeWindows) return new TimeWindowedKStream(this, windows, this.valueSerde)
+    if (windows instanceof SlidingWindows) return new SlidingWindowedKStream(this, windows, this.valueSerde)
     if (windows instanceof SessionWindows) return new SessionWindowedKStream(this, windows, this.valueSerde)
-    throw new Error('windowedBy(): pass TimeWindows.tumbling/hopping(...) or SessionWindows.withGap(...)')
+    throw new Error('windowedBy(): pass TimeWindows.tumbling/hopping(...), SlidingWindows.ofTimeDifferenceAndGrace(...) or SessionWindows.withGap(...)')
   }
 
   /** @internal */
@@ -121,21 +127,21 @@ function lateOption(options: WindowedAggregateOptions): { lateRecordsTopic?: str
   return options.lateRecordsTopic === undefined ? {} : { lateRecordsTopic: options.lateRecordsTopic }
 }
 
-/** A grouped stream cut into fixed time windows (tumbling or hopping). */
-export class TimeWindowedKStream<K, V> {
-  /** @internal */
+/** count, reduce and aggregate over windows, for the window kinds that share them (time, sliding). */
+abstract class WindowedAggregations<K, V> {
   constructor(
     private readonly grouped: KGroupedStream<K, V>,
-    private readonly windows: TimeWindows,
+    /** Names the operators in errors: `windowed`, `sliding`. */
+    private readonly kindLabel: string,
     private readonly valueSerde: Serde<V> | undefined,
   ) {}
 
   count(options: WindowedAggregateOptions = {}): KTable<Windowed<K>, number> {
-    return this.aggregateWith('windowed count()', countAggregator as Aggregator<K, V, number>, longSerde(), options)
+    return this.aggregateWith(`${this.kindLabel} count()`, countAggregator as Aggregator<K, V, number>, longSerde(), options)
   }
 
   reduce(reducer: (aggregate: V, value: V, key: K) => V, options: WindowedAggregateOptions & { value?: Serde<V> } = {}): KTable<Windowed<K>, V> {
-    const operator = `windowed reduce(${options.name ?? ''})`
+    const operator = `${this.kindLabel} reduce(${options.name ?? ''})`
     const value = requireSerde(options.value ?? this.valueSerde, operator, 'value', 'the aggregate is stored as bytes')
     return this.aggregateWith(operator, (key, v, agg) => (agg === undefined ? v : reducer(agg, v, key)), value, options)
   }
@@ -146,37 +152,90 @@ export class TimeWindowedKStream<K, V> {
     options: WindowedAggregateOptions & { value: Serde<A> },
   ): KTable<Windowed<K>, A> {
     return this.aggregateWith(
-      `windowed aggregate(${options.name ?? ''})`,
+      `${this.kindLabel} aggregate(${options.name ?? ''})`,
       (key, v, agg) => aggregator(key, v, agg === undefined ? initializer() : agg),
       options.value,
       options,
     )
   }
 
+  /** The shortest retention that keeps every window a record within grace may read. */
+  protected abstract readonly minRetentionMs: number
+  protected abstract windowStore<A>(name: string, key: Serde<K>, value: Serde<A>, retentionMs: number, logged: boolean): WindowStoreDefinition<K, unknown>
+  protected abstract aggregator<A>(aggregator: Aggregator<K, V, A>, options: ProcessorWindowedOptions, key: Serde<K>, value: Serde<A>): Processor<K, V, Windowed<K>, A | null>
+  protected abstract closeTime(window: TimeWindow): number
+
   private aggregateWith<A>(operator: string, aggregator: Aggregator<K, V, A>, valueSerde: Serde<A>, options: WindowedAggregateOptions): KTable<Windowed<K>, A> {
     const n = names(this.grouped.source as KStream<unknown, unknown>, options, operator)
     const { stream, key } = this.grouped.input(n, operator)
     const ctx = stream.ctx
+    const retentionMs = Math.max(options.retentionMs ?? this.minRetentionMs, this.minRetentionMs)
+    ctx.graph.addStore(this.windowStore(n.store, key, valueSerde, retentionMs, options.logged ?? true), operator)
+    const processorOptions = { name: n.processor, storeName: n.store, ...lateOption(options) }
+    ctx.addProcessor(n.processor, [stream.node], () => this.aggregator(aggregator, processorOptions, key, valueSerde), [n.store])
+    return new KTable<Windowed<K>, A>(ctx, n.processor, windowedSerde(key), valueSerde, undefined, (w) => this.closeTime(w))
+  }
+}
+
+/** A grouped stream cut into fixed time windows (tumbling or hopping). */
+export class TimeWindowedKStream<K, V> extends WindowedAggregations<K, V> {
+  protected readonly minRetentionMs: number
+
+  /** @internal */
+  constructor(
+    grouped: KGroupedStream<K, V>,
+    private readonly windows: TimeWindows,
+    valueSerde: Serde<V> | undefined,
+  ) {
+    super(grouped, 'windowed', valueSerde)
+    this.minRetentionMs = windows.sizeMs + windows.graceMs
+  }
+
+  protected windowStore<A>(name: string, key: Serde<K>, value: Serde<A>, retentionMs: number, logged: boolean): WindowStoreDefinition<K, unknown> {
     const windows = this.windows
-    const minRetention = windows.sizeMs + windows.graceMs
-    const retentionMs = Math.max(options.retentionMs ?? minRetention, minRetention)
-    ctx.graph.addStore(
-      Stores.window(n.store, key, valueSerde, {
-        windowSizeMs: windows.sizeMs,
-        retentionMs,
-        logged: options.logged ?? true,
-        windowsFor: (timestamp) => windows.windowsFor(timestamp),
-      }),
-      operator,
-    )
-    const late = lateOption(options)
-    ctx.addProcessor(
-      n.processor,
-      [stream.node],
-      () => new TimeWindowAggregateProcessor(windows, aggregator, { name: n.processor, storeName: n.store, ...late }, key),
-      [n.store],
-    )
-    return new KTable<Windowed<K>, A>(ctx, n.processor, windowedSerde(key), valueSerde, undefined, (w) => windows.closeTime(w))
+    return Stores.window(name, key, value, { windowSizeMs: windows.sizeMs, retentionMs, logged, windowsFor: (timestamp) => windows.windowsFor(timestamp) })
+  }
+
+  protected aggregator<A>(aggregator: Aggregator<K, V, A>, options: ProcessorWindowedOptions, key: Serde<K>): Processor<K, V, Windowed<K>, A | null> {
+    return new TimeWindowAggregateProcessor(this.windows, aggregator, options, key)
+  }
+
+  protected closeTime(window: TimeWindow): number {
+    return this.windows.closeTime(window)
+  }
+}
+
+/**
+ * A grouped stream over sliding windows (Kafka Streams' `SlidingWindows`): one window per
+ * record-defined span of the time difference, each aggregate forwarded when it changes. The store
+ * holds `{ value, timestamp }` per window (the aggregate and its latest record's time).
+ */
+export class SlidingWindowedKStream<K, V> extends WindowedAggregations<K, V> {
+  protected readonly minRetentionMs: number
+
+  /** @internal */
+  constructor(
+    grouped: KGroupedStream<K, V>,
+    private readonly windows: SlidingWindows,
+    valueSerde: Serde<V> | undefined,
+  ) {
+    super(grouped, 'sliding', valueSerde)
+    // A record within grace reads windows starting up to 2 × the time difference before it (Kafka
+    // Streams' minimum retention for sliding windows).
+    this.minRetentionMs = 2 * windows.timeDifferenceMs + windows.graceMs
+  }
+
+  protected windowStore<A>(name: string, key: Serde<K>, value: Serde<A>, retentionMs: number, logged: boolean): WindowStoreDefinition<K, unknown> {
+    const windows = this.windows
+    return Stores.window(name, key, valueAndTimestampSerde(value), { windowSizeMs: windows.timeDifferenceMs, retentionMs, logged, startsRead: startsReadBySlidingWindows(windows) })
+  }
+
+  protected aggregator<A>(aggregator: Aggregator<K, V, A>, options: ProcessorWindowedOptions, key: Serde<K>, value: Serde<A>): Processor<K, V, Windowed<K>, A | null> {
+    return new SlidingWindowAggregateProcessor(this.windows, aggregator, options, key, value)
+  }
+
+  protected closeTime(window: TimeWindow): number {
+    return this.windows.closeTime(window)
   }
 }
 

@@ -18,9 +18,12 @@ import {
   SelectKeyProcessor,
   type ValueMapper,
 } from './processors/stateless.js'
+import { leftOrRightValuesSerde, timestampedKeyAndJoinSideSerde, valueListSerde } from './processors/stream-join-serdes.js'
+import { JoinWindowProcessor, startsReadByJoin, type StreamJoiner, StreamStreamJoinProcessor } from './processors/stream-stream-join.js'
 import { StreamTableJoinProcessor } from './processors/table.js'
-import type { AnyStoreDefinition } from './stores.js'
+import { type AnyStoreDefinition, Stores } from './stores.js'
 import { TimestampExtractors } from './time.js'
+import { JoinWindows } from './windows.js'
 
 /** @internal */
 export type KeyChange = boolean | 'windowed'
@@ -41,6 +44,18 @@ export interface SinkOptions<K, V> extends Named {
 export interface ProcessOptions extends Named {
   /** Stores the processor uses: definitions (added to the topology) or names of added stores. */
   stores?: readonly (string | AnyStoreDefinition)[]
+}
+
+/** Kafka Streams' `StreamJoined`: serdes of the join stores, and their base name. */
+export interface StreamJoinedOptions<K, V, VO> extends Named {
+  key?: Serde<K>
+  value?: Serde<V>
+  /** The other stream's value serde. */
+  otherValue?: Serde<VO>
+  /** Base of the store names (default: `name`, else generated): `<store>-this-join-store`, `<store>-other-join-store`, ... */
+  store?: string
+  /** Keep changelogs of the join stores (default true). */
+  logged?: boolean
 }
 
 export interface GroupedOptions<K, V> extends Named {
@@ -244,14 +259,99 @@ export class KStream<K, V> {
     return new KGroupedStream(selected, options.key, options.value ?? this.valueSerde, options.name)
   }
 
-  /** Enriches each record with the table's current value for its key (`undefined` when absent). */
-  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT | undefined, key: K) => VR, named: Named = {}): KStream<K, VR> {
-    return this.joinTable(table, joiner, false, named, 'leftJoin()')
+  /**
+   * Stream-stream: each record with every record of the other stream with its key within the join
+   * window, and, once its window has closed, each record that found none (`otherValue` undefined).
+   * Stream-table: each record with the table's current value for its key (`undefined` when absent).
+   */
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO | undefined, key: K) => VR, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR>
+  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT | undefined, key: K) => VR, named?: Named): KStream<K, VR>
+  leftJoin<VO, VR>(
+    other: KStream<K, VO> | KTable<K, VO>,
+    joiner: (value: V, otherValue: VO | undefined, key: K) => VR,
+    third?: JoinWindows | Named,
+    options: StreamJoinedOptions<K, V, VO> = {},
+  ): KStream<K, VR> {
+    if (other instanceof KStream) return this.joinStream(other, (key, l, r) => joiner(l as V, r, key), third as JoinWindows, options, 'leftJoin()', true, false)
+    return this.joinTable(other, joiner, false, (third as Named | undefined) ?? {}, 'leftJoin()')
   }
 
-  /** Like `leftJoin`, but records whose key is not in the table are dropped. */
-  join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, named: Named = {}): KStream<K, VR> {
-    return this.joinTable(table, joiner as (value: V, tableValue: VT | undefined, key: K) => VR, true, named, 'join()')
+  /** Like `leftJoin`, but only records with a partner (stream-stream) or a table row (stream-table). */
+  join<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO, key: K) => VR, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR>
+  join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, named?: Named): KStream<K, VR>
+  join<VO, VR>(
+    other: KStream<K, VO> | KTable<K, VO>,
+    joiner: (value: V, otherValue: VO, key: K) => VR,
+    third?: JoinWindows | Named,
+    options: StreamJoinedOptions<K, V, VO> = {},
+  ): KStream<K, VR> {
+    if (other instanceof KStream) return this.joinStream(other, (key, l, r) => joiner(l as V, r as VO, key), third as JoinWindows, options, 'join()', false, false)
+    return this.joinTable(other, joiner as (value: V, tableValue: VO | undefined, key: K) => VR, true, (third as Named | undefined) ?? {}, 'join()')
+  }
+
+  /** Stream-stream: like `leftJoin`, and the other stream's records without a partner too (`value` undefined). */
+  outerJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: (value: V | undefined, otherValue: VO | undefined, key: K) => VR,
+    windows: JoinWindows,
+    options: StreamJoinedOptions<K, V, VO> = {},
+  ): KStream<K, VR> {
+    return this.joinStream(other, (key, l, r) => joiner(l, r, key), windows, options, 'outerJoin()', true, true)
+  }
+
+  private joinStream<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: StreamJoiner<K, V, VO, VR>,
+    windows: JoinWindows,
+    options: StreamJoinedOptions<K, V, VO>,
+    operator: string,
+    leftOuter: boolean,
+    rightOuter: boolean,
+  ): KStream<K, VR> {
+    if (other.ctx !== this.ctx) throw new Error(`${operator}: both streams must come from the same StreamsBuilder`)
+    if (!(windows instanceof JoinWindows)) throw new Error(`${operator}: a stream-stream join needs JoinWindows (JoinWindows.ofTimeDifferenceAndGrace(...))`)
+    const op = `${operator}${options.name === undefined ? '' : ` '${options.name}'`}`
+    const why = 'the join stores hold them as bytes'
+    const key = requireSerde(options.key ?? this.keySerde ?? other.keySerde, op, 'key', why, 'pass { key: Serdes.<type>() } in the join options')
+    const value = requireSerde(options.value ?? this.valueSerde, op, 'value', why, 'pass { value: Serdes.<type>() } in the join options')
+    const otherValue = requireSerde(options.otherValue ?? other.valueSerde, op, 'value', why, "pass { otherValue: Serdes.<type>() } (the other stream's values) in the join options")
+    const graph = this.ctx.graph
+    const base = options.name
+    // Both sides must be partitioned by the join key: a changed (or windowed) key goes through a topic first.
+    const left = this.keyChanged === false ? this : this.throughRepartitionTopic(`${base ?? graph.nameFor(undefined, 'KSTREAM-JOIN', op)}-left`, op, key, value)
+    const right = other.keyChanged === false ? other : other.throughRepartitionTopic(`${base ?? graph.nameFor(undefined, 'KSTREAM-JOIN', op)}-right`, op, key, otherValue)
+    const suffixed = (suffix: string): string | undefined => (base === undefined ? undefined : `${base}${suffix}`)
+    const thisSuffix = rightOuter ? '-outer-this-join' : '-this-join'
+    const otherSuffix = leftOuter ? '-outer-other-join' : '-other-join'
+    const thisWindowed = graph.nameFor(suffixed('-this-windowed'), 'KSTREAM-WINDOWED', op)
+    const otherWindowed = graph.nameFor(suffixed('-other-windowed'), 'KSTREAM-WINDOWED', op)
+    const thisPrefix = rightOuter ? 'KSTREAM-OUTERTHIS' : 'KSTREAM-JOINTHIS'
+    const joinThis = graph.nameFor(suffixed(thisSuffix), thisPrefix, op)
+    const joinOther = graph.nameFor(suffixed(otherSuffix), leftOuter ? 'KSTREAM-OUTEROTHER' : 'KSTREAM-JOINOTHER', op)
+    const merge = graph.nameFor(suffixed('-merge'), 'KSTREAM-MERGE', op)
+    const storeBase = options.store ?? base
+    const thisStore = storeBase === undefined ? `${joinThis}-store` : `${storeBase}${thisSuffix}-store`
+    const otherStore = storeBase === undefined ? `${joinOther}-store` : `${storeBase}${otherSuffix}-store`
+    const sharedSuffix = rightOuter ? '-outer-shared-join' : '-left-shared-join'
+    const bufferStore = !leftOuter ? undefined : storeBase === undefined ? `KSTREAM-OUTERSHARED${joinThis.slice(thisPrefix.length)}-store` : `${storeBase}${sharedSuffix}-store`
+    const logged = options.logged ?? true
+    // Records are kept for the window's size plus grace, as in Kafka Streams.
+    const windowSizeMs = Math.max(windows.sizeMs, 1)
+    const startsRead = startsReadByJoin(windows)
+    graph.addStore(Stores.window(thisStore, key, valueListSerde(value), { windowSizeMs, retentionMs: windowSizeMs + windows.graceMs, logged, startsRead }), op)
+    graph.addStore(Stores.window(otherStore, key, valueListSerde(otherValue), { windowSizeMs, retentionMs: windowSizeMs + windows.graceMs, logged, startsRead }), op)
+    if (bufferStore !== undefined) {
+      graph.addStore(Stores.keyValue(bufferStore, timestampedKeyAndJoinSideSerde(key), leftOrRightValuesSerde(value, otherValue), { logged, prefetch: 'none' }), op)
+    }
+    const buffer = bufferStore === undefined ? [] : [bufferStore]
+    const streamJoiner = joiner as StreamJoiner<K, unknown, unknown, VR>
+    this.ctx.addProcessor(thisWindowed, [left.node], () => new JoinWindowProcessor<K, V>(thisStore), [thisStore])
+    this.ctx.addProcessor(otherWindowed, [right.node], () => new JoinWindowProcessor<K, VO>(otherStore), [otherStore])
+    this.ctx.addProcessor(joinThis, [thisWindowed], () => new StreamStreamJoinProcessor<K, V, VR>({ leftSide: true, outer: leftOuter, otherStore, bufferStore }, windows, streamJoiner, key), [otherStore, ...buffer])
+    this.ctx.addProcessor(joinOther, [otherWindowed], () => new StreamStreamJoinProcessor<K, VO, VR>({ leftSide: false, outer: rightOuter, otherStore: thisStore, bufferStore }, windows, streamJoiner, key), [thisStore, ...buffer])
+    this.ctx.addProcessor(merge, [joinThis, joinOther], () => new PassThroughProcessor<K, VR>())
+    graph.coPartitionGroups.push([...new Set([...this.ctx.sourcesOf(left.node), ...this.ctx.sourcesOf(right.node)])])
+    return this.next<K, VR>(merge, key, undefined, false)
   }
 
   private joinTable<VT, VR>(

@@ -74,3 +74,12 @@ export interface Processor<KIn, VIn, KOut = never, VOut = never> {
 
 /** Returns a new processor: one instance per task. */
 export type ProcessorSupplier<KIn, VIn, KOut = never, VOut = never> = () => Processor<KIn, VIn, KOut, VOut>
+
+/**
+ * An error no error policy may take for a bad record: the task stops (as for a store read that was
+ * not prefetched). For limits the operator asked to enforce, e.g. a full suppression buffer with
+ * `shutDownWhenFull`.
+ */
+export class FatalTaskError extends Error {
+  override readonly name: string = 'FatalTaskError'
+}

@@ -47,6 +47,12 @@ export interface WindowStoreDefinition<K, V> extends StoreDefinitionBase<K, V> {
    * these windows of the batch's keys. Without it a window store is not prefetched.
    */
   readonly windowsFor?: (timestamp: number) => readonly TimeWindow[]
+  /**
+   * Instead of `windowsFor`, for windows a record cannot name in advance (sliding windows, join
+   * buffers): the range of window starts a record at `timestamp` reads. The task then loads, per
+   * batch and key, every window in the union of its records' ranges (`WindowStore.prefetchRanges`).
+   */
+  readonly startsRead?: (timestamp: number) => { readonly from: number; readonly to: number }
   /** Windows that started before `streamTime - retentionMs` are dropped. At least size + grace. */
   readonly retentionMs: number
 }
@@ -88,8 +94,11 @@ export const Stores = {
       windowSizeMs: number
       retentionMs: number
       windowsFor?: (timestamp: number) => readonly TimeWindow[]
+      startsRead?: (timestamp: number) => { readonly from: number; readonly to: number }
     },
   ): WindowStoreDefinition<K, V> {
+    if (options.windowsFor && options.startsRead) throw new Error(`store '${name}': pass windowsFor or startsRead, not both`)
+    const prefetched = options.windowsFor !== undefined || options.startsRead !== undefined
     if (!(options.windowSizeMs > 0)) throw new Error(`store '${name}': windowSizeMs must be > 0`)
     if (!(options.retentionMs >= options.windowSizeMs)) {
       throw new Error(`store '${name}': retentionMs (${options.retentionMs}) must be >= windowSizeMs (${options.windowSizeMs})`)
@@ -100,10 +109,11 @@ export const Stores = {
       key,
       value,
       logged: options.logged ?? true,
-      prefetch: options.windowsFor ? (options.prefetch ?? 'source-key') : 'none',
+      prefetch: prefetched ? (options.prefetch ?? 'source-key') : 'none',
       windowSizeMs: options.windowSizeMs,
       retentionMs: options.retentionMs,
       ...(options.windowsFor ? { windowsFor: options.windowsFor } : {}),
+      ...(options.startsRead ? { startsRead: options.startsRead } : {}),
     }
   },
   session<K, V>(

@@ -86,3 +86,87 @@ export class SessionWindows {
     return `session(gap=${this.gapMs}ms, grace=${this.graceMs}ms)`
   }
 }
+
+/**
+ * Kafka Streams' sliding windows: a window of `timeDifferenceMs` per record-defined span. Windows
+ * are closed on both ends, [start, start + timeDifference], and exist only where records are: each
+ * record has a left window ending at its time and, when a later record falls within the time
+ * difference, a right window starting just after it. A window closes when stream time passes its end
+ * plus grace.
+ */
+export class SlidingWindows {
+  readonly kind = 'sliding' as const
+  private constructor(
+    readonly timeDifferenceMs: number,
+    readonly graceMs: number,
+  ) {}
+
+  static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): SlidingWindows {
+    checkDuration('SlidingWindows.ofTimeDifferenceAndGrace: timeDifference', timeDifferenceMs, false)
+    checkDuration('SlidingWindows.ofTimeDifferenceAndGrace: grace', graceMs, true)
+    return new SlidingWindows(timeDifferenceMs, graceMs)
+  }
+
+  static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): SlidingWindows {
+    return SlidingWindows.ofTimeDifferenceAndGrace(timeDifferenceMs, 0)
+  }
+
+  /** The first stream time at which `window` is closed: its end is inclusive, so one past end + grace. */
+  closeTime(window: TimeWindow): number {
+    return window.end + this.graceMs + 1
+  }
+
+  describe(): string {
+    return `sliding(timeDifference=${this.timeDifferenceMs}ms, grace=${this.graceMs}ms)`
+  }
+}
+
+/**
+ * Kafka Streams' `JoinWindows` for stream-stream joins: a left record at time t joins right records
+ * of its key within [t - before, t + after] (a right record at t: left records within
+ * [t - after, t + before]). Records are kept size + grace (size = before + after); left and outer
+ * joins emit a record without a partner only once its window closed (stream time past its window end
+ * plus grace). `before` and `after` may be negative (asymmetric windows), their sum may not.
+ */
+export class JoinWindows {
+  readonly kind = 'join' as const
+  private constructor(
+    readonly beforeMs: number,
+    readonly afterMs: number,
+    readonly graceMs: number,
+  ) {}
+
+  static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): JoinWindows {
+    checkDuration('JoinWindows.ofTimeDifferenceAndGrace: timeDifference', timeDifferenceMs, true)
+    checkDuration('JoinWindows.ofTimeDifferenceAndGrace: grace', graceMs, true)
+    return new JoinWindows(timeDifferenceMs, timeDifferenceMs, graceMs)
+  }
+
+  static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): JoinWindows {
+    return JoinWindows.ofTimeDifferenceAndGrace(timeDifferenceMs, 0)
+  }
+
+  /** How far before a left record right records may be (may be negative). */
+  before(beforeMs: number): JoinWindows {
+    return JoinWindows.checked(beforeMs, this.afterMs, this.graceMs, 'before')
+  }
+
+  /** How far after a left record right records may be (may be negative). */
+  after(afterMs: number): JoinWindows {
+    return JoinWindows.checked(this.beforeMs, afterMs, this.graceMs, 'after')
+  }
+
+  get sizeMs(): number {
+    return this.beforeMs + this.afterMs
+  }
+
+  private static checked(beforeMs: number, afterMs: number, graceMs: number, what: string): JoinWindows {
+    if (!Number.isSafeInteger(beforeMs) || !Number.isSafeInteger(afterMs)) throw new Error(`JoinWindows.${what}: an integer number of ms expected`)
+    if (beforeMs + afterMs < 0) throw new Error(`JoinWindows.${what}: before (${beforeMs}) + after (${afterMs}) must not be negative`)
+    return new JoinWindows(beforeMs, afterMs, graceMs)
+  }
+
+  describe(): string {
+    return `join(before=${this.beforeMs}ms, after=${this.afterMs}ms, grace=${this.graceMs}ms)`
+  }
+}

@@ -4,22 +4,23 @@
  * configured, otherwise standalone (one process, embedded log, RocksDB state).
  * `sentinel-streams describe topology.ts` — prints the topology's description.
  */
-import { createReadStream, readFileSync } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
-import { type ParseArgsConfig, parseArgs } from 'node:util'
-import Fastify from 'fastify'
 import pino from 'pino'
-import { Registry, collectDefaultMetrics } from 'prom-client'
-import { parse as parseYaml } from 'yaml'
+import { Registry } from 'prom-client'
 import { ConfigError, type StreamsConfig } from '../../runtime/config.js'
+import { Readiness } from '../../runtime/readiness.js'
 import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
 import { pipeJsonLines } from '../../runtime/standalone/json-lines.js'
 import { StandaloneStreams } from '../../runtime/standalone/standalone-streams.js'
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import type { TopologyPlan } from '../../topology/topology.js'
+import { parseCommandArgs, readConfigFile, UsageError } from './command-args.js'
 import { loadTopology, type RunningServices, TopologyFileError } from './load-topology.js'
+import { type OperationsServer, serveOperations } from './operations-server.js'
 import { packageVersion } from './package-version.js'
 import { printRecords, topicSerdes } from './record-printer.js'
+import { resetCommand } from './reset-command.js'
 import { chooseRunMode, RunModeError, STANDALONE_NOTICE } from './run-mode.js'
 import { isChildOfTsxCli, runBelowTsx } from './tsx-parent.js'
 
@@ -29,6 +30,8 @@ const HELP = {
 Commands:
   run <topology.ts>        run a topology: on Kafka when brokers are configured, otherwise standalone
   describe <topology.ts>   print the topology's sub-topologies, processors, stores and topics
+  reset --application-id   make an application reprocess its input: delete its internal topics,
+                           move its committed offsets, remove its local state
 
 Options:
   -h, --help      this help
@@ -67,6 +70,8 @@ Options:
                               with the topology's serdes for the topic (Avro prints as records); a topic
                               the topology does not name prints JSON as JSON, text as a string, bytes as base64
   --metrics-port <port>       serve Prometheus metrics on http://0.0.0.0:<port>/metrics
+  --health-port <port>        serve /health (200 unless the topology failed) and /ready (200 once running,
+                              and through the rebalances after; 503 while starting or shutting down)
   --log-level <level>         pino level (default info; logs go to stderr)
   -h, --help                  this help`,
   describe: `Usage: sentinel-streams describe <topology.ts>
@@ -74,46 +79,12 @@ Options:
 Prints the topology as Kafka Streams' Topology#describe() does.`,
 } as const
 
-class UsageError extends Error {}
-
 /**
  * One Ctrl-C can reach this process more than once: the terminal signals the whole process group,
  * and a parent launcher (tsx, npm exec) relays the signal it got as well. A repeat within this window
  * is that same Ctrl-C; a signal after it is the user insisting, and exits at once.
  */
 const REPEATED_SIGNAL_WINDOW_MS = 1000
-
-/**
- * node's parseArgs errors quote the option with a dangling quote and suggest `--` for positionals;
- * what a user needs is which option is wrong and where the valid ones are listed.
- */
-function parseCommandArgs<const T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config)
-  } catch (e) {
-    const error = e as Error & { code?: string }
-    const help = `see 'sentinel-streams ${command} --help'`
-    const option = /'(-[^' ]+)/.exec(error.message)?.[1]
-    if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${option ?? ''} for '${command}'; ${help} for the options`)
-    if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      throw new UsageError(/argument missing/.test(error.message) ? `option ${option ?? ''} needs a value; ${help}` : `option ${option ?? ''} takes no value; ${help}`)
-    }
-    if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument for '${command}'; ${help}`)
-    throw e
-  }
-}
-
-function readConfigFile(path: string): Partial<StreamsConfig> {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch {
-    throw new UsageError(`config file not found: ${path}`)
-  }
-  const parsed: unknown = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
-  if (typeof parsed !== 'object' || parsed === null) throw new UsageError(`config file ${path} must hold an object of settings`)
-  return parsed as Partial<StreamsConfig>
-}
 
 function partitionCount(text: string): number {
   const n = Number(text)
@@ -143,6 +114,7 @@ async function run(argv: string[]): Promise<number> {
       'exit-after-input': { type: 'boolean' },
       print: { type: 'string', multiple: true },
       'metrics-port': { type: 'string' },
+      'health-port': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -191,8 +163,19 @@ async function run(argv: string[]): Promise<number> {
   }
   const inputTopic = values.input === undefined ? undefined : (values['input-topic'] ?? soleSourceTopic(loaded.topology.plan(applicationId)))
 
-  const metricsServer = values['metrics-port'] ? await serveMetrics(registry, Number(values['metrics-port'])) : undefined
-  if (metricsServer) logger.info({ port: Number(values['metrics-port']) }, 'serving Prometheus metrics on /metrics')
+  const metricsPort = values['metrics-port'] === undefined ? undefined : portNumber('--metrics-port', values['metrics-port'])
+  const healthPort = values['health-port'] === undefined ? undefined : portNumber('--health-port', values['health-port'])
+  const readiness = new Readiness(runtime)
+  const operationsServers: OperationsServer[] = []
+  if (metricsPort !== undefined) {
+    operationsServers.push(await serveOperations(metricsPort, { metrics: registry, ...(healthPort === metricsPort ? { readiness } : {}) }))
+    logger.info({ port: metricsPort }, healthPort === metricsPort ? 'serving /metrics, /health and /ready' : 'serving Prometheus metrics on /metrics')
+  }
+  if (healthPort !== undefined && healthPort !== metricsPort) {
+    operationsServers.push(await serveOperations(healthPort, { readiness }))
+    logger.info({ port: healthPort }, 'serving /health and /ready')
+  }
+  const metricsServer = { close: () => Promise.all(operationsServers.map((s) => s.close())) }
 
   let services: RunningServices | undefined
   let finish: (code: number) => void = () => undefined
@@ -236,7 +219,7 @@ async function run(argv: string[]): Promise<number> {
     if (firstSignalAt !== undefined) {
       // Interrupted while starting: the shutdown the signal asked for is the outcome, not the error.
       const code = await stopped
-      await metricsServer?.close()
+      await metricsServer.close()
       return code
     }
     // Closed before the error is reported, so the client's own log lines come first and the
@@ -265,7 +248,7 @@ async function run(argv: string[]): Promise<number> {
     })
   }
   const code = await stopped
-  await metricsServer?.close()
+  await metricsServer.close()
   return code
 }
 
@@ -289,12 +272,10 @@ function soleSourceTopic(plan: TopologyPlan): string {
   return topics[0]!
 }
 
-async function serveMetrics(registry: Registry, port: number): Promise<{ close(): Promise<unknown> }> {
-  collectDefaultMetrics({ register: registry })
-  const server = Fastify()
-  server.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
-  await server.listen({ port, host: '0.0.0.0' })
-  return server
+function portNumber(flag: string, text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n < 1 || n > 65_535) throw new UsageError(`${flag} needs a port from 1 to 65535, got '${text}'`)
+  return n
 }
 
 async function describe(argv: string[]): Promise<number> {
@@ -318,6 +299,8 @@ export async function main(argv: string[]): Promise<number> {
         return await run(rest)
       case 'describe':
         return await describe(rest)
+      case 'reset':
+        return await resetCommand(rest)
       case undefined:
       case '-h':
       case '--help':
@@ -331,7 +314,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       default:
         throw new UsageError(
-          command.startsWith('-') ? `unknown option ${command}; see 'sentinel-streams --help'` : `unknown command '${command}'; the commands are run and describe (see 'sentinel-streams --help')`,
+          command.startsWith('-') ? `unknown option ${command}; see 'sentinel-streams --help'` : `unknown command '${command}'; the commands are run, describe and reset (see 'sentinel-streams --help')`,
         )
     }
   } catch (e) {

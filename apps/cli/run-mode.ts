@@ -3,7 +3,7 @@
  * KAFKA_BROKERS, the config's `brokers`, or a running broker of `npm run kafka:start`), standalone
  * when none does or when `--standalone` asks for it.
  */
-import { readLocalBroker } from '../../runtime/local-broker.js'
+import { bootstrapList, readLocalBroker } from '../../runtime/local-broker.js'
 import { isProcessAlive } from '../../state/directory/task-lock.js'
 
 export type RunMode = { readonly kind: 'kafka'; readonly brokers: string[]; readonly source: string } | { readonly kind: 'standalone'; readonly forced: boolean }
@@ -33,7 +33,7 @@ export function chooseRunMode(options: {
     if (brokers.length > 0) return { kind: 'kafka', brokers, source }
   }
   const local = readLocalBroker()
-  if (local && isProcessAlive(local.pid)) return { kind: 'kafka', brokers: [local.bootstrap], source: 'the local broker of npm run kafka:start' }
+  if (local && isProcessAlive(local.pid)) return { kind: 'kafka', brokers: bootstrapList(local), source: 'the local broker of npm run kafka:start' }
   return { kind: 'standalone', forced: false }
 }
 

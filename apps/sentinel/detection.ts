@@ -8,7 +8,7 @@
  * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
  * out of that group only.
  */
-import { consecutiveThreshold, consecutiveWindows, correlatedFill, cusumWindows, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
+import { binomialBurst, consecutiveThreshold, recordCusum, consecutiveWindows, correlatedFill, cusumWindows, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
 import type { AnomalyOutputOptions, EwmaDeviationCoreOptions, QuantileCoreOptions, ZScoreCoreOptions } from '../../operators/dsl/index.js'
 import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { anomalyEventRegistrySerde } from '../../schemas/anomaly/anomaly-serdes.js'
@@ -119,7 +119,7 @@ export function detectorCoreOptions(detector: PercentileDetectorConfig): Quantil
 export function detectorCoreOptions(detector: ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig): ZScoreCoreOptions | EwmaDeviationCoreOptions | QuantileCoreOptions {
   switch (detector.strategy) {
     case 'zscore':
-      return { baseline: { kind: 'rolling', windows: detector.baselineWindows }, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory }
+      return { baseline: { kind: 'rolling', windows: detector.baselineWindows }, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory, ...(detector.stdConfidence === null ? {} : { stdConfidence: detector.stdConfidence }) }
     case 'ewma':
       return { alpha: detector.alpha, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory }
     case 'percentile':
@@ -160,6 +160,7 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         alpha: detector.alpha,
         direction: detector.direction,
         minStd: detector.minStd,
+        ...(detector.stdConfidence === null ? {} : { stdConfidence: detector.stdConfidence }),
       })
     case 'ewma':
       return ewmaDeviationWindows(grouped.filter(carries(detector.metric), named), {
@@ -220,6 +221,30 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         minHistory: detector.minHistory,
         coldStart: detector.coldStart,
         ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
+      })
+    case 'record-cusum':
+      return recordCusum(grouped.filter(carries(detector.metric), named), {
+        ...out,
+        ...measured(detector.metric),
+        threshold: detector.threshold,
+        drift: detector.drift,
+        clip: detector.clip,
+        minLogStd: detector.minLogStd,
+        alpha: detector.alpha,
+        minHistory: detector.minHistory,
+      })
+    case 'binomial-burst':
+      return binomialBurst(grouped.filter(carries(detector.denominator), named), {
+        ...out,
+        // A call's outcome is counted once, on its outcome event (the denominator); its failure from the metric.
+        outcome: (value) => ((metricValue(value.metrics, detector.denominator) ?? 0) > 0 ? (metricValue(value.metrics, detector.metric) ?? 0) > 0 : null),
+        windowMs: detector.windowMs,
+        bucketMs: detector.bucketMs,
+        significance: detector.significance,
+        minFailures: detector.minFailures,
+        priorCalls: detector.priorCalls,
+        memoryCalls: detector.memoryCalls,
+        coldStartRate: detector.coldStartRate,
       })
     case 'session-profile':
       // A call is one session record, counted on its outcome event (see metrics.ts: response_count).

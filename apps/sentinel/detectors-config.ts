@@ -15,12 +15,13 @@ import type { Comparison } from '../../operators/detectors/streak.js'
 import type { Direction } from '../../operators/detectors/direction.js'
 import type { AnomalySeverity } from '../../operators/detectors/severity.js'
 import { SESSION_FEATURES, type SessionFeature } from '../../operators/detectors/session-features.js'
+import { STD_CONFIDENCE_LEVELS } from '../../operators/detectors/std-bound.js'
 import { WINDOW_AGGREGATES, type WindowAggregate } from '../../operators/dsl/window-metric.js'
 import { GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef } from './metrics.js'
 
 export const DETECTOR_TYPES = ['statistical', 'rule', 'behavioral'] as const
 export type DetectorKind = (typeof DETECTOR_TYPES)[number]
-export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak', 'cusum'] as const
+export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak', 'cusum', 'binomial-burst', 'record-cusum'] as const
 export type Strategy = (typeof STRATEGIES)[number]
 const SEVERITIES = ['info', 'warning', 'critical'] as const
 const DIRECTIONS = ['up', 'down', 'both'] as const
@@ -37,6 +38,8 @@ const STRATEGY_TYPES: Record<Strategy, readonly DetectorKind[]> = {
   'session-profile': ['behavioral'],
   'sliding-sum': ['statistical', 'behavioral'],
   'outlier-streak': ['statistical', 'behavioral'],
+  'binomial-burst': ['statistical'],
+  'record-cusum': ['statistical'],
 }
 
 const CONDITIONS: Record<string, Comparison> = {
@@ -87,6 +90,8 @@ export interface ZScoreDetectorConfig extends WindowedBase {
   /** Rolling baseline of this many windows. */
   readonly baselineWindows: number
   readonly minHistory: number
+  /** Judge against this upper confidence bound of the baseline's std; null: the sample std. */
+  readonly stdConfidence: number | null
 }
 
 /** Windows' residuals against a warm-up baseline, accumulated by a CUSUM (operators/dsl/cusum-windows.ts). */
@@ -102,6 +107,8 @@ export interface CusumDetectorConfig extends WindowedBase {
   readonly alpha: number
   readonly direction: Direction
   readonly minStd: number
+  /** Judge against this upper confidence bound of the warm-up std; null: the sample std. */
+  readonly stdConfidence: number | null
 }
 
 export interface EwmaDetectorConfig extends WindowedBase {
@@ -197,7 +204,42 @@ export interface OutlierStreakDetectorConfig extends DetectorBase {
   readonly cohortMinHistory: number
 }
 
-export type DetectorConfig = CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
+/** Failures among a sliding window's calls against the key's long-run rate (operators/dsl/binomial-burst.ts). */
+export interface BinomialBurstDetectorConfig extends DetectorBase {
+  readonly strategy: 'binomial-burst'
+  /** 1 on a failed call (error). */
+  readonly metric: MetricRef
+  /** 1 on every call outcome (response_count). */
+  readonly denominator: MetricRef
+  readonly windowMs: number
+  /** Always 0: judged at each failure, there is no window close to wait for. */
+  readonly graceMs: number
+  readonly bucketMs: number
+  /** Tail probability at or below which a window is a burst. */
+  readonly significance: number
+  readonly minFailures: number
+  readonly priorCalls: number
+  readonly memoryCalls: number
+  readonly coldStartRate: number
+}
+
+/** Each record's log value against the key's profile, accumulated by a CUSUM (operators/dsl/record-cusum.ts). */
+export interface RecordCusumDetectorConfig extends DetectorBase {
+  readonly strategy: 'record-cusum'
+  readonly metric: MetricRef
+  /** Always 0 (judged per record); kept so every metric detector has a window shape. */
+  readonly windowMs: number
+  readonly graceMs: number
+  /** Decision threshold h and allowance k, in profile stds. */
+  readonly threshold: number
+  readonly drift: number
+  readonly clip: number
+  readonly minLogStd: number
+  readonly alpha: number
+  readonly minHistory: number
+}
+
+export type DetectorConfig = RecordCusumDetectorConfig | BinomialBurstDetectorConfig | CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
 
 export interface DetectorsConfig {
   readonly source: string
@@ -241,8 +283,8 @@ export function parseDuration(value: unknown): number | null {
 
 const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'severity', 'actions', 'enabled', 'description', 'config']
 const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
-  zscore: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'direction', 'baselineWindows', 'minHistory'],
-  cusum: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'drift', 'clip', 'warmupWindows', 'alpha', 'direction', 'minStd'],
+  zscore: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'direction', 'baselineWindows', 'minHistory', 'stdConfidence'],
+  cusum: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'drift', 'clip', 'warmupWindows', 'alpha', 'direction', 'minStd', 'stdConfidence'],
   ewma: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'alpha', 'direction', 'minHistory'],
   percentile: ['metric', 'window', 'grace', 'percentile', 'threshold', 'factor', 'minHistory'],
   threshold: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
@@ -251,6 +293,8 @@ const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features', 'early'],
   'outlier-streak': ['metric', 'threshold', 'minLogStd', 'minimum', 'consecutive', 'alpha', 'minHistory', 'cohort', 'cohortMinHistory'],
   'sliding-sum': ['metric', 'window', 'bucket', 'minimum', 'threshold', 'minLogStd', 'alpha', 'minHistory', 'cohort', 'coldStart'],
+  'record-cusum': ['metric', 'threshold', 'drift', 'clip', 'minLogStd', 'alpha', 'minHistory'],
+  'binomial-burst': ['metric', 'denominator', 'window', 'bucket', 'significance', 'minFailures', 'priorCalls', 'memoryCalls', 'coldStartRate'],
 }
 
 /** Reads one detector's fields, recording issues instead of throwing so all are reported together. */
@@ -441,6 +485,28 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
   // What every tumbling-window detector reads first, in this order (problems are reported in it).
   const windowedMetric = () => ({ metric: reader.metric('metric'), windowMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate() })
   const direction = (): Direction => reader.oneOf('direction', DIRECTIONS, 'both')
+  // A CUSUM's allowance and residual clip, in stds of its reference: the clip must exceed the allowance.
+  const cusumAllowance = (fallbackDrift: number, reference: string): { drift: number; clip: number } => {
+    const drift = reader.number('drift', { min: 0, fallback: fallbackDrift, hint: `an allowance >= 0 in ${reference} stds, e.g. ${fallbackDrift}` })
+    const clip = reader.number('clip', { min: 0, exclusiveMin: true, fallback: 4, hint: `a bound > drift in ${reference} stds, e.g. 4` })
+    if (!(clip > drift)) reader.problem('clip', `${clip} must exceed drift (${drift})`)
+    return { drift, clip }
+  }
+  // An upper confidence bound of a baseline's std (operators/detectors/std-bound.ts), or null.
+  const stdConfidence = (): number | null => {
+    if (!reader.has('stdConfidence')) return null
+    const value = reader.raw('stdConfidence')
+    if (typeof value === 'number' && STD_CONFIDENCE_LEVELS.includes(value)) return value
+    reader.problem('stdConfidence', `${JSON.stringify(value)} is not valid; give one of ${STD_CONFIDENCE_LEVELS.join(', ')} (the confidence of the std's upper bound)`)
+    return null
+  }
+  // A sliding window judged per record: its length and bucket resolution.
+  const slidingWindow = (): { windowMs: number; bucketMs: number } => {
+    const windowMs = reader.duration('window')
+    const bucketMs = reader.duration('bucket', Math.max(1, Math.round(windowMs / 12)))
+    if (bucketMs > windowMs) reader.problem('bucket', `is longer than window; give a fraction of it, e.g. ${Math.round(windowMs / 12 / 1000)}s`)
+    return { windowMs, bucketMs }
+  }
   const thresholdField = reader.has('value') && !reader.has('threshold') ? 'value' : 'threshold'
   if (reader.has('value') && reader.has('threshold')) reader.problem('value', 'duplicates threshold; keep threshold')
 
@@ -450,13 +516,11 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       const baselineWindows = reader.number('baselineWindows', { min: 2, integer: true, fallback: 60, hint: 'an integer >= 2 (windows in the rolling baseline)' })
       const minHistory = reader.number('minHistory', { min: 2, integer: true, fallback: Math.min(20, baselineWindows), hint: 'an integer >= 2, at most baselineWindows' })
       if (minHistory > baselineWindows) reader.problem('minHistory', `${minHistory} exceeds baselineWindows (${baselineWindows}); lower it or raise baselineWindows`)
-      detector = { ...base, strategy, ...windowedMetric(), threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }), direction: direction(), baselineWindows, minHistory }
+      detector = { ...base, strategy, ...windowedMetric(), threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }), direction: direction(), baselineWindows, minHistory, stdConfidence: stdConfidence() }
       break
     }
     case 'cusum': {
-      const drift = reader.number('drift', { min: 0, fallback: 0.5, hint: 'an allowance >= 0 in baseline stds, e.g. 0.5' })
-      const clip = reader.number('clip', { min: 0, exclusiveMin: true, fallback: 4, hint: 'a bound > drift in baseline stds, e.g. 4' })
-      if (!(clip > drift)) reader.problem('clip', `${clip} must exceed drift (${drift})`)
+      const { drift, clip } = cusumAllowance(0.5, 'baseline')
       detector = {
         ...base,
         strategy,
@@ -468,6 +532,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         alpha: reader.number('alpha', { min: 0, max: 1, fallback: 0, hint: 'a weight in [0, 1], 0 for a frozen baseline' }),
         direction: reader.oneOf('direction', DIRECTIONS, 'up'),
         minStd: reader.number('minStd', { min: 0, fallback: 0, hint: 'a floor >= 0 of the baseline std, in the metric\'s units' }),
+        stdConfidence: stdConfidence(),
       }
       break
     }
@@ -547,10 +612,46 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         cohortMinHistory: reader.number('cohortMinHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before a cohort is a reference' }),
       }
       break
+    case 'record-cusum': {
+      const { drift, clip } = cusumAllowance(1, 'profile')
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric'),
+        windowMs: 0,
+        graceMs: 0,
+        threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a CUSUM decision threshold > 0 in profile stds, e.g. 8' }),
+        drift,
+        clip,
+        minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.25, hint: 'a standard deviation > 0 of the log value, e.g. 0.25' }),
+        alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.02, hint: 'a weight in (0, 1], e.g. 0.02' }),
+        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before any verdict' }),
+      }
+      break
+    }
+    case 'binomial-burst': {
+      const { windowMs, bucketMs } = slidingWindow()
+      const priorCalls = reader.number('priorCalls', { min: 0, exclusiveMin: true, fallback: 200, hint: 'a number > 0 of pseudo-calls at the population\'s rate, e.g. 200' })
+      const memoryCalls = reader.number('memoryCalls', { min: 1, fallback: 5000, hint: 'a number of calls the long-run rate remembers, at least priorCalls, e.g. 5000' })
+      if (memoryCalls < priorCalls) reader.problem('memoryCalls', `${memoryCalls} is below priorCalls (${priorCalls}); raise it`)
+      detector = {
+        ...base,
+        strategy,
+        metric: reader.metric('metric', 'error'),
+        denominator: reader.metric('denominator', 'response_count'),
+        windowMs,
+        graceMs: 0,
+        bucketMs,
+        significance: reader.number('significance', { min: 0, max: 0.5, exclusiveMin: true, hint: 'a tail probability in (0, 0.5], e.g. 0.0001' }),
+        minFailures: reader.number('minFailures', { min: 1, integer: true, fallback: 2, hint: 'an integer >= 1: failures a window needs to be a burst' }),
+        priorCalls,
+        memoryCalls,
+        coldStartRate: reader.number('coldStartRate', { min: 0, max: 1, exclusiveMin: true, fallback: 0.02, hint: 'a failure rate in (0, 1) assumed before any call, e.g. 0.02' }),
+      }
+      break
+    }
     case 'sliding-sum': {
-      const windowMs = reader.duration('window')
-      const bucketMs = reader.duration('bucket', Math.max(1, Math.round(windowMs / 12)))
-      if (bucketMs > windowMs) reader.problem('bucket', `is longer than window; give a fraction of it, e.g. ${Math.round(windowMs / 12 / 1000)}s`)
+      const { windowMs, bucketMs } = slidingWindow()
       detector = {
         ...base,
         strategy,

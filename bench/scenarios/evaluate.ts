@@ -1,12 +1,14 @@
 /**
  * The LLM incident scenario family through Sentinel's detection topology on the TopologyTestDriver.
  *
- *   npm run eval:scenarios -- [--seeds eval|tune|fresh] [--scenarios N] [--detectors FILE] [--rules FILE] [--list]
+ *   npm run eval:scenarios -- [--seeds eval|tune|fresh|holdout3] [--scenarios N] [--detectors FILE] [--rules FILE] [--list]
  *
  * --seeds: `eval` (default) runs the held-out evaluation seeds 1..N; `tune` runs seeds 10001..10000+N,
  * the only ones detector tuning may look at; `fresh` runs seeds 201..200+N, a second held-out range
- * added after seeds 1..40 had been looked at once (run it only to report final figures). --list prints every incident with its outcome and every
- * false alarm. Last line:
+ * added after seeds 1..40 had been looked at once (run it only to report final figures); `holdout3`
+ * runs seeds 401..400+N, a third held-out range added when 1..40 and 201..240 had both been looked at
+ * (first run once, for the binomial-burst and std-bound changes). --list prints every incident with
+ * its outcome and every false alarm. Last line:
  * `SCENARIOS recall=<r> precision=<p> ttd_p50_s=<x> false_alarms_per_hour=<y>`.
  */
 import { parseArgs } from 'node:util'
@@ -20,6 +22,8 @@ import { scoreScenario } from './scoring.js'
 
 export const TUNE_SEED_BASE = 10_000
 export const FRESH_SEED_BASE = 200
+export const HOLDOUT3_SEED_BASE = 400
+const SEED_BASES: Record<string, number> = { eval: 0, tune: TUNE_SEED_BASE, fresh: FRESH_SEED_BASE, holdout3: HOLDOUT3_SEED_BASE }
 
 const { values } = parseArgs({
   options: {
@@ -31,12 +35,12 @@ const { values } = parseArgs({
   },
 })
 
-if (values.seeds !== 'eval' && values.seeds !== 'tune' && values.seeds !== 'fresh') throw new Error(`--seeds must be eval, tune or fresh, got ${values.seeds}`)
+const base = SEED_BASES[values.seeds]
+if (base === undefined) throw new Error(`--seeds must be one of ${Object.keys(SEED_BASES).join(', ')}, got ${values.seeds}`)
 const count = Number(values.scenarios)
 if (!Number.isInteger(count) || count < 1) throw new Error(`--scenarios must be a positive integer, got ${values.scenarios}`)
 const detectors = loadDetectorsConfig(values.detectors ?? DEFAULT_DETECTORS_PATH)
 const rules = loadAlertRulesConfig(values.rules ?? DEFAULT_ALERT_RULES_PATH, { knownDetectorIds: detectors.detectors.map((d) => d.id) }).rules
-const base = values.seeds === 'tune' ? TUNE_SEED_BASE : values.seeds === 'fresh' ? FRESH_SEED_BASE : 0
 const kinds = SCENARIO_INCIDENT_KINDS
 
 const runs: ScenarioRun[] = []

@@ -21,3 +21,4 @@ export { type HysteresisGateConfig, type HysteresisGateState, HysteresisGate } f
 export { type CusumConfig, type CusumShift, type CusumState, type CusumVerdict, CusumDetector } from './cusum.js'
 export { type SeasonalBaselineConfig, type SeasonalBaselineState, type SeasonalExpectation, SeasonalBaseline } from './seasonal-baseline.js'
 export { type TailFenceConfig, type TailFenceState, type TailFenceVerdict, TailFenceDetector } from './tail-fence.js'
+export { type BinomialBurstConfig, type BinomialBurstVerdict, type FailureCounts, BinomialBurstDetector, NO_COUNTS, betaBinomialTail } from './binomial-burst.js'

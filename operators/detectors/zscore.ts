@@ -13,6 +13,7 @@
 import type { BaselineModel } from './baseline.js'
 import { type Direction, directed } from './direction.js'
 import { type Severity, anomalyScore, severityOf } from './severity.js'
+import { checkStdConfidence, stdUpperBoundFactor } from './std-bound.js'
 
 export interface ZScoreConfig<S> {
   readonly baseline: BaselineModel<S>
@@ -27,6 +28,12 @@ export interface ZScoreConfig<S> {
    */
   readonly minStd?: number
   readonly minRelativeStd?: number
+  /**
+   * Judge against an upper confidence bound of the baseline's std at this confidence (std-bound.ts:
+   * 0.9 ... 0.995) for the samples it holds, so a young baseline's understated std does not fire
+   * more often than the threshold says. Default: none (the sample std).
+   */
+  readonly stdConfidence?: number
 }
 
 export interface ZScoreState<S> {
@@ -52,6 +59,7 @@ export class ZScoreDetector<S> {
   constructor(readonly config: ZScoreConfig<S>) {
     if (!(config.threshold > 0)) throw new Error(`z-score threshold must be > 0, got ${config.threshold}`)
     if (!(config.minHistory >= 2)) throw new Error(`z-score minHistory must be >= 2, got ${config.minHistory}`)
+    checkStdConfidence('z-score', config.stdConfidence)
   }
 
   initial(): ZScoreState<S> {
@@ -71,7 +79,8 @@ export class ZScoreDetector<S> {
       const verdict: ZScoreVerdict = { ready: false, anomalous: false, observed: value, baselineMean: stats.mean, baselineStd: stats.std, z: 0, threshold, score: 0, severity: undefined }
       return { state: { baseline: baseline.update(state.baseline, value) }, verdict }
     }
-    const std = Math.max(stats.std, this.config.minStd ?? 1e-12, (this.config.minRelativeStd ?? 0) * Math.abs(stats.mean))
+    const confidence = this.config.stdConfidence
+    const std = Math.max(confidence === undefined ? stats.std : stats.std * stdUpperBoundFactor(stats.count, confidence), this.config.minStd ?? 1e-12, (this.config.minRelativeStd ?? 0) * Math.abs(stats.mean))
     const z = (value - stats.mean) / std
     const d = directed(z, direction)
     const anomalous = d >= threshold

@@ -19,6 +19,7 @@
 import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { CusumDetector, type CusumShift, type CusumState } from '../detectors/cusum.js'
 import type { Direction } from '../detectors/direction.js'
+import { checkStdConfidence, stdUpperBoundFactor } from '../detectors/std-bound.js'
 import { anomalySeverity, severityOf } from '../detectors/severity.js'
 import type { KStream, TimeWindows } from '../../topology/index.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
@@ -41,6 +42,13 @@ export interface CusumCoreOptions {
   /** Floors of the baseline std: absolute, and relative to |mean|. */
   readonly minStd?: number
   readonly minRelativeStd?: number
+  /**
+   * Judge against an upper confidence bound of the warm-up std (operators/detectors/std-bound.ts;
+   * 0.9, 0.95, 0.975, 0.99 or 0.995) rather than the sample std, which a few windows often
+   * understate: a CUSUM on residuals standardised by too small a std builds up on noise alone.
+   * Default: none (the sample std).
+   */
+  readonly stdConfidence?: number
 }
 
 export interface CusumWindowsOptions<V> extends AnomalyOutputOptions<V>, CusumCoreOptions {
@@ -78,6 +86,7 @@ export interface CusumWindowsVerdict {
 export class CusumWindowsCore implements WindowCore<CusumWindowsState, CusumWindowsVerdict> {
   private readonly cusum: CusumDetector
   private readonly direction: Direction
+  private readonly stdFactor: number
 
   constructor(readonly options: CusumCoreOptions) {
     const operator = 'cusumWindows'
@@ -86,6 +95,8 @@ export class CusumWindowsCore implements WindowCore<CusumWindowsState, CusumWind
     if (!(alpha >= 0 && alpha <= 1)) throw new Error(`${operator}: 'alpha' must be in [0, 1], got ${alpha}`)
     this.cusum = new CusumDetector({ drift: options.drift, threshold: options.threshold, clip: options.clip ?? 4 })
     this.direction = options.direction ?? 'up'
+    checkStdConfidence(operator, options.stdConfidence)
+    this.stdFactor = options.stdConfidence === undefined ? 1 : stdUpperBoundFactor(options.warmupWindows, options.stdConfidence)
   }
 
   initial(): CusumWindowsState {
@@ -93,7 +104,7 @@ export class CusumWindowsCore implements WindowCore<CusumWindowsState, CusumWind
   }
 
   private std(state: CusumWindowsState): number {
-    return Math.max(Math.sqrt(state.variance), this.options.minStd ?? 1e-9, (this.options.minRelativeStd ?? 0) * Math.abs(state.mean))
+    return Math.max(Math.sqrt(state.variance) * this.stdFactor, this.options.minStd ?? 1e-9, (this.options.minRelativeStd ?? 0) * Math.abs(state.mean))
   }
 
   step(state: CusumWindowsState, value: number): { state: CusumWindowsState; verdict: CusumWindowsVerdict } {

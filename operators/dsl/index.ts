@@ -18,3 +18,5 @@ export { type ConsecutiveWindowsOptions, type WindowStreakSlot, consecutiveWindo
 export { type CorrelatedFillOptions, correlatedFill, correlationBuckets } from './correlated-fill.js'
 export { EMPTY_LOG_PROFILE, type LogProfile, type SlidingSumOptions, type SlidingSumState, type SlidingSumVerdict, judgeSlidingSum, learnProfile, profileBound, slidingBuckets, slidingSum } from './sliding-sum.js'
 export { type OutlierStreakOptions, type OutlierStreakState, outlierStreak } from './outlier-streak.js'
+export { type BinomialBurstOptions, type BinomialBurstState, binomialBurst } from './binomial-burst.js'
+export { type RecordCusumOptions, type RecordCusumState, recordCusum } from './record-cusum.js'

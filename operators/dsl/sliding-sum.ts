@@ -82,6 +82,23 @@ export function slidingBuckets(timestamp: number, bucketMs: number, count: numbe
   return Array.from({ length: count }, (_, i) => ({ start: own - (count - 1 - i) * bucketMs, end: own - (count - 2 - i) * bucketMs }))
 }
 
+/**
+ * The window store of a sliding window's buckets (`<name>-buckets`, kept one bucket past the
+ * window), after checking the window and bucket lengths (bucket default: windowMs / 12).
+ */
+export function slidingBucketStore<T>(operator: string, name: string, windowMs: number, bucketMsOption: number | undefined): { store: WindowStoreDefinition<string, T>; bucketMs: number; count: number } {
+  if (!(windowMs > 0)) throw new Error(`${operator}: 'windowMs' must be > 0, got ${windowMs}`)
+  const bucketMs = bucketMsOption ?? Math.max(1, Math.round(windowMs / 12))
+  if (!(bucketMs > 0 && bucketMs <= windowMs)) throw new Error(`${operator}: 'bucketMs' must be in (0, windowMs], got ${bucketMs}`)
+  const count = Math.max(1, Math.round(windowMs / bucketMs))
+  const store = Stores.window(`${name}-buckets`, Serdes.string(), Serdes.json<T>(), {
+    windowSizeMs: bucketMs,
+    retentionMs: (count + 1) * bucketMs,
+    windowsFor: (timestamp) => slidingBuckets(timestamp, bucketMs, count),
+  })
+  return { store, bucketMs, count }
+}
+
 export interface SlidingSumVerdict {
   readonly state: SlidingSumState
   /** Set when the sum crossed the bound: the bound it crossed. */
@@ -206,19 +223,11 @@ export function slidingSum<V>(stream: KStream<string, V>, options: SlidingSumOpt
   const operator = `slidingSum('${name}')`
   checkDetectorId(operator, options.id)
   if (typeof options.metric !== 'function') throw new Error(`${operator}: 'metric' must be a function (value, key) => number`)
-  if (!(options.windowMs > 0)) throw new Error(`${operator}: 'windowMs' must be > 0, got ${options.windowMs}`)
-  const bucketMs = options.bucketMs ?? Math.max(1, Math.round(options.windowMs / 12))
-  if (!(bucketMs > 0 && bucketMs <= options.windowMs)) throw new Error(`${operator}: 'bucketMs' must be in (0, windowMs], got ${bucketMs}`)
+  const { store: buckets, bucketMs, count } = slidingBucketStore<number>(operator, name, options.windowMs, options.bucketMs)
   if (!(options.minimum > 0)) throw new Error(`${operator}: 'minimum' must be > 0, got ${options.minimum}`)
   if (!(options.threshold > 0)) throw new Error(`${operator}: 'threshold' must be > 0, got ${options.threshold}`)
   if (options.coldStart !== undefined && !(options.coldStart > 0)) throw new Error(`${operator}: 'coldStart' must be > 0, got ${options.coldStart}`)
   if (options.alpha !== undefined && !(options.alpha > 0 && options.alpha <= 1)) throw new Error(`${operator}: 'alpha' must be in (0, 1], got ${options.alpha}`)
-  const count = Math.max(1, Math.round(options.windowMs / bucketMs))
-  const buckets = Stores.window(`${name}-buckets`, Serdes.string(), Serdes.json<number>(), {
-    windowSizeMs: bucketMs,
-    retentionMs: (count + 1) * bucketMs,
-    windowsFor: (timestamp) => slidingBuckets(timestamp, bucketMs, count),
-  })
   const state = Stores.keyValue(`${name}-state`, Serdes.string(), Serdes.json<SlidingSumState>())
   const cohorts = Stores.keyValue(`${name}-cohorts`, Serdes.string(), Serdes.json<LogProfile>(), { prefetch: 'none' })
   return stream.process(() => new SlidingSumProcessor(options, bucketMs, count, buckets, state, cohorts), { name, stores: [buckets, state, cohorts] })

@@ -45,6 +45,8 @@ export interface ZScoreWindowsOptions<V> extends AnomalyOutputOptions<V> {
   /** Floors of the baseline's std (absolute, and relative to |mean|); see ZScoreDetector. */
   readonly minStd?: number
   readonly minRelativeStd?: number
+  /** Judge against an upper confidence bound of the baseline's std (operators/detectors/std-bound.ts). */
+  readonly stdConfidence?: number
 }
 
 /** EWMA weights decay as (1 - alpha)^n: after 5/alpha windows of zeros the mean is below 1% of before. */
@@ -67,7 +69,7 @@ function baselineModel(operator: string, option: BaselineOption): { model: Basel
 }
 
 /** What the z-score core needs; the rest of ZScoreWindowsOptions is about windows and output. */
-export type ZScoreCoreOptions = Pick<ZScoreWindowsOptions<unknown>, 'baseline' | 'threshold' | 'direction' | 'minHistory' | 'minStd' | 'minRelativeStd'>
+export type ZScoreCoreOptions = Pick<ZScoreWindowsOptions<unknown>, 'baseline' | 'threshold' | 'direction' | 'minHistory' | 'minStd' | 'minRelativeStd' | 'stdConfidence'>
 
 function zScoreParts(operator: string, options: ZScoreCoreOptions): { detector: ZScoreDetector<unknown>; maxFill: number } {
   const { model, maxFill } = baselineModel(operator, options.baseline)
@@ -81,6 +83,7 @@ function zScoreParts(operator: string, options: ZScoreCoreOptions): { detector: 
     minHistory: options.minHistory,
     ...(options.minStd === undefined ? {} : { minStd: options.minStd }),
     ...(options.minRelativeStd === undefined ? {} : { minRelativeStd: options.minRelativeStd }),
+    ...(options.stdConfidence === undefined ? {} : { stdConfidence: options.stdConfidence }),
   })
   return { detector, maxFill }
 }

@@ -22,6 +22,7 @@ import type { PartitionCounts } from './partition-counts.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import type { SerialQueue } from './serial-queue.js'
 import { RevocableConnections, TaskRevokedError } from './revocable-connections.js'
+import { withCoordinatorRetry } from './coordinator-retry.js'
 
 // kafkajs is CommonJS; Node's static analysis does not see this export.
 const { Partitioners } = kafkajs
@@ -223,7 +224,7 @@ export class ActiveTask implements CommittableTask {
    */
   private async readCommittedPosition(): Promise<void> {
     const { admin, adminCalls, config } = this.options
-    const committed = await adminCalls.run(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...this.sourceTopics] }))
+    const committed = await adminCalls.run(() => withCoordinatorRetry(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...this.sourceTopics] })))
     let streamTime = -1
     for (const { topic, partitions } of committed) {
       for (const p of partitions) {

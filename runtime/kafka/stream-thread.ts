@@ -122,7 +122,16 @@ export class StreamThread {
       this.hostMap.refresh(event.payload.memberId, event.payload.memberAssignment)
     })
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) this.options.onFatal(event.payload.error)
+      if (!event.payload.restart) {
+        this.options.onFatal(event.payload.error)
+        return
+      }
+      // kafkajs restarts a crashed consumer (e.g. its fetch retries against a killed broker ran
+      // out) by leaving and rejoining the group, and says nothing else: until the rejoin, other
+      // members may own our tasks. As in a rebalance, a fence now means "moved", not "re-initialise"
+      // (re-initialising would fence the new owner back, five times, then stop this instance).
+      this.tasks.rebalancing = true
+      this.log.warn({ err: event.payload.error }, 'consumer crashed; kafkajs restarts it and rejoins the group: tasks wait for the new assignment')
     })
     await consumer.connect()
     // A source without committed offsets starts where autoOffsetReset says; the application's own

@@ -15,6 +15,7 @@ import { ActiveTask, type TaskServices } from './active-task.js'
 import { commitTasks } from './commit.js'
 import { decideOnFence, MAX_FENCED_RECOVERIES, taskOwnership } from './fenced-recovery.js'
 import { TaskRevokedError } from './revocable-connections.js'
+import { withCoordinatorRetry } from './coordinator-retry.js'
 import type { SerialQueue } from './serial-queue.js'
 import type { StallWatch } from './stall-watch.js'
 import { TaskCountersExport } from './task-counters-export.js'
@@ -305,7 +306,7 @@ export class TaskManager {
     const partitions = task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] }))
     this.consumer.pause(partitions)
     const { admin, config } = this.options
-    const committed = await this.adminCalls.run(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...task.sourceTopics] }))
+    const committed = await this.adminCalls.run(() => withCoordinatorRetry(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...task.sourceTopics] })))
     for (const { topic, partitions: offsets } of committed) {
       const offset = offsets.find((p) => p.partition === task.partition)?.offset ?? '-1'
       // No committed offset yet: from the beginning for now; the task seeks again once running

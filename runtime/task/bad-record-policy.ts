@@ -7,7 +7,7 @@
 import type pino from 'pino'
 import { StoreMissError } from '../../state/index.js'
 import type { LateRecord } from '../../topology/internal-context.js'
-import type { PunctuationType, RecordHeaders, RecordMetadata } from '../../topology/processor.js'
+import { FatalTaskError, type PunctuationType, type RecordHeaders, type RecordMetadata } from '../../topology/processor.js'
 import { BadRecordWarnings } from './bad-record-warnings.js'
 import type { RecordCollector } from './record-collector.js'
 import { DLQ_HEADERS, type ErrorPolicy, type ErrorStage, LATE_HEADERS, type SourceRecord } from './records.js'
@@ -55,8 +55,8 @@ export class BadRecordPolicy {
     const { policy, metrics, taskId } = this.options
     const source = { topic: raw.topic, partition: raw.partition, offset: raw.offset }
     // A store read that was not prefetched is a bug in the topology, not a bad record: dead-lettering
-    // every record would empty the stream into the DLQ.
-    if (policy === 'fail' || err instanceof StoreMissError) throw new StreamTaskError(taskId, stage, processor, source, err)
+    // every record would empty the stream into the DLQ. A FatalTaskError is a processor saying the same.
+    if (policy === 'fail' || err instanceof StoreMissError || err instanceof FatalTaskError) throw new StreamTaskError(taskId, stage, processor, source, err)
     if (policy === 'skip') {
       metrics.skipped++
       this.warnings.warn(stage, { err, processor, ...source }, 'bad record skipped')

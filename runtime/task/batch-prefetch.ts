@@ -41,6 +41,12 @@ export class BatchPrefetch {
       this.sourceKeyPlan.map(({ store, def }) => {
         // Hot keys repeat throughout a batch: each (key, window) is looked up once. Primitive keys
         // dedupe by value, others by identity (still correct, just not deduplicated).
+        if (def.kind === 'window' && def.startsRead) {
+          const startsRead = def.startsRead
+          const ranges: { key: unknown; from: number; to: number }[] = []
+          for (const r of records) if (r.key !== null && r.key !== undefined) ranges.push({ key: r.key, ...startsRead(r.timestamp) })
+          return (store as WindowStore<unknown, unknown>).prefetchRanges(ranges)
+        }
         if (def.kind === 'window') {
           const windowsFor = def.windowsFor!
           const keys: { key: unknown; windowStart: number }[] = []

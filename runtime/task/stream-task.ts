@@ -94,6 +94,8 @@ export class StreamTask implements RunnerHost {
   private currentRecord: SourceRecord | undefined
   private readonly forwardingCache: ForwardingCache<ProcessorRunner> | undefined
   private readonly deferred: { sink: SinkRunner; record: StreamRecord<unknown, unknown>; topic: string; error: SchemaNotReadyError }[] = []
+  /** Forwards a processor asked for after the current record, once their source keys are loaded. */
+  private readonly afterPrefetch: { runner: ProcessorRunner; record: StreamRecord<unknown, unknown>; sourceKey: unknown }[] = []
   private started = false
   private closed = false
 
@@ -237,6 +239,7 @@ export class StreamTask implements RunnerHost {
         cache.put(runner, group, rowId, record, this.currentRecord, sourceKey, dueAt)
       },
       prefetchSourceKeys: (records) => this.prefetcher!.sourceKeys(records),
+      forwardAfterPrefetch: (record, sourceKey) => void this.afterPrefetch.push({ runner, record, sourceKey }),
     }
   }
 
@@ -274,6 +277,7 @@ export class StreamTask implements RunnerHost {
         this.badRecords.recordFailed(err, this.currentStage, d.raw, this.currentNode ?? d.source.name)
       }
       this.currentNode = undefined
+      if (this.afterPrefetch.length > 0) await this.forwardAfterPrefetch(d.raw)
       if (this.deferred.length > 0) await this.sendDeferred(d.raw)
       this.currentRecord = undefined
       if (this.punctuation.hasDue('stream-time', this.streamTimeMs)) await this.punctuateStreamTime()
@@ -325,6 +329,20 @@ export class StreamTask implements RunnerHost {
   /** @internal Called by a sink whose serde needs an async schema look-up first. */
   deferOutput(sink: SinkRunner, record: StreamRecord<unknown, unknown>, topic: string, error: SchemaNotReadyError): void {
     this.deferred.push({ sink, record, topic, error })
+  }
+
+  private async forwardAfterPrefetch(raw: SourceRecord): Promise<void> {
+    const pending = this.afterPrefetch.splice(0)
+    await this.prefetcher!.sourceKeys(pending.map((p) => ({ key: p.sourceKey, timestamp: p.record.timestamp })))
+    for (const { runner, record } of pending) {
+      this.currentNode = runner.name
+      try {
+        runner.forward(record)
+      } catch (err) {
+        this.badRecords.recordFailed(err, 'process', raw, this.currentNode ?? runner.name)
+      }
+    }
+    this.currentNode = undefined
   }
 
   private async sendDeferred(raw: SourceRecord | null): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ChangelogRecord, EngineStore, LocalStateStatus, StoreOpenContext, WindowKey, WindowStore, WindowStoreSpec, Windowed, WriteOp } from '../types.js'
+import type { ChangelogRecord, EngineStore, LocalStateStatus, StoreOpenContext, WindowKey, WindowRange, WindowStore, WindowStoreSpec, Windowed, WriteOp } from '../types.js'
 import { bytesToMapKey, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
 import { ValueSizeEstimate, byteEntry, entryBytes, flushByteEntries, loadByteEntries, readByteEntry, writeByteEntry, type ByteEntry } from './byte-entry.js'
 import { describeKey } from './key-value-store.js'
@@ -40,6 +40,21 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
   /** Each key's last window converted (see `KeyMemo`): a batch's prefetch, `get` and `put` convert it once. */
   private readonly windowRefs = new KeyMemo<WindowRef>()
 
+  /**
+   * Window starts per record key (by the key's map key) that the cache has held since the key was
+   * first range-loaded or written: what `findWindows` looks up. Evicted starts stay listed (their
+   * entries are reloaded by the next range load of the key, or skipped as absent); expiry prunes it.
+   */
+  private readonly startsByKey = new Map<string, Set<number>>()
+  /**
+   * Per key, the window starts whose windows are all in the cache (loaded by `prefetchRanges`, or
+   * written since). Valid until the cache evicts from this store (`ns.evictions` moves).
+   */
+  private loadedRanges = new Map<string, { from: number; to: number }>()
+  private evictionsSeen = 0
+  /** Set by the first `prefetchRanges`: stores read by point only keep no index. */
+  private rangeReads = false
+
   constructor(spec: WindowStoreSpec<K, V>, ctx: StoreOpenContext, engineStore: EngineStore, localState: LocalStateStatus) {
     super(spec, ctx, engineStore, localState)
     this.windowSizeMs = spec.windowSizeMs
@@ -61,6 +76,94 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     if (windowStart < this.expiredBefore) return
     const { logged, mapKey } = this.windowOf(key, windowStart)
     writeByteEntry(this.ns, mapKey, logged, value, false, this.sizeEstimate)
+    if (this.rangeReads) this.indexStart(this.keyOf(key).mapKey, windowStart)
+  }
+
+  remove(key: K, windowStart: number): void {
+    if (windowStart < this.expiredBefore) return
+    const { logged, mapKey } = this.windowOf(key, windowStart)
+    writeByteEntry(this.ns, mapKey, logged, undefined, true, this.sizeEstimate)
+  }
+
+  async prefetchRanges(ranges: readonly WindowRange<K>[]): Promise<void> {
+    const byKey = new Map<string, { key: K; keyBytes: Buffer; from: number; to: number }>()
+    for (const { key, from, to } of ranges) {
+      const { bytes, mapKey } = this.keyOf(key)
+      const known = byKey.get(mapKey)
+      if (known) {
+        known.from = Math.min(known.from, from)
+        known.to = Math.max(known.to, to)
+      } else byKey.set(mapKey, { key, keyBytes: bytes, from, to })
+    }
+    this.forgetRangesIfEvicted()
+    if (!this.rangeReads) {
+      this.rangeReads = true
+      // Written before the index existed and not in the engine yet: only the dirty entries.
+      for (const entry of this.ns.dirty) {
+        const parsed = parseWindowLoggedKey(entry.key)
+        this.indexStart(bytesToMapKey(parsed.key), parsed.windowStart)
+      }
+    }
+    const bounds = await this.segments.bounds()
+    await Promise.all(
+      [...byKey].map(async ([keyMapKey, { keyBytes, from, to }]) => {
+        const loaded = this.loadedRanges.get(keyMapKey)
+        if (loaded && loaded.from <= from && to <= loaded.to) return
+        // A range touching the loaded one only needs what lies outside it (time moves on by little
+        // per batch); a disjoint one replaces it.
+        if (loaded && from <= loaded.to + 1 && loaded.from <= to + 1) {
+          if (from < loaded.from) await this.loadRange(keyMapKey, keyBytes, from, loaded.from - 1, bounds)
+          if (to > loaded.to) await this.loadRange(keyMapKey, keyBytes, loaded.to + 1, to, bounds)
+          this.loadedRanges.set(keyMapKey, { from: Math.min(from, loaded.from), to: Math.max(to, loaded.to) })
+        } else {
+          await this.loadRange(keyMapKey, keyBytes, from, to, bounds)
+          this.loadedRanges.set(keyMapKey, { from, to })
+        }
+      }),
+    )
+  }
+
+  private async loadRange(keyMapKey: string, keyBytes: Buffer, from: number, to: number, bounds: [number, number] | undefined): Promise<void> {
+    for (const range of this.keyRanges(keyBytes, Math.max(from, this.expiredBefore), to, bounds)) {
+      for await (const [engineKey, value] of this.engineStore.iterate(range)) {
+        const logged = engineKey.subarray(8)
+        const mapKey = bytesToMapKey(logged)
+        // What the cache holds (written since, or loaded before) is at least as new as the engine.
+        if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(Buffer.from(logged), value, false))
+        this.indexStart(keyMapKey, parseWindowLoggedKey(logged).windowStart)
+      }
+    }
+  }
+
+  /** The engine ranges (one per live segment) holding the windows of a key starting in [from, to]. */
+  private *keyRanges(keyBytes: Buffer, from: number, to: number, bounds: [number, number] | undefined): Iterable<{ gte: Buffer; lt: Buffer }> {
+    if (!bounds || from > to) return
+    const first = Math.max(this.segments.segmentOf(from), bounds[0])
+    const last = Math.min(this.segments.segmentOf(to), bounds[1])
+    for (let segment = first; segment <= last; segment++) {
+      yield { gte: this.segments.engineKey(segment, windowLoggedKey(keyBytes, from)), lt: this.segments.engineKey(segment, windowLoggedKey(keyBytes, to + 1)) }
+    }
+  }
+
+  findWindows(key: K, from: number, to: number): [number, V][] {
+    const { bytes, mapKey: keyMapKey } = this.keyOf(key)
+    this.forgetRangesIfEvicted()
+    const loaded = this.loadedRanges.get(keyMapKey)
+    const low = Math.max(from, this.expiredBefore)
+    if (low > to) return []
+    if (!loaded || low < loaded.from || to > loaded.to) {
+      const which = loaded ? ` (loaded: starts ${loaded.from}..${loaded.to})` : ''
+      throw new StoreMissError(this.name, `windows [key ${describeKey(key)}, starts ${from}..${to}]${which}`)
+    }
+    const out: [number, V][] = []
+    for (const start of this.startsByKey.get(keyMapKey) ?? []) {
+      if (start < low || start > to) continue
+      const entry = this.ns.get(bytesToMapKey(windowLoggedKey(bytes, start)))
+      if (!entry) continue
+      const value = readByteEntry(entry, this.valueSerde)
+      if (value !== undefined) out.push([start, value])
+    }
+    return out.sort((a, b) => a[0] - b[0])
   }
 
   get(key: K, windowStart: number): V | undefined {
@@ -75,17 +178,8 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     if (from > to) return
     const keyBytes = this.keySerde.serialize(key)
     const found = new Map<number, Buffer | null>()
-    const bounds = await this.segments.bounds()
-    if (bounds) {
-      const first = Math.max(this.segments.segmentOf(from), bounds[0])
-      const last = Math.min(this.segments.segmentOf(to), bounds[1])
-      for (let segment = first; segment <= last; segment++) {
-        const range = {
-          gte: this.segments.engineKey(segment, windowLoggedKey(keyBytes, from)),
-          lt: this.segments.engineKey(segment, windowLoggedKey(keyBytes, to + 1)),
-        }
-        for await (const [engineKey, value] of this.engineStore.iterate(range)) found.set(parseWindowLoggedKey(engineKey, 8).windowStart, value)
-      }
+    for (const range of this.keyRanges(keyBytes, from, to, await this.segments.bounds())) {
+      for await (const [engineKey, value] of this.engineStore.iterate(range)) found.set(parseWindowLoggedKey(engineKey, 8).windowStart, value)
     }
     for (const entry of this.ns.dirty) {
       const parsed = parseWindowLoggedKey(entry.key)
@@ -130,6 +224,16 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     for (const [mapKey, entry] of this.ns.entries) {
       if (parseWindowLoggedKey(entry.key).windowStart < cutoff) this.ns.delete(mapKey)
     }
+    for (const [keyMapKey, starts] of this.startsByKey) {
+      for (const start of starts) if (start < cutoff) starts.delete(start)
+      if (starts.size === 0) this.startsByKey.delete(keyMapKey)
+    }
+  }
+
+  override async wipe(): Promise<void> {
+    await super.wipe()
+    this.startsByKey.clear()
+    this.loadedRanges = new Map()
   }
 
   flush(): Promise<void> {
@@ -151,7 +255,20 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
       ops.push(r.value === null ? { type: 'del', key } : { type: 'put', key, value: r.value })
       if (this.ns.entries.size > 0) this.ns.delete(bytesToMapKey(r.key))
     }
+    this.loadedRanges = new Map()
     await this.engineStore.write(ops)
+  }
+
+  private forgetRangesIfEvicted(): void {
+    if (this.ns.evictions === this.evictionsSeen) return
+    this.evictionsSeen = this.ns.evictions
+    this.loadedRanges = new Map()
+  }
+
+  private indexStart(keyMapKey: string, windowStart: number): void {
+    let starts = this.startsByKey.get(keyMapKey)
+    if (!starts) this.startsByKey.set(keyMapKey, (starts = new Set()))
+    starts.add(windowStart)
   }
 
   private windowOf(key: K, windowStart: number): WindowRef {

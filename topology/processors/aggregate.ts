@@ -11,7 +11,7 @@ export type Aggregator<K, V, A> = (key: K, value: V, aggregate: A | undefined) =
 /** Combines the aggregates of two sessions that a new record bridges. */
 export type Merger<K, A> = (key: K, left: A, right: A) => A
 
-function requireKey(key: unknown): void {
+export function requireKey(key: unknown): void {
   if (key === null || key === undefined) {
     throw new Error('a grouped aggregation needs a key; null keys cannot be aggregated (groupBy() to a non-null key)')
   }

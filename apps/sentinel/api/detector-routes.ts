@@ -36,13 +36,15 @@ export function describeDetector(detector: DetectorConfig): Record<string, unkno
   }
   delete settings.metric
   delete settings.threshold
+  delete settings.significance
   return {
     id,
     type,
     strategy,
     metric: 'metric' in detector ? detector.metric : null,
     window,
-    threshold: detector.threshold,
+    // A binomial burst's threshold is its tail probability.
+    threshold: 'threshold' in detector ? detector.threshold : detector.significance,
     groupBy,
     severity,
     enabled,

@@ -90,6 +90,21 @@ describe('cusumWindows', () => {
     assert.deepEqual(anomalies.map(([k, a]) => [k, a.context?.window_start]), [])
   })
 
+  test('stdConfidence: without a std floor, noise keys raise fewer alarms against the warm-up std\'s upper bound, and a step is still reported', async () => {
+    const bare: Options = { warmupWindows: 10, drift: 0.5, threshold: 6 }
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
+    const noise = calls(keys, 240, 5)
+    const plain = await run(topology(bare), noise)
+    await plain.driver.close()
+    const bounded = await run(topology({ ...bare, stdConfidence: 0.9 }), noise)
+    await bounded.driver.close()
+    assert.ok(bounded.anomalies.length < plain.anomalies.length, `${bounded.anomalies.length} vs ${plain.anomalies.length}`)
+    const step = await run(topology({ ...bare, stdConfidence: 0.9 }), calls(['svc-a'], 90, 4, (_key, m) => (m >= 30 ? 15 : 0)))
+    await step.driver.close()
+    const starts = step.anomalies.map(([, a]) => (Date.parse(a.context?.window_start ?? '') - T0) / MINUTE)
+    assert.ok(starts.length >= 1 && starts[0]! >= 30 && starts[0]! < 40, JSON.stringify(starts))
+  })
+
   test('a lasting step is reported as it starts, not at every window after: the baseline moves to the new level', async () => {
     const records = calls(['svc-a'], 90, 4, (_key, m) => (m >= 30 ? 15 : 0))
     const { driver, anomalies } = await run(topology(defaults), records)

@@ -71,7 +71,7 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
 
   test('unknown strategy, type and groupBy', () => {
     assert.deepEqual(issues(zscore('    groupBy: region').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: ml')), [
-      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak | cusum",
+      "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak | cusum | binomial-burst | record-cusum",
       "detector 'latency-z', field 'type': \"ml\" is not valid; use one of statistical | rule | behavioral",
       "detector 'latency-z', field 'groupBy': \"region\" is not valid; use one of application | model | user | tenant",
     ])
@@ -190,6 +190,9 @@ detectors:
       { windowMs: 120_000, aggregate: 'mean', threshold: 5, drift: 0.5, clip: 4, warmupWindows: 10, alpha: 0, direction: 'up', minStd: 0 },
     )
     assert.ok(issues(`${text}    drift: 2\n    clip: 1\n`).some((i) => i.startsWith("detector 'd', field 'clip'")))
+    assert.equal(d.stdConfidence, null)
+    assert.equal((parseDetectorsConfig(`${text}    stdConfidence: 0.9\n`).detectors[0] as { stdConfidence: number }).stdConfidence, 0.9)
+    assert.match(issues(`${text}    stdConfidence: 0.8\n`).join('\n'), /field 'stdConfidence': 0.8 is not valid; give one of 0.9, 0.95, 0.975, 0.99, 0.995/)
   })
 
   test('sliding-sum and outlier-streak are read with their defaults', () => {
@@ -203,6 +206,26 @@ detectors:
       { consecutive: runaway.consecutive, minimum: runaway.minimum, cohort: runaway.cohort, cohortMinHistory: runaway.cohortMinHistory },
       { consecutive: 3, minimum: 0, cohort: null, cohortMinHistory: 50 },
     )
+  })
+
+  test('binomial-burst is read with its defaults; significance is required; memoryCalls must cover priorCalls', () => {
+    const text = 'detectors:\n  - id: e\n    type: statistical\n    strategy: binomial-burst\n    window: 3m\n'
+    assert.match(issues(text).join('\n'), /detector 'e', field 'significance': is required; give a tail probability/)
+    const [d] = parseDetectorsConfig(`${text}    significance: 0.0001\n`).detectors
+    assert.ok(d?.strategy === 'binomial-burst')
+    assert.deepEqual(
+      { metric: d.metric, denominator: d.denominator, windowMs: d.windowMs, bucketMs: d.bucketMs, minFailures: d.minFailures, priorCalls: d.priorCalls, memoryCalls: d.memoryCalls, coldStartRate: d.coldStartRate },
+      { metric: 'error', denominator: 'response_count', windowMs: 180_000, bucketMs: 15_000, minFailures: 2, priorCalls: 200, memoryCalls: 5000, coldStartRate: 0.02 },
+    )
+    assert.match(issues(`${text}    significance: 0.0001\n    priorCalls: 500\n    memoryCalls: 100\n`).join('\n'), /field 'memoryCalls': 100 is below priorCalls \(500\)/)
+  })
+
+  test('record-cusum is read with its defaults; clip must exceed drift', () => {
+    const text = 'detectors:\n  - id: t\n    type: statistical\n    strategy: record-cusum\n    metric: total_tokens\n    threshold: 8\n'
+    const [d] = parseDetectorsConfig(text).detectors
+    assert.ok(d?.strategy === 'record-cusum')
+    assert.deepEqual({ drift: d.drift, clip: d.clip, minLogStd: d.minLogStd, alpha: d.alpha, minHistory: d.minHistory }, { drift: 1, clip: 4, minLogStd: 0.25, alpha: 0.02, minHistory: 50 })
+    assert.match(issues(`${text}    drift: 3\n    clip: 2\n`).join('\n'), /field 'clip': 2 must exceed drift \(3\)/)
   })
 
   test('the floor: the detector\'s severity, else its alert actions\' highest, else none', () => {

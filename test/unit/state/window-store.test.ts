@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { openWindowStore, StoreMissError } from '../../../state/index.js'
+import { createRecordCache, openWindowStore, StoreMissError } from '../../../state/index.js'
 import type { WindowStoreSpec } from '../../../state/index.js'
 import { collect, jsonSerde, spyEngine, stringSerde } from './fixtures.js'
 import { describeOnEngines } from './store-suite.js'
@@ -21,6 +21,8 @@ const spec = (overrides: Partial<WindowStoreSpec<string, number>> = {}): WindowS
 type Op =
   | { type: 'put'; key: string; start: number; value: number }
   | { type: 'get'; key: string; start: number }
+  | { type: 'remove'; key: string; start: number }
+  | { type: 'range'; key: string; from: number; to: number }
   | { type: 'fetch'; key: string; from: number; to: number }
   | { type: 'fetchAll'; from: number; to: number }
   | { type: 'expire'; streamTime: number }
@@ -32,6 +34,8 @@ const timeArb = fc.integer({ min: -30, max: 400 })
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ type: fc.constant('put' as const), key: keyArb, start: timeArb, value: fc.integer() }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('get' as const), key: keyArb, start: timeArb }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('remove' as const), key: keyArb, start: timeArb }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('range' as const), key: keyArb, from: timeArb, to: timeArb }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('fetch' as const), key: keyArb, from: timeArb, to: timeArb }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('fetchAll' as const), from: timeArb, to: timeArb }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('expire' as const), streamTime: fc.integer({ min: 0, max: 500 }) }) },
@@ -50,6 +54,17 @@ describeOnEngines('WindowStore', 'win', ({ makeEngine, context, checkOps }) => {
         if (op.type === 'put') {
           store.put(op.key, op.value, op.start)
           if (op.start >= expiredBefore) model.set(`${op.key}|${op.start}`, { key: op.key, start: op.start, value: op.value })
+        } else if (op.type === 'remove') {
+          store.remove(op.key, op.start)
+          if (op.start >= expiredBefore) model.delete(`${op.key}|${op.start}`)
+        } else if (op.type === 'range') {
+          // Loaded ranges accumulate across calls; an eviction (maintain) forgets them.
+          await store.prefetchRanges([{ key: op.key, from: op.from, to: op.to }])
+          const expected = live()
+            .filter((w) => w.key === op.key && w.start >= op.from && w.start <= op.to)
+            .sort((a, b) => a.start - b.start)
+            .map((w) => [w.start, w.value])
+          assert.deepEqual(store.findWindows(op.key, op.from, op.to), expected)
         } else if (op.type === 'get') {
           await store.prefetch([{ key: op.key, windowStart: op.start }])
           const w = model.get(`${op.key}|${op.start}`)
@@ -101,6 +116,24 @@ describeOnEngines('WindowStore', 'win', ({ makeEngine, context, checkOps }) => {
     store.put('late', 1, 100)
     await store.prefetch([{ key: 'late', windowStart: 100 }])
     assert.equal(store.get('late', 100), undefined, 'puts of expired windows are ignored')
+    await store.close()
+  })
+
+  test('findWindows answers only within ranges loaded since the last eviction', async () => {
+    const ctx = context({ cache: createRecordCache(0) })
+    const store = await openWindowStore(spec({ name: 'wrange' }), ctx)
+    assert.throws(() => store.findWindows('a', 0, 10), (err: unknown) => err instanceof StoreMissError && /wrange/.test(err.message))
+    store.put('a', 1, 5)
+    store.put('a', 2, 30)
+    await store.prefetchRanges([{ key: 'a', from: 0, to: 20 }])
+    assert.deepEqual(store.findWindows('a', 0, 20), [[5, 1]])
+    assert.throws(() => store.findWindows('a', 0, 40), StoreMissError)
+    await store.prefetchRanges([{ key: 'a', from: 21, to: 40 }])
+    assert.deepEqual(store.findWindows('a', 0, 40), [[5, 1], [30, 2]], 'a touching range extends the loaded one')
+    await ctx.cache.maintain() // budget 0: flushes, then evicts every clean entry
+    assert.throws(() => store.findWindows('a', 0, 40), StoreMissError)
+    await store.prefetchRanges([{ key: 'a', from: 0, to: 40 }])
+    assert.deepEqual(store.findWindows('a', 0, 40), [[5, 1], [30, 2]], 'reloaded from the engine')
     await store.close()
   })
 

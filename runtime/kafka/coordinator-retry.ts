@@ -1,0 +1,31 @@
+/**
+ * Group-coordinator calls that must survive the coordinator moving. When the broker leading the
+ * group's __consumer_offsets partition dies, kafkajs' admin `fetchOffsets` fails with NOT_COORDINATOR
+ * (or COORDINATOR_NOT_AVAILABLE / _LOAD_IN_PROGRESS while the new leader loads) and does not retry
+ * it; a task re-initialising after a failed commit then stopped the whole instance, and in a leader
+ * kill all three instances at once (chaos finding F7). Each retry finds the coordinator afresh.
+ */
+const MOVING = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'])
+
+/** kafkajs wraps a protocol error in retry errors (`originalError`) or, newer, in `cause`. */
+export function isCoordinatorMoving(e: unknown): boolean {
+  for (let err = e as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; err && depth < 5; depth++) {
+    if (err.type !== undefined && MOVING.has(err.type)) return true
+    err = (err.originalError ?? err.cause) as typeof err
+  }
+  return false
+}
+
+export async function withCoordinatorRetry<T>(call: () => Promise<T>, options: { timeoutMs?: number; firstDelayMs?: number } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+  let delay = options.firstDelayMs ?? 250
+  for (;;) {
+    try {
+      return await call()
+    } catch (e) {
+      if (!isCoordinatorMoving(e) || Date.now() + delay > deadline) throw e
+      await new Promise((r) => setTimeout(r, delay))
+      delay = Math.min(delay * 2, 2_000)
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The faults, each against a running application under load. A scenario returns once its fault is
+ * over (brokers back, instances back to three) with the moment recovery is measured from: the kill
+ * for a broker fault, the end of the storm, the resume of a zombie.
+ */
+import type { Admin } from 'kafkajs'
+import { killNode, startNode, stopNode } from '../../scripts/kafka-broker.js'
+import { busiestLeader, busiestTransactionCoordinator, groupCoordinator } from './coordinators.js'
+import type { CliInstance } from '../integration/runtime/cli-instance.js'
+
+export interface ScenarioContext {
+  admin: Admin
+  applicationId: string
+  inputTopic: string
+  partitions: number
+  /** The running instances; a scenario may end some and start others. */
+  instances: CliInstance[]
+  /** Starts one more instance of the application and adds it to `instances`. */
+  launch(): CliInstance
+  sessionTimeoutMs: number
+  log(message: string): void
+}
+
+export interface FaultMark {
+  /** When recovery is measured from (epoch ms). */
+  at: number
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Until every partition of `topics` has all its replicas in sync again, as a rolling restart waits between nodes. */
+export async function waitForFullIsr(admin: Admin, topics: readonly string[], timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const metadata = await admin.fetchTopicMetadata({ topics: [...topics] }).catch(() => undefined)
+    if (metadata?.topics.every((t) => t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length))) return
+    await sleep(1_000)
+  }
+  throw new Error(`replicas of ${topics.join(', ')} not all in sync after ${timeoutMs} ms`)
+}
+
+const internalTopics = (ctx: ScenarioContext): string[] => [ctx.inputTopic, '__consumer_offsets', '__transaction_state']
+
+async function killAndRestart(ctx: ScenarioContext, broker: number, role: string, downMs: number): Promise<FaultMark> {
+  ctx.log(`kill -9 broker ${broker} (${role}), down ${downMs / 1000} s`)
+  const at = Date.now()
+  killNode(broker)
+  await sleep(downMs)
+  await startNode(broker)
+  await waitForFullIsr(ctx.admin, internalTopics(ctx))
+  return { at }
+}
+
+export const scenarios: Record<string, (ctx: ScenarioContext) => Promise<FaultMark>> = {
+  'leader-kill': async (ctx) => killAndRestart(ctx, await busiestLeader(ctx.admin, ctx.inputTopic), `leader of most ${ctx.inputTopic} partitions`, 10_000),
+
+  'group-coordinator-kill': async (ctx) => killAndRestart(ctx, await groupCoordinator(ctx.admin, ctx.applicationId), `coordinator of group ${ctx.applicationId}`, 10_000),
+
+  'txn-coordinator-kill': async (ctx) => {
+    const ids = Array.from({ length: ctx.partitions }, (_, p) => `${ctx.applicationId}-0_${p}`)
+    return killAndRestart(ctx, await busiestTransactionCoordinator(ctx.admin, ids), 'transaction coordinator of most tasks', 10_000)
+  },
+
+  /** Longer than a kafkajs producer's retry budget (maxRetryTime 30 s): a send can fail outright. */
+  'broker-down-long': async (ctx) => killAndRestart(ctx, await busiestLeader(ctx.admin, ctx.inputTopic), 'leader, beyond the delivery timeout', 45_000),
+
+  'rolling-restart': async (ctx) => {
+    const at = Date.now()
+    for (const broker of [1, 2, 3]) {
+      ctx.log(`rolling restart: broker ${broker}`)
+      await stopNode(broker)
+      await startNode(broker)
+      await waitForFullIsr(ctx.admin, internalTopics(ctx))
+    }
+    return { at }
+  },
+
+  /** Instances join and leave every few seconds, some killed, some closed cleanly; three at the end. */
+  'rebalance-storm': async (ctx) => {
+    const stormMs = Number(process.env.CHAOS_STORM_MS ?? 45_000)
+    const end = Date.now() + stormMs
+    let round = 0
+    while (Date.now() < end) {
+      round++
+      if (ctx.instances.length < 2 || (ctx.instances.length < 5 && round % 2 === 1)) {
+        ctx.log(`storm: join (${ctx.instances.length + 1} instances)`)
+        ctx.launch()
+      } else {
+        const victim = ctx.instances.splice(round % ctx.instances.length, 1)[0]!
+        const signal = round % 4 === 0 ? 'SIGKILL' : 'SIGTERM'
+        ctx.log(`storm: ${signal} one (${ctx.instances.length} left)`)
+        victim.kill(signal)
+      }
+      await sleep(3_000 + (round % 3) * 1_000)
+    }
+    while (ctx.instances.length > 3) ctx.instances.shift()!.kill('SIGTERM')
+    while (ctx.instances.length < 3) ctx.launch()
+    return { at: Date.now() }
+  },
+
+  /** A paused process past the session timeout: the group moves its tasks; on resume it is a zombie that must be fenced. */
+  'sigstop-zombie': async (ctx) => {
+    const zombie = ctx.instances[0]!
+    ctx.log(`SIGSTOP instance pid ${zombie.process.pid} for ${(ctx.sessionTimeoutMs + 6_000) / 1000} s`)
+    const at = Date.now()
+    zombie.kill('SIGSTOP')
+    await sleep(ctx.sessionTimeoutMs + 6_000)
+    zombie.kill('SIGCONT')
+    ctx.log('SIGCONT')
+    return { at }
+  },
+}

@@ -1,0 +1,34 @@
+/** A group coordinator that moved (its broker killed) is asked again; any other error is not. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { isCoordinatorMoving, withCoordinatorRetry } from '../../../runtime/kafka/coordinator-retry.js'
+
+const notCoordinator = (): Error => Object.assign(new Error('This is not the correct coordinator for this group'), { type: 'NOT_COORDINATOR' })
+
+test('NOT_COORDINATOR is retried until the new coordinator answers', async () => {
+  let calls = 0
+  const result = await withCoordinatorRetry(
+    async () => {
+      if (calls++ < 2) throw notCoordinator()
+      return 'offsets'
+    },
+    { firstDelayMs: 1 },
+  )
+  assert.equal(result, 'offsets')
+  assert.equal(calls, 3)
+})
+
+test('a wrapped coordinator error counts; another error, or past the bound, is thrown', async () => {
+  assert.ok(isCoordinatorMoving(Object.assign(new Error('retries exceeded'), { originalError: notCoordinator() })))
+  assert.ok(!isCoordinatorMoving(Object.assign(new Error('fenced'), { type: 'INVALID_PRODUCER_EPOCH' })))
+  let calls = 0
+  await assert.rejects(
+    withCoordinatorRetry(async () => {
+      calls++
+      throw new Error('boom')
+    }),
+    /boom/,
+  )
+  assert.equal(calls, 1)
+  await assert.rejects(withCoordinatorRetry(async () => Promise.reject(notCoordinator()), { timeoutMs: 50, firstDelayMs: 10 }), /not the correct coordinator/)
+})
