@@ -1,7 +1,7 @@
 /**
  * The RecordSink of a task on Kafka: a collector's records go out with `sendBatch`, grouped by
- * topic and cut into requests kafkajs and the broker take (`request-chunks.ts`); a topic's requests
- * go one after another, those of different large topics side by side (see `lanes`).
+ * topic and cut into requests kafkajs and the broker take (`request-chunks.ts`), one request after
+ * another.
  *
  * Partitioning: a record with an explicit partition (changelogs) keeps it; one with a user
  * partitioner gets the partition it picks from the topic's partition count; the rest are left to
@@ -12,7 +12,7 @@ import type { Message, ProducerBatch, RecordMetadata, TopicMessages } from 'kafk
 import type { OutputRecord } from '../task/records.js'
 import type { AcknowledgedOffset, RecordSink } from '../task/record-sink.js'
 import type { PartitionCounts } from './partition-counts.js'
-import { type ChunkLimits, DEFAULT_MAX_PER_TOPIC, requestChunks } from './request-chunks.js'
+import { type ChunkLimits, requestChunks } from './request-chunks.js'
 
 /** A kafkajs Producer, or a Transaction under exactly-once. */
 export interface BatchSender {
@@ -48,30 +48,13 @@ export class KafkaRecordSink implements RecordSink {
       })
     }
     const acks = new Map<string, AcknowledgedOffset>()
-    await Promise.all(
-      lanes([...byTopic].map(([topic, messages]) => ({ topic, messages })), this.options.limits).map(async (lane) => {
-        for (const chunk of requestChunks(lane, this.options.limits)) {
-          const results = await this.options.sender.sendBatch({ topicMessages: chunk })
-          for (const ack of acknowledgedOffsets(chunk, results)) acks.set(`${ack.topic}:${ack.partition}`, ack)
-        }
-      }),
-    )
+    for (const chunk of requestChunks([...byTopic].map(([topic, messages]) => ({ topic, messages })), this.options.limits)) {
+      const results = await this.options.sender.sendBatch({ topicMessages: chunk })
+      for (const ack of acknowledgedOffsets(chunk, results)) acks.set(`${ack.topic}:${ack.partition}`, ack)
+    }
     if (this.options.onProduced) for (const [topic, messages] of byTopic) this.options.onProduced(topic, messages.length)
     return [...acks.values()]
   }
-}
-
-/**
- * Sequences of requests that may be in flight together: a topic taking several requests (a
- * commit's changelog or output records) gets its own, so the broker's round trips for it and for
- * the other topics overlap instead of adding up; the topics that fit one request share one. A topic
- * is in one lane only, so its requests still go one after another, in order.
- */
-function lanes(topics: readonly TopicMessages[], limits: ChunkLimits | undefined): TopicMessages[][] {
-  const maxPerTopic = limits?.maxPerTopic ?? DEFAULT_MAX_PER_TOPIC
-  const small = topics.filter((t) => t.messages.length <= maxPerTopic)
-  const large = topics.filter((t) => t.messages.length > maxPerTopic).map((t) => [t])
-  return small.length > 0 ? [small, ...large] : large
 }
 
 /**

@@ -10,8 +10,8 @@
  *   large records in one batch (dead letters of oversized input, say) fail every retry of the
  *   commit, and the task never gets past them.
  *
- * The sink sends one topic's requests one after another, which also keeps each partition's order
- * under retries. A single message over the byte budget goes alone (the broker judges it against its own
+ * The sink sends the requests one after another, which also keeps each partition's order under
+ * retries. A single message over the byte budget goes alone (the broker judges it against its own
  * limit).
  */
 import type { Message, TopicMessages } from 'kafkajs'

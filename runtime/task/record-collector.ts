@@ -1,11 +1,10 @@
 /**
  * Every record a task produces leaves through its one RecordCollector (Kafka Streams'
  * RecordCollector): sink and repartition output, dead letters, late records and the changelog
- * records of its stores. One buffer, filled synchronously as processors forward; sends to a
- * `RecordSink` chained per topic, never two holding the same topic at once, so two updates of a key
- * reach their topic in order whatever the producer's in-flight setting (sends of disjoint topics
- * overlap); and, per changelog topic-partition, the offset acknowledged so far, which is what the
- * task's checkpoint stores.
+ * records of its stores. One buffer, filled synchronously as processors forward; one chain of sends
+ * to a `RecordSink`, never two at once, so two updates of a key reach their topic in order whatever
+ * the producer's in-flight setting; and, per changelog topic-partition, the offset acknowledged so
+ * far, which is what the task's checkpoint stores.
  */
 import type { ChangelogSink } from '../../state/index.js'
 import type { OutputRecord } from './records.js'
@@ -16,9 +15,8 @@ const DISPATCH_AT_RECORDS = 10_000
 
 export class RecordCollector {
   private buffer: OutputRecord[] = []
-  /** Per topic, the send its next records must follow: the last one holding records of it. */
-  private readonly topicTails = new Map<string, Promise<void>>()
-  private readonly inFlight = new Set<Promise<void>>()
+  private tail: Promise<void> = Promise.resolve()
+  private sendsInFlight = 0
   /** Records handed to the sink and not yet acknowledged. */
   private inFlightRecords = 0
   private failure: unknown
@@ -54,58 +52,42 @@ export class RecordCollector {
     }
   }
 
-  /**
-   * Starts writing what is buffered; `flush` awaits it. Records of a topic a send in flight holds
-   * follow that send; the others (a commit's changelog records while the last batch's outputs are
-   * still in flight) go at once, beside it, so the two wait for the broker together.
-   */
+  /** Starts writing what is buffered; `flush` awaits it. */
   dispatch(): void {
     if (this.buffer.length === 0) return
     const records = this.buffer
     this.buffer = []
-    const free: OutputRecord[] = []
-    const following: OutputRecord[] = []
-    const predecessors = new Set<Promise<void>>()
-    for (const record of records) {
-      const tail = this.topicTails.get(record.topic)
-      if (tail === undefined) free.push(record)
-      else {
-        following.push(record)
-        predecessors.add(tail)
+    if (this.sendsInFlight === 0) {
+      // Nothing in flight: write at once; a synchronous sink (in memory) is then done here.
+      let written: ReturnType<RecordSink['write']>
+      try {
+        written = this.sink.write(records)
+      } catch (err) {
+        this.failure ??= err
+        return
       }
-    }
-    if (free.length > 0) this.writeNow(free)
-    if (following.length > 0) this.track(following, Promise.all(predecessors).then(() => this.sink.write(following)))
-  }
-
-  private writeNow(records: OutputRecord[]): void {
-    let written: ReturnType<RecordSink['write']>
-    try {
-      written = this.sink.write(records)
-    } catch (err) {
-      this.failure ??= err
+      if (Array.isArray(written)) this.acknowledge(written)
+      else this.track(records.length, written as Promise<readonly AcknowledgedOffset[]>)
       return
     }
-    // A synchronous sink (in memory) is done here.
-    if (Array.isArray(written)) this.acknowledge(written)
-    else this.track(records, written as Promise<readonly AcknowledgedOffset[]>)
+    this.track(
+      records.length,
+      this.tail.then(() => this.sink.write(records)),
+    )
   }
 
-  private track(records: readonly OutputRecord[], written: Promise<readonly AcknowledgedOffset[]>): void {
-    const topics = new Set(records.map((r) => r.topic))
-    this.inFlightRecords += records.length
-    const done: Promise<void> = written
+  private track(count: number, written: Promise<readonly AcknowledgedOffset[]>): void {
+    this.inFlightRecords += count
+    this.sendsInFlight++
+    this.tail = written
       .then((acks) => this.acknowledge(acks))
       .catch((err: unknown) => {
         this.failure ??= err
       })
       .finally(() => {
-        this.inFlightRecords -= records.length
-        this.inFlight.delete(done)
-        for (const topic of topics) if (this.topicTails.get(topic) === done) this.topicTails.delete(topic)
+        this.sendsInFlight--
+        this.inFlightRecords -= count
       })
-    this.inFlight.add(done)
-    for (const topic of topics) this.topicTails.set(topic, done)
   }
 
   /**
@@ -134,7 +116,7 @@ export class RecordCollector {
 
   private async awaitAcknowledged(): Promise<void> {
     this.dispatch()
-    await Promise.all(this.inFlight)
+    await this.tail
     if (this.failure !== undefined) {
       const failure = this.failure
       this.failure = undefined

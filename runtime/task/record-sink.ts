@@ -13,8 +13,8 @@ export interface RecordSink {
    * Writes the records in order; once all are acknowledged, gives the next offset of each
    * topic-partition the records named explicitly (changelog records: what a checkpoint stores).
    * A sink that writes synchronously returns the offsets themselves, not a promise: its records are
-   * then visible as soon as the collector dispatches them. Calls holding the same topic never
-   * overlap (the collector chains them per topic); calls for disjoint topics may.
+   * then visible as soon as the collector dispatches them. Calls never overlap: the collector chains
+   * them.
    */
   write(records: readonly OutputRecord[]): Promise<readonly AcknowledgedOffset[]> | readonly AcknowledgedOffset[]
 }

@@ -56,38 +56,3 @@ test('a write cut into several requests acknowledges the offset after its last r
   assert.equal(sent.length, 3)
   assert.deepEqual(acks, [{ topic: 'app-s-changelog', partition: 0, nextOffset: 107 }])
 })
-
-test('the requests of two topics too large for one request overlap; each topic’s own go one at a time, in order', async () => {
-  const inFlight = new Map<string, number>()
-  const maxInFlight = new Map<string, number>()
-  let concurrent = 0
-  let maxConcurrent = 0
-  const values = new Map<string, string[]>()
-  const sender = {
-    async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
-      const topics = (batch.topicMessages ?? []).map((t) => t.topic)
-      maxConcurrent = Math.max(maxConcurrent, ++concurrent)
-      for (const t of topics) {
-        inFlight.set(t, (inFlight.get(t) ?? 0) + 1)
-        maxInFlight.set(t, Math.max(maxInFlight.get(t) ?? 0, inFlight.get(t)!))
-      }
-      // Later requests answer sooner: reordering would show if a topic's requests overlapped.
-      await new Promise((r) => setTimeout(r, 10 - Math.min(9, concurrent * 3)))
-      for (const { topic, messages } of batch.topicMessages ?? []) values.set(topic, [...(values.get(topic) ?? []), ...messages.map((m) => String(m.value))])
-      for (const t of topics) inFlight.set(t, inFlight.get(t)! - 1)
-      concurrent--
-      return []
-    },
-  }
-  const sink = new KafkaRecordSink({ sender, partitionCounts: counts, limits: { maxPerTopic: 3 } })
-  const records = [
-    ...Array.from({ length: 7 }, (_, i) => record('out', `o${i}`)),
-    ...Array.from({ length: 7 }, (_, i) => record('app-s-changelog', `c${i}`, { partition: 0 })),
-    record('dlq', 'd0'),
-  ]
-  await sink.write(records)
-  assert.equal(maxConcurrent, 3, 'out, the changelog and the small topics each in their own lane')
-  for (const topic of ['out', 'app-s-changelog', 'dlq']) assert.equal(maxInFlight.get(topic), 1, topic)
-  assert.deepEqual(values.get('out'), ['o0', 'o1', 'o2', 'o3', 'o4', 'o5', 'o6'])
-  assert.deepEqual(values.get('app-s-changelog'), ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'])
-})

@@ -64,24 +64,6 @@ test('sends are chained, never concurrent, keep their order, and report acknowle
   assert.equal(collector.acknowledgedOffset('alerts', 0), undefined, 'records left to the partitioner are not checkpointed')
 })
 
-test('records of a topic no send holds go beside the send in flight; records of a held topic follow it', async () => {
-  const sink = new CountingSink()
-  const collector = new RecordCollector(sink)
-  collector.send(out('alerts', 'a0'))
-  collector.dispatch()
-  collector.send(out('app-s-changelog', 'c0', 0))
-  collector.send(out('alerts', 'a1'))
-  collector.dispatch()
-  await collector.flush()
-  assert.equal(sink.maxConcurrent, 2, 'the changelog send did not wait for the alerts send')
-  assert.deepEqual(
-    sink.writes.flat().filter((r) => r.topic === 'alerts').map((r) => String(r.value)),
-    ['a0', 'a1'],
-  )
-  assert.equal(sink.writes.length, 3)
-  assert.equal(collector.acknowledgedOffset('app-s-changelog', 0), 1)
-})
-
 test('a failed send is rethrown by the next flush, not lost, and only once', async () => {
   const sink = new CountingSink()
   const collector = new RecordCollector(sink)
