@@ -1,6 +1,6 @@
 /**
  * `npm run build` step after tsc: copies the files the built code reads beside itself (the Sentinel
- * app's default YAML configurations, the .avsc schemas), so dist/ runs without the sources.
+ * app's default YAML configurations, the .avsc schemas, the OTLP .proto files), so dist/ runs without the sources.
  */
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
@@ -10,6 +10,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ASSETS: { dir: string; ext: string }[] = [
   { dir: 'apps/sentinel', ext: '.yaml' },
   { dir: 'schemas', ext: '.avsc' },
+  // The OTLP receiver loads the vendored opentelemetry-proto files at run time (with their licence).
+  { dir: 'apps/sentinel/otlp/proto', ext: '.proto' },
+  { dir: 'apps/sentinel/otlp/proto', ext: 'LICENSE' },
 ]
 
 function* filesUnder(dir: string, ext: string): Generator<string> {

@@ -166,6 +166,9 @@ async function run(argv: string[]): Promise<number> {
   const metricsPort = values['metrics-port'] === undefined ? undefined : portNumber('--metrics-port', values['metrics-port'])
   const healthPort = values['health-port'] === undefined ? undefined : portNumber('--health-port', values['health-port'])
   const readiness = new Readiness(runtime)
+  // One line per state change with what /ready answers then: a probe can miss a rebalance of a
+  // few hundred milliseconds, the log cannot.
+  if (healthPort !== undefined) runtime.onStateChange(() => logger.info({ ...readiness.report() }, 'readiness'))
   const operationsServers: OperationsServer[] = []
   if (metricsPort !== undefined) {
     operationsServers.push(await serveOperations(metricsPort, { metrics: registry, ...(healthPort === metricsPort ? { readiness } : {}) }))

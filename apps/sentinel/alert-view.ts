@@ -28,16 +28,18 @@
  * with its time capped there, so it cannot age every other entry out of the view.
  */
 import type { AlertEvent } from '../../schemas/alert/alert-event.js'
+import type { ActionTaken } from '../../schemas/anomaly/anomaly-event.js'
 import { alertEventSerde } from '../../schemas/alert/alert-event-serde.js'
 import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
 import type { KeyValueStore } from '../../state/types.js'
-import { type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type StreamsBuilder } from '../../topology/index.js'
+import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type StreamsBuilder } from '../../topology/index.js'
+import type { AnomalyActionTaken } from './anomaly-view.js'
 import type { DeliveryRecord } from './delivery/delivery-record.js'
 import { ViewTime } from './view-time.js'
 
 export const ALERT_VIEW_STORE = 'alerts-by-id'
-export const ALERT_STATUSES = ['delivered', 'failed', 'pending', 'silenced'] as const
+export const ALERT_STATUSES = ['delivered', 'skipped', 'failed', 'pending', 'silenced'] as const
 export type AlertStatus = (typeof ALERT_STATUSES)[number]
 
 /** A record of the silences topic, keyed by alert_id: someone asked that the alert be silenced. */
@@ -88,16 +90,17 @@ const DAY_MS = 86_400_000
 const FAILED: ReadonlySet<DeliveryRecord['status']> = new Set(['failed', 'circuit_open'])
 
 /**
- * An alert's delivery status: `silenced` once silenced; else `pending` while no receiver has reported
- * (an alert whose rule has no actions has nothing to deliver: `delivered`); `failed` when any
- * receiver's latest outcome is failed or circuit_open; else `delivered` (each receiver succeeded or
- * was skipped as disabled). With the dispatcher's per-receiver lanes, receivers report one by one,
- * so an alert may read `delivered` before a slower receiver has reported.
+ * An alert's delivery status: `silenced` once silenced; else `pending` while no receiver has reported;
+ * `failed` when any receiver's latest outcome is failed or circuit_open; `delivered` when at least one
+ * receiver succeeded and none failed; `skipped` when nothing was sent (every receiver disabled, or a
+ * rule without actions). With the dispatcher's per-receiver lanes, receivers report one by one, so an
+ * alert may read `delivered` before a slower receiver has reported.
  */
 export function alertStatus(entry: Pick<AlertRecord, 'alert' | 'deliveries' | 'silenced_at'>): AlertStatus {
   if (entry.silenced_at !== null) return 'silenced'
-  if (entry.deliveries.length === 0) return entry.alert !== null && entry.alert.actions.length === 0 ? 'delivered' : 'pending'
-  return entry.deliveries.some((d) => FAILED.has(d.status)) ? 'failed' : 'delivered'
+  if (entry.deliveries.length === 0) return entry.alert !== null && entry.alert.actions.length === 0 ? 'skipped' : 'pending'
+  if (entry.deliveries.some((d) => FAILED.has(d.status))) return 'failed'
+  return entry.deliveries.some((d) => d.status === 'success') ? 'delivered' : 'skipped'
 }
 
 const receiverOf = (d: DeliveryRecord): string => d.receiver ?? `(${d.action ?? 'unrouted'})`
@@ -126,6 +129,21 @@ export function applyAlertUpdate(previous: AlertRecord | undefined, update: Aler
   }
 }
 
+/**
+ * What a delivery did, as the seed's `actions_taken` entry of each anomaly of the alert; null for a
+ * skipped delivery (nothing was done) or one without receiver.
+ */
+export function actionTakenOf(alert: AlertEvent, delivery: DeliveryRecord): ActionTaken | null {
+  if (delivery.status === 'skipped' || delivery.receiver === null) return null
+  const shield = delivery.action === 'shield' ? alert.actions.find((a) => a.type === 'shield')?.config.action : undefined
+  return {
+    action: delivery.action !== 'shield' ? 'alert' : shield === 'block' ? 'shield_block' : 'shield_rate_limit',
+    target: delivery.receiver,
+    status: delivery.status === 'success' ? 'success' : 'failed',
+    timestamp: delivery.at,
+  }
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
 const isOptionalString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string'
 
@@ -142,7 +160,8 @@ export const alertSilenceSerde = (): Serde<AlertSilence> => Serdes.json<AlertSil
 export const deliveryRecordSerde = (): Serde<DeliveryRecord> => Serdes.json<DeliveryRecord>({ name: 'json(DeliveryRecord)', validate: isDeliveryRecord })
 export const alertRecordSerde = (): Serde<AlertRecord> => Serdes.json<AlertRecord>({ name: 'json(AlertRecord)' })
 
-class AlertViewProcessor implements Processor<string, AlertViewUpdate> {
+class AlertViewProcessor implements Processor<string, AlertViewUpdate, string, AnomalyActionTaken> {
+  private context!: ProcessorContext<string, AnomalyActionTaken>
   private store!: KeyValueStore<string, AlertRecord>
   /** The highest alert timestamp seen, capped near the wall clock (-1: none yet). */
   private viewTime!: ViewTime
@@ -153,7 +172,8 @@ class AlertViewProcessor implements Processor<string, AlertViewUpdate> {
     private readonly purgeIntervalMs: number,
   ) {}
 
-  async init(context: ProcessorContext): Promise<void> {
+  async init(context: ProcessorContext<string, AnomalyActionTaken>): Promise<void> {
+    this.context = context
     this.store = context.getStateStore(this.definition)
     this.viewTime = new ViewTime(() => context.wallClockTime())
     for await (const [, entry] of this.store.all()) if (entry.alert !== null) this.viewTime.observe(entry.updated_at)
@@ -168,7 +188,22 @@ class AlertViewProcessor implements Processor<string, AlertViewUpdate> {
       if (t < this.viewTime.now - this.retentionMs) return
     }
     const now = this.viewTime.now
-    this.store.put(record.key, applyAlertUpdate(this.store.get(record.key), update, now >= 0 ? now : record.timestamp))
+    const previous = this.store.get(record.key)
+    const entry = applyAlertUpdate(previous, update, now >= 0 ? now : record.timestamp)
+    this.store.put(record.key, entry)
+    // Each outcome once its alert is known: a delivery as it comes, earlier ones when the alert comes.
+    const outcomes = update.type === 'delivery' ? [update.delivery] : update.type === 'alert' && previous?.alert == null ? entry.deliveries : []
+    if (entry.alert !== null) this.forwardActions(entry.alert, outcomes)
+  }
+
+  private forwardActions(alert: AlertEvent, deliveries: readonly DeliveryRecord[]): void {
+    // Dated as the alert (event time), not the wall clock of the delivery: the anomaly view ages by it.
+    const timestamp = Date.parse(alert.timestamp)
+    for (const delivery of deliveries) {
+      const action = actionTakenOf(alert, delivery)
+      if (action === null) continue
+      for (const anomaly_id of alert.anomaly_ids) this.context.forward({ key: anomaly_id, value: { type: 'action', anomaly_id, action }, timestamp, headers: {} })
+    }
   }
 
   private async purge(): Promise<void> {
@@ -187,6 +222,14 @@ class AlertViewProcessor implements Processor<string, AlertViewUpdate> {
  * elsewhere (writing the alerts topic, as `addAlerting` does, is fine).
  */
 export function addAlertView(builder: StreamsBuilder, options: AlertViewOptions = {}): KeyValueStoreDefinition<string, AlertRecord> {
+  return addAlertViewWithActions(builder, options).store
+}
+
+/**
+ * `addAlertView`, also returning what each delivery did for each anomaly of its alert (skipped ones
+ * left out), keyed by anomaly id: the anomaly view's `actionsTaken`.
+ */
+export function addAlertViewWithActions(builder: StreamsBuilder, options: AlertViewOptions = {}): { store: KeyValueStoreDefinition<string, AlertRecord>; actionsTaken: KStream<string, AnomalyActionTaken> } {
   const retentionMs = options.retentionMs ?? 7 * DAY_MS
   if (!(Number.isSafeInteger(retentionMs) && retentionMs > 0)) throw new Error(`addAlertView: 'retentionMs' must be a positive integer (ms), got ${retentionMs}`)
   const purgeIntervalMs = options.purgeIntervalMs ?? 3_600_000
@@ -205,12 +248,12 @@ export function addAlertView(builder: StreamsBuilder, options: AlertViewOptions 
     .mapValues((silence): AlertViewUpdate => silence, { name: 'alert-view-silences' })
 
   const store = Stores.keyValue(ALERT_VIEW_STORE, Serdes.string(), alertRecordSerde())
-  alerts
+  const actionsTaken = alerts
     .merge(deliveries, { name: 'alert-view-merge-deliveries' })
     .merge(silences, { name: 'alert-view-merge-silences' })
     // Topic keys are trusted only as far as the records say: a record keyed otherwise would land on the wrong entry.
     .selectKey((_key, update): string => (update.type === 'alert' ? update.alert.alert_id : update.type === 'delivery' ? (update.delivery.alert_id ?? '') : update.alert_id), { name: 'alert-view-select-id' })
     .repartition({ name: 'alert-view-updates', key: Serdes.string(), value: Serdes.json<AlertViewUpdate>({ name: 'json(AlertViewUpdate)' }) })
     .process(() => new AlertViewProcessor(store, retentionMs, purgeIntervalMs), { name: 'alert-view', stores: [store] })
-  return store
+  return { store, actionsTaken }
 }

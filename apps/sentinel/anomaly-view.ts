@@ -12,6 +12,10 @@
  * detection tasks stay as `buildSentinelTopology` lays them out. Anomalies are rare, so the extra
  * hop costs nothing that matters.
  *
+ * With `links` (the alert manager's correlation) and `actionsTaken` (the alert view's delivery
+ * outcomes per anomaly), each repartitioned by anomaly id and merged in too, an entry learns its
+ * related anomalies in both directions and what the dispatcher did (`actions_taken`).
+ *
  * An acknowledgement or feedback may arrive before its anomaly (another partition, a replay): it is
  * kept in an entry without anomaly (`anomaly: null`, not listed by the API) and applied when the
  * anomaly comes. A repeated anomaly (a replay) replaces the event but keeps the acknowledgement.
@@ -28,11 +32,12 @@
  * with the runtime's idle timeout, stream time of a quiet task advances anyway. Feedback is capped at
  * `maxFeedback` (default 100) entries per anomaly, the latest kept.
  */
-import type { AnomalyEvent, AnomalyStatus } from '../../schemas/anomaly/anomaly-event.js'
+import type { ActionTaken, AnomalyEvent, AnomalyStatus } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
 import type { KeyValueStore } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type StreamsBuilder } from '../../topology/index.js'
+import { type AnomalyLink, DEFAULT_MAX_RELATED, unionIds, withRelated } from './alerting/anomaly-correlation.js'
 import { ViewTime } from './view-time.js'
 
 export const ANOMALY_VIEW_STORE = 'anomalies-by-id'
@@ -70,12 +75,31 @@ export interface AnomalyRecord {
   readonly acknowledged_at: string | null
   readonly acknowledgement_note: string | null
   readonly feedback: readonly AnomalyFeedback[]
+  /**
+   * Related anomaly ids learnt from the correlation (both directions) and what the dispatcher did,
+   * kept apart so they survive a replayed anomaly and apply to one that arrives after them; `anomaly`
+   * shows them merged. Absent in entries stored before they existed.
+   */
+  readonly related_anomalies?: readonly string[]
+  readonly actions_taken?: readonly ActionTaken[]
   /** Event time (epoch ms) of the latest update: what retention goes by. */
   readonly updated_at: number
 }
 
+/** A correlation link: `related` are related to `anomaly_id` (anomaly-correlation.ts). */
+export interface AnomalyRelated extends AnomalyLink {
+  readonly type: 'related'
+}
+
+/** One delivery outcome of an alert the anomaly was part of (from the alert view). */
+export interface AnomalyActionTaken {
+  readonly type: 'action'
+  readonly anomaly_id: string
+  readonly action: ActionTaken
+}
+
 /** What flows into the view's store, by anomaly id. */
-export type AnomalyViewUpdate = { readonly type: 'anomaly'; readonly anomaly: AnomalyEvent } | AnomalyAcknowledgement | AnomalyFeedback
+export type AnomalyViewUpdate = { readonly type: 'anomaly'; readonly anomaly: AnomalyEvent } | AnomalyAcknowledgement | AnomalyFeedback | AnomalyRelated | AnomalyActionTaken
 
 export interface AnomalyViewOptions {
   /** Default `anomaly-acks`. */
@@ -88,6 +112,12 @@ export interface AnomalyViewOptions {
   readonly purgeIntervalMs?: number
   /** Feedback entries kept per anomaly (the latest); default 100. */
   readonly maxFeedback?: number
+  /** Link streams of the correlation (addAlertManager's `links`), keyed by the anomaly id each is for. */
+  readonly links?: readonly KStream<string, AnomalyLink>[]
+  /** What the dispatcher did per anomaly (addAlertViewWithActions' `actionsTaken`), keyed by anomaly id. */
+  readonly actionsTaken?: KStream<string, AnomalyActionTaken>
+  /** Related ids kept per anomaly; default 50 (seed maxRelatedEvents). */
+  readonly maxRelated?: number
 }
 
 const DAY_MS = 86_400_000
@@ -112,17 +142,42 @@ export const anomalyAcknowledgementSerde = (): Serde<AnomalyAcknowledgement> => 
 export const anomalyFeedbackSerde = (): Serde<AnomalyFeedback> => Serdes.json<AnomalyFeedback>({ name: 'json(AnomalyFeedback)', validate: isAnomalyFeedback })
 export const anomalyRecordSerde = (): Serde<AnomalyRecord> => Serdes.json<AnomalyRecord>({ name: 'json(AnomalyRecord)' })
 
+/** `actions` with `action` in place of the earlier outcome of the same action and target. */
+function withAction(actions: readonly ActionTaken[], action: ActionTaken): readonly ActionTaken[] {
+  const i = actions.findIndex((a) => a.action === action.action && a.target === action.target)
+  if (i < 0) return [...actions, action]
+  // A late copy of an earlier outcome does not replace the later one.
+  if (Date.parse(action.timestamp ?? '') < Date.parse(actions[i]!.timestamp ?? '')) return actions
+  return actions.map((a, j) => (j === i ? action : a))
+}
+
+/** The entry's anomaly with the related ids and actions it has learnt. */
+function decorated(anomaly: AnomalyEvent, related: readonly string[], actions: readonly ActionTaken[], maxRelated: number): AnomalyEvent {
+  const linked = related.length === 0 ? anomaly : withRelated(anomaly, related, maxRelated)
+  return actions.length === 0 ? linked : { ...linked, actions_taken: [...actions.reduce(withAction, anomaly.actions_taken)] }
+}
+
 /** The next state of an entry after one update (pure: the view's processor and its tests use it). */
-export function applyAnomalyUpdate(previous: AnomalyRecord | undefined, update: AnomalyViewUpdate, timestamp: number, maxFeedback = 100): AnomalyRecord {
+export function applyAnomalyUpdate(previous: AnomalyRecord | undefined, update: AnomalyViewUpdate, timestamp: number, maxFeedback = 100, maxRelated = DEFAULT_MAX_RELATED): AnomalyRecord {
   const base: AnomalyRecord = previous ?? { anomaly: null, status: 'active', acknowledged_by: null, acknowledged_at: null, acknowledgement_note: null, feedback: [], updated_at: timestamp }
   const updated_at = Math.max(base.updated_at, timestamp)
+  const related = base.related_anomalies ?? []
+  const actions = base.actions_taken ?? []
   switch (update.type) {
     case 'anomaly':
-      return { ...base, anomaly: update.anomaly, status: base.acknowledged_by !== null ? 'acknowledged' : update.anomaly.status, updated_at }
+      return { ...base, anomaly: decorated(update.anomaly, related, actions, maxRelated), status: base.acknowledged_by !== null ? 'acknowledged' : update.anomaly.status, updated_at }
     case 'acknowledge':
       return { ...base, status: 'acknowledged', acknowledged_by: update.by, acknowledged_at: update.at, acknowledgement_note: update.note, updated_at }
     case 'feedback':
       return { ...base, feedback: [...base.feedback, update].slice(-maxFeedback), updated_at }
+    case 'related': {
+      const next = unionIds(related, update.related.filter((id) => id !== update.anomaly_id), maxRelated)
+      return { ...base, related_anomalies: next, anomaly: base.anomaly && decorated(base.anomaly, next, [], maxRelated), updated_at }
+    }
+    case 'action': {
+      const next = withAction(actions, update.action)
+      return { ...base, actions_taken: next, anomaly: base.anomaly && decorated(base.anomaly, [], [update.action], maxRelated), updated_at }
+    }
   }
 }
 
@@ -135,6 +190,7 @@ class AnomalyViewProcessor implements Processor<string, AnomalyViewUpdate> {
     private readonly retentionMs: number,
     private readonly purgeIntervalMs: number,
     private readonly maxFeedback: number,
+    private readonly maxRelated: number,
   ) {}
 
   init(context: ProcessorContext): void {
@@ -147,7 +203,7 @@ class AnomalyViewProcessor implements Processor<string, AnomalyViewUpdate> {
     const time = this.viewTime.observe(record.timestamp)
     // Already past retention: storing it would only have the next purge delete it.
     if (time < this.viewTime.now - this.retentionMs) return
-    this.store.put(record.key, applyAnomalyUpdate(this.store.get(record.key), record.value, time, this.maxFeedback))
+    this.store.put(record.key, applyAnomalyUpdate(this.store.get(record.key), record.value, time, this.maxFeedback, this.maxRelated))
   }
 
   private async purge(): Promise<void> {
@@ -172,6 +228,8 @@ export function addAnomalyView(builder: StreamsBuilder, anomalies: KStream<strin
   if (!(purgeIntervalMs > 0)) throw new Error(`addAnomalyView: 'purgeIntervalMs' must be > 0, got ${purgeIntervalMs}`)
   const maxFeedback = options.maxFeedback ?? 100
   if (!(Number.isInteger(maxFeedback) && maxFeedback >= 1)) throw new Error(`addAnomalyView: 'maxFeedback' must be an integer >= 1, got ${maxFeedback}`)
+  const maxRelated = options.maxRelated ?? DEFAULT_MAX_RELATED
+  if (!(Number.isInteger(maxRelated) && maxRelated >= 1)) throw new Error(`addAnomalyView: 'maxRelated' must be an integer >= 1, got ${maxRelated}`)
   const updates = Serdes.json<AnomalyViewUpdate>({ name: 'json(AnomalyViewUpdate)' })
 
   const fromAnomalies = anomalies
@@ -184,13 +242,24 @@ export function addAnomalyView(builder: StreamsBuilder, anomalies: KStream<strin
     .stream(options.feedbackTopic ?? 'anomaly-feedback', { key: Serdes.string(), value: anomalyFeedbackSerde(), name: 'anomaly-view-feedback-source' })
     .mapValues((entry): AnomalyViewUpdate => entry, { name: 'anomaly-view-feedback' })
 
+  // Each its own repartition first, for the reason anomalies have one (see above).
+  const annotations = [
+    ...(options.links ?? []).map((links, i) =>
+      links
+        .mapValues((link): AnomalyViewUpdate => ({ type: 'related', ...link }), { name: `anomaly-view-link-updates-${i}` })
+        .repartition({ name: `anomaly-view-links-${i}`, key: Serdes.string(), value: updates }),
+    ),
+    ...(options.actionsTaken ? [options.actionsTaken.mapValues((a): AnomalyViewUpdate => a, { name: 'anomaly-view-action-updates' }).repartition({ name: 'anomaly-view-actions', key: Serdes.string(), value: updates })] : []),
+  ]
+
   const store = Stores.keyValue(ANOMALY_VIEW_STORE, Serdes.string(), anomalyRecordSerde())
-  fromAnomalies
+  annotations
+    .reduce((merged, more, i) => merged.merge(more, { name: `anomaly-view-merge-annotations-${i}` }), fromAnomalies)
     .merge(acks, { name: 'anomaly-view-merge-acks' })
     .merge(feedback, { name: 'anomaly-view-merge-feedback' })
     // Topic keys are trusted only as far as the records say: an ack keyed otherwise would land on the wrong entry.
     .selectKey((_key, update) => (update.type === 'anomaly' ? update.anomaly.anomaly_id : update.anomaly_id), { name: 'anomaly-view-select-id' })
     .repartition({ name: 'anomaly-view-updates', key: Serdes.string(), value: updates })
-    .process(() => new AnomalyViewProcessor(store, retentionMs, purgeIntervalMs, maxFeedback), { name: 'anomaly-view', stores: [store] })
+    .process(() => new AnomalyViewProcessor(store, retentionMs, purgeIntervalMs, maxFeedback, maxRelated), { name: 'anomaly-view', stores: [store] })
   return store
 }

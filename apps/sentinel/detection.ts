@@ -57,6 +57,8 @@ export interface SentinelTopologyOptions {
    * by application_id (the HTTP ingest's key) do. Absent: no deduplication.
    */
   readonly deduplicateHorizonMs?: number
+  /** Called once with the telemetry source stream (bounded and deduplicated), for stages beside detection. */
+  readonly onTelemetry?: (telemetry: KStream<string | null, TelemetryEvent>) => void
 }
 
 const ENTITY: Record<GroupBy, EntityType | undefined> = { application: 'application', model: 'model', user: 'user', tenant: undefined }
@@ -268,7 +270,7 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
  * are never mutated, so the tasks sharing one decoded event is safe; on Kafka every record arrives in
  * its own buffer and this is plain JSON.
  */
-function repartitionTelemetrySerde(): Serde<TelemetryEvent> {
+export function repartitionTelemetrySerde(): Serde<TelemetryEvent> {
   const json = Serdes.json<TelemetryEvent>()
   let lastValue: TelemetryEvent | undefined
   let lastBytes: Buffer | undefined
@@ -331,6 +333,7 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
       ? {}
       : { deduplicate: { id: (event: TelemetryEvent) => event.event_id, horizonMs: options.deduplicateHorizonMs, name: 'telemetry-deduplicate' } }),
   })
+  options.onTelemetry?.(telemetry)
   const groups = new Map<GroupBy, KStream<string, MeasuredEvent>>()
   const repartitioned = repartitionTelemetrySerde()
   const group = (groupBy: GroupBy): KStream<string, MeasuredEvent> => {

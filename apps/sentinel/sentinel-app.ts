@@ -1,7 +1,8 @@
 /**
  * LLM-Sentinel assembled: its configuration files loaded and cross-checked at start, its topology
- * (detection → anomalies topic → anomaly view + alert manager → alerts topic → alert history view,
- * with the dispatcher's delivery records), and the services beside it (the
+ * (detection → anomalies topic → anomaly view + alert manager (correlation, rules) → alerts topic →
+ * alert history view, with the dispatcher's delivery records; the correlation's links and the
+ * deliveries' outcomes flow back into the anomaly view), and the services beside it (the
  * REST API, the alert dispatcher). `apps/sentinel/topology.ts` is the file users run.
  *
  * The view and the alert manager read the anomalies back from the anomalies topic rather than from
@@ -16,14 +17,20 @@ import type { Serde } from '../../schemas/serde.js'
 import type { TelemetryEvent } from '../../schemas/telemetry/index.js'
 import { StreamsBuilder, type Topology } from '../../topology/index.js'
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
-import { type AlertRulesConfig, addAlerting, loadAlertRulesConfig, DEFAULT_ALERT_RULES_PATH } from './alerting/index.js'
-import { addAlertView } from './alert-view.js'
+import { type AlertRulesConfig, addAlertManager, loadAlertRulesConfig, DEFAULT_ALERT_RULES_PATH } from './alerting/index.js'
+import { addAlertViewWithActions } from './alert-view.js'
+import { routeAction } from './alerting/alert-routing.js'
 import { addAnomalyView } from './anomaly-view.js'
 import { buildSentinelApi } from './api/index.js'
 import { BoundedLabelValues } from './bounded-label-values.js'
 import { AlertDispatcher, type ReceiversConfig, checkReferences, loadReceiversConfig, DEFAULT_RECEIVERS_PATH } from './delivery/index.js'
-import { addSentinelDetection } from './detection.js'
+import { addSentinelDetection, repartitionTelemetrySerde } from './detection.js'
+import { ApiMetrics } from './api/api-metrics.js'
+import { countKafkaIngest } from './kafka-ingest-count.js'
+import { DetectionLatency } from './detection-latency.js'
+import { addMetricsAggregation } from './metrics-aggregation.js'
 import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
+import { effectiveConfig } from './effective-config.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
 import { sentinelTopicSerdes } from './topic-serdes.js'
 
@@ -52,7 +59,8 @@ export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEn
   const detectors = loadDetectorsConfig(settings.detectorsFile ?? DEFAULT_DETECTORS_PATH)
   const rules = loadAlertRulesConfig(settings.alertRulesFile ?? DEFAULT_ALERT_RULES_PATH, { knownDetectorIds: detectors.detectors.map((d) => d.id) })
   const receivers = loadReceiversConfig(settings.receiversFile ?? DEFAULT_RECEIVERS_PATH, env)
-  checkReferences(receivers, rules.rules)
+  // A route's receivers are checked as a rule's notification action would be.
+  checkReferences(receivers, [...rules.rules, ...rules.routing.map((route, i) => ({ id: `routing[${i}]`, actions: [routeAction(route, i)] }))])
   return { applicationId: config.applicationId ?? 'llm-sentinel', settings, detectors, rules, receivers }
 }
 
@@ -80,23 +88,49 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     anomalyFormat: serdes.anomalies,
     eventTime: settings.eventTime,
     ...(settings.deduplicateHorizonMs === null ? {} : { deduplicateHorizonMs: settings.deduplicateHorizonMs }),
+    onTelemetry: (telemetry) => {
+      if (settings.aggregations !== null) {
+        addMetricsAggregation(telemetry, { topic: topics.aggregations, serde: serdes.aggregations, ...settings.aggregations, telemetrySerde: repartitionTelemetrySerde() })
+      }
+      if (context.metrics) countKafkaIngest(telemetry, new ApiMetrics(context.metrics, context.logger))
+    },
   })
 
   const detected = context.metrics ? anomaliesCounter(context.metrics) : undefined
+  const latency = context.metrics ? new DetectionLatency(context.metrics) : undefined
   // Anyone who can write the anomalies topic chooses detector ids: cap the label like every id label.
   const detectorLabels = new BoundedLabelValues('sentinel_anomalies_detected_total{detector}', MAX_DETECTOR_LABELS, context.logger)
   const anomalies = builder
     .stream(topics.anomalies, { key: Serdes.string(), value: serdes.anomalies, name: 'anomalies-source' })
-    .peek((_key, anomaly) => detected?.inc({ detector: detectorLabels.value(anomaly.detector_id), severity: anomaly.severity }), { name: 'anomalies-count' })
-  addAnomalyView(builder, anomalies, { acksTopic: topics.acks, feedbackTopic: topics.feedback })
-  addAlerting(builder, anomalies, {
+    .peek((_key, anomaly) => {
+      const detector = detectorLabels.value(anomaly.detector_id)
+      detected?.inc({ detector, severity: anomaly.severity })
+      latency?.observe(detector, anomaly.timestamp, Date.now())
+    }, { name: 'anomalies-count' })
+  const { links } = addAlertManager(builder, anomalies, {
     rules: app.rules,
     alertsTopic: topics.alerts,
     alertSerde: serdes.alerts,
+    correlation: settings.correlation,
     ...(context.metrics ? { metrics: context.metrics } : {}),
     ...(context.logger ? { logger: context.logger } : {}),
   })
-  addAlertView(builder, { alertsTopic: topics.alerts, deliveriesTopic: topics.deliveries, silencesTopic: topics.silences, alertSerde: serdes.alerts, deliverySerde: serdes.deliveries })
+  const { actionsTaken } = addAlertViewWithActions(builder, {
+    alertsTopic: topics.alerts,
+    deliveriesTopic: topics.deliveries,
+    silencesTopic: topics.silences,
+    alertSerde: serdes.alerts,
+    deliverySerde: serdes.deliveries,
+    retentionMs: settings.retention.alertsMs,
+  })
+  addAnomalyView(builder, anomalies, {
+    acksTopic: topics.acks,
+    feedbackTopic: topics.feedback,
+    retentionMs: settings.retention.anomaliesMs,
+    links,
+    actionsTaken,
+    ...(settings.correlation ? { maxRelated: settings.correlation.maxRelated } : {}),
+  })
   return builder.build()
 }
 
@@ -162,6 +196,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         metrics,
         logger: logger.child({ component: 'api' }),
         telemetrySerde: serdes.telemetry,
+        effectiveConfig: effectiveConfig(app),
       })
     : null
   if (server) {

@@ -9,6 +9,7 @@
  * SCHEMA_REGISTRY_AUTH / SCHEMA_REGISTRY_TOKEN (registry-settings.ts).
  */
 import { ConfigError } from '../../runtime/config.js'
+import { type CorrelationSettings, DEFAULT_CORRELATION_WINDOW_MS, DEFAULT_MAX_RELATED } from './alerting/anomaly-correlation.js'
 import { parseDuration } from './detectors-config.js'
 import { DEFAULT_EVENT_TIME_BOUNDS, type EventTimeBounds } from './event-time-bounds.js'
 import { type RegistrySettings, resolveRegistrySettings } from './registry-settings.js'
@@ -24,6 +25,8 @@ export interface SentinelTopics {
   readonly acks: string
   readonly feedback: string
   readonly silences: string
+  /** MetricsAggregation records (metrics-aggregation.ts). */
+  readonly aggregations: string
 }
 
 export interface SentinelApiSettings {
@@ -68,7 +71,20 @@ export interface SentinelSettings {
   readonly deduplicateHorizonMs: number | null
   readonly schemaRegistry: RegistrySettings
   readonly api: SentinelApiSettings
+  /**
+   * Seed 001's `correlation` (`enabled`, `window`, `maxRelatedEvents`; default on, 10m, 50):
+   * anomalies of one application or model this close are related; null = off.
+   */
+  readonly correlation: CorrelationSettings | null
+  /** How long the API's views keep anomalies and alerts (event time); default seed 001's 30 days and 1 year. */
+  readonly retention: { readonly anomaliesMs: number; readonly alertsMs: number }
+  /** Per application/model MetricsAggregation windows; null = off. Default 5 minutes, 1 minute grace. */
+  readonly aggregations: { readonly windowMs: number; readonly graceMs: number } | null
 }
+
+const DAY_MS = 86_400_000
+export const DEFAULT_RETENTION = { anomaliesMs: 30 * DAY_MS, alertsMs: 365 * DAY_MS } as const
+export const DEFAULT_AGGREGATIONS = { windowMs: 5 * 60_000, graceMs: 60_000 } as const
 
 export const DEFAULT_TOPICS: SentinelTopics = {
   telemetry: 'llm-telemetry',
@@ -78,6 +94,7 @@ export const DEFAULT_TOPICS: SentinelTopics = {
   acks: 'anomaly-acks',
   feedback: 'anomaly-feedback',
   silences: 'alert-silences',
+  aggregations: 'metrics-aggregations',
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
@@ -183,7 +200,7 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     throw new ConfigError(path, `expected a mapping, got ${JSON.stringify(config.sentinel)}`, "Write it as 'sentinel:' followed by indented keys (see apps/sentinel/README.md).")
   }
   const raw = config.sentinel ?? {}
-  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'deduplicate', 'api', 'schemaRegistry'], path)
+  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'deduplicate', 'api', 'schemaRegistry', 'correlation', 'retention', 'aggregations'], path)
 
   const rawTopics = section(raw, 'topics', path)
   rejectUnknown(rawTopics, Object.keys(DEFAULT_TOPICS), `${path}.topics`)
@@ -226,6 +243,13 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
   rejectUnknown(dedup, ['maxIds', 'horizon'], `${path}.api.dedup`)
   const authenticate = section(api, 'authenticate', `${path}.api`)
   rejectUnknown(authenticate, ['metrics', 'openapi'], `${path}.api.authenticate`)
+  const correlation = section(raw, 'correlation', path)
+  rejectUnknown(correlation, ['enabled', 'window', 'maxRelatedEvents'], `${path}.correlation`)
+  const retention = section(raw, 'retention', path)
+  rejectUnknown(retention, ['anomalies', 'alerts'], `${path}.retention`)
+  const aggregationsOff = raw.aggregations === 'off'
+  const aggregations = aggregationsOff ? {} : section(raw, 'aggregations', path)
+  rejectUnknown(aggregations, ['window', 'grace'], `${path}.aggregations`)
   const windowMs = rate.window === undefined ? 60_000 : parseDuration(rate.window)
   if (windowMs === null || windowMs < 1000) throw new ConfigError(`${path}.api.rateLimit.window`, `expected a duration of at least 1s, got ${JSON.stringify(rate.window)}`, 'Write it like 1m or 30s.')
 
@@ -239,6 +263,19 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     eventTime: eventTimeBounds(eventTime, `${path}.eventTime`),
     deduplicateHorizonMs: offOrDuration(deduplicate, 'horizon', `${path}.deduplicate`, DEFAULT_DEDUPLICATE_HORIZON_MS),
     schemaRegistry,
+    correlation: flag(correlation, 'enabled', `${path}.correlation`, true)
+      ? {
+          windowMs: duration(correlation, 'window', `${path}.correlation`, DEFAULT_CORRELATION_WINDOW_MS, 1000),
+          maxRelated: integer(correlation, 'maxRelatedEvents', `${path}.correlation`, DEFAULT_MAX_RELATED, 1, 1000),
+        }
+      : null,
+    retention: {
+      anomaliesMs: duration(retention, 'anomalies', `${path}.retention`, DEFAULT_RETENTION.anomaliesMs, 60_000),
+      alertsMs: duration(retention, 'alerts', `${path}.retention`, DEFAULT_RETENTION.alertsMs, 60_000),
+    },
+    aggregations: aggregationsOff
+      ? null
+      : { windowMs: duration(aggregations, 'window', `${path}.aggregations`, DEFAULT_AGGREGATIONS.windowMs, 1000), graceMs: duration(aggregations, 'grace', `${path}.aggregations`, DEFAULT_AGGREGATIONS.graceMs, 0) },
     api: {
       enabled: api.enabled !== false,
       host: text(api, 'host', `${path}.api`, '0.0.0.0') ?? '0.0.0.0',

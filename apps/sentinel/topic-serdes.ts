@@ -9,6 +9,7 @@
  * | anomalies   | raw Avro             | wire format, AnomalyEvent.avsc                        |
  * | alerts      | JSON                 | wire format, AlertEvent.avsc                          |
  * | deliveries  | JSON                 | wire format, DeliveryRecord.avsc                      |
+ * | aggregations| JSON                 | wire format, MetricsAggregation (metrics-aggregation.ts) |
  *
  * Registry serdes register their schema under the configured subject strategy when the runtime
  * prepares its sink topics at start (an incompatible schema fails the start there), and share one
@@ -29,6 +30,7 @@ import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde, telemetryR
 import { deliveryRecordSerde } from './alert-view.js'
 import type { DeliveryRecord } from './delivery/delivery-record.js'
 import { deliveryRecordRegistrySerde } from './delivery/delivery-record-avro.js'
+import { type MetricsAggregation, metricsAggregationJsonSerde, metricsAggregationRegistrySerde } from './metrics-aggregation.js'
 import type { SentinelSettings } from './sentinel-config.js'
 
 export interface SentinelTopicSerdes {
@@ -36,6 +38,7 @@ export interface SentinelTopicSerdes {
   readonly anomalies: Serde<AnomalyEvent>
   readonly alerts: Serde<AlertEvent>
   readonly deliveries: Serde<DeliveryRecord>
+  readonly aggregations: Serde<MetricsAggregation>
   /** `registry` when anomalies, alerts and deliveries are in the wire format; for logs and docs. */
   readonly outputFormat: 'registry' | 'plain'
 }
@@ -68,7 +71,7 @@ function telemetrySerdeOf(settings: SentinelSettings, registry: RegistryOptions 
 export function sentinelTopicSerdes(settings: SentinelSettings): SentinelTopicSerdes {
   const registry = registryOptions(settings)
   const telemetry = telemetrySerdeOf(settings, registry)
-  const plain = { anomalies: anomalyEventAvroSerde(), alerts: alertEventSerde(), deliveries: deliveryRecordSerde() }
+  const plain = { anomalies: anomalyEventAvroSerde(), alerts: alertEventSerde(), deliveries: deliveryRecordSerde(), aggregations: metricsAggregationJsonSerde() }
   if (registry === null) return { telemetry, ...plain, outputFormat: 'plain' }
   // Records written before the registry was configured stay readable (withLegacyFormatReads).
   return {
@@ -76,6 +79,7 @@ export function sentinelTopicSerdes(settings: SentinelSettings): SentinelTopicSe
     anomalies: withLegacyFormatReads(anomalyEventRegistrySerde(registry), plain.anomalies),
     alerts: withLegacyFormatReads(alertEventRegistrySerde(registry), plain.alerts),
     deliveries: withLegacyFormatReads(deliveryRecordRegistrySerde(registry), plain.deliveries),
+    aggregations: withLegacyFormatReads(metricsAggregationRegistrySerde(registry), plain.aggregations),
     outputFormat: 'registry',
   }
 }

@@ -1,13 +1,15 @@
 /**
  * The LLM incident scenario family through Sentinel's detection topology on the TopologyTestDriver.
  *
- *   npm run eval:scenarios -- [--seeds eval|tune|fresh|holdout3] [--scenarios N] [--detectors FILE] [--rules FILE] [--list]
+ *   npm run eval:scenarios -- [--seeds eval|tune|fresh|holdout3|holdout4] [--scenarios N] [--detectors FILE] [--rules FILE] [--list]
  *
  * --seeds: `eval` (default) runs the held-out evaluation seeds 1..N; `tune` runs seeds 10001..10000+N,
  * the only ones detector tuning may look at; `fresh` runs seeds 201..200+N, a second held-out range
  * added after seeds 1..40 had been looked at once (run it only to report final figures); `holdout3`
  * runs seeds 401..400+N, a third held-out range added when 1..40 and 201..240 had both been looked at
- * (first run once, for the binomial-burst and std-bound changes). --list prints every incident with
+ * (first run once, for the binomial-burst and std-bound changes); `holdout4` runs seeds 601..600+N,
+ * a fourth range added after holdout3 had been used to find a bug (the session profiles' degenerate
+ * population reference, seed 402). --list prints every incident with
  * its outcome and every false alarm. Last line:
  * `SCENARIOS recall=<r> precision=<p> ttd_p50_s=<x> false_alarms_per_hour=<y>`.
  */
@@ -23,7 +25,8 @@ import { scoreScenario } from './scoring.js'
 export const TUNE_SEED_BASE = 10_000
 export const FRESH_SEED_BASE = 200
 export const HOLDOUT3_SEED_BASE = 400
-const SEED_BASES: Record<string, number> = { eval: 0, tune: TUNE_SEED_BASE, fresh: FRESH_SEED_BASE, holdout3: HOLDOUT3_SEED_BASE }
+export const HOLDOUT4_SEED_BASE = 600
+const SEED_BASES: Record<string, number> = { eval: 0, tune: TUNE_SEED_BASE, fresh: FRESH_SEED_BASE, holdout3: HOLDOUT3_SEED_BASE, holdout4: HOLDOUT4_SEED_BASE }
 
 const { values } = parseArgs({
   options: {

@@ -17,6 +17,12 @@
  *           config: { receivers: [pagerduty-oncall, slack-incidents] }
  *       throttling: { max_frequency: 15m, grouping: [application_id, detector_id] }
  *       schedule: { timezone: America/New_York, active_hours: { start: "22:00", end: "06:00" }, days_of_week: [mon, tue] }
+ *       labels: { team: ml-platform }         # free-form; routes match on them
+ *   routing:                                  # seed 001's routing tree, tried in order on every alert
+ *     - match: { severity: critical }         # severity, rule, a rule label, or a grouping field; a value or a list
+ *       receivers: [pagerduty-oncall, slack-incidents]
+ *       repeat_interval: 5m                   # a group is routed here at most once per interval (0: every alert)
+ *       continue: false                       # default: the first matching route ends the walk
  *   maintenance_windows:
  *     - name: weekly-maintenance
  *       schedule: "0 2 * * 0"                 # 5-field cron: when each window starts
@@ -33,6 +39,9 @@
  * - with `aggregation`: a tumbling window per group; it fires once, at the first anomaly that makes
  *   `function(scores) >= threshold` (`count` counts anomalies; avg/sum/max/min are of their scores).
  * - no `throttling`: `max_frequency` 0 (never throttled), grouping [detector_id, application_id].
+ * - `routing`: a matching route adds a notification action to its receivers to the alert (beside the
+ *   rule's own actions, which may then be left out); inside `repeat_interval` of the group's last
+ *   alert routed there, the alert is recorded without that route (counted as suppressed `repeat`).
  * - `active_hours` end is inclusive to the minute ("00:00"–"23:59" is the whole day); start > end
  *   crosses midnight, and the hours after midnight belong to the day the range started (a Friday
  *   22:00–06:00 shift covers Saturday 03:00).
@@ -102,6 +111,19 @@ export interface AlertRule {
   readonly throttling: AlertThrottling
   /** null: always active. */
   readonly schedule: AlertSchedule | null
+  /** Free-form labels routes match on (e.g. team). */
+  readonly labels: Readonly<Record<string, string>>
+}
+
+/** One route of the routing tree (seed 001 `alerting.routing`). */
+export interface AlertRoute {
+  /** Every key must match: `severity`, `rule` (the rule id), a rule label, or a grouping field; any of the values. */
+  readonly match: Readonly<Record<string, readonly string[]>>
+  readonly receivers: readonly string[]
+  /** Event time between two alerts of one group routed here; 0 = every alert. */
+  readonly repeatIntervalMs: number
+  /** Whether the walk goes on to the next routes after this one matched. */
+  readonly continue: boolean
 }
 
 interface MaintenanceWindowBase {
@@ -131,6 +153,8 @@ export interface AlertRulesConfig {
   readonly source: string
   readonly rules: readonly AlertRule[]
   readonly maintenanceWindows: readonly MaintenanceWindow[]
+  /** Empty: alerts go where their rules' actions say, only. */
+  readonly routing: readonly AlertRoute[]
 }
 
 export interface AlertRulesConfigIssue {
@@ -255,7 +279,7 @@ function instant(value: unknown, field: string, report: Report): number {
   return ms
 }
 
-const RULE_FIELDS = ['alert_id', 'name', 'description', 'enabled', 'conditions', 'actions', 'throttling', 'schedule']
+const RULE_FIELDS = ['alert_id', 'name', 'description', 'enabled', 'conditions', 'actions', 'throttling', 'schedule', 'labels']
 
 function readFilters(raw: unknown, report: Report, knownDetectors: ReadonlySet<string> | null): AlertFilters {
   const filters = mapping(raw, 'conditions.filters', report, 'e.g. { severity: [critical], score_threshold: 0.8 }') ?? {}
@@ -303,7 +327,8 @@ function readAggregation(raw: unknown, report: Report): AlertAggregationRule | n
   return { windowMs, function: fn, threshold }
 }
 
-function readActions(raw: unknown, report: Report): AlertAction[] {
+function readActions(raw: unknown, report: Report, routed: boolean): AlertAction[] {
+  if (routed && raw === undefined) return []
   if (!Array.isArray(raw) || raw.length === 0) {
     report('actions', 'is required: a non-empty list such as [{ type: notification, config: { receivers: [slack-incidents] } }]')
     return []
@@ -363,7 +388,35 @@ function readSchedule(raw: unknown, report: Report): AlertSchedule | null {
   }
 }
 
-function readRule(raw: unknown, index: number, issues: AlertRulesConfigIssue[], knownDetectors: ReadonlySet<string> | null): AlertRule | null {
+function readLabels(raw: unknown, report: Report): Record<string, string> {
+  const labels = mapping(raw, 'labels', report, 'e.g. { team: ml-platform }') ?? {}
+  for (const [key, value] of Object.entries(labels)) if (typeof value !== 'string' || value.length === 0) report(`labels.${key}`, 'must be a non-empty string')
+  return labels as Record<string, string>
+}
+
+function readRoute(raw: unknown, index: number, report: (field: string | null, message: string) => void): AlertRoute | null {
+  const field = `routing[${index}]`
+  if (!isMapping(raw)) {
+    report(field, 'must be a mapping { match: { severity: critical }, receivers: [name], repeat_interval: 5m }')
+    return null
+  }
+  checkFields(raw, ['match', 'receivers', 'repeat_interval', 'continue'], `${field}.`, report)
+  const match: Record<string, string[]> = {}
+  const rawMatch = mapping(raw.match, `${field}.match`, report, 'e.g. { severity: critical, team: ml-platform } (leave it out to match every alert)') ?? {}
+  for (const [key, value] of Object.entries(rawMatch)) {
+    const values = typeof value === 'string' ? [value] : Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string') ? (value as string[]) : null
+    if (values === null) report(`${field}.match.${key}`, 'must be a string or a non-empty list of strings')
+    else if (key === 'severity' && values.some((v) => !(ALERT_SEVERITIES as readonly string[]).includes(v))) report(`${field}.match.severity`, `use ${ALERT_SEVERITIES.join(' | ')}`)
+    else match[key] = values
+  }
+  const receivers = stringList(raw.receivers, `${field}.receivers`, report, 'receiver names from the receivers file') ?? []
+  if (raw.receivers === undefined) report(`${field}.receivers`, 'is required: the receivers alerts matching this route go to, e.g. [slack-incidents]')
+  const repeatIntervalMs = raw.repeat_interval === undefined ? 0 : duration(raw.repeat_interval, `${field}.repeat_interval`, report, true)
+  if (raw.continue !== undefined && typeof raw.continue !== 'boolean') report(`${field}.continue`, 'must be true or false')
+  return { match, receivers, repeatIntervalMs, continue: raw.continue === true }
+}
+
+function readRule(raw: unknown, index: number, issues: AlertRulesConfigIssue[], knownDetectors: ReadonlySet<string> | null, routed: boolean): AlertRule | null {
   const label = `rules[${index}]`
   if (!isMapping(raw)) {
     issues.push({ rule: label, maintenanceWindow: null, field: null, message: 'must be a mapping with alert_id, name, conditions, actions, ...' })
@@ -404,9 +457,10 @@ function readRule(raw: unknown, index: number, issues: AlertRulesConfigIssue[], 
     enabled: raw.enabled !== false,
     filters,
     aggregation,
-    actions: readActions(raw.actions, report),
+    actions: readActions(raw.actions, report, routed),
     throttling: readThrottling(raw.throttling, report),
     schedule: readSchedule(raw.schedule, report),
+    labels: readLabels(raw.labels, report),
   }
   return issues.length === before ? rule : null
 }
@@ -459,12 +513,21 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
   const fileIssue = (field: string | null, message: string): AlertRulesConfigIssue => ({ rule: null, maintenanceWindow: null, field, message })
   if (!isMapping(root) || !Array.isArray(root.rules)) throw new AlertRulesConfigError(source, [fileIssue('rules', 'is required: a list of alert rules (rules: [- alert_id: ..., name: ..., conditions: ..., actions: ...])')])
   const issues: AlertRulesConfigIssue[] = []
-  checkFields(root, ['version', 'rules', 'maintenance_windows'], '', (field, message) => issues.push(fileIssue(field, message)))
+  checkFields(root, ['version', 'rules', 'maintenance_windows', 'routing'], '', (field, message) => issues.push(fileIssue(field, message)))
+  const routing: AlertRoute[] = []
+  if (root.routing !== undefined && !Array.isArray(root.routing)) issues.push(fileIssue('routing', 'must be a list of { match, receivers, repeat_interval }'))
+  else if (Array.isArray(root.routing))
+    root.routing.forEach((raw: unknown, i) => {
+      const before = issues.length
+      const route = readRoute(raw, i, (field, message) => issues.push(fileIssue(field, message)))
+      if (route !== null && issues.length === before) routing.push(route)
+    })
+  const routed = Array.isArray(root.routing) && root.routing.length > 0
   const knownDetectors = options.knownDetectorIds === undefined ? null : new Set(options.knownDetectorIds)
   const rules: AlertRule[] = []
   const seen = new Set<string>()
   root.rules.forEach((raw: unknown, i) => {
-    const rule = readRule(raw, i, issues, knownDetectors)
+    const rule = readRule(raw, i, issues, knownDetectors, routed)
     const id = isMapping(raw) ? raw.alert_id : undefined
     if (typeof id === 'string') {
       if (seen.has(id)) issues.push({ rule: id, maintenanceWindow: null, field: 'alert_id', message: 'is used by more than one rule; alert_ids must be unique (they are part of alert ids and group keys)' })
@@ -486,7 +549,7 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
     })
   }
   if (issues.length > 0) throw new AlertRulesConfigError(source, issues)
-  return { source, rules, maintenanceWindows }
+  return { source, rules, maintenanceWindows, routing }
 }
 
 /** Reads a rules file at start (synchronously: nothing runs before it is known good). */

@@ -18,15 +18,16 @@
  *   stream-time punctuator.
  */
 import type { Logger } from 'pino'
-import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
+import type { AlertAction, AlertEvent } from '../../../schemas/alert/alert-event.js'
 import type { AnomalyEvent } from '../../../schemas/anomaly/anomaly-event.js'
 import type { KeyValueStore, WindowStore } from '../../../state/types.js'
 import type { KeyValueStoreDefinition, Processor, ProcessorContext, StreamRecord, WindowStoreDefinition } from '../../../topology/index.js'
 import { ActiveSchedule } from './active-schedule.js'
 import { alertId } from './alert-id.js'
-import type { AlertRule } from './alert-rules-config.js'
+import type { AlertRoute, AlertRule } from './alert-rules-config.js'
+import { matchingRoutes, routeAction } from './alert-routing.js'
 import { alertDescription, alertTitle } from './alert-text.js'
-import { type AlertWindowState, addToWindow, aggregateValue } from './alert-window.js'
+import { type AlertWindowState, addToWindow, aggregateValue, anomalyTimeMs } from './alert-window.js'
 import type { AlertingMetrics } from './alerting-metrics.js'
 import type { MaintenanceCalendar } from './maintenance-calendar.js'
 import type { RuleMatch } from './rule-matcher.js'
@@ -40,6 +41,11 @@ export interface ThrottleState {
   readonly suppressed: number
 }
 
+/** Per group: when (event time) and by which alert each route (by index) was last taken. */
+export interface RouteRepeatState {
+  readonly routes: Readonly<Record<string, { readonly at_ms: number; readonly alert_id: string }>>
+}
+
 export const THROTTLE_EXPIRY_INTERVAL_MS = 3_600_000
 const THROTTLE_IDLE_MARGIN_MS = 86_400_000
 
@@ -48,6 +54,9 @@ export interface AlertRulesProcessorOptions {
   readonly maintenance: MaintenanceCalendar
   readonly windows: WindowStoreDefinition<string, AlertWindowState> | null
   readonly throttles: KeyValueStoreDefinition<string, ThrottleState> | null
+  /** The routing tree (empty: none) and, when a route has a repeat_interval, its store (keyed by group key). */
+  readonly routing: readonly AlertRoute[]
+  readonly repeats: KeyValueStoreDefinition<string, RouteRepeatState> | null
   /** Anomalies this far behind the task's stream time still count in their window. */
   readonly graceMs: number
   readonly maxAnomalyIds: number
@@ -59,6 +68,7 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
   private context!: ProcessorContext<string, AlertEvent>
   private windows: WindowStore<string, AlertWindowState> | null = null
   private throttles: KeyValueStore<string, ThrottleState> | null = null
+  private repeats: KeyValueStore<string, RouteRepeatState> | null = null
   private readonly rules: ReadonlyMap<string, AlertRule>
   private readonly schedules: ReadonlyMap<string, ActiveSchedule>
   private readonly maxThrottleMs: number
@@ -72,6 +82,16 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
   init(context: ProcessorContext<string, AlertEvent>): void {
     this.context = context
     if (this.options.windows) this.windows = context.getStateStore(this.options.windows)
+    if (this.options.repeats) {
+      const repeats = context.getStateStore(this.options.repeats)
+      this.repeats = repeats
+      const maxRepeatMs = Math.max(0, ...this.options.routing.map((r) => r.repeatIntervalMs))
+      context.schedule(THROTTLE_EXPIRY_INTERVAL_MS, 'stream-time', async (now) => {
+        const idle: string[] = []
+        for await (const [key, state] of repeats.all()) if (Object.values(state.routes).every((r) => r.at_ms < now - maxRepeatMs - THROTTLE_IDLE_MARGIN_MS)) idle.push(key)
+        for (const key of idle) repeats.delete(key)
+      })
+    }
     if (this.options.throttles) {
       const throttles = context.getStateStore(this.options.throttles)
       this.throttles = throttles
@@ -147,11 +167,13 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       suppressedCount = throttle?.suppressed ?? 0
       this.throttles.put(groupKey, { last_alert_ms: t, last_alert_id: id, suppressed: 0 })
     }
-    const alert: AlertEvent = {
+    // Decisions go by the record time t; the alert is dated no earlier than any anomaly it reports.
+    const firedAt = Math.max(t, anomalyTimeMs(anomaly), window?.latest_ms ?? -Infinity)
+    const alert: { -readonly [F in keyof AlertEvent]: AlertEvent[F] } = {
       alert_id: id,
       rule_id: rule.id,
       rule_name: rule.name,
-      timestamp: new Date(t).toISOString(),
+      timestamp: new Date(firedAt).toISOString(),
       severity: window?.severity ?? anomaly.severity,
       group,
       title: alertTitle(rule, group, window, anomaly),
@@ -172,7 +194,31 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       suppressed_count: suppressedCount,
       actions: rule.actions,
     }
+    if (this.options.routing.length > 0) alert.actions = this.routed(alert, rule, groupKey, t)
     metrics.fired.inc({ rule: rule.id })
-    this.context.forward({ key: id, value: alert, timestamp: t, headers: {} })
+    this.context.forward({ key: id, value: alert, timestamp: firedAt, headers: {} })
+  }
+
+  /** The rule's actions plus one per route taken, leaving out routes inside their repeat_interval. */
+  private routed(alert: AlertEvent, rule: AlertRule, groupKey: string, t: number): readonly AlertAction[] {
+    const { routing, metrics } = this.options
+    const taken = matchingRoutes(routing, alert, rule)
+    if (taken.length === 0) return rule.actions
+    const before = this.repeats?.get(groupKey)?.routes ?? {}
+    const after = { ...before }
+    const actions = [...rule.actions]
+    for (const i of taken) {
+      const route = routing[i]!
+      const last = before[String(i)]
+      // A replayed firing (same alert id) is routed as it was the first time.
+      if (route.repeatIntervalMs > 0 && last !== undefined && last.alert_id !== alert.alert_id && t - last.at_ms < route.repeatIntervalMs) {
+        metrics.routeRepeats.inc({ route: String(i) })
+        continue
+      }
+      actions.push(routeAction(route, i))
+      if (route.repeatIntervalMs > 0) after[String(i)] = { at_ms: t, alert_id: alert.alert_id }
+    }
+    if (this.repeats !== null && Object.keys(after).some((k) => after[k] !== before[k])) this.repeats.put(groupKey, { routes: after })
+    return actions
   }
 }

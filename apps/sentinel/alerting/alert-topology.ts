@@ -3,10 +3,13 @@
  *
  *   anomalies ─ selectKey(anomaly_id) ─ repartition <app>-<name>-by-anomaly-id-repartition
  *     ─ <name>-dedup (window store <name>-dedup-store): an anomaly_id seen before is dropped
+ *     ─ with `correlation`: <name>-correlation-application, -model (anomaly-correlation.ts) fill
+ *       related_anomalies
  *     ─ <name>-match-rules (flatMap): one record per rule whose filters pass, keyed by group key
  *     ─ repartition <app>-<name>-by-group-repartition
- *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store): aggregation window,
- *       schedule, maintenance windows, throttling → AlertEvent keyed by alert_id
+ *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store, <name>-route-repeats-store):
+ *       aggregation window, schedule, maintenance windows, throttling, routing tree with
+ *       repeat_interval → AlertEvent keyed by alert_id
  *     ─ <name>-sink → the alerts topic (JSON, or `alertSerde`), the alert history the dispatcher reads.
  *
  * One repartition by group key serves every rule (the rule id is part of the key), so adding a rule
@@ -20,10 +23,11 @@ import { type AnomalyEvent, anomalyEventSchema } from '../../../schemas/anomaly/
 import { Serdes } from '../../../schemas/index.js'
 import type { Serde } from '../../../schemas/serde.js'
 import { type KStream, type KeyValueStoreDefinition, Stores, StreamsBuilder, type Topology, type WindowStoreDefinition } from '../../../topology/index.js'
-import { AlertRulesProcessor, type ThrottleState } from './alert-rules-processor.js'
-import type { AlertRule, AlertRulesConfig, MaintenanceWindow } from './alert-rules-config.js'
+import { AlertRulesProcessor, type RouteRepeatState, type ThrottleState } from './alert-rules-processor.js'
+import type { AlertRoute, AlertRule, AlertRulesConfig, MaintenanceWindow } from './alert-rules-config.js'
 import type { AlertWindowState } from './alert-window.js'
 import { AlertingMetrics } from './alerting-metrics.js'
+import { type AnomalyLink, type CorrelationSettings, addCorrelation } from './anomaly-correlation.js'
 import { AnomalyDedupProcessor, dedupStore } from './anomaly-dedup.js'
 import { MaintenanceCalendar } from './maintenance-calendar.js'
 import { RuleMatcher, type RuleMatch, ruleMatchSchema } from './rule-matcher.js'
@@ -37,6 +41,8 @@ export interface AlertingOptions {
   readonly rules: AlertRulesConfig | readonly AlertRule[]
   /** With a plain rule list: the maintenance windows (default none). Ignored for a rules file. */
   readonly maintenanceWindows?: readonly MaintenanceWindow[]
+  /** With a plain rule list: the routing tree (default none). Ignored for a rules file. */
+  readonly routing?: readonly AlertRoute[]
   /** Where alerts are written (keyed by alert_id); default `alerts`; null: not written, only returned. */
   readonly alertsTopic?: string | null
   /** Values of the alerts topic: JSON by default; `alertEventRegistrySerde` for the registry wire format. */
@@ -55,6 +61,11 @@ export interface AlertingOptions {
   readonly dedupRetentionMs?: number
   /** Anomaly ids kept per aggregation window (and listed in its alert). Default 200. */
   readonly maxAnomalyIds?: number
+  /**
+   * Relate anomalies of one application or model close in time (anomaly-correlation.ts) before the
+   * rules see them; default off (Sentinel turns it on from `sentinel.correlation`).
+   */
+  readonly correlation?: CorrelationSettings | null
   /** Prometheus registry or metrics instance (default: a private registry). */
   readonly metrics?: AlertingMetrics | Registry
   readonly logger?: Logger
@@ -71,11 +82,20 @@ function positive(value: number | undefined, fallback: number, field: string): n
  * by alert_id. The returned stream carries no serdes: pass `alertEventSerde()` to write it elsewhere.
  */
 export function addAlerting(builder: StreamsBuilder, anomalies: KStream<string, AnomalyEvent>, options: AlertingOptions): KStream<string, AlertEvent> {
+  return addAlertManager(builder, anomalies, options).alerts
+}
+
+/**
+ * `addAlerting`, also returning the correlation's link streams (empty without correlation), keyed
+ * by the anomaly id each link is for: the anomaly view applies them (`links` of addAnomalyView).
+ */
+export function addAlertManager(builder: StreamsBuilder, anomalies: KStream<string, AnomalyEvent>, options: AlertingOptions): { alerts: KStream<string, AlertEvent>; links: KStream<string, AnomalyLink>[] } {
   void builder // the stream already belongs to it; taken for symmetry with addSentinelDetection
   const name = options.name ?? 'alerts'
   const isConfig = 'rules' in options.rules && !Array.isArray(options.rules)
   const rules = (isConfig ? (options.rules as AlertRulesConfig).rules : (options.rules as readonly AlertRule[])).filter((r) => r.enabled)
   const windows = isConfig ? (options.rules as AlertRulesConfig).maintenanceWindows : (options.maintenanceWindows ?? [])
+  const routing = isConfig ? (options.rules as AlertRulesConfig).routing : (options.routing ?? [])
   const graceMs = positive(options.graceMs, DEFAULT_ALERTING_GRACE_MS, 'graceMs')
   const dedupRetentionMs = positive(options.dedupRetentionMs, DEFAULT_DEDUP_RETENTION_MS, 'dedupRetentionMs')
   if (dedupRetentionMs < graceMs) throw new Error(`addAlerting: dedupRetentionMs (${dedupRetentionMs}) must be >= graceMs (${graceMs}), or a replay inside the grace could alert twice`)
@@ -103,17 +123,22 @@ export function addAlerting(builder: StreamsBuilder, anomalies: KStream<string, 
   const throttleStore: KeyValueStoreDefinition<string, ThrottleState> | null = rules.some((r) => r.throttling.maxFrequencyMs > 0)
     ? Stores.keyValue(`${name}-throttle-store`, Serdes.string(), Serdes.json<ThrottleState>())
     : null
+  const repeatStore: KeyValueStoreDefinition<string, RouteRepeatState> | null = routing.some((r) => r.repeatIntervalMs > 0)
+    ? Stores.keyValue(`${name}-route-repeats-store`, Serdes.string(), Serdes.json<RouteRepeatState>())
+    : null
 
-  const alerts = unique
+  const correlated = options.correlation ? addCorrelation(unique, { ...options.correlation, name: `${name}-correlation`, graceMs, log }) : { anomalies: unique, links: [] }
+
+  const alerts = correlated.anomalies
     .flatMap((_id, anomaly) => matcher.match(anomaly), { name: `${name}-match-rules` })
     .repartition({ name: `${name}-by-group`, key: Serdes.string(), value: Serdes.avro<RuleMatch>(ruleMatchSchema) })
-    .process(() => new AlertRulesProcessor({ rules, maintenance, windows: windowStore, throttles: throttleStore, graceMs, maxAnomalyIds, metrics, log }), {
+    .process(() => new AlertRulesProcessor({ rules, maintenance, windows: windowStore, throttles: throttleStore, routing, repeats: repeatStore, graceMs, maxAnomalyIds, metrics, log }), {
       name: `${name}-rules`,
-      stores: [windowStore, throttleStore].filter((s) => s !== null),
+      stores: [windowStore, throttleStore, repeatStore].filter((s) => s !== null),
     })
   const topic = options.alertsTopic === undefined ? 'alerts' : options.alertsTopic
   if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: options.alertSerde ?? alertEventSerde() })
-  return alerts
+  return { alerts, links: correlated.links }
 }
 
 export interface AlertTopologyOptions extends AlertingOptions {

@@ -21,6 +21,11 @@ export interface AlertWindowState {
   readonly anomaly_ids: readonly string[]
   /** Whether the window has fired (a window fires at most once). */
   readonly fired: boolean
+  /**
+   * The latest `timestamp` of the window's anomalies (epoch ms): its alert is never dated before it.
+   * Absent in states stored before it existed.
+   */
+  readonly latest_ms?: number
 }
 
 const RANK: Record<AnomalySeverity, number> = { info: 0, warning: 1, critical: 2 }
@@ -29,11 +34,23 @@ export function higherSeverity(a: AnomalySeverity, b: AnomalySeverity): AnomalyS
   return RANK[b] > RANK[a] ? b : a
 }
 
+/**
+ * When an anomaly says it was detected (epoch ms), or -Infinity when its timestamp is unreadable.
+ * Detectors stamp a closed window's anomaly with the window's end while the record carries the time
+ * of the window's last event, so the two differ.
+ */
+export function anomalyTimeMs(anomaly: AnomalyEvent): number {
+  const t = Date.parse(anomaly.timestamp)
+  return Number.isFinite(t) ? t : -Infinity
+}
+
 /** The window after `anomaly` (a new object: stored values are never mutated). */
 export function addToWindow(state: AlertWindowState | undefined, window: { start: number; end: number }, anomaly: AnomalyEvent, maxIds: number): AlertWindowState {
   const score = anomaly.score
-  if (state === undefined) return { start: window.start, end: window.end, count: 1, sum: score, max: score, min: score, severity: anomaly.severity, anomaly_ids: [anomaly.anomaly_id], fired: false }
+  const at = anomalyTimeMs(anomaly)
+  if (state === undefined) return { start: window.start, end: window.end, count: 1, sum: score, max: score, min: score, severity: anomaly.severity, anomaly_ids: [anomaly.anomaly_id], fired: false, latest_ms: at }
   return {
+    latest_ms: Math.max(state.latest_ms ?? -Infinity, at),
     ...state,
     count: state.count + 1,
     sum: state.sum + score,

@@ -15,6 +15,8 @@ export class AlertingMetrics {
   readonly suppressed: Counter<'rule' | 'reason'>
   /** Anomalies the alert manager dropped before judging them, by why. */
   readonly dropped: Counter<'reason'>
+  /** Alerts that matched a route but were not routed there (inside its repeat_interval), by route index. */
+  readonly routeRepeats: Counter<'route'>
 
   constructor(registry?: Registry) {
     this.registry = registry ?? new Registry()
@@ -28,5 +30,8 @@ export class AlertingMetrics {
     this.dropped =
       existing('sentinel_alerting_anomalies_dropped_total') ??
       new Counter({ name: 'sentinel_alerting_anomalies_dropped_total', help: 'Anomalies dropped by the alert manager: duplicate anomaly_id, later than its grace, or of a rule no longer configured', labelNames: ['reason'], registers })
+    this.routeRepeats =
+      existing('sentinel_alert_route_repeats_total') ??
+      new Counter({ name: 'sentinel_alert_route_repeats_total', help: "Alerts not sent to a matching route's receivers because the group was routed there within its repeat_interval, by route index", labelNames: ['route'], registers })
   }
 }

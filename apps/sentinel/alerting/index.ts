@@ -31,6 +31,7 @@ export {
   DEFAULT_DEDUP_RETENTION_MS,
   DEFAULT_MAX_ANOMALY_IDS,
   addAlerting,
+  addAlertManager,
   buildAlertTopology,
   type AlertTopologyOptions,
   type AlertingOptions,
@@ -43,3 +44,12 @@ export { CronSchedule } from './cron-schedule.js'
 export { RuleMatcher, groupOf, groupingValue, type RuleMatch } from './rule-matcher.js'
 export type { AlertWindowState } from './alert-window.js'
 export type { ThrottleState } from './alert-rules-processor.js'
+export {
+  DEFAULT_CORRELATION_WINDOW_MS,
+  DEFAULT_MAX_RELATED,
+  addCorrelation,
+  unionIds,
+  withRelated,
+  type AnomalyLink,
+  type CorrelationSettings,
+} from './anomaly-correlation.js'

@@ -66,7 +66,7 @@ export const listedAlertSchema = {
   required: ['alert', 'status', 'deliveries', 'silenced_by', 'silenced_at'],
   properties: {
     alert: alertEventSchema,
-    status: { type: 'string', enum: ALERT_STATUSES, description: 'silenced; pending (no receiver reported yet); failed (some receiver failed); delivered' },
+    status: { type: 'string', enum: ALERT_STATUSES, description: 'silenced; pending (no receiver reported yet); failed (some receiver failed); delivered (some receiver succeeded, none failed); skipped (nothing sent: receivers disabled or no actions)' },
     deliveries: { type: 'array', items: deliverySchema },
     silenced_by: nullable('string'),
     silenced_at: nullable('string'),

@@ -5,6 +5,8 @@ import type { DetectorsConfig } from '../detectors-config.js'
 import type { EventTimeBounds } from '../event-time-bounds.js'
 import type { RecentEventIds } from './recent-event-ids.js'
 import type { ApiMetrics } from './api-metrics.js'
+import type { TelemetryIngest } from './telemetry-ingest.js'
+import type { FalsePositiveRates } from './false-positive-rates.js'
 import type { AlertRecord } from '../alert-view.js'
 import type { AlertFilter, ListedAlert } from './alert-query.js'
 import type { ViewQueries, ViewReads } from './view-reads.js'
@@ -24,6 +26,10 @@ export interface ApiContext {
   readonly maxBatchEvents: number
   readonly eventTime: EventTimeBounds
   readonly recentEventIds: RecentEventIds
+  /** Every API input path writes telemetry through this (telemetry-ingest.ts). */
+  readonly ingest: TelemetryIngest
+  /** Per detector, from the stored feedback (false-positive-rates.ts). */
+  readonly falsePositiveRates: FalsePositiveRates
   /** The wall clock (a test's clock in tests). */
   readonly now: () => number
   readonly version: string

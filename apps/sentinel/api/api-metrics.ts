@@ -4,10 +4,10 @@
  * - `sentinel_telemetry_events_total{application,type}`: telemetry events accepted by the API, `type`
  *   the event type without its `llm.` prefix (request, response, error, metric, trace) as the seed
  *   writes it;
- * - `sentinel_ingestion_throughput{protocol="http"}`: events ingested, a counter. The seed names it
+ * - `sentinel_ingestion_throughput{protocol}`: events ingested (http, otlp_http; kafka from the topology), a counter. The seed names it
  *   as a gauge-like "throughput", but a gauge of a rate would need a clock inside the process and
  *   lose data between scrapes; a counter with the seed's name serves the seed's dashboards through
- *   `rate(sentinel_ingestion_throughput[1m])`, and other ingest paths (kafka) can add their
+ *   `rate(sentinel_ingestion_throughput[1m])`, and every ingest path adds its
  *   `protocol` to the same series. (No `_total` suffix: the seed's name is kept as written.)
  * - `sentinel_http_request_duration_seconds{method,route,status_code}`: a histogram per route
  *   pattern (not per URL, so anomaly ids do not explode the label set).
@@ -25,6 +25,12 @@ import { BoundedLabelValues, type LabelOverflowLog } from '../bounded-label-valu
 import type { EventTimeVerdict } from '../event-time-bounds.js'
 
 export type IngestRejection = Exclude<EventTimeVerdict, 'ok'> | 'invalid'
+
+/** How telemetry came in: the `protocol` label of sentinel_ingestion_throughput (a closed set). */
+export type IngestProtocol = 'http' | 'otlp_http' | 'kafka'
+
+/** Record header the API puts on the telemetry it writes (its protocol), so the topology counts only the rest as `kafka`. */
+export const INGEST_PROTOCOL_HEADER = 'sentinel-ingest'
 
 export const DEFAULT_MAX_APPLICATION_LABELS = 100
 
@@ -58,9 +64,9 @@ export class ApiMetrics {
       new Histogram({ name, help: 'HTTP request duration of the Sentinel API, by route pattern', labelNames: ['method', 'route', 'status_code'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })
   }
 
-  eventsAccepted(events: readonly { application_id: string; event_type: string }[]): void {
+  eventsAccepted(events: readonly { application_id: string; event_type: string }[], protocol: IngestProtocol): void {
     for (const event of events) this.telemetryEvents.inc({ application: this.applications.value(event.application_id), type: event.event_type.replace(/^llm\./, '') })
-    this.ingestion.inc({ protocol: 'http' }, events.length)
+    this.ingestion.inc({ protocol }, events.length)
   }
 
   eventsRejected(reason: IngestRejection, n = 1): void {

@@ -1,6 +1,7 @@
 /**
- * GET /detectors (the loaded detectors file) and POST /detect (one value judged against the current
- * baseline of its key; see baseline-scoring.ts).
+ * GET /detectors (the loaded detectors file) and POST /detect (a data point judged against the
+ * current baselines: seed 002's `{metrics, context}` body and `{is_anomaly, score, explanation}`
+ * answer, or one detector's value; see baseline-scoring.ts).
  *
  * /detect answers, for a key without a baseline yet or still warming up, 200 with `ready: false` and
  * the reason, not 404: the request is right and the detector exists, it just cannot judge yet (the
@@ -8,13 +9,41 @@
  * disabled one (not running, so it has no state), 422 for strategies without a per-value baseline.
  */
 import { basename } from 'node:path'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { DetectorConfig } from '../detectors-config.js'
+import type { GroupBy } from '../metrics.js'
 import type { RoutesOptions } from './api-context.js'
-import { hasBaseline, scoreAgainstBaseline } from './baseline-scoring.js'
+import { type BaselineDetectorConfig, hasBaseline, scoreAgainstBaseline } from './baseline-scoring.js'
 import { ApiError } from './errors.js'
 import { forwardContext } from './interactive-queries.js'
-import { detectBody, detectorSchema, detectResponse, errors } from './schemas.js'
+import { detectBody, detectorSchema, detectResponse, errors, seedDetectBody, seedDetectResponse } from './schemas.js'
+
+interface DetectBody {
+  readonly detector_id: string
+  readonly key: string
+  readonly value: number
+  readonly timestamp?: string
+}
+
+interface SeedDetectBody {
+  readonly metrics: Readonly<Record<string, number>>
+  readonly context?: { readonly application_id?: string; readonly model?: string; readonly user_id?: string; readonly tenant_id?: string; readonly detector_id?: string; readonly timestamp?: string }
+}
+
+const rounded = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : String(Math.round(x * 100) / 100))
+
+/** The metrics the shipped detectors read that derive from the ones a caller naturally has. */
+function withDerivedMetrics(given: Readonly<Record<string, number>>): Record<string, number | undefined> {
+  const out: Record<string, number | undefined> = { ...given }
+  const latency = given.latency_ms
+  if (latency !== undefined && latency > 0) {
+    out.success_latency_ms ??= latency
+    out.log_latency_ms ??= Math.log(latency)
+  }
+  const tokens = given.total_tokens
+  if (tokens !== undefined && tokens > 0) out.log_total_tokens ??= Math.log(tokens)
+  return out
+}
 
 /** A detector as GET /detectors shows it: the common fields, then the strategy's own settings. */
 export function describeDetector(detector: DetectorConfig): Record<string, unknown> {
@@ -62,26 +91,43 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
       schema: {
         summary: 'The loaded detectors',
         tags: ['detectors'],
-        response: { 200: { type: 'object', required: ['source', 'detectors'], properties: { source: { type: 'string' }, detectors: { type: 'array', items: detectorSchema } } }, ...errors(401, 429) },
+        response: {
+          200: { type: 'object', required: ['source', 'detectors'], properties: { source: { type: 'string' }, detectors: { type: 'array', items: detectorSchema }, feedback_partial: { type: 'boolean' } } },
+          ...errors(401, 429),
+        },
       },
     },
     // The file's name only: its directory tells a caller about the host's layout, nothing about detectors.
-    async () => ({ source: basename(ctx.detectors.source), detectors: ctx.detectors.detectors.map(describeDetector) }),
+    async (request) => {
+      // Feedback figures are extra: a listing during a rebalance still lists the detectors.
+      const feedback = await ctx.falsePositiveRates.snapshot(forwardContext(request)).catch(() => null)
+      return {
+        source: basename(ctx.detectors.source),
+        detectors: ctx.detectors.detectors.map((d) => {
+          const f = feedback?.byDetector.get(d.id)
+          return { ...describeDetector(d), false_positive_rate: f?.rate ?? null, feedback_count: f?.labelled ?? 0 }
+        }),
+        feedback_partial: feedback === null || feedback.partial,
+      }
+    },
   )
 
-  app.post<{ Body: { detector_id: string; key: string; value: number; timestamp?: string } }>(
+  app.post<{ Body: DetectBody | SeedDetectBody }>(
     '/detect',
     {
       schema: {
-        summary: "Score one value against the current baseline of its key",
-        description: "For zscore, ewma and percentile detectors: `value` stands for a window's aggregate of the detector's metric. Nothing is stored. `ready: false` (200) when the key has no baseline yet or too few windows.",
+        summary: 'Score a data point against the current baselines',
+        description:
+          "Two bodies. Seed 002's `{metrics, context}`: every enabled zscore, ewma or percentile detector whose metric is in `metrics` and whose groupBy key is in `context` judges its value; the answer is `{is_anomaly, score, explanation, results[]}`. Or `{detector_id, key, value}`: one detector, one value, the verdict alone. A value stands for a window's aggregate of the detector's metric. Nothing is stored. `ready: false` when the key has no baseline yet or too few windows.",
         tags: ['detectors'],
-        body: detectBody,
-        response: { 200: detectResponse, ...errors(400, 401, 404, 409, 422, 429, 502, 503) },
+        body: { oneOf: [detectBody, seedDetectBody] },
+        response: { 200: { anyOf: [seedDetectResponse, detectResponse] }, ...errors(400, 401, 404, 409, 422, 429, 502, 503) },
       },
     },
     async (request) => {
-      const { detector_id, key, value, timestamp } = request.body
+      const body = request.body
+      if ('metrics' in body) return detectSeed(body, request)
+      const { detector_id, key, value, timestamp } = body
       const detector = byId.get(detector_id)
       if (detector === undefined) throw new ApiError(404, 'not_found', `no detector '${detector_id}'; GET /api/v1/detectors lists them`)
       if (!detector.enabled) throw new ApiError(409, 'detector_disabled', `detector '${detector_id}' is disabled (enabled: false), so it keeps no baseline; enable it in the detectors file`)
@@ -92,4 +138,37 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
       return { ...scoreAgainstBaseline(detector, key, value, slot), ...(timestamp === undefined ? {} : { timestamp }) }
     },
   )
+
+  async function detectSeed(body: SeedDetectBody, request: FastifyRequest): Promise<Record<string, unknown>> {
+    const context = body.context ?? {}
+    const metrics = withDerivedMetrics(body.metrics)
+    const keys: Record<GroupBy, string | undefined> = { application: context.application_id, model: context.model, user: context.user_id, tenant: context.tenant_id }
+    if (context.detector_id !== undefined) {
+      const named = byId.get(context.detector_id)
+      if (named === undefined) throw new ApiError(404, 'not_found', `no detector '${context.detector_id}'; GET /api/v1/detectors lists them`)
+      if (!hasBaseline(named) || !named.enabled) throw new ApiError(422, 'no_baseline_strategy', `detector '${named.id}' is disabled or keeps no per-value baseline; /detect scores enabled zscore, ewma and percentile detectors`)
+    }
+    const judging = ctx.detectors.detectors.filter(
+      (d): d is BaselineDetectorConfig => d.enabled && hasBaseline(d) && (context.detector_id === undefined || d.id === context.detector_id) && metrics[d.metric] !== undefined && keys[d.groupBy] !== undefined,
+    )
+    if (judging.length === 0) {
+      throw new ApiError(422, 'nothing_to_judge', `no enabled zscore, ewma or percentile detector has its metric in 'metrics' and its key in 'context'; detectors judge ${[...new Set(ctx.detectors.detectors.filter(hasBaseline).map((d) => `${d.metric} by ${d.groupBy}`))].join(', ')}`)
+    }
+    const results = await Promise.all(
+      judging.map(async (d) => {
+        const key = keys[d.groupBy]!
+        const slot = await ctx.reads.slot(d.id, key, forwardContext(request))
+        return scoreAgainstBaseline(d, key, metrics[d.metric]!, slot)
+      }),
+    )
+    const anomalous = results.filter((r) => r.anomalous)
+    const ready = results.filter((r) => r.ready)
+    const explanation =
+      anomalous.length > 0
+        ? anomalous.map((r) => `${r.detector_id}: ${r.key} ${r.value} against baseline mean ${rounded(r.baseline?.mean)} (deviation ${rounded(r.deviation)}, threshold ${rounded(r.threshold)})`).join('; ')
+        : ready.length > 0
+          ? `within the baselines of ${ready.map((r) => r.detector_id).join(', ')}`
+          : `no baseline ready yet: ${results.map((r) => `${r.detector_id}: ${r.reason ?? 'not ready'}`).join('; ')}`
+    return { is_anomaly: anomalous.length > 0, score: Math.max(0, ...results.map((r) => r.score)), explanation, results }
+  }
 }

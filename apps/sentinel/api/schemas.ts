@@ -151,6 +151,34 @@ export const detectBody = {
   },
 } as const
 
+/** Seed 002's /detect body: the metrics of one data point and who it is about. */
+export const seedDetectBody = {
+  type: 'object',
+  required: ['metrics'],
+  additionalProperties: false,
+  properties: {
+    metrics: {
+      type: 'object',
+      minProperties: 1,
+      maxProperties: 64,
+      additionalProperties: { type: 'number' },
+      description: 'metric name → value, e.g. {"latency_ms": 5200, "total_tokens": 900}; log_latency_ms, success_latency_ms and log_total_tokens are derived from latency_ms and total_tokens when not given',
+    },
+    context: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        application_id: { type: 'string', minLength: 1, maxLength: 128 },
+        model: { type: 'string', minLength: 1, maxLength: 128 },
+        user_id: { type: 'string', minLength: 1, maxLength: 128 },
+        tenant_id: { type: 'string', minLength: 1, maxLength: 128 },
+        detector_id: { type: 'string', minLength: 1, maxLength: 128, description: 'judge with this detector only' },
+        timestamp: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+} as const
+
 export const detectResponse = {
   type: 'object',
   required: ['detector_id', 'strategy', 'key', 'value', 'ready', 'anomalous', 'score', 'severity', 'deviation', 'threshold', 'baseline', 'reason'],
@@ -171,6 +199,18 @@ export const detectResponse = {
       properties: { mean: nullable('number'), std: nullable('number'), n: { type: 'integer' }, last_window_start: nullable('string') },
     },
     reason: nullable('string'),
+  },
+} as const
+
+/** Seed 002's /detect answer, with each detector's verdict in `results`. */
+export const seedDetectResponse = {
+  type: 'object',
+  required: ['is_anomaly', 'score', 'explanation', 'results'],
+  properties: {
+    is_anomaly: { type: 'boolean' },
+    score: { type: 'number' },
+    explanation: { type: 'string' },
+    results: { type: 'array', items: detectResponse },
   },
 } as const
 
@@ -211,6 +251,8 @@ export const detectorSchema = {
     enabled: { type: 'boolean' },
     description: nullable('string'),
     parameters: { type: 'object', additionalProperties: true, description: "the strategy's other settings" },
+    false_positive_rate: { type: ['number', 'null'], description: 'of its anomalies with feedback, the share whose latest label is false_positive; null without feedback' },
+    feedback_count: { type: 'integer', description: 'its anomalies with feedback (in the view, within its retention)' },
   },
 } as const
 

@@ -38,6 +38,7 @@ import type { ApiContext } from './api-context.js'
 import { ApiMetrics, DEFAULT_MAX_APPLICATION_LABELS } from './api-metrics.js'
 import { AuthFailureLimit } from './auth-failure-limit.js'
 import { anomalyRoutes } from './anomaly-routes.js'
+import { configRoutes } from './config-routes.js'
 import { ApiKeys } from './bearer-auth.js'
 import { detectorRoutes } from './detector-routes.js'
 import { ApiError, installErrorHandlers } from './errors.js'
@@ -48,7 +49,10 @@ import { DEFAULT_MAX_JSON_DEPTH, installJsonBodyParser } from './json-body-parse
 import { REDACTED, REDACT_PATHS, redactedUrl } from './log-redaction.js'
 import { refuseQueryCredentials } from './query-credentials.js'
 import { DEFAULT_RECENT_EVENT_IDS, RecentEventIds, type RecentEventIdsOptions } from './recent-event-ids.js'
+import { TelemetryIngest } from './telemetry-ingest.js'
+import { FalsePositiveRates, falsePositiveRateGauge } from './false-positive-rates.js'
 import { telemetryRoutes } from './telemetry-routes.js'
+import { otlpRoutes } from './otlp-routes.js'
 import { ViewReads } from './view-reads.js'
 
 export interface RateLimitOptions {
@@ -107,6 +111,8 @@ export interface SentinelApiOptions {
   readonly forwardTimeoutMs?: number
   /** Most events per ingest request; default 5000. */
   readonly maxBatchEvents?: number
+  /** What GET /api/v1/config shows (../effective-config.ts: secrets already redacted); absent: no such route. */
+  readonly effectiveConfig?: Readonly<Record<string, unknown>>
   /** Shown by /health; default: this package's version. */
   readonly version?: string
 }
@@ -185,10 +191,11 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
 
   const metrics = new ApiMetrics(options.metrics, app.log, options.maxApplicationLabels ?? DEFAULT_MAX_APPLICATION_LABELS)
   const queries = new InteractiveQueries(options.runtime, options.forwardTimeoutMs ?? 5000, app.log)
-  const ctx: ApiContext = {
+  const reads = new ViewReads(options.runtime, queries)
+  const base = {
     runtime: options.runtime,
     detectors: options.detectors,
-    reads: new ViewReads(options.runtime, queries),
+    reads,
     metrics,
     telemetryTopic: options.telemetryTopic,
     acksTopic: options.acksTopic,
@@ -202,6 +209,10 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     version: options.version ?? packageVersion(),
     startedAt: Date.now(),
   }
+  const falsePositiveRates = new FalsePositiveRates(reads, base.now)
+  const ctx: ApiContext = { ...base, ingest: new TelemetryIngest(base, app.log), falsePositiveRates }
+  // A scrape carries no client credentials; instances ask each other with the first API key.
+  falsePositiveRateGauge(options.metrics, falsePositiveRates, options.detectors.detectors.map((d) => d.id), { authorization: apiKeys.enabled ? `Bearer ${options.apiKeys![0]}` : undefined, requestId: 'metrics-false-positive-rate' })
 
   // Request durations per route pattern, for every route (hooks on the root reach all children),
   // and one log line per request with credentials masked in its URL.
@@ -249,8 +260,18 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
       await api.register(anomalyRoutes, { ctx })
       await api.register(alertRoutes, { ctx })
       await api.register(detectorRoutes, { ctx })
+      if (options.effectiveConfig !== undefined) await api.register(configRoutes, { ctx, config: options.effectiveConfig })
     },
     { prefix: '/api/v1' },
+  )
+  // OTLP exporters append /v1/traces to their endpoint: the receiver sits at the root, keyed and limited like /api/v1.
+  void app.register(
+    async (otlp) => {
+      if (options.rateLimit !== false) await otlp.register(rateLimit, rateLimitOf(options.rateLimit))
+      for (const hook of guarded) otlp.addHook('onRequest', hook)
+      await otlp.register(otlpRoutes, { ctx })
+    },
+    { prefix: '/v1' },
   )
   void app.register(
     async (internal) => {

@@ -1,60 +1,15 @@
 /**
- * POST /api/v1/telemetry/events: a batch of TelemetryEvents, each judged on its own at the edge:
- * - validated (schemas/telemetry: unknown fields, wrong types, missing fields, impossible
- *   timestamps, over-long or unprintable ids are reported per event as `path: message`);
- * - its event time within the configured bounds of the wall clock (../event-time-bounds.ts);
- * - not already accepted by this instance (recent-event-ids.ts): such events are dropped and
- *   counted in `duplicates`, so a retried batch is not written twice. This is per instance and
- *   best effort; the detection topology deduplicates authoritatively.
- * The rest are written to the telemetry topic in one `send`, keyed by application_id (the
- * detection topology re-keys per detector group anyway; keying by application keeps one
- * application's events in order on one partition). An event is accepted or rejected whole, never
- * half-processed. 202 once the log has them; 400 with the same body when no event is valid (and
- * none was a duplicate).
+ * POST /api/v1/telemetry/events: a batch of TelemetryEvents (an array or `{events}`), each judged on
+ * its own by the shared ingest (telemetry-ingest.ts: validation, event-time bounds, recent-id
+ * dedup, one write). 202 once the log has the valid ones; 400 with the same body when no event is
+ * valid (and none was a duplicate).
  */
 import type { FastifyPluginAsync } from 'fastify'
-import { SerdeError } from '../../../schemas/serde.js'
-import { type TelemetryEvent, type TelemetryIssue, validateTelemetryEvent } from '../../../schemas/telemetry/index.js'
-import type { OutgoingRecord } from '../../../runtime/streams-runtime.js'
-import { type EventTimeBounds, eventTimeVerdict } from '../event-time-bounds.js'
-import { RateLimitedWarning } from '../../../runtime/rate-limited-warning.js'
 import type { RoutesOptions } from './api-context.js'
-import type { IngestRejection } from './api-metrics.js'
-import { ApiError, unavailable } from './errors.js'
+import { ApiError } from './errors.js'
 import { errors, ingestRejectedResponse, ingestResponse, telemetryBody, telemetryBodyDocumented } from './schemas.js'
 
-interface EventError {
-  readonly index: number
-  readonly event_id?: string
-  readonly reason: IngestRejection
-  readonly issues: readonly TelemetryIssue[]
-}
-
-/** One warning per reason and interval at most: a flood of bad events must not flood the log. */
-const REJECTION_LOG_INTERVAL_MS = 10_000
-
-function humanDuration(ms: number): string {
-  const abs = Math.abs(ms)
-  if (abs >= 86_400_000 * 2) return `${Math.round(abs / 86_400_000)} d`
-  if (abs >= 3_600_000) return `${Math.round((abs / 3_600_000) * 10) / 10} h`
-  if (abs >= 60_000) return `${Math.round((abs / 60_000) * 10) / 10} min`
-  return `${Math.round(abs / 1000)} s`
-}
-
-function timeIssue(verdict: 'too_far_ahead' | 'too_far_behind', skewMs: number, bounds: EventTimeBounds): TelemetryIssue {
-  return verdict === 'too_far_ahead'
-    ? { path: 'timestamp', message: `is ${humanDuration(skewMs)} ahead of the server clock; at most ${humanDuration(bounds.maxAheadMs)} ahead is accepted (check the producer's clock and time zone)` }
-    : { path: 'timestamp', message: `is ${humanDuration(skewMs)} behind the server clock; at most ${humanDuration(bounds.maxBehindMs ?? Number.POSITIVE_INFINITY)} behind is accepted (older data cannot reach windows already closed)` }
-}
-
 export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
-  let prepared: Promise<void> | undefined
-  const warnings = {
-    invalid: new RateLimitedWarning(app.log, REJECTION_LOG_INTERVAL_MS, ctx.now),
-    too_far_ahead: new RateLimitedWarning(app.log, REJECTION_LOG_INTERVAL_MS, ctx.now),
-    too_far_behind: new RateLimitedWarning(app.log, REJECTION_LOG_INTERVAL_MS, ctx.now),
-  } satisfies Record<IngestRejection, RateLimitedWarning>
-
   app.post<{ Body: unknown[] | { events: unknown[] } }>(
     '/telemetry/events',
     {
@@ -69,77 +24,11 @@ export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { 
     async (request, reply) => {
       const events = Array.isArray(request.body) ? request.body : request.body.events
       if (events.length > ctx.maxBatchEvents) throw new ApiError(413, 'payload_too_large', `the batch has ${events.length} events; at most ${ctx.maxBatchEvents} per request, split it`)
-      const now = ctx.now()
-      const valid: { readonly index: number; readonly event: TelemetryEvent }[] = []
-      const rejected: EventError[] = []
-      const inBatch = new Set<string>()
-      let duplicates = 0
-      const reject = (index: number, event: unknown, reason: IngestRejection, issues: readonly TelemetryIssue[], fields: Record<string, unknown> = {}): void => {
-        const id = typeof event === 'object' && event !== null ? (event as { event_id?: unknown }).event_id : undefined
-        // An id that failed validation may be megabytes long; echo only ids that passed.
-        const eventId = typeof id === 'string' && id.length <= 64 ? id : undefined
-        rejected.push({ index, ...(eventId === undefined ? {} : { event_id: eventId }), reason, issues })
-        warnings[reason].warn({ reason, index, ...(eventId === undefined ? {} : { event_id: eventId }), ...fields, issues: issues.slice(0, 5) }, `telemetry event rejected: ${reason}`)
+      const result = await ctx.ingest.ingest(events, request, 'http')
+      if (result.accepted === 0 && result.duplicates === 0) {
+        return reply.code(400).send({ error: 'invalid_events', message: `all ${events.length} events are invalid; see errors for each event's fields`, ...result })
       }
-      const unavailableNow = (err: unknown): ApiError => {
-        prepared = undefined
-        // The cause (broker addresses and all) is for the log, not for the client.
-        request.log.error({ err }, 'telemetry could not be written')
-        return unavailable(`the telemetry topic '${ctx.telemetryTopic}' cannot be written right now; retry the batch (ingestion is at least once: a failed batch may be partly written; the cause is in the server log under request id ${request.id})`)
-      }
-
-      events.forEach((event, index) => {
-        const result = validateTelemetryEvent(event)
-        if (!result.ok) return reject(index, event, 'invalid', result.issues)
-        const at = Date.parse(result.event.timestamp)
-        const verdict = eventTimeVerdict(at, now, ctx.eventTime)
-        if (verdict !== 'ok') return reject(index, event, verdict, [timeIssue(verdict, at - now, ctx.eventTime)], { application_id: result.event.application_id, skew_ms: at - now })
-        const id = result.event.event_id
-        if (inBatch.has(id) || ctx.recentEventIds.has(id, now)) {
-          duplicates += 1
-          return
-        }
-        inBatch.add(id)
-        valid.push({ index, event: result.event })
-      })
-
-      const records: OutgoingRecord[] = []
-      const encoded: TelemetryEvent[] = []
-      if (valid.length > 0) {
-        const serde = ctx.telemetrySerde
-        prepared ??= serde.prepare?.(ctx.telemetryTopic) ?? Promise.resolve()
-        try {
-          await prepared
-        } catch (err) {
-          throw unavailableNow(err)
-        }
-        for (const { index, event } of valid) {
-          try {
-            records.push({ key: event.application_id, value: serde.serialize(event, ctx.telemetryTopic) })
-            encoded.push(event)
-          } catch (err) {
-            // An event the topic's format cannot encode fails the same way on every retry: a 4xx
-            // for that event, not a 503 for the batch.
-            if (!(err instanceof SerdeError)) throw unavailableNow(err)
-            reject(index, event, 'invalid', [{ path: '(event)', message: `cannot be encoded for the telemetry topic: ${err.message}` }])
-          }
-        }
-      }
-      rejected.sort((a, b) => a.index - b.index)
-      for (const reason of ['invalid', 'too_far_ahead', 'too_far_behind'] as const) ctx.metrics.eventsRejected(reason, rejected.filter((r) => r.reason === reason).length)
-      if (duplicates > 0) ctx.metrics.duplicates.inc(duplicates)
-      if (encoded.length === 0) {
-        if (duplicates > 0) return reply.code(202).send({ accepted: 0, rejected: rejected.length, duplicates, errors: rejected })
-        return reply.code(400).send({ error: 'invalid_events', message: `all ${events.length} events are invalid; see errors for each event's fields`, accepted: 0, rejected: rejected.length, duplicates, errors: rejected })
-      }
-      try {
-        await ctx.runtime.send(ctx.telemetryTopic, records)
-      } catch (err) {
-        throw unavailableNow(err)
-      }
-      ctx.recentEventIds.remember(encoded.map((e) => e.event_id), now)
-      ctx.metrics.eventsAccepted(encoded)
-      return reply.code(202).send({ accepted: encoded.length, rejected: rejected.length, duplicates, errors: rejected })
+      return reply.code(202).send(result)
     },
   )
 }

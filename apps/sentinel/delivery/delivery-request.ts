@@ -1,18 +1,28 @@
 /**
- * The HTTP request of one delivery: an alert, for one receiver, because of one rule action. Bodies
- * are built once per delivery; a signature (generic webhook with a secret) is made per attempt, so a
- * retry carries a fresh timestamp.
+ * What one delivery sends: an alert, for one receiver, because of one rule action — an HTTP request,
+ * or for an email receiver a message over SMTP. Bodies are built once per delivery; a signature
+ * (generic webhook with a secret) is made per attempt, so a retry carries a fresh timestamp.
  */
 import type { AlertAction, AlertEvent } from '../../../schemas/alert/alert-event.js'
 import { anomalyLink } from './alert-links.js'
+import { type EmailMessage, emailMessage } from './email-message.js'
 import { incidentRequest } from './incident-request.js'
 import { pagerDutyEvent } from './pagerduty-event.js'
-import type { ReceiverConfig } from './receivers-config.js'
+import type { EmailReceiver, ReceiverConfig } from './receivers-config.js'
 import { shieldActionRequest } from './shield-action.js'
 import { slackMessage } from './slack-message.js'
 import { signWebhook } from './webhook-signature.js'
 
-export interface DeliveryRequest {
+export interface EmailDeliveryRequest {
+  readonly kind: 'email'
+  readonly smtpUrl: string
+  readonly message: EmailMessage
+}
+
+export type DeliveryRequest = HttpDeliveryRequest | EmailDeliveryRequest
+
+export interface HttpDeliveryRequest {
+  readonly kind?: 'http'
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
   readonly body: string
@@ -22,8 +32,12 @@ export interface DeliveryRequest {
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'User-Agent': 'llm-sentinel-alert-dispatcher' }
 
+export function buildDeliveryRequest(receiver: Exclude<ReceiverConfig, EmailReceiver>, alert: AlertEvent, action: AlertAction | null, publicUrl: string | null): HttpDeliveryRequest
+export function buildDeliveryRequest(receiver: ReceiverConfig, alert: AlertEvent, action: AlertAction | null, publicUrl: string | null): DeliveryRequest
 export function buildDeliveryRequest(receiver: ReceiverConfig, alert: AlertEvent, action: AlertAction | null, publicUrl: string | null): DeliveryRequest {
   switch (receiver.type) {
+    case 'email':
+      return { kind: 'email', smtpUrl: receiver.smtpUrl, message: emailMessage(alert, receiver, anomalyLink(alert, publicUrl)) }
     case 'webhook': {
       const body = JSON.stringify(alert)
       const secret = receiver.secret

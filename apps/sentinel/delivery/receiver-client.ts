@@ -4,11 +4,14 @@
  * budget lasts. Every receiver has its own client, so a slow or dead one only ever waits on itself.
  *
  * HTTP is Node's global fetch with an AbortSignal timeout per attempt; the dispatcher's signal
- * aborts everything in flight (and any backoff wait) when it stops.
+ * aborts everything in flight (and any backoff wait) when it stops. Email goes over SMTP through
+ * nodemailer (one transport per client), with the same timeout on connecting, greeting and the
+ * socket; an SMTP 5xx answer is permanent (not retried), a 4xx or a connection failure is retried.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises'
+import nodemailer, { type Transporter } from 'nodemailer'
 import { CircuitBreaker, type CircuitPermit, type CircuitState } from './circuit-breaker.js'
-import type { DeliveryRequest } from './delivery-request.js'
+import type { DeliveryRequest, EmailDeliveryRequest, HttpDeliveryRequest } from './delivery-request.js'
 import type { DeliverySettings, ReceiverType } from './receivers-config.js'
 import { backoffDelay, honoursRetryAfter, isRetryableStatus, retryAfterMs } from './retry-policy.js'
 
@@ -69,6 +72,9 @@ function describeFetchError(err: unknown, timeoutMs: number): string {
   const cause = e.cause?.code ?? e.cause?.message
   return cause === undefined ? String(e.message ?? err) : `${e.message ?? 'request failed'}: ${cause}`
 }
+
+/** One attempt's outcome; `status` is the HTTP status, or the SMTP reply code of an email. */
+type AttemptOutcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; retryable: boolean; retryAfterMs: number | null }
 
 export class ReceiverClient {
   readonly breaker: CircuitBreaker
@@ -138,11 +144,38 @@ export class ReceiverClient {
     }
   }
 
-  private async attempt(
-    request: DeliveryRequest,
-    permit: CircuitPermit,
-    signal: AbortSignal,
-  ): Promise<{ ok: true; status: number } | { ok: false; status: number | null; error: string; retryable: boolean; retryAfterMs: number | null }> {
+  private async attempt(request: DeliveryRequest, permit: CircuitPermit, signal: AbortSignal): Promise<AttemptOutcome> {
+    return request.kind === 'email' ? this.sendEmail(request, permit, signal) : this.post(request, permit, signal)
+  }
+
+  private transport: Transporter | null = null
+
+  private async sendEmail(request: EmailDeliveryRequest, permit: CircuitPermit, signal: AbortSignal): Promise<AttemptOutcome> {
+    const timeoutMs = this.settings.timeoutMs
+    this.transport ??= nodemailer.createTransport({ url: request.smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs })
+    const aborted = new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(new DeliveryAbortedError(this.name)), { once: true }))
+    try {
+      const { message } = request
+      await Promise.race([this.transport.sendMail({ from: message.from, to: [...message.to], subject: message.subject, text: message.text, headers: { ...message.headers } }), aborted])
+    } catch (err) {
+      if (signal.aborted) {
+        this.breaker.release(permit)
+        throw new DeliveryAbortedError(this.name)
+      }
+      const code = (err as { responseCode?: number }).responseCode
+      const permanent = code !== undefined && code >= 500
+      // A refusal (5xx) means the server is up: not a health failure, as a 4xx is for HTTP.
+      if (permanent) this.breaker.success(permit)
+      else this.breaker.failure(permit)
+      // nodemailer's messages name the host and the SMTP answer, never the URL's credentials.
+      const detail = String((err as Error).message ?? err).replace(/\s+/g, ' ').slice(0, ERROR_BODY_CHARS)
+      return { ok: false, status: code ?? null, error: `SMTP ${code ?? 'error'}: ${detail}`, retryable: !permanent, retryAfterMs: null }
+    }
+    this.breaker.success(permit)
+    return { ok: true, status: 250 }
+  }
+
+  private async post(request: HttpDeliveryRequest, permit: CircuitPermit, signal: AbortSignal): Promise<AttemptOutcome> {
     const timeoutMs = this.settings.timeoutMs
     let response: Response
     try {

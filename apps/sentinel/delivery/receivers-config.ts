@@ -18,10 +18,13 @@
  *     webhook: [audit-hook]                     # default: none (the action gives receiver or url)
  *   receivers:
  *     - name: slack-incidents
- *       type: slack                             # webhook | slack | pagerduty | incident-manager | shield
+ *       type: slack                             # webhook | slack | pagerduty | incident-manager | shield | email
  *       enabled: ${SLACK_WEBHOOK_URL:+true}     # on when the variable is set; a disabled receiver is
  *                                               # known to rules, never called (recorded `skipped`)
  *       config: { webhookUrl: ${SLACK_WEBHOOK_URL}, channel: "#incidents" }
+ *     - name: email-oncall
+ *       type: email                             # SMTP through nodemailer
+ *       config: { smtpUrl: ${SMTP_URL}, from: sentinel@example.com, to: [oncall@example.com] }
  *
  * `${VAR}` is replaced by the environment variable (a missing one is an error naming receiver and
  * field), `${VAR:-default}` falls back to `default`, `${VAR:+word}` is `word` when VAR is set and ''
@@ -36,7 +39,7 @@ import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 import type { AlertAction } from '../../../schemas/alert/alert-event.js'
 import { parseDuration } from '../detectors-config.js'
 
-export const RECEIVER_TYPES = ['webhook', 'slack', 'pagerduty', 'incident-manager', 'shield'] as const
+export const RECEIVER_TYPES = ['webhook', 'slack', 'pagerduty', 'incident-manager', 'shield', 'email'] as const
 export type ReceiverType = (typeof RECEIVER_TYPES)[number]
 export const SHIELD_ACTIONS = ['BLOCK', 'RATE_LIMIT', 'THROTTLE', 'QUARANTINE', 'ALERT_ONLY'] as const
 /** The seed's Shield `ActionType` (shield-action.proto). */
@@ -121,7 +124,15 @@ export interface ShieldReceiver extends ReceiverBase {
   readonly durationMs: number | null
 }
 
-export type ReceiverConfig = WebhookReceiver | SlackReceiver | PagerDutyReceiver | IncidentManagerReceiver | ShieldReceiver
+export interface EmailReceiver extends ReceiverBase {
+  readonly type: 'email'
+  /** nodemailer's connection URL: smtp://[user:pass@]host:port (STARTTLS when offered) or smtps:// (TLS). */
+  readonly smtpUrl: string
+  readonly from: string
+  readonly to: readonly string[]
+}
+
+export type ReceiverConfig = WebhookReceiver | SlackReceiver | PagerDutyReceiver | IncidentManagerReceiver | ShieldReceiver | EmailReceiver
 
 export interface ActionRouting {
   /** Receivers of an `incident` action without `config.receiver`. */
@@ -332,6 +343,20 @@ const TYPE_FIELDS: Record<ReceiverType, readonly string[]> = {
   pagerduty: ['routingKey', 'serviceKey', 'url'],
   'incident-manager': ['endpoint', 'apiKey', 'severityMap'],
   shield: ['endpoint', 'action', 'duration'],
+  email: ['smtpUrl', 'from', 'to'],
+}
+
+const EMAIL_ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/
+
+function readEmailReceiver(config: Record<string, unknown>, base: { name: string; type: 'email'; delivery: DeliverySettings }, p: string, report: Report): EmailReceiver {
+  const smtpUrl = readString(config, 'smtpUrl', p, report, true, 'an SMTP URL such as smtp://user:pass@mail.example.com:587 or smtps://mail.example.com:465') ?? ''
+  // Never echo the URL: it may hold the SMTP password.
+  if (smtpUrl !== '' && !/^smtps?:\/\/[^/]+/.test(smtpUrl)) report(`${p}smtpUrl`, 'is not an smtp:// or smtps:// URL; write smtp://host:587 (STARTTLS) or smtps://host:465 (TLS)')
+  const from = readString(config, 'from', p, report, true, 'the sender address, e.g. sentinel@example.com') ?? ''
+  if (from !== '' && !EMAIL_ADDRESS.test(from)) report(`${p}from`, `${JSON.stringify(from)} is not an email address`)
+  const to = Array.isArray(config.to) ? config.to : typeof config.to === 'string' ? [config.to] : []
+  if (to.length === 0 || to.some((t) => typeof t !== 'string' || !EMAIL_ADDRESS.test(t))) report(`${p}to`, 'is required: a list of recipient addresses, e.g. [oncall@example.com]')
+  return { ...base, smtpUrl, from, to: to as string[] }
 }
 
 function readReceiver(raw: unknown, index: number, defaults: DeliverySettings, env: Readonly<Record<string, string | undefined>>, issues: ReceiverConfigIssue[]): ReceiverConfig | { disabled: { name: string; type: ReceiverType } } | null {
@@ -423,6 +448,9 @@ function readReceiver(raw: unknown, index: number, defaults: DeliverySettings, e
       result = { name: receiver, type: kind, delivery, endpoint, action, durationMs }
       break
     }
+    case 'email':
+      result = readEmailReceiver(config, { name: receiver, type: kind, delivery }, p, report)
+      break
   }
   return issues.length === before && name !== null ? result : null
 }

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -14,32 +13,14 @@ import { Registry } from 'prom-client'
 import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices, type SentinelServices } from '../../../apps/sentinel/sentinel-app.js'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
-import { createSentinelTopics, response } from './sentinel-fixtures.js'
+import { createSentinelTopics, eventually, freePort, response } from './sentinel-fixtures.js'
 
 const APPS = Array.from({ length: 8 }, (_, i) => `app-${i}`)
 const API_KEY = 'two-instances-api-key-0123456789'
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 async function get(base: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 300))
-  }
 }
 
 test('two instances: any anomaly is answered by either, listings gather both, an ack reaches the owner', { timeout: 180_000 }, async () => {

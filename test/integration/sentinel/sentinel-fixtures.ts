@@ -1,8 +1,9 @@
 /** Shared setup of the Sentinel integration tests: a fresh set of the app's topics, and telemetry. */
+import { createServer } from 'node:net'
 import type { Admin } from 'kafkajs'
 import type { SentinelTopics } from '../../../apps/sentinel/sentinel-config.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
-import { uniqueTopic } from '../../kafka.js'
+import { createTopicsAndWait, uniqueTopic } from '../../kafka.js'
 
 /**
  * The start of the hour before last: recent, because the app refuses telemetry far from the wall
@@ -20,8 +21,9 @@ export async function createSentinelTopics(admin: Admin, prefix: string, partiti
     acks: uniqueTopic(`${prefix}-acks`),
     feedback: uniqueTopic(`${prefix}-feedback`),
     silences: uniqueTopic(`${prefix}-silences`),
+    aggregations: uniqueTopic(`${prefix}-aggregations`),
   }
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true })
+  await createTopicsAndWait(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })))
   return topics
 }
 
@@ -34,5 +36,25 @@ export function response(app: string, second: number, cost: number, n: number): 
     event_type: 'llm.response',
     application_id: app,
     data: { status: 'success', latency_ms: 700, model: 'gpt-4o', completion_tokens: 40, total_tokens: 100, cost },
+  }
+}
+
+/** A port free on 127.0.0.1 now (an instance's applicationServer). */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Polls `probe` every 300 ms until it gives a value, or fails naming `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 300))
   }
 }

@@ -32,9 +32,11 @@ interface HarnessOptions {
   cache?: number
   /** Re-key the input (to the same key): the operator then sees a stream whose key changed. */
   rekey?: boolean
+  /** As Sentinel's user-behaviour-anomaly: requests_per_minute only, threshold 8, no std floor. */
+  ratesOnly?: boolean
 }
 
-async function harness({ stateDir, early, cache, rekey }: HarnessOptions = {}) {
+async function harness({ stateDir, early, cache, rekey, ratesOnly }: HarnessOptions = {}) {
   const builder = new StreamsBuilder()
   // 'clock' records only move stream time (which the source sets before the filter).
   const filtered = builder.stream('calls', { key: Serdes.string(), value: callSerde }).filter((user) => user !== 'clock')
@@ -43,11 +45,9 @@ async function harness({ stateDir, early, cache, rekey }: HarnessOptions = {}) {
     id: 'user-sessions',
     sessions: SessionWindows.withGap(5 * MINUTE, { graceMs: 10 * MINUTE }),
     record: (c) => ({ tokens: c.tokens, cost: c.cost, model: c.model, error: c.error }),
-    features: ['requests', 'tokens', 'error_ratio'],
-    threshold: 4,
-    minSessions: 5,
-    minPopulationSessions: 10,
-    minRelativeStd: 0.05,
+    ...(ratesOnly === true
+      ? { features: ['requests_per_minute'] as const, threshold: 8, minSessions: 5 }
+      : { features: ['requests', 'tokens', 'error_ratio'] as const, threshold: 4, minSessions: 5, minPopulationSessions: 10, minRelativeStd: 0.05 }),
     entityType: 'user',
     ...(early === undefined ? {} : { early }),
   }).to('anomalies', { key: Serdes.string(), value: anomalySerde })
@@ -76,6 +76,10 @@ async function harness({ stateDir, early, cache, rekey }: HarnessOptions = {}) {
         timestamp: T0 + (atMinute + i) * MINUTE,
       }))
       await input.pipeRecords(calls)
+    },
+    /** `requests` calls `spacingMs` apart from `atMinute`. */
+    async burst(user: string, atMinute: number, requests: number, spacingMs: number) {
+      for (let i = 0; i < requests; i++) await input.pipe(user, { tokens: 1000, cost: 0.01, model: 'gpt-4o', error: false }, { timestamp: T0 + atMinute * MINUTE + i * spacingMs })
     },
     /** Moves stream time far enough for every session so far to close. */
     async closeAll(atMinute: number) {
@@ -147,6 +151,48 @@ describe('sessionProfiles', () => {
     } finally {
       rmSync(stateDir, { recursive: true, force: true })
     }
+  })
+
+  test('a population of identical one-call sessions grades no later session critical; a real burst still is', async () => {
+    const h = await harness({ ratesOnly: true })
+    // Ten one-call sessions: every rate is 1 a minute, a reference with no spread at all.
+    for (let u = 0; u < 10; u++) await h.session(`single${u}`, u, 1)
+    await h.closeAll(100)
+    // Forty ordinary sessions of 1-4 calls, 10-50 s apart: rates from 1 to about 4 a minute.
+    const random = mulberry32(21)
+    for (let u = 0; u < 40; u++) {
+      const calls = 1 + Math.floor(random() * 4)
+      await h.burst(`user${u}`, 200 + 10 * u, calls, 10_000 + Math.floor(random() * 40_000))
+    }
+    await h.closeAll(700)
+    const ordinary = h.output.readValues()
+    assert.deepEqual(ordinary.filter((a) => a.severity === 'critical').map((a) => a.description), [])
+    assert.ok(ordinary.length <= 1, JSON.stringify(ordinary.map((a) => a.description)))
+    // 60 calls 2 s apart: 30 a minute against a population that now has a measured spread.
+    await h.burst('burster', 800, 60, 2000)
+    await h.closeAll(900)
+    const [burst, ...rest] = h.output.readValues()
+    assert.equal(rest.length, 0)
+    assert.equal(burst?.anomaly_id, anomalyId('user-sessions', 'burster', T0 + 800 * MINUTE))
+    assert.equal(burst?.severity, 'critical')
+    assert.ok((burst?.score ?? 0) >= 0.75)
+    await h.driver.close()
+  })
+
+  test('a reference still without spread never concludes critical, even with a configured floor', async () => {
+    const h = await harness()
+    // Ten identical 10-request sessions: the requests std is the 5% floor, not measured.
+    for (let u = 0; u < 10; u++) await h.session(`u${u}`, u, 10, 1000, 0)
+    await h.closeAll(100)
+    h.output.readValues()
+    await h.session('newbie', 500, 60) // z = 100 against the floor: unusual, but not proven
+    await h.closeAll(800)
+    const [newbie, ...rest] = h.output.readValues()
+    assert.equal(rest.length, 0)
+    assert.match(newbie?.title ?? '', /requests/)
+    assert.equal(newbie?.severity, 'warning')
+    assert.ok((newbie?.score ?? 1) < 0.75)
+    await h.driver.close()
   })
 
   describe('early verdicts (sessions judged while open)', () => {

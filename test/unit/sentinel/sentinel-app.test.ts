@@ -40,6 +40,14 @@ test('the assembled app: telemetry in, the anomaly in the view store, counted, a
   assert.deepEqual(view.map(([id, record]) => [id, record.anomaly?.detector_id, record.status]), [[alert.anomaly.anomaly_id, 'cost-threshold', 'active']])
   const counted = await metrics.getSingleMetric('sentinel_anomalies_detected_total')?.get()
   assert.deepEqual(counted?.values.map((v) => [v.labels, v.value]), [[{ detector: 'cost-threshold', severity: 'critical' }, 1]])
+  // Detection latency: the wall clock at the read minus the anomaly's event time (here the replayed
+  // calls are old, so it is their age).
+  const exposition = await metrics.metrics()
+  const age = (Date.now() - Date.parse(alert.anomaly.timestamp)) / 1000
+  assert.match(exposition, /^sentinel_detection_latency_seconds_count 1$/m)
+  const sum = Number(/^sentinel_detection_latency_seconds_sum (\S+)$/m.exec(exposition)?.[1])
+  assert.ok(Math.abs(sum - age) < 60, `latency ${sum} s, age ${age} s`)
+  assert.match(await metrics.metrics(), /sentinel_detector_latency_seconds_count\{detector="cost-threshold"\} 1/)
   await driver.close()
 })
 
@@ -52,6 +60,9 @@ test('start fails on a bad file, naming it and what is wrong; on a rule naming a
   const rules = join(dir, 'rules.yaml')
   writeFileSync(rules, 'rules:\n  - alert_id: r\n    name: R\n    conditions: { trigger: anomaly }\n    actions:\n      - type: notification\n        config: { receivers: [nobody] }\n')
   assert.throws(() => loadSentinelApp({ sentinel: { alertRules: rules } }, {}), (e: unknown) => e instanceof Error && /nobody/.test(e.message))
+
+  writeFileSync(rules, 'routing:\n  - match: { severity: critical }\n    receivers: [slack-incidents, ghost]\nrules:\n  - alert_id: r\n    name: R\n    conditions: { trigger: anomaly }\n')
+  assert.throws(() => loadSentinelApp({ sentinel: { alertRules: rules } }, {}), (e: unknown) => e instanceof Error && /routing\[0\]/.test(e.message) && /ghost/.test(e.message))
 })
 
 describe('input integrity of the assembled app (default settings)', () => {

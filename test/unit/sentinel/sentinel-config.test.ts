@@ -65,3 +65,12 @@ test('bad values fail naming the field and the fix', () => {
   fails({ sentinel: { api: { bodyLimit: '1gb' } } }, 'sentinel.api.bodyLimit', /1mb/)
   fails({ sentinel: { api: { rateLimit: { window: '10ms' } } } }, 'sentinel.api.rateLimit.window', /1m/)
 })
+
+test("correlation: seed 001's defaults (on, 10m, 50), configurable, off, and bad values named", () => {
+  assert.deepEqual(resolveSentinelSettings({}, {}).correlation, { windowMs: 600_000, maxRelated: 50 })
+  assert.deepEqual(resolveSentinelSettings({ sentinel: { correlation: { window: '2m', maxRelatedEvents: 5 } } }, {}).correlation, { windowMs: 120_000, maxRelated: 5 })
+  assert.equal(resolveSentinelSettings({ sentinel: { correlation: { enabled: false } } }, {}).correlation, null)
+  fails({ sentinel: { correlation: { window: '10ms' } } }, 'sentinel.correlation.window', /5m/)
+  fails({ sentinel: { correlation: { maxRelatedEvents: 0 } } }, 'sentinel.correlation.maxRelatedEvents', /1 to 1000/)
+  fails({ sentinel: { correlation: { fields: ['x'] } } }, 'sentinel.correlation.fields', /maxRelatedEvents/)
+})

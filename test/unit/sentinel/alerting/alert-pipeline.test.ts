@@ -46,7 +46,7 @@ test('detection and alerting in one topology: the default files turn a cost stre
   assert.equal(alert.severity, 'critical')
   assert.deepEqual(alert.group, { application_id: 'billing-bot', detector_id: 'cost-threshold' })
   assert.equal(alert.anomaly.detector_id, 'cost-threshold')
-  assert.deepEqual(alert.actions.map((a) => a.type), ['notification', 'incident'])
+  assert.deepEqual(alert.actions.map((a) => a.type), ['notification', 'incident', 'webhook'])
   assert.match(alert.title, /^\[CRITICAL\] Critical anomaly: 1 anomaly in 1m \(application billing-bot, detector cost-threshold\)$/)
   await driver.close()
 })

@@ -54,8 +54,10 @@ rules:
     actions: [{ type: 'incident', config: {} }],
     throttling: { maxFrequencyMs: 0, grouping: DEFAULT_GROUPING },
     schedule: null,
+    labels: {},
   })
   assert.deepEqual(config.maintenanceWindows, [])
+  assert.deepEqual(config.routing, [])
 })
 
 test('every mistake is reported at once, naming rule, field and the fix', () => {

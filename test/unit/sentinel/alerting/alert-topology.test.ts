@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { describe, test } from 'node:test'
 import { Registry } from 'prom-client'
 import { alertId } from '../../../../apps/sentinel/alerting/alert-id.js'
 import type { AlertWindowState } from '../../../../apps/sentinel/alerting/alert-window.js'
@@ -139,6 +139,29 @@ ${rule('hot', 'conditions: { trigger: anomaly, aggregation: { window: 10m, funct
   alerts = output.readValues()
   assert.deepEqual(alerts.map((a) => [a.rule_id, a.aggregation?.window_start]), [['bursts', new Date(w + 5 * MIN).toISOString()]])
   assert.notEqual(alerts[0]!.alert_id, alertId('bursts', 'bursts|detector_id=latency-spike|application_id=chatbot', w))
+  await driver.close()
+})
+
+test('an alert is never dated before its anomalies: a closed window\'s anomaly says its end, its record the last event', async () => {
+  const { driver, output } = await harness(`rules:
+${rule('each', 'conditions: { trigger: anomaly }')}
+${rule('pairs', 'conditions: { trigger: anomaly, aggregation: { window: 5m, function: count, threshold: 2 } }')}
+`)
+  const input = driver.createInputTopic('anomalies', Serdes.string(), Serdes.avro<AnomalyEvent>(anomalyEventSchema))
+  // Record times T0+10s and T0+20s; the anomalies say T0+2m (a later window end) and T0+1m.
+  const late = anomaly(T0 + 2 * MIN)
+  const early = anomaly(T0 + MIN)
+  await input.pipe('chatbot', late, { timestamp: T0 + 10_000 })
+  await input.pipe('chatbot', early, { timestamp: T0 + 20_000 })
+  const stale = anomaly(T0) // says T0, recorded at T0+30s
+  await input.pipe('chatbot', stale, { timestamp: T0 + 30_000 })
+  const byRule = new Map(output.readRecords().map((r) => [`${r.value.rule_id}:${r.value.anomaly.anomaly_id}`, r]))
+  assert.equal(byRule.get(`each:${late.anomaly_id}`)?.value.timestamp, late.timestamp)
+  assert.equal(byRule.get(`each:${early.anomaly_id}`)?.value.timestamp, early.timestamp)
+  assert.equal(byRule.get(`each:${stale.anomaly_id}`)?.value.timestamp, new Date(T0 + 30_000).toISOString(), 'the record time when later')
+  const pair = byRule.get(`pairs:${early.anomaly_id}`)
+  assert.equal(pair?.value.timestamp, late.timestamp, 'the window\'s latest anomaly, though the firing one is earlier')
+  assert.equal(pair?.timestamp, T0 + 2 * MIN, 'the record is dated as the alert')
   await driver.close()
 })
 
@@ -328,4 +351,74 @@ ${rule('each', 'conditions: { trigger: anomaly }\nthrottling: { max_frequency: 1
   const [[, window]] = (await driver.readWindowStore<string, AlertWindowState>('alerts-windows-store')) as [[unknown, AlertWindowState]]
   assert.equal(window.count, 1)
   await driver.close()
+})
+
+describe('routing tree (seed 001 alerting.routing)', () => {
+  const ROUTED = `routing:
+  - match: { severity: critical }
+    receivers: [pagerduty-oncall, slack-incidents]
+    repeat_interval: 5m
+  - match: { severity: warning, team: ml-platform }
+    receivers: [slack-ml-platform]
+    repeat_interval: 1h
+  - match: { application_id: [billing, chatbot] }
+    receivers: [audit-hook]
+    continue: true
+  - receivers: [catch-all]
+rules:
+  - alert_id: ml
+    name: ml
+    labels: { team: ml-platform }
+    conditions: { trigger: anomaly }
+  - alert_id: other
+    name: other
+    conditions: { trigger: anomaly, filters: { detector_ids: [cost] } }
+    actions: [{ type: webhook }]
+`
+  const routedTo = (a: { actions: readonly { type: string; config: Readonly<Record<string, unknown>> }[] }): string[] =>
+    a.actions.flatMap((x) => (x.config.route === undefined ? [`${x.type}`] : (x.config.receivers as string[])))
+
+  test('match on severity, a rule label and a grouping field; the first match ends the walk unless continue', async () => {
+    const { driver, pipe, output } = await harness(ROUTED)
+    await pipe(anomaly(T0, { severity: 'critical' }))
+    await pipe(anomaly(T0 + 1000, { severity: 'warning', application_id: 'research' }))
+    await pipe(anomaly(T0 + 2000, { severity: 'info', application_id: 'billing', detector_id: 'cost' }))
+    const alerts = output.readValues()
+    assert.deepEqual(
+      alerts.map((a) => [a.rule_id, a.severity, routedTo(a)]),
+      [
+        ['ml', 'critical', ['pagerduty-oncall', 'slack-incidents']],
+        ['ml', 'warning', ['slack-ml-platform']],
+        ['ml', 'info', ['audit-hook', 'catch-all']],
+        ['other', 'info', ['webhook', 'audit-hook', 'catch-all']],
+      ],
+    )
+    await driver.close()
+  })
+
+  test('repeat_interval: a group is routed again only after it; other groups and replays are not held', async () => {
+    const { driver, pipe, output, counter } = await harness(ROUTED)
+    const first = anomaly(T0, { severity: 'critical' })
+    await pipe(first)
+    await pipe(anomaly(T0 + 2 * MIN, { severity: 'critical' })) // same group, inside 5m: recorded, not routed
+    await pipe(anomaly(T0 + 3 * MIN, { severity: 'critical', application_id: 'billing' })) // another group
+    await pipe(anomaly(T0 + 6 * MIN, { severity: 'critical' })) // 6m after the first routed one
+    const alerts = output.readValues()
+    assert.deepEqual(alerts.map((a) => [a.group.application_id, (Date.parse(a.timestamp) - T0) / MIN, routedTo(a)]), [
+      ['chatbot', 0, ['pagerduty-oncall', 'slack-incidents']],
+      ['chatbot', 2, []],
+      ['billing', 3, ['pagerduty-oncall', 'slack-incidents']],
+      ['chatbot', 6, ['pagerduty-oncall', 'slack-incidents']],
+    ])
+    assert.equal(await counter('sentinel_alert_route_repeats_total', { route: '0' }), 1)
+    await driver.close()
+  })
+
+  test('the routes are checked: unknown fields, bad severities and durations are named; rules may leave actions out only with routing', () => {
+    assert.throws(() => parseAlertRulesConfig(`routing:\n  - match: { severity: urgent }\n    receivers: [x]\n    repeat_intervall: 5m\nrules:\n${rule('r', 'conditions: { trigger: anomaly }')}`), (e: unknown) =>
+      e instanceof Error && /routing\[0\]\.match\.severity/.test(e.message) && /routing\[0\]\.repeat_intervall/.test(e.message))
+    assert.throws(() => parseAlertRulesConfig(`routing:\n  - match: { team: a }\nrules:\n${rule('r', 'conditions: { trigger: anomaly }')}`), /routing\[0\]\.receivers/)
+    assert.throws(() => parseAlertRulesConfig('rules:\n  - alert_id: r\n    name: r\n    conditions: { trigger: anomaly }\n'), /actions/)
+    assert.deepEqual(parseAlertRulesConfig(ROUTED).routing[1], { match: { severity: ['warning'], team: ['ml-platform'] }, receivers: ['slack-ml-platform'], repeatIntervalMs: 3_600_000, continue: false })
+  })
 })

@@ -61,12 +61,14 @@ describe('alert view: merging', () => {
     assert.equal(entry.deliveries.length, 1)
   })
 
-  test('status: silenced, pending, failed (failed or circuit_open), delivered (success or skipped; or no actions)', () => {
+  test('status: silenced, pending, failed (failed or circuit_open), delivered (a success, no failure), skipped (nothing sent)', () => {
     const base = { alert: alertEvent('a', T0), deliveries: [], silenced_at: null }
     assert.equal(alertStatus(base), 'pending')
-    assert.equal(alertStatus({ ...base, alert: alertEvent('a', T0, { actions: [] }) }), 'delivered')
+    assert.equal(alertStatus({ ...base, alert: alertEvent('a', T0, { actions: [] }) }), 'skipped', 'a rule without actions sends nothing')
     assert.equal(alertStatus({ ...base, deliveries: [delivery('a', 'ops', 'success', WALL), delivery('a', 'off', 'skipped', WALL)] }), 'delivered')
+    assert.equal(alertStatus({ ...base, deliveries: [delivery('a', 'off', 'skipped', WALL), delivery('a', 'pd', 'skipped', WALL)] }), 'skipped', 'every receiver disabled: not delivered')
     assert.equal(alertStatus({ ...base, deliveries: [delivery('a', 'ops', 'success', WALL), delivery('a', 'pd', 'circuit_open', WALL)] }), 'failed')
+    assert.equal(alertStatus({ ...base, deliveries: [delivery('a', 'off', 'skipped', WALL), delivery('a', 'pd', 'failed', WALL)] }), 'failed')
     assert.equal(alertStatus({ ...base, deliveries: [delivery('a', 'ops', 'failed', WALL)], silenced_at: 'x' }), 'silenced')
   })
 })

@@ -17,7 +17,8 @@ const toBuffer = (v: Buffer | string | null): Buffer | null => (v === null ? nul
 export class DriverRuntime implements StreamsRuntime {
   readonly mode = 'standalone' as const
   readonly applicationId = 'sentinel-api-test'
-  state: StreamsState = 'running'
+  private current: StreamsState = 'running'
+  private readonly listeners = new Set<StateListener>()
   hostInfo: HostInfo | null = null
   hosts: HostInfo[] = []
   route: (store: string, key: string) => KeyRoute = () => 'local'
@@ -36,8 +37,19 @@ export class DriverRuntime implements StreamsRuntime {
     private readonly inputs: ReadonlySet<string>,
   ) {}
 
-  onStateChange(_listener: StateListener): () => void {
-    return () => {}
+  /** Setting it notifies the state listeners, as a runtime's transitions do. */
+  get state(): StreamsState {
+    return this.current
+  }
+  set state(next: StreamsState) {
+    const previous = this.current
+    this.current = next
+    for (const listener of this.listeners) listener(next, previous)
+  }
+
+  onStateChange(listener: StateListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
   }
   async waitForState(): Promise<void> {}
   async start(): Promise<void> {}

@@ -344,6 +344,27 @@ describe('detectors and /detect', () => {
     assert.equal((await detect({ detector_id: 'latency-z', key: 'chatbot' })).statusCode, 400)
     assert.equal((await detect({ detector_id: 'latency-z', key: 'chatbot', value: 1, extra: 1 })).statusCode, 400)
   })
+
+  test("seed 002's body {metrics, context}: every detector of the metric and key judges; {is_anomaly, score, explanation, results}", async () => {
+    const spike = await detect({ metrics: { latency_ms: 2000 }, context: { application_id: 'chatbot' } })
+    assert.equal(spike.statusCode, 200)
+    const body = json(spike.body) as { is_anomaly: boolean; score: number; explanation: string; results: { detector_id: string; anomalous: boolean; score: number }[] }
+    assert.deepEqual(body.results.map((r) => r.detector_id).sort(), ['latency-ewma', 'latency-p95', 'latency-z'])
+    assert.equal(body.is_anomaly, true)
+    assert.equal(body.score, Math.max(...body.results.map((r) => r.score)))
+    assert.match(body.explanation, /latency-z: chatbot 2000 against baseline mean 1002\.03 \(deviation 100\.27, threshold 3\)/)
+    const one = json((await detect({ detector_id: 'latency-z', key: 'chatbot', value: 2000 })).body)
+    assert.deepEqual(body.results.find((r) => r.detector_id === 'latency-z'), one, 'the same verdict as the one-detector body')
+
+    const usual = json((await detect({ metrics: { latency_ms: 1001 }, context: { application_id: 'chatbot', detector_id: 'latency-z' } })).body)
+    assert.equal(usual.is_anomaly, false)
+    assert.match(String(usual.explanation), /within the baselines of latency-z/)
+    const nothing = await detect({ metrics: { latency_ms: 1001 }, context: { model: 'gpt-4' } })
+    assert.equal(nothing.statusCode, 422, 'no detector groups latency by model here')
+    assert.match(nothing.body, /latency_ms by application/)
+    assert.equal((await detect({ metrics: {}, context: { application_id: 'chatbot' } })).statusCode, 400)
+    assert.equal((await detect({ metrics: { latency_ms: 'slow' }, context: { application_id: 'chatbot' } })).statusCode, 400)
+  })
 })
 
 describe('health, readiness, metrics, OpenAPI', () => {
@@ -353,23 +374,31 @@ describe('health, readiness, metrics, OpenAPI', () => {
   })
   after(() => stopInstance(it))
 
-  test('/health is 200 with version and uptime; /ready follows the runtime state', async () => {
+  test('/health is 200 with version and uptime; /ready is 200 once running and through a rebalance, 503 while shutting down or starting', async () => {
     const health = await it.api.inject({ method: 'GET', url: '/health' })
     assert.equal(health.statusCode, 200)
     assert.equal(json(health.body).status, 'healthy')
     assert.equal(json(health.body).version, '9.9.9')
     assert.equal(typeof json(health.body).uptime_seconds, 'number')
-    assert.equal((await it.api.inject({ method: 'GET', url: '/ready' })).statusCode, 200)
-    it.runtime.state = 'rebalancing'
+    const ready = async () => await it.api.inject({ method: 'GET', url: '/ready' })
+    assert.equal((await ready()).statusCode, 200)
     try {
-      const ready = await it.api.inject({ method: 'GET', url: '/ready' })
-      assert.equal(ready.statusCode, 503)
-      assert.equal(json(ready.body).error, 'not_ready')
-      assert.deepEqual(json(ready.body).details, { state: 'rebalancing' })
+      it.runtime.state = 'rebalancing'
+      const rebalancing = await ready()
+      assert.equal(rebalancing.statusCode, 200, 'a rebalance after running keeps the instance ready')
+      assert.equal(json(rebalancing.body).state, 'rebalancing')
+      it.runtime.state = 'pending-shutdown'
+      const stopping = await ready()
+      assert.equal(stopping.statusCode, 503)
+      assert.equal(json(stopping.body).error, 'not_ready')
+      assert.deepEqual(json(stopping.body).details, { state: 'pending-shutdown' })
+      it.runtime.state = 'rebalancing'
+      assert.equal((await ready()).statusCode, 503, 'starting again: not ready until it has run')
       assert.equal((await it.api.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'liveness does not depend on the runtime')
     } finally {
       it.runtime.state = 'running'
     }
+    assert.equal((await ready()).statusCode, 200)
   })
 
   test('/metrics is Prometheus text with the request duration histogram by route pattern', async () => {

@@ -128,7 +128,7 @@ delivery:
   retry: { maxAttempts: 0, initialBackoff: 2s, maxBackoff: 1s }
 receivers:
   - name: a
-    type: email
+    type: sms
   - name: b
     type: webhook
     config: { url: "ftp://x", colour: red }
@@ -150,7 +150,7 @@ routing:
     const expect = [
       "field 'delivery.retry.maxAttempts': 0 is not valid; give an integer >= 1",
       "field 'delivery.retry.maxBackoff': is below initialBackoff; raise it to at least 2000ms",
-      "receiver 'a', field 'type': \"email\" is not valid; use one of webhook | slack | pagerduty | incident-manager | shield",
+      "receiver 'a', field 'type': \"sms\" is not valid; use one of webhook | slack | pagerduty | incident-manager | shield | email",
       "receiver 'b', field 'config.colour': is not a known field; the fields are url, secret, headers, timeoutMs",
       "receiver 'b', field 'config.url': \"ftp://x\" is not http(s); only HTTP receivers are supported",
       "receiver 'b', field 'config.webhookUrl': is required; give an http(s) URL",

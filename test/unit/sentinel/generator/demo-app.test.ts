@@ -20,7 +20,7 @@ const rules = loadAlertRulesConfig(DEFAULT_ALERT_RULES_PATH, { knownDetectorIds:
 
 test('the demo receivers file: every receiver the shipped rules reach, as signed webhooks on the local receiver', () => {
   const names = receiversReached(rules.rules)
-  assert.deepEqual([...names].sort(), ['incident-manager', 'pagerduty-oncall', 'shield', 'slack-incidents', 'slack-ml-platform'])
+  assert.deepEqual([...names].sort(), ['incident-manager', 'pagerduty-oncall', 'sentinel-webhook', 'shield', 'slack-incidents', 'slack-ml-platform'])
   const config = parseReceiversConfig(demoReceiversYaml(names, 'http://127.0.0.1:9', 'k'.repeat(32)), { env: {} })
   assert.equal(config.disabled.length, 0)
   for (const receiver of config.receivers) {
@@ -29,6 +29,7 @@ test('the demo receivers file: every receiver the shipped rules reach, as signed
   }
   assert.deepEqual(config.routing.incident, ['incident-manager'])
   assert.deepEqual(config.routing.shield, ['shield'])
+  assert.deepEqual(config.routing.webhook, ['sentinel-webhook'])
   assert.doesNotThrow(() => checkReferences(config, rules.rules))
 })
 
@@ -82,21 +83,21 @@ test('the whole app in standalone mode: a critical anomaly is alerted, delivered
     result.alerts.map((a) => a.rule_id),
     ['critical-anomalies'],
   )
-  assert.deepEqual([...delivered].sort(), ['incident-manager', 'pagerduty-oncall', 'slack-incidents'])
+  assert.deepEqual([...delivered].sort(), ['incident-manager', 'pagerduty-oncall', 'sentinel-webhook', 'slack-incidents'])
   assert.ok(result.received.every((d) => d.verification.ok && d.alert?.alert_id === result.alerts[0]?.alert_id))
   assert.deepEqual(
     result.deliveries.map((d) => d.status),
-    ['success', 'success', 'success'],
+    ['success', 'success', 'success', 'success'],
   )
   assert.equal(result.counters.fired, 1)
-  assert.equal(result.counters.sent.success, 3)
+  assert.equal(result.counters.sent.success, 4)
   assert.deepEqual(result.api.anomalies, { status: 200, count: 1, firstId: result.anomalies[0]?.anomaly_id ?? null })
   assert.deepEqual(result.api.detectors, { status: 200, count: 13 })
 
   const summary = summarizeAlerts(result)
   assert.equal(summary.ok, true)
   assert.equal(summary.alertsDelivered, 1)
-  assert.match(formatAlertSummary(summary), /alerts delivered: 1\/1 .* 3 signed requests received, 3 with a valid HMAC signature/)
+  assert.match(formatAlertSummary(summary), /alerts delivered: 1\/1 .* 4 signed requests received, 4 with a valid HMAC signature/)
 })
 
 test('the alert summary is not ok when a delivery failed its signature check, an alert never arrived or was not read', () => {
