@@ -29,7 +29,7 @@ import type { Readable } from 'node:stream'
 import pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
-import { engines, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
+import { engines, type GlobalKeyValueStore, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { taskIdString } from '../assignor.js'
 import { RuntimeMetrics } from '../kafka/runtime-metrics.js'
@@ -38,6 +38,7 @@ import { SerialQueue } from '../kafka/serial-queue.js'
 import { keyValueView, type LocalTasks, type QueryableTask, windowView } from '../query/local-store-views.js'
 import { ReadGate } from '../query/read-gate.js'
 import { StoreLocator } from '../query/store-locator.js'
+import { globalKeyValueView } from '../query/global-store-view.js'
 import { STATE_TRANSITIONS, waitForStreamsState } from '../streams-state.js'
 import {
   type BatchHandler,
@@ -52,11 +53,13 @@ import {
   type StreamsRuntime,
   type StreamsState,
 } from '../streams-runtime.js'
+import { GLOBAL_STORES_DIR, globalStoresByName, openGlobalStores } from '../task/global-stores.js'
 import { StreamTask } from '../task/stream-task.js'
 import type { ErrorPolicy, OutputRecord, SourceRecord } from '../task/records.js'
 import { RecordCollector } from '../task/record-collector.js'
 import { InMemoryRecordSink } from '../task/record-sink.js'
 import { EmbeddedLog, type LogRecord } from './embedded-log.js'
+import { EmbeddedGlobalTables } from './global-tables.js'
 import { type JsonLinesOptions, type JsonLinesResult, pipeJsonLines } from './json-lines.js'
 import { LogConsumption } from './log-consumption.js'
 import { type ResolvedStandaloneConfig, resolveStandaloneConfig, type StandaloneConfig } from './standalone-config.js'
@@ -114,6 +117,10 @@ export class StandaloneStreams implements StreamsRuntime {
   private currentState: StreamsState = 'created'
   private readonly listeners = new Set<StateListener>()
   private runners: TaskRunner[] = []
+  /** Global table stores and their consumer; open from before the tasks until after them. */
+  private globalStores = new Map<string, GlobalKeyValueStore<unknown, unknown>>()
+  private globalTables: EmbeddedGlobalTables | undefined
+  private globalLock: TaskLock | undefined
   private readonly runnerById = new Map<string, TaskRunner>()
   /**
    * Every change to the tasks (a round of batches, a punctuation, a commit, closing) runs as a job
@@ -159,6 +166,7 @@ export class StandaloneStreams implements StreamsRuntime {
     // `start()` land on the partitions their keys belong to.
     const userSources = new Set(this.plan.subTopologies.flatMap((s) => s.userSourceTopics))
     for (const topic of userSources) this.log.createTopic(topic, this.config.partitions(topic))
+    for (const g of this.plan.globalStores) this.log.createTopic(g.topic, this.config.partitions(g.topic))
     const resolved = resolvePartitions(this.plan, (topic) => this.log.partitionCount(topic))
     this.tasksPerSubTopology = resolved.tasksPerSubTopology
     // Changelog topics are not created: stores here are not changelogged (see the module comment).
@@ -218,13 +226,14 @@ export class StandaloneStreams implements StreamsRuntime {
     try {
       const engine = engines[this.config.storeEngine]()
       const stateDirectory = new StateDirectory({ stateDir: this.config.stateDir, applicationId: this.config.applicationId, logger: this.logger })
+      await this.openGlobalTables(engine, stateDirectory)
       for (const sub of this.plan.subTopologies) {
         const count = this.tasksPerSubTopology.get(sub.id)!
         for (let partition = 0; partition < count; partition++) this.runners.push(await this.openTask(sub.id, partition, engine, stateDirectory))
       }
       for (const runner of this.runners) this.runnerById.set(runner.id, runner)
       this.metrics.tasks.set({ state: 'running' }, this.runners.length)
-      this.unsubscribe = this.log.subscribe([...this.sourceTopics], () => this.wakeup.wake())
+      this.unsubscribe = this.log.subscribe([...this.sourceTopics, ...(this.globalTables?.topics ?? [])], () => this.wakeup.wake())
     } catch (e) {
       await this.closeTasks()
       this.transition('error')
@@ -239,6 +248,17 @@ export class StandaloneStreams implements StreamsRuntime {
     this.loop = this.run().catch((e: unknown) => this.fail(e as Error))
   }
 
+  /** Opens the global stores and applies what their topics hold, before any task exists. */
+  private async openGlobalTables(engine: StorageEngine, stateDirectory: StateDirectory): Promise<void> {
+    if (this.plan.globalStores.length === 0) return
+    if (engine.kind !== 'memory') this.globalLock = await stateDirectory.lockTask(GLOBAL_STORES_DIR)
+    const opened = await openGlobalStores(this.plan, { engine, stateDir: this.config.stateDir }, this.logger)
+    this.globalStores = globalStoresByName(opened)
+    this.globalTables = new EmbeddedGlobalTables(this.log, opened)
+    await this.globalTables.restore()
+    this.logger.info({ stores: opened.map((g) => ({ store: g.plan.name, topic: g.plan.topic, rows: g.store.size })) }, 'global tables loaded')
+  }
+
   private async openTask(subTopology: number, partition: number, engine: StorageEngine, stateDirectory: StateDirectory): Promise<TaskRunner> {
     const id = taskIdString({ subtopology: subTopology, partition })
     const sub = this.plan.subTopologies[subTopology]!
@@ -250,6 +270,7 @@ export class StandaloneStreams implements StreamsRuntime {
       collector: new RecordCollector(new InMemoryRecordSink((record) => this.collect(record))),
       changelogs: false,
       state: { engine, stateDir: this.config.stateDir, cacheMaxBytes: this.config.cacheMaxBytes },
+      globalStores: this.globalStores,
       errorPolicy: this.options.errorPolicy ?? 'dlq',
       forwardingCacheMaxEntries: this.config.forwardingCacheMaxEntries,
       ...(this.config.idleTimeoutMs > 0 ? { idleTimeoutMs: this.config.idleTimeoutMs } : {}),
@@ -326,7 +347,7 @@ export class StandaloneStreams implements StreamsRuntime {
    * held the thread that long: an HTTP request beside the topology waits one slice, not a round.
    */
   private async processRound(): Promise<number> {
-    let processed = 0
+    let processed = (await this.globalTables?.catchUp()) ?? 0
     for (const runner of this.runners) {
       let left = this.config.maxBatchRecords
       while (left > 0) {
@@ -489,6 +510,9 @@ export class StandaloneStreams implements StreamsRuntime {
         await runner.lock?.release().catch(() => undefined)
       }
     }
+    for (const store of this.globalStores.values()) await store.close().catch((e: unknown) => this.logger.error({ err: e, store: store.name }, 'error while closing a global store'))
+    this.globalStores.clear()
+    await this.globalLock?.release().catch(() => undefined)
   }
 
   private fail(error: Error): void {
@@ -517,12 +541,16 @@ export class StandaloneStreams implements StreamsRuntime {
 
   /** Always local: one process holds every task. */
   queryMetadataForKey<K>(storeName: string, key: K, keySerde: Serde<K>): KeyQueryMetadata {
+    if (this.stores.isGlobal(storeName)) return { active: this.config.applicationServer, partition: -1, local: true }
     const store = this.stores.find(storeName)
     return { active: this.config.applicationServer, partition: this.stores.partitionOf(store, keySerde.serialize(key)), local: true }
   }
 
   /** A read-only view of a key-value store over every task; reads run between the loop's batches and commits. */
   keyValueStore<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
+    if (this.stores.isGlobal(storeName)) {
+      return globalKeyValueView<K, V>(this.localTasks, storeName, () => this.globalStores.get(storeName) as GlobalKeyValueStore<K, V> | undefined)
+    }
     return keyValueView<K, V>(this.localTasks, this.stores.target<K>(storeName, 'key-value'))
   }
 
