@@ -9,7 +9,7 @@ import type { Admin, Kafka } from 'kafkajs'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder } from '../../../topology/index.js'
-import { collectTopic, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
+import { collectTopic, createTopicsAndWait, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
 import { TempStateDirs } from './request-fixtures.js'
 
 let kafka: Kafka
@@ -30,7 +30,7 @@ test('table leftJoin: the latest joined row per key is the join of both tables, 
   const owners = uniqueTopic('key-owners')
   const tiers = uniqueTopic('owner-tiers')
   const output = uniqueTopic('key-tiers')
-  await admin.createTopics({ waitForLeaders: true, topics: [owners, tiers, output].map((topic) => ({ topic, numPartitions: 2 })) })
+  await createTopicsAndWait(admin, [owners, tiers, output].map((topic) => ({ topic, numPartitions: 2 })))
   const b = new StreamsBuilder()
   const ownerTable = b.table(owners, { key: Serdes.string(), value: Serdes.string(), name: 'owners' })
   const tierTable = b.table(tiers, { key: Serdes.string(), value: Serdes.string(), name: 'tiers' })
