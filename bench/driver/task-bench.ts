@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { type SourceRecord, StreamTask } from '../../runtime/task/index.js'
+import { InMemoryRecordSink, RecordCollector, type SourceRecord, StreamTask } from '../../runtime/task/index.js'
 import { engines } from '../../state/index.js'
 import type { Topology } from '../../topology/index.js'
 import { reportMedians, statelessChain, telemetryEvents, windowedCount, workloadOptions } from './telemetry-workload.js'
@@ -49,7 +49,7 @@ async function once(topology: Topology, records: readonly SourceRecord[]): Promi
     plan: topology.plan('bench'),
     subTopology: 0,
     partition: 0,
-    collector: { send: () => void produced++ },
+    collector: new RecordCollector(new InMemoryRecordSink(() => void produced++)),
     state: { engine: ENGINE === 'rocksdb' ? engines.rocksdb() : engines.memory(), stateDir },
   })
   await task.start()

@@ -1,25 +1,25 @@
 /**
  * One task this instance owns on Kafka: the Kafka-independent `StreamTask` plus what running it on
- * Kafka takes — its lock and checkpoint, its changelog writer, its output collector, its consumed
+ * Kafka takes — its lock and checkpoint, its record collector over a Kafka sink, its consumed
  * positions, and under exactly-once its own transactional producer.
  *
- * Commit order (at-least-once): changelog records acknowledged → local store batches written →
- * checkpoint written → (the thread then commits consumer offsets). Under exactly-once the changelog,
- * outputs and consumer offsets commit in one Kafka transaction, per task: kafkajs' TxnOffsetCommit
+ * Its commit steps are run by `commit.ts`. Under exactly-once the changelog, outputs and consumer
+ * offsets commit in one Kafka transaction, per task: kafkajs' TxnOffsetCommit
  * carries no group generation (no KIP-447), so only a transactional id per task (`<app>-<task>`)
  * fences a zombie that still processes this task after a rebalance.
  */
 import kafkajs, { type Admin, type ISocketFactory, type Kafka, type Producer, type Transaction } from 'kafkajs'
 import type pino from 'pino'
-import { ChangelogRestorer, ChangelogWriter, restoreTaskStores, type StateDirectory, type StateStore, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
+import { ChangelogRestorer, restoreTaskStores, type StateDirectory, type StateStore, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
 import type { StorageEngine } from '../../state/types.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
-import { StreamTask } from '../task/index.js'
+import { RecordCollector, StreamTask } from '../task/index.js'
 import type { ErrorPolicy, SourceRecord } from '../task/records.js'
 import type { ResolvedStreamsConfig } from '../config.js'
-import { KafkaRecordCollector, type BatchSender, type PartitionCounts } from './kafka-record-collector.js'
+import { type CommittableTask, commitTasks, type TaskOffset } from './commit.js'
+import { KafkaRecordSink } from './kafka-record-sink.js'
+import type { PartitionCounts } from './partition-counts.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
-import { chunkedSender } from './chunked-sender.js'
 import type { SerialQueue } from './serial-queue.js'
 import { RevocableConnections, TaskRevokedError } from './revocable-connections.js'
 import { withCoordinatorRetry } from './coordinator-retry.js'
@@ -32,21 +32,15 @@ const MAX_UNACKNOWLEDGED_OUTPUT = 50_000
 
 export type ActiveTaskState = 'restoring' | 'running' | 'closed'
 
-export interface ActiveTaskOptions {
-  id: string
-  subtopology: number
-  partition: number
+/** What the runtime gives every task (and the task manager that creates them). */
+export interface TaskServices {
   config: ResolvedStreamsConfig
   topology: Topology
   plan: TopologyPlan
   kafka: Kafka
-  /** A client like `kafka` whose connections go through `socketFactory` (the task's revocable producer). */
+  /** A client like `kafka` whose connections go through `socketFactory` (a task's revocable producer). */
   clientWithSockets(socketFactory: ISocketFactory): Kafka
   admin: Admin
-  /** Serialises admin calls: concurrent kafkajs admin requests can race to connect and leak a socket. */
-  adminCalls: SerialQueue
-  /** The instance's shared producer (at-least-once); exactly-once makes one per task. */
-  sharedProducer: Producer
   engine: StorageEngine
   stateDirectory: StateDirectory
   partitionCounts: PartitionCounts
@@ -55,12 +49,14 @@ export interface ActiveTaskOptions {
   metrics: RuntimeMetrics
 }
 
-/** A consumer offset to commit, carrying the task's stream time (as Kafka Streams does) in its metadata. */
-export interface TaskOffset {
-  topic: string
+export interface ActiveTaskOptions extends TaskServices {
+  id: string
+  subtopology: number
   partition: number
-  offset: string
-  metadata: string
+  /** Serialises admin calls: concurrent kafkajs admin requests can race to connect and leak a socket. */
+  adminCalls: SerialQueue
+  /** The instance's shared producer (at-least-once); exactly-once makes one per task. */
+  sharedProducer: Producer
 }
 
 const encodeOffsetMetadata = (streamTime: number): string => JSON.stringify({ streamTime })
@@ -74,7 +70,7 @@ function decodeStreamTime(metadata: string | null | undefined): number {
   }
 }
 
-export class ActiveTask {
+export class ActiveTask implements CommittableTask {
   readonly id: string
   readonly subtopology: number
   readonly partition: number
@@ -89,8 +85,9 @@ export class ActiveTask {
   private readonly committed = new Map<string, bigint>()
 
   private task: StreamTask
-  private readonly collector: KafkaRecordCollector
-  private readonly changelog: ChangelogWriter
+  private collector: RecordCollector
+  /** Store name → the changelog topic it writes (from the plan), for the checkpoint. */
+  private readonly changelogTopics: ReadonlyMap<string, string>
   private readonly exactlyOnce: boolean
   private producer: Producer | undefined
   /** The open transaction (exactly-once), begun lazily by the first send after a commit. */
@@ -109,12 +106,21 @@ export class ActiveTask {
     this.exactlyOnce = options.config.processingGuarantee === 'exactly-once'
     this.log = options.logger.child({ task: options.id })
     this.connections = new RevocableConnections(options.config.kafka.socketFactory)
-    const sender: BatchSender = chunkedSender(
-      this.exactlyOnce ? { sendBatch: async (batch) => (await this.openTransaction()).sendBatch(batch) } : options.sharedProducer,
-    )
-    this.collector = new KafkaRecordCollector(sender, options.partitionCounts, (topic, count) => options.metrics.produced.inc({ topic }, count))
-    this.changelog = new ChangelogWriter({ producer: sender, applicationId: options.config.applicationId, partition: options.partition })
+    const stores = options.plan.subTopologies[options.subtopology]!.stores
+    this.changelogTopics = new Map(stores.flatMap((s) => (s.changelogTopic === null || s.restoresFromSourceTopic ? [] : [[s.name, s.changelogTopic] as const])))
+    this.collector = this.createCollector()
     this.task = this.createStreamTask()
+  }
+
+  private createCollector(): RecordCollector {
+    const { options } = this
+    return new RecordCollector(
+      new KafkaRecordSink({
+        sender: this.exactlyOnce ? { sendBatch: async (batch) => (await this.openTransaction()).sendBatch(batch) } : options.sharedProducer,
+        partitionCounts: options.partitionCounts,
+        onProduced: (topic, count) => options.metrics.produced.inc({ topic }, count),
+      }),
+    )
   }
 
   private createStreamTask(): StreamTask {
@@ -125,7 +131,6 @@ export class ActiveTask {
       subTopology: options.subtopology,
       partition: options.partition,
       collector: this.collector,
-      changelog: this.changelog,
       state: { engine: options.engine, stateDir: options.config.stateDir, cacheMaxBytes: options.config.cacheMaxBytes },
       errorPolicy: options.errorPolicy,
       forwardingCacheMaxEntries: options.config.forwardingCacheMaxEntries,
@@ -252,6 +257,7 @@ export class ActiveTask {
   /** Undoes a failed `initialize` so it can run again: stores closed, producer and lock released. */
   async resetAfterFailedInit(): Promise<void> {
     for (const store of this.task.stores.values()) await store.close().catch(() => undefined)
+    this.collector = this.createCollector()
     this.task = this.createStreamTask()
     const transaction = this.transaction
     this.transaction = undefined
@@ -271,7 +277,6 @@ export class ActiveTask {
     if (fresh.length === 0) return
     await this.task.process(fresh)
     this.positions.set(topic, BigInt(fresh[fresh.length - 1]!.offset) + 1n)
-    this.collector.dispatch()
     // Backpressure: when the producer falls behind, stop taking input until it catches up.
     if (this.collector.unacknowledged > MAX_UNACKNOWLEDGED_OUTPUT) await this.collector.flush()
   }
@@ -290,35 +295,35 @@ export class ActiveTask {
     return out
   }
 
-  /**
-   * Makes everything processed so far durable. At-least-once: changelog and outputs acknowledged,
-   * stores written, checkpoint written; the thread commits the offsets this returns afterwards.
-   * Exactly-once: all of that plus the offsets in the task's transaction, committed here.
-   */
-  async commit(groupId: string): Promise<TaskOffset[]> {
-    const offsets = this.pendingOffsets()
-    await this.task.flush()
-    await this.changelog.flush()
-    await this.collector.flush()
-    if (this.exactlyOnce) {
-      if (this.transaction || offsets.length > 0) {
-        const transaction = await this.openTransaction()
-        if (offsets.length > 0) {
-          // kafkajs passes each partition's `metadata` through to TxnOffsetCommit, though its types omit it.
-          const partitions = offsets.map(({ topic, partition, offset, metadata }) => ({ topic, partitions: [{ partition, offset, metadata }] }))
-          await transaction.sendOffsets({ consumerGroupId: groupId, topics: partitions })
-        }
-        await transaction.commit()
-        this.transaction = undefined
-      }
-    } else {
-      this.checkpoint!.updateAll(this.changelog.ackedOffsets())
-      await this.checkpoint!.write()
-    }
-    return offsets
+  prepareCommit(): Promise<void> {
+    return this.task.prepareCommit()
   }
 
-  /** Records that `offsets` (from `commit`) are now committed. */
+  flushState(): Promise<void> {
+    return this.task.flushState()
+  }
+
+  async commitTransaction(groupId: string, offsets: readonly TaskOffset[]): Promise<void> {
+    if (!this.transaction && offsets.length === 0) return
+    const transaction = await this.openTransaction()
+    if (offsets.length > 0) {
+      // kafkajs passes each partition's `metadata` through to TxnOffsetCommit, though its types omit it.
+      const partitions = offsets.map(({ topic, partition, offset, metadata }) => ({ topic, partitions: [{ partition, offset, metadata }] }))
+      await transaction.sendOffsets({ consumerGroupId: groupId, topics: partitions })
+    }
+    await transaction.commit()
+    this.transaction = undefined
+  }
+
+  async writeCheckpoint(): Promise<void> {
+    for (const [store, topic] of this.changelogTopics) {
+      const offset = this.collector.acknowledgedOffset(topic, this.partition)
+      if (offset !== undefined) this.checkpoint!.update(store, offset)
+    }
+    await this.checkpoint!.write()
+  }
+
+  /** Records that `offsets` are now committed. */
   markCommitted(offsets: readonly { topic: string; offset: string }[]): void {
     for (const { topic, offset } of offsets) this.committed.set(topic, BigInt(offset))
   }
@@ -336,12 +341,15 @@ export class ActiveTask {
     if (this.state === 'closed') return
     try {
       if (this.state === 'running') {
-        const offsets = await this.commit(groupId)
-        this.markCommitted(offsets)
-        if (this.exactlyOnce && this.checkpoint) {
-          this.checkpoint.updateAll(this.changelog.ackedOffsets())
-          await this.checkpoint.write()
-        }
+        const { failed } = await commitTasks([this], {
+          groupId,
+          exactlyOnce: this.exactlyOnce,
+          // The thread's commit before the rebalance or shutdown committed them; a revoked task's
+          // offsets are no longer this member's to commit.
+          commitOffsets: async () => undefined,
+          writeCheckpoints: this.checkpoint !== undefined,
+        })
+        if (failed.length > 0) throw failed[0]!.error
       }
       await this.task.close()
     } finally {

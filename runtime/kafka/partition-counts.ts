@@ -1,5 +1,10 @@
 import type { Admin } from 'kafkajs'
-import type { PartitionCounts } from './kafka-record-collector.js'
+
+/** Partition counts of output topics, looked up once per topic. */
+export interface PartitionCounts {
+  get(topic: string): number | undefined
+  load(topics: readonly string[]): Promise<void>
+}
 
 /**
  * How long a topic that one broker lists may be unknown to another. In a KRaft cluster each broker

@@ -1,6 +1,7 @@
 /**
- * The consumer loop of one instance: one kafkajs consumer in the application's group, the tasks it
- * was assigned, and the commit cycle. Modelled on Kafka Streams' StreamThread, shaped by kafkajs:
+ * The consumer loop of one instance: one kafkajs consumer in the application's group, its batches,
+ * punctuation and commit intervals; the tasks themselves belong to its `TaskManager`. Modelled on
+ * Kafka Streams' StreamThread, shaped by kafkajs:
  *
  * - Assignment is by task (`taskAssignor`): co-partitioned, sticky, balanced.
  * - kafkajs has no revoke callback and rebalances eagerly. When it reports `REBALANCING` every task
@@ -14,58 +15,22 @@
  *   (`RevocableConnections`), a fenced task the group still gives us is re-initialised
  *   (`fenced-recovery.ts`), and a task assigned but not running past a bound is reported (`StallWatch`).
  */
-import type { Admin, Batch, Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs'
+import type { Batch, Consumer } from 'kafkajs'
 import type pino from 'pino'
-import type { StateDirectory } from '../../state/index.js'
-import type { StorageEngine } from '../../state/types.js'
-import type { Topology, TopologyPlan } from '../../topology/topology.js'
-import { parseTaskId, taskAssignor, tasksOfAssignment, type HostAssignment, type SubtopologySources } from '../assignor.js'
+import { taskAssignor, type HostAssignment, type SubtopologySources } from '../assignor.js'
 import { formatHostInfo } from '../config.js'
 import { ReadGate } from '../query/read-gate.js'
-import type { ResolvedStreamsConfig } from '../config.js'
-import type { ErrorPolicy, SourceRecord } from '../task/records.js'
-import { ActiveTask, type TaskOffset } from './active-task.js'
-import type { PartitionCounts } from './kafka-record-collector.js'
-import type { RuntimeMetrics } from './runtime-metrics.js'
+import type { SourceRecord } from '../task/records.js'
+import type { ActiveTask } from './active-task.js'
 import { SerialQueue } from './serial-queue.js'
-import { TaskCountersExport } from './task-counters-export.js'
 import { HostMapRefresher } from './host-map-refresher.js'
-import { decideOnFence, MAX_FENCED_RECOVERIES, taskOwnership } from './fenced-recovery.js'
-import { TaskRevokedError } from './revocable-connections.js'
 import { StallWatch } from './stall-watch.js'
-import { withCoordinatorRetry } from './coordinator-retry.js'
-
-/** Re-initialisations of one task after failed commits before the instance gives up. */
-const MAX_REINITIALISATIONS = 2
-
-/** A newer producer with the task's transactional id exists: this instance is a zombie for it. */
-function isFenced(e: unknown): boolean {
-  for (let err = e as { type?: string; cause?: unknown } | undefined; err; err = err.cause as typeof err) {
-    if (err.type === 'PRODUCER_FENCED' || err.type === 'INVALID_PRODUCER_EPOCH') return true
-  }
-  return false
-}
+import { isFenced, TaskManager, type TaskManagerContext } from './task-manager.js'
 
 /** How often directories of tasks no longer owned are looked at (each is kept for the state directory's cleanup delay). */
 const STATE_CLEANUP_INTERVAL_MS = 60_000
 
-export interface StreamThreadOptions {
-  config: ResolvedStreamsConfig
-  topology: Topology
-  plan: TopologyPlan
-  kafka: Kafka
-  /** A client like `kafka` connecting through `socketFactory`: each exactly-once task's producer gets one. */
-  clientWithSockets(socketFactory: ISocketFactory): Kafka
-  admin: Admin
-  producer: Producer
-  engine: StorageEngine
-  stateDirectory: StateDirectory
-  partitionCounts: PartitionCounts
-  errorPolicy: ErrorPolicy
-  metrics: RuntimeMetrics
-  logger: pino.Logger
-  onRebalance(state: 'rebalancing' | 'running'): void
-  onFatal(error: Error): void
+export interface StreamThreadOptions extends TaskManagerContext {
   /** Each assignment's map of task → instance address, for interactive queries. */
   onHostMap(map: HostAssignment): void
 }
@@ -77,9 +42,6 @@ export class StreamThread {
   /** Interactive-query reads, run between the jobs of `queue`. */
   private readonly readGate = new ReadGate(this.queue)
   private readonly hostMap: HostMapRefresher
-  private readonly tasks = new Map<string, ActiveTask>()
-  /** Topic-partition key → task id. */
-  private readonly taskOfPartition = new Map<string, string>()
   private readonly subtopologies: SubtopologySources[]
   /** The application's own topics (repartition, changelog): always read from their beginning. */
   private readonly internalTopics: ReadonlySet<string>
@@ -87,21 +49,7 @@ export class StreamThread {
   private lastCommit = Date.now()
   private timer: NodeJS.Timeout | undefined
   private stopping = false
-  private restoring = 0
-  /** Restores in flight: a stop waits for them, so no task initialises against closed clients. */
-  private readonly restores = new Set<Promise<void>>()
-  /** Consecutive failed commits per task: a failure that persists stops the instance instead of looping. */
-  private readonly failedCommits = new Map<string, number>()
-  /** The tasks of the last assignment, and which one it was: a fenced task's recovery is for that assignment only. */
-  private assigned: ReadonlySet<string> = new Set()
-  private generation = 0
-  private memberId = ''
-  /** Between kafkajs' REBALANCING and the next GROUP_JOIN: the assignment is about to change. */
-  private rebalancing = false
-  /** Consecutive fences per task, reset by a commit that carried offsets. */
-  private readonly fences = new Map<string, number>()
-  private readonly recoveryTimers = new Set<NodeJS.Timeout>()
-  private readonly stalls: StallWatch
+  private readonly tasks: TaskManager
 
   constructor(private readonly options: StreamThreadOptions) {
     const { config, plan } = options
@@ -125,18 +73,27 @@ export class StreamThread {
       maxWaitTimeInMs: 500,
       maxBytesPerPartition: 2 * 1024 * 1024,
     })
-    this.stalls = new StallWatch({ boundMs: config.taskStallTimeoutMs, logger: this.log, gauge: options.metrics.stalledTasks })
+    const stalls = new StallWatch({ boundMs: config.taskStallTimeoutMs, logger: this.log, gauge: options.metrics.stalledTasks })
+    this.tasks = new TaskManager({
+      thread: options,
+      consumer: this.consumer,
+      queue: this.queue,
+      adminCalls: this.adminCalls,
+      subtopologies: this.subtopologies,
+      stalls,
+      logger: this.log,
+    })
     this.hostMap = new HostMapRefresher({ admin: options.admin, adminCalls: this.adminCalls, groupId: config.applicationId, logger: this.log, onHostMap: options.onHostMap })
   }
 
   /** What this member tells the group leader, for sticky assignment. */
   private onDisk: string[] = []
   private localTasks(): { owned: string[]; onDisk: string[] } {
-    return { owned: [...this.tasks.keys()], onDisk: this.onDisk }
+    return { owned: [...this.tasks.owned.keys()], onDisk: this.onDisk }
   }
 
   get ownedTasks(): ReadonlyMap<string, ActiveTask> {
-    return this.tasks
+    return this.tasks.owned
   }
 
   /** Runs an interactive-query read between batches, commits and rebalances (see `ReadGate`). */
@@ -146,21 +103,23 @@ export class StreamThread {
 
   /** This instance's tasks of one sub-topology, restoring ones included. */
   tasksOf(subtopology: number): ActiveTask[] {
-    return [...this.tasks.values()].filter((t) => t.subtopology === subtopology)
+    return [...this.tasks.owned.values()].filter((t) => t.subtopology === subtopology)
   }
 
   async start(): Promise<void> {
     const { consumer } = this
     this.onDisk = await this.options.stateDirectory.tasksOnDisk()
     consumer.on(consumer.events.REBALANCING, () => {
-      this.rebalancing = true
+      this.tasks.rebalancing = true
       this.options.metrics.rebalances.inc()
       this.options.onRebalance('rebalancing')
-      void this.queue.run(() => this.commitAll('rebalance')).catch((e: unknown) => this.log.warn({ err: e }, 'commit before rebalance failed; kept tasks resume from their own positions'))
+      void this.queue.run(() => this.commit('rebalance')).catch((e: unknown) => this.log.warn({ err: e }, 'commit before rebalance failed; kept tasks resume from their own positions'))
     })
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      this.onAssignment(event.payload.memberAssignment, event.payload.memberId)
-      if (!this.stopping) this.hostMap.refresh(event.payload.memberId, event.payload.memberAssignment)
+      // A rebalance caused by other members leaving while we shut down: nothing new to take on.
+      if (this.stopping) return
+      this.tasks.onAssignment(event.payload.memberAssignment, event.payload.memberId)
+      this.hostMap.refresh(event.payload.memberId, event.payload.memberAssignment)
     })
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) {
@@ -171,7 +130,7 @@ export class StreamThread {
       // out) by leaving and rejoining the group, and says nothing else: until the rejoin, other
       // members may own our tasks. As in a rebalance, a fence now means "moved", not "re-initialise"
       // (re-initialising would fence the new owner back, five times, then stop this instance).
-      this.rebalancing = true
+      this.tasks.rebalancing = true
       this.log.warn({ err: event.payload.error }, 'consumer crashed; kafkajs restarts it and rejoins the group: tasks wait for the new assignment')
     })
     await consumer.connect()
@@ -195,139 +154,10 @@ export class StreamThread {
     this.timer.unref()
   }
 
-  private onAssignment(assignment: Record<string, number[]>, memberId: string): void {
-    // A rebalance caused by other members leaving while we shut down: nothing new to take on.
-    if (this.stopping) return
-    const assigned = new Set(tasksOfAssignment(assignment, this.subtopologies))
-    this.assigned = assigned
-    this.generation++
-    this.memberId = memberId
-    this.rebalancing = false
-    for (const id of this.fences.keys()) if (!assigned.has(id)) this.fences.delete(id)
-    const revoked = [...this.tasks.keys()].filter((id) => !assigned.has(id))
-    const added = [...assigned].filter((id) => !this.tasks.has(id))
-    this.log.info({ assigned: [...assigned], added, revoked }, 'assignment received')
-
-    // Before any fetch: a new task's partitions wait for its restore.
-    const fresh = added.map((id) => this.createTask(id))
-    const pause = fresh.flatMap((t) => t.sourceTopics.map((topic) => ({ topic, partitions: [t.partition] })))
-    if (pause.length > 0) this.consumer.pause(pause)
-
-    // Forgotten at once, not in the queued job: a revoked task still restoring must see it before it
-    // retries an initialisation, which would create its transactional producer again and fence the
-    // new owner (a zombie that wins). `restore()` closes such a task when its initialisation ends.
-    const revokedTasks = revoked.flatMap((id) => this.tasks.get(id) ?? [])
-    for (const task of revokedTasks) {
-      this.forget(task)
-      // Forgetting is not enough: kafkajs may be retrying this task's initTransactions right now,
-      // and a retry that lands after the new owner's would fence it. A running task keeps its
-      // producer for the closing commit below.
-      if (task.state === 'restoring') task.revoke()
-    }
-    void this.queue.run(async () => {
-      for (const task of revokedTasks) {
-        if (task.state !== 'running') continue
-        await task.close(this.options.config.applicationId).catch((e: unknown) => this.log.warn({ err: e, task: task.id }, 'closing a revoked task failed'))
-      }
-      this.updateTaskGauge()
-      if (fresh.length === 0) this.options.onRebalance('running')
-    })
-    for (const task of fresh) {
-      const restoring = this.restore(task)
-      this.restores.add(restoring)
-      void restoring.finally(() => this.restores.delete(restoring))
-    }
-  }
-
-  private createTask(id: string): ActiveTask {
-    const { subtopology, partition } = parseTaskId(id)
-    const task = new ActiveTask({
-      id,
-      subtopology,
-      partition,
-      config: this.options.config,
-      topology: this.options.topology,
-      plan: this.options.plan,
-      kafka: this.options.kafka,
-      clientWithSockets: (socketFactory) => this.options.clientWithSockets(socketFactory),
-      admin: this.options.admin,
-      adminCalls: this.adminCalls,
-      sharedProducer: this.options.producer,
-      engine: this.options.engine,
-      stateDirectory: this.options.stateDirectory,
-      partitionCounts: this.options.partitionCounts,
-      errorPolicy: this.options.errorPolicy,
-      logger: this.log,
-      metrics: this.options.metrics,
-    })
-    this.tasks.set(id, task)
-    for (const topic of task.sourceTopics) this.taskOfPartition.set(`${topic}:${partition}`, id)
-    return task
-  }
-
-  private forget(task: ActiveTask): void {
-    if (this.tasks.get(task.id) === task) this.tasks.delete(task.id)
-    for (const topic of task.sourceTopics) {
-      if (this.taskOfPartition.get(`${topic}:${task.partition}`) === task.id) this.taskOfPartition.delete(`${topic}:${task.partition}`)
-    }
-  }
-
-  private async restore(task: ActiveTask): Promise<void> {
-    this.restoring++
-    this.updateTaskGauge()
-    try {
-      await this.initializeWithRetries(task)
-      if (this.tasks.get(task.id) !== task || this.stopping) {
-        // Revoked by a rebalance while restoring, or shutting down: its checkpoint lets the next owner resume.
-        this.forget(task)
-        await task.close(this.options.config.applicationId)
-        return
-      }
-      // From the offsets committed before this instance fenced the previous owner (see ActiveTask).
-      for (const { topic, offset } of task.startOffsets()) this.consumer.seek({ topic, partition: task.partition, offset })
-      this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
-      this.log.info({ task: task.id, restored: task.restoredRecords }, 'task running')
-    } catch (e) {
-      const revoked = this.tasks.get(task.id) !== task || this.stopping || task.revoked
-      this.forget(task)
-      await task.abandon()
-      // A task revoked while it was initialising is no longer ours: its failure is not the instance's.
-      if (revoked) {
-        if (task.revoked || e instanceof TaskRevokedError) this.log.info({ task: task.id }, 'initialisation of a revoked task abandoned')
-        else this.log.warn({ err: e, task: task.id }, 'initialisation of a revoked task failed; dropped')
-        return
-      }
-      this.stalls.note(task.id, 'initialisation failed', e)
-      this.log.error({ err: e, task: task.id }, 'task initialisation failed')
-      this.options.onFatal(e as Error)
-    } finally {
-      this.restoring--
-      this.updateTaskGauge()
-      if (this.restoring === 0 && !this.stopping) this.options.onRebalance('running')
-    }
-  }
-
-  /** Transient broker errors (a leader moving, metadata lagging a new topic) get a few retries. */
-  private async initializeWithRetries(task: ActiveTask, attempts = 5): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await task.initialize()
-      } catch (e) {
-        const retriable = (e as { retriable?: boolean }).retriable === true
-        if (!retriable || attempt >= attempts || this.tasks.get(task.id) !== task || task.revoked) throw e
-        this.stalls.note(task.id, 'initialisation retrying after a transient error', e)
-        this.log.warn({ err: e, task: task.id, attempt }, 'task initialisation hit a transient error: retrying')
-        await task.resetAfterFailedInit()
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt))
-      }
-    }
-  }
-
   private async processBatch(batch: Batch, resolveOffset: (offset: string) => void): Promise<void> {
-    const id = this.taskOfPartition.get(`${batch.topic}:${batch.partition}`)
-    const task = id === undefined ? undefined : this.tasks.get(id)
+    const task = this.tasks.runningTaskOf(batch.topic, batch.partition)
     // Not (yet) running, or shutting down: leave the batch unresolved; it is fetched again later.
-    if (!task || task.state !== 'running' || this.stopping) return
+    if (!task || this.stopping) return
     const began = performance.now()
     const records: SourceRecord[] = batch.messages.map((m) => ({
       topic: batch.topic,
@@ -343,9 +173,7 @@ export class StreamThread {
     } catch (e) {
       if (isFenced(e)) {
         // Backpressure waited on the producer, and the producer was fenced.
-        this.forget(task)
-        await task.abandon()
-        this.onFenced(task.id, e, 'process')
+        await this.tasks.fencedWhileProcessing(task, e)
         return
       }
       // The `fail` error policy, or a failure outside any record: stop rather than skip data.
@@ -357,7 +185,7 @@ export class StreamThread {
     metrics.consumed.inc({ topic: batch.topic }, records.length)
     metrics.batchSeconds.observe((performance.now() - began) / 1000)
     metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()))
-    if (Date.now() - this.lastCommit >= this.options.config.commitIntervalMs) await this.commitAll('interval')
+    if (Date.now() - this.lastCommit >= this.options.config.commitIntervalMs) await this.commit('interval')
   }
 
   private lastCleanup = Date.now()
@@ -365,8 +193,7 @@ export class StreamThread {
   /** Wall-clock punctuation for every running task (closes windows of quiet partitions), and interval commits. */
   private async tick(): Promise<void> {
     if (this.stopping) return
-    // While a rebalance runs every task waits by design; the clock of a stalled one keeps going.
-    if (!this.rebalancing) this.stalls.check(this.assigned, (id) => this.tasks.get(id)?.state === 'running')
+    this.tasks.checkStalls()
     if (Date.now() - this.lastCleanup >= STATE_CLEANUP_INTERVAL_MS) {
       this.lastCleanup = Date.now()
       void this.cleanUpState()
@@ -374,8 +201,8 @@ export class StreamThread {
     await this.queue
       .run(async () => {
         const now = Date.now()
-        for (const task of this.tasks.values()) if (task.state === 'running') await task.punctuate(now)
-        if (now - this.lastCommit >= this.options.config.commitIntervalMs) await this.commitAll('interval')
+        for (const task of this.tasks.owned.values()) if (task.state === 'running') await task.punctuate(now)
+        if (now - this.lastCommit >= this.options.config.commitIntervalMs) await this.commit('interval')
       })
       .catch((e: unknown) => this.log.warn({ err: e }, 'punctuation or commit failed'))
   }
@@ -387,7 +214,7 @@ export class StreamThread {
    */
   private async cleanUpState(): Promise<void> {
     try {
-      const removed = await this.options.stateDirectory.cleanUnowned(new Set(this.tasks.keys()))
+      const removed = await this.options.stateDirectory.cleanUnowned(new Set(this.tasks.owned.keys()))
       if (removed.length > 0) this.log.info({ tasks: removed }, 'removed state of tasks no longer owned')
       this.onDisk = await this.options.stateDirectory.tasksOnDisk()
     } catch (e) {
@@ -395,145 +222,10 @@ export class StreamThread {
     }
   }
 
-  /** Commits every running task. Must run on the queue. */
-  private async commitAll(reason: string): Promise<void> {
-    this.lastCommit = Date.now()
-    const running = [...this.tasks.values()].filter((t) => t.state === 'running')
-    if (running.length === 0) return
-    const began = performance.now()
-    const groupId = this.options.config.applicationId
-    const committed: { task: ActiveTask; offsets: TaskOffset[] }[] = []
-    for (const task of running) {
-      try {
-        committed.push({ task, offsets: await task.commit(groupId) })
-      } catch (e) {
-        this.forget(task)
-        await task.abandon()
-        if (isFenced(e)) {
-          this.onFenced(task.id, e, reason)
-        } else if ((this.failedCommits.get(task.id) ?? 0) >= MAX_REINITIALISATIONS) {
-          this.log.error({ err: e, task: task.id, reason }, `task commit failed ${MAX_REINITIALISATIONS + 1} times in a row: stopping`)
-          this.options.onFatal(e as Error)
-        } else {
-          this.failedCommits.set(task.id, (this.failedCommits.get(task.id) ?? 0) + 1)
-          this.log.error({ err: e, task: task.id, reason }, 'task commit failed: re-initialising it from its changelog and last committed offsets')
-          await this.reinitialize(task.id).catch((err: unknown) => this.options.onFatal(err as Error))
-        }
-      }
-    }
-    if (this.options.config.processingGuarantee === 'at-least-once') {
-      const offsets = committed.flatMap((c) => c.offsets)
-      if (offsets.length > 0) await this.consumer.commitOffsets(offsets)
-    }
-    for (const { task, offsets } of committed) {
-      task.markCommitted(offsets)
-      this.failedCommits.delete(task.id)
-      // Offsets in a committed transaction: the task's producer holds the current epoch.
-      if (offsets.length > 0) this.fences.delete(task.id)
-    }
-    this.exportTaskCounters(running)
-    this.options.metrics.commitSeconds.observe((performance.now() - began) / 1000)
-    this.log.debug({ reason, tasks: committed.length, ms: Math.round(performance.now() - began) }, 'committed')
-  }
-
-  /**
-   * Starts a task again after a failed commit: its uncommitted work is gone with the aborted
-   * transaction (or is reprocessed, at-least-once), so its partitions go back to the last committed
-   * offsets and its stores restore from the changelog, as on a new assignment.
-   */
-  private async reinitialize(id: string): Promise<void> {
-    const task = this.createTask(id)
-    const partitions = task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] }))
-    this.consumer.pause(partitions)
-    const { admin, config } = this.options
-    const committed = await this.adminCalls.run(() => withCoordinatorRetry(() => admin.fetchOffsets({ groupId: config.applicationId, topics: [...task.sourceTopics] })))
-    for (const { topic, partitions: offsets } of committed) {
-      const offset = offsets.find((p) => p.partition === task.partition)?.offset ?? '-1'
-      // No committed offset yet: from the beginning for now; the task seeks again once running
-      // (ActiveTask.startOffsets, which applies autoOffsetReset).
-      this.consumer.seek({ topic, partition: task.partition, offset: offset === '-1' ? '0' : offset })
-    }
-    const restoring = this.restore(task)
-    this.restores.add(restoring)
-    void restoring.finally(() => this.restores.delete(restoring))
-  }
-
-  /**
-   * A task's producer was fenced; the task is already dropped. Either it moved (we missed a
-   * rebalance, the group will tell us) or a zombie initialisation elsewhere fenced it while the group
-   * still gives it to us, in which case no rebalance will come: see `fenced-recovery.ts`.
-   */
-  private onFenced(id: string, err: unknown, reason: string): void {
-    if (this.stopping) {
-      this.log.warn({ err, task: id, reason }, 'task fenced while shutting down: dropped it')
-      return
-    }
-    // Its batches are not processed meanwhile; paused, the consumer stops fetching them in a loop.
-    const topics = this.subtopologies[parseTaskId(id).subtopology]?.topics ?? []
-    this.consumer.pause(topics.map((topic) => ({ topic, partitions: [parseTaskId(id).partition] })))
-    const attempt = (this.fences.get(id) ?? 0) + 1
-    this.fences.set(id, attempt)
-    const decision = decideOnFence({ assignedHere: this.assigned.has(id), rebalancing: this.rebalancing, attempt })
-    switch (decision.action) {
-      case 'wait-for-rebalance':
-        this.stalls.note(id, 'fenced by a newer owner; waiting for the rebalance', err)
-        this.log.warn({ err, task: id, reason }, 'task fenced by a newer owner: dropped it, waiting for the rebalance')
-        return
-      case 'give-up':
-        this.stalls.note(id, `fenced ${decision.attempts + 1} times in a row`, err)
-        this.log.error({ err, task: id, reason, attempts: decision.attempts }, `task fenced again after ${MAX_FENCED_RECOVERIES} re-initialisations: stopping this instance so the group moves its tasks`)
-        this.options.onFatal(err as Error)
-        return
-      case 'reinitialize': {
-        this.stalls.note(id, 'fenced while still assigned here; re-initialising', err)
-        this.log.warn({ err, task: id, reason, attempt: decision.attempt, delayMs: decision.delayMs }, 'task fenced, but the group still assigns it to this instance: re-initialising it')
-        const generation = this.generation
-        const timer = setTimeout(() => {
-          this.recoveryTimers.delete(timer)
-          void this.queue.run(() => this.recoverFenced(id, generation, err)).catch((e: unknown) => this.options.onFatal(e as Error))
-        }, decision.delayMs)
-        this.recoveryTimers.add(timer)
-      }
-    }
-  }
-
   /** Must run on the queue. */
-  private async recoverFenced(id: string, generation: number, err: unknown): Promise<void> {
-    // A rebalance since then decided afresh (a task still ours came back as a new one).
-    if (this.stopping || generation !== this.generation || this.tasks.has(id)) return
-    const { admin, config } = this.options
-    const ownership = await this.adminCalls
-      .run(() => taskOwnership({ admin, groupId: config.applicationId, memberId: this.memberId, task: id, subtopologies: this.subtopologies }))
-      .catch((e: unknown) => {
-        this.log.debug({ err: e, task: id }, 'reading the group assignment failed')
-        return 'unknown' as const
-      })
-    if (ownership === 'not-ours') {
-      // Our view is stale: kafkajs learns it at the next heartbeat and rejoins.
-      this.stalls.note(id, 'fenced; the group coordinator gives it to another member, waiting for the rebalance', err)
-      this.log.warn({ task: id }, 'fenced task belongs to another member now: waiting for the rebalance')
-      return
-    }
-    if (ownership === 'unknown') {
-      // A rebalance may be starting; if not, try again (counted, so this cannot loop forever).
-      this.onFenced(id, err, 'ownership unknown')
-      return
-    }
-    this.options.metrics.fencedRecoveries.inc()
-    await this.reinitialize(id)
-  }
-
-  /** Task counters (late, DLQ, ...) as of the last commit, so Prometheus gets the increments. */
-  private taskCounters: TaskCountersExport | undefined
-  private exportTaskCounters(tasks: readonly ActiveTask[]): void {
-    this.taskCounters ??= new TaskCountersExport(this.options.metrics)
-    for (const task of tasks) this.taskCounters.export(task.id, task.metrics)
-  }
-
-  private updateTaskGauge(): void {
-    const running = [...this.tasks.values()].filter((t) => t.state === 'running').length
-    this.options.metrics.tasks.set({ state: 'running' }, running)
-    this.options.metrics.tasks.set({ state: 'restoring' }, this.restoring)
+  private async commit(reason: string): Promise<void> {
+    this.lastCommit = Date.now()
+    await this.tasks.commit(reason)
   }
 
   /** Graceful stop: no more fetching, a last commit, tasks closed with checkpoints, group left. */
@@ -542,19 +234,10 @@ export class StreamThread {
     this.stopping = true
     this.hostMap.stop()
     if (this.timer) clearInterval(this.timer)
-    for (const timer of this.recoveryTimers) clearTimeout(timer)
-    this.recoveryTimers.clear()
     // The last commit must happen while the consumer still runs: kafkajs silently drops an offset
     // commit made after `consumer.stop()`. Batches fetched meanwhile are left unprocessed (stopping).
     this.consumer.pause([...new Set(this.subtopologies.flatMap((s) => s.topics))].map((topic) => ({ topic })))
-    await Promise.allSettled([...this.restores])
-    await this.queue.run(async () => {
-      await this.commitAll('shutdown').catch((e: unknown) => this.log.warn({ err: e }, 'final commit failed'))
-      for (const task of [...this.tasks.values()]) {
-        this.forget(task)
-        await task.close(this.options.config.applicationId).catch((e: unknown) => this.log.warn({ err: e, task: task.id }, 'closing a task failed'))
-      }
-    })
+    await this.tasks.stop()
     await this.consumer.disconnect()
   }
 }

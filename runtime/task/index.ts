@@ -1,4 +1,5 @@
-export { StreamTask, StreamTaskError, type StreamTaskOptions } from './stream-task.js'
+export { StreamTask, type StreamTaskOptions } from './stream-task.js'
+export { StreamTaskError } from './bad-record-policy.js'
 export { TaskMetrics } from './task-metrics.js'
 export { type TaskStateOptions, openTaskStores } from './task-stores.js'
 export {
@@ -7,6 +8,7 @@ export {
   type ErrorPolicy,
   type ErrorStage,
   type OutputRecord,
-  type RecordCollector,
   type SourceRecord,
 } from './records.js'
+export { RecordCollector } from './record-collector.js'
+export { type AcknowledgedOffset, InMemoryRecordSink, type RecordSink } from './record-sink.js'

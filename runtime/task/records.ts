@@ -1,4 +1,4 @@
-/** The byte-level records a task consumes and produces, and where it sends its output. */
+/** The byte-level records a task consumes and produces, and what it does with bad ones. */
 import type { RecordHeaders } from '../../topology/processor.js'
 
 /** A consumed record, as kafkajs delivers it (offset as a string). */
@@ -23,16 +23,6 @@ export interface OutputRecord {
   readonly value: Buffer | null
   readonly timestamp: number
   readonly headers: RecordHeaders
-}
-
-/**
- * Receives every record a task produces: sink output, changelog updates, DLQ and late records.
- * `send` is synchronous (the runtime batches); `flush` resolves once everything sent was acknowledged
- * (logged stores await it before writing their engine batch).
- */
-export interface RecordCollector {
-  send(record: OutputRecord): void
-  flush?(): Promise<void>
 }
 
 /** What happens to a record that cannot be deserialized, timestamped, processed or serialized. */

@@ -8,29 +8,27 @@
  * `process(batch)` decodes the whole batch, prefetches every store once with the batch's keys, then
  * runs each record synchronously through the processors: no per-record await. Bad records follow
  * the error policy (dlq | skip | fail) and never vanish silently.
+ *
+ * Size: over 400 lines because decoding, stream time, the forwarding cache's flushes and the
+ * commit-time steps all move the same per-record state (current record, node and stage); the
+ * error policy, punctuation schedule, node runners and prefetch are already in their own files.
  */
 import pino from 'pino'
 import { isNullableSerde } from '../../schemas/primitive-serdes.js'
 import { SchemaNotReadyError } from '../../schemas/registry/errors.js'
-import { type ChangelogSink, type SessionStore, type StateStore, StoreMissError, type WindowStore } from '../../state/index.js'
-import { type NodeDef, type SinkNodeDef, type SourceNodeDef, isTopicRef } from '../../topology/graph.js'
-import type { InternalProcessorContext, LateRecord } from '../../topology/internal-context.js'
-import {
-  type Cancellable,
-  FatalTaskError,
-  type Processor,
-  type PunctuationType,
-  type Punctuator,
-  type RecordHeaders,
-  type RecordMetadata,
-  type StreamRecord,
-} from '../../topology/processor.js'
+import type { SessionStore, StateStore, WindowStore } from '../../state/index.js'
+import { type NodeDef, type SourceNodeDef, isTopicRef } from '../../topology/graph.js'
+import type { InternalProcessorContext } from '../../topology/internal-context.js'
+import type { Cancellable, PunctuationType, Punctuator, StreamRecord } from '../../topology/processor.js'
 import { EventTimeOutOfBoundsError, eventTimeVerdict } from '../../topology/event-time.js'
-import type { AnyStoreDefinition, PrefetchSourceRecord } from '../../topology/stores.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
+import { BatchPrefetch } from './batch-prefetch.js'
 import { ForwardingCache, type PendingForward } from './forwarding-cache.js'
-import { DLQ_HEADERS, type ErrorPolicy, type ErrorStage, LATE_HEADERS, type RecordCollector, type SourceRecord } from './records.js'
-import { BadRecordWarnings } from './bad-record-warnings.js'
+import { ProcessorRunner, type Runner, type RunnerHost, SinkRunner, SourceRunner } from './node-runners.js'
+import type { ErrorPolicy, ErrorStage, SourceRecord } from './records.js'
+import type { RecordCollector } from './record-collector.js'
+import { BadRecordPolicy } from './bad-record-policy.js'
+import { PunctuationSchedule, type ScheduledPunctuator } from './punctuation.js'
 import { TaskMetrics } from './task-metrics.js'
 import { type OpenedStores, openTaskStores, type TaskStateOptions } from './task-stores.js'
 
@@ -39,12 +37,13 @@ export interface StreamTaskOptions {
   plan: TopologyPlan
   subTopology: number
   partition: number
+  /** Where every record the task produces goes, its stores' changelog records included. */
   collector: RecordCollector
   /**
-   * Where logged stores write their updates. Default: the collector, to each store's changelog topic
-   * at this task's partition (acknowledged through `collector.flush`).
+   * Whether logged stores write their changelog topics (the plan's, at this task's partition), through
+   * the collector. Default true; the standalone runtime, with nothing to restore from, turns it off.
    */
-  changelog?: ChangelogSink
+  changelogs?: boolean
   state: TaskStateOptions
   /**
    * The instance's global table stores (`topology.globalStores`), shared by all its tasks: readable
@@ -71,132 +70,13 @@ export interface StreamTaskOptions {
   logger?: pino.Logger
 }
 
-/** Thrown under the `fail` policy (and for failures outside any record). */
-export class StreamTaskError extends Error {
-  constructor(
-    readonly taskId: string,
-    readonly stage: ErrorStage,
-    readonly processor: string | undefined,
-    readonly source: RecordMetadata | undefined,
-    cause: unknown,
-  ) {
-    const where = source ? ` at ${source.topic}-${source.partition}@${source.offset}` : ''
-    super(`task ${taskId}: ${stage} failed in ${processor ?? 'source'}${where}: ${errorMessage(cause)}`, { cause })
-    this.name = 'StreamTaskError'
-  }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
-
-interface ScheduledPunctuator extends Cancellable {
-  readonly node: string
-  readonly intervalMs: number
-  readonly type: PunctuationType
-  readonly fn: Punctuator
-  next: number
-  cancelled: boolean
-}
-
-interface Runner {
-  readonly name: string
-  process(record: StreamRecord<unknown, unknown>): void
-}
-
 interface Decoded {
   readonly raw: SourceRecord
   readonly source: SourceRunner
   readonly record: StreamRecord<unknown, unknown>
 }
 
-class SourceRunner implements Runner {
-  children: Runner[] = []
-  constructor(readonly def: SourceNodeDef) {}
-  get name(): string {
-    return this.def.name
-  }
-  process(record: StreamRecord<unknown, unknown>): void {
-    for (const child of this.children) child.process(record)
-  }
-}
-
-class ProcessorRunner implements Runner {
-  children: Runner[] = []
-  readonly byName = new Map<string, Runner>()
-  constructor(
-    readonly name: string,
-    readonly processor: Processor<unknown, unknown, unknown, unknown>,
-    private readonly task: StreamTask,
-  ) {}
-  process(record: StreamRecord<unknown, unknown>): void {
-    const previous = this.task.currentNode
-    this.task.currentNode = this.name
-    this.processor.process(record)
-    this.task.currentNode = previous
-  }
-  forward(record: StreamRecord<unknown, unknown>, childName?: string): void {
-    if (childName === undefined) {
-      for (const child of this.children) child.process(record)
-      return
-    }
-    const child = this.byName.get(childName)
-    if (!child) throw new Error(`processor '${this.name}' forwarded to '${childName}', which is not one of its children (${[...this.byName.keys()].join(', ')})`)
-    child.process(record)
-  }
-}
-
-class SinkRunner implements Runner {
-  private readonly staticTopic: string | undefined
-  constructor(
-    readonly def: SinkNodeDef,
-    plan: TopologyPlan,
-    private readonly task: StreamTask,
-  ) {
-    this.staticTopic = isTopicRef(def.topic) ? plan.topicName(def.topic) : undefined
-  }
-  get name(): string {
-    return this.def.name
-  }
-  process(record: StreamRecord<unknown, unknown>): void {
-    const task = this.task
-    const previous = task.currentNode
-    task.currentNode = this.name
-    const def = this.def
-    const topic = this.staticTopic ?? (def.topic as (k: unknown, v: unknown, r: StreamRecord<unknown, unknown>) => unknown)(record.key, record.value, record)
-    if (typeof topic !== 'string' || topic.length === 0) {
-      throw new Error(`sink '${this.name}': the topic extractor returned ${JSON.stringify(topic)}, not a topic name`)
-    }
-    task.currentStage = 'serialize'
-    try {
-      this.send(record, topic)
-    } catch (err) {
-      // A registry serde without the topic's schema id yet: sent after the record, once resolved.
-      if (!(err instanceof SchemaNotReadyError)) throw err
-      task.deferOutput(this, record, topic, err)
-    }
-    task.currentStage = 'process'
-    task.currentNode = previous
-  }
-
-  send(record: StreamRecord<unknown, unknown>, topic: string): void {
-    const def = this.def
-    // Null keys and values are written as absent bytes (a null key, or a tombstone).
-    const key = record.key === null || record.key === undefined ? null : def.key.serialize(record.key, topic)
-    const value = record.value === null || record.value === undefined ? null : def.value.serialize(record.value, topic)
-    const partitioner = def.partitioner
-    this.task.collector.send({
-      topic,
-      key,
-      value,
-      timestamp: record.timestamp,
-      headers: record.headers,
-      ...(partitioner ? { choosePartition: (count: number) => partitioner(record.key, record.value, count) } : {}),
-    })
-  }
-}
-
-export class StreamTask {
+export class StreamTask implements RunnerHost {
   readonly id: string
   readonly metrics = new TaskMetrics()
   /** Set while a node runs, so an error names the processor that threw. */
@@ -207,15 +87,12 @@ export class StreamTask {
   private readonly options: StreamTaskOptions
   private readonly log: pino.Logger
   private readonly wallClock: () => number
-  private readonly badRecordWarnings: BadRecordWarnings
-  private readonly errorPolicy: ErrorPolicy
+  private readonly badRecords: BadRecordPolicy
   private readonly sourcesByTopic = new Map<string, SourceRunner>()
   private readonly processors: ProcessorRunner[] = []
-  private readonly punctuators: ScheduledPunctuator[] = []
+  private readonly punctuation = new PunctuationSchedule()
   private opened: OpenedStores | undefined
-  private prefetchPlan: { store: StateStore; def: AnyStoreDefinition }[] = []
-  /** Stores whose batch prefetch keys derive from each source record (`prefetch: { keysFor }`). */
-  private derivedPrefetchPlan: { store: StateStore; keysFor: (record: PrefetchSourceRecord) => readonly unknown[] }[] = []
+  private prefetcher: BatchPrefetch | undefined
   private streamTimeMs = -1
   private lastRecordWallClock: number
   private streamTimeAtLastRecord = -1
@@ -233,8 +110,16 @@ export class StreamTask {
     this.collector = options.collector
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ task: this.id })
     this.wallClock = options.wallClock ?? Date.now
-    this.badRecordWarnings = new BadRecordWarnings(this.log, this.wallClock)
-    this.errorPolicy = options.errorPolicy ?? 'dlq'
+    this.badRecords = new BadRecordPolicy({
+      applicationId: options.plan.applicationId,
+      taskId: this.id,
+      dlqTopic: options.plan.dlqTopic,
+      policy: options.errorPolicy ?? 'dlq',
+      collector: this.collector,
+      metrics: this.metrics,
+      log: this.log,
+      wallClock: this.wallClock,
+    })
     this.lastRecordWallClock = this.wallClock()
     const maxPending = options.forwardingCacheMaxEntries ?? 0
     this.forwardingCache = maxPending > 0 ? new ForwardingCache<ProcessorRunner>(maxPending) : undefined
@@ -262,7 +147,7 @@ export class StreamTask {
       this.streamTimeMs = streamTime
       this.streamTimeAtLastRecord = streamTime
       this.lastRecordWallClock = this.wallClock()
-      for (const p of this.punctuators) if (p.type === 'stream-time' && p.next === -Infinity) p.next = streamTime
+      this.punctuation.streamTimeRestored(streamTime)
     }
   }
 
@@ -276,24 +161,10 @@ export class StreamTask {
     if (this.opened) return
     const { plan, subTopology, partition } = this.options
     const storePlans = plan.subTopologies[subTopology]!.stores
-    const changelogTopics = new Map(storePlans.map((s) => [s.name, s.changelogTopic]))
-    const collector = this.collector
-    const changelog: ChangelogSink = this.options.changelog ?? {
-      append(store, key, value) {
-        const topic = changelogTopics.get(store)
-        if (!topic) throw new Error(`store '${store}' has no changelog topic but logged an update`)
-        collector.send({ topic, partition, key, value, timestamp: Date.now(), headers: {} })
-      },
-      ...(collector.flush ? { flush: () => collector.flush!() } : {}),
-    }
+    const changelogTopics = new Map(storePlans.flatMap((s) => (s.changelogTopic === null ? [] : [[s.name, s.changelogTopic] as const])))
+    const changelog = this.options.changelogs === false ? undefined : this.collector.changelogSink(changelogTopics, partition)
     this.opened = await openTaskStores(storePlans, { applicationId: plan.applicationId, taskId: this.id, state: this.options.state, changelog })
-    this.prefetchPlan = storePlans
-      .filter((s) => s.definition.prefetch === 'source-key')
-      .map((s) => ({ store: this.opened!.stores.get(s.name)!, def: s.definition }))
-    this.derivedPrefetchPlan = storePlans.flatMap((s) => {
-      const mode = s.definition.prefetch
-      return typeof mode === 'object' ? [{ store: this.opened!.stores.get(s.name)!, keysFor: mode.keysFor }] : []
-    })
+    this.prefetcher = new BatchPrefetch(storePlans, this.opened.stores)
   }
 
   /** Builds the processor graph and runs every processor's `init` (which may read its stores). */
@@ -369,7 +240,7 @@ export class StreamTask {
         const r = this.currentRecord
         return r ? { topic: r.topic, partition: r.partition, offset: r.offset } : undefined
       },
-      recordLate: (late) => this.recordLate(late),
+      recordLate: (late) => this.badRecords.recordLate(late, this.currentRecord, this.streamTimeMs),
       recordDuplicate: (processor) => this.metrics.recordDuplicate(processor),
       cachesForwards: this.forwardingCache !== undefined,
       forwardLatest: (record, group, rowId, sourceKey, dueAt) => {
@@ -377,29 +248,13 @@ export class StreamTask {
         if (!cache) return runner.forward(record)
         cache.put(runner, group, rowId, record, this.currentRecord, sourceKey, dueAt)
       },
-      prefetchSourceKeys: (records) => this.prefetchKeys(records),
+      prefetchSourceKeys: (records) => this.prefetcher!.sourceKeys(records),
       forwardAfterPrefetch: (record, sourceKey) => void this.afterPrefetch.push({ runner, record, sourceKey }),
     }
   }
 
   private schedule(node: string, intervalMs: number, type: PunctuationType, fn: Punctuator): Cancellable {
-    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) {
-      throw new Error(`processor '${node}': schedule() interval must be > 0 ms (got ${intervalMs})`)
-    }
-    const next = type === 'wall-clock' ? this.wallClock() + intervalMs : this.streamTimeMs < 0 ? -Infinity : this.streamTimeMs + intervalMs
-    const punctuator: ScheduledPunctuator = {
-      node,
-      intervalMs,
-      type,
-      fn,
-      next,
-      cancelled: false,
-      cancel() {
-        this.cancelled = true
-      },
-    }
-    this.punctuators.push(punctuator)
-    return punctuator
+    return this.punctuation.schedule(node, intervalMs, type, fn, { wallClock: this.wallClock(), streamTime: this.streamTimeMs })
   }
 
   /** Processes one batch of records of this task's partition(s), in order. */
@@ -418,7 +273,7 @@ export class StreamTask {
       }
       if (d && !(d instanceof SchemaNotReadyError)) decoded.push(d)
     }
-    await this.prefetch(decoded)
+    await this.prefetcher!.forBatch(decoded.map((d) => d.record))
     for (const d of decoded) {
       const ts = d.record.timestamp
       if (ts > this.streamTimeMs) this.streamTimeMs = ts
@@ -429,18 +284,19 @@ export class StreamTask {
         d.source.process(d.record)
         this.metrics.processed++
       } catch (err) {
-        this.handleError(err, this.currentStage, d.raw, this.currentNode ?? d.source.name)
+        this.badRecords.recordFailed(err, this.currentStage, d.raw, this.currentNode ?? d.source.name)
       }
       this.currentNode = undefined
       if (this.afterPrefetch.length > 0) await this.forwardAfterPrefetch(d.raw)
       if (this.deferred.length > 0) await this.sendDeferred(d.raw)
       this.currentRecord = undefined
-      if (this.hasDueStreamPunctuator()) await this.punctuateStreamTime()
+      if (this.punctuation.hasDue('stream-time', this.streamTimeMs)) await this.punctuateStreamTime()
     }
     if (batch.length > 0) this.lastRecordWallClock = this.wallClock()
     if (this.forwardingCache?.overBound) await this.forwardPending(this.forwardingCache.takeOverflow())
     // Between batches: the only safe moment for the cache to flush and evict when over budget.
     await this.opened!.cache.maintain()
+    this.collector.dispatch()
   }
 
   private decode(raw: SourceRecord, now: number, retried: boolean): Decoded | SchemaNotReadyError | undefined {
@@ -475,7 +331,7 @@ export class StreamTask {
       return { raw, source, record: { key, value, timestamp: Math.floor(extracted), headers: raw.headers } }
     } catch (err) {
       if (err instanceof SchemaNotReadyError && !retried) return err
-      this.handleError(err, stage, raw, def.name)
+      this.badRecords.recordFailed(err, stage, raw, def.name)
       return undefined
     }
   }
@@ -487,13 +343,13 @@ export class StreamTask {
 
   private async forwardAfterPrefetch(raw: SourceRecord): Promise<void> {
     const pending = this.afterPrefetch.splice(0)
-    await this.prefetchKeys(pending.map((p) => ({ key: p.sourceKey, timestamp: p.record.timestamp })))
+    await this.prefetcher!.sourceKeys(pending.map((p) => ({ key: p.sourceKey, timestamp: p.record.timestamp })))
     for (const { runner, record } of pending) {
       this.currentNode = runner.name
       try {
         runner.forward(record)
       } catch (err) {
-        this.handleError(err, 'process', raw, this.currentNode ?? runner.name)
+        this.badRecords.recordFailed(err, 'process', raw, this.currentNode ?? runner.name)
       }
     }
     this.currentNode = undefined
@@ -505,8 +361,8 @@ export class StreamTask {
       try {
         sink.send(record, topic)
       } catch (err) {
-        if (raw) this.handleError(err, 'serialize', raw, sink.name)
-        else this.handlePunctuationError(err, sink.name, 'wall-clock')
+        if (raw) this.badRecords.recordFailed(err, 'serialize', raw, sink.name)
+        else this.badRecords.punctuationFailed(err, sink.name, 'wall-clock')
       }
     }
   }
@@ -517,76 +373,12 @@ export class StreamTask {
     throw new Error(`null ${what}, but the ${what} serde ${serde.name} does not accept null; declare it Serdes.nullable(${serde.name}) to allow it`)
   }
 
-  private async prefetch(decoded: readonly Decoded[]): Promise<void> {
-    if (this.derivedPrefetchPlan.length > 0 && decoded.length > 0) {
-      await Promise.all(
-        this.derivedPrefetchPlan.map(({ store, keysFor }) => {
-          const keys: unknown[] = []
-          for (const d of decoded) for (const k of keysFor(d.record)) keys.push(k)
-          return keys.length > 0 ? store.prefetch(keys) : undefined
-        }),
-      )
-    }
-    return this.prefetchKeys(decoded.map((d) => d.record))
-  }
-
-  /** One batched read per source-keyed store for these records (window stores: their windows). */
-  private async prefetchKeys(records: readonly { readonly key: unknown; readonly timestamp: number }[]): Promise<void> {
-    if (this.prefetchPlan.length === 0 || records.length === 0) return
-    await Promise.all(
-      this.prefetchPlan.map(({ store, def }) => {
-        // Hot keys repeat throughout a batch: each (key, window) is looked up once. Primitive keys
-        // dedupe by value, others by identity (still correct, just not deduplicated).
-        if (def.kind === 'window' && def.startsRead) {
-          const startsRead = def.startsRead
-          const ranges: { key: unknown; from: number; to: number }[] = []
-          for (const r of records) if (r.key !== null && r.key !== undefined) ranges.push({ key: r.key, ...startsRead(r.timestamp) })
-          return (store as WindowStore<unknown, unknown>).prefetchRanges(ranges)
-        }
-        if (def.kind === 'window') {
-          const windowsFor = def.windowsFor!
-          const keys: { key: unknown; windowStart: number }[] = []
-          const seen = new Map<unknown, Set<number>>()
-          for (const r of records) {
-            if (r.key === null || r.key === undefined) continue
-            let starts = seen.get(r.key)
-            if (!starts) seen.set(r.key, (starts = new Set()))
-            for (const w of windowsFor(r.timestamp)) {
-              if (starts.has(w.start)) continue
-              starts.add(w.start)
-              keys.push({ key: r.key, windowStart: w.start })
-            }
-          }
-          return (store as WindowStore<unknown, unknown>).prefetch(keys)
-        }
-        const keys = new Set<unknown>()
-        let earliest = Infinity
-        for (const r of records) {
-          if (r.key === null || r.key === undefined) continue
-          keys.add(r.key)
-          if (r.timestamp < earliest) earliest = r.timestamp
-        }
-        if (def.kind === 'session' && def.gapMs !== undefined) return (store as SessionStore<unknown, unknown>).prefetch([...keys], earliest - def.gapMs)
-        return store.prefetch([...keys])
-      }),
-    )
-  }
-
-  private hasDueStreamPunctuator(): boolean {
-    for (const p of this.punctuators) if (p.type === 'stream-time' && !p.cancelled && this.streamTimeMs >= p.next) return true
-    return false
-  }
-
   private async punctuateStreamTime(): Promise<void> {
     // Rows whose window closed are forwarded first: a punctuator emitting closed windows (suppress)
     // must see their final values. Forwarding may fill the cache again (a table operator downstream).
     const cache = this.forwardingCache
     while (cache?.hasDue(this.streamTimeMs)) await this.forwardPending(cache.takeDue(this.streamTimeMs))
-    for (const p of this.punctuators) {
-      if (p.type !== 'stream-time' || p.cancelled || this.streamTimeMs < p.next) continue
-      p.next = this.streamTimeMs + p.intervalMs
-      await this.runPunctuator(p, this.streamTimeMs)
-    }
+    for (const p of this.punctuation.takeDue('stream-time', this.streamTimeMs)) await this.runPunctuator(p, this.streamTimeMs)
   }
 
   private async runPunctuator(p: ScheduledPunctuator, timestamp: number): Promise<void> {
@@ -597,19 +389,12 @@ export class StreamTask {
       const result = p.fn(timestamp)
       if (result instanceof Promise) await result
     } catch (err) {
-      this.handlePunctuationError(err, this.currentNode ?? p.node, p.type)
+      this.badRecords.punctuationFailed(err, this.currentNode ?? p.node, p.type)
     } finally {
       this.currentNode = undefined
       this.currentStage = 'process'
     }
     if (this.deferred.length > 0) await this.sendDeferred(null)
-  }
-
-  private handlePunctuationError(err: unknown, processor: string, type: PunctuationType): void {
-    if (this.errorPolicy === 'fail' || err instanceof StoreMissError) throw new StreamTaskError(this.id, 'punctuate', processor, undefined, err)
-    this.metrics.punctuationErrors++
-    this.log.warn({ err, processor, type }, 'punctuator failed')
-    if (this.errorPolicy === 'dlq') this.sendDeadLetter(null, 'punctuate', processor, err)
   }
 
   /**
@@ -631,19 +416,16 @@ export class StreamTask {
         }
       }
     }
-    for (const p of this.punctuators) {
-      if (p.type !== 'wall-clock' || p.cancelled || now < p.next) continue
-      p.next = now + p.intervalMs
-      await this.runPunctuator(p, now)
-    }
+    for (const p of this.punctuation.takeDue('wall-clock', now)) await this.runPunctuator(p, now)
     await this.opened!.cache.maintain()
+    this.collector.dispatch()
   }
 
   /**
-   * Commit-time work: forward the pending table updates (so downstream stores and sinks get them in
-   * this commit), expire old windows, then write every store's dirty entries (changelog first).
+   * Commit-time work before the stores flush: forward the pending table updates (so downstream
+   * stores and sinks get them in this commit) and expire old windows.
    */
-  async flush(): Promise<void> {
+  async prepareCommit(): Promise<void> {
     if (!this.opened) return
     await this.forwardAllPending()
     if (this.streamTimeMs >= 0) {
@@ -652,7 +434,22 @@ export class StreamTask {
         if (typeof expirable.expire === 'function') await expirable.expire(this.streamTimeMs)
       }
     }
-    for (const store of this.opened.stores.values()) await store.flush()
+  }
+
+  /**
+   * Flushes every store together and the collector with them: each store hands its changelog
+   * records to the collector and waits for the collector's acknowledgement round, which they all
+   * share with the task's other output, before writing its local batch. One send, one wait.
+   */
+  async flushState(): Promise<void> {
+    const stores = this.opened ? [...this.opened.stores.values()] : []
+    await Promise.all([...stores.map((store) => store.flush()), this.collector.flush()])
+  }
+
+  /** The whole commit-time work of the task alone (test driver, standalone runtime, close). */
+  async flush(): Promise<void> {
+    await this.prepareCommit()
+    await this.flushState()
   }
 
   async close(): Promise<void> {
@@ -686,7 +483,7 @@ export class StreamTask {
   private async forwardPending(entries: readonly PendingForward<ProcessorRunner>[]): Promise<void> {
     if (entries.length === 0) return
     // Outside the batch that loaded them, source-keyed stores downstream may have been evicted.
-    await this.prefetchKeys(entries.map((e) => ({ key: e.sourceKey, timestamp: e.record.timestamp })))
+    await this.prefetcher!.sourceKeys(entries.map((e) => ({ key: e.sourceKey, timestamp: e.record.timestamp })))
     for (const entry of entries) {
       const raw = entry.raw
       this.currentRecord = raw
@@ -696,8 +493,8 @@ export class StreamTask {
         entry.owner.forward(entry.record)
       } catch (err) {
         const processor = this.currentNode ?? entry.owner.name
-        if (raw) this.handleError(err, this.currentStage, raw, processor)
-        else this.handlePunctuationError(err, processor, 'stream-time')
+        if (raw) this.badRecords.recordFailed(err, this.currentStage, raw, processor)
+        else this.badRecords.punctuationFailed(err, processor, 'stream-time')
       } finally {
         this.currentNode = undefined
         this.currentStage = 'process'
@@ -710,68 +507,5 @@ export class StreamTask {
   private ensureRunning(): void {
     if (!this.started) throw new Error(`task ${this.id}: call start() before processing`)
     if (this.closed) throw new Error(`task ${this.id} is closed`)
-  }
-
-  private recordLate(late: LateRecord): void {
-    this.metrics.recordLate(late.processor)
-    const raw = this.currentRecord
-    this.log.debug({ processor: late.processor, closedAt: late.closedAt, streamTime: this.streamTimeMs }, 'late record dropped')
-    if (late.lateRecordsTopic === undefined || !raw) return
-    this.collector.send({
-      topic: late.lateRecordsTopic,
-      key: raw.key,
-      value: raw.value,
-      timestamp: raw.timestamp,
-      headers: {
-        ...raw.headers,
-        ...this.sourceHeaders(raw),
-        [LATE_HEADERS.processor]: late.processor,
-        [LATE_HEADERS.closedAt]: String(late.closedAt),
-        [LATE_HEADERS.streamTime]: String(this.streamTimeMs),
-      },
-    })
-  }
-
-  private sourceHeaders(raw: SourceRecord): RecordHeaders {
-    return {
-      [DLQ_HEADERS.applicationId]: this.options.plan.applicationId,
-      [DLQ_HEADERS.taskId]: this.id,
-      [DLQ_HEADERS.sourceTopic]: raw.topic,
-      [DLQ_HEADERS.sourcePartition]: String(raw.partition),
-      [DLQ_HEADERS.sourceOffset]: raw.offset,
-      [DLQ_HEADERS.sourceTimestamp]: String(raw.timestamp),
-    }
-  }
-
-  private handleError(err: unknown, stage: ErrorStage, raw: SourceRecord, processor: string): void {
-    const source = { topic: raw.topic, partition: raw.partition, offset: raw.offset }
-    // A store read that was not prefetched is a bug in the topology, not a bad record: dead-lettering
-    // every record would empty the stream into the DLQ.
-    if (this.errorPolicy === 'fail' || err instanceof StoreMissError || err instanceof FatalTaskError) throw new StreamTaskError(this.id, stage, processor, source, err)
-    if (this.errorPolicy === 'skip') {
-      this.metrics.skipped++
-      this.badRecordWarnings.warn(stage, { err, processor, ...source }, 'bad record skipped')
-      return
-    }
-    this.badRecordWarnings.warn(stage, { err, processor, ...source, dlq: this.options.plan.dlqTopic }, 'bad record dead-lettered')
-    this.sendDeadLetter(raw, stage, processor, err)
-  }
-
-  private sendDeadLetter(raw: SourceRecord | null, stage: ErrorStage, processor: string, err: unknown): void {
-    this.metrics.deadLettered++
-    const error = err instanceof Error ? err : new Error(String(err))
-    this.collector.send({
-      topic: this.options.plan.dlqTopic,
-      key: raw?.key ?? null,
-      value: raw?.value ?? null,
-      timestamp: raw?.timestamp ?? this.wallClock(),
-      headers: {
-        ...(raw ? { ...raw.headers, ...this.sourceHeaders(raw) } : { [DLQ_HEADERS.applicationId]: this.options.plan.applicationId, [DLQ_HEADERS.taskId]: this.id }),
-        [DLQ_HEADERS.errorClass]: error.name,
-        [DLQ_HEADERS.errorMessage]: error.message.slice(0, 2000),
-        [DLQ_HEADERS.stage]: stage,
-        [DLQ_HEADERS.processor]: processor,
-      },
-    })
   }
 }

@@ -26,7 +26,7 @@ export interface OpenedStores {
 
 export async function openTaskStores(
   plans: readonly StorePlan[],
-  options: { applicationId: string; taskId: string; state: TaskStateOptions; changelog: ChangelogSink },
+  options: { applicationId: string; taskId: string; state: TaskStateOptions; changelog: ChangelogSink | undefined },
 ): Promise<OpenedStores> {
   const cache = createRecordCache(options.state.cacheMaxBytes ?? 16 * 1024 * 1024)
   const ctx = {
@@ -35,14 +35,15 @@ export async function openTaskStores(
     stateDir: options.state.stateDir,
     engine: options.state.engine,
     cache,
-    changelog: options.changelog,
+    ...(options.changelog ? { changelog: options.changelog } : {}),
   }
   const stores = new Map<string, StateStore>()
   try {
     for (const plan of plans) {
       const def = plan.definition
-      // A table's source store restores from its topic: it never writes a changelog of its own.
-      const logged = plan.logged && !plan.restoresFromSourceTopic
+      // A table's source store restores from its topic: it never writes a changelog of its own. Without
+      // a sink (standalone), nothing is logged.
+      const logged = plan.logged && !plan.restoresFromSourceTopic && options.changelog !== undefined
       const base = { name: def.name, keySerde: def.key, valueSerde: def.value, logged }
       let store: StateStore
       if (def.kind === 'key-value') store = await openKeyValueStore(base, ctx)

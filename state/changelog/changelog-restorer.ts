@@ -3,7 +3,6 @@ import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { ChangelogRecord, StateStore } from '../types.js'
-import { changelogTopic } from '../directory/paths.js'
 import { stateLogger } from '../log.js'
 import { restoreMetrics, type RestoreMetrics } from './restore-metrics.js'
 
@@ -14,11 +13,10 @@ export interface RestoreTarget {
   /** Next offset to read (from a checkpoint); undefined restores from the beginning. */
   fromOffset?: number
   /**
-   * The topic to restore from, as the topology's plan names it: the store's changelog, or a table's
-   * source topic (whose store writes no changelog of its own). Default: the store's changelog
-   * `<applicationId>-<store>-changelog`, for logged stores only.
+   * The topic to restore from, as the topology's plan names it (the only place a changelog topic is
+   * named): the store's changelog, or a table's source topic (whose store writes no changelog).
    */
-  topic?: string
+  topic: string
 }
 
 export interface RestoreResult {
@@ -84,15 +82,13 @@ export class ChangelogRestorer {
 
   async restore(targets: readonly RestoreTarget[], call: { onProgress?: ChangelogRestorerOptions['onProgress'] } = {}): Promise<RestoreResult[]> {
     const onProgress = call.onProgress ?? this.options.onProgress
-    const logged = targets.filter((t) => t.topic !== undefined || t.store.logged)
-    if (logged.length === 0) return []
-    const topicOf = (t: RestoreTarget): string => t.topic ?? changelogTopic(this.options.applicationId, t.store.name)
-    const topics = [...new Set(logged.map(topicOf))]
+    if (targets.length === 0) return []
+    const topics = [...new Set(targets.map((t) => t.topic))]
     const watermarks = await this.watermarks(topics)
     const active: ActiveTarget[] = []
     const results: RestoreResult[] = []
-    for (const target of logged) {
-      const topic = topicOf(target)
+    for (const target of targets) {
+      const topic = target.topic
       const marks = watermarks.get(topic)?.get(target.partition)
       if (!marks) throw new Error(`changelog topic ${topic} has no partition ${target.partition}: create it with as many partitions as the task's source topics`)
       let start = Math.max(target.fromOffset ?? marks.low, marks.low)

@@ -1,5 +1,4 @@
 import kafkajs, { type Admin } from 'kafkajs'
-import { changelogTopic } from '../directory/paths.js'
 
 // kafkajs is CommonJS: its enums are only reachable through the default export under ESM.
 const { ConfigResourceTypes } = kafkajs
@@ -8,6 +7,8 @@ const { ConfigResourceTypes } = kafkajs
 export const WINDOWED_CHANGELOG_EXTRA_RETENTION_MS = 24 * 60 * 60 * 1000
 
 export interface ChangelogTopicSpec {
+  /** As the topology's plan names it. */
+  topic: string
   store: string
   /** As many as the task's source topics have. */
   partitions: number
@@ -26,9 +27,9 @@ export function changelogTopicConfig(spec: ChangelogTopicSpec): Record<string, s
  * Creates missing changelog topics with the right configs; an existing one with another partition
  * count or cleanup policy is an error naming the topic (silently reusing it would corrupt state).
  */
-export async function ensureChangelogTopics(admin: Admin, applicationId: string, specs: readonly ChangelogTopicSpec[]): Promise<void> {
+export async function ensureChangelogTopics(admin: Admin, specs: readonly ChangelogTopicSpec[]): Promise<void> {
   if (specs.length === 0) return
-  const wanted = new Map(specs.map((s) => [changelogTopic(applicationId, s.store), s]))
+  const wanted = new Map(specs.map((s) => [s.topic, s]))
   const existing = new Set(await admin.listTopics())
   const missing = [...wanted].filter(([topic]) => !existing.has(topic))
   if (missing.length > 0) {

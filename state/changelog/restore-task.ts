@@ -18,9 +18,9 @@ export async function restoreTaskStores(options: {
   /**
    * The topic each store restores from, by store name, from the topology's plan: a store listed here
    * is restored whether or not it writes a changelog (a table's store restores from its source
-   * topic). Absent: every logged store, from its own changelog.
+   * topic); one not listed is not restored.
    */
-  restoreTopics?: ReadonlyMap<string, string>
+  restoreTopics: ReadonlyMap<string, string>
   partition: number
   logger?: Logger
   /** Minimum time between checkpoint rewrites while restoring (default 1,000 ms). */
@@ -30,12 +30,11 @@ export async function restoreTaskStores(options: {
   const log = options.logger ?? stateLogger
   const targets: RestoreTarget[] = []
   for (const store of options.stores) {
-    const topic = options.restoreTopics?.get(store.name)
-    if (options.restoreTopics ? topic === undefined : !store.logged) continue
-    const from = topic === undefined ? {} : { topic }
+    const topic = options.restoreTopics.get(store.name)
+    if (topic === undefined) continue
     const offset = checkpoint.status === 'ok' ? checkpoint.offset(store.name) : undefined
     if (offset !== undefined && store.localState === 'existing') {
-      targets.push({ store, partition, fromOffset: offset, ...from })
+      targets.push({ store, partition, fromOffset: offset, topic })
       continue
     }
     if (store.localState === 'existing') {
@@ -43,7 +42,7 @@ export async function restoreTaskStores(options: {
       await store.wipe()
     }
     checkpoint.remove(store.name)
-    targets.push({ store, partition, ...from })
+    targets.push({ store, partition, topic })
   }
   if (targets.length === 0) return []
   // The checkpoint now only lists stores whose files match it; a crash from here on stays safe.

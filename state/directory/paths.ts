@@ -6,6 +6,3 @@ export const taskDirectory = (stateDir: string, applicationId: string, taskId: s
 /** `<stateDir>/<applicationId>/<taskId>/<store>`: one store's engine files. */
 export const storeDirectory = (stateDir: string, applicationId: string, taskId: string, store: string): string =>
   join(stateDir, applicationId, taskId, store)
-
-/** The compacted topic a store logs to. */
-export const changelogTopic = (applicationId: string, store: string): string => `${applicationId}-${store}-changelog`

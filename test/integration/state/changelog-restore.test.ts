@@ -5,9 +5,10 @@ import { join } from 'node:path'
 import type { Admin, Producer } from 'kafkajs'
 import { pino } from 'pino'
 import { testKafka, uniqueTopic } from '../../kafka.js'
+import { KafkaRecordSink } from '../../../runtime/kafka/kafka-record-sink.js'
+import { RecordCollector } from '../../../runtime/task/record-collector.js'
 import {
   ChangelogRestorer,
-  ChangelogWriter,
   StateDirectory,
   createRecordCache,
   engines,
@@ -31,15 +32,16 @@ describe('changelog and restore against the broker', () => {
   let stateDirectory: StateDirectory
   const engine = engines.rocksdb()
   const restorer = new ChangelogRestorer({ kafka, applicationId, logger: pino({ level: 'silent' }) })
+  const topics = new Map(['counts', 'windows'].map((store) => [store, `${applicationId}-${store}-changelog`]))
 
   before(async () => {
     dir = await tempDir('restore-it-')
     stateDirectory = new StateDirectory({ stateDir: dir.path, applicationId })
     admin = kafka.admin()
     await admin.connect()
-    await ensureChangelogTopics(admin, applicationId, [
-      { store: 'counts', partitions: 2 },
-      { store: 'windows', partitions: 2, retentionMs: 3_600_000 },
+    await ensureChangelogTopics(admin, [
+      { topic: topics.get('counts')!, store: 'counts', partitions: 2 },
+      { topic: topics.get('windows')!, store: 'windows', partitions: 2, retentionMs: 3_600_000 },
     ])
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
@@ -55,17 +57,20 @@ describe('changelog and restore against the broker', () => {
   async function runTask(work: (kv: KeyValueStore<string, number>, win: WindowStore<string, number>) => Promise<void>, commitCheckpoint = true) {
     const lock = await stateDirectory.lockTask(TASK)
     const checkpoint = await stateDirectory.readCheckpoint(TASK)
-    const writer = new ChangelogWriter({ producer, applicationId, partition: PARTITION })
-    const ctx: StoreOpenContext = { applicationId, taskId: TASK, stateDir: dir.path, engine, cache: createRecordCache(64 * 1024), changelog: writer }
+    const collector = new RecordCollector(new KafkaRecordSink({ sender: producer, partitionCounts: { get: () => undefined, load: async () => undefined } }))
+    const ctx: StoreOpenContext = { applicationId, taskId: TASK, stateDir: dir.path, engine, cache: createRecordCache(64 * 1024), changelog: collector.changelogSink(topics, PARTITION) }
     const kv = await openKeyValueStore({ name: 'counts', keySerde: stringSerde, valueSerde: jsonSerde<number>() }, ctx)
     const win = await openWindowStore({ name: 'windows', keySerde: stringSerde, valueSerde: jsonSerde<number>(), retentionMs: 3_600_000, windowSizeMs: 60_000 }, ctx)
-    const restored = await restoreTaskStores({ restorer, checkpoint, stores: [kv, win], partition: PARTITION })
+    const restored = await restoreTaskStores({ restorer, checkpoint, stores: [kv, win], restoreTopics: topics, partition: PARTITION })
     await work(kv, win)
     // Commit: changelog acknowledged, local batches written (flush does both), then the checkpoint.
     await ctx.cache.flushAll()
-    await writer.flush()
+    await collector.flush()
     if (commitCheckpoint) {
-      checkpoint.updateAll(writer.ackedOffsets())
+      for (const [store, topic] of topics) {
+        const offset = collector.acknowledgedOffset(topic, PARTITION)
+        if (offset !== undefined) checkpoint.update(store, offset)
+      }
       await checkpoint.write()
     }
     await kv.close()

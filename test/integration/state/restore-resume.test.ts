@@ -1,3 +1,5 @@
+import { KafkaRecordSink } from '../../../runtime/kafka/kafka-record-sink.js'
+import { RecordCollector } from '../../../runtime/task/record-collector.js'
 import { describe, test, before, after } from 'node:test'
 import { rm } from 'node:fs/promises'
 import assert from 'node:assert/strict'
@@ -7,7 +9,6 @@ import { Registry } from 'prom-client'
 import { testKafka, uniqueTopic } from '../../kafka.js'
 import {
   ChangelogRestorer,
-  ChangelogWriter,
   StateDirectory,
   createRecordCache,
   engines,
@@ -39,9 +40,9 @@ describe('changelog topics, restore metrics and interrupted restores against the
   })
 
   test('changelog topics are created compacted (windowed: compact,delete); a mismatching one is refused by name', async () => {
-    await ensureChangelogTopics(admin, applicationId, [
-      { store: 'kv', partitions: 3 },
-      { store: 'win', partitions: 3, retentionMs: 60_000 },
+    await ensureChangelogTopics(admin, [
+      { topic: `${applicationId}-kv-changelog`, store: 'kv', partitions: 3 },
+      { topic: `${applicationId}-win-changelog`, store: 'win', partitions: 3, retentionMs: 60_000 },
     ])
     const configs = await admin.describeConfigs({
       includeSynonyms: false,
@@ -53,18 +54,20 @@ describe('changelog topics, restore metrics and interrupted restores against the
     assert.equal(policy(`${applicationId}-win-changelog`, 'cleanup.policy'), 'compact,delete')
     assert.equal(policy(`${applicationId}-win-changelog`, 'retention.ms'), String(60_000 + 24 * 3600_000))
     // Idempotent when they match; an error naming topic and fix when they do not.
-    await ensureChangelogTopics(admin, applicationId, [{ store: 'kv', partitions: 3 }])
-    await assert.rejects(ensureChangelogTopics(admin, applicationId, [{ store: 'kv', partitions: 4 }]), new RegExp(`${applicationId}-kv-changelog has 3 partitions`))
-    await assert.rejects(ensureChangelogTopics(admin, applicationId, [{ store: 'kv', partitions: 3, retentionMs: 1000 }]), /cleanup.policy=compact,delete/)
+    const kv = { topic: `${applicationId}-kv-changelog`, store: 'kv' }
+    await ensureChangelogTopics(admin, [{ ...kv, partitions: 3 }])
+    await assert.rejects(ensureChangelogTopics(admin, [{ ...kv, partitions: 4 }]), new RegExp(`${applicationId}-kv-changelog has 3 partitions`))
+    await assert.rejects(ensureChangelogTopics(admin, [{ ...kv, partitions: 3, retentionMs: 1000 }]), /cleanup.policy=compact,delete/)
   })
 
   test('a restore interrupted mid-way resumes from its checkpoint; progress is exported as metrics', async () => {
-    await ensureChangelogTopics(admin, applicationId, [{ store: 'big', partitions: 1 }])
+    const restoreTopics = new Map([['big', `${applicationId}-big-changelog`]])
+    await ensureChangelogTopics(admin, [{ topic: restoreTopics.get('big')!, store: 'big', partitions: 1 }])
     const producer = kafka.producer()
     await producer.connect()
-    const writer = new ChangelogWriter({ producer, applicationId, partition: 0 })
+    const collector = new RecordCollector(new KafkaRecordSink({ sender: producer, partitionCounts: { get: () => undefined, load: async () => undefined } }))
     const stateDirectory = new StateDirectory({ stateDir: dir.path, applicationId, logger: silent })
-    const ctx = (): StoreOpenContext => ({ applicationId, taskId: '0_0', stateDir: dir.path, engine: engines.rocksdb(), cache: createRecordCache(1 << 24), changelog: writer })
+    const ctx = (): StoreOpenContext => ({ applicationId, taskId: '0_0', stateDir: dir.path, engine: engines.rocksdb(), cache: createRecordCache(1 << 24), changelog: collector.changelogSink(restoreTopics, 0) })
     const spec = { name: 'big', keySerde: stringSerde, valueSerde: stringSerde }
     const written = await openKeyValueStore(spec, ctx())
     const N = 20_000
@@ -90,7 +93,7 @@ describe('changelog topics, restore metrics and interrupted restores against the
       },
     }) as KeyValueStore<string, string>
     const cp1 = await stateDirectory.readCheckpoint('0_0')
-    await assert.rejects(restoreTaskStores({ restorer, checkpoint: cp1, stores: [failing], partition: 0, checkpointIntervalMs: 0, logger: silent }), /interrupted/)
+    await assert.rejects(restoreTaskStores({ restorer, checkpoint: cp1, stores: [failing], restoreTopics, partition: 0, checkpointIntervalMs: 0, logger: silent }), /interrupted/)
     await first.close()
     const resumeFrom = (await stateDirectory.readCheckpoint('0_0')).offset('big')
     assert.ok(resumeFrom !== undefined && resumeFrom > 0 && resumeFrom < N, `checkpoint after the interruption: ${resumeFrom}`)
@@ -99,7 +102,7 @@ describe('changelog topics, restore metrics and interrupted restores against the
     const second = await openKeyValueStore(spec, ctx())
     assert.equal(second.localState, 'existing')
     const cp2 = await stateDirectory.readCheckpoint('0_0')
-    const [result] = await restoreTaskStores({ restorer, checkpoint: cp2, stores: [second], partition: 0, logger: silent })
+    const [result] = await restoreTaskStores({ restorer, checkpoint: cp2, stores: [second], restoreTopics, partition: 0, logger: silent })
     assert.equal(result!.restored, N - resumeFrom)
     assert.equal((await collect(second.all())).length, N)
     await second.close()

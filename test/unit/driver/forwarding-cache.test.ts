@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import { TopologyTestDriver } from '../../../runtime/test-driver.js'
-import { type OutputRecord, type SourceRecord, StreamTask } from '../../../runtime/task/index.js'
+import { InMemoryRecordSink, type OutputRecord, RecordCollector, type SourceRecord, StreamTask } from '../../../runtime/task/index.js'
 import { Serdes } from '../../../schemas/index.js'
 import { engines, type Windowed } from '../../../state/index.js'
 import { StreamsBuilder, Suppressed, TimeWindows, type Topology } from '../../../topology/index.js'
@@ -178,8 +178,8 @@ describe('forwarding cache in the StreamTask', () => {
       plan: windowedCounts(100).plan('app'),
       subTopology: 0,
       partition: 0,
-      collector: { send: (r) => sent.push(r) },
-      changelog: { append: () => undefined },
+      collector: new RecordCollector(new InMemoryRecordSink((r) => sent.push(r))),
+      changelogs: false,
       state: { engine: engines.memory(), stateDir: '/tmp/unused' },
       forwardingCacheMaxEntries: 2,
     })
@@ -202,8 +202,8 @@ describe('forwarding cache in the StreamTask', () => {
       plan: topology.plan('app'),
       subTopology: 0,
       partition: 0,
-      collector: { send: (r) => sent.push(r) },
-      changelog: { append: () => undefined },
+      collector: new RecordCollector(new InMemoryRecordSink((r) => sent.push(r))),
+      changelogs: false,
       state: { engine: engines.memory(), stateDir: '/tmp/unused' },
       forwardingCacheMaxEntries: 100,
     })

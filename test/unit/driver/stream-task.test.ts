@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { type OutputRecord, StreamTask, type SourceRecord } from '../../../runtime/task/index.js'
+import { InMemoryRecordSink, type OutputRecord, RecordCollector, StreamTask, type SourceRecord } from '../../../runtime/task/index.js'
 import { Serdes } from '../../../schemas/index.js'
-import { type ChangelogSink, engines, type StorageEngine } from '../../../state/index.js'
+import { engines, type StorageEngine } from '../../../state/index.js'
 import { StreamsBuilder, Suppressed, TimeWindows, type Topology } from '../../../topology/index.js'
 
 function windowedCount(): Topology {
@@ -28,14 +28,13 @@ const record = (key: string, timestamp: number): SourceRecord => ({
   headers: {},
 })
 
-function newTask(topology: Topology, engine: StorageEngine, sent: OutputRecord[], changelog?: ChangelogSink): StreamTask {
+function newTask(topology: Topology, engine: StorageEngine, sent: OutputRecord[]): StreamTask {
   return new StreamTask({
     topology,
     plan: topology.plan('app'),
     subTopology: 0,
     partition: 0,
-    collector: { send: (r) => sent.push(r) },
-    ...(changelog ? { changelog } : {}),
+    collector: new RecordCollector(new InMemoryRecordSink((r) => sent.push(r))),
     state: { engine, stateDir: '/tmp/unused' },
   })
 }
@@ -48,20 +47,20 @@ const finals = (sent: OutputRecord[]) =>
   })
 
 describe('StreamTask (the executor the runtime drives)', () => {
-  test('life cycle: openStores, start, process batches, flush writes changelogs (to a given sink), close', async () => {
+  test('life cycle: openStores, start, process batches, flush writes changelogs (through the collector), close', async () => {
     const topology = windowedCount()
     const sent: OutputRecord[] = []
-    const logged: string[] = []
-    const task = newTask(topology, engines.memory(), sent, { append: (store) => logged.push(store) })
+    const logged = () => sent.filter((r) => r.topic.endsWith('-changelog')).map((r) => r.topic)
+    const task = newTask(topology, engines.memory(), sent)
     assert.equal(task.id, '0_0')
     await task.openStores()
     assert.deepEqual([...task.stores.keys()], ['counts-store', 'final-store'])
     await task.start()
     await task.process([record('a', 1), record('a', 2), record('b', 5)])
     assert.equal(task.streamTime, 5)
-    assert.deepEqual(logged, [], 'nothing logged before flush')
+    assert.deepEqual(logged(), [], 'nothing logged before flush')
     await task.flush()
-    assert.deepEqual([...new Set(logged)].sort(), ['counts-store', 'final-store'])
+    assert.deepEqual([...new Set(logged())].sort(), ['app-counts-store-changelog', 'app-final-store-changelog'])
     await task.process([record('a', 10)])
     assert.deepEqual(finals(sent), ['a@0=2', 'b@0=1'])
     assert.equal(task.metrics.processed, 4)

@@ -10,11 +10,11 @@
  *   large records in one batch (dead letters of oversized input, say) fail every retry of the
  *   commit, and the task never gets past them.
  *
- * Requests are sent one after another, which also keeps each partition's order under retries. A
- * single message over the byte budget goes alone (the broker judges it against its own limit).
+ * The sink sends the requests one after another, which also keeps each partition's order under
+ * retries. A single message over the byte budget goes alone (the broker judges it against its own
+ * limit).
  */
-import type { Message, ProducerBatch, RecordMetadata, TopicMessages } from 'kafkajs'
-import type { BatchSender } from './kafka-record-collector.js'
+import type { Message, TopicMessages } from 'kafkajs'
 
 export const DEFAULT_MAX_PER_TOPIC = 500
 /** Below the broker's default 1 MB record batch limit, with room for the batch's own framing. */
@@ -26,20 +26,6 @@ const RECORD_OVERHEAD_BYTES = 32
 export interface ChunkLimits {
   readonly maxPerTopic?: number
   readonly maxRequestBytes?: number
-}
-
-export function chunkedSender(sender: BatchSender, limits: ChunkLimits = {}): BatchSender {
-  const maxPerTopic = limits.maxPerTopic ?? DEFAULT_MAX_PER_TOPIC
-  const maxBytes = limits.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
-  return {
-    async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
-      const topics = batch.topicMessages ?? []
-      if (topics.every((t) => t.messages.length <= maxPerTopic) && totalBytes(topics) <= maxBytes) return sender.sendBatch(batch)
-      const results: RecordMetadata[] = []
-      for (const chunk of chunks(topics, maxPerTopic, maxBytes)) results.push(...(await sender.sendBatch({ ...batch, topicMessages: chunk })))
-      return results
-    },
-  }
 }
 
 function byteLength(value: Message['value'] | Message['key']): number {
@@ -65,8 +51,14 @@ function totalBytes(topics: readonly TopicMessages[]): number {
   return bytes
 }
 
-/** Requests of at most `max` messages per topic and `maxBytes` in all, each topic in order. */
-function* chunks(topics: readonly TopicMessages[], max: number, maxBytes: number): Generator<TopicMessages[]> {
+/** Requests of at most `maxPerTopic` messages per topic and `maxRequestBytes` in all, each topic in order. */
+export function* requestChunks(topics: readonly TopicMessages[], limits: ChunkLimits = {}): Generator<TopicMessages[]> {
+  const max = limits.maxPerTopic ?? DEFAULT_MAX_PER_TOPIC
+  const maxBytes = limits.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
+  if (topics.every((t) => t.messages.length <= max) && totalBytes(topics) <= maxBytes) {
+    yield [...topics]
+    return
+  }
   const next = topics.map(() => 0)
   for (;;) {
     const chunk: TopicMessages[] = []
