@@ -96,6 +96,21 @@ function isOnlyAlreadyExists(e: unknown): boolean {
   return (e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS'
 }
 
+/**
+ * Creates `topics` (an existing one is not an error) and waits until each partition has a leader.
+ * Not kafkajs' `createTopics({ waitForLeaders: true })`: that retries only LEADER_NOT_AVAILABLE and
+ * gives up on the UNKNOWN_TOPIC_OR_PARTITION a loaded broker answers while its metadata still lags
+ * the creation, which failed starts (and tests) at random under load.
+ */
+export async function createTopicsWithLeaders(admin: Admin, topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
+  try {
+    await admin.createTopics({ topics, waitForLeaders: false })
+  } catch (e) {
+    if (!isOnlyAlreadyExists(e)) throw e
+  }
+  await waitForLeaders(admin, topics.map((t) => t.topic), timeoutMs)
+}
+
 /** Waits until every partition of `topics` has a leader (metadata can lag a creation briefly). */
 async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -106,7 +121,7 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
     } catch (e) {
       if (Date.now() > deadline) throw e
     }
-    if (Date.now() > deadline) throw new InternalTopicError(`internal topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`)
+    if (Date.now() > deadline) throw new InternalTopicError(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }

@@ -1,5 +1,6 @@
 import { type Admin, type ITopicConfig, Kafka, logLevel } from 'kafkajs'
 import { randomBytes } from 'node:crypto'
+import { createTopicsWithLeaders } from '../runtime/internal-topics.js'
 import { resolveBrokers } from '../runtime/local-broker.js'
 
 /** The brokers integration tests talk to: `KAFKA_BROKERS`, or the one `npm run kafka:start` started. */
@@ -23,25 +24,8 @@ export function testKafka(clientId = 'sentinel-test'): Kafka {
   })
 }
 
-/**
- * Creates topics and waits until every partition has a leader. kafkajs' own `waitForLeaders` gives up
- * on the UNKNOWN_TOPIC_OR_PARTITION a loaded broker can answer right after creation; this waits
- * through it (up to a minute).
- */
-export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[]): Promise<void> {
-  await admin.createTopics({ topics, waitForLeaders: false })
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    try {
-      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
-      if (metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return
-    } catch (e) {
-      if (Date.now() > deadline) throw e
-    }
-    if (Date.now() > deadline) throw new Error(`topics without leaders after a minute: ${topics.map((t) => t.topic).join(', ')}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+/** Creates topics and waits until every partition has a leader, through UNKNOWN_TOPIC_OR_PARTITION (up to a minute). */
+export const createTopicsAndWait = (admin: Admin, topics: ITopicConfig[]): Promise<void> => createTopicsWithLeaders(admin, topics, 60_000)
 
 /** A topic name no other test run uses. */
 export const uniqueTopic = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`

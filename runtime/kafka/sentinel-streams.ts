@@ -41,7 +41,7 @@ import {
   StoreNotQueryableError,
   type StreamsRuntime,
 } from '../streams-runtime.js'
-import { ensureInternalTopics } from '../internal-topics.js'
+import { createTopicsWithLeaders, ensureInternalTopics } from '../internal-topics.js'
 import type { ErrorPolicy } from '../task/records.js'
 import { AdminPartitionCounts } from './partition-counts.js'
 import { RuntimeMetrics } from './runtime-metrics.js'
@@ -346,7 +346,7 @@ export class SentinelStreams implements StreamsRuntime {
     const create = this.config.createMissingTopics
     if (create !== null && missingSources.length + missingSinks.length > 0) {
       const topics = [...new Set([...missingSources, ...missingSinks])]
-      await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: create.partitions, replicationFactor: create.replicationFactor ?? -1 })), waitForLeaders: true })
+      await createTopicsWithLeaders(admin, topics.map((topic) => ({ topic, numPartitions: create.partitions, replicationFactor: create.replicationFactor ?? -1 })))
       this.log.info({ topics, ...create }, 'created missing topics (createMissingTopics)')
     } else {
       const hint = 'or set createMissingTopics: { partitions: N } to have them created at start'

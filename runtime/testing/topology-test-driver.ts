@@ -35,9 +35,9 @@ import { resolvePartitions, type Topology, type TopologyPlan } from '../../topol
 import { RecordPartitioner } from '../query/key-partition.js'
 import type { LogRecord } from '../standalone/embedded-log.js'
 import type { ErrorPolicy, OutputRecord, SourceRecord } from '../task/records.js'
+import { openGlobalStores } from '../task/global-stores.js'
 import { RecordCollector } from '../task/record-collector.js'
 import { InMemoryRecordSink } from '../task/record-sink.js'
-import { openGlobalStores } from '../task/global-stores.js'
 import { StreamTask } from '../task/stream-task.js'
 import { TaskMetrics } from '../task/task-metrics.js'
 

@@ -10,7 +10,7 @@ import { test } from 'node:test'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder } from '../../../topology/index.js'
-import { kafkaBrokers, readTextValues, testKafka, uniqueTopic } from '../../kafka.js'
+import { createTopicsAndWait, kafkaBrokers, readTextValues, testKafka, uniqueTopic } from '../../kafka.js'
 
 for (const autoOffsetReset of ['earliest', 'latest'] as const) {
   test(`autoOffsetReset ${autoOffsetReset}: records written before the first start are ${autoOffsetReset === 'latest' ? 'skipped' : 'read'}`, { timeout: 120_000 }, async () => {
@@ -18,7 +18,7 @@ for (const autoOffsetReset of ['earliest', 'latest'] as const) {
     const admin = kafka.admin()
     await admin.connect()
     const topics = { input: uniqueTopic('reset-in'), output: uniqueTopic('reset-out') }
-    await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true })
+    await createTopicsAndWait(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: 2 })))
     await admin.disconnect()
     const producer = kafka.producer()
     await producer.connect()

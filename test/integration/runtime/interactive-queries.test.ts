@@ -11,7 +11,7 @@ import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder } from '../../../topology/index.js'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { StoreNotQueryableError, type HostInfo, type IncomingRecord } from '../../../runtime/streams-runtime.js'
-import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+import { createTopicsAndWait, kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
 import { TempStateDirs } from './request-fixtures.js'
 
 let kafka: Kafka
@@ -48,7 +48,7 @@ function instance(input: string, applicationId: string, applicationServer?: stri
 
 async function createTopic(partitions: number): Promise<string> {
   const topic = uniqueTopic('iq-input')
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] })
+  await createTopicsAndWait(admin, [{ topic, numPartitions: partitions }])
   return topic
 }
 

@@ -4,7 +4,7 @@ import kafkajs, { type Admin } from 'kafkajs'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+import { createTopicsAndWait, kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
 import { SentinelStreams, TopologyStartError } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder, type Topology } from '../../../topology/index.js'
@@ -41,7 +41,7 @@ test('creates missing internal topics with their partitions and configs, and acc
 
 test('an existing topic with the wrong partition count or cleanup policy is a start-up error naming the fix', async () => {
   const name = uniqueTopic('app-store-changelog')
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: 2 }] })
+  await createTopicsAndWait(admin, [{ topic: name, numPartitions: 2 }])
   await assert.rejects(ensureInternalTopics(admin, [changelog(name, 3)]), (e: unknown) => {
     assert.ok(e instanceof InternalTopicError)
     assert.match(e.message, /has 2 partitions, but the topology needs 3/)

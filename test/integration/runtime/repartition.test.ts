@@ -8,7 +8,7 @@ import type { Admin, Kafka } from 'kafkajs'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder } from '../../../topology/index.js'
-import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
+import { createTopicsAndWait, kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
 import { readCounts, sameCounts, sorted, TempStateDirs } from './request-fixtures.js'
 
 interface Request {
@@ -33,7 +33,7 @@ after(async () => {
 test('groupBy repartitions by the new key and counts right across two instances', async () => {
   const input = uniqueTopic('by-tenant')
   const output = uniqueTopic('per-model')
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 4 }, { topic: output, numPartitions: 2 }] })
+  await createTopicsAndWait(admin, [{ topic: input, numPartitions: 4 }, { topic: output, numPartitions: 2 }])
   const applicationId = uniqueTopic('regroup')
   const topology = (): ReturnType<StreamsBuilder['build']> => {
     const builder = new StreamsBuilder()

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Admin, Kafka } from 'kafkajs'
-import { uniqueTopic } from '../../kafka.js'
+import { createTopicsAndWait, uniqueTopic } from '../../kafka.js'
 
 export const WINDOW_MS = 60_000
 const START = Date.parse('2026-03-01T00:00:00Z')
@@ -69,7 +69,7 @@ export const sorted = (counts: Counts): Counts => new Map([...counts].sort(([a],
 export async function createTopicPair(admin: Admin, partitions: number): Promise<{ input: string; output: string }> {
   const input = uniqueTopic('requests')
   const output = uniqueTopic('counts')
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: partitions }, { topic: output, numPartitions: partitions }] })
+  await createTopicsAndWait(admin, [{ topic: input, numPartitions: partitions }, { topic: output, numPartitions: partitions }])
   return { input, output }
 }
 

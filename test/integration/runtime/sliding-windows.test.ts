@@ -10,7 +10,7 @@ import type { Admin, Kafka } from 'kafkajs'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { SlidingWindows, StreamsBuilder, Suppressed } from '../../../topology/index.js'
-import { collectTopic, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
+import { collectTopic, createTopicsAndWait, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
 import { slidingWindowCounts } from '../../sliding-window-model.js'
 import { TempStateDirs } from './request-fixtures.js'
 
@@ -54,7 +54,7 @@ function lcg(seed: number): () => number {
 test('sliding-window counts, out of order within grace, across a restart: each window once, by the definition', async () => {
   const input = uniqueTopic('errors')
   const output = uniqueTopic('error-bursts')
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 2 }, { topic: output, numPartitions: 2 }] })
+  await createTopicsAndWait(admin, [{ topic: input, numPartitions: 2 }, { topic: output, numPartitions: 2 }])
   const random = lcg(7)
   const keys = ['svc-a', 'svc-b', 'svc-c', 'svc-d']
   // 400 events over ~40 minutes; each arrives up to 40 s after events dated later (grace is 60 s).

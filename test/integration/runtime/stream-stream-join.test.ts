@@ -10,7 +10,7 @@ import type { Admin, Kafka } from 'kafkajs'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { JoinWindows, StreamsBuilder } from '../../../topology/index.js'
-import { collectTopic, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
+import { collectTopic, createTopicsAndWait, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
 import { TempStateDirs } from './request-fixtures.js'
 
 const START = Date.parse('2026-03-01T00:00:00Z')
@@ -35,10 +35,7 @@ test('responses meet their requests by id, out of order within grace; unanswered
   const requests = uniqueTopic('llm-requests')
   const responses = uniqueTopic('llm-responses')
   const output = uniqueTopic('llm-calls')
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [requests, responses, output].map((topic) => ({ topic, numPartitions: 2 })),
-  })
+  await createTopicsAndWait(admin, [requests, responses, output].map((topic) => ({ topic, numPartitions: 2 })))
   const b = new StreamsBuilder()
   const requestStream = b.stream(requests, { key: Serdes.string(), value: Serdes.string() })
   const responseStream = b.stream(responses, { key: Serdes.string(), value: Serdes.string() })

@@ -11,7 +11,7 @@ import { test } from 'node:test'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder, type Topology } from '../../../topology/index.js'
-import { kafkaBrokers, readTextValues, testKafka, uniqueTopic } from '../../kafka.js'
+import { createTopicsAndWait, kafkaBrokers, readTextValues, testKafka, uniqueTopic } from '../../kafka.js'
 
 function enrich(topics: { tiers: string; calls: string; out: string }): Topology {
   const b = new StreamsBuilder()
@@ -28,7 +28,7 @@ for (const processingGuarantee of ['at-least-once', 'exactly-once'] as const) {
     const admin = kafka.admin()
     await admin.connect()
     const topics = { tiers: uniqueTopic('tiers'), calls: uniqueTopic('calls'), out: uniqueTopic('enriched') }
-    await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true })
+    await createTopicsAndWait(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: 2 })))
     await admin.disconnect()
     const applicationId = uniqueTopic('table-restore')
     const producer = kafka.producer()

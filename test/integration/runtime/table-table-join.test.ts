@@ -12,7 +12,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
 import { StreamsBuilder, type Topology } from '../../../topology/index.js'
-import { collectTopic, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
+import { collectTopic, createTopicsAndWait, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
 import { TempStateDirs } from './request-fixtures.js'
 
 let kafka: Kafka
@@ -54,7 +54,7 @@ test('table leftJoin: the latest joined row per key is the join of both tables, 
   const owners = uniqueTopic('key-owners')
   const tiers = uniqueTopic('owner-tiers')
   const output = uniqueTopic('key-tiers')
-  await admin.createTopics({ waitForLeaders: true, topics: [owners, tiers, output].map((topic) => ({ topic, numPartitions: 2 })) })
+  await createTopicsAndWait(admin, [owners, tiers, output].map((topic) => ({ topic, numPartitions: 2 })))
   const b = new StreamsBuilder()
   const ownerTable = b.table(owners, { key: Serdes.string(), value: Serdes.string(), name: 'owners' })
   const tierTable = b.table(tiers, { key: Serdes.string(), value: Serdes.string(), name: 'tiers' })
@@ -89,14 +89,11 @@ test('foreign-key leftJoin: the latest row per order joins its current product, 
   const orders = uniqueTopic('orders')
   const products = uniqueTopic('products')
   const output = uniqueTopic('order-products')
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: orders, numPartitions: 3 },
-      { topic: products, numPartitions: 2 },
-      { topic: output, numPartitions: 3 },
-    ],
-  })
+  await createTopicsAndWait(admin, [
+    { topic: orders, numPartitions: 3 },
+    { topic: products, numPartitions: 2 },
+    { topic: output, numPartitions: 3 },
+  ])
   const applicationId = uniqueTopic('fk-join')
   const b = new StreamsBuilder()
   const orderTable = b.table(orders, { key: Serdes.string(), value: Serdes.json<{ product: string; qty: number }>(), name: 'orders' })
