@@ -42,6 +42,8 @@ export class GlobalConsumer {
   private consumer: Consumer | undefined
   private timer: NodeJS.Timeout | undefined
   private checkpointed = ''
+  /** Records the start-up restore read, per store (0 when the checkpoint was current). */
+  readonly restored = new Map<string, number>()
   private closing: Promise<void> | undefined
 
   private constructor(
@@ -102,7 +104,10 @@ export class GlobalConsumer {
     }
     const restorer = new ChangelogRestorer({ kafka, applicationId: plan.applicationId, logger, ...(metrics ? { metrics } : {}) })
     const began = Date.now()
-    for (const result of await restorer.restore(targets)) this.positionsOf(result.topic).set(result.partition, result.endOffset)
+    for (const result of await restorer.restore(targets)) {
+      this.positionsOf(result.topic).set(result.partition, result.endOffset)
+      this.restored.set(result.store, (this.restored.get(result.store) ?? 0) + result.restored)
+    }
     await this.writeCheckpoint()
     logger.info({ stores: this.opened.map((g) => ({ store: g.plan.name, rows: g.store.size })), ms: Date.now() - began }, 'global tables restored')
   }

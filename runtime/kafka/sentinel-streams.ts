@@ -271,6 +271,13 @@ export class SentinelStreams implements StreamsRuntime {
     return [...(this.thread?.ownedTasks.values() ?? [])].map((t) => ({ id: t.id, state: t.state, restored: t.restoredRecords }))
   }
 
+  /** Global tables on this instance: rows held, and records restored at start (only the tail after a checkpoint). */
+  globalTables(): { store: string; rows: number; restored: number }[] {
+    const globals = this.globals
+    if (!globals) return []
+    return [...globals.stores].map(([store, s]) => ({ store, rows: s.size, restored: globals.restored.get(store) ?? 0 }))
+  }
+
   /**
    * Connects, checks the topics, creates the internal ones, and joins the group. Resolves once the
    * consumer is running (state `rebalancing`); tasks then restore and the state becomes `running`.
@@ -293,7 +300,6 @@ export class SentinelStreams implements StreamsRuntime {
       await this.producer.connect()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.log })
       const engine = engines[config.storeEngine]()
-      this.transition('rebalancing')
       // Before any task exists: no task may read a global table that is still loading.
       if (this.plan.globalStores.length > 0) {
         this.globals = await GlobalConsumer.start({
@@ -326,6 +332,7 @@ export class SentinelStreams implements StreamsRuntime {
         onFatal: (error) => this.fail(error),
         onHostMap: (map) => this.taskHosts.update(map),
       })
+      this.transition('rebalancing')
       await this.thread.start()
     } catch (e) {
       await this.disconnect()

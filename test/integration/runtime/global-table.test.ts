@@ -65,6 +65,7 @@ test('two instances each hold every global row, join by it, answer queries for a
   try {
     await Promise.all([a.start(), b.start()])
     await Promise.all([a.waitForState('running', 60_000), b.waitForState('running', 60_000)])
+    assert.deepEqual(a.globalTables(), [{ store: 'prices', rows: 30, restored: 30 }], 'a first start restores the whole topic')
     // Each call references a model whose row lives on some partition of the global topic: every
     // task, whichever instance runs it, must find it.
     const callModel = (n: number): string => models[(n * 7) % models.length]!
@@ -103,6 +104,7 @@ test('two instances each hold every global row, join by it, answer queries for a
     a = instance(0)
     await a.start()
     await a.waitForState('running', 60_000)
+    assert.deepEqual(a.globalTables(), [{ store: 'prices', rows: 30, restored: 1 }], 'only the record sent while it was down is restored')
     assert.equal(await a.keyValueStore<string, string>('prices').get('model-29'), 'while-down')
     assert.equal(await a.keyValueStore<string, string>('prices').get('model-4'), 'new-model-4', 'rows from before the restart kept')
   } finally {
