@@ -42,6 +42,8 @@ export interface TaskServices {
   clientWithSockets(socketFactory: ISocketFactory): Kafka
   admin: Admin
   engine: StorageEngine
+  /** The instance's global table stores (from its `GlobalConsumer`), shared by every task. */
+  globalStores: ReadonlyMap<string, StateStore>
   stateDirectory: StateDirectory
   partitionCounts: PartitionCounts
   errorPolicy: ErrorPolicy
@@ -132,6 +134,7 @@ export class ActiveTask implements CommittableTask {
       partition: options.partition,
       collector: this.collector,
       state: { engine: options.engine, stateDir: options.config.stateDir, cacheMaxBytes: options.config.cacheMaxBytes },
+      globalStores: options.globalStores,
       errorPolicy: options.errorPolicy,
       forwardingCacheMaxEntries: options.config.forwardingCacheMaxEntries,
       ...(options.config.idleTimeoutMs > 0 ? { idleTimeoutMs: options.config.idleTimeoutMs } : {}),

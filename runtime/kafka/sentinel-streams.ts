@@ -20,13 +20,14 @@ import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, ty
 import pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
-import { engines, StateDirectory } from '../../state/index.js'
+import { engines, type KeyValueStore, StateDirectory } from '../../state/index.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { isTopicRef } from '../../topology/graph.js'
 import { taskIdString } from '../assignor.js'
 import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../config.js'
 import { keyValueView, windowView, type LocalTasks } from '../query/local-store-views.js'
 import { StoreLocator } from '../query/store-locator.js'
+import { globalKeyValueView } from '../query/global-store-view.js'
 import { TaskHosts } from '../query/task-hosts.js'
 import {
   type BatchHandler,
@@ -49,6 +50,7 @@ import { STATE_TRANSITIONS, type StateListener, type StreamsState, waitForStream
 export type { StateListener, StreamsState } from '../streams-state.js'
 import { kafkajsLog } from './kafkajs-log.js'
 import { StreamThread } from './stream-thread.js'
+import { GlobalConsumer } from './global-consumer.js'
 import { TopicReader } from './topic-reader.js'
 import { TopicWriter } from './topic-writer.js'
 
@@ -83,6 +85,8 @@ export class SentinelStreams implements StreamsRuntime {
   private kafka: Kafka | undefined
   private admin: Admin | undefined
   private producer: Producer | undefined
+  /** Global tables: restored before the stream thread starts, closed after it stops. */
+  private globals: GlobalConsumer | undefined
   private thread: StreamThread | undefined
   private closing: Promise<void> | undefined
   /** Tasks per sub-topology, known once start() has read the source topics' partition counts. */
@@ -155,6 +159,8 @@ export class SentinelStreams implements StreamsRuntime {
    * before start().
    */
   queryMetadataForKey<K>(storeName: string, key: K, keySerde: Serde<K>): KeyQueryMetadata {
+    // Every instance holds every row of a global table (as Kafka Streams answers: the local host).
+    if (this.stores.isGlobal(storeName)) return { active: this.hostInfo, partition: -1, local: true }
     const store = this.stores.find(storeName)
     const partition = this.stores.partitionOf(store, keySerde.serialize(key))
     const task = taskIdString({ subtopology: store.subtopology, partition })
@@ -166,6 +172,10 @@ export class SentinelStreams implements StreamsRuntime {
    * task is elsewhere, restoring, or moving rejects with `StoreNotQueryableError` saying why.
    */
   keyValueStore<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
+    if (this.stores.isGlobal(storeName)) {
+      this.checkServing(storeName)
+      return globalKeyValueView<K, V>(this.localTasks, storeName, () => this.globals?.stores.get(storeName) as KeyValueStore<K, V> | undefined)
+    }
     const target = this.stores.target<K>(storeName, 'key-value')
     this.checkServing(storeName)
     return keyValueView<K, V>(this.localTasks, target)
@@ -261,6 +271,13 @@ export class SentinelStreams implements StreamsRuntime {
     return [...(this.thread?.ownedTasks.values() ?? [])].map((t) => ({ id: t.id, state: t.state, restored: t.restoredRecords }))
   }
 
+  /** Global tables on this instance: rows held, and records restored at start (only the tail after a checkpoint). */
+  globalTables(): { store: string; rows: number; restored: number }[] {
+    const globals = this.globals
+    if (!globals) return []
+    return [...globals.stores].map(([store, s]) => ({ store, rows: s.size, restored: globals.restored.get(store) ?? 0 }))
+  }
+
   /**
    * Connects, checks the topics, creates the internal ones, and joins the group. Resolves once the
    * consumer is running (state `rebalancing`); tasks then restore and the state becomes `running`.
@@ -282,6 +299,20 @@ export class SentinelStreams implements StreamsRuntime {
       this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
       await this.producer.connect()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.log })
+      const engine = engines[config.storeEngine]()
+      // Before any task exists: no task may read a global table that is still loading.
+      if (this.plan.globalStores.length > 0) {
+        this.globals = await GlobalConsumer.start({
+          kafka,
+          plan: this.plan,
+          stateDir: config.stateDir,
+          engine,
+          logger: this.log,
+          ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+          checkpointIntervalMs: config.commitIntervalMs,
+          onFatal: (error) => this.fail(error),
+        })
+      }
       this.thread = new StreamThread({
         config,
         topology: this.topology,
@@ -290,7 +321,8 @@ export class SentinelStreams implements StreamsRuntime {
         clientWithSockets: (socketFactory) => this.newClient(socketFactory),
         admin: this.admin,
         producer: this.producer,
-        engine: engines[config.storeEngine](),
+        engine,
+        globalStores: this.globals?.stores ?? new Map(),
         stateDirectory,
         partitionCounts,
         errorPolicy: this.options.errorPolicy ?? 'dlq',
@@ -312,10 +344,11 @@ export class SentinelStreams implements StreamsRuntime {
   private async checkTopics(partitionCounts: AdminPartitionCounts): Promise<void> {
     const admin = this.admin!
     const userSources = [...new Set(this.plan.subTopologies.flatMap((s) => s.userSourceTopics))]
+    const globalSources = this.plan.globalStores.map((g) => g.topic)
     const internal = new Set(this.plan.internalTopics.map((t) => t.name))
     const userSinks = [...new Set(this.plan.subTopologies.flatMap((s) => s.sinkTopics))].filter((t) => !internal.has(t))
     const existing = new Set(await admin.listTopics())
-    const missingSources = userSources.filter((t) => !existing.has(t))
+    const missingSources = [...userSources, ...globalSources].filter((t) => !existing.has(t))
     const missingSinks = userSinks.filter((t) => !existing.has(t))
     const create = this.config.createMissingTopics
     if (create !== null && missingSources.length + missingSinks.length > 0) {
@@ -374,6 +407,8 @@ export class SentinelStreams implements StreamsRuntime {
   }
 
   private async disconnect(): Promise<void> {
+    // After the stream thread: its tasks read the global stores until they close.
+    await this.globals?.close()
     await Promise.allSettled([...this.readers].map((r) => r.stop()))
     this.readers.clear()
     await this.writer.close()
