@@ -70,6 +70,7 @@ export class TopicReader implements Consumption {
     }
     this.failures.delete(partition)
     const next = (BigInt(batch.lastOffset()) + 1n).toString()
+    if (this.config.options.commit === false) return resolveOffset(batch.lastOffset())
     try {
       await this.consumer.commitOffsets([{ topic, partition, offset: next }])
     } catch (e) {
