@@ -7,6 +7,8 @@
  * there are no import cycles anywhere. See CONTRIBUTING.md.
  */
 const LIBRARY = '^(schemas|state|topology|runtime|operators)/'
+// The package's entry points (package.json `exports`).
+const ENTRIES = '^(index|testing|detectors|registry|sentinel)\\.ts$'
 const below = {
   schemas: '^(state|topology|runtime|operators|apps)/',
   state: '^(topology|runtime|operators|apps)/',
@@ -38,14 +40,14 @@ module.exports = {
       name: 'library-uses-no-tools',
       severity: 'error',
       comment: 'The library and the app do not import benches, scripts, examples or tests.',
-      from: { path: `${LIBRARY}|^apps/|^index\\.ts$` },
+      from: { path: `${LIBRARY}|^apps/|${ENTRIES}` },
       to: { path: '^(bench|scripts|examples|test)/' },
     },
     {
       name: 'public-index-is-the-library',
       severity: 'error',
-      comment: "The package's root entry exports the library only; the app has its own entry.",
-      from: { path: '^index\\.ts$' },
+      comment: "The package's library entries export the library only; the app has its own entry (sentinel.ts).",
+      from: { path: '^(index|testing|detectors|registry)\\.ts$' },
       to: { path: '^apps/' },
     },
   ],

@@ -1,34 +1,21 @@
 /**
  * sentinel-streams: Kafka Streams-like stateful stream processing on kafkajs, for real-time anomaly
- * detection on LLM telemetry. The public API, by layer:
+ * detection on LLM telemetry. This is the package's root entry, `sentinel-streams`:
  *  - DSL and Processor API (topology/): StreamsBuilder, KStream, KTable, windows, stores
- *  - serdes (schemas/): Serdes.string/json/avro/..., registryAvroSerde, AnomalyEvent
+ *  - serdes (schemas/): Serdes.string/json/avro/..., AnomalyEvent
  *  - state (state/): store contracts and engines
- *  - runtime (runtime/): SentinelStreams on Kafka, StandaloneStreams in one process, the
- *    StreamsRuntime both implement (interactive queries, send, consume), and the TopologyTestDriver
- *  - detectors (operators/detectors/): the detector cores; (operators/dsl/): the same as DSL operators
+ *  - runtimes (runtime/): SentinelStreams on Kafka, StandaloneStreams in one process, and the
+ *    StreamsRuntime both implement (interactive queries, send, consume)
+ * The other entries: `sentinel-streams/testing` (TopologyTestDriver), `sentinel-streams/detectors`
+ * (detector cores and DSL operators), `sentinel-streams/registry` (Schema Registry serdes) and
+ * `sentinel-streams/sentinel` (the LLM-Sentinel app). Their reports are in api/; a change to what
+ * they export shows there (`npm run api:update`).
  */
 export * from './topology/index.js'
 export * from './schemas/index.js'
-export {
-  registryAvroSerde,
-  RegistryAvroSerde,
-  type RegistryAvroSerdeOptions,
-  SchemaNotReadyError,
-  UnknownSchemaIdError,
-  topicNameStrategy,
-  recordNameStrategy,
-  topicRecordNameStrategy,
-  SUBJECT_NAME_STRATEGIES,
-  type SubjectNameStrategyName,
-  createRegistryClient,
-  registryAuthFromEnv,
-  type RegistryAuth,
-  type RegistryConnection,
-} from './schemas/registry/index.js'
 export { anomalyId } from './schemas/anomaly/anomaly-id.js'
-export { anomalyEventAvroSerde, anomalyEventRegistrySerde } from './schemas/anomaly/anomaly-serdes.js'
-export { alertEventSerde, alertEventRegistrySerde } from './schemas/alert/alert-event-serde.js'
+export { anomalyEventAvroSerde } from './schemas/anomaly/anomaly-serdes.js'
+export { alertEventSerde } from './schemas/alert/alert-event-serde.js'
 export { alertEventSchema } from './schemas/alert/alert-event-avro.js'
 export { type AnomalyEvent, anomalyEventSchema, anomalyEventType, createAnomalyEvent } from './schemas/anomaly/anomaly-event.js'
 export type { KeyValueStore, SessionStore, StateStore, WindowStore, Windowed, TimeWindow, Session, EngineKind } from './state/types.js'
@@ -48,9 +35,16 @@ export {
   type BatchHandler,
   type Consumption,
 } from './runtime/streams-runtime.js'
-export { StandaloneStreams, type StandaloneStreamsOptions, type StandaloneConfig, EmbeddedLog, type LogRecord, type LogRetention, pipeJsonLines, type JsonLinesOptions, type JsonLinesResult } from './runtime/standalone/index.js'
+export {
+  StandaloneStreams,
+  type StandaloneStreamsOptions,
+  type StandaloneConfig,
+  EmbeddedLog,
+  type LogRecord,
+  type LogRetention,
+  pipeJsonLines,
+  type JsonLinesOptions,
+  type JsonLinesResult,
+} from './runtime/standalone/index.js'
 export type { TopologyBuildContext, TopologyFactory, TopologyServices, TopologyServicesContext, RunningServices } from './runtime/topology-file.js'
 export { InternalTopicError } from './runtime/internal-topics.js'
-export * from './runtime/testing/index.js'
-export * from './operators/detectors/index.js'
-export * from './operators/dsl/index.js'

@@ -1,12 +1,14 @@
 /**
  * `npm run build` step after tsc: copies the files the built code reads beside itself (the Sentinel
  * app's default YAML configurations, the .avsc schemas, the OTLP .proto files), so dist/ runs without the sources.
+ * An argument names another output folder (scripts/check-package.ts builds into a scratch one).
  */
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const outDir = process.argv[2] ?? join(root, 'dist')
 const ASSETS: { dir: string; ext: string }[] = [
   { dir: 'apps/sentinel', ext: '.yaml' },
   { dir: 'schemas', ext: '.avsc' },
@@ -26,10 +28,10 @@ function* filesUnder(dir: string, ext: string): Generator<string> {
 let copied = 0
 for (const { dir, ext } of ASSETS) {
   for (const file of filesUnder(join(root, dir), ext)) {
-    const target = join(root, 'dist', relative(root, file))
+    const target = join(outDir, relative(root, file))
     mkdirSync(dirname(target), { recursive: true })
     copyFileSync(file, target)
     copied++
   }
 }
-console.log(`copied ${copied} asset files into dist/`)
+console.log(`copied ${copied} asset files into ${relative(root, outDir) || outDir}/`)

@@ -2,8 +2,23 @@ export { StreamsBuilder, type GlobalTableOptions, type SourceOptions, type Strea
 export { GlobalKTable } from './global-ktable.js'
 export { EventTimeOutOfBoundsError, eventTimeVerdict, type EventTimeBounds, type EventTimeVerdict } from './event-time.js'
 export type { DeduplicateOptions } from './processors/deduplicate.js'
-export { KStream, BranchedKStream, type GroupedOptions, type ProcessOptions, type RepartitionOptions, type SinkOptions, type StreamJoinedOptions } from './kstream.js'
-export { KGroupedStream, SessionWindowedKStream, SlidingWindowedKStream, TimeWindowedKStream, type AggregateOptions, type WindowedAggregateOptions } from './kgrouped-stream.js'
+export {
+  KStream,
+  BranchedKStream,
+  type GroupedOptions,
+  type ProcessOptions,
+  type RepartitionOptions,
+  type SinkOptions,
+  type StreamJoinedOptions,
+} from './kstream.js'
+export {
+  KGroupedStream,
+  SessionWindowedKStream,
+  SlidingWindowedKStream,
+  TimeWindowedKStream,
+  type AggregateOptions,
+  type WindowedAggregateOptions,
+} from './kgrouped-stream.js'
 export { BufferConfig, KTable, Suppressed } from './ktable.js'
 export type { Named } from './dsl-context.js'
 export type { KeyValueMapper, Predicate, ValueMapper } from './processors/stateless.js'
@@ -35,8 +50,6 @@ export type {
 export type { StreamPartitioner, TopicNameExtractor, TopicRef, NodeDef, SourceNodeDef, SinkNodeDef, ProcessorNodeDef } from './graph.js'
 export {
   Topology,
-  resolvePartitions,
-  CHANGELOG_ADDITIONAL_RETENTION_MS,
   type InternalTopicSpec,
   type InternalTopicRole,
   type PartitionRule,
@@ -47,3 +60,5 @@ export {
   type SubTopologyPlan,
   type TopologyPlan,
 } from './topology.js'
+/** @internal The runtimes' partition arithmetic and changelog retention, not for users. */
+export { resolvePartitions, CHANGELOG_ADDITIONAL_RETENTION_MS } from './topology.js'

@@ -10,10 +10,33 @@ export { type Comparison, type StreakAnomaly, type StreakConfig, type StreakStat
 export { type EwmaDeviationConfig, type EwmaDeviationVerdict, EwmaDeviationDetector } from './ewma-deviation.js'
 export { type QuantileConfig, type QuantileVerdict, WindowedQuantileDetector } from './quantile.js'
 export { type RatioConfig, type RatioVerdict, RatioDetector } from './ratio.js'
-export { type RunningStats, EMPTY_STATS, addSample, stdOf } from './welford.js'
-export { type FeatureDeviation, type Profile, type SessionProfileConfig, type SessionVerdict, EMPTY_PROFILE, SessionProfileDetector } from './session-profile.js'
-export { type SessionFeature, type SessionRecord, type SessionSummary, SESSION_FEATURES, addToSession, mergeSessions, sessionFeatures } from './session-features.js'
-export { type DistributionShiftConfig, type DistributionShiftState, type DistributionShiftVerdict, DistributionShiftDetector, relativeEntropy } from './distribution-shift.js'
+export { type RunningStats } from './welford.js'
+/** @internal Welford's running moments, the detectors' own arithmetic. */
+export { EMPTY_STATS, addSample, stdOf } from './welford.js'
+export {
+  type FeatureDeviation,
+  type Profile,
+  type SessionProfileConfig,
+  type SessionVerdict,
+  EMPTY_PROFILE,
+  SessionProfileDetector,
+} from './session-profile.js'
+export {
+  type SessionFeature,
+  type SessionRecord,
+  type SessionSummary,
+  SESSION_FEATURES,
+  addToSession,
+  mergeSessions,
+  sessionFeatures,
+} from './session-features.js'
+export {
+  type DistributionShiftConfig,
+  type DistributionShiftState,
+  type DistributionShiftVerdict,
+  DistributionShiftDetector,
+  relativeEntropy,
+} from './distribution-shift.js'
 export { type AlarmGateState, AlarmGate } from './alarm-gate.js'
 export { type RobustBaselineModel, type RobustRollingState, NORMAL_IQR, robustRollingBaseline, sortedQuantile } from './robust-baseline.js'
 export { type RollingBaselineModel } from './baseline.js'
@@ -21,4 +44,11 @@ export { type HysteresisGateConfig, type HysteresisGateState, HysteresisGate } f
 export { type CusumConfig, type CusumShift, type CusumState, type CusumVerdict, CusumDetector } from './cusum.js'
 export { type SeasonalBaselineConfig, type SeasonalBaselineState, type SeasonalExpectation, SeasonalBaseline } from './seasonal-baseline.js'
 export { type TailFenceConfig, type TailFenceState, type TailFenceVerdict, TailFenceDetector } from './tail-fence.js'
-export { type BinomialBurstConfig, type BinomialBurstVerdict, type FailureCounts, BinomialBurstDetector, NO_COUNTS, betaBinomialTail } from './binomial-burst.js'
+export {
+  type BinomialBurstConfig,
+  type BinomialBurstVerdict,
+  type FailureCounts,
+  BinomialBurstDetector,
+  NO_COUNTS,
+  betaBinomialTail,
+} from './binomial-burst.js'
