@@ -1,6 +1,6 @@
 /**
  * GET /detectors (the loaded detectors file) and POST /detect (a data point judged against the
- * current baselines: seed 002's `{metrics, context}` body and `{is_anomaly, score, explanation}`
+ * current baselines: the `{metrics, context}` body and `{is_anomaly, score, explanation}`
  * answer, or one detector's value; see baseline-scoring.ts).
  *
  * /detect answers, for a key without a baseline yet or still warming up, 200 with `ready: false` and
@@ -16,7 +16,7 @@ import type { RoutesOptions } from './api-context.js'
 import { type BaselineDetectorConfig, hasBaseline, scoreAgainstBaseline } from './baseline-scoring.js'
 import { ApiError } from './errors.js'
 import { forwardContext } from './interactive-queries.js'
-import { detectBody, detectorSchema, detectResponse, errors, seedDetectBody, seedDetectResponse } from './schemas.js'
+import { detectBody, detectorSchema, detectResponse, errors, metricsDetectBody, metricsDetectResponse } from './schemas.js'
 
 interface DetectBody {
   readonly detector_id: string
@@ -25,7 +25,7 @@ interface DetectBody {
   readonly timestamp?: string
 }
 
-interface SeedDetectBody {
+interface MetricsDetectBody {
   readonly metrics: Readonly<Record<string, number>>
   readonly context?: { readonly application_id?: string; readonly model?: string; readonly user_id?: string; readonly tenant_id?: string; readonly detector_id?: string; readonly timestamp?: string }
 }
@@ -112,21 +112,21 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
     },
   )
 
-  app.post<{ Body: DetectBody | SeedDetectBody }>(
+  app.post<{ Body: DetectBody | MetricsDetectBody }>(
     '/detect',
     {
       schema: {
         summary: 'Score a data point against the current baselines',
         description:
-          "Two bodies. Seed 002's `{metrics, context}`: every enabled zscore, ewma or percentile detector whose metric is in `metrics` and whose groupBy key is in `context` judges its value; the answer is `{is_anomaly, score, explanation, results[]}`. Or `{detector_id, key, value}`: one detector, one value, the verdict alone. A value stands for a window's aggregate of the detector's metric. Nothing is stored. `ready: false` when the key has no baseline yet or too few windows.",
+          "Two bodies. `{metrics, context}`: every enabled zscore, ewma or percentile detector whose metric is in `metrics` and whose groupBy key is in `context` judges its value; the answer is `{is_anomaly, score, explanation, results[]}`. Or `{detector_id, key, value}`: one detector, one value, the verdict alone. A value stands for a window's aggregate of the detector's metric. Nothing is stored. `ready: false` when the key has no baseline yet or too few windows.",
         tags: ['detectors'],
-        body: { oneOf: [detectBody, seedDetectBody] },
-        response: { 200: { anyOf: [seedDetectResponse, detectResponse] }, ...errors(400, 401, 404, 409, 422, 429, 502, 503) },
+        body: { oneOf: [detectBody, metricsDetectBody] },
+        response: { 200: { anyOf: [metricsDetectResponse, detectResponse] }, ...errors(400, 401, 404, 409, 422, 429, 502, 503) },
       },
     },
     async (request) => {
       const body = request.body
-      if ('metrics' in body) return detectSeed(body, request)
+      if ('metrics' in body) return detectMetrics(body, request)
       const { detector_id, key, value, timestamp } = body
       const detector = byId.get(detector_id)
       if (detector === undefined) throw new ApiError(404, 'not_found', `no detector '${detector_id}'; GET /api/v1/detectors lists them`)
@@ -139,7 +139,7 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
     },
   )
 
-  async function detectSeed(body: SeedDetectBody, request: FastifyRequest): Promise<Record<string, unknown>> {
+  async function detectMetrics(body: MetricsDetectBody, request: FastifyRequest): Promise<Record<string, unknown>> {
     const context = body.context ?? {}
     const metrics = withDerivedMetrics(body.metrics)
     const keys: Record<GroupBy, string | undefined> = { application: context.application_id, model: context.model, user: context.user_id, tenant: context.tenant_id }

@@ -12,7 +12,7 @@ const STATUSES = ['active', 'acknowledged', 'resolved', 'suppressed'] as const
 
 export const anomalyEventSchema = {
   type: 'object',
-  description: 'AnomalyEvent (seed 001; schemas/anomaly/AnomalyEvent.avsc)',
+  description: 'AnomalyEvent (schemas/anomaly/AnomalyEvent.avsc)',
   required: ['anomaly_id', 'timestamp', 'detector_id', 'severity', 'score', 'status'],
   properties: {
     anomaly_id: { type: 'string' },
@@ -151,8 +151,8 @@ export const detectBody = {
   },
 } as const
 
-/** Seed 002's /detect body: the metrics of one data point and who it is about. */
-export const seedDetectBody = {
+/** The /detect body of metrics: the metrics of one data point and who it is about. */
+export const metricsDetectBody = {
   type: 'object',
   required: ['metrics'],
   additionalProperties: false,
@@ -202,8 +202,8 @@ export const detectResponse = {
   },
 } as const
 
-/** Seed 002's /detect answer, with each detector's verdict in `results`. */
-export const seedDetectResponse = {
+/** The /detect answer to a body of metrics, with each detector's verdict in `results`. */
+export const metricsDetectResponse = {
   type: 'object',
   required: ['is_anomaly', 'score', 'explanation', 'results'],
   properties: {

@@ -443,7 +443,7 @@ function readReceiver(raw: unknown, index: number, defaults: DeliverySettings, e
       // The seed writes a gRPC host:port (shield.example.com:9090); say why that is refused.
       const grpcStyle = typeof config.endpoint === 'string' && config.endpoint.length > 0 && !/^https?:\/\//.test(config.endpoint)
       if (grpcStyle)
-        report(`${p}endpoint`, `${JSON.stringify(config.endpoint)} is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (the seed's gRPC EnforceAction is not supported), e.g. http://shield:8080`)
+        report(`${p}endpoint`, `${JSON.stringify(config.endpoint)} is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (Shield's gRPC EnforceAction is not supported), e.g. http://shield:8080`)
       const endpoint = grpcStyle ? '' : readUrl(config, 'endpoint', p, report).replace(/\/+$/, '')
       result = { name: receiver, type: kind, delivery, endpoint, action, durationMs }
       break

@@ -25,11 +25,11 @@ detectors:
 ${extra}`
 
 describe('the default detectors file', () => {
-  test('loads, with the seed\'s six cases', () => {
+  test('loads, with the six documented cases', () => {
     const config = loadDetectorsConfig(DEFAULT_DETECTORS_PATH)
-    const seedCases = new Set(['token-rate-spike', 'latency-spike-per-model', 'cost-threshold', 'error-rate-burst', 'user-behaviour-anomaly', 'model-version-regression'])
+    const documentedCases = new Set(['token-rate-spike', 'latency-spike-per-model', 'cost-threshold', 'error-rate-burst', 'user-behaviour-anomaly', 'model-version-regression'])
     assert.deepEqual(
-      config.detectors.filter((d) => seedCases.has(d.id)).map((d) => [d.id, d.type, d.strategy, d.groupBy]),
+      config.detectors.filter((d) => documentedCases.has(d.id)).map((d) => [d.id, d.type, d.strategy, d.groupBy]),
       [
         ['token-rate-spike', 'statistical', 'zscore', 'application'],
         ['latency-spike-per-model', 'statistical', 'zscore', 'model'],

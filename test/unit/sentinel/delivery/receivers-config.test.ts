@@ -159,7 +159,7 @@ routing:
       "receiver 'im', field 'config.severityMap.fatal': is not a severity; use critical, warning or info",
       "receiver 'sh', field 'config.action': \"nuke\" is not valid; use one of block | rate_limit | throttle | quarantine | alert_only",
       "receiver 'sh', field 'config.duration': \"soon\" is not a duration; write e.g. 15m or 1h",
-      "receiver 'sh', field 'config.endpoint': \"shield.example.com:9090\" is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (the seed's gRPC EnforceAction is not supported), e.g. http://shield:8080",
+      "receiver 'sh', field 'config.endpoint': \"shield.example.com:9090\" is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (Shield's gRPC EnforceAction is not supported), e.g. http://shield:8080",
       "field 'routing.incident': receiver 'nobody' is not defined; define it under receivers or fix the name (known: a, b, im, sh)",
       "field 'routing.notification': a notification action lists its own receivers (config.receivers); remove this entry",
     ]
