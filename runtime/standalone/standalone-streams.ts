@@ -21,12 +21,12 @@
  * read runs as a job of the processing loop's queue, between rounds of batches and commits, so it
  * never sees a batch half-applied or a store mid-flush.
  *
- * Size: over 400 lines, and much of its lifecycle (start, state transitions, close, queries) repeats
- * SentinelStreams'; sharing that lifecycle once is issue 17 item 3's last part, not done yet.
+ * The state machine, start-once, close-once and failure handling are `RuntimeLifecycle`'s, shared
+ * with SentinelStreams.
  */
 import { performance } from 'node:perf_hooks'
 import type { Readable } from 'node:stream'
-import pino from 'pino'
+import type pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
 import { engines, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
@@ -38,7 +38,7 @@ import { SerialQueue } from '../kafka/serial-queue.js'
 import { keyValueView, type LocalTasks, type QueryableTask, windowView } from '../query/local-store-views.js'
 import { ReadGate } from '../query/read-gate.js'
 import { StoreLocator } from '../query/store-locator.js'
-import { STATE_TRANSITIONS, waitForStreamsState } from '../streams-state.js'
+import { RuntimeLifecycle, runtimeLogger } from '../runtime-lifecycle.js'
 import {
   type BatchHandler,
   type ConsumeOptions,
@@ -48,7 +48,6 @@ import {
   type OutgoingRecord,
   type ReadOnlyKeyValueStore,
   type ReadOnlyWindowStore,
-  type StateListener,
   type StreamsRuntime,
   type StreamsState,
 } from '../streams-runtime.js'
@@ -99,7 +98,7 @@ interface TaskRunner extends QueryableTask {
 /** The smallest slice: below it the per-call costs (a RocksDB read batch, cache upkeep) would dominate. */
 const MIN_SLICE_RECORDS = 16
 
-export class StandaloneStreams implements StreamsRuntime {
+export class StandaloneStreams extends RuntimeLifecycle implements StreamsRuntime {
   readonly mode = 'standalone' as const
   readonly config: ResolvedStandaloneConfig
   readonly plan: TopologyPlan
@@ -107,12 +106,9 @@ export class StandaloneStreams implements StreamsRuntime {
   private readonly taskCounters: TaskCountersExport
   /** The embedded log (memory only): every topic of this application, sources, sinks and the DLQ. */
   readonly log: EmbeddedLog
-  private readonly logger: pino.Logger
   private readonly tasksPerSubTopology: ReadonlyMap<number, number>
   private readonly sourceTopics: ReadonlySet<string>
   private readonly repartitionTopics: ReadonlySet<string>
-  private currentState: StreamsState = 'created'
-  private readonly listeners = new Set<StateListener>()
   private runners: TaskRunner[] = []
   private readonly runnerById = new Map<string, TaskRunner>()
   /**
@@ -127,8 +123,6 @@ export class StandaloneStreams implements StreamsRuntime {
   private unsubscribe: (() => void) | undefined
   private loop: Promise<void> | undefined
   private stopping = false
-  private failed = false
-  private closing: Promise<void> | undefined
   private lastCommit = Date.now()
   /** When the processing loop last let I/O in (performance.now()). */
   private lastYield = 0
@@ -146,14 +140,12 @@ export class StandaloneStreams implements StreamsRuntime {
     config: StandaloneConfig,
     private readonly options: StandaloneStreamsOptions = {},
   ) {
-    this.config = resolveStandaloneConfig(config)
+    const resolvedConfig = resolveStandaloneConfig(config)
+    super(runtimeLogger(options.logger, resolvedConfig.applicationId))
+    this.config = resolvedConfig
     this.plan = topology.plan(this.config.applicationId)
     this.metrics = new RuntimeMetrics(options.metrics)
     this.taskCounters = new TaskCountersExport(this.metrics)
-    this.logger =
-      options.logger === false
-        ? pino({ level: 'silent' })
-        : (options.logger ?? pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination(2))).child({ app: this.config.applicationId })
     this.log = new EmbeddedLog({ retention: this.config.logRetention })
     // Source topics exist from the start with their configured counts, so records sent before
     // `start()` land on the partitions their keys belong to.
@@ -183,10 +175,6 @@ export class StandaloneStreams implements StreamsRuntime {
     return this.config.applicationId
   }
 
-  get state(): StreamsState {
-    return this.currentState
-  }
-
   get hostInfo(): HostInfo | null {
     return this.config.applicationServer
   }
@@ -201,19 +189,9 @@ export class StandaloneStreams implements StreamsRuntime {
     return this.plan.dlqTopic
   }
 
-  onStateChange(listener: StateListener): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
-  }
-
-  /** Resolves when the state is `state`; rejects on `error`, or after `timeoutMs`. */
-  waitForState(state: StreamsState, timeoutMs = 60_000): Promise<void> {
-    return waitForStreamsState(this, state, timeoutMs)
-  }
-
   /** Opens every task's stores (state `rebalancing` meanwhile), then runs them: state `running` when it resolves. */
   async start(): Promise<void> {
-    if (this.currentState !== 'created') throw new Error(`start() called in state '${this.currentState}'; create a new instance to start again`)
+    this.checkStartable()
     this.transition('rebalancing')
     try {
       const engine = engines[this.config.storeEngine]()
@@ -436,42 +414,36 @@ export class StandaloneStreams implements StreamsRuntime {
   }
 
   /**
-   * Graceful shutdown: processes what the log holds (up to `closeDrainMs`), commits, closes the
-   * stores, and lets `consume` handlers read the last outputs before they stop.
+   * Graceful shutdown (close()): processes what the log holds (up to `closeDrainMs`), commits, closes
+   * the stores, and lets `consume` handlers read the last outputs before they stop.
    */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.currentState === 'not-running') return
-      this.transition('pending-shutdown')
-      this.stopping = true
-      this.wakeup.wake()
-      await this.loop
-      this.unsubscribe?.()
-      try {
-        if (!this.failed && this.runners.length > 0) {
-          const deadline = Date.now() + (this.options.closeDrainMs ?? 10_000)
-          // A commit forwards held-back table updates, possibly into repartition topics: process
-          // those too, until a commit leaves nothing unprocessed (or the time is up).
-          for (;;) {
-            while (Date.now() < deadline && (await this.queue.run(() => this.processRound())) > 0) {
-              // Until the log holds nothing unprocessed for any task.
-            }
-            await this.queue.run(() => this.commit())
-            if (Date.now() >= deadline || !this.hasUnprocessed()) break
+  protected async shutdown(): Promise<void> {
+    this.stopping = true
+    this.wakeup.wake()
+    await this.loop
+    this.unsubscribe?.()
+    try {
+      if (!this.failed && this.runners.length > 0) {
+        const deadline = Date.now() + (this.options.closeDrainMs ?? 10_000)
+        // A commit forwards held-back table updates, possibly into repartition topics: process
+        // those too, until a commit leaves nothing unprocessed (or the time is up).
+        for (;;) {
+          while (Date.now() < deadline && (await this.queue.run(() => this.processRound())) > 0) {
+            // Until the log holds nothing unprocessed for any task.
           }
+          await this.queue.run(() => this.commit())
+          if (Date.now() >= deadline || !this.hasUnprocessed()) break
         }
-      } catch (e) {
-        this.logger.error({ err: e }, 'error while draining the log at shutdown')
       }
-      await this.queue.run(() => this.closeTasks())
-      await Promise.all([...this.consumptions].map((c) => c.drain(5_000)))
-      this.consumptions.clear()
-      this.stopping = true
-      this.releaseSenders()
-      this.metrics.tasks.set({ state: 'running' }, 0)
-      this.transition('not-running')
-    })()
-    return this.closing
+    } catch (e) {
+      this.logger.error({ err: e }, 'error while draining the log at shutdown')
+    }
+    await this.queue.run(() => this.closeTasks())
+    await Promise.all([...this.consumptions].map((c) => c.drain(5_000)))
+    this.consumptions.clear()
+    this.stopping = true
+    this.releaseSenders()
+    this.metrics.tasks.set({ state: 'running' }, 0)
   }
 
   private hasUnprocessed(): boolean {
@@ -491,21 +463,8 @@ export class StandaloneStreams implements StreamsRuntime {
     }
   }
 
-  private fail(error: Error): void {
-    if (this.currentState === 'error' || this.currentState === 'pending-shutdown' || this.currentState === 'not-running') return
-    this.failed = true
-    this.logger.error({ err: error }, 'stream processing failed: shutting down')
-    this.transition('error')
-    void this.close()
-  }
-
-  private transition(next: StreamsState): void {
-    const previous = this.currentState
-    if (previous === next) return
-    if (!STATE_TRANSITIONS[previous].includes(next)) return
-    this.currentState = next
-    this.logger.info({ from: previous, to: next }, 'state change')
-    for (const listener of this.listeners) listener(next, previous)
+  /** Leaving `running` settles the `idle()` waiters: they reject, naming the state. */
+  protected override onTransition(next: StreamsState): void {
     if (next !== 'running') this.settleIdleWaiters()
   }
 
@@ -532,7 +491,7 @@ export class StandaloneStreams implements StreamsRuntime {
 
   /** Why stores cannot be read now, or undefined while running (the tasks are open exactly then). */
   private unavailable(): string | undefined {
-    switch (this.currentState) {
+    switch (this.state) {
       case 'running':
         return undefined
       case 'created':
@@ -540,7 +499,7 @@ export class StandaloneStreams implements StreamsRuntime {
       case 'rebalancing':
         return "not while the application is 'rebalancing' (opening its stores); wait for 'running'"
       default:
-        return `not while the application is '${this.currentState}' (shutting down or stopped); start a new instance to query it`
+        return `not while the application is '${this.state}' (shutting down or stopped); start a new instance to query it`
     }
   }
 
@@ -552,8 +511,8 @@ export class StandaloneStreams implements StreamsRuntime {
    * fast producer cannot push unprocessed records out of the log.
    */
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
-    if (this.currentState === 'not-running' || this.currentState === 'error') {
-      throw new Error(`send('${topic}'): the application is '${this.currentState}'`)
+    if (this.state === 'not-running' || this.state === 'error') {
+      throw new Error(`send('${topic}'): the application is '${this.state}'`)
     }
     const paced = this.sourceTopics.has(topic)
     // Checked every so many records, so one large send cannot push its own head out of the log.
@@ -576,14 +535,14 @@ export class StandaloneStreams implements StreamsRuntime {
 
   /** Waits while the topology is more than the high-water mark behind on `topic`. */
   private async caughtUp(topic: string): Promise<void> {
-    while (this.currentState === 'running' && !this.stopping && this.lag(topic) > this.senderHighWater) {
+    while (this.state === 'running' && !this.stopping && this.lag(topic) > this.senderHighWater) {
       await new Promise<void>((resolve) => this.waitingSenders.push(resolve))
     }
   }
 
   consume(topic: string, options: ConsumeOptions, handler: BatchHandler): Promise<Consumption> {
-    if (this.currentState === 'not-running' || this.currentState === 'pending-shutdown') {
-      return Promise.reject(new Error(`consume('${topic}'): the application is '${this.currentState}'`))
+    if (this.state === 'not-running' || this.state === 'pending-shutdown') {
+      return Promise.reject(new Error(`consume('${topic}'): the application is '${this.state}'`))
     }
     const consumption = new LogConsumption({
       log: this.log,
@@ -635,17 +594,17 @@ export class StandaloneStreams implements StreamsRuntime {
   }
 
   private isIdle(): boolean {
-    if (this.currentState !== 'running') return false
+    if (this.state !== 'running') return false
     return this.runners.every((r) => r.sources.every((t) => this.log.committed(this.applicationId, t, r.partition) === this.log.endOffset(t, r.partition)))
   }
 
   private settleIdleWaiters(): void {
     if (this.idleWaiters.size === 0) return
-    const running = this.currentState === 'running'
+    const running = this.state === 'running'
     if (running && !this.isIdle()) return
     for (const waiter of this.idleWaiters) {
       if (running) waiter.resolve()
-      else waiter.reject(new Error(`idle(): the application is '${this.currentState}'`))
+      else waiter.reject(new Error(`idle(): the application is '${this.state}'`))
     }
     this.idleWaiters.clear()
   }
