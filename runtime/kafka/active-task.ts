@@ -20,6 +20,7 @@ import type { ResolvedStreamsConfig } from '../config.js'
 import { KafkaRecordCollector, type BatchSender, type PartitionCounts } from './kafka-record-collector.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
 import { chunkedSender } from './chunked-sender.js'
+import { acknowledgedSender } from './acknowledged-sender.js'
 import type { SerialQueue } from './serial-queue.js'
 import { RevocableConnections, TaskRevokedError } from './revocable-connections.js'
 import { withCoordinatorRetry } from './coordinator-retry.js'
@@ -109,8 +110,12 @@ export class ActiveTask {
     this.exactlyOnce = options.config.processingGuarantee === 'exactly-once'
     this.log = options.logger.child({ task: options.id })
     this.connections = new RevocableConnections(options.config.kafka.socketFactory)
+    const producerSender: BatchSender = this.exactlyOnce ? { sendBatch: async (batch) => (await this.openTransaction()).sendBatch(batch) } : options.sharedProducer
+    // A resolved kafkajs send may have dropped partitions after a leader moved (see acknowledgedSender).
     const sender: BatchSender = chunkedSender(
-      this.exactlyOnce ? { sendBatch: async (batch) => (await this.openTransaction()).sendBatch(batch) } : options.sharedProducer,
+      acknowledgedSender(producerSender, options.partitionCounts, {
+        onResend: (missing) => this.log.warn({ missing }, 'a send resolved without acknowledging these partitions (kafkajs retry after a leader move): sending them again'),
+      }),
     )
     this.collector = new KafkaRecordCollector(sender, options.partitionCounts, (topic, count) => options.metrics.produced.inc({ topic }, count))
     this.changelog = new ChangelogWriter({ producer: sender, applicationId: options.config.applicationId, partition: options.partition })

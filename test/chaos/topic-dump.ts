@@ -14,13 +14,15 @@ export interface DumpedRecord {
   value: string
 }
 
-export async function dumpTopic(kafka: Kafka, topic: string, options: { transactional: boolean; quietMs?: number; timeoutMs?: number }): Promise<DumpedRecord[]> {
+export async function dumpTopic(kafka: Kafka, topic: string, options: { transactional: boolean; quietMs?: number; timeoutMs?: number; onRereads?(count: number): void }): Promise<DumpedRecord[]> {
   const admin = kafka.admin()
   await admin.connect()
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]))
   await admin.disconnect()
   const records: DumpedRecord[] = []
   const reached = new Map<number, number>()
+  const seenUpTo = new Map<number, number>()
+  let rereads = 0
   let lastAt = Date.now()
   const consumer = kafka.consumer({ groupId: `chaos-dump-${randomBytes(4).toString('hex')}`, maxBytes: 16 << 20 })
   await consumer.connect()
@@ -28,7 +30,15 @@ export async function dumpTopic(kafka: Kafka, topic: string, options: { transact
   await consumer.run({
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
-        records.push({ partition: batch.partition, offset: Number(m.offset), key: String(m.key), value: String(m.value) })
+        // An offset is one record: a consumer that fetches a range again must not count it twice.
+        const offset = Number(m.offset)
+        const seen = seenUpTo.get(batch.partition) ?? -1
+        if (offset <= seen) {
+          rereads++
+          continue
+        }
+        seenUpTo.set(batch.partition, offset)
+        records.push({ partition: batch.partition, offset, key: String(m.key), value: String(m.value) })
       }
       // The batch's last offset covers control records too.
       reached.set(batch.partition, Math.max(reached.get(batch.partition) ?? 0, Number(batch.lastOffset()) + 1))
@@ -41,5 +51,6 @@ export async function dumpTopic(kafka: Kafka, topic: string, options: { transact
   const caughtUp = (): boolean => [...ends].every(([p, end]) => end === 0 || (reached.get(p) ?? 0) >= end - slack)
   while (Date.now() < deadline && !(caughtUp() && Date.now() - lastAt >= quietMs)) await new Promise((r) => setTimeout(r, 200))
   await consumer.disconnect()
+  if (rereads > 0) options.onRereads?.(rereads)
   return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset)
 }
