@@ -136,6 +136,8 @@ function discardingRuntime(): StreamsRuntime {
     state: 'running',
     hostInfo: null,
     allHosts: () => [],
+    // It never changes state: the listener is never called.
+    onStateChange: () => () => {},
     send: async (_topic: string, _records: readonly OutgoingRecord[]) => {},
   } as unknown as StreamsRuntime
 }
