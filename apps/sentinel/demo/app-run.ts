@@ -6,7 +6,9 @@
  * started first, named by a receivers file written to a temporary directory, with an HMAC secret;
  * every delivery's signature is verified on receipt.
  *
- * The caller feeds telemetry (the generator's events) in batches; progress is reported after each
+ * The caller feeds telemetry (the generator's events) in batches, written to the telemetry topic or,
+ * with `ingest: 'http'`, POSTed to the running API's /api/v1/telemetry/events as a producer would
+ * (validation, event-time bounds, duplicate ids); progress is reported after each
  * `syncEvery` events once the app has processed them, so anomalies and alerts show as they happen.
  * At the end the running API is asked for the latest anomalies and the detectors, proving it served.
  */
@@ -51,6 +53,8 @@ export interface AppRunOptions {
   readonly applicationId?: string
   /** Run on Kafka (SentinelStreams, fresh topics) instead of standalone. */
   readonly brokers?: string
+  /** How telemetry enters: written to the telemetry topic (default) or POSTed to the REST API's ingest route. */
+  readonly ingest?: 'topic' | 'http'
   /** Events per send (default 500). */
   readonly batchSize?: number
   /** Wait for the app to process what was sent every this many events, then report progress (default 5000). */
@@ -82,6 +86,8 @@ export interface AlertCounters {
 
 export interface AppRunResult {
   readonly events: number
+  /** Events the API refused (`ingest: 'http'`; always 0 on the topic). */
+  readonly rejected: number
   readonly anomalies: AnomalyEvent[]
   /** The alerts topic as the dispatcher read it. */
   readonly alerts: AlertEvent[]
@@ -181,11 +187,26 @@ export async function runSentinelApp(options: AppRunOptions): Promise<AppRunResu
     const syncEvery = options.syncEvery ?? 5000
     let batch: TelemetryEvent[] = []
     let events = 0
+    let rejected = 0
+    const write =
+      options.ingest === 'http'
+        ? async (sent: TelemetryEvent[]): Promise<void> => {
+            const response = await fetch(`${apiAddress}/api/v1/telemetry/events`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+              body: JSON.stringify(sent),
+            })
+            const body = (await response.json()) as { accepted?: number; rejected?: number; message?: string }
+            if (response.status !== 202) throw new Error(`POST /api/v1/telemetry/events answered ${response.status}: ${body.message ?? JSON.stringify(body)}`)
+            rejected += body.rejected ?? 0
+          }
+        : async (sent: TelemetryEvent[]): Promise<void> =>
+            void (await runtime.send(topics.telemetry, sent.map((e) => ({ key: e.application_id, value: JSON.stringify(e), timestamp: Date.parse(e.timestamp) }))))
     let synced = 0
     const delivered = (): number => receiver.deliveries.filter((d) => d.verification.ok).length
     const send = async (force: boolean): Promise<void> => {
       if (batch.length > 0) {
-        await runtime.send(topics.telemetry, batch.map((e) => ({ key: e.application_id, value: JSON.stringify(e), timestamp: Date.parse(e.timestamp) })))
+        await write(batch)
         events += batch.length
       }
       const last = batch[batch.length - 1]
@@ -215,6 +236,7 @@ export async function runSentinelApp(options: AppRunOptions): Promise<AppRunResu
     const api = await probeApi(apiAddress, apiKey)
     return {
       events,
+      rejected,
       anomalies,
       alerts,
       received: receiver.deliveries,
