@@ -15,8 +15,10 @@
  * (`RecordPartitioner`: murmur2 of the key, round robin for a null key). A partition missing from the
  * send's acknowledgements is sent again, alone, in order: kafkajs sends all of a partition's records
  * of one request to its leader in one piece, so a missing partition is missing whole, and sending it
- * again neither reorders nor (with an idempotent producer, whose sequence kafkajs rolled back)
- * duplicates anything.
+ * again does not reorder it. A missing partition may still have been written (its broker died
+ * after appending, before answering): an idempotent producer's resend carries the sequence kafkajs
+ * rolled back and the broker drops it as a duplicate; a plain producer's (at-least-once, the chaos
+ * load) may write it twice, which those allow.
  */
 import type { Message, ProducerBatch, RecordMetadata } from 'kafkajs'
 import { RecordPartitioner } from '../query/key-partition.js'
