@@ -67,6 +67,11 @@ export interface ConsumeOptions {
   readonly groupId: string
   /** Where a group without progress starts: 'earliest' (default) or 'latest'. */
   readonly from?: 'earliest' | 'latest'
+  /**
+   * false: progress is never committed, so each start reads from `from` again (a reader rebuilding
+   * in-memory state from a whole topic, in a group of its own). Default true.
+   */
+  readonly commit?: boolean
 }
 
 /**

@@ -21,3 +21,5 @@ export type { ChangelogRestorerOptions, RestoreResult, RestoreTarget } from './c
 export { restoreTaskStores } from './changelog/restore-task.js'
 export { changelogTopicConfig, ensureChangelogTopics, WINDOWED_CHANGELOG_EXTRA_RETENTION_MS } from './changelog/changelog-topics.js'
 export type { ChangelogTopicSpec } from './changelog/changelog-topics.js'
+export { GlobalKeyValueStore } from './stores/global-key-value-store.js'
+export type { GlobalStoreSpec } from './stores/global-key-value-store.js'

@@ -5,6 +5,7 @@
 import type { Serde } from '../schemas/serde.js'
 import type { ProcessorSupplier, StreamRecord } from './processor.js'
 import type { EventTimeBounds } from './event-time.js'
+import type { GlobalStoreDef } from './global-ktable.js'
 import type { AnyStoreDefinition } from './stores.js'
 import type { TimestampExtractor } from './time.js'
 
@@ -61,6 +62,13 @@ export function isTopicRef(topic: SinkNodeDef['topic']): topic is TopicRef {
 export class TopologyGraph {
   readonly nodes = new Map<string, NodeDef>()
   readonly stores = new Map<string, AnyStoreDefinition>()
+  /** Global tables by store name: read by the runtime's global consumer, outside every task. */
+  readonly globalStores = new Map<string, GlobalStoreDef>()
+  /**
+   * Internal topics partitioned like the sub-topology that reads them (not the one that writes them):
+   * the foreign-key join's registration topic (like the right table) and response topic (like the left).
+   */
+  readonly readerPartitionedTopics = new Set<string>()
   /** Groups of source-node names whose topics must be co-partitioned (joins). */
   readonly coPartitionGroups: string[][] = []
   /** Who claimed each name, for "used twice" messages. */

@@ -1,4 +1,5 @@
-export { StreamsBuilder, type SourceOptions, type StreamSourceOptions, type TableSourceOptions } from './streams-builder.js'
+export { StreamsBuilder, type GlobalTableOptions, type SourceOptions, type StreamSourceOptions, type TableSourceOptions } from './streams-builder.js'
+export { GlobalKTable } from './global-ktable.js'
 export { EventTimeOutOfBoundsError, eventTimeVerdict, type EventTimeBounds, type EventTimeVerdict } from './event-time.js'
 export type { DeduplicateOptions } from './processors/deduplicate.js'
 export { KStream, BranchedKStream, type GroupedOptions, type ProcessOptions, type RepartitionOptions, type SinkOptions, type StreamJoinedOptions } from './kstream.js'
@@ -39,6 +40,7 @@ export {
   type InternalTopicSpec,
   type InternalTopicRole,
   type PartitionRule,
+  type GlobalStorePlan,
   type ResolvedPartitions,
   type StorePlan,
   type SubTopology,

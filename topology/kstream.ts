@@ -2,6 +2,8 @@ import type { Serde } from '../schemas/serde.js'
 import { DslContext, type Named, requireSerde } from './dsl-context.js'
 import type { StreamPartitioner, TopicNameExtractor } from './graph.js'
 import { KGroupedStream } from './kgrouped-stream.js'
+import { GlobalKTable } from './global-ktable.js'
+import { StreamGlobalTableJoinProcessor } from './processors/stream-global-table-join.js'
 import type { KTable } from './ktable.js'
 import type { ProcessorSupplier } from './processor.js'
 import {
@@ -266,27 +268,38 @@ export class KStream<K, V> {
    */
   leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO | undefined, key: K) => VR, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR>
   leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT | undefined, key: K) => VR, named?: Named): KStream<K, VR>
+  /**
+   * Stream-global table: each record with the global table's current row for `keySelector(key, value)`
+   * (`undefined` when absent or when the selector returns null). No repartitioning: every instance
+   * holds the whole table.
+   */
+  leftJoin<GK, GV, VR>(globalTable: GlobalKTable<GK, GV>, keySelector: (key: K, value: V) => GK | null, joiner: (value: V, globalValue: GV | undefined, key: K) => VR, named?: Named): KStream<K, VR>
   leftJoin<VO, VR>(
-    other: KStream<K, VO> | KTable<K, VO>,
-    joiner: (value: V, otherValue: VO | undefined, key: K) => VR,
-    third?: JoinWindows | Named,
-    options: StreamJoinedOptions<K, V, VO> = {},
+    other: KStream<K, VO> | KTable<K, VO> | GlobalKTable<unknown, VO>,
+    joiner: ((value: V, otherValue: VO | undefined, key: K) => VR) | ((key: K, value: V) => unknown),
+    third?: JoinWindows | Named | ((value: V, otherValue: VO | undefined, key: K) => VR),
+    options: StreamJoinedOptions<K, V, VO> | Named = {},
   ): KStream<K, VR> {
-    if (other instanceof KStream) return this.joinStream(other, (key, l, r) => joiner(l as V, r, key), third as JoinWindows, options, 'leftJoin()', true, false)
-    return this.joinTable(other, joiner, false, (third as Named | undefined) ?? {}, 'leftJoin()')
+    if (other instanceof GlobalKTable) return this.joinGlobalTable(other, joiner as (key: K, value: V) => unknown, third as (value: V, g: VO | undefined, key: K) => VR, false, options, 'leftJoin()')
+    const join = joiner as (value: V, otherValue: VO | undefined, key: K) => VR
+    if (other instanceof KStream) return this.joinStream(other, (key, l, r) => join(l as V, r, key), third as JoinWindows, options as StreamJoinedOptions<K, V, VO>, 'leftJoin()', true, false)
+    return this.joinTable(other, join, false, (third as Named | undefined) ?? {}, 'leftJoin()')
   }
 
   /** Like `leftJoin`, but only records with a partner (stream-stream) or a table row (stream-table). */
   join<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO, key: K) => VR, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR>
   join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, named?: Named): KStream<K, VR>
+  join<GK, GV, VR>(globalTable: GlobalKTable<GK, GV>, keySelector: (key: K, value: V) => GK | null, joiner: (value: V, globalValue: GV, key: K) => VR, named?: Named): KStream<K, VR>
   join<VO, VR>(
-    other: KStream<K, VO> | KTable<K, VO>,
-    joiner: (value: V, otherValue: VO, key: K) => VR,
-    third?: JoinWindows | Named,
-    options: StreamJoinedOptions<K, V, VO> = {},
+    other: KStream<K, VO> | KTable<K, VO> | GlobalKTable<unknown, VO>,
+    joiner: ((value: V, otherValue: VO, key: K) => VR) | ((key: K, value: V) => unknown),
+    third?: JoinWindows | Named | ((value: V, otherValue: VO, key: K) => VR),
+    options: StreamJoinedOptions<K, V, VO> | Named = {},
   ): KStream<K, VR> {
-    if (other instanceof KStream) return this.joinStream(other, (key, l, r) => joiner(l as V, r as VO, key), third as JoinWindows, options, 'join()', false, false)
-    return this.joinTable(other, joiner as (value: V, tableValue: VO | undefined, key: K) => VR, true, (third as Named | undefined) ?? {}, 'join()')
+    if (other instanceof GlobalKTable) return this.joinGlobalTable(other, joiner as (key: K, value: V) => unknown, third as (value: V, g: VO | undefined, key: K) => VR, true, options, 'join()')
+    const join = joiner as (value: V, otherValue: VO, key: K) => VR
+    if (other instanceof KStream) return this.joinStream(other, (key, l, r) => join(l as V, r as VO, key), third as JoinWindows, options as StreamJoinedOptions<K, V, VO>, 'join()', false, false)
+    return this.joinTable(other, join as (value: V, tableValue: VO | undefined, key: K) => VR, true, (third as Named | undefined) ?? {}, 'join()')
   }
 
   /** Stream-stream: like `leftJoin`, and the other stream's records without a partner too (`value` undefined). */
@@ -352,6 +365,25 @@ export class KStream<K, V> {
     this.ctx.addProcessor(merge, [joinThis, joinOther], () => new PassThroughProcessor<K, VR>())
     graph.coPartitionGroups.push([...new Set([...this.ctx.sourcesOf(left.node), ...this.ctx.sourcesOf(right.node)])])
     return this.next<K, VR>(merge, key, undefined, false)
+  }
+
+  private joinGlobalTable<GK, GV, VR>(
+    table: GlobalKTable<GK, GV>,
+    keySelector: (key: K, value: V) => GK | null | undefined,
+    joiner: (value: V, globalValue: GV | undefined, key: K) => VR,
+    inner: boolean,
+    named: Named,
+    operator: string,
+  ): KStream<K, VR> {
+    if (table.owner !== this.ctx.graph) throw new Error(`${operator}: the global table comes from another StreamsBuilder; build both from one`)
+    if (typeof keySelector !== 'function' || typeof joiner !== 'function') {
+      throw new Error(`${operator} with a global table takes (globalTable, (key, value) => tableKey, (value, tableValue, key) => result)`)
+    }
+    const name = this.name(named, inner ? 'KSTREAM-JOIN' : 'KSTREAM-LEFTJOIN', operator)
+    // The store is not listed: global stores are readable by every processor, and listing it would
+    // make the task open (and own) a copy of it. Kafka Streams' describe() shows `stores: []` too.
+    this.ctx.addProcessor(name, [this.node], () => new StreamGlobalTableJoinProcessor<K, V, GK, GV, VR>(table.storeName, keySelector, joiner, inner))
+    return this.next<K, VR>(name, this.keySerde, undefined, this.keyChanged)
   }
 
   private joinTable<VT, VR>(

@@ -4,6 +4,7 @@ import { DslContext } from './dsl-context.js'
 import { TopologyGraph } from './graph.js'
 import { KStream } from './kstream.js'
 import { KTable } from './ktable.js'
+import { GlobalKTable, type GlobalStoreDef } from './global-ktable.js'
 import { type EventTimeBounds, validateEventTimeBounds } from './event-time.js'
 import { DeduplicateProcessor, type DeduplicateOptions, deduplicateStore } from './processors/deduplicate.js'
 import { TableSourceProcessor } from './processors/table.js'
@@ -37,6 +38,14 @@ export interface StreamSourceOptions<K, V> extends SourceOptions<K, V> {
 export interface TableSourceOptions<K, V> extends SourceOptions<K, V> {
   /** The store materializing the table (default `<name>-store`). */
   store?: string
+}
+
+export interface GlobalTableOptions<K, V> {
+  key: Serde<K>
+  value: Serde<V>
+  /** The store holding the table (default `<name>-store`): its name for interactive queries. */
+  store?: string
+  name?: string
 }
 
 /** Builds a topology with the DSL: `stream()`/`table()`, operators, then `build()`. */
@@ -77,6 +86,31 @@ export class StreamsBuilder {
     const materialize = this.graph.nameFor(`${name}-materialize`, '', `table(${topic})`)
     this.ctx.addProcessor(materialize, [name], () => new TableSourceProcessor<K, V>(store, options.key), [store])
     return new KTable<K, V>(this.ctx, materialize, options.key, options.value, store, undefined)
+  }
+
+  /**
+   * A table every instance holds in full (Kafka Streams' `globalTable`): the runtime restores it from
+   * all partitions of `topic` before any task processes, then keeps it current with a consumer of
+   * its own. Join streams with it by a key they compute: `stream.join(globalTable, keySelector, joiner)`.
+   * Null values delete. The whole table is held in memory (see topology/README.md, "Global tables").
+   */
+  globalTable<K, V>(topic: string, options: GlobalTableOptions<K, V>): GlobalKTable<K, V> {
+    requireSourceOptions(options, `globalTable('${topic}')`, this.globalTable)
+    if (!topic) throw new Error('globalTable(): the topic name is empty')
+    const owner = `globalTable(${topic})`
+    const name = this.graph.nameFor(options.name, 'KTABLE-SOURCE', owner)
+    const other = this.topicReaders.get(topic)
+    if (other) throw new Error(`topic '${topic}' is read by both '${other}' and '${name}'; read it once and reuse the stream`)
+    this.topicReaders.set(topic, name)
+    if (!options.key) throw new Error(`${owner}: the key serde is missing; pass { key: Serdes.<type>() }`)
+    if (!options.value) throw new Error(`${owner}: the value serde is missing; pass { value: Serdes.<type>() }`)
+    const processor = this.graph.nameFor(`${name}-materialize`, '', owner)
+    const store = options.store ?? `${name}-store`
+    this.graph.claimName(store, `${owner}: store`)
+    // Not logged: the topic is the table's changelog, as for builder.table().
+    const definition = { ...Stores.keyValue(store, options.key, options.value, { logged: false, prefetch: 'none' }), restoreFromSourceTopic: topic }
+    this.graph.globalStores.set(store, { source: name, processor, topic, store: definition as GlobalStoreDef['store'] })
+    return new GlobalKTable<K, V>(this.graph, store, options.key, options.value)
   }
 
   /** Adds a store for custom processors (`process(supplier, { stores: ['name'] })`). */

@@ -3,7 +3,8 @@
  * source is a cut), its description, and the plan the runtime and the test driver execute.
  */
 import { type NodeDef, type SinkNodeDef, type SourceNodeDef, type TopicRef, type TopologyGraph, isTopicRef } from './graph.js'
-import type { AnyStoreDefinition, StoreKind } from './stores.js'
+import type { GlobalStoreDef } from './global-ktable.js'
+import type { AnyStoreDefinition, KeyValueStoreDefinition, StoreKind } from './stores.js'
 
 export interface SubTopology {
   readonly id: number
@@ -58,10 +59,18 @@ export interface SubTopologyPlan {
   readonly requiresCoPartitioning: boolean
 }
 
+/** A global table's store: filled from every partition of `topic` on every instance, by no task. */
+export interface GlobalStorePlan {
+  readonly name: string
+  readonly topic: string
+  readonly definition: KeyValueStoreDefinition<unknown, unknown>
+}
+
 export interface TopologyPlan {
   readonly applicationId: string
   readonly dlqTopic: string
   readonly subTopologies: readonly SubTopologyPlan[]
+  readonly globalStores: readonly GlobalStorePlan[]
   readonly internalTopics: readonly InternalTopicSpec[]
   topicName(ref: TopicRef): string
 }
@@ -71,9 +80,12 @@ export const CHANGELOG_ADDITIONAL_RETENTION_MS = 24 * 60 * 60 * 1000
 
 export class Topology {
   readonly subTopologies: readonly SubTopology[]
+  /** Global tables, in creation order; not part of any sub-topology (no tasks). */
+  readonly globalStores: readonly GlobalStoreDef[]
   private readonly nodes: ReadonlyMap<string, NodeDef>
   private readonly stores: ReadonlyMap<string, AnyStoreDefinition>
   private readonly childrenOf = new Map<string, string[]>()
+  private readonly readerPartitionedTopics: ReadonlySet<string>
 
   constructor(
     graph: TopologyGraph,
@@ -82,6 +94,8 @@ export class Topology {
   ) {
     this.nodes = new Map(graph.nodes)
     this.stores = new Map(graph.stores)
+    this.globalStores = [...graph.globalStores.values()]
+    this.readerPartitionedTopics = new Set(graph.readerPartitionedTopics)
     for (const node of this.nodes.values()) {
       this.childrenOf.set(node.name, [])
       for (const parent of node.parents) this.childrenOf.get(parent)?.push(node.name)
@@ -220,19 +234,23 @@ export class Topology {
         requiresCoPartitioning: sub.coPartitionGroups.length > 0,
       }
     })
+    const readerOf = new Map<string, number>()
+    for (const sub of this.subTopologies) for (const ref of sub.sources.flatMap((s) => s.topics)) if (ref.internal) readerOf.set(ref.name, sub.id)
     for (const [name, writer] of writerOf) {
       const fixed = this.repartitionPartitions.get(name)
+      const partitionedBy = this.readerPartitionedTopics.has(name) ? (readerOf.get(name) ?? writer) : writer
       internalTopics.unshift({
         name: `${applicationId}-${name}`,
         role: 'repartition',
-        partitions: fixed === undefined ? { kind: 'tasks-of', subTopology: writer } : { kind: 'fixed', count: fixed },
+        partitions: fixed === undefined ? { kind: 'tasks-of', subTopology: partitionedBy } : { kind: 'fixed', count: fixed },
         // Records are consumed soon after being written; the runtime may also purge them after commit.
         configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 60 * 60 * 1000) },
       })
     }
     const dlqTopic = `${applicationId}-dlq`
     internalTopics.push({ name: dlqTopic, role: 'dlq', partitions: { kind: 'fixed', count: 1 }, configs: { 'cleanup.policy': 'delete' } })
-    return { applicationId, dlqTopic, subTopologies, internalTopics, topicName }
+    const globalStores = this.globalStores.map((g): GlobalStorePlan => ({ name: g.store.name, topic: g.topic, definition: g.store }))
+    return { applicationId, dlqTopic, subTopologies, globalStores, internalTopics, topicName }
   }
 
   /** A readable description, in the layout of Kafka Streams' `Topology#describe()`. */
@@ -256,13 +274,21 @@ export class Topology {
       }
       lines.push('')
     }
-    const stores = [...this.stores.values()]
+    // Numbered after the task sub-topologies, so adding a global table never renumbers tasks (Kafka
+    // Streams numbers them in creation order among the others).
+    this.globalStores.forEach((g, i) => {
+      lines.push(`   Sub-topology: ${this.subTopologies.length + i} for global store (will not generate tasks)`)
+      lines.push(`    Source: ${g.source} (topics: [${g.topic}])`, `      --> ${g.processor}`)
+      lines.push(`    Processor: ${g.processor} (stores: [${g.store.name}])`, '      --> none', `      <-- ${g.source}`, '')
+    })
+    const stores = [...this.stores.values(), ...this.globalStores.map((g) => g.store)]
     if (stores.length > 0) {
       lines.push('Stores:')
       for (const store of stores) {
         const extra = store.kind === 'key-value' ? '' : `, retention=${store.retentionMs}ms`
+        const global = this.globalStores.some((g) => g.store === store) ? 'global, ' : ''
         const changelog = store.restoreFromSourceTopic
-          ? `restores from ${store.restoreFromSourceTopic}`
+          ? `${global}restores from ${store.restoreFromSourceTopic}`
           : store.logged
             ? `changelog ${store.name}-changelog`
             : 'not logged'
@@ -307,16 +333,22 @@ export function resolvePartitions(plan: TopologyPlan, userTopicPartitions: (topi
     }
   }
   // Sub-topologies form a DAG through repartition topics; iterate until every count is known.
+  // A topic partitioned like its reader (foreign-key joins) does not decide the reader's task count.
+  const decides = (sub: SubTopologyPlan, topic: string): boolean => {
+    const rule = repartition.get(topic)?.partitions
+    return !(rule?.kind === 'tasks-of' && rule.subTopology === sub.id)
+  }
   for (let round = 0; round <= plan.subTopologies.length; round++) {
     for (const sub of plan.subTopologies) {
       if (tasks.has(sub.id)) continue
-      const counts = sub.sourceTopics.map((t) => topicPartitions.get(t))
-      if (counts.some((c) => c === undefined)) continue
+      const counts = sub.sourceTopics.filter((t) => decides(sub, t)).map((t) => topicPartitions.get(t))
+      if (counts.length === 0 || counts.some((c) => c === undefined)) continue
       tasks.set(sub.id, Math.max(...(counts as number[])))
-      for (const t of sub.repartitionSinkTopics) {
-        const spec = repartition.get(t)
-        if (spec?.partitions.kind === 'tasks-of' && !topicPartitions.has(t)) topicPartitions.set(t, tasks.get(sub.id)!)
-      }
+    }
+    for (const spec of repartition.values()) {
+      if (spec.partitions.kind !== 'tasks-of' || topicPartitions.has(spec.name)) continue
+      const count = tasks.get(spec.partitions.subTopology)
+      if (count !== undefined) topicPartitions.set(spec.name, count)
     }
   }
   for (const sub of plan.subTopologies) {

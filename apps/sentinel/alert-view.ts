@@ -37,6 +37,8 @@ import { type KStream, type KeyValueStoreDefinition, type Processor, type Proces
 import type { AnomalyActionTaken } from './anomaly-view.js'
 import type { DeliveryRecord } from './delivery/delivery-record.js'
 import { ViewTime } from './view-time.js'
+import type { NotificationKind } from './alerting/alert-notification.js'
+import { notificationSerde } from './alerting/lifecycle-topology.js'
 
 export const ALERT_VIEW_STORE = 'alerts-by-id'
 export const ALERT_STATUSES = ['delivered', 'skipped', 'failed', 'pending', 'silenced'] as const
@@ -64,10 +66,36 @@ export interface AlertRecord {
   readonly silence_note: string | null
   /** What retention goes by (epoch ms): the alert's timestamp, or view time when an entry without alert was made. */
   readonly updated_at: number
+  /** Where the alert lifecycle has it (from the notifications topic); absent before its first notification. */
+  readonly lifecycle?: AlertLifecycleView
+}
+
+/** An alert's lifecycle as the notifications tell it. */
+export interface AlertLifecycleView {
+  readonly state: 'firing' | 'acknowledged' | 'resolved'
+  /** The notification group (the key acknowledgements are sent by). */
+  readonly group_key: string
+  readonly escalation_level: number
+  readonly acknowledged_by: string | null
+  readonly acknowledged_at: string | null
+  /** null with resolved_at set: auto-resolved. */
+  readonly resolved_by: string | null
+  readonly resolved_at: string | null
+}
+
+/** One alert's part of a notification. */
+export interface AlertLifecycleUpdate {
+  readonly type: 'lifecycle'
+  readonly alert_id: string
+  readonly kind: NotificationKind
+  readonly group_key: string
+  readonly escalation_level: number | null
+  readonly by: string | null
+  readonly at: string
 }
 
 /** What flows into the view's store, by alert id. */
-export type AlertViewUpdate = { readonly type: 'alert'; readonly alert: AlertEvent } | { readonly type: 'delivery'; readonly delivery: DeliveryRecord } | AlertSilence
+export type AlertViewUpdate = { readonly type: 'alert'; readonly alert: AlertEvent } | { readonly type: 'delivery'; readonly delivery: DeliveryRecord } | AlertSilence | AlertLifecycleUpdate
 
 export interface AlertViewOptions {
   /** Default `alerts`. */
@@ -76,6 +104,8 @@ export interface AlertViewOptions {
   readonly deliveriesTopic?: string
   /** Default `alert-silences`. */
   readonly silencesTopic?: string
+  /** The alert lifecycle's notifications topic (alerting/lifecycle-topology.ts); absent: no lifecycle states. */
+  readonly notificationsTopic?: string
   /** Values of the alerts topic; default JSON. Sentinel passes the one of its topic-serdes.ts. */
   readonly alertSerde?: Serde<AlertEvent>
   /** Values of the deliveries topic; default JSON (`deliveryRecordSerde`). */
@@ -100,7 +130,25 @@ export function alertStatus(entry: Pick<AlertRecord, 'alert' | 'deliveries' | 's
   if (entry.silenced_at !== null) return 'silenced'
   if (entry.deliveries.length === 0) return entry.alert !== null && entry.alert.actions.length === 0 ? 'skipped' : 'pending'
   if (entry.deliveries.some((d) => FAILED.has(d.status))) return 'failed'
-  return entry.deliveries.some((d) => d.status === 'success') ? 'delivered' : 'skipped'
+  if (entry.deliveries.some((d) => d.status === 'success')) return 'delivered'
+  // Every receiver held back by a silence (the dispatcher's): nothing was sent because someone said so.
+  return entry.deliveries.some((d) => d.status === 'silenced') ? 'silenced' : 'skipped'
+}
+
+/** The next lifecycle view after a notification about the alert. */
+export function applyLifecycle(previous: AlertLifecycleView | undefined, update: AlertLifecycleUpdate): AlertLifecycleView {
+  const base: AlertLifecycleView = previous ?? { state: 'firing', group_key: update.group_key, escalation_level: 0, acknowledged_by: null, acknowledged_at: null, resolved_by: null, resolved_at: null }
+  if (base.state === 'resolved') return base
+  switch (update.kind) {
+    case 'firing':
+      return { ...base, group_key: update.group_key }
+    case 'escalation':
+      return { ...base, escalation_level: Math.max(base.escalation_level, update.escalation_level ?? 0) }
+    case 'acknowledged':
+      return { ...base, state: 'acknowledged', acknowledged_by: update.by, acknowledged_at: update.at }
+    case 'resolved':
+      return { ...base, state: 'resolved', resolved_by: update.by, resolved_at: update.at }
+  }
 }
 
 const receiverOf = (d: DeliveryRecord): string => d.receiver ?? `(${d.action ?? 'unrouted'})`
@@ -126,6 +174,8 @@ export function applyAlertUpdate(previous: AlertRecord | undefined, update: Aler
       return { ...base, deliveries: withDelivery(base.deliveries, update.delivery) }
     case 'silence':
       return base.silenced_at !== null ? base : { ...base, silenced_by: update.by, silenced_at: update.at, silence_note: update.note }
+    case 'lifecycle':
+      return { ...base, lifecycle: applyLifecycle(base.lifecycle, update) }
   }
 }
 
@@ -248,9 +298,18 @@ export function addAlertViewWithActions(builder: StreamsBuilder, options: AlertV
     .mapValues((silence): AlertViewUpdate => silence, { name: 'alert-view-silences' })
 
   const store = Stores.keyValue(ALERT_VIEW_STORE, Serdes.string(), alertRecordSerde())
-  const actionsTaken = alerts
-    .merge(deliveries, { name: 'alert-view-merge-deliveries' })
-    .merge(silences, { name: 'alert-view-merge-silences' })
+  let updates = alerts.merge(deliveries, { name: 'alert-view-merge-deliveries' }).merge(silences, { name: 'alert-view-merge-silences' })
+  if (options.notificationsTopic !== undefined) {
+    const lifecycle = builder
+      .stream(options.notificationsTopic, { key, value: notificationSerde(), name: 'alert-view-notifications-source' })
+      .flatMapValues(
+        (n): AlertViewUpdate[] =>
+          n.notification.alerts.map((a) => ({ type: 'lifecycle', alert_id: a.alert_id, kind: n.notification.kind, group_key: n.notification.group_key, escalation_level: n.notification.escalation_level, by: n.notification.by, at: n.notification.at })),
+        { name: 'alert-view-lifecycle' },
+      )
+    updates = updates.merge(lifecycle, { name: 'alert-view-merge-lifecycle' })
+  }
+  const actionsTaken = updates
     // Topic keys are trusted only as far as the records say: a record keyed otherwise would land on the wrong entry.
     .selectKey((_key, update): string => (update.type === 'alert' ? update.alert.alert_id : update.type === 'delivery' ? (update.delivery.alert_id ?? '') : update.alert_id), { name: 'alert-view-select-id' })
     .repartition({ name: 'alert-view-updates', key: Serdes.string(), value: Serdes.json<AlertViewUpdate>({ name: 'json(AlertViewUpdate)' }) })

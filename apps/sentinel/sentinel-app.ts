@@ -10,7 +10,7 @@
  * too), and it keeps the detectors' sub-topologies apart from the alerting ones, so each scales on
  * its own partitions.
  */
-import type pino from 'pino'
+import pino from 'pino'
 import { Counter, type Registry } from 'prom-client'
 import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
@@ -20,6 +20,9 @@ import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import { type AlertRulesConfig, addAlertManager, loadAlertRulesConfig, DEFAULT_ALERT_RULES_PATH } from './alerting/index.js'
 import { addAlertViewWithActions } from './alert-view.js'
 import { routeAction } from './alerting/alert-routing.js'
+import { alertLabels, notificationGroupOf } from './alerting/alert-notification.js'
+import { DEFAULT_LIFECYCLE, escalationReceivers } from './alerting/lifecycle-config.js'
+import { SilenceBook } from './delivery/silences.js'
 import { addAnomalyView } from './anomaly-view.js'
 import { buildSentinelApi } from './api/index.js'
 import { BoundedLabelValues } from './bounded-label-values.js'
@@ -60,7 +63,11 @@ export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEn
   const rules = loadAlertRulesConfig(settings.alertRulesFile ?? DEFAULT_ALERT_RULES_PATH, { knownDetectorIds: detectors.detectors.map((d) => d.id) })
   const receivers = loadReceiversConfig(settings.receiversFile ?? DEFAULT_RECEIVERS_PATH, env)
   // A route's receivers are checked as a rule's notification action would be.
-  checkReferences(receivers, [...rules.rules, ...rules.routing.map((route, i) => ({ id: `routing[${i}]`, actions: [routeAction(route, i)] }))])
+  checkReferences(receivers, [
+    ...rules.rules,
+    ...rules.routing.map((route, i) => ({ id: `routing[${i}]`, actions: [routeAction(route, i)] })),
+    ...(rules.lifecycle ? escalationReceivers(rules.lifecycle) : []).map(({ id, receivers: names }) => ({ id, actions: [{ type: 'notification' as const, config: { receivers: names } }] })),
+  ])
   return { applicationId: config.applicationId ?? 'llm-sentinel', settings, detectors, rules, receivers }
 }
 
@@ -112,6 +119,7 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     alertsTopic: topics.alerts,
     alertSerde: serdes.alerts,
     correlation: settings.correlation,
+    lifecycle: { notificationsTopic: topics.notifications, commandsTopic: topics.commands },
     ...(context.metrics ? { metrics: context.metrics } : {}),
     ...(context.logger ? { logger: context.logger } : {}),
   })
@@ -119,10 +127,17 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     alertsTopic: topics.alerts,
     deliveriesTopic: topics.deliveries,
     silencesTopic: topics.silences,
+    notificationsTopic: topics.notifications,
     alertSerde: serdes.alerts,
     deliverySerde: serdes.deliveries,
     retentionMs: settings.retention.alertsMs,
   })
+  // The dispatchers read the silence rules beside the topology; reading them here too declares the
+  // topic (created with the others) and leaves an audit line per silence change.
+  const audit = context.logger ?? pino({ name: 'sentinel', level: process.env.SENTINEL_LOG_LEVEL ?? 'info' })
+  builder
+    .stream(topics.silenceRules, { key: Serdes.nullable(Serdes.string()), value: Serdes.bytes(), name: 'silence-rules-source' })
+    .foreach((key, value) => audit.info({ silence_id: key, silence: value === null ? null : value.toString('utf8').slice(0, 2000) }, 'silence written'), { name: 'silence-rules-audit' })
   addAnomalyView(builder, anomalies, {
     acksTopic: topics.acks,
     feedbackTopic: topics.feedback,
@@ -162,13 +177,18 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   const { settings } = app
   const { topics, api } = settings
   const serdes = sentinelTopicSerdes(settings)
+  const rulesById = new Map(app.rules.rules.map((r) => [r.id, r]))
+  const lifecycle = app.rules.lifecycle ?? DEFAULT_LIFECYCLE
+  const silences = new SilenceBook()
   const dispatcher = new AlertDispatcher({
     receivers: app.receivers,
     runtime,
-    alertsTopic: topics.alerts,
+    // The lifecycle's notifications (JSON), not the alerts themselves: grouping, resolves and escalations are there.
+    alertsTopic: topics.notifications,
     deliveriesTopic: topics.deliveries,
-    alertSerde: serdes.alerts,
     deliverySerde: serdes.deliveries,
+    templates: lifecycle.templates,
+    silences: { topic: topics.silenceRules, book: silences, labels: (alert) => alertLabels(alert, rulesById.get(alert.rule_id)?.labels) },
     groupId: `${app.applicationId}-alert-dispatcher`,
     // One consumer group per receiver: a failing receiver never holds back a healthy one.
     lanes: 'per-receiver',
@@ -185,7 +205,15 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         telemetryTopic: topics.telemetry,
         acksTopic: topics.acks,
         feedbackTopic: topics.feedback,
-        alerts: { silencesTopic: topics.silences },
+        alerts: {
+          silencesTopic: topics.silences,
+          lifecycle: {
+            commandsTopic: topics.commands,
+            groupKeyOf: (alert) => notificationGroupOf(alert, rulesById.get(alert.rule_id), lifecycle.groupBy).key,
+            silenceRulesTopic: topics.silenceRules,
+            silences,
+          },
+        },
         apiKeys: api.apiKeys,
         bodyLimit: api.bodyLimitBytes,
         rateLimit: { max: api.rateLimit.max, timeWindowMs: api.rateLimit.windowMs },

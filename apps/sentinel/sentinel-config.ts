@@ -27,6 +27,12 @@ export interface SentinelTopics {
   readonly silences: string
   /** MetricsAggregation records (metrics-aggregation.ts). */
   readonly aggregations: string
+  /** The alert lifecycle's notifications, what the dispatcher delivers (alerting/lifecycle-topology.ts). */
+  readonly notifications: string
+  /** Acknowledge / resolve commands of the API, keyed by notification group. */
+  readonly commands: string
+  /** Label-matcher silences (delivery/silences.ts), keyed by silence id. */
+  readonly silenceRules: string
 }
 
 export interface SentinelApiSettings {
@@ -95,6 +101,9 @@ export const DEFAULT_TOPICS: SentinelTopics = {
   feedback: 'anomaly-feedback',
   silences: 'alert-silences',
   aggregations: 'metrics-aggregations',
+  notifications: 'alert-notifications',
+  commands: 'alert-commands',
+  silenceRules: 'alert-silence-rules',
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/

@@ -19,7 +19,7 @@ export function mulberry32(seed: number): () => number {
   }
 }
 
-class Draw {
+export class Draw {
   private readonly next: () => number
   constructor(seed: number) {
     this.next = mulberry32(seed)
@@ -52,9 +52,9 @@ class Draw {
   }
 }
 
-const STEP_MS = 300_000
-const START = Date.UTC(2024, 0, 1)
-const ROWS = 4000
+export const STEP_MS = 300_000
+export const START = Date.UTC(2024, 0, 1)
+export const ROWS = 4000
 
 interface Generated {
   readonly values: number[]
@@ -70,16 +70,20 @@ function denseSpikes(d: Draw): Generated {
   return { values, anomalies }
 }
 
-function levelShifts(d: Draw): Generated {
-  const sd = d.uniform(1, 5)
-  const anomalies = d.positions(d.int(3, 6), 800, ROWS - 100, 300)
-  let level = d.uniform(50, 150)
+/** Gaussian noise of spread `sd` around a level that moves 3-8 spreads, up or down, at each anomaly and stays. */
+export function shiftedLevels(d: Draw, level: number, sd: number, anomalies: readonly number[]): number[] {
   const values: number[] = []
   for (let i = 0; i < ROWS; i++) {
     if (anomalies.includes(i)) level += d.sign() * sd * d.uniform(3, 8)
     values.push(level + sd * d.normal())
   }
-  return { values, anomalies }
+  return values
+}
+
+function levelShifts(d: Draw): Generated {
+  const sd = d.uniform(1, 5)
+  const anomalies = d.positions(d.int(3, 6), 800, ROWS - 100, 300)
+  return { values: shiftedLevels(d, d.uniform(50, 150), sd, anomalies), anomalies }
 }
 
 function drift(d: Draw): Generated {
@@ -166,7 +170,7 @@ const KINDS: readonly [string, (d: Draw) => Generated, number][] = [
 ]
 
 /** NAB's labelling: 10% of the rows shared between the windows, each centred on its anomaly. */
-function windowsFor(times: readonly number[], anomalies: readonly number[]): WindowLimits {
+export function windowsFor(times: readonly number[], anomalies: readonly number[]): WindowLimits {
   if (anomalies.length === 0) return []
   const width = Math.floor((0.1 * times.length) / anomalies.length)
   return anomalies.map((a) => [times[Math.max(0, a - Math.floor(width / 2))]!, times[Math.min(times.length - 1, a + Math.floor(width / 2))]!] as const)

@@ -14,19 +14,22 @@
  * the local stores (`keyValueStore`, `windowStore`), which instance holds a key (`queryMetadataForKey`,
  * by each instance's `applicationServer`), and `send` / `consume` of topics beside the topology.
  */
+// First: kafkajs must load with the corrected read_committed filter (see the module).
+import { readCommittedFilterInstalled } from '../../state/changelog/read-committed-filter.js'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type Producer } from 'kafkajs'
 import type pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
-import { engines, StateDirectory } from '../../state/index.js'
+import { engines, type KeyValueStore, StateDirectory } from '../../state/index.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { isTopicRef } from '../../topology/graph.js'
 import { taskIdString } from '../assignor.js'
 import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../config.js'
 import { keyValueView, windowView, type LocalTasks } from '../query/local-store-views.js'
 import { StoreLocator } from '../query/store-locator.js'
+import { globalKeyValueView } from '../query/global-store-view.js'
 import { TaskHosts } from '../query/task-hosts.js'
 import {
   type BatchHandler,
@@ -49,6 +52,7 @@ import { RuntimeLifecycle, runtimeLogger } from '../runtime-lifecycle.js'
 export type { StateListener, StreamsState } from '../streams-state.js'
 import { kafkajsLog } from './kafkajs-log.js'
 import { StreamThread } from './stream-thread.js'
+import { GlobalConsumer } from './global-consumer.js'
 import { TopicReader } from './topic-reader.js'
 import { TopicWriter } from './topic-writer.js'
 
@@ -80,6 +84,8 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
   private kafka: Kafka | undefined
   private admin: Admin | undefined
   private producer: Producer | undefined
+  /** Global tables: restored before the stream thread starts, closed after it stops. */
+  private globals: GlobalConsumer | undefined
   private thread: StreamThread | undefined
   /** Tasks per sub-topology, known once start() has read the source topics' partition counts. */
   private tasksPerSubTopology: ReadonlyMap<number, number> | undefined
@@ -145,6 +151,8 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
    * before start().
    */
   queryMetadataForKey<K>(storeName: string, key: K, keySerde: Serde<K>): KeyQueryMetadata {
+    // Every instance holds every row of a global table (as Kafka Streams answers: the local host).
+    if (this.stores.isGlobal(storeName)) return { active: this.hostInfo, partition: -1, local: true }
     const store = this.stores.find(storeName)
     const partition = this.stores.partitionOf(store, keySerde.serialize(key))
     const task = taskIdString({ subtopology: store.subtopology, partition })
@@ -156,6 +164,10 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
    * task is elsewhere, restoring, or moving rejects with `StoreNotQueryableError` saying why.
    */
   keyValueStore<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
+    if (this.stores.isGlobal(storeName)) {
+      this.checkServing(storeName)
+      return globalKeyValueView<K, V>(this.localTasks, storeName, () => this.globals?.stores.get(storeName) as KeyValueStore<K, V> | undefined)
+    }
     const target = this.stores.target<K>(storeName, 'key-value')
     this.checkServing(storeName)
     return keyValueView<K, V>(this.localTasks, target)
@@ -240,6 +252,13 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
     return [...(this.thread?.ownedTasks.values() ?? [])].map((t) => ({ id: t.id, state: t.state, restored: t.restoredRecords }))
   }
 
+  /** Global tables on this instance: rows held, and records restored at start (only the tail after a checkpoint). */
+  globalTables(): { store: string; rows: number; restored: number }[] {
+    const globals = this.globals
+    if (!globals) return []
+    return [...globals.stores].map(([store, s]) => ({ store, rows: s.size, restored: globals.restored.get(store) ?? 0 }))
+  }
+
   /**
    * Connects, checks the topics, creates the internal ones, and joins the group. Resolves once the
    * consumer is running (state `rebalancing`); tasks then restore and the state becomes `running`.
@@ -255,12 +274,29 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
           `cannot reach Kafka at ${config.brokers.join(', ')}: ${(e as Error).message}. Check the brokers (--brokers or KAFKA_BROKERS), or start a local one with \`npm run kafka:start\`.`,
         )
       })
+      if (config.processingGuarantee === 'exactly-once' && !readCommittedFilterInstalled()) {
+        this.logger.warn('kafkajs was loaded before sentinel-streams, so its own read_committed filter is in use, which shows records of some aborted transactions (restores, repartition topics): import sentinel-streams before kafkajs')
+      }
       const partitionCounts = new AdminPartitionCounts(this.admin)
       await this.checkTopics(partitionCounts)
       await this.prepareSerdes()
       this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
       await this.producer.connect()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.logger })
+      const engine = engines[config.storeEngine]()
+      // Before any task exists: no task may read a global table that is still loading.
+      if (this.plan.globalStores.length > 0) {
+        this.globals = await GlobalConsumer.start({
+          kafka,
+          plan: this.plan,
+          stateDir: config.stateDir,
+          engine,
+          logger: this.logger,
+          ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+          checkpointIntervalMs: config.commitIntervalMs,
+          onFatal: (error) => this.fail(error),
+        })
+      }
       this.thread = new StreamThread({
         config,
         topology: this.topology,
@@ -269,7 +305,8 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
         clientWithSockets: (socketFactory) => this.newClient(socketFactory),
         admin: this.admin,
         producer: this.producer,
-        engine: engines[config.storeEngine](),
+        engine,
+        globalStores: this.globals?.stores ?? new Map(),
         stateDirectory,
         partitionCounts,
         errorPolicy: this.options.errorPolicy ?? 'dlq',
@@ -291,10 +328,11 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
   private async checkTopics(partitionCounts: AdminPartitionCounts): Promise<void> {
     const admin = this.admin!
     const userSources = [...new Set(this.plan.subTopologies.flatMap((s) => s.userSourceTopics))]
+    const globalSources = this.plan.globalStores.map((g) => g.topic)
     const internal = new Set(this.plan.internalTopics.map((t) => t.name))
     const userSinks = [...new Set(this.plan.subTopologies.flatMap((s) => s.sinkTopics))].filter((t) => !internal.has(t))
     const existing = new Set(await admin.listTopics())
-    const missingSources = userSources.filter((t) => !existing.has(t))
+    const missingSources = [...userSources, ...globalSources].filter((t) => !existing.has(t))
     const missingSinks = userSinks.filter((t) => !existing.has(t))
     const create = this.config.createMissingTopics
     if (create !== null && missingSources.length + missingSinks.length > 0) {
@@ -345,6 +383,8 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
   }
 
   private async disconnect(): Promise<void> {
+    // After the stream thread: its tasks read the global stores until they close.
+    await this.globals?.close()
     await Promise.allSettled([...this.readers].map((r) => r.stop()))
     this.readers.clear()
     await this.writer.close()

@@ -191,6 +191,7 @@ export class TaskManager {
       adminCalls: this.adminCalls,
       sharedProducer: this.options.producer,
       engine: this.options.engine,
+      globalStores: this.options.globalStores,
       stateDirectory: this.options.stateDirectory,
       partitionCounts: this.options.partitionCounts,
       errorPolicy: this.options.errorPolicy,

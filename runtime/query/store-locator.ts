@@ -19,6 +19,8 @@ export interface LocatedStore {
 
 export class StoreLocator {
   private readonly stores = new Map<string, LocatedStore>()
+  /** Global tables' stores: on every instance, in no task. */
+  private readonly globals: ReadonlySet<string>
 
   /** `tasksPerSubTopology`: known once the instance has read its source topics' partition counts (at start). */
   constructor(
@@ -28,13 +30,20 @@ export class StoreLocator {
     for (const sub of plan.subTopologies) {
       for (const store of sub.stores) this.stores.set(store.name, { name: store.name, kind: store.kind, subtopology: sub.id, keySerde: store.definition.key })
     }
+    this.globals = new Set(plan.globalStores.map((g) => g.name))
+  }
+
+  /** Whether `name` is a global table's store (every read is then local). */
+  isGlobal(name: string): boolean {
+    return this.globals.has(name)
   }
 
   /** The store, of the kind a view expects; `StoreNotQueryableError` naming the stores there are otherwise. */
   find(name: string, kind?: StoreKind): LocatedStore {
     const store = this.stores.get(name)
     if (!store) {
-      const known = [...this.stores.values()].map((s) => `'${s.name}' (${s.kind})`).join(', ') || 'none'
+      if (this.globals.has(name)) throw new StoreNotQueryableError(`store '${name}' is a global table's store (key-value): use keyValueStore('${name}')`)
+      const known = [...[...this.stores.values()].map((s) => `'${s.name}' (${s.kind})`), ...[...this.globals].map((g) => `'${g}' (global key-value)`)].join(', ') || 'none'
       throw new StoreNotQueryableError(`store '${name}' is not in this topology (its stores: ${known}); check the store name (the 'store' option of count/aggregate/reduce, or Stores.*)`)
     }
     if (kind !== undefined && store.kind !== kind) {

@@ -29,10 +29,12 @@ import type { Readable } from 'node:stream'
 import type pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
+import type { GlobalKeyValueStore } from '../../state/index.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { RuntimeMetrics } from '../kafka/runtime-metrics.js'
 import { SerialQueue } from '../kafka/serial-queue.js'
 import { keyValueView, type LocalTasks, windowView } from '../query/local-store-views.js'
+import { globalKeyValueView } from '../query/global-store-view.js'
 import { ReadGate } from '../query/read-gate.js'
 import { StoreLocator } from '../query/store-locator.js'
 import { RuntimeLifecycle, runtimeLogger } from '../runtime-lifecycle.js'
@@ -112,6 +114,7 @@ export class StandaloneStreams extends RuntimeLifecycle implements StreamsRuntim
     // `start()` land on the partitions their keys belong to.
     const userSources = new Set(this.plan.subTopologies.flatMap((s) => s.userSourceTopics))
     for (const topic of userSources) this.log.createTopic(topic, this.config.partitions(topic))
+    for (const g of this.plan.globalStores) this.log.createTopic(g.topic, this.config.partitions(g.topic))
     const resolved = resolvePartitions(this.plan, (topic) => this.log.partitionCount(topic))
     this.tasksPerSubTopology = resolved.tasksPerSubTopology
     // Changelog topics are not created: stores here are not changelogged (see the module comment).
@@ -170,7 +173,7 @@ export class StandaloneStreams extends RuntimeLifecycle implements StreamsRuntim
       throw e
     }
     this.metrics.tasks.set({ state: 'running' }, this.tasks.runners.length)
-    this.unsubscribe = this.log.subscribe([...this.sourceTopics], () => this.wakeup.wake())
+    this.unsubscribe = this.log.subscribe([...this.sourceTopics, ...this.tasks.globalTopics], () => this.wakeup.wake())
     this.logger.info(
       { tasks: this.tasks.runners.map((r) => r.id), stateDir: this.config.stateDir, storeEngine: this.config.storeEngine },
       'standalone: running every task in this process over the embedded log',
@@ -253,12 +256,16 @@ export class StandaloneStreams extends RuntimeLifecycle implements StreamsRuntim
 
   /** Always local: one process holds every task. */
   queryMetadataForKey<K>(storeName: string, key: K, keySerde: Serde<K>): KeyQueryMetadata {
+    if (this.stores.isGlobal(storeName)) return { active: this.config.applicationServer, partition: -1, local: true }
     const store = this.stores.find(storeName)
     return { active: this.config.applicationServer, partition: this.stores.partitionOf(store, keySerde.serialize(key)), local: true }
   }
 
   /** A read-only view of a key-value store over every task; reads run between the loop's batches and commits. */
   keyValueStore<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
+    if (this.stores.isGlobal(storeName)) {
+      return globalKeyValueView<K, V>(this.localTasks, storeName, () => this.tasks.globalStore(storeName) as GlobalKeyValueStore<K, V> | undefined)
+    }
     return keyValueView<K, V>(this.localTasks, this.stores.target<K>(storeName, 'key-value'))
   }
 

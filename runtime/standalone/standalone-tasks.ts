@@ -6,17 +6,19 @@
  */
 import { performance } from 'node:perf_hooks'
 import type pino from 'pino'
-import { engines, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
+import { engines, type GlobalKeyValueStore, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
 import { taskIdString } from '../assignor.js'
 import type { RuntimeMetrics } from '../kafka/runtime-metrics.js'
 import { TaskCountersExport } from '../kafka/task-counters-export.js'
 import type { QueryableTask } from '../query/local-store-views.js'
+import { GLOBAL_STORES_DIR, globalStoresByName, openGlobalStores } from '../task/global-stores.js'
 import { StreamTask } from '../task/stream-task.js'
 import type { ErrorPolicy, OutputRecord, SourceRecord } from '../task/records.js'
 import { RecordCollector } from '../task/record-collector.js'
 import { InMemoryRecordSink } from '../task/record-sink.js'
 import type { EmbeddedLog, LogRecord } from './embedded-log.js'
+import { EmbeddedGlobalTables } from './global-tables.js'
 import type { ResolvedStandaloneConfig } from './standalone-config.js'
 import { readStreamTime, writeStreamTime } from './stream-time-file.js'
 
@@ -59,6 +61,10 @@ export interface StandaloneTasksOptions {
 export class StandaloneTasks {
   private list: TaskRunner[] = []
   private readonly byId = new Map<string, TaskRunner>()
+  /** Global table stores and their consumer; open from before the tasks until after them. */
+  private globalStores = new Map<string, GlobalKeyValueStore<unknown, unknown>>()
+  private globalTables: EmbeddedGlobalTables | undefined
+  private globalLock: TaskLock | undefined
   private readonly repartitionTopics: ReadonlySet<string>
   private readonly taskCounters: TaskCountersExport
   private readonly producedSinceReport = new Map<string, number>()
@@ -79,6 +85,15 @@ export class StandaloneTasks {
     return this.byId.get(id)
   }
 
+  /** The global tables' topics: a record appended to one must wake the loop too. */
+  get globalTopics(): readonly string[] {
+    return this.globalTables?.topics ?? []
+  }
+
+  globalStore(name: string): GlobalKeyValueStore<unknown, unknown> | undefined {
+    return this.globalStores.get(name)
+  }
+
   /** Input records that fell out of the log's retention before the topology processed them. */
   get recordsLost(): number {
     return this.lost
@@ -90,6 +105,7 @@ export class StandaloneTasks {
     try {
       const engine = engines[config.storeEngine]()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.options.logger })
+      await this.openGlobalTables(engine, stateDirectory)
       for (const sub of plan.subTopologies) {
         const count = tasksPerSubTopology.get(sub.id)!
         for (let partition = 0; partition < count; partition++) this.list.push(await this.openOne(sub.id, partition, engine, stateDirectory))
@@ -99,6 +115,18 @@ export class StandaloneTasks {
       throw e
     }
     for (const runner of this.list) this.byId.set(runner.id, runner)
+  }
+
+  /** Opens the global stores and applies what their topics hold, before any task exists. */
+  private async openGlobalTables(engine: StorageEngine, stateDirectory: StateDirectory): Promise<void> {
+    const { plan, config, log, logger } = this.options
+    if (plan.globalStores.length === 0) return
+    if (engine.kind !== 'memory') this.globalLock = await stateDirectory.lockTask(GLOBAL_STORES_DIR)
+    const opened = await openGlobalStores(plan, { engine, stateDir: config.stateDir }, logger)
+    this.globalStores = globalStoresByName(opened)
+    this.globalTables = new EmbeddedGlobalTables(log, opened)
+    await this.globalTables.restore()
+    logger.info({ stores: opened.map((g) => ({ store: g.plan.name, topic: g.plan.topic, rows: g.store.size })) }, 'global tables loaded')
   }
 
   private async openOne(subTopology: number, partition: number, engine: StorageEngine, stateDirectory: StateDirectory): Promise<TaskRunner> {
@@ -112,6 +140,7 @@ export class StandaloneTasks {
       collector: new RecordCollector(new InMemoryRecordSink((record) => this.collect(record))),
       changelogs: false,
       state: { engine, stateDir: this.options.config.stateDir, cacheMaxBytes: this.options.config.cacheMaxBytes },
+      globalStores: this.globalStores,
       errorPolicy: this.options.errorPolicy,
       forwardingCacheMaxEntries: this.options.config.forwardingCacheMaxEntries,
       ...(this.options.config.idleTimeoutMs > 0 ? { idleTimeoutMs: this.options.config.idleTimeoutMs } : {}),
@@ -175,7 +204,7 @@ export class StandaloneTasks {
    * held the thread that long: an HTTP request beside the topology waits one slice, not a round.
    */
   async processRound(): Promise<number> {
-    let processed = 0
+    let processed = (await this.globalTables?.catchUp()) ?? 0
     for (const runner of this.list) {
       let left = this.options.config.maxBatchRecords
       while (left > 0) {
@@ -300,6 +329,9 @@ export class StandaloneTasks {
         await runner.lock?.release().catch(() => undefined)
       }
     }
+    for (const store of this.globalStores.values()) await store.close().catch((e: unknown) => this.options.logger.error({ err: e, store: store.name }, 'error while closing a global store'))
+    this.globalStores.clear()
+    await this.globalLock?.release().catch(() => undefined)
   }
 
   /** Records the topology has not processed yet in `topic`, on its most loaded partition. */

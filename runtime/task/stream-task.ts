@@ -45,6 +45,11 @@ export interface StreamTaskOptions {
    */
   changelogs?: boolean
   state: TaskStateOptions
+  /**
+   * The instance's global table stores (`topology.globalStores`), shared by all its tasks: readable
+   * by every processor (`getStateStore(name)`), written only by the runtime's global consumer.
+   */
+  globalStores?: ReadonlyMap<string, StateStore>
   /** Default `dlq`. */
   errorPolicy?: ErrorPolicy
   /**
@@ -167,6 +172,9 @@ export class StreamTask implements RunnerHost {
     if (this.started) return
     await this.openStores()
     const { topology, plan, subTopology } = this.options
+    for (const g of plan.globalStores) {
+      if (!this.options.globalStores?.has(g.name)) throw new Error(`task ${this.id}: the global table store '${g.name}' is not open; the runtime opens global stores before it starts tasks`)
+    }
     const sub = topology.subTopologies[subTopology]!
     const runners = new Map<string, Runner>()
     for (const node of sub.nodes) runners.set(node.name, this.createRunner(node, plan))
@@ -217,6 +225,8 @@ export class StreamTask implements RunnerHost {
       forward: (record, childName) => runner.forward(record, childName),
       getStateStore: ((store: string | { name: string }) => {
         const name = typeof store === 'string' ? store : store.name
+        const global = this.options.globalStores?.get(name)
+        if (global) return global
         const found = this.opened?.stores.get(name)
         if (!found || !allowed.has(name)) {
           throw new Error(`processor '${runner.name}' asked for store '${name}', which is not connected to it; list it in process(..., { stores: ['${name}'] })`)

@@ -23,6 +23,7 @@ import { isNullableSerde } from '../../schemas/primitive-serdes.js'
 import type { Serde } from '../../schemas/serde.js'
 import {
   engines,
+  type GlobalKeyValueStore,
   type KeyValueStore,
   type StateStore,
   type StorageEngine,
@@ -34,6 +35,7 @@ import { resolvePartitions, type Topology, type TopologyPlan } from '../../topol
 import { RecordPartitioner } from '../query/key-partition.js'
 import type { LogRecord } from '../standalone/embedded-log.js'
 import type { ErrorPolicy, OutputRecord, SourceRecord } from '../task/records.js'
+import { openGlobalStores } from '../task/global-stores.js'
 import { RecordCollector } from '../task/record-collector.js'
 import { InMemoryRecordSink } from '../task/record-sink.js'
 import { StreamTask } from '../task/stream-task.js'
@@ -110,6 +112,12 @@ export class TopologyTestDriver {
   private readonly readers = new Map<string, StreamTask[]>()
   private readonly tasks: StreamTask[] = []
   private readonly pending: { task: StreamTask; record: SourceRecord }[] = []
+  /** Global table stores by name, and by source topic; filled in `create()` before the tasks start. */
+  private readonly globalStores = new Map<string, GlobalKeyValueStore<unknown, unknown>>()
+  private readonly globalByTopic = new Map<string, GlobalKeyValueStore<unknown, unknown>>()
+  private readonly pendingGlobal: { store: GlobalKeyValueStore<unknown, unknown>; record: StoredRecord }[] = []
+  private readonly engine: StorageEngine
+  private readonly stateDir: string
   private readonly partitioner = new RecordPartitioner()
   private wallClockMs: number
   private busy = false
@@ -127,6 +135,8 @@ export class TopologyTestDriver {
     // A disk engine without a state directory gets a fresh one, so drivers never share files.
     const stateDir = options.stateDir ?? (engine.kind === 'memory' ? '/nonexistent/in-memory' : mkdtempSync(join(tmpdir(), 'sentinel-driver-')))
     if (options.stateDir === undefined && engine.kind !== 'memory') this.ownedStateDir = stateDir
+    this.engine = engine
+    this.stateDir = stateDir
     for (const sub of this.plan.subTopologies) {
       const count = resolved.tasksPerSubTopology.get(sub.id)!
       const tasks: StreamTask[] = []
@@ -138,6 +148,7 @@ export class TopologyTestDriver {
           partition,
           collector: new RecordCollector(new InMemoryRecordSink((record) => this.collect(record))),
           state: { engine, stateDir, ...(options.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: options.cacheMaxBytes }) },
+          globalStores: this.globalStores,
           ...(options.errorPolicy ? { errorPolicy: options.errorPolicy } : {}),
           ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
           ...(options.forwardingCacheMaxEntries === undefined ? {} : { forwardingCacheMaxEntries: options.forwardingCacheMaxEntries }),
@@ -152,6 +163,10 @@ export class TopologyTestDriver {
 
   static async create(topology: Topology, options: TestDriverOptions = {}): Promise<TopologyTestDriver> {
     const driver = new TopologyTestDriver(topology, options)
+    for (const { plan, store } of await openGlobalStores(driver.plan, { engine: driver.engine, stateDir: driver.stateDir })) {
+      driver.globalStores.set(plan.name, store)
+      driver.globalByTopic.set(plan.topic, store)
+    }
     for (const task of driver.tasks) await task.start()
     return driver
   }
@@ -166,8 +181,8 @@ export class TopologyTestDriver {
   }
 
   createInputTopic<K, V>(topic: string, key: Serde<K>, value: Serde<V>): TestInputTopic<K, V> {
-    if (!this.readers.has(topic)) {
-      throw new Error(`the topology does not read topic '${topic}' (it reads: ${[...this.readers.keys()].join(', ')})`)
+    if (!this.reads(topic)) {
+      throw new Error(`the topology does not read topic '${topic}' (it reads: ${[...this.readers.keys(), ...this.globalByTopic.keys()].join(', ')})`)
     }
     return new TestInputTopic(this, topic, key, value)
   }
@@ -194,7 +209,7 @@ export class TopologyTestDriver {
   /** Pipes raw bytes (e.g. a malformed record) into a topic as one batch. */
   async pipeRaw(topic: string, records: readonly RawInput[]): Promise<void> {
     if (this.busy) throw new Error('pipe calls must be awaited one at a time')
-    if (!this.readers.has(topic)) throw new Error(`the topology does not read topic '${topic}'`)
+    if (!this.reads(topic)) throw new Error(`the topology does not read topic '${topic}'`)
     this.busy = true
     try {
       for (const r of records) {
@@ -221,8 +236,10 @@ export class TopologyTestDriver {
     await this.commit()
   }
 
-  /** A task's store (raw), e.g. for `range()`/`fetch()`. */
+  /** A task's store (raw), e.g. for `range()`/`fetch()`; a global table's store whatever the partition. */
   getStore<S extends StateStore>(name: string, partition = 0): S {
+    const global = this.globalStores.get(name)
+    if (global) return global as unknown as S
     for (const task of this.tasks) {
       if (task.partition !== partition) continue
       const store = task.stores.get(name)
@@ -274,6 +291,7 @@ export class TopologyTestDriver {
 
   async close(): Promise<void> {
     for (const task of this.tasks) await task.close()
+    for (const store of this.globalStores.values()) await store.close()
     if (this.ownedStateDir) rmSync(this.ownedStateDir, { recursive: true, force: true })
   }
 
@@ -284,6 +302,8 @@ export class TopologyTestDriver {
   }
 
   private storesNamed(name: string): StateStore[] {
+    const global = this.globalStores.get(name)
+    if (global) return [global]
     const stores = this.tasks.flatMap((t) => {
       const s = t.stores.get(name)
       return s ? [s] : []
@@ -325,6 +345,9 @@ export class TopologyTestDriver {
     }
     log.push(stored)
     topic.log.push(stored)
+    const global = this.globalByTopic.get(record.topic)
+    // As Kafka Streams' global consumer: records without a key cannot be rows.
+    if (global && stored.key !== null) this.pendingGlobal.push({ store: global, record: stored })
     const task = this.readers.get(record.topic)?.[partition]
     if (task) {
       const source: SourceRecord = {
@@ -340,9 +363,17 @@ export class TopologyTestDriver {
     }
   }
 
-  /** Processes pending records in rounds: each task gets its pending records as one batch. */
+  private reads(topic: string): boolean {
+    return this.readers.has(topic) || this.globalByTopic.has(topic)
+  }
+
+  /**
+   * Processes pending records in rounds: global table updates first (as the runtime's global consumer
+   * would have them by then), then each task gets its pending records as one batch.
+   */
   private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 || this.pendingGlobal.length > 0) {
+      for (const { store, record } of this.pendingGlobal.splice(0)) await store.restoreBatch([{ key: record.key!, value: record.value }])
       const round = this.pending.splice(0)
       const batches = new Map<StreamTask, SourceRecord[]>()
       for (const { task, record } of round) {
@@ -363,7 +394,7 @@ export class TopologyTestDriver {
     do {
       await this.drain()
       for (const task of this.tasks) await task.flush()
-    } while (this.pending.length > 0)
+    } while (this.pending.length > 0 || this.pendingGlobal.length > 0)
   }
 }
 

@@ -53,6 +53,7 @@ import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 import type { AlertAction } from '../../../schemas/alert/alert-event.js'
 import { parseDuration } from '../detectors-config.js'
 import { CronSchedule } from './cron-schedule.js'
+import { type AlertLifecycleConfig, readLifecycleConfig } from './lifecycle-config.js'
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const
 export const AGGREGATION_FUNCTIONS = ['count', 'avg', 'sum', 'max', 'min'] as const
@@ -113,6 +114,8 @@ export interface AlertRule {
   readonly schedule: AlertSchedule | null
   /** Free-form labels routes match on (e.g. team). */
   readonly labels: Readonly<Record<string, string>>
+  /** Name of an escalation policy (lifecycle-config.ts); null: none. */
+  readonly escalation?: string | null
 }
 
 /** One route of the routing tree (seed 001 `alerting.routing`). */
@@ -155,6 +158,8 @@ export interface AlertRulesConfig {
   readonly maintenanceWindows: readonly MaintenanceWindow[]
   /** Empty: alerts go where their rules' actions say, only. */
   readonly routing: readonly AlertRoute[]
+  /** Grouping, auto-resolve, escalation policies, templates (lifecycle-config.ts). */
+  readonly lifecycle?: AlertLifecycleConfig
 }
 
 export interface AlertRulesConfigIssue {
@@ -279,7 +284,7 @@ function instant(value: unknown, field: string, report: Report): number {
   return ms
 }
 
-const RULE_FIELDS = ['alert_id', 'name', 'description', 'enabled', 'conditions', 'actions', 'throttling', 'schedule', 'labels']
+const RULE_FIELDS = ['alert_id', 'name', 'description', 'enabled', 'conditions', 'actions', 'throttling', 'schedule', 'labels', 'escalation']
 
 function readFilters(raw: unknown, report: Report, knownDetectors: ReadonlySet<string> | null): AlertFilters {
   const filters = mapping(raw, 'conditions.filters', report, 'e.g. { severity: [critical], score_threshold: 0.8 }') ?? {}
@@ -416,7 +421,7 @@ function readRoute(raw: unknown, index: number, report: (field: string | null, m
   return { match, receivers, repeatIntervalMs, continue: raw.continue === true }
 }
 
-function readRule(raw: unknown, index: number, issues: AlertRulesConfigIssue[], knownDetectors: ReadonlySet<string> | null, routed: boolean): AlertRule | null {
+function readRule(raw: unknown, index: number, issues: AlertRulesConfigIssue[], knownDetectors: ReadonlySet<string> | null, routed: boolean, lifecycle: AlertLifecycleConfig): AlertRule | null {
   const label = `rules[${index}]`
   if (!isMapping(raw)) {
     issues.push({ rule: label, maintenanceWindow: null, field: null, message: 'must be a mapping with alert_id, name, conditions, actions, ...' })
@@ -461,8 +466,22 @@ function readRule(raw: unknown, index: number, issues: AlertRulesConfigIssue[], 
     throttling: readThrottling(raw.throttling, report),
     schedule: readSchedule(raw.schedule, report),
     labels: readLabels(raw.labels, report),
+    escalation: readEscalation(raw.escalation, lifecycle, report),
   }
+  rule.actions.forEach((action, i) => {
+    const template = action.config.template
+    if (template === undefined) return
+    if (typeof template !== 'string' || !lifecycle.templates.has(template))
+      report(`actions[${i}].config.template`, `${JSON.stringify(template)} is not a template of this file; ${lifecycle.templates.size === 0 ? 'define it under templates:' : `use ${[...lifecycle.templates.keys()].join(', ')}`}`)
+  })
   return issues.length === before ? rule : null
+}
+
+function readEscalation(raw: unknown, lifecycle: AlertLifecycleConfig, report: Report): string | null {
+  if (raw === undefined || raw === null) return null
+  if (typeof raw === 'string' && lifecycle.escalationPolicies.has(raw)) return raw
+  report('escalation', `${JSON.stringify(raw)} is not an escalation policy of this file; ${lifecycle.escalationPolicies.size === 0 ? 'define it under escalation_policies:' : `use ${[...lifecycle.escalationPolicies.keys()].join(', ')}`}`)
+  return null
 }
 
 function readMaintenanceWindow(raw: unknown, index: number, issues: AlertRulesConfigIssue[], ruleIds: ReadonlySet<string>): MaintenanceWindow | null {
@@ -513,7 +532,8 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
   const fileIssue = (field: string | null, message: string): AlertRulesConfigIssue => ({ rule: null, maintenanceWindow: null, field, message })
   if (!isMapping(root) || !Array.isArray(root.rules)) throw new AlertRulesConfigError(source, [fileIssue('rules', 'is required: a list of alert rules (rules: [- alert_id: ..., name: ..., conditions: ..., actions: ...])')])
   const issues: AlertRulesConfigIssue[] = []
-  checkFields(root, ['version', 'rules', 'maintenance_windows', 'routing'], '', (field, message) => issues.push(fileIssue(field, message)))
+  checkFields(root, ['version', 'rules', 'maintenance_windows', 'routing', 'grouping', 'resolve', 'escalation_policies', 'templates'], '', (field, message) => issues.push(fileIssue(field, message)))
+  const lifecycle = readLifecycleConfig(root, (field, message) => issues.push(fileIssue(field, message)))
   const routing: AlertRoute[] = []
   if (root.routing !== undefined && !Array.isArray(root.routing)) issues.push(fileIssue('routing', 'must be a list of { match, receivers, repeat_interval }'))
   else if (Array.isArray(root.routing))
@@ -527,7 +547,7 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
   const rules: AlertRule[] = []
   const seen = new Set<string>()
   root.rules.forEach((raw: unknown, i) => {
-    const rule = readRule(raw, i, issues, knownDetectors, routed)
+    const rule = readRule(raw, i, issues, knownDetectors, routed, lifecycle)
     const id = isMapping(raw) ? raw.alert_id : undefined
     if (typeof id === 'string') {
       if (seen.has(id)) issues.push({ rule: id, maintenanceWindow: null, field: 'alert_id', message: 'is used by more than one rule; alert_ids must be unique (they are part of alert ids and group keys)' })
@@ -549,7 +569,7 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
     })
   }
   if (issues.length > 0) throw new AlertRulesConfigError(source, issues)
-  return { source, rules, maintenanceWindows, routing }
+  return { source, rules, maintenanceWindows, routing, lifecycle }
 }
 
 /** Reads a rules file at start (synchronously: nothing runs before it is known good). */

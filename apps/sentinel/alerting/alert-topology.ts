@@ -31,6 +31,8 @@ import { type AnomalyLink, type CorrelationSettings, addCorrelation } from './an
 import { AnomalyDedupProcessor, dedupStore } from './anomaly-dedup.js'
 import { MaintenanceCalendar } from './maintenance-calendar.js'
 import { RuleMatcher, type RuleMatch, ruleMatchSchema } from './rule-matcher.js'
+import { addLifecycle } from './lifecycle-topology.js'
+import { DEFAULT_LIFECYCLE } from './lifecycle-config.js'
 
 export const DEFAULT_ALERTING_GRACE_MS = 3_600_000
 export const DEFAULT_DEDUP_RETENTION_MS = 86_400_000
@@ -66,6 +68,13 @@ export interface AlertingOptions {
    * rules see them; default off (Sentinel turns it on from `sentinel.correlation`).
    */
   readonly correlation?: CorrelationSettings | null
+  /**
+   * The alert lifecycle (lifecycle-processor.ts: grouping, acknowledge/resolve, auto-resolve,
+   * escalation) writing notifications to `notificationsTopic`, reading the API's commands from
+   * `commandsTopic`. Its settings are the rules file's `grouping`, `resolve`, `escalation_policies`.
+   * Absent: no lifecycle (the alerts topic is all there is).
+   */
+  readonly lifecycle?: { readonly notificationsTopic: string; readonly commandsTopic: string; readonly tickMs?: number } | null
   /** Prometheus registry or metrics instance (default: a private registry). */
   readonly metrics?: AlertingMetrics | Registry
   readonly logger?: Logger
@@ -129,15 +138,21 @@ export function addAlertManager(builder: StreamsBuilder, anomalies: KStream<stri
 
   const correlated = options.correlation ? addCorrelation(unique, { ...options.correlation, name: `${name}-correlation`, graceMs, log }) : { anomalies: unique, links: [] }
 
-  const alerts = correlated.anomalies
+  // Repartitioned matches feed the rules and (auto-resolve) the lifecycle: one sub-topology, no cycle.
+  const matches = correlated.anomalies
     .flatMap((_id, anomaly) => matcher.match(anomaly), { name: `${name}-match-rules` })
     .repartition({ name: `${name}-by-group`, key: Serdes.string(), value: Serdes.avro<RuleMatch>(ruleMatchSchema) })
+  const alerts = matches
     .process(() => new AlertRulesProcessor({ rules, maintenance, windows: windowStore, throttles: throttleStore, routing, repeats: repeatStore, graceMs, maxAnomalyIds, metrics, log }), {
       name: `${name}-rules`,
       stores: [windowStore, throttleStore, repeatStore].filter((s) => s !== null),
     })
   const topic = options.alertsTopic === undefined ? 'alerts' : options.alertsTopic
   if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: options.alertSerde ?? alertEventSerde() })
+  if (options.lifecycle) {
+    const config = (isConfig ? (options.rules as AlertRulesConfig).lifecycle : undefined) ?? DEFAULT_LIFECYCLE
+    addLifecycle(builder, { name, rules, config, alerts, matches, log, ...options.lifecycle })
+  }
   return { alerts, links: correlated.links }
 }
 

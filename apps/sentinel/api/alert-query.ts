@@ -15,10 +15,10 @@ export interface AlertFilter extends TimeRange {
 }
 
 /** A listed alert: an entry of the view that has its alert, with its delivery status. */
-export type ListedAlert = Omit<AlertRecord, 'alert' | 'updated_at'> & { readonly alert: AlertEvent; readonly status: AlertStatus }
+export type ListedAlert = Omit<AlertRecord, 'alert' | 'updated_at' | 'lifecycle'> & { readonly alert: AlertEvent; readonly status: AlertStatus; readonly lifecycle: AlertRecord['lifecycle'] | null }
 
 export function toListedAlert(entry: AlertRecord, alert: AlertEvent): ListedAlert {
-  return { alert, status: alertStatus(entry), deliveries: entry.deliveries, silenced_by: entry.silenced_by, silenced_at: entry.silenced_at, silence_note: entry.silence_note }
+  return { alert, status: alertStatus(entry), deliveries: entry.deliveries, silenced_by: entry.silenced_by, silenced_at: entry.silenced_at, silence_note: entry.silence_note, lifecycle: entry.lifecycle ?? null }
 }
 
 /** The entry as listed, or null when it has no alert yet or fails the filter. */

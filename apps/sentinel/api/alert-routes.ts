@@ -1,15 +1,18 @@
 /**
  * Alerts (the alert history, seed 001 `/api/v1/alerts`): list (scatter-gather over every instance,
  * paginated and partial like anomalies), one by id with its deliveries (from the instance holding
- * it), and silence (`DELETE`), which writes a silence record to the silences topic: the alert view
- * marks the alert `silenced`. Silencing records intent; the dispatcher does not read it (yet), so an
- * alert not yet delivered may still be.
+ * it), silence (`DELETE`), which writes a silence record to the silences topic (the alert view
+ * marks the alert `silenced`) and, with the lifecycle, a silence of the alert id the dispatcher
+ * honours; and `PUT` (acknowledge / resolve), a command to the alert lifecycle.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
 import { ALERT_STATUSES, ALERT_VIEW_STORE, type AlertSilence } from '../alert-view.js'
 import { alertListing } from './alert-query.js'
-import type { ApiContext, RoutesOptions } from './api-context.js'
+import type { AlertLifecycleApi, ApiContext, RoutesOptions } from './api-context.js'
+import type { AlertCommand } from '../alerting/alert-notification.js'
+import { ApiError } from './errors.js'
+import type { Silence } from '../delivery/silences.js'
 import { forwardContext, type InteractiveQueries } from './interactive-queries.js'
 import { SEVERITIES, anomalyEventSchema, errors, idParamsOf, listQueryOf, nullable } from './schemas.js'
 import { sendJson } from './topic-write.js'
@@ -51,7 +54,7 @@ export const deliverySchema = {
     receiver: nullable('string'),
     type: nullable('string'),
     action: nullable('string'),
-    status: { type: 'string', enum: ['success', 'failed', 'circuit_open', 'skipped'] },
+    status: { type: 'string', enum: ['success', 'failed', 'circuit_open', 'skipped', 'silenced'] },
     attempts: { type: 'integer' },
     last_error: nullable('string'),
     http_status: nullable('integer'),
@@ -71,6 +74,19 @@ export const listedAlertSchema = {
     silenced_by: nullable('string'),
     silenced_at: nullable('string'),
     silence_note: nullable('string'),
+    lifecycle: {
+      type: ['object', 'null'],
+      description: 'the alert lifecycle (grouping, acknowledge/resolve, escalation); null before its first notification',
+      properties: {
+        state: { type: 'string', enum: ['firing', 'acknowledged', 'resolved'] },
+        group_key: { type: 'string' },
+        escalation_level: { type: 'integer' },
+        acknowledged_by: nullable('string'),
+        acknowledged_at: nullable('string'),
+        resolved_by: { type: ['string', 'null'], description: 'null with resolved_at set: auto-resolved' },
+        resolved_at: nullable('string'),
+      },
+    },
   },
 } as const
 
@@ -103,7 +119,10 @@ export const alertViewQueries = (runtime: StreamsRuntime, queries: InteractiveQu
   new ViewQueries(runtime, queries, { store: ALERT_VIEW_STORE, noun: 'alerts', singular: 'alert', internalPath: '/internal/v1/alerts', listing: alertListing })
 
 const SILENCE_DESCRIPTION =
-  'Written to the silences topic; the alert reads `silenced` shortly after (202). Silencing again keeps the first silence. It records intent: the dispatcher does not read silences, so an alert not yet delivered may still be delivered.'
+  'Written to the silences topic; the alert reads `silenced` shortly after (202). Silencing again keeps the first silence. With the alert lifecycle, also a silence matching `alert_id` (one year, see /silences): its later notifications (escalation, resolve) are not delivered.'
+
+/** A per-alert silence lasts as long as the alert view keeps alerts by default. */
+const PER_ALERT_SILENCE_MS = 365 * 86_400_000
 
 const view = (reads: AlertReads) => ({ path: '/alerts', reads, querystring: alertListQuery, params: alertIdParams, item: listedAlertSchema })
 
@@ -128,7 +147,50 @@ export const alertRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx 
       const silence: AlertSilence = { type: 'silence', alert_id: id, by: request.body?.by ?? null, note: request.body?.note ?? null, at: new Date().toISOString() }
       // Wall-clock stamped: the alert view's retention goes by alert times, not by record times.
       await sendJson(ctx.runtime, app.log, alerts.silencesTopic, id, silence)
+      // With the lifecycle, the dispatcher honours it too: a silence of this alert id (for as long as alerts are kept).
+      if (alerts.lifecycle !== null) {
+        const rule: Silence = { type: 'silence-rule', id: `alert-${id}`, matchers: [{ name: 'alert_id', value: id, is_regex: false, is_equal: true }], starts_at: silence.at, ends_at: new Date(Date.parse(silence.at) + PER_ALERT_SILENCE_MS).toISOString(), created_by: silence.by, comment: silence.note, updated_at: silence.at }
+        await sendJson(ctx.runtime, app.log, alerts.lifecycle.silenceRulesTopic, rule.id, rule)
+        alerts.lifecycle.silences.apply(rule)
+      }
       return reply.code(202).send({ alert_id: id, status: 'silenced', silenced_by: silence.by, silenced_at: silence.at, note: silence.note })
+    },
+  )
+  if (alerts.lifecycle !== null) addLifecycleRoute(app, ctx, alerts, alerts.lifecycle)
+}
+
+const lifecycleBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: {
+    status: { type: 'string', enum: ['acknowledged', 'resolved'], description: 'acknowledged: stops its escalation; resolved: ends it, with a resolved notification to every receiver it reached' },
+    by: { type: 'string', minLength: 1, maxLength: 200 },
+    note: { type: 'string', maxLength: 2000 },
+  },
+} as const
+
+const lifecycleResponse = {
+  type: 'object',
+  required: ['alert_id', 'status', 'by', 'at'],
+  properties: { alert_id: { type: 'string' }, status: { type: 'string' }, by: nullable('string'), at: { type: 'string' } },
+} as const
+
+const LIFECYCLE_DESCRIPTION =
+  "Acknowledge or resolve an alert (Alertmanager-like lifecycle): a command to the alert lifecycle, which holds the alert's notification group. Accepted (202): the alert's `lifecycle.state` reads it shortly after. Resolving an alert the lifecycle no longer holds (already resolved) changes nothing."
+
+/** `PUT /api/v1/alerts/:id`: registered when the API is given the lifecycle. */
+function addLifecycleRoute(app: Parameters<FastifyPluginAsync<RoutesOptions>>[0], ctx: ApiContext, alerts: NonNullable<ApiContext['alerts']>, lifecycle: AlertLifecycleApi): void {
+  app.put<{ Params: { id: string }; Body: { status: 'acknowledged' | 'resolved'; by?: string; note?: string } }>(
+    '/alerts/:id',
+    { schema: { summary: 'Acknowledge or resolve an alert', description: LIFECYCLE_DESCRIPTION, tags: ['alerts'], params: alertIdParams, body: lifecycleBody, response: { 202: lifecycleResponse, ...errors(400, 401, 404, 409, 429, 502, 503) } } },
+    async (request, reply) => {
+      const { id } = request.params
+      const entry = await alerts.reads.known(id, forwardContext(request))
+      if (entry.alert === null) throw new ApiError(409, 'conflict', `alert '${id}' is known only by its deliveries so far; retry in a moment`)
+      const command: AlertCommand = { type: 'command', command: request.body.status === 'resolved' ? 'resolve' : 'acknowledge', alert_id: id, by: request.body.by ?? null, note: request.body.note ?? null, at: new Date(ctx.now()).toISOString() }
+      await sendJson(ctx.runtime, app.log, lifecycle.commandsTopic, lifecycle.groupKeyOf(entry.alert), command)
+      return reply.code(202).send({ alert_id: id, status: request.body.status, by: command.by, at: command.at })
     },
   )
 }

@@ -10,6 +10,8 @@ import type { FalsePositiveRates } from './false-positive-rates.js'
 import type { AlertRecord } from '../alert-view.js'
 import type { AlertFilter, ListedAlert } from './alert-query.js'
 import type { ViewQueries, ViewReads } from './view-reads.js'
+import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
+import type { SilenceBook } from '../delivery/silences.js'
 
 /** What the route plugins share (passed as plugin options, never decorated onto the instance). */
 export interface ApiContext {
@@ -21,7 +23,7 @@ export interface ApiContext {
   readonly acksTopic: string
   readonly feedbackTopic: string
   /** The alert view and where silences go; null: no alert routes. */
-  readonly alerts: { readonly reads: ViewQueries<AlertRecord, AlertFilter, ListedAlert>; readonly silencesTopic: string } | null
+  readonly alerts: { readonly reads: ViewQueries<AlertRecord, AlertFilter, ListedAlert>; readonly silencesTopic: string; readonly lifecycle: AlertLifecycleApi | null } | null
   readonly telemetrySerde: Serde<TelemetryEvent>
   readonly maxBatchEvents: number
   readonly eventTime: EventTimeBounds
@@ -34,6 +36,16 @@ export interface ApiContext {
   readonly now: () => number
   readonly version: string
   readonly startedAt: number
+}
+
+/** The alert lifecycle's side of the API: acknowledge / resolve commands, silences. */
+export interface AlertLifecycleApi {
+  /** Where `PUT /alerts/:id` writes, keyed by `groupKeyOf(alert)` (the lifecycle's key). */
+  readonly commandsTopic: string
+  readonly groupKeyOf: (alert: AlertEvent) => string
+  /** Where silences are written, and the book of every silence (this instance's dispatcher fills it). */
+  readonly silenceRulesTopic: string
+  readonly silences: SilenceBook
 }
 
 export interface RoutesOptions {

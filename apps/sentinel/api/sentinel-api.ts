@@ -34,7 +34,8 @@ import { type TelemetryEvent, telemetryEventJsonSchema, telemetryJsonSerde } fro
 import type { DetectorsConfig } from '../detectors-config.js'
 import { DEFAULT_EVENT_TIME_BOUNDS, type EventTimeBounds } from '../event-time-bounds.js'
 import { alertInternalRoutes, alertRoutes, alertViewQueries } from './alert-routes.js'
-import type { ApiContext } from './api-context.js'
+import { silenceRoutes } from './silence-routes.js'
+import type { AlertLifecycleApi, ApiContext } from './api-context.js'
 import { ApiMetrics, DEFAULT_MAX_APPLICATION_LABELS } from './api-metrics.js'
 import { AuthFailureLimit } from './auth-failure-limit.js'
 import { anomalyRoutes } from './anomaly-routes.js'
@@ -74,7 +75,7 @@ export interface SentinelApiOptions {
    * must include) and the topic silences are written to (the view's `silencesTopic`). Absent: no
    * alert routes.
    */
-  readonly alerts?: { readonly silencesTopic: string }
+  readonly alerts?: { readonly silencesTopic: string; readonly lifecycle?: AlertLifecycleApi }
   /** Bearer keys; none or empty: the API is open. */
   readonly apiKeys?: readonly string[]
   /** Largest request body, bytes (413 beyond). */
@@ -200,7 +201,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     telemetryTopic: options.telemetryTopic,
     acksTopic: options.acksTopic,
     feedbackTopic: options.feedbackTopic,
-    alerts: options.alerts === undefined ? null : { reads: alertViewQueries(options.runtime, queries), silencesTopic: options.alerts.silencesTopic },
+    alerts: options.alerts === undefined ? null : { reads: alertViewQueries(options.runtime, queries), silencesTopic: options.alerts.silencesTopic, lifecycle: options.alerts.lifecycle ?? null },
     telemetrySerde: options.telemetrySerde ?? telemetryJsonSerde(),
     maxBatchEvents: options.maxBatchEvents ?? 5000,
     eventTime: options.eventTime ?? DEFAULT_EVENT_TIME_BOUNDS,
@@ -259,6 +260,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
       await api.register(telemetryRoutes, { ctx })
       await api.register(anomalyRoutes, { ctx })
       await api.register(alertRoutes, { ctx })
+      await api.register(silenceRoutes, { ctx })
       await api.register(detectorRoutes, { ctx })
       if (options.effectiveConfig !== undefined) await api.register(configRoutes, { ctx, config: options.effectiveConfig })
     },

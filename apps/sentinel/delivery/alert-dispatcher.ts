@@ -42,6 +42,11 @@ import type { DeliveryRecord } from './delivery-record.js'
 import { buildDeliveryRequest } from './delivery-request.js'
 import type { ReceiverConfig, ReceiversConfig } from './receivers-config.js'
 import { DeliveryAbortedError, ReceiverClient, type ReceiverClientOptions } from './receiver-client.js'
+import { randomUUID } from 'node:crypto'
+import { isNotification } from '../alerting/alert-notification.js'
+import { type NotificationTemplate, applyTemplate } from '../alerting/notification-templates.js'
+import { anomalyLink } from './alert-links.js'
+import { type AlertLabeller, type SilenceBook, isSilence } from './silences.js'
 
 export const DEFAULT_ALERTS_TOPIC = 'alerts'
 export const DEFAULT_DELIVERIES_TOPIC = 'alert-deliveries'
@@ -78,6 +83,14 @@ export interface AlertDispatcherOptions {
   readonly deliveredCacheSize?: number
   /** Clock, randomness and sleep for the retry machinery (tests). */
   readonly clientOptions?: Pick<ReceiverClientOptions, 'now' | 'random' | 'sleep'>
+  /** Named message templates (the rules file's `templates`); an action's `config.template` picks one. */
+  readonly templates?: ReadonlyMap<string, NotificationTemplate>
+  /**
+   * Silences (silences.ts): the topic every dispatcher reads whole at each start, the book it fills,
+   * how an alert's labels are made (its rule's labels are the rules file's), and how long the start
+   * waits for the first silences before delivering (default 5 s).
+   */
+  readonly silences?: { readonly topic: string; readonly book: SilenceBook; readonly labels: AlertLabeller; readonly loadWaitMs?: number } | null
 }
 
 /** Thrown by the batch handler when the dispatcher stops mid-batch: the batch must not be committed. */
@@ -131,6 +144,7 @@ export class AlertDispatcher {
     try {
       // A registry serde resolves its schema id now, so an incompatible schema fails the start, not a batch.
       await this.deliverySerde.prepare?.(this.deliveriesTopic)
+      await this.startSilences()
       this.consumptions.push(await this.runtime.consume(this.alertsTopic, { groupId: this.groupId, from }, (records) => this.handleLane(records, null)))
       if (this.options.lanes === 'per-receiver')
         for (const receiver of this.options.receivers.receivers)
@@ -158,6 +172,34 @@ export class AlertDispatcher {
     this.log.info('alert dispatcher stopped')
   }
 
+  /**
+   * Reads the silences topic whole (a group of its own, no commits: every start reads it again) and
+   * waits for its first batch, or `loadWaitMs`, before alerts are delivered.
+   */
+  private async startSilences(): Promise<void> {
+    const silences = this.options.silences
+    if (!silences) return
+    const { book } = silences
+    const reading = await this.runtime.consume(silences.topic, { groupId: `${this.groupId}.silences.${randomUUID()}`, from: 'earliest', commit: false }, async (records) => {
+      for (const record of records) {
+        let value: unknown = null
+        try {
+          value = record.value === null ? null : JSON.parse(record.value.toString('utf8'))
+        } catch {
+          // reported below
+        }
+        if (isSilence(value)) book.apply(value)
+        else this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset }, 'record of the silences topic is not a silence; ignored')
+      }
+      book.markLoaded()
+    })
+    this.consumptions.push(reading)
+    const waitMs = silences.loadWaitMs ?? 5_000
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([book.loaded, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))])
+    clearTimeout(timer)
+  }
+
   /** Each receiver's circuit state now. */
   circuitStates(): Record<string, CircuitState> {
     return Object.fromEntries(this.circuitEntries())
@@ -178,7 +220,7 @@ export class AlertDispatcher {
   private async handleLane(records: readonly IncomingRecord[], lane: string | null): Promise<void> {
     const signal = this.abort.signal
     if (signal.aborted) throw new DispatcherStoppedError()
-    const pending: Promise<DeliveryRecord>[] = []
+    const pending: Promise<DeliveryRecord | DeliveryRecord[]>[] = []
     for (const record of records) {
       let alert: AlertEvent
       try {
@@ -198,12 +240,13 @@ export class AlertDispatcher {
         pending.push(Promise.resolve(this.record(record.key?.toString('utf8') ?? null, null, { name: null, type: null, action: null }, 'failed', 0, reason, null, 0)))
         continue
       }
-      for (const target of this.router.route(alert.actions)) if (this.inLane(target, lane)) pending.push(this.deliverTo(alert, target, signal))
+      const silenced = this.silencedAlerts(alert)
+      for (const target of this.router.route(alert.actions)) if (this.inLane(target, lane)) pending.push(this.deliverBatch(alert, target, silenced, signal))
     }
     const settled = await Promise.allSettled(pending)
     const out: DeliveryRecord[] = []
     for (const result of settled) {
-      if (result.status === 'fulfilled') out.push(result.value)
+      if (result.status === 'fulfilled') out.push(...[result.value].flat())
       else if (result.reason instanceof DeliveryAbortedError) throw new DispatcherStoppedError()
       else throw result.reason
     }
@@ -231,6 +274,47 @@ export class AlertDispatcher {
     return { ...alert, actions: alert.actions.map((a) => ({ type: a.type, config: a.config ?? {} })) }
   }
 
+  /**
+   * Which alerts of a record (a notification's batch, or the alert itself) an active silence
+   * matches: alert id → the silences' ids.
+   */
+  private silencedAlerts(alert: AlertEvent): Map<string, string[]> {
+    const silenced = new Map<string, string[]>()
+    const silences = this.options.silences
+    if (!silences) return silenced
+    const now = this.now()
+    const base = silences.labels(alert)
+    const batch = isNotification(alert) ? alert.notification.alerts : [{ alert_id: alert.alert_id, rule_id: alert.rule_id, severity: alert.severity, detector_id: alert.anomaly.detector_id, application_id: alert.application_id }]
+    for (const item of batch) {
+      const labels: Record<string, string> = { ...base, rule: item.rule_id, severity: item.severity, alert_id: item.alert_id, detector_id: item.detector_id }
+      if (item.application_id !== null) labels.application_id = labels.application = item.application_id
+      const ids = silences.book.silencing(labels, now)
+      if (ids.length > 0) silenced.set(item.alert_id, ids)
+    }
+    return silenced
+  }
+
+  /**
+   * Delivers one record to one target and records the outcome for every alert it covers (a
+   * notification's batch: one delivery, one record per alert). Silenced alerts are left out of the
+   * message and recorded `silenced`; when every alert is silenced nothing is sent.
+   */
+  private async deliverBatch(alert: AlertEvent, target: RoutedTarget, silenced: ReadonlyMap<string, string[]>, signal: AbortSignal): Promise<DeliveryRecord[]> {
+    const batch = isNotification(alert) ? alert.notification.alerts.map((a) => ({ alert_id: a.alert_id, rule_id: a.rule_id })) : [{ alert_id: alert.alert_id, rule_id: alert.rule_id }]
+    const who = target.kind === 'deliver' ? { name: target.receiver.name, type: target.receiver.type, action: target.action.type } : null
+    const quiet = who === null ? [] : batch.filter((a) => silenced.has(a.alert_id))
+    const records = quiet.map((a) => {
+      const reason = `silenced by ${silenced.get(a.alert_id)!.join(', ')}`
+      this.metrics.sent.inc({ receiver: who!.name, status: 'silenced' })
+      return this.record(a.alert_id, a.rule_id, who!, 'silenced', 0, reason, null, 0)
+    })
+    const loud = batch.filter((a) => !quiet.includes(a))
+    if (loud.length === 0) return records
+    const sent = isNotification(alert) && quiet.length > 0 ? { ...alert, notification: { ...alert.notification, alerts: alert.notification.alerts.filter((a) => !silenced.has(a.alert_id)) } } : alert
+    const outcome = await this.deliverTo(sent, target, signal)
+    return [...records, ...loud.map((a) => (a.alert_id === outcome.alert_id ? outcome : { ...outcome, alert_id: a.alert_id, rule_id: a.rule_id }))]
+  }
+
   private async deliverTo(alert: AlertEvent, target: RoutedTarget, signal: AbortSignal): Promise<DeliveryRecord> {
     const action = target.action.type
     if (target.kind === 'skip') {
@@ -243,7 +327,8 @@ export class AlertDispatcher {
       return this.record(alert.alert_id, alert.rule_id, { name: target.name, type: null, action }, 'failed', 0, target.reason, null, 0)
     }
     const receiver = target.receiver
-    const key = DeliveredCache.key(alert.alert_id, receiver.name)
+    // A notification is one delivery of its own (a resolve is not the firing one resent).
+    const key = DeliveredCache.key(isNotification(alert) ? alert.notification.notification_id : alert.alert_id, receiver.name)
     const earlier = this.delivered.get(key)
     if (earlier !== undefined) {
       this.log.debug({ alert_id: alert.alert_id, receiver: receiver.name }, 'already delivered by this process; not resent')
@@ -266,7 +351,9 @@ export class AlertDispatcher {
     const who = { name: receiver.name, type: receiver.type, action }
     let request
     try {
-      request = buildDeliveryRequest(receiver, alert, alertAction, this.options.receivers.publicUrl)
+      const template = typeof alertAction.config.template === 'string' ? this.options.templates?.get(alertAction.config.template) : undefined
+      const shown = template === undefined ? alert : applyTemplate(alert, template, anomalyLink(alert, this.options.receivers.publicUrl))
+      request = buildDeliveryRequest(receiver, shown, alertAction, this.options.receivers.publicUrl)
     } catch (err) {
       this.metrics.sent.inc({ receiver: receiver.name, status: 'failed' })
       return this.record(alert.alert_id, alert.rule_id, who, 'failed', 0, `cannot build the ${receiver.type} payload: ${(err as Error).message}`, null, 0)

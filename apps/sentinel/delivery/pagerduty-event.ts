@@ -10,13 +10,15 @@
  */
 import { createHash } from 'node:crypto'
 import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
+import { isNotification } from '../alerting/alert-notification.js'
 import { truncate } from './alert-links.js'
 
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info'
 
 export interface PagerDutyEvent {
   readonly routing_key: string
-  readonly event_action: 'trigger'
+  /** `resolve` for a lifecycle's resolved notification: closes the incident of the same dedup_key. */
+  readonly event_action: 'trigger' | 'resolve'
   readonly dedup_key: string
   readonly client: string
   readonly client_url?: string
@@ -54,7 +56,7 @@ export function pagerDutyEvent(alert: AlertEvent, routingKey: string, link: stri
   const application = alert.application_id ?? anomaly.application_id ?? 'llm-sentinel'
   const event: PagerDutyEvent = {
     routing_key: routingKey,
-    event_action: 'trigger',
+    event_action: isNotification(alert) && alert.notification.kind === 'resolved' ? 'resolve' : 'trigger',
     dedup_key: pagerDutyDedupKey(alert),
     client: 'LLM-Sentinel',
     payload: {

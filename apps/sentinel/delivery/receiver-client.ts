@@ -15,10 +15,11 @@ import type { DeliveryRequest, EmailDeliveryRequest, HttpDeliveryRequest } from 
 import type { DeliverySettings, ReceiverType } from './receivers-config.js'
 import { backoffDelay, honoursRetryAfter, isRetryableStatus, retryAfterMs } from './retry-policy.js'
 
-export type DeliveryStatus = 'success' | 'failed' | 'circuit_open' | 'skipped'
+/** `skipped`: the receiver is disabled; `silenced`: an active silence matched the alert (delivery/silences.ts). */
+export type DeliveryStatus = 'success' | 'failed' | 'circuit_open' | 'skipped' | 'silenced'
 
 export interface DeliveryResult {
-  readonly status: Exclude<DeliveryStatus, 'skipped'>
+  readonly status: Exclude<DeliveryStatus, 'skipped' | 'silenced'>
   /** HTTP attempts made (0 when the circuit refused the first). */
   readonly attempts: number
   readonly lastError: string | null

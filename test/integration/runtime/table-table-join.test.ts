@@ -1,14 +1,17 @@
 /**
- * A KTable-KTable leftJoin on the real broker: API keys (table) joined with their owners' tiers
- * (table), both topics co-partitioned by key, updates of either side in any order. The latest joined
- * row per key equals the join of the two tables' final contents.
+ * KTable-KTable joins on the real broker, updates of either side in any order; the latest joined row
+ * per key must equal the join of the two tables' final contents:
+ *  - a leftJoin of API keys (table) with their owners' tiers (table), co-partitioned by key;
+ *  - a foreign-key leftJoin of orders (3 partitions) with the products (2 partitions) they
+ *    reference, orders moving from one product to another and products renamed, which needs the
+ *    registration and response topics partitioned like the tables they meet (2 and 3 partitions).
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Admin, Kafka } from 'kafkajs'
+import type { Admin, Kafka, Producer } from 'kafkajs'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { Serdes } from '../../../schemas/index.js'
-import { StreamsBuilder } from '../../../topology/index.js'
+import { StreamsBuilder, type Topology } from '../../../topology/index.js'
 import { collectTopic, createTopicsAndWait, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../kafka.js'
 import { TempStateDirs } from './request-fixtures.js'
 
@@ -25,6 +28,27 @@ after(async () => {
   await admin.disconnect()
   stateDirs.removeAll()
 })
+
+/** Runs the topology, sends the input, and waits until the latest output row per key is `expected`'s. */
+async function runUntilJoined(topology: Topology, applicationId: string, output: string, expected: ReadonlyMap<string, string>, send: (producer: Producer) => Promise<void>): Promise<void> {
+  const streams = new SentinelStreams(topology, { applicationId, brokers: kafkaBrokers(), stateDir: stateDirs.create(), commitIntervalMs: 200 }, { logger: false })
+  const collected = await collectTopic(output, (value) => value.toString())
+  const latest = (): Map<string, string> => new Map([...collected.byKey].map(([k, v]) => [k, v[v.length - 1]!]))
+  const producer = kafka.producer()
+  await producer.connect()
+  try {
+    await streams.start()
+    await streams.waitForState('running')
+    await send(producer)
+    const wrong = (): string[] => [...expected].filter(([k, v]) => latest().get(k) !== v).map(([k]) => `${k}: ${latest().get(k)} != ${expected.get(k)}`)
+    await waitUntil(() => wrong().length === 0, () => `the final joined rows: ${wrong().slice(0, 5).join('; ')}`)
+  } finally {
+    await producer.disconnect()
+    await streams.close()
+    await collected.stop()
+  }
+  assert.deepEqual(new Map([...latest()].sort()), new Map([...expected].sort()))
+}
 
 test('table leftJoin: the latest joined row per key is the join of both tables, whichever side changed last', async () => {
   const owners = uniqueTopic('key-owners')
@@ -56,21 +80,64 @@ test('table leftJoin: the latest joined row per key is the join of both tables, 
   }
   const expected = new Map([...finalOwner].map(([k, owner]) => [k, `${owner}/${finalTier.get(k) ?? 'no-tier'}`]))
 
-  const streams = new SentinelStreams(b.build(), { applicationId: uniqueTopic('table-join'), brokers: kafkaBrokers(), stateDir: stateDirs.create(), commitIntervalMs: 200 }, { logger: false })
-  const collected = await collectTopic(output, (value) => value.toString())
-  const latest = (): Map<string, string> => new Map([...collected.byKey].map(([k, v]) => [k, v[v.length - 1]!]))
-  const producer = kafka.producer()
-  await producer.connect()
-  try {
-    await streams.start()
-    await streams.waitForState('running')
+  await runUntilJoined(b.build(), uniqueTopic('table-join'), output, expected, async (producer) => {
     for (const m of messages) await producer.send({ topic: m.topic, messages: [{ key: m.key, value: m.value }] })
-    const wrong = (): string[] => [...expected].filter(([k, v]) => latest().get(k) !== v).map(([k]) => `${k}: ${latest().get(k)} != ${expected.get(k)}`)
-    await waitUntil(() => wrong().length === 0, () => `the final joined rows: ${wrong().slice(0, 5).join('; ')}`)
-  } finally {
-    await producer.disconnect()
-    await streams.close()
-    await collected.stop()
+  })
+})
+
+test('foreign-key leftJoin: the latest row per order joins its current product, after product changes and renames', async () => {
+  const orders = uniqueTopic('orders')
+  const products = uniqueTopic('products')
+  const output = uniqueTopic('order-products')
+  await createTopicsAndWait(admin, [
+    { topic: orders, numPartitions: 3 },
+    { topic: products, numPartitions: 2 },
+    { topic: output, numPartitions: 3 },
+  ])
+  const applicationId = uniqueTopic('fk-join')
+  const b = new StreamsBuilder()
+  const orderTable = b.table(orders, { key: Serdes.string(), value: Serdes.json<{ product: string; qty: number }>(), name: 'orders' })
+  const productTable = b.table(products, { key: Serdes.string(), value: Serdes.string(), name: 'products' })
+  orderTable
+    .leftJoin(productTable, (order) => order.product, (order, name) => `${order.qty}x${name ?? 'unknown'}`, { name: 'order-product' })
+    .toStream()
+    .to(output, { value: Serdes.string() })
+
+  // 40 orders over 10 products; each order moves product twice; products renamed between the moves;
+  // products 8 and 9 get no name until the end, product 9 never does.
+  const finalOrder = new Map<string, { product: string; qty: number }>()
+  const finalName = new Map<string, string>()
+  const batches: { topic: string; key: string; value: string }[][] = []
+  for (let round = 0; round < 3; round++) {
+    const batch: { topic: string; key: string; value: string }[] = []
+    for (let p = 0; p < 8; p++) {
+      batch.push({ topic: products, key: `p${p}`, value: `name${p}-v${round}` })
+      finalName.set(`p${p}`, `name${p}-v${round}`)
+    }
+    for (let o = 0; o < 40; o++) {
+      const order = { product: `p${(o + round * 3) % 10}`, qty: o * 10 + round }
+      batch.push({ topic: orders, key: `o${o}`, value: JSON.stringify(order) })
+      finalOrder.set(`o${o}`, order)
+    }
+    batches.push(batch)
   }
-  assert.deepEqual(new Map([...latest()].sort()), new Map([...expected].sort()))
+  batches.push([{ topic: products, key: 'p8', value: 'name8-late' }])
+  finalName.set('p8', 'name8-late')
+  const expected = new Map([...finalOrder].map(([k, o]) => [k, `${o.qty}x${finalName.get(o.product) ?? 'unknown'}`]))
+
+  await runUntilJoined(b.build(), applicationId, output, expected, async (producer) => {
+    for (const batch of batches) {
+      for (const topic of [products, orders]) {
+        await producer.send({ topic, messages: batch.filter((m) => m.topic === topic).map(({ key, value }) => ({ key, value })) })
+      }
+    }
+  })
+  const internal = [`${applicationId}-order-product-subscription-registration-topic`, `${applicationId}-order-product-subscription-response-topic`]
+  const metadata = await admin.fetchTopicMetadata({ topics: internal })
+  const partitionsOf = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]))
+  assert.deepEqual(
+    internal.map((t) => partitionsOf.get(t)),
+    [2, 3],
+    'registration partitioned like products, responses like orders',
+  )
 })

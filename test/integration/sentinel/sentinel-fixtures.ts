@@ -22,6 +22,9 @@ export async function createSentinelTopics(admin: Admin, prefix: string, partiti
     feedback: uniqueTopic(`${prefix}-feedback`),
     silences: uniqueTopic(`${prefix}-silences`),
     aggregations: uniqueTopic(`${prefix}-aggregations`),
+    notifications: uniqueTopic(`${prefix}-notifications`),
+    commands: uniqueTopic(`${prefix}-commands`),
+    silenceRules: uniqueTopic(`${prefix}-silence-rules`),
   }
   await createTopicsAndWait(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })))
   return topics

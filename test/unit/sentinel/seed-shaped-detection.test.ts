@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { parseDetectorsConfig } from '../../../apps/sentinel/detectors-config.js'
+import { DEFAULT_DETECTORS_PATH, loadDetectorsConfig, parseDetectorsConfig } from '../../../apps/sentinel/detectors-config.js'
 import { runOnTestDriver } from '../../../apps/sentinel/demo/driver-run.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
 
@@ -53,4 +53,32 @@ test('a graded detector\'s anomaly is never below the severity its file gives', 
   const errors = anomalies.filter((a) => a.detector_id === 'app-errors')
   assert.equal(errors.length, 1)
   assert.equal(errors[0]?.severity, 'critical')
+})
+
+/** Log-normal latencies from a fixed LCG (Box-Muller): the same noise on every run. */
+function latencies(count: number, medianMs: number, sigma: number, seed: number): number[] {
+  let state = seed
+  const uniform = (): number => ((state = (state * 1664525 + 1013904223) >>> 0) + 0.5) / 4294967296
+  return Array.from({ length: count }, () => medianMs * Math.exp(sigma * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform())))
+}
+
+/** A quiet model (2 calls a minute, log std 0.5) for 100 minutes; calls from `spikeFrom` on take x`factor`. */
+function quietModel(factor: number, spikeFrom: number): TelemetryEvent[] {
+  const noise = latencies(200, 900, 0.5, 7)
+  const events = noise.flatMap((ms, i) => call('app', 'm-quiet', T0 + i * 30_000, i * 30_000 >= spikeFrom ? ms * factor : ms))
+  return events.sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp))
+}
+
+const cusumVerdicts = async (events: TelemetryEvent[]): Promise<number[]> => {
+  const { anomalies } = await runOnTestDriver({ detectors: loadDetectorsConfig(DEFAULT_DETECTORS_PATH), events })
+  return anomalies.filter((a) => a.detector_id === 'latency-cusum-per-model' && a.affected_entity?.id === 'm-quiet').map((a) => Date.parse(a.timestamp) - T0)
+}
+
+test('latency-cusum-per-model: a x4 spike on a model of 2 calls a minute is found within 5 minutes; the same traffic without it raises nothing', async () => {
+  const spikeAt = 80 * 60_000
+  const found = await cusumVerdicts(quietModel(4, spikeAt))
+  assert.ok(found.length >= 1, 'the spike is found')
+  assert.ok(found.every((t) => t >= spikeAt), `no verdict before the spike: ${found.join(', ')}`)
+  assert.ok((found[0] ?? Infinity) - spikeAt <= 5 * 60_000, `found ${((found[0] ?? 0) - spikeAt) / 1000} s after the start`)
+  assert.deepEqual(await cusumVerdicts(quietModel(1, spikeAt)), [])
 })

@@ -55,6 +55,7 @@ rules:
     throttling: { maxFrequencyMs: 0, grouping: DEFAULT_GROUPING },
     schedule: null,
     labels: {},
+    escalation: null,
   })
   assert.deepEqual(config.maintenanceWindows, [])
   assert.deepEqual(config.routing, [])

@@ -92,7 +92,7 @@ test('the whole app in standalone mode: a critical anomaly is alerted, delivered
   assert.equal(result.counters.fired, 1)
   assert.equal(result.counters.sent.success, 4)
   assert.deepEqual(result.api.anomalies, { status: 200, count: 1, firstId: result.anomalies[0]?.anomaly_id ?? null })
-  assert.deepEqual(result.api.detectors, { status: 200, count: 13 })
+  assert.deepEqual(result.api.detectors, { status: 200, count: 14 })
 
   const summary = summarizeAlerts(result)
   assert.equal(summary.ok, true)
