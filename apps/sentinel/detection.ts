@@ -235,6 +235,7 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         minLogStd: detector.minLogStd,
         alpha: detector.alpha,
         minHistory: detector.minHistory,
+        ...(detector.stdConfidence === null ? {} : { stdConfidence: detector.stdConfidence }),
       })
     case 'binomial-burst':
       return binomialBurst(grouped.filter(carries(detector.denominator), named), {

@@ -239,6 +239,8 @@ export interface RecordCusumDetectorConfig extends DetectorBase {
   readonly minLogStd: number
   readonly alpha: number
   readonly minHistory: number
+  /** Judge against this upper confidence bound of the profile's std (null: the sample std). */
+  readonly stdConfidence: number | null
 }
 
 export type DetectorConfig = RecordCusumDetectorConfig | BinomialBurstDetectorConfig | CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
@@ -295,7 +297,7 @@ const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features', 'early'],
   'outlier-streak': ['metric', 'threshold', 'minLogStd', 'minimum', 'consecutive', 'within', 'alpha', 'minHistory', 'cohort', 'cohortMinHistory'],
   'sliding-sum': ['metric', 'window', 'bucket', 'minimum', 'threshold', 'minLogStd', 'alpha', 'minHistory', 'cohort', 'coldStart'],
-  'record-cusum': ['metric', 'threshold', 'drift', 'clip', 'minLogStd', 'alpha', 'minHistory'],
+  'record-cusum': ['metric', 'threshold', 'drift', 'clip', 'minLogStd', 'alpha', 'minHistory', 'stdConfidence'],
   'binomial-burst': ['metric', 'denominator', 'window', 'bucket', 'significance', 'minFailures', 'priorCalls', 'memoryCalls', 'coldStartRate'],
 }
 
@@ -631,6 +633,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.25, hint: 'a standard deviation > 0 of the log value, e.g. 0.25' }),
         alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.02, hint: 'a weight in (0, 1], e.g. 0.02' }),
         minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before any verdict' }),
+        stdConfidence: stdConfidence(),
       }
       break
     }
