@@ -8,6 +8,8 @@
  *    StreamsRuntime both implement (interactive queries, send, consume), and the TopologyTestDriver
  *  - detectors (operators/detectors/): the detector cores; (operators/dsl/): the same as DSL operators
  */
+// First: kafkajs must load with the corrected read_committed filter (see the module).
+import './state/changelog/read-committed-filter.js'
 export * from './topology/index.js'
 export * from './schemas/index.js'
 export {

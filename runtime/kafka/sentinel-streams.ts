@@ -14,6 +14,8 @@
  * the local stores (`keyValueStore`, `windowStore`), which instance holds a key (`queryMetadataForKey`,
  * by each instance's `applicationServer`), and `send` / `consume` of topics beside the topology.
  */
+// First: kafkajs must load with the corrected read_committed filter (see the module).
+import { readCommittedFilterInstalled } from '../../state/changelog/read-committed-filter.js'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type Producer } from 'kafkajs'
@@ -293,6 +295,9 @@ export class SentinelStreams implements StreamsRuntime {
           `cannot reach Kafka at ${config.brokers.join(', ')}: ${(e as Error).message}. Check the brokers (--brokers or KAFKA_BROKERS), or start a local one with \`npm run kafka:start\`.`,
         )
       })
+      if (config.processingGuarantee === 'exactly-once' && !readCommittedFilterInstalled()) {
+        this.log.warn('kafkajs was loaded before sentinel-streams, so its own read_committed filter is in use, which shows records of some aborted transactions (restores, repartition topics): import sentinel-streams before kafkajs')
+      }
       const partitionCounts = new AdminPartitionCounts(this.admin)
       await this.checkTopics(partitionCounts)
       await this.prepareSerdes()
