@@ -196,8 +196,10 @@ export interface OutlierStreakDetectorConfig extends DetectorBase {
   readonly minLogStd: number
   /** Values below it are never outliers. */
   readonly minimum: number
-  /** Outliers in a row that make an anomaly. */
+  /** Outliers that make an anomaly... */
   readonly consecutive: number
+  /** ...among the key's last `within` records (`consecutive`: in a row). */
+  readonly within: number
   readonly alpha: number
   readonly minHistory: number
   readonly cohort: GroupBy | null
@@ -237,6 +239,8 @@ export interface RecordCusumDetectorConfig extends DetectorBase {
   readonly minLogStd: number
   readonly alpha: number
   readonly minHistory: number
+  /** Judge against this upper confidence bound of the profile's std (null: the sample std). */
+  readonly stdConfidence: number | null
 }
 
 export type DetectorConfig = RecordCusumDetectorConfig | BinomialBurstDetectorConfig | CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
@@ -291,9 +295,9 @@ const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   consecutive: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
   ratio: ['metric', 'denominator', 'window', 'grace', 'threshold', 'minVolume'],
   'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features', 'early'],
-  'outlier-streak': ['metric', 'threshold', 'minLogStd', 'minimum', 'consecutive', 'alpha', 'minHistory', 'cohort', 'cohortMinHistory'],
+  'outlier-streak': ['metric', 'threshold', 'minLogStd', 'minimum', 'consecutive', 'within', 'alpha', 'minHistory', 'cohort', 'cohortMinHistory'],
   'sliding-sum': ['metric', 'window', 'bucket', 'minimum', 'threshold', 'minLogStd', 'alpha', 'minHistory', 'cohort', 'coldStart'],
-  'record-cusum': ['metric', 'threshold', 'drift', 'clip', 'minLogStd', 'alpha', 'minHistory'],
+  'record-cusum': ['metric', 'threshold', 'drift', 'clip', 'minLogStd', 'alpha', 'minHistory', 'stdConfidence'],
   'binomial-burst': ['metric', 'denominator', 'window', 'bucket', 'significance', 'minFailures', 'priorCalls', 'memoryCalls', 'coldStartRate'],
 }
 
@@ -595,7 +599,8 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         minVolume: reader.number('minVolume', { min: 1, fallback: 20, hint: 'a number >= 1: windows with a smaller denominator are not judged' }),
       }
       break
-    case 'outlier-streak':
+    case 'outlier-streak': {
+      const consecutive = reader.number('consecutive', { min: 1, integer: true, fallback: 3, hint: 'an integer >= 1 (outliers that make an anomaly)' })
       detector = {
         ...base,
         strategy,
@@ -605,13 +610,15 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a z > 0 of the log value, e.g. 3' }),
         minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.5, hint: 'a standard deviation > 0 of the log value, e.g. 0.5' }),
         minimum: reader.number('minimum', { min: 0, fallback: 0, hint: 'a value >= 0 below which nothing is an outlier' }),
-        consecutive: reader.number('consecutive', { min: 1, integer: true, fallback: 3, hint: 'an integer >= 1 (outliers in a row)' }),
+        consecutive,
+        within: reader.number('within', { min: consecutive, integer: true, fallback: consecutive, hint: `an integer >= consecutive (${consecutive}): outliers are counted among the key's last 'within' records` }),
         alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.05, hint: 'a weight in (0, 1], e.g. 0.05' }),
         minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 10, hint: 'an integer >= 1: records before the key\'s own profile counts' }),
         cohort: reader.has('cohort') ? reader.oneOf('cohort', GROUP_BY) : null,
         cohortMinHistory: reader.number('cohortMinHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before a cohort is a reference' }),
       }
       break
+    }
     case 'record-cusum': {
       const { drift, clip } = cusumAllowance(1, 'profile')
       detector = {
@@ -626,6 +633,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.25, hint: 'a standard deviation > 0 of the log value, e.g. 0.25' }),
         alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.02, hint: 'a weight in (0, 1], e.g. 0.02' }),
         minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before any verdict' }),
+        stdConfidence: stdConfidence(),
       }
       break
     }

@@ -203,9 +203,16 @@ detectors:
       { windowMs: 120_000, bucketMs: 10_000, minimum: 24, threshold: 2.5, minLogStd: 0.5, cohort: 'application', coldStart: 24, minHistory: 10 },
     )
     assert.deepEqual(
-      { consecutive: runaway.consecutive, minimum: runaway.minimum, cohort: runaway.cohort, cohortMinHistory: runaway.cohortMinHistory },
-      { consecutive: 3, minimum: 0, cohort: null, cohortMinHistory: 50 },
+      { consecutive: runaway.consecutive, within: runaway.within, minimum: runaway.minimum, cohort: runaway.cohort, cohortMinHistory: runaway.cohortMinHistory },
+      { consecutive: 3, within: 3, minimum: 0, cohort: null, cohortMinHistory: 50 },
     )
+  })
+
+  test('outlier-streak within must be an integer >= consecutive', () => {
+    assert.match(issues(file.replace('    threshold: 3\n    actions:', '    threshold: 3\n    within: 2\n    actions:')).join('\n'), /detector 'runaway', field 'within': 2 .*consecutive \(3\)/)
+    const [, runaway] = parseDetectorsConfig(file.replace('    threshold: 3\n    actions:', '    threshold: 3\n    within: 5\n    actions:')).detectors
+    assert.ok(runaway?.strategy === 'outlier-streak')
+    assert.equal(runaway.within, 5)
   })
 
   test('binomial-burst is read with its defaults; significance is required; memoryCalls must cover priorCalls', () => {
