@@ -285,7 +285,16 @@ export function parseDuration(value: unknown): number | null {
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null
 }
 
-const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'severity', 'actions', 'enabled', 'description', 'config']
+const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'severity', 'actions', 'enabled', 'description', 'config', 'sensitivity']
+
+/**
+ * Seed 001's `sensitivity` on detectors whose threshold is a deviation (stds, or a relative
+ * deviation): it scales that threshold, as a knob would — high fires at 0.8 of it, low at 1.25.
+ */
+export const SENSITIVITY_FACTORS = { low: 1.25, medium: 1, high: 0.8 } as const
+const SENSITIVE_STRATEGIES: readonly Strategy[] = ['zscore', 'cusum', 'ewma']
+/** Seed names of metrics, and what they are here. */
+const METRIC_ALIASES: Readonly<Record<string, MetricRef>> = { cost_per_request: 'cost' }
 const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   zscore: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'direction', 'baselineWindows', 'minHistory', 'stdConfidence'],
   cusum: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'drift', 'clip', 'warmupWindows', 'alpha', 'direction', 'minStd', 'stdConfidence'],
@@ -377,6 +386,8 @@ class FieldReader {
       this.problem(field, `is required; ${hint}`)
       return 'request_count'
     }
+    // Each call's cost is the seed's cost_per_request (the window aggregate makes it per window).
+    if (typeof value === 'string' && METRIC_ALIASES[value] !== undefined) return METRIC_ALIASES[value]
     if (typeof value !== 'string' || !isMetricRef(value)) {
       this.problem(field, `${JSON.stringify(value)} is not a known metric; ${hint}`)
       return 'request_count'
@@ -436,6 +447,17 @@ function readEarly(reader: FieldReader): SessionProfileDetectorConfig['early'] {
   return { minRecords, minDurationMs, maxDurationMs }
 }
 
+/** `sensitivity: low | medium | high` applied to a deviation threshold (SENSITIVITY_FACTORS); refused elsewhere. */
+function withSensitivity(detector: DetectorConfig, reader: FieldReader): DetectorConfig {
+  if (!SENSITIVE_STRATEGIES.includes(detector.strategy)) {
+    reader.problem('sensitivity', `does not apply to a ${detector.strategy} detector (its threshold is not a deviation to scale); set threshold itself, or use sensitivity with ${SENSITIVE_STRATEGIES.join(', ')}`)
+    return detector
+  }
+  const level = reader.oneOf('sensitivity', Object.keys(SENSITIVITY_FACTORS) as (keyof typeof SENSITIVITY_FACTORS)[])
+  if (detector.strategy !== 'zscore' && detector.strategy !== 'cusum' && detector.strategy !== 'ewma') return detector
+  return { ...detector, threshold: detector.threshold * SENSITIVITY_FACTORS[level] }
+}
+
 function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]): DetectorConfig | null {
   const label = `detectors[${index}]`
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -462,6 +484,14 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       }
   }
 
+  // The seed's ML detectors need model serving Sentinel does not have: one clear refusal, not a list of missing fields.
+  if (fields.type === 'ml') {
+    reader.problem(
+      'type',
+      "'ml' is not supported: Sentinel runs no ML model (the seed's classifier needs model serving); run the classifier beside the application, send its score as an llm.metric event and detect on it, e.g. strategy: threshold, metric: metric:prompt_injection_score, condition: greater_than, value: 0.85",
+    )
+    return null
+  }
   const strategy = reader.oneOf('strategy', STRATEGIES)
   const type = reader.oneOf('type', DETECTOR_TYPES)
   if (reader.has('strategy') && reader.has('type') && !STRATEGY_TYPES[strategy].includes(type)) reader.problem('type', `'${type}' does not fit strategy '${strategy}'; use type ${STRATEGY_TYPES[strategy].join(' or ')}`)
@@ -698,6 +728,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       break
     }
   }
+  if (reader.has('sensitivity')) detector = withSensitivity(detector, reader)
   return issues.length === before && id !== null ? detector : null
 }
 
