@@ -11,6 +11,8 @@
  * `sentinel-streams/sentinel` (the LLM-Sentinel app). Their reports are in api/; a change to what
  * they export shows there (`npm run api:update`).
  */
+// First: kafkajs must load with the corrected read_committed filter (see the module).
+import './state/changelog/read-committed-filter.js'
 export * from './topology/index.js'
 export * from './schemas/index.js'
 export { anomalyId } from './schemas/anomaly/anomaly-id.js'

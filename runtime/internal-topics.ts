@@ -5,6 +5,7 @@
  * silently loses state after retention. Both are corruption, so both fail fast with the fix named.
  */
 import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs'
+import { whileTopicMetadataSettles } from './topic-metadata-settle.js'
 
 // kafkajs is CommonJS; Node's static analysis does not see this export.
 const { ConfigResourceTypes } = kafkajs
@@ -40,12 +41,15 @@ export async function ensureInternalTopics(admin: Admin, specs: readonly Resolve
   const missing = specs.filter((s) => !existing.has(s.name))
 
   if (present.length > 0) {
-    const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) })
+    // Listed, perhaps just created by another instance, and maybe not yet known to the broker asked next.
+    const metadata = await whileTopicMetadataSettles(() => admin.fetchTopicMetadata({ topics: present.map((s) => s.name) }))
     const partitionCounts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]))
-    const configs = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configNames: ['cleanup.policy'] })),
-    })
+    const configs = await whileTopicMetadataSettles(() =>
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configNames: ['cleanup.policy'] })),
+      }),
+    )
     const policies = new Map(
       configs.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue]),
     )

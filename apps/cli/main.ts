@@ -4,6 +4,8 @@
  * configured, otherwise standalone (one process, embedded log, RocksDB state).
  * `sentinel-streams describe topology.ts` — prints the topology's description.
  */
+// First: kafkajs must load with the corrected read_committed filter (see the module).
+import '../../state/changelog/read-committed-filter.js'
 import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
 import pino from 'pino'

@@ -204,6 +204,7 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         minLogStd: detector.minLogStd,
         minimum: detector.minimum,
         count: detector.consecutive,
+        within: detector.within,
         alpha: detector.alpha,
         minHistory: detector.minHistory,
         cohortMinHistory: detector.cohortMinHistory,
@@ -234,6 +235,7 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         minLogStd: detector.minLogStd,
         alpha: detector.alpha,
         minHistory: detector.minHistory,
+        ...(detector.stdConfidence === null ? {} : { stdConfidence: detector.stdConfidence }),
       })
     case 'binomial-burst':
       return binomialBurst(grouped.filter(carries(detector.denominator), named), {

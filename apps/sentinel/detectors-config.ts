@@ -196,8 +196,10 @@ export interface OutlierStreakDetectorConfig extends DetectorBase {
   readonly minLogStd: number
   /** Values below it are never outliers. */
   readonly minimum: number
-  /** Outliers in a row that make an anomaly. */
+  /** Outliers that make an anomaly... */
   readonly consecutive: number
+  /** ...among the key's last `within` records (`consecutive`: in a row). */
+  readonly within: number
   readonly alpha: number
   readonly minHistory: number
   readonly cohort: GroupBy | null
@@ -237,6 +239,8 @@ export interface RecordCusumDetectorConfig extends DetectorBase {
   readonly minLogStd: number
   readonly alpha: number
   readonly minHistory: number
+  /** Judge against this upper confidence bound of the profile's std (null: the sample std). */
+  readonly stdConfidence: number | null
 }
 
 export type DetectorConfig = RecordCusumDetectorConfig | BinomialBurstDetectorConfig | CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
@@ -281,7 +285,16 @@ export function parseDuration(value: unknown): number | null {
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null
 }
 
-const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'severity', 'actions', 'enabled', 'description', 'config']
+const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'severity', 'actions', 'enabled', 'description', 'config', 'sensitivity']
+
+/**
+ * Seed 001's `sensitivity` on detectors whose threshold is a deviation (stds, or a relative
+ * deviation): it scales that threshold, as a knob would — high fires at 0.8 of it, low at 1.25.
+ */
+export const SENSITIVITY_FACTORS = { low: 1.25, medium: 1, high: 0.8 } as const
+const SENSITIVE_STRATEGIES: readonly Strategy[] = ['zscore', 'cusum', 'ewma']
+/** Seed names of metrics, and what they are here. */
+const METRIC_ALIASES: Readonly<Record<string, MetricRef>> = { cost_per_request: 'cost' }
 const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   zscore: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'direction', 'baselineWindows', 'minHistory', 'stdConfidence'],
   cusum: ['metric', 'window', 'grace', 'aggregate', 'threshold', 'drift', 'clip', 'warmupWindows', 'alpha', 'direction', 'minStd', 'stdConfidence'],
@@ -291,9 +304,9 @@ const STRATEGY_FIELDS: Record<Strategy, readonly string[]> = {
   consecutive: ['metric', 'window', 'grace', 'aggregate', 'condition', 'threshold', 'value', 'consecutive'],
   ratio: ['metric', 'denominator', 'window', 'grace', 'threshold', 'minVolume'],
   'session-profile': ['gap', 'grace', 'threshold', 'minSessions', 'features', 'early'],
-  'outlier-streak': ['metric', 'threshold', 'minLogStd', 'minimum', 'consecutive', 'alpha', 'minHistory', 'cohort', 'cohortMinHistory'],
+  'outlier-streak': ['metric', 'threshold', 'minLogStd', 'minimum', 'consecutive', 'within', 'alpha', 'minHistory', 'cohort', 'cohortMinHistory'],
   'sliding-sum': ['metric', 'window', 'bucket', 'minimum', 'threshold', 'minLogStd', 'alpha', 'minHistory', 'cohort', 'coldStart'],
-  'record-cusum': ['metric', 'threshold', 'drift', 'clip', 'minLogStd', 'alpha', 'minHistory'],
+  'record-cusum': ['metric', 'threshold', 'drift', 'clip', 'minLogStd', 'alpha', 'minHistory', 'stdConfidence'],
   'binomial-burst': ['metric', 'denominator', 'window', 'bucket', 'significance', 'minFailures', 'priorCalls', 'memoryCalls', 'coldStartRate'],
 }
 
@@ -373,6 +386,8 @@ class FieldReader {
       this.problem(field, `is required; ${hint}`)
       return 'request_count'
     }
+    // Each call's cost is the seed's cost_per_request (the window aggregate makes it per window).
+    if (typeof value === 'string' && METRIC_ALIASES[value] !== undefined) return METRIC_ALIASES[value]
     if (typeof value !== 'string' || !isMetricRef(value)) {
       this.problem(field, `${JSON.stringify(value)} is not a known metric; ${hint}`)
       return 'request_count'
@@ -432,6 +447,17 @@ function readEarly(reader: FieldReader): SessionProfileDetectorConfig['early'] {
   return { minRecords, minDurationMs, maxDurationMs }
 }
 
+/** `sensitivity: low | medium | high` applied to a deviation threshold (SENSITIVITY_FACTORS); refused elsewhere. */
+function withSensitivity(detector: DetectorConfig, reader: FieldReader): DetectorConfig {
+  if (!SENSITIVE_STRATEGIES.includes(detector.strategy)) {
+    reader.problem('sensitivity', `does not apply to a ${detector.strategy} detector (its threshold is not a deviation to scale); set threshold itself, or use sensitivity with ${SENSITIVE_STRATEGIES.join(', ')}`)
+    return detector
+  }
+  const level = reader.oneOf('sensitivity', Object.keys(SENSITIVITY_FACTORS) as (keyof typeof SENSITIVITY_FACTORS)[])
+  if (detector.strategy !== 'zscore' && detector.strategy !== 'cusum' && detector.strategy !== 'ewma') return detector
+  return { ...detector, threshold: detector.threshold * SENSITIVITY_FACTORS[level] }
+}
+
 function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]): DetectorConfig | null {
   const label = `detectors[${index}]`
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -458,6 +484,14 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       }
   }
 
+  // The seed's ML detectors need model serving Sentinel does not have: one clear refusal, not a list of missing fields.
+  if (fields.type === 'ml') {
+    reader.problem(
+      'type',
+      "'ml' is not supported: Sentinel runs no ML model (the seed's classifier needs model serving); run the classifier beside the application, send its score as an llm.metric event and detect on it, e.g. strategy: threshold, metric: metric:prompt_injection_score, condition: greater_than, value: 0.85",
+    )
+    return null
+  }
   const strategy = reader.oneOf('strategy', STRATEGIES)
   const type = reader.oneOf('type', DETECTOR_TYPES)
   if (reader.has('strategy') && reader.has('type') && !STRATEGY_TYPES[strategy].includes(type)) reader.problem('type', `'${type}' does not fit strategy '${strategy}'; use type ${STRATEGY_TYPES[strategy].join(' or ')}`)
@@ -595,7 +629,8 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         minVolume: reader.number('minVolume', { min: 1, fallback: 20, hint: 'a number >= 1: windows with a smaller denominator are not judged' }),
       }
       break
-    case 'outlier-streak':
+    case 'outlier-streak': {
+      const consecutive = reader.number('consecutive', { min: 1, integer: true, fallback: 3, hint: 'an integer >= 1 (outliers that make an anomaly)' })
       detector = {
         ...base,
         strategy,
@@ -605,13 +640,15 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a z > 0 of the log value, e.g. 3' }),
         minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.5, hint: 'a standard deviation > 0 of the log value, e.g. 0.5' }),
         minimum: reader.number('minimum', { min: 0, fallback: 0, hint: 'a value >= 0 below which nothing is an outlier' }),
-        consecutive: reader.number('consecutive', { min: 1, integer: true, fallback: 3, hint: 'an integer >= 1 (outliers in a row)' }),
+        consecutive,
+        within: reader.number('within', { min: consecutive, integer: true, fallback: consecutive, hint: `an integer >= consecutive (${consecutive}): outliers are counted among the key's last 'within' records` }),
         alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.05, hint: 'a weight in (0, 1], e.g. 0.05' }),
         minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 10, hint: 'an integer >= 1: records before the key\'s own profile counts' }),
         cohort: reader.has('cohort') ? reader.oneOf('cohort', GROUP_BY) : null,
         cohortMinHistory: reader.number('cohortMinHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before a cohort is a reference' }),
       }
       break
+    }
     case 'record-cusum': {
       const { drift, clip } = cusumAllowance(1, 'profile')
       detector = {
@@ -626,6 +663,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.25, hint: 'a standard deviation > 0 of the log value, e.g. 0.25' }),
         alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.02, hint: 'a weight in (0, 1], e.g. 0.02' }),
         minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before any verdict' }),
+        stdConfidence: stdConfidence(),
       }
       break
     }
@@ -690,6 +728,7 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       break
     }
   }
+  if (reader.has('sensitivity')) detector = withSensitivity(detector, reader)
   return issues.length === before && id !== null ? detector : null
 }
 

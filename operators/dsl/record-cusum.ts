@@ -11,7 +11,10 @@
  * decision `threshold`. A confirmed rise is one anomaly; the profile's mean then moves by the run's
  * mean residual, so a lasting new level is reported once. Every record teaches the profile, winsorised
  * at ±clip stds (with weight alpha a 10-record surge moves it by a sixth of its size at most).
- * Verdicts start after `minHistory` records.
+ * Verdicts start after `minHistory` records; with `stdConfidence`, a young profile's residuals
+ * (fewer than 1/alpha records) are in units of its std's upper confidence bound (20 records: x1.3
+ * at 0.9), so it can judge without its understated std raising false rises, and a quiet key is
+ * judged sooner.
  *
  * State: per key the profile, the CUSUM sums and the run's start (`<name>-state`, logged,
  * prefetched by the source key): a restart continues the same sums.
@@ -27,6 +30,7 @@ import type { KeyValueStore } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores } from '../../topology/index.js'
 import { CusumDetector, type CusumState } from '../detectors/cusum.js'
 import { anomalySeverity, severityOf } from '../detectors/severity.js'
+import { checkStdConfidence, stdUpperBoundFactor } from '../detectors/std-bound.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
 import { EMPTY_LOG_PROFILE, type LogProfile, learnProfile } from './sliding-sum.js'
 
@@ -48,6 +52,12 @@ export interface RecordCusumOptions<V> extends AnomalyOutputOptions<V> {
   readonly alpha?: number
   /** Records a key needs before any verdict (default 50). */
   readonly minHistory?: number
+  /**
+   * Judge a young profile (fewer than 1/alpha records) against this upper confidence bound of its
+   * std (std-bound.ts; one of 0.9 ... 0.995) rather than its sample std, which it often
+   * understates. Default: none.
+   */
+  readonly stdConfidence?: number
 }
 
 export interface RecordCusumState extends LogProfile {
@@ -85,7 +95,7 @@ class RecordCusumProcessor<V> implements Processor<string, V, string, AnomalyEve
       this.states.put(key, { ...state, ...learnProfile(state, x, alpha) })
       return
     }
-    const std = Math.max(Math.sqrt(state.variance), this.options.minLogStd ?? 0.25)
+    const std = Math.max(Math.sqrt(state.variance) * this.stdFactor(state.samples, alpha), this.options.minLogStd ?? 0.25)
     const residual = (Math.log(x) - state.mean) / std
     const stepped = this.cusum.step(state.cusum, residual)
     const building = stepped.state.upRows > 0
@@ -107,6 +117,16 @@ class RecordCusumProcessor<V> implements Processor<string, V, string, AnomalyEve
     const clip = this.options.clip ?? 4
     const learned = Math.exp(state.mean + Math.max(-clip, Math.min(clip, residual)) * std)
     this.states.put(key, { ...state, ...learnProfile(state, learned, alpha), cusum: stepped.state, upRaw, runStart })
+  }
+
+  /**
+   * The std bound's factor for a profile of `samples` (1 without stdConfidence). Only while the
+   * profile is still the plain average of its first records (weight 1/(n+1) above alpha): past that
+   * it is an EWMA of ~2/alpha records, judged by its sample std as the threshold was chosen for.
+   */
+  private stdFactor(samples: number, alpha: number): number {
+    const confidence = this.options.stdConfidence
+    return confidence === undefined || 1 / (samples + 1) <= alpha ? 1 : stdUpperBoundFactor(samples, confidence)
   }
 
   private event(key: string, profile: LogProfile, std: number, size: number, rows: number, since: number, at: number, last: number, value: V): AnomalyEvent {
@@ -142,6 +162,7 @@ export function recordCusum<V>(stream: KStream<string, V>, options: RecordCusumO
   if (typeof options.metric !== 'function') throw new Error(`${operator}: 'metric' must be a function (value, key) => number`)
   if (options.alpha !== undefined && !(options.alpha > 0 && options.alpha <= 1)) throw new Error(`${operator}: 'alpha' must be in (0, 1], got ${options.alpha}`)
   if (options.minLogStd !== undefined && !(options.minLogStd > 0)) throw new Error(`${operator}: 'minLogStd' must be > 0, got ${options.minLogStd}`)
+  checkStdConfidence(operator, options.stdConfidence)
   const cusum = new CusumDetector({ drift: options.drift, threshold: options.threshold, clip: options.clip ?? 4 })
   const state = Stores.keyValue(`${name}-state`, Serdes.string(), Serdes.json<RecordCusumState>())
   return stream.process(() => new RecordCusumProcessor(options, cusum, state), { name, stores: [state] })

@@ -20,6 +20,7 @@ import { type CommittableTask, commitTasks, type TaskOffset } from './commit.js'
 import { KafkaRecordSink } from './kafka-record-sink.js'
 import type { PartitionCounts } from './partition-counts.js'
 import type { RuntimeMetrics } from './runtime-metrics.js'
+import { acknowledgedSender } from './acknowledged-sender.js'
 import type { SerialQueue } from './serial-queue.js'
 import { RevocableConnections, TaskRevokedError } from './revocable-connections.js'
 import { withCoordinatorRetry } from './coordinator-retry.js'
@@ -118,7 +119,10 @@ export class ActiveTask implements CommittableTask {
     const { options } = this
     return new RecordCollector(
       new KafkaRecordSink({
-        sender: this.exactlyOnce ? { sendBatch: async (batch) => (await this.openTransaction()).sendBatch(batch) } : options.sharedProducer,
+        // A resolved kafkajs send may have dropped partitions after a leader moved (see acknowledgedSender).
+        sender: acknowledgedSender(this.exactlyOnce ? { sendBatch: async (batch) => (await this.openTransaction()).sendBatch(batch) } : options.sharedProducer, options.partitionCounts, {
+          onResend: (missing) => this.log.warn({ missing }, 'a send resolved without acknowledging these partitions (kafkajs retry after a leader move): sending them again'),
+        }),
         partitionCounts: options.partitionCounts,
         onProduced: (topic, count) => options.metrics.produced.inc({ topic }, count),
       }),

@@ -5,12 +5,16 @@
  * it; a task re-initialising after a failed commit then stopped the whole instance, and in a leader
  * kill all three instances at once (chaos finding F7). Each retry finds the coordinator afresh.
  */
-const MOVING = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'])
+// kafkajs 2.2.4 names these by their old protocol names (GROUP_LOAD_IN_PROGRESS, ...): matching only
+// the current ones, as this did at first, retried nothing, and an instance still stopped on a
+// loading coordinator after a group-coordinator kill. The codes (14, 15, 16) are what counts.
+const MOVING_CODES = new Set([14, 15, 16])
+const MOVING = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'GROUP_LOAD_IN_PROGRESS'])
 
 /** kafkajs wraps a protocol error in retry errors (`originalError`) or, newer, in `cause`. */
 export function isCoordinatorMoving(e: unknown): boolean {
-  for (let err = e as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; err && depth < 5; depth++) {
-    if (err.type !== undefined && MOVING.has(err.type)) return true
+  for (let err = e as { type?: string; code?: number; originalError?: unknown; cause?: unknown } | undefined, depth = 0; err && depth < 5; depth++) {
+    if ((err.type !== undefined && MOVING.has(err.type)) || (err.code !== undefined && MOVING_CODES.has(err.code))) return true
     err = (err.originalError ?? err.cause) as typeof err
   }
   return false

@@ -4,9 +4,9 @@
  * another.
  *
  * Partitioning: a record with an explicit partition (changelogs) keeps it; one with a user
- * partitioner gets the partition it picks from the topic's partition count; the rest are left to
- * kafkajs' default partitioner (murmur2 of the key, as the Java client), so repartition topics
- * co-partition with what other Kafka clients write.
+ * partitioner gets the partition it picks from the topic's partition count; the rest get kafkajs'
+ * default partitioner's choice (murmur2 of the key, as the Java client; applied by the task's
+ * `acknowledgedSender`), so repartition topics co-partition with what other Kafka clients write.
  */
 import type { Message, ProducerBatch, RecordMetadata, TopicMessages } from 'kafkajs'
 import type { OutputRecord } from '../task/records.js'

@@ -14,10 +14,12 @@
  * the local stores (`keyValueStore`, `windowStore`), which instance holds a key (`queryMetadataForKey`,
  * by each instance's `applicationServer`), and `send` / `consume` of topics beside the topology.
  */
+// First: kafkajs must load with the corrected read_committed filter (see the module).
+import { readCommittedFilterInstalled } from '../../state/changelog/read-committed-filter.js'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type Producer } from 'kafkajs'
-import pino from 'pino'
+import type pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
 import { engines, type KeyValueStore, StateDirectory } from '../../state/index.js'
@@ -45,7 +47,7 @@ import { createTopicsWithLeaders, ensureInternalTopics } from '../internal-topic
 import type { ErrorPolicy } from '../task/records.js'
 import { AdminPartitionCounts } from './partition-counts.js'
 import { RuntimeMetrics } from './runtime-metrics.js'
-import { STATE_TRANSITIONS, type StateListener, type StreamsState, waitForStreamsState } from '../streams-state.js'
+import { RuntimeLifecycle, runtimeLogger } from '../runtime-lifecycle.js'
 
 export type { StateListener, StreamsState } from '../streams-state.js'
 import { kafkajsLog } from './kafkajs-log.js'
@@ -74,21 +76,17 @@ export class TopologyStartError extends Error {
   }
 }
 
-export class SentinelStreams implements StreamsRuntime {
+export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime {
   readonly mode = 'kafka' as const
   readonly config: ResolvedStreamsConfig
   readonly plan: TopologyPlan
   readonly metrics: RuntimeMetrics
-  private currentState: StreamsState = 'created'
-  private readonly listeners = new Set<StateListener>()
-  private readonly log: pino.Logger
   private kafka: Kafka | undefined
   private admin: Admin | undefined
   private producer: Producer | undefined
   /** Global tables: restored before the stream thread starts, closed after it stops. */
   private globals: GlobalConsumer | undefined
   private thread: StreamThread | undefined
-  private closing: Promise<void> | undefined
   /** Tasks per sub-topology, known once start() has read the source topics' partition counts. */
   private tasksPerSubTopology: ReadonlyMap<number, number> | undefined
   private readonly taskHosts = new TaskHosts()
@@ -103,7 +101,9 @@ export class SentinelStreams implements StreamsRuntime {
     config: StreamsConfig,
     private readonly options: SentinelStreamsOptions = {},
   ) {
-    this.config = resolveConfig(config)
+    const resolved = resolveConfig(config)
+    super(runtimeLogger(options.logger, resolved.applicationId))
+    this.config = resolved
     this.plan = topology.plan(this.config.applicationId)
     this.metrics = new RuntimeMetrics(options.metrics)
     this.stores = new StoreLocator(this.plan, () => this.tasksPerSubTopology)
@@ -123,14 +123,6 @@ export class SentinelStreams implements StreamsRuntime {
         return host && self && host.host === self.host && host.port === self.port ? null : host
       },
     }
-    this.log =
-      options.logger === false
-        ? pino({ level: 'silent' })
-        : (options.logger ?? pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination(2))).child({ app: this.config.applicationId })
-  }
-
-  get state(): StreamsState {
-    return this.currentState
   }
 
   get applicationId(): string {
@@ -189,14 +181,14 @@ export class SentinelStreams implements StreamsRuntime {
 
   /** Writes records to a topic with the instance's idempotent producer (acks from all in-sync replicas). */
   send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
-    if (this.closing) return Promise.reject(new Error(`send('${topic}') after close(): this instance is closed`))
+    if (this.closeRequested) return Promise.reject(new Error(`send('${topic}') after close(): this instance is closed`))
     return this.writer.send(topic, records)
   }
 
   /** Reads a topic in its own consumer group; offsets are committed after `handler` resolves, a throwing handler gets the batch again. */
   async consume(topic: string, options: ConsumeOptions, handler: BatchHandler): Promise<Consumption> {
-    if (this.closing) throw new Error(`consume('${topic}') after close(): this instance is closed`)
-    const reader = new TopicReader({ kafka: this.client(), topic, options, handler, logger: this.log })
+    if (this.closeRequested) throw new Error(`consume('${topic}') after close(): this instance is closed`)
+    const reader = new TopicReader({ kafka: this.client(), topic, options, handler, logger: this.logger })
     await reader.start()
     this.readers.add(reader)
     return {
@@ -208,7 +200,7 @@ export class SentinelStreams implements StreamsRuntime {
   }
 
   private unavailable(): string | undefined {
-    switch (this.currentState) {
+    switch (this.state) {
       case 'created':
         return 'the instance has not been started; call start() first'
       case 'pending-shutdown':
@@ -251,19 +243,8 @@ export class SentinelStreams implements StreamsRuntime {
       clientId: this.clientId,
       brokers: config.brokers,
       logLevel: logLevel.WARN,
-      logCreator: () => (this.kafkaLog ??= kafkajsLog({ logger: this.log })),
+      logCreator: () => (this.kafkaLog ??= kafkajsLog({ logger: this.logger })),
     })
-  }
-
-  /** Calls `listener` on every state change; returns a function that removes it. */
-  onStateChange(listener: StateListener): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
-  }
-
-  /** Resolves when the state is `state`; rejects on `error`, or after `timeoutMs`. */
-  waitForState(state: StreamsState, timeoutMs = 60_000): Promise<void> {
-    return waitForStreamsState(this, state, timeoutMs)
   }
 
   /** Task ids this instance runs, with the changelog records each restored when it started. */
@@ -283,7 +264,7 @@ export class SentinelStreams implements StreamsRuntime {
    * consumer is running (state `rebalancing`); tasks then restore and the state becomes `running`.
    */
   async start(): Promise<void> {
-    if (this.currentState !== 'created') throw new Error(`start() called in state '${this.currentState}'; create a new instance to start again`)
+    this.checkStartable()
     const { config } = this
     const kafka = this.client()
     try {
@@ -293,12 +274,15 @@ export class SentinelStreams implements StreamsRuntime {
           `cannot reach Kafka at ${config.brokers.join(', ')}: ${(e as Error).message}. Check the brokers (--brokers or KAFKA_BROKERS), or start a local one with \`npm run kafka:start\`.`,
         )
       })
+      if (config.processingGuarantee === 'exactly-once' && !readCommittedFilterInstalled()) {
+        this.logger.warn('kafkajs was loaded before sentinel-streams, so its own read_committed filter is in use, which shows records of some aborted transactions (restores, repartition topics): import sentinel-streams before kafkajs')
+      }
       const partitionCounts = new AdminPartitionCounts(this.admin)
       await this.checkTopics(partitionCounts)
       await this.prepareSerdes()
       this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
       await this.producer.connect()
-      const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.log })
+      const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.logger })
       const engine = engines[config.storeEngine]()
       // Before any task exists: no task may read a global table that is still loading.
       if (this.plan.globalStores.length > 0) {
@@ -307,7 +291,7 @@ export class SentinelStreams implements StreamsRuntime {
           plan: this.plan,
           stateDir: config.stateDir,
           engine,
-          logger: this.log,
+          logger: this.logger,
           ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
           checkpointIntervalMs: config.commitIntervalMs,
           onFatal: (error) => this.fail(error),
@@ -327,7 +311,7 @@ export class SentinelStreams implements StreamsRuntime {
         partitionCounts,
         errorPolicy: this.options.errorPolicy ?? 'dlq',
         metrics: this.metrics,
-        logger: this.log,
+        logger: this.logger,
         onRebalance: (state) => this.transition(state),
         onFatal: (error) => this.fail(error),
         onHostMap: (map) => this.taskHosts.update(map),
@@ -354,7 +338,7 @@ export class SentinelStreams implements StreamsRuntime {
     if (create !== null && missingSources.length + missingSinks.length > 0) {
       const topics = [...new Set([...missingSources, ...missingSinks])]
       await createTopicsWithLeaders(admin, topics.map((topic) => ({ topic, numPartitions: create.partitions, replicationFactor: create.replicationFactor ?? -1 })))
-      this.log.info({ topics, ...create }, 'created missing topics (createMissingTopics)')
+      this.logger.info({ topics, ...create }, 'created missing topics (createMissingTopics)')
     } else {
       const hint = 'or set createMissingTopics: { partitions: N } to have them created at start'
       if (missingSources.length > 0) {
@@ -374,7 +358,7 @@ export class SentinelStreams implements StreamsRuntime {
     this.tasksPerSubTopology = partitions.tasksPerSubTopology
     const internalTopics = this.plan.internalTopics.map((spec) => ({ ...spec, partitions: partitions.topicPartitions.get(spec.name)! }))
     const created = await ensureInternalTopics(admin, internalTopics)
-    if (created.length > 0) this.log.info({ topics: created }, 'created internal topics')
+    if (created.length > 0) this.logger.info({ topics: created }, 'created internal topics')
   }
 
   /** One-off async serde work (e.g. Schema Registry ids) before the first record is written. */
@@ -389,21 +373,13 @@ export class SentinelStreams implements StreamsRuntime {
     }
   }
 
-  /** Graceful shutdown: stop fetching, flush and commit, write checkpoints, leave the group. */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.currentState === 'not-running') return
-      this.transition('pending-shutdown')
-      try {
-        await this.thread?.stop()
-      } catch (e) {
-        this.log.error({ err: e }, 'error while stopping')
-      } finally {
-        await this.disconnect()
-        this.transition('not-running')
-      }
-    })()
-    return this.closing
+  /** Graceful shutdown (close()): stop fetching, flush and commit, write checkpoints, leave the group. */
+  protected async shutdown(): Promise<void> {
+    try {
+      await this.thread?.stop()
+    } finally {
+      await this.disconnect()
+    }
   }
 
   private async disconnect(): Promise<void> {
@@ -415,21 +391,4 @@ export class SentinelStreams implements StreamsRuntime {
     await this.producer?.disconnect().catch(() => undefined)
     await this.admin?.disconnect().catch(() => undefined)
   }
-
-  private fail(error: Error): void {
-    if (this.currentState === 'error' || this.currentState === 'pending-shutdown' || this.currentState === 'not-running') return
-    this.log.error({ err: error }, 'stream processing failed: shutting down this instance')
-    this.transition('error')
-    void this.close()
-  }
-
-  private transition(next: StreamsState): void {
-    const previous = this.currentState
-    if (previous === next && next !== 'rebalancing') return
-    if (!STATE_TRANSITIONS[previous].includes(next)) return
-    this.currentState = next
-    this.log.info({ from: previous, to: next }, 'state change')
-    for (const listener of this.listeners) listener(next, previous)
-  }
-
 }

@@ -6,6 +6,8 @@
  *    sought back to the batch's first offset); other partitions go on meanwhile;
  *  - a crash or a rebalance before the commit redelivers the batch.
  */
+// First: kafkajs must load with the corrected read_committed filter (see the module).
+import '../../state/changelog/read-committed-filter.js'
 import type { Batch, Consumer, IHeaders, Kafka } from 'kafkajs'
 import type pino from 'pino'
 import type { BatchHandler, ConsumeOptions, Consumption, IncomingRecord } from '../streams-runtime.js'

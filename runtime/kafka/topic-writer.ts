@@ -3,14 +3,17 @@
  * through one idempotent producer of the instance, apart from the stream thread's producer so a
  * service's writes never wait behind (or fail) a task's commit.
  */
-import kafkajs, { type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs'
+import kafkajs, { type Admin, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs'
 import type { OutgoingRecord } from '../streams-runtime.js'
+import { acknowledgedSender } from './acknowledged-sender.js'
+import type { BatchSender } from './kafka-record-sink.js'
+import { AdminPartitionCounts } from './partition-counts.js'
 
 // kafkajs is CommonJS; Node's static analysis does not see this export.
 const { Partitioners } = kafkajs
 
 export class TopicWriter {
-  private connecting: Promise<Producer> | undefined
+  private connecting: Promise<{ producer: Producer; admin: Admin; sender: BatchSender }> | undefined
   private closed = false
 
   constructor(private readonly kafka: () => Kafka) {}
@@ -18,24 +21,28 @@ export class TopicWriter {
   /** Resolves once every in-sync replica has the records (acks -1); the producer retries transient errors without duplicates. */
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return
-    const producer = await this.connect()
-    await producer.send({ topic, acks: -1, messages: records.map(toMessage) })
+    const { sender } = await this.connect()
+    await sender.sendBatch({ acks: -1, topicMessages: [{ topic, messages: records.map(toMessage) }] })
   }
 
   async close(): Promise<void> {
     this.closed = true
     const connecting = this.connecting
     this.connecting = undefined
-    await connecting?.then((p) => p.disconnect()).catch(() => undefined)
+    await connecting?.then(({ producer, admin }) => Promise.all([producer.disconnect(), admin.disconnect()])).catch(() => undefined)
   }
 
-  private connect(): Promise<Producer> {
+  private connect(): Promise<{ producer: Producer; admin: Admin; sender: BatchSender }> {
     if (this.closed) return Promise.reject(new Error('send() after close(): this runtime is closed; create a new one'))
     this.connecting ??= (async () => {
       // Idempotent: a retried send is not written twice. One request in flight keeps kafkajs' sequence numbers in order.
       const producer = this.kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
       await producer.connect()
-      return producer
+      // The partition counts let every record's partition be known before the send, so a send that
+      // kafkajs resolves without some partitions (after a leader move) is caught: acknowledgedSender.
+      const admin = this.kafka().admin()
+      await admin.connect()
+      return { producer, admin, sender: acknowledgedSender(producer, new AdminPartitionCounts(admin)) }
     })().catch((e: unknown) => {
       this.connecting = undefined
       throw e

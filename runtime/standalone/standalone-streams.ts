@@ -21,25 +21,23 @@
  * read runs as a job of the processing loop's queue, between rounds of batches and commits, so it
  * never sees a batch half-applied or a store mid-flush.
  *
- * Size: over 400 lines, and much of its lifecycle (start, state transitions, close, queries) repeats
- * SentinelStreams'; sharing that lifecycle once is issue 17 item 3's last part, not done yet.
+ * The tasks and their rounds, commits and slices are `StandaloneTasks`' (standalone-tasks.ts); the
+ * state machine, start-once, close-once and failure handling are `RuntimeLifecycle`'s, shared with
+ * SentinelStreams. This file is the loop, `send`/`consume`/`idle` and the queries.
  */
-import { performance } from 'node:perf_hooks'
 import type { Readable } from 'node:stream'
-import pino from 'pino'
+import type pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
-import { engines, type GlobalKeyValueStore, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
+import type { GlobalKeyValueStore } from '../../state/index.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
-import { taskIdString } from '../assignor.js'
 import { RuntimeMetrics } from '../kafka/runtime-metrics.js'
-import { TaskCountersExport } from '../kafka/task-counters-export.js'
 import { SerialQueue } from '../kafka/serial-queue.js'
-import { keyValueView, type LocalTasks, type QueryableTask, windowView } from '../query/local-store-views.js'
+import { keyValueView, type LocalTasks, windowView } from '../query/local-store-views.js'
+import { globalKeyValueView } from '../query/global-store-view.js'
 import { ReadGate } from '../query/read-gate.js'
 import { StoreLocator } from '../query/store-locator.js'
-import { globalKeyValueView } from '../query/global-store-view.js'
-import { STATE_TRANSITIONS, waitForStreamsState } from '../streams-state.js'
+import { RuntimeLifecycle, runtimeLogger } from '../runtime-lifecycle.js'
 import {
   type BatchHandler,
   type ConsumeOptions,
@@ -49,21 +47,15 @@ import {
   type OutgoingRecord,
   type ReadOnlyKeyValueStore,
   type ReadOnlyWindowStore,
-  type StateListener,
   type StreamsRuntime,
   type StreamsState,
 } from '../streams-runtime.js'
-import { GLOBAL_STORES_DIR, globalStoresByName, openGlobalStores } from '../task/global-stores.js'
-import { StreamTask } from '../task/stream-task.js'
-import type { ErrorPolicy, OutputRecord, SourceRecord } from '../task/records.js'
-import { RecordCollector } from '../task/record-collector.js'
-import { InMemoryRecordSink } from '../task/record-sink.js'
-import { EmbeddedLog, type LogRecord } from './embedded-log.js'
-import { EmbeddedGlobalTables } from './global-tables.js'
+import type { ErrorPolicy } from '../task/records.js'
+import { EmbeddedLog } from './embedded-log.js'
 import { type JsonLinesOptions, type JsonLinesResult, pipeJsonLines } from './json-lines.js'
 import { LogConsumption } from './log-consumption.js'
 import { type ResolvedStandaloneConfig, resolveStandaloneConfig, type StandaloneConfig } from './standalone-config.js'
-import { readStreamTime, writeStreamTime } from './stream-time-file.js'
+import { StandaloneTasks, yieldToEventLoop } from './standalone-tasks.js'
 import { Wakeup } from './wakeup.js'
 
 export interface StandaloneStreamsOptions {
@@ -77,51 +69,16 @@ export interface StandaloneStreamsOptions {
   closeDrainMs?: number
 }
 
-/**
- * One task: a sub-topology on one partition, with its read positions in the log. Queryable while the
- * application is `running` (tasks are open from before `running` until after it): `unavailable()`
- * answers for the other states.
- */
-interface TaskRunner extends QueryableTask {
-  readonly id: string
-  readonly state: 'running'
-  readonly subTopology: number
-  readonly partition: number
-  readonly task: StreamTask
-  readonly sources: readonly string[]
-  /** Next offset to process, per source topic. */
-  readonly positions: Map<string, number>
-  readonly taskDir: string
-  lock: TaskLock | undefined
-  /** Stream time as last written to the task directory. */
-  savedStreamTime: number
-  /** Records per `process` call: sized to take about `maxBlockMs` (see `nextSliceRecords`). */
-  sliceRecords: number
-}
-
-/** The smallest slice: below it the per-call costs (a RocksDB read batch, cache upkeep) would dominate. */
-const MIN_SLICE_RECORDS = 16
-
-export class StandaloneStreams implements StreamsRuntime {
+export class StandaloneStreams extends RuntimeLifecycle implements StreamsRuntime {
   readonly mode = 'standalone' as const
   readonly config: ResolvedStandaloneConfig
   readonly plan: TopologyPlan
   readonly metrics: RuntimeMetrics
-  private readonly taskCounters: TaskCountersExport
   /** The embedded log (memory only): every topic of this application, sources, sinks and the DLQ. */
   readonly log: EmbeddedLog
-  private readonly logger: pino.Logger
   private readonly tasksPerSubTopology: ReadonlyMap<number, number>
   private readonly sourceTopics: ReadonlySet<string>
-  private readonly repartitionTopics: ReadonlySet<string>
-  private currentState: StreamsState = 'created'
-  private readonly listeners = new Set<StateListener>()
-  private runners: TaskRunner[] = []
-  /** Global table stores and their consumer; open from before the tasks until after them. */
-  private globalStores = new Map<string, GlobalKeyValueStore<unknown, unknown>>()
-  private globalTables: EmbeddedGlobalTables | undefined
-  private globalLock: TaskLock | undefined
-  private readonly runnerById = new Map<string, TaskRunner>()
+  private readonly tasks: StandaloneTasks
   /**
    * Every change to the tasks (a round of batches, a punctuation, a commit, closing) runs as a job
    * here, and interactive-query reads run between those jobs (see `ReadGate`).
@@ -134,18 +91,12 @@ export class StandaloneStreams implements StreamsRuntime {
   private unsubscribe: (() => void) | undefined
   private loop: Promise<void> | undefined
   private stopping = false
-  private failed = false
-  private closing: Promise<void> | undefined
   private lastCommit = Date.now()
-  /** When the processing loop last let I/O in (performance.now()). */
-  private lastYield = 0
-  private readonly producedSinceReport = new Map<string, number>()
   private readonly consumptions = new Set<LogConsumption>()
   /** `send` calls waiting for the topology to catch up (backpressure). */
   private waitingSenders: (() => void)[] = []
   private readonly idleWaiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>()
   private readonly senderHighWater: number
-  private lost = 0
 
   /** Throws a `ConfigError` naming the field when the config is invalid. */
   constructor(
@@ -153,14 +104,11 @@ export class StandaloneStreams implements StreamsRuntime {
     config: StandaloneConfig,
     private readonly options: StandaloneStreamsOptions = {},
   ) {
-    this.config = resolveStandaloneConfig(config)
+    const resolvedConfig = resolveStandaloneConfig(config)
+    super(runtimeLogger(options.logger, resolvedConfig.applicationId))
+    this.config = resolvedConfig
     this.plan = topology.plan(this.config.applicationId)
     this.metrics = new RuntimeMetrics(options.metrics)
-    this.taskCounters = new TaskCountersExport(this.metrics)
-    this.logger =
-      options.logger === false
-        ? pino({ level: 'silent' })
-        : (options.logger ?? pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination(2))).child({ app: this.config.applicationId })
     this.log = new EmbeddedLog({ retention: this.config.logRetention })
     // Source topics exist from the start with their configured counts, so records sent before
     // `start()` land on the partitions their keys belong to.
@@ -174,13 +122,22 @@ export class StandaloneStreams implements StreamsRuntime {
       if (spec.role !== 'changelog') this.log.createTopic(spec.name, resolved.topicPartitions.get(spec.name) ?? 1)
     }
     this.sourceTopics = new Set(this.plan.subTopologies.flatMap((s) => s.sourceTopics))
-    this.repartitionTopics = new Set(this.plan.internalTopics.filter((t) => t.role === 'repartition').map((t) => t.name))
+    this.tasks = new StandaloneTasks({
+      topology,
+      plan: this.plan,
+      config: this.config,
+      log: this.log,
+      metrics: this.metrics,
+      errorPolicy: options.errorPolicy ?? 'dlq',
+      logger: this.logger,
+      tasksPerSubTopology: this.tasksPerSubTopology,
+    })
     this.senderHighWater = Math.max(1, Math.floor(this.config.logRetention.maxRecords / 2))
     this.stores = new StoreLocator(this.plan, () => this.tasksPerSubTopology)
     this.localTasks = {
       read: (read) => this.readGate.read(read),
-      task: (id) => this.runnerById.get(id),
-      tasksOf: (subtopology) => this.runners.filter((r) => r.subTopology === subtopology),
+      task: (id) => this.tasks.get(id),
+      tasksOf: (subtopology) => this.tasks.runners.filter((r) => r.subTopology === subtopology),
       unavailable: () => this.unavailable(),
       // One process runs every task: a key's task is here or nowhere.
       hostOf: () => null,
@@ -191,17 +148,13 @@ export class StandaloneStreams implements StreamsRuntime {
     return this.config.applicationId
   }
 
-  get state(): StreamsState {
-    return this.currentState
-  }
-
   get hostInfo(): HostInfo | null {
     return this.config.applicationServer
   }
 
   /** Input records that fell out of the log's retention before the topology processed them (0 unless input outran it). */
   get recordsLost(): number {
-    return this.lost
+    return this.tasks.recordsLost
   }
 
   /** The dead-letter topic in the embedded log (`<applicationId>-dlq`). */
@@ -209,38 +162,20 @@ export class StandaloneStreams implements StreamsRuntime {
     return this.plan.dlqTopic
   }
 
-  onStateChange(listener: StateListener): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
-  }
-
-  /** Resolves when the state is `state`; rejects on `error`, or after `timeoutMs`. */
-  waitForState(state: StreamsState, timeoutMs = 60_000): Promise<void> {
-    return waitForStreamsState(this, state, timeoutMs)
-  }
-
   /** Opens every task's stores (state `rebalancing` meanwhile), then runs them: state `running` when it resolves. */
   async start(): Promise<void> {
-    if (this.currentState !== 'created') throw new Error(`start() called in state '${this.currentState}'; create a new instance to start again`)
+    this.checkStartable()
     this.transition('rebalancing')
     try {
-      const engine = engines[this.config.storeEngine]()
-      const stateDirectory = new StateDirectory({ stateDir: this.config.stateDir, applicationId: this.config.applicationId, logger: this.logger })
-      await this.openGlobalTables(engine, stateDirectory)
-      for (const sub of this.plan.subTopologies) {
-        const count = this.tasksPerSubTopology.get(sub.id)!
-        for (let partition = 0; partition < count; partition++) this.runners.push(await this.openTask(sub.id, partition, engine, stateDirectory))
-      }
-      for (const runner of this.runners) this.runnerById.set(runner.id, runner)
-      this.metrics.tasks.set({ state: 'running' }, this.runners.length)
-      this.unsubscribe = this.log.subscribe([...this.sourceTopics, ...(this.globalTables?.topics ?? [])], () => this.wakeup.wake())
+      await this.tasks.open()
     } catch (e) {
-      await this.closeTasks()
       this.transition('error')
       throw e
     }
+    this.metrics.tasks.set({ state: 'running' }, this.tasks.runners.length)
+    this.unsubscribe = this.log.subscribe([...this.sourceTopics, ...this.tasks.globalTopics], () => this.wakeup.wake())
     this.logger.info(
-      { tasks: this.runners.map((r) => r.id), stateDir: this.config.stateDir, storeEngine: this.config.storeEngine },
+      { tasks: this.tasks.runners.map((r) => r.id), stateDir: this.config.stateDir, storeEngine: this.config.storeEngine },
       'standalone: running every task in this process over the embedded log',
     )
     this.lastCommit = Date.now()
@@ -248,81 +183,15 @@ export class StandaloneStreams implements StreamsRuntime {
     this.loop = this.run().catch((e: unknown) => this.fail(e as Error))
   }
 
-  /** Opens the global stores and applies what their topics hold, before any task exists. */
-  private async openGlobalTables(engine: StorageEngine, stateDirectory: StateDirectory): Promise<void> {
-    if (this.plan.globalStores.length === 0) return
-    if (engine.kind !== 'memory') this.globalLock = await stateDirectory.lockTask(GLOBAL_STORES_DIR)
-    const opened = await openGlobalStores(this.plan, { engine, stateDir: this.config.stateDir }, this.logger)
-    this.globalStores = globalStoresByName(opened)
-    this.globalTables = new EmbeddedGlobalTables(this.log, opened)
-    await this.globalTables.restore()
-    this.logger.info({ stores: opened.map((g) => ({ store: g.plan.name, topic: g.plan.topic, rows: g.store.size })) }, 'global tables loaded')
-  }
-
-  private async openTask(subTopology: number, partition: number, engine: StorageEngine, stateDirectory: StateDirectory): Promise<TaskRunner> {
-    const id = taskIdString({ subtopology: subTopology, partition })
-    const sub = this.plan.subTopologies[subTopology]!
-    const task = new StreamTask({
-      topology: this.topology,
-      plan: this.plan,
-      subTopology,
-      partition,
-      collector: new RecordCollector(new InMemoryRecordSink((record) => this.collect(record))),
-      changelogs: false,
-      state: { engine, stateDir: this.config.stateDir, cacheMaxBytes: this.config.cacheMaxBytes },
-      globalStores: this.globalStores,
-      errorPolicy: this.options.errorPolicy ?? 'dlq',
-      forwardingCacheMaxEntries: this.config.forwardingCacheMaxEntries,
-      ...(this.config.idleTimeoutMs > 0 ? { idleTimeoutMs: this.config.idleTimeoutMs } : {}),
-      logger: this.logger,
-    })
-    const taskDir = stateDirectory.taskDir(id)
-    const onDisk = engine.kind !== 'memory'
-    const runner: TaskRunner = {
-      id,
-      state: 'running',
-      store: (name: string): StateStore | undefined => task.stores.get(name),
-      subTopology,
-      partition,
-      task,
-      sources: sub.sourceTopics,
-      positions: new Map(sub.sourceTopics.map((t) => [t, this.log.committed(this.applicationId, t, partition) ?? this.log.startOffset(t, partition)])),
-      taskDir,
-      lock: undefined,
-      savedStreamTime: -1,
-      sliceRecords: Math.min(100, this.config.maxBatchRecords),
-    }
-    try {
-      // Two processes on one state directory would corrupt each other's stores.
-      if (onDisk) runner.lock = await stateDirectory.lockTask(id)
-      await task.openStores()
-      if (onDisk) {
-        runner.savedStreamTime = await readStreamTime(taskDir)
-        if (runner.savedStreamTime >= 0) task.restoreStreamTime(runner.savedStreamTime)
-      }
-      await task.start()
-    } catch (e) {
-      await task.close().catch(() => undefined)
-      await runner.lock?.release()
-      throw e
-    }
-    return runner
-  }
-
   /** The processing loop: batches of every task, wall-clock punctuation and commits on their intervals. */
   private async run(): Promise<void> {
     const tickMs = Math.min(200, this.config.commitIntervalMs)
     let nextPunctuation = Date.now() + tickMs
     while (!this.stopping) {
-      const processed = await this.queue.run(() => this.processRound())
+      const processed = await this.queue.run(() => this.tasks.processRound())
       const now = Date.now()
       if (now >= nextPunctuation) {
-        await this.queue.run(async () => {
-          for (const runner of this.runners) {
-            await runner.task.punctuate(now)
-            await this.yieldIfHeld()
-          }
-        })
+        await this.queue.run(() => this.tasks.punctuate(now))
         nextPunctuation = now + tickMs
       }
       if (now - this.lastCommit >= this.config.commitIntervalMs) {
@@ -334,7 +203,7 @@ export class StandaloneStreams implements StreamsRuntime {
         // Let I/O in between rounds (an HTTP API beside the topology): with an in-memory engine a
         // round may never leave the microtask queue.
         await yieldToEventLoop()
-        this.lastYield = performance.now()
+        this.tasks.yielded()
       } else if (!this.stopping) {
         await this.wakeup.wait(Math.min(nextPunctuation, this.lastCommit + this.config.commitIntervalMs) - Date.now())
       }
@@ -342,194 +211,40 @@ export class StandaloneStreams implements StreamsRuntime {
   }
 
   /**
-   * Up to `maxBatchRecords` of every task's input; returns the records processed. A task's share is
-   * processed in slices sized to take about `maxBlockMs`, and the loop lets I/O in whenever it has
-   * held the thread that long: an HTTP request beside the topology waits one slice, not a round.
+   * Graceful shutdown (close()): processes what the log holds (up to `closeDrainMs`), commits, closes
+   * the stores, and lets `consume` handlers read the last outputs before they stop.
    */
-  private async processRound(): Promise<number> {
-    let processed = (await this.globalTables?.catchUp()) ?? 0
-    for (const runner of this.runners) {
-      let left = this.config.maxBatchRecords
-      while (left > 0) {
-        const batch = this.nextBatch(runner, Math.min(left, runner.sliceRecords))
-        if (batch.length === 0) break
-        const began = performance.now()
-        await runner.task.process(batch.map(toSourceRecord))
-        for (const r of batch) runner.positions.set(r.topic, r.offset + 1)
-        const took = performance.now() - began
-        runner.sliceRecords = this.nextSliceRecords(runner.sliceRecords, batch.length, took)
-        processed += batch.length
-        left -= batch.length
-        this.metrics.batchSeconds.observe(took / 1000)
-        this.reportProduced()
-        if (runner.sources.length === 1) this.metrics.consumed.inc({ topic: runner.sources[0]! }, batch.length)
-        else for (const r of batch) this.metrics.consumed.inc({ topic: r.topic })
-        await this.yieldIfHeld()
-      }
-    }
-    return processed
-  }
-
-  /** The slice that should take about `maxBlockMs` at the pace of the last one (smoothed, so one GC pause does not halve it). */
-  private nextSliceRecords(current: number, records: number, tookMs: number): number {
-    const fits = tookMs > 0 ? (records * this.config.maxBlockMs) / tookMs : this.config.maxBatchRecords
-    const next = Math.round((current + fits) / 2)
-    return Math.max(Math.min(MIN_SLICE_RECORDS, this.config.maxBatchRecords), Math.min(this.config.maxBatchRecords, next))
-  }
-
-  /** Lets timers and I/O run when the loop has held the thread for `maxBlockMs` since it last did. */
-  private async yieldIfHeld(): Promise<void> {
-    if (performance.now() - this.lastYield < this.config.maxBlockMs) return
-    await yieldToEventLoop()
-    this.lastYield = performance.now()
-  }
-
-  /** Up to `max` of a task's unprocessed records, its source topics merged in append order. */
-  private nextBatch(runner: TaskRunner, max: number): LogRecord[] {
-    let out: LogRecord[] = []
-    for (const topic of runner.sources) {
-      let position = runner.positions.get(topic)!
-      const start = this.log.startOffset(topic, runner.partition)
-      if (position < start) {
-        this.logger.warn(
-          { topic, partition: runner.partition, lost: start - position, maxRecords: this.config.logRetention.maxRecords },
-          'records fell out of the embedded log before the topology processed them: raise logRetention, or send slower',
-        )
-        this.lost += start - position
-        position = start
-        runner.positions.set(topic, start)
-      }
-      const records = this.log.read(topic, runner.partition, position, max)
-      out = out.length === 0 ? records : out.concat(records)
-    }
-    if (runner.sources.length > 1 && out.length > 0) {
-      out.sort((a, b) => a.sequence - b.sequence)
-      if (out.length > max) out = out.slice(0, max)
-    }
-    return out
-  }
-
-  /** Commit: forward pending table updates, flush every store to disk, save stream times, record offsets. */
-  private async commit(): Promise<void> {
-    const began = performance.now()
-    this.lastCommit = Date.now()
-    for (const runner of this.runners) {
-      await runner.task.flush()
-      await this.yieldIfHeld()
-    }
-    for (const runner of this.runners) {
-      const streamTime = runner.task.streamTime
-      if (runner.lock && streamTime !== runner.savedStreamTime) {
-        await writeStreamTime(runner.taskDir, streamTime)
-        runner.savedStreamTime = streamTime
-      }
-      for (const [topic, position] of runner.positions) {
-        this.log.commit(this.applicationId, topic, runner.partition, position)
-        // As Kafka Streams purges them: nothing reads a repartition topic but its task, and records
-        // kept past their commit would only grow the heap (and every GC's work) up to the retention.
-        if (this.repartitionTopics.has(topic)) this.log.deleteRecordsBefore(topic, runner.partition, position)
-        this.metrics.lag.set({ topic, partition: String(runner.partition) }, this.log.endOffset(topic, runner.partition) - position)
-      }
-      this.taskCounters.export(runner.id, runner.task.metrics)
-    }
-    this.reportProduced()
-    this.metrics.commitSeconds.observe((performance.now() - began) / 1000)
-  }
-
-  private collect(record: OutputRecord): void {
-    const count = this.log.partitionCount(record.topic) ?? this.log.createTopic(record.topic)
-    const partition = record.partition ?? record.choosePartition?.(count)
-    this.log.append(record.topic, {
-      key: record.key,
-      value: record.value,
-      timestamp: record.timestamp,
-      headers: record.headers,
-      ...(partition === undefined ? {} : { partition }),
-    })
-    // Counted here, reported per slice: a labelled prom-client `inc` per record costs more than the append.
-    this.producedSinceReport.set(record.topic, (this.producedSinceReport.get(record.topic) ?? 0) + 1)
-  }
-
-  private reportProduced(): void {
-    if (this.producedSinceReport.size === 0) return
-    for (const [topic, n] of this.producedSinceReport) this.metrics.produced.inc({ topic }, n)
-    this.producedSinceReport.clear()
-  }
-
-  /**
-   * Graceful shutdown: processes what the log holds (up to `closeDrainMs`), commits, closes the
-   * stores, and lets `consume` handlers read the last outputs before they stop.
-   */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.currentState === 'not-running') return
-      this.transition('pending-shutdown')
-      this.stopping = true
-      this.wakeup.wake()
-      await this.loop
-      this.unsubscribe?.()
-      try {
-        if (!this.failed && this.runners.length > 0) {
-          const deadline = Date.now() + (this.options.closeDrainMs ?? 10_000)
-          // A commit forwards held-back table updates, possibly into repartition topics: process
-          // those too, until a commit leaves nothing unprocessed (or the time is up).
-          for (;;) {
-            while (Date.now() < deadline && (await this.queue.run(() => this.processRound())) > 0) {
-              // Until the log holds nothing unprocessed for any task.
-            }
-            await this.queue.run(() => this.commit())
-            if (Date.now() >= deadline || !this.hasUnprocessed()) break
+  protected async shutdown(): Promise<void> {
+    this.stopping = true
+    this.wakeup.wake()
+    await this.loop
+    this.unsubscribe?.()
+    try {
+      if (!this.failed && this.tasks.runners.length > 0) {
+        const deadline = Date.now() + (this.options.closeDrainMs ?? 10_000)
+        // A commit forwards held-back table updates, possibly into repartition topics: process
+        // those too, until a commit leaves nothing unprocessed (or the time is up).
+        for (;;) {
+          while (Date.now() < deadline && (await this.queue.run(() => this.tasks.processRound())) > 0) {
+            // Until the log holds nothing unprocessed for any task.
           }
+          await this.queue.run(() => this.commit())
+          if (Date.now() >= deadline || !this.tasks.hasUnprocessed()) break
         }
-      } catch (e) {
-        this.logger.error({ err: e }, 'error while draining the log at shutdown')
       }
-      await this.queue.run(() => this.closeTasks())
-      await Promise.all([...this.consumptions].map((c) => c.drain(5_000)))
-      this.consumptions.clear()
-      this.stopping = true
-      this.releaseSenders()
-      this.metrics.tasks.set({ state: 'running' }, 0)
-      this.transition('not-running')
-    })()
-    return this.closing
-  }
-
-  private hasUnprocessed(): boolean {
-    return this.runners.some((r) => r.sources.some((t) => r.positions.get(t)! < this.log.endOffset(t, r.partition)))
-  }
-
-  private async closeTasks(): Promise<void> {
-    for (const runner of this.runners) {
-      try {
-        await runner.task.close()
-        if (runner.lock && !this.failed && runner.task.streamTime !== runner.savedStreamTime) await writeStreamTime(runner.taskDir, runner.task.streamTime)
-      } catch (e) {
-        this.logger.error({ err: e, task: runner.id }, 'error while closing a task')
-      } finally {
-        await runner.lock?.release().catch(() => undefined)
-      }
+    } catch (e) {
+      this.logger.error({ err: e }, 'error while draining the log at shutdown')
     }
-    for (const store of this.globalStores.values()) await store.close().catch((e: unknown) => this.logger.error({ err: e, store: store.name }, 'error while closing a global store'))
-    this.globalStores.clear()
-    await this.globalLock?.release().catch(() => undefined)
+    await this.queue.run(() => this.tasks.close(this.failed))
+    await Promise.all([...this.consumptions].map((c) => c.drain(5_000)))
+    this.consumptions.clear()
+    this.stopping = true
+    this.releaseSenders()
+    this.metrics.tasks.set({ state: 'running' }, 0)
   }
 
-  private fail(error: Error): void {
-    if (this.currentState === 'error' || this.currentState === 'pending-shutdown' || this.currentState === 'not-running') return
-    this.failed = true
-    this.logger.error({ err: error }, 'stream processing failed: shutting down')
-    this.transition('error')
-    void this.close()
-  }
-
-  private transition(next: StreamsState): void {
-    const previous = this.currentState
-    if (previous === next) return
-    if (!STATE_TRANSITIONS[previous].includes(next)) return
-    this.currentState = next
-    this.logger.info({ from: previous, to: next }, 'state change')
-    for (const listener of this.listeners) listener(next, previous)
+  /** Leaving `running` settles the `idle()` waiters: they reject, naming the state. */
+  protected override onTransition(next: StreamsState): void {
     if (next !== 'running') this.settleIdleWaiters()
   }
 
@@ -549,7 +264,7 @@ export class StandaloneStreams implements StreamsRuntime {
   /** A read-only view of a key-value store over every task; reads run between the loop's batches and commits. */
   keyValueStore<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
     if (this.stores.isGlobal(storeName)) {
-      return globalKeyValueView<K, V>(this.localTasks, storeName, () => this.globalStores.get(storeName) as GlobalKeyValueStore<K, V> | undefined)
+      return globalKeyValueView<K, V>(this.localTasks, storeName, () => this.tasks.globalStore(storeName) as GlobalKeyValueStore<K, V> | undefined)
     }
     return keyValueView<K, V>(this.localTasks, this.stores.target<K>(storeName, 'key-value'))
   }
@@ -558,9 +273,15 @@ export class StandaloneStreams implements StreamsRuntime {
     return windowView<K, V>(this.localTasks, this.stores.target<K>(storeName, 'window'))
   }
 
+  /** Commits every task (see `StandaloneTasks.commit`); the loop's commit interval counts from here. */
+  private commit(): Promise<void> {
+    this.lastCommit = Date.now()
+    return this.tasks.commit()
+  }
+
   /** Why stores cannot be read now, or undefined while running (the tasks are open exactly then). */
   private unavailable(): string | undefined {
-    switch (this.currentState) {
+    switch (this.state) {
       case 'running':
         return undefined
       case 'created':
@@ -568,7 +289,7 @@ export class StandaloneStreams implements StreamsRuntime {
       case 'rebalancing':
         return "not while the application is 'rebalancing' (opening its stores); wait for 'running'"
       default:
-        return `not while the application is '${this.currentState}' (shutting down or stopped); start a new instance to query it`
+        return `not while the application is '${this.state}' (shutting down or stopped); start a new instance to query it`
     }
   }
 
@@ -580,8 +301,8 @@ export class StandaloneStreams implements StreamsRuntime {
    * fast producer cannot push unprocessed records out of the log.
    */
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
-    if (this.currentState === 'not-running' || this.currentState === 'error') {
-      throw new Error(`send('${topic}'): the application is '${this.currentState}'`)
+    if (this.state === 'not-running' || this.state === 'error') {
+      throw new Error(`send('${topic}'): the application is '${this.state}'`)
     }
     const paced = this.sourceTopics.has(topic)
     // Checked every so many records, so one large send cannot push its own head out of the log.
@@ -604,14 +325,14 @@ export class StandaloneStreams implements StreamsRuntime {
 
   /** Waits while the topology is more than the high-water mark behind on `topic`. */
   private async caughtUp(topic: string): Promise<void> {
-    while (this.currentState === 'running' && !this.stopping && this.lag(topic) > this.senderHighWater) {
+    while (this.state === 'running' && !this.stopping && this.tasks.lag(topic) > this.senderHighWater) {
       await new Promise<void>((resolve) => this.waitingSenders.push(resolve))
     }
   }
 
   consume(topic: string, options: ConsumeOptions, handler: BatchHandler): Promise<Consumption> {
-    if (this.currentState === 'not-running' || this.currentState === 'pending-shutdown') {
-      return Promise.reject(new Error(`consume('${topic}'): the application is '${this.currentState}'`))
+    if (this.state === 'not-running' || this.state === 'pending-shutdown') {
+      return Promise.reject(new Error(`consume('${topic}'): the application is '${this.state}'`))
     }
     const consumption = new LogConsumption({
       log: this.log,
@@ -663,41 +384,25 @@ export class StandaloneStreams implements StreamsRuntime {
   }
 
   private isIdle(): boolean {
-    if (this.currentState !== 'running') return false
-    return this.runners.every((r) => r.sources.every((t) => this.log.committed(this.applicationId, t, r.partition) === this.log.endOffset(t, r.partition)))
+    if (this.state !== 'running') return false
+    return this.tasks.allCommitted()
   }
 
   private settleIdleWaiters(): void {
     if (this.idleWaiters.size === 0) return
-    const running = this.currentState === 'running'
+    const running = this.state === 'running'
     if (running && !this.isIdle()) return
     for (const waiter of this.idleWaiters) {
       if (running) waiter.resolve()
-      else waiter.reject(new Error(`idle(): the application is '${this.currentState}'`))
+      else waiter.reject(new Error(`idle(): the application is '${this.state}'`))
     }
     this.idleWaiters.clear()
-  }
-
-  /** Records the topology has not processed yet in `topic`, on its most loaded partition. */
-  private lag(topic: string): number {
-    let lag = 0
-    for (const runner of this.runners) {
-      const position = runner.positions.get(topic)
-      if (position !== undefined) lag = Math.max(lag, this.log.endOffset(topic, runner.partition) - position)
-    }
-    return lag
   }
 
   private releaseSenders(): void {
     if (this.waitingSenders.length === 0) return
     for (const resolve of this.waitingSenders.splice(0)) resolve()
   }
-}
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-function toSourceRecord(r: LogRecord): SourceRecord {
-  return { topic: r.topic, partition: r.partition, offset: String(r.offset), key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers }
 }
 
 function toBytes(value: Buffer | string | null): Buffer | null {

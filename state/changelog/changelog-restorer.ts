@@ -1,3 +1,5 @@
+// First: kafkajs must load with the corrected read_committed filter (see the module).
+import './read-committed-filter.js'
 import { randomUUID } from 'node:crypto'
 import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'

@@ -148,14 +148,23 @@ async function runScenario(name: string, mode: ChaosMode, round: number): Promis
     recovered = await waitForRecovery(admin, id, topics.CHAOS_INPUT, marked, RATE * 2, 180_000)
     await sleep(5_000)
     await load.stop()
-    log(`${name}/${mode}: load stopped at ${load.sent} records (${load.resends} batches re-sent${load.lastError ? `, last error: ${load.lastError}` : ''}); draining`)
+    log(`${name}/${mode}: load stopped at ${load.sent} records (${load.resends} batches re-sent, ${load.unacknowledged} records of resolved sends never written and sent again${load.lastError ? `, last error: ${load.lastError}` : ''}); draining`)
     const end = await positions(admin, id, topics.CHAOS_INPUT)
     const drained = await waitForRecovery(admin, id, topics.CHAOS_INPUT, { at: Date.now(), mark: end.ends }, 0, 180_000)
     if (drained === undefined) log(`${name}/${mode}: the group did not commit the whole input within 180 s`)
     // Suppressed windows are emitted when stream time passes their close, at the next commit.
     await sleep(3_000)
 
-    const [input, echo, totals, windows] = await Promise.all(Object.values(topics).map((t) => dumpTopic(kafka, t, { transactional: mode === 'eos' && t !== topics.CHAOS_INPUT })))
+    const [input, echo, totals, windows] = await Promise.all(
+      Object.values(topics).map((t) =>
+        dumpTopic(kafka, t, {
+          transactional: mode === 'eos' && t !== topics.CHAOS_INPUT,
+          onRereads: (n) => log(`${name}/${mode}: the checker's consumer was handed ${n} records of ${t} twice (counted once)`),
+          onKafkajsFilterDiffers: (extra, missing) =>
+            log(`${name}/${mode}: kafkajs' read_committed filter would show ${extra} aborted records of ${t} (and hide ${missing} committed ones); the checker filters itself (F9)`),
+        }),
+      ),
+    )
     const byPartition = new Map<number, ChaosRecord[]>()
     for (const r of input!) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), JSON.parse(r.value) as ChaosRecord])
     const group = <V>(records: typeof input, parse: (v: string) => V): Map<string, V[]> => {
@@ -175,6 +184,13 @@ async function runScenario(name: string, mode: ChaosMode, round: number): Promis
     )
     const ok = passes(verdict, mode) && recovered !== undefined
     for (const example of verdict.examples) log(`${name}/${mode}: ${example}`)
+    if (verdict.dup > 0) {
+      // Where the doubled echo records are: the same seq at two offsets is a second write, not a second read.
+      const at = new Map<string, string[]>()
+      for (const r of echo!) at.set(r.value, [...(at.get(r.value) ?? []), `${r.partition}@${r.offset}`])
+      const doubled = [...at].filter(([, places]) => places.length > 1).slice(0, 6)
+      if (doubled.length > 0) log(`${name}/${mode}: doubled echo records at ${doubled.map(([seq, places]) => `${seq}: ${places.join(' ')}`).join('; ')}`)
+    }
     const errors = everyInstance.flatMap((i) => i.logs.filter((l) => l.level >= 50 && l.logger !== 'kafkajs'))
     // With the cause: "stream processing failed" alone says nothing about which fault did it.
     const distinct = [...new Set(errors.map((l) => `${l.msg}${l.err ? ` (${String((l.err as { message?: unknown }).message ?? '').slice(0, 160)})` : ''}`))]

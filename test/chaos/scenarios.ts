@@ -47,7 +47,10 @@ async function killAndRestart(ctx: ScenarioContext, broker: number, role: string
   killNode(broker)
   await sleep(downMs)
   await startNode(broker)
-  await waitForFullIsr(ctx.admin, internalTopics(ctx))
+  // The fault is over once the broker is back; its catching up is part of what recovery measures.
+  // On this loaded machine a restarted broker once took over 120 s to rejoin every ISR: that ended
+  // the scenario with no verdict, so it is only logged now.
+  await waitForFullIsr(ctx.admin, internalTopics(ctx), 300_000).catch((e: unknown) => ctx.log(`warning: ${(e as Error).message}`))
   return { at }
 }
 
@@ -70,7 +73,8 @@ export const scenarios: Record<string, (ctx: ScenarioContext) => Promise<FaultMa
       ctx.log(`rolling restart: broker ${broker}`)
       await stopNode(broker)
       await startNode(broker)
-      await waitForFullIsr(ctx.admin, internalTopics(ctx))
+      // The next broker may only go once this one is back in every ISR (min.insync.replicas=2).
+      await waitForFullIsr(ctx.admin, internalTopics(ctx), 300_000)
     }
     return { at }
   },

@@ -66,7 +66,13 @@ export function expectedWindows(input: ReadonlyMap<number, readonly ChaosRecord[
 
 export function judge(outputs: ChaosOutputs, mode: ChaosMode, spec: WindowSpec): ChaosVerdict {
   const verdict: ChaosVerdict = { lost: 0, dup: 0, wrong: 0, examples: [] }
-  const note = (what: string): void => void (verdict.examples.length < 10 && verdict.examples.push(what))
+  // Losses and wrong results first: thousands of at-least-once duplicates must not hide them.
+  const broken: string[] = []
+  const doubled: string[] = []
+  const note = (what: string, kind: 'broken' | 'dup' = 'broken'): void => {
+    const list = kind === 'dup' ? doubled : broken
+    if (list.length < 10) list.push(what)
+  }
 
   const sent = new Map<number, number>()
   const totals = new Map<string, ChaosTotal>()
@@ -87,7 +93,7 @@ export function judge(outputs: ChaosOutputs, mode: ChaosMode, spec: WindowSpec):
       note(`echo: seq ${seq} seen ${got} of ${n} times`)
     } else if (got > n) {
       verdict.dup += got - n
-      note(`echo: seq ${seq} seen ${got} times, sent ${n}`)
+      note(`echo: seq ${seq} seen ${got} times, sent ${n}`, 'dup')
     }
   }
   for (const [seq, got] of echoed) {
@@ -128,7 +134,7 @@ export function judge(outputs: ChaosOutputs, mode: ChaosMode, spec: WindowSpec):
     }
     if (results.length > 1) {
       verdict.dup += results.length - 1
-      note(`windows: ${id} emitted ${results.length} times: ${results.join(', ')}`)
+      note(`windows: ${id} emitted ${results.length} times: ${results.join(', ')}`, 'dup')
     }
     const final = results[results.length - 1]!
     if (final < want || (mode === 'eos' && final !== want)) {
@@ -136,6 +142,7 @@ export function judge(outputs: ChaosOutputs, mode: ChaosMode, spec: WindowSpec):
       note(`windows: ${id} is ${final}, input gives ${want}`)
     }
   }
+  verdict.examples = [...broken, ...doubled].slice(0, 10)
   return verdict
 }
 

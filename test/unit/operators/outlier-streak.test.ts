@@ -20,16 +20,16 @@ const T0 = Date.UTC(2026, 0, 1)
 const serde = Serdes.json<Call>()
 const options: OutlierStreakOptions<Call> = { id: 'runaway', metric: (c) => c.tokens, metricName: 'tokens', threshold: 3, minLogStd: 0.5, minimum: 100, count: 3, minHistory: 10, cohort: (c) => c.app, cohortMinHistory: 30, entityType: 'user' }
 
-function topology(): Topology {
+function topology(within?: number): Topology {
   const builder = new StreamsBuilder()
-  outlierStreak(builder.stream('calls', { key: Serdes.string(), value: serde }), options).to('anomalies', { key: Serdes.string(), value: Serdes.json<AnomalyEvent>() })
+  outlierStreak(builder.stream('calls', { key: Serdes.string(), value: serde }), within === undefined ? options : { ...options, within }).to('anomalies', { key: Serdes.string(), value: Serdes.json<AnomalyEvent>() })
   return builder.build()
 }
 
 type Row = { key: string; tokens: number; at: number }
 
-async function run(rows: readonly Row[], state: { engine?: ReturnType<typeof engines.rocksdb>; stateDir?: string } = {}): Promise<AnomalyEvent[]> {
-  const driver = await TopologyTestDriver.create(topology(), { applicationId: 'runaway-test', ...state })
+async function run(rows: readonly Row[], state: { engine?: ReturnType<typeof engines.rocksdb>; stateDir?: string } = {}, within?: number): Promise<AnomalyEvent[]> {
+  const driver = await TopologyTestDriver.create(topology(within), { applicationId: 'runaway-test', ...state })
   const input = driver.createInputTopic('calls', Serdes.string(), serde)
   const output = driver.createOutputTopic('anomalies', Serdes.string(), Serdes.json<AnomalyEvent>())
   for (let i = 0; i < rows.length; i += 200) await input.pipeRecords(rows.slice(i, i + 200).map((r) => ({ key: r.key, value: { app: 'chat', tokens: r.tokens }, timestamp: r.at })))
@@ -56,6 +56,28 @@ describe('outlierStreak', () => {
     assert.equal(out.length, 1)
     assert.equal(out[0]!.affected_entity?.id, 'b')
     assert.equal(out[0]!.timestamp, new Date(T0 + 92 * 60_000 + 1000).toISOString())
+  })
+
+  test('a runaway with every third call normal: never 3 in a row, but 3 of the last 5 (within 5), reported once', async () => {
+    // Calls 90..104 of user b: two at 15x, one at its usual size, repeated (a runaway whose calls do
+    // not all clear the bound).
+    const rows = calls(['a', 'b', 'c'], 120, 4, (user, i) => (user === 'b' && i >= 90 && i < 105 && (i - 90) % 3 !== 2 ? 15 : 1))
+    assert.deepEqual(await run(rows), [])
+    const out = await run(rows, {}, 5)
+    assert.equal(out.length, 1)
+    assert.equal(out[0]!.affected_entity?.id, 'b')
+    // Outliers at calls 90, 91, 93: the third is the fourth record of the episode.
+    assert.equal(out[0]!.timestamp, new Date(T0 + 93 * 60_000 + 1000).toISOString())
+    assert.match(out[0]!.title ?? '', /3 records of the last 5/)
+  })
+
+  test('within 5 on steady calls of 20 users for 3 h: no anomaly', async () => {
+    assert.deepEqual(await run(calls(Array.from({ length: 20 }, (_, i) => `u${i}`), 180, 1), {}, 5), [])
+  })
+
+  test('within below count is refused, naming the field', () => {
+    const builder = new StreamsBuilder()
+    assert.throws(() => outlierStreak(builder.stream('calls', { key: Serdes.string(), value: serde }), { ...options, within: 2 }), /'within' must be an integer >= count \(3\)/)
   })
 
   test('a newcomer\'s runaway is judged against its cohort', async () => {

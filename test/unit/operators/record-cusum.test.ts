@@ -20,16 +20,16 @@ const MIN = 60_000
 const serde = Serdes.json<Call>()
 const options: RecordCusumOptions<Call> = { id: 'token-cusum', metric: (c) => c.tokens, metricName: 'tokens', drift: 1, threshold: 8, clip: 4, minLogStd: 0.25, alpha: 0.02, minHistory: 50, entityType: 'application' }
 
-function topology(): Topology {
+function topology(overrides: Partial<RecordCusumOptions<Call>>): Topology {
   const builder = new StreamsBuilder()
-  recordCusum(builder.stream('calls', { key: Serdes.string(), value: serde }), options).to('anomalies', { key: Serdes.string(), value: Serdes.json<AnomalyEvent>() })
+  recordCusum(builder.stream('calls', { key: Serdes.string(), value: serde }), { ...options, ...overrides }).to('anomalies', { key: Serdes.string(), value: Serdes.json<AnomalyEvent>() })
   return builder.build()
 }
 
 type Row = { key: string; at: number; tokens: number }
 
-async function run(rows: readonly Row[], state: { engine?: ReturnType<typeof engines.rocksdb>; stateDir?: string } = {}): Promise<AnomalyEvent[]> {
-  const driver = await TopologyTestDriver.create(topology(), { applicationId: 'record-cusum-test', ...state })
+async function run(rows: readonly Row[], state: { engine?: ReturnType<typeof engines.rocksdb>; stateDir?: string } = {}, overrides: Partial<RecordCusumOptions<Call>> = {}): Promise<AnomalyEvent[]> {
+  const driver = await TopologyTestDriver.create(topology(overrides), { applicationId: 'record-cusum-test', ...state })
   const input = driver.createInputTopic('calls', Serdes.string(), serde)
   const output = driver.createOutputTopic('anomalies', Serdes.string(), Serdes.json<AnomalyEvent>())
   for (let i = 0; i < rows.length; i += 200) await input.pipeRecords(rows.slice(i, i + 200).map((r) => ({ key: r.key, value: { tokens: r.tokens }, timestamp: r.at })))
@@ -81,6 +81,28 @@ describe('recordCusum', () => {
     const starts = [100, 130, 160]
     const out = await run(calls('app', 5, 200, 7, (m) => (starts.some((s) => m >= s && m < s + 5) ? 4 : 1)))
     assert.deepEqual(out.map((a) => Math.floor((minuteOf(a) - 100) / 30)), [0, 1, 2])
+  })
+
+  // A young profile judged against its std's 90% upper bound (stdConfidence): verdicts from the
+  // 20th call, so a very quiet key's surge is not learned as its normal before it is judged.
+  const young = { minHistory: 20, stdConfidence: 0.9 }
+
+  test('a 5x surge from the 25th call of a key of one call every 2 minutes: found with minHistory 20 and stdConfidence, learned with minHistory 50', async () => {
+    const rows = calls('rare', 0.5, 120, 9, (m) => (m >= 50 && m < 70 ? 5 : 1))
+    assert.deepEqual(await run(rows), [])
+    const out = await run(rows, {}, young)
+    assert.equal(out.length, 1)
+    assert.ok(minuteOf(out[0]!) >= 50 && minuteOf(out[0]!) < 70, out[0]!.timestamp)
+  })
+
+  test('forty young quiet keys (one call every 2 minutes, 4 h) judged from their 20th call with stdConfidence: no anomaly', async () => {
+    const rows = Array.from({ length: 40 }, (_, k) => calls(`k${k}`, 0.5, 240, 100 + k)).flat().sort((a, b) => a.at - b.at)
+    assert.deepEqual(await run(rows, {}, young), [])
+  })
+
+  test('stdConfidence must be a tabled level', async () => {
+    const builder = new StreamsBuilder()
+    assert.throws(() => recordCusum(builder.stream('calls', { key: Serdes.string(), value: serde }), { ...options, stdConfidence: 0.8 }), /'stdConfidence' must be one of 0.9/)
   })
 
   test('restart mid-run: resumed from its state on disk, the same anomalies as an uninterrupted run', async () => {

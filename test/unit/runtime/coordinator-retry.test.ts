@@ -32,3 +32,14 @@ test('a wrapped coordinator error counts; another error, or past the bound, is t
   assert.equal(calls, 1)
   await assert.rejects(withCoordinatorRetry(async () => Promise.reject(notCoordinator()), { timeoutMs: 50, firstDelayMs: 10 }), /not the correct coordinator/)
 })
+
+test("kafkajs' own errors of a moving or loading coordinator count (it uses the old protocol names)", async () => {
+  const { createRequire } = await import('node:module')
+  const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error & { type: string } }
+  for (const code of [14, 15, 16]) {
+    const error = createErrorFromCode(code)
+    assert.ok(isCoordinatorMoving(error), `${error.type} (${code})`)
+    assert.ok(isCoordinatorMoving(Object.assign(new Error('retries exceeded'), { originalError: error })), `wrapped ${error.type}`)
+  }
+  assert.ok(!isCoordinatorMoving(createErrorFromCode(47)), 'INVALID_PRODUCER_EPOCH is not a coordinator move')
+})

@@ -70,9 +70,9 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
   })
 
   test('unknown strategy, type and groupBy', () => {
-    assert.deepEqual(issues(zscore('    groupBy: region').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: ml')), [
+    assert.deepEqual(issues(zscore('    groupBy: region').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: neural')), [
       "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak | cusum | binomial-burst | record-cusum",
-      "detector 'latency-z', field 'type': \"ml\" is not valid; use one of statistical | rule | behavioral",
+      "detector 'latency-z', field 'type': \"neural\" is not valid; use one of statistical | rule | behavioral",
       "detector 'latency-z', field 'groupBy': \"region\" is not valid; use one of application | model | user | tenant",
     ])
   })
@@ -203,9 +203,16 @@ detectors:
       { windowMs: 120_000, bucketMs: 10_000, minimum: 24, threshold: 2.5, minLogStd: 0.5, cohort: 'application', coldStart: 24, minHistory: 10 },
     )
     assert.deepEqual(
-      { consecutive: runaway.consecutive, minimum: runaway.minimum, cohort: runaway.cohort, cohortMinHistory: runaway.cohortMinHistory },
-      { consecutive: 3, minimum: 0, cohort: null, cohortMinHistory: 50 },
+      { consecutive: runaway.consecutive, within: runaway.within, minimum: runaway.minimum, cohort: runaway.cohort, cohortMinHistory: runaway.cohortMinHistory },
+      { consecutive: 3, within: 3, minimum: 0, cohort: null, cohortMinHistory: 50 },
     )
+  })
+
+  test('outlier-streak within must be an integer >= consecutive', () => {
+    assert.match(issues(file.replace('    threshold: 3\n    actions:', '    threshold: 3\n    within: 2\n    actions:')).join('\n'), /detector 'runaway', field 'within': 2 .*consecutive \(3\)/)
+    const [, runaway] = parseDetectorsConfig(file.replace('    threshold: 3\n    actions:', '    threshold: 3\n    within: 5\n    actions:')).detectors
+    assert.ok(runaway?.strategy === 'outlier-streak')
+    assert.equal(runaway.within, 5)
   })
 
   test('binomial-burst is read with its defaults; significance is required; memoryCalls must cover priorCalls', () => {
