@@ -68,7 +68,7 @@ export interface SentinelTopologyOptions {
   readonly onTelemetry?: (telemetry: KStream<string | null, TelemetryEvent>) => void
 }
 
-const ENTITY: Record<GroupBy, EntityType | undefined> = { application: 'application', model: 'model', user: 'user', tenant: undefined }
+const ENTITY: Record<GroupBy, EntityType | undefined> = { application: 'application', model: 'model', user: 'user', tenant: undefined, host: undefined, region: undefined, api_key: undefined }
 
 function inputSerde({ inputFormat: format, schemaRegistryUrl }: SentinelTopologyOptions): Serde<TelemetryEvent> {
   if (format === undefined || format === 'json') return telemetryJsonSerde()

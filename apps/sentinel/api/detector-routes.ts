@@ -229,7 +229,8 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
   async function detectSeed(body: SeedDetectBody, request: FastifyRequest): Promise<Record<string, unknown>> {
     const context = body.context ?? {}
     const metrics = withDerivedMetrics(body.metrics)
-    const keys: Record<GroupBy, string | undefined> = { application: context.application_id, model: context.model, user: context.user_id, tenant: context.tenant_id }
+    // Seed 002's context names no host, region or API key: detectors keyed by those are not judged here.
+    const keys: Record<GroupBy, string | undefined> = { application: context.application_id, model: context.model, user: context.user_id, tenant: context.tenant_id, host: undefined, region: undefined, api_key: undefined }
     if (context.detector_id !== undefined) {
       const named = byId.get(context.detector_id)
       if (named === undefined) throw new ApiError(404, 'not_found', `no detector '${context.detector_id}'; GET /api/v1/detectors lists them`)
