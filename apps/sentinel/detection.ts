@@ -19,6 +19,7 @@ import { type EventTimeBounds, type KStream, SessionWindows, StreamsBuilder, Tim
 import type { DetectorConfig, DetectorsConfig, EwmaDetectorConfig, PercentileDetectorConfig, ZScoreDetectorConfig } from './detectors-config.js'
 import { type GroupBy, type MetricRef, type TelemetryMetrics, eventModel, groupKey, metricValue, telemetryMetrics, withModel } from './metrics.js'
 import { severityFloor, withSeverityFloor } from './severity-floor.js'
+import { CURRENT_KEY, DETECTOR_CONFIG_STORE, LiveDetectorSettings, lenientJson } from './live-detector-settings.js'
 
 /** An event with its derived metrics, computed once and shared by every detector of its group. */
 export interface MeasuredEvent {
@@ -57,11 +58,17 @@ export interface SentinelTopologyOptions {
    * by application_id (the HTTP ingest's key) do. Absent: no deduplication.
    */
   readonly deduplicateHorizonMs?: number
+  /**
+   * The detector config topic (detector-versions.ts), read as a global table: the version in force
+   * switches detectors off and on and sets their severity floor live (live-detector-settings.ts).
+   * Absent: the definitions given here, for good.
+   */
+  readonly detectorConfigTopic?: string
   /** Called once with the telemetry source stream (bounded and deduplicated), for stages beside detection. */
   readonly onTelemetry?: (telemetry: KStream<string | null, TelemetryEvent>) => void
 }
 
-const ENTITY: Record<GroupBy, EntityType | undefined> = { application: 'application', model: 'model', user: 'user', tenant: undefined }
+const ENTITY: Record<GroupBy, EntityType | undefined> = { application: 'application', model: 'model', user: 'user', tenant: undefined, host: undefined, region: undefined, api_key: undefined }
 
 function inputSerde({ inputFormat: format, schemaRegistryUrl }: SentinelTopologyOptions): Serde<TelemetryEvent> {
   if (format === undefined || format === 'json') return telemetryJsonSerde()
@@ -352,10 +359,20 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
   }
   const sink = { key: Serdes.string(), value: anomalySerde(options) }
   const anomalies = new Map<string, KStream<string, AnomalyEvent>>()
+  const live =
+    options.detectorConfigTopic === undefined
+      ? null
+      : { table: builder.globalTable(options.detectorConfigTopic, { key: Serdes.string(), value: lenientJson, name: 'detector-config', store: DETECTOR_CONFIG_STORE }), settings: new LiveDetectorSettings() }
   for (const detector of detectors) {
     const floor = severityFloor(detector)
     const judged = detectorStream(group(detector.groupBy), detector)
-    const stream = floor === null ? judged : judged.mapValues((anomaly) => withSeverityFloor(anomaly, floor), { name: `${detector.id}-severity-floor` })
+    const stream = live
+      ? judged
+          .leftJoin(live.table, () => CURRENT_KEY, (anomaly, current) => live.settings.gate(detector, anomaly, current), { name: `${detector.id}-live-settings` })
+          .flatMapValues((anomaly) => (anomaly === null ? [] : [anomaly]), { name: `${detector.id}-if-running` })
+      : floor === null
+        ? judged
+        : judged.mapValues((anomaly) => withSeverityFloor(anomaly, floor), { name: `${detector.id}-severity-floor` })
     stream.to(options.anomaliesTopic ?? 'anomalies', { ...sink, name: `${detector.id}-to-anomalies` })
     anomalies.set(detector.id, stream)
   }

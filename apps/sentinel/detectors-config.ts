@@ -248,6 +248,8 @@ export type DetectorConfig = RecordCusumDetectorConfig | BinomialBurstDetectorCo
 export interface DetectorsConfig {
   readonly source: string
   readonly detectors: readonly DetectorConfig[]
+  /** The entries as written (for versions built from this file, detector-versions.ts). */
+  readonly definitions?: readonly unknown[]
 }
 
 export interface DetectorConfigIssue {
@@ -753,7 +755,18 @@ export function parseDetectorsConfig(text: string, source = '<inline>'): Detecto
     if (detector) detectors.push(detector)
   })
   if (issues.length > 0) throw new DetectorsConfigError(source, issues)
-  return { source, detectors }
+  return { source, detectors, definitions: list }
+}
+
+/**
+ * One detector definition as the API receives it (a JSON object shaped like one entry of the file,
+ * `config:` nesting allowed), checked exactly as the file's entries are; throws DetectorsConfigError.
+ */
+export function parseDetectorDefinition(raw: unknown, source = '<api>'): DetectorConfig {
+  const issues: DetectorConfigIssue[] = []
+  const detector = readDetector(raw, 0, issues)
+  if (detector === null || issues.length > 0) throw new DetectorsConfigError(source, issues)
+  return detector
 }
 
 /** Reads a detectors file at start (synchronously: nothing runs before it is known good). */

@@ -123,7 +123,12 @@ export function metricValue(metrics: TelemetryMetrics, ref: MetricRef): number |
   return metrics[ref as TelemetryMetricName]
 }
 
-export const GROUP_BY = ['application', 'model', 'user', 'tenant'] as const
+/**
+ * What a detector can key its state by. `host` is the reporting service's `source.host`; `region`
+ * and `api_key` are read from the event's `metadata.tags` (a metric event's `dimensions` too), where
+ * LLM-Observatory puts them: TelemetryEvent has no field of its own for either.
+ */
+export const GROUP_BY = ['application', 'model', 'user', 'tenant', 'host', 'region', 'api_key'] as const
 export type GroupBy = (typeof GROUP_BY)[number]
 
 /** The model of an event: request and (extended) response payloads carry it, a metric's `model` dimension too. */
@@ -151,5 +156,10 @@ export function groupKey(event: TelemetryEvent, groupBy: GroupBy): string | null
       return metadata.user_id ?? null
     case 'tenant':
       return event.tenant_id ?? null
+    case 'host':
+      return event.source.host
+    case 'region':
+    case 'api_key':
+      return metadata.tags?.[groupBy] ?? (isMetricData(event.data) ? event.data.dimensions?.[groupBy] : undefined) ?? null
   }
 }

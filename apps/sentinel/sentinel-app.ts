@@ -94,6 +94,7 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     inputFormat: serdes.telemetry,
     anomalyFormat: serdes.anomalies,
     eventTime: settings.eventTime,
+    detectorConfigTopic: topics.detectorConfig,
     ...(settings.deduplicateHorizonMs === null ? {} : { deduplicateHorizonMs: settings.deduplicateHorizonMs }),
     onTelemetry: (telemetry) => {
       if (settings.aggregations !== null) {
@@ -203,6 +204,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         runtime,
         detectors: app.detectors,
         telemetryTopic: topics.telemetry,
+        detectorConfigTopic: topics.detectorConfig,
         acksTopic: topics.acks,
         feedbackTopic: topics.feedback,
         alerts: {

@@ -33,6 +33,8 @@ export interface SentinelTopics {
   readonly commands: string
   /** Label-matcher silences (delivery/silences.ts), keyed by silence id. */
   readonly silenceRules: string
+  /** Detector definition versions, read whole by every instance (detector-versions.ts); create it compacted. */
+  readonly detectorConfig: string
 }
 
 export interface SentinelApiSettings {
@@ -104,6 +106,7 @@ export const DEFAULT_TOPICS: SentinelTopics = {
   notifications: 'alert-notifications',
   commands: 'alert-commands',
   silenceRules: 'alert-silence-rules',
+  detectorConfig: 'sentinel-detector-config',
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/

@@ -4,6 +4,7 @@ import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
 import type { DetectorsConfig } from '../detectors-config.js'
 import type { EventTimeBounds } from '../event-time-bounds.js'
 import type { RecentEventIds } from './recent-event-ids.js'
+import type { RecentTelemetry } from './recent-telemetry.js'
 import type { ApiMetrics } from './api-metrics.js'
 import type { TelemetryIngest } from './telemetry-ingest.js'
 import type { FalsePositiveRates } from './false-positive-rates.js'
@@ -28,6 +29,10 @@ export interface ApiContext {
   readonly maxBatchEvents: number
   readonly eventTime: EventTimeBounds
   readonly recentEventIds: RecentEventIds
+  /** The newest telemetry this instance wrote (the default sample of `POST /detectors/:id/test`). */
+  readonly recentTelemetry: RecentTelemetry
+  /** The detector config topic (versions, ../detector-versions.ts); null: no detector changes over the API. */
+  readonly detectorConfigTopic: string | null
   /** Every API input path writes telemetry through this (telemetry-ingest.ts). */
   readonly ingest: TelemetryIngest
   /** Per detector, from the stored feedback (false-positive-rates.ts). */

@@ -1,7 +1,7 @@
 /**
  * GET /api/v1/config: the effective configuration of this instance, secrets redacted (built by
- * ../effective-config.ts and handed to buildSentinelApi). Read only: the seed's PUT, versions and
- * rollback belong to live configuration, which is not built here.
+ * ../effective-config.ts and handed to buildSentinelApi). Read only: the seed's PUT is not built;
+ * its versions and rollback, for detectors, are in detector-version-routes.ts.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { RoutesOptions } from './api-context.js'

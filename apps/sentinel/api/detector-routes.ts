@@ -15,8 +15,11 @@ import type { GroupBy } from '../metrics.js'
 import type { RoutesOptions } from './api-context.js'
 import { type BaselineDetectorConfig, hasBaseline, scoreAgainstBaseline } from './baseline-scoring.js'
 import { ApiError } from './errors.js'
+import { DetectorsConfigError, parseDetectorDefinition } from '../detectors-config.js'
+import { dryRunDetector } from '../detector-dry-run.js'
+import { type TelemetryEvent, validateTelemetryEvent } from '../../../schemas/telemetry/index.js'
 import { forwardContext } from './interactive-queries.js'
-import { detectBody, detectorSchema, detectResponse, errors, metricsDetectBody, metricsDetectResponse } from './schemas.js'
+import { anomalyEventSchema, detectBody, detectorIdParams, detectorSchema, detectResponse, errors, metricsDetectBody, metricsDetectResponse } from './schemas.js'
 
 interface DetectBody {
   readonly detector_id: string
@@ -28,6 +31,20 @@ interface DetectBody {
 interface MetricsDetectBody {
   readonly metrics: Readonly<Record<string, number>>
   readonly context?: { readonly application_id?: string; readonly model?: string; readonly user_id?: string; readonly tenant_id?: string; readonly detector_id?: string; readonly timestamp?: string }
+}
+
+interface TestBody {
+  readonly detector?: Record<string, unknown>
+  readonly events?: readonly unknown[]
+  readonly limit?: number
+}
+
+/** Most events one dry run judges: it runs on the request's thread, so it is kept to well under a second. */
+export const MAX_TEST_EVENTS = 10_000
+
+/** A definition refused: 422 with every issue as {field, message} (the message says the fix). */
+export function definitionRefused(err: DetectorsConfigError): ApiError {
+  return new ApiError(422, 'invalid_detector', `the detector definition is invalid: ${err.issues.map((i) => `${i.field ?? '(detector)'}: ${i.message}`).join('; ')}`, err.issues.map((i) => ({ field: i.field, message: i.message })))
 }
 
 const rounded = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : String(Math.round(x * 100) / 100))
@@ -139,10 +156,81 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
     },
   )
 
+  app.post<{ Params: { id: string }; Body: TestBody }>(
+    '/detectors/:id/test',
+    {
+      schema: {
+        summary: 'Dry-run a detector on a sample of events',
+        description:
+          "Runs the detector `:id` (or the definition in `detector`, shaped like one entry of the detectors file, for a detector not yet created or an edit not yet applied) on `events` (TelemetryEvents), or without them on the newest `limit` events this instance wrote (default and at most 10,000). The run is the app's own detection topology for that one detector, in process and from empty state, in event-time order: the answer lists what it would flag. Nothing is written, stored or alerted. Windows still open at the sample's last event are not judged, and detectors that need history say nothing until the sample gave it.",
+        tags: ['detectors'],
+        params: detectorIdParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            detector: { type: 'object', additionalProperties: true, description: 'a definition as in the detectors file; its id, if given, must be :id' },
+            events: { type: 'array', maxItems: MAX_TEST_EVENTS, items: {}, description: 'TelemetryEvents; absent: the newest events this instance wrote' },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_TEST_EVENTS, description: 'how many of the newest events, without `events`' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['detector', 'sample', 'events', 'flagged', 'anomalies', 'dry_run'],
+            properties: {
+              detector: detectorSchema,
+              sample: { type: 'string', enum: ['given', 'recent'] },
+              events: { type: 'integer' },
+              flagged: { type: 'integer' },
+              anomalies: { type: 'array', items: anomalyEventSchema },
+              dry_run: { type: 'boolean', description: 'always true: nothing was written or alerted' },
+            },
+          },
+          ...errors(400, 401, 404, 422, 429),
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params
+      const { detector: given, events: posted, limit } = request.body ?? {}
+      let detector: DetectorConfig
+      if (given !== undefined) {
+        if (given.id !== undefined && given.id !== id) throw new ApiError(400, 'id_mismatch', `the definition's id '${String(given.id)}' is not the path's '${id}'; leave id out or make them equal`)
+        try {
+          detector = parseDetectorDefinition({ ...given, id })
+        } catch (err) {
+          if (err instanceof DetectorsConfigError) throw definitionRefused(err)
+          throw err
+        }
+      } else {
+        const loaded = byId.get(id)
+        if (loaded === undefined) throw new ApiError(404, 'not_found', `no detector '${id}'; GET /api/v1/detectors lists them, or post its definition in 'detector' to test a new one`)
+        detector = loaded
+      }
+      let sample: TelemetryEvent[]
+      if (posted !== undefined) {
+        sample = []
+        const invalid: { index: number; issues: unknown }[] = []
+        posted.forEach((raw, index) => {
+          const checked = validateTelemetryEvent(raw)
+          if (checked.ok) sample.push(checked.event)
+          else if (invalid.length < 20) invalid.push({ index, issues: checked.issues })
+        })
+        if (invalid.length > 0) throw new ApiError(400, 'invalid_events', `${posted.length - sample.length} of the posted events are not valid TelemetryEvents (the first ${invalid.length} in details); fix or drop them`, invalid)
+      } else {
+        sample = ctx.recentTelemetry.latest(limit ?? MAX_TEST_EVENTS)
+      }
+      const run = await dryRunDetector(detector, sample)
+      return { detector: describeDetector(detector), sample: posted === undefined ? 'recent' : 'given', events: run.events, flagged: run.anomalies.length, anomalies: run.anomalies, dry_run: true }
+    },
+  )
+
   async function detectMetrics(body: MetricsDetectBody, request: FastifyRequest): Promise<Record<string, unknown>> {
     const context = body.context ?? {}
     const metrics = withDerivedMetrics(body.metrics)
-    const keys: Record<GroupBy, string | undefined> = { application: context.application_id, model: context.model, user: context.user_id, tenant: context.tenant_id }
+    // Seed 002's context names no host, region or API key: detectors keyed by those are not judged here.
+    const keys: Record<GroupBy, string | undefined> = { application: context.application_id, model: context.model, user: context.user_id, tenant: context.tenant_id, host: undefined, region: undefined, api_key: undefined }
     if (context.detector_id !== undefined) {
       const named = byId.get(context.detector_id)
       if (named === undefined) throw new ApiError(404, 'not_found', `no detector '${context.detector_id}'; GET /api/v1/detectors lists them`)

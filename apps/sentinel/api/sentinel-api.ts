@@ -42,6 +42,7 @@ import { anomalyRoutes } from './anomaly-routes.js'
 import { configRoutes } from './config-routes.js'
 import { ApiKeys } from './bearer-auth.js'
 import { detectorRoutes } from './detector-routes.js'
+import { detectorVersionRoutes } from './detector-version-routes.js'
 import { ApiError, installErrorHandlers } from './errors.js'
 import { healthRoutes } from './health-routes.js'
 import { InteractiveQueries } from './interactive-queries.js'
@@ -51,6 +52,7 @@ import { REDACTED, REDACT_PATHS, redactedUrl } from './log-redaction.js'
 import { refuseQueryCredentials } from './query-credentials.js'
 import { DEFAULT_RECENT_EVENT_IDS, RecentEventIds, type RecentEventIdsOptions } from './recent-event-ids.js'
 import { TelemetryIngest } from './telemetry-ingest.js'
+import { DEFAULT_RECENT_TELEMETRY, RecentTelemetry } from './recent-telemetry.js'
 import { FalsePositiveRates, falsePositiveRateGauge } from './false-positive-rates.js'
 import { telemetryRoutes } from './telemetry-routes.js'
 import { otlpRoutes } from './otlp-routes.js'
@@ -110,6 +112,13 @@ export interface SentinelApiOptions {
   readonly telemetrySerde?: Serde<TelemetryEvent>
   /** Timeout of a request forwarded to another instance; default 5000 ms. */
   readonly forwardTimeoutMs?: number
+  /**
+   * The detector config topic the topology reads as a global table (detectorConfigTopic of
+   * addSentinelDetection): enables detector create / update / delete / rollback. Absent: read only.
+   */
+  readonly detectorConfigTopic?: string
+  /** How many of the newest written events a detector dry run can sample (per instance); default 10,000. */
+  readonly recentTelemetry?: number
   /** Most events per ingest request; default 5000. */
   readonly maxBatchEvents?: number
   /** What GET /api/v1/config shows (../effective-config.ts: secrets already redacted); absent: no such route. */
@@ -206,6 +215,8 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     maxBatchEvents: options.maxBatchEvents ?? 5000,
     eventTime: options.eventTime ?? DEFAULT_EVENT_TIME_BOUNDS,
     recentEventIds: new RecentEventIds(options.dedup ?? DEFAULT_RECENT_EVENT_IDS),
+    detectorConfigTopic: options.detectorConfigTopic ?? null,
+    recentTelemetry: new RecentTelemetry(options.recentTelemetry ?? DEFAULT_RECENT_TELEMETRY),
     now: options.now ?? Date.now,
     version: options.version ?? packageVersion(),
     startedAt: Date.now(),
@@ -262,6 +273,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
       await api.register(alertRoutes, { ctx })
       await api.register(silenceRoutes, { ctx })
       await api.register(detectorRoutes, { ctx })
+      await api.register(detectorVersionRoutes, { ctx })
       if (options.effectiveConfig !== undefined) await api.register(configRoutes, { ctx, config: options.effectiveConfig })
     },
     { prefix: '/api/v1' },

@@ -22,6 +22,7 @@ import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
 import type { Serde } from '../../../schemas/serde.js'
 import { type ApiMetrics, INGEST_PROTOCOL_HEADER, type IngestProtocol, type IngestRejection } from './api-metrics.js'
 import type { RecentEventIds } from './recent-event-ids.js'
+import type { RecentTelemetry } from './recent-telemetry.js'
 import { type ApiError, unavailable } from './errors.js'
 
 export interface EventError {
@@ -62,6 +63,8 @@ export interface IngestContext {
   readonly telemetrySerde: Serde<TelemetryEvent>
   readonly eventTime: EventTimeBounds
   readonly recentEventIds: RecentEventIds
+  /** The newest written events, the default sample of a detector dry run. */
+  readonly recentTelemetry: RecentTelemetry
   readonly metrics: ApiMetrics
   /** The wall clock. */
   readonly now: () => number
@@ -151,6 +154,7 @@ export class TelemetryIngest {
         throw unavailableNow(err)
       }
       ctx.recentEventIds.remember(encoded.map((e) => e.event_id), now)
+      ctx.recentTelemetry.remember(encoded)
       ctx.metrics.eventsAccepted(encoded, protocol)
     }
     return { accepted: encoded.length, rejected: rejected.length, duplicates, errors: rejected }

@@ -9,11 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import pino from 'pino'
-import { Registry } from 'prom-client'
-import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices, type SentinelServices } from '../../../apps/sentinel/sentinel-app.js'
-import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
-import { kafkaBrokers, testKafka, uniqueTopic } from '../../kafka.js'
-import { createSentinelTopics, eventually, freePort, response } from './sentinel-fixtures.js'
+import { testKafka, uniqueTopic } from '../../kafka.js'
+import { type AppInstance, closeInstances, createSentinelTopics, eventually, response, startAppInstances } from './sentinel-fixtures.js'
 
 const APPS = Array.from({ length: 8 }, (_, i) => `app-${i}`)
 const API_KEY = 'two-instances-api-key-0123456789'
@@ -31,24 +28,10 @@ test('two instances: any anomaly is answered by either, listings gather both, an
   const applicationId = uniqueTopic('iq-sentinel')
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-iq-'))
   const logger = pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'silent' })
-  const instances: { streams: SentinelStreams; services?: SentinelServices; base: string }[] = []
+  let instances: AppInstance[] = []
   const producer = kafka.producer()
   try {
-    for (const name of ['a', 'b']) {
-      const port = await freePort()
-      const applicationServer = `127.0.0.1:${port}`
-      const runConfig = { applicationId, applicationServer, sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [API_KEY] } } }
-      const app = loadSentinelApp(runConfig, {})
-      const metrics = new Registry()
-      const streams = new SentinelStreams(
-        buildSentinelAppTopology(app, { metrics, logger }),
-        { applicationId, applicationServer, brokers: kafkaBrokers(), stateDir: join(dir, name), commitIntervalMs: 200 },
-        { logger, metrics },
-      )
-      await streams.start()
-      instances.push({ streams, services: await startSentinelServices(app, { runtime: streams, logger, metrics }), base: `http://${applicationServer}` })
-    }
-    await Promise.all(instances.map((i) => i.streams.waitForState('running')))
+    instances = await startAppInstances(['a', 'b'], { applicationId, topics, dir, apiKey: API_KEY, logger })
     await eventually('both instances to own tasks', async () => (instances.every((i) => i.streams.tasks().length > 0) ? true : undefined))
 
     // Every app: three calls over $1 in a row → one cost-threshold anomaly per app.
@@ -100,8 +83,7 @@ test('two instances: any anomaly is answered by either, listings gather both, an
     assert.equal((await fetch(`${a.base}/api/v1/anomalies`)).status, 401)
   } finally {
     await producer.disconnect()
-    for (const instance of instances) await instance.services?.close()
-    await Promise.all(instances.map((i) => i.streams.close()))
+    await closeInstances(instances)
     await admin.disconnect()
     rmSync(dir, { recursive: true, force: true })
   }

@@ -1,9 +1,14 @@
 /** Shared setup of the Sentinel integration tests: a fresh set of the app's topics, and telemetry. */
 import { createServer } from 'node:net'
 import type { Admin } from 'kafkajs'
+import { join } from 'node:path'
+import type pino from 'pino'
+import { Registry } from 'prom-client'
+import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices, type SentinelServices } from '../../../apps/sentinel/sentinel-app.js'
 import type { SentinelTopics } from '../../../apps/sentinel/sentinel-config.js'
+import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
-import { createTopicsAndWait, uniqueTopic } from '../../kafka.js'
+import { createTopicsAndWait, kafkaBrokers, uniqueTopic } from '../../kafka.js'
 
 /**
  * The start of the hour before last: recent, because the app refuses telemetry far from the wall
@@ -25,6 +30,7 @@ export async function createSentinelTopics(admin: Admin, prefix: string, partiti
     notifications: uniqueTopic(`${prefix}-notifications`),
     commands: uniqueTopic(`${prefix}-commands`),
     silenceRules: uniqueTopic(`${prefix}-silence-rules`),
+    detectorConfig: uniqueTopic(`${prefix}-detector-config`),
   }
   await createTopicsAndWait(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })))
   return topics
@@ -60,4 +66,41 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 300))
   }
+}
+
+export interface AppInstance {
+  readonly streams: SentinelStreams
+  readonly services: SentinelServices
+  /** The instance's API, http://127.0.0.1:<port> (also its applicationServer). */
+  readonly base: string
+}
+
+/**
+ * Instances of the whole app (topology + API + dispatcher) on the broker, one per name, each with
+ * its own state directory under `dir` and API key `apiKey`; started one after the other, then
+ * awaited running together. Close them with `closeInstances`.
+ */
+export async function startAppInstances(names: readonly string[], options: { applicationId: string; topics: SentinelTopics; dir: string; apiKey: string; logger: pino.Logger }): Promise<AppInstance[]> {
+  const { applicationId, topics, dir, apiKey, logger } = options
+  const instances: AppInstance[] = []
+  try {
+    for (const name of names) {
+      const applicationServer = `127.0.0.1:${await freePort()}`
+      const app = loadSentinelApp({ applicationId, applicationServer, sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [apiKey] } } }, {})
+      const metrics = new Registry()
+      const streams = new SentinelStreams(buildSentinelAppTopology(app, { metrics, logger }), { applicationId, applicationServer, brokers: kafkaBrokers(), stateDir: join(dir, name), commitIntervalMs: 200 }, { logger, metrics })
+      await streams.start()
+      instances.push({ streams, services: await startSentinelServices(app, { runtime: streams, logger, metrics }), base: `http://${applicationServer}` })
+    }
+    await Promise.all(instances.map((i) => i.streams.waitForState('running')))
+  } catch (err) {
+    await closeInstances(instances)
+    throw err
+  }
+  return instances
+}
+
+export async function closeInstances(instances: readonly AppInstance[]): Promise<void> {
+  for (const instance of instances) await instance.services.close()
+  await Promise.all(instances.map((i) => i.streams.close()))
 }

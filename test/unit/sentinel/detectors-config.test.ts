@@ -70,10 +70,10 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
   })
 
   test('unknown strategy, type and groupBy', () => {
-    assert.deepEqual(issues(zscore('    groupBy: region').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: neural')), [
+    assert.deepEqual(issues(zscore('    groupBy: country').replace('strategy: zscore', 'strategy: classifier').replace('type: statistical', 'type: neural')), [
       "detector 'latency-z', field 'strategy': \"classifier\" is not valid; use one of zscore | threshold | consecutive | session-profile | ewma | percentile | ratio | sliding-sum | outlier-streak | cusum | binomial-burst | record-cusum",
       "detector 'latency-z', field 'type': \"neural\" is not valid; use one of statistical | rule | behavioral",
-      "detector 'latency-z', field 'groupBy': \"region\" is not valid; use one of application | model | user | tenant",
+      "detector 'latency-z', field 'groupBy': \"country\" is not valid; use one of application | model | user | tenant | host | region | api_key",
     ])
   })
 
