@@ -40,7 +40,14 @@ export const LIVE_FIELDS = ['enabled', 'severity', 'actions', 'description'] as 
 
 /** Version 0: the instance's detectors file. */
 export function fileVersion(config: DetectorsConfig, startedAt: number): DetectorVersion {
-  return { version: 0, created_at: new Date(startedAt).toISOString(), op: 'file', detector_id: null, from_version: null, definitions: (config.definitions ?? []) as Record<string, unknown>[] }
+  return {
+    version: 0,
+    created_at: new Date(startedAt).toISOString(),
+    op: 'file',
+    detector_id: null,
+    from_version: null,
+    definitions: (config.definitions ?? []) as Record<string, unknown>[],
+  }
 }
 
 /** Checks a definition list as the file would be checked; throws DetectorsConfigError naming each field and fix. */
@@ -71,7 +78,9 @@ export function restartFields(before: DetectorConfig | undefined, after: Detecto
   const live = new Set<string>(LIVE_FIELDS)
   const a = before as unknown as Record<string, unknown>
   const b = after as unknown as Record<string, unknown>
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !live.has(k) && k !== 'minSeverity' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort()
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => !live.has(k) && k !== 'minSeverity' && JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .sort()
 }
 
 /**

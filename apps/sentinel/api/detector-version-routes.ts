@@ -12,7 +12,17 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import { StoreNotQueryableError } from '../../../runtime/streams-runtime.js'
-import { type DetectorVersion, CURRENT_KEY, type VersionOp, checkDefinitions, fileVersion, pendingRestart, readVersion, versionFile, versionKey } from '../detector-versions.js'
+import {
+  type DetectorVersion,
+  CURRENT_KEY,
+  type VersionOp,
+  checkDefinitions,
+  fileVersion,
+  pendingRestart,
+  readVersion,
+  versionFile,
+  versionKey,
+} from '../detector-versions.js'
 import { type DetectorsConfig, DetectorsConfigError } from '../detectors-config.js'
 import { DETECTOR_CONFIG_STORE } from '../live-detector-settings.js'
 import type { ApiContext, RoutesOptions } from './api-context.js'
@@ -37,7 +47,10 @@ async function storedState(ctx: ApiContext): Promise<StoredState> {
     for await (const [key, value] of ctx.runtime.keyValueStore<string, unknown>(DETECTOR_CONFIG_STORE).all()) {
       const version = readVersion(value)
       if (version === null) continue
-      const stored = { ...version, ...(typeof (value as { write_id?: unknown }).write_id === 'string' ? { write_id: (value as { write_id: string }).write_id } : {}) }
+      const stored = {
+        ...version,
+        ...(typeof (value as { write_id?: unknown }).write_id === 'string' ? { write_id: (value as { write_id: string }).write_id } : {}),
+      }
       if (key === CURRENT_KEY) current = stored
       else if (version.version > 0) versions.set(version.version, stored)
     }
@@ -78,12 +91,17 @@ const changeResponse = {
     pending_restart: {
       type: 'object',
       additionalProperties: { type: 'array', items: { type: 'string' } },
-      description: 'per detector, the fields this instance runs differently until restarted with this version as its detectors file (GET /detectors/versions/:version/file); new detectors say (new detector)',
+      description:
+        'per detector, the fields this instance runs differently until restarted with this version as its detectors file (GET /detectors/versions/:version/file); new detectors say (new detector)',
     },
   },
 } as const
 
-const definitionBody = { type: 'object', additionalProperties: true, description: 'one detector as in the detectors file (id, type, strategy, ..., `config:` nesting allowed)' } as const
+const definitionBody = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'one detector as in the detectors file (id, type, strategy, ..., `config:` nesting allowed)',
+} as const
 const versionParams = { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 0 } } } as const
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } } as const
 
@@ -92,7 +110,13 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
   if (topic === null) return
 
   /** Checks and writes the next version, then waits until this instance holds it in force. */
-  async function commit(state: StoredState, op: VersionOp, detectorId: string | null, definitions: readonly Record<string, unknown>[], fromVersion: number | null): Promise<Record<string, unknown>> {
+  async function commit(
+    state: StoredState,
+    op: VersionOp,
+    detectorId: string | null,
+    definitions: readonly Record<string, unknown>[],
+    fromVersion: number | null,
+  ): Promise<Record<string, unknown>> {
     const number = Math.max(...state.versions.keys(), state.current.version) + 1
     let parsed: DetectorsConfig
     try {
@@ -102,7 +126,15 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
       throw err
     }
     const writeId = randomUUID()
-    const next = { version: number, created_at: new Date(ctx.now()).toISOString(), op, detector_id: detectorId, from_version: fromVersion, definitions, write_id: writeId }
+    const next = {
+      version: number,
+      created_at: new Date(ctx.now()).toISOString(),
+      op,
+      detector_id: detectorId,
+      from_version: fromVersion,
+      definitions,
+      write_id: writeId,
+    }
     // The version first: `current` never points at a version that is not stored.
     await sendJson(ctx.runtime, app.log, topic!, versionKey(number), next)
     await sendJson(ctx.runtime, app.log, topic!, CURRENT_KEY, next)
@@ -110,16 +142,27 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
     for (;;) {
       const now = await storedState(ctx)
       if (now.current.version >= number) {
-        if (now.current.write_id !== writeId) throw new ApiError(409, 'version_conflict', `another change became version ${now.current.version} at the same time; read the detectors again and retry`)
+        if (now.current.write_id !== writeId)
+          throw new ApiError(
+            409,
+            'version_conflict',
+            `another change became version ${now.current.version} at the same time; read the detectors again and retry`,
+          )
         break
       }
-      if (Date.now() > deadline) throw unavailable(`version ${number} was written but this instance does not hold it yet; GET /api/v1/detectors/versions shows when it does`)
+      if (Date.now() > deadline)
+        throw unavailable(`version ${number} was written but this instance does not hold it yet; GET /api/v1/detectors/versions shows when it does`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     app.log.info({ version: number, op, detector_id: detectorId, from_version: fromVersion }, 'detector version written')
     const pending = pendingRestart(ctx.detectors, parsed)
     const detector = detectorId === null ? null : parsed.detectors.find((d) => d.id === detectorId)
-    return { ...summary(next), detector: detector ? describeDetector(detector) : null, applied_live: Object.keys(pending).length === 0, pending_restart: pending }
+    return {
+      ...summary(next),
+      detector: detector ? describeDetector(detector) : null,
+      applied_live: Object.keys(pending).length === 0,
+      pending_restart: pending,
+    }
   }
 
   const listVersions = async (): Promise<Record<string, unknown>> => {
@@ -141,7 +184,18 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
   const versionsSchema = {
     summary: 'The detector definition versions, and the one in force',
     tags: ['detectors'],
-    response: { 200: { type: 'object', properties: { current_version: { type: 'integer' }, instance: { type: ['string', 'null'] }, pending_restart: changeResponse.properties.pending_restart, versions: { type: 'array', items: versionSummary } } }, ...errors(401, 429, 503) },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          current_version: { type: 'integer' },
+          instance: { type: ['string', 'null'] },
+          pending_restart: changeResponse.properties.pending_restart,
+          versions: { type: 'array', items: versionSummary },
+        },
+      },
+      ...errors(401, 429, 503),
+    },
   }
   app.get('/detectors/versions', { schema: versionsSchema }, listVersions)
   // Seed 001's spelling under /config (the detectors are the configuration that is versioned here).
@@ -149,46 +203,96 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
 
   app.get<{ Params: { version: number } }>(
     '/detectors/versions/:version/file',
-    { schema: { summary: 'A version as a detectors file (YAML), to start instances from', tags: ['detectors'], params: versionParams, response: { ...errors(401, 404, 429, 503) } } },
+    {
+      schema: {
+        summary: 'A version as a detectors file (YAML), to start instances from',
+        tags: ['detectors'],
+        params: versionParams,
+        response: { ...errors(401, 404, 429, 503) },
+      },
+    },
     async (request, reply) => {
       const version = (await storedState(ctx)).versions.get(request.params.version)
-      if (version === undefined) throw new ApiError(404, 'not_found', `no detector version ${request.params.version}; GET /api/v1/detectors/versions lists them`)
+      if (version === undefined)
+        throw new ApiError(404, 'not_found', `no detector version ${request.params.version}; GET /api/v1/detectors/versions lists them`)
       return reply.type('application/yaml').send(versionFile(version))
     },
   )
 
   app.post<{ Body: Record<string, unknown> }>(
     '/detectors',
-    { schema: { summary: 'Create a detector (a new version)', tags: ['detectors'], body: definitionBody, response: { 201: changeResponse, ...errors(400, 401, 409, 422, 429, 503) } } },
+    {
+      schema: {
+        summary: 'Create a detector (a new version)',
+        tags: ['detectors'],
+        body: definitionBody,
+        response: { 201: changeResponse, ...errors(400, 401, 409, 422, 429, 503) },
+      },
+    },
     async (request, reply) => {
       const state = await storedState(ctx)
       const id = request.body.id
-      if (typeof id !== 'string' || id.trim() === '') throw new ApiError(400, 'id_required', 'the definition needs an id: a non-empty string, stable across versions')
-      if (state.current.definitions.some((d) => d.id === id)) throw new ApiError(409, 'detector_exists', `detector '${id}' exists; PUT /api/v1/detectors/${id} changes it`)
+      if (typeof id !== 'string' || id.trim() === '')
+        throw new ApiError(400, 'id_required', 'the definition needs an id: a non-empty string, stable across versions')
+      if (state.current.definitions.some((d) => d.id === id))
+        throw new ApiError(409, 'detector_exists', `detector '${id}' exists; PUT /api/v1/detectors/${id} changes it`)
       return reply.code(201).send(await commit(state, 'create', id, [...state.current.definitions, request.body], null))
     },
   )
 
   app.put<{ Params: { id: string }; Body: Record<string, unknown> }>(
     '/detectors/:id',
-    { schema: { summary: 'Replace a detector definition (a new version)', tags: ['detectors'], params: idParams, body: definitionBody, response: { 200: changeResponse, ...errors(400, 401, 404, 409, 422, 429, 503) } } },
+    {
+      schema: {
+        summary: 'Replace a detector definition (a new version)',
+        tags: ['detectors'],
+        params: idParams,
+        body: definitionBody,
+        response: { 200: changeResponse, ...errors(400, 401, 404, 409, 422, 429, 503) },
+      },
+    },
     async (request) => {
       const { id } = request.params
-      if (request.body.id !== undefined && request.body.id !== id) throw new ApiError(400, 'id_mismatch', `the definition's id '${String(request.body.id)}' is not the path's '${id}'; an id is stable (it is part of anomaly ids and store names): create a new detector instead`)
+      if (request.body.id !== undefined && request.body.id !== id)
+        throw new ApiError(
+          400,
+          'id_mismatch',
+          `the definition's id '${String(request.body.id)}' is not the path's '${id}'; an id is stable (it is part of anomaly ids and store names): create a new detector instead`,
+        )
       const state = await storedState(ctx)
-      if (!state.current.definitions.some((d) => d.id === id)) throw new ApiError(404, 'not_found', `no detector '${id}' in version ${state.current.version}; POST /api/v1/detectors creates one`)
-      return commit(state, 'update', id, state.current.definitions.map((d) => (d.id === id ? { ...request.body, id } : d)), null)
+      if (!state.current.definitions.some((d) => d.id === id))
+        throw new ApiError(404, 'not_found', `no detector '${id}' in version ${state.current.version}; POST /api/v1/detectors creates one`)
+      return commit(
+        state,
+        'update',
+        id,
+        state.current.definitions.map((d) => (d.id === id ? { ...request.body, id } : d)),
+        null,
+      )
     },
   )
 
   app.delete<{ Params: { id: string } }>(
     '/detectors/:id',
-    { schema: { summary: 'Delete a detector (a new version; its anomalies stop on every instance)', tags: ['detectors'], params: idParams, response: { 200: changeResponse, ...errors(401, 404, 409, 422, 429, 503) } } },
+    {
+      schema: {
+        summary: 'Delete a detector (a new version; its anomalies stop on every instance)',
+        tags: ['detectors'],
+        params: idParams,
+        response: { 200: changeResponse, ...errors(401, 404, 409, 422, 429, 503) },
+      },
+    },
     async (request) => {
       const { id } = request.params
       const state = await storedState(ctx)
       if (!state.current.definitions.some((d) => d.id === id)) throw new ApiError(404, 'not_found', `no detector '${id}' in version ${state.current.version}`)
-      return commit(state, 'delete', id, state.current.definitions.filter((d) => d.id !== id), null)
+      return commit(
+        state,
+        'delete',
+        id,
+        state.current.definitions.filter((d) => d.id !== id),
+        null,
+      )
     },
   )
 
@@ -198,7 +302,14 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
     if (target === undefined) throw new ApiError(404, 'not_found', `no detector version ${version}; GET /api/v1/detectors/versions lists them`)
     return commit(state, 'rollback', null, target.definitions, version)
   }
-  const rollbackSchema = { summary: 'Restore a version (as a new version copying it)', tags: ['detectors'], params: versionParams, response: { 200: changeResponse, ...errors(401, 404, 409, 422, 429, 503) } }
+  const rollbackSchema = {
+    summary: 'Restore a version (as a new version copying it)',
+    tags: ['detectors'],
+    params: versionParams,
+    response: { 200: changeResponse, ...errors(401, 404, 409, 422, 429, 503) },
+  }
   app.post<{ Params: { version: number } }>('/detectors/rollback/:version', { schema: rollbackSchema }, async (request) => rollback(request.params.version))
-  app.post<{ Params: { version: number } }>('/config/rollback/:version', { schema: { ...rollbackSchema, tags: ['configuration'] } }, async (request) => rollback(request.params.version))
+  app.post<{ Params: { version: number } }>('/config/rollback/:version', { schema: { ...rollbackSchema, tags: ['configuration'] } }, async (request) =>
+    rollback(request.params.version),
+  )
 }

@@ -38,7 +38,12 @@ test('detector versions: one version in force on two instances, live delete and 
     instances = await startAppInstances(['a', 'b'], { applicationId, topics, dir, apiKey: API_KEY, logger })
     const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]]
     const versionOn = async (base: string) => (await call(base, 'GET', '/api/v1/detectors/versions')).body.current_version
-    const bothAt = (version: number) => eventually(`both instances at version ${version}`, async () => ((await versionOn(a.base)) === version && (await versionOn(b.base)) === version ? true : undefined), 30_000)
+    const bothAt = (version: number) =>
+      eventually(
+        `both instances at version ${version}`,
+        async () => ((await versionOn(a.base)) === version && (await versionOn(b.base)) === version ? true : undefined),
+        30_000,
+      )
     await bothAt(0)
 
     // Delete through a: both instances hold version 1.
@@ -48,9 +53,18 @@ test('detector versions: one version in force on two instances, live delete and 
     await bothAt(1)
 
     // A bad definition through b: refused with the field, the version stays 1 on both.
-    const bad = await call(b.base, 'PUT', '/api/v1/detectors/token-rate-spike', { type: 'statistical', strategy: 'zscore', metric: 'total_tokens', window: 'soon', threshold: 4 })
+    const bad = await call(b.base, 'PUT', '/api/v1/detectors/token-rate-spike', {
+      type: 'statistical',
+      strategy: 'zscore',
+      metric: 'total_tokens',
+      window: 'soon',
+      threshold: 4,
+    })
     assert.equal(bad.status, 422)
-    assert.deepEqual((bad.body.details as { field: string }[]).map((d) => d.field), ['window'])
+    assert.deepEqual(
+      (bad.body.details as { field: string }[]).map((d) => d.field),
+      ['window'],
+    )
     assert.equal(await versionOn(a.base), 1)
 
     // A streak of three calls over $1 while deleted: no cost-threshold anomaly on either instance.
@@ -68,7 +82,9 @@ test('detector versions: one version in force on two instances, live delete and 
         const ends = await admin.fetchTopicOffsets(topic)
         const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] })
         // A partition nothing was written to has no committed offset (-1) and nothing to wait for.
-        const done = ends.every((e) => Number(e.high) === Number(e.low) || Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high))
+        const done = ends.every(
+          (e) => Number(e.high) === Number(e.low) || Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high),
+        )
         if (!done) return undefined
       }
       return true

@@ -45,7 +45,14 @@ detectors:
 describe('groupBy host, region, api_key', () => {
   test('the keys come from source.host and metadata.tags (metric dimensions too)', () => {
     assert.deepEqual([groupKey(EVENTS[0]!, 'host'), groupKey(EVENTS[0]!, 'region'), groupKey(EVENTS[0]!, 'api_key')], ['h-eu', 'eu-west-1', 'key-eu'])
-    const metric: TelemetryEvent = { event_id: '00000000-0000-4000-8000-0000000000ff', timestamp: new Date(T0).toISOString(), source: { service: 's', host: 'h' }, event_type: 'llm.metric', application_id: 'a', data: { metric_name: 'x', value: 1, dimensions: { region: 'ap-south-1' } } }
+    const metric: TelemetryEvent = {
+      event_id: '00000000-0000-4000-8000-0000000000ff',
+      timestamp: new Date(T0).toISOString(),
+      source: { service: 's', host: 'h' },
+      event_type: 'llm.metric',
+      application_id: 'a',
+      data: { metric_name: 'x', value: 1, dimensions: { region: 'ap-south-1' } },
+    }
     assert.equal(groupKey(metric, 'region'), 'ap-south-1')
     assert.equal(groupKey(metric, 'api_key'), null)
   })

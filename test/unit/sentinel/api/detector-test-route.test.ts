@@ -9,7 +9,10 @@ import { type Instance, MINUTE, T0, response, startInstance, stopInstance } from
 const json = (body: string): Record<string, unknown> => JSON.parse(body) as Record<string, unknown>
 
 /** One call a minute for chatbot; the costs given, in order. */
-const costly = (costs: readonly number[]) => costs.map((cost, i) => response('chatbot', T0 - 30 * MINUTE + i * MINUTE, 900, { data: { status: 'success', latency_ms: 900, model: 'gpt-4', total_tokens: 120, cost } }))
+const costly = (costs: readonly number[]) =>
+  costs.map((cost, i) =>
+    response('chatbot', T0 - 30 * MINUTE + i * MINUTE, 900, { data: { status: 'success', latency_ms: 900, model: 'gpt-4', total_tokens: 120, cost } }),
+  )
 
 describe('POST /detectors/:id/test', () => {
   let it: Instance
@@ -30,19 +33,31 @@ describe('POST /detectors/:id/test', () => {
     assert.equal(body.flagged, 2)
     assert.equal(body.dry_run, true)
     const anomalies = body.anomalies as { detector_id: string; application_id: string }[]
-    assert.deepEqual(anomalies.map((a) => [a.detector_id, a.application_id]), [['cost-rule', 'chatbot'], ['cost-rule', 'chatbot']])
+    assert.deepEqual(
+      anomalies.map((a) => [a.detector_id, a.application_id]),
+      [
+        ['cost-rule', 'chatbot'],
+        ['cost-rule', 'chatbot'],
+      ],
+    )
     assert.equal(it.driver.records('anomalies').length + it.driver.records('llm-telemetry').length, before)
   })
 
   test('a posted definition is run instead of the loaded one: a new threshold changes what is flagged', async () => {
-    const res = await post('cost-rule', { detector: { type: 'rule', strategy: 'threshold', metric: 'cost', condition: 'greater_than', value: 2.5 }, events: costly([0.1, 2, 0.2, 3, 0.1]) })
+    const res = await post('cost-rule', {
+      detector: { type: 'rule', strategy: 'threshold', metric: 'cost', condition: 'greater_than', value: 2.5 },
+      events: costly([0.1, 2, 0.2, 3, 0.1]),
+    })
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(json(res.body).flagged, 1)
     assert.equal((json(res.body).detector as { threshold: number }).threshold, 2.5)
   })
 
   test('a detector that does not exist yet can be tried by its definition; without one it is 404', async () => {
-    const res = await post('new-cost', { detector: { type: 'rule', strategy: 'consecutive', metric: 'cost_per_request', condition: 'greater_than', value: 1, consecutive: 2 }, events: costly([2, 2, 0.1, 3]) })
+    const res = await post('new-cost', {
+      detector: { type: 'rule', strategy: 'consecutive', metric: 'cost_per_request', condition: 'greater_than', value: 1, consecutive: 2 },
+      events: costly([2, 2, 0.1, 3]),
+    })
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(json(res.body).flagged, 1)
     assert.equal((await post('new-cost', { events: costly([2]) })).statusCode, 404)
@@ -53,9 +68,17 @@ describe('POST /detectors/:id/test', () => {
     assert.equal(res.statusCode, 422)
     const body = json(res.body)
     assert.equal(body.error, 'invalid_detector')
-    assert.deepEqual((body.details as { field: string }[]).map((d) => d.field), ['type'])
-    const bad = json((await post('cost-rule', { detector: { type: 'rule', strategy: 'threshold', metric: 'cost', condition: 'greater_than', value: 'one' } })).body)
-    assert.deepEqual((bad.details as { field: string; message: string }[]).map((d) => d.field), ['value'])
+    assert.deepEqual(
+      (body.details as { field: string }[]).map((d) => d.field),
+      ['type'],
+    )
+    const bad = json(
+      (await post('cost-rule', { detector: { type: 'rule', strategy: 'threshold', metric: 'cost', condition: 'greater_than', value: 'one' } })).body,
+    )
+    assert.deepEqual(
+      (bad.details as { field: string; message: string }[]).map((d) => d.field),
+      ['value'],
+    )
     assert.match((bad.details as { message: string }[])[0]!.message, /give/)
     const listed = json((await it.api.inject({ method: 'GET', url: '/api/v1/detectors' })).body).detectors as { id: string; threshold: number }[]
     assert.equal(listed.find((d) => d.id === 'cost-rule')?.threshold, 1)
@@ -65,7 +88,10 @@ describe('POST /detectors/:id/test', () => {
     assert.equal((await post('cost-rule', { detector: { id: 'other', type: 'rule', strategy: 'threshold', metric: 'cost', value: 1 } })).statusCode, 400)
     const res = await post('cost-rule', { events: [...costly([2]), { event_id: 'x' }] })
     assert.equal(res.statusCode, 400)
-    assert.deepEqual((json(res.body).details as { index: number }[]).map((d) => d.index), [1])
+    assert.deepEqual(
+      (json(res.body).details as { index: number }[]).map((d) => d.index),
+      [1],
+    )
   })
 
   test('without events: the newest events this instance wrote, at most `limit`', async () => {

@@ -53,7 +53,19 @@ describe('detector versions', () => {
     driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'versions-test', errorPolicy: 'dlq' })
     anomalies = driver.createOutputTopic('anomalies', Serdes.string(), Serdes.json<AnomalyEvent>())
     runtime = new DriverRuntime(driver, new Set(['llm-telemetry', CONFIG_TOPIC]))
-    api = buildSentinelApi({ runtime, detectors: config, telemetryTopic: 'llm-telemetry', acksTopic: 'acks', feedbackTopic: 'feedback', detectorConfigTopic: CONFIG_TOPIC, bodyLimit: 64 * 1024, rateLimit: false, metrics: new Registry(), logger: false, now: () => T0 })
+    api = buildSentinelApi({
+      runtime,
+      detectors: config,
+      telemetryTopic: 'llm-telemetry',
+      acksTopic: 'acks',
+      feedbackTopic: 'feedback',
+      detectorConfigTopic: CONFIG_TOPIC,
+      bodyLimit: 64 * 1024,
+      rateLimit: false,
+      metrics: new Registry(),
+      logger: false,
+      now: () => T0,
+    })
   })
   after(async () => {
     await api.close()
@@ -64,7 +76,14 @@ describe('detector versions', () => {
   async function call(cost: number): Promise<AnomalyEvent[]> {
     for (const c of [0.1, cost]) {
       n += 1
-      await runtime.send('llm-telemetry', [{ key: 'chatbot', value: JSON.stringify(response('chatbot', T0 + n * MINUTE, 900, { data: { status: 'success', latency_ms: 900, model: 'gpt-4', total_tokens: 100, cost: c } })) }])
+      await runtime.send('llm-telemetry', [
+        {
+          key: 'chatbot',
+          value: JSON.stringify(
+            response('chatbot', T0 + n * MINUTE, 900, { data: { status: 'success', latency_ms: 900, model: 'gpt-4', total_tokens: 100, cost: c } }),
+          ),
+        },
+      ])
     }
     return anomalies.readValues()
   }
@@ -73,7 +92,10 @@ describe('detector versions', () => {
   test('before any change: version 0 is the file, and detection runs as it says', async () => {
     const v = await versions()
     assert.equal(v.current_version, 0)
-    assert.deepEqual((v.versions as { version: number; op: string; detectors: string[] }[]).map((x) => [x.version, x.op, x.detectors]), [[0, 'file', ['cost-rule', 'latency-rule']]])
+    assert.deepEqual(
+      (v.versions as { version: number; op: string; detectors: string[] }[]).map((x) => [x.version, x.op, x.detectors]),
+      [[0, 'file', ['cost-rule', 'latency-rule']]],
+    )
     const out = await call(2)
     assert.equal(out.length, 1)
     assert.equal(out[0]?.detector_id, 'cost-rule')
@@ -85,7 +107,10 @@ describe('detector versions', () => {
     const body = json(res.body)
     assert.deepEqual([body.version, body.op, body.applied_live, body.pending_restart], [1, 'update', true, {}])
     const out = await call(2)
-    assert.deepEqual(out.map((a) => a.severity), ['critical'])
+    assert.deepEqual(
+      out.map((a) => a.severity),
+      ['critical'],
+    )
   })
 
   test('a threshold change is versioned and says it needs a restart; the running detector is unchanged', async () => {
@@ -107,7 +132,10 @@ describe('detector versions', () => {
     const res = await api.inject({ method: 'PUT', url: '/api/v1/detectors/cost-rule', payload: { ...COST_RULE, condition: 'bigger' } })
     assert.equal(res.statusCode, 422)
     const details = json(res.body).details as { field: string; message: string }[]
-    assert.deepEqual(details.map((d) => d.field), ['condition'])
+    assert.deepEqual(
+      details.map((d) => d.field),
+      ['condition'],
+    )
     assert.match(details[0]!.message, /use greater_than/)
     assert.equal((await versions()).current_version, 2)
     const created = await api.inject({ method: 'POST', url: '/api/v1/detectors', payload: { id: 'new-one', type: 'ml', strategy: 'classifier' } })
@@ -123,21 +151,37 @@ describe('detector versions', () => {
     assert.equal((await call(2)).length, 0)
     n += 1
     await runtime.send('llm-telemetry', [{ key: 'chatbot', value: JSON.stringify(response('chatbot', T0 + n * MINUTE, 90_000)) }])
-    assert.deepEqual(anomalies.readValues().map((a) => a.detector_id), ['latency-rule'])
+    assert.deepEqual(
+      anomalies.readValues().map((a) => a.detector_id),
+      ['latency-rule'],
+    )
 
     const back = await api.inject({ method: 'POST', url: '/api/v1/detectors/rollback/1' })
     assert.equal(back.statusCode, 200, back.body)
     assert.deepEqual([json(back.body).version, json(back.body).op, json(back.body).from_version], [4, 'rollback', 1])
-    assert.deepEqual((await call(2)).map((a) => [a.detector_id, a.severity]), [['cost-rule', 'critical']])
+    assert.deepEqual(
+      (await call(2)).map((a) => [a.detector_id, a.severity]),
+      [['cost-rule', 'critical']],
+    )
     // The seed's spelling of the same.
     const list = json((await api.inject({ method: 'GET', url: '/api/v1/config/versions' })).body)
-    assert.deepEqual((list.versions as { version: number }[]).map((v) => v.version), [0, 1, 2, 3, 4])
+    assert.deepEqual(
+      (list.versions as { version: number }[]).map((v) => v.version),
+      [0, 1, 2, 3, 4],
+    )
     assert.equal((await api.inject({ method: 'POST', url: '/api/v1/config/rollback/0' })).statusCode, 200)
-    assert.deepEqual((await call(2)).map((a) => a.severity), ['warning'])
+    assert.deepEqual(
+      (await call(2)).map((a) => a.severity),
+      ['warning'],
+    )
   })
 
   test('garbage written straight to the topic never stops detection', async () => {
-    for (const value of ['not json', JSON.stringify({ version: 99, created_at: 'x', definitions: [{ id: 'cost-rule', strategy: 'nonsense' }] }), JSON.stringify({ version: 'x' })]) {
+    for (const value of [
+      'not json',
+      JSON.stringify({ version: 99, created_at: 'x', definitions: [{ id: 'cost-rule', strategy: 'nonsense' }] }),
+      JSON.stringify({ version: 'x' }),
+    ]) {
       await runtime.send(CONFIG_TOPIC, [{ key: 'current', value }])
       assert.equal((await call(2)).length, 1, value)
     }
