@@ -8,8 +8,9 @@
  *    StreamsRuntime both implement (interactive queries, send, consume), and the TopologyTestDriver
  *  - detectors (operators/detectors/): the detector cores; (operators/dsl/): the same as DSL operators
  */
-// First: kafkajs must load with the corrected read_committed filter (see the module).
+// First: kafkajs must load with the corrected read_committed filter and producer send (see the modules).
 import './state/changelog/read-committed-filter.js'
+import './runtime/kafka/kafkajs-send-messages.js'
 export * from './topology/index.js'
 export * from './schemas/index.js'
 export {
