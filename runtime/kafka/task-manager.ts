@@ -20,6 +20,7 @@ import type { SerialQueue } from './serial-queue.js'
 import type { StallWatch } from './stall-watch.js'
 import { TaskCountersExport } from './task-counters-export.js'
 import { TaskHandover } from './task-handover.js'
+import { whenConsumerRuns } from './consumer-restart.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
 const MAX_REINITIALISATIONS = 2
@@ -234,8 +235,19 @@ export class TaskManager {
         return
       }
       // From the offsets committed before this instance fenced the previous owner (see ActiveTask).
-      for (const { topic, offset } of task.startOffsets()) this.consumer.seek({ topic, partition: task.partition, offset })
-      this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
+      const started = await whenConsumerRuns(
+        () => {
+          for (const { topic, offset } of task.startOffsets()) this.consumer.seek({ topic, partition: task.partition, offset })
+          this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
+        },
+        { stillWanted: () => this.tasks.get(task.id) === task && !this.stopping },
+      )
+      if (!started) {
+        // Revoked while kafkajs restarted its consumer.
+        this.forget(task)
+        await task.close(this.options.config.applicationId)
+        return
+      }
       this.log.info({ task: task.id, restored: task.restoredRecords }, 'task running')
     } catch (e) {
       const revoked = this.tasks.get(task.id) !== task || this.stopping || task.revoked
