@@ -4,8 +4,9 @@
  * configured, otherwise standalone (one process, embedded log, RocksDB state).
  * `sentinel-streams describe topology.ts` — prints the topology's description.
  */
-// First: kafkajs must load with the corrected read_committed filter (see the module).
+// First: kafkajs must load with the corrected read_committed filter and producer send (see the modules).
 import '../../state/changelog/read-committed-filter.js'
+import '../../runtime/kafka/kafkajs-send-messages.js'
 import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
 import pino from 'pino'

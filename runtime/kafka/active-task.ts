@@ -263,7 +263,7 @@ export class ActiveTask implements CommittableTask {
 
   /** Undoes a failed `initialize` so it can run again: stores closed, producer and lock released. */
   async resetAfterFailedInit(): Promise<void> {
-    for (const store of this.task.stores.values()) await store.close().catch(() => undefined)
+    await this.releaseStores(false)
     this.collector = this.createCollector()
     this.task = this.createStreamTask()
     const transaction = this.transaction
@@ -346,23 +346,39 @@ export class ActiveTask implements CommittableTask {
 
   private async closeOnce(groupId: string): Promise<void> {
     if (this.state === 'closed') return
-    try {
-      if (this.state === 'running') {
-        const { failed } = await commitTasks([this], {
-          groupId,
-          exactlyOnce: this.exactlyOnce,
-          // The thread's commit before the rebalance or shutdown committed them; a revoked task's
-          // offsets are no longer this member's to commit.
-          commitOffsets: async () => undefined,
-          writeCheckpoints: this.checkpoint !== undefined,
-        })
-        if (failed.length > 0) throw failed[0]!.error
+    if (this.state === 'running') {
+      const { failed } = await commitTasks([this], {
+        groupId,
+        exactlyOnce: this.exactlyOnce,
+        // The thread's commit before the rebalance or shutdown committed them; a revoked task's
+        // offsets are no longer this member's to commit.
+        commitOffsets: async () => undefined,
+        writeCheckpoints: this.checkpoint !== undefined,
+      })
+      if (failed.length > 0) {
+        // A dirty close, not none: left open, its stores would keep their RocksDB locks in this
+        // process, and the group may give the task straight back (chaos F11).
+        await this.abandon()
+        throw failed[0]!.error
       }
+    }
+    try {
       await this.task.close()
+    } catch (e) {
+      await this.releaseStores(false)
+      throw e
     } finally {
       this.state = 'closed'
       await this.producer?.disconnect().catch(() => undefined)
       await this.lock?.release()
+    }
+  }
+
+  /** Every store closed whatever failed before (a store closed already ignores it), wiped first if asked. */
+  private async releaseStores(wipe: boolean): Promise<void> {
+    for (const store of this.task.stores.values()) {
+      if (wipe) await store.wipe().catch(() => undefined)
+      await store.close().catch(() => undefined)
     }
   }
 
@@ -379,10 +395,7 @@ export class ActiveTask implements CommittableTask {
     this.transaction = undefined
     await transaction?.then((t) => t.abort()).catch(() => undefined)
     await this.producer?.disconnect().catch(() => undefined)
-    for (const store of this.task.stores.values()) {
-      if (this.exactlyOnce) await store.wipe().catch(() => undefined)
-      await store.close().catch(() => undefined)
-    }
+    await this.releaseStores(this.exactlyOnce)
     await this.checkpoint?.delete().catch(() => undefined)
     await this.lock?.release()
   }

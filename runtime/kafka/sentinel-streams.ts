@@ -14,8 +14,9 @@
  * the local stores (`keyValueStore`, `windowStore`), which instance holds a key (`queryMetadataForKey`,
  * by each instance's `applicationServer`), and `send` / `consume` of topics beside the topology.
  */
-// First: kafkajs must load with the corrected read_committed filter (see the module).
+// First: kafkajs must load with the corrected read_committed filter and producer send (see the modules).
 import { readCommittedFilterInstalled } from '../../state/changelog/read-committed-filter.js'
+import { sendMessagesFixInstalled } from './kafkajs-send-messages.js'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type Producer } from 'kafkajs'
@@ -276,6 +277,9 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
       })
       if (config.processingGuarantee === 'exactly-once' && !readCommittedFilterInstalled()) {
         this.logger.warn('kafkajs was loaded before sentinel-streams, so its own read_committed filter is in use, which shows records of some aborted transactions (restores, repartition topics): import sentinel-streams before kafkajs')
+      }
+      if (config.processingGuarantee === 'exactly-once' && !sendMessagesFixInstalled()) {
+        this.log.warn('kafkajs was loaded before sentinel-streams, so its own producer send is in use, which can write a transaction\'s records twice when a leader broker fails mid-send: import sentinel-streams before kafkajs')
       }
       const partitionCounts = new AdminPartitionCounts(this.admin)
       await this.checkTopics(partitionCounts)

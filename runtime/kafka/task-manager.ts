@@ -19,6 +19,8 @@ import { withCoordinatorRetry } from './coordinator-retry.js'
 import type { SerialQueue } from './serial-queue.js'
 import type { StallWatch } from './stall-watch.js'
 import { TaskCountersExport } from './task-counters-export.js'
+import { TaskHandover } from './task-handover.js'
+import { whenConsumerRuns } from './consumer-restart.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
 const MAX_REINITIALISATIONS = 2
@@ -59,6 +61,10 @@ export class TaskManager {
   private restoring = 0
   /** Restores in flight: a stop waits for them, so no task initialises against closed clients. */
   private readonly restores = new Set<Promise<void>>()
+  /** Each task's restore, so a revoked one's end can be waited for by the task's next incarnation. */
+  private readonly restoreOf = new WeakMap<ActiveTask, Promise<void>>()
+  /** Revoked incarnations still closing: a task given back waits for them (`task-handover.ts`). */
+  private readonly handover = new TaskHandover()
   /** Consecutive failed commits per task: a failure that persists stops the instance instead of looping. */
   private readonly failedCommits = new Map<string, number>()
   /** The tasks of the last assignment, and which one it was: a fenced task's recovery is for that assignment only. */
@@ -161,7 +167,7 @@ export class TaskManager {
       // producer for the closing commit below.
       if (task.state === 'restoring') task.revoke()
     }
-    void this.queue.run(async () => {
+    const closing = this.queue.run(async () => {
       for (const task of revokedTasks) {
         if (task.state !== 'running') continue
         await task.close(this.options.config.applicationId).catch((e: unknown) => this.log.warn({ err: e, task: task.id }, 'closing a revoked task failed'))
@@ -169,11 +175,16 @@ export class TaskManager {
       this.updateTaskGauge()
       if (fresh.length === 0) this.options.onRebalance('running')
     })
-    for (const task of fresh) {
-      const restoring = this.restore(task)
-      this.restores.add(restoring)
-      void restoring.finally(() => this.restores.delete(restoring))
-    }
+    // A restoring task closes when its initialisation ends (`restore`), a running one in the job above.
+    for (const task of revokedTasks) this.handover.retire(task.id, task.state === 'restoring' ? (this.restoreOf.get(task) ?? closing) : closing)
+    for (const task of fresh) this.startRestore(task)
+  }
+
+  private startRestore(task: ActiveTask): void {
+    const restoring = this.restore(task)
+    this.restores.add(restoring)
+    this.restoreOf.set(task, restoring)
+    void restoring.finally(() => this.restores.delete(restoring))
   }
 
   private createTask(id: string): ActiveTask {
@@ -214,6 +225,8 @@ export class TaskManager {
     this.restoring++
     this.updateTaskGauge()
     try {
+      // A revoked incarnation of this task may still hold its state directory here.
+      await this.handover.released(task.id)
       await this.initializeWithRetries(task)
       if (this.tasks.get(task.id) !== task || this.stopping) {
         // Revoked by a rebalance while restoring, or shutting down: its checkpoint lets the next owner resume.
@@ -222,8 +235,19 @@ export class TaskManager {
         return
       }
       // From the offsets committed before this instance fenced the previous owner (see ActiveTask).
-      for (const { topic, offset } of task.startOffsets()) this.consumer.seek({ topic, partition: task.partition, offset })
-      this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
+      const started = await whenConsumerRuns(
+        () => {
+          for (const { topic, offset } of task.startOffsets()) this.consumer.seek({ topic, partition: task.partition, offset })
+          this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
+        },
+        { stillWanted: () => this.tasks.get(task.id) === task && !this.stopping },
+      )
+      if (!started) {
+        // Revoked while kafkajs restarted its consumer.
+        this.forget(task)
+        await task.close(this.options.config.applicationId)
+        return
+      }
       this.log.info({ task: task.id, restored: task.restoredRecords }, 'task running')
     } catch (e) {
       const revoked = this.tasks.get(task.id) !== task || this.stopping || task.revoked
@@ -314,9 +338,7 @@ export class TaskManager {
       // (ActiveTask.startOffsets, which applies autoOffsetReset).
       this.consumer.seek({ topic, partition: task.partition, offset: offset === '-1' ? '0' : offset })
     }
-    const restoring = this.restore(task)
-    this.restores.add(restoring)
-    void restoring.finally(() => this.restores.delete(restoring))
+    this.startRestore(task)
   }
 
   /**

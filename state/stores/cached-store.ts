@@ -61,9 +61,13 @@ export abstract class CachedStore<K, V, E extends CacheEntry> {
     this.engineStore = await wipeEngineStore(this.ctx, this.engineStore)
   }
 
+  /** The engine store closes even when the flush fails: open, it keeps its lock (RocksDB's) in this process. */
   async close(): Promise<void> {
-    await this.flush()
-    this.ctx.cache.unregister(this.name)
-    await this.engineStore.close()
+    try {
+      await this.flush()
+    } finally {
+      this.ctx.cache.unregister(this.name)
+      await this.engineStore.close()
+    }
   }
 }

@@ -12,6 +12,8 @@
  * Starts a 3-node cluster in SENTINEL_RUN_DIR (or reuses the one running there) and stops it at the
  * end if it started it. Exits 1 if any scenario broke its guarantee.
  */
+// First: the load producer sends through the corrected kafkajs send, as the runtime does.
+import '../../runtime/kafka/kafkajs-send-messages.js'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { readLocalBroker } from '../../runtime/local-broker.js'

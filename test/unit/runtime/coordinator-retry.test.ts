@@ -43,3 +43,11 @@ test("kafkajs' own errors of a moving or loading coordinator count (it uses the 
   }
   assert.ok(!isCoordinatorMoving(createErrorFromCode(47)), 'INVALID_PRODUCER_EPOCH is not a coordinator move')
 })
+
+test("the coordinator's broker unreachable (kafkajs' retries of the connection ran out) counts as moving (F12)", async () => {
+  const kafkajs = (await import('kafkajs')) as unknown as { default: { KafkaJSNumberOfRetriesExceeded: new (e: Error, o: object) => Error; KafkaJSConnectionError: new (m: string) => Error } }
+  const { KafkaJSNumberOfRetriesExceeded, KafkaJSConnectionError } = kafkajs.default
+  const refused = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { retryCount: 5, retryTime: 7000 })
+  assert.ok(isCoordinatorMoving(refused))
+  assert.ok(!isCoordinatorMoving(new KafkaJSNumberOfRetriesExceeded(new Error('This server does not host this topic-partition'), { retryCount: 5, retryTime: 7000 })))
+})

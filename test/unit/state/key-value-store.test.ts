@@ -123,4 +123,18 @@ describeOnEngines('KeyValueStore', 'kv', ({ makeEngine, context, checkOps }) => 
     assert.equal(second.get('a'), '1')
     await second.close()
   })
+
+  test('a close whose flush fails still closes the engine store: the store opens again in this process (chaos F11)', async () => {
+    const failing = new RecordingChangelog()
+    failing.append = () => {
+      throw new Error('collector gone')
+    }
+    const ctx = context({ changelog: failing })
+    const store = await openKeyValueStore({ name: 'totals', keySerde: stringSerde, valueSerde: jsonSerde<number>() }, ctx)
+    store.put('k', 1)
+    await assert.rejects(store.close(), /collector gone/)
+    // RocksDB and LevelDB refuse a second open of a directory this process still holds.
+    const again = await openKeyValueStore({ name: 'totals', keySerde: stringSerde, valueSerde: jsonSerde<number>() }, { ...ctx, changelog: new RecordingChangelog(), cache: createRecordCache(1 << 20) })
+    await again.close()
+  })
 })
