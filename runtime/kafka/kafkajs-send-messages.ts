@@ -44,7 +44,8 @@ interface KafkajsInternals {
 function loadInternals(): KafkajsInternals | undefined {
   try {
     return {
-      KafkaJSMetadataNotLoaded: (require('kafkajs/src/errors') as { KafkaJSMetadataNotLoaded: KafkajsInternals['KafkaJSMetadataNotLoaded'] }).KafkaJSMetadataNotLoaded,
+      KafkaJSMetadataNotLoaded: (require('kafkajs/src/errors') as { KafkaJSMetadataNotLoaded: KafkajsInternals['KafkaJSMetadataNotLoaded'] })
+        .KafkaJSMetadataNotLoaded,
       staleMetadata: (require('kafkajs/src/protocol/error') as { staleMetadata: KafkajsInternals['staleMetadata'] }).staleMetadata,
       groupMessagesPerPartition: require('kafkajs/src/producer/groupMessagesPerPartition') as KafkajsInternals['groupMessagesPerPartition'],
       createTopicData: require('kafkajs/src/producer/createTopicData') as KafkajsInternals['createTopicData'],
@@ -91,7 +92,11 @@ export function createSendMessages(internals: KafkajsInternals) {
           const topicData = createTopicData(
             [...topicMetadata.entries()]
               .filter(([, { partitionsPerLeader }]) => !!partitionsPerLeader[broker.nodeId])
-              .map(([topic, { partitionsPerLeader, messagesPerPartition }]) => ({ topic, partitions: partitionsPerLeader[broker.nodeId], messagesPerPartition })),
+              .map(([topic, { partitionsPerLeader, messagesPerPartition }]) => ({
+                topic,
+                partitions: partitionsPerLeader[broker.nodeId],
+                messagesPerPartition,
+              })),
           )
           await eosManager.acquireBrokerLock(broker)
           try {
@@ -114,7 +119,8 @@ export function createSendMessages(internals: KafkajsInternals) {
                 topicData,
               })
             } catch (e) {
-              for (const { topic, partitions } of topicData) for (const entry of partitions) eosManager.updateSequence(topic, entry.partition, -entry.messages.length)
+              for (const { topic, partitions } of topicData)
+                for (const entry of partitions) eosManager.updateSequence(topic, entry.partition, -entry.messages.length)
               throw e
             }
             responsePerBroker.set(broker, acks !== 0 ? responseSerializer(response) : [])

@@ -279,7 +279,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
         this.logger.warn('kafkajs was loaded before sentinel-streams, so its own read_committed filter is in use, which shows records of some aborted transactions (restores, repartition topics): import sentinel-streams before kafkajs')
       }
       if (config.processingGuarantee === 'exactly-once' && !sendMessagesFixInstalled()) {
-        this.log.warn('kafkajs was loaded before sentinel-streams, so its own producer send is in use, which can write a transaction\'s records twice when a leader broker fails mid-send: import sentinel-streams before kafkajs')
+        this.logger.warn('kafkajs was loaded before sentinel-streams, so its own producer send is in use, which can write a transaction\'s records twice when a leader broker fails mid-send: import sentinel-streams before kafkajs')
       }
       const partitionCounts = new AdminPartitionCounts(this.admin)
       await this.checkTopics(partitionCounts)

@@ -79,7 +79,13 @@ async function sendThroughLeaderKill(createSend: SendFactory): Promise<Produced[
   const { produced, cluster } = leaderKill()
   const eosManager = createEosManager({ logger: noLog, cluster, transactional: false })
   await eosManager.initProducerId()
-  const send = createSend({ logger: noLog, cluster, partitioner: ({ message }: { message: { partition: number } }) => message.partition, eosManager, retrier: createRetry(cluster.retry) })
+  const send = createSend({
+    logger: noLog,
+    cluster,
+    partitioner: ({ message }: { message: { partition: number } }) => message.partition,
+    eosManager,
+    retrier: createRetry(cluster.retry),
+  })
   const messages = [0, 0, 1, 1].map((partition, i) => ({ partition, key: `k${i}`, value: `v${i}` }))
   await send({ acks: -1, timeout: 30_000, topicMessages: [{ topic: 't', messages }] })
   return produced
