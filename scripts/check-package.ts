@@ -7,12 +7,15 @@
  *     scratch project's node_modules, beside links to the dependencies this checkout installed: no
  *     registry, so it takes seconds. (test/integration/cli/packed-package.test.ts does a real
  *     `npm install`, opt-in.)
- *  3. In that project: `tsc` on a file that imports every entry point (strict, NodeNext, the
- *     package's own .d.ts files checked too), and node importing each entry, and refusing a path
- *     the exports map does not list.
- *  4. API Extractor writes one report per library entry and compares it with api/*.api.md: a change
+ *  3. The library's entries (all but `./sentinel`) import with the package's dependencies alone: the
+ *     app's packages are optional peers (and the apps/sentinel workspace's dependencies, which must
+ *     match them), so a library user never installs them.
+ *  4. With the peers linked too: `tsc` on a file that imports every entry point (strict, NodeNext,
+ *     the package's own .d.ts files checked too), and node importing each entry, and refusing a
+ *     path the exports map does not list.
+ *  5. API Extractor writes one report per library entry and compares it with api/*.api.md: a change
  *     to the public API fails here until `npm run api:update` rewrites the report, so the change is a
- *     diff in review. The app's entry (`sentinel-streams/sentinel`) is checked in 2-3 but has no
+ *     diff in review. The app's entry (`sentinel-streams/sentinel`) is checked in 2-4 but has no
  *     report: its types follow the app's configuration files, which change often.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -28,6 +31,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   name: string
   exports: Record<string, string | { types: string; default: string }>
   dependencies: Record<string, string>
+  peerDependencies: Record<string, string>
 }
 
 /** Each entry point: its subpath, a value it must export, and whether it has an API report. */
@@ -38,6 +42,13 @@ const ENTRIES = [
   { subpath: './registry', probe: 'registryAvroSerde', report: true },
   { subpath: './sentinel', probe: 'loadSentinelApp', report: false },
 ] as const
+
+// The app's packages are the library's optional peers and the apps/sentinel workspace's dependencies:
+// the two lists say the same thing to two audiences (a library user, and this repository's install).
+const appManifest = JSON.parse(readFileSync(join(root, 'apps/sentinel/package.json'), 'utf8')) as { dependencies: Record<string, string> }
+if (JSON.stringify(appManifest.dependencies) !== JSON.stringify(manifest.peerDependencies)) {
+  throw new Error('apps/sentinel/package.json dependencies and package.json peerDependencies differ: keep them the same (name and range)')
+}
 
 const specifier = (subpath: string): string => manifest.name + subpath.slice(1)
 const reportName = (subpath: string): string => (subpath === '.' ? manifest.name : `${manifest.name}-${subpath.slice(2)}`)
@@ -79,8 +90,21 @@ try {
     link(join(root, 'node_modules', dependency), join(project, 'node_modules', dependency))
   }
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch-user', private: true, type: 'module' }))
+  const importEntries = (entries: readonly (typeof ENTRIES)[number][]): string =>
+    entries
+      .map(
+        (e) =>
+          `{ const m = await import('${specifier(e.subpath)}'); if (typeof m.${e.probe} !== 'function') throw new Error('${specifier(e.subpath)} lacks ${e.probe}') }`,
+      )
+      .join('\n')
 
-  // 3. Types and imports as a user sees them.
+  // 3. The library's entries load with its dependencies alone, before the app's peers are there: a
+  //    library user does not install the app's packages.
+  const library = ENTRIES.filter((e) => e.subpath !== './sentinel')
+  run(process.execPath, ['--input-type=module', '-e', importEntries(library)], project)
+  for (const peer of Object.keys(manifest.peerDependencies)) link(join(root, 'node_modules', peer), join(project, 'node_modules', peer))
+
+  // 4. Types and imports as a user sees them, with the app's peers installed.
   writeFileSync(
     join(project, 'user.ts'),
     ENTRIES.map((e, i) => `import { ${e.probe} as probe${i} } from '${specifier(e.subpath)}'\nexport const use${i}: unknown = probe${i}\n`).join('') +
@@ -106,14 +130,11 @@ try {
   })()
   if (typeErrors.length > 0) throw new Error(`a user's tsc fails on the packed package's types:\n${typeErrors.join('\n')}`)
 
-  const imports = ENTRIES.map(
-    (e) =>
-      `{ const m = await import('${specifier(e.subpath)}'); if (typeof m.${e.probe} !== 'function') throw new Error('${specifier(e.subpath)} lacks ${e.probe}') }`,
-  ).join('\n')
+  const imports = importEntries(ENTRIES)
   const deepImport = `await import('${manifest.name}/dist/runtime/kafka/stream-thread.js').then(() => { throw new Error('a path the exports map does not list was importable') }, (e) => { if (e.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw e })`
   run(process.execPath, ['--input-type=module', '-e', `${imports}\n${deepImport}`], project)
 
-  // 4. API reports.
+  // 5. API reports.
   symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'))
   const changed: string[] = []
   for (const entry of ENTRIES.filter((e) => e.report)) {

@@ -7,6 +7,9 @@
  * offsets commit in one Kafka transaction, per task: kafkajs' TxnOffsetCommit
  * carries no group generation (no KIP-447), so only a transactional id per task (`<app>-<task>`)
  * fences a zombie that still processes this task after a rebalance.
+ *
+ * Size: about 400 lines: the producer, the checkpoint and the lock of one task change together at
+ * start, commit, fencing and close; the commit's steps themselves are in commit.ts.
  */
 import kafkajs, { type Admin, type ISocketFactory, type Kafka, type Producer, type Transaction } from 'kafkajs'
 import type pino from 'pino'

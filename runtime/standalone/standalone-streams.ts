@@ -24,6 +24,10 @@
  * The tasks and their rounds, commits and slices are `StandaloneTasks`' (standalone-tasks.ts); the
  * state machine, start-once, close-once and failure handling are `RuntimeLifecycle`'s, shared with
  * SentinelStreams. This file is the loop, `send`/`consume`/`idle` and the queries.
+ *
+ * Size: about 400 lines because it is the public runtime surface of standalone mode (send, consume,
+ * interactive queries, close) and each of those is a few lines over the tasks and the lifecycle that
+ * live elsewhere; splitting it would spread one class's API over files.
  */
 import type { Readable } from 'node:stream'
 import type pino from 'pino'

@@ -58,6 +58,15 @@ test('the Dockerfile: multi-stage, node:20-slim, production deps, non-root, the 
   assert.equal(dockerfile.match(/^FROM /gm)?.length, 2)
   assert.match(dockerfile, /^FROM node:20-slim AS runtime$/m)
   assert.match(dockerfile, /npm ci --omit=dev/)
+  // npm ci refuses to run without every workspace's manifest, and the app's packages are its workspace's.
+  const workspaces = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces
+  for (const stage of dockerfile.split(/^FROM /m).slice(1)) {
+    const install = stage.indexOf('RUN npm ci')
+    for (const workspace of workspaces) {
+      const copy = stage.indexOf(`COPY ${workspace}/package.json ${workspace}/`)
+      assert.ok(copy >= 0 && copy < install, `stage ${stage.split('\n')[0]}: COPY ${workspace}/package.json before npm ci`)
+    }
+  }
   assert.match(dockerfile, /^USER node$/m)
   const cmd = JSON.parse(dockerfile.match(/^CMD (.*)$/m)![1]!) as string[]
   assert.deepEqual(cmd.slice(0, 4), ['node', 'dist/apps/cli/main.js', 'run', 'dist/apps/sentinel/topology.js'])
