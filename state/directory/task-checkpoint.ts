@@ -64,7 +64,26 @@ export class TaskCheckpoint {
     this.offsets.delete(store)
   }
 
-  async write(): Promise<void> {
+  /**
+   * Writes run one after another: the stores of one task restore side by side and each reports
+   * progress, and two writes sharing the temp file would rename it from under each other (the loser
+   * fails with ENOENT and takes the task's initialisation down with it). Each write takes the
+   * offsets as they are when it runs, so the last one leaves the latest.
+   */
+  write(): Promise<void> {
+    return this.inTurn(() => this.writeNow())
+  }
+
+  private writing: Promise<void> = Promise.resolve()
+
+  /** Runs a file operation after the ones already queued, whether they failed or not. */
+  private inTurn(operation: () => Promise<void>): Promise<void> {
+    const next = this.writing.then(operation, operation)
+    this.writing = next.catch(() => undefined)
+    return next
+  }
+
+  private async writeNow(): Promise<void> {
     const body: CheckpointFile = { version: 1, offsets: Object.fromEntries(this.offsets) }
     const tmp = `${this.path}.tmp`
     await mkdir(dirname(this.path), { recursive: true })
@@ -79,8 +98,9 @@ export class TaskCheckpoint {
   }
 
   /** Deletes the file (e.g. under exactly-once while a task runs, so a crash forces a full restore). */
-  async delete(): Promise<void> {
-    await rm(this.path, { force: true })
+  delete(): Promise<void> {
+    // In turn too: a write still in flight would otherwise bring the file back after the delete.
+    return this.inTurn(() => rm(this.path, { force: true }))
   }
 }
 

@@ -55,6 +55,19 @@ describe('state directory, task lock and checkpoint', () => {
     assert.equal((await TaskCheckpoint.read(taskDir)).status, 'corrupt')
   })
 
+  test('overlapping checkpoint writes (stores of one task restoring side by side) all succeed, and the file ends with the latest offsets', async () => {
+    const taskDir = join(dir.path, 'app', '0_4')
+    const cp = await TaskCheckpoint.read(taskDir)
+    const writes: Promise<void>[] = []
+    for (let i = 1; i <= 8; i++) {
+      cp.update(`store-${i % 3}`, i)
+      writes.push(cp.write())
+    }
+    await Promise.all(writes)
+    const back = await TaskCheckpoint.read(taskDir)
+    assert.deepEqual(Object.fromEntries(back.entries()), { 'store-0': 6, 'store-1': 7, 'store-2': 8 })
+  })
+
   test('directories of tasks no longer owned are removed after the delay, owned and locked ones are kept', async () => {
     const sd = new StateDirectory({ stateDir: dir.path, applicationId: 'cleanup', cleanupDelayMs: 60_000 })
     for (const t of ['1_0', '1_1', '1_2', '1_3']) await mkdir(join(sd.taskDir(t), 'store'), { recursive: true })
