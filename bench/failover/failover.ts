@@ -76,6 +76,7 @@ async function waitForStandby(stateDir: string, applicationId: string, task: str
 
 async function arm(standbys: number): Promise<ArmResult> {
   const id = `failover-bench-${standbys}-${randomBytes(3).toString('hex')}`
+  const progress = (what: string): void => console.error(`standbys ${standbys}: ${what}`)
   const topics = { input: `${id}-in`, output: `${id}-out` }
   await createTopicsAndWait(admin, [
     { topic: topics.input, numPartitions: 2 },
@@ -99,17 +100,34 @@ async function arm(standbys: number): Promise<ArmResult> {
     (l: LogLine): boolean =>
       l.msg === 'assignment received' && Array.isArray(l.assigned) && l.assigned.length === count
   try {
+    progress('topics created, starting instances')
     const a = launch(dirs[0]!)
     await a.waitForLog((l) => l.msg === 'state change' && l.to === 'running')
     const b = launch(dirs[1]!)
     const [task] = (await a.waitForLog(assigned(1))).assigned as string[]
     await b.waitForLog(assigned(1))
     const began = Date.now()
+    progress(`both instances running; producing ${fmt(RECORDS)} keys`)
+    // An instance that dies while loading would leave the wait below waiting forever.
+    const died = Promise.race(
+      instances.map((i) =>
+        i.exited.then((code) =>
+          Promise.reject(new Error(`an instance exited (${code}) while loading: ${JSON.stringify(i.logs.filter((l) => l.level >= 50).slice(-3))}`)),
+        ),
+      ),
+    )
+    died.catch(() => undefined)
     await produceKeys(topics.input, RECORDS)
-    await waitForCommitted(id, topics.input)
-    if (standbys > 0) await waitForStandby(dirs[1]!, id, task!)
+    progress('produced; waiting for the group to commit them')
+    await Promise.race([
+      died,
+      (async () => {
+        await waitForCommitted(id, topics.input)
+        if (standbys > 0) await waitForStandby(dirs[1]!, id, task!)
+      })(),
+    ])
     const loadSeconds = (Date.now() - began) / 1000
-    console.error(`standbys ${standbys}: ${fmt(RECORDS)} keys loaded and committed${standbys > 0 ? ', standby caught up,' : ''} in ${loadSeconds.toFixed(0)} s`)
+    progress(`${fmt(RECORDS)} keys loaded and committed${standbys > 0 ? ', standby caught up,' : ''} in ${loadSeconds.toFixed(0)} s`)
 
     // The probe's output is read from the output's end: a reader that has joined before the kill.
     const reader = kafka.consumer({ groupId: `${id}-reader` })
