@@ -46,6 +46,8 @@ export interface MemberTasks {
   readonly owned: readonly string[]
   /** Tasks whose state it has on disk, owned or not. */
   readonly onDisk: readonly string[]
+  /** Tasks whose stores it keeps warm as a standby right now (caught up to within the standby lag). */
+  readonly standby?: readonly string[]
   /** Its `applicationServer` ("host:port"), if it has one. */
   readonly host?: string
 }
@@ -89,15 +91,55 @@ export function assignTasks(tasks: readonly string[], members: ReadonlyMap<strin
       quota.set(member, quota.get(member)! - 1)
       unassigned.delete(task)
     }
-    for (const preference of ['owned', 'onDisk'] as const) {
+    // A standby's stores are caught up to the changelog's tail; a directory on disk may be hours old.
+    for (const preference of ['owned', 'standby', 'onDisk'] as const) {
       for (const task of [...unassigned]) {
-        const candidate = memberIds.find((m) => quota.get(m)! > 0 && members.get(m)![preference].includes(task))
+        const candidate = memberIds.find((m) => quota.get(m)! > 0 && (members.get(m)![preference] ?? []).includes(task))
         if (candidate !== undefined) place(task, candidate)
       }
     }
     for (const task of unassigned) place(task, memberIds.find((m) => quota.get(m)! > 0)!)
   }
   for (const assigned of result.values()) assigned.sort(compareTaskIds)
+  return result
+}
+
+/**
+ * Places `replicas` standby copies of each stateful task (Kafka Streams' `num.standby.replicas`), each
+ * on a member that does not run the task and holds no other copy of it. Among those, a member that
+ * already keeps the task warm comes first (its copy stays caught up), then one with the task's state
+ * on disk, then the one with the fewest tasks (active and standby) so far; a tie goes to the lower id.
+ * With fewer members than `replicas + 1` some copies cannot be placed and are skipped. Pure and
+ * deterministic.
+ */
+export function assignStandbyTasks(
+  active: ReadonlyMap<string, readonly string[]>,
+  statefulTasks: readonly string[],
+  members: ReadonlyMap<string, MemberTasks>,
+  replicas: number,
+): Map<string, string[]> {
+  const memberIds = [...members.keys()].sort()
+  const result = new Map<string, string[]>(memberIds.map((m) => [m, []]))
+  if (replicas <= 0) return result
+  const ownerOf = new Map<string, string>()
+  for (const [member, tasks] of active) for (const task of tasks) ownerOf.set(task, member)
+  const load = new Map(memberIds.map((m) => [m, active.get(m)?.length ?? 0]))
+  const rank = (member: string, task: string): number => {
+    const info = members.get(member)!
+    if ((info.standby ?? []).includes(task)) return 0
+    return info.onDisk.includes(task) ? 1 : 2
+  }
+  for (const task of [...statefulTasks].sort(compareTaskIds)) {
+    for (let copy = 0; copy < replicas; copy++) {
+      const candidates = memberIds.filter((m) => m !== ownerOf.get(task) && !result.get(m)!.includes(task))
+      if (candidates.length === 0) break
+      candidates.sort((a, b) => rank(a, task) - rank(b, task) || load.get(a)! - load.get(b)! || a.localeCompare(b))
+      const chosen = candidates[0]!
+      result.get(chosen)!.push(task)
+      load.set(chosen, load.get(chosen)! + 1)
+    }
+  }
+  for (const tasks of result.values()) tasks.sort(compareTaskIds)
   return result
 }
 
@@ -113,18 +155,29 @@ export interface TaskAssignorOptions {
   readonly localTasks: () => MemberTasks
   /** This member's `applicationServer` ("host:port"), sent to the leader for the host map. */
   readonly applicationServer?: string
+  /** Standby copies per stateful task (`numStandbyReplicas`; default 0). */
+  readonly numStandbyReplicas?: number
+  /** Sub-topologies with a store restored from a changelog: only their tasks get standbys. */
+  readonly statefulSubtopologies?: ReadonlySet<number>
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
 
 export const encodeMemberTasks = (tasks: MemberTasks): Buffer =>
-  Buffer.from(JSON.stringify({ owned: tasks.owned, onDisk: tasks.onDisk, ...(tasks.host === undefined ? {} : { host: tasks.host }) }))
+  Buffer.from(
+    JSON.stringify({
+      owned: tasks.owned,
+      onDisk: tasks.onDisk,
+      ...(tasks.standby === undefined || tasks.standby.length === 0 ? {} : { standby: tasks.standby }),
+      ...(tasks.host === undefined ? {} : { host: tasks.host }),
+    }),
+  )
 
 export function decodeMemberTasks(userData: Buffer | null | undefined): MemberTasks {
   if (!userData || userData.length === 0) return { owned: [], onDisk: [] }
   try {
     const parsed = JSON.parse(userData.toString('utf8')) as Record<string, unknown>
-    const tasks = { owned: strings(parsed.owned), onDisk: strings(parsed.onDisk) }
+    const tasks = { owned: strings(parsed.owned), onDisk: strings(parsed.onDisk), ...(Array.isArray(parsed.standby) ? { standby: strings(parsed.standby) } : {}) }
     return typeof parsed.host === 'string' ? { ...tasks, host: parsed.host } : tasks
   } catch {
     // A member of another version or another library: treat it as stateless rather than fail the group.
@@ -153,7 +206,19 @@ export function hostAssignment(assigned: ReadonlyMap<string, readonly string[]>,
   return { hosts: [...byHost].sort(([a], [b]) => a.localeCompare(b)).map(([host, tasks]) => ({ host, tasks })) }
 }
 
-export const encodeHostAssignment = (map: HostAssignment): Buffer => Buffer.from(JSON.stringify({ version: PROTOCOL_VERSION, hosts: map.hosts }))
+/** The host map, and the member's own standby tasks when it has any (each member's userData differs only there). */
+export const encodeHostAssignment = (map: HostAssignment, standby: readonly string[] = []): Buffer =>
+  Buffer.from(JSON.stringify({ version: PROTOCOL_VERSION, hosts: map.hosts, ...(standby.length > 0 ? { standby } : {}) }))
+
+/** The standby tasks an assignment's userData gives its member; none from a member of another version. */
+export function decodeStandbyAssignment(userData: Buffer | null | undefined): string[] {
+  if (!userData || userData.length === 0) return []
+  try {
+    return strings((JSON.parse(userData.toString('utf8')) as { standby?: unknown }).standby)
+  } catch {
+    return []
+  }
+}
 
 /** The host map of an assignment's userData; empty for a member of another version (no map sent). */
 export function decodeHostAssignment(userData: Buffer | null | undefined): HostAssignment {
@@ -171,12 +236,12 @@ export function decodeHostAssignment(userData: Buffer | null | undefined): HostA
   }
 }
 
-/** A member's assignment as the coordinator holds it (DescribeGroups): its topic-partitions and the host map. */
-export function decodeMemberAssignment(memberAssignment: Buffer): { assignment: Record<string, number[]>; hosts: HostAssignment } | null {
+/** A member's assignment as the coordinator holds it (DescribeGroups): its topic-partitions, the host map and its standby tasks. */
+export function decodeMemberAssignment(memberAssignment: Buffer): { assignment: Record<string, number[]>; hosts: HostAssignment; standby: string[] } | null {
   if (memberAssignment.length === 0) return null
   const decoded = AssignerProtocol.MemberAssignment.decode(memberAssignment)
   if (!decoded) return null
-  return { assignment: decoded.assignment, hosts: decodeHostAssignment(decoded.userData) }
+  return { assignment: decoded.assignment, hosts: decodeHostAssignment(decoded.userData), standby: decodeStandbyAssignment(decoded.userData) }
 }
 
 /** The kafkajs `partitionAssigners` entry that assigns whole tasks. */
@@ -213,7 +278,9 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
         members.map((m) => [m.memberId, decodeMemberTasks(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData)]),
       )
       const assigned = assignTasks(tasks, memberTasks)
-      const hosts = encodeHostAssignment(hostAssignment(assigned, memberTasks))
+      const stateful = tasks.filter((id) => options.statefulSubtopologies?.has(parseTaskId(id).subtopology) ?? false)
+      const standbys = assignStandbyTasks(assigned, stateful, memberTasks, options.numStandbyReplicas ?? 0)
+      const hostMap = hostAssignment(assigned, memberTasks)
       return [...assigned].map(([memberId, ids]) => {
         const assignment: Record<string, number[]> = {}
         for (const id of ids) for (const { topic, partition } of taskTopics.get(id) ?? []) (assignment[topic] ??= []).push(partition)
@@ -222,7 +289,7 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
           memberAssignment: AssignerProtocol.MemberAssignment.encode({
             version: PROTOCOL_VERSION,
             assignment,
-            userData: hosts,
+            userData: encodeHostAssignment(hostMap, standbys.get(memberId)),
           }),
         }
       })

@@ -74,6 +74,13 @@ export interface StreamsConfig {
    * them itself.
    */
   autoOffsetReset?: AutoOffsetReset
+  /**
+   * Warm copies of each stateful task's stores kept on other instances (Kafka Streams'
+   * `num.standby.replicas`): an instance holding one consumes the task's changelog into local
+   * stores, so when the task moves there (its owner died) only the changelog's tail is restored.
+   * Default 0. More than the instances minus one cannot all be placed; the extra ones are skipped.
+   */
+  numStandbyReplicas?: number
 }
 
 export type AutoOffsetReset = 'earliest' | 'latest'
@@ -103,6 +110,7 @@ export const DEFAULTS = {
   sessionTimeoutMs: 30_000,
   taskStallTimeoutMs: 60_000,
   autoOffsetReset: 'earliest',
+  numStandbyReplicas: 0,
 } as const
 
 /** Where task state lives when `stateDir` is not set. */
@@ -127,6 +135,7 @@ export const KNOWN_KEYS: readonly (keyof StreamsConfig)[] = [
   'applicationServer',
   'createMissingTopics',
   'autoOffsetReset',
+  'numStandbyReplicas',
 ]
 
 /**
@@ -258,5 +267,6 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     taskStallTimeoutMs: positiveInteger('taskStallTimeoutMs', input.taskStallTimeoutMs, DEFAULTS.taskStallTimeoutMs),
     sessionTimeoutMs: atLeast('sessionTimeoutMs', input.sessionTimeoutMs, DEFAULTS.sessionTimeoutMs, 6_000, "the broker's group.min.session.timeout.ms"),
     autoOffsetReset: oneOf('autoOffsetReset', input.autoOffsetReset, ['earliest', 'latest'], DEFAULTS.autoOffsetReset),
+    numStandbyReplicas: positiveInteger('numStandbyReplicas', input.numStandbyReplicas, DEFAULTS.numStandbyReplicas, true),
   }
 }

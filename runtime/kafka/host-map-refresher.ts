@@ -1,6 +1,6 @@
 /**
  * Brings each new assignment's host map (task → instance address, written by the group leader into
- * every member's assignment userData) to this member. kafkajs decodes the assignment it receives and
+ * every member's assignment userData), and the member's own standby tasks, to this member. kafkajs decodes the assignment it receives and
  * drops its userData, so the member reads its own assignment back from the group coordinator
  * (DescribeGroups) right after joining. The coordinator shows assignments only while the group is
  * stable, and the read is accepted only if the topic-partitions there are the ones this member was
@@ -22,6 +22,8 @@ export interface HostMapRefresherOptions {
   readonly groupId: string
   readonly logger: pino.Logger
   readonly onHostMap: (map: HostAssignment) => void
+  /** The standby tasks the same assignment gives this member (none unless `numStandbyReplicas` > 0). */
+  readonly onStandbyTasks?: (tasks: string[]) => void
 }
 
 /** Same topic-partitions, whatever the order. */
@@ -60,7 +62,10 @@ export class HostMapRefresher {
         const member = groups.find((g) => g.groupId === groupId)?.members.find((m) => m.memberId === memberId)
         const decoded = member ? decodeMemberAssignment(member.memberAssignment) : null
         if (decoded && sameAssignment(decoded.assignment, assignment)) {
-          if (round === this.round) this.options.onHostMap(decoded.hosts)
+          if (round === this.round) {
+            this.options.onHostMap(decoded.hosts)
+            this.options.onStandbyTasks?.(decoded.standby)
+          }
           return
         }
       } catch (e) {

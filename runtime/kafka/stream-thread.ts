@@ -26,6 +26,7 @@ import { SerialQueue } from './serial-queue.js'
 import { HostMapRefresher } from './host-map-refresher.js'
 import { StallWatch } from './stall-watch.js'
 import { isFenced, TaskManager, type TaskManagerContext } from './task-manager.js'
+import { StandbyTasks } from './standby-tasks.js'
 
 /** How often directories of tasks no longer owned are looked at (each is kept for the state directory's cleanup delay). */
 const STATE_CLEANUP_INTERVAL_MS = 60_000
@@ -50,6 +51,8 @@ export class StreamThread {
   private timer: NodeJS.Timeout | undefined
   private stopping = false
   private readonly tasks: TaskManager
+  /** Warm copies of other instances' tasks; none unless `numStandbyReplicas` > 0. */
+  private readonly standbys: StandbyTasks | undefined
 
   constructor(private readonly options: StreamThreadOptions) {
     const { config, plan } = options
@@ -63,6 +66,8 @@ export class StreamThread {
           subtopologies: this.subtopologies,
           localTasks: () => this.localTasks(),
           ...(config.applicationServer ? { applicationServer: formatHostInfo(config.applicationServer) } : {}),
+          numStandbyReplicas: config.numStandbyReplicas,
+          statefulSubtopologies: StandbyTasks.statefulSubtopologies(plan),
         }),
       ],
       // Exactly-once reads its repartition topics as committed only; plain user input is unaffected.
@@ -73,6 +78,20 @@ export class StreamThread {
       maxWaitTimeInMs: 500,
       maxBytesPerPartition: 2 * 1024 * 1024,
     })
+    this.standbys =
+      config.numStandbyReplicas > 0
+        ? new StandbyTasks({
+            kafka: options.kafka,
+            applicationId: config.applicationId,
+            plan,
+            engine: options.engine,
+            stateDirectory: options.stateDirectory,
+            stateDir: config.stateDir,
+            released: (id) => this.tasks.released(id),
+            logger: this.log,
+            registry: options.metrics.registry,
+          })
+        : undefined
     const stalls = new StallWatch({ boundMs: config.taskStallTimeoutMs, logger: this.log, gauge: options.metrics.stalledTasks })
     this.tasks = new TaskManager({
       thread: options,
@@ -82,14 +101,23 @@ export class StreamThread {
       subtopologies: this.subtopologies,
       stalls,
       logger: this.log,
+      ...(this.standbys ? { standbys: this.standbys } : {}),
     })
-    this.hostMap = new HostMapRefresher({ admin: options.admin, adminCalls: this.adminCalls, groupId: config.applicationId, logger: this.log, onHostMap: options.onHostMap })
+    this.hostMap = new HostMapRefresher({
+      admin: options.admin,
+      adminCalls: this.adminCalls,
+      groupId: config.applicationId,
+      logger: this.log,
+      onHostMap: options.onHostMap,
+      // A task active here needs no copy, whatever the (possibly older) list says.
+      onStandbyTasks: (tasks) => this.standbys?.assign(tasks.filter((id) => !this.tasks.owned.has(id))),
+    })
   }
 
   /** What this member tells the group leader, for sticky assignment. */
   private onDisk: string[] = []
-  private localTasks(): { owned: string[]; onDisk: string[] } {
-    return { owned: [...this.tasks.owned.keys()], onDisk: this.onDisk }
+  private localTasks(): { owned: string[]; onDisk: string[]; standby: string[] } {
+    return { owned: [...this.tasks.owned.keys()], onDisk: this.onDisk, standby: this.standbys?.held ?? [] }
   }
 
   get ownedTasks(): ReadonlyMap<string, ActiveTask> {
@@ -109,6 +137,7 @@ export class StreamThread {
   async start(): Promise<void> {
     const { consumer } = this
     this.onDisk = await this.options.stateDirectory.tasksOnDisk()
+    await this.standbys?.start()
     consumer.on(consumer.events.REBALANCING, () => {
       this.tasks.rebalancing = true
       this.options.metrics.rebalances.inc()
@@ -214,7 +243,7 @@ export class StreamThread {
    */
   private async cleanUpState(): Promise<void> {
     try {
-      const removed = await this.options.stateDirectory.cleanUnowned(new Set(this.tasks.owned.keys()))
+      const removed = await this.options.stateDirectory.cleanUnowned(new Set([...this.tasks.owned.keys(), ...(this.standbys?.held ?? [])]))
       if (removed.length > 0) this.log.info({ tasks: removed }, 'removed state of tasks no longer owned')
       this.onDisk = await this.options.stateDirectory.tasksOnDisk()
     } catch (e) {
@@ -238,6 +267,7 @@ export class StreamThread {
     // commit made after `consumer.stop()`. Batches fetched meanwhile are left unprocessed (stopping).
     this.consumer.pause([...new Set(this.subtopologies.flatMap((s) => s.topics))].map((topic) => ({ topic })))
     await this.tasks.stop()
+    await this.standbys?.stop()
     await this.consumer.disconnect()
   }
 }

@@ -21,6 +21,7 @@ import type { StallWatch } from './stall-watch.js'
 import { TaskCountersExport } from './task-counters-export.js'
 import { TaskHandover } from './task-handover.js'
 import { whenConsumerRuns } from './consumer-restart.js'
+import type { StandbyTasks } from './standby-tasks.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
 const MAX_REINITIALISATIONS = 2
@@ -52,6 +53,8 @@ export interface TaskManagerOptions {
   subtopologies: readonly SubtopologySources[]
   stalls: StallWatch
   logger: pino.Logger
+  /** Standby copies held here (`numStandbyReplicas` > 0): a task that becomes active here closes its standby first. */
+  standbys?: Pick<StandbyTasks, 'held' | 'release'>
 }
 
 export class TaskManager {
@@ -84,8 +87,10 @@ export class TaskManager {
   private readonly subtopologies: readonly SubtopologySources[]
   private readonly stalls: StallWatch
   private readonly log: pino.Logger
+  private readonly standbys: TaskManagerOptions['standbys']
 
   constructor(options: TaskManagerOptions) {
+    this.standbys = options.standbys
     this.options = options.thread
     this.consumer = options.consumer
     this.queue = options.queue
@@ -97,6 +102,11 @@ export class TaskManager {
 
   get owned(): ReadonlyMap<string, ActiveTask> {
     return this.tasks
+  }
+
+  /** Resolves once no revoked incarnation of the task holds its state directory here (a standby waits for it). */
+  released(id: string): Promise<void> {
+    return this.handover.released(id)
   }
 
   /** The running task that reads this topic-partition, if any. */
@@ -177,6 +187,9 @@ export class TaskManager {
     })
     // A restoring task closes when its initialisation ends (`restore`), a running one in the job above.
     for (const task of revokedTasks) this.handover.retire(task.id, task.state === 'restoring' ? (this.restoreOf.get(task) ?? closing) : closing)
+    // A standby of a task now active here hands over its stores and checkpoint: the restore replays only the tail.
+    const held = new Set(this.standbys?.held ?? [])
+    for (const task of fresh) if (held.has(task.id)) this.handover.retire(task.id, this.standbys!.release(task.id))
     for (const task of fresh) this.startRestore(task)
   }
 

@@ -64,6 +64,14 @@ describe('settings a Kafka Streams user expects', () => {
     assert.equal(resolved.applicationId, 'app')
   })
 
+  test('numStandbyReplicas is 0 by default, a non-negative integer otherwise, and a typo of it is caught', () => {
+    assert.equal(resolveConfig(base).numStandbyReplicas, 0)
+    assert.equal(resolveConfig({ ...base, numStandbyReplicas: 1 }).numStandbyReplicas, 1)
+    rejects({ ...base, numStandbyReplicas: -1 }, 'numStandbyReplicas', /non-negative integer, got -1/)
+    rejects({ ...base, numStandbyReplicas: '1' }, 'numStandbyReplicas', /got "1"/)
+    rejects({ ...base, numStandbyReplica: 1 }, 'numStandbyReplica', /Did you mean 'numStandbyReplicas'\?/)
+  })
+
   test('autoOffsetReset is earliest by default, latest on request, and nothing else', () => {
     assert.equal(resolveConfig(base).autoOffsetReset, 'earliest')
     assert.equal(resolveConfig({ ...base, autoOffsetReset: 'latest' }).autoOffsetReset, 'latest')

@@ -140,7 +140,7 @@ describe('taskAssignor: the leader sends every member the whole host map', () =>
 
   test('an assignment encoded by the previous version (no userData) decodes with an empty map', () => {
     const old = AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: { requests: [0, 1] }, userData: Buffer.alloc(0) })
-    assert.deepEqual(decodeMemberAssignment(old), { assignment: { requests: [0, 1] }, hosts: { hosts: [] } })
+    assert.deepEqual(decodeMemberAssignment(old), { assignment: { requests: [0, 1] }, hosts: { hosts: [] }, standby: [] })
     assert.equal(decodeMemberAssignment(Buffer.alloc(0)), null)
   })
 })
