@@ -7,40 +7,12 @@
  */
 import type { NabSeries } from './corpus.js'
 import type { RowFeed } from './row-feed.js'
+import { erfc } from '../../operators/detectors/normal-tail.js'
 
 export const WINDOWED_GAUSSIAN_STANDARD_THRESHOLD = 1.0
 
-/** erfc to about double precision: the Taylor series of erf below 2, Lentz's continued fraction above. */
-export function erfc(x: number): number {
-  if (x < 0) return 2 - erfc(-x)
-  if (x < 2) {
-    // erf by its Taylor series: converges fast for x < 2.
-    let term = x
-    let sum = x
-    const x2 = x * x
-    for (let n = 1; n < 100; n++) {
-      term *= -x2 / n
-      const add = term / (2 * n + 1)
-      sum += add
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break
-    }
-    return 1 - (2 / Math.sqrt(Math.PI)) * sum
-  }
-  // Lentz's continued fraction for erfc: exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))).
-  let f = x
-  let c = x
-  let dd = 0
-  for (let n = 1; n < 300; n++) {
-    const a = n / 2
-    dd = x + a * dd
-    dd = dd === 0 ? 1e-300 : 1 / dd
-    c = x + a / c
-    const delta = c * dd
-    f *= delta
-    if (Math.abs(delta - 1) < 1e-16) break
-  }
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f
-}
+/** Re-exported: the reference test checks it here, where it was first written. */
+export { erfc }
 
 export class WindowedGaussian {
   private window: number[] = []

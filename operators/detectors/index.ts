@@ -43,6 +43,8 @@ export { type RollingBaselineModel } from './baseline.js'
 export { type HysteresisGateConfig, type HysteresisGateState, HysteresisGate } from './hysteresis-gate.js'
 export { type CusumConfig, type CusumShift, type CusumState, type CusumVerdict, CusumDetector } from './cusum.js'
 export { type SeasonalBaselineConfig, type SeasonalBaselineState, type SeasonalExpectation, SeasonalBaseline } from './seasonal-baseline.js'
+export { type AnomalyLikelihoodConfig, type AnomalyLikelihoodState, type AnomalyLikelihoodVerdict, AnomalyLikelihood } from './anomaly-likelihood.js'
+export { normalUpperTail } from './normal-tail.js'
 export { type TailFenceConfig, type TailFenceState, type TailFenceVerdict, TailFenceDetector } from './tail-fence.js'
 export {
   type BinomialBurstConfig,
