@@ -33,6 +33,11 @@ export interface ScenarioIncident {
   readonly description: string
   /** Entities whose telemetry the incident changed (filled in by the injection). */
   readonly affected: EntityRef[]
+  /**
+   * Calls the incident actually changed or added (a failure it caused, a surged call, a burst's
+   * request): 0 when its entity had no call in its span, so no detector can see it.
+   */
+  readonly evidence: number
 }
 
 const MIN = 60_000
@@ -94,6 +99,7 @@ function freeEntity<T extends string>(context: InjectionContext, type: EntityRef
   return id
 }
 
+/** The calls matching `match`, after `change` (which returns the call itself to leave it as it was). */
 function rewrite(calls: Call[], match: (c: Call) => boolean, change: (c: Call) => Call): Call[] {
   const changed: Call[] = []
   for (let i = 0; i < calls.length; i++) {
@@ -105,6 +111,11 @@ function rewrite(calls: Call[], match: (c: Call) => boolean, change: (c: Call) =
   return changed
 }
 
+/** Calls of `after` that differ from the call they replaced (by id) or are new. */
+function evidenceOf(before: ReadonlyMap<string, Call>, after: readonly Call[]): number {
+  return after.filter((c) => before.get(c.id) !== c).length
+}
+
 /** Injects one incident into `calls` (in place); null when no entity is free for it. */
 export function injectIncident(calls: Call[], placement: Placement, context: InjectionContext): ScenarioIncident | null {
   const { random } = context
@@ -112,7 +123,9 @@ export function injectIncident(calls: Call[], placement: Placement, context: Inj
   const end = start + placement.durationMs
   const models = SCENARIO_MODELS.map((m) => m.id)
   const apps = SCENARIO_APPS.map((a) => a.id)
-  const make = (entity: EntityRef, description: string, changed: readonly Call[]): ScenarioIncident => ({ kind, entity, start, end, magnitude, description, affected: touched(changed, entity) })
+  // The calls as they were, to count which ones the incident changed.
+  const original = new Map(calls.filter((c) => within(c, start, end)).map((c) => [c.id, c]))
+  const make = (entity: EntityRef, description: string, changed: readonly Call[]): ScenarioIncident => ({ kind, entity, start, end, magnitude, description, affected: touched(changed, entity), evidence: evidenceOf(original, changed) })
   switch (kind) {
     case 'latency-spike':
     case 'latency-drift':

@@ -59,6 +59,12 @@ export function formatReport(runs: readonly ScenarioRun[], options: ReportOption
   const rows = SCENARIO_INCIDENT_KINDS.map((kind) => kindRow(kind, outcomes.filter((o) => o.incident.kind === kind)))
   rows.push(kindRow('all', outcomes))
   lines.push(table(['incident', 'n', 'recall', 'alerted', 'ttd_p50_s', 'ttd_p90_s', 'first detector'], rows))
+  // An incident whose entity had no call in its span changed nothing: no detector can see it. It
+  // stays in the recall above (the generator placed it); this line says how many there were.
+  const unseen = outcomes.filter((o) => o.incident.evidence === 0)
+  const seen = outcomes.filter((o) => o.incident.evidence > 0)
+  lines.push('')
+  lines.push(`incidents that changed no call (no telemetry to detect): ${unseen.length}${unseen.length === 0 ? '' : ` (${unseen.map((o) => o.incident.kind).join(', ')})`}; recall over the others ${ratio(seen.filter((o) => o.detected).length, seen.length)}`)
   const anomalies = runs.reduce((s, r) => s + r.score.anomalies, 0)
   const explained = runs.reduce((s, r) => s + r.score.explained, 0)
   const falseAlarms = runs.flatMap((r) => r.score.falseAlarms)
@@ -78,7 +84,7 @@ export function formatReport(runs: readonly ScenarioRun[], options: ReportOption
   if (options.list) {
     lines.push('')
     for (const run of runs) {
-      for (const o of run.score.outcomes) lines.push(`  seed ${run.scenario.seed} ${o.incident.kind} ${o.incident.description} at +${Math.round((o.incident.start - Date.parse('2026-03-02T08:00:00Z')) / 60_000)}m: ${o.detected ? `detected in ${seconds(o.timeToDetectMs)} s by ${o.firstDetector}` : 'MISSED'}${o.alerted ? ', alerted' : ''}`)
+      for (const o of run.score.outcomes) lines.push(`  seed ${run.scenario.seed} ${o.incident.kind} ${o.incident.description} at +${Math.round((o.incident.start - Date.parse('2026-03-02T08:00:00Z')) / 60_000)}m (${o.incident.evidence} calls changed): ${o.detected ? `detected in ${seconds(o.timeToDetectMs)} s by ${o.firstDetector}` : 'MISSED'}${o.alerted ? ', alerted' : ''}`)
       for (const a of run.score.falseAlarms) lines.push(`  seed ${run.scenario.seed} false alarm ${a.detector_id} ${a.affected_entity?.type}:${a.affected_entity?.id} ${a.timestamp} ${a.severity} score ${a.score.toFixed(2)} ${a.title ?? ''}`)
     }
   }

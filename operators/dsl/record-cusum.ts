@@ -8,9 +8,16 @@
  * Per record: residual r = (ln x - m) / max(s, minLogStd), m and s the key's profile (weight
  * `alpha`, plain average over the first records); r clipped to ±`clip` (one huge record cannot
  * confirm a rise alone) feeds a CUSUM (operators/detectors/cusum.ts) with allowance `drift` and
- * decision `threshold`. A confirmed rise is one anomaly; the profile's mean then moves by the run's
- * mean residual, so a lasting new level is reported once. Every record teaches the profile, winsorised
- * at ±clip stds (with weight alpha a 10-record surge moves it by a sixth of its size at most).
+ * decision `threshold`. A confirmed rise is one anomaly; the profile's mean then moves to the run's
+ * level (mean log value of its records), with the spread it had before the run, so a lasting new
+ * level is reported once. A confirmed fall after a confirmed rise (the episode ended) returns the
+ * profile to the fall's level, no lower than before the rise, with the spread from before the rise:
+ * the episode's records, learned while the runs built, would otherwise stay in the profile as
+ * level and spread and hide the next rise (a x3 surge 15 minutes after a x10 one, in a key of 2
+ * records a minute). A fall without a rise before it is only learned record by record, so a quiet
+ * period does not lower the profile the next busy one is judged by. Every record teaches the
+ * profile, winsorised at ±clip stds (with weight alpha a 10-record surge moves it by a sixth of its
+ * size at most).
  * Verdicts start after `minHistory` records; with `stdConfidence`, a young profile's residuals
  * (fewer than 1/alpha records) are in units of its std's upper confidence bound (20 records: x1.3
  * at 0.9), so it can judge without its understated std raising false rises, and a quiet key is
@@ -60,11 +67,25 @@ export interface RecordCusumOptions<V> extends AnomalyOutputOptions<V> {
   readonly stdConfidence?: number
 }
 
+/** The profile as it was before a run began: a confirmed run's records are a new level, not spread. */
+export interface ProfileSnapshot {
+  readonly mean: number
+  readonly variance: number
+}
+
 export interface RecordCusumState extends LogProfile {
   readonly cusum: CusumState
   /** Unclipped residuals of the current upward run, and the run's first record time. */
   readonly upRaw: number
   readonly runStart: number
+  /** Sum of the log values of the current upward / downward run's records (their level). */
+  readonly upLogSum?: number
+  readonly downLogSum?: number
+  /** The profile before the current upward / downward run's first record (null: no run). */
+  readonly upBase?: ProfileSnapshot | null
+  readonly downBase?: ProfileSnapshot | null
+  /** The profile before the last confirmed rise, until a confirmed fall ends it (null: none). */
+  readonly beforeRise?: ProfileSnapshot | null
 }
 
 class RecordCusumProcessor<V> implements Processor<string, V, string, AnomalyEvent> {
@@ -96,19 +117,48 @@ class RecordCusumProcessor<V> implements Processor<string, V, string, AnomalyEve
       return
     }
     const std = Math.max(Math.sqrt(state.variance) * this.stdFactor(state.samples, alpha), this.options.minLogStd ?? 0.25)
-    const residual = (Math.log(x) - state.mean) / std
+    const logX = Math.log(x)
+    const residual = (logX - state.mean) / std
     const stepped = this.cusum.step(state.cusum, residual)
-    const building = stepped.state.upRows > 0
-    const runStart = building ? (state.cusum.upRows > 0 ? state.runStart : timestamp) : 0
-    const upRaw = building ? state.upRaw + residual : 0
+    const profile: ProfileSnapshot = { mean: state.mean, variance: state.variance }
+    const upBuilding = stepped.state.upRows > 0
+    const downBuilding = stepped.state.downRows > 0
+    const runStart = upBuilding ? (state.cusum.upRows > 0 ? state.runStart : timestamp) : 0
+    const upRaw = upBuilding ? state.upRaw + residual : 0
+    // Each run remembers the profile from before its first record and the level of its records
+    // (through this record: on a verdict the CUSUM has reset, so the stored run is read here).
+    const upThrough = {
+      base: state.cusum.upRows > 0 ? (state.upBase ?? profile) : profile,
+      logSum: (state.cusum.upRows > 0 ? (state.upLogSum ?? 0) : 0) + logX,
+    }
+    const downThrough = {
+      base: state.cusum.downRows > 0 ? (state.downBase ?? profile) : profile,
+      logSum: (state.cusum.downRows > 0 ? (state.downLogSum ?? 0) : 0) + logX,
+    }
     const shift = stepped.verdict.shift
+    const idle = { cusum: stepped.state, upRaw: 0, runStart: 0, upLogSum: 0, downLogSum: 0, upBase: null, downBase: null }
     if (shift !== undefined && shift.direction === 'up') {
       // The CUSUM has reset: the run is the stored one plus this record. The new level is the
-      // profile from here on, moved by the run's unclipped mean (the clipped one understates it).
+      // profile from here on: the mean of the run's log values, with the spread the profile had
+      // before the run (the run's records, learned while it built, are the new level, not noise:
+      // kept in the variance they would hide the next rise, e.g. a surge after a runaway).
       const size = (state.upRaw + residual) / shift.rows
       const since = state.cusum.upRows > 0 ? state.runStart : timestamp
-      this.states.put(key, { ...state, mean: state.mean + size * std, cusum: stepped.state, upRaw: 0, runStart: 0 })
+      const before = upThrough.base
+      const level = upThrough.logSum / shift.rows
+      this.states.put(key, { ...state, ...idle, mean: Math.max(level, before.mean), variance: before.variance, beforeRise: state.beforeRise ?? before })
       this.context.forward({ key, value: this.event(key, state, std, size, shift.rows, since, timestamp, x, value), timestamp, headers: {} })
+      return
+    }
+    if (shift !== undefined && shift.direction === 'down' && (state.beforeRise ?? null) !== null) {
+      // A confirmed fall after a confirmed rise: the episode has ended (a runaway stopped, a
+      // surge passed). The profile returns to the level of the fall's records, but no lower than
+      // before the rise, with the spread from before the rise. Without a rise before it, a fall is
+      // only learned record by record: a quieter period is no reason to judge the next busy one
+      // against a lowered profile.
+      const before = state.beforeRise!
+      const level = downThrough.logSum / shift.rows
+      this.states.put(key, { ...state, ...idle, mean: Math.max(level, before.mean), variance: before.variance, beforeRise: null })
       return
     }
     // Every record is learned, winsorised at ±clip: leaving out the records of a building run
@@ -116,7 +166,17 @@ class RecordCusumProcessor<V> implements Processor<string, V, string, AnomalyEve
     // mean, and the next ordinary large records would then read as a rise.
     const clip = this.options.clip ?? 4
     const learned = Math.exp(state.mean + Math.max(-clip, Math.min(clip, residual)) * std)
-    this.states.put(key, { ...state, ...learnProfile(state, learned, alpha), cusum: stepped.state, upRaw, runStart })
+    this.states.put(key, {
+      ...state,
+      ...learnProfile(state, learned, alpha),
+      cusum: stepped.state,
+      upRaw,
+      runStart,
+      upLogSum: upBuilding ? upThrough.logSum : 0,
+      downLogSum: downBuilding ? downThrough.logSum : 0,
+      upBase: upBuilding ? upThrough.base : null,
+      downBase: downBuilding ? downThrough.base : null,
+    })
   }
 
   /**

@@ -83,6 +83,18 @@ describe('recordCusum', () => {
     assert.deepEqual(out.map((a) => Math.floor((minuteOf(a) - 100) / 30)), [0, 1, 2])
   })
 
+  // The end of an episode (a confirmed fall after a confirmed rise) returns the profile to its level
+  // and spread from before the rise: the rise's records are not left in it as spread or level.
+  test('dense anomalies in a quiet key: a x3 surge 15 minutes after a x10 one is found too', async () => {
+    const out = await run(calls('quiet', 2, 240, 11, (m) => (m >= 120 && m < 130 ? 10 : m >= 145 && m < 155 ? 3 : 1)))
+    assert.deepEqual(out.map((a) => (minuteOf(a) < 140 ? 'first' : minuteOf(a) < 155 ? 'second' : `late ${minuteOf(a)}`)), ['first', 'second'])
+  })
+
+  test('seasonal sizes (x0.5 to x1.5 over a 2-hour cycle, 8 h) in a quiet and a busy key: no anomaly', async () => {
+    const season = (m: number): number => 1 - 0.5 * Math.cos((2 * Math.PI * m) / 120)
+    assert.deepEqual(await run([...calls('quiet', 2, 480, 12, season), ...calls('busy', 20, 480, 13, season)].sort((a, b) => a.at - b.at)), [])
+  })
+
   // A young profile judged against its std's 90% upper bound (stdConfidence): verdicts from the
   // 20th call, so a very quiet key's surge is not learned as its normal before it is judged.
   const young = { minHistory: 20, stdConfidence: 0.9 }
