@@ -16,6 +16,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import pino from 'pino'
 import tenantRequestCounts from '../examples/tenant-request-counts.js'
 import { SentinelStreams } from '../runtime/kafka/sentinel-streams.js'
+import { createTopicsWithLeaders } from '../runtime/internal-topics.js'
 import { startBroker, stopBroker } from './kafka-broker.js'
 
 const rounds = Number(process.argv[2] ?? 5)
@@ -41,7 +42,9 @@ async function round(n: number): Promise<{ stalled: boolean; missing: number; fe
   await admin.connect()
   const input = `requests-${n}`
   const output = `counts-${n}`
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: PARTITIONS }, { topic: output, numPartitions: PARTITIONS }] })
+  // Not kafkajs' waitForLeaders: it retries LEADER_NOT_AVAILABLE only, and a broker this fresh and
+  // this loaded answers UNKNOWN_TOPIC_OR_PARTITION for a while (it killed round 7 of a 50-round run).
+  await createTopicsWithLeaders(admin, [{ topic: input, numPartitions: PARTITIONS }, { topic: output, numPartitions: PARTITIONS }], 60_000)
   process.env.INPUT_TOPIC = input
   process.env.OUTPUT_TOPIC = output
   const lines: Line[] = []
