@@ -63,11 +63,6 @@ export interface ActiveTaskOptions extends TaskServices {
   adminCalls: SerialQueue
   /** The instance's shared producer (at-least-once); exactly-once makes one per task. */
   sharedProducer: Producer
-  /**
-   * At-least-once, a task restarted in place after a failed commit: per store, the changelog offset
-   * of its incarnation's last commit (`changelogAtLastCommit`), where the restore stops.
-   */
-  restoreUpTo?: ReadonlyMap<string, number>
 }
 
 const encodeOffsetMetadata = (streamTime: number): string => JSON.stringify({ streamTime })
@@ -190,18 +185,7 @@ export class ActiveTask implements CommittableTask {
     })
     // Restore topics come from the plan: a table's store restores from its source topic.
     const restoreTopics = new Map(this.options.plan.subTopologies[this.subtopology]!.stores.flatMap((s) => (s.changelogTopic === null ? [] : [[s.name, s.changelogTopic] as const])))
-    // Exactly-once changelogs hold committed transactions only; an at-least-once one may run ahead of
-    // the committed offsets, and restoring that far would count the input replayed from them twice.
-    const upTo = this.exactlyOnce ? undefined : this.options.restoreUpTo
-    const results = await restoreTaskStores({
-      restorer,
-      checkpoint: this.checkpoint,
-      stores: [...this.task.stores.values()],
-      restoreTopics,
-      partition: this.partition,
-      logger: this.log,
-      ...(upTo ? { upTo } : {}),
-    })
+    const results = await restoreTaskStores({ restorer, checkpoint: this.checkpoint, stores: [...this.task.stores.values()], restoreTopics, partition: this.partition, logger: this.log })
     const restored = results.reduce((sum, r) => sum + r.restored, 0)
     this.restoredRecords = restored
     if (restored > 0) this.log.info({ restored, stores: results.length }, 'task state restored')
@@ -347,23 +331,6 @@ export class ActiveTask implements CommittableTask {
       if (offset !== undefined) this.checkpoint!.update(store, offset)
     }
     await this.checkpoint!.write()
-  }
-
-  /**
-   * At-least-once: per changelog-backed store, the changelog offset that matches the last committed
-   * consumer offsets (the checkpoint as of the last commit, or as restored). A commit that fails after
-   * its changelog records landed leaves the changelog ahead of the offsets: the input after the
-   * offsets is processed again, so a restart in place must not restore what that input wrote.
-   * Undefined before the task initialised, and under exactly-once (aborted records are not restored).
-   */
-  changelogAtLastCommit(): ReadonlyMap<string, number> | undefined {
-    if (this.exactlyOnce || !this.checkpoint) return undefined
-    const offsets = new Map<string, number>()
-    for (const store of this.changelogTopics.keys()) {
-      const offset = this.checkpoint.offset(store)
-      if (offset !== undefined) offsets.set(store, offset)
-    }
-    return offsets
   }
 
   /** Records that `offsets` are now committed. */

@@ -200,10 +200,9 @@ export class TaskManager {
     void restoring.finally(() => this.restores.delete(restoring))
   }
 
-  private createTask(id: string, restoreUpTo?: ReadonlyMap<string, number>): ActiveTask {
+  private createTask(id: string): ActiveTask {
     const { subtopology, partition } = parseTaskId(id)
     const task = new ActiveTask({
-      ...(restoreUpTo ? { restoreUpTo } : {}),
       id,
       subtopology,
       partition,
@@ -322,7 +321,7 @@ export class TaskManager {
       } else {
         this.failedCommits.set(task.id, (this.failedCommits.get(task.id) ?? 0) + 1)
         this.log.error({ err: e, task: task.id, reason }, 'task commit failed: re-initialising it from its changelog and last committed offsets')
-        await this.reinitialize(task.id, task.changelogAtLastCommit()).catch((err: unknown) => this.options.onFatal(err as Error))
+        await this.reinitialize(task.id).catch((err: unknown) => this.options.onFatal(err as Error))
       }
     }
     for (const { task, offsets } of committed) {
@@ -338,13 +337,10 @@ export class TaskManager {
   /**
    * Starts a task again after a failed commit: its uncommitted work is gone with the aborted
    * transaction (or is reprocessed, at-least-once), so its partitions go back to the last committed
-   * offsets and its stores restore from the changelog, as on a new assignment. At-least-once, the
-   * restore stops at `restoreUpTo`, the changelog as of the last commit: the failed commit's changelog
-   * records may have landed, and restoring them under the replayed input counted it twice (a window
-   * counted 18 where 9 were expected, windowed-count.test.ts in CI).
+   * offsets and its stores restore from the changelog, as on a new assignment.
    */
-  private async reinitialize(id: string, restoreUpTo?: ReadonlyMap<string, number>): Promise<void> {
-    const task = this.createTask(id, restoreUpTo)
+  private async reinitialize(id: string): Promise<void> {
+    const task = this.createTask(id)
     const partitions = task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] }))
     this.consumer.pause(partitions)
     const { admin, config } = this.options

@@ -15,12 +15,6 @@ export interface RestoreTarget {
   /** Next offset to read (from a checkpoint); undefined restores from the beginning. */
   fromOffset?: number
   /**
-   * Where to stop (exclusive) when it is before the changelog's end: an at-least-once task restarted
-   * in place goes back to its state as of its last commit, not to changelog records written for input
-   * it is about to process again (see `ActiveTask`). Undefined restores to the end.
-   */
-  toOffset?: number
-  /**
    * The topic to restore from, as the topology's plan names it (the only place a changelog topic is
    * named): the store's changelog, or a table's source topic (whose store writes no changelog).
    */
@@ -106,9 +100,8 @@ export class ChangelogRestorer {
         start = marks.low
       }
       const now = Date.now()
-      const end = Math.max(start, Math.min(marks.high, target.toOffset ?? marks.high))
-      const entry: ActiveTarget = { target, topic, start, end, pending: [], next: start, restored: 0, done: start >= end, writing: Promise.resolve(), lastLog: now, began: now }
-      this.metrics?.remaining.set({ store: target.store.name, partition: target.partition }, Math.max(0, end - start))
+      const entry: ActiveTarget = { target, topic, start, end: marks.high, pending: [], next: start, restored: 0, done: start >= marks.high, writing: Promise.resolve(), lastLog: now, began: now }
+      this.metrics?.remaining.set({ store: target.store.name, partition: target.partition }, Math.max(0, marks.high - start))
       if (entry.done) results.push(this.result(entry))
       else active.push(entry)
     }

@@ -25,8 +25,6 @@ export async function restoreTaskStores(options: {
   logger?: Logger
   /** Minimum time between checkpoint rewrites while restoring (default 1,000 ms). */
   checkpointIntervalMs?: number
-  /** Per store, the changelog offset to stop at (`RestoreTarget.toOffset`); others restore to the end. */
-  upTo?: ReadonlyMap<string, number>
 }): Promise<RestoreResult[]> {
   const { checkpoint, partition } = options
   const log = options.logger ?? stateLogger
@@ -35,10 +33,8 @@ export async function restoreTaskStores(options: {
     const topic = options.restoreTopics.get(store.name)
     if (topic === undefined) continue
     const offset = checkpoint.status === 'ok' ? checkpoint.offset(store.name) : undefined
-    const toOffset = options.upTo?.get(store.name)
-    const upTo = toOffset === undefined ? {} : { toOffset }
     if (offset !== undefined && store.localState === 'existing') {
-      targets.push({ store, partition, fromOffset: offset, topic, ...upTo })
+      targets.push({ store, partition, fromOffset: offset, topic })
       continue
     }
     if (store.localState === 'existing') {
@@ -46,7 +42,7 @@ export async function restoreTaskStores(options: {
       await store.wipe()
     }
     checkpoint.remove(store.name)
-    targets.push({ store, partition, topic, ...upTo })
+    targets.push({ store, partition, topic })
   }
   if (targets.length === 0) return []
   // The checkpoint now only lists stores whose files match it; a crash from here on stays safe.
