@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import pino from 'pino'
 import topology from './topology.js'
-import { waitForFullIsr } from './scenarios.js'
+import { waitForFullIsr } from './cluster-topics.js'
 import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
 import { resolveBrokers } from '../../runtime/local-broker.js'
 const brokers = resolveBrokers()!

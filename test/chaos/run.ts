@@ -15,7 +15,7 @@
 // First: the load producer sends through the corrected kafkajs send, as the runtime does.
 import '../../runtime/kafka/kafkajs-send-messages.js'
 import { parseArgs } from 'node:util'
-import { Kafka, logLevel, type Admin } from 'kafkajs'
+import { Kafka, logLevel } from 'kafkajs'
 import { readLocalBroker } from '../../runtime/local-broker.js'
 import { startBroker, startNode, stopBroker } from '../../scripts/kafka-broker.js'
 import { isAlive } from '../../scripts/launcher/process.js'
@@ -23,7 +23,8 @@ import { startInstance, type CliInstance } from '../integration/runtime/cli-inst
 import { TempStateDirs } from '../integration/runtime/request-fixtures.js'
 import { ChaosLoad } from './load.js'
 import { lag, positions, waitForRecovery } from './progress.js'
-import { scenarios, waitForFullIsr, type ScenarioContext } from './scenarios.js'
+import { createTopicsOnEveryBroker, waitForFullIsr } from './cluster-topics.js'
+import { scenarios, type ScenarioContext } from './scenarios.js'
 import { dumpTopic } from './topic-dump.js'
 import { CHAOS_GRACE_MS, CHAOS_WINDOW_MS, type ChaosRecord, type ChaosTotal } from './topology.js'
 import { judge, passes, type ChaosMode } from './verdict.js'
@@ -68,27 +69,6 @@ const kafka = new Kafka({ clientId: 'chaos', brokers: bootstrap.split(','), logL
 const admin = kafka.admin()
 await admin.connect()
 
-/**
- * Creates the topics and waits until every broker lists them: each KRaft broker replays the metadata
- * log on its own, and for seconds after a creation one may know a topic that another does not (an
- * instance asking that one is told the topic does not exist).
- */
-async function createTopics(admin: Admin, names: string[]): Promise<void> {
-  await admin.createTopics({ waitForLeaders: false, topics: names.map((topic) => ({ topic, numPartitions: PARTITIONS })) })
-  await waitForFullIsr(admin, names, 60_000)
-  for (const broker of bootstrap.split(',')) {
-    const one = new Kafka({ clientId: 'chaos-probe', brokers: [broker], logLevel: logLevel.NOTHING }).admin()
-    await one.connect()
-    const deadline = Date.now() + 60_000
-    for (;;) {
-      const known = new Set(await one.listTopics())
-      if (names.every((t) => known.has(t)) || Date.now() > deadline) break
-      await sleep(250)
-    }
-    await one.disconnect()
-  }
-}
-
 /** Every node up and in sync before a scenario: the previous one may have left one behind. */
 async function healCluster(): Promise<void> {
   for (const node of readLocalBroker()?.nodes ?? []) if (!isAlive(node.pid)) await startNode(node.id)
@@ -106,7 +86,11 @@ async function runScenario(name: string, mode: ChaosMode, round: number): Promis
   await healCluster()
   const id = `chaos-${name}-${mode}-${Date.now().toString(36)}${round}`
   const topics = { CHAOS_INPUT: `${id}-in`, CHAOS_ECHO: `${id}-echo`, CHAOS_TOTALS: `${id}-totals`, CHAOS_WINDOWS: `${id}-windows` }
-  await createTopics(admin, Object.values(topics))
+  await createTopicsOnEveryBroker(
+    admin,
+    bootstrap,
+    Object.values(topics).map((topic) => ({ topic, numPartitions: PARTITIONS })),
+  )
   const stateDirs = new TempStateDirs()
   const everyInstance: CliInstance[] = []
   const ctx: ScenarioContext = {

@@ -7,6 +7,7 @@ import type { Admin } from 'kafkajs'
 import { killNode, startNode, stopNode } from '../../scripts/kafka-broker.js'
 import { busiestLeader, busiestTransactionCoordinator, groupCoordinator } from './coordinators.js'
 import type { CliInstance } from '../integration/runtime/cli-instance.js'
+import { waitForFullIsr } from './cluster-topics.js'
 
 export interface ScenarioContext {
   admin: Admin
@@ -27,17 +28,6 @@ export interface FaultMark {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** Until every partition of `topics` has all its replicas in sync again, as a rolling restart waits between nodes. */
-export async function waitForFullIsr(admin: Admin, topics: readonly string[], timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const metadata = await admin.fetchTopicMetadata({ topics: [...topics] }).catch(() => undefined)
-    if (metadata?.topics.every((t) => t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length))) return
-    await sleep(1_000)
-  }
-  throw new Error(`replicas of ${topics.join(', ')} not all in sync after ${timeoutMs} ms`)
-}
 
 const internalTopics = (ctx: ScenarioContext): string[] => [ctx.inputTopic, '__consumer_offsets', '__transaction_state']
 

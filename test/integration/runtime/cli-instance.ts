@@ -29,6 +29,10 @@ export function startInstance(options: {
   stateDir: string
   env?: Record<string, string>
   settings?: Record<string, unknown>
+  /** More CLI flags (e.g. `--metrics-port`). */
+  args?: string[]
+  /** The instance's log level (default SENTINEL_TEST_LOG_LEVEL, else info); every line is kept in `logs`. */
+  logLevel?: string
 }): CliInstance {
   const configFile = join(options.stateDir, `config-${process.hrtime.bigint()}.json`)
   writeFileSync(configFile, JSON.stringify(options.settings ?? {}))
@@ -49,7 +53,8 @@ export function startInstance(options: {
       '--config',
       configFile,
       '--log-level',
-      process.env.SENTINEL_TEST_LOG_LEVEL ?? 'info',
+      options.logLevel ?? process.env.SENTINEL_TEST_LOG_LEVEL ?? 'info',
+      ...(options.args ?? []),
     ],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'inherit', 'pipe'] },
   )
