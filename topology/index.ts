@@ -56,6 +56,8 @@ export {
   type GlobalStorePlan,
   type ResolvedPartitions,
   type StorePlan,
+  type Subtopology,
+  type SubtopologyPlan,
   type SubTopology,
   type SubTopologyPlan,
   type TopologyPlan,

@@ -37,7 +37,7 @@ export interface Cancellable {
 
 export interface ProcessorContext<KOut = never, VOut = never> {
   readonly applicationId: string
-  /** `<subTopology>_<partition>`, as in Kafka Streams. */
+  /** `<subtopology>_<partition>`, as in Kafka Streams. */
   readonly taskId: string
   readonly partition: number
   /** Sends a record to every child, or only to the named child. */

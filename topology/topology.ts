@@ -6,7 +6,7 @@ import { type NodeDef, type SinkNodeDef, type SourceNodeDef, type TopicRef, type
 import type { GlobalStoreDef } from './global-ktable.js'
 import type { AnyStoreDefinition, KeyValueStoreDefinition, StoreKind } from './stores.js'
 
-export interface SubTopology {
+export interface Subtopology {
   readonly id: number
   /** In creation order. */
   readonly nodes: readonly NodeDef[]
@@ -22,7 +22,7 @@ export type InternalTopicRole = 'repartition' | 'changelog' | 'dlq'
 export type PartitionRule =
   | { readonly kind: 'fixed'; readonly count: number }
   /** As many partitions as the sub-topology has tasks (= max partitions of its source topics). */
-  | { readonly kind: 'tasks-of'; readonly subTopology: number }
+  | { readonly kind: 'tasks-of'; readonly subtopology: number }
 
 export interface InternalTopicSpec {
   readonly name: string
@@ -44,7 +44,10 @@ export interface StorePlan {
   readonly retentionMs?: number
 }
 
-export interface SubTopologyPlan {
+/** @deprecated Renamed `Subtopology`, the one spelling (Kafka Streams' too); the alias goes in 0.2. */
+export type SubTopology = Subtopology
+
+export interface SubtopologyPlan {
   readonly id: number
   readonly sourceTopics: readonly string[]
   readonly userSourceTopics: readonly string[]
@@ -59,6 +62,9 @@ export interface SubTopologyPlan {
   readonly requiresCoPartitioning: boolean
 }
 
+/** @deprecated Renamed `SubtopologyPlan`; the alias goes in 0.2. */
+export type SubTopologyPlan = SubtopologyPlan
+
 /** A global table's store: filled from every partition of `topic` on every instance, by no task. */
 export interface GlobalStorePlan {
   readonly name: string
@@ -69,7 +75,7 @@ export interface GlobalStorePlan {
 export interface TopologyPlan {
   readonly applicationId: string
   readonly dlqTopic: string
-  readonly subTopologies: readonly SubTopologyPlan[]
+  readonly subtopologies: readonly SubtopologyPlan[]
   readonly globalStores: readonly GlobalStorePlan[]
   readonly internalTopics: readonly InternalTopicSpec[]
   topicName(ref: TopicRef): string
@@ -79,7 +85,7 @@ export interface TopologyPlan {
 export const CHANGELOG_ADDITIONAL_RETENTION_MS = 24 * 60 * 60 * 1000
 
 export class Topology {
-  readonly subTopologies: readonly SubTopology[]
+  readonly subtopologies: readonly Subtopology[]
   /** Global tables, in creation order; not part of any sub-topology (no tasks). */
   readonly globalStores: readonly GlobalStoreDef[]
   private readonly nodes: ReadonlyMap<string, NodeDef>
@@ -101,7 +107,7 @@ export class Topology {
       for (const parent of node.parents) this.childrenOf.get(parent)?.push(node.name)
     }
     this.validate()
-    this.subTopologies = this.cut(graph.coPartitionGroups)
+    this.subtopologies = this.cut(graph.coPartitionGroups)
   }
 
   node(name: string): NodeDef {
@@ -137,7 +143,7 @@ export class Topology {
     }
   }
 
-  private cut(coPartitionGroups: readonly string[][]): SubTopology[] {
+  private cut(coPartitionGroups: readonly string[][]): Subtopology[] {
     const parent = new Map<string, string>()
     const find = (x: string): string => {
       let root = x
@@ -193,10 +199,10 @@ export class Topology {
     const topicName = (ref: TopicRef): string => (ref.internal ? `${applicationId}-${ref.name}` : ref.name)
     const internalTopics: InternalTopicSpec[] = []
     const writerOf = new Map<string, number>()
-    for (const sub of this.subTopologies) {
+    for (const sub of this.subtopologies) {
       for (const sink of sub.sinks) if (isTopicRef(sink.topic) && sink.topic.internal) writerOf.set(sink.topic.name, sub.id)
     }
-    const subTopologies = this.subTopologies.map((sub): SubTopologyPlan => {
+    const subtopologies = this.subtopologies.map((sub): SubtopologyPlan => {
       const refs = sub.sources.flatMap((s) => s.topics)
       const sinkRefs = sub.sinks.flatMap((s) => (isTopicRef(s.topic) ? [s.topic] : []))
       const stores = sub.storeNames.map((name): StorePlan => {
@@ -209,7 +215,7 @@ export class Topology {
             retentionMs === undefined
               ? { 'cleanup.policy': 'compact' }
               : { 'cleanup.policy': 'compact,delete', 'retention.ms': String(retentionMs + CHANGELOG_ADDITIONAL_RETENTION_MS) }
-          internalTopics.push({ name: changelogTopic, role: 'changelog', partitions: { kind: 'tasks-of', subTopology: sub.id }, configs })
+          internalTopics.push({ name: changelogTopic, role: 'changelog', partitions: { kind: 'tasks-of', subtopology: sub.id }, configs })
         }
         return {
           name,
@@ -235,14 +241,14 @@ export class Topology {
       }
     })
     const readerOf = new Map<string, number>()
-    for (const sub of this.subTopologies) for (const ref of sub.sources.flatMap((s) => s.topics)) if (ref.internal) readerOf.set(ref.name, sub.id)
+    for (const sub of this.subtopologies) for (const ref of sub.sources.flatMap((s) => s.topics)) if (ref.internal) readerOf.set(ref.name, sub.id)
     for (const [name, writer] of writerOf) {
       const fixed = this.repartitionPartitions.get(name)
       const partitionedBy = this.readerPartitionedTopics.has(name) ? (readerOf.get(name) ?? writer) : writer
       internalTopics.unshift({
         name: `${applicationId}-${name}`,
         role: 'repartition',
-        partitions: fixed === undefined ? { kind: 'tasks-of', subTopology: partitionedBy } : { kind: 'fixed', count: fixed },
+        partitions: fixed === undefined ? { kind: 'tasks-of', subtopology: partitionedBy } : { kind: 'fixed', count: fixed },
         // Records are consumed soon after being written; the runtime may also purge them after commit.
         configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 60 * 60 * 1000) },
       })
@@ -250,14 +256,14 @@ export class Topology {
     const dlqTopic = `${applicationId}-dlq`
     internalTopics.push({ name: dlqTopic, role: 'dlq', partitions: { kind: 'fixed', count: 1 }, configs: { 'cleanup.policy': 'delete' } })
     const globalStores = this.globalStores.map((g): GlobalStorePlan => ({ name: g.store.name, topic: g.topic, definition: g.store }))
-    return { applicationId, dlqTopic, subTopologies, globalStores, internalTopics, topicName }
+    return { applicationId, dlqTopic, subtopologies, globalStores, internalTopics, topicName }
   }
 
   /** A readable description, in the layout of Kafka Streams' `Topology#describe()`. */
   describe(): string {
     const lines: string[] = ['Topologies:']
     const topicLabel = (ref: TopicRef): string => ref.name
-    for (const sub of this.subTopologies) {
+    for (const sub of this.subtopologies) {
       lines.push(`   Sub-topology: ${sub.id}`)
       for (const node of sub.nodes) {
         const children = this.children(node.name)
@@ -277,7 +283,7 @@ export class Topology {
     // Numbered after the task sub-topologies, so adding a global table never renumbers tasks (Kafka
     // Streams numbers them in creation order among the others).
     this.globalStores.forEach((g, i) => {
-      lines.push(`   Sub-topology: ${this.subTopologies.length + i} for global store (will not generate tasks)`)
+      lines.push(`   Sub-topology: ${this.subtopologies.length + i} for global store (will not generate tasks)`)
       lines.push(`    Source: ${g.source} (topics: [${g.topic}])`, `      --> ${g.processor}`)
       lines.push(`    Processor: ${g.processor} (stores: [${g.store.name}])`, '      --> none', `      <-- ${g.source}`, '')
     })
@@ -296,7 +302,7 @@ export class Topology {
       }
       lines.push('')
     }
-    const internal = this.subTopologies.flatMap((sub) =>
+    const internal = this.subtopologies.flatMap((sub) =>
       sub.sinks.flatMap((s) => (isTopicRef(s.topic) && s.topic.internal ? [s.topic.name] : [])),
     )
     if (internal.length > 0) {
@@ -310,7 +316,7 @@ export class Topology {
 
 /** Partition counts the runtime (or the driver) derives from the source topics' real counts. */
 export interface ResolvedPartitions {
-  readonly tasksPerSubTopology: ReadonlyMap<number, number>
+  readonly tasksPerSubtopology: ReadonlyMap<number, number>
   /** Every topic of the plan: user sources and internal topics. */
   readonly topicPartitions: ReadonlyMap<string, number>
 }
@@ -325,7 +331,7 @@ export function resolvePartitions(plan: TopologyPlan, userTopicPartitions: (topi
   const tasks = new Map<number, number>()
   const repartition = new Map(plan.internalTopics.filter((t) => t.role === 'repartition').map((t) => [t.name, t]))
   for (const t of repartition.values()) if (t.partitions.kind === 'fixed') topicPartitions.set(t.name, t.partitions.count)
-  for (const sub of plan.subTopologies) {
+  for (const sub of plan.subtopologies) {
     for (const topic of sub.userSourceTopics) {
       const count = userTopicPartitions(topic)
       if (count === undefined) throw new Error(`source topic '${topic}' (sub-topology ${sub.id}) does not exist; create it first`)
@@ -334,12 +340,12 @@ export function resolvePartitions(plan: TopologyPlan, userTopicPartitions: (topi
   }
   // Sub-topologies form a DAG through repartition topics; iterate until every count is known.
   // A topic partitioned like its reader (foreign-key joins) does not decide the reader's task count.
-  const decides = (sub: SubTopologyPlan, topic: string): boolean => {
+  const decides = (sub: SubtopologyPlan, topic: string): boolean => {
     const rule = repartition.get(topic)?.partitions
-    return !(rule?.kind === 'tasks-of' && rule.subTopology === sub.id)
+    return !(rule?.kind === 'tasks-of' && rule.subtopology === sub.id)
   }
-  for (let round = 0; round <= plan.subTopologies.length; round++) {
-    for (const sub of plan.subTopologies) {
+  for (let round = 0; round <= plan.subtopologies.length; round++) {
+    for (const sub of plan.subtopologies) {
       if (tasks.has(sub.id)) continue
       const counts = sub.sourceTopics.filter((t) => decides(sub, t)).map((t) => topicPartitions.get(t))
       if (counts.length === 0 || counts.some((c) => c === undefined)) continue
@@ -347,11 +353,11 @@ export function resolvePartitions(plan: TopologyPlan, userTopicPartitions: (topi
     }
     for (const spec of repartition.values()) {
       if (spec.partitions.kind !== 'tasks-of' || topicPartitions.has(spec.name)) continue
-      const count = tasks.get(spec.partitions.subTopology)
+      const count = tasks.get(spec.partitions.subtopology)
       if (count !== undefined) topicPartitions.set(spec.name, count)
     }
   }
-  for (const sub of plan.subTopologies) {
+  for (const sub of plan.subtopologies) {
     if (!tasks.has(sub.id)) throw new Error(`cannot derive the partition count of sub-topology ${sub.id} (a repartition cycle?)`)
     for (const group of sub.coPartitionGroups) {
       const counts = group.map((t) => `${t}=${topicPartitions.get(t)}`)
@@ -363,8 +369,8 @@ export function resolvePartitions(plan: TopologyPlan, userTopicPartitions: (topi
     }
   }
   for (const t of plan.internalTopics) {
-    if (t.role === 'changelog' && t.partitions.kind === 'tasks-of') topicPartitions.set(t.name, tasks.get(t.partitions.subTopology)!)
+    if (t.role === 'changelog' && t.partitions.kind === 'tasks-of') topicPartitions.set(t.name, tasks.get(t.partitions.subtopology)!)
     if (t.role === 'dlq' && t.partitions.kind === 'fixed') topicPartitions.set(t.name, t.partitions.count)
   }
-  return { tasksPerSubTopology: tasks, topicPartitions }
+  return { tasksPerSubtopology: tasks, topicPartitions }
 }

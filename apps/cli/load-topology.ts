@@ -71,7 +71,7 @@ interface TopologyFileExports {
  */
 function isTopology(value: unknown): value is Topology {
   const candidate = value as Partial<Topology> | null
-  return typeof candidate?.plan === 'function' && typeof candidate.describe === 'function' && Array.isArray(candidate.subTopologies)
+  return typeof candidate?.plan === 'function' && typeof candidate.describe === 'function' && Array.isArray(candidate.subtopologies)
 }
 
 function describeValue(value: unknown): string {

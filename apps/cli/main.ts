@@ -273,7 +273,7 @@ async function feedInput(input: string, topic: string, keyField: string | undefi
 }
 
 function soleSourceTopic(plan: TopologyPlan): string {
-  const topics = [...new Set(plan.subTopologies.flatMap((s) => s.userSourceTopics))]
+  const topics = [...new Set(plan.subtopologies.flatMap((s) => s.userSourceTopics))]
   if (topics.length !== 1) throw new UsageError(`--input needs --input-topic: the topology reads ${topics.length === 0 ? 'no topic' : topics.join(', ')}`)
   return topics[0]!
 }

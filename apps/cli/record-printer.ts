@@ -82,11 +82,11 @@ export function recordLine(record: IncomingRecord, serdes: TopicSerdes = {}): st
  * else of its source reading it; none for a topic the topology does not name.
  */
 export function topicSerdes(topology: Topology, topic: string): TopicSerdes {
-  const subTopologies = topology.subTopologies
-  for (const sub of subTopologies) {
+  const subtopologies = topology.subtopologies
+  for (const sub of subtopologies) {
     for (const sink of sub.sinks) if (isTopicRef(sink.topic) && sink.topic.name === topic) return { key: sink.key, value: sink.value }
   }
-  for (const sub of subTopologies) {
+  for (const sub of subtopologies) {
     for (const source of sub.sources) if (source.topics.some((t) => t.name === topic)) return { key: source.key, value: source.value }
   }
   return {}

@@ -68,7 +68,7 @@ export async function resetCommand(argv: string[]): Promise<number> {
   if (values.topology) {
     const plan = (await loadTopology(values.topology, { ...settings, applicationId })).topology.plan(applicationId)
     internalTopics = plan.internalTopics.filter((t) => t.role === 'changelog' || t.role === 'repartition').map((t) => t.name)
-    inputTopics ??= [...new Set(plan.subTopologies.flatMap((s) => s.userSourceTopics))]
+    inputTopics ??= [...new Set(plan.subtopologies.flatMap((s) => s.userSourceTopics))]
   }
 
   const logger = pino({ level: 'warn' }, pino.destination({ dest: 2, sync: true }))

@@ -47,7 +47,7 @@ async function once(topology: Topology, records: readonly SourceRecord[]): Promi
   const task = new StreamTask({
     topology,
     plan: topology.plan('bench'),
-    subTopology: 0,
+    subtopology: 0,
     partition: 0,
     collector: new RecordCollector(new InMemoryRecordSink(() => void produced++)),
     state: { engine: ENGINE === 'rocksdb' ? engines.rocksdb() : engines.memory(), stateDir },

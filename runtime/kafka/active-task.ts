@@ -108,11 +108,11 @@ export class ActiveTask implements CommittableTask {
     this.id = options.id
     this.subtopology = options.subtopology
     this.partition = options.partition
-    this.sourceTopics = options.plan.subTopologies[options.subtopology]!.sourceTopics
+    this.sourceTopics = options.plan.subtopologies[options.subtopology]!.sourceTopics
     this.exactlyOnce = options.config.processingGuarantee === 'exactly-once'
     this.log = options.logger.child({ task: options.id })
     this.connections = new RevocableConnections(options.config.kafka.socketFactory)
-    const stores = options.plan.subTopologies[options.subtopology]!.stores
+    const stores = options.plan.subtopologies[options.subtopology]!.stores
     this.changelogTopics = new Map(stores.flatMap((s) => (s.changelogTopic === null || s.restoresFromSourceTopic ? [] : [[s.name, s.changelogTopic] as const])))
     this.collector = this.createCollector()
     this.task = this.createStreamTask()
@@ -137,7 +137,7 @@ export class ActiveTask implements CommittableTask {
     return new StreamTask({
       topology: options.topology,
       plan: options.plan,
-      subTopology: options.subtopology,
+      subtopology: options.subtopology,
       partition: options.partition,
       collector: this.collector,
       state: { engine: options.engine, stateDir: options.config.stateDir, cacheMaxBytes: options.config.cacheMaxBytes },
@@ -184,7 +184,7 @@ export class ActiveTask implements CommittableTask {
       metrics: this.options.metrics.registry,
     })
     // Restore topics come from the plan: a table's store restores from its source topic.
-    const restoreTopics = new Map(this.options.plan.subTopologies[this.subtopology]!.stores.flatMap((s) => (s.changelogTopic === null ? [] : [[s.name, s.changelogTopic] as const])))
+    const restoreTopics = new Map(this.options.plan.subtopologies[this.subtopology]!.stores.flatMap((s) => (s.changelogTopic === null ? [] : [[s.name, s.changelogTopic] as const])))
     const results = await restoreTaskStores({ restorer, checkpoint: this.checkpoint, stores: [...this.task.stores.values()], restoreTopics, partition: this.partition, logger: this.log })
     const restored = results.reduce((sum, r) => sum + r.restored, 0)
     this.restoredRecords = restored

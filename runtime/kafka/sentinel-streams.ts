@@ -89,7 +89,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
   private globals: GlobalConsumer | undefined
   private thread: StreamThread | undefined
   /** Tasks per sub-topology, known once start() has read the source topics' partition counts. */
-  private tasksPerSubTopology: ReadonlyMap<number, number> | undefined
+  private tasksPerSubtopology: ReadonlyMap<number, number> | undefined
   private readonly taskHosts = new TaskHosts()
   private readonly stores: StoreLocator
   private readonly localTasks: LocalTasks
@@ -107,7 +107,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
     this.config = resolved
     this.plan = topology.plan(this.config.applicationId)
     this.metrics = new RuntimeMetrics(options.metrics)
-    this.stores = new StoreLocator(this.plan, () => this.tasksPerSubTopology)
+    this.stores = new StoreLocator(this.plan, () => this.tasksPerSubtopology)
     this.localTasks = {
       read: (read) => {
         const thread = this.thread
@@ -331,10 +331,10 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
 
   private async checkTopics(partitionCounts: AdminPartitionCounts): Promise<void> {
     const admin = this.admin!
-    const userSources = [...new Set(this.plan.subTopologies.flatMap((s) => s.userSourceTopics))]
+    const userSources = [...new Set(this.plan.subtopologies.flatMap((s) => s.userSourceTopics))]
     const globalSources = this.plan.globalStores.map((g) => g.topic)
     const internal = new Set(this.plan.internalTopics.map((t) => t.name))
-    const userSinks = [...new Set(this.plan.subTopologies.flatMap((s) => s.sinkTopics))].filter((t) => !internal.has(t))
+    const userSinks = [...new Set(this.plan.subtopologies.flatMap((s) => s.sinkTopics))].filter((t) => !internal.has(t))
     const existing = new Set(await admin.listTopics())
     const missingSources = [...userSources, ...globalSources].filter((t) => !existing.has(t))
     const missingSinks = userSinks.filter((t) => !existing.has(t))
@@ -359,7 +359,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
     } catch (e) {
       throw new TopologyStartError((e as Error).message, { cause: e })
     }
-    this.tasksPerSubTopology = partitions.tasksPerSubTopology
+    this.tasksPerSubtopology = partitions.tasksPerSubtopology
     const internalTopics = this.plan.internalTopics.map((spec) => ({ ...spec, partitions: partitions.topicPartitions.get(spec.name)! }))
     const created = await ensureInternalTopics(admin, internalTopics)
     if (created.length > 0) this.logger.info({ topics: created }, 'created internal topics')
@@ -367,7 +367,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
 
   /** One-off async serde work (e.g. Schema Registry ids) before the first record is written. */
   private async prepareSerdes(): Promise<void> {
-    for (const sub of this.topology.subTopologies) {
+    for (const sub of this.topology.subtopologies) {
       for (const sink of sub.sinks) {
         if (!isTopicRef(sink.topic)) continue
         const topic = this.plan.topicName(sink.topic)

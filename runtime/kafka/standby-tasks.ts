@@ -103,7 +103,7 @@ export class StandbyTasks {
 
   constructor(private readonly options: StandbyTasksOptions) {
     this.log = options.logger.child({ component: 'standby' })
-    this.topics = new Set(options.plan.subTopologies.flatMap((s) => s.stores.flatMap((p) => (p.changelogTopic === null ? [] : [p.changelogTopic]))))
+    this.topics = new Set(options.plan.subtopologies.flatMap((s) => s.stores.flatMap((p) => (p.changelogTopic === null ? [] : [p.changelogTopic]))))
     const existing = options.registry.getSingleMetric('sentinel_streams_standby_lag') as Gauge<'store'> | undefined
     this.lag =
       existing ??
@@ -117,7 +117,7 @@ export class StandbyTasks {
 
   /** Sub-topologies with at least one store restored from a topic: the only ones that get standbys. */
   static statefulSubtopologies(plan: TopologyPlan): Set<number> {
-    return new Set(plan.subTopologies.filter((s) => s.stores.some((p) => p.changelogTopic !== null)).map((s) => s.id))
+    return new Set(plan.subtopologies.filter((s) => s.stores.some((p) => p.changelogTopic !== null)).map((s) => s.id))
   }
 
   /** Task ids this instance holds (or is opening) standbys for. */
@@ -184,7 +184,7 @@ export class StandbyTasks {
 
   private async open(id: string): Promise<StandbyTask | undefined> {
     const { subtopology, partition } = parseTaskId(id)
-    const plans = (this.options.plan.subTopologies[subtopology]?.stores ?? []).filter((p) => p.changelogTopic !== null)
+    const plans = (this.options.plan.subtopologies[subtopology]?.stores ?? []).filter((p) => p.changelogTopic !== null)
     if (plans.length === 0) return undefined
     // An active incarnation of this task may still be closing here (it was just revoked).
     await this.options.released(id)

@@ -57,7 +57,7 @@ export class StreamThread {
   constructor(private readonly options: StreamThreadOptions) {
     const { config, plan } = options
     this.log = options.logger
-    this.subtopologies = plan.subTopologies.map((s) => ({ id: s.id, topics: s.sourceTopics }))
+    this.subtopologies = plan.subtopologies.map((s) => ({ id: s.id, topics: s.sourceTopics }))
     this.internalTopics = new Set(plan.internalTopics.map((t) => t.name))
     this.consumer = options.kafka.consumer({
       groupId: config.applicationId,

@@ -22,12 +22,12 @@ export class StoreLocator {
   /** Global tables' stores: on every instance, in no task. */
   private readonly globals: ReadonlySet<string>
 
-  /** `tasksPerSubTopology`: known once the instance has read its source topics' partition counts (at start). */
+  /** `tasksPerSubtopology`: known once the instance has read its source topics' partition counts (at start). */
   constructor(
     plan: TopologyPlan,
-    private readonly tasksPerSubTopology: () => ReadonlyMap<number, number> | undefined,
+    private readonly tasksPerSubtopology: () => ReadonlyMap<number, number> | undefined,
   ) {
-    for (const sub of plan.subTopologies) {
+    for (const sub of plan.subtopologies) {
       for (const store of sub.stores) this.stores.set(store.name, { name: store.name, kind: store.kind, subtopology: sub.id, keySerde: store.definition.key })
     }
     this.globals = new Set(plan.globalStores.map((g) => g.name))
@@ -55,7 +55,7 @@ export class StoreLocator {
 
   /** The partition (= task partition) of a serialized key of a store's sub-topology. */
   partitionOf(store: LocatedStore, key: Buffer): number {
-    const count = this.tasksPerSubTopology()?.get(store.subtopology)
+    const count = this.tasksPerSubtopology()?.get(store.subtopology)
     if (count === undefined) {
       throw new StoreNotQueryableError(`store '${store.name}' cannot be located yet: the instance learns its topics' partition counts at start(); start it first`)
     }

@@ -80,7 +80,7 @@ export class StandaloneStreams extends RuntimeLifecycle implements StreamsRuntim
   readonly metrics: RuntimeMetrics
   /** The embedded log (memory only): every topic of this application, sources, sinks and the DLQ. */
   readonly log: EmbeddedLog
-  private readonly tasksPerSubTopology: ReadonlyMap<number, number>
+  private readonly tasksPerSubtopology: ReadonlyMap<number, number>
   private readonly sourceTopics: ReadonlySet<string>
   private readonly tasks: StandaloneTasks
   /**
@@ -116,16 +116,16 @@ export class StandaloneStreams extends RuntimeLifecycle implements StreamsRuntim
     this.log = new EmbeddedLog({ retention: this.config.logRetention })
     // Source topics exist from the start with their configured counts, so records sent before
     // `start()` land on the partitions their keys belong to.
-    const userSources = new Set(this.plan.subTopologies.flatMap((s) => s.userSourceTopics))
+    const userSources = new Set(this.plan.subtopologies.flatMap((s) => s.userSourceTopics))
     for (const topic of userSources) this.log.createTopic(topic, this.config.partitions(topic))
     for (const g of this.plan.globalStores) this.log.createTopic(g.topic, this.config.partitions(g.topic))
     const resolved = resolvePartitions(this.plan, (topic) => this.log.partitionCount(topic))
-    this.tasksPerSubTopology = resolved.tasksPerSubTopology
+    this.tasksPerSubtopology = resolved.tasksPerSubtopology
     // Changelog topics are not created: stores here are not changelogged (see the module comment).
     for (const spec of this.plan.internalTopics) {
       if (spec.role !== 'changelog') this.log.createTopic(spec.name, resolved.topicPartitions.get(spec.name) ?? 1)
     }
-    this.sourceTopics = new Set(this.plan.subTopologies.flatMap((s) => s.sourceTopics))
+    this.sourceTopics = new Set(this.plan.subtopologies.flatMap((s) => s.sourceTopics))
     this.tasks = new StandaloneTasks({
       topology,
       plan: this.plan,
@@ -134,14 +134,14 @@ export class StandaloneStreams extends RuntimeLifecycle implements StreamsRuntim
       metrics: this.metrics,
       errorPolicy: options.errorPolicy ?? 'dlq',
       logger: this.logger,
-      tasksPerSubTopology: this.tasksPerSubTopology,
+      tasksPerSubtopology: this.tasksPerSubtopology,
     })
     this.senderHighWater = Math.max(1, Math.floor(this.config.logRetention.maxRecords / 2))
-    this.stores = new StoreLocator(this.plan, () => this.tasksPerSubTopology)
+    this.stores = new StoreLocator(this.plan, () => this.tasksPerSubtopology)
     this.localTasks = {
       read: (read) => this.readGate.read(read),
       task: (id) => this.tasks.get(id),
-      tasksOf: (subtopology) => this.tasks.runners.filter((r) => r.subTopology === subtopology),
+      tasksOf: (subtopology) => this.tasks.runners.filter((r) => r.subtopology === subtopology),
       unavailable: () => this.unavailable(),
       // One process runs every task: a key's task is here or nowhere.
       hostOf: () => null,

@@ -30,7 +30,7 @@ import { readStreamTime, writeStreamTime } from './stream-time-file.js'
 export interface TaskRunner extends QueryableTask {
   readonly id: string
   readonly state: 'running'
-  readonly subTopology: number
+  readonly subtopology: number
   readonly partition: number
   readonly task: StreamTask
   readonly sources: readonly string[]
@@ -55,7 +55,7 @@ export interface StandaloneTasksOptions {
   readonly metrics: RuntimeMetrics
   readonly errorPolicy: ErrorPolicy
   readonly logger: pino.Logger
-  readonly tasksPerSubTopology: ReadonlyMap<number, number>
+  readonly tasksPerSubtopology: ReadonlyMap<number, number>
 }
 
 export class StandaloneTasks {
@@ -101,13 +101,13 @@ export class StandaloneTasks {
 
   /** Opens every task's stores (each task locks its directory); on failure closes those it opened and throws. */
   async open(): Promise<void> {
-    const { config, plan, tasksPerSubTopology } = this.options
+    const { config, plan, tasksPerSubtopology } = this.options
     try {
       const engine = engines[config.storeEngine]()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.options.logger })
       await this.openGlobalTables(engine, stateDirectory)
-      for (const sub of plan.subTopologies) {
-        const count = tasksPerSubTopology.get(sub.id)!
+      for (const sub of plan.subtopologies) {
+        const count = tasksPerSubtopology.get(sub.id)!
         for (let partition = 0; partition < count; partition++) this.list.push(await this.openOne(sub.id, partition, engine, stateDirectory))
       }
     } catch (e) {
@@ -129,13 +129,13 @@ export class StandaloneTasks {
     logger.info({ stores: opened.map((g) => ({ store: g.plan.name, topic: g.plan.topic, rows: g.store.size })) }, 'global tables loaded')
   }
 
-  private async openOne(subTopology: number, partition: number, engine: StorageEngine, stateDirectory: StateDirectory): Promise<TaskRunner> {
-    const id = taskIdString({ subtopology: subTopology, partition })
-    const sub = this.options.plan.subTopologies[subTopology]!
+  private async openOne(subtopology: number, partition: number, engine: StorageEngine, stateDirectory: StateDirectory): Promise<TaskRunner> {
+    const id = taskIdString({ subtopology: subtopology, partition })
+    const sub = this.options.plan.subtopologies[subtopology]!
     const task = new StreamTask({
       topology: this.options.topology,
       plan: this.options.plan,
-      subTopology,
+      subtopology,
       partition,
       collector: new RecordCollector(new InMemoryRecordSink((record) => this.collect(record))),
       changelogs: false,
@@ -152,7 +152,7 @@ export class StandaloneTasks {
       id,
       state: 'running',
       store: (name: string): StateStore | undefined => task.stores.get(name),
-      subTopology,
+      subtopology,
       partition,
       task,
       sources: sub.sourceTopics,

@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { GlobalKeyValueStore, type StorageEngine } from '../../state/index.js'
 import type { GlobalStorePlan, TopologyPlan } from '../../topology/topology.js'
 
-/** The task id of the global stores' directory (no task has it: ids are `<subTopology>_<partition>`). */
+/** The task id of the global stores' directory (no task has it: ids are `<subtopology>_<partition>`). */
 export const GLOBAL_STORES_DIR = 'global'
 
 export interface OpenedGlobalStore {

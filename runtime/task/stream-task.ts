@@ -35,7 +35,7 @@ import { type OpenedStores, openTaskStores, type TaskStateOptions } from './task
 export interface StreamTaskOptions {
   topology: Topology
   plan: TopologyPlan
-  subTopology: number
+  subtopology: number
   partition: number
   /** Where every record the task produces goes, its stores' changelog records included. */
   collector: RecordCollector
@@ -106,7 +106,7 @@ export class StreamTask implements RunnerHost {
 
   constructor(options: StreamTaskOptions) {
     this.options = options
-    this.id = `${options.subTopology}_${options.partition}`
+    this.id = `${options.subtopology}_${options.partition}`
     this.collector = options.collector
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ task: this.id })
     this.wallClock = options.wallClock ?? Date.now
@@ -123,8 +123,8 @@ export class StreamTask implements RunnerHost {
     this.lastRecordWallClock = this.wallClock()
     const maxPending = options.forwardingCacheMaxEntries ?? 0
     this.forwardingCache = maxPending > 0 ? new ForwardingCache<ProcessorRunner>(maxPending) : undefined
-    const sub = options.topology.subTopologies[options.subTopology]
-    if (!sub) throw new Error(`sub-topology ${options.subTopology} does not exist`)
+    const sub = options.topology.subtopologies[options.subtopology]
+    if (!sub) throw new Error(`sub-topology ${options.subtopology} does not exist`)
   }
 
   get partition(): number {
@@ -159,8 +159,8 @@ export class StreamTask implements RunnerHost {
   /** Opens the stores (empty or as found on disk); the runtime restores them before `start()`. */
   async openStores(): Promise<void> {
     if (this.opened) return
-    const { plan, subTopology, partition } = this.options
-    const storePlans = plan.subTopologies[subTopology]!.stores
+    const { plan, subtopology, partition } = this.options
+    const storePlans = plan.subtopologies[subtopology]!.stores
     const changelogTopics = new Map(storePlans.flatMap((s) => (s.changelogTopic === null ? [] : [[s.name, s.changelogTopic] as const])))
     const changelog = this.options.changelogs === false ? undefined : this.collector.changelogSink(changelogTopics, partition)
     this.opened = await openTaskStores(storePlans, { applicationId: plan.applicationId, taskId: this.id, state: this.options.state, changelog })
@@ -171,11 +171,11 @@ export class StreamTask implements RunnerHost {
   async start(): Promise<void> {
     if (this.started) return
     await this.openStores()
-    const { topology, plan, subTopology } = this.options
+    const { topology, plan, subtopology } = this.options
     for (const g of plan.globalStores) {
       if (!this.options.globalStores?.has(g.name)) throw new Error(`task ${this.id}: the global table store '${g.name}' is not open; the runtime opens global stores before it starts tasks`)
     }
-    const sub = topology.subTopologies[subTopology]!
+    const sub = topology.subtopologies[subtopology]!
     const runners = new Map<string, Runner>()
     for (const node of sub.nodes) runners.set(node.name, this.createRunner(node, plan))
     for (const node of sub.nodes) {

@@ -137,14 +137,14 @@ export class TopologyTestDriver {
     if (options.stateDir === undefined && engine.kind !== 'memory') this.ownedStateDir = stateDir
     this.engine = engine
     this.stateDir = stateDir
-    for (const sub of this.plan.subTopologies) {
-      const count = resolved.tasksPerSubTopology.get(sub.id)!
+    for (const sub of this.plan.subtopologies) {
+      const count = resolved.tasksPerSubtopology.get(sub.id)!
       const tasks: StreamTask[] = []
       for (let partition = 0; partition < count; partition++) {
         const task = new StreamTask({
           topology,
           plan: this.plan,
-          subTopology: sub.id,
+          subtopology: sub.id,
           partition,
           collector: new RecordCollector(new InMemoryRecordSink((record) => this.collect(record))),
           state: { engine, stateDir, ...(options.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: options.cacheMaxBytes }) },
@@ -283,9 +283,9 @@ export class TopologyTestDriver {
   }
 
   /** Stream time of one task. */
-  streamTime(subTopology = 0, partition = 0): number {
-    const task = this.tasks.find((t) => t.id === `${subTopology}_${partition}`)
-    if (!task) throw new Error(`no task ${subTopology}_${partition}`)
+  streamTime(subtopology = 0, partition = 0): number {
+    const task = this.tasks.find((t) => t.id === `${subtopology}_${partition}`)
+    if (!task) throw new Error(`no task ${subtopology}_${partition}`)
     return task.streamTime
   }
 

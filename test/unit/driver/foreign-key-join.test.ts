@@ -121,7 +121,7 @@ test('partitions: the registration topic is partitioned like the right table, th
   assert.equal(resolved.topicPartitions.get('app-order-product-subscription-registration-topic'), 2)
   assert.equal(resolved.topicPartitions.get('app-order-product-subscription-response-topic'), 3)
   assert.deepEqual(
-    plan.subTopologies.map((s) => s.stores.map((st) => st.name).sort()),
+    plan.subtopologies.map((s) => s.stores.map((st) => st.name).sort()),
     [
       ['order-product-foreign-key-store', 'orders-store'],
       ['order-product-subscription-store', 'products-store'],

@@ -176,7 +176,7 @@ describe('forwarding cache in the StreamTask', () => {
     const task = new StreamTask({
       topology: windowedCounts(100),
       plan: windowedCounts(100).plan('app'),
-      subTopology: 0,
+      subtopology: 0,
       partition: 0,
       collector: new RecordCollector(new InMemoryRecordSink((r) => sent.push(r))),
       changelogs: false,
@@ -200,7 +200,7 @@ describe('forwarding cache in the StreamTask', () => {
     const task = new StreamTask({
       topology,
       plan: topology.plan('app'),
-      subTopology: 0,
+      subtopology: 0,
       partition: 0,
       collector: new RecordCollector(new InMemoryRecordSink((r) => sent.push(r))),
       changelogs: false,

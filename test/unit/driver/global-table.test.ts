@@ -135,7 +135,7 @@ test('describe() shows the global table as a sub-topology of its own that genera
   )
   assert.match(description, /Processor: KSTREAM-JOIN-\d+ \(stores: \[\]\)/)
   assert.match(description, /ref-store \(key-value, key=string, value=nullable\(string\), global, restores from global\)/)
-  assert.equal(topology.subTopologies.length, 1, 'no task sub-topology for the global table')
+  assert.equal(topology.subtopologies.length, 1, 'no task sub-topology for the global table')
   assert.deepEqual(
     topology.plan('app').globalStores.map((g) => [g.name, g.topic]),
     [['ref-store', 'global']],

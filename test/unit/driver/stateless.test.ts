@@ -88,7 +88,7 @@ describe('stateless operators through the driver', () => {
     assert.deepEqual(keys('huge'), ['a'])
     assert.deepEqual(keys('big'), ['b', 'd'])
     assert.deepEqual(keys('rest'), ['c'])
-    assert.deepEqual(driver.plan.subTopologies[0]!.sinkTopics, ['huge', 'big', 'rest'])
+    assert.deepEqual(driver.plan.subtopologies[0]!.sinkTopics, ['huge', 'big', 'rest'])
     await driver.close()
   })
 

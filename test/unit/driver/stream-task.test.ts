@@ -32,7 +32,7 @@ function newTask(topology: Topology, engine: StorageEngine, sent: OutputRecord[]
   return new StreamTask({
     topology,
     plan: topology.plan('app'),
-    subTopology: 0,
+    subtopology: 0,
     partition: 0,
     collector: new RecordCollector(new InMemoryRecordSink((r) => sent.push(r))),
     state: { engine, stateDir: '/tmp/unused' },

@@ -87,7 +87,7 @@ async function sixStoreTask(sink: RecordSink): Promise<StreamTask> {
   const task = new StreamTask({
     topology,
     plan: topology.plan('app'),
-    subTopology: 0,
+    subtopology: 0,
     partition: 0,
     collector: new RecordCollector(sink),
     state: { engine: engines.memory(), stateDir: '/tmp/unused' },

@@ -58,12 +58,12 @@ describe('describe()', () => {
 describe('plan(): what the runtime needs', () => {
   test('per sub-topology: source topics (user and repartition), sinks, stores with specs, co-partitioning', () => {
     const plan = enrichmentTopology().plan('sentinel')
-    assert.equal(plan.subTopologies.length, 3)
-    const withSource = (topic: string) => plan.subTopologies.find((s) => s.sourceTopics.includes(topic))!
+    assert.equal(plan.subtopologies.length, 3)
+    const withSource = (topic: string) => plan.subtopologies.find((s) => s.sourceTopics.includes(topic))!
     const first = withSource('events')
     const join = withSource('tenant-thresholds')
     const windowed = withSource('sentinel-per-tenant-repartition')
-    assert.deepEqual(plan.subTopologies.map((s) => s.id), [0, 1, 2])
+    assert.deepEqual(plan.subtopologies.map((s) => s.id), [0, 1, 2])
     assert.equal(join.id, 0, 'numbered in creation order: the table source came first')
     assert.deepEqual(first!.userSourceTopics, ['events'])
     assert.deepEqual(first!.repartitionSinkTopics, ['sentinel-with-threshold-repartition', 'sentinel-per-tenant-repartition'])
@@ -91,7 +91,7 @@ describe('plan(): what the runtime needs', () => {
   test('internal topics carry their role, partition rule and configs', () => {
     const plan = enrichmentTopology().plan('sentinel')
     const byName = new Map(plan.internalTopics.map((t) => [t.name, t]))
-    assert.deepEqual(byName.get('sentinel-per-tenant-repartition')?.partitions, { kind: 'tasks-of', subTopology: 1 })
+    assert.deepEqual(byName.get('sentinel-per-tenant-repartition')?.partitions, { kind: 'tasks-of', subtopology: 1 })
     assert.equal(byName.get('sentinel-per-tenant-repartition')?.configs['cleanup.policy'], 'delete')
     assert.deepEqual(byName.get('sentinel-calls-store-changelog')?.configs, { 'cleanup.policy': 'compact,delete', 'retention.ms': String(61_000 + 86_400_000) })
     assert.deepEqual(byName.get('sentinel-final-calls-store-changelog')?.configs, { 'cleanup.policy': 'compact' })
@@ -102,7 +102,7 @@ describe('plan(): what the runtime needs', () => {
   test('resolvePartitions derives internal partition counts from the sources and checks co-partitioning', () => {
     const plan = enrichmentTopology().plan('sentinel')
     const ok = resolvePartitions(plan, (t) => ({ events: 4, 'tenant-thresholds': 4 })[t])
-    assert.deepEqual([...ok.tasksPerSubTopology.values()], [4, 4, 4])
+    assert.deepEqual([...ok.tasksPerSubtopology.values()], [4, 4, 4])
     assert.equal(ok.topicPartitions.get('sentinel-per-tenant-repartition'), 4)
     assert.equal(ok.topicPartitions.get('sentinel-calls-store-changelog'), 4)
     assert.throws(
@@ -122,7 +122,7 @@ describe('plan(): what the runtime needs', () => {
       partitions: { kind: 'fixed', count: 8 },
       configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600 * 1000) },
     })
-    assert.equal(resolvePartitions(plan, () => 2).tasksPerSubTopology.get(1), 8)
+    assert.equal(resolvePartitions(plan, () => 2).tasksPerSubtopology.get(1), 8)
   })
 })
 

@@ -316,13 +316,13 @@ ${rule('off', 'enabled: false\nconditions: { trigger: anomaly, aggregation: { wi
     'sentinel-alerting-windows-store-changelog',
     'sentinel-dlq',
   ])
-  const stores = plan.subTopologies.flatMap((s) => s.stores.map((st) => [st.name, st.retentionMs]))
+  const stores = plan.subtopologies.flatMap((s) => s.stores.map((st) => [st.name, st.retentionMs]))
   assert.deepEqual(stores.sort(), [
     ['alerting-dedup-store', 2 * 86_400_000],
     ['alerting-throttle-store', undefined],
     ['alerting-windows-store', 60_000 + 3_600_000],
   ])
-  assert.ok(plan.subTopologies.some((s) => s.sinkTopics.includes('alert-history')))
+  assert.ok(plan.subtopologies.some((s) => s.sinkTopics.includes('alert-history')))
 })
 
 test('options are checked', () => {

@@ -66,7 +66,7 @@ export class DriverRuntime implements StreamsRuntime {
   }
 
   keyValueStore<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
-    if (!this.driver.plan.subTopologies.some((s) => s.stores.some((store) => store.name === storeName)) && !this.driver.plan.globalStores.some((g) => g.name === storeName)) throw new StoreNotQueryableError(`no store '${storeName}' in the topology`)
+    if (!this.driver.plan.subtopologies.some((s) => s.stores.some((store) => store.name === storeName)) && !this.driver.plan.globalStores.some((g) => g.name === storeName)) throw new StoreNotQueryableError(`no store '${storeName}' in the topology`)
     if (this.restoring.has(storeName)) throw new StoreNotQueryableError(`store '${storeName}' is restoring`)
     const entries = () => this.driver.readKeyValueStore<K, V>(storeName)
     return {
