@@ -5,7 +5,7 @@
  *     this checkout's dist/: bin/sentinel-streams.js prefers dist/ and would run stale code.
  *  2. `npm pack`s it (the `files` of package.json decide what ships) and unpacks the tarball into a
  *     scratch project's node_modules, beside links to the dependencies this checkout installed: no
- *     registry, so it takes seconds. (test/integration/cli/packed-package.test.ts does a real
+ *     registry, so it takes seconds. (test/integration/apps/cli/packed-package.test.ts does a real
  *     `npm install`, opt-in.)
  *  3. The library's entries (all but `./sentinel`) import with the package's dependencies alone: the
  *     app's packages are optional peers (and the apps/sentinel workspace's dependencies, which must

@@ -2,7 +2,7 @@
  * The TopologyTestDriver feed: each series (one key) streams, in batches of rows, through a topology
  * whose processor keeps the scorer's state (createNabScorerCore) in a logged key-value store keyed
  * by the series, and forwards one score per row. Same cores and arithmetic as DirectCoreFeed, so
- * the scores must be identical (test/unit/nab/driver-feed.test.ts); what it adds is the path every
+ * the scores must be identical (test/unit/bench/nab/driver-feed.test.ts); what it adds is the path every
  * record takes in production: serdes, the task, the store's cache and changelog.
  */
 import type { KeyValueStore } from '../../state/types.js'

@@ -15,7 +15,7 @@
  * --quick skips the sensitivity table (the neighbouring configurations, about 20 s on NAB).
  * --feed: how rows reach the detectors: `driver` (default) through the TopologyTestDriver, a
  * processor over a logged state store (driver-feed.ts); `direct` calls the cores (row-feed.ts). Both
- * give the same scores (test/unit/nab/driver-feed.test.ts), so the sensitivity runs, 14 more passes
+ * give the same scores (test/unit/bench/nab/driver-feed.test.ts), so the sensitivity runs, 14 more passes
  * over the corpus, use the direct feed.
  */
 import { mkdirSync } from 'node:fs'

@@ -5,7 +5,7 @@
  * (b) the synthetic KPI-like corpus (synthetic-corpus.ts, standard, fixed threshold 0.5), mean over
  *     seeds 20261204, 1 and 2.
  * In-sample NAB and windowedGaussian on the same synthetic seeds are printed alongside. All runs use
- * the direct feed (the driver gives the same scores: test/unit/nab/driver-feed.test.ts).
+ * the direct feed (the driver gives the same scores: test/unit/bench/nab/driver-feed.test.ts).
  *
  *   npx tsx bench/nab/objective.ts [--set key=value ...]   (overrides of NAB_CONFIG, for experiments)
  */

@@ -3,7 +3,7 @@
  * ranges, the scaled sigmoid, the best (= first) detection per window, false positives weighted by
  * their distance after the preceding window, and normalisation between the null and perfect
  * detectors. Checked row by row against NAB's published windowedGaussian results
- * (test/unit/nab/scorer-reference.test.ts).
+ * (test/unit/bench/nab/scorer-reference.test.ts).
  */
 import type { CostProfile } from './profiles.js'
 import { MAX_TP, scaledSigmoid } from './sigmoid.js'

@@ -2,7 +2,7 @@
  * NAB's windowedGaussian detector (nab/detectors/gaussian/windowedGaussian_detector.py), as a
  * reference: the tail probability of the value under a normal fitted to a window of up to 6400
  * previous values, refitted every 100 rows; score = 1 - that probability. Checked against NAB's
- * published per-row scores (test/unit/nab/windowed-gaussian.test.ts). NAB's swept standard
+ * published per-row scores (test/unit/bench/nab/windowed-gaussian.test.ts). NAB's swept standard
  * threshold for it is 1.0 (results/windowedGaussian/..._standard_scores.csv).
  */
 import type { NabSeries } from './corpus.js'

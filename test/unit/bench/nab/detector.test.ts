@@ -1,0 +1,89 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ALARM_LEVEL, NAB_CONFIG, createNabScorer } from '../../../../bench/nab/detector.js'
+import { gaussian, mulberry32 } from '../../operators/detectors/prng.js'
+
+const START = Date.UTC(2024, 0, 1)
+
+function alarmsOf(values: readonly number[], probation: number, config = NAB_CONFIG): number[] {
+  const scorer = createNabScorer(config, { probation })
+  const out: number[] = []
+  values.forEach((v, i) => {
+    if (scorer.step(v, START + i * 300_000) >= ALARM_LEVEL) out.push(i)
+  })
+  return out
+}
+
+test('dense anomalies: 30 spikes 120 rows apart are nearly all caught (a hold-back of 0.3 x probation would allow 16)', () => {
+  const g = gaussian(mulberry32(21))
+  const spikes = Array.from({ length: 30 }, (_, k) => 1000 + 120 * k)
+  const values = Array.from({ length: 4700 }, (_, i) => 50 + g() + (spikes.includes(i) ? 40 : 0))
+  const alarms = alarmsOf(values, 705)
+  const caught = spikes.filter((s) => alarms.includes(s)).length
+  // A false alarm of the distribution test within `calmRows` before a spike can shut the gate on it.
+  assert.ok(caught >= 27, `caught ${caught} of 30; alarms at ${alarms.join(', ')}`)
+  assert.ok(alarms.length - caught <= 6, `false alarms: ${alarms.filter((a) => !spikes.includes(a)).join(', ')}`)
+})
+
+test('a lasting level shift raises an alarm or two, then is learned', () => {
+  const g = gaussian(mulberry32(22))
+  const values = Array.from({ length: 5000 }, (_, i) => 50 + g() + (i >= 2500 ? 15 : 0))
+  const alarms = alarmsOf(values, 750)
+  assert.ok(alarms.length >= 1 && alarms.length <= 3, `alarms at ${alarms.join(', ')}`)
+  assert.ok(alarms[0]! >= 2500 && alarms[0]! < 2510, `first alarm at ${alarms[0]}`)
+})
+
+test('gaussian noise raises few alarms (all from the distribution test, which sees a new histogram now and then)', () => {
+  const g = gaussian(mulberry32(23))
+  const alarms = alarmsOf(Array.from({ length: 5000 }, () => 50 + g()), 750)
+  assert.ok(alarms.length <= 4, `alarms at ${alarms.join(', ')}`)
+})
+
+test('dense small spikes: 60 spikes of 5-8 spreads 60 rows apart, most caught by the tail fence (a fixed 10-spread z misses nearly all)', () => {
+  const rand = mulberry32(24)
+  const g = gaussian(rand)
+  const spikes = Array.from({ length: 60 }, (_, k) => 1000 + 60 * k)
+  const values = Array.from({ length: 4700 }, (_, i) => 50 + g() + (spikes.includes(i) ? (rand() < 0.5 ? -1 : 1) * (5 + 3 * rand()) : 0))
+  const alarms = alarmsOf(values, 705)
+  const caught = spikes.filter((s) => alarms.includes(s)).length
+  // The fence sits at 2 x 2.33 = 4.7 spreads: spikes just above 5 are borderline.
+  assert.ok(caught >= 35, `caught ${caught} of 60`)
+  assert.ok(alarms.length - caught <= 8, `false alarms: ${alarms.filter((a) => !spikes.includes(a)).join(', ')}`)
+  const without = alarmsOf(values, 705, { ...NAB_CONFIG, tailFactor: 0 })
+  assert.ok(spikes.filter((s) => without.includes(s)).length <= 5, 'without the fence the 10-spread point threshold misses them')
+})
+
+test('a slow drift of 10 spreads over 300 rows raises an alarm during the ramp', () => {
+  const g = gaussian(mulberry32(25))
+  const values = Array.from({ length: 5000 }, (_, i) => 50 + g() + (i >= 2500 ? (10 * Math.min(300, i - 2500)) / 300 : 0))
+  const alarms = alarmsOf(values, 750)
+  assert.ok(alarms.some((a) => a >= 2500 && a < 2800), `alarms at ${alarms.join(', ')}`)
+  assert.ok(alarms.filter((a) => a < 2500).length <= 2, `alarms before the drift at ${alarms.join(', ')}`)
+})
+
+/** Five-minute diurnal traffic: 300 ± 150 with 3% noise, peak at 15:00 UTC. */
+function diurnal(rows: number, seed: number): number[] {
+  const g = gaussian(mulberry32(seed))
+  return Array.from({ length: rows }, (_, i) => {
+    const hour = ((START + i * 300_000) / 3_600_000) % 24
+    return (300 + 150 * Math.cos((2 * Math.PI * (hour - 15)) / 24)) * (1 + 0.03 * g())
+  })
+}
+
+test('seasonal traffic without anomalies: the seasonal component adds no alarm, the others raise few', () => {
+  const values = diurnal(5000, 26)
+  const alarms = alarmsOf(values, 750)
+  assert.deepEqual(alarms, alarmsOf(values, 750, { ...NAB_CONFIG, seasonalStrength: 1 }))
+  // The distribution test sees a new histogram now and then (the day's shape through a 30-row window).
+  assert.ok(alarms.length <= 6, `alarms at ${alarms.join(', ')}`)
+})
+
+test('seasonal traffic: a night-time spike to the daytime level is caught only by the seasonal component', () => {
+  const values = diurnal(5000, 27)
+  // Row 4068 is 03:00 UTC on day 15, the trough (about 150 ± 4.5): +40 stays far inside the day's range.
+  const at = 4068
+  values[at] = values[at]! + 40
+  const alarms = alarmsOf(values, 750)
+  assert.ok(alarms.includes(at), `alarms at ${alarms.join(', ')}`)
+  assert.ok(!alarmsOf(values, 750, { ...NAB_CONFIG, seasonalStrength: 1 }).includes(at), 'inside the day-wide range, the point components do not see it')
+})

@@ -1,0 +1,80 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { SeasonalBaseline } from '../../../../operators/detectors/seasonal-baseline.js'
+import { gaussian, mulberry32 } from './prng.js'
+
+const MINUTE = 60_000
+const START = Date.UTC(2024, 0, 1) // a Monday
+
+/** Diurnal traffic: 100 at night, 400 at the afternoon peak, noise of 5% of the level; one row per 5 min. */
+function traffic(days: number, seed: number): { t: number; v: number }[] {
+  const g = gaussian(mulberry32(seed))
+  return Array.from({ length: days * 288 }, (_, i) => {
+    const t = START + i * 5 * MINUTE
+    const hour = (t / 3_600_000) % 24
+    const level = 250 - 150 * Math.cos((2 * Math.PI * (hour - 3)) / 24)
+    return { t, v: level * (1 + 0.05 * g()) }
+  })
+}
+
+function judge(seasonal: SeasonalBaseline, rows: readonly { t: number; v: number }[], threshold: number): { alarms: number[]; strength: number } {
+  let s = seasonal.initial()
+  const alarms: number[] = []
+  rows.forEach(({ t, v }, i) => {
+    const e = seasonal.expect(s, t)
+    if (e.ready && Math.abs(v - e.expected) / Math.max(e.spread, 1e-9) >= threshold) alarms.push(i)
+    s = seasonal.update(s, t, v)
+  })
+  return { alarms, strength: seasonal.strength(s) }
+}
+
+const daily = new SeasonalBaseline({ period: 'day', alpha: 0.05, minCycles: 24, clip: 4 })
+
+test('seasonal traffic raises no alarm once each hour has been learned, and reads as strongly seasonal', () => {
+  const { alarms, strength } = judge(daily, traffic(21, 1), 6)
+  assert.deepEqual(alarms, [])
+  assert.ok(strength > 0.9, `strength ${strength}`)
+})
+
+test('a night value at the daytime level is caught though it is inside the daily range', () => {
+  const rows = traffic(14, 2)
+  // Row 12 * 288 + 36 is 03:00 on day 13 (the trough); 380 is an ordinary afternoon value.
+  const at = 12 * 288 + 36
+  rows[at] = { t: rows[at]!.t, v: 380 }
+  assert.deepEqual(judge(daily, rows, 6).alarms, [at])
+})
+
+test('without a cycle the profile explains little', () => {
+  const g = gaussian(mulberry32(4))
+  const rows = Array.from({ length: 14 * 288 }, (_, i) => ({ t: START + i * 5 * MINUTE, v: 100 + 10 * g() }))
+  const { strength } = judge(daily, rows, 6)
+  assert.ok(strength < 0.2, `strength ${strength}`)
+})
+
+test('weekly slots start on Monday 00:00 UTC', () => {
+  const weekly = new SeasonalBaseline({ period: 'week', alpha: 0.1, minCycles: 1, clip: 4 })
+  assert.equal(weekly.slotOf(START), 0)
+  assert.equal(weekly.slotOf(START + 6 * 24 * 3_600_000 + 23 * 3_600_000), 167)
+  assert.equal(daily.slotOf(START + 13 * 3_600_000 + 59 * MINUTE), 13)
+})
+
+test('interpolate: on the morning ramp the slot spread measures the noise, not the hour\'s slope', () => {
+  // No noise: whatever spread remains is the profile's error within the hour.
+  const rows = Array.from({ length: 14 * 288 }, (_, i) => {
+    const t = START + i * 5 * MINUTE
+    return { t, v: 250 - 150 * Math.cos((2 * Math.PI * ((t / 3_600_000) % 24 - 3)) / 24) }
+  })
+  const spreadAt9 = (interpolate: boolean) => {
+    const seasonal = new SeasonalBaseline({ period: 'day', alpha: 0.05, minCycles: 24, clip: 3, interpolate })
+    let s = seasonal.initial()
+    for (const r of rows) s = seasonal.update(s, r.t, r.v)
+    const e = seasonal.expect(s, START + 14 * 86_400_000 + 9 * 3_600_000 + 10 * MINUTE)
+    return { spread: e.spread, error: Math.abs(e.expected - (250 - 150 * Math.cos((2 * Math.PI * (9 + 10 / 60 - 3)) / 24))) }
+  }
+  const flat = spreadAt9(false)
+  const line = spreadAt9(true)
+  // The ramp climbs about 39 an hour at 09:00: a flat slot is off by up to ~20 at its edges.
+  assert.ok(flat.spread > 8, `flat spread ${flat.spread}`)
+  assert.ok(line.spread < flat.spread / 4, `interpolated spread ${line.spread} vs ${flat.spread}`)
+  assert.ok(line.error < 2, `interpolated error ${line.error}`)
+})

@@ -1,0 +1,70 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { TailFenceDetector } from '../../../../operators/detectors/tail-fence.js'
+import { gaussian, mulberry32 } from './prng.js'
+
+const fence = () => new TailFenceDetector({ size: 2000, tail: 0.99, factor: 2.5, minHistory: 300 })
+
+function flagged(values: readonly number[], minDistance = 0): number[] {
+  const d = fence()
+  let s = d.initial()
+  const out: number[] = []
+  values.forEach((v, i) => {
+    const r = d.step(s, v, minDistance)
+    s = r.state
+    if (r.verdict.anomalous) out.push(i)
+  })
+  return out
+}
+
+test('a lone spike of 8 spreads is caught on gaussian noise; the fence sits near 2.5 x 2.33 spreads', () => {
+  const g = gaussian(mulberry32(31))
+  const values = Array.from({ length: 3000 }, (_, i) => 100 + 2 * g() + (i === 2500 ? 16 : 0))
+  assert.deepEqual(flagged(values), [2500])
+  const d = fence()
+  let s = d.initial()
+  let distance = 0
+  for (const v of values) {
+    const r = d.step(s, v)
+    s = r.state
+    distance = r.verdict.distance
+  }
+  assert.ok(distance > 2 * 4.5 && distance < 2 * 7.5, `fence distance ${distance}`)
+})
+
+test('dense spikes of 6.5-12 spreads in 1% of the rows (both sides): nearly all caught, the fence does not widen with them', () => {
+  const rand = mulberry32(32)
+  const g = gaussian(rand)
+  const spikes = new Set(Array.from({ length: 40 }, (_, k) => 500 + 100 * k))
+  const values = Array.from({ length: 4600 }, (_, i) => 10 + g() + (spikes.has(i) ? (rand() < 0.5 ? -1 : 1) * (6.5 + 5.5 * rand()) : 0))
+  const hits = flagged(values)
+  const caught = hits.filter((i) => spikes.has(i)).length
+  assert.ok(caught >= 38, `caught ${caught} of 40`)
+  assert.ok(hits.length - caught <= 2, `false alarms ${hits.filter((i) => !spikes.has(i)).join(', ')}`)
+})
+
+test('heavy-tailed noise (Student-t 3) without anomalies: the fence follows the tails, few alarms', () => {
+  const g = gaussian(mulberry32(33))
+  const t3 = () => g() / Math.sqrt((g() ** 2 + g() ** 2 + g() ** 2) / 3)
+  const hits = flagged(Array.from({ length: 5000 }, () => 50 + t3()))
+  // A fixed 5-spread z would fire on about 0.8% of Student-t(3) rows (~40 here).
+  assert.ok(hits.length <= 12, `${hits.length} alarms`)
+})
+
+test('a discrete series whose quantiles tie alarms only beyond the floor', () => {
+  const rand = mulberry32(34)
+  const values = Array.from({ length: 3000 }, () => (rand() < 0.995 ? 5 : 6))
+  assert.equal(flagged(values).length > 0, true, 'without a floor every 6 is beyond a zero-width fence')
+  assert.deepEqual(flagged(values, 3), [])
+})
+
+test('after shiftLevel the fence stands at the new level', () => {
+  const g = gaussian(mulberry32(35))
+  const d = fence()
+  let s = d.initial()
+  for (let i = 0; i < 1000; i++) s = d.step(s, 50 + g()).state
+  s = d.shiftLevel(s, 20)
+  const r = d.step(s, 70.5)
+  assert.equal(r.verdict.anomalous, false)
+  assert.ok(Math.abs(r.verdict.median - 70) < 0.2)
+})
