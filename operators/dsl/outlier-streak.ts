@@ -9,8 +9,10 @@
  *   else the record is only learned.
  * `count` records above it among the key's last `within` records (default `count`: in a row) make
  * one anomaly; the key fires again only once its last `within` records hold no outlier (the episode
- * ended). Records above the bound are not learned (a runaway does not become the key's normal);
- * the others teach the key's and the cohort's profiles (weight alpha, plain average at first).
+ * ended). Records above the bound are not learned (a runaway does not become the key's normal),
+ * nor are records while the last `within` hold an outlier (a runaway's calls straddle the bound:
+ * those just under it would otherwise give a young key its history from the runaway itself); the
+ * others teach the key's and the cohort's profiles (weight alpha, plain average at first).
  *
  * Why `within` > `count` (a k-of-n rule, as in control charts): a runaway's calls sit above the bound
  * only most of the time (a x10 call from a user whose own sizes spread with log std 0.7 is z 3.3,
@@ -112,6 +114,13 @@ class OutlierStreakProcessor<V> implements Processor<string, V, string, AnomalyE
     if (outlier) {
       this.states.put(key, { ...state, recent, fired })
       if (fire) this.context.forward({ key, value: this.event(key, outliers.slice(-this.options.count), bound!, own ? 'own' : `${cohort}'s`, reference!, timestamp, value), timestamp, headers: {} })
+      return
+    }
+    // A record among recent outliers is suspect, not normal: a runaway's calls straddle the bound,
+    // and learning the ones just under it would teach the key (a young one within a few calls) the
+    // runaway as its normal, so its later calls stop being outliers.
+    if (outliers.length > 0) {
+      this.states.put(key, { ...state, recent, fired })
       return
     }
     const alpha = this.options.alpha ?? 0.05

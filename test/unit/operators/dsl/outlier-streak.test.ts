@@ -87,6 +87,24 @@ describe('outlierStreak', () => {
     assert.match(out[0]!.title ?? '', /chat's typical/)
   })
 
+  test("a young key's runaway whose calls straddle the bound: the calls just under it are not learned, so it still fires", async () => {
+    // The cohort: 5 users, 40 calls each at 800 x e^(+-0.5) (log mean ln 800, std 0.5: bound
+    // 800 x e^1.5 = 3585). The newcomer: 6 calls of 800 (judged against the cohort), then a runaway
+    // of one call at 5x (4000, above the bound) and four at 4.4x (3520, just under it), then 5x calls.
+    // Learning the four would give the newcomer its 10 records with the runaway in them (bound
+    // ~12,800): its 5x calls would no longer be outliers.
+    const rows: Row[] = []
+    let at = T0
+    for (let i = 0; i < 40; i++) for (let u = 0; u < 5; u++) rows.push({ key: `c${u}`, tokens: Math.round(800 * Math.exp((i + u) % 2 === 0 ? 0.5 : -0.5)), at: (at += 1000) })
+    for (const scale of [1, 1, 1, 1, 1, 1, 5, 4.4, 4.4, 4.4, 4.4, 5, 5, 5]) rows.push({ key: 'new', tokens: 800 * scale, at: (at += 60_000) })
+    const out = await run(rows, {}, 5)
+    assert.equal(out.length, 1)
+    assert.equal(out[0]!.affected_entity?.id, 'new')
+    // Outliers: the first 5x call (slid out of the last 5 by the fourth 4.4x call), then the 5x calls
+    // 12, 13, 14: the third of them fires.
+    assert.equal(out[0]!.timestamp, new Date(at).toISOString())
+  })
+
   test('restart: resumed from its state on disk, the same anomalies as an uninterrupted run', async () => {
     const rows = calls(['a', 'b', 'c'], 120, 2, (user, i) => (user === 'b' && i >= 90 && i < 100 ? 15 : 1))
     const whole = await run(rows)
