@@ -96,6 +96,12 @@ export interface StateStore {
   restoreBatch(records: readonly ChangelogRecord[]): Promise<void>
   /** Deletes the local state (engine files and cached entries) before a restore from scratch. */
   wipe(): Promise<void>
+  /**
+   * Drops the cache's entries, unflushed writes included, so that a `close` after it writes nothing:
+   * a task closed dirty (abandoned, or lost to another owner) must not send state that may be older
+   * than the changelog's to the changelog, nor write it locally.
+   */
+  discardUnflushed(): void
   close(): Promise<void>
 }
 

@@ -391,6 +391,22 @@ export class ActiveTask implements CommittableTask {
    * restores from the committed changelog.
    */
   async abandon(): Promise<void> {
+    await this.closeDirty({ keepCheckpoint: false })
+  }
+
+  /**
+   * Dirty close of a task this member may have lost to another (it was out of the group, Kafka
+   * Streams' `onPartitionsLost`): nothing is flushed, sent or committed, since its unflushed state
+   * may be older than what another owner has written to the changelog since. At-least-once keeps
+   * the checkpoint: the local stores hold at least what it names (a store batch is written only after
+   * its changelog records were acknowledged, the checkpoint after that), so the next incarnation
+   * restores only the tail, which holds whatever the other owner wrote.
+   */
+  async closeLost(): Promise<void> {
+    await this.closeDirty({ keepCheckpoint: !this.exactlyOnce })
+  }
+
+  private async closeDirty({ keepCheckpoint }: { keepCheckpoint: boolean }): Promise<void> {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.collector.discard()
@@ -398,8 +414,10 @@ export class ActiveTask implements CommittableTask {
     this.transaction = undefined
     await transaction?.then((t) => t.abort()).catch(() => undefined)
     await this.producer?.disconnect().catch(() => undefined)
+    // Closing a store flushes it: what it holds unflushed must reach neither changelog nor engine.
+    for (const store of this.task.stores.values()) store.discardUnflushed()
     await this.releaseStores(this.exactlyOnce)
-    await this.checkpoint?.delete().catch(() => undefined)
+    if (!keepCheckpoint) await this.checkpoint?.delete().catch(() => undefined)
     await this.lock?.release()
   }
 

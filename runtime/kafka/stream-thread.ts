@@ -150,6 +150,7 @@ export class StreamThread {
       this.tasks.onAssignment(event.payload.memberAssignment, event.payload.memberId)
       this.hostMap.refresh(event.payload.memberId, event.payload.memberAssignment)
     })
+    consumer.on(consumer.events.HEARTBEAT, (event) => this.tasks.onHeartbeat(event.payload.memberId))
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) {
         this.options.onFatal(event.payload.error)
@@ -161,6 +162,7 @@ export class StreamThread {
       // (re-initialising would fence the new owner back, five times, then stop this instance).
       this.tasks.rebalancing = true
       this.log.warn({ err: event.payload.error }, 'consumer crashed; kafkajs restarts it and rejoins the group: tasks wait for the new assignment')
+      this.tasks.membershipLost('the consumer crashed and rejoins the group')
     })
     await consumer.connect()
     // A source without committed offsets starts where autoOffsetReset says; the application's own

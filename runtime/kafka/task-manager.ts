@@ -74,6 +74,10 @@ export class TaskManager {
   private assigned: ReadonlySet<string> = new Set()
   private generation = 0
   private memberId = ''
+  /** When the group last showed this member is in it (a join or a heartbeat): at-least-once commits check it. */
+  private membershipProvenAt = 0
+  /** Tasks were lost because nothing showed membership for a session timeout (`commit`). */
+  private lostToSilence = false
   /** Between kafkajs' REBALANCING and the next GROUP_JOIN: the assignment is about to change. */
   rebalancing = false
   /** Consecutive fences per task, reset by a commit that carried offsets. */
@@ -151,6 +155,11 @@ export class TaskManager {
   onAssignment(assignment: Record<string, number[]>, memberId: string): void {
     // A rebalance caused by other members leaving while we shut down: nothing new to take on.
     if (this.stopping) return
+    // Another member id than last time: this member was out of the group (the coordinator forgot
+    // it, e.g. while it moved), so the group may have given its tasks to another instance meanwhile.
+    if (this.memberId !== '' && memberId !== this.memberId) this.membershipLost('rejoined the group under a new member id')
+    this.lostToSilence = false
+    this.membershipProvenAt = Date.now()
     const assigned = new Set(tasksOfAssignment(assignment, this.subtopologies))
     this.assigned = assigned
     this.generation++
@@ -161,10 +170,7 @@ export class TaskManager {
     const added = [...assigned].filter((id) => !this.tasks.has(id))
     this.log.info({ assigned: [...assigned], added, revoked }, 'assignment received')
 
-    // Before any fetch: a new task's partitions wait for its restore.
-    const fresh = added.map((id) => this.createTask(id))
-    const pause = fresh.flatMap((t) => t.sourceTopics.map((topic) => ({ topic, partitions: [t.partition] })))
-    if (pause.length > 0) this.consumer.pause(pause)
+    const fresh = this.createPaused(added)
 
     // Forgotten at once, not in the queued job: a revoked task still restoring must see it before it
     // retries an initialisation, which would create its transactional producer again and fence the
@@ -187,10 +193,67 @@ export class TaskManager {
     })
     // A restoring task closes when its initialisation ends (`restore`), a running one in the job above.
     for (const task of revokedTasks) this.handover.retire(task.id, task.state === 'restoring' ? (this.restoreOf.get(task) ?? closing) : closing)
+    this.startRestores(fresh)
+  }
+
+  /** New tasks, their partitions paused before any fetch: they wait for their restore. */
+  private createPaused(ids: readonly string[]): ActiveTask[] {
+    const fresh = ids.map((id) => this.createTask(id))
+    const pause = fresh.flatMap((t) => t.sourceTopics.map((topic) => ({ topic, partitions: [t.partition] })))
+    if (pause.length > 0) this.consumer.pause(pause)
+    return fresh
+  }
+
+  private startRestores(fresh: readonly ActiveTask[]): void {
     // A standby of a task now active here hands over its stores and checkpoint: the restore replays only the tail.
     const held = new Set(this.standbys?.held ?? [])
     for (const task of fresh) if (held.has(task.id)) this.handover.retire(task.id, this.standbys!.release(task.id))
     for (const task of fresh) this.startRestore(task)
+  }
+
+  /**
+   * kafkajs' HEARTBEAT: the coordinator still knows this member in its current generation (a stale
+   * one is refused), so the assignment stands. Tasks lost to silence (`commit`) while the group in
+   * fact kept this member, as when its coordinator was down and the next one loaded the group with
+   * its members, are taken on again: nobody else ran them.
+   */
+  onHeartbeat(memberId: string): void {
+    this.membershipProvenAt = Date.now()
+    if (!this.lostToSilence || this.stopping || this.rebalancing || memberId !== this.memberId) return
+    this.lostToSilence = false
+    const back = [...this.assigned].filter((id) => !this.tasks.has(id))
+    if (back.length === 0) return
+    this.log.info({ tasks: back }, 'still a member of the same generation after all: lost tasks taken on again')
+    this.startRestores(this.createPaused(back))
+  }
+
+  /**
+   * This member was out of the group for a while (kafkajs restarted its consumer, or rejoined under a
+   * new member id): its tasks may have run on another instance meanwhile, which processed past them
+   * and logged its own state. Exactly-once needs nothing here: that owner's producer fenced ours, and
+   * a fenced task re-initialises from the committed changelog. At-least-once has no fence, so a kept
+   * task would go on from its own, older state and drop the other owner's updates (chaos: totals
+   * short after a rolling broker restart). Its tasks are lost, as in Kafka Streams'
+   * `onPartitionsLost`: closed without a flush or a commit (`ActiveTask.closeLost`), and a task the
+   * group gives back restores again from its checkpoint, the other owner's changelog tail included.
+   */
+  membershipLost(reason: string): void {
+    if (this.stopping || this.options.config.processingGuarantee === 'exactly-once') return
+    const lost = [...this.tasks.values()]
+    if (lost.length === 0) return
+    this.log.warn({ tasks: lost.map((t) => t.id), reason }, 'tasks lost: this member was out of the group; closed without a commit, restored again if assigned back')
+    for (const task of lost) {
+      this.forget(task)
+      if (task.state === 'restoring') task.revoke()
+    }
+    const closing = this.queue.run(async () => {
+      for (const task of lost) {
+        if (task.state !== 'running') continue
+        await task.closeLost().catch((e: unknown) => this.log.warn({ err: e, task: task.id }, 'closing a lost task failed'))
+      }
+      this.updateTaskGauge()
+    })
+    for (const task of lost) this.handover.retire(task.id, task.state === 'restoring' ? (this.restoreOf.get(task) ?? closing) : closing)
   }
 
   private startRestore(task: ActiveTask): void {
@@ -300,6 +363,15 @@ export class TaskManager {
 
   /** Commits every running task (`commit.ts`) and deals with those that failed. Must run on the queue. */
   async commit(reason: string): Promise<void> {
+    // At-least-once has no fence: a member the coordinator has dropped (no heartbeat for a session
+    // timeout: the process was paused, e.g. SIGSTOP, or starved) may have had its tasks given to
+    // others, and this commit would flush state older than theirs into the changelog after theirs.
+    const silentMs = Date.now() - this.membershipProvenAt
+    if (this.membershipProvenAt > 0 && silentMs > this.options.config.sessionTimeoutMs && this.options.config.processingGuarantee === 'at-least-once' && this.tasks.size > 0) {
+      this.lostToSilence = true
+      this.membershipLost(`no heartbeat for ${silentMs} ms, past the session timeout: the group has likely given this member's tasks to others`)
+      return
+    }
     const running = [...this.tasks.values()].filter((t) => t.state === 'running')
     if (running.length === 0) return
     const began = performance.now()

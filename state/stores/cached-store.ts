@@ -61,6 +61,10 @@ export abstract class CachedStore<K, V, E extends CacheEntry> {
     this.engineStore = await wipeEngineStore(this.ctx, this.engineStore)
   }
 
+  discardUnflushed(): void {
+    this.ns.clear()
+  }
+
   /** The engine store closes even when the flush fails: open, it keeps its lock (RocksDB's) in this process. */
   async close(): Promise<void> {
     try {

@@ -124,6 +124,9 @@ export class GlobalKeyValueStore<K, V> implements KeyValueStore<K, V> {
     this.engineStore = await wipeEngineStore(this.ctx, this.engineStore)
   }
 
+  /** Nothing is ever unflushed: writes go to the engine as they are applied. */
+  discardUnflushed(): void {}
+
   async close(): Promise<void> {
     this.rows.clear()
     await this.engineStore.close()

@@ -124,6 +124,27 @@ describeOnEngines('KeyValueStore', 'kv', ({ makeEngine, context, checkOps }) => 
     await second.close()
   })
 
+  test('discardUnflushed before close: the unflushed writes reach neither the changelog nor the engine; flushed ones stay', async () => {
+    const changelog = new RecordingChangelog()
+    const ctx = context({ changelog, taskId: 'lost' })
+    const store = await openKeyValueStore({ name: 'totals', keySerde: stringSerde, valueSerde: jsonSerde<number>() }, ctx)
+    store.put('flushed', 1)
+    await store.flush()
+    store.put('flushed', 2)
+    store.put('unflushed', 3)
+    store.discardUnflushed()
+    await store.close()
+    assert.deepEqual(
+      changelog.of('totals').map((r) => [r.key.toString(), r.value?.toString()]),
+      [['flushed', '1']],
+    )
+    const again = await openKeyValueStore({ name: 'totals', keySerde: stringSerde, valueSerde: jsonSerde<number>() }, { ...ctx, changelog: new RecordingChangelog(), cache: createRecordCache(1 << 20) })
+    await again.prefetch(['flushed', 'unflushed'])
+    assert.equal(again.get('flushed'), 1)
+    assert.equal(again.get('unflushed'), undefined)
+    await again.close()
+  })
+
   test('a close whose flush fails still closes the engine store: the store opens again in this process (chaos F11)', async () => {
     const failing = new RecordingChangelog()
     failing.append = () => {
