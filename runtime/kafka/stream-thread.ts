@@ -10,6 +10,8 @@
  *   their position are skipped, so a commit that lost the race costs no double counting), and new
  *   tasks are restored beside the loop with their partitions paused. The join callback returns at
  *   once: a long restore never starves heartbeats (the failure mode of kafkajs issue 387).
+ * - A member that was out of the group (its consumer restarted, a new member id, no heartbeat for a
+ *   session timeout) keeps no task under at-least-once: `TaskManager.membershipLost`.
  * - Every change to tasks runs through one `SerialQueue`: batches, commits, punctuation, rebalances.
  * - Exactly-once liveness: a task revoked mid-initialisation has its producer cut off
  *   (`RevocableConnections`), a fenced task the group still gives us is re-initialised
