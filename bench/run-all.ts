@@ -15,6 +15,7 @@ const BENCHES: { name: string; file: string; args?: string[]; kafka?: boolean }[
   { name: 'restore', file: 'bench/state/restore-rate.ts', kafka: true },
   { name: 'runtime', file: 'bench/runtime/throughput.ts', kafka: true },
   { name: 'failover', file: 'bench/failover/failover.ts', kafka: true },
+  { name: 'rebalance', file: 'bench/rebalance/rebalance.ts', kafka: true },
   { name: 'sentinel', file: 'bench/sentinel/run.ts' },
 ]
 

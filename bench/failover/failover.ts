@@ -10,13 +10,11 @@
  * Run: npx tsx bench/failover/failover.ts [--records 1000000] [--standbys 0,1]
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Admin, Kafka } from 'kafkajs'
 import { TaskCheckpoint } from '../../state/index.js'
-import { startInstance, type CliInstance, type LogLine } from '../../test/integration/runtime/cli-instance.js'
-import { createTopicsAndWait, testKafka } from '../../test/kafka.js'
+import { testKafka } from '../../test/kafka.js'
+import { assignedTasks, COUNT_TOPOLOGY_FILE, InstanceGroup } from '../cli-group/instance-group.js'
 import { fmt } from '../state/stats.js'
 
 const arg = (name: string, fallback: string): string => {
@@ -54,16 +52,6 @@ async function produceKeys(topic: string, count: number): Promise<void> {
   await producer.disconnect()
 }
 
-/** Until the group has committed every input record: the stores hold all the keys. */
-async function waitForCommitted(groupId: string, topic: string): Promise<void> {
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.high]))
-  for (;;) {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
-    if (committed && committed.partitions.every((p) => p.offset === ends.get(p.partition))) return
-    await sleep(500)
-  }
-}
-
 async function waitForStandby(stateDir: string, applicationId: string, task: string): Promise<void> {
   const partition = Number(task.split('_')[1])
   for (;;) {
@@ -78,52 +66,35 @@ async function arm(standbys: number): Promise<ArmResult> {
   const id = `failover-bench-${standbys}-${randomBytes(3).toString('hex')}`
   const progress = (what: string): void => console.error(`standbys ${standbys}: ${what}`)
   const topics = { input: `${id}-in`, output: `${id}-out` }
-  await createTopicsAndWait(admin, [
-    { topic: topics.input, numPartitions: 2 },
-    { topic: topics.output, numPartitions: 2 },
-  ])
-  const dirs = [mkdtempSync(join(tmpdir(), 'failover-a-')), mkdtempSync(join(tmpdir(), 'failover-b-'))]
-  const instances: CliInstance[] = []
-  const launch = (dir: string): CliInstance => {
-    const instance = startInstance({
-      topologyFile: 'bench/failover/count-topology.ts',
-      applicationId: id,
-      stateDir: dir,
-      env: { INPUT_TOPIC: topics.input, OUTPUT_TOPIC: topics.output },
-      settings: { numStandbyReplicas: standbys, sessionTimeoutMs: SESSION_TIMEOUT_MS, commitIntervalMs: 1_000 },
-    })
-    instances.push(instance)
-    return instance
-  }
-  const assigned =
-    (count: number) =>
-    (l: LogLine): boolean =>
-      l.msg === 'assignment received' && Array.isArray(l.assigned) && l.assigned.length === count
+  const group = new InstanceGroup({
+    admin,
+    applicationId: id,
+    topologyFile: COUNT_TOPOLOGY_FILE,
+    topics: [
+      { topic: topics.input, numPartitions: 2 },
+      { topic: topics.output, numPartitions: 2 },
+    ],
+    env: { INPUT_TOPIC: topics.input, OUTPUT_TOPIC: topics.output },
+    settings: { numStandbyReplicas: standbys, sessionTimeoutMs: SESSION_TIMEOUT_MS, commitIntervalMs: 1_000 },
+  })
   try {
+    await group.createTopics()
     progress('topics created, starting instances')
-    const a = launch(dirs[0]!)
+    const a = group.launch()
     await a.waitForLog((l) => l.msg === 'state change' && l.to === 'running')
-    const b = launch(dirs[1]!)
-    const [task] = (await a.waitForLog(assigned(1))).assigned as string[]
-    await b.waitForLog(assigned(1))
+    const b = group.launch()
+    const [task] = (await a.waitForLog(assignedTasks(1))).assigned as string[]
+    await b.waitForLog(assignedTasks(1))
     const began = Date.now()
     progress(`both instances running; producing ${fmt(RECORDS)} keys`)
-    // An instance that dies while loading would leave the wait below waiting forever.
-    const died = Promise.race(
-      instances.map((i) =>
-        i.exited.then((code) =>
-          Promise.reject(new Error(`an instance exited (${code}) while loading: ${JSON.stringify(i.logs.filter((l) => l.level >= 50).slice(-3))}`)),
-        ),
-      ),
-    )
-    died.catch(() => undefined)
+    const died = group.exitedEarly('loading')
     await produceKeys(topics.input, RECORDS)
     progress('produced; waiting for the group to commit them')
     await Promise.race([
       died,
       (async () => {
-        await waitForCommitted(id, topics.input)
-        if (standbys > 0) await waitForStandby(dirs[1]!, id, task!)
+        await group.waitForCommitted(topics.input)
+        if (standbys > 0) await waitForStandby(group.stateDirs[1]!, id, task!)
       })(),
     ])
     const loadSeconds = (Date.now() - began) / 1000
@@ -148,7 +119,7 @@ async function arm(standbys: number): Promise<ArmResult> {
     await producer.send({ topic: topics.input, messages: [{ key: 'probe', value: 'x', partition }] })
     await producer.disconnect()
     const outputAt = await probeOut
-    const assignment = await b.waitForLog(assigned(2), 60_000)
+    const assignment = await b.waitForLog(assignedTasks(2), 60_000)
     const runningLine = await b.waitForLog((l) => l.msg === 'task running' && l.task === task && Number(l.time) >= killedAt, 60_000)
     await reader.disconnect()
     b.kill('SIGTERM')
@@ -163,9 +134,7 @@ async function arm(standbys: number): Promise<ArmResult> {
       loadSeconds,
     }
   } finally {
-    for (const instance of instances) instance.kill('SIGKILL')
-    await admin.deleteTopics({ topics: [topics.input, topics.output] }).catch(() => undefined)
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+    await group.close()
   }
 }
 
