@@ -162,7 +162,9 @@ function issueOf(error: ErrorObject): ConfigIssue | null {
     case 'oneOf':
     case 'anyOf':
     case 'not':
-      return { path, message: fix ?? 'is not one of the accepted forms' }
+      return { path, message: `${shown(error.data)} is not valid; ${fix ?? 'it fits none of the forms the schema accepts here'}` }
+    case 'minProperties':
+      return { path, message: withFix('must not be empty', fix) }
     case 'if':
       return null // the failing `then` has said what is wrong
     default:
