@@ -159,9 +159,10 @@ function issueOf(error: ErrorObject): ConfigIssue | null {
     case 'pattern':
     case 'format':
       return { path, message: `${shown(error.data)} is not valid; ${fix ?? `write ${error.message ?? 'the expected form'}`}` }
+    case 'not':
+      return { path, message: withFix('is not allowed here', fix) }
     case 'oneOf':
     case 'anyOf':
-    case 'not':
       return { path, message: `${shown(error.data)} is not valid; ${fix ?? 'it fits none of the forms the schema accepts here'}` }
     case 'minProperties':
       return { path, message: withFix('must not be empty', fix) }

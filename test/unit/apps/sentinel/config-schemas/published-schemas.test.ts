@@ -8,6 +8,7 @@ import {
   DAYS_OF_WEEK,
   GROUPING_FIELDS,
 } from '../../../../../apps/sentinel/alerting/alert-rules-config.js'
+import { RECEIVER_TYPES } from '../../../../../apps/sentinel/delivery/receivers-config.js'
 import { compileConfigSchema, describeConfigIssue, parseConfigText, validateConfig } from '../../../../../schemas/config/config-reader.js'
 
 const SCHEMAS = new URL('../../../../../apps/sentinel/config-schemas/', import.meta.url)
@@ -58,4 +59,8 @@ test("the alert rules schema's enums are the code's", () => {
   assert.deepEqual(at(rule, 'actions', 'items', 'properties', 'type', 'enum'), [...ACTION_TYPES])
   assert.deepEqual(at(rule, 'throttling', 'properties', 'grouping', 'items', 'enum'), [...GROUPING_FIELDS])
   assert.deepEqual(at(rule, 'schedule', 'properties', 'days_of_week', 'items', 'enum'), [...DAYS_OF_WEEK])
+})
+
+test("the receivers schema's types are the code's", () => {
+  assert.deepEqual(at(schemaOf('receivers.schema.json'), 'definitions', 'receiver', 'properties', 'type', 'enum'), [...RECEIVER_TYPES])
 })

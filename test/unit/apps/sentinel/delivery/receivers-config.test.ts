@@ -122,7 +122,7 @@ describe('environment substitution', () => {
 })
 
 describe('validation names receiver, field and fix', () => {
-  test('every problem of a file is reported at once', () => {
+  test("every problem of the file's shape is reported at once (its schema)", () => {
     const found = issues(`
 delivery:
   retry: { maxAttempts: 0, initialBackoff: 2s, maxBackoff: 1s }
@@ -132,36 +132,54 @@ receivers:
   - name: b
     type: webhook
     config: { url: "ftp://x", colour: red }
-  - name: b
-    type: slack
-    config: {}
   - type: pagerduty
     config: { routingKey: k }
   - name: im
     type: incident-manager
     config: { endpoint: "https://im", apiKey: k, severityMap: { fatal: P0 } }
-  - name: sh
-    type: shield
-    config: { endpoint: "shield.example.com:9090", action: nuke, duration: soon }
 routing:
   incident: [nobody]
   notification: [a]
 `)
     const expect = [
       "field 'delivery.retry.maxAttempts': 0 is not valid; give an integer >= 1",
-      "field 'delivery.retry.maxBackoff': is below initialBackoff; raise it to at least 2000ms",
       "receiver 'a', field 'type': \"sms\" is not valid; use one of webhook | slack | pagerduty | incident-manager | shield | email",
-      "receiver 'b', field 'config.colour': is not a known field; the fields are url, secret, headers, timeoutMs",
+      "receiver 'b', field 'config.colour': is not a known field; the fields here are url, secret, headers, timeoutMs",
+      "receiver 'receivers[2]', field 'name': is required; a non-empty string that rules name in their actions",
+      "receiver 'im', field 'config.severityMap.fatal': is not a known field; the fields here are critical, warning, info",
+      "field 'routing.notification': is not allowed here; a notification action lists its own receivers (config.receivers); remove this entry",
+    ]
+    for (const line of expect) assert.ok(found.includes(line), `missing: ${line}\ngot:\n${found.join('\n')}`)
+    assert.equal(found.length, expect.length, found.join('\n'))
+  })
+
+  test('once the shape is right, every other problem is reported at once', () => {
+    const found = issues(`
+delivery:
+  retry: { maxAttempts: "0", initialBackoff: 2s, maxBackoff: 1s }
+receivers:
+  - name: b
+    type: webhook
+    config: { url: "ftp://x" }
+  - name: b
+    type: slack
+    config: {}
+  - name: sh
+    type: shield
+    config: { endpoint: "shield.example.com:9090", action: nuke, duration: soon }
+routing:
+  incident: [nobody]
+`)
+    const expect = [
+      "field 'delivery.retry.maxAttempts': \"0\" is not valid; give an integer >= 1",
+      "field 'delivery.retry.maxBackoff': is below initialBackoff; raise it to at least 2000ms",
       "receiver 'b', field 'config.url': \"ftp://x\" is not http(s); only HTTP receivers are supported",
       "receiver 'b', field 'config.webhookUrl': is required; give an http(s) URL",
       "receiver 'b', field 'name': is used by more than one receiver; names must be unique (rules refer to receivers by name)",
-      "receiver 'receivers[3]', field 'name': is required: a non-empty string that rules name in their actions",
-      "receiver 'im', field 'config.severityMap.fatal': is not a severity; use critical, warning or info",
       "receiver 'sh', field 'config.action': \"nuke\" is not valid; use one of block | rate_limit | throttle | quarantine | alert_only",
       "receiver 'sh', field 'config.duration': \"soon\" is not a duration; write e.g. 15m or 1h",
       "receiver 'sh', field 'config.endpoint': \"shield.example.com:9090\" is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (Shield's gRPC EnforceAction is not supported), e.g. http://shield:8080",
-      "field 'routing.incident': receiver 'nobody' is not defined; define it under receivers or fix the name (known: a, b, im, sh)",
-      "field 'routing.notification': a notification action lists its own receivers (config.receivers); remove this entry",
+      "field 'routing.incident': receiver 'nobody' is not defined; define it under receivers or fix the name (known: b, sh)",
     ]
     for (const line of expect) assert.ok(found.includes(line), `missing: ${line}\ngot:\n${found.join('\n')}`)
     assert.equal(found.length, expect.length, found.join('\n'))
