@@ -63,7 +63,15 @@ export const AGGREGATION_FUNCTIONS = ['count', 'avg', 'sum', 'max', 'min'] as co
 export type AggregationFunction = (typeof AGGREGATION_FUNCTIONS)[number]
 export const ACTION_TYPES = ['notification', 'shield', 'webhook', 'incident'] as const
 /** AnomalyEvent fields an alert can be grouped by (nested ones dotted). */
-export const GROUPING_FIELDS = ['detector_id', 'application_id', 'tenant_id', 'severity', 'detector_type', 'affected_entity.type', 'affected_entity.id'] as const
+export const GROUPING_FIELDS = [
+  'detector_id',
+  'application_id',
+  'tenant_id',
+  'severity',
+  'detector_type',
+  'affected_entity.type',
+  'affected_entity.id',
+] as const
 export type GroupingField = (typeof GROUPING_FIELDS)[number]
 export const DAYS_OF_WEEK = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 export type DayOfWeek = (typeof DAYS_OF_WEEK)[number]
@@ -218,12 +226,21 @@ interface RuleEntry {
   readonly description?: string
   readonly enabled?: boolean
   readonly conditions: {
-    readonly filters?: { readonly severity?: AnomalySeverity[]; readonly detector_ids?: string[]; readonly application_ids?: string[]; readonly score_threshold?: number }
+    readonly filters?: {
+      readonly severity?: AnomalySeverity[]
+      readonly detector_ids?: string[]
+      readonly application_ids?: string[]
+      readonly score_threshold?: number
+    }
     readonly aggregation?: { readonly window: Duration; readonly function?: AggregationFunction; readonly threshold: number }
   }
   readonly actions?: readonly { readonly type: AlertAction['type']; readonly config?: Record<string, unknown> }[]
   readonly throttling?: { readonly max_frequency?: Duration; readonly grouping?: GroupingField[] }
-  readonly schedule?: { readonly timezone?: string; readonly active_hours?: { readonly start: string; readonly end: string }; readonly days_of_week?: DayOfWeek[] }
+  readonly schedule?: {
+    readonly timezone?: string
+    readonly active_hours?: { readonly start: string; readonly end: string }
+    readonly days_of_week?: DayOfWeek[]
+  }
   readonly labels?: Record<string, string>
   readonly escalation?: string
 }
@@ -287,7 +304,8 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\
 
 function instant(value: string, field: string, report: Report): number {
   const ms = ISO_WITH_OFFSET.test(value) ? Date.parse(value) : Number.NaN
-  if (!Number.isFinite(ms)) report(field, `${JSON.stringify(value)} is not an ISO-8601 time with an offset; write e.g. "2026-12-01T22:00:00Z" or "2026-12-01T17:00:00-05:00"`)
+  if (!Number.isFinite(ms))
+    report(field, `${JSON.stringify(value)} is not an ISO-8601 time with an offset; write e.g. "2026-12-01T22:00:00Z" or "2026-12-01T17:00:00-05:00"`)
   return ms
 }
 
@@ -296,7 +314,11 @@ function readFilters(entry: RuleEntry['conditions']['filters'], report: Report, 
   const detectorIds = filters.detector_ids ?? null
   if (detectorIds && knownDetectors) {
     const unknown = detectorIds.filter((d) => !knownDetectors.has(d))
-    if (unknown.length > 0) report('conditions.filters.detector_ids', `${unknown.map((u) => `'${u}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a detector of the detectors file; use ${[...knownDetectors].join(', ')}`)
+    if (unknown.length > 0)
+      report(
+        'conditions.filters.detector_ids',
+        `${unknown.map((u) => `'${u}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a detector of the detectors file; use ${[...knownDetectors].join(', ')}`,
+      )
   }
   return { severity: filters.severity ?? null, detectorIds, applicationIds: filters.application_ids ?? null, scoreThreshold: filters.score_threshold ?? null }
 }
@@ -308,16 +330,20 @@ function readAggregation(agg: RuleEntry['conditions']['aggregation'], report: Re
   const t = agg.threshold
   const field = 'conditions.aggregation.threshold'
   // What the threshold means depends on the function: a count of anomalies, or scores in [0, 1].
-  if (fn === 'count' && !(Number.isInteger(t) && t >= 1)) report(field, `${JSON.stringify(t)} is not valid for count; give an integer >= 1 (anomalies in the window)`)
-  else if (fn === 'sum' && !(Number.isFinite(t) && t > 0)) report(field, `${JSON.stringify(t)} is not valid for sum; give a number > 0 (a sum of scores, each in [0, 1])`)
-  else if (fn !== 'count' && fn !== 'sum' && !(t > 0 && t <= 1)) report(field, `${JSON.stringify(t)} is not valid for ${fn}; give a score in (0, 1] (anomaly scores are in [0, 1])`)
+  if (fn === 'count' && !(Number.isInteger(t) && t >= 1))
+    report(field, `${JSON.stringify(t)} is not valid for count; give an integer >= 1 (anomalies in the window)`)
+  else if (fn === 'sum' && !(Number.isFinite(t) && t > 0))
+    report(field, `${JSON.stringify(t)} is not valid for sum; give a number > 0 (a sum of scores, each in [0, 1])`)
+  else if (fn !== 'count' && fn !== 'sum' && !(t > 0 && t <= 1))
+    report(field, `${JSON.stringify(t)} is not valid for ${fn}; give a score in (0, 1] (anomaly scores are in [0, 1])`)
   return { windowMs, function: fn, threshold: t }
 }
 
 function readActions(entries: RuleEntry['actions'], report: Report, routed: boolean): AlertAction[] {
   if (entries === undefined) {
     // Without routing the rule's alerts would go nowhere.
-    if (!routed) report('actions', 'is required: a non-empty list such as [{ type: notification, config: { receivers: [slack-incidents] } }] (or routes under routing:)')
+    if (!routed)
+      report('actions', 'is required: a non-empty list such as [{ type: notification, config: { receivers: [slack-incidents] } }] (or routes under routing:)')
     return []
   }
   const actions: AlertAction[] = []
@@ -327,11 +353,15 @@ function readActions(entries: RuleEntry['actions'], report: Report, routed: bool
     if (entry.type === 'notification') {
       const receivers = config.receivers
       if (!Array.isArray(receivers) || receivers.length === 0 || receivers.some((r) => typeof r !== 'string' || r.length === 0))
-        return report(`${field}.config.receivers`, 'is required for a notification: a non-empty list of receiver names from the receivers file, e.g. [slack-incidents]')
+        return report(
+          `${field}.config.receivers`,
+          'is required for a notification: a non-empty list of receiver names from the receivers file, e.g. [slack-incidents]',
+        )
     }
     if (entry.type === 'shield' && config.action !== undefined && !(typeof config.action === 'string' && SHIELD_ACTIONS.includes(config.action.toLowerCase())))
       return report(`${field}.config.action`, `${JSON.stringify(config.action)} is not valid; use ${SHIELD_ACTIONS.join(' | ')}`)
-    if (config.duration !== undefined && parseDuration(config.duration) === null) return report(`${field}.config.duration`, `${JSON.stringify(config.duration)} is not a duration; write e.g. 15m or 1h`)
+    if (config.duration !== undefined && parseDuration(config.duration) === null)
+      return report(`${field}.config.duration`, `${JSON.stringify(config.duration)} is not a duration; write e.g. 15m or 1h`)
     actions.push({ type: entry.type, config })
   })
   return actions
@@ -339,7 +369,10 @@ function readActions(entries: RuleEntry['actions'], report: Report, routed: bool
 
 function readThrottling(entry: RuleEntry['throttling'], report: Report): AlertThrottling {
   if (entry === undefined) return { maxFrequencyMs: 0, grouping: DEFAULT_GROUPING }
-  return { maxFrequencyMs: entry.max_frequency === undefined ? 0 : duration(entry.max_frequency, 'throttling.max_frequency', report, true), grouping: entry.grouping ?? DEFAULT_GROUPING }
+  return {
+    maxFrequencyMs: entry.max_frequency === undefined ? 0 : duration(entry.max_frequency, 'throttling.max_frequency', report, true),
+    grouping: entry.grouping ?? DEFAULT_GROUPING,
+  }
 }
 
 function readSchedule(entry: RuleEntry['schedule'], report: Report): AlertSchedule | null {
@@ -362,7 +395,13 @@ function readRoute(entry: RouteEntry, index: number, report: Report): AlertRoute
   return { match, receivers: entry.receivers, repeatIntervalMs, continue: entry.continue === true }
 }
 
-function readRule(entry: RuleEntry, issues: AlertRulesConfigIssue[], knownDetectors: ReadonlySet<string> | null, routed: boolean, lifecycle: AlertLifecycleConfig): AlertRule | null {
+function readRule(
+  entry: RuleEntry,
+  issues: AlertRulesConfigIssue[],
+  knownDetectors: ReadonlySet<string> | null,
+  routed: boolean,
+  lifecycle: AlertLifecycleConfig,
+): AlertRule | null {
   const before = issues.length
   const report: Report = (field, message) => issues.push({ rule: entry.alert_id, maintenanceWindow: null, field, message })
   const rule: AlertRule = {
@@ -382,7 +421,10 @@ function readRule(entry: RuleEntry, issues: AlertRulesConfigIssue[], knownDetect
     const template = action.config.template
     if (template === undefined) return
     if (typeof template !== 'string' || !lifecycle.templates.has(template))
-      report(`actions[${i}].config.template`, `${JSON.stringify(template)} is not a template of this file; ${lifecycle.templates.size === 0 ? 'define it under templates:' : `use ${[...lifecycle.templates.keys()].join(', ')}`}`)
+      report(
+        `actions[${i}].config.template`,
+        `${JSON.stringify(template)} is not a template of this file; ${lifecycle.templates.size === 0 ? 'define it under templates:' : `use ${[...lifecycle.templates.keys()].join(', ')}`}`,
+      )
   })
   return issues.length === before ? rule : null
 }
@@ -390,7 +432,10 @@ function readRule(entry: RuleEntry, issues: AlertRulesConfigIssue[], knownDetect
 function readEscalation(name: string | undefined, lifecycle: AlertLifecycleConfig, report: Report): string | null {
   if (name === undefined) return null
   if (lifecycle.escalationPolicies.has(name)) return name
-  report('escalation', `${JSON.stringify(name)} is not an escalation policy of this file; ${lifecycle.escalationPolicies.size === 0 ? 'define it under escalation_policies:' : `use ${[...lifecycle.escalationPolicies.keys()].join(', ')}`}`)
+  report(
+    'escalation',
+    `${JSON.stringify(name)} is not an escalation policy of this file; ${lifecycle.escalationPolicies.size === 0 ? 'define it under escalation_policies:' : `use ${[...lifecycle.escalationPolicies.keys()].join(', ')}`}`,
+  )
   return null
 }
 
@@ -400,24 +445,32 @@ function readMaintenanceWindow(entry: MaintenanceWindowEntry, issues: AlertRules
   const report: Report = (field, message) => issues.push({ rule: null, maintenanceWindow: name, field, message })
   const rules = entry.rules ?? null
   const unknown = (rules ?? []).filter((r) => !ruleIds.has(r))
-  if (unknown.length > 0) report('rules', `${unknown.map((u) => `'${u}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a rule of this file; use alert_ids of rules: ${[...ruleIds].join(', ')}`)
+  if (unknown.length > 0)
+    report(
+      'rules',
+      `${unknown.map((u) => `'${u}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a rule of this file; use alert_ids of rules: ${[...ruleIds].join(', ')}`,
+    )
   // Two forms, recurring or once; the schema lets each field through, the combination is checked here.
   const cronForm = entry.schedule !== undefined || entry.duration !== undefined
   const absoluteForm = entry.start !== undefined || entry.end !== undefined
   let window: MaintenanceWindow | null = null
   if (cronForm && absoluteForm) report(null, 'give either schedule + duration (recurring) or start + end (once), not both')
   else if (cronForm) {
-    if (entry.schedule === undefined) report('schedule', 'is required with duration: a 5-field cron of when each window starts, e.g. "0 2 * * 0" (Sundays 02:00)')
+    if (entry.schedule === undefined)
+      report('schedule', 'is required with duration: a 5-field cron of when each window starts, e.g. "0 2 * * 0" (Sundays 02:00)')
     if (entry.duration === undefined) report('duration', 'is required with schedule: how long each window lasts, e.g. 2h')
     const tz = timezone(entry.timezone, 'timezone', report)
     const problem = entry.schedule === undefined ? null : CronSchedule.problem(entry.schedule, tz)
-    if (problem !== null) report('schedule', `${JSON.stringify(entry.schedule)} ${problem}; write 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * 0"`)
+    if (problem !== null)
+      report('schedule', `${JSON.stringify(entry.schedule)} ${problem}; write 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * 0"`)
     const durationMs = entry.duration === undefined ? Number.NaN : duration(entry.duration, 'duration', report, false)
     window = { kind: 'cron', name, rules, cron: String(entry.schedule), timezone: tz, durationMs }
   } else if (absoluteForm) {
     if (entry.timezone !== undefined) report('timezone', 'applies to schedule only; start and end carry their own offset')
-    const startMs = entry.start === undefined ? (report('start', 'is required with end, e.g. "2026-12-01T22:00:00Z"'), Number.NaN) : instant(entry.start, 'start', report)
-    const endMs = entry.end === undefined ? (report('end', 'is required with start, e.g. "2026-12-02T02:00:00Z"'), Number.NaN) : instant(entry.end, 'end', report)
+    const startMs =
+      entry.start === undefined ? (report('start', 'is required with end, e.g. "2026-12-01T22:00:00Z"'), Number.NaN) : instant(entry.start, 'start', report)
+    const endMs =
+      entry.end === undefined ? (report('end', 'is required with start, e.g. "2026-12-02T02:00:00Z"'), Number.NaN) : instant(entry.end, 'end', report)
     if (Number.isFinite(startMs) && Number.isFinite(endMs) && endMs <= startMs) report('end', 'must be after start')
     window = { kind: 'absolute', name, rules, startMs, endMs }
   } else report(null, 'needs schedule + duration (a recurring window, e.g. schedule: "0 2 * * 0", duration: 2h) or start + end (ISO-8601 times)')
@@ -431,9 +484,11 @@ function readMaintenanceWindow(entry: MaintenanceWindowEntry, issues: AlertRules
 function fileIssueOf(root: unknown, issue: ConfigIssue): AlertRulesConfigIssue {
   const [section, index, ...rest] = issue.path
   const field = rest.length === 0 ? null : fieldPath(rest)
-  const entry = isMapping(root) && Array.isArray(root[section as string]) && typeof index === 'number' ? (root[section as string] as unknown[])[index] : undefined
+  const entry =
+    isMapping(root) && Array.isArray(root[section as string]) && typeof index === 'number' ? (root[section as string] as unknown[])[index] : undefined
   const named = (key: string): string | null => (isMapping(entry) && typeof entry[key] === 'string' && entry[key].trim().length > 0 ? entry[key] : null)
-  if (section === 'rules' && typeof index === 'number') return { rule: named('alert_id') ?? `rules[${index}]`, maintenanceWindow: null, field, message: issue.message }
+  if (section === 'rules' && typeof index === 'number')
+    return { rule: named('alert_id') ?? `rules[${index}]`, maintenanceWindow: null, field, message: issue.message }
   if (section === 'maintenance_windows' && typeof index === 'number')
     return { rule: null, maintenanceWindow: named('name') ?? `maintenance_windows[${index}]`, field, message: issue.message }
   return { rule: null, maintenanceWindow: null, field: issue.path.length === 0 ? null : fieldPath(issue.path), message: issue.message }
@@ -443,13 +498,24 @@ function fileIssueOf(root: unknown, issue: ConfigIssue): AlertRulesConfigIssue {
 export function parseAlertRulesConfig(text: string, options: AlertRulesParseOptions = {}): AlertRulesConfig {
   const source = options.source ?? '<inline>'
   const parsed = parseConfigText(text)
-  if (parsed.issues.length > 0) throw new AlertRulesConfigError(source, parsed.issues.map((i) => ({ rule: null, maintenanceWindow: null, field: null, message: i.message })))
+  if (parsed.issues.length > 0)
+    throw new AlertRulesConfigError(
+      source,
+      parsed.issues.map((i) => ({ rule: null, maintenanceWindow: null, field: null, message: i.message })),
+    )
   const root = parsed.value
   const fileIssue = (field: string | null, message: string): AlertRulesConfigIssue => ({ rule: null, maintenanceWindow: null, field, message })
   // Another kind of file (or an empty one) gets one clear issue, not a list of everything it lacks.
-  if (!isMapping(root) || !Array.isArray(root.rules)) throw new AlertRulesConfigError(source, [fileIssue('rules', 'is required: a list of alert rules (rules: [- alert_id: ..., name: ..., conditions: ..., actions: ...])')])
+  if (!isMapping(root) || !Array.isArray(root.rules))
+    throw new AlertRulesConfigError(source, [
+      fileIssue('rules', 'is required: a list of alert rules (rules: [- alert_id: ..., name: ..., conditions: ..., actions: ...])'),
+    ])
   const schemaIssues = validateConfig(validator, root)
-  if (schemaIssues.length > 0) throw new AlertRulesConfigError(source, schemaIssues.map((i) => fileIssueOf(root, i)))
+  if (schemaIssues.length > 0)
+    throw new AlertRulesConfigError(
+      source,
+      schemaIssues.map((i) => fileIssueOf(root, i)),
+    )
   const file = root as unknown as RulesFile
 
   const issues: AlertRulesConfigIssue[] = []
@@ -466,7 +532,13 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
   const seen = new Set<string>()
   for (const entry of file.rules) {
     const rule = readRule(entry, issues, knownDetectors, routed, lifecycle)
-    if (seen.has(entry.alert_id)) issues.push({ rule: entry.alert_id, maintenanceWindow: null, field: 'alert_id', message: 'is used by more than one rule; alert_ids must be unique (they are part of alert ids and group keys)' })
+    if (seen.has(entry.alert_id))
+      issues.push({
+        rule: entry.alert_id,
+        maintenanceWindow: null,
+        field: 'alert_id',
+        message: 'is used by more than one rule; alert_ids must be unique (they are part of alert ids and group keys)',
+      })
     seen.add(entry.alert_id)
     if (rule) rules.push(rule)
   }
@@ -475,7 +547,8 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
   for (const entry of file.maintenance_windows ?? []) {
     const window = readMaintenanceWindow(entry, issues, seen)
     if (window === null) continue
-    if (names.has(window.name)) issues.push({ rule: null, maintenanceWindow: window.name, field: 'name', message: 'is used by more than one maintenance window; names must be unique' })
+    if (names.has(window.name))
+      issues.push({ rule: null, maintenanceWindow: window.name, field: 'name', message: 'is used by more than one maintenance window; names must be unique' })
     names.add(window.name)
     maintenanceWindows.push(window)
   }

@@ -45,7 +45,14 @@ export interface AlertLifecycleConfig {
   readonly templates: ReadonlyMap<string, NotificationTemplate>
 }
 
-export const DEFAULT_LIFECYCLE: AlertLifecycleConfig = { groupBy: null, groupWaitMs: 0, groupIntervalMs: 0, resolveTimeoutMs: 0, escalationPolicies: new Map(), templates: new Map() }
+export const DEFAULT_LIFECYCLE: AlertLifecycleConfig = {
+  groupBy: null,
+  groupWaitMs: 0,
+  groupIntervalMs: 0,
+  resolveTimeoutMs: 0,
+  escalationPolicies: new Map(),
+  templates: new Map(),
+}
 
 type Report = (field: string, message: string) => void
 
@@ -69,8 +76,16 @@ function waitDuration(value: Duration | undefined, field: string, report: Report
 function readGrouping(grouping: LifecycleSections['grouping'], report: Report): Pick<AlertLifecycleConfig, 'groupBy' | 'groupWaitMs' | 'groupIntervalMs'> {
   if (grouping === undefined) return DEFAULT_LIFECYCLE
   const groupBy = grouping.groupBy ?? null
-  if (groupBy?.includes('alert_id')) report('grouping.groupBy', "alert_id is not a grouping label (a group's later anomalies have no alert yet); group by rule and its fields, or leave groupBy out (each rule group alone)")
-  return { groupBy, groupWaitMs: waitDuration(grouping.groupWait, 'grouping.groupWait', report), groupIntervalMs: waitDuration(grouping.groupInterval, 'grouping.groupInterval', report) }
+  if (groupBy?.includes('alert_id'))
+    report(
+      'grouping.groupBy',
+      "alert_id is not a grouping label (a group's later anomalies have no alert yet); group by rule and its fields, or leave groupBy out (each rule group alone)",
+    )
+  return {
+    groupBy,
+    groupWaitMs: waitDuration(grouping.groupWait, 'grouping.groupWait', report),
+    groupIntervalMs: waitDuration(grouping.groupInterval, 'grouping.groupInterval', report),
+  }
 }
 
 function readPolicies(entries: LifecycleSections['escalation_policies'], report: Report): Map<string, EscalationPolicy> {
@@ -82,9 +97,11 @@ function readPolicies(entries: LifecycleSections['escalation_policies'], report:
     entry.levels.forEach((level, j) => {
       const lf = `${field}.levels[${j}]`
       const afterMs = parseDuration(level.after)
-      if (afterMs === null) return report(`${lf}.after`, `${JSON.stringify(level.after)} is not a duration; write how long unacknowledged before this level, e.g. 15m`)
+      if (afterMs === null)
+        return report(`${lf}.after`, `${JSON.stringify(level.after)} is not a duration; write how long unacknowledged before this level, e.g. 15m`)
       const before = levels.at(-1)
-      if (before !== undefined && afterMs <= before.afterMs) return report(`${lf}.after`, 'must be later than the level before it; list levels in the order they are reached')
+      if (before !== undefined && afterMs <= before.afterMs)
+        return report(`${lf}.after`, 'must be later than the level before it; list levels in the order they are reached')
       levels.push({ afterMs, receivers: level.receivers })
     })
     policies.set(entry.name, { name: entry.name, levels })
@@ -118,5 +135,7 @@ export function readLifecycleConfig(root: LifecycleSections, report: Report): Al
 
 /** Receivers the lifecycle sends to beside the rules' actions: every escalation level's. */
 export function escalationReceivers(config: AlertLifecycleConfig): { id: string; receivers: readonly string[] }[] {
-  return [...config.escalationPolicies.values()].flatMap((p) => p.levels.map((l, i) => ({ id: `escalation_policies '${p.name}' level ${i + 1}`, receivers: l.receivers })))
+  return [...config.escalationPolicies.values()].flatMap((p) =>
+    p.levels.map((l, i) => ({ id: `escalation_policies '${p.name}' level ${i + 1}`, receivers: l.receivers })),
+  )
 }

@@ -179,7 +179,11 @@ export class ReceiversConfigError extends Error {
 }
 
 export function describeReceiverIssue(issue: ReceiverConfigIssue): string {
-  const where = [issue.rule === null ? null : `rule '${issue.rule}'`, issue.receiver === null ? null : `receiver '${issue.receiver}'`, issue.field === null ? null : `field '${issue.field}'`]
+  const where = [
+    issue.rule === null ? null : `rule '${issue.rule}'`,
+    issue.receiver === null ? null : `receiver '${issue.receiver}'`,
+    issue.field === null ? null : `field '${issue.field}'`,
+  ]
     .filter((s) => s !== null)
     .join(', ')
   return where.length > 0 ? `${where}: ${issue.message}` : issue.message
@@ -193,7 +197,12 @@ const ENV_REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\+)([^}]*))?\}
  * YAML value, as a POSIX shell does. A missing variable without default is reported through
  * `missing(path, name)` and replaced by ''.
  */
-export function substituteEnv(value: unknown, env: Readonly<Record<string, string | undefined>>, missing: (path: string, variable: string) => void, path = ''): unknown {
+export function substituteEnv(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  missing: (path: string, variable: string) => void,
+  path = '',
+): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REFERENCE, (_match, name: string | undefined, operator: string | undefined, word: string | undefined) => {
       if (name === undefined) return '${'
@@ -242,7 +251,8 @@ function readUrl(fields: Record<string, unknown>, field: string, prefix: string,
     report(`${prefix}${field}`, `${JSON.stringify(value)} is not a URL; give an absolute http(s) URL such as https://host/path`)
     return ''
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') report(`${prefix}${field}`, `${JSON.stringify(value)} is not http(s); only HTTP receivers are supported`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    report(`${prefix}${field}`, `${JSON.stringify(value)} is not http(s); only HTTP receivers are supported`)
   return value
 }
 
@@ -304,12 +314,12 @@ function readDelivery(raw: unknown, base: DeliverySettings, prefix: string, repo
   }
   let circuitBreaker = base.circuitBreaker
   if (isMapping(raw.circuitBreaker)) {
-      const p = `${prefix}circuitBreaker.`
-      circuitBreaker = {
-        failureThreshold: readInteger(raw.circuitBreaker, 'failureThreshold', p, report, base.circuitBreaker.failureThreshold, 1),
-        successThreshold: readInteger(raw.circuitBreaker, 'successThreshold', p, report, base.circuitBreaker.successThreshold, 1),
-        coolDownMs: readDurationField(raw.circuitBreaker, 'coolDown', p, report, base.circuitBreaker.coolDownMs),
-      }
+    const p = `${prefix}circuitBreaker.`
+    circuitBreaker = {
+      failureThreshold: readInteger(raw.circuitBreaker, 'failureThreshold', p, report, base.circuitBreaker.failureThreshold, 1),
+      successThreshold: readInteger(raw.circuitBreaker, 'successThreshold', p, report, base.circuitBreaker.successThreshold, 1),
+      coolDownMs: readDurationField(raw.circuitBreaker, 'coolDown', p, report, base.circuitBreaker.coolDownMs),
+    }
   }
   return {
     timeoutMs: readDurationField(raw, 'timeout', prefix, report, base.timeoutMs),
@@ -329,14 +339,22 @@ function readEnabled(raw: unknown, report: Report): boolean {
 
 const EMAIL_ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/
 
-function readEmailReceiver(config: Record<string, unknown>, base: { name: string; type: 'email'; delivery: DeliverySettings }, p: string, report: Report): EmailReceiver {
-  const smtpUrl = readString(config, 'smtpUrl', p, report, true, 'an SMTP URL such as smtp://user:pass@mail.example.com:587 or smtps://mail.example.com:465') ?? ''
+function readEmailReceiver(
+  config: Record<string, unknown>,
+  base: { name: string; type: 'email'; delivery: DeliverySettings },
+  p: string,
+  report: Report,
+): EmailReceiver {
+  const smtpUrl =
+    readString(config, 'smtpUrl', p, report, true, 'an SMTP URL such as smtp://user:pass@mail.example.com:587 or smtps://mail.example.com:465') ?? ''
   // Never echo the URL: it may hold the SMTP password.
-  if (smtpUrl !== '' && !/^smtps?:\/\/[^/]+/.test(smtpUrl)) report(`${p}smtpUrl`, 'is not an smtp:// or smtps:// URL; write smtp://host:587 (STARTTLS) or smtps://host:465 (TLS)')
+  if (smtpUrl !== '' && !/^smtps?:\/\/[^/]+/.test(smtpUrl))
+    report(`${p}smtpUrl`, 'is not an smtp:// or smtps:// URL; write smtp://host:587 (STARTTLS) or smtps://host:465 (TLS)')
   const from = readString(config, 'from', p, report, true, 'the sender address, e.g. sentinel@example.com') ?? ''
   if (from !== '' && !EMAIL_ADDRESS.test(from)) report(`${p}from`, `${JSON.stringify(from)} is not an email address`)
   const to = Array.isArray(config.to) ? config.to : typeof config.to === 'string' ? [config.to] : []
-  if (to.length === 0 || to.some((t) => typeof t !== 'string' || !EMAIL_ADDRESS.test(t))) report(`${p}to`, 'is required: a list of recipient addresses, e.g. [oncall@example.com]')
+  if (to.length === 0 || to.some((t) => typeof t !== 'string' || !EMAIL_ADDRESS.test(t)))
+    report(`${p}to`, 'is required: a list of recipient addresses, e.g. [oncall@example.com]')
   return { ...base, smtpUrl, from, to: to as string[] }
 }
 
@@ -349,13 +367,20 @@ interface ReceiverEntry {
   readonly delivery?: Record<string, unknown>
 }
 
-function readReceiver(raw: ReceiverEntry, defaults: DeliverySettings, env: Readonly<Record<string, string | undefined>>, issues: ReceiverConfigIssue[]): ReceiverConfig | { disabled: { name: string; type: ReceiverType } } | null {
+function readReceiver(
+  raw: ReceiverEntry,
+  defaults: DeliverySettings,
+  env: Readonly<Record<string, string | undefined>>,
+  issues: ReceiverConfigIssue[],
+): ReceiverConfig | { disabled: { name: string; type: ReceiverType } } | null {
   const name = raw.name
   const receiver = name
   const before = issues.length
   const report: Report = (field, message) => issues.push({ receiver, rule: null, field, message })
   const kind = raw.type
-  const enabledRaw = substituteEnv(raw.enabled, env, (_p, variable) => report('enabled', `environment variable ${variable} is not set; set it or write \${${variable}:-false}`))
+  const enabledRaw = substituteEnv(raw.enabled, env, (_p, variable) =>
+    report('enabled', `environment variable ${variable} is not set; set it or write \${${variable}:-false}`),
+  )
   if (!readEnabled(enabledRaw, report)) return issues.length === before ? { disabled: { name, type: kind } } : null
 
   const substituted = substituteEnv({ config: raw.config, delivery: raw.delivery }, env, (path, variable) =>
@@ -371,23 +396,44 @@ function readReceiver(raw: ReceiverEntry, defaults: DeliverySettings, env: Reado
       if (isMapping(config.headers)) Object.assign(headers, config.headers)
       // `timeoutMs` sits in the webhook's config as the brief of this receiver type has it.
       if (config.timeoutMs !== undefined) delivery = { ...delivery, timeoutMs: readInteger(config, 'timeoutMs', p, report, delivery.timeoutMs, 1) }
-      result = { name: receiver, type: kind, delivery, url: readUrl(config, 'url', p, report), secret: readString(config, 'secret', p, report, false, 'the shared HMAC secret'), headers }
+      result = {
+        name: receiver,
+        type: kind,
+        delivery,
+        url: readUrl(config, 'url', p, report),
+        secret: readString(config, 'secret', p, report, false, 'the shared HMAC secret'),
+        headers,
+      }
       break
     }
     case 'slack':
-      result = { name: receiver, type: kind, delivery, webhookUrl: readUrl(config, 'webhookUrl', p, report), channel: readString(config, 'channel', p, report, false, 'a channel such as "#incidents"') }
+      result = {
+        name: receiver,
+        type: kind,
+        delivery,
+        webhookUrl: readUrl(config, 'webhookUrl', p, report),
+        channel: readString(config, 'channel', p, report, false, 'a channel such as "#incidents"'),
+      }
       break
     case 'pagerduty': {
       // The seed's example calls it serviceKey (Events API v1's name); v2 calls it routing_key.
       const field = config.routingKey === undefined && config.serviceKey !== undefined ? 'serviceKey' : 'routingKey'
       if (config.routingKey !== undefined && config.serviceKey !== undefined) report(`${p}serviceKey`, 'duplicates routingKey; keep routingKey')
-      result = { name: receiver, type: kind, delivery, routingKey: readString(config, field, p, report, true, 'the 32-character integration (routing) key of an Events API v2 integration') ?? '', url: readUrl(config, 'url', p, report, DEFAULT_PAGERDUTY_URL) }
+      result = {
+        name: receiver,
+        type: kind,
+        delivery,
+        routingKey: readString(config, field, p, report, true, 'the 32-character integration (routing) key of an Events API v2 integration') ?? '',
+        url: readUrl(config, 'url', p, report, DEFAULT_PAGERDUTY_URL),
+      }
       break
     }
     case 'incident-manager': {
       const severityMap = { ...DEFAULT_SEVERITY_MAP }
       // A variable may leave a priority empty: that severity keeps its default.
-      if (isMapping(config.severityMap)) for (const [severity, priority] of Object.entries(config.severityMap)) if (typeof priority === 'string' && priority.length > 0) severityMap[severity as AnomalySeverity] = priority
+      if (isMapping(config.severityMap))
+        for (const [severity, priority] of Object.entries(config.severityMap))
+          if (typeof priority === 'string' && priority.length > 0) severityMap[severity as AnomalySeverity] = priority
       result = {
         name: receiver,
         type: kind,
@@ -400,13 +446,18 @@ function readReceiver(raw: ReceiverEntry, defaults: DeliverySettings, env: Reado
     }
     case 'shield': {
       const action = config.action === undefined ? null : readShieldAction(config.action)
-      if (config.action !== undefined && action === null) report(`${p}action`, `${JSON.stringify(config.action)} is not valid; use one of ${SHIELD_ACTIONS.map((a) => a.toLowerCase()).join(' | ')}`)
+      if (config.action !== undefined && action === null)
+        report(`${p}action`, `${JSON.stringify(config.action)} is not valid; use one of ${SHIELD_ACTIONS.map((a) => a.toLowerCase()).join(' | ')}`)
       const durationMs = config.duration === undefined ? null : parseDuration(config.duration)
-      if (config.duration !== undefined && durationMs === null) report(`${p}duration`, `${JSON.stringify(config.duration)} is not a duration; write e.g. 15m or 1h`)
+      if (config.duration !== undefined && durationMs === null)
+        report(`${p}duration`, `${JSON.stringify(config.duration)} is not a duration; write e.g. 15m or 1h`)
       // The seed writes a gRPC host:port (shield.example.com:9090); say why that is refused.
       const grpcStyle = typeof config.endpoint === 'string' && config.endpoint.length > 0 && !/^https?:\/\//.test(config.endpoint)
       if (grpcStyle)
-        report(`${p}endpoint`, `${JSON.stringify(config.endpoint)} is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (Shield's gRPC EnforceAction is not supported), e.g. http://shield:8080`)
+        report(
+          `${p}endpoint`,
+          `${JSON.stringify(config.endpoint)} is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (Shield's gRPC EnforceAction is not supported), e.g. http://shield:8080`,
+        )
       const endpoint = grpcStyle ? '' : readUrl(config, 'endpoint', p, report).replace(/\/+$/, '')
       result = { name: receiver, type: kind, delivery, endpoint, action, durationMs }
       break
@@ -418,7 +469,11 @@ function readReceiver(raw: ReceiverEntry, defaults: DeliverySettings, env: Reado
   return issues.length === before ? result : null
 }
 
-function readRouting(raw: Partial<Record<'incident' | 'shield' | 'webhook', string[]>> | undefined, names: ReadonlyMap<string, ReceiverType>, issues: ReceiverConfigIssue[]): ActionRouting {
+function readRouting(
+  raw: Partial<Record<'incident' | 'shield' | 'webhook', string[]>> | undefined,
+  names: ReadonlyMap<string, ReceiverType>,
+  issues: ReceiverConfigIssue[],
+): ActionRouting {
   const report: Report = (field, message) => issues.push({ receiver: null, rule: null, field, message })
   // Disabled receivers are routed too: their deliveries are recorded as skipped, not silently lost.
   const all = (type: ReceiverType): string[] => [...names].filter(([, t]) => t === type).map(([n]) => n)
@@ -426,7 +481,12 @@ function readRouting(raw: Partial<Record<'incident' | 'shield' | 'webhook', stri
   for (const action of ['incident', 'shield', 'webhook'] as const) {
     const list = raw?.[action]
     if (list === undefined) continue
-    for (const n of list) if (!names.has(n)) report(`routing.${action}`, `receiver '${n}' is not defined; define it under receivers or fix the name (known: ${[...names.keys()].join(', ') || 'none'})`)
+    for (const n of list)
+      if (!names.has(n))
+        report(
+          `routing.${action}`,
+          `receiver '${n}' is not defined; define it under receivers or fix the name (known: ${[...names.keys()].join(', ') || 'none'})`,
+        )
     routing[action] = list
   }
   return routing
@@ -454,31 +514,60 @@ export function parseReceiversConfig(text: string, options: ParseReceiversOption
   const source = options.source ?? '<inline>'
   const env = options.env ?? process.env
   const parsed = parseConfigText(text)
-  if (parsed.issues.length > 0) throw new ReceiversConfigError(source, parsed.issues.map((i) => ({ receiver: null, rule: null, field: null, message: i.message })))
+  if (parsed.issues.length > 0)
+    throw new ReceiversConfigError(
+      source,
+      parsed.issues.map((i) => ({ receiver: null, rule: null, field: null, message: i.message })),
+    )
   const root = parsed.value
   const issues: ReceiverConfigIssue[] = []
   const fileReport: Report = (field, message) => issues.push({ receiver: null, rule: null, field, message })
   // Another kind of file (or an empty one) gets one clear issue, not a list of everything it lacks.
   if (!isMapping(root) || !Array.isArray(root.receivers))
-    throw new ReceiversConfigError(source, [{ receiver: null, rule: null, field: 'receivers', message: 'is required: a list of receivers (receivers: [- name: ..., type: webhook, config: { url: ... }])' }])
+    throw new ReceiversConfigError(source, [
+      {
+        receiver: null,
+        rule: null,
+        field: 'receivers',
+        message: 'is required: a list of receivers (receivers: [- name: ..., type: webhook, config: { url: ... }])',
+      },
+    ])
   const shapeIssues = validateConfig(validator, root)
-  if (shapeIssues.length > 0) throw new ReceiversConfigError(source, shapeIssues.map((i) => receiverIssueOf(root, i)))
-  const file = root as unknown as { receivers: readonly ReceiverEntry[]; routing?: Partial<Record<'incident' | 'shield' | 'webhook', string[]>>; delivery?: unknown; publicUrl?: string }
+  if (shapeIssues.length > 0)
+    throw new ReceiversConfigError(
+      source,
+      shapeIssues.map((i) => receiverIssueOf(root, i)),
+    )
+  const file = root as unknown as {
+    receivers: readonly ReceiverEntry[]
+    routing?: Partial<Record<'incident' | 'shield' | 'webhook', string[]>>
+    delivery?: unknown
+    publicUrl?: string
+  }
 
-  const top = substituteEnv({ delivery: file.delivery, publicUrl: file.publicUrl }, env, (path, variable) => fileReport(path, `environment variable ${variable} is not set; set it or write \${${variable}:-value}`)) as {
+  const top = substituteEnv({ delivery: file.delivery, publicUrl: file.publicUrl }, env, (path, variable) =>
+    fileReport(path, `environment variable ${variable} is not set; set it or write \${${variable}:-value}`),
+  ) as {
     delivery: unknown
     publicUrl: unknown
   }
   const delivery = readDelivery(top.delivery, DEFAULT_DELIVERY, 'delivery.', fileReport)
   let publicUrl: string | null = null
-  if (top.publicUrl !== undefined && top.publicUrl !== '') publicUrl = readUrl({ publicUrl: top.publicUrl }, 'publicUrl', '', fileReport).replace(/\/+$/, '') || null
+  if (top.publicUrl !== undefined && top.publicUrl !== '')
+    publicUrl = readUrl({ publicUrl: top.publicUrl }, 'publicUrl', '', fileReport).replace(/\/+$/, '') || null
 
   const receivers: ReceiverConfig[] = []
   const disabled: { name: string; type: ReceiverType }[] = []
   const names = new Map<string, ReceiverType>()
   file.receivers.forEach((raw) => {
     const read = readReceiver(raw, delivery, env, issues)
-    if (names.has(raw.name)) issues.push({ receiver: raw.name, rule: null, field: 'name', message: 'is used by more than one receiver; names must be unique (rules refer to receivers by name)' })
+    if (names.has(raw.name))
+      issues.push({
+        receiver: raw.name,
+        rule: null,
+        field: 'name',
+        message: 'is used by more than one receiver; names must be unique (rules refer to receivers by name)',
+      })
     names.set(raw.name, raw.type)
     if (read === null) return
     if ('disabled' in read) disabled.push(read.disabled)
@@ -516,11 +605,15 @@ export interface RuleActions {
  */
 export function referenceIssues(config: ReceiversConfig, rules: readonly RuleActions[]): ReceiverConfigIssue[] {
   const issues: ReceiverConfigIssue[] = []
-  const known = new Map<string, ReceiverType>([...config.receivers.map((r) => [r.name, r.type] as const), ...config.disabled.map((d) => [d.name, d.type] as const)])
+  const known = new Map<string, ReceiverType>([
+    ...config.receivers.map((r) => [r.name, r.type] as const),
+    ...config.disabled.map((d) => [d.name, d.type] as const),
+  ])
   const knownList = [...known.keys()].join(', ') || 'none'
   for (const rule of rules) {
     rule.actions.forEach((action, i) => {
-      const report: Report = (field, message) => issues.push({ receiver: null, rule: rule.id, field: `actions[${i}]${field === null ? '' : `.${field}`}`, message })
+      const report: Report = (field, message) =>
+        issues.push({ receiver: null, rule: rule.id, field: `actions[${i}]${field === null ? '' : `.${field}`}`, message })
       const checkName = (name: unknown, field: string): void => {
         if (typeof name !== 'string' || name.length === 0) report(field, 'must be a receiver name')
         else if (!known.has(name)) report(field, `receiver '${name}' is not defined in ${config.source}; define it there or fix the name (known: ${knownList})`)
@@ -537,15 +630,24 @@ export function referenceIssues(config: ReceiversConfig, rules: readonly RuleAct
         case 'shield': {
           const routed = action.type === 'incident' ? config.routing.incident : config.routing.shield
           if (c.receiver !== undefined) checkName(c.receiver, 'config.receiver')
-          else if (routed.length === 0) report(null, `no ${action.type === 'incident' ? 'incident-manager' : 'shield'} receiver is configured; add one to ${config.source} or name one in config.receiver`)
+          else if (routed.length === 0)
+            report(
+              null,
+              `no ${action.type === 'incident' ? 'incident-manager' : 'shield'} receiver is configured; add one to ${config.source} or name one in config.receiver`,
+            )
           if (action.type === 'shield') {
-            if (c.action !== undefined && shieldActionOf(c.action) === null) report('config.action', `${JSON.stringify(c.action)} is not valid; use one of ${SHIELD_ACTIONS.map((a) => a.toLowerCase()).join(' | ')}`)
+            if (c.action !== undefined && shieldActionOf(c.action) === null)
+              report('config.action', `${JSON.stringify(c.action)} is not valid; use one of ${SHIELD_ACTIONS.map((a) => a.toLowerCase()).join(' | ')}`)
             const targets = typeof c.receiver === 'string' ? [c.receiver] : routed
             const withoutAction = targets.filter((n) => {
               const r = config.receivers.find((x) => x.name === n)
               return r?.type === 'shield' && r.action === null
             })
-            if (c.action === undefined && withoutAction.length > 0) report('config.action', `is required: shield receiver(s) ${withoutAction.join(', ')} set no default action; give action: block | rate_limit | throttle | quarantine | alert_only`)
+            if (c.action === undefined && withoutAction.length > 0)
+              report(
+                'config.action',
+                `is required: shield receiver(s) ${withoutAction.join(', ')} set no default action; give action: block | rate_limit | throttle | quarantine | alert_only`,
+              )
           }
           break
         }
@@ -553,7 +655,8 @@ export function referenceIssues(config: ReceiversConfig, rules: readonly RuleAct
           if (c.receiver !== undefined) checkName(c.receiver, 'config.receiver')
           else if (c.url !== undefined) {
             if (typeof c.url !== 'string' || !/^https?:\/\/.+/.test(c.url)) report('config.url', `${JSON.stringify(c.url)} is not an http(s) URL`)
-          } else if (config.routing.webhook.length === 0) report(null, 'a webhook action needs config.receiver (a webhook receiver\'s name) or config.url, or routing.webhook in the receivers file')
+          } else if (config.routing.webhook.length === 0)
+            report(null, "a webhook action needs config.receiver (a webhook receiver's name) or config.url, or routing.webhook in the receivers file")
           break
         default:
           report('type', `${JSON.stringify((action as { type: unknown }).type)} is not an action type; use notification | incident | shield | webhook`)

@@ -25,15 +25,24 @@ function issuesOf(text: string, options: Parameters<typeof parseAlertRulesConfig
 test('the default rules file loads and names only detectors of the default detectors file', () => {
   const detectorIds = loadDetectorsConfig(DEFAULT_DETECTORS_PATH).detectors.map((d) => d.id)
   const config = loadAlertRulesConfig(DEFAULT_ALERT_RULES_PATH, { knownDetectorIds: detectorIds })
-  assert.deepEqual(config.rules.map((r) => r.id), ['critical-anomalies', 'service-warnings', 'persistent-warnings', 'user-behaviour-block', 'user-warnings'])
+  assert.deepEqual(
+    config.rules.map((r) => r.id),
+    ['critical-anomalies', 'service-warnings', 'persistent-warnings', 'user-behaviour-block', 'user-warnings'],
+  )
   const critical = config.rules[0]!
   assert.deepEqual(critical.aggregation, { windowMs: 60_000, function: 'count', threshold: 1 })
   assert.deepEqual(critical.throttling, { maxFrequencyMs: 300_000, grouping: ['application_id', 'detector_id'] })
   assert.deepEqual(critical.actions[0], { type: 'notification', config: { receivers: ['pagerduty-oncall', 'slack-incidents'], priority: 'high' } })
   assert.equal(config.rules[1]!.aggregation, null)
-  assert.deepEqual(config.rules[2]!.schedule, { timezone: 'America/New_York', activeHours: { startMinute: 8 * 60, endMinute: 19 * 60 + 59 }, daysOfWeek: ['mon', 'tue', 'wed', 'thu', 'fri'] })
+  assert.deepEqual(config.rules[2]!.schedule, {
+    timezone: 'America/New_York',
+    activeHours: { startMinute: 8 * 60, endMinute: 19 * 60 + 59 },
+    daysOfWeek: ['mon', 'tue', 'wed', 'thu', 'fri'],
+  })
   assert.deepEqual(referenceIssues(loadReceiversConfig(DEFAULT_RECEIVERS_PATH, {}), config.rules), [], 'every receiver named is in the default receivers file')
-  assert.deepEqual(config.maintenanceWindows, [{ kind: 'cron', name: 'weekly-maintenance', rules: ['service-warnings', 'persistent-warnings'], cron: '0 2 * * 0', timezone: 'UTC', durationMs: 7_200_000 }])
+  assert.deepEqual(config.maintenanceWindows, [
+    { kind: 'cron', name: 'weekly-maintenance', rules: ['service-warnings', 'persistent-warnings'], cron: '0 2 * * 0', timezone: 'UTC', durationMs: 7_200_000 },
+  ])
 })
 
 test('defaults: enabled, no aggregation, no throttling with grouping [detector_id, application_id], no schedule', () => {
@@ -61,7 +70,7 @@ rules:
   assert.deepEqual(config.routing, [])
 })
 
-test('every mistake in the file\'s shape is reported at once (its schema), naming rule, field and the fix', () => {
+test("every mistake in the file's shape is reported at once (its schema), naming rule, field and the fix", () => {
   const issues = issuesOf(`
 rules:
   - alert_id: bad-rule
@@ -84,8 +93,14 @@ maintenance_windows:
     rules: []
 `)
   const text = issues.map(describeAlertRulesIssue)
-  const has = (pattern: RegExp): void => assert.ok(text.some((t) => pattern.test(t)), `no issue matches ${pattern}:\n${text.join('\n')}`)
-  has(/^rule 'bad-rule', field 'conditions\.trigger': "metric_threshold" is not valid; only trigger 'anomaly' is supported; to alert on a metric, add a threshold detector/)
+  const has = (pattern: RegExp): void =>
+    assert.ok(
+      text.some((t) => pattern.test(t)),
+      `no issue matches ${pattern}:\n${text.join('\n')}`,
+    )
+  has(
+    /^rule 'bad-rule', field 'conditions\.trigger': "metric_threshold" is not valid; only trigger 'anomaly' is supported; to alert on a metric, add a threshold detector/,
+  )
   has(/^rule 'bad-rule', field 'conditions\.filters\.severity\[1\]': "fatal" is not valid; use info \| warning \| critical/)
   has(/^rule 'bad-rule', field 'conditions\.filters\.score_threshold': 1\.5 is not valid; give a score in \[0, 1\]/)
   has(/^rule 'bad-rule', field 'conditions\.aggregation\.function': "median" is not valid; use count \| avg \| sum \| max \| min/)
@@ -102,8 +117,13 @@ maintenance_windows:
 })
 
 test('a misspelt field is named with the one it most likely meant', () => {
-  const [issue] = issuesOf('rules:\n  - alert_id: r\n    name: R\n    conditions: { trigger: anomaly }\n    actions: [{ type: incident }]\n    throttling: { max_frequncy: 5m }\n')
-  assert.equal(describeAlertRulesIssue(issue!), "rule 'r', field 'throttling.max_frequncy': is not a known field; did you mean 'max_frequency'? the fields here are max_frequency, grouping")
+  const [issue] = issuesOf(
+    'rules:\n  - alert_id: r\n    name: R\n    conditions: { trigger: anomaly }\n    actions: [{ type: incident }]\n    throttling: { max_frequncy: 5m }\n',
+  )
+  assert.equal(
+    describeAlertRulesIssue(issue!),
+    "rule 'r', field 'throttling.max_frequncy': is not a known field; did you mean 'max_frequency'? the fields here are max_frequency, grouping",
+  )
 })
 
 test('once the shape is right, every other mistake is reported at once, naming rule, field and the fix', () => {
@@ -143,7 +163,11 @@ maintenance_windows:
     { knownDetectorIds: ['token-rate-spike'] },
   )
   const text = issues.map(describeAlertRulesIssue)
-  const has = (pattern: RegExp): void => assert.ok(text.some((t) => pattern.test(t)), `no issue matches ${pattern}:\n${text.join('\n')}`)
+  const has = (pattern: RegExp): void =>
+    assert.ok(
+      text.some((t) => pattern.test(t)),
+      `no issue matches ${pattern}:\n${text.join('\n')}`,
+    )
   has(/^rule 'bad-rule', field 'conditions\.filters\.detector_ids': 'nope' is not a detector of the detectors file; use token-rate-spike/)
   has(/^rule 'bad-rule', field 'conditions\.aggregation\.window': "5x" is not a duration/)
   has(/^rule 'bad-rule', field 'conditions\.aggregation\.threshold': 0 is not valid for count; give an integer >= 1/)
@@ -160,11 +184,19 @@ maintenance_windows:
 })
 
 test('aggregation thresholds are checked against the function', () => {
-  const rule = (aggregation: string): string => `rules:\n  - alert_id: a\n    name: A\n    conditions: { trigger: anomaly, aggregation: ${aggregation} }\n    actions: [{ type: incident }]\n`
-  assert.match(describeAlertRulesIssue(issuesOf(rule('{ window: 5m, function: count, threshold: 2.5 }'))[0]!), /field 'conditions\.aggregation\.threshold': 2\.5 is not valid for count; give an integer >= 1/)
+  const rule = (aggregation: string): string =>
+    `rules:\n  - alert_id: a\n    name: A\n    conditions: { trigger: anomaly, aggregation: ${aggregation} }\n    actions: [{ type: incident }]\n`
+  assert.match(
+    describeAlertRulesIssue(issuesOf(rule('{ window: 5m, function: count, threshold: 2.5 }'))[0]!),
+    /field 'conditions\.aggregation\.threshold': 2\.5 is not valid for count; give an integer >= 1/,
+  )
   assert.match(describeAlertRulesIssue(issuesOf(rule('{ window: 5m, function: avg, threshold: 3 }'))[0]!), /3 is not valid for avg; give a score in \(0, 1\]/)
   assert.match(describeAlertRulesIssue(issuesOf(rule('{ function: max, threshold: 0.9 }'))[0]!), /field 'conditions\.aggregation\.window': is required/)
-  assert.deepEqual(parseAlertRulesConfig(rule('{ window: 10m, function: sum, threshold: 2.5 }')).rules[0]!.aggregation, { windowMs: 600_000, function: 'sum', threshold: 2.5 })
+  assert.deepEqual(parseAlertRulesConfig(rule('{ window: 10m, function: sum, threshold: 2.5 }')).rules[0]!.aggregation, {
+    windowMs: 600_000,
+    function: 'sum',
+    threshold: 2.5,
+  })
 })
 
 test('a file that is not a rules file, and YAML errors, are one clear issue', () => {
@@ -187,5 +219,7 @@ maintenance_windows:
     end: "2026-12-02T02:00:00Z"
 `)
   assert.deepEqual(config.rules[0]!.throttling, { maxFrequencyMs: 0, grouping: [] })
-  assert.deepEqual(config.maintenanceWindows, [{ kind: 'absolute', name: 'migration', rules: null, startMs: Date.UTC(2026, 11, 1, 22), endMs: Date.UTC(2026, 11, 2, 2) }])
+  assert.deepEqual(config.maintenanceWindows, [
+    { kind: 'absolute', name: 'migration', rules: null, startMs: Date.UTC(2026, 11, 1, 22), endMs: Date.UTC(2026, 11, 2, 2) },
+  ])
 })

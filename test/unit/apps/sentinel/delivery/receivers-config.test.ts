@@ -98,7 +98,9 @@ describe('the default receivers file', () => {
 describe('environment substitution', () => {
   test('${VAR}, ${VAR:-default}, ${VAR:+word} and $${ as in a POSIX shell', () => {
     const missing: string[] = []
-    const out = substituteEnv({ a: '${A}', b: 'x-${B:-fallback}-y', c: ['${A:+on}', '${B:+on}'], d: '$${A}', n: 3 }, { A: 'alpha' }, (path, name) => missing.push(`${path}:${name}`))
+    const out = substituteEnv({ a: '${A}', b: 'x-${B:-fallback}-y', c: ['${A:+on}', '${B:+on}'], d: '$${A}', n: 3 }, { A: 'alpha' }, (path, name) =>
+      missing.push(`${path}:${name}`),
+    )
     assert.deepEqual(out, { a: 'alpha', b: 'x-fallback-y', c: ['on', ''], d: '${A}', n: 3 })
     assert.equal(missing.length, 0)
     substituteEnv({ config: { url: 'https://${HOST}/x' } }, {}, (path, name) => missing.push(`${path}:${name}`))
@@ -108,13 +110,19 @@ describe('environment substitution', () => {
   test('a missing variable is an error naming receiver, field and the fix', () => {
     const found = issues(`receivers:\n  - name: slack-incidents\n    type: slack\n    config:\n      webhookUrl: \${SLACK_WEBHOOK_URL}\n`)
     assert.ok(
-      found.some((i) => i.startsWith("receiver 'slack-incidents', field 'config.webhookUrl': environment variable SLACK_WEBHOOK_URL is not set; set it, or give a default as ${SLACK_WEBHOOK_URL:-value}")),
+      found.some((i) =>
+        i.startsWith(
+          "receiver 'slack-incidents', field 'config.webhookUrl': environment variable SLACK_WEBHOOK_URL is not set; set it, or give a default as ${SLACK_WEBHOOK_URL:-value}",
+        ),
+      ),
       found.join('\n'),
     )
   })
 
   test('a secret with YAML-special characters survives substitution intact', () => {
-    const config = parseReceiversConfig(`receivers:\n  - name: hook\n    type: webhook\n    config: { url: "http://h/x", secret: "\${SECRET}" }\n`, { env: { SECRET: 'a: b # "c" {d}' } })
+    const config = parseReceiversConfig(`receivers:\n  - name: hook\n    type: webhook\n    config: { url: "http://h/x", secret: "\${SECRET}" }\n`, {
+      env: { SECRET: 'a: b # "c" {d}' },
+    })
     const hook = config.receivers[0]
     assert.ok(hook?.type === 'webhook')
     assert.equal(hook.secret, 'a: b # "c" {d}')
@@ -171,7 +179,7 @@ routing:
   incident: [nobody]
 `)
     const expect = [
-      "field 'delivery.retry.maxAttempts': \"0\" is not valid; give an integer >= 1",
+      'field \'delivery.retry.maxAttempts\': "0" is not valid; give an integer >= 1',
       "field 'delivery.retry.maxBackoff': is below initialBackoff; raise it to at least 2000ms",
       "receiver 'b', field 'config.url': \"ftp://x\" is not http(s); only HTTP receivers are supported",
       "receiver 'b', field 'config.webhookUrl': is required; give an http(s) URL",
@@ -185,7 +193,7 @@ routing:
     assert.equal(found.length, expect.length, found.join('\n'))
   })
 
-  test('the seed\'s PagerDuty serviceKey is read as the routing key', () => {
+  test("the seed's PagerDuty serviceKey is read as the routing key", () => {
     const config = parseReceiversConfig(`receivers:\n  - name: pagerduty-oncall\n    type: pagerduty\n    config: { serviceKey: abc }\n`, { env: {} })
     const pd = config.receivers[0]
     assert.ok(pd?.type === 'pagerduty')
@@ -193,7 +201,9 @@ routing:
   })
 
   test('a missing receivers list, bad YAML and a bad enabled value are refused', () => {
-    assert.deepEqual(issues('routing: {}\n'), ["field 'receivers': is required: a list of receivers (receivers: [- name: ..., type: webhook, config: { url: ... }])"])
+    assert.deepEqual(issues('routing: {}\n'), [
+      "field 'receivers': is required: a list of receivers (receivers: [- name: ..., type: webhook, config: { url: ... }])",
+    ])
     assert.match(issues('receivers: [\n')[0] ?? '', /^YAML syntax/)
     assert.deepEqual(issues(`receivers:\n  - name: x\n    type: webhook\n    enabled: maybe\n    config: { url: "http://h" }\n`), [
       "receiver 'x', field 'enabled': \"maybe\" is not valid; write true or false, or ${SOME_URL:+true} to enable it when a variable is set",
@@ -234,15 +244,35 @@ describe('checkReferences', () => {
     assert.doesNotThrow(() =>
       checkReferences(config, [
         { id: 'r1', actions: [{ type: 'notification', config: { receivers: ['slack-incidents', 'pd'] } }] },
-        { id: 'r2', actions: [{ type: 'shield', config: { action: 'block' } }, { type: 'webhook', config: { url: 'https://x/y' } }] },
+        {
+          id: 'r2',
+          actions: [
+            { type: 'shield', config: { action: 'block' } },
+            { type: 'webhook', config: { url: 'https://x/y' } },
+          ],
+        },
       ]),
     )
   })
 
   test('unknown names and unroutable actions are start-time errors naming rule, action and fix', () => {
     const found = referenceIssues(config, [
-      { id: 'r1', actions: [{ type: 'notification', config: { receivers: ['slack-incidnets'] } }, { type: 'notification', config: {} }] },
-      { id: 'r2', actions: [{ type: 'incident', config: {} }, { type: 'shield', config: {} }, { type: 'webhook', config: {} }, { type: 'webhook', config: { receiver: 'nope' } }] },
+      {
+        id: 'r1',
+        actions: [
+          { type: 'notification', config: { receivers: ['slack-incidnets'] } },
+          { type: 'notification', config: {} },
+        ],
+      },
+      {
+        id: 'r2',
+        actions: [
+          { type: 'incident', config: {} },
+          { type: 'shield', config: {} },
+          { type: 'webhook', config: {} },
+          { type: 'webhook', config: { receiver: 'nope' } },
+        ],
+      },
     ]).map(describeReceiverIssue)
     assert.deepEqual(found, [
       "rule 'r1', field 'actions[0].config.receivers[0]': receiver 'slack-incidnets' is not defined in receivers.yaml; define it there or fix the name (known: slack-incidents, shield-noaction, pd)",
