@@ -9,6 +9,11 @@ import {
   GROUPING_FIELDS,
 } from '../../../../../apps/sentinel/alerting/alert-rules-config.js'
 import { RECEIVER_TYPES } from '../../../../../apps/sentinel/delivery/receivers-config.js'
+import { DETECTOR_TYPES, STRATEGIES } from '../../../../../apps/sentinel/detectors-config.js'
+import { GROUP_BY } from '../../../../../apps/sentinel/metrics.js'
+import { SESSION_FEATURES } from '../../../../../operators/detectors/session-features.js'
+import { STD_CONFIDENCE_LEVELS } from '../../../../../operators/detectors/std-bound.js'
+import { WINDOW_AGGREGATES } from '../../../../../operators/dsl/window-metric.js'
 import { compileConfigSchema, describeConfigIssue, parseConfigText, validateConfig } from '../../../../../schemas/config/config-reader.js'
 
 const SCHEMAS = new URL('../../../../../apps/sentinel/config-schemas/', import.meta.url)
@@ -63,4 +68,18 @@ test("the alert rules schema's enums are the code's", () => {
 
 test("the receivers schema's types are the code's", () => {
   assert.deepEqual(at(schemaOf('receivers.schema.json'), 'definitions', 'receiver', 'properties', 'type', 'enum'), [...RECEIVER_TYPES])
+})
+
+test("the detectors schema's allowed values are the code's", () => {
+  const detector = at(schemaOf('detectors.schema.json'), 'definitions', 'detector', 'properties')
+  assert.deepEqual(at(detector, 'strategy', 'enum'), [...STRATEGIES])
+  assert.deepEqual(at(detector, 'type', 'enum'), [...DETECTOR_TYPES])
+  assert.deepEqual(at(detector, 'groupBy', 'enum'), [...GROUP_BY])
+  assert.deepEqual(at(detector, 'cohort', 'enum'), [...GROUP_BY])
+  assert.deepEqual(at(detector, 'aggregate', 'enum'), [...WINDOW_AGGREGATES])
+  assert.deepEqual(at(detector, 'features', 'items', 'enum'), [...SESSION_FEATURES])
+  assert.deepEqual(at(detector, 'stdConfidence', 'enum'), [...STD_CONFIDENCE_LEVELS])
+  // Parameters may sit under config: too, with the same schema.
+  for (const field of ['aggregate', 'condition', 'direction', 'cohort', 'features', 'stdConfidence', 'early'])
+    assert.deepEqual(at(detector, 'config', 'properties', field), at(detector, field), field)
 })
