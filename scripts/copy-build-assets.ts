@@ -1,6 +1,7 @@
 /**
  * `npm run build` step after tsc: copies the files the built code reads beside itself (the Sentinel
- * app's default YAML configurations, the .avsc schemas, the OTLP .proto files), so dist/ runs without the sources.
+ * app's default YAML configurations and their JSON Schemas, the .avsc schemas, the OTLP .proto
+ * files), so dist/ runs without the sources.
  * An argument names another output folder (scripts/check-package.ts builds into a scratch one).
  */
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs'
@@ -11,6 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outDir = process.argv[2] ?? join(root, 'dist')
 const ASSETS: { dir: string; ext: string }[] = [
   { dir: 'apps/sentinel', ext: '.yaml' },
+  // The config files' JSON Schemas: the app validates against them, editors point at them.
+  { dir: 'apps/sentinel/config-schemas', ext: '.schema.json' },
   { dir: 'schemas', ext: '.avsc' },
   // The OTLP receiver loads the vendored opentelemetry-proto files at run time (with their licence).
   { dir: 'apps/sentinel/otlp/proto', ext: '.proto' },

@@ -1,7 +1,12 @@
 /**
- * The detectors file (YAML, seed 001's shape), read once at start. Every mistake is reported at once,
+ * The detectors file (YAML, seed 001's shape), read once at start. Mistakes are reported together,
  * each naming the detector, the field and the fix, so a bad file fails the start and never a
- * detector at run time.
+ * detector at run time. Two rounds: the file's shape is checked first against its JSON Schema
+ * (config-schemas/detectors.schema.json, published for editors; schemas/config/config-reader.ts):
+ * required fields, the common fields' types and allowed values, actions, and the strategy
+ * parameters that take fixed values (condition, aggregate, direction, cohort, features,
+ * stdConfidence, early's shape). Then this file reads each strategy's parameters: their bounds and
+ * defaults, durations, metrics, which parameters a strategy takes, and cross-field rules.
  *
  * Accepted shape: `detectors:` as a list (or the seed's `{ version, items: [...] }`); per detector the
  * fields at its top level or, as in the seed's examples, under `config:` (not both). `value` is
@@ -10,21 +15,31 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parseDocument } from 'yaml'
 import type { Comparison } from '../../operators/detectors/streak.js'
+import { type ConfigIssue, compileConfigSchema, fieldPath, parseConfigText, validateConfig } from '../../schemas/config/config-reader.js'
 import type { Direction } from '../../operators/detectors/direction.js'
 import type { AnomalySeverity } from '../../operators/detectors/severity.js'
 import { SESSION_FEATURES, type SessionFeature } from '../../operators/detectors/session-features.js'
-import { STD_CONFIDENCE_LEVELS } from '../../operators/detectors/std-bound.js'
-import { WINDOW_AGGREGATES, type WindowAggregate } from '../../operators/dsl/window-metric.js'
-import { GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef } from './metrics.js'
+import type { WindowAggregate } from '../../operators/dsl/window-metric.js'
+import { type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef } from './metrics.js'
 
 export const DETECTOR_TYPES = ['statistical', 'rule', 'behavioral'] as const
 export type DetectorKind = (typeof DETECTOR_TYPES)[number]
-export const STRATEGIES = ['zscore', 'threshold', 'consecutive', 'session-profile', 'ewma', 'percentile', 'ratio', 'sliding-sum', 'outlier-streak', 'cusum', 'binomial-burst', 'record-cusum'] as const
+export const STRATEGIES = [
+  'zscore',
+  'threshold',
+  'consecutive',
+  'session-profile',
+  'ewma',
+  'percentile',
+  'ratio',
+  'sliding-sum',
+  'outlier-streak',
+  'cusum',
+  'binomial-burst',
+  'record-cusum',
+] as const
 export type Strategy = (typeof STRATEGIES)[number]
-const SEVERITIES = ['info', 'warning', 'critical'] as const
-const DIRECTIONS = ['up', 'down', 'both'] as const
 
 /** Which `type` each strategy belongs to (a mismatch is almost always a copy-paste slip). */
 const STRATEGY_TYPES: Record<Strategy, readonly DetectorKind[]> = {
@@ -243,7 +258,18 @@ export interface RecordCusumDetectorConfig extends DetectorBase {
   readonly stdConfidence: number | null
 }
 
-export type DetectorConfig = RecordCusumDetectorConfig | BinomialBurstDetectorConfig | CusumDetectorConfig | OutlierStreakDetectorConfig | SlidingSumDetectorConfig | ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig | RuleDetectorConfig | RatioDetectorConfig | SessionProfileDetectorConfig
+export type DetectorConfig =
+  | RecordCusumDetectorConfig
+  | BinomialBurstDetectorConfig
+  | CusumDetectorConfig
+  | OutlierStreakDetectorConfig
+  | SlidingSumDetectorConfig
+  | ZScoreDetectorConfig
+  | EwmaDetectorConfig
+  | PercentileDetectorConfig
+  | RuleDetectorConfig
+  | RatioDetectorConfig
+  | SessionProfileDetectorConfig
 
 export interface DetectorsConfig {
   readonly source: string
@@ -270,7 +296,9 @@ export class DetectorsConfigError extends Error {
 }
 
 export function describeIssue(issue: DetectorConfigIssue): string {
-  const where = [issue.detector === null ? null : `detector '${issue.detector}'`, issue.field === null ? null : `field '${issue.field}'`].filter((s) => s !== null).join(', ')
+  const where = [issue.detector === null ? null : `detector '${issue.detector}'`, issue.field === null ? null : `field '${issue.field}'`]
+    .filter((s) => s !== null)
+    .join(', ')
   return where.length > 0 ? `${where}: ${issue.message}` : issue.message
 }
 
@@ -337,18 +365,9 @@ class FieldReader {
     return new FieldReader(this.detector, fields, this.issues)
   }
 
-  oneOf<T extends string>(field: string, allowed: readonly T[], fallback?: T): T {
-    const value = this.fields[field]
-    if (value === undefined && fallback !== undefined) return fallback
-    if (value === undefined) {
-      this.problem(field, `is required; use one of ${allowed.join(' | ')}`)
-      return allowed[0] as T
-    }
-    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      this.problem(field, `${JSON.stringify(value)} is not valid; use one of ${allowed.join(' | ')}`)
-      return allowed[0] as T
-    }
-    return value as T
+  /** A field with fixed values: the schema has checked it is one of them (and present when required). */
+  choice<T extends string>(field: string, fallback?: T): T {
+    return (this.fields[field] ?? fallback) as T
   }
 
   number(field: string, check: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean; fallback?: number; hint: string }): number {
@@ -399,31 +418,14 @@ class FieldReader {
 }
 
 function readActions(reader: FieldReader): DetectorAction[] {
-  const value = reader.raw('actions')
-  if (value === undefined) return []
-  if (!Array.isArray(value)) {
-    reader.problem('actions', 'must be a list, e.g. [{ alert: my-alert, severity: warning }, { shield: rate_limit }]')
-    return []
-  }
-  const actions: DetectorAction[] = []
-  value.forEach((action: unknown, i) => {
-    const field = `actions[${i}]`
-    if (action === 'log') return void actions.push({ kind: 'log' })
-    if (typeof action !== 'object' || action === null) return reader.problem(field, 'must be { alert: <name> }, { shield: block | rate_limit } or log')
-    const entry = action as Record<string, unknown>
-    if (typeof entry.alert === 'string' && entry.alert.length > 0) {
-      const severity = entry.severity
-      if (severity !== undefined && !(SEVERITIES as readonly unknown[]).includes(severity)) return reader.problem(`${field}.severity`, `${JSON.stringify(severity)} is not valid; use one of ${SEVERITIES.join(' | ')}`)
-      return void actions.push({ kind: 'alert', name: entry.alert, severity: (severity as AnomalySeverity | undefined) ?? null })
-    }
-    if (entry.shield === 'block' || entry.shield === 'rate_limit') return void actions.push({ kind: 'shield', action: entry.shield })
-    if ('shield' in entry) return reader.problem(`${field}.shield`, `${JSON.stringify(entry.shield)} is not valid; use block | rate_limit`)
-    reader.problem(field, 'must be { alert: <name> }, { shield: block | rate_limit } or log')
+  // The schema has checked each entry is `log`, { alert, severity? } or { shield }.
+  const entries = (reader.raw('actions') ?? []) as readonly ('log' | { alert?: string; severity?: AnomalySeverity; shield?: 'block' | 'rate_limit' })[]
+  return entries.map((entry): DetectorAction => {
+    if (entry === 'log') return { kind: 'log' }
+    if (entry.alert !== undefined) return { kind: 'alert', name: entry.alert, severity: entry.severity ?? null }
+    return { kind: 'shield', action: entry.shield ?? 'block' }
   })
-  return actions
 }
-
-const EARLY_FIELDS = ['minRecords', 'minDuration', 'maxDuration']
 
 /**
  * `early: { minRecords: 10, minDuration: 2m, maxDuration: 4m }` (a session-profile judging open
@@ -433,15 +435,14 @@ const EARLY_FIELDS = ['minRecords', 'minDuration', 'maxDuration']
 function readEarly(reader: FieldReader): SessionProfileDetectorConfig['early'] {
   const value = reader.raw('early')
   if (value === undefined || value === false) return null
-  const shape = 'must be a mapping { minRecords: <integer >= 2>, minDuration: <duration, e.g. 2m> }, or false'
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    reader.problem('early', shape)
-    return null
-  }
+  // The schema has checked its shape: a mapping of these fields, minRecords and minDuration given.
   const fields = value as Record<string, unknown>
-  for (const field of Object.keys(fields)) if (!EARLY_FIELDS.includes(field)) reader.problem(`early.${field}`, `is not a field of early; its fields are ${EARLY_FIELDS.join(', ')}`)
   const nested = reader.nested({ 'early.minRecords': fields.minRecords, 'early.minDuration': fields.minDuration, 'early.maxDuration': fields.maxDuration })
-  const minRecords = nested.number('early.minRecords', { min: 2, integer: true, hint: 'an integer >= 2: records an open session needs before it is judged, e.g. 20' })
+  const minRecords = nested.number('early.minRecords', {
+    min: 2,
+    integer: true,
+    hint: 'an integer >= 2: records an open session needs before it is judged, e.g. 20',
+  })
   const minDurationMs = nested.duration('early.minDuration')
   if (fields.maxDuration === undefined) return { minRecords, minDurationMs }
   const maxDurationMs = nested.duration('early.maxDuration')
@@ -452,75 +453,81 @@ function readEarly(reader: FieldReader): SessionProfileDetectorConfig['early'] {
 /** `sensitivity: low | medium | high` applied to a deviation threshold (SENSITIVITY_FACTORS); refused elsewhere. */
 function withSensitivity(detector: DetectorConfig, reader: FieldReader): DetectorConfig {
   if (!SENSITIVE_STRATEGIES.includes(detector.strategy)) {
-    reader.problem('sensitivity', `does not apply to a ${detector.strategy} detector (its threshold is not a deviation to scale); set threshold itself, or use sensitivity with ${SENSITIVE_STRATEGIES.join(', ')}`)
+    reader.problem(
+      'sensitivity',
+      `does not apply to a ${detector.strategy} detector (its threshold is not a deviation to scale); set threshold itself, or use sensitivity with ${SENSITIVE_STRATEGIES.join(', ')}`,
+    )
     return detector
   }
-  const level = reader.oneOf('sensitivity', Object.keys(SENSITIVITY_FACTORS) as (keyof typeof SENSITIVITY_FACTORS)[])
+  const level = reader.choice<keyof typeof SENSITIVITY_FACTORS>('sensitivity')
   if (detector.strategy !== 'zscore' && detector.strategy !== 'cusum' && detector.strategy !== 'ewma') return detector
   return { ...detector, threshold: detector.threshold * SENSITIVITY_FACTORS[level] }
 }
 
-function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]): DetectorConfig | null {
-  const label = `detectors[${index}]`
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    issues.push({ detector: label, field: null, message: 'must be a mapping with id, type, strategy, ...' })
-    return null
-  }
-  const top = raw as Record<string, unknown>
-  const id = typeof top.id === 'string' && top.id.trim().length > 0 ? top.id : null
-  const name = id ?? label
-  if (id === null) issues.push({ detector: label, field: 'id', message: 'is required: a non-empty string, stable across versions (it is part of every anomaly id)' })
+/** The seed's ML detectors need model serving Sentinel does not have: one clear refusal, not a list of missing fields. */
+const ML_REFUSAL =
+  "'ml' is not supported: Sentinel runs no ML model (the seed's classifier needs model serving); run the classifier beside the application, send its score as an llm.metric event and detect on it, e.g. strategy: threshold, metric: metric:prompt_injection_score, condition: greater_than, value: 0.85"
+
+const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+// The structure is the schema's; this file reads each strategy's parameters. The same file is
+// published for editors (README, "Config schemas").
+const detectorsSchema = JSON.parse(readFileSync(new URL('./config-schemas/detectors.schema.json', import.meta.url), 'utf8')) as { definitions: object }
+const fileValidator = compileConfigSchema(detectorsSchema)
+// One entry, as the API receives it.
+const definitionValidator = compileConfigSchema({ definitions: detectorsSchema.definitions, $ref: '#/definitions/detector' })
+
+/**
+ * The schema's issues of one detector entry (paths from the entry) in the file's terms, naming the
+ * detector by its id when it has one; an ML detector gets its one refusal instead.
+ */
+function entryIssues(raw: unknown, label: string, issues: readonly ConfigIssue[]): DetectorConfigIssue[] {
+  const name = isMapping(raw) && typeof raw.id === 'string' && raw.id.trim().length > 0 ? raw.id : label
+  if (isMapping(raw) && raw.type === 'ml') return [{ detector: name, field: 'type', message: ML_REFUSAL }]
+  return issues.map((i) => ({ detector: name, field: i.path.length === 0 ? null : fieldPath(i.path), message: i.message }))
+}
+
+/** Reads one detector entry the schema has passed; issues the schema cannot see go to `issues`. */
+function readDetector(top: Record<string, unknown>, issues: DetectorConfigIssue[]): DetectorConfig | null {
+  const name = top.id as string
 
   // The seed nests the parameters under `config:`; flatten, refusing a field given twice.
   const fields: Record<string, unknown> = { ...top }
   delete fields.config
-  const nested = top.config
   const before = issues.length
   const reader = new FieldReader(name, fields, issues)
-  if (nested !== undefined) {
-    if (typeof nested !== 'object' || nested === null || Array.isArray(nested)) reader.problem('config', 'must be a mapping of the detector parameters (or put them at the detector\'s top level)')
-    else
-      for (const [key, value] of Object.entries(nested)) {
-        if (key in fields) reader.problem(key, `is given both at the top level and under config; keep one`)
-        fields[key] = value
-      }
+  for (const [key, value] of Object.entries((top.config ?? {}) as Record<string, unknown>)) {
+    if (key in fields) reader.problem(key, `is given both at the top level and under config; keep one`)
+    fields[key] = value
   }
 
-  // The seed's ML detectors need model serving Sentinel does not have: one clear refusal, not a list of missing fields.
-  if (fields.type === 'ml') {
-    reader.problem(
-      'type',
-      "'ml' is not supported: Sentinel runs no ML model (the seed's classifier needs model serving); run the classifier beside the application, send its score as an llm.metric event and detect on it, e.g. strategy: threshold, metric: metric:prompt_injection_score, condition: greater_than, value: 0.85",
-    )
-    return null
-  }
-  const strategy = reader.oneOf('strategy', STRATEGIES)
-  const type = reader.oneOf('type', DETECTOR_TYPES)
-  if (reader.has('strategy') && reader.has('type') && !STRATEGY_TYPES[strategy].includes(type)) reader.problem('type', `'${type}' does not fit strategy '${strategy}'; use type ${STRATEGY_TYPES[strategy].join(' or ')}`)
+  const strategy = reader.choice<Strategy>('strategy')
+  const type = reader.choice<DetectorKind>('type')
+  if (!STRATEGY_TYPES[strategy].includes(type))
+    reader.problem('type', `'${type}' does not fit strategy '${strategy}'; use type ${STRATEGY_TYPES[strategy].join(' or ')}`)
   const known = new Set([...COMMON_FIELDS, ...STRATEGY_FIELDS[strategy]])
-  // With an unknown strategy its fields are unknown too; one message about the strategy is enough.
-  const strategyValid = (STRATEGIES as readonly unknown[]).includes(fields.strategy)
-  if (strategyValid) for (const field of Object.keys(fields)) if (!known.has(field)) reader.problem(field, `is not a field of a ${strategy} detector; its fields are ${[...known].filter((f) => f !== 'config').join(', ')}`)
+  // Which parameters a strategy takes is code: they may sit at the top level or under config.
+  for (const field of Object.keys(fields))
+    if (!known.has(field))
+      reader.problem(field, `is not a field of a ${strategy} detector; its fields are ${[...known].filter((f) => f !== 'config').join(', ')}`)
 
-  const enabled = fields.enabled === undefined ? true : fields.enabled
-  if (typeof enabled !== 'boolean') reader.problem('enabled', 'must be true or false')
-  const description = fields.description
-  if (description !== undefined && typeof description !== 'string') reader.problem('description', 'must be a string')
+  const enabled = fields.enabled !== false
+  const description = fields.description as string | undefined
   const base: DetectorBase = {
     id: name,
     type,
-    groupBy: reader.oneOf('groupBy', GROUP_BY, strategy === 'session-profile' ? 'user' : 'application'),
-    severity: reader.oneOf('severity', SEVERITIES, 'warning'),
-    minSeverity: reader.has('severity') ? reader.oneOf('severity', SEVERITIES) : null,
+    groupBy: reader.choice<GroupBy>('groupBy', strategy === 'session-profile' ? 'user' : 'application'),
+    severity: reader.choice<AnomalySeverity>('severity', 'warning'),
+    minSeverity: reader.has('severity') ? reader.choice<AnomalySeverity>('severity') : null,
     actions: readActions(reader),
     enabled: enabled === true,
     description: typeof description === 'string' ? description : null,
   }
   const grace = (): number => reader.duration('grace', 0)
-  const aggregate = (): WindowAggregate => reader.oneOf('aggregate', WINDOW_AGGREGATES, 'mean')
+  const aggregate = (): WindowAggregate => reader.choice<WindowAggregate>('aggregate', 'mean')
   // What every tumbling-window detector reads first, in this order (problems are reported in it).
   const windowedMetric = () => ({ metric: reader.metric('metric'), windowMs: reader.duration('window'), graceMs: grace(), aggregate: aggregate() })
-  const direction = (): Direction => reader.oneOf('direction', DIRECTIONS, 'both')
+  const direction = (): Direction => reader.choice<Direction>('direction', 'both')
   // A CUSUM's allowance and residual clip, in stds of its reference: the clip must exceed the allowance.
   const cusumAllowance = (fallbackDrift: number, reference: string): { drift: number; clip: number } => {
     const drift = reader.number('drift', { min: 0, fallback: fallbackDrift, hint: `an allowance >= 0 in ${reference} stds, e.g. ${fallbackDrift}` })
@@ -531,10 +538,8 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
   // An upper confidence bound of a baseline's std (operators/detectors/std-bound.ts), or null.
   const stdConfidence = (): number | null => {
     if (!reader.has('stdConfidence')) return null
-    const value = reader.raw('stdConfidence')
-    if (typeof value === 'number' && STD_CONFIDENCE_LEVELS.includes(value)) return value
-    reader.problem('stdConfidence', `${JSON.stringify(value)} is not valid; give one of ${STD_CONFIDENCE_LEVELS.join(', ')} (the confidence of the std's upper bound)`)
-    return null
+    // One of operators/detectors/std-bound.ts' STD_CONFIDENCE_LEVELS (the schema's enum).
+    return reader.raw('stdConfidence') as number
   }
   // A sliding window judged per record: its length and bucket resolution.
   const slidingWindow = (): { windowMs: number; bucketMs: number } => {
@@ -549,10 +554,30 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
   let detector: DetectorConfig
   switch (strategy) {
     case 'zscore': {
-      const baselineWindows = reader.number('baselineWindows', { min: 2, integer: true, fallback: 60, hint: 'an integer >= 2 (windows in the rolling baseline)' })
-      const minHistory = reader.number('minHistory', { min: 2, integer: true, fallback: Math.min(20, baselineWindows), hint: 'an integer >= 2, at most baselineWindows' })
-      if (minHistory > baselineWindows) reader.problem('minHistory', `${minHistory} exceeds baselineWindows (${baselineWindows}); lower it or raise baselineWindows`)
-      detector = { ...base, strategy, ...windowedMetric(), threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }), direction: direction(), baselineWindows, minHistory, stdConfidence: stdConfidence() }
+      const baselineWindows = reader.number('baselineWindows', {
+        min: 2,
+        integer: true,
+        fallback: 60,
+        hint: 'an integer >= 2 (windows in the rolling baseline)',
+      })
+      const minHistory = reader.number('minHistory', {
+        min: 2,
+        integer: true,
+        fallback: Math.min(20, baselineWindows),
+        hint: 'an integer >= 2, at most baselineWindows',
+      })
+      if (minHistory > baselineWindows)
+        reader.problem('minHistory', `${minHistory} exceeds baselineWindows (${baselineWindows}); lower it or raise baselineWindows`)
+      detector = {
+        ...base,
+        strategy,
+        ...windowedMetric(),
+        threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a |z| > 0, e.g. 3' }),
+        direction: direction(),
+        baselineWindows,
+        minHistory,
+        stdConfidence: stdConfidence(),
+      }
       break
     }
     case 'cusum': {
@@ -566,8 +591,8 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         clip,
         warmupWindows: reader.number('warmupWindows', { min: 2, integer: true, fallback: 10, hint: 'an integer >= 2 (windows of the warm-up baseline)' }),
         alpha: reader.number('alpha', { min: 0, max: 1, fallback: 0, hint: 'a weight in [0, 1], 0 for a frozen baseline' }),
-        direction: reader.oneOf('direction', DIRECTIONS, 'up'),
-        minStd: reader.number('minStd', { min: 0, fallback: 0, hint: 'a floor >= 0 of the baseline std, in the metric\'s units' }),
+        direction: reader.choice<Direction>('direction', 'up'),
+        minStd: reader.number('minStd', { min: 0, fallback: 0, hint: "a floor >= 0 of the baseline std, in the metric's units" }),
         stdConfidence: stdConfidence(),
       }
       break
@@ -584,9 +609,10 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
       }
       break
     case 'percentile': {
-      const threshold = reader.has('threshold') ? reader.number('threshold', { hint: 'a number: the bound on the window\'s percentile' }) : null
+      const threshold = reader.has('threshold') ? reader.number('threshold', { hint: "a number: the bound on the window's percentile" }) : null
       const factor = reader.has('factor') ? reader.number('factor', { min: 1, exclusiveMin: true, hint: 'a multiple > 1 of the baseline, e.g. 2' }) : null
-      if (threshold === null && factor === null) reader.problem('threshold', 'a percentile detector needs threshold (an absolute bound) and/or factor (a multiple of its baseline)')
+      if (threshold === null && factor === null)
+        reader.problem('threshold', 'a percentile detector needs threshold (an absolute bound) and/or factor (a multiple of its baseline)')
       detector = {
         ...base,
         strategy,
@@ -602,12 +628,17 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
     }
     case 'threshold':
     case 'consecutive': {
-      const condition = fields.condition === undefined ? 'greater_than' : fields.condition
-      const comparison = typeof condition === 'string' ? CONDITIONS[condition] : undefined
-      if (comparison === undefined) reader.problem('condition', `${JSON.stringify(condition)} is not valid; use greater_than | greater_or_equal | less_than | less_or_equal | equal`)
-      const consecutive = reader.number('consecutive', strategy === 'consecutive' ? { min: 2, integer: true, hint: 'an integer >= 2 (breaches in a row)' } : { min: 1, integer: true, fallback: 1, hint: 'an integer >= 1 (breaches in a row)' })
+      // One of CONDITIONS' keys (the schema's enum).
+      const comparison = CONDITIONS[reader.choice('condition', 'greater_than')]
+      const consecutive = reader.number(
+        'consecutive',
+        strategy === 'consecutive'
+          ? { min: 2, integer: true, hint: 'an integer >= 2 (breaches in a row)' }
+          : { min: 1, integer: true, fallback: 1, hint: 'an integer >= 1 (breaches in a row)' },
+      )
       const windowed = reader.has('window')
-      if (!windowed && (reader.has('aggregate') || reader.has('grace'))) reader.problem(reader.has('aggregate') ? 'aggregate' : 'grace', 'applies to a window only; add window or remove it')
+      if (!windowed && (reader.has('aggregate') || reader.has('grace')))
+        reader.problem(reader.has('aggregate') ? 'aggregate' : 'grace', 'applies to a window only; add window or remove it')
       detector = {
         ...base,
         strategy,
@@ -643,11 +674,21 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.5, hint: 'a standard deviation > 0 of the log value, e.g. 0.5' }),
         minimum: reader.number('minimum', { min: 0, fallback: 0, hint: 'a value >= 0 below which nothing is an outlier' }),
         consecutive,
-        within: reader.number('within', { min: consecutive, integer: true, fallback: consecutive, hint: `an integer >= consecutive (${consecutive}): outliers are counted among the key's last 'within' records` }),
+        within: reader.number('within', {
+          min: consecutive,
+          integer: true,
+          fallback: consecutive,
+          hint: `an integer >= consecutive (${consecutive}): outliers are counted among the key's last 'within' records`,
+        }),
         alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.05, hint: 'a weight in (0, 1], e.g. 0.05' }),
-        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 10, hint: 'an integer >= 1: records before the key\'s own profile counts' }),
-        cohort: reader.has('cohort') ? reader.oneOf('cohort', GROUP_BY) : null,
-        cohortMinHistory: reader.number('cohortMinHistory', { min: 1, integer: true, fallback: 50, hint: 'an integer >= 1: records before a cohort is a reference' }),
+        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 10, hint: "an integer >= 1: records before the key's own profile counts" }),
+        cohort: reader.has('cohort') ? reader.choice<GroupBy>('cohort') : null,
+        cohortMinHistory: reader.number('cohortMinHistory', {
+          min: 1,
+          integer: true,
+          fallback: 50,
+          hint: 'an integer >= 1: records before a cohort is a reference',
+        }),
       }
       break
     }
@@ -671,8 +712,17 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
     }
     case 'binomial-burst': {
       const { windowMs, bucketMs } = slidingWindow()
-      const priorCalls = reader.number('priorCalls', { min: 0, exclusiveMin: true, fallback: 200, hint: 'a number > 0 of pseudo-calls at the population\'s rate, e.g. 200' })
-      const memoryCalls = reader.number('memoryCalls', { min: 1, fallback: 5000, hint: 'a number of calls the long-run rate remembers, at least priorCalls, e.g. 5000' })
+      const priorCalls = reader.number('priorCalls', {
+        min: 0,
+        exclusiveMin: true,
+        fallback: 200,
+        hint: "a number > 0 of pseudo-calls at the population's rate, e.g. 200",
+      })
+      const memoryCalls = reader.number('memoryCalls', {
+        min: 1,
+        fallback: 5000,
+        hint: 'a number of calls the long-run rate remembers, at least priorCalls, e.g. 5000',
+      })
       if (memoryCalls < priorCalls) reader.problem('memoryCalls', `${memoryCalls} is below priorCalls (${priorCalls}); raise it`)
       detector = {
         ...base,
@@ -686,7 +736,13 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         minFailures: reader.number('minFailures', { min: 1, integer: true, fallback: 2, hint: 'an integer >= 1: failures a window needs to be a burst' }),
         priorCalls,
         memoryCalls,
-        coldStartRate: reader.number('coldStartRate', { min: 0, max: 1, exclusiveMin: true, fallback: 0.02, hint: 'a failure rate in (0, 1) assumed before any call, e.g. 0.02' }),
+        coldStartRate: reader.number('coldStartRate', {
+          min: 0,
+          max: 1,
+          exclusiveMin: true,
+          fallback: 0.02,
+          hint: 'a failure rate in (0, 1) assumed before any call, e.g. 0.02',
+        }),
       }
       break
     }
@@ -703,20 +759,16 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
         threshold: reader.number('threshold', { min: 0, exclusiveMin: true, hint: 'a z > 0 of the log window sum, e.g. 3' }),
         minLogStd: reader.number('minLogStd', { min: 0, exclusiveMin: true, fallback: 0.5, hint: 'a standard deviation > 0 of the log sum, e.g. 0.5' }),
         alpha: reader.number('alpha', { min: 0, max: 1, exclusiveMin: true, fallback: 0.05, hint: 'a weight in (0, 1], e.g. 0.05' }),
-        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 10, hint: 'an integer >= 1: samples before the key\'s own baseline counts' }),
-        cohort: reader.has('cohort') ? reader.oneOf('cohort', GROUP_BY) : null,
-        coldStart: reader.has('coldStart') ? reader.number('coldStart', { min: 0, exclusiveMin: true, hint: 'a sum > 0: the bound before any history' }) : reader.number('minimum', { min: 0, exclusiveMin: true, hint: 'a sum > 0' }),
+        minHistory: reader.number('minHistory', { min: 1, integer: true, fallback: 10, hint: "an integer >= 1: samples before the key's own baseline counts" }),
+        cohort: reader.has('cohort') ? reader.choice<GroupBy>('cohort') : null,
+        coldStart: reader.has('coldStart')
+          ? reader.number('coldStart', { min: 0, exclusiveMin: true, hint: 'a sum > 0: the bound before any history' })
+          : reader.number('minimum', { min: 0, exclusiveMin: true, hint: 'a sum > 0' }),
       }
       break
     }
     case 'session-profile': {
-      const rawFeatures = fields.features
-      let features: SessionFeature[] = [...SESSION_FEATURES]
-      if (rawFeatures !== undefined) {
-        if (!Array.isArray(rawFeatures) || rawFeatures.length === 0 || rawFeatures.some((f) => !(SESSION_FEATURES as readonly unknown[]).includes(f)))
-          reader.problem('features', `must be a non-empty list of ${SESSION_FEATURES.join(', ')}`)
-        else features = rawFeatures as SessionFeature[]
-      }
+      const features = (fields.features as SessionFeature[] | undefined) ?? [...SESSION_FEATURES]
       detector = {
         ...base,
         strategy,
@@ -731,29 +783,53 @@ function readDetector(raw: unknown, index: number, issues: DetectorConfigIssue[]
     }
   }
   if (reader.has('sensitivity')) detector = withSensitivity(detector, reader)
-  return issues.length === before && id !== null ? detector : null
+  return issues.length === before ? detector : null
 }
 
 /** Parses and checks a detectors file's text; throws DetectorsConfigError listing every issue. */
 export function parseDetectorsConfig(text: string, source = '<inline>'): DetectorsConfig {
-  const doc = parseDocument(text)
-  if (doc.errors.length > 0) throw new DetectorsConfigError(source, doc.errors.map((e) => ({ detector: null, field: null, message: `YAML syntax: ${e.message}` })))
-  const root: unknown = doc.toJS()
-  const issues: DetectorConfigIssue[] = []
-  let list: unknown = typeof root === 'object' && root !== null ? (root as Record<string, unknown>).detectors : undefined
-  if (typeof list === 'object' && list !== null && !Array.isArray(list)) list = (list as Record<string, unknown>).items
-  if (!Array.isArray(list)) throw new DetectorsConfigError(source, [{ detector: null, field: 'detectors', message: 'is required: a list of detectors (detectors: [- id: ..., type: ..., strategy: ...])' }])
+  const parsed = parseConfigText(text)
+  if (parsed.issues.length > 0)
+    throw new DetectorsConfigError(
+      source,
+      parsed.issues.map((i) => ({ detector: null, field: null, message: i.message })),
+    )
+  const root = parsed.value
+  const listed: unknown = isMapping(root) ? root.detectors : undefined
+  const seedShape = isMapping(listed)
+  const list: unknown = seedShape ? listed.items : listed
+  // Another kind of file (or an empty one) gets one clear issue, not a list of everything it lacks.
+  if (!Array.isArray(list))
+    throw new DetectorsConfigError(source, [
+      { detector: null, field: 'detectors', message: 'is required: a list of detectors (detectors: [- id: ..., type: ..., strategy: ...])' },
+    ])
+  const shapeIssues = validateConfig(fileValidator, root)
+  const entryDepth = seedShape ? 3 : 2 // detectors[i] or detectors.items[i]
+  const atEntry = (issue: ConfigIssue): number | null =>
+    issue.path.length >= entryDepth && typeof issue.path[entryDepth - 1] === 'number' ? (issue.path[entryDepth - 1] as number) : null
+  const issues: DetectorConfigIssue[] = shapeIssues
+    .filter((i) => atEntry(i) === null)
+    .map((i) => ({ detector: null, field: fieldPath(i.path), message: i.message }))
+  list.forEach((raw: unknown, index) => {
+    const own = shapeIssues.filter((i) => atEntry(i) === index).map((i) => ({ ...i, path: i.path.slice(entryDepth) }))
+    if (own.length > 0 || (isMapping(raw) && raw.type === 'ml')) issues.push(...entryIssues(raw, `detectors[${index}]`, own))
+  })
+  if (issues.length > 0) throw new DetectorsConfigError(source, issues)
+
   const detectors: DetectorConfig[] = []
   const seen = new Set<string>()
-  list.forEach((raw, i) => {
-    const detector = readDetector(raw, i, issues)
-    const id = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).id : undefined
-    if (typeof id === 'string') {
-      if (seen.has(id)) issues.push({ detector: id, field: 'id', message: `is used by more than one detector; ids must be unique (they are part of anomaly ids and store names)` })
-      seen.add(id)
-    }
+  for (const raw of list as Record<string, unknown>[]) {
+    const detector = readDetector(raw, issues)
+    const id = raw.id as string
+    if (seen.has(id))
+      issues.push({
+        detector: id,
+        field: 'id',
+        message: `is used by more than one detector; ids must be unique (they are part of anomaly ids and store names)`,
+      })
+    seen.add(id)
     if (detector) detectors.push(detector)
-  })
+  }
   if (issues.length > 0) throw new DetectorsConfigError(source, issues)
   return { source, detectors, definitions: list }
 }
@@ -763,8 +839,10 @@ export function parseDetectorsConfig(text: string, source = '<inline>'): Detecto
  * `config:` nesting allowed), checked exactly as the file's entries are; throws DetectorsConfigError.
  */
 export function parseDetectorDefinition(raw: unknown, source = '<api>'): DetectorConfig {
+  const shape = validateConfig(definitionValidator, raw)
+  if (shape.length > 0 || (isMapping(raw) && raw.type === 'ml')) throw new DetectorsConfigError(source, entryIssues(raw, 'detectors[0]', shape))
   const issues: DetectorConfigIssue[] = []
-  const detector = readDetector(raw, 0, issues)
+  const detector = readDetector(raw as Record<string, unknown>, issues)
   if (detector === null || issues.length > 0) throw new DetectorsConfigError(source, issues)
   return detector
 }

@@ -1,8 +1,11 @@
 /**
  * The alert rules file (YAML), read once at start: seed 001's AlertDefinition as a list under
- * `rules:`, plus `maintenance_windows:`. Every mistake is reported at once, each naming the rule (or
- * maintenance window), the field and the fix (the style of detectors-config.ts), so a bad file fails
- * the start and never an alert at run time.
+ * `rules:`, plus `maintenance_windows:`. Mistakes are reported together, each naming the rule (or
+ * maintenance window), the field and the fix, so a bad file fails the start and never an alert at
+ * run time. Two rounds: the file's shape is checked first against its JSON Schema
+ * (config-schemas/alert-rules.schema.json, published for editors; schemas/config/config-reader.ts),
+ * then what a schema cannot say (durations, time zones, cron, thresholds that depend on the
+ * aggregation function, references to detectors, templates, policies and rules).
  *
  *   rules:
  *     - alert_id: critical-anomalies          # stable: part of every alert id and group key
@@ -48,24 +51,31 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parseDocument } from 'yaml'
 import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 import type { AlertAction } from '../../../schemas/alert/alert-event.js'
+import { type ConfigIssue, compileConfigSchema, fieldPath, parseConfigText, validateConfig } from '../../../schemas/config/config-reader.js'
 import { parseDuration } from '../detectors-config.js'
 import { CronSchedule } from './cron-schedule.js'
-import { type AlertLifecycleConfig, readLifecycleConfig } from './lifecycle-config.js'
+import { type AlertLifecycleConfig, type LifecycleSections, readLifecycleConfig } from './lifecycle-config.js'
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const
 export const AGGREGATION_FUNCTIONS = ['count', 'avg', 'sum', 'max', 'min'] as const
 export type AggregationFunction = (typeof AGGREGATION_FUNCTIONS)[number]
 export const ACTION_TYPES = ['notification', 'shield', 'webhook', 'incident'] as const
 /** AnomalyEvent fields an alert can be grouped by (nested ones dotted). */
-export const GROUPING_FIELDS = ['detector_id', 'application_id', 'tenant_id', 'severity', 'detector_type', 'affected_entity.type', 'affected_entity.id'] as const
+export const GROUPING_FIELDS = [
+  'detector_id',
+  'application_id',
+  'tenant_id',
+  'severity',
+  'detector_type',
+  'affected_entity.type',
+  'affected_entity.id',
+] as const
 export type GroupingField = (typeof GROUPING_FIELDS)[number]
 export const DAYS_OF_WEEK = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 export type DayOfWeek = (typeof DAYS_OF_WEEK)[number]
 const SHIELD_ACTIONS = ['block', 'rate_limit', 'throttle', 'quarantine', 'alert_only']
-const TRIGGERS = ['anomaly', 'metric_threshold', 'event_pattern']
 
 export const DEFAULT_GROUPING: readonly GroupingField[] = ['detector_id', 'application_id']
 
@@ -201,60 +211,74 @@ export interface AlertRulesParseOptions {
 
 type Report = (field: string | null, message: string) => void
 
+type Duration = string | number
+
+/** A rules file as its schema (config-schemas/alert-rules.schema.json) lets it through. */
+interface RulesFile extends LifecycleSections {
+  readonly rules: readonly RuleEntry[]
+  readonly routing?: readonly RouteEntry[]
+  readonly maintenance_windows?: readonly MaintenanceWindowEntry[]
+}
+
+interface RuleEntry {
+  readonly alert_id: string
+  readonly name: string
+  readonly description?: string
+  readonly enabled?: boolean
+  readonly conditions: {
+    readonly filters?: {
+      readonly severity?: AnomalySeverity[]
+      readonly detector_ids?: string[]
+      readonly application_ids?: string[]
+      readonly score_threshold?: number
+    }
+    readonly aggregation?: { readonly window: Duration; readonly function?: AggregationFunction; readonly threshold: number }
+  }
+  readonly actions?: readonly { readonly type: AlertAction['type']; readonly config?: Record<string, unknown> }[]
+  readonly throttling?: { readonly max_frequency?: Duration; readonly grouping?: GroupingField[] }
+  readonly schedule?: {
+    readonly timezone?: string
+    readonly active_hours?: { readonly start: string; readonly end: string }
+    readonly days_of_week?: DayOfWeek[]
+  }
+  readonly labels?: Record<string, string>
+  readonly escalation?: string
+}
+
+interface RouteEntry {
+  readonly match?: Record<string, string | string[]>
+  readonly receivers: string[]
+  readonly repeat_interval?: Duration
+  readonly continue?: boolean
+}
+
+interface MaintenanceWindowEntry {
+  readonly name: string
+  readonly schedule?: string
+  readonly duration?: Duration
+  readonly timezone?: string
+  readonly start?: string
+  readonly end?: string
+  readonly rules?: string[]
+}
+
+// The structure (types, required fields, enums, ranges, unknown keys) is the schema's; this file
+// adds what a schema cannot say. The same file is published for editors (README, "Config schemas").
+const validator = compileConfigSchema(JSON.parse(readFileSync(new URL('../config-schemas/alert-rules.schema.json', import.meta.url), 'utf8')) as object)
+
 const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/** Refuses fields not in `known`: a misspelt optional field would otherwise be silently ignored. */
-function checkFields(value: Record<string, unknown>, known: readonly string[], prefix: string, report: Report): void {
-  for (const field of Object.keys(value)) if (!known.includes(field)) report(`${prefix}${field}`, `is not a known field; the fields here are ${known.join(', ')}`)
-}
-
-function mapping(value: unknown, field: string, report: Report, hint: string): Record<string, unknown> | null {
-  if (value === undefined) return null
-  if (!isMapping(value)) {
-    report(field, `must be a mapping: ${hint}`)
-    return null
-  }
-  return value
-}
-
-function stringList(value: unknown, field: string, report: Report, hint: string): string[] | null {
-  if (value === undefined) return null
-  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string' || v.length === 0)) {
-    report(field, `must be a non-empty list of ${hint}; leave the field out to match any`)
-    return null
-  }
-  const duplicates = value.filter((v, i) => value.indexOf(v) !== i)
-  if (duplicates.length > 0) report(field, `lists ${JSON.stringify(duplicates[0])} twice; list each once`)
-  return value as string[]
-}
-
-function enumList<T extends string>(value: unknown, field: string, allowed: readonly T[], report: Report): T[] | null {
-  const list = stringList(value, field, report, `${allowed.join(' | ')}`)
-  if (list === null) return null
-  const bad = list.filter((v) => !(allowed as readonly string[]).includes(v))
-  if (bad.length > 0) {
-    report(field, `${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not valid; use ${allowed.join(' | ')}`)
-    return null
-  }
-  return list as T[]
-}
-
-function duration(value: unknown, field: string, report: Report, allowZero: boolean): number {
+function duration(value: Duration, field: string, report: Report, allowZero: boolean): number {
   if (allowZero && (value === 0 || value === '0')) return 0
   const ms = parseDuration(value)
   if (ms === null) report(field, `${JSON.stringify(value)} is not a duration; write e.g. 30s, 5m, 1h${allowZero ? ' (or 0 for none)' : ''}`)
   return ms ?? Number.NaN
 }
 
-const HH_MM = /^([01]?\d|2[0-3]):([0-5]\d)$/
-
-function minuteOfDay(value: unknown, field: string, report: Report): number {
-  const match = typeof value === 'string' ? HH_MM.exec(value) : null
-  if (!match) {
-    report(field, `${JSON.stringify(value)} is not a time of day; write HH:MM (24h), e.g. "09:00" or "22:30"`)
-    return 0
-  }
-  return Number(match[1]) * 60 + Number(match[2])
+/** Minutes after midnight of an `HH:MM` the schema has checked. */
+function minuteOfDay(value: string): number {
+  const [hours, minutes] = value.split(':')
+  return Number(hours) * 60 + Number(minutes)
 }
 
 /** Whether `Intl` knows the zone (IANA names such as UTC, Europe/Paris, America/New_York). */
@@ -267,9 +291,9 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
-function timezone(value: unknown, field: string, report: Report): string {
+function timezone(value: string | undefined, field: string, report: Report): string {
   if (value === undefined) return 'UTC'
-  if (typeof value !== 'string' || !isValidTimeZone(value)) {
+  if (!isValidTimeZone(value)) {
     report(field, `${JSON.stringify(value)} is not a known time zone; use an IANA name such as UTC, Europe/Berlin or America/New_York`)
     return 'UTC'
   }
@@ -278,295 +302,255 @@ function timezone(value: unknown, field: string, report: Report): string {
 
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/
 
-function instant(value: unknown, field: string, report: Report): number {
-  const ms = typeof value === 'string' && ISO_WITH_OFFSET.test(value) ? Date.parse(value) : value instanceof Date ? value.getTime() : Number.NaN
-  if (!Number.isFinite(ms)) report(field, `${JSON.stringify(value)} is not an ISO-8601 time with an offset; write e.g. "2026-12-01T22:00:00Z" or "2026-12-01T17:00:00-05:00"`)
+function instant(value: string, field: string, report: Report): number {
+  const ms = ISO_WITH_OFFSET.test(value) ? Date.parse(value) : Number.NaN
+  if (!Number.isFinite(ms))
+    report(field, `${JSON.stringify(value)} is not an ISO-8601 time with an offset; write e.g. "2026-12-01T22:00:00Z" or "2026-12-01T17:00:00-05:00"`)
   return ms
 }
 
-const RULE_FIELDS = ['alert_id', 'name', 'description', 'enabled', 'conditions', 'actions', 'throttling', 'schedule', 'labels', 'escalation']
-
-function readFilters(raw: unknown, report: Report, knownDetectors: ReadonlySet<string> | null): AlertFilters {
-  const filters = mapping(raw, 'conditions.filters', report, 'e.g. { severity: [critical], score_threshold: 0.8 }') ?? {}
-  checkFields(filters, ['severity', 'detector_ids', 'application_ids', 'score_threshold'], 'conditions.filters.', report)
-  const detectorIds = stringList(filters.detector_ids, 'conditions.filters.detector_ids', report, 'detector ids')
+function readFilters(entry: RuleEntry['conditions']['filters'], report: Report, knownDetectors: ReadonlySet<string> | null): AlertFilters {
+  const filters = entry ?? {}
+  const detectorIds = filters.detector_ids ?? null
   if (detectorIds && knownDetectors) {
     const unknown = detectorIds.filter((d) => !knownDetectors.has(d))
-    if (unknown.length > 0) report('conditions.filters.detector_ids', `${unknown.map((u) => `'${u}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a detector of the detectors file; use ${[...knownDetectors].join(', ')}`)
+    if (unknown.length > 0)
+      report(
+        'conditions.filters.detector_ids',
+        `${unknown.map((u) => `'${u}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a detector of the detectors file; use ${[...knownDetectors].join(', ')}`,
+      )
   }
-  let scoreThreshold: number | null = null
-  if (filters.score_threshold !== undefined) {
-    const s = filters.score_threshold
-    if (typeof s === 'number' && s >= 0 && s <= 1) scoreThreshold = s
-    else report('conditions.filters.score_threshold', `${JSON.stringify(s)} is not valid; give a score in [0, 1] (anomaly scores are 0.5 at a detector's threshold)`)
-  }
-  return {
-    severity: enumList(filters.severity, 'conditions.filters.severity', ALERT_SEVERITIES, report),
-    detectorIds,
-    applicationIds: stringList(filters.application_ids, 'conditions.filters.application_ids', report, 'application ids'),
-    scoreThreshold,
-  }
+  return { severity: filters.severity ?? null, detectorIds, applicationIds: filters.application_ids ?? null, scoreThreshold: filters.score_threshold ?? null }
 }
 
-function readAggregation(raw: unknown, report: Report): AlertAggregationRule | null {
-  const agg = mapping(raw, 'conditions.aggregation', report, 'e.g. { window: 5m, function: count, threshold: 3 }, or leave it out to fire on every anomaly')
-  if (agg === null) return null
-  checkFields(agg, ['window', 'function', 'threshold'], 'conditions.aggregation.', report)
-  const windowMs = agg.window === undefined ? (report('conditions.aggregation.window', 'is required; give a duration such as 1m or 15m'), Number.NaN) : duration(agg.window, 'conditions.aggregation.window', report, false)
-  let fn: AggregationFunction = 'count'
-  if (agg.function !== undefined) {
-    if ((AGGREGATION_FUNCTIONS as readonly unknown[]).includes(agg.function)) fn = agg.function as AggregationFunction
-    else report('conditions.aggregation.function', `${JSON.stringify(agg.function)} is not valid; use ${AGGREGATION_FUNCTIONS.join(' | ')}`)
-  }
+function readAggregation(agg: RuleEntry['conditions']['aggregation'], report: Report): AlertAggregationRule | null {
+  if (agg === undefined) return null
+  const windowMs = duration(agg.window, 'conditions.aggregation.window', report, false)
+  const fn = agg.function ?? 'count'
   const t = agg.threshold
-  let threshold = Number.NaN
-  if (t === undefined) report('conditions.aggregation.threshold', fn === 'count' ? 'is required; give the number of anomalies that fires the rule, e.g. 3' : 'is required; give the score in (0, 1] the aggregate must reach, e.g. 0.8')
-  else if (fn === 'count') {
-    if (typeof t === 'number' && Number.isInteger(t) && t >= 1) threshold = t
-    else report('conditions.aggregation.threshold', `${JSON.stringify(t)} is not valid for count; give an integer >= 1 (anomalies in the window)`)
-  } else if (fn === 'sum') {
-    if (typeof t === 'number' && Number.isFinite(t) && t > 0) threshold = t
-    else report('conditions.aggregation.threshold', `${JSON.stringify(t)} is not valid for sum; give a number > 0 (a sum of scores, each in [0, 1])`)
-  } else if (typeof t === 'number' && t > 0 && t <= 1) threshold = t
-  else report('conditions.aggregation.threshold', `${JSON.stringify(t)} is not valid for ${fn}; give a score in (0, 1] (anomaly scores are in [0, 1])`)
-  return { windowMs, function: fn, threshold }
+  const field = 'conditions.aggregation.threshold'
+  // What the threshold means depends on the function: a count of anomalies, or scores in [0, 1].
+  if (fn === 'count' && !(Number.isInteger(t) && t >= 1))
+    report(field, `${JSON.stringify(t)} is not valid for count; give an integer >= 1 (anomalies in the window)`)
+  else if (fn === 'sum' && !(Number.isFinite(t) && t > 0))
+    report(field, `${JSON.stringify(t)} is not valid for sum; give a number > 0 (a sum of scores, each in [0, 1])`)
+  else if (fn !== 'count' && fn !== 'sum' && !(t > 0 && t <= 1))
+    report(field, `${JSON.stringify(t)} is not valid for ${fn}; give a score in (0, 1] (anomaly scores are in [0, 1])`)
+  return { windowMs, function: fn, threshold: t }
 }
 
-function readActions(raw: unknown, report: Report, routed: boolean): AlertAction[] {
-  if (routed && raw === undefined) return []
-  if (!Array.isArray(raw) || raw.length === 0) {
-    report('actions', 'is required: a non-empty list such as [{ type: notification, config: { receivers: [slack-incidents] } }]')
+function readActions(entries: RuleEntry['actions'], report: Report, routed: boolean): AlertAction[] {
+  if (entries === undefined) {
+    // Without routing the rule's alerts would go nowhere.
+    if (!routed)
+      report('actions', 'is required: a non-empty list such as [{ type: notification, config: { receivers: [slack-incidents] } }] (or routes under routing:)')
     return []
   }
   const actions: AlertAction[] = []
-  raw.forEach((entry: unknown, i) => {
+  entries.forEach((entry, i) => {
     const field = `actions[${i}]`
-    if (!isMapping(entry)) return report(field, `must be a mapping { type: ${ACTION_TYPES.join(' | ')}, config: {...} }`)
-    checkFields(entry, ['type', 'config'], `${field}.`, report)
-    if (!(ACTION_TYPES as readonly unknown[]).includes(entry.type)) return report(`${field}.type`, `${JSON.stringify(entry.type)} is not valid; use ${ACTION_TYPES.join(' | ')}`)
-    const type = entry.type as AlertAction['type']
-    const config = entry.config === undefined ? {} : entry.config
-    if (!isMapping(config)) return report(`${field}.config`, 'must be a mapping of the action\'s settings, e.g. { receivers: [slack-incidents] }')
-    if (type === 'notification') {
+    const config = entry.config ?? {}
+    if (entry.type === 'notification') {
       const receivers = config.receivers
       if (!Array.isArray(receivers) || receivers.length === 0 || receivers.some((r) => typeof r !== 'string' || r.length === 0))
-        return report(`${field}.config.receivers`, 'is required for a notification: a non-empty list of receiver names from the receivers file, e.g. [slack-incidents]')
+        return report(
+          `${field}.config.receivers`,
+          'is required for a notification: a non-empty list of receiver names from the receivers file, e.g. [slack-incidents]',
+        )
     }
-    if (type === 'shield' && config.action !== undefined && !(typeof config.action === 'string' && SHIELD_ACTIONS.includes(config.action.toLowerCase())))
+    if (entry.type === 'shield' && config.action !== undefined && !(typeof config.action === 'string' && SHIELD_ACTIONS.includes(config.action.toLowerCase())))
       return report(`${field}.config.action`, `${JSON.stringify(config.action)} is not valid; use ${SHIELD_ACTIONS.join(' | ')}`)
-    if (config.duration !== undefined && parseDuration(config.duration) === null) return report(`${field}.config.duration`, `${JSON.stringify(config.duration)} is not a duration; write e.g. 15m or 1h`)
-    actions.push({ type, config })
+    if (config.duration !== undefined && parseDuration(config.duration) === null)
+      return report(`${field}.config.duration`, `${JSON.stringify(config.duration)} is not a duration; write e.g. 15m or 1h`)
+    actions.push({ type: entry.type, config })
   })
   return actions
 }
 
-function readThrottling(raw: unknown, report: Report): AlertThrottling {
-  const throttling = mapping(raw, 'throttling', report, 'e.g. { max_frequency: 15m, grouping: [application_id, detector_id] }')
-  if (throttling === null) return { maxFrequencyMs: 0, grouping: DEFAULT_GROUPING }
-  checkFields(throttling, ['max_frequency', 'grouping'], 'throttling.', report)
-  const maxFrequencyMs = throttling.max_frequency === undefined ? 0 : duration(throttling.max_frequency, 'throttling.max_frequency', report, true)
-  let grouping: readonly GroupingField[] = DEFAULT_GROUPING
-  if (throttling.grouping !== undefined) {
-    const g = throttling.grouping
-    if (Array.isArray(g) && g.length === 0) grouping = []
-    else grouping = enumList(g, 'throttling.grouping', GROUPING_FIELDS, report) ?? DEFAULT_GROUPING
-  }
-  return { maxFrequencyMs, grouping }
-}
-
-function readSchedule(raw: unknown, report: Report): AlertSchedule | null {
-  const schedule = mapping(raw, 'schedule', report, 'e.g. { timezone: America/New_York, active_hours: { start: "09:00", end: "18:00" }, days_of_week: [mon, tue, wed, thu, fri] }')
-  if (schedule === null) return null
-  checkFields(schedule, ['timezone', 'active_hours', 'days_of_week'], 'schedule.', report)
-  let activeHours: AlertSchedule['activeHours'] = null
-  const hours = mapping(schedule.active_hours, 'schedule.active_hours', report, 'e.g. { start: "09:00", end: "18:00" }')
-  if (hours !== null) {
-    checkFields(hours, ['start', 'end'], 'schedule.active_hours.', report)
-    if (hours.start === undefined) report('schedule.active_hours.start', 'is required; write HH:MM, e.g. "09:00"')
-    if (hours.end === undefined) report('schedule.active_hours.end', 'is required; write HH:MM, e.g. "18:00" (inclusive; earlier than start crosses midnight)')
-    if (hours.start !== undefined && hours.end !== undefined) activeHours = { startMinute: minuteOfDay(hours.start, 'schedule.active_hours.start', report), endMinute: minuteOfDay(hours.end, 'schedule.active_hours.end', report) }
-  }
+function readThrottling(entry: RuleEntry['throttling'], report: Report): AlertThrottling {
+  if (entry === undefined) return { maxFrequencyMs: 0, grouping: DEFAULT_GROUPING }
   return {
-    timezone: timezone(schedule.timezone, 'schedule.timezone', report),
-    activeHours,
-    daysOfWeek: enumList(schedule.days_of_week, 'schedule.days_of_week', DAYS_OF_WEEK, report),
+    maxFrequencyMs: entry.max_frequency === undefined ? 0 : duration(entry.max_frequency, 'throttling.max_frequency', report, true),
+    grouping: entry.grouping ?? DEFAULT_GROUPING,
   }
 }
 
-function readLabels(raw: unknown, report: Report): Record<string, string> {
-  const labels = mapping(raw, 'labels', report, 'e.g. { team: ml-platform }') ?? {}
-  for (const [key, value] of Object.entries(labels)) if (typeof value !== 'string' || value.length === 0) report(`labels.${key}`, 'must be a non-empty string')
-  return labels as Record<string, string>
+function readSchedule(entry: RuleEntry['schedule'], report: Report): AlertSchedule | null {
+  if (entry === undefined) return null
+  const hours = entry.active_hours
+  return {
+    timezone: timezone(entry.timezone, 'schedule.timezone', report),
+    activeHours: hours === undefined ? null : { startMinute: minuteOfDay(hours.start), endMinute: minuteOfDay(hours.end) },
+    daysOfWeek: entry.days_of_week ?? null,
+  }
 }
 
-function readRoute(raw: unknown, index: number, report: (field: string | null, message: string) => void): AlertRoute | null {
+function readRoute(entry: RouteEntry, index: number, report: Report): AlertRoute {
   const field = `routing[${index}]`
-  if (!isMapping(raw)) {
-    report(field, 'must be a mapping { match: { severity: critical }, receivers: [name], repeat_interval: 5m }')
-    return null
-  }
-  checkFields(raw, ['match', 'receivers', 'repeat_interval', 'continue'], `${field}.`, report)
   const match: Record<string, string[]> = {}
-  const rawMatch = mapping(raw.match, `${field}.match`, report, 'e.g. { severity: critical, team: ml-platform } (leave it out to match every alert)') ?? {}
-  for (const [key, value] of Object.entries(rawMatch)) {
-    const values = typeof value === 'string' ? [value] : Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string') ? (value as string[]) : null
-    if (values === null) report(`${field}.match.${key}`, 'must be a string or a non-empty list of strings')
-    else if (key === 'severity' && values.some((v) => !(ALERT_SEVERITIES as readonly string[]).includes(v))) report(`${field}.match.severity`, `use ${ALERT_SEVERITIES.join(' | ')}`)
-    else match[key] = values
+  for (const [key, value] of Object.entries(entry.match ?? {})) {
+    match[key] = typeof value === 'string' ? [value] : value
   }
-  const receivers = stringList(raw.receivers, `${field}.receivers`, report, 'receiver names from the receivers file') ?? []
-  if (raw.receivers === undefined) report(`${field}.receivers`, 'is required: the receivers alerts matching this route go to, e.g. [slack-incidents]')
-  const repeatIntervalMs = raw.repeat_interval === undefined ? 0 : duration(raw.repeat_interval, `${field}.repeat_interval`, report, true)
-  if (raw.continue !== undefined && typeof raw.continue !== 'boolean') report(`${field}.continue`, 'must be true or false')
-  return { match, receivers, repeatIntervalMs, continue: raw.continue === true }
+  const repeatIntervalMs = entry.repeat_interval === undefined ? 0 : duration(entry.repeat_interval, `${field}.repeat_interval`, report, true)
+  return { match, receivers: entry.receivers, repeatIntervalMs, continue: entry.continue === true }
 }
 
-function readRule(raw: unknown, index: number, issues: AlertRulesConfigIssue[], knownDetectors: ReadonlySet<string> | null, routed: boolean, lifecycle: AlertLifecycleConfig): AlertRule | null {
-  const label = `rules[${index}]`
-  if (!isMapping(raw)) {
-    issues.push({ rule: label, maintenanceWindow: null, field: null, message: 'must be a mapping with alert_id, name, conditions, actions, ...' })
-    return null
-  }
-  const id = typeof raw.alert_id === 'string' && raw.alert_id.trim().length > 0 ? raw.alert_id : null
+function readRule(
+  entry: RuleEntry,
+  issues: AlertRulesConfigIssue[],
+  knownDetectors: ReadonlySet<string> | null,
+  routed: boolean,
+  lifecycle: AlertLifecycleConfig,
+): AlertRule | null {
   const before = issues.length
-  const report: Report = (field, message) => issues.push({ rule: id ?? label, maintenanceWindow: null, field, message })
-  if (id === null) report('alert_id', 'is required: a non-empty string, stable across versions (it is part of every alert id)')
-  checkFields(raw, RULE_FIELDS, '', report)
-  const name = typeof raw.name === 'string' && raw.name.length > 0 ? raw.name : null
-  if (name === null) report('name', 'is required: a non-empty string, shown in alert titles')
-  if (raw.description !== undefined && typeof raw.description !== 'string') report('description', 'must be a string')
-  if (raw.enabled !== undefined && typeof raw.enabled !== 'boolean') report('enabled', 'must be true or false')
-
-  const conditions = mapping(raw.conditions, 'conditions', report, 'e.g. { trigger: anomaly, filters: { severity: [critical] } }')
-  if (conditions === null && raw.conditions === undefined) report('conditions', 'is required: { trigger: anomaly, filters: {...}, aggregation: {...} }')
-  let filters: AlertFilters = { severity: null, detectorIds: null, applicationIds: null, scoreThreshold: null }
-  let aggregation: AlertAggregationRule | null = null
-  if (conditions !== null) {
-    checkFields(conditions, ['trigger', 'filters', 'aggregation'], 'conditions.', report)
-    const trigger = conditions.trigger
-    if (trigger === undefined) report('conditions.trigger', 'is required; use anomaly')
-    else if (trigger !== 'anomaly')
-      report(
-        'conditions.trigger',
-        TRIGGERS.includes(trigger as string)
-          ? `'${String(trigger)}' is not supported: only trigger 'anomaly' is; to alert on a metric, add a threshold detector to the detectors file and alert on its anomalies`
-          : `${JSON.stringify(trigger)} is not valid: only trigger 'anomaly' is supported`,
-      )
-    filters = readFilters(conditions.filters, report, knownDetectors)
-    aggregation = readAggregation(conditions.aggregation, report)
-  }
+  const report: Report = (field, message) => issues.push({ rule: entry.alert_id, maintenanceWindow: null, field, message })
   const rule: AlertRule = {
-    id: id ?? label,
-    name: name ?? id ?? label,
-    description: typeof raw.description === 'string' ? raw.description : null,
-    enabled: raw.enabled !== false,
-    filters,
-    aggregation,
-    actions: readActions(raw.actions, report, routed),
-    throttling: readThrottling(raw.throttling, report),
-    schedule: readSchedule(raw.schedule, report),
-    labels: readLabels(raw.labels, report),
-    escalation: readEscalation(raw.escalation, lifecycle, report),
+    id: entry.alert_id,
+    name: entry.name,
+    description: entry.description ?? null,
+    enabled: entry.enabled !== false,
+    filters: readFilters(entry.conditions.filters, report, knownDetectors),
+    aggregation: readAggregation(entry.conditions.aggregation, report),
+    actions: readActions(entry.actions, report, routed),
+    throttling: readThrottling(entry.throttling, report),
+    schedule: readSchedule(entry.schedule, report),
+    labels: entry.labels ?? {},
+    escalation: readEscalation(entry.escalation, lifecycle, report),
   }
   rule.actions.forEach((action, i) => {
     const template = action.config.template
     if (template === undefined) return
     if (typeof template !== 'string' || !lifecycle.templates.has(template))
-      report(`actions[${i}].config.template`, `${JSON.stringify(template)} is not a template of this file; ${lifecycle.templates.size === 0 ? 'define it under templates:' : `use ${[...lifecycle.templates.keys()].join(', ')}`}`)
+      report(
+        `actions[${i}].config.template`,
+        `${JSON.stringify(template)} is not a template of this file; ${lifecycle.templates.size === 0 ? 'define it under templates:' : `use ${[...lifecycle.templates.keys()].join(', ')}`}`,
+      )
   })
   return issues.length === before ? rule : null
 }
 
-function readEscalation(raw: unknown, lifecycle: AlertLifecycleConfig, report: Report): string | null {
-  if (raw === undefined || raw === null) return null
-  if (typeof raw === 'string' && lifecycle.escalationPolicies.has(raw)) return raw
-  report('escalation', `${JSON.stringify(raw)} is not an escalation policy of this file; ${lifecycle.escalationPolicies.size === 0 ? 'define it under escalation_policies:' : `use ${[...lifecycle.escalationPolicies.keys()].join(', ')}`}`)
+function readEscalation(name: string | undefined, lifecycle: AlertLifecycleConfig, report: Report): string | null {
+  if (name === undefined) return null
+  if (lifecycle.escalationPolicies.has(name)) return name
+  report(
+    'escalation',
+    `${JSON.stringify(name)} is not an escalation policy of this file; ${lifecycle.escalationPolicies.size === 0 ? 'define it under escalation_policies:' : `use ${[...lifecycle.escalationPolicies.keys()].join(', ')}`}`,
+  )
   return null
 }
 
-function readMaintenanceWindow(raw: unknown, index: number, issues: AlertRulesConfigIssue[], ruleIds: ReadonlySet<string>): MaintenanceWindow | null {
-  const label = `maintenance_windows[${index}]`
-  if (!isMapping(raw)) {
-    issues.push({ rule: null, maintenanceWindow: label, field: null, message: 'must be a mapping { name, schedule, duration } or { name, start, end }' })
-    return null
-  }
-  const name = typeof raw.name === 'string' && raw.name.length > 0 ? raw.name : null
+function readMaintenanceWindow(entry: MaintenanceWindowEntry, issues: AlertRulesConfigIssue[], ruleIds: ReadonlySet<string>): MaintenanceWindow | null {
+  const name = entry.name
   const before = issues.length
-  const report: Report = (field, message) => issues.push({ rule: null, maintenanceWindow: name ?? label, field, message })
-  if (name === null) report('name', 'is required: a non-empty string, shown in logs when it silences an alert')
-  checkFields(raw, ['name', 'schedule', 'duration', 'timezone', 'start', 'end', 'rules'], '', report)
-  let rules: string[] | null = null
-  if (raw.rules !== undefined) {
-    rules = stringList(raw.rules, 'rules', report, 'rule alert_ids (leave the field out to silence every rule)')
-    const unknown = (rules ?? []).filter((r) => !ruleIds.has(r))
-    if (unknown.length > 0) report('rules', `${unknown.map((u) => `'${u}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a rule of this file; use alert_ids of rules: ${[...ruleIds].join(', ')}`)
-  }
-  const cronForm = raw.schedule !== undefined || raw.duration !== undefined
-  const absoluteForm = raw.start !== undefined || raw.end !== undefined
+  const report: Report = (field, message) => issues.push({ rule: null, maintenanceWindow: name, field, message })
+  const rules = entry.rules ?? null
+  const unknown = (rules ?? []).filter((r) => !ruleIds.has(r))
+  if (unknown.length > 0)
+    report(
+      'rules',
+      `${unknown.map((u) => `'${u}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a rule of this file; use alert_ids of rules: ${[...ruleIds].join(', ')}`,
+    )
+  // Two forms, recurring or once; the schema lets each field through, the combination is checked here.
+  const cronForm = entry.schedule !== undefined || entry.duration !== undefined
+  const absoluteForm = entry.start !== undefined || entry.end !== undefined
   let window: MaintenanceWindow | null = null
   if (cronForm && absoluteForm) report(null, 'give either schedule + duration (recurring) or start + end (once), not both')
   else if (cronForm) {
-    if (raw.schedule === undefined) report('schedule', 'is required with duration: a 5-field cron of when each window starts, e.g. "0 2 * * 0" (Sundays 02:00)')
-    if (raw.duration === undefined) report('duration', 'is required with schedule: how long each window lasts, e.g. 2h')
-    const tz = timezone(raw.timezone, 'timezone', report)
-    const problem = raw.schedule === undefined ? null : CronSchedule.problem(raw.schedule, tz)
-    if (problem !== null) report('schedule', `${JSON.stringify(raw.schedule)} ${problem}; write 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * 0"`)
-    const durationMs = raw.duration === undefined ? Number.NaN : duration(raw.duration, 'duration', report, false)
-    window = { kind: 'cron', name: name ?? label, rules, cron: String(raw.schedule), timezone: tz, durationMs }
+    if (entry.schedule === undefined)
+      report('schedule', 'is required with duration: a 5-field cron of when each window starts, e.g. "0 2 * * 0" (Sundays 02:00)')
+    if (entry.duration === undefined) report('duration', 'is required with schedule: how long each window lasts, e.g. 2h')
+    const tz = timezone(entry.timezone, 'timezone', report)
+    const problem = entry.schedule === undefined ? null : CronSchedule.problem(entry.schedule, tz)
+    if (problem !== null)
+      report('schedule', `${JSON.stringify(entry.schedule)} ${problem}; write 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * 0"`)
+    const durationMs = entry.duration === undefined ? Number.NaN : duration(entry.duration, 'duration', report, false)
+    window = { kind: 'cron', name, rules, cron: String(entry.schedule), timezone: tz, durationMs }
   } else if (absoluteForm) {
-    if (raw.timezone !== undefined) report('timezone', 'applies to schedule only; start and end carry their own offset');
-    const startMs = raw.start === undefined ? (report('start', 'is required with end, e.g. "2026-12-01T22:00:00Z"'), Number.NaN) : instant(raw.start, 'start', report)
-    const endMs = raw.end === undefined ? (report('end', 'is required with start, e.g. "2026-12-02T02:00:00Z"'), Number.NaN) : instant(raw.end, 'end', report)
+    if (entry.timezone !== undefined) report('timezone', 'applies to schedule only; start and end carry their own offset')
+    const startMs =
+      entry.start === undefined ? (report('start', 'is required with end, e.g. "2026-12-01T22:00:00Z"'), Number.NaN) : instant(entry.start, 'start', report)
+    const endMs =
+      entry.end === undefined ? (report('end', 'is required with start, e.g. "2026-12-02T02:00:00Z"'), Number.NaN) : instant(entry.end, 'end', report)
     if (Number.isFinite(startMs) && Number.isFinite(endMs) && endMs <= startMs) report('end', 'must be after start')
-    window = { kind: 'absolute', name: name ?? label, rules, startMs, endMs }
+    window = { kind: 'absolute', name, rules, startMs, endMs }
   } else report(null, 'needs schedule + duration (a recurring window, e.g. schedule: "0 2 * * 0", duration: 2h) or start + end (ISO-8601 times)')
   return issues.length === before ? window : null
+}
+
+/**
+ * A schema issue in the file's terms: issues inside a rule or maintenance window name it (by its
+ * alert_id or name when it has one) and give the field relative to it, as the checks below do.
+ */
+function fileIssueOf(root: unknown, issue: ConfigIssue): AlertRulesConfigIssue {
+  const [section, index, ...rest] = issue.path
+  const field = rest.length === 0 ? null : fieldPath(rest)
+  const entry =
+    isMapping(root) && Array.isArray(root[section as string]) && typeof index === 'number' ? (root[section as string] as unknown[])[index] : undefined
+  const named = (key: string): string | null => (isMapping(entry) && typeof entry[key] === 'string' && entry[key].trim().length > 0 ? entry[key] : null)
+  if (section === 'rules' && typeof index === 'number')
+    return { rule: named('alert_id') ?? `rules[${index}]`, maintenanceWindow: null, field, message: issue.message }
+  if (section === 'maintenance_windows' && typeof index === 'number')
+    return { rule: null, maintenanceWindow: named('name') ?? `maintenance_windows[${index}]`, field, message: issue.message }
+  return { rule: null, maintenanceWindow: null, field: issue.path.length === 0 ? null : fieldPath(issue.path), message: issue.message }
 }
 
 /** Parses and checks a rules file's text; throws AlertRulesConfigError listing every issue. */
 export function parseAlertRulesConfig(text: string, options: AlertRulesParseOptions = {}): AlertRulesConfig {
   const source = options.source ?? '<inline>'
-  const doc = parseDocument(text)
-  if (doc.errors.length > 0) throw new AlertRulesConfigError(source, doc.errors.map((e) => ({ rule: null, maintenanceWindow: null, field: null, message: `YAML syntax: ${e.message}` })))
-  const root: unknown = doc.toJS()
+  const parsed = parseConfigText(text)
+  if (parsed.issues.length > 0)
+    throw new AlertRulesConfigError(
+      source,
+      parsed.issues.map((i) => ({ rule: null, maintenanceWindow: null, field: null, message: i.message })),
+    )
+  const root = parsed.value
   const fileIssue = (field: string | null, message: string): AlertRulesConfigIssue => ({ rule: null, maintenanceWindow: null, field, message })
-  if (!isMapping(root) || !Array.isArray(root.rules)) throw new AlertRulesConfigError(source, [fileIssue('rules', 'is required: a list of alert rules (rules: [- alert_id: ..., name: ..., conditions: ..., actions: ...])')])
+  // Another kind of file (or an empty one) gets one clear issue, not a list of everything it lacks.
+  if (!isMapping(root) || !Array.isArray(root.rules))
+    throw new AlertRulesConfigError(source, [
+      fileIssue('rules', 'is required: a list of alert rules (rules: [- alert_id: ..., name: ..., conditions: ..., actions: ...])'),
+    ])
+  const schemaIssues = validateConfig(validator, root)
+  if (schemaIssues.length > 0)
+    throw new AlertRulesConfigError(
+      source,
+      schemaIssues.map((i) => fileIssueOf(root, i)),
+    )
+  const file = root as unknown as RulesFile
+
   const issues: AlertRulesConfigIssue[] = []
-  checkFields(root, ['version', 'rules', 'maintenance_windows', 'routing', 'grouping', 'resolve', 'escalation_policies', 'templates'], '', (field, message) => issues.push(fileIssue(field, message)))
-  const lifecycle = readLifecycleConfig(root, (field, message) => issues.push(fileIssue(field, message)))
+  const lifecycle = readLifecycleConfig(file, (field, message) => issues.push(fileIssue(field, message)))
   const routing: AlertRoute[] = []
-  if (root.routing !== undefined && !Array.isArray(root.routing)) issues.push(fileIssue('routing', 'must be a list of { match, receivers, repeat_interval }'))
-  else if (Array.isArray(root.routing))
-    root.routing.forEach((raw: unknown, i) => {
-      const before = issues.length
-      const route = readRoute(raw, i, (field, message) => issues.push(fileIssue(field, message)))
-      if (route !== null && issues.length === before) routing.push(route)
-    })
-  const routed = Array.isArray(root.routing) && root.routing.length > 0
+  ;(file.routing ?? []).forEach((entry, i) => {
+    const before = issues.length
+    const route = readRoute(entry, i, (field, message) => issues.push(fileIssue(field, message)))
+    if (issues.length === before) routing.push(route)
+  })
+  const routed = routing.length > 0 || (file.routing ?? []).length > 0
   const knownDetectors = options.knownDetectorIds === undefined ? null : new Set(options.knownDetectorIds)
   const rules: AlertRule[] = []
   const seen = new Set<string>()
-  root.rules.forEach((raw: unknown, i) => {
-    const rule = readRule(raw, i, issues, knownDetectors, routed, lifecycle)
-    const id = isMapping(raw) ? raw.alert_id : undefined
-    if (typeof id === 'string') {
-      if (seen.has(id)) issues.push({ rule: id, maintenanceWindow: null, field: 'alert_id', message: 'is used by more than one rule; alert_ids must be unique (they are part of alert ids and group keys)' })
-      seen.add(id)
-    }
+  for (const entry of file.rules) {
+    const rule = readRule(entry, issues, knownDetectors, routed, lifecycle)
+    if (seen.has(entry.alert_id))
+      issues.push({
+        rule: entry.alert_id,
+        maintenanceWindow: null,
+        field: 'alert_id',
+        message: 'is used by more than one rule; alert_ids must be unique (they are part of alert ids and group keys)',
+      })
+    seen.add(entry.alert_id)
     if (rule) rules.push(rule)
-  })
+  }
   const maintenanceWindows: MaintenanceWindow[] = []
-  const rawWindows = root.maintenance_windows
-  if (rawWindows !== undefined && !Array.isArray(rawWindows)) issues.push(fileIssue('maintenance_windows', 'must be a list of { name, schedule, duration } or { name, start, end }'))
-  else if (Array.isArray(rawWindows)) {
-    const names = new Set<string>()
-    rawWindows.forEach((raw: unknown, i) => {
-      const window = readMaintenanceWindow(raw, i, issues, seen)
-      if (window === null) return
-      if (names.has(window.name)) issues.push({ rule: null, maintenanceWindow: window.name, field: 'name', message: 'is used by more than one maintenance window; names must be unique' })
-      names.add(window.name)
-      maintenanceWindows.push(window)
-    })
+  const names = new Set<string>()
+  for (const entry of file.maintenance_windows ?? []) {
+    const window = readMaintenanceWindow(entry, issues, seen)
+    if (window === null) continue
+    if (names.has(window.name))
+      issues.push({ rule: null, maintenanceWindow: window.name, field: 'name', message: 'is used by more than one maintenance window; names must be unique' })
+    names.add(window.name)
+    maintenanceWindows.push(window)
   }
   if (issues.length > 0) throw new AlertRulesConfigError(source, issues)
   return { source, rules, maintenanceWindows, routing, lifecycle }

@@ -1,8 +1,11 @@
 /**
  * The receivers file (YAML), read once at start: where alerts go, how each receiver is reached, and
- * how rule actions map to receivers. Every mistake is reported at once, each naming the receiver,
- * the field and the fix (the style of detectors-config.ts), so a bad file fails the start and never
- * a delivery at run time.
+ * how rule actions map to receivers. Mistakes are reported together, each naming the receiver, the
+ * field and the fix, so a bad file fails the start and never a delivery at run time. Two rounds: the
+ * file's shape as written is checked first against its JSON Schema
+ * (config-schemas/receivers.schema.json, published for editors; schemas/config/config-reader.ts),
+ * then, after `${VAR}` substitution, what a schema cannot say (URLs, addresses, durations, integers
+ * given through variables, required values a variable left empty, names routing refers to).
  *
  * Shape:
  *
@@ -34,9 +37,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parseDocument } from 'yaml'
 import type { AnomalySeverity } from '../../../operators/detectors/severity.js'
 import type { AlertAction } from '../../../schemas/alert/alert-event.js'
+import { type ConfigIssue, compileConfigSchema, fieldPath, parseConfigText, validateConfig } from '../../../schemas/config/config-reader.js'
 import { parseDuration } from '../detectors-config.js'
 
 export const RECEIVER_TYPES = ['webhook', 'slack', 'pagerduty', 'incident-manager', 'shield', 'email'] as const
@@ -176,7 +179,11 @@ export class ReceiversConfigError extends Error {
 }
 
 export function describeReceiverIssue(issue: ReceiverConfigIssue): string {
-  const where = [issue.rule === null ? null : `rule '${issue.rule}'`, issue.receiver === null ? null : `receiver '${issue.receiver}'`, issue.field === null ? null : `field '${issue.field}'`]
+  const where = [
+    issue.rule === null ? null : `rule '${issue.rule}'`,
+    issue.receiver === null ? null : `receiver '${issue.receiver}'`,
+    issue.field === null ? null : `field '${issue.field}'`,
+  ]
     .filter((s) => s !== null)
     .join(', ')
   return where.length > 0 ? `${where}: ${issue.message}` : issue.message
@@ -190,7 +197,12 @@ const ENV_REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\+)([^}]*))?\}
  * YAML value, as a POSIX shell does. A missing variable without default is reported through
  * `missing(path, name)` and replaced by ''.
  */
-export function substituteEnv(value: unknown, env: Readonly<Record<string, string | undefined>>, missing: (path: string, variable: string) => void, path = ''): unknown {
+export function substituteEnv(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  missing: (path: string, variable: string) => void,
+  path = '',
+): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REFERENCE, (_match, name: string | undefined, operator: string | undefined, word: string | undefined) => {
       if (name === undefined) return '${'
@@ -218,9 +230,9 @@ function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function unknownFields(fields: Record<string, unknown>, known: readonly string[], prefix: string, report: Report): void {
-  for (const key of Object.keys(fields)) if (!known.includes(key)) report(`${prefix}${key}`, `is not a known field; the fields are ${known.join(', ')}`)
-}
+// The structure (types, required fields, enums, unknown keys) is the schema's; this file adds what
+// a schema cannot say. The same file is published for editors (README, "Config schemas").
+const validator = compileConfigSchema(JSON.parse(readFileSync(new URL('../config-schemas/receivers.schema.json', import.meta.url), 'utf8')) as object)
 
 function readUrl(fields: Record<string, unknown>, field: string, prefix: string, report: Report, fallback?: string): string {
   const value = fields[field] ?? fallback
@@ -239,7 +251,8 @@ function readUrl(fields: Record<string, unknown>, field: string, prefix: string,
     report(`${prefix}${field}`, `${JSON.stringify(value)} is not a URL; give an absolute http(s) URL such as https://host/path`)
     return ''
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') report(`${prefix}${field}`, `${JSON.stringify(value)} is not http(s); only HTTP receivers are supported`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    report(`${prefix}${field}`, `${JSON.stringify(value)} is not http(s); only HTTP receivers are supported`)
   return value
 }
 
@@ -288,37 +301,24 @@ export function shieldActionOf(value: unknown): ShieldActionType | null {
 
 /** Reads `delivery:` settings (file defaults or a receiver's overrides) over `base`. */
 function readDelivery(raw: unknown, base: DeliverySettings, prefix: string, report: Report): DeliverySettings {
-  if (raw === undefined) return base
-  if (!isMapping(raw)) {
-    report(prefix.replace(/\.$/, ''), 'must be a mapping of timeout, retry, circuitBreaker, concurrency')
-    return base
-  }
-  unknownFields(raw, ['timeout', 'retry', 'circuitBreaker', 'concurrency'], prefix, report)
+  if (!isMapping(raw)) return base
   let retry = base.retry
-  if (raw.retry !== undefined) {
-    if (!isMapping(raw.retry)) report(`${prefix}retry`, 'must be a mapping: { maxAttempts, initialBackoff, maxBackoff }')
-    else {
-      const p = `${prefix}retry.`
-      unknownFields(raw.retry, ['maxAttempts', 'initialBackoff', 'maxBackoff'], p, report)
-      retry = {
-        maxAttempts: readInteger(raw.retry, 'maxAttempts', p, report, base.retry.maxAttempts, 1),
-        initialBackoffMs: readDurationField(raw.retry, 'initialBackoff', p, report, base.retry.initialBackoffMs),
-        maxBackoffMs: readDurationField(raw.retry, 'maxBackoff', p, report, base.retry.maxBackoffMs),
-      }
-      if (retry.maxBackoffMs < retry.initialBackoffMs) report(`${p}maxBackoff`, `is below initialBackoff; raise it to at least ${retry.initialBackoffMs}ms`)
+  if (isMapping(raw.retry)) {
+    const p = `${prefix}retry.`
+    retry = {
+      maxAttempts: readInteger(raw.retry, 'maxAttempts', p, report, base.retry.maxAttempts, 1),
+      initialBackoffMs: readDurationField(raw.retry, 'initialBackoff', p, report, base.retry.initialBackoffMs),
+      maxBackoffMs: readDurationField(raw.retry, 'maxBackoff', p, report, base.retry.maxBackoffMs),
     }
+    if (retry.maxBackoffMs < retry.initialBackoffMs) report(`${p}maxBackoff`, `is below initialBackoff; raise it to at least ${retry.initialBackoffMs}ms`)
   }
   let circuitBreaker = base.circuitBreaker
-  if (raw.circuitBreaker !== undefined) {
-    if (!isMapping(raw.circuitBreaker)) report(`${prefix}circuitBreaker`, 'must be a mapping: { failureThreshold, successThreshold, coolDown }')
-    else {
-      const p = `${prefix}circuitBreaker.`
-      unknownFields(raw.circuitBreaker, ['failureThreshold', 'successThreshold', 'coolDown'], p, report)
-      circuitBreaker = {
-        failureThreshold: readInteger(raw.circuitBreaker, 'failureThreshold', p, report, base.circuitBreaker.failureThreshold, 1),
-        successThreshold: readInteger(raw.circuitBreaker, 'successThreshold', p, report, base.circuitBreaker.successThreshold, 1),
-        coolDownMs: readDurationField(raw.circuitBreaker, 'coolDown', p, report, base.circuitBreaker.coolDownMs),
-      }
+  if (isMapping(raw.circuitBreaker)) {
+    const p = `${prefix}circuitBreaker.`
+    circuitBreaker = {
+      failureThreshold: readInteger(raw.circuitBreaker, 'failureThreshold', p, report, base.circuitBreaker.failureThreshold, 1),
+      successThreshold: readInteger(raw.circuitBreaker, 'successThreshold', p, report, base.circuitBreaker.successThreshold, 1),
+      coolDownMs: readDurationField(raw.circuitBreaker, 'coolDown', p, report, base.circuitBreaker.coolDownMs),
     }
   }
   return {
@@ -337,94 +337,103 @@ function readEnabled(raw: unknown, report: Report): boolean {
   return true
 }
 
-const TYPE_FIELDS: Record<ReceiverType, readonly string[]> = {
-  webhook: ['url', 'secret', 'headers', 'timeoutMs'],
-  slack: ['webhookUrl', 'channel'],
-  pagerduty: ['routingKey', 'serviceKey', 'url'],
-  'incident-manager': ['endpoint', 'apiKey', 'severityMap'],
-  shield: ['endpoint', 'action', 'duration'],
-  email: ['smtpUrl', 'from', 'to'],
-}
-
 const EMAIL_ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/
 
-function readEmailReceiver(config: Record<string, unknown>, base: { name: string; type: 'email'; delivery: DeliverySettings }, p: string, report: Report): EmailReceiver {
-  const smtpUrl = readString(config, 'smtpUrl', p, report, true, 'an SMTP URL such as smtp://user:pass@mail.example.com:587 or smtps://mail.example.com:465') ?? ''
+function readEmailReceiver(
+  config: Record<string, unknown>,
+  base: { name: string; type: 'email'; delivery: DeliverySettings },
+  p: string,
+  report: Report,
+): EmailReceiver {
+  const smtpUrl =
+    readString(config, 'smtpUrl', p, report, true, 'an SMTP URL such as smtp://user:pass@mail.example.com:587 or smtps://mail.example.com:465') ?? ''
   // Never echo the URL: it may hold the SMTP password.
-  if (smtpUrl !== '' && !/^smtps?:\/\/[^/]+/.test(smtpUrl)) report(`${p}smtpUrl`, 'is not an smtp:// or smtps:// URL; write smtp://host:587 (STARTTLS) or smtps://host:465 (TLS)')
+  if (smtpUrl !== '' && !/^smtps?:\/\/[^/]+/.test(smtpUrl))
+    report(`${p}smtpUrl`, 'is not an smtp:// or smtps:// URL; write smtp://host:587 (STARTTLS) or smtps://host:465 (TLS)')
   const from = readString(config, 'from', p, report, true, 'the sender address, e.g. sentinel@example.com') ?? ''
   if (from !== '' && !EMAIL_ADDRESS.test(from)) report(`${p}from`, `${JSON.stringify(from)} is not an email address`)
   const to = Array.isArray(config.to) ? config.to : typeof config.to === 'string' ? [config.to] : []
-  if (to.length === 0 || to.some((t) => typeof t !== 'string' || !EMAIL_ADDRESS.test(t))) report(`${p}to`, 'is required: a list of recipient addresses, e.g. [oncall@example.com]')
+  if (to.length === 0 || to.some((t) => typeof t !== 'string' || !EMAIL_ADDRESS.test(t)))
+    report(`${p}to`, 'is required: a list of recipient addresses, e.g. [oncall@example.com]')
   return { ...base, smtpUrl, from, to: to as string[] }
 }
 
-function readReceiver(raw: unknown, index: number, defaults: DeliverySettings, env: Readonly<Record<string, string | undefined>>, issues: ReceiverConfigIssue[]): ReceiverConfig | { disabled: { name: string; type: ReceiverType } } | null {
-  const label = `receivers[${index}]`
-  if (!isMapping(raw)) {
-    issues.push({ receiver: label, rule: null, field: null, message: 'must be a mapping with name, type and config' })
-    return null
-  }
-  const name = typeof raw.name === 'string' && raw.name.trim().length > 0 ? raw.name : null
-  const receiver = name ?? label
+/** A receiver as the schema lets it through (before `${VAR}` substitution). */
+interface ReceiverEntry {
+  readonly name: string
+  readonly type: ReceiverType
+  readonly enabled?: boolean | string
+  readonly config?: Record<string, unknown>
+  readonly delivery?: Record<string, unknown>
+}
+
+function readReceiver(
+  raw: ReceiverEntry,
+  defaults: DeliverySettings,
+  env: Readonly<Record<string, string | undefined>>,
+  issues: ReceiverConfigIssue[],
+): ReceiverConfig | { disabled: { name: string; type: ReceiverType } } | null {
+  const name = raw.name
+  const receiver = name
   const before = issues.length
   const report: Report = (field, message) => issues.push({ receiver, rule: null, field, message })
-  if (name === null) report('name', 'is required: a non-empty string that rules name in their actions')
-  unknownFields(raw, ['name', 'type', 'enabled', 'config', 'delivery'], '', report)
-  const type = raw.type
-  if (typeof type !== 'string' || !(RECEIVER_TYPES as readonly string[]).includes(type)) {
-    report('type', `${type === undefined ? 'is required' : `${JSON.stringify(type)} is not valid`}; use one of ${RECEIVER_TYPES.join(' | ')}`)
-    return null
-  }
-  const kind = type as ReceiverType
-  const enabledRaw = substituteEnv(raw.enabled, env, (_p, variable) => report('enabled', `environment variable ${variable} is not set; set it or write \${${variable}:-false}`))
-  if (!readEnabled(enabledRaw, report)) return issues.length === before && name !== null ? { disabled: { name, type: kind } } : null
+  const kind = raw.type
+  const enabledRaw = substituteEnv(raw.enabled, env, (_p, variable) =>
+    report('enabled', `environment variable ${variable} is not set; set it or write \${${variable}:-false}`),
+  )
+  if (!readEnabled(enabledRaw, report)) return issues.length === before ? { disabled: { name, type: kind } } : null
 
   const substituted = substituteEnv({ config: raw.config, delivery: raw.delivery }, env, (path, variable) =>
     report(path, `environment variable ${variable} is not set; set it, or give a default as \${${variable}:-value}`),
   ) as { config: unknown; delivery: unknown }
-  const config = substituted.config ?? {}
-  if (!isMapping(config)) {
-    report('config', `must be a mapping of the ${kind} receiver's fields: ${TYPE_FIELDS[kind].join(', ')}`)
-    return null
-  }
+  const config = (substituted.config ?? {}) as Record<string, unknown>
   const p = 'config.'
-  unknownFields(config, TYPE_FIELDS[kind], p, report)
   let delivery = readDelivery(substituted.delivery, defaults, 'delivery.', report)
   let result: ReceiverConfig
   switch (kind) {
     case 'webhook': {
       const headers: Record<string, string> = {}
-      if (config.headers !== undefined) {
-        if (!isMapping(config.headers) || Object.values(config.headers).some((v) => typeof v !== 'string')) report(`${p}headers`, 'must be a mapping of header name to string value')
-        else Object.assign(headers, config.headers)
-      }
+      if (isMapping(config.headers)) Object.assign(headers, config.headers)
       // `timeoutMs` sits in the webhook's config as the brief of this receiver type has it.
       if (config.timeoutMs !== undefined) delivery = { ...delivery, timeoutMs: readInteger(config, 'timeoutMs', p, report, delivery.timeoutMs, 1) }
-      result = { name: receiver, type: kind, delivery, url: readUrl(config, 'url', p, report), secret: readString(config, 'secret', p, report, false, 'the shared HMAC secret'), headers }
+      result = {
+        name: receiver,
+        type: kind,
+        delivery,
+        url: readUrl(config, 'url', p, report),
+        secret: readString(config, 'secret', p, report, false, 'the shared HMAC secret'),
+        headers,
+      }
       break
     }
     case 'slack':
-      result = { name: receiver, type: kind, delivery, webhookUrl: readUrl(config, 'webhookUrl', p, report), channel: readString(config, 'channel', p, report, false, 'a channel such as "#incidents"') }
+      result = {
+        name: receiver,
+        type: kind,
+        delivery,
+        webhookUrl: readUrl(config, 'webhookUrl', p, report),
+        channel: readString(config, 'channel', p, report, false, 'a channel such as "#incidents"'),
+      }
       break
     case 'pagerduty': {
       // The seed's example calls it serviceKey (Events API v1's name); v2 calls it routing_key.
       const field = config.routingKey === undefined && config.serviceKey !== undefined ? 'serviceKey' : 'routingKey'
       if (config.routingKey !== undefined && config.serviceKey !== undefined) report(`${p}serviceKey`, 'duplicates routingKey; keep routingKey')
-      result = { name: receiver, type: kind, delivery, routingKey: readString(config, field, p, report, true, 'the 32-character integration (routing) key of an Events API v2 integration') ?? '', url: readUrl(config, 'url', p, report, DEFAULT_PAGERDUTY_URL) }
+      result = {
+        name: receiver,
+        type: kind,
+        delivery,
+        routingKey: readString(config, field, p, report, true, 'the 32-character integration (routing) key of an Events API v2 integration') ?? '',
+        url: readUrl(config, 'url', p, report, DEFAULT_PAGERDUTY_URL),
+      }
       break
     }
     case 'incident-manager': {
       const severityMap = { ...DEFAULT_SEVERITY_MAP }
-      if (config.severityMap !== undefined) {
-        if (!isMapping(config.severityMap)) report(`${p}severityMap`, 'must be a mapping such as { critical: P1, warning: P2, info: P3 }')
-        else
-          for (const [severity, priority] of Object.entries(config.severityMap)) {
-            if (!Object.hasOwn(DEFAULT_SEVERITY_MAP, severity)) report(`${p}severityMap.${severity}`, 'is not a severity; use critical, warning or info')
-            else if (typeof priority !== 'string' || priority.length === 0) report(`${p}severityMap.${severity}`, 'must be a priority string such as P1')
-            else severityMap[severity as AnomalySeverity] = priority
-          }
-      }
+      // A variable may leave a priority empty: that severity keeps its default.
+      if (isMapping(config.severityMap))
+        for (const [severity, priority] of Object.entries(config.severityMap))
+          if (typeof priority === 'string' && priority.length > 0) severityMap[severity as AnomalySeverity] = priority
       result = {
         name: receiver,
         type: kind,
@@ -437,13 +446,18 @@ function readReceiver(raw: unknown, index: number, defaults: DeliverySettings, e
     }
     case 'shield': {
       const action = config.action === undefined ? null : readShieldAction(config.action)
-      if (config.action !== undefined && action === null) report(`${p}action`, `${JSON.stringify(config.action)} is not valid; use one of ${SHIELD_ACTIONS.map((a) => a.toLowerCase()).join(' | ')}`)
+      if (config.action !== undefined && action === null)
+        report(`${p}action`, `${JSON.stringify(config.action)} is not valid; use one of ${SHIELD_ACTIONS.map((a) => a.toLowerCase()).join(' | ')}`)
       const durationMs = config.duration === undefined ? null : parseDuration(config.duration)
-      if (config.duration !== undefined && durationMs === null) report(`${p}duration`, `${JSON.stringify(config.duration)} is not a duration; write e.g. 15m or 1h`)
+      if (config.duration !== undefined && durationMs === null)
+        report(`${p}duration`, `${JSON.stringify(config.duration)} is not a duration; write e.g. 15m or 1h`)
       // The seed writes a gRPC host:port (shield.example.com:9090); say why that is refused.
       const grpcStyle = typeof config.endpoint === 'string' && config.endpoint.length > 0 && !/^https?:\/\//.test(config.endpoint)
       if (grpcStyle)
-        report(`${p}endpoint`, `${JSON.stringify(config.endpoint)} is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (Shield's gRPC EnforceAction is not supported), e.g. http://shield:8080`)
+        report(
+          `${p}endpoint`,
+          `${JSON.stringify(config.endpoint)} is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (Shield's gRPC EnforceAction is not supported), e.g. http://shield:8080`,
+        )
       const endpoint = grpcStyle ? '' : readUrl(config, 'endpoint', p, report).replace(/\/+$/, '')
       result = { name: receiver, type: kind, delivery, endpoint, action, durationMs }
       break
@@ -452,36 +466,41 @@ function readReceiver(raw: unknown, index: number, defaults: DeliverySettings, e
       result = readEmailReceiver(config, { name: receiver, type: kind, delivery }, p, report)
       break
   }
-  return issues.length === before && name !== null ? result : null
+  return issues.length === before ? result : null
 }
 
-function readRouting(raw: unknown, names: ReadonlyMap<string, ReceiverType>, issues: ReceiverConfigIssue[]): ActionRouting {
+function readRouting(
+  raw: Partial<Record<'incident' | 'shield' | 'webhook', string[]>> | undefined,
+  names: ReadonlyMap<string, ReceiverType>,
+  issues: ReceiverConfigIssue[],
+): ActionRouting {
   const report: Report = (field, message) => issues.push({ receiver: null, rule: null, field, message })
   // Disabled receivers are routed too: their deliveries are recorded as skipped, not silently lost.
   const all = (type: ReceiverType): string[] => [...names].filter(([, t]) => t === type).map(([n]) => n)
   const routing = { incident: all('incident-manager'), shield: all('shield'), webhook: [] as string[] }
-  if (raw === undefined) return routing
-  if (!isMapping(raw)) {
-    report('routing', 'must be a mapping such as { incident: [name], shield: [name], webhook: [name] }')
-    return routing
-  }
-  for (const [action, list] of Object.entries(raw)) {
-    if (action === 'notification') {
-      report('routing.notification', 'a notification action lists its own receivers (config.receivers); remove this entry')
-      continue
-    }
-    if (action !== 'incident' && action !== 'shield' && action !== 'webhook') {
-      report(`routing.${action}`, `is not an action type; use incident, shield or webhook`)
-      continue
-    }
-    if (!Array.isArray(list) || list.some((n) => typeof n !== 'string')) {
-      report(`routing.${action}`, 'must be a list of receiver names')
-      continue
-    }
-    for (const n of list as string[]) if (!names.has(n)) report(`routing.${action}`, `receiver '${n}' is not defined; define it under receivers or fix the name (known: ${[...names.keys()].join(', ') || 'none'})`)
-    routing[action] = list as string[]
+  for (const action of ['incident', 'shield', 'webhook'] as const) {
+    const list = raw?.[action]
+    if (list === undefined) continue
+    for (const n of list)
+      if (!names.has(n))
+        report(
+          `routing.${action}`,
+          `receiver '${n}' is not defined; define it under receivers or fix the name (known: ${[...names.keys()].join(', ') || 'none'})`,
+        )
+    routing[action] = list
   }
   return routing
+}
+
+/** A schema issue in the file's terms: inside a receiver it names the receiver (by name when it has one). */
+function receiverIssueOf(root: Record<string, unknown>, issue: ConfigIssue): ReceiverConfigIssue {
+  const [section, index, ...rest] = issue.path
+  if (section === 'receivers' && typeof index === 'number') {
+    const entry = (root.receivers as unknown[])[index]
+    const name = isMapping(entry) && typeof entry.name === 'string' && entry.name.trim().length > 0 ? entry.name : `receivers[${index}]`
+    return { receiver: name, rule: null, field: rest.length === 0 ? null : fieldPath(rest), message: issue.message }
+  }
+  return { receiver: null, rule: null, field: issue.path.length === 0 ? null : fieldPath(issue.path), message: issue.message }
 }
 
 export interface ParseReceiversOptions {
@@ -494,39 +513,67 @@ export interface ParseReceiversOptions {
 export function parseReceiversConfig(text: string, options: ParseReceiversOptions = {}): ReceiversConfig {
   const source = options.source ?? '<inline>'
   const env = options.env ?? process.env
-  const doc = parseDocument(text)
-  if (doc.errors.length > 0) throw new ReceiversConfigError(source, doc.errors.map((e) => ({ receiver: null, rule: null, field: null, message: `YAML syntax: ${e.message}` })))
-  const root: unknown = doc.toJS()
+  const parsed = parseConfigText(text)
+  if (parsed.issues.length > 0)
+    throw new ReceiversConfigError(
+      source,
+      parsed.issues.map((i) => ({ receiver: null, rule: null, field: null, message: i.message })),
+    )
+  const root = parsed.value
   const issues: ReceiverConfigIssue[] = []
   const fileReport: Report = (field, message) => issues.push({ receiver: null, rule: null, field, message })
+  // Another kind of file (or an empty one) gets one clear issue, not a list of everything it lacks.
   if (!isMapping(root) || !Array.isArray(root.receivers))
-    throw new ReceiversConfigError(source, [{ receiver: null, rule: null, field: 'receivers', message: 'is required: a list of receivers (receivers: [- name: ..., type: webhook, config: { url: ... }])' }])
-  unknownFields(root, ['receivers', 'routing', 'delivery', 'publicUrl'], '', fileReport)
+    throw new ReceiversConfigError(source, [
+      {
+        receiver: null,
+        rule: null,
+        field: 'receivers',
+        message: 'is required: a list of receivers (receivers: [- name: ..., type: webhook, config: { url: ... }])',
+      },
+    ])
+  const shapeIssues = validateConfig(validator, root)
+  if (shapeIssues.length > 0)
+    throw new ReceiversConfigError(
+      source,
+      shapeIssues.map((i) => receiverIssueOf(root, i)),
+    )
+  const file = root as unknown as {
+    receivers: readonly ReceiverEntry[]
+    routing?: Partial<Record<'incident' | 'shield' | 'webhook', string[]>>
+    delivery?: unknown
+    publicUrl?: string
+  }
 
-  const top = substituteEnv({ delivery: root.delivery, publicUrl: root.publicUrl }, env, (path, variable) => fileReport(path, `environment variable ${variable} is not set; set it or write \${${variable}:-value}`)) as {
+  const top = substituteEnv({ delivery: file.delivery, publicUrl: file.publicUrl }, env, (path, variable) =>
+    fileReport(path, `environment variable ${variable} is not set; set it or write \${${variable}:-value}`),
+  ) as {
     delivery: unknown
     publicUrl: unknown
   }
   const delivery = readDelivery(top.delivery, DEFAULT_DELIVERY, 'delivery.', fileReport)
   let publicUrl: string | null = null
-  if (top.publicUrl !== undefined && top.publicUrl !== '') publicUrl = readUrl({ publicUrl: top.publicUrl }, 'publicUrl', '', fileReport).replace(/\/+$/, '') || null
+  if (top.publicUrl !== undefined && top.publicUrl !== '')
+    publicUrl = readUrl({ publicUrl: top.publicUrl }, 'publicUrl', '', fileReport).replace(/\/+$/, '') || null
 
   const receivers: ReceiverConfig[] = []
   const disabled: { name: string; type: ReceiverType }[] = []
   const names = new Map<string, ReceiverType>()
-  root.receivers.forEach((raw, i) => {
-    const read = readReceiver(raw, i, delivery, env, issues)
-    const name = isMapping(raw) ? raw.name : undefined
-    if (typeof name === 'string') {
-      if (names.has(name)) issues.push({ receiver: name, rule: null, field: 'name', message: 'is used by more than one receiver; names must be unique (rules refer to receivers by name)' })
-      const type = isMapping(raw) && typeof raw.type === 'string' && (RECEIVER_TYPES as readonly string[]).includes(raw.type) ? (raw.type as ReceiverType) : 'webhook'
-      names.set(name, type)
-    }
+  file.receivers.forEach((raw) => {
+    const read = readReceiver(raw, delivery, env, issues)
+    if (names.has(raw.name))
+      issues.push({
+        receiver: raw.name,
+        rule: null,
+        field: 'name',
+        message: 'is used by more than one receiver; names must be unique (rules refer to receivers by name)',
+      })
+    names.set(raw.name, raw.type)
     if (read === null) return
     if ('disabled' in read) disabled.push(read.disabled)
     else receivers.push(read)
   })
-  const routing = readRouting(root.routing, names, issues)
+  const routing = readRouting(file.routing, names, issues)
   if (issues.length > 0) throw new ReceiversConfigError(source, issues)
   return { source, receivers, disabled, routing, publicUrl, delivery }
 }
@@ -558,11 +605,15 @@ export interface RuleActions {
  */
 export function referenceIssues(config: ReceiversConfig, rules: readonly RuleActions[]): ReceiverConfigIssue[] {
   const issues: ReceiverConfigIssue[] = []
-  const known = new Map<string, ReceiverType>([...config.receivers.map((r) => [r.name, r.type] as const), ...config.disabled.map((d) => [d.name, d.type] as const)])
+  const known = new Map<string, ReceiverType>([
+    ...config.receivers.map((r) => [r.name, r.type] as const),
+    ...config.disabled.map((d) => [d.name, d.type] as const),
+  ])
   const knownList = [...known.keys()].join(', ') || 'none'
   for (const rule of rules) {
     rule.actions.forEach((action, i) => {
-      const report: Report = (field, message) => issues.push({ receiver: null, rule: rule.id, field: `actions[${i}]${field === null ? '' : `.${field}`}`, message })
+      const report: Report = (field, message) =>
+        issues.push({ receiver: null, rule: rule.id, field: `actions[${i}]${field === null ? '' : `.${field}`}`, message })
       const checkName = (name: unknown, field: string): void => {
         if (typeof name !== 'string' || name.length === 0) report(field, 'must be a receiver name')
         else if (!known.has(name)) report(field, `receiver '${name}' is not defined in ${config.source}; define it there or fix the name (known: ${knownList})`)
@@ -579,15 +630,24 @@ export function referenceIssues(config: ReceiversConfig, rules: readonly RuleAct
         case 'shield': {
           const routed = action.type === 'incident' ? config.routing.incident : config.routing.shield
           if (c.receiver !== undefined) checkName(c.receiver, 'config.receiver')
-          else if (routed.length === 0) report(null, `no ${action.type === 'incident' ? 'incident-manager' : 'shield'} receiver is configured; add one to ${config.source} or name one in config.receiver`)
+          else if (routed.length === 0)
+            report(
+              null,
+              `no ${action.type === 'incident' ? 'incident-manager' : 'shield'} receiver is configured; add one to ${config.source} or name one in config.receiver`,
+            )
           if (action.type === 'shield') {
-            if (c.action !== undefined && shieldActionOf(c.action) === null) report('config.action', `${JSON.stringify(c.action)} is not valid; use one of ${SHIELD_ACTIONS.map((a) => a.toLowerCase()).join(' | ')}`)
+            if (c.action !== undefined && shieldActionOf(c.action) === null)
+              report('config.action', `${JSON.stringify(c.action)} is not valid; use one of ${SHIELD_ACTIONS.map((a) => a.toLowerCase()).join(' | ')}`)
             const targets = typeof c.receiver === 'string' ? [c.receiver] : routed
             const withoutAction = targets.filter((n) => {
               const r = config.receivers.find((x) => x.name === n)
               return r?.type === 'shield' && r.action === null
             })
-            if (c.action === undefined && withoutAction.length > 0) report('config.action', `is required: shield receiver(s) ${withoutAction.join(', ')} set no default action; give action: block | rate_limit | throttle | quarantine | alert_only`)
+            if (c.action === undefined && withoutAction.length > 0)
+              report(
+                'config.action',
+                `is required: shield receiver(s) ${withoutAction.join(', ')} set no default action; give action: block | rate_limit | throttle | quarantine | alert_only`,
+              )
           }
           break
         }
@@ -595,7 +655,8 @@ export function referenceIssues(config: ReceiversConfig, rules: readonly RuleAct
           if (c.receiver !== undefined) checkName(c.receiver, 'config.receiver')
           else if (c.url !== undefined) {
             if (typeof c.url !== 'string' || !/^https?:\/\/.+/.test(c.url)) report('config.url', `${JSON.stringify(c.url)} is not an http(s) URL`)
-          } else if (config.routing.webhook.length === 0) report(null, 'a webhook action needs config.receiver (a webhook receiver\'s name) or config.url, or routing.webhook in the receivers file')
+          } else if (config.routing.webhook.length === 0)
+            report(null, "a webhook action needs config.receiver (a webhook receiver's name) or config.url, or routing.webhook in the receivers file")
           break
         default:
           report('type', `${JSON.stringify((action as { type: unknown }).type)} is not an action type; use notification | incident | shield | webhook`)

@@ -1,6 +1,14 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DEFAULT_DETECTORS_PATH, DetectorsConfigError, type DetectorConfigIssue, describeIssue, loadDetectorsConfig, parseDetectorsConfig, parseDuration } from '../../../../apps/sentinel/detectors-config.js'
+import {
+  DEFAULT_DETECTORS_PATH,
+  DetectorsConfigError,
+  type DetectorConfigIssue,
+  describeIssue,
+  loadDetectorsConfig,
+  parseDetectorsConfig,
+  parseDuration,
+} from '../../../../apps/sentinel/detectors-config.js'
 import { severityFloor } from '../../../../apps/sentinel/severity-floor.js'
 
 /** The issues of a file that must fail, as `detector 'x', field 'y': message` lines. */
@@ -27,7 +35,14 @@ ${extra}`
 describe('the default detectors file', () => {
   test('loads, with the six documented cases', () => {
     const config = loadDetectorsConfig(DEFAULT_DETECTORS_PATH)
-    const documentedCases = new Set(['token-rate-spike', 'latency-spike-per-model', 'cost-threshold', 'error-rate-burst', 'user-behaviour-anomaly', 'model-version-regression'])
+    const documentedCases = new Set([
+      'token-rate-spike',
+      'latency-spike-per-model',
+      'cost-threshold',
+      'error-rate-burst',
+      'user-behaviour-anomaly',
+      'model-version-regression',
+    ])
     assert.deepEqual(
       config.detectors.filter((d) => documentedCases.has(d.id)).map((d) => [d.id, d.type, d.strategy, d.groupBy]),
       [
@@ -41,7 +56,7 @@ describe('the default detectors file', () => {
     )
   })
 
-  test('reads the seed\'s nested config, its value/condition spelling and its actions', () => {
+  test("reads the seed's nested config, its value/condition spelling and its actions", () => {
     const cost = loadDetectorsConfig(DEFAULT_DETECTORS_PATH).detectors.find((d) => d.id === 'cost-threshold')
     assert.ok(cost && cost.strategy === 'consecutive')
     assert.equal(cost.metric, 'cost')
@@ -50,14 +65,19 @@ describe('the default detectors file', () => {
     assert.equal(cost.consecutive, 3)
     assert.equal(cost.window, null)
     assert.equal(cost.severity, 'critical')
-    assert.deepEqual(cost.actions, [{ kind: 'alert', name: 'high-cost-request', severity: 'critical' }, { kind: 'shield', action: 'rate_limit' }])
+    assert.deepEqual(cost.actions, [
+      { kind: 'alert', name: 'high-cost-request', severity: 'critical' },
+      { kind: 'shield', action: 'rate_limit' },
+    ])
     const tokens = loadDetectorsConfig(DEFAULT_DETECTORS_PATH).detectors.find((d) => d.id === 'token-rate-spike')
     assert.ok(tokens && tokens.strategy === 'zscore')
     assert.deepEqual([tokens.windowMs, tokens.graceMs, tokens.aggregate, tokens.threshold], [300_000, 30_000, 'rate', 4])
   })
 
-  test('the seed\'s own example list shape ({ version, items }) is accepted', () => {
-    const config = parseDetectorsConfig(`detectors:\n  version: v1.2.0\n  items:\n    - id: a\n      type: rule\n      strategy: threshold\n      metric: cost\n      threshold: 1\n`)
+  test("the seed's own example list shape ({ version, items }) is accepted", () => {
+    const config = parseDetectorsConfig(
+      `detectors:\n  version: v1.2.0\n  items:\n    - id: a\n      type: rule\n      strategy: threshold\n      metric: cost\n      threshold: 1\n`,
+    )
     assert.equal(config.detectors[0]?.id, 'a')
   })
 })
@@ -66,7 +86,10 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
   test('a minimal detector gets defaults', () => {
     const [d] = parseDetectorsConfig(zscore('')).detectors
     assert.ok(d && d.strategy === 'zscore')
-    assert.deepEqual([d.groupBy, d.aggregate, d.direction, d.baselineWindows, d.minHistory, d.enabled, d.severity], ['application', 'mean', 'both', 60, 20, true, 'warning'])
+    assert.deepEqual(
+      [d.groupBy, d.aggregate, d.direction, d.baselineWindows, d.minHistory, d.enabled, d.severity],
+      ['application', 'mean', 'both', 60, 20, true, 'warning'],
+    )
   })
 
   test('unknown strategy, type and groupBy', () => {
@@ -78,31 +101,54 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
   })
 
   test('a type that does not fit the strategy', () => {
-    assert.deepEqual(issues(zscore('').replace('type: statistical', 'type: rule')), ["detector 'latency-z', field 'type': 'rule' does not fit strategy 'zscore'; use type statistical"])
+    assert.deepEqual(issues(zscore('').replace('type: statistical', 'type: rule')), [
+      "detector 'latency-z', field 'type': 'rule' does not fit strategy 'zscore'; use type statistical",
+    ])
   })
 
   test('a missing or unknown metric', () => {
-    assert.match(issues(zscore('').replace('metric: latency_ms', 'metric: latency'))[0] ?? '', /^detector 'latency-z', field 'metric': "latency" is not a known metric; use one of latency_ms, .*metric:<metric_name>/)
-    assert.match(issues(zscore('').replace('    metric: latency_ms\n', ''))[0] ?? '', /^detector 'latency-z', field 'metric': is required; use one of latency_ms/)
+    assert.match(
+      issues(zscore('').replace('metric: latency_ms', 'metric: latency'))[0] ?? '',
+      /^detector 'latency-z', field 'metric': "latency" is not a known metric; use one of latency_ms, .*metric:<metric_name>/,
+    )
+    assert.match(
+      issues(zscore('').replace('    metric: latency_ms\n', ''))[0] ?? '',
+      /^detector 'latency-z', field 'metric': is required; use one of latency_ms/,
+    )
   })
 
   test('a bad duration', () => {
-    assert.deepEqual(issues(zscore('').replace('window: 1m', 'window: 5 minutes')), ["detector 'latency-z', field 'window': \"5 minutes\" is not a duration; write e.g. 500ms, 30s, 5m, 1h"])
+    assert.deepEqual(issues(zscore('').replace('window: 1m', 'window: 5 minutes')), [
+      "detector 'latency-z', field 'window': \"5 minutes\" is not a duration; write e.g. 500ms, 30s, 5m, 1h",
+    ])
   })
 
   test('a bad or missing number', () => {
-    assert.deepEqual(issues(zscore('').replace('threshold: 3', 'threshold: -1')), ["detector 'latency-z', field 'threshold': -1 is not valid; give a |z| > 0, e.g. 3"])
-    assert.deepEqual(issues(zscore('    minHistory: 80')), ["detector 'latency-z', field 'minHistory': 80 exceeds baselineWindows (60); lower it or raise baselineWindows"])
-    assert.deepEqual(issues(`detectors:\n  - id: r\n    type: rule\n    strategy: threshold\n    metric: cost\n`), ["detector 'r', field 'threshold': is required; give a number: the bound the metric is compared with"])
-    assert.deepEqual(issues(`detectors:\n  - id: c\n    type: rule\n    strategy: consecutive\n    metric: cost\n    threshold: 1\n    consecutive: 1\n`), ["detector 'c', field 'consecutive': 1 is not valid; give an integer >= 2 (breaches in a row)"])
+    assert.deepEqual(issues(zscore('').replace('threshold: 3', 'threshold: -1')), [
+      "detector 'latency-z', field 'threshold': -1 is not valid; give a |z| > 0, e.g. 3",
+    ])
+    assert.deepEqual(issues(zscore('    minHistory: 80')), [
+      "detector 'latency-z', field 'minHistory': 80 exceeds baselineWindows (60); lower it or raise baselineWindows",
+    ])
+    assert.deepEqual(issues(`detectors:\n  - id: r\n    type: rule\n    strategy: threshold\n    metric: cost\n`), [
+      "detector 'r', field 'threshold': is required; give a number: the bound the metric is compared with",
+    ])
+    assert.deepEqual(issues(`detectors:\n  - id: c\n    type: rule\n    strategy: consecutive\n    metric: cost\n    threshold: 1\n    consecutive: 1\n`), [
+      "detector 'c', field 'consecutive': 1 is not valid; give an integer >= 2 (breaches in a row)",
+    ])
   })
 
-  test('a misspelt field lists the strategy\'s fields', () => {
-    assert.match(issues(zscore('    treshold: 4'))[0] ?? '', /^detector 'latency-z', field 'treshold': is not a field of a zscore detector; its fields are id, type, .*threshold/)
+  test("a misspelt field lists the strategy's fields", () => {
+    assert.match(
+      issues(zscore('    treshold: 4'))[0] ?? '',
+      /^detector 'latency-z', field 'treshold': is not a field of a zscore detector; its fields are id, type, .*threshold/,
+    )
   })
 
   test('a field given both at the top level and under config', () => {
-    assert.deepEqual(issues(zscore('    config:\n      threshold: 4')), ["detector 'latency-z', field 'threshold': is given both at the top level and under config; keep one"])
+    assert.deepEqual(issues(zscore('    config:\n      threshold: 4')), [
+      "detector 'latency-z', field 'threshold': is given both at the top level and under config; keep one",
+    ])
   })
 
   test('a bad condition, and a bad action', () => {
@@ -115,8 +161,13 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
   })
 
   test('percentile needs a bound or a factor; session-profile features must be known', () => {
-    assert.deepEqual(issues(`detectors:\n  - id: p\n    type: statistical\n    strategy: percentile\n    metric: latency_ms\n    window: 5m\n`), ["detector 'p', field 'threshold': a percentile detector needs threshold (an absolute bound) and/or factor (a multiple of its baseline)"])
-    assert.match(issues(`detectors:\n  - id: s\n    type: behavioral\n    strategy: session-profile\n    threshold: 4\n    features: [requests, vibes]\n`)[0] ?? '', /^detector 's', field 'features': must be a non-empty list of requests, tokens/)
+    assert.deepEqual(issues(`detectors:\n  - id: p\n    type: statistical\n    strategy: percentile\n    metric: latency_ms\n    window: 5m\n`), [
+      "detector 'p', field 'threshold': a percentile detector needs threshold (an absolute bound) and/or factor (a multiple of its baseline)",
+    ])
+    assert.match(
+      issues(`detectors:\n  - id: s\n    type: behavioral\n    strategy: session-profile\n    threshold: 4\n    features: [requests, vibes]\n`)[0] ?? '',
+      /^detector 's', field 'features\[1\]': "vibes" is not valid; use one of requests \| tokens/,
+    )
   })
 
   test('session-profile early verdicts: read, off when absent or false, bad fields named', () => {
@@ -127,20 +178,38 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
       return detector.strategy === 'session-profile' ? detector.early : undefined
     }
     assert.deepEqual(read('    early: { minRecords: 20, minDuration: 2m }\n'), { minRecords: 20, minDurationMs: 120_000 })
-    assert.deepEqual(read('    early: { minRecords: 20, minDuration: 2m, maxDuration: 4m }\n'), { minRecords: 20, minDurationMs: 120_000, maxDurationMs: 240_000 })
-    assert.ok(issues(session('    early: { minRecords: 20, minDuration: 2m, maxDuration: 1m }\n')).some((i) => i.startsWith("detector 's', field 'early.maxDuration'")))
+    assert.deepEqual(read('    early: { minRecords: 20, minDuration: 2m, maxDuration: 4m }\n'), {
+      minRecords: 20,
+      minDurationMs: 120_000,
+      maxDurationMs: 240_000,
+    })
+    assert.ok(
+      issues(session('    early: { minRecords: 20, minDuration: 2m, maxDuration: 1m }\n')).some((i) => i.startsWith("detector 's', field 'early.maxDuration'")),
+    )
     assert.equal(read(''), null)
     assert.equal(read('    early: false\n'), null)
-    const found = issues(session('    early: { minRecords: 1, minDuration: soon, after: 3 }\n'))
-    assert.ok(found.some((i) => i.startsWith("detector 's', field 'early.minRecords'")), found.join('\n'))
-    assert.ok(found.some((i) => i.startsWith("detector 's', field 'early.minDuration'")), found.join('\n'))
-    assert.ok(found.some((i) => i.startsWith("detector 's', field 'early.after'")), found.join('\n'))
+    // The shape first (the schema), then the values.
+    assert.deepEqual(issues(session('    early: { minRecords: 20, after: 3 }\n')), [
+      "detector 's', field 'early.minDuration': is required; a duration, e.g. 2m",
+      "detector 's', field 'early.after': is not a known field; the fields here are minRecords, minDuration, maxDuration",
+    ])
+    const found = issues(session('    early: { minRecords: 1, minDuration: soon }\n'))
+    assert.ok(
+      found.some((i) => i.startsWith("detector 's', field 'early.minRecords'")),
+      found.join('\n'),
+    )
+    assert.ok(
+      found.some((i) => i.startsWith("detector 's', field 'early.minDuration'")),
+      found.join('\n'),
+    )
   })
 
-  test('missing and duplicate ids; every issue of the file at once', () => {
+  test('missing and duplicate ids, each in its round', () => {
     const text = `detectors:\n  - type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 1\n  - id: a\n    type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 1\n  - id: a\n    type: rule\n    strategy: threshold\n    metric: cost\n    threshold: 2\n`
     assert.deepEqual(issues(text), [
-      "detector 'detectors[0]', field 'id': is required: a non-empty string, stable across versions (it is part of every anomaly id)",
+      "detector 'detectors[0]', field 'id': is required; a non-empty string, stable across versions (it is part of every anomaly id)",
+    ])
+    assert.deepEqual(issues(text.replace('detectors:\n  - type: rule', 'detectors:\n  - id: b\n    type: rule')), [
       "detector 'a', field 'id': is used by more than one detector; ids must be unique (they are part of anomaly ids and store names)",
     ])
   })
@@ -148,7 +217,10 @@ describe('detectors file mistakes name the detector, the field and the fix', () 
   test('the file itself: YAML syntax, no detectors list, unreadable path', () => {
     assert.match(issues('detectors: [\n')[0] ?? '', /^YAML syntax: /)
     assert.deepEqual(issues('alerts: []\n'), ["field 'detectors': is required: a list of detectors (detectors: [- id: ..., type: ..., strategy: ...])"])
-    assert.throws(() => loadDetectorsConfig('/nonexistent/detectors.yaml'), (err: unknown) => err instanceof DetectorsConfigError && /\/nonexistent\/detectors\.yaml[\s\S]*cannot read the file/.test(err.message))
+    assert.throws(
+      () => loadDetectorsConfig('/nonexistent/detectors.yaml'),
+      (err: unknown) => err instanceof DetectorsConfigError && /\/nonexistent\/detectors\.yaml[\s\S]*cannot read the file/.test(err.message),
+    )
   })
 })
 
@@ -186,7 +258,17 @@ detectors:
     const [d] = parseDetectorsConfig(text).detectors
     assert.ok(d?.strategy === 'cusum')
     assert.deepEqual(
-      { windowMs: d.windowMs, aggregate: d.aggregate, threshold: d.threshold, drift: d.drift, clip: d.clip, warmupWindows: d.warmupWindows, alpha: d.alpha, direction: d.direction, minStd: d.minStd },
+      {
+        windowMs: d.windowMs,
+        aggregate: d.aggregate,
+        threshold: d.threshold,
+        drift: d.drift,
+        clip: d.clip,
+        warmupWindows: d.warmupWindows,
+        alpha: d.alpha,
+        direction: d.direction,
+        minStd: d.minStd,
+      },
       { windowMs: 120_000, aggregate: 'mean', threshold: 5, drift: 0.5, clip: 4, warmupWindows: 10, alpha: 0, direction: 'up', minStd: 0 },
     )
     assert.ok(issues(`${text}    drift: 2\n    clip: 1\n`).some((i) => i.startsWith("detector 'd', field 'clip'")))
@@ -199,17 +281,35 @@ detectors:
     const [burst, runaway] = parseDetectorsConfig(file).detectors
     assert.ok(burst?.strategy === 'sliding-sum' && runaway?.strategy === 'outlier-streak')
     assert.deepEqual(
-      { windowMs: burst.windowMs, bucketMs: burst.bucketMs, minimum: burst.minimum, threshold: burst.threshold, minLogStd: burst.minLogStd, cohort: burst.cohort, coldStart: burst.coldStart, minHistory: burst.minHistory },
+      {
+        windowMs: burst.windowMs,
+        bucketMs: burst.bucketMs,
+        minimum: burst.minimum,
+        threshold: burst.threshold,
+        minLogStd: burst.minLogStd,
+        cohort: burst.cohort,
+        coldStart: burst.coldStart,
+        minHistory: burst.minHistory,
+      },
       { windowMs: 120_000, bucketMs: 10_000, minimum: 24, threshold: 2.5, minLogStd: 0.5, cohort: 'application', coldStart: 24, minHistory: 10 },
     )
     assert.deepEqual(
-      { consecutive: runaway.consecutive, within: runaway.within, minimum: runaway.minimum, cohort: runaway.cohort, cohortMinHistory: runaway.cohortMinHistory },
+      {
+        consecutive: runaway.consecutive,
+        within: runaway.within,
+        minimum: runaway.minimum,
+        cohort: runaway.cohort,
+        cohortMinHistory: runaway.cohortMinHistory,
+      },
       { consecutive: 3, within: 3, minimum: 0, cohort: null, cohortMinHistory: 50 },
     )
   })
 
   test('outlier-streak within must be an integer >= consecutive', () => {
-    assert.match(issues(file.replace('    threshold: 3\n    actions:', '    threshold: 3\n    within: 2\n    actions:')).join('\n'), /detector 'runaway', field 'within': 2 .*consecutive \(3\)/)
+    assert.match(
+      issues(file.replace('    threshold: 3\n    actions:', '    threshold: 3\n    within: 2\n    actions:')).join('\n'),
+      /detector 'runaway', field 'within': 2 .*consecutive \(3\)/,
+    )
     const [, runaway] = parseDetectorsConfig(file.replace('    threshold: 3\n    actions:', '    threshold: 3\n    within: 5\n    actions:')).detectors
     assert.ok(runaway?.strategy === 'outlier-streak')
     assert.equal(runaway.within, 5)
@@ -221,21 +321,45 @@ detectors:
     const [d] = parseDetectorsConfig(`${text}    significance: 0.0001\n`).detectors
     assert.ok(d?.strategy === 'binomial-burst')
     assert.deepEqual(
-      { metric: d.metric, denominator: d.denominator, windowMs: d.windowMs, bucketMs: d.bucketMs, minFailures: d.minFailures, priorCalls: d.priorCalls, memoryCalls: d.memoryCalls, coldStartRate: d.coldStartRate },
-      { metric: 'error', denominator: 'response_count', windowMs: 180_000, bucketMs: 15_000, minFailures: 2, priorCalls: 200, memoryCalls: 5000, coldStartRate: 0.02 },
+      {
+        metric: d.metric,
+        denominator: d.denominator,
+        windowMs: d.windowMs,
+        bucketMs: d.bucketMs,
+        minFailures: d.minFailures,
+        priorCalls: d.priorCalls,
+        memoryCalls: d.memoryCalls,
+        coldStartRate: d.coldStartRate,
+      },
+      {
+        metric: 'error',
+        denominator: 'response_count',
+        windowMs: 180_000,
+        bucketMs: 15_000,
+        minFailures: 2,
+        priorCalls: 200,
+        memoryCalls: 5000,
+        coldStartRate: 0.02,
+      },
     )
-    assert.match(issues(`${text}    significance: 0.0001\n    priorCalls: 500\n    memoryCalls: 100\n`).join('\n'), /field 'memoryCalls': 100 is below priorCalls \(500\)/)
+    assert.match(
+      issues(`${text}    significance: 0.0001\n    priorCalls: 500\n    memoryCalls: 100\n`).join('\n'),
+      /field 'memoryCalls': 100 is below priorCalls \(500\)/,
+    )
   })
 
   test('record-cusum is read with its defaults; clip must exceed drift', () => {
     const text = 'detectors:\n  - id: t\n    type: statistical\n    strategy: record-cusum\n    metric: total_tokens\n    threshold: 8\n'
     const [d] = parseDetectorsConfig(text).detectors
     assert.ok(d?.strategy === 'record-cusum')
-    assert.deepEqual({ drift: d.drift, clip: d.clip, minLogStd: d.minLogStd, alpha: d.alpha, minHistory: d.minHistory }, { drift: 1, clip: 4, minLogStd: 0.25, alpha: 0.02, minHistory: 50 })
+    assert.deepEqual(
+      { drift: d.drift, clip: d.clip, minLogStd: d.minLogStd, alpha: d.alpha, minHistory: d.minHistory },
+      { drift: 1, clip: 4, minLogStd: 0.25, alpha: 0.02, minHistory: 50 },
+    )
     assert.match(issues(`${text}    drift: 3\n    clip: 2\n`).join('\n'), /field 'clip': 2 must exceed drift \(3\)/)
   })
 
-  test('the floor: the detector\'s severity, else its alert actions\' highest, else none', () => {
+  test("the floor: the detector's severity, else its alert actions' highest, else none", () => {
     const [burst, runaway] = parseDetectorsConfig(file).detectors
     assert.equal(severityFloor(burst!), 'critical')
     assert.equal(severityFloor(runaway!), 'warning')

@@ -98,7 +98,9 @@ describe('the default receivers file', () => {
 describe('environment substitution', () => {
   test('${VAR}, ${VAR:-default}, ${VAR:+word} and $${ as in a POSIX shell', () => {
     const missing: string[] = []
-    const out = substituteEnv({ a: '${A}', b: 'x-${B:-fallback}-y', c: ['${A:+on}', '${B:+on}'], d: '$${A}', n: 3 }, { A: 'alpha' }, (path, name) => missing.push(`${path}:${name}`))
+    const out = substituteEnv({ a: '${A}', b: 'x-${B:-fallback}-y', c: ['${A:+on}', '${B:+on}'], d: '$${A}', n: 3 }, { A: 'alpha' }, (path, name) =>
+      missing.push(`${path}:${name}`),
+    )
     assert.deepEqual(out, { a: 'alpha', b: 'x-fallback-y', c: ['on', ''], d: '${A}', n: 3 })
     assert.equal(missing.length, 0)
     substituteEnv({ config: { url: 'https://${HOST}/x' } }, {}, (path, name) => missing.push(`${path}:${name}`))
@@ -108,13 +110,19 @@ describe('environment substitution', () => {
   test('a missing variable is an error naming receiver, field and the fix', () => {
     const found = issues(`receivers:\n  - name: slack-incidents\n    type: slack\n    config:\n      webhookUrl: \${SLACK_WEBHOOK_URL}\n`)
     assert.ok(
-      found.some((i) => i.startsWith("receiver 'slack-incidents', field 'config.webhookUrl': environment variable SLACK_WEBHOOK_URL is not set; set it, or give a default as ${SLACK_WEBHOOK_URL:-value}")),
+      found.some((i) =>
+        i.startsWith(
+          "receiver 'slack-incidents', field 'config.webhookUrl': environment variable SLACK_WEBHOOK_URL is not set; set it, or give a default as ${SLACK_WEBHOOK_URL:-value}",
+        ),
+      ),
       found.join('\n'),
     )
   })
 
   test('a secret with YAML-special characters survives substitution intact', () => {
-    const config = parseReceiversConfig(`receivers:\n  - name: hook\n    type: webhook\n    config: { url: "http://h/x", secret: "\${SECRET}" }\n`, { env: { SECRET: 'a: b # "c" {d}' } })
+    const config = parseReceiversConfig(`receivers:\n  - name: hook\n    type: webhook\n    config: { url: "http://h/x", secret: "\${SECRET}" }\n`, {
+      env: { SECRET: 'a: b # "c" {d}' },
+    })
     const hook = config.receivers[0]
     assert.ok(hook?.type === 'webhook')
     assert.equal(hook.secret, 'a: b # "c" {d}')
@@ -122,7 +130,7 @@ describe('environment substitution', () => {
 })
 
 describe('validation names receiver, field and fix', () => {
-  test('every problem of a file is reported at once', () => {
+  test("every problem of the file's shape is reported at once (its schema)", () => {
     const found = issues(`
 delivery:
   retry: { maxAttempts: 0, initialBackoff: 2s, maxBackoff: 1s }
@@ -132,42 +140,60 @@ receivers:
   - name: b
     type: webhook
     config: { url: "ftp://x", colour: red }
-  - name: b
-    type: slack
-    config: {}
   - type: pagerduty
     config: { routingKey: k }
   - name: im
     type: incident-manager
     config: { endpoint: "https://im", apiKey: k, severityMap: { fatal: P0 } }
-  - name: sh
-    type: shield
-    config: { endpoint: "shield.example.com:9090", action: nuke, duration: soon }
 routing:
   incident: [nobody]
   notification: [a]
 `)
     const expect = [
       "field 'delivery.retry.maxAttempts': 0 is not valid; give an integer >= 1",
-      "field 'delivery.retry.maxBackoff': is below initialBackoff; raise it to at least 2000ms",
       "receiver 'a', field 'type': \"sms\" is not valid; use one of webhook | slack | pagerduty | incident-manager | shield | email",
-      "receiver 'b', field 'config.colour': is not a known field; the fields are url, secret, headers, timeoutMs",
-      "receiver 'b', field 'config.url': \"ftp://x\" is not http(s); only HTTP receivers are supported",
-      "receiver 'b', field 'config.webhookUrl': is required; give an http(s) URL",
-      "receiver 'b', field 'name': is used by more than one receiver; names must be unique (rules refer to receivers by name)",
-      "receiver 'receivers[3]', field 'name': is required: a non-empty string that rules name in their actions",
-      "receiver 'im', field 'config.severityMap.fatal': is not a severity; use critical, warning or info",
-      "receiver 'sh', field 'config.action': \"nuke\" is not valid; use one of block | rate_limit | throttle | quarantine | alert_only",
-      "receiver 'sh', field 'config.duration': \"soon\" is not a duration; write e.g. 15m or 1h",
-      "receiver 'sh', field 'config.endpoint': \"shield.example.com:9090\" is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (Shield's gRPC EnforceAction is not supported), e.g. http://shield:8080",
-      "field 'routing.incident': receiver 'nobody' is not defined; define it under receivers or fix the name (known: a, b, im, sh)",
-      "field 'routing.notification': a notification action lists its own receivers (config.receivers); remove this entry",
+      "receiver 'b', field 'config.colour': is not a known field; the fields here are url, secret, headers, timeoutMs",
+      "receiver 'receivers[2]', field 'name': is required; a non-empty string that rules name in their actions",
+      "receiver 'im', field 'config.severityMap.fatal': is not a known field; the fields here are critical, warning, info",
+      "field 'routing.notification': is not allowed here; a notification action lists its own receivers (config.receivers); remove this entry",
     ]
     for (const line of expect) assert.ok(found.includes(line), `missing: ${line}\ngot:\n${found.join('\n')}`)
     assert.equal(found.length, expect.length, found.join('\n'))
   })
 
-  test('the seed\'s PagerDuty serviceKey is read as the routing key', () => {
+  test('once the shape is right, every other problem is reported at once', () => {
+    const found = issues(`
+delivery:
+  retry: { maxAttempts: "0", initialBackoff: 2s, maxBackoff: 1s }
+receivers:
+  - name: b
+    type: webhook
+    config: { url: "ftp://x" }
+  - name: b
+    type: slack
+    config: {}
+  - name: sh
+    type: shield
+    config: { endpoint: "shield.example.com:9090", action: nuke, duration: soon }
+routing:
+  incident: [nobody]
+`)
+    const expect = [
+      'field \'delivery.retry.maxAttempts\': "0" is not valid; give an integer >= 1',
+      "field 'delivery.retry.maxBackoff': is below initialBackoff; raise it to at least 2000ms",
+      "receiver 'b', field 'config.url': \"ftp://x\" is not http(s); only HTTP receivers are supported",
+      "receiver 'b', field 'config.webhookUrl': is required; give an http(s) URL",
+      "receiver 'b', field 'name': is used by more than one receiver; names must be unique (rules refer to receivers by name)",
+      "receiver 'sh', field 'config.action': \"nuke\" is not valid; use one of block | rate_limit | throttle | quarantine | alert_only",
+      "receiver 'sh', field 'config.duration': \"soon\" is not a duration; write e.g. 15m or 1h",
+      "receiver 'sh', field 'config.endpoint': \"shield.example.com:9090\" is not an http(s) URL; Sentinel calls Shield's HTTP JSON gateway (Shield's gRPC EnforceAction is not supported), e.g. http://shield:8080",
+      "field 'routing.incident': receiver 'nobody' is not defined; define it under receivers or fix the name (known: b, sh)",
+    ]
+    for (const line of expect) assert.ok(found.includes(line), `missing: ${line}\ngot:\n${found.join('\n')}`)
+    assert.equal(found.length, expect.length, found.join('\n'))
+  })
+
+  test("the seed's PagerDuty serviceKey is read as the routing key", () => {
     const config = parseReceiversConfig(`receivers:\n  - name: pagerduty-oncall\n    type: pagerduty\n    config: { serviceKey: abc }\n`, { env: {} })
     const pd = config.receivers[0]
     assert.ok(pd?.type === 'pagerduty')
@@ -175,7 +201,9 @@ routing:
   })
 
   test('a missing receivers list, bad YAML and a bad enabled value are refused', () => {
-    assert.deepEqual(issues('routing: {}\n'), ["field 'receivers': is required: a list of receivers (receivers: [- name: ..., type: webhook, config: { url: ... }])"])
+    assert.deepEqual(issues('routing: {}\n'), [
+      "field 'receivers': is required: a list of receivers (receivers: [- name: ..., type: webhook, config: { url: ... }])",
+    ])
     assert.match(issues('receivers: [\n')[0] ?? '', /^YAML syntax/)
     assert.deepEqual(issues(`receivers:\n  - name: x\n    type: webhook\n    enabled: maybe\n    config: { url: "http://h" }\n`), [
       "receiver 'x', field 'enabled': \"maybe\" is not valid; write true or false, or ${SOME_URL:+true} to enable it when a variable is set",
@@ -216,15 +244,35 @@ describe('checkReferences', () => {
     assert.doesNotThrow(() =>
       checkReferences(config, [
         { id: 'r1', actions: [{ type: 'notification', config: { receivers: ['slack-incidents', 'pd'] } }] },
-        { id: 'r2', actions: [{ type: 'shield', config: { action: 'block' } }, { type: 'webhook', config: { url: 'https://x/y' } }] },
+        {
+          id: 'r2',
+          actions: [
+            { type: 'shield', config: { action: 'block' } },
+            { type: 'webhook', config: { url: 'https://x/y' } },
+          ],
+        },
       ]),
     )
   })
 
   test('unknown names and unroutable actions are start-time errors naming rule, action and fix', () => {
     const found = referenceIssues(config, [
-      { id: 'r1', actions: [{ type: 'notification', config: { receivers: ['slack-incidnets'] } }, { type: 'notification', config: {} }] },
-      { id: 'r2', actions: [{ type: 'incident', config: {} }, { type: 'shield', config: {} }, { type: 'webhook', config: {} }, { type: 'webhook', config: { receiver: 'nope' } }] },
+      {
+        id: 'r1',
+        actions: [
+          { type: 'notification', config: { receivers: ['slack-incidnets'] } },
+          { type: 'notification', config: {} },
+        ],
+      },
+      {
+        id: 'r2',
+        actions: [
+          { type: 'incident', config: {} },
+          { type: 'shield', config: {} },
+          { type: 'webhook', config: {} },
+          { type: 'webhook', config: { receiver: 'nope' } },
+        ],
+      },
     ]).map(describeReceiverIssue)
     assert.deepEqual(found, [
       "rule 'r1', field 'actions[0].config.receivers[0]': receiver 'slack-incidnets' is not defined in receivers.yaml; define it there or fix the name (known: slack-incidents, shield-noaction, pd)",
