@@ -21,6 +21,7 @@ import type { StallWatch } from './stall-watch.js'
 import { TaskCountersExport } from './task-counters-export.js'
 import { TaskHandover } from './task-handover.js'
 import { whenConsumerRuns } from './consumer-restart.js'
+import { commitMembershipError } from './group-membership-errors.js'
 import type { StandbyTasks } from './standby-tasks.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
@@ -376,12 +377,23 @@ export class TaskManager {
     if (running.length === 0) return
     const began = performance.now()
     const { config } = this.options
-    const { committed, failed } = await commitTasks(running, {
-      groupId: config.applicationId,
-      exactlyOnce: config.processingGuarantee === 'exactly-once',
-      commitOffsets: (offsets) => this.consumer.commitOffsets([...offsets]),
-      writeCheckpoints: config.processingGuarantee === 'at-least-once',
-    })
+    let result: Awaited<ReturnType<typeof commitTasks<ActiveTask>>>
+    try {
+      result = await commitTasks(running, {
+        groupId: config.applicationId,
+        exactlyOnce: config.processingGuarantee === 'exactly-once',
+        commitOffsets: (offsets) => this.consumer.commitOffsets([...offsets]),
+        writeCheckpoints: config.processingGuarantee === 'at-least-once',
+      })
+    } catch (e) {
+      // At-least-once offsets the group refused: not this instance's failure (it used to stop here).
+      const membership = commitMembershipError(e)
+      if (membership === null) throw e
+      if (membership === 'out') this.membershipLost(`the group refused the commit: this member is no longer in it (${(e as Error).message})`)
+      else this.log.warn({ err: e, reason }, 'offsets not committed: the group is rebalancing; the next assignment decides which tasks stay')
+      return
+    }
+    const { committed, failed } = result
     for (const { task, error: e } of failed) {
       this.forget(task)
       await task.abandon()
