@@ -4,7 +4,7 @@
  * (bench/failover, bench/rebalance): the application's topics, its instances launched with the same
  * settings, a failure as soon as one exits on its own, and the cleanup (processes, topics, state).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Admin, ITopicConfig } from 'kafkajs'
@@ -72,9 +72,18 @@ export class InstanceGroup {
   exitedEarly(doing: string): Promise<never> {
     const died = Promise.race(
       this.instances.map((i) =>
-        i.exited.then((code) =>
-          Promise.reject(new Error(`an instance exited (${code}) while ${doing}: ${JSON.stringify(i.logs.filter((l) => l.level >= 50).slice(-3))}`)),
-        ),
+        i.exited.then((code) => {
+          // The warnings before the error say why (a slow batch, a missed heartbeat, a rebalance).
+          const lines = i.logs.filter((l) => l.level >= 40).slice(-8)
+          if (process.env.BENCH_LOG_DIR)
+            writeFileSync(
+              join(process.env.BENCH_LOG_DIR, `${this.options.applicationId}-${i.process.pid}.log`),
+              i.logs.map((l) => JSON.stringify(l)).join('\n'),
+            )
+          return Promise.reject(
+            new Error(`an instance exited (${code}) while ${doing}; its last warnings and errors:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`),
+          )
+        }),
       ),
     )
     died.catch(() => undefined)

@@ -7,7 +7,7 @@
  * its assignment to running; the records it replayed) and the rest (fetch, process, commit, output).
  *
  * Needs the local broker (`npm run --silent kafka:start`) or KAFKA_BROKERS.
- * Run: npx tsx bench/failover/failover.ts [--records 1000000] [--standbys 0,1]
+ * Run: npx tsx bench/failover/failover.ts [--records 1000000] [--standbys 0,1] [--load-rate 10000] [--session-timeout 20000]
  */
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -23,7 +23,20 @@ const arg = (name: string, fallback: string): string => {
 }
 const RECORDS = Number(arg('records', '1000000'))
 const STANDBYS = arg('standbys', '0,1').split(',').map(Number)
-const SESSION_TIMEOUT_MS = 6_000
+/**
+ * Records/s at which the state is loaded; 0: as fast as the producer goes. With a 6 s session
+ * timeout, loading 1M records (at full speed, and paced at 20K/s) on the loaded 2-core machine
+ * failed: commits grew to several seconds as the stores grew, a batch and its commit outlasted the
+ * session timeout (kafkajs heartbeats between batches only), the member was evicted, its next commit
+ * failed with UNKNOWN_MEMBER_ID and the instance stopped (README.md). Paced at 10K/s with a 20 s
+ * session timeout, it loads.
+ */
+const LOAD_RATE = Number(arg('load-rate', '10000'))
+/**
+ * Detection, the largest part of failover, is this timeout. 6000 (the broker's minimum) evicted a
+ * loading member at 1M records on the loaded machine (see LOAD_RATE), so the default is 20 s.
+ */
+const SESSION_TIMEOUT_MS = Number(arg('session-timeout', '20000'))
 const STORE = 'counts'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -44,7 +57,9 @@ async function produceKeys(topic: string, count: number): Promise<void> {
   const producer = kafka.producer()
   await producer.connect()
   const CHUNK = 5_000
+  const began = Date.now()
   for (let i = 0; i < count; i += CHUNK) {
+    if (LOAD_RATE > 0) await sleep(began + (i / LOAD_RATE) * 1000 - Date.now())
     const messages = []
     for (let j = i; j < Math.min(count, i + CHUNK); j++) messages.push({ key: `key-${j}`, value: 'x', partition: j % 2 })
     await producer.send({ topic, messages })

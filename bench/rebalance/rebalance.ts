@@ -86,13 +86,14 @@ async function repetition(n: number): Promise<RebalanceFigures> {
       const assignment = await instance.waitForLog(assignedTasks(instance === a ? PARTITIONS - half : half), 120_000)
       await instance.waitForLog(loggedSince(Number(assignment.time), stateChange('running')), 120_000)
     }
-    const died = group.exitedEarly('the bench ran')
+    let died = group.exitedEarly('the bench ran')
     progress(`a and b running ${half} tasks each; offering ${RATE} records/s for ${WARMUP_MS / 1000} s`)
     await load.start()
     await Promise.race([died, sleep(WARMUP_MS)])
 
     const joinAt = Date.now()
     const c = group.launch({ STAMP_INSTANCE: 'c' })
+    died = group.exitedEarly('the bench ran')
     progress('c started')
     await Promise.race([
       died,
