@@ -1,12 +1,14 @@
 /**
  * The tasks of one instance and everything that changes them (Kafka Streams' TaskManager): the
  * task maps, assignment changes, restore beside the consumer loop, re-initialisation after a failed
- * commit, recovery of a fenced task the group still gives here (`fenced-recovery.ts`), and failed-
- * commit counting. The `StreamThread` is the loop that drives it; every method that changes tasks
- * runs on the thread's `SerialQueue`, except `onAssignment`, which queues its own work.
+ * commit, recovery of a fenced task the group still gives here (`fenced-recovery.ts`), tasks lost
+ * when this member was out of the group (`membershipLost`), and failed-commit counting. The
+ * `StreamThread` is the loop that drives it; every method that changes tasks runs on the thread's
+ * `SerialQueue`, except `onAssignment`, `onHeartbeat` and `membershipLost`, which queue their own work.
  *
- * Size: about 400 lines: assignment, restore, re-initialisation and fenced recovery all change the
- * same task maps and must stay in one place.
+ * Size: about 520 lines: assignment, restore, re-initialisation, fenced recovery and lost tasks all
+ * change the same task maps, and each must see the others' changes at once (a task forgotten by one
+ * is invisible to the next batch), so they stay in one place.
  */
 import type { Consumer, Producer } from 'kafkajs'
 import type pino from 'pino'
