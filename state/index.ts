@@ -4,7 +4,7 @@
  */
 export * from './types.js'
 export { engines } from './engines/index.js'
-export { createRecordCache, RecordCache } from './record-cache.js'
+export { CacheBudget, createRecordCache, RecordCache } from './record-cache.js'
 export type { RecordCacheStats } from './record-cache.js'
 export { openKeyValueStore } from './stores/key-value-store.js'
 export { openWindowStore } from './stores/window-store.js'

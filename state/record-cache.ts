@@ -1,6 +1,11 @@
 /**
  * The task's write-back record cache: one per task, shared by the task's stores, bounded in bytes.
  *
+ * The byte budget belongs to the instance, not the task (`CacheBudget`): an instance may run a hundred
+ * tasks, and a per-task budget multiplied memory by that count. A task may hold more than its even
+ * share while the instance is under budget; once the instance is over, each task over its share gives
+ * bytes back at its next `maintain()`.
+ *
  * Entries are only ever evicted between batches (`maintain()`), never while a batch runs: a batch's
  * `prefetch` promised that its keys are readable synchronously until the batch ends. Dirty entries are
  * never dropped; going over budget makes `maintain()` flush every store of the task (one batch write
@@ -17,8 +22,51 @@ export interface CacheEntry {
   used: boolean
 }
 
-/** Bytes counted per entry beyond its key and value: Map slot, entry object, typed value. */
-export const ENTRY_OVERHEAD = 96
+/**
+ * Bytes counted per entry beyond its key and value: the Map slot, the string key, the entry object, the
+ * decoded value and the two retained Buffers (each an allocation of its own: see `retainedCopy`).
+ * Measured by `bench/state/cache-entry-memory.ts`; the earlier guess of 96 let the cache hold six
+ * times its budget.
+ */
+export const ENTRY_OVERHEAD = 650
+
+/**
+ * One instance's record cache budget, shared by the caches of all its tasks. A cache is a member while
+ * it has a store open, so the share follows the tasks the instance runs right now.
+ */
+export class CacheBudget {
+  private bytes = 0
+  private members = 0
+
+  constructor(readonly maxBytes: number) {
+    if (!(maxBytes >= 0)) throw new Error(`record cache: maxBytes must be a number >= 0, got ${maxBytes}`)
+  }
+
+  get sizeBytes(): number {
+    return this.bytes
+  }
+
+  get overBudget(): boolean {
+    return this.bytes > this.maxBytes
+  }
+
+  /** Each member cache's even share of the budget. */
+  get share(): number {
+    return this.members <= 1 ? this.maxBytes : this.maxBytes / this.members
+  }
+
+  join(): void {
+    this.members++
+  }
+
+  leave(): void {
+    this.members--
+  }
+
+  adjust(delta: number): void {
+    this.bytes += delta
+  }
+}
 
 export class CacheNamespace<E extends CacheEntry> {
   readonly entries = new Map<string, E>()
@@ -95,33 +143,37 @@ export class RecordCache {
   private evictions = 0
   private budgetFlushes = 0
 
-  constructor(readonly maxBytes: number) {
-    if (!(maxBytes >= 0)) throw new Error(`record cache: maxBytes must be a number >= 0, got ${maxBytes}`)
-  }
+  constructor(readonly budget: CacheBudget) {}
 
   get sizeBytes(): number {
     return this.bytes
   }
 
+  /** Over when the instance is over its budget and this task holds more than its share. */
   get overBudget(): boolean {
-    return this.bytes > this.maxBytes
+    return this.budget.overBudget && this.bytes > this.budget.share
   }
 
   /** Called by a store when it opens; `flush` writes the store's dirty entries out. */
   register<E extends CacheEntry>(store: string, flush: () => Promise<void>): CacheNamespace<E> {
     if (this.namespaces.has(store)) throw new Error(`record cache: store "${store}" is already open in this task`)
     const ns = new CacheNamespace<E>(store, this, flush)
+    if (this.namespaces.size === 0) this.budget.join()
     this.namespaces.set(store, ns as unknown as CacheNamespace<CacheEntry>)
     return ns
   }
 
   unregister(store: string): void {
-    this.namespaces.get(store)?.clear()
+    const ns = this.namespaces.get(store)
+    if (!ns) return
+    ns.clear()
     this.namespaces.delete(store)
+    if (this.namespaces.size === 0) this.budget.leave()
   }
 
   adjust(delta: number): void {
     this.bytes += delta
+    this.budget.adjust(delta)
   }
 
   /** Flushes every store of the task (one batch write each), e.g. at commit. */
@@ -166,6 +218,7 @@ export class RecordCache {
   }
 }
 
-export function createRecordCache(maxBytes: number): RecordCache {
-  return new RecordCache(maxBytes)
+/** A task's cache drawing on `budget`, or on a budget of its own of `budget` bytes. */
+export function createRecordCache(budget: number | CacheBudget): RecordCache {
+  return new RecordCache(typeof budget === 'number' ? new CacheBudget(budget) : budget)
 }

@@ -13,7 +13,7 @@
  */
 import kafkajs, { type Admin, type ISocketFactory, type Kafka, type Producer, type Transaction } from 'kafkajs'
 import type pino from 'pino'
-import { ChangelogRestorer, restoreTaskStores, type StateDirectory, type StateStore, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
+import { type CacheBudget, ChangelogRestorer, restoreTaskStores, type StateDirectory, type StateStore, type TaskCheckpoint, type TaskLock } from '../../state/index.js'
 import type { StorageEngine } from '../../state/types.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
 import { RecordCollector, StreamTask } from '../task/index.js'
@@ -53,6 +53,8 @@ export interface TaskServices {
   errorPolicy: ErrorPolicy
   logger: pino.Logger
   metrics: RuntimeMetrics
+  /** The record cache budget of the whole instance (`cacheMaxBytes`), drawn on by every task's cache. */
+  cacheBudget: CacheBudget
 }
 
 export interface ActiveTaskOptions extends TaskServices {
@@ -140,7 +142,7 @@ export class ActiveTask implements CommittableTask {
       subtopology: options.subtopology,
       partition: options.partition,
       collector: this.collector,
-      state: { engine: options.engine, stateDir: options.config.stateDir, cacheMaxBytes: options.config.cacheMaxBytes },
+      state: { engine: options.engine, stateDir: options.config.stateDir, cacheBudget: options.cacheBudget },
       globalStores: options.globalStores,
       errorPolicy: options.errorPolicy,
       forwardingCacheMaxEntries: options.config.forwardingCacheMaxEntries,

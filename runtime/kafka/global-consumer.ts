@@ -120,6 +120,13 @@ export class GlobalConsumer {
     this.consumer = consumer
     consumer.on(consumer.events.CRASH, (event) => {
       if (this.closing) return
+      // kafkajs restarts a consumer after retriable errors (a coordinator not found yet at start,
+      // a broker gone): the group is private and positions are ours, so the restart resumes exactly
+      // where the stores are. Only a crash it will not restart from stops the instance.
+      if (event.payload.restart) {
+        logger.warn({ err: event.payload.error }, 'global table consumer crashed; kafkajs restarts it and it resumes from the stored positions')
+        return
+      }
       onFatal(new Error(`the global table consumer stopped: ${event.payload.error.message}`, { cause: event.payload.error }))
     })
     await consumer.connect()

@@ -3,6 +3,7 @@
  * a counter increment stays a few nanoseconds, and the hot path needs no `if (metrics)` branches.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { CacheBudget } from '../../state/index.js'
 
 export class RuntimeMetrics {
   readonly registry: Registry
@@ -19,6 +20,7 @@ export class RuntimeMetrics {
   readonly rebalances: Counter
   readonly stalledTasks: Gauge
   readonly fencedRecoveries: Counter
+  private cacheBudget: CacheBudget | undefined
 
   constructor(registry?: Registry) {
     this.registry = registry ?? new Registry()
@@ -59,5 +61,20 @@ export class RuntimeMetrics {
       help: 'Re-initialisations of a fenced task the group still assigned to this instance',
       registers,
     })
+    // Read at each scrape, so the hot path pays nothing.
+    const metrics = this
+    new Gauge({
+      name: 'sentinel_streams_record_cache_bytes',
+      help: 'Bytes held by the record caches of all tasks of this instance (budget: cacheMaxBytes)',
+      registers,
+      collect() {
+        this.set(metrics.cacheBudget?.sizeBytes ?? 0)
+      },
+    })
+  }
+
+  /** Reports this budget's size from now on (a restarted instance brings a new one). */
+  watchCacheBudget(budget: CacheBudget): void {
+    this.cacheBudget = budget
   }
 }

@@ -23,7 +23,7 @@ import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, ty
 import type pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
-import { engines, type KeyValueStore, StateDirectory } from '../../state/index.js'
+import { CacheBudget, engines, type KeyValueStore, StateDirectory } from '../../state/index.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { isTopicRef } from '../../topology/graph.js'
 import { taskIdString } from '../assignor.js'
@@ -288,6 +288,8 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
       await this.producer.connect()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.logger })
       const engine = engines[config.storeEngine]()
+      const cacheBudget = new CacheBudget(config.cacheMaxBytes)
+      this.metrics.watchCacheBudget(cacheBudget)
       // Before any task exists: no task may read a global table that is still loading.
       if (this.plan.globalStores.length > 0) {
         this.globals = await GlobalConsumer.start({
@@ -310,6 +312,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
         admin: this.admin,
         producer: this.producer,
         engine,
+        cacheBudget,
         globalStores: this.globals?.stores ?? new Map(),
         stateDirectory,
         partitionCounts,

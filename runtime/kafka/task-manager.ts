@@ -281,6 +281,7 @@ export class TaskManager {
       adminCalls: this.adminCalls,
       sharedProducer: this.options.producer,
       engine: this.options.engine,
+      cacheBudget: this.options.cacheBudget,
       globalStores: this.options.globalStores,
       stateDirectory: this.options.stateDirectory,
       partitionCounts: this.options.partitionCounts,

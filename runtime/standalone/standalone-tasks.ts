@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type pino from 'pino'
-import { engines, type GlobalKeyValueStore, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
+import { CacheBudget, engines, type GlobalKeyValueStore, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
 import { taskIdString } from '../assignor.js'
 import type { RuntimeMetrics } from '../kafka/runtime-metrics.js'
@@ -71,8 +71,12 @@ export class StandaloneTasks {
   /** When the processing loop last let I/O in (performance.now()). */
   private lastYield = 0
   private lost = 0
+  /** One record cache budget (`cacheMaxBytes`) for all tasks of the instance. */
+  private readonly cacheBudget: CacheBudget
 
   constructor(private readonly options: StandaloneTasksOptions) {
+    this.cacheBudget = new CacheBudget(options.config.cacheMaxBytes)
+    options.metrics.watchCacheBudget(this.cacheBudget)
     this.repartitionTopics = new Set(options.plan.internalTopics.filter((t) => t.role === 'repartition').map((t) => t.name))
     this.taskCounters = new TaskCountersExport(options.metrics)
   }
@@ -139,7 +143,7 @@ export class StandaloneTasks {
       partition,
       collector: new RecordCollector(new InMemoryRecordSink((record) => this.collect(record))),
       changelogs: false,
-      state: { engine, stateDir: this.options.config.stateDir, cacheMaxBytes: this.options.config.cacheMaxBytes },
+      state: { engine, stateDir: this.options.config.stateDir, cacheBudget: this.cacheBudget },
       globalStores: this.globalStores,
       errorPolicy: this.options.errorPolicy,
       forwardingCacheMaxEntries: this.options.config.forwardingCacheMaxEntries,

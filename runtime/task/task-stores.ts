@@ -1,5 +1,6 @@
 /** Opens a task's stores through the state layer, all sharing one record cache. */
 import {
+  type CacheBudget,
   type ChangelogSink,
   createRecordCache,
   openKeyValueStore,
@@ -15,7 +16,9 @@ export interface TaskStateOptions {
   engine: StorageEngine
   /** Root state directory (ignored by the memory engine). */
   stateDir: string
-  /** The task's record cache budget (default 16 MiB). */
+  /** The instance's record cache budget, shared with its other tasks. */
+  cacheBudget?: CacheBudget
+  /** Without `cacheBudget`: a budget of this task's own (default 16 MiB). */
   cacheMaxBytes?: number
 }
 
@@ -28,7 +31,7 @@ export async function openTaskStores(
   plans: readonly StorePlan[],
   options: { applicationId: string; taskId: string; state: TaskStateOptions; changelog: ChangelogSink | undefined },
 ): Promise<OpenedStores> {
-  const cache = createRecordCache(options.state.cacheMaxBytes ?? 16 * 1024 * 1024)
+  const cache = createRecordCache(options.state.cacheBudget ?? options.state.cacheMaxBytes ?? 16 * 1024 * 1024)
   const ctx = {
     applicationId: options.applicationId,
     taskId: options.taskId,

@@ -22,6 +22,7 @@ import { join } from 'node:path'
 import { isNullableSerde } from '../../schemas/primitive-serdes.js'
 import type { Serde } from '../../schemas/serde.js'
 import {
+  CacheBudget,
   engines,
   type GlobalKeyValueStore,
   type KeyValueStore,
@@ -55,6 +56,7 @@ export interface TestDriverOptions {
   engine?: StorageEngine
   /** For disk engines; default: a new temporary directory. */
   stateDir?: string
+  /** The record cache budget shared by all the driver's tasks, as in an instance (default 64 MiB). */
   cacheMaxBytes?: number
   /**
    * The tasks' forwarding cache (`StreamTaskOptions.forwardingCacheMaxEntries`). Default 0 (off):
@@ -137,6 +139,7 @@ export class TopologyTestDriver {
     if (options.stateDir === undefined && engine.kind !== 'memory') this.ownedStateDir = stateDir
     this.engine = engine
     this.stateDir = stateDir
+    const cacheBudget = new CacheBudget(options.cacheMaxBytes ?? 64 * 1024 * 1024)
     for (const sub of this.plan.subtopologies) {
       const count = resolved.tasksPerSubtopology.get(sub.id)!
       const tasks: StreamTask[] = []
@@ -147,7 +150,7 @@ export class TopologyTestDriver {
           subtopology: sub.id,
           partition,
           collector: new RecordCollector(new InMemoryRecordSink((record) => this.collect(record))),
-          state: { engine, stateDir, ...(options.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: options.cacheMaxBytes }) },
+          state: { engine, stateDir, cacheBudget },
           globalStores: this.globalStores,
           ...(options.errorPolicy ? { errorPolicy: options.errorPolicy } : {}),
           ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),

@@ -62,7 +62,9 @@ class RocksDBStore implements EngineStore {
 
 /**
  * RocksDB through rocksdb-native. Options are sized for many small per-task stores on a small box:
- * Kafka Streams' 16 MB write buffers (not RocksDB's 64 MB) and two background jobs.
+ * 4 MB write buffers and two background jobs. An instance opens one database per store per task
+ * (LLM-Sentinel on 6 partitions: 289), and rocksdb-native has no write buffer manager to bound
+ * their memtables together, so Kafka Streams' 16 MB would let memtables alone reach gigabytes.
  */
 export function rocksdbEngine(options: { writeBufferSize?: number; maxBackgroundJobs?: number } = {}): StorageEngine {
   return {
@@ -70,7 +72,7 @@ export function rocksdbEngine(options: { writeBufferSize?: number; maxBackground
     async open(path: string): Promise<EngineStore> {
       await mkdir(path, { recursive: true })
       const db = new RocksDB(path, {
-        writeBufferSize: options.writeBufferSize ?? 16 * 1024 * 1024,
+        writeBufferSize: options.writeBufferSize ?? 4 * 1024 * 1024,
         maxBackgroundJobs: options.maxBackgroundJobs ?? 2,
       })
       try {

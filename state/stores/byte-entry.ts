@@ -1,6 +1,7 @@
 import type { CacheEntry, CacheNamespace } from '../record-cache.js'
 import { ENTRY_OVERHEAD } from '../record-cache.js'
 import { bytesToMapKey } from '../bytes.js'
+import { retainedCopy } from '../retained-bytes.js'
 import type { Serde } from '../../schemas/serde.js'
 import type { ChangelogSink, EngineStore, WriteOp } from '../types.js'
 
@@ -30,8 +31,8 @@ export class ValueSizeEstimate {
 
 export function byteEntry(key: Buffer, bytes: Buffer | null, dirty: boolean): ByteEntry {
   return {
-    key,
-    bytes,
+    key: retainedCopy(key),
+    bytes: bytes === null ? null : retainedCopy(bytes),
     value: undefined,
     decoded: false,
     dirty,
@@ -57,7 +58,7 @@ export function readByteEntry<V>(entry: ByteEntry, valueSerde: Serde<V>): V | un
  */
 export function entryBytes<V>(ns: CacheNamespace<ByteEntry>, entry: ByteEntry, valueSerde: Serde<V>, estimate: ValueSizeEstimate, store: string): Buffer | null {
   if (entry.bytes !== undefined) return entry.bytes
-  const bytes = serializeValue(store, valueSerde, entry.value as V, entry.key)
+  const bytes = retainedCopy(serializeValue(store, valueSerde, entry.value as V, entry.key))
   const before = entry.size
   entry.bytes = bytes
   entry.size = entry.key.length + bytes.length + ENTRY_OVERHEAD
@@ -126,7 +127,7 @@ export async function flushByteEntries<V>(options: {
   // on or marked clean: the entries stay dirty and nothing half-written reaches changelog or engine.
   for (const entry of ns.dirty) {
     if (entry.bytes !== undefined) continue
-    const bytes = serializeValue(store, valueSerde, entry.value as V, entry.key)
+    const bytes = retainedCopy(serializeValue(store, valueSerde, entry.value as V, entry.key))
     const size = entry.key.length + bytes.length + ENTRY_OVERHEAD
     ns.adjustSize(size - entry.size)
     entry.size = size
@@ -203,7 +204,7 @@ export function writeByteEntry(
   const entry = ns.get(mapKey)
   if (!entry) {
     const size = key.length + (deleted ? 0 : estimate.bytes) + ENTRY_OVERHEAD
-    ns.set(mapKey, { key, bytes: deleted ? null : undefined, value, decoded: !deleted, dirty: true, used: true, size })
+    ns.set(mapKey, { key: retainedCopy(key), bytes: deleted ? null : undefined, value, decoded: !deleted, dirty: true, used: true, size })
     return
   }
   const before = entry.size

@@ -1,5 +1,6 @@
 import type { CacheEntry } from '../record-cache.js'
 import { ENTRY_OVERHEAD } from '../record-cache.js'
+import { retainedCopy } from '../retained-bytes.js'
 import type { ChangelogRecord, Session, SessionStore, SessionStoreSpec, StoreOpenContext, WriteOp } from '../types.js'
 import { bytesToMapKey, prefixEnd, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
 import { describeKey } from './key-value-store.js'
@@ -62,7 +63,8 @@ interface SessionListEntry extends CacheEntry {
   sessions: Map<string, CachedSession>
 }
 
-const SESSION_OVERHEAD = 48
+/** Bytes held per cached session beyond its key and value (measured: `bench/state/cache-entry-memory.ts`). */
+const SESSION_OVERHEAD = 580
 const sessionSize = (logged: Buffer, valueBytes: number): number => logged.length + valueBytes + SESSION_OVERHEAD
 
 class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry> implements SessionStore<K, V> {
@@ -102,14 +104,14 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
   put(session: Session<K>, value: V): void {
     if (session.end < this.expiredBefore) return
     const entry = this.entryFor(session.key)
-    const logged = sessionLoggedKey(entry.keyBytes, session.start, session.end)
+    const logged = retainedCopy(sessionLoggedKey(entry.keyBytes, session.start, session.end))
     const size = sessionSize(logged, this.sizeEstimate.bytes)
     this.setSession(entry, { logged, start: session.start, end: session.end, bytes: undefined, value, decoded: true, dirty: true, size })
   }
 
   remove(session: Session<K>): void {
     const entry = this.entryFor(session.key)
-    const logged = sessionLoggedKey(entry.keyBytes, session.start, session.end)
+    const logged = retainedCopy(sessionLoggedKey(entry.keyBytes, session.start, session.end))
     this.setSession(entry, { logged, start: session.start, end: session.end, bytes: null, value: undefined, decoded: false, dirty: true, size: sessionSize(logged, 0) })
   }
 
@@ -156,7 +158,7 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
       const before = entry.size
       for (const s of entry.sessions.values()) {
         if (!s.dirty || s.bytes !== undefined) continue
-        const bytes = serializeValue(this.name, this.valueSerde, s.value as V, s.logged)
+        const bytes = retainedCopy(serializeValue(this.name, this.valueSerde, s.value as V, s.logged))
         s.bytes = bytes
         this.sizeEstimate.bytes = bytes.length
         const size = sessionSize(s.logged, bytes.length)
@@ -223,7 +225,7 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
     const { bytes: keyBytes, mapKey } = this.keyOf(key)
     let entry = this.ns.get(mapKey)
     if (!entry) {
-      entry = { keyBytes, completeFrom: Infinity, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
+      entry = { keyBytes: retainedCopy(keyBytes), completeFrom: Infinity, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
       this.ns.set(mapKey, entry)
     }
     return entry
@@ -248,7 +250,7 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
   private complete(mapKey: string, keyBytes: Buffer, stored: readonly [Buffer, Buffer][], completeFrom: number): void {
     let entry = this.ns.get(mapKey)
     if (!entry) {
-      entry = { keyBytes, completeFrom: Infinity, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
+      entry = { keyBytes: retainedCopy(keyBytes), completeFrom: Infinity, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
       this.ns.set(mapKey, entry)
     }
     if (entry.completeFrom <= completeFrom) return
@@ -260,7 +262,7 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
       // Where the entry was complete already the cache is the truth: the engine's copy may predate a
       // removal flushed while this read ran.
       if (end >= entry.completeFrom) continue
-      const s: CachedSession = { logged, start, end, bytes: value, value: undefined, decoded: false, dirty: false, size: sessionSize(logged, value.length) }
+      const s: CachedSession = { logged: retainedCopy(logged), start, end, bytes: retainedCopy(value), value: undefined, decoded: false, dirty: false, size: sessionSize(logged, value.length) }
       entry.sessions.set(id, s)
       entry.size += s.size
     }
