@@ -62,13 +62,13 @@ export class RuntimeMetrics {
       registers,
     })
     // Read at each scrape, so the hot path pays nothing.
-    const metrics = this
+    const cacheBytes = (): number => this.cacheBudget?.sizeBytes ?? 0
     new Gauge({
       name: 'sentinel_streams_record_cache_bytes',
       help: 'Bytes held by the record caches of all tasks of this instance (budget: cacheMaxBytes)',
       registers,
       collect() {
-        this.set(metrics.cacheBudget?.sizeBytes ?? 0)
+        this.set(cacheBytes())
       },
     })
   }
