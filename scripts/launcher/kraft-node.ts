@@ -47,6 +47,12 @@ export interface NodeExtras {
   formatArgs: string[]
 }
 
+/**
+ * `log.retention.ms=-1`: tests, evaluations and the demo replay records with historical timestamps
+ * (the fixtures' March 2026), and the default 7-day retention deleted them at the broker's next
+ * retention check (every 5 min), from under a running test: outputs read back "missing" (the CI
+ * failures of crash.test.ts and eos-liveness.test.ts on 6 Dec 2026). A local broker keeps all it has.
+ */
 export function nodeProperties(node: KraftNodeSpec, voters: readonly KraftNodeSpec[], extras?: NodeExtras): string {
   const x = extras?.properties ?? { listener: '', protocol: '', body: '' }
   return `process.roles=broker,controller
@@ -65,6 +71,7 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 log.cleaner.backoff.ms=1000
 log.segment.bytes=16777216
+log.retention.ms=-1
 `
 }
 
