@@ -52,9 +52,12 @@ test('--threads 2: two workers split the tasks, results are exact, /metrics sums
     { env: { INPUT_TOPIC: topics.input, OUTPUT_TOPIC: topics.output } },
   )
   const ready = async (): Promise<number> => (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status ?? 0
-  let lastReady = 0
   const deadline = Date.now() + 120_000
-  while ((lastReady = await ready()) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  let lastReady = await ready()
+  while (lastReady !== 200 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200))
+    lastReady = await ready()
+  }
   assert.equal(lastReady, 200, `/ready to answer 200 once both threads run; stderr: ${run.stderr()}`)
 
   // Each thread's latest assignment: both have tasks, none shared, all four covered.
