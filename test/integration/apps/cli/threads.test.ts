@@ -132,3 +132,45 @@ test('--threads 2: two workers split the tasks, results are exact, /metrics sums
     run.stderr(),
   )
 })
+
+test('--threads 2: one Ctrl-C to the process group (supervisor and threads alike) is one clean shutdown of each thread', { timeout: 180_000 }, async () => {
+  const admin = testKafka().admin()
+  await admin.connect()
+  const topics = { input: uniqueTopic('threads-int-in'), output: uniqueTopic('threads-int-out') }
+  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true })
+  await admin.disconnect()
+  const run = spawnCli(
+    'bin',
+    [
+      'run',
+      'test/integration/runtime/topologies/final-counts.ts',
+      '--brokers',
+      kafkaBrokers().join(','),
+      '--application-id',
+      uniqueTopic('threads-int-app'),
+      '--state-dir',
+      tempDir(),
+      '--threads',
+      '2',
+    ],
+    { env: { INPUT_TOPIC: topics.input, OUTPUT_TOPIC: topics.output } },
+  )
+  const lines = () => jsonLines(run.stderr())
+  const running = (thread: number) => lines().some((l) => l.msg === 'state change' && l.to === 'running' && l.thread === thread)
+  await until(
+    () => running(0) && running(1),
+    () => `both threads to run; stderr: ${run.stderr()}`,
+    90_000,
+  )
+  run.interrupt()
+  assert.equal(await run.exited, 0, run.stderr())
+  assert.deepEqual(
+    lines()
+      .filter((l) => l.msg === 'shut down cleanly')
+      .map((l) => l.thread)
+      .sort(),
+    [0, 1],
+    run.stderr(),
+  )
+  assert.ok(!lines().some((l) => l.msg === 'second signal: exiting without a clean shutdown'), run.stderr())
+})
