@@ -122,7 +122,8 @@ export async function superviseThreads(options: SupervisorOptions): Promise<numb
     logger,
   )
   logger.info({ threads }, `running ${threads} threads: one process each, all in the application's consumer group`)
-  for (const slot of slots) fork(slot)
+  // A signal while the ports were opening has already ended the run: no worker to start then.
+  if (!stopping) for (const slot of slots) fork(slot)
   const code = await finished
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)

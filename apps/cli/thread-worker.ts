@@ -9,9 +9,8 @@ import cluster from 'node:cluster'
 import { join } from 'node:path'
 import { AggregatorRegistry, type Registry } from 'prom-client'
 import { DEFAULTS, defaultStateDir, type StreamsConfig } from '../../runtime/config.js'
-import { Readiness } from '../../runtime/readiness.js'
+import { Readiness, type ReadinessReport } from '../../runtime/readiness.js'
 import type { StateSource } from '../../runtime/streams-state.js'
-import type { ReadinessReport } from '../../runtime/readiness.js'
 
 /** The environment variable the supervisor passes each worker its index in. */
 export const THREAD_INDEX_ENV = 'SENTINEL_STREAMS_THREAD_INDEX'
@@ -59,7 +58,8 @@ export function reportToSupervisor(runtime: StateSource, metrics: Registry): voi
   const readiness = new Readiness(runtime)
   const send = (): void => {
     const message: ReadinessMessage = { type: READINESS_MESSAGE, ...readiness.report(), alive: readiness.alive() }
-    if (process.connected) process.send?.(message)
+    // The callback keeps a send racing the supervisor's exit from becoming an 'error' event nobody handles.
+    if (process.connected) process.send?.(message, undefined, undefined, () => undefined)
   }
   send()
   runtime.onStateChange(send)
