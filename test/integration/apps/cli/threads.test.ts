@@ -121,6 +121,13 @@ test('--threads 2: two workers split the tasks, results are exact, /metrics sums
   assert.equal(sample(`sentinel_streams_records_consumed_total{topic="${topics.input}"}`), messages.length, metrics)
   assert.equal(sample('sentinel_streams_tasks{state="running"}'), PARTITIONS, metrics)
 
+  // The group's two members are the two threads, told apart by their client ids' suffixes.
+  const groupAdmin = testKafka().admin()
+  await groupAdmin.connect()
+  const { groups } = await groupAdmin.describeGroups([applicationId])
+  await groupAdmin.disconnect()
+  assert.deepEqual(groups[0]!.members.map((m) => m.clientId.slice(-3)).sort(), ['-t0', '-t1'], JSON.stringify(groups[0]!.members.map((m) => m.clientId)))
+
   run.child.kill('SIGTERM')
   assert.equal(await run.exited, 0, run.stderr())
   const shutDown = lines()
