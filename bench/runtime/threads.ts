@@ -4,11 +4,11 @@
  *
  *   npx tsx bench/runtime/threads.ts [--events 1000000] [--partitions 4] [--rounds 3] [--threads 1,2]
  *
- * The CLI is spawned as a user runs it, with --metrics-port and --health-port; the bench polls
- * /metrics (the sum over threads under --threads) for the input records consumed. Two clocks: from
- * /ready turning 200 (every thread running, the group settled) to the last input record consumed,
- * over the records left at that moment, as topology-rate.ts runs from `running`; and from the spawn
- * to the last record (with the process start, the group join and, with threads, the rebalance as
+ * The CLI is spawned as a user runs it, with --health-port; the bench polls the application's
+ * committed offsets on the input (commit interval 1 s for both). Two clocks: from /ready turning 200
+ * (every thread running, the group settled) to the last input record committed, over the records
+ * not committed at that moment, as topology-rate.ts runs from `running`; and from the spawn to the
+ * last record (with the process start, the group join and, with threads, the rebalance as
  * the second thread joins). Thread counts alternate within each round, the order rotated per round;
  * each figure is the median over rounds.
  */
@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import kafkajs from 'kafkajs'
+import kafkajs, { type Admin } from 'kafkajs'
 import { resolveBrokers } from '../../runtime/local-broker.js'
 import { freePort } from '../../scripts/launcher/process.js'
 import { fillTopic } from './input.js'
@@ -40,14 +40,14 @@ if (!brokers) throw new Error('no broker: run `npm run kafka:start` first, or se
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-async function consumed(port: number, topic: string): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-    const line = text.split('\n').find((l) => l.startsWith(`sentinel_streams_records_consumed_total{topic="${topic}"}`))
-    return line ? Number(line.split(' ').at(-1)) : 0
-  } catch {
-    return 0
-  }
+/**
+ * Input records the application has committed: the work done, counted once. The records-consumed
+ * metric is not used for this: after the rebalance as a second thread joins, records consumed but
+ * not committed by the first are consumed again (at-least-once), and the metric counts them twice.
+ */
+async function committed(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] })
+  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)
 }
 
 interface ThreadsRun {
@@ -56,7 +56,8 @@ interface ThreadsRun {
   readonly withStart: number
 }
 
-async function runCli(threads: number, input: string, output: string): Promise<ThreadsRun> {
+async function runCli(admin: Admin, threads: number, input: string, output: string): Promise<ThreadsRun> {
+  const applicationId = `bench-threads-${randomBytes(4).toString('hex')}`
   const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-threads-bench-'))
   const settings = join(stateDir, 'settings.json')
   writeFileSync(settings, JSON.stringify({ commitIntervalMs: 1_000 }))
@@ -71,15 +72,13 @@ async function runCli(threads: number, input: string, output: string): Promise<T
       '--brokers',
       brokers!.join(','),
       '--application-id',
-      `bench-threads-${randomBytes(4).toString('hex')}`,
+      applicationId,
       '--state-dir',
       stateDir,
       '--config',
       settings,
       '--threads',
       String(threads),
-      '--metrics-port',
-      String(port),
       '--health-port',
       String(port),
       '--log-level',
@@ -89,21 +88,21 @@ async function runCli(threads: number, input: string, output: string): Promise<T
   )
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   try {
-    let ready: { at: number; consumed: number } | undefined
+    let ready: { at: number; committed: number } | undefined
     const deadline = Date.now() + 300_000
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the CLI exited with ${child.exitCode} before the input was consumed`)
       if (Date.now() > deadline) throw new Error('timed out: the input was not consumed in 5 minutes')
       if (!ready) {
         const status = (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status
-        if (status === 200) ready = { at: performance.now(), consumed: await consumed(port, input) }
-        if (ready && ready.consumed > events / 2) throw new Error(`half the input was consumed before /ready (${ready.consumed}): use more --events`)
+        if (status === 200) ready = { at: performance.now(), committed: await committed(admin, applicationId, input) }
+        if (ready && ready.committed > events / 2) throw new Error(`half the input was committed before /ready (${ready.committed}): use more --events`)
         await new Promise((r) => setTimeout(r, 20))
         continue
       }
-      const n = await consumed(port, input)
+      const n = await committed(admin, applicationId, input)
       const now = performance.now()
-      if (n >= events) return { processing: (events - ready.consumed) / ((now - ready.at) / 1000), withStart: events / ((now - spawned) / 1000) }
+      if (n >= events) return { processing: (events - ready.committed) / ((now - ready.at) / 1000), withStart: events / ((now - spawned) / 1000) }
       await new Promise((r) => setTimeout(r, 20))
     }
   } finally {
@@ -128,7 +127,7 @@ try {
   for (let round = 0; round < rounds; round++) {
     const order = threadCounts.map((_, i) => threadCounts[(i + round) % threadCounts.length]!)
     for (const threads of order) {
-      const run = await runCli(threads, input, output)
+      const run = await runCli(admin, threads, input, output)
       results.get(threads)!.push(run)
       console.log(
         `round ${round + 1}, --threads ${threads}: ${Math.round(run.processing)} events/s processing, ${Math.round(run.withStart)} events/s from spawn`,
@@ -140,7 +139,7 @@ try {
   await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined)
   await admin.disconnect()
 }
-console.log('\n| --threads | events/s, /ready to last record (median) | events/s, spawn to last record (median) | runs (processing) |\n|---|---|---|---|')
+console.log('\n| --threads | events/s, /ready to last commit (median) | events/s, spawn to last commit (median) | runs (processing) |\n|---|---|---|---|')
 for (const [threads, runs] of results) {
   console.log(
     `| ${threads} | ${Math.round(median(runs.map((r) => r.processing)))} | ${Math.round(median(runs.map((r) => r.withStart)))} | ${runs.map((r) => Math.round(r.processing)).join(', ')} |`,
