@@ -33,7 +33,11 @@ export interface StreamsConfig {
   processingGuarantee?: ProcessingGuarantee
   /** How often caches are flushed and offsets committed. */
   commitIntervalMs?: number
-  /** Byte budget of the record cache, shared by the tasks of one instance. */
+  /**
+   * Byte budget of the record cache, shared by the tasks of one instance. The CLI's `--threads N`
+   * runs N instances in one application process and gives each 1/N, as Kafka Streams divides
+   * `statestore.cache.max.bytes` among its stream threads.
+   */
   cacheMaxBytes?: number
   /**
    * Pending table updates (aggregations, table sources) held per task, each the latest value of its

@@ -7,10 +7,11 @@
 // First: kafkajs must load with the corrected read_committed filter and producer send (see the modules).
 import '../../state/changelog/read-committed-filter.js'
 import '../../runtime/kafka/kafkajs-send-messages.js'
+import cluster from 'node:cluster'
 import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
 import pino from 'pino'
-import { Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import { ConfigError, type StreamsConfig } from '../../runtime/config.js'
 import { Readiness } from '../../runtime/readiness.js'
 import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
@@ -20,10 +21,12 @@ import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import type { TopologyPlan } from '../../topology/topology.js'
 import { parseCommandArgs, readConfigFile, UsageError } from './command-args.js'
 import { loadTopology, type RunningServices, TopologyFileError } from './load-topology.js'
-import { type OperationsServer, serveOperations } from './operations-server.js'
+import { serveOperationsPorts } from './operations-server.js'
 import { packageVersion } from './package-version.js'
 import { printRecords, topicSerdes } from './record-printer.js'
 import { resetCommand } from './reset-command.js'
+import { superviseThreads, threadCount } from './thread-supervisor.js'
+import { reportToSupervisor, threadConfig, threadIdentity } from './thread-worker.js'
 import { chooseRunMode, RunModeError, STANDALONE_NOTICE } from './run-mode.js'
 import { isChildOfTsxCli, runBelowTsx } from './tsx-parent.js'
 
@@ -72,6 +75,10 @@ Options:
   --print <topic>             print the topic's records to stdout as JSON lines (repeatable), decoded
                               with the topology's serdes for the topic (Avro prints as records); a topic
                               the topology does not name prints JSON as JSON, text as a string, bytes as base64
+  --threads <n|auto>          run n stream threads (auto: one per core), each a process of its own in the
+                              application's consumer group with its own state under <state-dir>/thread-<i>
+                              and 1/n of cacheMaxBytes; crashed threads restart; the ports below serve
+                              all of them (Kafka only; default 1: one process)
   --metrics-port <port>       serve Prometheus metrics on http://0.0.0.0:<port>/metrics
   --health-port <port>        serve /health (200 unless the topology failed) and /ready (200 once running,
                               and through the rebalances after; 503 while starting or shutting down)
@@ -119,6 +126,7 @@ async function run(argv: string[]): Promise<number> {
       'metrics-port': { type: 'string' },
       'health-port': { type: 'string' },
       'log-level': { type: 'string' },
+      threads: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -130,6 +138,12 @@ async function run(argv: string[]): Promise<number> {
   if (!file) throw new UsageError(`missing the topology file.\n\n${HELP.run}`)
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'; arguments for the file's services go after --`)
   if (values['exit-after-input'] && values.input === undefined) throw new UsageError('--exit-after-input needs --input')
+  const threads = threadCount(values.threads)
+  if (threads > 1 && values.standalone) throw new UsageError('--threads runs on Kafka only: standalone keeps every task in one process')
+  if (threads > 1 && values.input !== undefined)
+    throw new UsageError('--input feeds its topic once, from one process: feed it with --threads 1, or with a producer beside the threaded run')
+  const metricsPort = values['metrics-port'] === undefined ? undefined : portNumber('--metrics-port', values['metrics-port'])
+  const healthPort = values['health-port'] === undefined ? undefined : portNumber('--health-port', values['health-port'])
 
   const flags: Partial<StreamsConfig> & Record<string, unknown> = {
     ...(values.config ? readConfigFile(values.config) : {}),
@@ -142,7 +156,11 @@ async function run(argv: string[]): Promise<number> {
   }
   // Synchronous: the command ends in process.exit, which would drop lines still queued, and the
   // closing error line must come after every log line, not overtake them.
-  const logger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 2, sync: true }))
+  const rootLogger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 2, sync: true }))
+  if (threads > 1 && cluster.isPrimary) return superviseThreads({ threads, logger: rootLogger, metricsPort, healthPort })
+  // A worker of --threads: the same command, forked by the supervisor, as thread i of n.
+  const thread = threads > 1 ? threadIdentity(threads) : undefined
+  const logger = thread ? rootLogger.child({ thread: thread.index }) : rootLogger
   const registry = new Registry()
   const loaded = await loadTopology(file, flags, { logger, metrics: registry })
   const applicationId = loaded.config.applicationId
@@ -156,32 +174,37 @@ async function run(argv: string[]): Promise<number> {
 
   let runtime: StreamsRuntime
   let standalone: StandaloneStreams | undefined
+  if (thread && mode.kind === 'standalone') throw new UsageError('--threads runs on Kafka only, and no brokers are configured: pass --brokers')
   if (mode.kind === 'standalone') {
-    logger.info({ forced: mode.forced }, mode.forced ? 'running standalone (--standalone): embedded log, no scale-out, no crash recovery of in-flight records' : STANDALONE_NOTICE)
+    logger.info(
+      { forced: mode.forced },
+      mode.forced ? 'running standalone (--standalone): embedded log, no scale-out, no crash recovery of in-flight records' : STANDALONE_NOTICE,
+    )
     standalone = new StandaloneStreams(loaded.topology, { ...loaded.config, applicationId }, { logger, metrics: registry })
     runtime = standalone
   } else {
     logger.info({ brokers: mode.brokers, from: mode.source }, 'running on Kafka')
-    runtime = new SentinelStreams(loaded.topology, { ...loaded.config, applicationId, brokers: mode.brokers } as StreamsConfig, { logger, metrics: registry })
+    const perThread = thread ? threadConfig(loaded.config, thread) : {}
+    runtime = new SentinelStreams(loaded.topology, { ...loaded.config, ...perThread, applicationId, brokers: mode.brokers } as StreamsConfig, {
+      logger,
+      metrics: registry,
+      ...(thread ? { clientIdSuffix: `-t${thread.index}` } : {}),
+    })
   }
   const inputTopic = values.input === undefined ? undefined : (values['input-topic'] ?? soleSourceTopic(loaded.topology.plan(applicationId)))
 
-  const metricsPort = values['metrics-port'] === undefined ? undefined : portNumber('--metrics-port', values['metrics-port'])
-  const healthPort = values['health-port'] === undefined ? undefined : portNumber('--health-port', values['health-port'])
   const readiness = new Readiness(runtime)
   // One line per state change with what /ready answers then: a probe can miss a rebalance of a
   // few hundred milliseconds, the log cannot.
   if (healthPort !== undefined) runtime.onStateChange(() => logger.info({ ...readiness.report() }, 'readiness'))
-  const operationsServers: OperationsServer[] = []
-  if (metricsPort !== undefined) {
-    operationsServers.push(await serveOperations(metricsPort, { metrics: registry, ...(healthPort === metricsPort ? { readiness } : {}) }))
-    logger.info({ port: metricsPort }, healthPort === metricsPort ? 'serving /metrics, /health and /ready' : 'serving Prometheus metrics on /metrics')
-  }
-  if (healthPort !== undefined && healthPort !== metricsPort) {
-    operationsServers.push(await serveOperations(healthPort, { readiness }))
-    logger.info({ port: healthPort }, 'serving /health and /ready')
-  }
-  const metricsServer = { close: () => Promise.all(operationsServers.map((s) => s.close())) }
+  if (metricsPort !== undefined) collectDefaultMetrics({ register: registry })
+  // A thread's ports are the supervisor's: it serves them for every thread from what each reports.
+  if (thread) reportToSupervisor(runtime, registry)
+  const metricsServer = await serveOperationsPorts(
+    thread ? { metricsPort: undefined, healthPort: undefined } : { metricsPort, healthPort },
+    { metrics: registry, readiness },
+    logger,
+  )
 
   let services: RunningServices | undefined
   let finish: (code: number) => void = () => undefined
@@ -234,7 +257,11 @@ async function run(argv: string[]): Promise<number> {
     throw e
   }
   for (const topic of shuttingDown ? [] : (values.print ?? [])) {
-    await runtime.consume(topic, { groupId: `${applicationId}-print-${topic}`, from: 'earliest' }, printRecords(process.stdout, topicSerdes(loaded.topology, topic)))
+    await runtime.consume(
+      topic,
+      { groupId: `${applicationId}-print-${topic}`, from: 'earliest' },
+      printRecords(process.stdout, topicSerdes(loaded.topology, topic)),
+    )
   }
   if (loaded.services && !shuttingDown) {
     try {
@@ -264,7 +291,11 @@ async function feedInput(input: string, topic: string, keyField: string | undefi
   try {
     const result = await pipeJsonLines(runtime, stream, topic, keyField === undefined ? {} : { keyField })
     logger.info({ input: input === '-' ? 'stdin' : input, topic, ...result }, 'input read')
-    if (result.malformed > 0) logger.warn({ malformed: result.malformed }, 'input lines that are not JSON objects were sent as they are; the topology\'s error policy decides (DLQ by default)')
+    if (result.malformed > 0)
+      logger.warn(
+        { malformed: result.malformed },
+        "input lines that are not JSON objects were sent as they are; the topology's error policy decides (DLQ by default)",
+      )
     return true
   } catch (e) {
     logger.error({ err: e, input }, 'cannot read the input')
@@ -320,7 +351,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       default:
         throw new UsageError(
-          command.startsWith('-') ? `unknown option ${command}; see 'sentinel-streams --help'` : `unknown command '${command}'; the commands are run, describe and reset (see 'sentinel-streams --help')`,
+          command.startsWith('-')
+            ? `unknown option ${command}; see 'sentinel-streams --help'`
+            : `unknown command '${command}'; the commands are run, describe and reset (see 'sentinel-streams --help')`,
         )
     }
   } catch (e) {

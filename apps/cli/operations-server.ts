@@ -1,21 +1,34 @@
 /**
  * The HTTP port an orchestrator and a scraper talk to: Prometheus metrics on /metrics, liveness on
  * /health and readiness on /ready (runtime/readiness.ts), each when asked for. `--metrics-port` and
- * `--health-port` may name the same port; then one server answers all three.
+ * `--health-port` may name the same port; then one server answers all three. Under `--threads` the
+ * supervisor serves them for all its workers (thread-supervisor.ts), so the sources are interfaces:
+ * one instance's registry and Readiness, or the workers' aggregate.
  */
 import Fastify from 'fastify'
-import { collectDefaultMetrics, type Registry } from 'prom-client'
-import type { Readiness } from '../../runtime/readiness.js'
+import type pino from 'pino'
+import type { ReadinessReport } from '../../runtime/readiness.js'
+
+/** A prom-client Registry, or the supervisor's aggregate of its workers' registries. */
+export interface MetricsSource {
+  readonly contentType: string
+  metrics(): Promise<string>
+}
+
+/** runtime/readiness.ts' Readiness, or the supervisor's view over its workers. */
+export interface ReadinessSource {
+  report(): ReadinessReport
+  alive(): boolean
+}
 
 export interface OperationsServer {
   close(): Promise<unknown>
 }
 
-export async function serveOperations(port: number, serve: { metrics?: Registry; readiness?: Readiness }): Promise<OperationsServer> {
+export async function serveOperations(port: number, serve: { metrics?: MetricsSource; readiness?: ReadinessSource }): Promise<OperationsServer> {
   const server = Fastify()
   const { metrics, readiness } = serve
   if (metrics) {
-    collectDefaultMetrics({ register: metrics })
     server.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()))
   }
   if (readiness) {
@@ -30,4 +43,26 @@ export async function serveOperations(port: number, serve: { metrics?: Registry;
   }
   await server.listen({ port, host: '0.0.0.0' })
   return server
+}
+
+/**
+ * The servers `--metrics-port` and `--health-port` ask for: one when they name the same port, two
+ * otherwise, none without them. The close closes them all.
+ */
+export async function serveOperationsPorts(
+  ports: { metricsPort: number | undefined; healthPort: number | undefined },
+  sources: { metrics: MetricsSource; readiness: ReadinessSource },
+  logger: pino.Logger,
+): Promise<OperationsServer> {
+  const { metricsPort, healthPort } = ports
+  const servers: OperationsServer[] = []
+  if (metricsPort !== undefined) {
+    servers.push(await serveOperations(metricsPort, { metrics: sources.metrics, ...(healthPort === metricsPort ? { readiness: sources.readiness } : {}) }))
+    logger.info({ port: metricsPort }, healthPort === metricsPort ? 'serving /metrics, /health and /ready' : 'serving Prometheus metrics on /metrics')
+  }
+  if (healthPort !== undefined && healthPort !== metricsPort) {
+    servers.push(await serveOperations(healthPort, { readiness: sources.readiness }))
+    logger.info({ port: healthPort }, 'serving /health and /ready')
+  }
+  return { close: () => Promise.all(servers.map((s) => s.close())) }
 }

@@ -67,6 +67,12 @@ export interface SentinelStreamsOptions {
   logger?: pino.Logger | false
   /** What happens to a record that cannot be read or processed. Default `dlq`. */
   errorPolicy?: ErrorPolicy
+  /**
+   * Appended to this instance's kafkajs client id (`<applicationId>-<host>-<random><suffix>`), so
+   * broker logs and the group's member list tell apart instances of one host: the CLI's
+   * `--threads` gives its thread i the suffix `-t<i>`.
+   */
+  clientIdSuffix?: string
 }
 
 /** The topology cannot run on this cluster as it is (missing topics, partition counts that do not fit). */
@@ -237,7 +243,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
   /** A kafkajs client of this instance; `socketFactory` replaces the configured one (a task's revocable producer). */
   private newClient(socketFactory?: ISocketFactory): Kafka {
     const { config } = this
-    this.clientId ??= `${config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}`
+    this.clientId ??= `${config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}${this.options.clientIdSuffix ?? ''}`
     return new KafkaClient({
       ...config.kafka,
       ...(socketFactory ? { socketFactory } : {}),
