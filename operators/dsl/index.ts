@@ -5,6 +5,7 @@
  * sink, e.g. `.to('anomalies', { key: Serdes.string(), value: Serdes.avro<AnomalyEvent>(anomalyEventSchema) })`.
  */
 export { type AnomalyOutputOptions } from './anomaly-output.js'
+export { type LiveProvider } from './live-parameters.js'
 export { type WindowAccumulator, type WindowAggregate, WINDOW_AGGREGATES, finalWindowAccumulators, windowValue } from './window-metric.js'
 export { type DetectorSlot } from './windowed-detector.js'
 export { type BaselineOption, type ZScoreCoreOptions, type ZScoreWindowsOptions, zScoreCore, zScoreWindows } from './zscore-windows.js'

@@ -13,9 +13,10 @@ import { type BaselineModel, ewmaBaseline, rollingBaseline } from '../detectors/
 import type { Direction } from '../detectors/direction.js'
 import { robustRollingBaseline } from '../detectors/robust-baseline.js'
 import { anomalySeverity } from '../detectors/severity.js'
-import { ZScoreDetector, type ZScoreVerdict } from '../detectors/zscore.js'
+import { ZScoreDetector, type ZScoreParams, type ZScoreVerdict, checkZScoreParams } from '../detectors/zscore.js'
 import type { KStream, TimeWindows } from '../../topology/index.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
+import { LiveParameters, type LiveProvider, problemOf } from './live-parameters.js'
 import { windowedDetector } from './windowed-detector.js'
 import type { WindowAggregate } from './window-metric.js'
 
@@ -47,6 +48,12 @@ export interface ZScoreWindowsOptions<V> extends AnomalyOutputOptions<V> {
   readonly minRelativeStd?: number
   /** Judge against an upper confidence bound of the baseline's std (operators/detectors/std-bound.ts). */
   readonly stdConfidence?: number
+  /**
+   * Read once per closed window: the threshold, direction, minHistory and stdConfidence in force
+   * (live-parameters.ts), so they change without a restart; the baseline is kept. Absent: the
+   * options' own, for good.
+   */
+  readonly live?: LiveProvider<ZScoreParams>
 }
 
 /** EWMA weights decay as (1 - alpha)^n: after 5/alpha windows of zeros the mean is below 1% of before. */
@@ -109,18 +116,23 @@ export function zScoreWindows<V>(stream: KStream<string, V>, options: ZScoreWind
   const operator = `zScoreWindows('${options.name ?? options.id}')`
   checkDetectorId(operator, options.id)
   const { detector, maxFill } = zScoreParts(operator, options)
-  const direction = options.direction ?? 'both'
+  const baselineWindows = options.baseline.kind === 'ewma' ? Number.POSITIVE_INFINITY : options.baseline.windows
+  const params = new LiveParameters<ZScoreParams>(operator, detector.config, options.live, (p) =>
+    p.minHistory > baselineWindows ? `'minHistory' (${p.minHistory}) exceeds 'baseline.windows' (${baselineWindows})` : problemOf(() => checkZScoreParams(p)),
+  )
   const what = `${options.aggregate} of ${options.metricName ?? 'metric'}`
   const graceMs = options.window.graceMs
-  return windowedDetector<V, { baseline: unknown }, ZScoreVerdict>(stream, {
+  return windowedDetector<V, { baseline: unknown }, ZScoreVerdict, ZScoreParams>(stream, {
     operator,
     name: options.name ?? options.id,
     window: options.window,
     aggregate: options.aggregate,
     metric: options.metric,
-    core: detector,
+    core: { initial: () => detector.initial(), step: (state, value, p) => detector.step(state, value, undefined, p) },
+    params,
     maxFill,
-    toEvent(verdict, key, window) {
+    toEvent(verdict, key, window, p) {
+      const direction = p?.direction ?? detector.config.direction
       if (!verdict.anomalous || verdict.severity === undefined) return undefined
       const side = verdict.z > 0 ? 'above' : 'below'
       return anomalyEvent(options, {
