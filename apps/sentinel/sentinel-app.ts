@@ -95,6 +95,7 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     anomalyFormat: serdes.anomalies,
     eventTime: settings.eventTime,
     detectorConfigTopic: topics.detectorConfig,
+    ...(context.metrics ? { metrics: context.metrics } : {}),
     ...(settings.deduplicateHorizonMs === null ? {} : { deduplicateHorizonMs: settings.deduplicateHorizonMs }),
     onTelemetry: (telemetry) => {
       if (settings.aggregations !== null) {
