@@ -34,6 +34,8 @@ import { DetectionLatency } from './detection-latency.js'
 import { addMetricsAggregation } from './metrics-aggregation.js'
 import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
 import { effectiveConfig } from './effective-config.js'
+import { DetectorVersionWriter } from './api/detector-version-writer.js'
+import { watchDetectorsFile } from './detectors-file-watch.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
 import { sentinelTopicSerdes } from './topic-serdes.js'
 
@@ -199,6 +201,16 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   })
   await dispatcher.start()
 
+  // An edited detectors file becomes a version on every instance (detectors-file-watch.ts); the shipped default is not watched.
+  const fileWatch =
+    settings.detectorsFile === null
+      ? null
+      : watchDetectorsFile({
+          path: settings.detectorsFile,
+          writer: new DetectorVersionWriter({ runtime, detectors: app.detectors, now: Date.now, startedAt: Date.now() }, topics.detectorConfig, logger.child({ component: 'detector-versions' })),
+          log: logger.child({ component: 'detectors-file-watch' }),
+        })
+
   let apiAddress: string | null = null
   const server = api.enabled
     ? buildSentinelApi({
@@ -234,6 +246,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     try {
       apiAddress = await server.listen({ host: api.host, port: api.port })
     } catch (err) {
+      await fileWatch?.close()
       await dispatcher.stop()
       throw err
     }
@@ -243,6 +256,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   return {
     apiAddress,
     async close() {
+      await fileWatch?.close()
       await server?.close()
       await dispatcher.stop()
     },

@@ -132,7 +132,7 @@ describe('detector versions', () => {
     assert.deepEqual(body.changes, [{ detector_id: 'cost-rule', field: 'threshold', applied: 'live' }])
     assert.equal((await call(2)).length, 0, 'cost 2 is under the new bound 5')
     assert.deepEqual(
-      (await call(6)).map((a) => [a.detector_id, a.metrics.threshold]),
+      (await call(6)).map((a) => [a.detector_id, a.metrics?.threshold]),
       [['cost-rule', 5]],
     )
     assert.deepEqual([(await versions()).current_version, (await versions()).applied_version], [2, 2])
