@@ -8,7 +8,21 @@
  * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
  * out of that group only.
  */
-import { binomialBurst, consecutiveThreshold, recordCusum, consecutiveWindows, correlatedFill, cusumWindows, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
+import {
+  binomialBurst,
+  consecutiveThreshold,
+  recordCusum,
+  consecutiveWindows,
+  correlatedFill,
+  cusumWindows,
+  ewmaDeviationWindows,
+  quantileWindows,
+  outlierStreak,
+  ratioWindows,
+  sessionProfiles,
+  slidingSum,
+  zScoreWindows,
+} from '../../operators/dsl/index.js'
 import type { AnomalyOutputOptions } from '../../operators/dsl/index.js'
 import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { anomalyEventRegistrySerde } from '../../schemas/anomaly/anomaly-serdes.js'
@@ -75,14 +89,24 @@ export interface SentinelTopologyOptions {
   readonly onTelemetry?: (telemetry: KStream<string | null, TelemetryEvent>) => void
 }
 
-const ENTITY: Record<GroupBy, EntityType | undefined> = { application: 'application', model: 'model', user: 'user', tenant: undefined, host: undefined, region: undefined, api_key: undefined }
+const ENTITY: Record<GroupBy, EntityType | undefined> = {
+  application: 'application',
+  model: 'model',
+  user: 'user',
+  tenant: undefined,
+  host: undefined,
+  region: undefined,
+  api_key: undefined,
+}
 
 function inputSerde({ inputFormat: format, schemaRegistryUrl }: SentinelTopologyOptions): Serde<TelemetryEvent> {
   if (format === undefined || format === 'json') return telemetryJsonSerde()
   if (format === 'avro') return telemetryAvroSerde()
   if (format === 'registry-avro') {
     if (schemaRegistryUrl === undefined) {
-      throw new Error("inputFormat 'registry-avro' needs schemaRegistryUrl: set it to the registry's base URL (e.g. http://localhost:8081), or use inputFormat 'json'")
+      throw new Error(
+        "inputFormat 'registry-avro' needs schemaRegistryUrl: set it to the registry's base URL (e.g. http://localhost:8081), or use inputFormat 'json'",
+      )
     }
     return telemetryRegistrySerde({ registry: schemaRegistryUrl })
   }
@@ -94,7 +118,9 @@ function anomalySerde({ anomalyFormat: format, schemaRegistryUrl }: SentinelTopo
   if (format === 'json') return Serdes.json<AnomalyEvent>()
   if (format === 'registry-avro') {
     if (schemaRegistryUrl === undefined) {
-      throw new Error("anomalyFormat 'registry-avro' needs schemaRegistryUrl: set it to the registry's base URL (e.g. http://localhost:8081), or use anomalyFormat 'avro'")
+      throw new Error(
+        "anomalyFormat 'registry-avro' needs schemaRegistryUrl: set it to the registry's base URL (e.g. http://localhost:8081), or use anomalyFormat 'avro'",
+      )
     }
     return anomalyEventRegistrySerde({ registry: schemaRegistryUrl })
   }
@@ -113,7 +139,10 @@ function output(detector: DetectorConfig): AnomalyOutputOptions<MeasuredEvent> {
 }
 
 /** The metric as a number; events without it were filtered out before, so null never reaches here. */
-const read = (ref: MetricRef) => (value: MeasuredEvent): number => metricValue(value.metrics, ref) ?? Number.NaN
+const read =
+  (ref: MetricRef) =>
+  (value: MeasuredEvent): number =>
+    metricValue(value.metrics, ref) ?? Number.NaN
 
 function carries(ref: MetricRef): (key: string, value: MeasuredEvent) => boolean {
   return (_key, value) => metricValue(value.metrics, ref) !== null
@@ -124,7 +153,10 @@ const measured = (metric: MetricRef): { metric: (value: MeasuredEvent) => number
 
 const tumbling = (detector: { windowMs: number; graceMs: number }): TimeWindows => TimeWindows.tumbling(detector.windowMs, { graceMs: detector.graceMs })
 
-const cohortOf = (groupBy: GroupBy) => (value: MeasuredEvent): string | null => groupKey(value.event, groupBy)
+const cohortOf =
+  (groupBy: GroupBy) =>
+  (value: MeasuredEvent): string | null =>
+    groupKey(value.event, groupBy)
 
 /**
  * The anomalies of one detector over the events of its group. With `live`, the operators that take
@@ -180,9 +212,20 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
     case 'threshold':
     case 'consecutive': {
       const events = grouped.filter(carries(detector.metric), named)
-      const rule = { ...out, ...measured(detector.metric), comparison: detector.comparison, bound: detector.threshold, count: detector.consecutive, severity: detector.severity }
+      const rule = {
+        ...out,
+        ...measured(detector.metric),
+        comparison: detector.comparison,
+        bound: detector.threshold,
+        count: detector.consecutive,
+        severity: detector.severity,
+      }
       if (detector.window === null) return consecutiveThreshold(events, { ...rule, ...liveParams })
-      return consecutiveWindows(events, { ...rule, window: TimeWindows.tumbling(detector.window.sizeMs, { graceMs: detector.window.graceMs }), aggregate: detector.window.aggregate })
+      return consecutiveWindows(events, {
+        ...rule,
+        window: TimeWindows.tumbling(detector.window.sizeMs, { graceMs: detector.window.graceMs }),
+        aggregate: detector.window.aggregate,
+      })
     }
     case 'ratio':
       return ratioWindows(grouped.filter(carries(detector.denominator), named), {
@@ -211,19 +254,22 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
       })
     case 'sliding-sum':
       // A record adding nothing (a response to a request count) is no sample of the key's normal.
-      return slidingSum(grouped.filter((_k, v) => (metricValue(v.metrics, detector.metric) ?? 0) > 0, named), {
-        ...out,
-        ...measured(detector.metric),
-        windowMs: detector.windowMs,
-        bucketMs: detector.bucketMs,
-        minimum: detector.minimum,
-        threshold: detector.threshold,
-        minLogStd: detector.minLogStd,
-        alpha: detector.alpha,
-        minHistory: detector.minHistory,
-        coldStart: detector.coldStart,
-        ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
-      })
+      return slidingSum(
+        grouped.filter((_k, v) => (metricValue(v.metrics, detector.metric) ?? 0) > 0, named),
+        {
+          ...out,
+          ...measured(detector.metric),
+          windowMs: detector.windowMs,
+          bucketMs: detector.bucketMs,
+          minimum: detector.minimum,
+          threshold: detector.threshold,
+          minLogStd: detector.minLogStd,
+          alpha: detector.alpha,
+          minHistory: detector.minHistory,
+          coldStart: detector.coldStart,
+          ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
+        },
+      )
     case 'record-cusum':
       return recordCusum(grouped.filter(carries(detector.metric), named), {
         ...out,
@@ -251,15 +297,23 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
       })
     case 'session-profile':
       // A call is one session record, counted on its outcome event (see metrics.ts: response_count).
-      return sessionProfiles(grouped.filter((_k, v) => v.metrics.response_count === 1, named), {
-        ...out,
-        sessions: SessionWindows.withGap(detector.gapMs, { graceMs: detector.graceMs }),
-        record: (value) => ({ tokens: value.metrics.total_tokens ?? 0, cost: value.metrics.cost ?? 0, model: eventModel(value.event) ?? 'unknown', error: value.metrics.error === 1 }),
-        features: detector.features,
-        threshold: detector.threshold,
-        minSessions: detector.minSessions,
-        ...(detector.early === null ? {} : { early: detector.early }),
-      })
+      return sessionProfiles(
+        grouped.filter((_k, v) => v.metrics.response_count === 1, named),
+        {
+          ...out,
+          sessions: SessionWindows.withGap(detector.gapMs, { graceMs: detector.graceMs }),
+          record: (value) => ({
+            tokens: value.metrics.total_tokens ?? 0,
+            cost: value.metrics.cost ?? 0,
+            model: eventModel(value.event) ?? 'unknown',
+            error: value.metrics.error === 1,
+          }),
+          features: detector.features,
+          threshold: detector.threshold,
+          minSessions: detector.minSessions,
+          ...(detector.early === null ? {} : { early: detector.early }),
+        },
+      )
   }
 }
 
@@ -339,7 +393,12 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
     options.detectorConfigTopic === undefined
       ? null
       : {
-          table: builder.globalTable(options.detectorConfigTopic, { key: Serdes.string(), value: lenientJson, name: 'detector-config', store: DETECTOR_CONFIG_STORE }),
+          table: builder.globalTable(options.detectorConfigTopic, {
+            key: Serdes.string(),
+            value: lenientJson,
+            name: 'detector-config',
+            store: DETECTOR_CONFIG_STORE,
+          }),
           settings: new LiveDetectorSettings(options.metrics ? detectorConfigVersionGauge(options.metrics) : undefined),
         }
   const groups = new Map<GroupBy, KStream<string, MeasuredEvent>>()
@@ -374,7 +433,12 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
     const judged = detectorStream(group(detector.groupBy), detector, live?.settings)
     const stream = live
       ? judged
-          .leftJoin(live.table, () => CURRENT_KEY, (anomaly, current) => live.settings.gate(detector, anomaly, current), { name: `${detector.id}-live-settings` })
+          .leftJoin(
+            live.table,
+            () => CURRENT_KEY,
+            (anomaly, current) => live.settings.gate(detector, anomaly, current),
+            { name: `${detector.id}-live-settings` },
+          )
           .flatMapValues((anomaly) => (anomaly === null ? [] : [anomaly]), { name: `${detector.id}-if-running` })
       : floor === null
         ? judged

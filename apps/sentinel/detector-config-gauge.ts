@@ -12,7 +12,11 @@ export function detectorConfigVersionGauge(registry: Registry): (version: number
   const existing = registry.getSingleMetric(NAME) as Gauge | undefined
   const gauge =
     existing ??
-    new Gauge({ name: NAME, help: 'Detector config version whose live settings this instance applies (0: the detectors file it started from)', registers: [registry] })
+    new Gauge({
+      name: NAME,
+      help: 'Detector config version whose live settings this instance applies (0: the detectors file it started from)',
+      registers: [registry],
+    })
   if (existing === undefined) gauge.set(0)
   return (version) => gauge.set(version)
 }

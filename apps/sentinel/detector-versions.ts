@@ -144,7 +144,8 @@ export function versionChanges(running: DetectorsConfig, previous: DetectorsConf
       out.push({ detector_id: d.id, field: '(created)', applied: pending.size > 0 ? 'restart-required' : 'live' })
       continue
     }
-    for (const field of changedFields(prior, d)) out.push({ detector_id: d.id, field, applied: pending.has(field) || pending.has('(new detector)') ? 'restart-required' : 'live' })
+    for (const field of changedFields(prior, d))
+      out.push({ detector_id: d.id, field, applied: pending.has(field) || pending.has('(new detector)') ? 'restart-required' : 'live' })
   }
   const kept = new Set(next.detectors.map((d) => d.id))
   for (const d of previous.detectors) if (!kept.has(d.id)) out.push({ detector_id: d.id, field: '(deleted)', applied: 'live' })

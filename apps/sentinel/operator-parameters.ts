@@ -41,10 +41,18 @@ export function liveParameterFields(detector: DetectorConfig): readonly string[]
 export function detectorCoreOptions(detector: ZScoreDetectorConfig): ZScoreCoreOptions
 export function detectorCoreOptions(detector: EwmaDetectorConfig): EwmaDeviationCoreOptions
 export function detectorCoreOptions(detector: PercentileDetectorConfig): QuantileCoreOptions
-export function detectorCoreOptions(detector: ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig): ZScoreCoreOptions | EwmaDeviationCoreOptions | QuantileCoreOptions {
+export function detectorCoreOptions(
+  detector: ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig,
+): ZScoreCoreOptions | EwmaDeviationCoreOptions | QuantileCoreOptions {
   switch (detector.strategy) {
     case 'zscore':
-      return { baseline: { kind: 'rolling', windows: detector.baselineWindows }, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory, ...(detector.stdConfidence === null ? {} : { stdConfidence: detector.stdConfidence }) }
+      return {
+        baseline: { kind: 'rolling', windows: detector.baselineWindows },
+        threshold: detector.threshold,
+        direction: detector.direction,
+        minHistory: detector.minHistory,
+        ...(detector.stdConfidence === null ? {} : { stdConfidence: detector.stdConfidence }),
+      }
     case 'ewma':
       return { alpha: detector.alpha, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory }
     case 'percentile':

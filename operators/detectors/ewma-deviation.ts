@@ -24,7 +24,8 @@ export type EwmaDeviationParams = Pick<EwmaDeviationConfig, 'threshold' | 'direc
 
 export function checkEwmaDeviationParams(params: EwmaDeviationParams): void {
   if (!(params.threshold > 0)) throw new Error(`EWMA deviation threshold must be > 0, got ${params.threshold}`)
-  if (!Number.isInteger(params.minHistory) || params.minHistory < 1) throw new Error(`EWMA deviation minHistory must be an integer >= 1, got ${params.minHistory}`)
+  if (!Number.isInteger(params.minHistory) || params.minHistory < 1)
+    throw new Error(`EWMA deviation minHistory must be an integer >= 1, got ${params.minHistory}`)
 }
 
 export interface EwmaDeviationVerdict {
@@ -55,7 +56,10 @@ export class EwmaDeviationDetector {
     const { threshold, direction, minHistory } = params
     const mean = state.mean
     if (state.count < minHistory) {
-      return { state: this.model.update(state, value), verdict: { ready: false, anomalous: false, observed: value, baselineMean: mean, deviation: 0, threshold, score: 0, severity: undefined } }
+      return {
+        state: this.model.update(state, value),
+        verdict: { ready: false, anomalous: false, observed: value, baselineMean: mean, deviation: 0, threshold, score: 0, severity: undefined },
+      }
     }
     const scale = Math.abs(mean)
     const deviation = scale === 0 ? (value === 0 ? 0 : Math.sign(value) * Number.POSITIVE_INFINITY) : (value - mean) / scale
@@ -64,7 +68,16 @@ export class EwmaDeviationDetector {
     const learned = anomalous ? mean + Math.sign(deviation) * threshold * scale : value
     return {
       state: this.model.update(state, learned),
-      verdict: { ready: true, anomalous, observed: value, baselineMean: mean, deviation, threshold, score: d > 0 ? anomalyScore(d, threshold) : 0, severity: anomalous ? severityOf(d, threshold) : undefined },
+      verdict: {
+        ready: true,
+        anomalous,
+        observed: value,
+        baselineMean: mean,
+        deviation,
+        threshold,
+        score: d > 0 ? anomalyScore(d, threshold) : 0,
+        severity: anomalous ? severityOf(d, threshold) : undefined,
+      },
     }
   }
 }

@@ -67,7 +67,16 @@ export class WindowedQuantileDetector {
     const learned = anomalous && factorReady ? Math.min(observed, factorLimit) : observed
     return {
       state: this.model.update(state, learned),
-      verdict: { anomalous, observed, baselineValue, limit, ratio, score: anomalyScore(ratio, 1), severity: anomalous ? severityOf(ratio, 1) : undefined, reason },
+      verdict: {
+        anomalous,
+        observed,
+        baselineValue,
+        limit,
+        ratio,
+        score: anomalyScore(ratio, 1),
+        severity: anomalous ? severityOf(ratio, 1) : undefined,
+        reason,
+      },
     }
   }
 }

@@ -43,6 +43,15 @@ export class RatioDetector {
     }
     const ratio = numerator / denominator
     const anomalous = ratio >= maxRatio
-    return { judged: true, anomalous, ratio, numerator, denominator, threshold: maxRatio, score: anomalyScore(ratio, maxRatio), severity: anomalous ? severityOf(ratio, maxRatio) : undefined }
+    return {
+      judged: true,
+      anomalous,
+      ratio,
+      numerator,
+      denominator,
+      threshold: maxRatio,
+      score: anomalyScore(ratio, maxRatio),
+      severity: anomalous ? severityOf(ratio, maxRatio) : undefined,
+    }
   }
 }

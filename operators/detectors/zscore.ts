@@ -88,11 +88,25 @@ export class ZScoreDetector<S> {
     const { threshold, direction, minHistory } = params
     const stats = baseline.stats(state.baseline)
     if (stats.count < minHistory) {
-      const verdict: ZScoreVerdict = { ready: false, anomalous: false, observed: value, baselineMean: stats.mean, baselineStd: stats.std, z: 0, threshold, score: 0, severity: undefined }
+      const verdict: ZScoreVerdict = {
+        ready: false,
+        anomalous: false,
+        observed: value,
+        baselineMean: stats.mean,
+        baselineStd: stats.std,
+        z: 0,
+        threshold,
+        score: 0,
+        severity: undefined,
+      }
       return { state: { baseline: baseline.update(state.baseline, value) }, verdict }
     }
     const confidence = params.stdConfidence
-    const std = Math.max(confidence === undefined ? stats.std : stats.std * stdUpperBoundFactor(stats.count, confidence), this.config.minStd ?? 1e-12, (this.config.minRelativeStd ?? 0) * Math.abs(stats.mean))
+    const std = Math.max(
+      confidence === undefined ? stats.std : stats.std * stdUpperBoundFactor(stats.count, confidence),
+      this.config.minStd ?? 1e-12,
+      (this.config.minRelativeStd ?? 0) * Math.abs(stats.mean),
+    )
     const z = (value - stats.mean) / std
     const d = directed(z, direction)
     const anomalous = d >= threshold

@@ -105,7 +105,8 @@ export function consecutiveThreshold<V>(stream: KStream<string, V>, options: Con
   const operator = `consecutiveThreshold('${name}')`
   checkDetectorId(operator, options.id)
   if (typeof options.metric !== 'function') throw new Error(`${operator}: 'metric' must be a function (value, key) => number`)
-  if (!COMPARISONS.includes(options.comparison)) throw new Error(`${operator}: 'comparison' must be one of ${COMPARISONS.join(' ')}, got ${String(options.comparison)}`)
+  if (!COMPARISONS.includes(options.comparison))
+    throw new Error(`${operator}: 'comparison' must be one of ${COMPARISONS.join(' ')}, got ${String(options.comparison)}`)
   if (!Number.isFinite(options.bound)) throw new Error(`${operator}: 'bound' must be a finite number, got ${options.bound}`)
   if (!Number.isInteger(options.count) || options.count < 1) throw new Error(`${operator}: 'count' must be an integer >= 1, got ${options.count}`)
   const detector = new ConsecutiveThreshold({ comparison: options.comparison, bound: options.bound, count: options.count })

@@ -40,8 +40,14 @@ export type EwmaDeviationCoreOptions = Pick<EwmaDeviationWindowsOptions<unknown>
 function ewmaDeviationParts(operator: string, options: EwmaDeviationCoreOptions): EwmaDeviationDetector {
   if (!(options.alpha > 0 && options.alpha <= 1)) throw new Error(`${operator}: 'alpha' must be in (0, 1], got ${options.alpha}`)
   if (!(options.threshold > 0)) throw new Error(`${operator}: 'threshold' must be > 0 (a fraction: 0.5 = 50%), got ${options.threshold}`)
-  if (!Number.isInteger(options.minHistory) || options.minHistory < 1) throw new Error(`${operator}: 'minHistory' must be an integer >= 1, got ${options.minHistory}`)
-  return new EwmaDeviationDetector({ alpha: options.alpha, threshold: options.threshold, direction: options.direction ?? 'both', minHistory: options.minHistory })
+  if (!Number.isInteger(options.minHistory) || options.minHistory < 1)
+    throw new Error(`${operator}: 'minHistory' must be an integer >= 1, got ${options.minHistory}`)
+  return new EwmaDeviationDetector({
+    alpha: options.alpha,
+    threshold: options.threshold,
+    direction: options.direction ?? 'both',
+    minHistory: options.minHistory,
+  })
 }
 
 /** The core ewmaDeviationWindows steps per key over its `<name>-state` store, from the same options (see zScoreCore). */

@@ -10,7 +10,16 @@
 import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { KeyValueStore, Windowed } from '../../state/types.js'
-import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, Suppressed, type TimeWindows } from '../../topology/index.js'
+import {
+  type KStream,
+  type KeyValueStoreDefinition,
+  type Processor,
+  type ProcessorContext,
+  type StreamRecord,
+  Stores,
+  Suppressed,
+  type TimeWindows,
+} from '../../topology/index.js'
 import type { EwmaState } from '../detectors/baseline.js'
 import { type QuantileParams, WindowedQuantileDetector, checkQuantileParams } from '../detectors/quantile.js'
 import { anomalySeverity } from '../detectors/severity.js'
@@ -111,7 +120,12 @@ class QuantileWindowsProcessor<V> implements Processor<Windowed<string>, Quantil
       score: verdict.score,
       title: `${what} ${verdict.observed} above ${verdict.reason === 'bound' ? 'its bound' : `${params.factor}× baseline`}`,
       description: `${what} for ${key} was ${verdict.observed} in the window (${record.value.seen} values), above ${limit}.`,
-      metrics: { baseline_value: Number.isNaN(verdict.baselineValue) ? null : verdict.baselineValue, observed_value: verdict.observed, deviation: verdict.ratio, threshold: verdict.limit },
+      metrics: {
+        baseline_value: Number.isNaN(verdict.baselineValue) ? null : verdict.baselineValue,
+        observed_value: verdict.observed,
+        deviation: verdict.ratio,
+        threshold: verdict.limit,
+      },
       windowStart: window.start,
       windowEnd: window.end,
     })

@@ -70,24 +70,27 @@ export function ratioWindows<V>(stream: KStream<string, V>, options: RatioWindow
     )
     .suppress(Suppressed.untilWindowCloses({ name: `${name}-final` }))
     .toStream({ name: `${name}-closed` })
-    .flatMap((windowed, acc): [string, AnomalyEvent][] => {
-      const judged = params.read()
-      const verdict = detector.judge(acc.numerator, acc.denominator, judged)
-      if (!verdict.anomalous || verdict.severity === undefined) return []
-      const { key, window } = windowed
-      const event = anomalyEvent(options, {
-        key,
-        idTime: window.start,
-        detectedAt: window.end + graceMs,
-        detectorType: 'rule',
-        severity: anomalySeverity(verdict.severity),
-        score: verdict.score,
-        title: `${what} ${verdict.ratio.toFixed(3)} >= ${verdict.threshold}`,
-        description: `${what} for ${key} was ${verdict.numerator} / ${verdict.denominator} = ${verdict.ratio} in the window; threshold ${verdict.threshold} with at least ${judged.minVolume} in the denominator.`,
-        metrics: { baseline_value: null, observed_value: verdict.ratio, deviation: verdict.ratio, threshold: verdict.threshold },
-        windowStart: window.start,
-        windowEnd: window.end,
-      })
-      return [[key, event]]
-    }, { name })
+    .flatMap(
+      (windowed, acc): [string, AnomalyEvent][] => {
+        const judged = params.read()
+        const verdict = detector.judge(acc.numerator, acc.denominator, judged)
+        if (!verdict.anomalous || verdict.severity === undefined) return []
+        const { key, window } = windowed
+        const event = anomalyEvent(options, {
+          key,
+          idTime: window.start,
+          detectedAt: window.end + graceMs,
+          detectorType: 'rule',
+          severity: anomalySeverity(verdict.severity),
+          score: verdict.score,
+          title: `${what} ${verdict.ratio.toFixed(3)} >= ${verdict.threshold}`,
+          description: `${what} for ${key} was ${verdict.numerator} / ${verdict.denominator} = ${verdict.ratio} in the window; threshold ${verdict.threshold} with at least ${judged.minVolume} in the denominator.`,
+          metrics: { baseline_value: null, observed_value: verdict.ratio, deviation: verdict.ratio, threshold: verdict.threshold },
+          windowStart: window.start,
+          windowEnd: window.end,
+        })
+        return [[key, event]]
+      },
+      { name },
+    )
 }

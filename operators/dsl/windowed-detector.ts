@@ -13,7 +13,15 @@
 import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { KeyValueStore, TimeWindow, Windowed } from '../../state/types.js'
-import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type TimeWindows } from '../../topology/index.js'
+import {
+  type KStream,
+  type KeyValueStoreDefinition,
+  type Processor,
+  type ProcessorContext,
+  type StreamRecord,
+  Stores,
+  type TimeWindows,
+} from '../../topology/index.js'
 import type { LiveParameters } from './live-parameters.js'
 import { type WindowAccumulator, type WindowAggregate, WINDOW_AGGREGATES, emptyWindowIsZero, finalWindowAccumulators, windowValue } from './window-metric.js'
 
@@ -49,9 +57,12 @@ export interface WindowedDetectorSpec<V, S, Verdict, P = never> {
 
 export function checkWindowOptions(operator: string, window: TimeWindows, aggregate: WindowAggregate, metric: unknown): void {
   if (window.advanceMs !== window.sizeMs) {
-    throw new Error(`${operator}: 'window' must be tumbling (TimeWindows.tumbling(sizeMs, { graceMs })); hopping windows overlap, so their values are not independent samples for a baseline`)
+    throw new Error(
+      `${operator}: 'window' must be tumbling (TimeWindows.tumbling(sizeMs, { graceMs })); hopping windows overlap, so their values are not independent samples for a baseline`,
+    )
   }
-  if (!WINDOW_AGGREGATES.includes(aggregate)) throw new Error(`${operator}: 'aggregate' must be one of ${WINDOW_AGGREGATES.join(', ')}, got ${String(aggregate)}`)
+  if (!WINDOW_AGGREGATES.includes(aggregate))
+    throw new Error(`${operator}: 'aggregate' must be one of ${WINDOW_AGGREGATES.join(', ')}, got ${String(aggregate)}`)
   if (metric === undefined && (aggregate === 'mean' || aggregate === 'max')) {
     throw new Error(`${operator}: aggregate '${aggregate}' needs a 'metric' ((value, key) => number); only 'count', 'sum' and 'rate' default to 1 per record`)
   }
@@ -101,7 +112,10 @@ class WindowedDetectorProcessor<S, Verdict, P> implements Processor<Windowed<str
  * Builds the operator chain: `<name>-window`, `<name>-final`, `<name>-closed`, then the detector
  * `<name>` with its store `<name>-state`. The result is keyed by the source key.
  */
-export function windowedDetector<V, S, Verdict, P = never>(stream: KStream<string, V>, spec: WindowedDetectorSpec<V, S, Verdict, P>): KStream<string, AnomalyEvent> {
+export function windowedDetector<V, S, Verdict, P = never>(
+  stream: KStream<string, V>,
+  spec: WindowedDetectorSpec<V, S, Verdict, P>,
+): KStream<string, AnomalyEvent> {
   checkWindowOptions(spec.operator, spec.window, spec.aggregate, spec.metric)
   const metric = spec.metric ?? (() => 1)
   const store = Stores.keyValue(`${spec.name}-state`, Serdes.string(), Serdes.json<DetectorSlot<S>>())

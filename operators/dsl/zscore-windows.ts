@@ -25,7 +25,10 @@ import type { WindowAggregate } from './window-metric.js'
  * median and IQR / 1.349 of the last N windows (operators/detectors/robust-baseline.ts), for metrics
  * whose anomalies come in bursts that would inflate a std.
  */
-export type BaselineOption = { readonly kind: 'rolling'; readonly windows: number } | { readonly kind: 'ewma'; readonly alpha: number } | { readonly kind: 'robust'; readonly windows: number }
+export type BaselineOption =
+  | { readonly kind: 'rolling'; readonly windows: number }
+  | { readonly kind: 'ewma'; readonly alpha: number }
+  | { readonly kind: 'robust'; readonly windows: number }
 
 export interface ZScoreWindowsOptions<V> extends AnomalyOutputOptions<V> {
   /** Prefix of the operator and store names (default: `id`); keep it stable to keep state. */
@@ -61,11 +64,13 @@ const EWMA_FILL_HORIZON = 5
 
 function baselineModel(operator: string, option: BaselineOption): { model: BaselineModel<unknown>; maxFill: number } {
   if (option.kind === 'rolling') {
-    if (!Number.isInteger(option.windows) || option.windows < 2) throw new Error(`${operator}: 'baseline.windows' must be an integer >= 2, got ${option.windows}`)
+    if (!Number.isInteger(option.windows) || option.windows < 2)
+      throw new Error(`${operator}: 'baseline.windows' must be an integer >= 2, got ${option.windows}`)
     return { model: rollingBaseline(option.windows) as BaselineModel<unknown>, maxFill: option.windows }
   }
   if (option.kind === 'robust') {
-    if (!Number.isInteger(option.windows) || option.windows < 4) throw new Error(`${operator}: 'baseline.windows' must be an integer >= 4 for a robust baseline, got ${option.windows}`)
+    if (!Number.isInteger(option.windows) || option.windows < 4)
+      throw new Error(`${operator}: 'baseline.windows' must be an integer >= 4 for a robust baseline, got ${option.windows}`)
     return { model: robustRollingBaseline(option.windows) as BaselineModel<unknown>, maxFill: option.windows }
   }
   if (option.kind === 'ewma') {
@@ -76,12 +81,17 @@ function baselineModel(operator: string, option: BaselineOption): { model: Basel
 }
 
 /** What the z-score core needs; the rest of ZScoreWindowsOptions is about windows and output. */
-export type ZScoreCoreOptions = Pick<ZScoreWindowsOptions<unknown>, 'baseline' | 'threshold' | 'direction' | 'minHistory' | 'minStd' | 'minRelativeStd' | 'stdConfidence'>
+export type ZScoreCoreOptions = Pick<
+  ZScoreWindowsOptions<unknown>,
+  'baseline' | 'threshold' | 'direction' | 'minHistory' | 'minStd' | 'minRelativeStd' | 'stdConfidence'
+>
 
 function zScoreParts(operator: string, options: ZScoreCoreOptions): { detector: ZScoreDetector<unknown>; maxFill: number } {
   const { model, maxFill } = baselineModel(operator, options.baseline)
   if (options.baseline.kind !== 'ewma' && options.minHistory > options.baseline.windows) {
-    throw new Error(`${operator}: 'minHistory' (${options.minHistory}) exceeds 'baseline.windows' (${options.baseline.windows}): the rolling baseline never holds that many windows`)
+    throw new Error(
+      `${operator}: 'minHistory' (${options.minHistory}) exceeds 'baseline.windows' (${options.baseline.windows}): the rolling baseline never holds that many windows`,
+    )
   }
   const detector = new ZScoreDetector({
     baseline: model,

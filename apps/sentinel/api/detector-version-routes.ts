@@ -32,7 +32,8 @@ const changeResponse = {
     applied: {
       type: 'string',
       enum: ['live', 'restart-required'],
-      description: 'live: every change below applies on running instances at their next record; restart-required: at least one waits for instances restarted with this version as their detectors file',
+      description:
+        'live: every change below applies on running instances at their next record; restart-required: at least one waits for instances restarted with this version as their detectors file',
     },
     changes: {
       type: 'array',
@@ -95,7 +96,8 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
           current_version: { type: 'integer' },
           applied_version: {
             type: 'integer',
-            description: "the version whose live settings this instance's detectors apply (from their next record): current_version, or 0 (the detectors file it started from) when the version in force does not parse",
+            description:
+              "the version whose live settings this instance's detectors apply (from their next record): current_version, or 0 (the detectors file it started from) when the version in force does not parse",
           },
           instance: { type: ['string', 'null'] },
           pending_restart: changeResponse.properties.pending_restart,

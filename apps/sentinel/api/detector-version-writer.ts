@@ -12,7 +12,18 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { StoreNotQueryableError } from '../../../runtime/streams-runtime.js'
-import { type DetectorVersion, CURRENT_KEY, type VersionOp, appliedOf, checkDefinitions, fileVersion, pendingRestart, readVersion, versionChanges, versionKey } from '../detector-versions.js'
+import {
+  type DetectorVersion,
+  CURRENT_KEY,
+  type VersionOp,
+  appliedOf,
+  checkDefinitions,
+  fileVersion,
+  pendingRestart,
+  readVersion,
+  versionChanges,
+  versionKey,
+} from '../detector-versions.js'
 import { type DetectorsConfig, DetectorsConfigError } from '../detectors-config.js'
 import { DETECTOR_CONFIG_STORE } from '../live-detector-settings.js'
 import type { ApiContext } from './api-context.js'
@@ -86,7 +97,13 @@ export class DetectorVersionWriter {
    * Checks and writes the next version, then waits until this instance holds it in force. The answer
    * says per changed field whether it applies `live` or is `restart-required` on this instance.
    */
-  async commit(state: StoredState, op: VersionOp | 'file', detectorId: string | null, definitions: readonly Record<string, unknown>[], fromVersion: number | null): Promise<Record<string, unknown>> {
+  async commit(
+    state: StoredState,
+    op: VersionOp | 'file',
+    detectorId: string | null,
+    definitions: readonly Record<string, unknown>[],
+    fromVersion: number | null,
+  ): Promise<Record<string, unknown>> {
     const number = Math.max(...state.versions.keys(), state.current.version) + 1
     let parsed: DetectorsConfig
     try {
@@ -96,7 +113,15 @@ export class DetectorVersionWriter {
       throw err
     }
     const writeId = randomUUID()
-    const next = { version: number, created_at: new Date(this.ctx.now()).toISOString(), op, detector_id: detectorId, from_version: fromVersion, definitions, write_id: writeId }
+    const next = {
+      version: number,
+      created_at: new Date(this.ctx.now()).toISOString(),
+      op,
+      detector_id: detectorId,
+      from_version: fromVersion,
+      definitions,
+      write_id: writeId,
+    }
     // The version first: `current` never points at a version that is not stored.
     await sendJson(this.ctx.runtime, this.log, this.topic, versionKey(number), next)
     await sendJson(this.ctx.runtime, this.log, this.topic, CURRENT_KEY, next)
@@ -105,10 +130,15 @@ export class DetectorVersionWriter {
       const now = await this.state()
       if (now.current.version >= number) {
         if (now.current.write_id !== writeId)
-          throw new ApiError(409, 'version_conflict', `another change became version ${now.current.version} at the same time; read the detectors again and retry`)
+          throw new ApiError(
+            409,
+            'version_conflict',
+            `another change became version ${now.current.version} at the same time; read the detectors again and retry`,
+          )
         break
       }
-      if (Date.now() > deadline) throw unavailable(`version ${number} was written but this instance does not hold it yet; GET /api/v1/detectors/versions shows when it does`)
+      if (Date.now() > deadline)
+        throw unavailable(`version ${number} was written but this instance does not hold it yet; GET /api/v1/detectors/versions shows when it does`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     // The version replaced, as the running detectors had it (one that does not parse: the start-up file).

@@ -139,11 +139,22 @@ describe('watched detectors file', () => {
     const anomalies = driver.createOutputTopic('anomalies', Serdes.string(), Serdes.json<AnomalyEvent>())
     const runtime = new DriverRuntime(driver, new Set(['llm-telemetry', 'detector-config']))
     const quiet = pino({ level: 'silent' })
-    const watch = watchDetectorsFile({ path, writer: new DetectorVersionWriter({ runtime, detectors: config, now: () => T0, startedAt: T0 }, 'detector-config', quiet), log: quiet })
+    const watch = watchDetectorsFile({
+      path,
+      writer: new DetectorVersionWriter({ runtime, detectors: config, now: () => T0, startedAt: T0 }, 'detector-config', quiet),
+      log: quiet,
+    })
     let n = 0
     const call = async (cost: number) => {
       n += 1
-      await runtime.send('llm-telemetry', [{ key: 'chatbot', value: JSON.stringify(response('chatbot', T0 + n * MINUTE, 900, { data: { status: 'success', latency_ms: 900, model: 'gpt-4', total_tokens: 100, cost } })) }])
+      await runtime.send('llm-telemetry', [
+        {
+          key: 'chatbot',
+          value: JSON.stringify(
+            response('chatbot', T0 + n * MINUTE, 900, { data: { status: 'success', latency_ms: 900, model: 'gpt-4', total_tokens: 100, cost } }),
+          ),
+        },
+      ])
       return anomalies.readValues().map((a) => a.metrics?.threshold)
     }
     try {
@@ -151,7 +162,7 @@ describe('watched detectors file', () => {
       writeFileSync(path, rule(5))
       await pause(400)
       await watch.settled()
-      const versions = [...runtime.sent.get('detector-config') ?? []].map((r) => JSON.parse(String(r.value)) as { version: number; op: string })
+      const versions = [...(runtime.sent.get('detector-config') ?? [])].map((r) => JSON.parse(String(r.value)) as { version: number; op: string })
       assert.deepEqual(
         versions.map((v) => [v.version, v.op]),
         [

@@ -36,7 +36,9 @@ async function harness(detect: (calls: KStream<string, Call>) => KStream<string,
 describe('live operator parameters', () => {
   test('consecutiveThreshold: a new bound and count apply from the next record; the running streak is kept', async () => {
     let params: StreakParams = { bound: 10, count: 3 }
-    const h = await harness((calls) => consecutiveThreshold(calls, { id: 'streak', metric: (c) => c.value, comparison: '>', bound: 10, count: 3, live: () => params }))
+    const h = await harness((calls) =>
+      consecutiveThreshold(calls, { id: 'streak', metric: (c) => c.value, comparison: '>', bound: 10, count: 3, live: () => params }),
+    )
     await h.input.pipe('k', { value: 5 }, { timestamp: T0 })
     assert.ok(h.output.isEmpty(), '5 is under the bound 10')
     params = { bound: 4, count: 3 }
@@ -86,7 +88,14 @@ describe('live operator parameters', () => {
   test('ratioWindows: a new maxRatio and minVolume apply to the next closed window', async () => {
     let params: RatioParams = { maxRatio: 0.5, minVolume: 4 }
     const h = await harness((calls) =>
-      ratioWindows(calls, { id: 'errors', window: TimeWindows.tumbling(MINUTE, { graceMs: 0 }), numerator: (c) => (c.error ? 1 : 0), maxRatio: 0.5, minVolume: 4, live: () => params }),
+      ratioWindows(calls, {
+        id: 'errors',
+        window: TimeWindows.tumbling(MINUTE, { graceMs: 0 }),
+        numerator: (c) => (c.error ? 1 : 0),
+        maxRatio: 0.5,
+        minVolume: 4,
+        live: () => params,
+      }),
     )
     const minute = async (m: number, errors: number, calls: number) => {
       for (let i = 0; i < calls; i++) await h.input.pipe('k', { value: 1, error: i < errors }, { timestamp: T0 + m * MINUTE + i })
@@ -109,7 +118,13 @@ describe('live operator parameters', () => {
     const errors: unknown[] = []
     let params: RatioParams = { maxRatio: 0.5, minVolume: 4 }
     const log = { error: (fields: unknown) => errors.push(fields) } as unknown as ConstructorParameters<typeof LiveParameters>[4]
-    const live = new LiveParameters<RatioParams>('ratioWindows(x)', params, () => params, (p) => (p.maxRatio > 0 ? null : `maxRatio must be > 0, got ${p.maxRatio}`), log)
+    const live = new LiveParameters<RatioParams>(
+      'ratioWindows(x)',
+      params,
+      () => params,
+      (p) => (p.maxRatio > 0 ? null : `maxRatio must be > 0, got ${p.maxRatio}`),
+      log,
+    )
     assert.equal(live.read(), params)
     const good = params
     params = { maxRatio: -1, minVolume: 4 }
