@@ -8,20 +8,39 @@
  * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
  * out of that group only.
  */
-import { binomialBurst, consecutiveThreshold, recordCusum, consecutiveWindows, correlatedFill, cusumWindows, ewmaDeviationWindows, quantileWindows, outlierStreak, ratioWindows, sessionProfiles, slidingSum, zScoreWindows } from '../../operators/dsl/index.js'
-import type { AnomalyOutputOptions, EwmaDeviationCoreOptions, QuantileCoreOptions, ZScoreCoreOptions } from '../../operators/dsl/index.js'
+import {
+  binomialBurst,
+  consecutiveThreshold,
+  recordCusum,
+  consecutiveWindows,
+  correlatedFill,
+  cusumWindows,
+  ewmaDeviationWindows,
+  quantileWindows,
+  outlierStreak,
+  ratioWindows,
+  sessionProfiles,
+  slidingSum,
+  zScoreWindows,
+} from '../../operators/dsl/index.js'
+import type { AnomalyOutputOptions } from '../../operators/dsl/index.js'
 import { type AnomalyEvent, type EntityType, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { anomalyEventRegistrySerde } from '../../schemas/anomaly/anomaly-serdes.js'
 import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
+import type { Registry } from 'prom-client'
 import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde, telemetryRegistrySerde } from '../../schemas/telemetry/index.js'
 import { type EventTimeBounds, type KStream, SessionWindows, StreamsBuilder, TimeWindows, TimestampExtractors, type Topology } from '../../topology/index.js'
-import type { DetectorConfig, DetectorsConfig, EwmaDetectorConfig, PercentileDetectorConfig, ZScoreDetectorConfig } from './detectors-config.js'
+import type { DetectorConfig, DetectorsConfig } from './detectors-config.js'
+import { detectorCoreOptions } from './operator-parameters.js'
 import { type GroupBy, type MetricRef, type TelemetryMetrics, eventModel, groupKey, metricValue, telemetryMetrics, withModel } from './metrics.js'
 import { severityFloor, withSeverityFloor } from './severity-floor.js'
+import { detectorConfigVersionGauge } from './detector-config-gauge.js'
 import { CURRENT_KEY, DETECTOR_CONFIG_STORE, LiveDetectorSettings, lenientJson } from './live-detector-settings.js'
 
 /** An event with its derived metrics, computed once and shared by every detector of its group. */
+export { detectorCoreOptions }
+
 export interface MeasuredEvent {
   readonly event: TelemetryEvent
   readonly metrics: TelemetryMetrics
@@ -64,18 +83,30 @@ export interface SentinelTopologyOptions {
    * Absent: the definitions given here, for good.
    */
   readonly detectorConfigTopic?: string
+  /** Where `sentinel_detector_config_version` (the version whose live settings this instance applies) is registered. */
+  readonly metrics?: Registry
   /** Called once with the telemetry source stream (bounded and deduplicated), for stages beside detection. */
   readonly onTelemetry?: (telemetry: KStream<string | null, TelemetryEvent>) => void
 }
 
-const ENTITY: Record<GroupBy, EntityType | undefined> = { application: 'application', model: 'model', user: 'user', tenant: undefined, host: undefined, region: undefined, api_key: undefined }
+const ENTITY: Record<GroupBy, EntityType | undefined> = {
+  application: 'application',
+  model: 'model',
+  user: 'user',
+  tenant: undefined,
+  host: undefined,
+  region: undefined,
+  api_key: undefined,
+}
 
 function inputSerde({ inputFormat: format, schemaRegistryUrl }: SentinelTopologyOptions): Serde<TelemetryEvent> {
   if (format === undefined || format === 'json') return telemetryJsonSerde()
   if (format === 'avro') return telemetryAvroSerde()
   if (format === 'registry-avro') {
     if (schemaRegistryUrl === undefined) {
-      throw new Error("inputFormat 'registry-avro' needs schemaRegistryUrl: set it to the registry's base URL (e.g. http://localhost:8081), or use inputFormat 'json'")
+      throw new Error(
+        "inputFormat 'registry-avro' needs schemaRegistryUrl: set it to the registry's base URL (e.g. http://localhost:8081), or use inputFormat 'json'",
+      )
     }
     return telemetryRegistrySerde({ registry: schemaRegistryUrl })
   }
@@ -87,7 +118,9 @@ function anomalySerde({ anomalyFormat: format, schemaRegistryUrl }: SentinelTopo
   if (format === 'json') return Serdes.json<AnomalyEvent>()
   if (format === 'registry-avro') {
     if (schemaRegistryUrl === undefined) {
-      throw new Error("anomalyFormat 'registry-avro' needs schemaRegistryUrl: set it to the registry's base URL (e.g. http://localhost:8081), or use anomalyFormat 'avro'")
+      throw new Error(
+        "anomalyFormat 'registry-avro' needs schemaRegistryUrl: set it to the registry's base URL (e.g. http://localhost:8081), or use anomalyFormat 'avro'",
+      )
     }
     return anomalyEventRegistrySerde({ registry: schemaRegistryUrl })
   }
@@ -106,7 +139,10 @@ function output(detector: DetectorConfig): AnomalyOutputOptions<MeasuredEvent> {
 }
 
 /** The metric as a number; events without it were filtered out before, so null never reaches here. */
-const read = (ref: MetricRef) => (value: MeasuredEvent): number => metricValue(value.metrics, ref) ?? Number.NaN
+const read =
+  (ref: MetricRef) =>
+  (value: MeasuredEvent): number =>
+    metricValue(value.metrics, ref) ?? Number.NaN
 
 function carries(ref: MetricRef): (key: string, value: MeasuredEvent) => boolean {
   return (_key, value) => metricValue(value.metrics, ref) !== null
@@ -117,35 +153,19 @@ const measured = (metric: MetricRef): { metric: (value: MeasuredEvent) => number
 
 const tumbling = (detector: { windowMs: number; graceMs: number }): TimeWindows => TimeWindows.tumbling(detector.windowMs, { graceMs: detector.graceMs })
 
+const cohortOf =
+  (groupBy: GroupBy) =>
+  (value: MeasuredEvent): string | null =>
+    groupKey(value.event, groupBy)
+
 /**
- * The options of the core a windowed detector steps per key (the operators' `*Core` factories take
- * them): shared by the topology and by services that judge a value against a key's stored baseline
- * (the API's /detect), so both build the same core from a DetectorConfig.
+ * The anomalies of one detector over the events of its group. With `live`, the operators that take
+ * live parameters (operator-parameters.ts) read them from it per record.
  */
-export function detectorCoreOptions(detector: ZScoreDetectorConfig): ZScoreCoreOptions
-export function detectorCoreOptions(detector: EwmaDetectorConfig): EwmaDeviationCoreOptions
-export function detectorCoreOptions(detector: PercentileDetectorConfig): QuantileCoreOptions
-export function detectorCoreOptions(detector: ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig): ZScoreCoreOptions | EwmaDeviationCoreOptions | QuantileCoreOptions {
-  switch (detector.strategy) {
-    case 'zscore':
-      return { baseline: { kind: 'rolling', windows: detector.baselineWindows }, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory, ...(detector.stdConfidence === null ? {} : { stdConfidence: detector.stdConfidence }) }
-    case 'ewma':
-      return { alpha: detector.alpha, threshold: detector.threshold, direction: detector.direction, minHistory: detector.minHistory }
-    case 'percentile':
-      return {
-        p: detector.percentile,
-        ...(detector.threshold === null ? {} : { bound: detector.threshold }),
-        ...(detector.factor === null ? {} : { factor: detector.factor }),
-        minHistory: detector.minHistory,
-      }
-  }
-}
-
-const cohortOf = (groupBy: GroupBy) => (value: MeasuredEvent): string | null => groupKey(value.event, groupBy)
-
-/** The anomalies of one detector over the events of its group. */
-export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector: DetectorConfig): KStream<string, AnomalyEvent> {
+export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector: DetectorConfig, live?: LiveDetectorSettings): KStream<string, AnomalyEvent> {
   const out = output(detector)
+  // The cell holds what liveOperatorParameters built for this detector's strategy: the operator's own params type.
+  const liveParams = live === undefined ? {} : { live: live.provider<never>(detector) }
   const named = { name: `${detector.id}-has-metric` }
   switch (detector.strategy) {
     case 'zscore':
@@ -155,6 +175,7 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         window: tumbling(detector),
         aggregate: detector.aggregate,
         ...detectorCoreOptions(detector),
+        ...liveParams,
       })
     case 'cusum':
       return cusumWindows(grouped.filter(carries(detector.metric), named), {
@@ -178,6 +199,7 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         window: tumbling(detector),
         aggregate: detector.aggregate,
         ...detectorCoreOptions(detector),
+        ...liveParams,
       })
     case 'percentile':
       return quantileWindows(grouped.filter(carries(detector.metric), named), {
@@ -185,13 +207,25 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         ...measured(detector.metric),
         window: tumbling(detector),
         ...detectorCoreOptions(detector),
+        ...liveParams,
       })
     case 'threshold':
     case 'consecutive': {
       const events = grouped.filter(carries(detector.metric), named)
-      const rule = { ...out, ...measured(detector.metric), comparison: detector.comparison, bound: detector.threshold, count: detector.consecutive, severity: detector.severity }
-      if (detector.window === null) return consecutiveThreshold(events, rule)
-      return consecutiveWindows(events, { ...rule, window: TimeWindows.tumbling(detector.window.sizeMs, { graceMs: detector.window.graceMs }), aggregate: detector.window.aggregate })
+      const rule = {
+        ...out,
+        ...measured(detector.metric),
+        comparison: detector.comparison,
+        bound: detector.threshold,
+        count: detector.consecutive,
+        severity: detector.severity,
+      }
+      if (detector.window === null) return consecutiveThreshold(events, { ...rule, ...liveParams })
+      return consecutiveWindows(events, {
+        ...rule,
+        window: TimeWindows.tumbling(detector.window.sizeMs, { graceMs: detector.window.graceMs }),
+        aggregate: detector.window.aggregate,
+      })
     }
     case 'ratio':
       return ratioWindows(grouped.filter(carries(detector.denominator), named), {
@@ -202,6 +236,7 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
         ratioName: `${detector.metric}/${detector.denominator}`,
         maxRatio: detector.threshold,
         minVolume: detector.minVolume,
+        ...liveParams,
       })
     case 'outlier-streak':
       return outlierStreak(grouped.filter(carries(detector.metric), named), {
@@ -219,19 +254,22 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
       })
     case 'sliding-sum':
       // A record adding nothing (a response to a request count) is no sample of the key's normal.
-      return slidingSum(grouped.filter((_k, v) => (metricValue(v.metrics, detector.metric) ?? 0) > 0, named), {
-        ...out,
-        ...measured(detector.metric),
-        windowMs: detector.windowMs,
-        bucketMs: detector.bucketMs,
-        minimum: detector.minimum,
-        threshold: detector.threshold,
-        minLogStd: detector.minLogStd,
-        alpha: detector.alpha,
-        minHistory: detector.minHistory,
-        coldStart: detector.coldStart,
-        ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
-      })
+      return slidingSum(
+        grouped.filter((_k, v) => (metricValue(v.metrics, detector.metric) ?? 0) > 0, named),
+        {
+          ...out,
+          ...measured(detector.metric),
+          windowMs: detector.windowMs,
+          bucketMs: detector.bucketMs,
+          minimum: detector.minimum,
+          threshold: detector.threshold,
+          minLogStd: detector.minLogStd,
+          alpha: detector.alpha,
+          minHistory: detector.minHistory,
+          coldStart: detector.coldStart,
+          ...(detector.cohort === null ? {} : { cohort: cohortOf(detector.cohort) }),
+        },
+      )
     case 'record-cusum':
       return recordCusum(grouped.filter(carries(detector.metric), named), {
         ...out,
@@ -259,15 +297,23 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
       })
     case 'session-profile':
       // A call is one session record, counted on its outcome event (see metrics.ts: response_count).
-      return sessionProfiles(grouped.filter((_k, v) => v.metrics.response_count === 1, named), {
-        ...out,
-        sessions: SessionWindows.withGap(detector.gapMs, { graceMs: detector.graceMs }),
-        record: (value) => ({ tokens: value.metrics.total_tokens ?? 0, cost: value.metrics.cost ?? 0, model: eventModel(value.event) ?? 'unknown', error: value.metrics.error === 1 }),
-        features: detector.features,
-        threshold: detector.threshold,
-        minSessions: detector.minSessions,
-        ...(detector.early === null ? {} : { early: detector.early }),
-      })
+      return sessionProfiles(
+        grouped.filter((_k, v) => v.metrics.response_count === 1, named),
+        {
+          ...out,
+          sessions: SessionWindows.withGap(detector.gapMs, { graceMs: detector.graceMs }),
+          record: (value) => ({
+            tokens: value.metrics.total_tokens ?? 0,
+            cost: value.metrics.cost ?? 0,
+            model: eventModel(value.event) ?? 'unknown',
+            error: value.metrics.error === 1,
+          }),
+          features: detector.features,
+          threshold: detector.threshold,
+          minSessions: detector.minSessions,
+          ...(detector.early === null ? {} : { early: detector.early }),
+        },
+      )
   }
 }
 
@@ -343,6 +389,18 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
       : { deduplicate: { id: (event: TelemetryEvent) => event.event_id, horizonMs: options.deduplicateHorizonMs, name: 'telemetry-deduplicate' } }),
   })
   options.onTelemetry?.(telemetry)
+  const live =
+    options.detectorConfigTopic === undefined
+      ? null
+      : {
+          table: builder.globalTable(options.detectorConfigTopic, {
+            key: Serdes.string(),
+            value: lenientJson,
+            name: 'detector-config',
+            store: DETECTOR_CONFIG_STORE,
+          }),
+          settings: new LiveDetectorSettings(options.metrics ? detectorConfigVersionGauge(options.metrics) : undefined),
+        }
   const groups = new Map<GroupBy, KStream<string, MeasuredEvent>>()
   const repartitioned = repartitionTelemetrySerde()
   const group = (groupBy: GroupBy): KStream<string, MeasuredEvent> => {
@@ -353,22 +411,34 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
         .selectKey((_k, event) => groupKey(event, groupBy) ?? '', { name: `telemetry-key-by-${groupBy}` })
         .repartition({ name: `telemetry-by-${groupBy}`, key: Serdes.string(), value: repartitioned })
         .mapValues((event): MeasuredEvent => ({ event, metrics: telemetryMetrics(event) }), { name: `telemetry-metrics-by-${groupBy}` })
+      // Each record first takes the version in force, so the detectors' live parameters are current for it.
+      if (live)
+        stream = stream.leftJoin(
+          live.table,
+          () => CURRENT_KEY,
+          (measured, current) => {
+            live.settings.observe(current)
+            return measured
+          },
+          { name: `telemetry-live-config-by-${groupBy}` },
+        )
       groups.set(groupBy, stream)
     }
     return stream
   }
   const sink = { key: Serdes.string(), value: anomalySerde(options) }
   const anomalies = new Map<string, KStream<string, AnomalyEvent>>()
-  const live =
-    options.detectorConfigTopic === undefined
-      ? null
-      : { table: builder.globalTable(options.detectorConfigTopic, { key: Serdes.string(), value: lenientJson, name: 'detector-config', store: DETECTOR_CONFIG_STORE }), settings: new LiveDetectorSettings() }
   for (const detector of detectors) {
     const floor = severityFloor(detector)
-    const judged = detectorStream(group(detector.groupBy), detector)
+    const judged = detectorStream(group(detector.groupBy), detector, live?.settings)
     const stream = live
       ? judged
-          .leftJoin(live.table, () => CURRENT_KEY, (anomaly, current) => live.settings.gate(detector, anomaly, current), { name: `${detector.id}-live-settings` })
+          .leftJoin(
+            live.table,
+            () => CURRENT_KEY,
+            (anomaly, current) => live.settings.gate(detector, anomaly, current),
+            { name: `${detector.id}-live-settings` },
+          )
           .flatMapValues((anomaly) => (anomaly === null ? [] : [anomaly]), { name: `${detector.id}-if-running` })
       : floor === null
         ? judged

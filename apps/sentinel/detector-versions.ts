@@ -8,15 +8,18 @@
  * list is checked exactly as the file is (detectors-config.ts) before it is written: a bad one is
  * refused with each field and its fix, and `current` stays where it was.
  *
- * What applies without a restart (live-detector-settings.ts): whether a detector runs (enabled,
- * deleted), its severity floor and its actions, because those act on its anomalies after the
- * operator and leave its state alone. A change to anything the operator is built from (strategy,
- * metric, window, thresholds, groupBy) or a new detector is versioned, dry-runnable and exported as
- * a detectors file (GET /detectors/versions/:v/file), and takes effect when instances are restarted
- * with that file: the running topology is built once, at start.
+ * What applies without a restart (live-detector-settings.ts): whether a running detector runs
+ * (`enabled`, deleted), its severity floor, actions and description, which act on its anomalies
+ * after the operator; and its operator's live parameters (operator-parameters.ts: thresholds,
+ * direction, minHistory, ... per strategy), which the operator reads per record. None of these
+ * touch its state. Everything else the operator is built from (strategy, metric, window, baseline
+ * size, groupBy, ...), a new detector, and enabling a detector that was disabled at start (its
+ * operator is not in the topology) is `restart-required`: versioned, dry-runnable and exported as
+ * a detectors file (GET /detectors/versions/:v/file), in force when instances restart with it.
  */
 import { stringify } from 'yaml'
 import { type DetectorConfig, type DetectorsConfig, parseDetectorsConfig } from './detectors-config.js'
+import { liveParameterFields } from './operator-parameters.js'
 
 export type VersionOp = 'create' | 'update' | 'delete' | 'rollback'
 
@@ -35,8 +38,23 @@ export interface DetectorVersion {
 export const CURRENT_KEY = 'current'
 export const versionKey = (version: number): string => `v${String(version).padStart(10, '0')}`
 
-/** The fields the running detectors take from a new version without a restart (the rest change the operator). */
+/**
+ * The fields every running detector takes from a new version without a restart, besides its
+ * operator's LIVE_PARAMETERS. `enabled` only for a detector enabled at start: one disabled then has
+ * no operator in the topology, so switching it on needs a restart.
+ */
 export const LIVE_FIELDS = ['enabled', 'severity', 'actions', 'description'] as const
+
+/** How a change reaches the running detectors. */
+export type Applied = 'live' | 'restart-required'
+
+/** One field of one detector that a version changes, and how it applies on this instance. */
+export interface VersionChange {
+  readonly detector_id: string
+  /** A definition field, or `(created)` / `(deleted)` for a whole detector. */
+  readonly field: string
+  readonly applied: Applied
+}
 
 /** Version 0: the instance's detectors file. */
 export function fileVersion(config: DetectorsConfig, startedAt: number): DetectorVersion {
@@ -72,15 +90,27 @@ export function readVersion(value: unknown): DetectorVersion | null {
   }
 }
 
-/** The fields of a definition that differ between two parsed detectors and need a restart. */
-export function restartFields(before: DetectorConfig | undefined, after: DetectorConfig): string[] {
-  if (before === undefined) return ['(new detector)']
-  const live = new Set<string>(LIVE_FIELDS)
+const differs = (a: Record<string, unknown>, b: Record<string, unknown>, field: string): boolean => JSON.stringify(a[field]) !== JSON.stringify(b[field])
+
+/** The fields in which two parsed detectors differ (`minSeverity` is `severity` as the file gave it). */
+function changedFields(before: DetectorConfig, after: DetectorConfig): string[] {
   const a = before as unknown as Record<string, unknown>
   const b = after as unknown as Record<string, unknown>
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
-    .filter((k) => !live.has(k) && k !== 'minSeverity' && JSON.stringify(a[k]) !== JSON.stringify(b[k]))
-    .sort()
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'minSeverity' && differs(a, b, k)).sort()
+}
+
+/**
+ * The fields of `after` that the running detector `before` (as the topology was built) cannot take
+ * live. A detector disabled at start runs no operator: every change to it waits for a restart,
+ * `enabled` included. Live parameters apply only to an operator of the same strategy.
+ */
+export function restartFields(before: DetectorConfig | undefined, after: DetectorConfig): string[] {
+  if (before === undefined) return ['(new detector)']
+  const changed = changedFields(before, after)
+  if (!before.enabled) return changed
+  const live = new Set<string>(LIVE_FIELDS)
+  if (before.strategy === after.strategy) for (const field of liveParameterFields(before)) live.add(field)
+  return changed.filter((k) => !live.has(k))
 }
 
 /**
@@ -97,6 +127,33 @@ export function pendingRestart(running: DetectorsConfig, next: DetectorsConfig):
   }
   return out
 }
+
+/**
+ * What `next` changes against `previous` (the version it replaces), field by field, and how each
+ * change applies on an instance that runs `running` (its detectors file at start): `live`, or
+ * `restart-required` when restartFields says the running topology cannot take it.
+ */
+export function versionChanges(running: DetectorsConfig, previous: DetectorsConfig, next: DetectorsConfig): VersionChange[] {
+  const started = new Map(running.detectors.map((d) => [d.id, d]))
+  const before = new Map(previous.detectors.map((d) => [d.id, d]))
+  const out: VersionChange[] = []
+  for (const d of next.detectors) {
+    const pending = new Set(restartFields(started.get(d.id), d))
+    const prior = before.get(d.id)
+    if (prior === undefined) {
+      out.push({ detector_id: d.id, field: '(created)', applied: pending.size > 0 ? 'restart-required' : 'live' })
+      continue
+    }
+    for (const field of changedFields(prior, d))
+      out.push({ detector_id: d.id, field, applied: pending.has(field) || pending.has('(new detector)') ? 'restart-required' : 'live' })
+  }
+  const kept = new Set(next.detectors.map((d) => d.id))
+  for (const d of previous.detectors) if (!kept.has(d.id)) out.push({ detector_id: d.id, field: '(deleted)', applied: 'live' })
+  return out
+}
+
+/** `live` when every change is, else `restart-required`. */
+export const appliedOf = (changes: readonly VersionChange[]): Applied => (changes.every((c) => c.applied === 'live') ? 'live' : 'restart-required')
 
 /** A version as a detectors file, to start instances from. */
 export function versionFile(version: DetectorVersion): string {

@@ -1,19 +1,26 @@
 /**
  * The part of a detector version that the running detectors apply live, on every instance: the
  * version in force (`current` in the detector config topic, read as a global table, so each
- * instance holds all of it) decides, per anomaly a detector emits, whether the detector still runs
- * (deleted or `enabled: false`: the anomaly is dropped, the operator's state is kept for when it
- * comes back) and its severity floor. These act after the operator, so they never touch its state.
+ * instance holds all of it) decides
+ * - per record, the live parameters of each running operator (operator-parameters.ts): `observe`
+ *   is called with `current` by a join in front of each group's detectors, parses a new version once
+ *   (by identity: the global store hands out the same object until the row changes) and refreshes
+ *   one cell per detector, which the operator's `live` provider reads (a field read);
+ * - per anomaly a detector emits, whether the detector still runs (deleted or `enabled: false`: the
+ *   anomaly is dropped, the operator's state is kept for when it comes back) and its severity floor.
+ * Neither touches a detector's state.
  *
  * Bad input never stops detection: a `current` record that is not a valid version, or whose
  * definitions do not parse (the topic is writable by others than the API), leaves every detector
- * as its start-up definition said.
+ * as its start-up definition said (applied version 0).
  */
 import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import type { Serde } from '../../schemas/serde.js'
 import { CURRENT_KEY, checkDefinitions, readVersion } from './detector-versions.js'
 import type { DetectorConfig } from './detectors-config.js'
+import { liveOperatorParameters } from './operator-parameters.js'
 import { severityFloor, withSeverityFloor } from './severity-floor.js'
+import type { LiveProvider } from '../../operators/dsl/index.js'
 
 export const DETECTOR_CONFIG_STORE = 'detector-config-store'
 
@@ -30,33 +37,69 @@ export const lenientJson: Serde<unknown> = {
   },
 }
 
-/** Parsed definitions of the version in force, by detector id; parsed once per version. */
-export class LiveDetectorSettings {
-  private parsedVersion: number | null = null
-  private byId: ReadonlyMap<string, DetectorConfig> | null = null
+/** A version's definitions by id, or null when `current` is no valid version (the start-up definitions apply). */
+function parsedVersion(current: unknown): { version: number; byId: ReadonlyMap<string, DetectorConfig> } | null {
+  const version = readVersion(current)
+  if (version === null) return null
+  try {
+    return { version: version.version, byId: new Map(checkDefinitions(version.definitions, version.version).detectors.map((d) => [d.id, d])) }
+  } catch {
+    return null
+  }
+}
 
-  /** The live definition of `id` under `current`: undefined to keep the start-up one, null when it is gone. */
-  definition(current: unknown, id: string): DetectorConfig | null | undefined {
-    const version = readVersion(current)
-    if (version === null) return undefined
-    if (this.parsedVersion !== version.version) {
-      this.parsedVersion = version.version
-      try {
-        this.byId = new Map(checkDefinitions(version.definitions, version.version).detectors.map((d) => [d.id, d]))
-      } catch {
-        this.byId = null
-      }
+/** The version whose live settings an instance applies for this `current`: its number, or 0 (the start-up file) when it is absent or invalid. */
+export function appliedVersion(current: unknown): number {
+  return parsedVersion(current)?.version ?? 0
+}
+
+interface ParameterCell {
+  readonly started: DetectorConfig
+  params: unknown
+}
+
+/** The version in force as the running detectors apply it; one per topology (its tasks share it, as they share the global table). */
+export class LiveDetectorSettings {
+  private seen: unknown = undefined
+  private byId: ReadonlyMap<string, DetectorConfig> | null = null
+  private readonly cells = new Map<string, ParameterCell>()
+  /** The version applied (0: the start-up definitions). */
+  applied = 0
+
+  /** `onApplied`: told each version applied, once (the config version gauge). */
+  constructor(private readonly onApplied?: (version: number) => void) {}
+
+  /** Takes the version in force, `current` of the global table; a no-op unless its row changed. */
+  observe(current: unknown): void {
+    if (current === this.seen) return
+    this.seen = current
+    const parsed = parsedVersion(current)
+    this.byId = parsed?.byId ?? null
+    for (const cell of this.cells.values()) {
+      const live = this.byId?.get(cell.started.id)
+      cell.params = live ? liveOperatorParameters(cell.started, live) : liveOperatorParameters(cell.started, cell.started)
     }
-    if (this.byId === null) return undefined
-    return this.byId.get(id) ?? null
+    const version = parsed?.version ?? 0
+    if (version !== this.applied) {
+      this.applied = version
+      this.onApplied?.(version)
+    }
+  }
+
+  /** The operator's `live` provider for a detector of the topology (its definition at start). */
+  provider<P>(started: DetectorConfig): LiveProvider<P> {
+    const live = this.byId?.get(started.id)
+    const cell: ParameterCell = { started, params: liveOperatorParameters(started, live ?? started) }
+    this.cells.set(started.id, cell)
+    return () => cell.params as P
   }
 
   /** The anomaly as the version in force has it, or null when the detector no longer runs. */
   gate(started: DetectorConfig, anomaly: AnomalyEvent, current: unknown): AnomalyEvent | null {
-    const live = this.definition(current, started.id)
-    const detector = live === undefined ? started : live
-    if (detector === null || !detector.enabled) return null
-    const floor = severityFloor(detector)
+    this.observe(current)
+    const live = this.byId === null ? started : (this.byId.get(started.id) ?? null)
+    if (live === null || !live.enabled) return null
+    const floor = severityFloor(live)
     return floor === null ? anomaly : withSeverityFloor(anomaly, floor)
   }
 }

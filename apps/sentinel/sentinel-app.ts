@@ -34,6 +34,8 @@ import { DetectionLatency } from './detection-latency.js'
 import { addMetricsAggregation } from './metrics-aggregation.js'
 import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
 import { effectiveConfig } from './effective-config.js'
+import { DetectorVersionWriter } from './api/detector-version-writer.js'
+import { watchDetectorsFile } from './detectors-file-watch.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
 import { sentinelTopicSerdes } from './topic-serdes.js'
 
@@ -66,7 +68,10 @@ export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEn
   checkReferences(receivers, [
     ...rules.rules,
     ...rules.routing.map((route, i) => ({ id: `routing[${i}]`, actions: [routeAction(route, i)] })),
-    ...(rules.lifecycle ? escalationReceivers(rules.lifecycle) : []).map(({ id, receivers: names }) => ({ id, actions: [{ type: 'notification' as const, config: { receivers: names } }] })),
+    ...(rules.lifecycle ? escalationReceivers(rules.lifecycle) : []).map(({ id, receivers: names }) => ({
+      id,
+      actions: [{ type: 'notification' as const, config: { receivers: names } }],
+    })),
   ])
   return { applicationId: config.applicationId ?? 'llm-sentinel', settings, detectors, rules, receivers }
 }
@@ -95,10 +100,16 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     anomalyFormat: serdes.anomalies,
     eventTime: settings.eventTime,
     detectorConfigTopic: topics.detectorConfig,
+    ...(context.metrics ? { metrics: context.metrics } : {}),
     ...(settings.deduplicateHorizonMs === null ? {} : { deduplicateHorizonMs: settings.deduplicateHorizonMs }),
     onTelemetry: (telemetry) => {
       if (settings.aggregations !== null) {
-        addMetricsAggregation(telemetry, { topic: topics.aggregations, serde: serdes.aggregations, ...settings.aggregations, telemetrySerde: repartitionTelemetrySerde() })
+        addMetricsAggregation(telemetry, {
+          topic: topics.aggregations,
+          serde: serdes.aggregations,
+          ...settings.aggregations,
+          telemetrySerde: repartitionTelemetrySerde(),
+        })
       }
       if (context.metrics) countKafkaIngest(telemetry, new ApiMetrics(context.metrics, context.logger))
     },
@@ -108,13 +119,14 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   const latency = context.metrics ? new DetectionLatency(context.metrics) : undefined
   // Anyone who can write the anomalies topic chooses detector ids: cap the label like every id label.
   const detectorLabels = new BoundedLabelValues('sentinel_anomalies_detected_total{detector}', MAX_DETECTOR_LABELS, context.logger)
-  const anomalies = builder
-    .stream(topics.anomalies, { key: Serdes.string(), value: serdes.anomalies, name: 'anomalies-source' })
-    .peek((_key, anomaly) => {
+  const anomalies = builder.stream(topics.anomalies, { key: Serdes.string(), value: serdes.anomalies, name: 'anomalies-source' }).peek(
+    (_key, anomaly) => {
       const detector = detectorLabels.value(anomaly.detector_id)
       detected?.inc({ detector, severity: anomaly.severity })
       latency?.observe(detector, anomaly.timestamp, Date.now())
-    }, { name: 'anomalies-count' })
+    },
+    { name: 'anomalies-count' },
+  )
   const { links } = addAlertManager(builder, anomalies, {
     rules: app.rules,
     alertsTopic: topics.alerts,
@@ -138,7 +150,9 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   const audit = context.logger ?? pino({ name: 'sentinel', level: process.env.SENTINEL_LOG_LEVEL ?? 'info' })
   builder
     .stream(topics.silenceRules, { key: Serdes.nullable(Serdes.string()), value: Serdes.bytes(), name: 'silence-rules-source' })
-    .foreach((key, value) => audit.info({ silence_id: key, silence: value === null ? null : value.toString('utf8').slice(0, 2000) }, 'silence written'), { name: 'silence-rules-audit' })
+    .foreach((key, value) => audit.info({ silence_id: key, silence: value === null ? null : value.toString('utf8').slice(0, 2000) }, 'silence written'), {
+      name: 'silence-rules-audit',
+    })
   addAnomalyView(builder, anomalies, {
     acksTopic: topics.acks,
     feedbackTopic: topics.feedback,
@@ -158,7 +172,12 @@ function anomaliesCounter(registry: Registry): Counter<'detector' | 'severity'> 
   const name = 'sentinel_anomalies_detected_total'
   const existing = registry.getSingleMetric(name)
   if (existing) return existing as Counter<'detector' | 'severity'>
-  return new Counter({ name, help: 'Anomalies read from the anomalies topic, by detector and severity', labelNames: ['detector', 'severity'], registers: [registry] })
+  return new Counter({
+    name,
+    help: 'Anomalies read from the anomalies topic, by detector and severity',
+    labelNames: ['detector', 'severity'],
+    registers: [registry],
+  })
 }
 
 export interface SentinelServicesContext {
@@ -198,6 +217,20 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   })
   await dispatcher.start()
 
+  // An edited detectors file becomes a version on every instance (detectors-file-watch.ts); the shipped default is not watched.
+  const fileWatch =
+    settings.detectorsFile === null
+      ? null
+      : watchDetectorsFile({
+          path: settings.detectorsFile,
+          writer: new DetectorVersionWriter(
+            { runtime, detectors: app.detectors, now: Date.now, startedAt: Date.now() },
+            topics.detectorConfig,
+            logger.child({ component: 'detector-versions' }),
+          ),
+          log: logger.child({ component: 'detectors-file-watch' }),
+        })
+
   let apiAddress: string | null = null
   const server = api.enabled
     ? buildSentinelApi({
@@ -233,6 +266,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     try {
       apiAddress = await server.listen({ host: api.host, port: api.port })
     } catch (err) {
+      await fileWatch?.close()
       await dispatcher.stop()
       throw err
     }
@@ -242,6 +276,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   return {
     apiAddress,
     async close() {
+      await fileWatch?.close()
       await server?.close()
       await dispatcher.stop()
     },

@@ -19,6 +19,15 @@ export interface EwmaDeviationConfig {
   readonly minHistory: number
 }
 
+/** What a running EWMA deviation detector may change between steps (`alpha` shapes the average: not live). */
+export type EwmaDeviationParams = Pick<EwmaDeviationConfig, 'threshold' | 'direction' | 'minHistory'>
+
+export function checkEwmaDeviationParams(params: EwmaDeviationParams): void {
+  if (!(params.threshold > 0)) throw new Error(`EWMA deviation threshold must be > 0, got ${params.threshold}`)
+  if (!Number.isInteger(params.minHistory) || params.minHistory < 1)
+    throw new Error(`EWMA deviation minHistory must be an integer >= 1, got ${params.minHistory}`)
+}
+
 export interface EwmaDeviationVerdict {
   readonly ready: boolean
   readonly anomalous: boolean
@@ -34,7 +43,7 @@ export interface EwmaDeviationVerdict {
 export class EwmaDeviationDetector {
   private readonly model
   constructor(readonly config: EwmaDeviationConfig) {
-    if (!(config.threshold > 0)) throw new Error(`EWMA deviation threshold must be > 0, got ${config.threshold}`)
+    checkEwmaDeviationParams(config)
     this.model = ewmaBaseline(config.alpha)
   }
 
@@ -42,11 +51,15 @@ export class EwmaDeviationDetector {
     return this.model.initial()
   }
 
-  step(state: EwmaState, value: number): { state: EwmaState; verdict: EwmaDeviationVerdict } {
-    const { threshold, direction, minHistory } = this.config
+  /** `params` (checked by the caller) replace the configured ones for this step. */
+  step(state: EwmaState, value: number, params: EwmaDeviationParams = this.config): { state: EwmaState; verdict: EwmaDeviationVerdict } {
+    const { threshold, direction, minHistory } = params
     const mean = state.mean
     if (state.count < minHistory) {
-      return { state: this.model.update(state, value), verdict: { ready: false, anomalous: false, observed: value, baselineMean: mean, deviation: 0, threshold, score: 0, severity: undefined } }
+      return {
+        state: this.model.update(state, value),
+        verdict: { ready: false, anomalous: false, observed: value, baselineMean: mean, deviation: 0, threshold, score: 0, severity: undefined },
+      }
     }
     const scale = Math.abs(mean)
     const deviation = scale === 0 ? (value === 0 ? 0 : Math.sign(value) * Number.POSITIVE_INFINITY) : (value - mean) / scale
@@ -55,7 +68,16 @@ export class EwmaDeviationDetector {
     const learned = anomalous ? mean + Math.sign(deviation) * threshold * scale : value
     return {
       state: this.model.update(state, learned),
-      verdict: { ready: true, anomalous, observed: value, baselineMean: mean, deviation, threshold, score: d > 0 ? anomalyScore(d, threshold) : 0, severity: anomalous ? severityOf(d, threshold) : undefined },
+      verdict: {
+        ready: true,
+        anomalous,
+        observed: value,
+        baselineMean: mean,
+        deviation,
+        threshold,
+        score: d > 0 ? anomalyScore(d, threshold) : 0,
+        severity: anomalous ? severityOf(d, threshold) : undefined,
+      },
     }
   }
 }

@@ -5,11 +5,26 @@
 export { type BaselineModel, type BaselineStats, type EwmaState, type RollingState, ewmaBaseline, rollingBaseline } from './baseline.js'
 export { type Direction, directed } from './direction.js'
 export { type Severity, type AnomalySeverity, SEVERITY_BOUNDS, anomalyScore, deviationRatio, severityOf, anomalySeverity } from './severity.js'
-export { type ZScoreConfig, type ZScoreState, type ZScoreVerdict, ZScoreDetector } from './zscore.js'
-export { type Comparison, type StreakAnomaly, type StreakConfig, type StreakState, ConsecutiveThreshold, compare } from './streak.js'
-export { type EwmaDeviationConfig, type EwmaDeviationVerdict, EwmaDeviationDetector } from './ewma-deviation.js'
-export { type QuantileConfig, type QuantileVerdict, WindowedQuantileDetector } from './quantile.js'
-export { type RatioConfig, type RatioVerdict, RatioDetector } from './ratio.js'
+export { type ZScoreConfig, type ZScoreState, type ZScoreVerdict, type ZScoreParams, ZScoreDetector, checkZScoreParams } from './zscore.js'
+export {
+  type Comparison,
+  type StreakAnomaly,
+  type StreakConfig,
+  type StreakState,
+  type StreakParams,
+  ConsecutiveThreshold,
+  checkStreakParams,
+  compare,
+} from './streak.js'
+export {
+  type EwmaDeviationConfig,
+  type EwmaDeviationVerdict,
+  type EwmaDeviationParams,
+  EwmaDeviationDetector,
+  checkEwmaDeviationParams,
+} from './ewma-deviation.js'
+export { type QuantileConfig, type QuantileVerdict, type QuantileParams, WindowedQuantileDetector, checkQuantileParams } from './quantile.js'
+export { type RatioConfig, type RatioVerdict, type RatioParams, RatioDetector, checkRatioParams } from './ratio.js'
 export { type RunningStats } from './welford.js'
 /** @internal Welford's running moments, the detectors' own arithmetic. */
 export { EMPTY_STATS, addSample, stdOf } from './welford.js'

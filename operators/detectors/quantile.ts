@@ -18,6 +18,14 @@ export interface QuantileConfig {
   readonly minHistory?: number
 }
 
+/** What a running quantile detector may change between windows (`p` and `alpha` shape the baseline: not live). */
+export type QuantileParams = Pick<QuantileConfig, 'bound' | 'factor' | 'minHistory'>
+
+export function checkQuantileParams(params: QuantileParams): void {
+  if (params.bound === undefined && params.factor === undefined) throw new Error('quantile detector needs a bound, a factor, or both')
+  if (params.factor !== undefined && !(params.factor > 1)) throw new Error(`quantile factor must be > 1, got ${params.factor}`)
+}
+
 export interface QuantileVerdict {
   readonly anomalous: boolean
   readonly observed: number
@@ -36,8 +44,7 @@ export class WindowedQuantileDetector {
   private readonly model
   constructor(readonly config: QuantileConfig) {
     if (!(config.p > 0 && config.p <= 1)) throw new Error(`quantile p must be in (0, 1], got ${config.p}`)
-    if (config.bound === undefined && config.factor === undefined) throw new Error('quantile detector needs a bound, a factor, or both')
-    if (config.factor !== undefined && !(config.factor > 1)) throw new Error(`quantile factor must be > 1, got ${config.factor}`)
+    checkQuantileParams(config)
     this.model = ewmaBaseline(config.alpha ?? 0.1)
   }
 
@@ -45,13 +52,13 @@ export class WindowedQuantileDetector {
     return this.model.initial()
   }
 
-  /** Judges one closed window from its samples (at least one). */
-  step(state: EwmaState, samples: readonly number[]): { state: EwmaState; verdict: QuantileVerdict } {
+  /** Judges one closed window from its samples (at least one); `params` (checked by the caller) replace the configured ones. */
+  step(state: EwmaState, samples: readonly number[], params: QuantileParams = this.config): { state: EwmaState; verdict: QuantileVerdict } {
     if (samples.length === 0) throw new Error('quantile detector: a window needs at least one sample')
     const observed = quantile(samples as number[], this.config.p)
-    const { bound, factor } = this.config
+    const { bound, factor } = params
     const baselineValue = state.count > 0 ? state.mean : Number.NaN
-    const factorReady = factor !== undefined && state.count >= (this.config.minHistory ?? 5) && baselineValue > 0
+    const factorReady = factor !== undefined && state.count >= (params.minHistory ?? 5) && baselineValue > 0
     const factorLimit = factorReady ? factor * baselineValue : Number.POSITIVE_INFINITY
     const limit = Math.min(bound ?? Number.POSITIVE_INFINITY, factorLimit)
     const anomalous = Number.isFinite(limit) && observed > limit
@@ -60,7 +67,16 @@ export class WindowedQuantileDetector {
     const learned = anomalous && factorReady ? Math.min(observed, factorLimit) : observed
     return {
       state: this.model.update(state, learned),
-      verdict: { anomalous, observed, baselineValue, limit, ratio, score: anomalyScore(ratio, 1), severity: anomalous ? severityOf(ratio, 1) : undefined, reason },
+      verdict: {
+        anomalous,
+        observed,
+        baselineValue,
+        limit,
+        ratio,
+        score: anomalyScore(ratio, 1),
+        severity: anomalous ? severityOf(ratio, 1) : undefined,
+        reason,
+      },
     }
   }
 }

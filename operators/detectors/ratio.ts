@@ -10,6 +10,14 @@ export interface RatioConfig {
   readonly minVolume: number
 }
 
+/** Both parameters judge a window on its own: both may change while the detector runs. */
+export type RatioParams = RatioConfig
+
+export function checkRatioParams(params: RatioParams): void {
+  if (!(params.maxRatio > 0)) throw new Error(`ratio maxRatio must be > 0, got ${params.maxRatio}`)
+  if (!(params.minVolume >= 1)) throw new Error(`ratio minVolume must be >= 1, got ${params.minVolume}`)
+}
+
 export interface RatioVerdict {
   /** False when the window's volume was below `minVolume` (no judgement). */
   readonly judged: boolean
@@ -24,17 +32,26 @@ export interface RatioVerdict {
 
 export class RatioDetector {
   constructor(readonly config: RatioConfig) {
-    if (!(config.maxRatio > 0)) throw new Error(`ratio maxRatio must be > 0, got ${config.maxRatio}`)
-    if (!(config.minVolume >= 1)) throw new Error(`ratio minVolume must be >= 1, got ${config.minVolume}`)
+    checkRatioParams(config)
   }
 
-  judge(numerator: number, denominator: number): RatioVerdict {
-    const { maxRatio, minVolume } = this.config
+  /** `params` (checked by the caller) replace the configured ones. */
+  judge(numerator: number, denominator: number, params: RatioParams = this.config): RatioVerdict {
+    const { maxRatio, minVolume } = params
     if (denominator < minVolume) {
       return { judged: false, anomalous: false, ratio: Number.NaN, numerator, denominator, threshold: maxRatio, score: 0, severity: undefined }
     }
     const ratio = numerator / denominator
     const anomalous = ratio >= maxRatio
-    return { judged: true, anomalous, ratio, numerator, denominator, threshold: maxRatio, score: anomalyScore(ratio, maxRatio), severity: anomalous ? severityOf(ratio, maxRatio) : undefined }
+    return {
+      judged: true,
+      anomalous,
+      ratio,
+      numerator,
+      denominator,
+      threshold: maxRatio,
+      score: anomalyScore(ratio, maxRatio),
+      severity: anomalous ? severityOf(ratio, maxRatio) : undefined,
+    }
   }
 }

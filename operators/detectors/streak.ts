@@ -26,6 +26,14 @@ export interface StreakConfig {
   readonly count: number
 }
 
+/** What a running streak detector may change between records (the comparison's meaning is the streak's: not live). */
+export type StreakParams = Pick<StreakConfig, 'bound' | 'count'>
+
+export function checkStreakParams(params: StreakParams): void {
+  if (!Number.isFinite(params.bound)) throw new Error(`streak bound must be a finite number, got ${params.bound}`)
+  if (!Number.isInteger(params.count) || params.count < 1) throw new Error(`streak count must be an integer >= 1, got ${params.count}`)
+}
+
 export interface StreakState {
   readonly length: number
   /** Whether this streak has already produced its anomaly. */
@@ -52,14 +60,19 @@ export class ConsecutiveThreshold {
     return { length: 0, fired: false, start: null, values: [] }
   }
 
-  /** `at` is the record's position (timestamp or offset), reported as the streak's start and end. */
-  step(state: StreakState, value: number, at: number): { state: StreakState; anomaly?: StreakAnomaly } {
-    const { comparison, bound, count } = this.config
+  /**
+   * `at` is the record's position (timestamp or offset), reported as the streak's start and end.
+   * `params` (checked by the caller) replace the configured bound and count; a count lowered below
+   * an unfired streak's length fires it at its next match.
+   */
+  step(state: StreakState, value: number, at: number, params: StreakParams = this.config): { state: StreakState; anomaly?: StreakAnomaly } {
+    const { comparison } = this.config
+    const { bound, count } = params
     if (!compare(value, comparison, bound)) return { state: this.initial() }
     const length = state.length + 1
     const start = state.start ?? at
     const values = length <= count ? [...state.values, value] : state.values
-    if (!state.fired && length === count) {
+    if (!state.fired && length >= count) {
       return { state: { length, fired: true, start, values }, anomaly: { start, end: at, values, length } }
     }
     return { state: { length, fired: state.fired, start, values } }

@@ -36,6 +36,19 @@ export interface ZScoreConfig<S> {
   readonly stdConfidence?: number
 }
 
+/**
+ * What a running z-score detector may change between steps (an operator's `live` parameters): how
+ * values are judged, never what the baseline holds. Absent `stdConfidence`: the sample std.
+ */
+export type ZScoreParams = Pick<ZScoreConfig<unknown>, 'threshold' | 'direction' | 'minHistory' | 'stdConfidence'>
+
+/** Throws naming the parameter that is out of bounds. */
+export function checkZScoreParams(params: ZScoreParams): void {
+  if (!(params.threshold > 0)) throw new Error(`z-score threshold must be > 0, got ${params.threshold}`)
+  if (!(params.minHistory >= 2)) throw new Error(`z-score minHistory must be >= 2, got ${params.minHistory}`)
+  checkStdConfidence('z-score', params.stdConfidence)
+}
+
 export interface ZScoreState<S> {
   readonly baseline: S
 }
@@ -57,9 +70,7 @@ export interface ZScoreVerdict {
 
 export class ZScoreDetector<S> {
   constructor(readonly config: ZScoreConfig<S>) {
-    if (!(config.threshold > 0)) throw new Error(`z-score threshold must be > 0, got ${config.threshold}`)
-    if (!(config.minHistory >= 2)) throw new Error(`z-score minHistory must be >= 2, got ${config.minHistory}`)
-    checkStdConfidence('z-score', config.stdConfidence)
+    checkZScoreParams(config)
   }
 
   initial(): ZScoreState<S> {
@@ -70,17 +81,32 @@ export class ZScoreDetector<S> {
    * Judges `value` against the baseline, then lets it into the baseline (damped if anomalous).
    * `clipTo`, when given, is where another detector judged the value anomalous (e.g. a tail fence):
    * the value then enters no further from the mean than that, if that is nearer than this
-   * detector's own clip.
+   * detector's own clip. `params` (checked by the caller) replace the configured ones for this step.
    */
-  step(state: ZScoreState<S>, value: number, clipTo?: number): { state: ZScoreState<S>; verdict: ZScoreVerdict } {
-    const { baseline, threshold, direction, minHistory } = this.config
+  step(state: ZScoreState<S>, value: number, clipTo?: number, params: ZScoreParams = this.config): { state: ZScoreState<S>; verdict: ZScoreVerdict } {
+    const { baseline } = this.config
+    const { threshold, direction, minHistory } = params
     const stats = baseline.stats(state.baseline)
     if (stats.count < minHistory) {
-      const verdict: ZScoreVerdict = { ready: false, anomalous: false, observed: value, baselineMean: stats.mean, baselineStd: stats.std, z: 0, threshold, score: 0, severity: undefined }
+      const verdict: ZScoreVerdict = {
+        ready: false,
+        anomalous: false,
+        observed: value,
+        baselineMean: stats.mean,
+        baselineStd: stats.std,
+        z: 0,
+        threshold,
+        score: 0,
+        severity: undefined,
+      }
       return { state: { baseline: baseline.update(state.baseline, value) }, verdict }
     }
-    const confidence = this.config.stdConfidence
-    const std = Math.max(confidence === undefined ? stats.std : stats.std * stdUpperBoundFactor(stats.count, confidence), this.config.minStd ?? 1e-12, (this.config.minRelativeStd ?? 0) * Math.abs(stats.mean))
+    const confidence = params.stdConfidence
+    const std = Math.max(
+      confidence === undefined ? stats.std : stats.std * stdUpperBoundFactor(stats.count, confidence),
+      this.config.minStd ?? 1e-12,
+      (this.config.minRelativeStd ?? 0) * Math.abs(stats.mean),
+    )
     const z = (value - stats.mean) / std
     const d = directed(z, direction)
     const anomalous = d >= threshold

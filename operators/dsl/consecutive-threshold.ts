@@ -9,8 +9,9 @@ import { Serdes } from '../../schemas/index.js'
 import type { KeyValueStore } from '../../state/types.js'
 import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores } from '../../topology/index.js'
 import { type AnomalySeverity, anomalyScore } from '../detectors/severity.js'
-import { type Comparison, ConsecutiveThreshold, type StreakAnomaly, type StreakState } from '../detectors/streak.js'
+import { type Comparison, ConsecutiveThreshold, type StreakAnomaly, type StreakParams, type StreakState, checkStreakParams } from '../detectors/streak.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
+import { LiveParameters, type LiveProvider, problemOf } from './live-parameters.js'
 
 const COMPARISONS: readonly Comparison[] = ['>', '>=', '<', '<=', '==']
 
@@ -29,6 +30,11 @@ export interface ConsecutiveThresholdOptions<V> extends AnomalyOutputOptions<V> 
    * the threshold's, 0.5 (operators/detectors/severity.ts: r = streak length / count = 1).
    */
   readonly severity?: AnomalySeverity
+  /**
+   * Read once per record: the bound and count in force (live-parameters.ts), so they change without
+   * a restart; running streaks are kept and judged by the new ones from the next record.
+   */
+  readonly live?: LiveProvider<StreakParams>
 }
 
 class ConsecutiveThresholdProcessor<V> implements Processor<string, V, string, AnomalyEvent> {
@@ -38,6 +44,7 @@ class ConsecutiveThresholdProcessor<V> implements Processor<string, V, string, A
   constructor(
     private readonly options: ConsecutiveThresholdOptions<V>,
     private readonly detector: ConsecutiveThreshold,
+    private readonly params: LiveParameters<StreakParams>,
     private readonly store: KeyValueStoreDefinition<string, StreakState>,
   ) {}
 
@@ -49,18 +56,19 @@ class ConsecutiveThresholdProcessor<V> implements Processor<string, V, string, A
   process(record: StreamRecord<string, V>): void {
     const key = record.key
     const before = this.streaks.get(key)
-    const { state, anomaly } = this.detector.step(before ?? this.detector.initial(), this.options.metric(record.value, key), record.timestamp)
+    const params = this.params.read()
+    const { state, anomaly } = this.detector.step(before ?? this.detector.initial(), this.options.metric(record.value, key), record.timestamp, params)
     // An idle key costs no store entry: a broken streak is a delete, not an empty state.
     if (state.length === 0) {
       if (before !== undefined) this.streaks.delete(key)
     } else {
       this.streaks.put(key, state)
     }
-    if (anomaly !== undefined) this.context.forward({ key, value: this.event(key, anomaly, record.value), timestamp: record.timestamp, headers: {} })
+    if (anomaly !== undefined) this.context.forward({ key, value: this.event(key, anomaly, record.value, params), timestamp: record.timestamp, headers: {} })
   }
 
-  private event(key: string, streak: StreakAnomaly, value: V): AnomalyEvent {
-    const { comparison, bound, count } = this.options
+  private event(key: string, streak: StreakAnomaly, value: V, { bound, count }: StreakParams): AnomalyEvent {
+    const { comparison } = this.options
     const metric = this.options.metricName ?? 'metric'
     const last = streak.values[streak.values.length - 1] ?? Number.NaN
     return anomalyEvent(
@@ -97,10 +105,12 @@ export function consecutiveThreshold<V>(stream: KStream<string, V>, options: Con
   const operator = `consecutiveThreshold('${name}')`
   checkDetectorId(operator, options.id)
   if (typeof options.metric !== 'function') throw new Error(`${operator}: 'metric' must be a function (value, key) => number`)
-  if (!COMPARISONS.includes(options.comparison)) throw new Error(`${operator}: 'comparison' must be one of ${COMPARISONS.join(' ')}, got ${String(options.comparison)}`)
+  if (!COMPARISONS.includes(options.comparison))
+    throw new Error(`${operator}: 'comparison' must be one of ${COMPARISONS.join(' ')}, got ${String(options.comparison)}`)
   if (!Number.isFinite(options.bound)) throw new Error(`${operator}: 'bound' must be a finite number, got ${options.bound}`)
   if (!Number.isInteger(options.count) || options.count < 1) throw new Error(`${operator}: 'count' must be an integer >= 1, got ${options.count}`)
   const detector = new ConsecutiveThreshold({ comparison: options.comparison, bound: options.bound, count: options.count })
+  const params = new LiveParameters<StreakParams>(operator, detector.config, options.live, (p) => problemOf(() => checkStreakParams(p)))
   const store = Stores.keyValue(`${name}-state`, Serdes.string(), Serdes.json<StreakState>())
-  return stream.process(() => new ConsecutiveThresholdProcessor(options, detector, store), { name, stores: [store] })
+  return stream.process(() => new ConsecutiveThresholdProcessor(options, detector, params, store), { name, stores: [store] })
 }

@@ -8,10 +8,11 @@ import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import type { KStream, TimeWindows } from '../../topology/index.js'
 import type { EwmaState } from '../detectors/baseline.js'
 import type { Direction } from '../detectors/direction.js'
-import { EwmaDeviationDetector, type EwmaDeviationVerdict } from '../detectors/ewma-deviation.js'
+import { EwmaDeviationDetector, type EwmaDeviationParams, type EwmaDeviationVerdict, checkEwmaDeviationParams } from '../detectors/ewma-deviation.js'
 import { anomalySeverity } from '../detectors/severity.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
 import type { WindowAggregate } from './window-metric.js'
+import { LiveParameters, type LiveProvider, problemOf } from './live-parameters.js'
 import { windowedDetector } from './windowed-detector.js'
 
 export interface EwmaDeviationWindowsOptions<V> extends AnomalyOutputOptions<V> {
@@ -29,6 +30,8 @@ export interface EwmaDeviationWindowsOptions<V> extends AnomalyOutputOptions<V> 
   readonly direction?: Direction
   /** Windows per key before any verdict. */
   readonly minHistory: number
+  /** Read once per closed window: the threshold, direction and minHistory in force (see zScoreWindows). */
+  readonly live?: LiveProvider<EwmaDeviationParams>
 }
 
 /** What the EWMA deviation core needs; the rest of the options is about windows and output. */
@@ -37,8 +40,14 @@ export type EwmaDeviationCoreOptions = Pick<EwmaDeviationWindowsOptions<unknown>
 function ewmaDeviationParts(operator: string, options: EwmaDeviationCoreOptions): EwmaDeviationDetector {
   if (!(options.alpha > 0 && options.alpha <= 1)) throw new Error(`${operator}: 'alpha' must be in (0, 1], got ${options.alpha}`)
   if (!(options.threshold > 0)) throw new Error(`${operator}: 'threshold' must be > 0 (a fraction: 0.5 = 50%), got ${options.threshold}`)
-  if (!Number.isInteger(options.minHistory) || options.minHistory < 1) throw new Error(`${operator}: 'minHistory' must be an integer >= 1, got ${options.minHistory}`)
-  return new EwmaDeviationDetector({ alpha: options.alpha, threshold: options.threshold, direction: options.direction ?? 'both', minHistory: options.minHistory })
+  if (!Number.isInteger(options.minHistory) || options.minHistory < 1)
+    throw new Error(`${operator}: 'minHistory' must be an integer >= 1, got ${options.minHistory}`)
+  return new EwmaDeviationDetector({
+    alpha: options.alpha,
+    threshold: options.threshold,
+    direction: options.direction ?? 'both',
+    minHistory: options.minHistory,
+  })
 }
 
 /** The core ewmaDeviationWindows steps per key over its `<name>-state` store, from the same options (see zScoreCore). */
@@ -54,20 +63,22 @@ export function ewmaDeviationWindows<V>(stream: KStream<string, V>, options: Ewm
   const operator = `ewmaDeviationWindows('${options.name ?? options.id}')`
   checkDetectorId(operator, options.id)
   const detector = ewmaDeviationParts(operator, options)
-  const direction = options.direction ?? 'both'
+  const params = new LiveParameters<EwmaDeviationParams>(operator, detector.config, options.live, (p) => problemOf(() => checkEwmaDeviationParams(p)))
   const what = `${options.aggregate} of ${options.metricName ?? 'metric'}`
   const graceMs = options.window.graceMs
-  return windowedDetector<V, EwmaState, EwmaDeviationVerdict>(stream, {
+  return windowedDetector<V, EwmaState, EwmaDeviationVerdict, EwmaDeviationParams>(stream, {
     operator,
     name: options.name ?? options.id,
     window: options.window,
     aggregate: options.aggregate,
     metric: options.metric,
     core: detector,
+    params,
     // After 5 / alpha windows of zeros the average keeps under 1% of what it was.
     maxFill: Math.ceil(5 / options.alpha),
-    toEvent(verdict, key, window) {
+    toEvent(verdict, key, window, p) {
       if (!verdict.anomalous || verdict.severity === undefined) return undefined
+      const direction = p?.direction ?? detector.config.direction
       const pct = `${(verdict.deviation * 100).toFixed(1)}%`
       return anomalyEvent(options, {
         key,

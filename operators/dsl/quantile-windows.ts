@@ -10,11 +10,21 @@
 import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import type { KeyValueStore, Windowed } from '../../state/types.js'
-import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, Suppressed, type TimeWindows } from '../../topology/index.js'
+import {
+  type KStream,
+  type KeyValueStoreDefinition,
+  type Processor,
+  type ProcessorContext,
+  type StreamRecord,
+  Stores,
+  Suppressed,
+  type TimeWindows,
+} from '../../topology/index.js'
 import type { EwmaState } from '../detectors/baseline.js'
-import { WindowedQuantileDetector } from '../detectors/quantile.js'
+import { type QuantileParams, WindowedQuantileDetector, checkQuantileParams } from '../detectors/quantile.js'
 import { anomalySeverity } from '../detectors/severity.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
+import { LiveParameters, type LiveProvider, problemOf } from './live-parameters.js'
 import { checkWindowOptions } from './windowed-detector.js'
 
 export interface QuantileWindowsOptions<V> extends AnomalyOutputOptions<V> {
@@ -34,6 +44,8 @@ export interface QuantileWindowsOptions<V> extends AnomalyOutputOptions<V> {
   readonly minHistory?: number
   /** Values kept per window (default 2048); beyond it, a deterministic reservoir sample. */
   readonly maxSamples?: number
+  /** Read once per closed window: the bound, factor and minHistory in force (see zScoreWindows). */
+  readonly live?: LiveProvider<QuantileParams>
 }
 
 export interface QuantileAccumulator {
@@ -79,6 +91,7 @@ class QuantileWindowsProcessor<V> implements Processor<Windowed<string>, Quantil
   constructor(
     private readonly options: QuantileWindowsOptions<V>,
     private readonly detector: WindowedQuantileDetector,
+    private readonly params: LiveParameters<QuantileParams>,
     private readonly store: KeyValueStoreDefinition<string, QuantileSlot>,
   ) {}
 
@@ -92,11 +105,12 @@ class QuantileWindowsProcessor<V> implements Processor<Windowed<string>, Quantil
     const slot = this.slots.get(key)
     if (slot !== undefined && slot.last !== null && window.start <= slot.last) return
     if (record.value.samples.length === 0) return
-    const { state, verdict } = this.detector.step(slot?.baseline ?? this.detector.initial(), record.value.samples)
+    const params = this.params.read()
+    const { state, verdict } = this.detector.step(slot?.baseline ?? this.detector.initial(), record.value.samples, params)
     this.slots.put(key, { last: window.start, baseline: state })
     if (!verdict.anomalous || verdict.severity === undefined) return
     const what = `p${+(this.options.p * 100).toFixed(2)} of ${this.options.metricName ?? 'metric'}`
-    const limit = verdict.reason === 'bound' ? `the bound ${verdict.limit}` : `${this.options.factor} × its baseline ${verdict.baselineValue} = ${verdict.limit}`
+    const limit = verdict.reason === 'bound' ? `the bound ${verdict.limit}` : `${params.factor} × its baseline ${verdict.baselineValue} = ${verdict.limit}`
     const event = anomalyEvent(this.options, {
       key,
       idTime: window.start,
@@ -104,9 +118,14 @@ class QuantileWindowsProcessor<V> implements Processor<Windowed<string>, Quantil
       detectorType: 'statistical',
       severity: anomalySeverity(verdict.severity),
       score: verdict.score,
-      title: `${what} ${verdict.observed} above ${verdict.reason === 'bound' ? 'its bound' : `${this.options.factor}× baseline`}`,
+      title: `${what} ${verdict.observed} above ${verdict.reason === 'bound' ? 'its bound' : `${params.factor}× baseline`}`,
       description: `${what} for ${key} was ${verdict.observed} in the window (${record.value.seen} values), above ${limit}.`,
-      metrics: { baseline_value: Number.isNaN(verdict.baselineValue) ? null : verdict.baselineValue, observed_value: verdict.observed, deviation: verdict.ratio, threshold: verdict.limit },
+      metrics: {
+        baseline_value: Number.isNaN(verdict.baselineValue) ? null : verdict.baselineValue,
+        observed_value: verdict.observed,
+        deviation: verdict.ratio,
+        threshold: verdict.limit,
+      },
       windowStart: window.start,
       windowEnd: window.end,
     })
@@ -146,6 +165,7 @@ export function quantileWindows<V>(stream: KStream<string, V>, options: Quantile
   const maxSamples = options.maxSamples ?? 2048
   if (!Number.isInteger(maxSamples) || maxSamples < 1) throw new Error(`${operator}: 'maxSamples' must be an integer >= 1, got ${maxSamples}`)
   const detector = quantileCore(options)
+  const params = new LiveParameters<QuantileParams>(operator, detector.config, options.live, (p) => problemOf(() => checkQuantileParams(p)))
   const metric = options.metric
   const store = Stores.keyValue(`${name}-state`, Serdes.string(), Serdes.json<QuantileSlot>())
   return stream
@@ -162,5 +182,5 @@ export function quantileWindows<V>(stream: KStream<string, V>, options: Quantile
     )
     .suppress(Suppressed.untilWindowCloses({ name: `${name}-final` }))
     .toStream({ name: `${name}-closed` })
-    .process(() => new QuantileWindowsProcessor(options, detector, store), { name, stores: [store] })
+    .process(() => new QuantileWindowsProcessor(options, detector, params, store), { name, stores: [store] })
 }

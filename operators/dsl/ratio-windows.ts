@@ -7,9 +7,10 @@
 import type { AnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import { type KStream, Suppressed, type TimeWindows } from '../../topology/index.js'
-import { RatioDetector } from '../detectors/ratio.js'
+import { RatioDetector, type RatioParams, checkRatioParams } from '../detectors/ratio.js'
 import { anomalySeverity } from '../detectors/severity.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
+import { LiveParameters, type LiveProvider, problemOf } from './live-parameters.js'
 import { checkWindowOptions } from './windowed-detector.js'
 
 export interface RatioWindowsOptions<V> extends AnomalyOutputOptions<V> {
@@ -25,6 +26,8 @@ export interface RatioWindowsOptions<V> extends AnomalyOutputOptions<V> {
   readonly maxRatio: number
   /** Windows whose denominator is below this are not judged (1 error in 2 requests is no 50% rate). */
   readonly minVolume: number
+  /** Read once per closed window: the maxRatio and minVolume in force (see zScoreWindows). */
+  readonly live?: LiveProvider<RatioParams>
 }
 
 export interface RatioAccumulator {
@@ -47,6 +50,7 @@ export function ratioWindows<V>(stream: KStream<string, V>, options: RatioWindow
   if (!(options.maxRatio > 0)) throw new Error(`${operator}: 'maxRatio' must be > 0, got ${options.maxRatio}`)
   if (!(options.minVolume >= 1)) throw new Error(`${operator}: 'minVolume' must be >= 1, got ${options.minVolume}`)
   const detector = new RatioDetector({ maxRatio: options.maxRatio, minVolume: options.minVolume })
+  const params = new LiveParameters<RatioParams>(operator, detector.config, options.live, (p) => problemOf(() => checkRatioParams(p)))
   const numerator = options.numerator
   const denominator = options.denominator ?? (() => 1)
   const graceMs = options.window.graceMs
@@ -66,23 +70,27 @@ export function ratioWindows<V>(stream: KStream<string, V>, options: RatioWindow
     )
     .suppress(Suppressed.untilWindowCloses({ name: `${name}-final` }))
     .toStream({ name: `${name}-closed` })
-    .flatMap((windowed, acc): [string, AnomalyEvent][] => {
-      const verdict = detector.judge(acc.numerator, acc.denominator)
-      if (!verdict.anomalous || verdict.severity === undefined) return []
-      const { key, window } = windowed
-      const event = anomalyEvent(options, {
-        key,
-        idTime: window.start,
-        detectedAt: window.end + graceMs,
-        detectorType: 'rule',
-        severity: anomalySeverity(verdict.severity),
-        score: verdict.score,
-        title: `${what} ${verdict.ratio.toFixed(3)} >= ${verdict.threshold}`,
-        description: `${what} for ${key} was ${verdict.numerator} / ${verdict.denominator} = ${verdict.ratio} in the window; threshold ${verdict.threshold} with at least ${options.minVolume} in the denominator.`,
-        metrics: { baseline_value: null, observed_value: verdict.ratio, deviation: verdict.ratio, threshold: verdict.threshold },
-        windowStart: window.start,
-        windowEnd: window.end,
-      })
-      return [[key, event]]
-    }, { name })
+    .flatMap(
+      (windowed, acc): [string, AnomalyEvent][] => {
+        const judged = params.read()
+        const verdict = detector.judge(acc.numerator, acc.denominator, judged)
+        if (!verdict.anomalous || verdict.severity === undefined) return []
+        const { key, window } = windowed
+        const event = anomalyEvent(options, {
+          key,
+          idTime: window.start,
+          detectedAt: window.end + graceMs,
+          detectorType: 'rule',
+          severity: anomalySeverity(verdict.severity),
+          score: verdict.score,
+          title: `${what} ${verdict.ratio.toFixed(3)} >= ${verdict.threshold}`,
+          description: `${what} for ${key} was ${verdict.numerator} / ${verdict.denominator} = ${verdict.ratio} in the window; threshold ${verdict.threshold} with at least ${judged.minVolume} in the denominator.`,
+          metrics: { baseline_value: null, observed_value: verdict.ratio, deviation: verdict.ratio, threshold: verdict.threshold },
+          windowStart: window.start,
+          windowEnd: window.end,
+        })
+        return [[key, event]]
+      },
+      { name },
+    )
 }

@@ -13,9 +13,10 @@ import { type BaselineModel, ewmaBaseline, rollingBaseline } from '../detectors/
 import type { Direction } from '../detectors/direction.js'
 import { robustRollingBaseline } from '../detectors/robust-baseline.js'
 import { anomalySeverity } from '../detectors/severity.js'
-import { ZScoreDetector, type ZScoreVerdict } from '../detectors/zscore.js'
+import { ZScoreDetector, type ZScoreParams, type ZScoreVerdict, checkZScoreParams } from '../detectors/zscore.js'
 import type { KStream, TimeWindows } from '../../topology/index.js'
 import { type AnomalyOutputOptions, anomalyEvent, checkDetectorId } from './anomaly-output.js'
+import { LiveParameters, type LiveProvider, problemOf } from './live-parameters.js'
 import { windowedDetector } from './windowed-detector.js'
 import type { WindowAggregate } from './window-metric.js'
 
@@ -24,7 +25,10 @@ import type { WindowAggregate } from './window-metric.js'
  * median and IQR / 1.349 of the last N windows (operators/detectors/robust-baseline.ts), for metrics
  * whose anomalies come in bursts that would inflate a std.
  */
-export type BaselineOption = { readonly kind: 'rolling'; readonly windows: number } | { readonly kind: 'ewma'; readonly alpha: number } | { readonly kind: 'robust'; readonly windows: number }
+export type BaselineOption =
+  | { readonly kind: 'rolling'; readonly windows: number }
+  | { readonly kind: 'ewma'; readonly alpha: number }
+  | { readonly kind: 'robust'; readonly windows: number }
 
 export interface ZScoreWindowsOptions<V> extends AnomalyOutputOptions<V> {
   /** Prefix of the operator and store names (default: `id`); keep it stable to keep state. */
@@ -47,6 +51,12 @@ export interface ZScoreWindowsOptions<V> extends AnomalyOutputOptions<V> {
   readonly minRelativeStd?: number
   /** Judge against an upper confidence bound of the baseline's std (operators/detectors/std-bound.ts). */
   readonly stdConfidence?: number
+  /**
+   * Read once per closed window: the threshold, direction, minHistory and stdConfidence in force
+   * (live-parameters.ts), so they change without a restart; the baseline is kept. Absent: the
+   * options' own, for good.
+   */
+  readonly live?: LiveProvider<ZScoreParams>
 }
 
 /** EWMA weights decay as (1 - alpha)^n: after 5/alpha windows of zeros the mean is below 1% of before. */
@@ -54,11 +64,13 @@ const EWMA_FILL_HORIZON = 5
 
 function baselineModel(operator: string, option: BaselineOption): { model: BaselineModel<unknown>; maxFill: number } {
   if (option.kind === 'rolling') {
-    if (!Number.isInteger(option.windows) || option.windows < 2) throw new Error(`${operator}: 'baseline.windows' must be an integer >= 2, got ${option.windows}`)
+    if (!Number.isInteger(option.windows) || option.windows < 2)
+      throw new Error(`${operator}: 'baseline.windows' must be an integer >= 2, got ${option.windows}`)
     return { model: rollingBaseline(option.windows) as BaselineModel<unknown>, maxFill: option.windows }
   }
   if (option.kind === 'robust') {
-    if (!Number.isInteger(option.windows) || option.windows < 4) throw new Error(`${operator}: 'baseline.windows' must be an integer >= 4 for a robust baseline, got ${option.windows}`)
+    if (!Number.isInteger(option.windows) || option.windows < 4)
+      throw new Error(`${operator}: 'baseline.windows' must be an integer >= 4 for a robust baseline, got ${option.windows}`)
     return { model: robustRollingBaseline(option.windows) as BaselineModel<unknown>, maxFill: option.windows }
   }
   if (option.kind === 'ewma') {
@@ -69,12 +81,17 @@ function baselineModel(operator: string, option: BaselineOption): { model: Basel
 }
 
 /** What the z-score core needs; the rest of ZScoreWindowsOptions is about windows and output. */
-export type ZScoreCoreOptions = Pick<ZScoreWindowsOptions<unknown>, 'baseline' | 'threshold' | 'direction' | 'minHistory' | 'minStd' | 'minRelativeStd' | 'stdConfidence'>
+export type ZScoreCoreOptions = Pick<
+  ZScoreWindowsOptions<unknown>,
+  'baseline' | 'threshold' | 'direction' | 'minHistory' | 'minStd' | 'minRelativeStd' | 'stdConfidence'
+>
 
 function zScoreParts(operator: string, options: ZScoreCoreOptions): { detector: ZScoreDetector<unknown>; maxFill: number } {
   const { model, maxFill } = baselineModel(operator, options.baseline)
   if (options.baseline.kind !== 'ewma' && options.minHistory > options.baseline.windows) {
-    throw new Error(`${operator}: 'minHistory' (${options.minHistory}) exceeds 'baseline.windows' (${options.baseline.windows}): the rolling baseline never holds that many windows`)
+    throw new Error(
+      `${operator}: 'minHistory' (${options.minHistory}) exceeds 'baseline.windows' (${options.baseline.windows}): the rolling baseline never holds that many windows`,
+    )
   }
   const detector = new ZScoreDetector({
     baseline: model,
@@ -109,18 +126,23 @@ export function zScoreWindows<V>(stream: KStream<string, V>, options: ZScoreWind
   const operator = `zScoreWindows('${options.name ?? options.id}')`
   checkDetectorId(operator, options.id)
   const { detector, maxFill } = zScoreParts(operator, options)
-  const direction = options.direction ?? 'both'
+  const baselineWindows = options.baseline.kind === 'ewma' ? Number.POSITIVE_INFINITY : options.baseline.windows
+  const params = new LiveParameters<ZScoreParams>(operator, detector.config, options.live, (p) =>
+    p.minHistory > baselineWindows ? `'minHistory' (${p.minHistory}) exceeds 'baseline.windows' (${baselineWindows})` : problemOf(() => checkZScoreParams(p)),
+  )
   const what = `${options.aggregate} of ${options.metricName ?? 'metric'}`
   const graceMs = options.window.graceMs
-  return windowedDetector<V, { baseline: unknown }, ZScoreVerdict>(stream, {
+  return windowedDetector<V, { baseline: unknown }, ZScoreVerdict, ZScoreParams>(stream, {
     operator,
     name: options.name ?? options.id,
     window: options.window,
     aggregate: options.aggregate,
     metric: options.metric,
-    core: detector,
+    core: { initial: () => detector.initial(), step: (state, value, p) => detector.step(state, value, undefined, p) },
+    params,
     maxFill,
-    toEvent(verdict, key, window) {
+    toEvent(verdict, key, window, p) {
+      const direction = p?.direction ?? detector.config.direction
       if (!verdict.anomalous || verdict.severity === undefined) return undefined
       const side = verdict.z > 0 ? 'above' : 'below'
       return anomalyEvent(options, {

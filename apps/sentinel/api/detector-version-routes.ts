@@ -1,74 +1,16 @@
 /**
  * Detector definitions managed over the API (seed 001: /api/v1/detectors POST, PUT /:id, DELETE
  * /:id; /api/v1/config/versions and /rollback/:version), as versions in the detector config topic
- * (../detector-versions.ts has the model and what applies live).
- *
- * Each change reads the version in force from the global table every instance holds, builds the
- * next whole list, checks it as the detectors file is checked (a bad list: 422 naming each field
- * and its fix; nothing is written, the version in force stays), then writes `v<N>` and `current`.
- * It answers once this instance's table has the new `current`; if another writer's version took
- * that number first, the answer is 409 and the caller retries on the new state.
+ * (../detector-versions.ts has the model and what applies live), written by detector-version-writer.ts,
+ * the path the watched detectors file takes too.
  */
-import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
-import { StoreNotQueryableError } from '../../../runtime/streams-runtime.js'
-import {
-  type DetectorVersion,
-  CURRENT_KEY,
-  type VersionOp,
-  checkDefinitions,
-  fileVersion,
-  pendingRestart,
-  readVersion,
-  versionFile,
-  versionKey,
-} from '../detector-versions.js'
-import { type DetectorsConfig, DetectorsConfigError } from '../detectors-config.js'
-import { DETECTOR_CONFIG_STORE } from '../live-detector-settings.js'
-import type { ApiContext, RoutesOptions } from './api-context.js'
-import { definitionRefused, describeDetector } from './detector-routes.js'
-import { ApiError, unavailable } from './errors.js'
+import { pendingRestart, versionFile } from '../detector-versions.js'
+import { appliedVersion } from '../live-detector-settings.js'
+import type { RoutesOptions } from './api-context.js'
+import { DetectorVersionWriter, parsedDefinitions, versionSummary as summary } from './detector-version-writer.js'
+import { ApiError } from './errors.js'
 import { errors } from './schemas.js'
-import { sendJson } from './topic-write.js'
-
-/** How long a change waits to see its own version in force before answering 503. */
-const READ_BACK_TIMEOUT_MS = 10_000
-
-interface StoredState {
-  /** Every version, 0 (this instance's file) included, by number. */
-  readonly versions: ReadonlyMap<number, DetectorVersion & { readonly write_id?: string }>
-  readonly current: DetectorVersion & { readonly write_id?: string }
-}
-
-async function storedState(ctx: ApiContext): Promise<StoredState> {
-  const versions = new Map<number, DetectorVersion & { write_id?: string }>([[0, fileVersion(ctx.detectors, ctx.startedAt)]])
-  let current: (DetectorVersion & { write_id?: string }) | null = null
-  try {
-    for await (const [key, value] of ctx.runtime.keyValueStore<string, unknown>(DETECTOR_CONFIG_STORE).all()) {
-      const version = readVersion(value)
-      if (version === null) continue
-      const stored = {
-        ...version,
-        ...(typeof (value as { write_id?: unknown }).write_id === 'string' ? { write_id: (value as { write_id: string }).write_id } : {}),
-      }
-      if (key === CURRENT_KEY) current = stored
-      else if (version.version > 0) versions.set(version.version, stored)
-    }
-  } catch (err) {
-    if (err instanceof StoreNotQueryableError) throw unavailable(`the detector versions are not readable on this instance yet (${err.message}); retry`)
-    throw err
-  }
-  return { versions, current: current ?? versions.get(0)! }
-}
-
-const summary = (v: DetectorVersion) => ({
-  version: v.version,
-  created_at: v.created_at,
-  op: v.op,
-  detector_id: v.detector_id,
-  from_version: v.from_version,
-  detectors: v.definitions.map((d) => String(d.id)),
-})
 
 const versionSummary = {
   type: 'object',
@@ -87,6 +29,23 @@ const changeResponse = {
   properties: {
     ...versionSummary.properties,
     detector: { type: ['object', 'null'], additionalProperties: true },
+    applied: {
+      type: 'string',
+      enum: ['live', 'restart-required'],
+      description:
+        'live: every change below applies on running instances at their next record; restart-required: at least one waits for instances restarted with this version as their detectors file',
+    },
+    changes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          detector_id: { type: 'string' },
+          field: { type: 'string', description: 'a definition field, or (created) / (deleted)' },
+          applied: { type: 'string', enum: ['live', 'restart-required'] },
+        },
+      },
+    },
     applied_live: { type: 'boolean', description: 'true: every running instance applies this version as it is (enabled, severity, actions, deletions)' },
     pending_restart: {
       type: 'object',
@@ -109,73 +68,19 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
   const topic = ctx.detectorConfigTopic
   if (topic === null) return
 
-  /** Checks and writes the next version, then waits until this instance holds it in force. */
-  async function commit(
-    state: StoredState,
-    op: VersionOp,
-    detectorId: string | null,
-    definitions: readonly Record<string, unknown>[],
-    fromVersion: number | null,
-  ): Promise<Record<string, unknown>> {
-    const number = Math.max(...state.versions.keys(), state.current.version) + 1
-    let parsed: DetectorsConfig
-    try {
-      parsed = checkDefinitions(definitions, number)
-    } catch (err) {
-      if (err instanceof DetectorsConfigError) throw definitionRefused(err)
-      throw err
-    }
-    const writeId = randomUUID()
-    const next = {
-      version: number,
-      created_at: new Date(ctx.now()).toISOString(),
-      op,
-      detector_id: detectorId,
-      from_version: fromVersion,
-      definitions,
-      write_id: writeId,
-    }
-    // The version first: `current` never points at a version that is not stored.
-    await sendJson(ctx.runtime, app.log, topic!, versionKey(number), next)
-    await sendJson(ctx.runtime, app.log, topic!, CURRENT_KEY, next)
-    const deadline = Date.now() + READ_BACK_TIMEOUT_MS
-    for (;;) {
-      const now = await storedState(ctx)
-      if (now.current.version >= number) {
-        if (now.current.write_id !== writeId)
-          throw new ApiError(
-            409,
-            'version_conflict',
-            `another change became version ${now.current.version} at the same time; read the detectors again and retry`,
-          )
-        break
-      }
-      if (Date.now() > deadline)
-        throw unavailable(`version ${number} was written but this instance does not hold it yet; GET /api/v1/detectors/versions shows when it does`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    app.log.info({ version: number, op, detector_id: detectorId, from_version: fromVersion }, 'detector version written')
-    const pending = pendingRestart(ctx.detectors, parsed)
-    const detector = detectorId === null ? null : parsed.detectors.find((d) => d.id === detectorId)
-    return {
-      ...summary(next),
-      detector: detector ? describeDetector(detector) : null,
-      applied_live: Object.keys(pending).length === 0,
-      pending_restart: pending,
-    }
-  }
+  const writer = new DetectorVersionWriter(ctx, topic, app.log)
+  const storedState = () => writer.state()
+  const commit = writer.commit.bind(writer)
 
   const listVersions = async (): Promise<Record<string, unknown>> => {
-    const state = await storedState(ctx)
-    let pending: Record<string, string[]> = {}
-    try {
-      pending = pendingRestart(ctx.detectors, checkDefinitions(state.current.definitions, state.current.version))
-    } catch {
-      // A version written past the API (straight to the topic) that does not parse: the running detectors keep their definitions.
-    }
+    const state = await storedState()
+    // A version written past the API (straight to the topic) that does not parse: the running detectors keep their start-up definitions.
+    const parsed = parsedDefinitions(state.current)
+    const pending = parsed === null ? {} : pendingRestart(ctx.detectors, parsed)
     const host = ctx.runtime.hostInfo
     return {
       current_version: state.current.version,
+      applied_version: appliedVersion(state.currentRecord),
       instance: host === null ? null : `${host.host}:${host.port}`,
       pending_restart: pending,
       versions: [...state.versions.values()].sort((a, b) => a.version - b.version).map(summary),
@@ -189,6 +94,11 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
         type: 'object',
         properties: {
           current_version: { type: 'integer' },
+          applied_version: {
+            type: 'integer',
+            description:
+              "the version whose live settings this instance's detectors apply (from their next record): current_version, or 0 (the detectors file it started from) when the version in force does not parse",
+          },
           instance: { type: ['string', 'null'] },
           pending_restart: changeResponse.properties.pending_restart,
           versions: { type: 'array', items: versionSummary },
@@ -212,7 +122,7 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const version = (await storedState(ctx)).versions.get(request.params.version)
+      const version = (await storedState()).versions.get(request.params.version)
       if (version === undefined)
         throw new ApiError(404, 'not_found', `no detector version ${request.params.version}; GET /api/v1/detectors/versions lists them`)
       return reply.type('application/yaml').send(versionFile(version))
@@ -230,7 +140,7 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const state = await storedState(ctx)
+      const state = await storedState()
       const id = request.body.id
       if (typeof id !== 'string' || id.trim() === '')
         throw new ApiError(400, 'id_required', 'the definition needs an id: a non-empty string, stable across versions')
@@ -259,7 +169,7 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
           'id_mismatch',
           `the definition's id '${String(request.body.id)}' is not the path's '${id}'; an id is stable (it is part of anomaly ids and store names): create a new detector instead`,
         )
-      const state = await storedState(ctx)
+      const state = await storedState()
       if (!state.current.definitions.some((d) => d.id === id))
         throw new ApiError(404, 'not_found', `no detector '${id}' in version ${state.current.version}; POST /api/v1/detectors creates one`)
       return commit(
@@ -284,7 +194,7 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
     },
     async (request) => {
       const { id } = request.params
-      const state = await storedState(ctx)
+      const state = await storedState()
       if (!state.current.definitions.some((d) => d.id === id)) throw new ApiError(404, 'not_found', `no detector '${id}' in version ${state.current.version}`)
       return commit(
         state,
@@ -297,7 +207,7 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
   )
 
   const rollback = async (version: number): Promise<Record<string, unknown>> => {
-    const state = await storedState(ctx)
+    const state = await storedState()
     const target = state.versions.get(version)
     if (target === undefined) throw new ApiError(404, 'not_found', `no detector version ${version}; GET /api/v1/detectors/versions lists them`)
     return commit(state, 'rollback', null, target.definitions, version)

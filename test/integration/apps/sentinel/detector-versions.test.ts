@@ -11,18 +11,11 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import pino from 'pino'
 import { testKafka, uniqueTopic } from '../../../kafka.js'
-import { type AppInstance, closeInstances, createSentinelTopics, eventually, response, startAppInstances } from './sentinel-fixtures.js'
+import { type AppInstance, apiCaller, closeInstances, createSentinelTopics, eventually, response, startAppInstances } from './sentinel-fixtures.js'
 
 const API_KEY = 'detector-versions-key-0123456789'
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
-}
+const call = apiCaller(API_KEY)
 
 test('detector versions: one version in force on two instances, live delete and rollback', { timeout: 240_000 }, async () => {
   const kafka = testKafka()

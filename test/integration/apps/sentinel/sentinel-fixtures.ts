@@ -48,6 +48,18 @@ export function response(app: string, second: number, cost: number, n: number): 
   }
 }
 
+/** A JSON call to an instance's API with `apiKey`: its status and parsed body. */
+export function apiCaller(apiKey: string) {
+  return async (base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+  }
+}
+
 /** A port free on 127.0.0.1 now (an instance's applicationServer). */
 export async function freePort(): Promise<number> {
   const server = createServer()
@@ -80,13 +92,16 @@ export interface AppInstance {
  * its own state directory under `dir` and API key `apiKey`; started one after the other, then
  * awaited running together. Close them with `closeInstances`.
  */
-export async function startAppInstances(names: readonly string[], options: { applicationId: string; topics: SentinelTopics; dir: string; apiKey: string; logger: pino.Logger }): Promise<AppInstance[]> {
+export async function startAppInstances(
+  names: readonly string[],
+  options: { applicationId: string; topics: SentinelTopics; dir: string; apiKey: string; logger: pino.Logger; /** A detectors file (watched by each instance). */ detectors?: string },
+): Promise<AppInstance[]> {
   const { applicationId, topics, dir, apiKey, logger } = options
   const instances: AppInstance[] = []
   try {
     for (const name of names) {
       const applicationServer = `127.0.0.1:${await freePort()}`
-      const app = loadSentinelApp({ applicationId, applicationServer, sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [apiKey] } } }, {})
+      const app = loadSentinelApp({ applicationId, applicationServer, sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [apiKey] }, ...(options.detectors === undefined ? {} : { detectors: options.detectors }) } }, {})
       const metrics = new Registry()
       const streams = new SentinelStreams(buildSentinelAppTopology(app, { metrics, logger }), { applicationId, applicationServer, brokers: kafkaBrokers(), stateDir: join(dir, name), commitIntervalMs: 200 }, { logger, metrics })
       await streams.start()

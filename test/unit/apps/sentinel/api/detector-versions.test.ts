@@ -35,6 +35,14 @@ detectors:
     metric: latency_ms
     condition: greater_than
     value: 60000
+  - id: idle-rule
+    type: rule
+    strategy: threshold
+    groupBy: application
+    metric: total_tokens
+    condition: greater_than
+    value: 50
+    enabled: false
 `
 const COST_RULE = { type: 'rule', strategy: 'threshold', groupBy: 'application', metric: 'cost', condition: 'greater_than', value: 1 }
 
@@ -46,10 +54,12 @@ describe('detector versions', () => {
   let anomalies: TestOutputTopic<string, AnomalyEvent>
   let runtime: DriverRuntime
   let n = 0
+  const metrics = new Registry()
+  const gauge = async (): Promise<number | undefined> => (await metrics.getSingleMetric('sentinel_detector_config_version')?.get())?.values[0]?.value
   before(async () => {
     const config = parseDetectorsConfig(FILE, 'file.yaml')
     const builder = new StreamsBuilder()
-    addSentinelDetection(builder, { detectors: config, anomalyFormat: 'json', detectorConfigTopic: CONFIG_TOPIC })
+    addSentinelDetection(builder, { detectors: config, anomalyFormat: 'json', detectorConfigTopic: CONFIG_TOPIC, metrics })
     driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'versions-test', errorPolicy: 'dlq' })
     anomalies = driver.createOutputTopic('anomalies', Serdes.string(), Serdes.json<AnomalyEvent>())
     runtime = new DriverRuntime(driver, new Set(['llm-telemetry', CONFIG_TOPIC]))
@@ -91,10 +101,10 @@ describe('detector versions', () => {
 
   test('before any change: version 0 is the file, and detection runs as it says', async () => {
     const v = await versions()
-    assert.equal(v.current_version, 0)
+    assert.deepEqual([v.current_version, v.applied_version], [0, 0])
     assert.deepEqual(
       (v.versions as { version: number; op: string; detectors: string[] }[]).map((x) => [x.version, x.op, x.detectors]),
-      [[0, 'file', ['cost-rule', 'latency-rule']]],
+      [[0, 'file', ['cost-rule', 'latency-rule', 'idle-rule']]],
     )
     const out = await call(2)
     assert.equal(out.length, 1)
@@ -105,7 +115,8 @@ describe('detector versions', () => {
     const res = await api.inject({ method: 'PUT', url: '/api/v1/detectors/cost-rule', payload: { ...COST_RULE, severity: 'critical' } })
     assert.equal(res.statusCode, 200, res.body)
     const body = json(res.body)
-    assert.deepEqual([body.version, body.op, body.applied_live, body.pending_restart], [1, 'update', true, {}])
+    assert.deepEqual([body.version, body.op, body.applied, body.applied_live, body.pending_restart], [1, 'update', 'live', true, {}])
+    assert.deepEqual(body.changes, [{ detector_id: 'cost-rule', field: 'severity', applied: 'live' }])
     const out = await call(2)
     assert.deepEqual(
       out.map((a) => a.severity),
@@ -113,14 +124,19 @@ describe('detector versions', () => {
     )
   })
 
-  test('a threshold change is versioned and says it needs a restart; the running detector is unchanged', async () => {
+  test('a threshold change applies live: the next record is judged by the new bound, and the gauge shows the version', async () => {
     const res = await api.inject({ method: 'PUT', url: '/api/v1/detectors/cost-rule', payload: { ...COST_RULE, value: 5, severity: 'critical' } })
     assert.equal(res.statusCode, 200, res.body)
     const body = json(res.body)
-    assert.equal(body.version, 2)
-    assert.equal(body.applied_live, false)
-    assert.deepEqual(body.pending_restart, { 'cost-rule': ['threshold'] })
-    assert.equal((await call(2)).length, 1)
+    assert.deepEqual([body.version, body.applied, body.applied_live, body.pending_restart], [2, 'live', true, {}])
+    assert.deepEqual(body.changes, [{ detector_id: 'cost-rule', field: 'threshold', applied: 'live' }])
+    assert.equal((await call(2)).length, 0, 'cost 2 is under the new bound 5')
+    assert.deepEqual(
+      (await call(6)).map((a) => [a.detector_id, a.metrics?.threshold]),
+      [['cost-rule', 5]],
+    )
+    assert.deepEqual([(await versions()).current_version, (await versions()).applied_version], [2, 2])
+    assert.equal(await gauge(), 2)
     const file = await api.inject({ method: 'GET', url: '/api/v1/detectors/versions/2/file' })
     assert.equal(file.statusCode, 200)
     const restarted = parseDetectorsConfig(file.body)
@@ -186,5 +202,30 @@ describe('detector versions', () => {
       assert.equal((await call(2)).length, 1, value)
     }
     assert.equal(driver.deadLetters().length, 0)
+    assert.equal((await versions()).applied_version, 0, 'a current that does not parse: the start-up file applies')
+    assert.equal(await gauge(), 0)
+  })
+
+  test('restart-required fields say so: a new groupBy, and enabling a detector disabled at start (its operator is not running)', async () => {
+    const idle = { type: 'rule', strategy: 'threshold', groupBy: 'application', metric: 'total_tokens', condition: 'greater_than', value: 50 }
+    const enable = await api.inject({ method: 'PUT', url: '/api/v1/detectors/idle-rule', payload: { ...idle, enabled: true } })
+    assert.equal(enable.statusCode, 200, enable.body)
+    const body = json(enable.body)
+    assert.equal(body.applied, 'restart-required')
+    assert.deepEqual(body.changes, [{ detector_id: 'idle-rule', field: 'enabled', applied: 'restart-required' }])
+    assert.deepEqual(body.pending_restart, { 'idle-rule': ['enabled'] })
+    assert.equal((await call(2)).filter((a) => a.detector_id === 'idle-rule').length, 0, 'tokens 100 > 50, but the rule has no operator until a restart')
+
+    const regroup = await api.inject({ method: 'PUT', url: '/api/v1/detectors/cost-rule', payload: { ...COST_RULE, groupBy: 'model', value: 3 } })
+    assert.equal(regroup.statusCode, 200, regroup.body)
+    const changes = json(regroup.body).changes as { field: string; applied: string }[]
+    assert.deepEqual(
+      changes.map((c) => [c.field, c.applied]),
+      [
+        ['groupBy', 'restart-required'],
+        ['threshold', 'live'],
+      ],
+    )
+    assert.equal(json(regroup.body).applied, 'restart-required')
   })
 })
