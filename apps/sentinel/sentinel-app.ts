@@ -24,7 +24,7 @@ import { alertLabels, notificationGroupOf } from './alerting/alert-notification.
 import { DEFAULT_LIFECYCLE, escalationReceivers } from './alerting/lifecycle-config.js'
 import { SilenceBook } from './delivery/silences.js'
 import { addAnomalyView } from './anomaly-view.js'
-import { buildSentinelApi } from './api/index.js'
+import { buildSentinelApi, otlpGrpcAddress } from './api/index.js'
 import { BoundedLabelValues } from './bounded-label-values.js'
 import { AlertDispatcher, type ReceiversConfig, checkReferences, loadReceiversConfig, DEFAULT_RECEIVERS_PATH } from './delivery/index.js'
 import { addSentinelDetection, repartitionTelemetrySerde } from './detection.js'
@@ -66,7 +66,10 @@ export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEn
   checkReferences(receivers, [
     ...rules.rules,
     ...rules.routing.map((route, i) => ({ id: `routing[${i}]`, actions: [routeAction(route, i)] })),
-    ...(rules.lifecycle ? escalationReceivers(rules.lifecycle) : []).map(({ id, receivers: names }) => ({ id, actions: [{ type: 'notification' as const, config: { receivers: names } }] })),
+    ...(rules.lifecycle ? escalationReceivers(rules.lifecycle) : []).map(({ id, receivers: names }) => ({
+      id,
+      actions: [{ type: 'notification' as const, config: { receivers: names } }],
+    })),
   ])
   return { applicationId: config.applicationId ?? 'llm-sentinel', settings, detectors, rules, receivers }
 }
@@ -98,7 +101,12 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     ...(settings.deduplicateHorizonMs === null ? {} : { deduplicateHorizonMs: settings.deduplicateHorizonMs }),
     onTelemetry: (telemetry) => {
       if (settings.aggregations !== null) {
-        addMetricsAggregation(telemetry, { topic: topics.aggregations, serde: serdes.aggregations, ...settings.aggregations, telemetrySerde: repartitionTelemetrySerde() })
+        addMetricsAggregation(telemetry, {
+          topic: topics.aggregations,
+          serde: serdes.aggregations,
+          ...settings.aggregations,
+          telemetrySerde: repartitionTelemetrySerde(),
+        })
       }
       if (context.metrics) countKafkaIngest(telemetry, new ApiMetrics(context.metrics, context.logger))
     },
@@ -108,13 +116,14 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   const latency = context.metrics ? new DetectionLatency(context.metrics) : undefined
   // Anyone who can write the anomalies topic chooses detector ids: cap the label like every id label.
   const detectorLabels = new BoundedLabelValues('sentinel_anomalies_detected_total{detector}', MAX_DETECTOR_LABELS, context.logger)
-  const anomalies = builder
-    .stream(topics.anomalies, { key: Serdes.string(), value: serdes.anomalies, name: 'anomalies-source' })
-    .peek((_key, anomaly) => {
+  const anomalies = builder.stream(topics.anomalies, { key: Serdes.string(), value: serdes.anomalies, name: 'anomalies-source' }).peek(
+    (_key, anomaly) => {
       const detector = detectorLabels.value(anomaly.detector_id)
       detected?.inc({ detector, severity: anomaly.severity })
       latency?.observe(detector, anomaly.timestamp, Date.now())
-    }, { name: 'anomalies-count' })
+    },
+    { name: 'anomalies-count' },
+  )
   const { links } = addAlertManager(builder, anomalies, {
     rules: app.rules,
     alertsTopic: topics.alerts,
@@ -138,7 +147,9 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   const audit = context.logger ?? pino({ name: 'sentinel', level: process.env.SENTINEL_LOG_LEVEL ?? 'info' })
   builder
     .stream(topics.silenceRules, { key: Serdes.nullable(Serdes.string()), value: Serdes.bytes(), name: 'silence-rules-source' })
-    .foreach((key, value) => audit.info({ silence_id: key, silence: value === null ? null : value.toString('utf8').slice(0, 2000) }, 'silence written'), { name: 'silence-rules-audit' })
+    .foreach((key, value) => audit.info({ silence_id: key, silence: value === null ? null : value.toString('utf8').slice(0, 2000) }, 'silence written'), {
+      name: 'silence-rules-audit',
+    })
   addAnomalyView(builder, anomalies, {
     acksTopic: topics.acks,
     feedbackTopic: topics.feedback,
@@ -158,7 +169,12 @@ function anomaliesCounter(registry: Registry): Counter<'detector' | 'severity'> 
   const name = 'sentinel_anomalies_detected_total'
   const existing = registry.getSingleMetric(name)
   if (existing) return existing as Counter<'detector' | 'severity'>
-  return new Counter({ name, help: 'Anomalies read from the anomalies topic, by detector and severity', labelNames: ['detector', 'severity'], registers: [registry] })
+  return new Counter({
+    name,
+    help: 'Anomalies read from the anomalies topic, by detector and severity',
+    labelNames: ['detector', 'severity'],
+    registers: [registry],
+  })
 }
 
 export interface SentinelServicesContext {
@@ -170,6 +186,8 @@ export interface SentinelServicesContext {
 export interface SentinelServices {
   /** The API's address once listening (port 0 in the settings picks a free one). */
   readonly apiAddress: string | null
+  /** The OTLP/gRPC receiver's host:port once listening; null when off (sentinel.otlp.grpcPort). */
+  readonly otlpGrpcAddress: string | null
   close(): Promise<void>
 }
 
@@ -227,6 +245,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         logger: logger.child({ component: 'api' }),
         telemetrySerde: serdes.telemetry,
         effectiveConfig: effectiveConfig(app),
+        ...(settings.otlp.grpcPort === null ? {} : { otlpGrpc: { host: api.host, port: settings.otlp.grpcPort } }),
       })
     : null
   if (server) {
@@ -241,6 +260,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   }
   return {
     apiAddress,
+    otlpGrpcAddress: server === null ? null : otlpGrpcAddress(server),
     async close() {
       await server?.close()
       await dispatcher.stop()

@@ -1,0 +1,177 @@
+/**
+ * OTLP/gRPC (TraceService/Export) with OpenTelemetry's own gRPC exporter, sending to the API's gRPC
+ * receiver on a DriverRuntime: GenAI spans become the same TelemetryEvents as over OTLP/HTTP, keyed
+ * and counted as otlp_grpc; the API key is required (UNAUTHENTICATED); refusals come back as
+ * partialSuccess; undecodable messages are INVALID_ARGUMENT. The protobuf messages of the raw-client
+ * tests are the SDK's own (captured from its OTLP/HTTP protobuf exporter: the same message).
+ */
+import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import { after, before, describe, test } from 'node:test'
+import * as grpc from '@grpc/grpc-js'
+import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc'
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto'
+import protobuf from 'protobufjs'
+import { otlpGrpcAddress } from '../../../../../apps/sentinel/api/index.js'
+import { INGEST_PROTOCOL_HEADER } from '../../../../../apps/sentinel/api/api-metrics.js'
+import { TRACE_EXPORT_PATH } from '../../../../../apps/sentinel/api/otlp-grpc-server.js'
+import type { TelemetryEvent } from '../../../../../schemas/telemetry/index.js'
+import { API_KEY, type Instance, startInstance, stopInstance } from './fixtures.js'
+import { type SpanSpec, chat, exportSpans, exportSpansVia } from './otlp-sdk-spans.js'
+
+const withKey = (key: string | null): grpc.Metadata => {
+  const metadata = new grpc.Metadata()
+  if (key !== null) metadata.set('authorization', `Bearer ${key}`)
+  return metadata
+}
+
+/** The protobuf ExportTraceServiceRequest the SDK makes for `specs`. */
+async function captureProtobuf(specs: readonly SpanSpec[]): Promise<Buffer> {
+  let captured = Buffer.alloc(0)
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (c: Buffer) => chunks.push(c))
+    request.on('end', () => {
+      captured = Buffer.concat(chunks)
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await exportSpans(new ProtoExporter({ url: `http://127.0.0.1:${port}/v1/traces` }), specs)
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return captured
+}
+
+/** A unary call of raw bytes, as any gRPC client makes it. */
+function call(
+  address: string,
+  path: string,
+  message: Buffer,
+  metadata: grpc.Metadata,
+): Promise<{ error: grpc.ServiceError | null; response: Buffer | undefined }> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure())
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      path,
+      (m: Buffer) => m,
+      (b: Buffer) => b,
+      message,
+      metadata,
+      (error, response) => {
+        client.close()
+        resolve({ error, response })
+      },
+    )
+  })
+}
+
+function decodeResponse(bytes: Buffer): { partialSuccess?: { rejectedSpans?: string; errorMessage?: string } } {
+  const root = new protobuf.Root()
+  root.resolvePath = (_origin, target) => new URL(`../../../../../apps/sentinel/otlp/proto/${target}`, import.meta.url).pathname
+  root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto')
+  const type = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse')
+  return type.toObject(type.decode(bytes), { longs: String }) as never
+}
+
+describe('OTLP/gRPC traces with the OpenTelemetry SDK gRPC exporter', () => {
+  let it: Instance
+  let address: string
+  before(async () => {
+    it = await startInstance({ apiKeys: [API_KEY], now: Date.now, otlpGrpc: { host: '127.0.0.1', port: 0 } })
+    await it.api.listen({ host: '127.0.0.1', port: 0 })
+    address = otlpGrpcAddress(it.api)!
+    assert.match(address, /^127\.0\.0\.1:\d+$/)
+  })
+  after(() => stopInstance(it))
+
+  const sent = () => it.runtime.sent.get('llm-telemetry') ?? []
+  const eventsSince = (from: number): TelemetryEvent[] =>
+    sent()
+      .slice(from)
+      .map((r) => JSON.parse(Buffer.from(r.value as Uint8Array).toString('utf8')) as TelemetryEvent)
+
+  for (const compression of ['none', 'gzip'] as const) {
+    test(`compression ${compression}: GenAI spans become a request and its outcome, marked otlp_grpc; other spans are skipped`, async () => {
+      const from = sent().length
+      await exportSpans(new GrpcExporter({ url: `http://${address}`, metadata: withKey(API_KEY), compression: compression as never }), [
+        { name: 'chat gpt-4o', attributes: chat('gpt-4o', 120, 80), durationMs: 850.5 },
+        { name: 'GET /orders', attributes: { 'http.request.method': 'GET' }, durationMs: 5 },
+        { name: 'chat gpt-4o', attributes: chat('gpt-4o', 50, 0, { 'error.type': 'timeout' }), durationMs: 30_000, error: 'upstream timed out' },
+      ])
+      const events = eventsSince(from)
+      assert.deepEqual(
+        events.map((e) => e.event_type),
+        ['llm.request', 'llm.response', 'llm.request', 'llm.error'],
+      )
+      assert.deepEqual(events[1]!.data, {
+        status: 'success',
+        latency_ms: 850.5,
+        model: 'gpt-4o-0613',
+        prompt_tokens: 120,
+        completion_tokens: 80,
+        total_tokens: 200,
+        finish_reason: 'stop',
+      })
+      assert.equal(events[0]!.application_id, 'support-bot')
+      assert.equal(events[0]!.tenant_id, 'acme')
+      for (const record of sent().slice(from)) assert.equal(String(record.headers?.[INGEST_PROTOCOL_HEADER]), 'otlp_grpc')
+    })
+  }
+
+  test('without a key or with a wrong one: UNAUTHENTICATED, and the SDK exporter fails; nothing is written', async () => {
+    const from = sent().length
+    const result = await new Promise<{ code: number; error?: Error }>((resolve) => {
+      void exportSpansVia(new GrpcExporter({ url: `http://${address}` }), resolve)
+    })
+    assert.equal(result.code, 1, 'ExportResultCode.FAILED')
+    const message = await captureProtobuf([{ name: 'chat', attributes: chat('gpt-4o', 1, 1), durationMs: 10 }])
+    const missing = await call(address, TRACE_EXPORT_PATH, message, withKey(null))
+    assert.equal(missing.error?.code, grpc.status.UNAUTHENTICATED)
+    assert.match(missing.error!.details, /an API key is required/)
+    const wrong = await call(address, TRACE_EXPORT_PATH, message, withKey('not-the-key-0123456789'))
+    assert.equal(wrong.error?.code, grpc.status.UNAUTHENTICATED)
+    assert.match(wrong.error!.details, /not valid/)
+    assert.equal(sent().length - from, 0)
+  })
+
+  test('a GenAI span that cannot become events is counted in partialSuccess; a retry is duplicates, not refusals', async () => {
+    const message = await captureProtobuf([
+      { name: 'chat ok', attributes: chat('gpt-4o', 10, 10), durationMs: 100 },
+      { name: 'embeddings', attributes: { 'gen_ai.operation.name': 'embeddings' }, durationMs: 100 },
+    ])
+    const from = sent().length
+    const first = await call(address, TRACE_EXPORT_PATH, message, withKey(API_KEY))
+    assert.equal(first.error, null)
+    const answer = decodeResponse(first.response!)
+    assert.equal(answer.partialSuccess?.rejectedSpans, '1', JSON.stringify(answer))
+    assert.match(answer.partialSuccess!.errorMessage!, /span 1 'embeddings': a GenAI span needs gen_ai.request.model/)
+    assert.equal(sent().length - from, 2)
+    const again = await call(address, TRACE_EXPORT_PATH, message, withKey(API_KEY))
+    assert.equal(again.error, null)
+    assert.equal(decodeResponse(again.response!).partialSuccess?.rejectedSpans, '1', 'the same span is refused again')
+    assert.equal(sent().length - from, 2, 'nothing written twice')
+  })
+
+  test('a message that is not an ExportTraceServiceRequest is INVALID_ARGUMENT', async () => {
+    const bad = await call(address, TRACE_EXPORT_PATH, Buffer.from([0x0a, 0xff, 0xff]), withKey(API_KEY))
+    assert.equal(bad.error?.code, grpc.status.INVALID_ARGUMENT)
+    assert.match(bad.error!.details, /not a protobuf ExportTraceServiceRequest/)
+  })
+
+  test('counted in sentinel_ingestion_throughput{protocol="otlp_grpc"}', async () => {
+    const text = await it.registry.metrics()
+    const line = text.split('\n').find((l) => l.startsWith('sentinel_ingestion_throughput{protocol="otlp_grpc"}'))
+    assert.ok(line !== undefined && Number(line.split(' ')[1]) >= 10, line)
+  })
+
+  test('closing the API stops the gRPC receiver', async () => {
+    const other = await startInstance({ otlpGrpc: { host: '127.0.0.1', port: 0 } })
+    await other.api.listen({ host: '127.0.0.1', port: 0 })
+    const at = otlpGrpcAddress(other.api)!
+    await stopInstance(other)
+    assert.equal(otlpGrpcAddress(other.api), null)
+    const refused = await call(at, TRACE_EXPORT_PATH, Buffer.alloc(0), withKey(null))
+    assert.equal(refused.error?.code, grpc.status.UNAVAILABLE)
+  })
+})
