@@ -14,6 +14,8 @@
  * - `sentinel_telemetry_events_rejected_total{reason}`: events refused at the edge, `reason` one of
  *   invalid, too_far_ahead, too_far_behind; `sentinel_telemetry_duplicates_total`: events dropped as
  *   already accepted by this instance (recent-event-ids.ts).
+ * - `sentinel_otlp_metric_points_total{outcome}`: OTLP metric data points (accepted, refused,
+ *   ignored: metrics not named gen_ai.*), so a misconfigured exporter shows before anyone asks.
  *
  * `application` comes from clients, so it is capped (bounded-label-values.ts): the first
  * `maxApplicationLabels` applications keep their own series, the rest count as `other`.
@@ -46,6 +48,7 @@ export class ApiMetrics {
   readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>
   readonly rejected: Counter<'reason'>
   readonly duplicates: Counter
+  readonly otlpMetricPoints: Counter<'outcome'>
   private readonly applications: BoundedLabelValues
 
   constructor(
@@ -65,6 +68,12 @@ export class ApiMetrics {
       'sentinel_telemetry_duplicates_total',
       'Telemetry events dropped by the API as already accepted (per instance, recent ids only)',
       [],
+    )
+    this.otlpMetricPoints = counter(
+      registry,
+      'sentinel_otlp_metric_points_total',
+      'OTLP metric data points received, by outcome (accepted: gen_ai.* delta points written; refused: gen_ai.* points refused, e.g. cumulative; ignored: other metrics)',
+      ['outcome'],
     )
     this.telemetryEvents = counter(registry, 'sentinel_telemetry_events_total', 'Telemetry events accepted, by application and event type', [
       'application',
@@ -91,5 +100,9 @@ export class ApiMetrics {
 
   eventsRejected(reason: IngestRejection, n = 1): void {
     if (n > 0) this.rejected.inc({ reason }, n)
+  }
+
+  metricPoints(outcome: 'accepted' | 'refused' | 'ignored', n: number): void {
+    if (n > 0) this.otlpMetricPoints.inc({ outcome }, n)
   }
 }

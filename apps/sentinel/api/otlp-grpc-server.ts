@@ -1,6 +1,6 @@
 /**
- * OTLP/gRPC receiver: the collector's TraceService (`opentelemetry.proto.collector.trace.v1`) on
- * its own port (OTLP's 4317 by convention; off unless `sentinel.otlp.grpcPort` or
+ * OTLP/gRPC receiver: the collector's TraceService and MetricsService
+ * (`opentelemetry.proto.collector.{trace,metrics}.v1`) on its own port (OTLP's 4317 by convention; off unless `sentinel.otlp.grpcPort` or
  * SENTINEL_OTLP_GRPC_PORT is set). Messages are decoded by protobufjs from the vendored
  * opentelemetry-proto files, as OTLP/HTTP protobuf bodies are, and go through the same ingest
  * (otlp-ingest.ts), so the mapping, validation, dedup and counting are the HTTP receiver's.
@@ -16,12 +16,13 @@
 import * as grpc from '@grpc/grpc-js'
 import type { FastifyBaseLogger } from 'fastify'
 import { randomUUID } from 'node:crypto'
+import { decodeMetricsRequestProtobuf, encodeMetricsResponseProtobuf } from '../otlp/otlp-metrics-request.js'
 import { OtlpDecodeError, decodeTraceRequestProtobuf, encodeTraceResponseProtobuf } from '../otlp/otlp-trace-request.js'
 import type { ApiContext } from './api-context.js'
 import type { AuthFailureLimit } from './auth-failure-limit.js'
 import { ApiKeys } from './bearer-auth.js'
 import { ApiError } from './errors.js'
-import { type OtlpCaller, ingestOtlpTraces } from './otlp-ingest.js'
+import { type OtlpCaller, ingestOtlpMetrics, ingestOtlpTraces } from './otlp-ingest.js'
 
 export interface OtlpGrpcServerOptions {
   readonly ctx: ApiContext
@@ -47,6 +48,7 @@ const unary = (path: string): grpc.MethodDefinition<Buffer, Uint8Array> => ({
 })
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export'
+export const METRICS_EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export'
 
 const statusOf = (error: ApiError): grpc.status => {
   if (error.statusCode === 503) return grpc.status.UNAVAILABLE
@@ -74,6 +76,9 @@ export class OtlpGrpcServer {
     const { ctx } = options
     this.addExport(TRACE_EXPORT_PATH, async (message, caller) =>
       encodeTraceResponseProtobuf(await ingestOtlpTraces(ctx, decodeTraceRequestProtobuf(message), caller, 'otlp_grpc')),
+    )
+    this.addExport(METRICS_EXPORT_PATH, async (message, caller) =>
+      encodeMetricsResponseProtobuf(await ingestOtlpMetrics(ctx, decodeMetricsRequestProtobuf(message), caller, 'otlp_grpc')),
     )
   }
 

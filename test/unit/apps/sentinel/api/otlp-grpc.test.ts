@@ -6,73 +6,24 @@
  * tests are the SDK's own (captured from its OTLP/HTTP protobuf exporter: the same message).
  */
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import * as grpc from '@grpc/grpc-js'
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc'
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto'
-import protobuf from 'protobufjs'
 import { otlpGrpcAddress } from '../../../../../apps/sentinel/api/index.js'
 import { INGEST_PROTOCOL_HEADER } from '../../../../../apps/sentinel/api/api-metrics.js'
 import { TRACE_EXPORT_PATH } from '../../../../../apps/sentinel/api/otlp-grpc-server.js'
 import type { TelemetryEvent } from '../../../../../schemas/telemetry/index.js'
 import { API_KEY, type Instance, startInstance, stopInstance } from './fixtures.js'
+import { captureExport } from './otlp-capture.js'
+import { call, decodeResponse, withKey } from './otlp-raw-client.js'
 import { type SpanSpec, chat, exportSpans, exportSpansVia } from './otlp-sdk-spans.js'
 
-const withKey = (key: string | null): grpc.Metadata => {
-  const metadata = new grpc.Metadata()
-  if (key !== null) metadata.set('authorization', `Bearer ${key}`)
-  return metadata
-}
-
 /** The protobuf ExportTraceServiceRequest the SDK makes for `specs`. */
-async function captureProtobuf(specs: readonly SpanSpec[]): Promise<Buffer> {
-  let captured = Buffer.alloc(0)
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = []
-    request.on('data', (c: Buffer) => chunks.push(c))
-    request.on('end', () => {
-      captured = Buffer.concat(chunks)
-      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await exportSpans(new ProtoExporter({ url: `http://127.0.0.1:${port}/v1/traces` }), specs)
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return captured
-}
+const captureProtobuf = (specs: readonly SpanSpec[]): Promise<Buffer> =>
+  captureExport((base) => exportSpans(new ProtoExporter({ url: `${base}/v1/traces` }), specs))
 
-/** A unary call of raw bytes, as any gRPC client makes it. */
-function call(
-  address: string,
-  path: string,
-  message: Buffer,
-  metadata: grpc.Metadata,
-): Promise<{ error: grpc.ServiceError | null; response: Buffer | undefined }> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure())
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(
-      path,
-      (m: Buffer) => m,
-      (b: Buffer) => b,
-      message,
-      metadata,
-      (error, response) => {
-        client.close()
-        resolve({ error, response })
-      },
-    )
-  })
-}
-
-function decodeResponse(bytes: Buffer): { partialSuccess?: { rejectedSpans?: string; errorMessage?: string } } {
-  const root = new protobuf.Root()
-  root.resolvePath = (_origin, target) => new URL(`../../../../../apps/sentinel/otlp/proto/${target}`, import.meta.url).pathname
-  root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto')
-  const type = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse')
-  return type.toObject(type.decode(bytes), { longs: String }) as never
-}
+type TraceResponse = { partialSuccess?: { rejectedSpans?: string; errorMessage?: string } }
 
 describe('OTLP/gRPC traces with the OpenTelemetry SDK gRPC exporter', () => {
   let it: Instance
@@ -143,13 +94,13 @@ describe('OTLP/gRPC traces with the OpenTelemetry SDK gRPC exporter', () => {
     const from = sent().length
     const first = await call(address, TRACE_EXPORT_PATH, message, withKey(API_KEY))
     assert.equal(first.error, null)
-    const answer = decodeResponse(first.response!)
+    const answer = decodeResponse<TraceResponse>('trace', first.response!)
     assert.equal(answer.partialSuccess?.rejectedSpans, '1', JSON.stringify(answer))
     assert.match(answer.partialSuccess!.errorMessage!, /span 1 'embeddings': a GenAI span needs gen_ai.request.model/)
     assert.equal(sent().length - from, 2)
     const again = await call(address, TRACE_EXPORT_PATH, message, withKey(API_KEY))
     assert.equal(again.error, null)
-    assert.equal(decodeResponse(again.response!).partialSuccess?.rejectedSpans, '1', 'the same span is refused again')
+    assert.equal(decodeResponse<TraceResponse>('trace', again.response!).partialSuccess?.rejectedSpans, '1', 'the same span is refused again')
     assert.equal(sent().length - from, 2, 'nothing written twice')
   })
 
