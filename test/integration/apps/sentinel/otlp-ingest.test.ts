@@ -5,7 +5,8 @@
  * burst of failed calls (span status ERROR) becomes an `error-rate-burst` anomaly of the shipped
  * detectors, for the application named by the resource's service.name; the closed minute's
  * MetricsAggregation records reach their topic. The app's OTLP/gRPC receiver (sentinel.otlp.grpcPort)
- * takes another application's span from the SDK's gRPC exporter on the same run.
+ * takes another application's span and GenAI metrics (delta) from the SDK's gRPC exporters on the
+ * same run.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -14,6 +15,8 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { SpanStatusCode } from '@opentelemetry/api'
 import { Metadata } from '@grpc/grpc-js'
+import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc'
+import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http'
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { resourceFromAttributes } from '@opentelemetry/resources'
@@ -24,6 +27,7 @@ import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices, type 
 import { SentinelStreams } from '../../../../runtime/kafka/sentinel-streams.js'
 import type { MetricsAggregation } from '../../../../apps/sentinel/metrics-aggregation.js'
 import type { TelemetryEvent } from '../../../../schemas/telemetry/index.js'
+import { exportMetrics } from '../../../unit/apps/sentinel/api/otlp-sdk-metrics.js'
 import { kafkaBrokers, readTextValues, testKafka, uniqueTopic } from '../../../kafka.js'
 import { createSentinelTopics, eventually, freePort } from './sentinel-fixtures.js'
 
@@ -111,9 +115,17 @@ test('OpenTelemetry SDK spans reach the app over OTLP/HTTP and OTLP/gRPC and bec
     await grpcProvider.forceFlush()
     await grpcProvider.shutdown()
 
+    // Its GenAI metrics over gRPC too: delta points become llm.metric events (5 readings).
+    const exported = await exportMetrics(
+      new GrpcMetricExporter({ url: `http://${services.otlpGrpcAddress}`, metadata, temporalityPreference: AggregationTemporalityPreference.DELTA }),
+      undefined,
+      { 'service.name': 'otel-grpc-bot', 'host.name': 'pod-4' },
+    )
+    assert.equal(exported.code, 0, String(exported.error))
+
     // On the topic: two events per span (request and outcome), the failures as llm.error.
-    const written = (await readTextValues(topics.telemetry, 52)).map((v) => JSON.parse(v) as TelemetryEvent)
-    assert.equal(written.length, 52)
+    const written = (await readTextValues(topics.telemetry, 57)).map((v) => JSON.parse(v) as TelemetryEvent)
+    assert.equal(written.length, 57)
     const overHttp = written.filter((e) => e.application_id === 'otel-support-bot')
     assert.equal(overHttp.length, 50)
     assert.equal(overHttp.filter((e) => e.event_type === 'llm.error').length, 12)
@@ -123,10 +135,7 @@ test('OpenTelemetry SDK spans reach the app over OTLP/HTTP and OTLP/gRPC and bec
         .filter((e) => e.application_id === 'otel-grpc-bot')
         .map((e) => [e.event_type, e.source.host])
         .sort(),
-      [
-        ['llm.request', 'pod-4'],
-        ['llm.response', 'pod-4'],
-      ],
+      [...Array.from({ length: 5 }, () => ['llm.metric', 'pod-4']), ['llm.request', 'pod-4'], ['llm.response', 'pod-4']],
     )
 
     const anomaly = await eventually(
@@ -149,7 +158,8 @@ test('OpenTelemetry SDK spans reach the app over OTLP/HTTP and OTLP/gRPC and bec
     assert.equal(aggregations.find((a) => a.metric_name === 'latency_ms' && a.aggregation === 'max' && a.timestamp === calls?.timestamp)?.value, 900)
     const exposition = await metrics.metrics()
     assert.match(exposition, /sentinel_ingestion_throughput\{protocol="otlp_http"\} 50/)
-    assert.match(exposition, /sentinel_ingestion_throughput\{protocol="otlp_grpc"\} 2/)
+    assert.match(exposition, /sentinel_ingestion_throughput\{protocol="otlp_grpc"\} 7/)
+    assert.match(exposition, /sentinel_otlp_metric_points_total\{outcome="accepted"\} 3/)
   } finally {
     await services?.close()
     await streams.close()
