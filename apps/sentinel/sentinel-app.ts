@@ -252,6 +252,8 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     try {
       apiAddress = await server.listen({ host: api.host, port: api.port })
     } catch (err) {
+      // The gRPC receiver may be bound already (it starts when the API is ready, before the HTTP port).
+      await server.close().catch(() => undefined)
       await dispatcher.stop()
       throw err
     }

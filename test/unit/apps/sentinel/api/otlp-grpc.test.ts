@@ -125,4 +125,20 @@ describe('OTLP/gRPC traces with the OpenTelemetry SDK gRPC exporter', () => {
     const refused = await call(at, TRACE_EXPORT_PATH, Buffer.alloc(0), withKey(null))
     assert.equal(refused.error?.code, grpc.status.UNAVAILABLE)
   })
+
+  test('when the HTTP port cannot be bound, listen fails and closing the API frees the gRPC port it had bound', async () => {
+    const { createServer } = await import('node:net')
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const other = await startInstance({ otlpGrpc: { host: '127.0.0.1', port: 0 } })
+    try {
+      await assert.rejects(other.api.listen({ host: '127.0.0.1', port: (taken.address() as { port: number }).port }), /EADDRINUSE/)
+      const at = otlpGrpcAddress(other.api)
+      assert.ok(at !== null, 'the gRPC receiver started with the API (before the HTTP port)')
+      await stopInstance(other)
+      assert.equal((await call(at, TRACE_EXPORT_PATH, Buffer.alloc(0), withKey(null))).error?.code, grpc.status.UNAVAILABLE)
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()))
+    }
+  })
 })
