@@ -36,7 +36,8 @@ export function redactSecrets(value: unknown): unknown {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return withoutUserinfo(v)
     if (Array.isArray(v)) return v.map(walk)
-    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEY.test(k) && x !== null && typeof x !== 'object' ? REDACTED : walk(x)]))
+    if (typeof v === 'object' && v !== null)
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEY.test(k) && x !== null && typeof x !== 'object' ? REDACTED : walk(x)]))
     return v
   }
   return walk(JSON.parse(JSON.stringify(value ?? null)) as unknown)
@@ -58,9 +59,13 @@ export function effectiveConfig(app: LoadedApp): Record<string, unknown> {
       eventTime: settings.eventTime,
       deduplicateHorizonMs: settings.deduplicateHorizonMs,
       api: { ...settings.api, apiKeys: { configured: settings.api.apiKeys.length } },
+      otlp: settings.otlp,
     },
     detectors: { source: basename(app.detectors.source), detectors: app.detectors.detectors },
     alert_rules: redactSecrets({ source: basename(app.rules.source), rules: app.rules.rules, maintenance_windows: app.rules.maintenanceWindows }),
-    receivers: [...app.receivers.receivers.map((r) => ({ name: r.name, type: r.type, enabled: true })), ...app.receivers.disabled.map((r) => ({ name: r.name, type: r.type, enabled: false }))],
+    receivers: [
+      ...app.receivers.receivers.map((r) => ({ name: r.name, type: r.type, enabled: true })),
+      ...app.receivers.disabled.map((r) => ({ name: r.name, type: r.type, enabled: false })),
+    ],
   }
 }

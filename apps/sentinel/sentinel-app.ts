@@ -24,7 +24,7 @@ import { alertLabels, notificationGroupOf } from './alerting/alert-notification.
 import { DEFAULT_LIFECYCLE, escalationReceivers } from './alerting/lifecycle-config.js'
 import { SilenceBook } from './delivery/silences.js'
 import { addAnomalyView } from './anomaly-view.js'
-import { buildSentinelApi } from './api/index.js'
+import { buildSentinelApi, otlpGrpcAddress } from './api/index.js'
 import { BoundedLabelValues } from './bounded-label-values.js'
 import { AlertDispatcher, type ReceiversConfig, checkReferences, loadReceiversConfig, DEFAULT_RECEIVERS_PATH } from './delivery/index.js'
 import { addSentinelDetection, repartitionTelemetrySerde } from './detection.js'
@@ -189,6 +189,8 @@ export interface SentinelServicesContext {
 export interface SentinelServices {
   /** The API's address once listening (port 0 in the settings picks a free one). */
   readonly apiAddress: string | null
+  /** The OTLP/gRPC receiver's host:port once listening; null when off (sentinel.otlp.grpcPort). */
+  readonly otlpGrpcAddress: string | null
   close(): Promise<void>
 }
 
@@ -260,6 +262,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         logger: logger.child({ component: 'api' }),
         telemetrySerde: serdes.telemetry,
         effectiveConfig: effectiveConfig(app),
+        ...(settings.otlp.grpcPort === null ? {} : { otlpGrpc: { host: api.host, port: settings.otlp.grpcPort } }),
       })
     : null
   if (server) {
@@ -267,6 +270,8 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
       apiAddress = await server.listen({ host: api.host, port: api.port })
     } catch (err) {
       await fileWatch?.close()
+      // The gRPC receiver may be bound already (it starts when the API is ready, before the HTTP port).
+      await server.close().catch(() => undefined)
       await dispatcher.stop()
       throw err
     }
@@ -275,6 +280,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   }
   return {
     apiAddress,
+    otlpGrpcAddress: server === null ? null : otlpGrpcAddress(server),
     async close() {
       await fileWatch?.close()
       await server?.close()

@@ -5,6 +5,7 @@
  * runs as shipped; every value given is checked at start and a bad one fails it naming the field.
  *
  * Environment overrides, for containers: SENTINEL_API_PORT, SENTINEL_API_KEYS (comma-separated),
+ * SENTINEL_OTLP_GRPC_PORT,
  * SENTINEL_DETECTORS, SENTINEL_ALERT_RULES, SENTINEL_RECEIVERS (file paths), SCHEMA_REGISTRY_URL,
  * SCHEMA_REGISTRY_AUTH / SCHEMA_REGISTRY_TOKEN (registry-settings.ts).
  */
@@ -88,6 +89,11 @@ export interface SentinelSettings {
   readonly retention: { readonly anomaliesMs: number; readonly alertsMs: number }
   /** Per application/model MetricsAggregation windows; null = off. Default 5 minutes, 1 minute grace. */
   readonly aggregations: { readonly windowMs: number; readonly graceMs: number } | null
+  /**
+   * The OTLP/gRPC receiver's port (on the API's host, with its keys and limits); null = off, the
+   * default (OTLP/HTTP is always on the API's port). 4317 is OTLP's gRPC port.
+   */
+  readonly otlp: { readonly grpcPort: number | null }
 }
 
 const DAY_MS = 86_400_000
@@ -118,7 +124,8 @@ const isObject = (value: unknown): value is Raw => typeof value === 'object' && 
 function section(raw: Raw, name: string, path: string): Raw {
   const value = raw[name]
   if (value === undefined) return {}
-  if (!isObject(value)) throw new ConfigError(`${path}.${name}`, `expected a mapping, got ${JSON.stringify(value)}`, `Write it as '${name}:' followed by indented keys.`)
+  if (!isObject(value))
+    throw new ConfigError(`${path}.${name}`, `expected a mapping, got ${JSON.stringify(value)}`, `Write it as '${name}:' followed by indented keys.`)
   return value
 }
 
@@ -130,7 +137,8 @@ function rejectUnknown(raw: Raw, known: readonly string[], path: string): void {
 function text(raw: Raw, name: string, path: string, fallback: string | null): string | null {
   const value = raw[name]
   if (value === undefined) return fallback
-  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(`${path}.${name}`, `expected a non-empty string, got ${JSON.stringify(value)}`, 'Quote it if it looks like a number.')
+  if (typeof value !== 'string' || value.length === 0)
+    throw new ConfigError(`${path}.${name}`, `expected a non-empty string, got ${JSON.stringify(value)}`, 'Quote it if it looks like a number.')
   return value
 }
 
@@ -139,7 +147,11 @@ function integer(raw: Raw, name: string, path: string, fallback: number, min: nu
   if (value === undefined) return fallback
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${path}.${name}`, `expected an integer in [${min}, ${max}], got ${JSON.stringify(value)}`, `Set a whole number from ${min} to ${max}.`)
+    throw new ConfigError(
+      `${path}.${name}`,
+      `expected an integer in [${min}, ${max}], got ${JSON.stringify(value)}`,
+      `Set a whole number from ${min} to ${max}.`,
+    )
   }
   return n
 }
@@ -158,11 +170,19 @@ function bytes(raw: Raw, name: string, path: string, fallback: number): number {
 }
 
 function keys(raw: Raw, path: string, env: string | undefined): string[] {
-  if (env !== undefined && env.trim() !== '') return env.split(',').map((k) => k.trim()).filter(Boolean)
+  if (env !== undefined && env.trim() !== '')
+    return env
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean)
   const value = raw.apiKeys
   if (value === undefined) return []
   if (!Array.isArray(value) || value.some((k) => typeof k !== 'string' || k.length < 16)) {
-    throw new ConfigError(`${path}.apiKeys`, 'expected a list of keys of at least 16 characters', 'Generate keys with `openssl rand -hex 24`; prefer SENTINEL_API_KEYS over a file.')
+    throw new ConfigError(
+      `${path}.apiKeys`,
+      'expected a list of keys of at least 16 characters',
+      'Generate keys with `openssl rand -hex 24`; prefer SENTINEL_API_KEYS over a file.',
+    )
   }
   return value as string[]
 }
@@ -171,7 +191,8 @@ function duration(raw: Raw, name: string, path: string, fallback: number, min: n
   const value = raw[name]
   if (value === undefined) return fallback
   const ms = parseDuration(value)
-  if (ms === null || ms < min) throw new ConfigError(`${path}.${name}`, `expected a duration of at least ${min} ms, got ${JSON.stringify(value)}`, 'Write it like 5m, 24h or 30s.')
+  if (ms === null || ms < min)
+    throw new ConfigError(`${path}.${name}`, `expected a duration of at least ${min} ms, got ${JSON.stringify(value)}`, 'Write it like 5m, 24h or 30s.')
   return ms
 }
 
@@ -183,7 +204,8 @@ function offOrDuration(raw: Raw, name: string, path: string, fallback: number): 
   const value = raw[name]
   if (value === undefined) return fallback
   const ms = parseDuration(value)
-  if (ms === null || ms < 1000) throw new ConfigError(`${path}.${name}`, `expected a duration of at least 1s or off, got ${JSON.stringify(value)}`, 'Write it like 5m, 24h, or off.')
+  if (ms === null || ms < 1000)
+    throw new ConfigError(`${path}.${name}`, `expected a duration of at least 1s or off, got ${JSON.stringify(value)}`, 'Write it like 5m, 24h, or off.')
   return ms
 }
 
@@ -206,20 +228,46 @@ function serverPort(address: string | undefined): number | null {
 }
 
 /** Reads and checks the `sentinel:` section (absent = all defaults). */
-export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegistryUrl?: string; applicationServer?: string }, env: NodeJS.ProcessEnv = process.env): SentinelSettings {
+export function resolveSentinelSettings(
+  config: { sentinel?: unknown; schemaRegistryUrl?: string; applicationServer?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): SentinelSettings {
   const path = 'sentinel'
   if (config.sentinel !== undefined && !isObject(config.sentinel)) {
-    throw new ConfigError(path, `expected a mapping, got ${JSON.stringify(config.sentinel)}`, "Write it as 'sentinel:' followed by indented keys (see apps/sentinel/README.md).")
+    throw new ConfigError(
+      path,
+      `expected a mapping, got ${JSON.stringify(config.sentinel)}`,
+      "Write it as 'sentinel:' followed by indented keys (see apps/sentinel/README.md).",
+    )
   }
   const raw = config.sentinel ?? {}
-  rejectUnknown(raw, ['detectors', 'alertRules', 'receivers', 'topics', 'input', 'eventTime', 'deduplicate', 'api', 'schemaRegistry', 'correlation', 'retention', 'aggregations'], path)
+  rejectUnknown(
+    raw,
+    [
+      'detectors',
+      'alertRules',
+      'receivers',
+      'topics',
+      'input',
+      'eventTime',
+      'deduplicate',
+      'api',
+      'schemaRegistry',
+      'correlation',
+      'retention',
+      'aggregations',
+      'otlp',
+    ],
+    path,
+  )
 
   const rawTopics = section(raw, 'topics', path)
   rejectUnknown(rawTopics, Object.keys(DEFAULT_TOPICS), `${path}.topics`)
   const topics = Object.fromEntries(
     (Object.keys(DEFAULT_TOPICS) as (keyof SentinelTopics)[]).map((name) => {
       const topic = text(rawTopics, name, `${path}.topics`, DEFAULT_TOPICS[name]) ?? DEFAULT_TOPICS[name]
-      if (!TOPIC_NAME.test(topic)) throw new ConfigError(`${path}.topics.${name}`, `'${topic}' is not a valid topic name`, 'Use 1-249 characters of [a-zA-Z0-9._-].')
+      if (!TOPIC_NAME.test(topic))
+        throw new ConfigError(`${path}.topics.${name}`, `'${topic}' is not a valid topic name`, 'Use 1-249 characters of [a-zA-Z0-9._-].')
       return [name, topic]
     }),
   ) as unknown as SentinelTopics
@@ -231,12 +279,20 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
   rejectUnknown(input, ['format', 'schemaRegistryUrl'], `${path}.input`)
   const inputFormat = (text(input, 'format', `${path}.input`, 'json') ?? 'json') as InputFormat
   if (!INPUT_FORMATS.includes(inputFormat)) {
-    throw new ConfigError(`${path}.input.format`, `'${inputFormat}' is not a known format`, `Use one of ${INPUT_FORMATS.join(', ')} (the format is configured, never guessed).`)
+    throw new ConfigError(
+      `${path}.input.format`,
+      `'${inputFormat}' is not a known format`,
+      `Use one of ${INPUT_FORMATS.join(', ')} (the format is configured, never guessed).`,
+    )
   }
   const schemaRegistry = resolveRegistrySettings(raw.schemaRegistry, `${path}.schemaRegistry`, env)
   const schemaRegistryUrl = env.SCHEMA_REGISTRY_URL ?? text(input, 'schemaRegistryUrl', `${path}.input`, schemaRegistry.url ?? config.schemaRegistryUrl ?? null)
   if (inputFormat === 'registry-avro' && schemaRegistryUrl === null) {
-    throw new ConfigError(`${path}.input.schemaRegistryUrl`, "is required with format 'registry-avro'", 'Set it to the registry base URL, e.g. http://localhost:8081, or set SCHEMA_REGISTRY_URL.')
+    throw new ConfigError(
+      `${path}.input.schemaRegistryUrl`,
+      "is required with format 'registry-avro'",
+      'Set it to the registry base URL, e.g. http://localhost:8081, or set SCHEMA_REGISTRY_URL.',
+    )
   }
   if (schemaRegistryUrl !== null && !(URL.canParse(schemaRegistryUrl) && /^https?:$/.test(new URL(schemaRegistryUrl).protocol))) {
     throw new ConfigError(`${path}.input.schemaRegistryUrl`, `'${schemaRegistryUrl}' is not an http(s) URL`, 'Write it as http(s)://host:port.')
@@ -244,7 +300,8 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
 
   const api = section(raw, 'api', path)
   rejectUnknown(api, ['enabled', 'host', 'port', 'apiKeys', 'bodyLimit', 'rateLimit', 'dedup', 'authenticate'], `${path}.api`)
-  if (api.enabled !== undefined && typeof api.enabled !== 'boolean') throw new ConfigError(`${path}.api.enabled`, `expected true or false, got ${JSON.stringify(api.enabled)}`, 'Write true or false.')
+  if (api.enabled !== undefined && typeof api.enabled !== 'boolean')
+    throw new ConfigError(`${path}.api.enabled`, `expected true or false, got ${JSON.stringify(api.enabled)}`, 'Write true or false.')
   const rate = section(api, 'rateLimit', `${path}.api`)
   rejectUnknown(rate, ['max', 'window', 'authFailures'], `${path}.api.rateLimit`)
   const eventTime = section(raw, 'eventTime', path)
@@ -262,8 +319,21 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
   const aggregationsOff = raw.aggregations === 'off'
   const aggregations = aggregationsOff ? {} : section(raw, 'aggregations', path)
   rejectUnknown(aggregations, ['window', 'grace'], `${path}.aggregations`)
+  const otlp = section(raw, 'otlp', path)
+  rejectUnknown(otlp, ['grpcPort'], `${path}.otlp`)
+  const grpcPortGiven = env.SENTINEL_OTLP_GRPC_PORT ?? otlp.grpcPort
+  // SENTINEL_OTLP_GRPC_PORT is checked as the field it overrides, so a bad value names the field.
+  const grpcPort = grpcPortGiven === undefined || grpcPortGiven === '' ? null : integer({ grpcPort: grpcPortGiven }, 'grpcPort', `${path}.otlp`, 0, 0, 65535)
+  if (grpcPort !== null && api.enabled === false) {
+    throw new ConfigError(
+      `${path}.otlp.grpcPort`,
+      'needs the API (api.enabled is false)',
+      "The gRPC receiver shares the API's keys, limits and ingest: enable the API or unset grpcPort / SENTINEL_OTLP_GRPC_PORT.",
+    )
+  }
   const windowMs = rate.window === undefined ? 60_000 : parseDuration(rate.window)
-  if (windowMs === null || windowMs < 1000) throw new ConfigError(`${path}.api.rateLimit.window`, `expected a duration of at least 1s, got ${JSON.stringify(rate.window)}`, 'Write it like 1m or 30s.')
+  if (windowMs === null || windowMs < 1000)
+    throw new ConfigError(`${path}.api.rateLimit.window`, `expected a duration of at least 1s, got ${JSON.stringify(rate.window)}`, 'Write it like 1m or 30s.')
 
   return {
     detectorsFile: env.SENTINEL_DETECTORS ?? text(raw, 'detectors', path, null),
@@ -287,7 +357,11 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
     },
     aggregations: aggregationsOff
       ? null
-      : { windowMs: duration(aggregations, 'window', `${path}.aggregations`, DEFAULT_AGGREGATIONS.windowMs, 1000), graceMs: duration(aggregations, 'grace', `${path}.aggregations`, DEFAULT_AGGREGATIONS.graceMs, 0) },
+      : {
+          windowMs: duration(aggregations, 'window', `${path}.aggregations`, DEFAULT_AGGREGATIONS.windowMs, 1000),
+          graceMs: duration(aggregations, 'grace', `${path}.aggregations`, DEFAULT_AGGREGATIONS.graceMs, 0),
+        },
+    otlp: { grpcPort },
     api: {
       enabled: api.enabled !== false,
       host: text(api, 'host', `${path}.api`, '0.0.0.0') ?? '0.0.0.0',
@@ -295,9 +369,19 @@ export function resolveSentinelSettings(config: { sentinel?: unknown; schemaRegi
       port: integer({ port: env.SENTINEL_API_PORT ?? api.port }, 'port', `${path}.api`, serverPort(config.applicationServer) ?? 8080, 0, 65535),
       apiKeys: keys(api, `${path}.api`, env.SENTINEL_API_KEYS),
       bodyLimitBytes: bytes(api, 'bodyLimit', `${path}.api`, 1024 * 1024),
-      rateLimit: { max: integer(rate, 'max', `${path}.api.rateLimit`, 1000, 1, 1_000_000), windowMs, authFailures: integer(rate, 'authFailures', `${path}.api.rateLimit`, 20, 1, 1_000_000) },
-      dedup: { maxIds: integer(dedup, 'maxIds', `${path}.api.dedup`, 200_000, 0, 10_000_000), horizonMs: duration(dedup, 'horizon', `${path}.api.dedup`, 24 * 3_600_000, 1000) },
-      authenticate: { metrics: flag(authenticate, 'metrics', `${path}.api.authenticate`, false), openapi: flag(authenticate, 'openapi', `${path}.api.authenticate`, false) },
+      rateLimit: {
+        max: integer(rate, 'max', `${path}.api.rateLimit`, 1000, 1, 1_000_000),
+        windowMs,
+        authFailures: integer(rate, 'authFailures', `${path}.api.rateLimit`, 20, 1, 1_000_000),
+      },
+      dedup: {
+        maxIds: integer(dedup, 'maxIds', `${path}.api.dedup`, 200_000, 0, 10_000_000),
+        horizonMs: duration(dedup, 'horizon', `${path}.api.dedup`, 24 * 3_600_000, 1000),
+      },
+      authenticate: {
+        metrics: flag(authenticate, 'metrics', `${path}.api.authenticate`, false),
+        openapi: flag(authenticate, 'openapi', `${path}.api.authenticate`, false),
+      },
     },
   }
 }

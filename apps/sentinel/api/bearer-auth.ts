@@ -10,12 +10,17 @@ import { ApiError } from './errors.js'
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
 
+export type AuthRefusal =
+  | { readonly reason: 'missing' | 'invalid'; readonly message: string }
+  | { readonly reason: 'too_many_failures'; readonly retryAfterSeconds: number; readonly message: string }
+
 export class ApiKeys {
   private readonly digests: readonly Buffer[]
 
   constructor(keys: readonly string[]) {
     keys.forEach((key, i) => {
-      if (typeof key !== 'string' || key.length < 16) throw new Error(`apiKeys[${i}]: an API key must be a string of at least 16 characters; generate one with \`openssl rand -hex 32\``)
+      if (typeof key !== 'string' || key.length < 16)
+        throw new Error(`apiKeys[${i}]: an API key must be a string of at least 16 characters; generate one with \`openssl rand -hex 32\``)
     })
     this.digests = keys.map(digest)
   }
@@ -26,7 +31,11 @@ export class ApiKeys {
 
   /** The bearer token of a request, or null when there is none. */
   static token(request: FastifyRequest): string | null {
-    const header = request.headers.authorization
+    return ApiKeys.bearer(request.headers.authorization)
+  }
+
+  /** The token of an Authorization value (an HTTP header, gRPC metadata), or null. */
+  static bearer(header: unknown): string | null {
     if (typeof header !== 'string') return null
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header)
     return match ? match[1]! : null
@@ -46,27 +55,36 @@ export class ApiKeys {
   }
 
   /**
-   * An onRequest hook answering 401 (with WWW-Authenticate) to requests without a valid key, and
-   * 429 (with Retry-After) to an address past its failed-authentication budget, whatever key it
-   * sends then: a guesser learns nothing more until the window ends.
+   * Why a caller with `token` from `address` is refused, or null when it is let in. Every receiver
+   * (HTTP hooks, OTLP/gRPC) asks this, so the refusal rules and the failed-authentication budget
+   * are one: an address past its budget is refused whatever key it sends, so a guesser learns
+   * nothing more until the window ends.
    */
+  refusal(token: string | null, address: string, failures?: AuthFailureLimit): AuthRefusal | null {
+    const retryAfterSeconds = failures?.retryAfterSeconds(address) ?? 0
+    if (retryAfterSeconds > 0)
+      return {
+        reason: 'too_many_failures',
+        retryAfterSeconds,
+        message: `too many failed authentications from this address; retry in ${retryAfterSeconds} s with a valid key (Authorization: Bearer <key>)`,
+      }
+    if (this.isValid(token)) return null
+    failures?.recordFailure(address)
+    return token === null
+      ? { reason: 'missing', message: 'an API key is required: send Authorization: Bearer <key>' }
+      : { reason: 'invalid', message: 'the API key is not valid' }
+  }
+
+  /** An onRequest hook answering 401 (with WWW-Authenticate) or 429 (with Retry-After) to a refusal. */
   hook(failures?: AuthFailureLimit): onRequestAsyncHookHandler {
     return async (request) => {
-      const retryAfter = failures?.retryAfterSeconds(request.ip) ?? 0
-      if (retryAfter > 0) {
-        throw new ApiError(429, 'too_many_failed_authentications', `too many failed authentications from this address; retry in ${retryAfter} s with a valid key (Authorization: Bearer <key>)`, undefined, { 'retry-after': String(retryAfter) })
-      }
-      const token = ApiKeys.token(request)
-      if (this.isValid(token)) return
-      failures?.recordFailure(request.ip)
-      const missing = token === null
-      throw new ApiError(
-        401,
-        'unauthorized',
-        missing ? 'an API key is required: send Authorization: Bearer <key>' : 'the API key is not valid',
-        undefined,
-        { 'www-authenticate': missing ? 'Bearer realm="sentinel"' : 'Bearer realm="sentinel", error="invalid_token"' },
-      )
+      const refused = this.refusal(ApiKeys.token(request), request.ip, failures)
+      if (refused === null) return
+      if (refused.reason === 'too_many_failures')
+        throw new ApiError(429, 'too_many_failed_authentications', refused.message, undefined, { 'retry-after': String(refused.retryAfterSeconds) })
+      throw new ApiError(401, 'unauthorized', refused.message, undefined, {
+        'www-authenticate': refused.reason === 'missing' ? 'Bearer realm="sentinel"' : 'Bearer realm="sentinel", error="invalid_token"',
+      })
     }
   }
 }

@@ -1,4 +1,4 @@
-export { buildSentinelApi, type RateLimitOptions, type SentinelApiOptions } from './sentinel-api.js'
+export { buildSentinelApi, otlpGrpcAddress, type RateLimitOptions, type SentinelApiOptions } from './sentinel-api.js'
 export { ApiError, type ErrorBody } from './errors.js'
 export { type AnomalyFilter, type AnomalyPage, type Cursor, decodeCursor, encodeCursor } from './anomaly-query.js'
 export { type DetectResult, scoreAgainstBaseline, slotStoreName } from './baseline-scoring.js'

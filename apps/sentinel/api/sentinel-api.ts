@@ -55,6 +55,7 @@ import { TelemetryIngest } from './telemetry-ingest.js'
 import { DEFAULT_RECENT_TELEMETRY, RecentTelemetry } from './recent-telemetry.js'
 import { FalsePositiveRates, falsePositiveRateGauge } from './false-positive-rates.js'
 import { telemetryRoutes } from './telemetry-routes.js'
+import { OtlpGrpcServer } from './otlp-grpc-server.js'
 import { otlpRoutes } from './otlp-routes.js'
 import { ViewReads } from './view-reads.js'
 
@@ -125,6 +126,18 @@ export interface SentinelApiOptions {
   readonly effectiveConfig?: Readonly<Record<string, unknown>>
   /** Shown by /health; default: this package's version. */
   readonly version?: string
+  /**
+   * Serve OTLP/gRPC (otlp-grpc-server.ts) on this address beside the HTTP API, with its keys, limits
+   * and ingest; it starts when the API is ready (listen) and stops with it. Absent: no gRPC.
+   */
+  readonly otlpGrpc?: { readonly host: string; readonly port: number }
+}
+
+const grpcAddresses = new WeakMap<FastifyInstance, string>()
+
+/** Where the API's OTLP/gRPC receiver listens (host:port) once the API is listening; null without one. */
+export function otlpGrpcAddress(app: FastifyInstance): string | null {
+  return grpcAddresses.get(app) ?? null
 }
 
 // ajv-formats is CJS with a default export; under NodeNext its callable sits on `.default`.
@@ -145,17 +158,23 @@ function packageVersion(): string {
 
 function checkOptions(options: SentinelApiOptions): void {
   const problems: string[] = []
-  if (!(Number.isSafeInteger(options.bodyLimit) && options.bodyLimit > 0)) problems.push(`bodyLimit must be a positive integer (bytes), got ${options.bodyLimit}`)
-  if (options.rateLimit !== false && !(options.rateLimit.max >= 1 && options.rateLimit.timeWindowMs >= 1)) problems.push('rateLimit must be false or { max >= 1, timeWindowMs >= 1 }')
+  if (!(Number.isSafeInteger(options.bodyLimit) && options.bodyLimit > 0))
+    problems.push(`bodyLimit must be a positive integer (bytes), got ${options.bodyLimit}`)
+  if (options.rateLimit !== false && !(options.rateLimit.max >= 1 && options.rateLimit.timeWindowMs >= 1))
+    problems.push('rateLimit must be false or { max >= 1, timeWindowMs >= 1 }')
   const internal = options.internalRateLimit
-  if (internal !== undefined && internal !== false && !(internal.max >= 1 && internal.timeWindowMs >= 1)) problems.push('internalRateLimit must be false or { max >= 1, timeWindowMs >= 1 }')
+  if (internal !== undefined && internal !== false && !(internal.max >= 1 && internal.timeWindowMs >= 1))
+    problems.push('internalRateLimit must be false or { max >= 1, timeWindowMs >= 1 }')
   const failures = options.authFailureLimit
   if (failures !== undefined && !(failures.max >= 1 && failures.timeWindowMs >= 1)) problems.push('authFailureLimit must be { max >= 1, timeWindowMs >= 1 }')
-  if (options.maxJsonDepth !== undefined && !(Number.isSafeInteger(options.maxJsonDepth) && options.maxJsonDepth >= 2)) problems.push(`maxJsonDepth must be an integer >= 2, got ${options.maxJsonDepth}`)
+  if (options.maxJsonDepth !== undefined && !(Number.isSafeInteger(options.maxJsonDepth) && options.maxJsonDepth >= 2))
+    problems.push(`maxJsonDepth must be an integer >= 2, got ${options.maxJsonDepth}`)
   const bounds = options.eventTime
-  if (bounds !== undefined && !(bounds.maxAheadMs > 0 && (bounds.maxBehindMs === undefined || bounds.maxBehindMs > 0))) problems.push('eventTime must be { maxAheadMs > 0, maxBehindMs > 0 or absent }')
+  if (bounds !== undefined && !(bounds.maxAheadMs > 0 && (bounds.maxBehindMs === undefined || bounds.maxBehindMs > 0)))
+    problems.push('eventTime must be { maxAheadMs > 0, maxBehindMs > 0 or absent }')
   for (const name of ['telemetryTopic', 'acksTopic', 'feedbackTopic'] as const) if (!options[name]) problems.push(`${name} must be a topic name`)
-  if (options.alerts !== undefined && !options.alerts.silencesTopic) problems.push('alerts.silencesTopic must be a topic name (or leave alerts out: no alert routes)')
+  if (options.alerts !== undefined && !options.alerts.silencesTopic)
+    problems.push('alerts.silencesTopic must be a topic name (or leave alerts out: no alert routes)')
   if (problems.length > 0) throw new Error(`buildSentinelApi: ${problems.join('; ')}`)
 }
 
@@ -173,7 +192,10 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** The API's logger: the caller's, with credentials redacted from every structured field. */
 function redactingLogger(logger: FastifyBaseLogger): FastifyBaseLogger {
-  return (logger as unknown as { child(bindings: object, options: object): FastifyBaseLogger }).child({}, { redact: { paths: [...REDACT_PATHS], censor: REDACTED } })
+  return (logger as unknown as { child(bindings: object, options: object): FastifyBaseLogger }).child(
+    {},
+    { redact: { paths: [...REDACT_PATHS], censor: REDACTED } },
+  )
 }
 
 export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
@@ -210,7 +232,10 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     telemetryTopic: options.telemetryTopic,
     acksTopic: options.acksTopic,
     feedbackTopic: options.feedbackTopic,
-    alerts: options.alerts === undefined ? null : { reads: alertViewQueries(options.runtime, queries), silencesTopic: options.alerts.silencesTopic, lifecycle: options.alerts.lifecycle ?? null },
+    alerts:
+      options.alerts === undefined
+        ? null
+        : { reads: alertViewQueries(options.runtime, queries), silencesTopic: options.alerts.silencesTopic, lifecycle: options.alerts.lifecycle ?? null },
     telemetrySerde: options.telemetrySerde ?? telemetryJsonSerde(),
     maxBatchEvents: options.maxBatchEvents ?? 5000,
     eventTime: options.eventTime ?? DEFAULT_EVENT_TIME_BOUNDS,
@@ -224,14 +249,30 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
   const falsePositiveRates = new FalsePositiveRates(reads, base.now)
   const ctx: ApiContext = { ...base, ingest: new TelemetryIngest(base, app.log), falsePositiveRates }
   // A scrape carries no client credentials; instances ask each other with the first API key.
-  falsePositiveRateGauge(options.metrics, falsePositiveRates, options.detectors.detectors.map((d) => d.id), { authorization: apiKeys.enabled ? `Bearer ${options.apiKeys![0]}` : undefined, requestId: 'metrics-false-positive-rate' })
+  falsePositiveRateGauge(
+    options.metrics,
+    falsePositiveRates,
+    options.detectors.detectors.map((d) => d.id),
+    { authorization: apiKeys.enabled ? `Bearer ${options.apiKeys![0]}` : undefined, requestId: 'metrics-false-positive-rate' },
+  )
 
   // Request durations per route pattern, for every route (hooks on the root reach all children),
   // and one log line per request with credentials masked in its URL.
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
-    request.log.info({ http: { method: request.method, url: redactedUrl(request.url), remote_address: request.ip, status_code: reply.statusCode, response_ms: Math.round(reply.elapsedTime * 10) / 10 } }, 'request completed')
+    request.log.info(
+      {
+        http: {
+          method: request.method,
+          url: redactedUrl(request.url),
+          remote_address: request.ip,
+          status_code: reply.statusCode,
+          response_ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
+      },
+      'request completed',
+    )
   })
 
   const failures = apiKeys.enabled ? new AuthFailureLimit(options.authFailureLimit ?? { max: 20, timeWindowMs: 60_000 }, ctx.now) : undefined
@@ -245,9 +286,27 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
       return apiKeys.enabled && apiKeys.isValid(token) ? `key:${ApiKeys.fingerprint(token!)}` : `ip:${request.ip}`
     },
     errorResponseBuilder: (_request: FastifyRequest, context: { statusCode: number; max: number; after: string }) =>
-      new ApiError(context.statusCode, 'rate_limited', `rate limit exceeded: at most ${context.max} requests per ${limits.timeWindowMs / 1000} s; retry in ${context.after}`),
+      new ApiError(
+        context.statusCode,
+        'rate_limited',
+        `rate limit exceeded: at most ${context.max} requests per ${limits.timeWindowMs / 1000} s; retry in ${context.after}`,
+      ),
   })
-  const internalLimit = options.internalRateLimit ?? (options.rateLimit === false ? false : { max: options.rateLimit.max * 10, timeWindowMs: options.rateLimit.timeWindowMs })
+  if (options.otlpGrpc !== undefined) {
+    const { host, port } = options.otlpGrpc
+    const grpc = new OtlpGrpcServer({ ctx, apiKeys, failures, log: app.log.child({ component: 'otlp-grpc' }), maxMessageBytes: options.bodyLimit })
+    app.addHook('onReady', async () => {
+      const address = await grpc.listen(host, port)
+      grpcAddresses.set(app, address)
+      app.log.info({ address }, 'OTLP/gRPC receiver listening')
+    })
+    app.addHook('onClose', async () => {
+      grpcAddresses.delete(app)
+      await grpc.close()
+    })
+  }
+  const internalLimit =
+    options.internalRateLimit ?? (options.rateLimit === false ? false : { max: options.rateLimit.max * 10, timeWindowMs: options.rateLimit.timeWindowMs })
 
   const { $schema: _draft, ...telemetrySchema } = telemetryEventJsonSchema
   void app.register(swagger, {

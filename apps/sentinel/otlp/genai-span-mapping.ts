@@ -12,9 +12,10 @@
  * Event ids are UUIDv5 of (trace id, span id, side), so an exporter's retry of the same spans yields
  * the same ids and is dropped as a duplicate by the API and the topology.
  */
-import { FINISH_REASONS, type Environment, type FinishReason, type RequestParameters, type TelemetryEvent, type TelemetryMetadata } from '../../../schemas/telemetry/index.js'
+import { FINISH_REASONS, type FinishReason, type RequestParameters, type TelemetryEvent } from '../../../schemas/telemetry/index.js'
 import { uuidV5 } from '../alerting/alert-id.js'
-import { type OtlpAnyValue, type OtlpKeyValue, type OtlpSpan, type OtlpTraceRequest, STATUS_CODE_ERROR } from './otlp-trace-request.js'
+import { type Attributes, attributes, count, eventOrigin, isGenAi, iso, nanos, real, text } from './otlp-attributes.js'
+import { type OtlpSpan, type OtlpTraceRequest, STATUS_CODE_ERROR } from './otlp-trace-request.js'
 
 /** Namespace of the event ids made from spans (a fixed random UUID). */
 const OTLP_EVENT_NAMESPACE = '6f0c2a8e-51b4-4d7e-9a3c-2e8f1b7d4c90'
@@ -39,70 +40,6 @@ export interface MappedSpans {
   readonly spans: number
 }
 
-type Attributes = ReadonlyMap<string, string | number | boolean | readonly (string | number | boolean)[]>
-
-function scalar(value: OtlpAnyValue | undefined): string | number | boolean | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value.stringValue === 'string') return value.stringValue
-  if (typeof value.boolValue === 'boolean') return value.boolValue
-  if (value.intValue !== undefined) {
-    const n = Number(value.intValue)
-    return Number.isFinite(n) ? n : undefined
-  }
-  if (typeof value.doubleValue === 'number') return value.doubleValue
-  return undefined
-}
-
-function attributes(list: readonly OtlpKeyValue[] | undefined): Attributes {
-  const map = new Map<string, string | number | boolean | readonly (string | number | boolean)[]>()
-  if (!Array.isArray(list)) return map
-  for (const kv of list) {
-    if (typeof kv?.key !== 'string') continue
-    const values = kv.value?.arrayValue?.values
-    if (Array.isArray(values)) map.set(kv.key, values.map(scalar).filter((v): v is string | number | boolean => v !== undefined))
-    else {
-      const v = scalar(kv.value)
-      if (v !== undefined) map.set(kv.key, v)
-    }
-  }
-  return map
-}
-
-/** The first of `keys` set on the span, else on the resource, as text. */
-function text(keys: readonly string[], ...sources: readonly Attributes[]): string | undefined {
-  for (const source of sources) {
-    for (const key of keys) {
-      const v = source.get(key)
-      if (typeof v === 'string' && v !== '') return v
-      if (typeof v === 'number' || typeof v === 'boolean') return String(v)
-    }
-  }
-  return undefined
-}
-
-function count(attrs: Attributes, ...keys: readonly string[]): number | undefined {
-  for (const key of keys) {
-    const v = attrs.get(key)
-    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v
-  }
-  return undefined
-}
-
-function real(attrs: Attributes, key: string): number | undefined {
-  const v = attrs.get(key)
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined
-}
-
-/** Nanoseconds since the epoch (decimal string or number) as BigInt, or null. */
-function nanos(value: string | number | undefined): bigint | null {
-  // JSON numbers above 2^53 arrive rounded (to ~256 ns today): still far finer than a millisecond.
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return BigInt(Math.round(value))
-  if (typeof value === 'string' && /^\d{1,20}$/.test(value) && value !== '0') return BigInt(value)
-  return null
-}
-
-const ENVIRONMENTS: Readonly<Record<string, Environment>> = { dev: 'dev', development: 'dev', staging: 'staging', stage: 'staging', prod: 'prod', production: 'prod' }
-
 function finishReason(attrs: Attributes): FinishReason | undefined {
   const reasons = attrs.get('gen_ai.response.finish_reasons')
   const first = Array.isArray(reasons) ? reasons[0] : reasons
@@ -121,8 +58,6 @@ function parameters(attrs: Attributes): RequestParameters | undefined {
   return Object.keys(out).length === 0 ? undefined : out
 }
 
-const isGenAi = (attrs: Attributes): boolean => [...attrs.keys()].some((k) => k.startsWith('gen_ai.'))
-
 /** The span's two events, or the reason it has none. */
 function spanEvents(span: OtlpSpan, attrs: Attributes, resource: Attributes): TelemetryEvent[] | string {
   const traceId = typeof span.traceId === 'string' ? span.traceId.toLowerCase() : ''
@@ -135,32 +70,9 @@ function spanEvents(span: OtlpSpan, attrs: Attributes, resource: Attributes): Te
   const end = nanos(span.endTimeUnixNano)
   if (start === null || end === null || end < start) return 'startTimeUnixNano and endTimeUnixNano are required, end not before start'
 
-  const application = text(['service.name'], resource, attrs)
-  if (application === undefined) return 'the resource needs service.name (it is the application_id)'
-  const tenant = text(['tenant.id'], attrs, resource)
-  const user = text(['user.id', 'enduser.id'], attrs, resource)
-  const session = text(['session.id', 'gen_ai.conversation.id'], attrs, resource)
-  const environment = ENVIRONMENTS[(text(['deployment.environment.name', 'deployment.environment'], resource, attrs) ?? '').toLowerCase()]
-  const tags = Object.fromEntries(
-    (['gen_ai.operation.name', 'gen_ai.provider.name', 'gen_ai.system'] as const).flatMap((key) => {
-      const v = text([key], attrs)
-      return v === undefined ? [] : [[key, v]]
-    }),
-  )
-  const metadata: TelemetryMetadata = {
-    ...(user === undefined ? {} : { user_id: user }),
-    ...(session === undefined ? {} : { session_id: session }),
-    ...(environment === undefined ? {} : { environment }),
-    ...(Object.keys(tags).length === 0 ? {} : { tags }),
-  }
-  const version = text(['service.version'], resource)
-  const common = {
-    source: { service: application, host: text(['host.name'], resource) ?? 'unknown', ...(version === undefined ? {} : { version }) },
-    application_id: application,
-    ...(tenant === undefined ? {} : { tenant_id: tenant }),
-    correlation_id: `${traceId}-${spanId}`,
-    ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
-  }
+  const origin = eventOrigin(attrs, resource)
+  if (typeof origin === 'string') return origin
+  const common = { ...origin, correlation_id: `${traceId}-${spanId}` }
   const inputTokens = count(attrs, 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens')
   const outputTokens = count(attrs, 'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens')
   const failed = span.status?.code === STATUS_CODE_ERROR
@@ -168,7 +80,6 @@ function spanEvents(span: OtlpSpan, attrs: Attributes, resource: Attributes): Te
   const finish = finishReason(attrs)
   const params = parameters(attrs)
   const id = (side: string): string => uuidV5(OTLP_EVENT_NAMESPACE, `${traceId}:${spanId}:${side}`)
-  const iso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString()
   return [
     {
       ...common,
@@ -176,7 +87,12 @@ function spanEvents(span: OtlpSpan, attrs: Attributes, resource: Attributes): Te
       timestamp: iso(start),
       event_type: 'llm.request',
       // GenAI spans carry message content only when capture is switched on; Sentinel takes none.
-      data: { model: requestModel ?? model, prompt: '', ...(inputTokens === undefined ? {} : { prompt_tokens: inputTokens }), ...(params === undefined ? {} : { parameters: params }) },
+      data: {
+        model: requestModel ?? model,
+        prompt: '',
+        ...(inputTokens === undefined ? {} : { prompt_tokens: inputTokens }),
+        ...(params === undefined ? {} : { parameters: params }),
+      },
     },
     {
       ...common,

@@ -1,14 +1,14 @@
 /**
  * An OTLP ExportTraceServiceRequest, from either OTLP/HTTP encoding, as one plain shape: the OTLP
  * JSON encoding's (lowerCamelCase fields, hex trace and span ids, enums as numbers, 64-bit integers
- * as decimal strings). Protobuf bodies are decoded by protobufjs from the vendored
- * opentelemetry-proto files (proto/, Apache-2.0, upstream commit in proto/README.md) and converted
- * to that shape, so the GenAI mapping reads one form.
+ * as decimal strings). Protobuf bodies are decoded by otlp-proto-types.ts and converted to that
+ * shape, so the GenAI mapping reads one form.
  *
  * Only the fields the mapping reads are typed; anything else in a request is carried and ignored.
  */
-import { fileURLToPath } from 'node:url'
-import protobuf from 'protobufjs'
+import { OtlpDecodeError, decodeOtlp, encodeOtlp, otlpType } from './otlp-proto-types.js'
+
+export { OtlpDecodeError }
 
 export interface OtlpAnyValue {
   readonly stringValue?: string
@@ -48,39 +48,14 @@ export interface OtlpTraceRequest {
 
 export const STATUS_CODE_ERROR = 2
 
-const PROTO_ROOT = fileURLToPath(new URL('./proto/', import.meta.url))
-
-let types: { request: protobuf.Type; response: protobuf.Type } | undefined
-
-function protoTypes(): { request: protobuf.Type; response: protobuf.Type } {
-  if (types === undefined) {
-    const root = new protobuf.Root()
-    // The .proto files import each other by their path under the proto root.
-    root.resolvePath = (_origin, target) => PROTO_ROOT + target
-    root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto')
-    types = {
-      request: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
-      response: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
-    }
-  }
-  return types
-}
-
-/** Thrown for a body that is not an ExportTraceServiceRequest: a 400, resending cannot succeed. */
-export class OtlpDecodeError extends Error {}
+const REQUEST = 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'
+const RESPONSE = 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'
 
 const base64ToHex = (value: unknown): unknown => (typeof value === 'string' ? Buffer.from(value, 'base64').toString('hex') : value)
 
 /** Decodes a protobuf ExportTraceServiceRequest into the JSON encoding's shape. */
 export function decodeTraceRequestProtobuf(body: Uint8Array): OtlpTraceRequest {
-  const { request } = protoTypes()
-  let message: protobuf.Message
-  try {
-    message = request.decode(body)
-  } catch (err) {
-    throw new OtlpDecodeError(`the body is not a protobuf ExportTraceServiceRequest: ${(err as Error).message}`)
-  }
-  const plain = request.toObject(message, { longs: String, enums: Number, bytes: String, defaults: false, arrays: true }) as OtlpTraceRequest
+  const plain = decodeOtlp(otlpType(REQUEST), body) as OtlpTraceRequest
   // protobufjs renders bytes as base64; the JSON encoding (and the mapping) uses hex ids.
   for (const resourceSpans of plain.resourceSpans ?? []) {
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
@@ -96,7 +71,8 @@ export function decodeTraceRequestProtobuf(body: Uint8Array): OtlpTraceRequest {
 
 /** Checks the top of a JSON-encoded request (the mapping checks each span's fields as it reads them). */
 export function traceRequestFromJson(body: unknown): OtlpTraceRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OtlpDecodeError('the body must be a JSON object ExportTraceServiceRequest ({"resourceSpans": [...]})')
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new OtlpDecodeError('the body must be a JSON object ExportTraceServiceRequest ({"resourceSpans": [...]})')
   const resourceSpans = (body as { resourceSpans?: unknown }).resourceSpans
   if (resourceSpans !== undefined && !Array.isArray(resourceSpans)) throw new OtlpDecodeError('resourceSpans must be an array')
   return body as OtlpTraceRequest
@@ -109,6 +85,5 @@ export interface PartialSuccess {
 
 /** ExportTraceServiceResponse as protobuf bytes; no partialSuccess when nothing was rejected (the spec's "fully accepted"). */
 export function encodeTraceResponseProtobuf(partial: PartialSuccess | null): Uint8Array {
-  const { response } = protoTypes()
-  return response.encode(response.fromObject(partial === null ? {} : { partialSuccess: partial })).finish()
+  return encodeOtlp(otlpType(RESPONSE), partial === null ? {} : { partialSuccess: partial })
 }

@@ -26,7 +26,13 @@ test('no sentinel section: every default', () => {
 
 test('values given are read, environment overrides win', () => {
   const s = resolveSentinelSettings(
-    { sentinel: { topics: { telemetry: 'tele' }, input: { format: 'registry-avro', schemaRegistryUrl: 'http://r:8081' }, api: { port: 9000, bodyLimit: '256kb', rateLimit: { max: 5, window: '10s' } } } },
+    {
+      sentinel: {
+        topics: { telemetry: 'tele' },
+        input: { format: 'registry-avro', schemaRegistryUrl: 'http://r:8081' },
+        api: { port: 9000, bodyLimit: '256kb', rateLimit: { max: 5, window: '10s' } },
+      },
+    },
     { SENTINEL_API_KEYS: 'k1-aaaaaaaaaaaaaaa, k2', SENTINEL_API_PORT: '9100' },
   )
   assert.equal(s.topics.telemetry, 'tele')
@@ -41,7 +47,12 @@ test('values given are read, environment overrides win', () => {
 
 test('event-time bounds, dedup and authenticated operations endpoints are configurable', () => {
   const s = resolveSentinelSettings(
-    { sentinel: { eventTime: { maxAhead: '1m', maxBehind: '2h' }, api: { rateLimit: { authFailures: 3 }, dedup: { maxIds: 10, horizon: '1h' }, authenticate: { metrics: true, openapi: true } } } },
+    {
+      sentinel: {
+        eventTime: { maxAhead: '1m', maxBehind: '2h' },
+        api: { rateLimit: { authFailures: 3 }, dedup: { maxIds: 10, horizon: '1h' }, authenticate: { metrics: true, openapi: true } },
+      },
+    },
     {},
   )
   assert.deepEqual(s.eventTime, { maxAheadMs: 60_000, maxBehindMs: 2 * 3_600_000 })
@@ -68,9 +79,23 @@ test('bad values fail naming the field and the fix', () => {
 
 test("correlation: seed 001's defaults (on, 10m, 50), configurable, off, and bad values named", () => {
   assert.deepEqual(resolveSentinelSettings({}, {}).correlation, { windowMs: 600_000, maxRelated: 50 })
-  assert.deepEqual(resolveSentinelSettings({ sentinel: { correlation: { window: '2m', maxRelatedEvents: 5 } } }, {}).correlation, { windowMs: 120_000, maxRelated: 5 })
+  assert.deepEqual(resolveSentinelSettings({ sentinel: { correlation: { window: '2m', maxRelatedEvents: 5 } } }, {}).correlation, {
+    windowMs: 120_000,
+    maxRelated: 5,
+  })
   assert.equal(resolveSentinelSettings({ sentinel: { correlation: { enabled: false } } }, {}).correlation, null)
   fails({ sentinel: { correlation: { window: '10ms' } } }, 'sentinel.correlation.window', /5m/)
   fails({ sentinel: { correlation: { maxRelatedEvents: 0 } } }, 'sentinel.correlation.maxRelatedEvents', /1 to 1000/)
   fails({ sentinel: { correlation: { fields: ['x'] } } }, 'sentinel.correlation.fields', /maxRelatedEvents/)
+})
+
+test('otlp.grpcPort: off by default, from the file or SENTINEL_OTLP_GRPC_PORT (which wins), bad values named', () => {
+  assert.deepEqual(resolveSentinelSettings({}, {}).otlp, { grpcPort: null })
+  assert.deepEqual(resolveSentinelSettings({ sentinel: { otlp: { grpcPort: 4317 } } }, {}).otlp, { grpcPort: 4317 })
+  assert.deepEqual(resolveSentinelSettings({ sentinel: { otlp: { grpcPort: 4317 } } }, { SENTINEL_OTLP_GRPC_PORT: '14317' }).otlp, { grpcPort: 14317 })
+  assert.deepEqual(resolveSentinelSettings({}, { SENTINEL_OTLP_GRPC_PORT: '' }).otlp, { grpcPort: null }, 'an empty variable is unset')
+  fails({ sentinel: { otlp: { grpcPort: 70000 } } }, 'sentinel.otlp.grpcPort', /0 to 65535/)
+  fails({}, 'sentinel.otlp.grpcPort', /0 to 65535/, { SENTINEL_OTLP_GRPC_PORT: 'grpc' })
+  fails({ sentinel: { otlp: { port: 4317 } } }, 'sentinel.otlp.port', /Known settings here: grpcPort/)
+  fails({ sentinel: { otlp: { grpcPort: 4317 }, api: { enabled: false } } }, 'sentinel.otlp.grpcPort', /enable the API/)
 })

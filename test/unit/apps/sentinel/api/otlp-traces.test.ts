@@ -8,50 +8,11 @@
 import assert from 'node:assert/strict'
 import { gzipSync } from 'node:zlib'
 import { after, before, describe, test } from 'node:test'
-import { SpanStatusCode } from '@opentelemetry/api'
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { TelemetryEvent } from '../../../../../schemas/telemetry/index.js'
 import { API_KEY, type Instance, startInstance, stopInstance } from './fixtures.js'
-
-type Exporter = SpanExporter & { shutdown(): Promise<void> }
-
-interface SpanSpec {
-  readonly name: string
-  readonly attributes: Record<string, string | number | string[]>
-  readonly durationMs: number
-  readonly error?: string
-}
-
-/** Ends each span `durationMs` after its start, a second apart, all in the last minute; one export request (batched). */
-async function exportSpans(exporter: Exporter, specs: readonly SpanSpec[], resource: Record<string, string> = { 'service.name': 'support-bot', 'service.version': '2.1.0', 'host.name': 'pod-7', 'deployment.environment.name': 'production', 'tenant.id': 'acme' }): Promise<void> {
-  const provider = new BasicTracerProvider({ resource: resourceFromAttributes(resource), spanProcessors: [new BatchSpanProcessor(exporter)] })
-  const tracer = provider.getTracer('otlp-test')
-  const base = Date.now() - 60_000
-  for (const [i, spec] of specs.entries()) {
-    const start = base + i * 1000
-    const span = tracer.startSpan(spec.name, { attributes: spec.attributes, startTime: start })
-    if (spec.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: spec.error })
-    span.end(start + spec.durationMs)
-  }
-  await provider.forceFlush()
-  await provider.shutdown()
-}
-
-const chat = (model: string, input: number, output: number, extra: Record<string, string | number | string[]> = {}): Record<string, string | number | string[]> => ({
-  'gen_ai.operation.name': 'chat',
-  'gen_ai.provider.name': 'openai',
-  'gen_ai.request.model': model,
-  'gen_ai.response.model': `${model}-0613`,
-  'gen_ai.usage.input_tokens': input,
-  'gen_ai.usage.output_tokens': output,
-  'gen_ai.response.finish_reasons': ['stop'],
-  'gen_ai.request.temperature': 0.2,
-  'user.id': 'user-42',
-  ...extra,
-})
+import { type SpanSpec, chat, exportSpans, exportSpansVia } from './otlp-sdk-spans.js'
 
 describe('POST /v1/traces (OTLP/HTTP) with the OpenTelemetry SDK exporters', () => {
   let it: Instance
@@ -63,7 +24,8 @@ describe('POST /v1/traces (OTLP/HTTP) with the OpenTelemetry SDK exporters', () 
   })
   after(() => stopInstance(it))
 
-  const sentSince = (from: number): TelemetryEvent[] => (it.runtime.sent.get('llm-telemetry') ?? []).slice(from).map((r) => JSON.parse(Buffer.from(r.value as Uint8Array).toString('utf8')) as TelemetryEvent)
+  const sentSince = (from: number): TelemetryEvent[] =>
+    (it.runtime.sent.get('llm-telemetry') ?? []).slice(from).map((r) => JSON.parse(Buffer.from(r.value as Uint8Array).toString('utf8')) as TelemetryEvent)
   const sentCount = (): number => (it.runtime.sent.get('llm-telemetry') ?? []).length
   const headers = { Authorization: `Bearer ${API_KEY}` }
 
@@ -86,12 +48,24 @@ describe('POST /v1/traces (OTLP/HTTP) with the OpenTelemetry SDK exporters', () 
       assert.equal(request.application_id, 'support-bot')
       assert.equal(request.tenant_id, 'acme')
       assert.deepEqual(request.source, { service: 'support-bot', host: 'pod-7', version: '2.1.0' })
-      assert.deepEqual(request.metadata, { user_id: 'user-42', environment: 'prod', tags: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' } })
+      assert.deepEqual(request.metadata, {
+        user_id: 'user-42',
+        environment: 'prod',
+        tags: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' },
+      })
       assert.deepEqual(request.data, { model: 'gpt-4o', prompt: '', prompt_tokens: 120, parameters: { temperature: 0.2 } })
       assert.equal(response.event_type, 'llm.response')
       assert.equal(response.correlation_id, request.correlation_id)
       assert.match(response.correlation_id!, /^[0-9a-f]{32}-[0-9a-f]{16}$/)
-      assert.deepEqual(response.data, { status: 'success', latency_ms: 850.5, model: 'gpt-4o-0613', prompt_tokens: 120, completion_tokens: 80, total_tokens: 200, finish_reason: 'stop' })
+      assert.deepEqual(response.data, {
+        status: 'success',
+        latency_ms: 850.5,
+        model: 'gpt-4o-0613',
+        prompt_tokens: 120,
+        completion_tokens: 80,
+        total_tokens: 200,
+        finish_reason: 'stop',
+      })
       assert.equal(Date.parse(response.timestamp) - Date.parse(request.timestamp), 850, 'event times are the span start and end (ms)')
       assert.equal(errorRequest.event_type, 'llm.request')
       assert.equal(error.event_type, 'llm.error')
@@ -113,11 +87,13 @@ describe('POST /v1/traces (OTLP/HTTP) with the OpenTelemetry SDK exporters', () 
   })
 
   test('a GenAI span that cannot become events is refused in partialSuccess; the rest of the request goes on', async () => {
-    const body = JSON.parse(await captureJsonBody([
-      { name: 'chat ok', attributes: chat('gpt-4o', 10, 10), durationMs: 100 },
-      { name: 'embeddings', attributes: { 'gen_ai.operation.name': 'embeddings' }, durationMs: 100 },
-      { name: 'chat huge user', attributes: chat('gpt-4o', 10, 10, { 'user.id': 'u'.repeat(500) }), durationMs: 100 },
-    ])) as unknown
+    const body = JSON.parse(
+      await captureJsonBody([
+        { name: 'chat ok', attributes: chat('gpt-4o', 10, 10), durationMs: 100 },
+        { name: 'embeddings', attributes: { 'gen_ai.operation.name': 'embeddings' }, durationMs: 100 },
+        { name: 'chat huge user', attributes: chat('gpt-4o', 10, 10, { 'user.id': 'u'.repeat(500) }), durationMs: 100 },
+      ]),
+    ) as unknown
     const from = sentCount()
     const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) })
     assert.equal(res.status, 200)
@@ -129,11 +105,19 @@ describe('POST /v1/traces (OTLP/HTTP) with the OpenTelemetry SDK exporters', () 
   })
 
   test('protobuf answers are ExportTraceServiceResponse in protobuf; undecodable bodies are 400; gzip is inflated; other encodings 415', async () => {
-    const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-protobuf' }, body: new Uint8Array([0x0a, 0xff, 0xff]) })
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/x-protobuf' },
+      body: new Uint8Array([0x0a, 0xff, 0xff]),
+    })
     assert.equal(res.status, 400)
     assert.equal(((await res.json()) as { error: string }).error, 'invalid_otlp')
     const json = await captureJsonBody([{ name: 'chat', attributes: chat('gpt-4o', 1, 1), durationMs: 10 }])
-    const gz = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(json) })
+    const gz = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(json),
+    })
     assert.equal(gz.status, 200)
     const br = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-encoding': 'br' }, body: json })
     assert.equal(br.status, 415)
@@ -179,11 +163,4 @@ async function captureJsonBody(specs: readonly SpanSpec[]): Promise<string> {
   await exportSpans(new JsonExporter({ url: `http://127.0.0.1:${port}/v1/traces` }), specs)
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return captured
-}
-
-async function exportSpansVia(exporter: Exporter, done: (result: { code: number; error?: Error }) => void): Promise<void> {
-  const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'support-bot' }) })
-  const span = provider.getTracer('otlp-test').startSpan('chat', { attributes: chat('gpt-4o', 1, 1) })
-  span.end()
-  exporter.export([span as never], done)
 }
