@@ -8,6 +8,7 @@
  * the anomalies topic. Events without the group's dimension (no user_id for groupBy user) are left
  * out of that group only.
  */
+import { createHash } from 'node:crypto'
 import {
   binomialBurst,
   consecutiveThreshold,
@@ -33,7 +34,19 @@ import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde, telemetryR
 import { type EventTimeBounds, type KStream, SessionWindows, StreamsBuilder, TimeWindows, TimestampExtractors, type Topology } from '../../topology/index.js'
 import type { DetectorConfig, DetectorsConfig } from './detectors-config.js'
 import { detectorCoreOptions } from './operator-parameters.js'
-import { type GroupBy, type MetricRef, type TelemetryMetrics, eventModel, groupKey, metricValue, telemetryMetrics, withModel } from './metrics.js'
+import {
+  type DetectorGroupBy,
+  type GroupBy,
+  MISSING_GROUP_KEY,
+  type MetricRef,
+  type TelemetryMetrics,
+  eventModel,
+  groupKey,
+  metricValue,
+  telemetryMetrics,
+  withModel,
+} from './metrics.js'
+import { GroupFieldMissing } from './group-field-missing.js'
 import { severityFloor, withSeverityFloor } from './severity-floor.js'
 import { detectorConfigVersionGauge } from './detector-config-gauge.js'
 import { CURRENT_KEY, DETECTOR_CONFIG_STORE, LiveDetectorSettings, lenientJson } from './live-detector-settings.js'
@@ -89,7 +102,7 @@ export interface SentinelTopologyOptions {
   readonly onTelemetry?: (telemetry: KStream<string | null, TelemetryEvent>) => void
 }
 
-const ENTITY: Record<GroupBy, EntityType | undefined> = {
+const ENTITY: Partial<Record<DetectorGroupBy, EntityType>> = {
   application: 'application',
   model: 'model',
   user: 'user',
@@ -375,6 +388,15 @@ function withRequestModel(telemetry: KStream<string | null, TelemetryEvent>, ser
   })
 }
 
+/**
+ * A group's part of node and repartition topic names: the groupBy itself when it is a plain name
+ * (short names keep the names they always had), else a digest (map keys may hold any character).
+ */
+function groupNodeName(groupBy: DetectorGroupBy): string {
+  if (/^[A-Za-z0-9._-]{1,80}$/.test(groupBy)) return groupBy
+  return `field-${createHash('sha256').update(groupBy).digest('hex').slice(0, 16)}`
+}
+
 /** Adds the detection topology to `builder`; returns the anomaly streams by detector id. */
 export function addSentinelDetection(builder: StreamsBuilder, options: SentinelTopologyOptions): Map<string, KStream<string, AnomalyEvent>> {
   const detectors = ('detectors' in options.detectors ? options.detectors.detectors : options.detectors).filter((d) => d.enabled)
@@ -401,16 +423,28 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
           }),
           settings: new LiveDetectorSettings(options.metrics ? detectorConfigVersionGauge(options.metrics) : undefined),
         }
-  const groups = new Map<GroupBy, KStream<string, MeasuredEvent>>()
+  const groups = new Map<DetectorGroupBy, KStream<string, MeasuredEvent>>()
   const repartitioned = repartitionTelemetrySerde()
-  const group = (groupBy: GroupBy): KStream<string, MeasuredEvent> => {
+  const missing = options.metrics ? new GroupFieldMissing(options.metrics) : undefined
+  const group = (groupBy: DetectorGroupBy): KStream<string, MeasuredEvent> => {
     let stream = groups.get(groupBy)
     if (!stream) {
-      stream = (groupBy === 'model' ? withRequestModel(telemetry, repartitioned) : telemetry)
-        .filter((_k, event) => groupKey(event, groupBy) !== null, { name: `telemetry-has-${groupBy}` })
-        .selectKey((_k, event) => groupKey(event, groupBy) ?? '', { name: `telemetry-key-by-${groupBy}` })
-        .repartition({ name: `telemetry-by-${groupBy}`, key: Serdes.string(), value: repartitioned })
-        .mapValues((event): MeasuredEvent => ({ event, metrics: telemetryMetrics(event) }), { name: `telemetry-metrics-by-${groupBy}` })
+      const users = detectors.filter((d) => d.groupBy === groupBy)
+      // Records without the value travel only when a detector judges them (missingGroup: group).
+      const keepMissing = users.some((d) => d.missingGroup === 'group')
+      const name = groupNodeName(groupBy)
+      let source = groupBy === 'model' ? withRequestModel(telemetry, repartitioned) : telemetry
+      if (missing)
+        source = source.peek(
+          (_k, event) => {
+            if (groupKey(event, groupBy) === null) missing.count(users)
+          },
+          { name: `telemetry-missing-${name}` },
+        )
+      stream = (keepMissing ? source : source.filter((_k, event) => groupKey(event, groupBy) !== null, { name: `telemetry-has-${name}` }))
+        .selectKey((_k, event) => groupKey(event, groupBy) ?? MISSING_GROUP_KEY, { name: `telemetry-key-by-${name}` })
+        .repartition({ name: `telemetry-by-${name}`, key: Serdes.string(), value: repartitioned })
+        .mapValues((event): MeasuredEvent => ({ event, metrics: telemetryMetrics(event) }), { name: `telemetry-metrics-by-${name}` })
       // Each record first takes the version in force, so the detectors' live parameters are current for it.
       if (live)
         stream = stream.leftJoin(
@@ -420,17 +454,24 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
             live.settings.observe(current)
             return measured
           },
-          { name: `telemetry-live-config-by-${groupBy}` },
+          { name: `telemetry-live-config-by-${name}` },
         )
       groups.set(groupBy, stream)
     }
     return stream
   }
+  /** A detector's input: its group, without the records lacking the value when it skips them and others of its group do not. */
+  const inputOf = (detector: DetectorConfig): KStream<string, MeasuredEvent> => {
+    const grouped = group(detector.groupBy)
+    const groupsMissing = detectors.some((d) => d.groupBy === detector.groupBy && d.missingGroup === 'group')
+    if (detector.missingGroup === 'group' || !groupsMissing) return grouped
+    return grouped.filter((_k, value) => groupKey(value.event, detector.groupBy) !== null, { name: `${detector.id}-has-group` })
+  }
   const sink = { key: Serdes.string(), value: anomalySerde(options) }
   const anomalies = new Map<string, KStream<string, AnomalyEvent>>()
   for (const detector of detectors) {
     const floor = severityFloor(detector)
-    const judged = detectorStream(group(detector.groupBy), detector, live?.settings)
+    const judged = detectorStream(inputOf(detector), detector, live?.settings)
     const stream = live
       ? judged
           .leftJoin(

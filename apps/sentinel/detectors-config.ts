@@ -16,12 +16,14 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Comparison } from '../../operators/detectors/streak.js'
+import { closestName } from '../../schemas/config/closest-name.js'
 import { type ConfigIssue, compileConfigSchema, fieldPath, parseConfigText, validateConfig } from '../../schemas/config/config-reader.js'
 import type { Direction } from '../../operators/detectors/direction.js'
 import type { AnomalySeverity } from '../../operators/detectors/severity.js'
 import { SESSION_FEATURES, type SessionFeature } from '../../operators/detectors/session-features.js'
 import type { WindowAggregate } from '../../operators/dsl/window-metric.js'
-import { type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef } from './metrics.js'
+import { type DetectorGroupBy, GROUP_BY, type GroupBy, type MetricRef, TELEMETRY_METRICS, isMetricRef, isShortGroupBy } from './metrics.js'
+import { readFieldPath } from './telemetry-field-path.js'
 
 export const DETECTOR_TYPES = ['statistical', 'rule', 'behavioral'] as const
 export type DetectorKind = (typeof DETECTOR_TYPES)[number]
@@ -78,7 +80,14 @@ export type DetectorAction =
 interface DetectorBase {
   readonly id: string
   readonly type: DetectorKind
-  readonly groupBy: GroupBy
+  /** A short name (application, model, ...) or a TelemetryEvent field path (`source.host`, `metadata.tags.region`). */
+  readonly groupBy: DetectorGroupBy
+  /**
+   * Records without the group's value: `skip` leaves them out of the detector, `group` judges them
+   * together under the key `(missing)`. Default: `group` for a field path, `skip` for a short name
+   * (as before field paths). Either way they are counted in `sentinel_group_field_missing_total`.
+   */
+  readonly missingGroup: MissingGroup
   /** Severity of rule anomalies (graded detectors derive theirs from the deviation); default warning. */
   readonly severity: AnomalySeverity
   /**
@@ -315,7 +324,10 @@ export function parseDuration(value: unknown): number | null {
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null
 }
 
-const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'severity', 'actions', 'enabled', 'description', 'config', 'sensitivity']
+export const MISSING_GROUP = ['group', 'skip'] as const
+export type MissingGroup = (typeof MISSING_GROUP)[number]
+
+const COMMON_FIELDS = ['id', 'type', 'strategy', 'groupBy', 'missingGroup', 'severity', 'actions', 'enabled', 'description', 'config', 'sensitivity']
 
 /**
  * Seed 001's `sensitivity` on detectors whose threshold is a deviation (stds, or a relative
@@ -487,6 +499,17 @@ function entryIssues(raw: unknown, label: string, issues: readonly ConfigIssue[]
   return issues.map((i) => ({ detector: name, field: i.path.length === 0 ? null : fieldPath(i.path), message: i.message }))
 }
 
+/** `groupBy`: a short name, else a field path checked against TelemetryEvent's schema. */
+function readGroupBy(reader: FieldReader, fallback: GroupBy): DetectorGroupBy {
+  const value = reader.choice<string>('groupBy', fallback)
+  if (isShortGroupBy(value)) return value
+  const read = readFieldPath(value)
+  if ('path' in read) return read.path
+  const short = closestName(value, GROUP_BY)
+  reader.problem('groupBy', `${read.problem}; or a short name: ${GROUP_BY.join(' | ')}${short === null ? '' : ` (did you mean ${short}?)`}`)
+  return fallback
+}
+
 /** Reads one detector entry the schema has passed; issues the schema cannot see go to `issues`. */
 function readDetector(top: Record<string, unknown>, issues: DetectorConfigIssue[]): DetectorConfig | null {
   const name = top.id as string
@@ -513,10 +536,12 @@ function readDetector(top: Record<string, unknown>, issues: DetectorConfigIssue[
 
   const enabled = fields.enabled !== false
   const description = fields.description as string | undefined
+  const groupBy = readGroupBy(reader, strategy === 'session-profile' ? 'user' : 'application')
   const base: DetectorBase = {
     id: name,
     type,
-    groupBy: reader.choice<GroupBy>('groupBy', strategy === 'session-profile' ? 'user' : 'application'),
+    groupBy,
+    missingGroup: reader.choice<MissingGroup>('missingGroup', isShortGroupBy(groupBy) ? 'skip' : 'group'),
     severity: reader.choice<AnomalySeverity>('severity', 'warning'),
     minSeverity: reader.has('severity') ? reader.choice<AnomalySeverity>('severity') : null,
     actions: readActions(reader),

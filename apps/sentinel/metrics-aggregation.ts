@@ -53,13 +53,27 @@ export const metricsAggregationSchema: avro.Schema = {
     { name: 'metric_name', type: 'string' },
     { name: 'timestamp', type: 'string', doc: 'Start of the aggregation window, ISO-8601.' },
     { name: 'window_duration', type: 'string', doc: 'Like 5m: [0-9]+(s|m|h|d).' },
-    { name: 'aggregation', type: 'string', doc: 'avg | sum | min | max | count | p50 | p95 | p99 (a string, so a new aggregation does not break old readers).' },
+    {
+      name: 'aggregation',
+      type: 'string',
+      doc: 'avg | sum | min | max | count | p50 | p95 | p99 (a string, so a new aggregation does not break old readers).',
+    },
     { name: 'value', type: 'double' },
     { name: 'unit', type: ['null', 'string'], default: null },
     { name: 'dimensions', type: { type: 'map', values: 'string' }, doc: 'Grouping dimensions: application_id, model, tenant_id, ...' },
     {
       name: 'metadata',
-      type: ['null', { type: 'record', name: 'AggregationMetadata', fields: [{ name: 'sample_count', type: ['null', 'long'], default: null }, { name: 'completeness', type: ['null', 'double'], default: null }] }],
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'AggregationMetadata',
+          fields: [
+            { name: 'sample_count', type: ['null', 'long'], default: null },
+            { name: 'completeness', type: ['null', 'double'], default: null },
+          ],
+        },
+      ],
       default: null,
     },
   ],
@@ -90,7 +104,17 @@ export interface CallsAccumulator {
   tenant: string | null
 }
 
-const emptyAccumulator = (): CallsAccumulator => ({ calls: 0, errors: 0, latencySum: 0, latencyCount: 0, latencyMax: 0, latencyBuckets: {}, tokens: null, cost: null, tenant: null })
+export const emptyAccumulator = (): CallsAccumulator => ({
+  calls: 0,
+  errors: 0,
+  latencySum: 0,
+  latencyCount: 0,
+  latencyMax: 0,
+  latencyBuckets: {},
+  tokens: null,
+  cost: null,
+  tenant: null,
+})
 
 export function accumulate(acc: CallsAccumulator, event: TelemetryEvent): CallsAccumulator {
   const m = telemetryMetrics(event)
@@ -115,7 +139,9 @@ export function accumulate(acc: CallsAccumulator, event: TelemetryEvent): CallsA
 export function bucketQuantile(buckets: Readonly<Record<string, number>>, count: number, q: number): number {
   const rank = Math.ceil(q * count)
   let seen = 0
-  for (const [bucket, n] of Object.entries(buckets).map(([b, n]) => [Number(b), n] as const).sort((a, b) => a[0] - b[0])) {
+  for (const [bucket, n] of Object.entries(buckets)
+    .map(([b, n]) => [Number(b), n] as const)
+    .sort((a, b) => a[0] - b[0])) {
     seen += n
     if (seen >= rank) return bucket < 0 ? 0.5 : GROWTH ** (bucket + 0.5)
   }
@@ -123,15 +149,29 @@ export function bucketQuantile(buckets: Readonly<Record<string, number>>, count:
 }
 
 function durationText(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`
   return `${Math.round(ms / 1000)}s`
 }
 
 /** The records of one closed window of one group. */
 export function aggregationsOf(application: string, model: string | null, windowStart: number, windowMs: number, acc: CallsAccumulator): MetricsAggregation[] {
   if (acc.calls === 0) return []
-  const dimensions: Record<string, string> = { application_id: application, ...(model === null ? {} : { model }), ...(acc.tenant ? { tenant_id: acc.tenant } : {}) }
-  const base = { timestamp: new Date(windowStart).toISOString(), window_duration: durationText(windowMs), dimensions, metadata: { sample_count: acc.calls, completeness: null } }
+  const dimensions: Record<string, string> = {
+    application_id: application,
+    ...(model === null ? {} : { model }),
+    ...(acc.tenant ? { tenant_id: acc.tenant } : {}),
+  }
+  const base = {
+    timestamp: new Date(windowStart).toISOString(),
+    window_duration: durationText(windowMs),
+    dimensions,
+    metadata: { sample_count: acc.calls, completeness: null },
+  }
   const out: MetricsAggregation[] = [
     { ...base, metric_name: 'calls', aggregation: 'count', value: acc.calls, unit: 'calls' },
     { ...base, metric_name: 'error_rate', aggregation: 'avg', value: acc.errors / acc.calls, unit: 'ratio' },
@@ -139,7 +179,13 @@ export function aggregationsOf(application: string, model: string | null, window
   if (acc.latencyCount > 0) {
     out.push(
       { ...base, metric_name: 'latency_ms', aggregation: 'avg', value: acc.latencySum / acc.latencyCount, unit: 'ms' },
-      { ...base, metric_name: 'latency_ms', aggregation: 'p95', value: Math.min(bucketQuantile(acc.latencyBuckets, acc.latencyCount, 0.95), acc.latencyMax), unit: 'ms' },
+      {
+        ...base,
+        metric_name: 'latency_ms',
+        aggregation: 'p95',
+        value: Math.min(bucketQuantile(acc.latencyBuckets, acc.latencyCount, 0.95), acc.latencyMax),
+        unit: 'ms',
+      },
       { ...base, metric_name: 'latency_ms', aggregation: 'max', value: acc.latencyMax, unit: 'ms' },
     )
   }
@@ -155,6 +201,8 @@ export interface MetricsAggregationOptions {
   readonly graceMs: number
   /** The telemetry serde of the repartition by group (the topology's input format is not required here). */
   readonly telemetrySerde: Serde<TelemetryEvent>
+  /** Told each closed window of a group (with calls), e.g. for `sentinel_model_performance_score`. */
+  readonly onWindowClosed?: (application: string, model: string | null, acc: CallsAccumulator) => void
 }
 
 /** Key of a group: application and model as a JSON pair, so no two pairs collide. */
@@ -170,12 +218,19 @@ export function addMetricsAggregation(telemetry: KStream<string | null, Telemetr
     .selectKey((_k, event) => groupKey(event), { name: 'aggregation-key-by-application-model' })
     .groupByKey({ key: Serdes.string(), value: options.telemetrySerde })
     .windowedBy(TimeWindows.tumbling(options.windowMs, { graceMs: options.graceMs }))
-    .aggregate<CallsAccumulator>(emptyAccumulator, (_key, event, acc) => accumulate({ ...acc, latencyBuckets: { ...acc.latencyBuckets } }, event), { name: 'aggregation-window', value: Serdes.json<CallsAccumulator>() })
+    .aggregate<CallsAccumulator>(emptyAccumulator, (_key, event, acc) => accumulate({ ...acc, latencyBuckets: { ...acc.latencyBuckets } }, event), {
+      name: 'aggregation-window',
+      value: Serdes.json<CallsAccumulator>(),
+    })
     .suppress(Suppressed.untilWindowCloses({ name: 'aggregation-final' }))
     .toStream({ name: 'aggregation-closed' })
-    .flatMap((windowed, acc): [string, MetricsAggregation][] => {
-      const [application, model] = JSON.parse(windowed.key) as [string, string | null]
-      return aggregationsOf(application, model, windowed.window.start, options.windowMs, acc).map((record) => [windowed.key, record])
-    }, { name: 'aggregation-records' })
+    .flatMap(
+      (windowed, acc): [string, MetricsAggregation][] => {
+        const [application, model] = JSON.parse(windowed.key) as [string, string | null]
+        if (acc.calls > 0) options.onWindowClosed?.(application, model, acc)
+        return aggregationsOf(application, model, windowed.window.start, options.windowMs, acc).map((record) => [windowed.key, record])
+      },
+      { name: 'aggregation-records' },
+    )
     .to(options.topic, { key: Serdes.string(), value: options.serde, name: 'aggregations-to-topic' })
 }

@@ -8,6 +8,7 @@
  * outcome events, whichever of them arrives.
  */
 import { type TelemetryEvent, type TelemetryMetadata, isMetricData, isRequestData, isResponseData } from '../../schemas/telemetry/telemetry-event.js'
+import { type FieldPath, fieldValue } from './telemetry-field-path.js'
 
 export const TELEMETRY_METRICS = [
   'latency_ms',
@@ -131,6 +132,14 @@ export function metricValue(metrics: TelemetryMetrics, ref: MetricRef): number |
 export const GROUP_BY = ['application', 'model', 'user', 'tenant', 'host', 'region', 'api_key'] as const
 export type GroupBy = (typeof GROUP_BY)[number]
 
+/** What a detector groups by: a short name above, or any field path of TelemetryEvent (telemetry-field-path.ts). */
+export type DetectorGroupBy = GroupBy | FieldPath
+
+export const isShortGroupBy = (groupBy: string): groupBy is GroupBy => (GROUP_BY as readonly string[]).includes(groupBy)
+
+/** The key of the records that lack a detector's group field, when the detector groups them (`missingGroup: group`). */
+export const MISSING_GROUP_KEY = '(missing)'
+
 /** The model of an event: request and (extended) response payloads carry it, a metric's `model` dimension too. */
 export function eventModel(event: TelemetryEvent): string | null {
   const data = event.data
@@ -145,7 +154,8 @@ export function withModel(event: TelemetryEvent, model: string): TelemetryEvent 
 }
 
 /** The key an event is grouped by, or null when it lacks that dimension (e.g. no user_id). */
-export function groupKey(event: TelemetryEvent, groupBy: GroupBy): string | null {
+export function groupKey(event: TelemetryEvent, groupBy: DetectorGroupBy): string | null {
+  if (!isShortGroupBy(groupBy)) return fieldValue(event, groupBy)
   const metadata: TelemetryMetadata = event.metadata ?? {}
   switch (groupBy) {
     case 'application':

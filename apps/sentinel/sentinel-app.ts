@@ -31,7 +31,8 @@ import { addSentinelDetection, repartitionTelemetrySerde } from './detection.js'
 import { ApiMetrics } from './api/api-metrics.js'
 import { countKafkaIngest } from './kafka-ingest-count.js'
 import { DetectionLatency } from './detection-latency.js'
-import { addMetricsAggregation } from './metrics-aggregation.js'
+import { type CallsAccumulator, addMetricsAggregation } from './metrics-aggregation.js'
+import { ModelPerformanceScore } from './model-performance-score.js'
 import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
 import { effectiveConfig } from './effective-config.js'
 import { DetectorVersionWriter } from './api/detector-version-writer.js'
@@ -92,6 +93,7 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   const { topics } = settings
   const builder = new StreamsBuilder()
   const serdes = sentinelTopicSerdes(settings)
+  const performance = context.metrics ? new ModelPerformanceScore(context.metrics, context.logger) : undefined
   addSentinelDetection(builder, {
     detectors: app.detectors,
     inputTopic: topics.telemetry,
@@ -109,6 +111,16 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
           serde: serdes.aggregations,
           ...settings.aggregations,
           telemetrySerde: repartitionTelemetrySerde(),
+          ...(performance === undefined
+            ? {}
+            : {
+                onWindowClosed: (_application: string, model: string | null, acc: CallsAccumulator) =>
+                  performance.observe(model, {
+                    calls: acc.calls,
+                    errors: acc.errors,
+                    meanLatencyMs: acc.latencyCount > 0 ? acc.latencySum / acc.latencyCount : null,
+                  }),
+              }),
         })
       }
       if (context.metrics) countKafkaIngest(telemetry, new ApiMetrics(context.metrics, context.logger))

@@ -11,7 +11,7 @@
 import { basename } from 'node:path'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { DetectorConfig } from '../detectors-config.js'
-import type { GroupBy } from '../metrics.js'
+import { type DetectorGroupBy, type GroupBy, isShortGroupBy } from '../metrics.js'
 import type { RoutesOptions } from './api-context.js'
 import { type BaselineDetectorConfig, hasBaseline, scoreAgainstBaseline } from './baseline-scoring.js'
 import { ApiError } from './errors.js'
@@ -19,7 +19,16 @@ import { DetectorsConfigError, parseDetectorDefinition } from '../detectors-conf
 import { dryRunDetector } from '../detector-dry-run.js'
 import { type TelemetryEvent, validateTelemetryEvent } from '../../../schemas/telemetry/index.js'
 import { forwardContext } from './interactive-queries.js'
-import { anomalyEventSchema, detectBody, detectorIdParams, detectorSchema, detectResponse, errors, metricsDetectBody, metricsDetectResponse } from './schemas.js'
+import {
+  anomalyEventSchema,
+  detectBody,
+  detectorIdParams,
+  detectorSchema,
+  detectResponse,
+  errors,
+  metricsDetectBody,
+  metricsDetectResponse,
+} from './schemas.js'
 
 interface DetectBody {
   readonly detector_id: string
@@ -30,7 +39,14 @@ interface DetectBody {
 
 interface MetricsDetectBody {
   readonly metrics: Readonly<Record<string, number>>
-  readonly context?: { readonly application_id?: string; readonly model?: string; readonly user_id?: string; readonly tenant_id?: string; readonly detector_id?: string; readonly timestamp?: string }
+  readonly context?: {
+    readonly application_id?: string
+    readonly model?: string
+    readonly user_id?: string
+    readonly tenant_id?: string
+    readonly detector_id?: string
+    readonly timestamp?: string
+  }
 }
 
 interface TestBody {
@@ -44,7 +60,12 @@ export const MAX_TEST_EVENTS = 10_000
 
 /** A definition refused: 422 with every issue as {field, message} (the message says the fix). */
 export function definitionRefused(err: DetectorsConfigError): ApiError {
-  return new ApiError(422, 'invalid_detector', `the detector definition is invalid: ${err.issues.map((i) => `${i.field ?? '(detector)'}: ${i.message}`).join('; ')}`, err.issues.map((i) => ({ field: i.field, message: i.message })))
+  return new ApiError(
+    422,
+    'invalid_detector',
+    `the detector definition is invalid: ${err.issues.map((i) => `${i.field ?? '(detector)'}: ${i.message}`).join('; ')}`,
+    err.issues.map((i) => ({ field: i.field, message: i.message })),
+  )
 }
 
 const rounded = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : String(Math.round(x * 100) / 100))
@@ -73,7 +94,10 @@ export function describeDetector(detector: DetectorConfig): Record<string, unkno
     delete settings.graceMs
     delete settings.aggregate
   } else if (detector.strategy === 'threshold' || detector.strategy === 'consecutive') {
-    window = detector.window === null ? null : { kind: 'tumbling', size_ms: detector.window.sizeMs, grace_ms: detector.window.graceMs, aggregate: detector.window.aggregate }
+    window =
+      detector.window === null
+        ? null
+        : { kind: 'tumbling', size_ms: detector.window.sizeMs, grace_ms: detector.window.graceMs, aggregate: detector.window.aggregate }
     delete settings.window
   } else if (detector.strategy === 'session-profile') {
     window = { kind: 'session', size_ms: detector.gapMs, grace_ms: detector.graceMs, aggregate: null }
@@ -109,7 +133,11 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
         summary: 'The loaded detectors',
         tags: ['detectors'],
         response: {
-          200: { type: 'object', required: ['source', 'detectors'], properties: { source: { type: 'string' }, detectors: { type: 'array', items: detectorSchema }, feedback_partial: { type: 'boolean' } } },
+          200: {
+            type: 'object',
+            required: ['source', 'detectors'],
+            properties: { source: { type: 'string' }, detectors: { type: 'array', items: detectorSchema }, feedback_partial: { type: 'boolean' } },
+          },
           ...errors(401, 429),
         },
       },
@@ -147,9 +175,18 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
       const { detector_id, key, value, timestamp } = body
       const detector = byId.get(detector_id)
       if (detector === undefined) throw new ApiError(404, 'not_found', `no detector '${detector_id}'; GET /api/v1/detectors lists them`)
-      if (!detector.enabled) throw new ApiError(409, 'detector_disabled', `detector '${detector_id}' is disabled (enabled: false), so it keeps no baseline; enable it in the detectors file`)
+      if (!detector.enabled)
+        throw new ApiError(
+          409,
+          'detector_disabled',
+          `detector '${detector_id}' is disabled (enabled: false), so it keeps no baseline; enable it in the detectors file`,
+        )
       if (!hasBaseline(detector)) {
-        throw new ApiError(422, 'no_baseline_strategy', `detector '${detector_id}' uses strategy '${detector.strategy}', which keeps no per-value baseline to score against; /detect scores zscore, ewma and percentile detectors`)
+        throw new ApiError(
+          422,
+          'no_baseline_strategy',
+          `detector '${detector_id}' uses strategy '${detector.strategy}', which keeps no per-value baseline to score against; /detect scores zscore, ewma and percentile detectors`,
+        )
       }
       const slot = await ctx.reads.slot(detector_id, key, forwardContext(request))
       return { ...scoreAgainstBaseline(detector, key, value, slot), ...(timestamp === undefined ? {} : { timestamp }) }
@@ -196,7 +233,8 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
       const { detector: given, events: posted, limit } = request.body ?? {}
       let detector: DetectorConfig
       if (given !== undefined) {
-        if (given.id !== undefined && given.id !== id) throw new ApiError(400, 'id_mismatch', `the definition's id '${String(given.id)}' is not the path's '${id}'; leave id out or make them equal`)
+        if (given.id !== undefined && given.id !== id)
+          throw new ApiError(400, 'id_mismatch', `the definition's id '${String(given.id)}' is not the path's '${id}'; leave id out or make them equal`)
         try {
           detector = parseDetectorDefinition({ ...given, id })
         } catch (err) {
@@ -205,7 +243,8 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
         }
       } else {
         const loaded = byId.get(id)
-        if (loaded === undefined) throw new ApiError(404, 'not_found', `no detector '${id}'; GET /api/v1/detectors lists them, or post its definition in 'detector' to test a new one`)
+        if (loaded === undefined)
+          throw new ApiError(404, 'not_found', `no detector '${id}'; GET /api/v1/detectors lists them, or post its definition in 'detector' to test a new one`)
         detector = loaded
       }
       let sample: TelemetryEvent[]
@@ -217,34 +256,70 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
           if (checked.ok) sample.push(checked.event)
           else if (invalid.length < 20) invalid.push({ index, issues: checked.issues })
         })
-        if (invalid.length > 0) throw new ApiError(400, 'invalid_events', `${posted.length - sample.length} of the posted events are not valid TelemetryEvents (the first ${invalid.length} in details); fix or drop them`, invalid)
+        if (invalid.length > 0)
+          throw new ApiError(
+            400,
+            'invalid_events',
+            `${posted.length - sample.length} of the posted events are not valid TelemetryEvents (the first ${invalid.length} in details); fix or drop them`,
+            invalid,
+          )
       } else {
         sample = ctx.recentTelemetry.latest(limit ?? MAX_TEST_EVENTS)
       }
       const run = await dryRunDetector(detector, sample)
-      return { detector: describeDetector(detector), sample: posted === undefined ? 'recent' : 'given', events: run.events, flagged: run.anomalies.length, anomalies: run.anomalies, dry_run: true }
+      return {
+        detector: describeDetector(detector),
+        sample: posted === undefined ? 'recent' : 'given',
+        events: run.events,
+        flagged: run.anomalies.length,
+        anomalies: run.anomalies,
+        dry_run: true,
+      }
     },
   )
 
   async function detectMetrics(body: MetricsDetectBody, request: FastifyRequest): Promise<Record<string, unknown>> {
     const context = body.context ?? {}
     const metrics = withDerivedMetrics(body.metrics)
-    // Seed 002's context names no host, region or API key: detectors keyed by those are not judged here.
-    const keys: Record<GroupBy, string | undefined> = { application: context.application_id, model: context.model, user: context.user_id, tenant: context.tenant_id, host: undefined, region: undefined, api_key: undefined }
+    // Seed 002's context names no host, region, API key or other field: detectors keyed by those are not judged here.
+    const shortKeys: Record<GroupBy, string | undefined> = {
+      application: context.application_id,
+      model: context.model,
+      user: context.user_id,
+      tenant: context.tenant_id,
+      host: undefined,
+      region: undefined,
+      api_key: undefined,
+    }
+    const keys = (groupBy: DetectorGroupBy): string | undefined => (isShortGroupBy(groupBy) ? shortKeys[groupBy] : undefined)
     if (context.detector_id !== undefined) {
       const named = byId.get(context.detector_id)
       if (named === undefined) throw new ApiError(404, 'not_found', `no detector '${context.detector_id}'; GET /api/v1/detectors lists them`)
-      if (!hasBaseline(named) || !named.enabled) throw new ApiError(422, 'no_baseline_strategy', `detector '${named.id}' is disabled or keeps no per-value baseline; /detect scores enabled zscore, ewma and percentile detectors`)
+      if (!hasBaseline(named) || !named.enabled)
+        throw new ApiError(
+          422,
+          'no_baseline_strategy',
+          `detector '${named.id}' is disabled or keeps no per-value baseline; /detect scores enabled zscore, ewma and percentile detectors`,
+        )
     }
     const judging = ctx.detectors.detectors.filter(
-      (d): d is BaselineDetectorConfig => d.enabled && hasBaseline(d) && (context.detector_id === undefined || d.id === context.detector_id) && metrics[d.metric] !== undefined && keys[d.groupBy] !== undefined,
+      (d): d is BaselineDetectorConfig =>
+        d.enabled &&
+        hasBaseline(d) &&
+        (context.detector_id === undefined || d.id === context.detector_id) &&
+        metrics[d.metric] !== undefined &&
+        keys(d.groupBy) !== undefined,
     )
     if (judging.length === 0) {
-      throw new ApiError(422, 'nothing_to_judge', `no enabled zscore, ewma or percentile detector has its metric in 'metrics' and its key in 'context'; detectors judge ${[...new Set(ctx.detectors.detectors.filter(hasBaseline).map((d) => `${d.metric} by ${d.groupBy}`))].join(', ')}`)
+      throw new ApiError(
+        422,
+        'nothing_to_judge',
+        `no enabled zscore, ewma or percentile detector has its metric in 'metrics' and its key in 'context'; detectors judge ${[...new Set(ctx.detectors.detectors.filter(hasBaseline).map((d) => `${d.metric} by ${d.groupBy}`))].join(', ')}`,
+      )
     }
     const results = await Promise.all(
       judging.map(async (d) => {
-        const key = keys[d.groupBy]!
+        const key = keys(d.groupBy)!
         const slot = await ctx.reads.slot(d.id, key, forwardContext(request))
         return scoreAgainstBaseline(d, key, metrics[d.metric]!, slot)
       }),
@@ -253,7 +328,12 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
     const ready = results.filter((r) => r.ready)
     const explanation =
       anomalous.length > 0
-        ? anomalous.map((r) => `${r.detector_id}: ${r.key} ${r.value} against baseline mean ${rounded(r.baseline?.mean)} (deviation ${rounded(r.deviation)}, threshold ${rounded(r.threshold)})`).join('; ')
+        ? anomalous
+            .map(
+              (r) =>
+                `${r.detector_id}: ${r.key} ${r.value} against baseline mean ${rounded(r.baseline?.mean)} (deviation ${rounded(r.deviation)}, threshold ${rounded(r.threshold)})`,
+            )
+            .join('; ')
         : ready.length > 0
           ? `within the baselines of ${ready.map((r) => r.detector_id).join(', ')}`
           : `no baseline ready yet: ${results.map((r) => `${r.detector_id}: ${r.reason ?? 'not ready'}`).join('; ')}`

@@ -5,9 +5,10 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { runOnTestDriver } from '../../../../apps/sentinel/demo/driver-run.js'
-import { parseDetectorsConfig } from '../../../../apps/sentinel/detectors-config.js'
+import type { DetectorsConfig } from '../../../../apps/sentinel/detectors-config.js'
 import { groupKey } from '../../../../apps/sentinel/metrics.js'
 import type { TelemetryEvent } from '../../../../schemas/telemetry/index.js'
+import { costStreakDetectors } from './cost-streak-detector.js'
 
 const T0 = Date.UTC(2026, 0, 1)
 
@@ -29,18 +30,7 @@ const US = { host: 'h-us', region: 'us-east-1', api_key: 'key-us' }
 // Costly calls in eu, a cheap one in us between them: two in a row only within eu.
 const EVENTS = [call(1, 2, EU), call(2, 0.1, US), call(3, 2, EU)]
 
-const detector = (groupBy: string) =>
-  parseDetectorsConfig(`
-detectors:
-  - id: cost-streak
-    type: rule
-    strategy: consecutive
-    groupBy: ${groupBy}
-    metric: cost
-    condition: greater_than
-    value: 1
-    consecutive: 2
-`)
+const detector = (groupBy: string): DetectorsConfig => costStreakDetectors(groupBy)
 
 describe('groupBy host, region, api_key', () => {
   test('the keys come from source.host and metadata.tags (metric dimensions too)', () => {

@@ -9,40 +9,41 @@ import { describe, test } from 'node:test'
 import { Registry } from 'prom-client'
 import { quantileSorted } from 'simple-statistics'
 import { INGEST_PROTOCOL_HEADER } from '../../../../apps/sentinel/api/api-metrics.js'
-import { type CallsAccumulator, type MetricsAggregation, accumulate, bucketQuantile, metricsAggregationJsonSerde } from '../../../../apps/sentinel/metrics-aggregation.js'
+import {
+  type CallsAccumulator,
+  type MetricsAggregation,
+  accumulate,
+  bucketQuantile,
+  emptyAccumulator,
+  metricsAggregationJsonSerde,
+} from '../../../../apps/sentinel/metrics-aggregation.js'
 import { DEFAULT_RETENTION, resolveSentinelSettings } from '../../../../apps/sentinel/sentinel-config.js'
 import { buildSentinelAppTopology, loadSentinelApp } from '../../../../apps/sentinel/sentinel-app.js'
 import { TopologyTestDriver } from '../../../../runtime/testing/topology-test-driver.js'
 import { Serdes } from '../../../../schemas/index.js'
-import { type TelemetryEvent, telemetryJsonSerde } from '../../../../schemas/telemetry/index.js'
+import { telemetryJsonSerde } from '../../../../schemas/telemetry/index.js'
+import { T0, outcome } from './outcome-events.js'
 
-const T0 = Date.UTC(2026, 0, 1)
 const MINUTE = 60_000
-let n = 0
-
-function outcome(app: string, model: string | undefined, second: number, latency_ms: number, extra: Partial<TelemetryEvent> = {}, failed = false): TelemetryEvent {
-  n += 1
-  return {
-    event_id: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
-    timestamp: new Date(T0 + second * 1000).toISOString(),
-    source: { service: 'obs', host: 'h' },
-    event_type: failed ? 'llm.error' : 'llm.response',
-    application_id: app,
-    tenant_id: 'acme',
-    data: { status: failed ? 'error' : 'success', latency_ms, ...(model === undefined ? {} : { model }), total_tokens: 100, cost: 0.01 },
-    ...extra,
-  }
-}
 
 describe('MetricsAggregation', () => {
   test('one record per metric per application/model and closed window, in the seed shape; API-written telemetry is not counted as kafka', async () => {
     const metrics = new Registry()
     const app = loadSentinelApp({ sentinel: { topics: { telemetry: 'tele' }, aggregations: { window: '1m', grace: '10s' } } }, {})
-    const driver = await TopologyTestDriver.create(buildSentinelAppTopology(app, { metrics }), { applicationId: 'aggregation-test', startWallClockMs: T0 + 5 * MINUTE })
+    const driver = await TopologyTestDriver.create(buildSentinelAppTopology(app, { metrics }), {
+      applicationId: 'aggregation-test',
+      startWallClockMs: T0 + 5 * MINUTE,
+    })
     const input = driver.createInputTopic('tele', Serdes.nullable(Serdes.string()), telemetryJsonSerde())
     const output = driver.createOutputTopic('metrics-aggregations', Serdes.string(), metricsAggregationJsonSerde())
     // Window [T0, T0+1m): chatbot/gpt-4o 4 calls (one failed), chatbot without model 1 call.
-    for (const [s, latency, failed] of [[1, 100, false], [2, 200, false], [3, 300, false], [4, 4000, true]] as const) await input.pipe('chatbot', outcome('chatbot', 'gpt-4o', s, latency, {}, failed))
+    for (const [s, latency, failed] of [
+      [1, 100, false],
+      [2, 200, false],
+      [3, 300, false],
+      [4, 4000, true],
+    ] as const)
+      await input.pipe('chatbot', outcome('chatbot', 'gpt-4o', s, latency, {}, failed))
     await input.pipe('chatbot', outcome('chatbot', undefined, 5, 50))
     // The API's own writes carry the header: aggregated, but not counted again as kafka.
     await input.pipe('chatbot', outcome('chatbot', 'gpt-4o', 6, 100), { headers: { [INGEST_PROTOCOL_HEADER]: 'http' } })
@@ -78,11 +79,14 @@ describe('MetricsAggregation', () => {
 
   test('the bucketed p95 is within 2% of the exact p95 (10,000 log-normal latencies)', () => {
     let seed = 7
-    const random = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647)
+    const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647
     const latencies = Array.from({ length: 10_000 }, () => Math.exp(6 + 0.8 * Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random())))
-    let acc: CallsAccumulator = { calls: 0, errors: 0, latencySum: 0, latencyCount: 0, latencyMax: 0, latencyBuckets: {}, tokens: null, cost: null, tenant: null }
+    let acc: CallsAccumulator = emptyAccumulator()
     for (const [i, latency] of latencies.entries()) acc = accumulate(acc, outcome('a', 'm', i % 60, latency))
-    const exact = quantileSorted([...latencies].sort((a, b) => a - b), 0.95)
+    const exact = quantileSorted(
+      [...latencies].sort((a, b) => a - b),
+      0.95,
+    )
     const bucketed = bucketQuantile(acc.latencyBuckets, acc.latencyCount, 0.95)
     assert.ok(Math.abs(bucketed / exact - 1) <= 0.02, `bucketed ${bucketed} vs exact ${exact}`)
   })
@@ -94,7 +98,10 @@ describe('MetricsAggregation', () => {
     assert.equal(defaults.retention.alertsMs, 365 * 86_400_000)
     assert.deepEqual(defaults.aggregations, { windowMs: 300_000, graceMs: 60_000 })
     assert.equal(defaults.topics.aggregations, 'metrics-aggregations')
-    assert.deepEqual(resolveSentinelSettings({ sentinel: { retention: { anomalies: '90d', alerts: '2d' } } }, {}).retention, { anomaliesMs: 90 * 86_400_000, alertsMs: 2 * 86_400_000 })
+    assert.deepEqual(resolveSentinelSettings({ sentinel: { retention: { anomalies: '90d', alerts: '2d' } } }, {}).retention, {
+      anomaliesMs: 90 * 86_400_000,
+      alertsMs: 2 * 86_400_000,
+    })
     assert.equal(resolveSentinelSettings({ sentinel: { aggregations: 'off' } }, {}).aggregations, null)
     assert.throws(() => resolveSentinelSettings({ sentinel: { retention: { anomalies: 'forever' } } }, {}), /sentinel\.retention\.anomalies/)
     assert.throws(() => resolveSentinelSettings({ sentinel: { aggregations: { size: '5m' } } }, {}), /sentinel\.aggregations\.size/)

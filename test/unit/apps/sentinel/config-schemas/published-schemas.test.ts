@@ -9,7 +9,7 @@ import {
   GROUPING_FIELDS,
 } from '../../../../../apps/sentinel/alerting/alert-rules-config.js'
 import { RECEIVER_TYPES } from '../../../../../apps/sentinel/delivery/receivers-config.js'
-import { DETECTOR_TYPES, STRATEGIES } from '../../../../../apps/sentinel/detectors-config.js'
+import { DETECTOR_TYPES, MISSING_GROUP, STRATEGIES } from '../../../../../apps/sentinel/detectors-config.js'
 import { GROUP_BY } from '../../../../../apps/sentinel/metrics.js'
 import { SESSION_FEATURES } from '../../../../../operators/detectors/session-features.js'
 import { STD_CONFIDENCE_LEVELS } from '../../../../../operators/detectors/std-bound.js'
@@ -74,7 +74,9 @@ test("the detectors schema's allowed values are the code's", () => {
   const detector = at(schemaOf('detectors.schema.json'), 'definitions', 'detector', 'properties')
   assert.deepEqual(at(detector, 'strategy', 'enum'), [...STRATEGIES])
   assert.deepEqual(at(detector, 'type', 'enum'), [...DETECTOR_TYPES])
-  assert.deepEqual(at(detector, 'groupBy', 'enum'), [...GROUP_BY])
+  // groupBy also takes field paths (checked in code against TelemetryEvent): the short names are its examples.
+  assert.deepEqual((at(detector, 'groupBy', 'examples') as string[]).slice(0, GROUP_BY.length), [...GROUP_BY])
+  assert.deepEqual(at(detector, 'missingGroup', 'enum'), [...MISSING_GROUP])
   assert.deepEqual(at(detector, 'cohort', 'enum'), [...GROUP_BY])
   assert.deepEqual(at(detector, 'aggregate', 'enum'), [...WINDOW_AGGREGATES])
   assert.deepEqual(at(detector, 'features', 'items', 'enum'), [...SESSION_FEATURES])
