@@ -35,6 +35,7 @@ import { type CallsAccumulator, addMetricsAggregation } from './metrics-aggregat
 import { ModelPerformanceScore } from './model-performance-score.js'
 import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
 import { effectiveConfig } from './effective-config.js'
+import { NO_GRACE_WARNING, detectorsWithoutGrace } from './grace-check.js'
 import { DetectorVersionWriter } from './api/detector-version-writer.js'
 import { watchDetectorsFile } from './detectors-file-watch.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
@@ -94,6 +95,8 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   const builder = new StreamsBuilder()
   const serdes = sentinelTopicSerdes(settings)
   const performance = context.metrics ? new ModelPerformanceScore(context.metrics, context.logger) : undefined
+  const graceless = detectorsWithoutGrace(app.detectors)
+  if (graceless.length > 0) context.logger?.warn({ detectors: graceless }, NO_GRACE_WARNING)
   addSentinelDetection(builder, {
     detectors: app.detectors,
     inputTopic: topics.telemetry,

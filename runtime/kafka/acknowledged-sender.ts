@@ -32,6 +32,11 @@ export interface AcknowledgedSenderOptions {
   /** Told of every partition sent again, with how many records; for a log line. */
   onResend?(missing: { topic: string; partition: number; records: number }[]): void
   maxResends?: number
+  /**
+   * Asked before each resend: false when the records' task was abandoned meanwhile, and the send
+   * fails instead. A resend of a dead incarnation could land after the next owner's records.
+   */
+  stillWanted?(): boolean
 }
 
 export function acknowledgedSender(sender: BatchSender, partitionCounts: PartitionCounts, options: AcknowledgedSenderOptions = {}): BatchSender {
@@ -57,6 +62,9 @@ export function acknowledgedSender(sender: BatchSender, partitionCounts: Partiti
         const report = missing.flatMap(({ topic, messages }) => [...countByPartition(messages)].map(([partition, records]) => ({ topic, partition, records })))
         if (resends >= maxResends) {
           throw new Error(`the broker never acknowledged ${report.map((m) => `${m.topic}[${m.partition}]`).join(', ')} after ${maxResends} sends of their records`)
+        }
+        if (options.stillWanted?.() === false) {
+          throw new Error(`not sent again: ${report.map((m) => `${m.topic}[${m.partition}]`).join(', ')} belong to a task abandoned meanwhile`)
         }
         options.onResend?.(report)
         pending = missing

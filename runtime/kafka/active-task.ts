@@ -122,16 +122,18 @@ export class ActiveTask implements CommittableTask {
 
   private createCollector(): RecordCollector {
     const { options } = this
-    return new RecordCollector(
+    const collector: RecordCollector = new RecordCollector(
       new KafkaRecordSink({
         // A resolved kafkajs send may have dropped partitions after a leader moved (see acknowledgedSender).
         sender: acknowledgedSender(this.exactlyOnce ? { sendBatch: async (batch) => (await this.openTransaction()).sendBatch(batch) } : options.sharedProducer, options.partitionCounts, {
           onResend: (missing) => this.log.warn({ missing }, 'a send resolved without acknowledging these partitions (kafkajs retry after a leader move): sending them again'),
+          stillWanted: () => collector.open,
         }),
         partitionCounts: options.partitionCounts,
         onProduced: (topic, count) => options.metrics.produced.inc({ topic }, count),
       }),
     )
+    return collector
   }
 
   private createStreamTask(): StreamTask {
@@ -421,6 +423,21 @@ export class ActiveTask implements CommittableTask {
     await this.releaseStores(this.exactlyOnce)
     if (!keepCheckpoint) await this.checkpoint?.delete().catch(() => undefined)
     await this.lock?.release()
+  }
+
+  /**
+   * Resolves with true once no send of this incarnation is in flight (at once unless it was closed
+   * dirty mid-send), or with false after `boundMs`. The next incarnation waits for it: under
+   * at-least-once nothing fences a dead incarnation's write that kafkajs is still retrying, and one
+   * landing after the restore read the changelog leaves the changelog's last value for its keys
+   * older than the state built on it, which a later restore then brings back (chaos F14).
+   */
+  sendsSettled(boundMs: number): Promise<boolean> {
+    // Exactly-once: the aborted transaction's records are never read, however late they land.
+    if (this.exactlyOnce) return Promise.resolve(true)
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), boundMs)))
+    return Promise.race([this.collector.settled().then(() => true), expired]).finally(() => clearTimeout(timer))
   }
 
   private async openTransaction(): Promise<Transaction> {

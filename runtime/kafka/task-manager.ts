@@ -28,6 +28,11 @@ import type { StandbyTasks } from './standby-tasks.js'
 
 /** Re-initialisations of one task after failed commits before the instance gives up. */
 const MAX_REINITIALISATIONS = 2
+/**
+ * How long a task abandoned mid-send waits for its last write before it is restored again: past a
+ * leader move (seconds) and kafkajs' retries of one request, short of holding a partition for minutes.
+ */
+export const ABANDONED_SENDS_BOUND_MS = 60_000
 
 /** A newer producer with the task's transactional id exists: this instance is a zombie for it. */
 export function isFenced(e: unknown): boolean {
@@ -133,6 +138,7 @@ export class TaskManager {
   async fencedWhileProcessing(task: ActiveTask, err: unknown): Promise<void> {
     this.forget(task)
     await task.abandon()
+    this.retireAbandoned(task)
     this.onFenced(task.id, err, 'process')
   }
 
@@ -256,7 +262,24 @@ export class TaskManager {
       }
       this.updateTaskGauge()
     })
-    for (const task of lost) this.handover.retire(task.id, task.state === 'restoring' ? (this.restoreOf.get(task) ?? closing) : closing)
+    for (const task of lost) {
+      this.handover.retire(task.id, task.state === 'restoring' ? (this.restoreOf.get(task) ?? closing) : closing)
+      this.retireAbandoned(task, closing)
+    }
+  }
+
+  /**
+   * A task closed dirty may still have a write in flight (kafkajs retrying it past a leader move);
+   * its next incarnation here waits for that write to end (`ActiveTask.sendsSettled`), so whatever
+   * it wrote is in the changelog the restore reads rather than landing after it.
+   */
+  private retireAbandoned(task: ActiveTask, closed: Promise<unknown> = Promise.resolve()): void {
+    const settled = closed.then(async () => {
+      if (!(await task.sendsSettled(ABANDONED_SENDS_BOUND_MS))) {
+        this.log.warn({ task: task.id, waitedMs: ABANDONED_SENDS_BOUND_MS }, 'a write of the abandoned task is still in flight: restoring it anyway (a late write may leave its changelog behind its state until the key is written again)')
+      }
+    })
+    this.handover.retire(task.id, settled)
   }
 
   private startRestore(task: ActiveTask): void {
@@ -333,6 +356,7 @@ export class TaskManager {
       const revoked = this.tasks.get(task.id) !== task || this.stopping || task.revoked
       this.forget(task)
       await task.abandon()
+      this.retireAbandoned(task)
       // A task revoked while it was initialising is no longer ours: its failure is not the instance's.
       if (revoked) {
         if (task.revoked || e instanceof TaskRevokedError) this.log.info({ task: task.id }, 'initialisation of a revoked task abandoned')
@@ -400,6 +424,7 @@ export class TaskManager {
     for (const { task, error: e } of failed) {
       this.forget(task)
       await task.abandon()
+      this.retireAbandoned(task)
       if (isFenced(e)) {
         this.onFenced(task.id, e, reason)
       } else if ((this.failedCommits.get(task.id) ?? 0) >= MAX_REINITIALISATIONS) {

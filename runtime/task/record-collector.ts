@@ -23,6 +23,8 @@ export class RecordCollector {
   /** The acknowledgement round callers in one tick share (see `flush`). */
   private round: Promise<void> | undefined
   private readonly acknowledged = new Map<string, Map<number, number>>()
+  /** Set by `discard`: writes queued behind one in flight are dropped, not started. */
+  private discarded = false
 
   constructor(private readonly sink: RecordSink) {}
 
@@ -54,7 +56,7 @@ export class RecordCollector {
 
   /** Starts writing what is buffered; `flush` awaits it. */
   dispatch(): void {
-    if (this.buffer.length === 0) return
+    if (this.buffer.length === 0 || this.discarded) return
     const records = this.buffer
     this.buffer = []
     if (this.sendsInFlight === 0) {
@@ -72,7 +74,9 @@ export class RecordCollector {
     }
     this.track(
       records.length,
-      this.tail.then(() => this.sink.write(records)),
+      // A write queued behind another must not start once the task was abandoned: its records are
+      // an abandoned incarnation's, and landing after the next owner's would put stale values last.
+      this.tail.then(() => (this.discarded ? [] : this.sink.write(records))),
     )
   }
 
@@ -109,9 +113,29 @@ export class RecordCollector {
     return this.acknowledged.get(topic)?.get(partition)
   }
 
-  /** Drops what is buffered (the task is being abandoned, e.g. its transaction aborted). */
+  /**
+   * Drops what is buffered and what is queued behind the write in flight (the task is being
+   * abandoned, e.g. its transaction aborted or its member left the group). The write in flight
+   * cannot be called back: `settled` tells when it is over.
+   */
   discard(): void {
     this.buffer = []
+    this.discarded = true
+  }
+
+  /**
+   * Resolves once no write is in flight, whatever its outcome. A task abandoned under at-least-once
+   * waits for this before it is restored again: a late write of its previous incarnation, landing
+   * after the restore read the changelog, would leave the changelog's last value for a key older
+   * than the state built on it (chaos finding F14).
+   */
+  settled(): Promise<void> {
+    return this.tail
+  }
+
+  /** False once discarded: a resend of an abandoned incarnation's records is not wanted. */
+  get open(): boolean {
+    return !this.discarded
   }
 
   private async awaitAcknowledged(): Promise<void> {

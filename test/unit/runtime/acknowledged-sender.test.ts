@@ -84,3 +84,15 @@ test('acks 0 goes through unchecked: the broker acknowledges nothing', async () 
   await sender.sendBatch({ acks: 0, topicMessages: [{ topic: 'out', messages: [{ value: 'a', partition: 0 }] }] })
   assert.equal(calls, 1)
 })
+
+test('a partition left unacknowledged is not sent again once its task was abandoned (stillWanted false): the send fails', async () => {
+  let calls = 0
+  let wanted = true
+  const sender = acknowledgedSender(
+    { sendBatch: async (batch) => (calls++, (wanted = false), ack(batch, (_t, p) => p === 1)) },
+    counts({}),
+    { stillWanted: () => wanted },
+  )
+  await assert.rejects(sender.sendBatch({ topicMessages: [{ topic: 'out', messages: [{ value: 'a', partition: 1 }] }] }), /not sent again: out\[1\] belong to a task abandoned/)
+  assert.equal(calls, 1)
+})

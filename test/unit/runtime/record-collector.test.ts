@@ -139,3 +139,24 @@ test('(the test above can fail) stores flushed one after another wait for six ro
   assert.equal(sink.writes.length - before, 6)
   await task.close()
 })
+
+test('discard drops the writes queued behind the one in flight, and settled resolves once that one is over (chaos F14)', async () => {
+  const sink = new CountingSink()
+  const collector = new RecordCollector(sink)
+  collector.send(out('app-s-changelog', 'in-flight', 0))
+  collector.dispatch()
+  collector.send(out('app-s-changelog', 'queued', 0))
+  collector.dispatch()
+  assert.equal(sink.concurrent, 1, 'the first write is in flight')
+  collector.discard()
+  assert.equal(collector.open, false)
+  collector.send(out('app-s-changelog', 'after', 0))
+  collector.dispatch()
+  await collector.settled()
+  assert.equal(sink.concurrent, 0, 'nothing in flight once settled')
+  assert.deepEqual(
+    sink.writes.flat().map((r) => String(r.value)),
+    ['in-flight'],
+    'only the write already in flight reached the sink',
+  )
+})
