@@ -6,15 +6,42 @@ import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Until every partition of `topics` has all its replicas in sync again, as a rolling restart waits between nodes. */
+/**
+ * Until every partition of `topics` has all its replicas in sync again, as a rolling restart waits
+ * between nodes. A topic that does not exist is not waited for: `__transaction_state` is created by
+ * the first transaction, so an at-least-once run on a fresh cluster has none, and asking for it
+ * failed every metadata request until the timeout (rolling-restart at-least-once gave no verdict).
+ */
 export async function waitForFullIsr(admin: Admin, topics: readonly string[], timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
+  let behind: string[] = ['(no metadata)']
   while (Date.now() < deadline) {
-    const metadata = await admin.fetchTopicMetadata({ topics: [...topics] }).catch(() => undefined)
-    if (metadata?.topics.every((t) => t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length))) return
+    const existing = await admin.listTopics().catch((e: unknown) => {
+      behind = [`listing topics failed: ${(e as Error).message}`]
+      return undefined
+    })
+    const wanted = existing === undefined ? [] : topics.filter((t) => existing.includes(t))
+    const metadata =
+      existing === undefined
+        ? undefined
+        : await admin.fetchTopicMetadata({ topics: wanted }).catch((e: unknown) => {
+            behind = [`metadata request failed: ${(e as Error).message}`]
+            return undefined
+          })
+    if (metadata) {
+      behind = metadata.topics.flatMap((t) =>
+        t.partitions
+          .filter((p) => p.leader < 0 || p.isr.length < p.replicas.length)
+          .map((p) => `${t.name}[${p.partitionId}] leader ${p.leader} isr ${p.isr.join('/')} of ${p.replicas.join('/')}`),
+      )
+      if (behind.length === 0) return
+    }
     await sleep(1_000)
   }
-  throw new Error(`replicas of ${topics.join(', ')} not all in sync after ${timeoutMs} ms`)
+  // Which partitions and which replica: a broker that never came back differs from one slow to catch up.
+  throw new Error(
+    `replicas of ${topics.join(', ')} not all in sync after ${timeoutMs} ms: ${behind.slice(0, 8).join('; ')}${behind.length > 8 ? ` (+${behind.length - 8} more)` : ''}`,
+  )
 }
 
 /**
