@@ -148,6 +148,8 @@ function output(detector: DetectorConfig): AnomalyOutputOptions<MeasuredEvent> {
     ...(entityType === undefined ? {} : { entityType }),
     applicationId: (key, value) => (groupBy === 'application' ? key : (value?.event.application_id ?? null)),
     tenantId: (key, value) => (groupBy === 'tenant' ? key : (value?.event.tenant_id ?? null)),
+    // The key is the group's value (MISSING_GROUP_KEY for the records without it, under missingGroup: group).
+    dimensions: (key) => ({ [groupBy]: key }),
   }
 }
 

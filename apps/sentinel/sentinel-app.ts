@@ -64,7 +64,11 @@ export interface SentinelRunConfig {
 export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEnv = process.env): SentinelApp {
   const settings = resolveSentinelSettings(config, env)
   const detectors = loadDetectorsConfig(settings.detectorsFile ?? DEFAULT_DETECTORS_PATH)
-  const rules = loadAlertRulesConfig(settings.alertRulesFile ?? DEFAULT_ALERT_RULES_PATH, { knownDetectorIds: detectors.detectors.map((d) => d.id) })
+  const rules = loadAlertRulesConfig(settings.alertRulesFile ?? DEFAULT_ALERT_RULES_PATH, {
+    knownDetectorIds: detectors.detectors.map((d) => d.id),
+    // Anomalies carry their detector's groupBy as a dimension: alert grouping may name it.
+    knownDimensions: detectors.detectors.map((d) => d.groupBy),
+  })
   const receivers = loadReceiversConfig(settings.receiversFile ?? DEFAULT_RECEIVERS_PATH, env)
   // A route's receivers are checked as a rule's notification action would be.
   checkReferences(receivers, [

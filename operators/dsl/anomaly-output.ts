@@ -2,7 +2,7 @@
  * What every detector operator puts in its AnomalyEvent besides the verdict: who is affected, which
  * tenant and application, and the deterministic id (detector + key + window or streak start).
  */
-import { type AffectedEntity, type AnomalyEvent, type AnomalyEventInput, type DetectorType, type EntityType, createAnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
+import { type AffectedEntity, type AnomalyEvent, type AnomalyEventInput, type DetectorType, type EntityType, MAX_DIMENSION_VALUE_LENGTH, createAnomalyEvent } from '../../schemas/anomaly/anomaly-event.js'
 import { anomalyId } from '../../schemas/anomaly/anomaly-id.js'
 
 export interface AnomalyOutputOptions<V = unknown> {
@@ -13,6 +13,11 @@ export interface AnomalyOutputOptions<V = unknown> {
   /** `tenant_id` / `application_id` of a key (default null). */
   readonly tenantId?: (key: string, value?: V) => string | null
   readonly applicationId?: (key: string, value?: V) => string | null
+  /**
+   * `dimensions`: the field paths the detector grouped by and the key's values for them, so alerting
+   * can group by them (default null). Values longer than MAX_DIMENSION_VALUE_LENGTH are cut to it.
+   */
+  readonly dimensions?: (key: string, value?: V) => Readonly<Record<string, string>> | null
 }
 
 export function checkDetectorId(operator: string, id: unknown): void {
@@ -56,5 +61,14 @@ export function anomalyEvent<V>(options: AnomalyOutputOptions<V>, facts: Anomaly
     affected_entity: entity,
     metrics: facts.metrics,
     context: { window_start: iso(facts.windowStart), window_end: iso(facts.windowEnd), sample_events: facts.sampleEvents ?? [] },
+    dimensions: boundedDimensions(options.dimensions?.(facts.key, value) ?? null),
   })
+}
+
+/** Dimension values cut to MAX_DIMENSION_VALUE_LENGTH: they become alert labels and group keys downstream. */
+function boundedDimensions(dimensions: Readonly<Record<string, string>> | null): Readonly<Record<string, string>> | null {
+  if (dimensions === null) return null
+  const entries = Object.entries(dimensions)
+  if (entries.every(([, v]) => v.length <= MAX_DIMENSION_VALUE_LENGTH)) return dimensions
+  return Object.fromEntries(entries.map(([k, v]) => [k, v.length <= MAX_DIMENSION_VALUE_LENGTH ? v : v.slice(0, MAX_DIMENSION_VALUE_LENGTH)]))
 }

@@ -57,7 +57,17 @@ export interface AnomalyEvent {
   metrics: AnomalyMetrics | null
   context: AnomalyContext | null
   actions_taken: ActionTaken[]
+  /**
+   * The detector's groupBy field paths and the group's values (`{ "metadata.tags.region": "eu-west-1" }`),
+   * so alerting can group and route by them. At most the groupBy fields, values at most
+   * MAX_DIMENSION_VALUE_LENGTH characters. Null (or absent in code written before it) when the
+   * detector said nothing; records written before the field existed read as null.
+   */
+  dimensions?: Readonly<Record<string, string>> | null
 }
+
+/** A dimension value's bound: that of a telemetry tag value, which most group values come from. */
+export const MAX_DIMENSION_VALUE_LENGTH = 256
 
 /**
  * The Avro schema. AnomalyEvent.avsc beside this file is the same schema for other languages and the
@@ -348,6 +358,18 @@ export const anomalyEventSchema: avro.Schema = {
         }
       },
       default: []
+    },
+    {
+      name: 'dimensions',
+      type: [
+        'null',
+        {
+          type: 'map',
+          values: 'string'
+        }
+      ],
+      default: null,
+      doc: "The detector's groupBy field paths and the group's values, e.g. {\"metadata.tags.region\": \"eu-west-1\"}. Added with a null default (BACKWARD compatible): older records read as null."
     }
   ]
 }
@@ -373,6 +395,7 @@ export function createAnomalyEvent(input: AnomalyEventInput): AnomalyEvent {
     affected_entity: null,
     metrics: null,
     actions_taken: [],
+    dimensions: null,
     ...input,
     context: input.context ? { window_start: null, window_end: null, sample_events: [], related_anomalies: [], ...input.context } : null,
   }

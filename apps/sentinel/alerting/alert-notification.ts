@@ -87,12 +87,16 @@ export function ruleGroupKey(ruleId: string, group: Readonly<Record<string, stri
   return [ruleId, ...pairs].join('|')
 }
 
+/** The labels `groupingLabels` reads of every anomaly (the rule's fields, its labels and the anomaly's dimensions come on top). */
+export const ANOMALY_GROUPING_LABELS = ['rule', 'severity', 'detector_id', 'application_id', 'application', 'tenant_id', 'affected_entity.type', 'affected_entity.id'] as const
+
 /**
  * The labels notification grouping reads, from a rule's match of an anomaly (so an alert and a later
  * anomaly of its condition land in the same group): `rule` (the rule id, Alertmanager's
  * alertname), `severity` (the anomaly's), `detector_id`, `application_id` (also as `application`,
- * the seed's name), `tenant_id`, `affected_entity.type` / `.id`, the rule group's fields, the rule's
- * labels (e.g. `team`). Missing values are left out.
+ * the seed's name), `tenant_id`, `affected_entity.type` / `.id`, the rule group's fields, the
+ * anomaly's `dimensions` (its detector's groupBy field and value, e.g. `region`), the rule's labels
+ * (e.g. `team`). Missing values are left out; an earlier label is never overwritten by a later one.
  */
 export function groupingLabels(ruleId: string, group: Readonly<Record<string, string>>, anomaly: AnomalyEvent, ruleLabels: Readonly<Record<string, string>> = {}): Record<string, string> {
   const labels: Record<string, string> = { rule: ruleId, severity: anomaly.severity, detector_id: anomaly.detector_id }
@@ -104,6 +108,7 @@ export function groupingLabels(ruleId: string, group: Readonly<Record<string, st
   if (anomaly.affected_entity?.type) labels['affected_entity.type'] = anomaly.affected_entity.type
   if (anomaly.affected_entity?.id) labels['affected_entity.id'] = anomaly.affected_entity.id
   for (const [k, v] of Object.entries(group)) if (v !== '' && labels[k] === undefined) labels[k] = v
+  for (const [k, v] of Object.entries(anomaly.dimensions ?? {})) if (labels[k] === undefined) labels[k] = v
   for (const [k, v] of Object.entries(ruleLabels)) if (labels[k] === undefined) labels[k] = v
   return labels
 }

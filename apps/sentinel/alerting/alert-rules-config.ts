@@ -56,7 +56,8 @@ import type { AlertAction } from '../../../schemas/alert/alert-event.js'
 import { type ConfigIssue, compileConfigSchema, fieldPath, parseConfigText, validateConfig } from '../../../schemas/config/config-reader.js'
 import { parseDuration } from '../detectors-config.js'
 import { CronSchedule } from './cron-schedule.js'
-import { type AlertLifecycleConfig, type LifecycleSections, readLifecycleConfig } from './lifecycle-config.js'
+import { ANOMALY_GROUPING_LABELS } from './alert-notification.js'
+import { type AlertLifecycleConfig, type GroupableLabels, type LifecycleSections, groupByProblems, readLifecycleConfig } from './lifecycle-config.js'
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const
 export const AGGREGATION_FUNCTIONS = ['count', 'avg', 'sum', 'max', 'min'] as const
@@ -207,6 +208,12 @@ export interface AlertRulesParseOptions {
   readonly source?: string
   /** When given, `detector_ids` naming none of these are refused (pass the detectors file's ids). */
   readonly knownDetectorIds?: Iterable<string>
+  /**
+   * The anomalies' dimension names: the detectors' groupBy, as written (pass every detector's).
+   * `grouping.groupBy` may name these besides the labels alerts have; a name that is neither is
+   * refused. Absent: none.
+   */
+  readonly knownDimensions?: Iterable<string>
 }
 
 type Report = (field: string | null, message: string) => void
@@ -542,6 +549,10 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
     seen.add(entry.alert_id)
     if (rule) rules.push(rule)
   }
+  if (lifecycle.groupBy !== null) {
+    const known = groupableLabels(file.rules, options.knownDimensions ?? [])
+    for (const problem of groupByProblems(lifecycle.groupBy, known)) issues.push(fileIssue('grouping.groupBy', problem))
+  }
   const maintenanceWindows: MaintenanceWindow[] = []
   const names = new Set<string>()
   for (const entry of file.maintenance_windows ?? []) {
@@ -554,6 +565,20 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
   }
   if (issues.length > 0) throw new AlertRulesConfigError(source, issues)
   return { source, rules, maintenanceWindows, routing, lifecycle }
+}
+
+/**
+ * The labels a notification group can be keyed by (alert-notification.ts `groupingLabels`): those of
+ * every anomaly, the rules' grouping fields and `labels:`, and the detectors' dimensions.
+ */
+function groupableLabels(rules: readonly RuleEntry[], dimensions: Iterable<string>): GroupableLabels {
+  return {
+    anomaly: [...ANOMALY_GROUPING_LABELS, ...new Set(rules.flatMap((r) => r.throttling?.grouping ?? DEFAULT_GROUPING))].filter(
+      (n, i, all) => all.indexOf(n) === i,
+    ),
+    ruleLabels: [...new Set(rules.flatMap((r) => Object.keys(r.labels ?? {})))],
+    dimensions: [...new Set(dimensions)],
+  }
 }
 
 /** Reads a rules file at start (synchronously: nothing runs before it is known good). */

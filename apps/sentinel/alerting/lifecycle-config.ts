@@ -3,7 +3,7 @@
  * "Escalation policies", `template:`):
  *
  *   grouping:                          # one notification per group, batched
- *     groupBy: [application_id, detector_id]   # alert labels (alert-notification.ts alertLabels); absent: each alert alone
+ *     groupBy: [application_id, detector_id]   # alert labels (alert-notification.ts groupingLabels), dimensions too; absent: each alert alone
  *     groupWait: 30s                   # a new group waits this long for more alerts before its first notification
  *     groupInterval: 5m                # then at most one notification of new alerts per interval
  *   resolve:
@@ -19,6 +19,7 @@
  * Rules name a policy with `escalation: page-then-lead`. Durations are wall-clock time, as in
  * Alertmanager: they are about when people are told, not about when the data happened.
  */
+import { closestName } from '../../../schemas/config/closest-name.js'
 import { parseDuration } from '../detectors-config.js'
 import { type NotificationTemplate, templateProblems } from './notification-templates.js'
 
@@ -86,6 +87,32 @@ function readGrouping(grouping: LifecycleSections['grouping'], report: Report): 
     groupWaitMs: waitDuration(grouping.groupWait, 'grouping.groupWait', report),
     groupIntervalMs: waitDuration(grouping.groupInterval, 'grouping.groupInterval', report),
   }
+}
+
+/** The names `grouping.groupBy` may use, by where they come from (for the message). */
+export interface GroupableLabels {
+  readonly anomaly: readonly string[]
+  readonly ruleLabels: readonly string[]
+  readonly dimensions: readonly string[]
+}
+
+/**
+ * `groupBy` names no alert carries: each would put every alert in one "missing" group for that
+ * label, which is never what was meant (a typo, or a dimension no detector groups by).
+ */
+export function groupByProblems(groupBy: readonly string[], known: GroupableLabels): string[] {
+  const all = [...known.anomaly, ...known.ruleLabels, ...known.dimensions]
+  const list = (names: readonly string[]): string => (names.length === 0 ? 'none' : names.join(', '))
+  return groupBy
+    .filter((name) => name !== 'alert_id' && !all.includes(name))
+    .map((name) => {
+      const hint = closestName(name, all)
+      return (
+        `'${name}' is not a label alerts carry${hint === null ? '' : ` (did you mean ${hint}?)`}; known: ${list(known.anomaly)}; ` +
+        `the rules' labels: ${list(known.ruleLabels)}; the detectors' dimensions (their groupBy): ${list(known.dimensions)}. ` +
+        "To group by a field of the telemetry, make it a detector's groupBy first"
+      )
+    })
 }
 
 function readPolicies(entries: LifecycleSections['escalation_policies'], report: Report): Map<string, EscalationPolicy> {

@@ -15,8 +15,9 @@
  *
  * The view: the alert's fields (`alert_id`, `rule_id`, `rule_name`, `title`, `description`,
  * `severity`, `timestamp`, `application_id`, `suppressed_count`, `group.<field>`, `anomaly.<field>`
- * with `anomaly.affected_entity.<type|id|name>` and `anomaly.metrics.<...>`), `labels.<name>` (the
- * notification group's labels), `notification.<kind|count|escalation_level|by|group_key|status>`,
+ * with `anomaly.affected_entity.<type|id|name>` and `anomaly.metrics.<...>`), `dimensions.<name>`
+ * (the anomaly's group: its detector's groupBy and value, e.g. `dimensions.region`; also
+ * `anomaly.dimensions.<name>`), `labels.<name>` (the notification group's labels), `notification.<kind|count|escalation_level|by|group_key|status>`,
  * `link`, and the list `alerts` whose items have `alert_id`, `rule_id`, `rule_name`, `title`,
  * `severity`, `timestamp`, `application_id`, `detector_id`. Output is not HTML-escaped (receivers
  * escape for their own format: Slack's mrkdwn, JSON).
@@ -39,7 +40,7 @@ const METRIC_FIELDS = ['baseline_value', 'observed_value', 'deviation', 'thresho
 const NOTIFICATION_FIELDS = ['kind', 'status', 'count', 'escalation_level', 'by', 'group_key', 'at']
 export const ITEM_FIELDS: readonly (keyof NotifiedAlert)[] = ['alert_id', 'rule_id', 'rule_name', 'title', 'severity', 'timestamp', 'application_id', 'detector_id']
 /** Names usable as sections (`{{#x}}...{{/x}}`) besides the item lists. */
-const OBJECT_NAMES = ['group', 'labels', 'anomaly', 'notification', 'anomaly.affected_entity', 'anomaly.metrics']
+const OBJECT_NAMES = ['group', 'labels', 'dimensions', 'anomaly', 'notification', 'anomaly.affected_entity', 'anomaly.metrics', 'anomaly.dimensions']
 
 /** Why `name` (as written in a tag) is not in the view; null when it is. `inAlerts`: inside {{#alerts}}. */
 function unknownName(name: string, inAlerts: boolean): string | null {
@@ -50,7 +51,8 @@ function unknownName(name: string, inAlerts: boolean): string | null {
   switch (head) {
     case 'group':
     case 'labels':
-      // Free-form: any field or label name (a missing one renders empty, as an absent label does).
+    case 'dimensions':
+      // Free-form: any field, label or dimension name (a missing one renders empty, as an absent label does).
       return rest.length <= 1 && !(sub in Object.prototype) ? null : 'a label name, e.g. labels.application_id'
     case 'alerts':
       return rest.length === 0 ? null : "use {{#alerts}}...{{/alerts}} to go through the alerts"
@@ -60,7 +62,8 @@ function unknownName(name: string, inAlerts: boolean): string | null {
       if (rest.length === 0 || ANOMALY_FIELDS.includes(sub)) return null
       if (rest[0] === 'affected_entity' && (rest.length === 1 || (rest.length === 2 && ENTITY_FIELDS.includes(rest[1]!)))) return null
       if (rest[0] === 'metrics' && (rest.length === 1 || (rest.length === 2 && METRIC_FIELDS.includes(rest[1]!)))) return null
-      return `anomaly has ${ANOMALY_FIELDS.join(', ')}, affected_entity.{${ENTITY_FIELDS.join(',')}}, metrics.{${METRIC_FIELDS.join(',')}}`
+      if (rest[0] === 'dimensions' && (rest.length === 1 || (rest.length === 2 && !(rest[1]! in Object.prototype)))) return null
+      return `anomaly has ${ANOMALY_FIELDS.join(', ')}, affected_entity.{${ENTITY_FIELDS.join(',')}}, metrics.{${METRIC_FIELDS.join(',')}}, dimensions.<name>`
     }
     default:
       return rest.length === 0 && ALERT_FIELDS.includes(head!) ? null : 'not a field of the template view'
@@ -101,6 +104,7 @@ export function templateView(alert: AlertEvent | AlertNotification, link: string
     ...alert,
     link,
     labels: n?.group_labels ?? alert.group,
+    dimensions: alert.anomaly.dimensions ?? {},
     alerts,
     notification: {
       kind: n?.kind ?? 'firing',

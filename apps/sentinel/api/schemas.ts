@@ -47,6 +47,11 @@ export const anomalyEventSchema = {
       type: 'array',
       items: { type: 'object', properties: { action: { type: 'string' }, target: nullable('string'), status: { type: 'string' }, timestamp: nullable('string') } },
     },
+    dimensions: {
+      type: ['object', 'null'],
+      description: "The detector's groupBy field and the group's value, e.g. {\"region\": \"eu-west-1\"}; null for anomalies written before dimensions existed.",
+      additionalProperties: { type: 'string' },
+    },
   },
 } as const
 

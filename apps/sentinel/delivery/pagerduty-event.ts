@@ -79,6 +79,7 @@ export function pagerDutyEvent(alert: AlertEvent, routingKey: string, link: stri
         suppressed_count: alert.suppressed_count,
         affected_entity: anomaly.affected_entity ?? null,
         metrics: anomaly.metrics ?? null,
+        ...(anomaly.dimensions ? { dimensions: anomaly.dimensions } : {}),
       },
     },
   }

@@ -1,7 +1,7 @@
 /**
  * A Slack incoming-webhook message for an alert: `text` (the notification and fallback line) and
- * Block Kit `blocks` (a header, a fields section with severity, application, detector, score, rule
- * and link, the description, and a context line). Limits kept: header ≤ 150 characters, section
+ * Block Kit `blocks` (a header, a fields section with severity, application, detector, score, rule,
+ * link and the anomaly's group dimensions, the description, and a context line). Limits kept: header ≤ 150 characters, section
  * texts ≤ 3000, field texts ≤ 2000. `channel` is honoured by legacy webhooks only (newer ones post
  * to the channel they were created for).
  */
@@ -43,6 +43,9 @@ export function slackMessage(alert: AlertEvent, options: { readonly channel: str
     field('Rule', slackEscape(alert.rule_name)),
     field('Link', options.link === null ? `anomaly \`${anomaly.anomaly_id}\`` : `<${options.link}|View anomaly>`),
   ]
+  // The group the detector judged (e.g. region=eu-west-1): where to look.
+  const dimensions = Object.entries(anomaly.dimensions ?? {})
+  if (dimensions.length > 0) fields.push(field('Group', slackEscape(dimensions.map(([k, v]) => `${k}=${v}`).join('\n'))))
   const context = [`alert \`${alert.alert_id}\``, `${alert.anomaly_ids.length} anomal${alert.anomaly_ids.length === 1 ? 'y' : 'ies'}`, `at ${alert.timestamp}`]
   if (alert.suppressed_count > 0) context.push(`${alert.suppressed_count} repeat(s) suppressed`)
   const blocks: SlackBlock[] = [

@@ -120,8 +120,8 @@ export async function runSentinelApp(options: AppRunOptions): Promise<AppRunResu
     // The receivers file names every receiver the rules reach, so read the rules first.
     const detectorsFile = options.detectorsFile ?? DEFAULT_DETECTORS_PATH
     const rulesFile = options.alertRulesFile ?? DEFAULT_ALERT_RULES_PATH
-    const detectorIds = loadDetectorsConfig(detectorsFile).detectors.map((d) => d.id)
-    const rules = loadAlertRulesConfig(rulesFile, { knownDetectorIds: detectorIds })
+    const detectors = loadDetectorsConfig(detectorsFile).detectors
+    const rules = loadAlertRulesConfig(rulesFile, { knownDetectorIds: detectors.map((d) => d.id), knownDimensions: detectors.map((d) => d.groupBy) })
     const receivers = writeDemoReceivers(configDir, rules.rules, receiver.url, secret)
     const path = (file: string | URL): string => (file instanceof URL ? fileURLToPath(file) : file)
 

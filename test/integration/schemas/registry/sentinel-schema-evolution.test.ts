@@ -4,11 +4,12 @@
  * - a v2 of AnomalyEvent / AlertEvent / DeliveryRecord with a new optional field (with default) is
  *   accepted under the same subject; v1 reads what v2 writes and v2 reads what v1 writes, each
  *   consumer fetching the other's writer schema from the registry by the id in the record;
+ * - so is today's AnomalyEvent (with `dimensions`) over the one released before it (a fixture);
  * - an incompatible AnomalyEvent already registered under the anomalies subject makes the app's
  *   start fail, naming the subject, what the registry said and the fix.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -86,6 +87,20 @@ describe('Sentinel output schemas on a real registry', () => {
       assert.equal(await client.getLatestSchemaId(`${topic}-value`), fromV2.readInt32BE(1))
     })
   }
+
+  test('AnomalyEvent with dimensions is accepted over the AnomalyEvent released before it, and each reads the other', async () => {
+    const topic = uniqueTopic('evolve-dimensions')
+    const released = JSON.parse(readFileSync(new URL('../../../unit/schemas/fixtures/AnomalyEvent.before-dimensions.avsc', import.meta.url), 'utf8')) as avro.Schema
+    const { dimensions: _, ...old } = plain(anomaly)
+    const before = registryAvroSerde<Row>({ registry: lease.url, schema: released })
+    await before.prepare(topic)
+    const fromBefore = before.serialize(old, topic)
+    const today = sentinelTopicSerdes(settings()).anomalies as Serde<unknown>
+    await today.prepare!(topic) // the registry's BACKWARD check accepts the new optional field
+    const fromToday = today.serialize({ ...anomaly, dimensions: { region: 'eu-west-1' } }, topic)
+    assert.deepEqual(plain(await read(sentinelTopicSerdes(settings()).anomalies as Serde<unknown>, fromBefore)), { ...old, dimensions: null })
+    assert.deepEqual(plain(await read(registryAvroSerde<Row>({ registry: lease.url, schema: released }), fromToday)), old)
+  })
 
   test('AlertEvent: v1 and v2 read each other, action configs included', async () => {
     const topic = uniqueTopic('evolve-alerts')

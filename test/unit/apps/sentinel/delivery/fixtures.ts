@@ -32,6 +32,8 @@ export function sampleAlert(overrides: Partial<AlertEvent> = {}): AlertEvent {
       metrics: { baseline_value: 1000, observed_value: 5500, deviation: 4.5, threshold: 3 },
       context: null,
       actions_taken: [],
+      // The detector groups by model (affected_entity is the model).
+      dimensions: { model: 'gpt-4' },
     },
     aggregation: null,
     suppressed_count: 0,

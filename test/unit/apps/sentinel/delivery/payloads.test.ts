@@ -29,7 +29,7 @@ describe('generic webhook', () => {
 })
 
 describe('Slack incoming-webhook message', () => {
-  test('text plus blocks with severity, application, detector, score, rule and link fields', () => {
+  test('text plus blocks with severity, application, detector, score, rule, link and group fields', () => {
     const message = slackMessage(sampleAlert({ title: 'Spike <b> & co' }), { channel: '#incidents', link: 'http://sentinel:8080/api/v1/anomalies/660e' })
     assert.equal(message.text, '[CRITICAL] Spike &lt;b&gt; &amp; co (chatbot-prod)')
     assert.equal(message.channel, '#incidents')
@@ -38,8 +38,19 @@ describe('Slack incoming-webhook message', () => {
     assert.ok(fields?.type === 'section' && fields.fields)
     assert.deepEqual(
       fields.fields.map((f) => f.text),
-      ['*Severity*\n:red_circle: CRITICAL', '*Application*\nchatbot-prod', '*Detector*\ntoken-rate-spike', '*Score*\n0.87', '*Rule*\nCritical anomalies', '*Link*\n<http://sentinel:8080/api/v1/anomalies/660e|View anomaly>'],
+      [
+        '*Severity*\n:red_circle: CRITICAL',
+        '*Application*\nchatbot-prod',
+        '*Detector*\ntoken-rate-spike',
+        '*Score*\n0.87',
+        '*Rule*\nCritical anomalies',
+        '*Link*\n<http://sentinel:8080/api/v1/anomalies/660e|View anomaly>',
+        '*Group*\nmodel=gpt-4',
+      ],
     )
+    const ungrouped = slackMessage(sampleAlert({ anomaly: { ...sampleAlert().anomaly, dimensions: null } }), { channel: null, link: null }).blocks[1]
+    assert.ok(ungrouped?.type === 'section')
+    assert.equal(ungrouped.fields?.length, 6, 'no Group field for an anomaly without dimensions')
     assert.deepEqual(description, { type: 'section', text: { type: 'mrkdwn', text: 'Token processing rate increased by 450% above baseline' } })
     assert.equal(context?.type, 'context')
     const noLink = slackMessage(sampleAlert(), { channel: null, link: null })
@@ -79,6 +90,7 @@ describe('PagerDuty Events API v2', () => {
     )
     assert.equal(event.payload.custom_details.alert_id, alert.alert_id)
     assert.equal(event.payload.custom_details.score, 0.87)
+    assert.deepEqual(event.payload.custom_details.dimensions, { model: 'gpt-4' }, "the detector's group, for the responder")
     assert.deepEqual(event.links, [{ href: 'http://s/api/v1/anomalies/1', text: 'Anomaly in LLM-Sentinel' }])
     assert.equal(pagerDutyEvent(sampleAlert({ severity: 'warning' }), 'k', null).payload.severity, 'warning')
     assert.equal(pagerDutyEvent(sampleAlert({ severity: 'info' }), 'k', null).payload.severity, 'info')
