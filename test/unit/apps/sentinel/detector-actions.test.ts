@@ -4,11 +4,18 @@
  * replacing a request, and the check against the receivers file.
  */
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
 import { parseAlertRulesConfig } from '../../../../apps/sentinel/alerting/alert-rules-config.js'
 import { addAlerting } from '../../../../apps/sentinel/alerting/alert-topology.js'
 import { applyAnomalyUpdate } from '../../../../apps/sentinel/anomaly-view.js'
 import { ActionRouter } from '../../../../apps/sentinel/delivery/action-routing.js'
+import { AlertDispatcher } from '../../../../apps/sentinel/delivery/alert-dispatcher.js'
+import type { DeliveryRecord } from '../../../../apps/sentinel/delivery/delivery-record.js'
+import { buildSentinelAppTopology, loadSentinelApp } from '../../../../apps/sentinel/sentinel-app.js'
+import type { IncomingRecord, OutgoingRecord } from '../../../../runtime/streams-runtime.js'
 import { parseReceiversConfig } from '../../../../apps/sentinel/delivery/receivers-config.js'
 import {
   detectorActionIssues,
@@ -26,6 +33,7 @@ import { Serdes } from '../../../../schemas/index.js'
 import { type TelemetryEvent, telemetryJsonSerde } from '../../../../schemas/telemetry/index.js'
 import { StreamsBuilder } from '../../../../topology/index.js'
 import { response } from './api/fixtures.js'
+import { type ReceivedRequest, type TestReceiver, reply, startReceiver } from './delivery/fixtures.js'
 
 const T0 = Date.UTC(2026, 0, 1)
 
@@ -133,6 +141,19 @@ const call = (user: string, i: number, cost: number): TelemetryEvent =>
     metadata: { user_id: user },
   })
 
+/** Three calls by u-1 over $1 into the driver's telemetry topic (a cost-user streak); the alerts written. */
+async function costStreakAlerts(driver: TopologyTestDriver) {
+  const input = driver.createInputTopic('llm-telemetry', Serdes.nullable(Serdes.string()), telemetryJsonSerde())
+  const alerts = driver.createOutputTopic('alerts', Serdes.string(), alertEventSerde())
+  for (const [i, cost] of [
+    [0, 1.5],
+    [1, 2],
+    [2, 3],
+  ] as const)
+    await input.pipe(null, call('u-1', i, cost), { timestamp: T0 + i * 1000 })
+  return alerts.readValues()
+}
+
 /** Detection and alerting in one topology; a cost streak of three calls by u-1. */
 async function streakAlerts(detectorActions: string, rules: string) {
   const detectors = parseDetectorsConfig(
@@ -143,15 +164,7 @@ async function streakAlerts(detectorActions: string, rules: string) {
   addAlerting(builder, anomalies, { rules: parseAlertRulesConfig(rules) })
   const driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'detector-actions-test' })
   try {
-    const input = driver.createInputTopic('llm-telemetry', Serdes.nullable(Serdes.string()), telemetryJsonSerde())
-    const alerts = driver.createOutputTopic('alerts', Serdes.string(), alertEventSerde())
-    for (const [i, cost] of [
-      [0, 1.5],
-      [1, 2],
-      [2, 3],
-    ] as const)
-      await input.pipe(null, call('u-1', i, cost), { timestamp: T0 + i * 1000 })
-    return alerts.readValues()
+    return await costStreakAlerts(driver)
   } finally {
     await driver.close()
   }
@@ -264,5 +277,71 @@ describe('checked against the receivers file', () => {
       ['actions[1].shield'],
     )
     assert.deepEqual(detectorActionIssues([detectorWith('      - alert: slack-ml\n      - shield: block\n')], receivers), [])
+  })
+})
+
+describe('the assembled app delivers what a detector asks for', () => {
+  let hook: TestReceiver | null = null
+  after(() => hook?.close())
+
+  test('a receiver named by the rule and the detector gets one delivery, the detector-only one gets its own, Shield gets the gated request', async () => {
+    const received: ReceivedRequest[] = []
+    hook = await startReceiver((req, _i, res) => {
+      received.push(req)
+      reply(res, 200, '{}')
+    })
+    const dir = mkdtempSync(join(tmpdir(), 'detector-actions-'))
+    const file = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text)
+      return join(dir, name)
+    }
+    const url = hook.url
+    const settings = {
+      detectors: file(
+        'detectors.yaml',
+        'detectors:\n  - id: cost-user\n    type: rule\n    strategy: consecutive\n    groupBy: user\n    severity: critical\n    metric: cost\n    condition: greater_than\n    value: 1.0\n    consecutive: 3\n    actions:\n      - alert: rule-hook\n      - alert: det-hook\n      - shield: block\n        minScore: 0\n',
+      ),
+      alertRules: file(
+        'rules.yaml',
+        `rules:\n  - alert_id: critical\n    name: Critical\n    conditions: { trigger: anomaly, filters: { severity: [critical] } }\n    actions: [{ type: notification, config: { receivers: [rule-hook] } }]\n`,
+      ),
+      receivers: file(
+        'receivers.yaml',
+        `receivers:\n  - name: rule-hook\n    type: webhook\n    config: { url: ${url}/rule }\n  - name: det-hook\n    type: webhook\n    config: { url: ${url}/det }\n  - name: shield\n    type: shield\n    config: { endpoint: ${url}/shield }\n`,
+      ),
+    }
+    const app = loadSentinelApp({ sentinel: settings }, {})
+    const driver = await TopologyTestDriver.create(buildSentinelAppTopology(app), { applicationId: 'detector-actions-app', startWallClockMs: T0 + 60_000 })
+    const alerts = await costStreakAlerts(driver)
+    await driver.close()
+    assert.deepEqual(
+      alerts.map((a) => a.rule_id),
+      ['critical'],
+    )
+
+    const sent: OutgoingRecord[] = []
+    const runtime = {
+      consume: () => Promise.reject(new Error('not used')),
+      send: async (_topic: string, records: readonly OutgoingRecord[]) => void sent.push(...records),
+    }
+    const records: IncomingRecord[] = alerts.map((a, i) => ({
+      topic: 'alerts',
+      partition: 0,
+      offset: String(i),
+      key: Buffer.from(a.alert_id),
+      value: Buffer.from(JSON.stringify(a)),
+      headers: {},
+      timestamp: 0,
+    }))
+    await new AlertDispatcher({ receivers: app.receivers, runtime }).handleBatch(records)
+    const deliveries = sent.map((r) => JSON.parse(String(r.value)) as DeliveryRecord)
+    assert.deepEqual(deliveries.map((d) => [d.receiver, d.action, d.status]).sort(), [
+      ['det-hook', 'notification', 'success'],
+      ['rule-hook', 'notification', 'success'],
+      ['shield', 'shield', 'success'],
+    ])
+    assert.deepEqual(received.map((r) => r.url).sort(), ['/det', '/rule', '/shield/v1/actions'])
+    const shield = JSON.parse(received.find((r) => r.url.startsWith('/shield'))!.body) as { type: string; target_entity: string }
+    assert.deepEqual([shield.type, shield.target_entity], ['BLOCK', 'user:u-1'])
   })
 })
