@@ -36,7 +36,15 @@ import type { ActionTaken, AnomalyEvent, AnomalyStatus } from '../../schemas/ano
 import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
 import type { KeyValueStore } from '../../state/types.js'
-import { type KStream, type KeyValueStoreDefinition, type Processor, type ProcessorContext, type StreamRecord, Stores, type StreamsBuilder } from '../../topology/index.js'
+import {
+  type KStream,
+  type KeyValueStoreDefinition,
+  type Processor,
+  type ProcessorContext,
+  type StreamRecord,
+  Stores,
+  type StreamsBuilder,
+} from '../../topology/index.js'
 import { type AnomalyLink, DEFAULT_MAX_RELATED, unionIds, withRelated } from './alerting/anomaly-correlation.js'
 import { ViewTime } from './view-time.js'
 
@@ -99,7 +107,8 @@ export interface AnomalyActionTaken {
 }
 
 /** What flows into the view's store, by anomaly id. */
-export type AnomalyViewUpdate = { readonly type: 'anomaly'; readonly anomaly: AnomalyEvent } | AnomalyAcknowledgement | AnomalyFeedback | AnomalyRelated | AnomalyActionTaken
+export type AnomalyViewUpdate =
+  { readonly type: 'anomaly'; readonly anomaly: AnomalyEvent } | AnomalyAcknowledgement | AnomalyFeedback | AnomalyRelated | AnomalyActionTaken
 
 export interface AnomalyViewOptions {
   /** Default `anomaly-acks`. */
@@ -127,27 +136,41 @@ const isOptionalString = (v: unknown): boolean => v === undefined || v === null 
 
 export function isAnomalyAcknowledgement(value: unknown): value is AnomalyAcknowledgement {
   const v = value as Record<string, unknown> | null
-  return typeof v === 'object' && v !== null && v.type === 'acknowledge' && isString(v.anomaly_id) && isString(v.by) && isOptionalString(v.note) && isString(v.at)
+  return (
+    typeof v === 'object' && v !== null && v.type === 'acknowledge' && isString(v.anomaly_id) && isString(v.by) && isOptionalString(v.note) && isString(v.at)
+  )
 }
 
 export function isAnomalyFeedback(value: unknown): value is AnomalyFeedback {
   const v = value as Record<string, unknown> | null
   return (
-    typeof v === 'object' && v !== null && v.type === 'feedback' && isString(v.anomaly_id) && (FEEDBACK_LABELS as readonly unknown[]).includes(v.label) && isOptionalString(v.comment) && isOptionalString(v.by) && isString(v.at)
+    typeof v === 'object' &&
+    v !== null &&
+    v.type === 'feedback' &&
+    isString(v.anomaly_id) &&
+    (FEEDBACK_LABELS as readonly unknown[]).includes(v.label) &&
+    isOptionalString(v.comment) &&
+    isOptionalString(v.by) &&
+    isString(v.at)
   )
 }
 
 /** JSON serdes of the acknowledgement and feedback topics; a record of another shape is a bad record (DLQ). */
-export const anomalyAcknowledgementSerde = (): Serde<AnomalyAcknowledgement> => Serdes.json<AnomalyAcknowledgement>({ name: 'json(AnomalyAcknowledgement)', validate: isAnomalyAcknowledgement })
+export const anomalyAcknowledgementSerde = (): Serde<AnomalyAcknowledgement> =>
+  Serdes.json<AnomalyAcknowledgement>({ name: 'json(AnomalyAcknowledgement)', validate: isAnomalyAcknowledgement })
 export const anomalyFeedbackSerde = (): Serde<AnomalyFeedback> => Serdes.json<AnomalyFeedback>({ name: 'json(AnomalyFeedback)', validate: isAnomalyFeedback })
 export const anomalyRecordSerde = (): Serde<AnomalyRecord> => Serdes.json<AnomalyRecord>({ name: 'json(AnomalyRecord)' })
 
-/** `actions` with `action` in place of the earlier outcome of the same action and target. */
+/**
+ * `actions` with `action` in place of the earlier outcome of the same action and target, or of the
+ * detector's request for it (`pending`, detector-actions.ts; a shield request names no receiver).
+ */
 function withAction(actions: readonly ActionTaken[], action: ActionTaken): readonly ActionTaken[] {
-  const i = actions.findIndex((a) => a.action === action.action && a.target === action.target)
+  const requested = (a: ActionTaken): boolean => a.status === 'pending' && action.status !== 'pending' && (a.target === null || a.target === action.target)
+  const i = actions.findIndex((a) => a.action === action.action && (a.target === action.target || requested(a)))
   if (i < 0) return [...actions, action]
-  // A late copy of an earlier outcome does not replace the later one.
-  if (Date.parse(action.timestamp ?? '') < Date.parse(actions[i]!.timestamp ?? '')) return actions
+  // A late copy of an earlier outcome does not replace the later one; an outcome always replaces a request.
+  if (!requested(actions[i]!) && Date.parse(action.timestamp ?? '') < Date.parse(actions[i]!.timestamp ?? '')) return actions
   return actions.map((a, j) => (j === i ? action : a))
 }
 
@@ -158,20 +181,43 @@ function decorated(anomaly: AnomalyEvent, related: readonly string[], actions: r
 }
 
 /** The next state of an entry after one update (pure: the view's processor and its tests use it). */
-export function applyAnomalyUpdate(previous: AnomalyRecord | undefined, update: AnomalyViewUpdate, timestamp: number, maxFeedback = 100, maxRelated = DEFAULT_MAX_RELATED): AnomalyRecord {
-  const base: AnomalyRecord = previous ?? { anomaly: null, status: 'active', acknowledged_by: null, acknowledged_at: null, acknowledgement_note: null, feedback: [], updated_at: timestamp }
+export function applyAnomalyUpdate(
+  previous: AnomalyRecord | undefined,
+  update: AnomalyViewUpdate,
+  timestamp: number,
+  maxFeedback = 100,
+  maxRelated = DEFAULT_MAX_RELATED,
+): AnomalyRecord {
+  const base: AnomalyRecord = previous ?? {
+    anomaly: null,
+    status: 'active',
+    acknowledged_by: null,
+    acknowledged_at: null,
+    acknowledgement_note: null,
+    feedback: [],
+    updated_at: timestamp,
+  }
   const updated_at = Math.max(base.updated_at, timestamp)
   const related = base.related_anomalies ?? []
   const actions = base.actions_taken ?? []
   switch (update.type) {
     case 'anomaly':
-      return { ...base, anomaly: decorated(update.anomaly, related, actions, maxRelated), status: base.acknowledged_by !== null ? 'acknowledged' : update.anomaly.status, updated_at }
+      return {
+        ...base,
+        anomaly: decorated(update.anomaly, related, actions, maxRelated),
+        status: base.acknowledged_by !== null ? 'acknowledged' : update.anomaly.status,
+        updated_at,
+      }
     case 'acknowledge':
       return { ...base, status: 'acknowledged', acknowledged_by: update.by, acknowledged_at: update.at, acknowledgement_note: update.note, updated_at }
     case 'feedback':
       return { ...base, feedback: [...base.feedback, update].slice(-maxFeedback), updated_at }
     case 'related': {
-      const next = unionIds(related, update.related.filter((id) => id !== update.anomaly_id), maxRelated)
+      const next = unionIds(
+        related,
+        update.related.filter((id) => id !== update.anomaly_id),
+        maxRelated,
+      )
       return { ...base, related_anomalies: next, anomaly: base.anomaly && decorated(base.anomaly, next, [], maxRelated), updated_at }
     }
     case 'action': {
@@ -221,9 +267,14 @@ class AnomalyViewProcessor implements Processor<string, AnomalyViewUpdate> {
  * Reads `acksTopic` and `feedbackTopic` (JSON, keyed by anomaly_id); the topology must not read them
  * elsewhere.
  */
-export function addAnomalyView(builder: StreamsBuilder, anomalies: KStream<string, AnomalyEvent>, options: AnomalyViewOptions = {}): KeyValueStoreDefinition<string, AnomalyRecord> {
+export function addAnomalyView(
+  builder: StreamsBuilder,
+  anomalies: KStream<string, AnomalyEvent>,
+  options: AnomalyViewOptions = {},
+): KeyValueStoreDefinition<string, AnomalyRecord> {
   const retentionMs = options.retentionMs ?? 7 * DAY_MS
-  if (!(Number.isSafeInteger(retentionMs) && retentionMs > 0)) throw new Error(`addAnomalyView: 'retentionMs' must be a positive integer (ms), got ${retentionMs}`)
+  if (!(Number.isSafeInteger(retentionMs) && retentionMs > 0))
+    throw new Error(`addAnomalyView: 'retentionMs' must be a positive integer (ms), got ${retentionMs}`)
   const purgeIntervalMs = Math.min(options.purgeIntervalMs ?? 3_600_000, retentionMs)
   if (!(purgeIntervalMs > 0)) throw new Error(`addAnomalyView: 'purgeIntervalMs' must be > 0, got ${purgeIntervalMs}`)
   const maxFeedback = options.maxFeedback ?? 100
@@ -249,7 +300,13 @@ export function addAnomalyView(builder: StreamsBuilder, anomalies: KStream<strin
         .mapValues((link): AnomalyViewUpdate => ({ type: 'related', ...link }), { name: `anomaly-view-link-updates-${i}` })
         .repartition({ name: `anomaly-view-links-${i}`, key: Serdes.string(), value: updates }),
     ),
-    ...(options.actionsTaken ? [options.actionsTaken.mapValues((a): AnomalyViewUpdate => a, { name: 'anomaly-view-action-updates' }).repartition({ name: 'anomaly-view-actions', key: Serdes.string(), value: updates })] : []),
+    ...(options.actionsTaken
+      ? [
+          options.actionsTaken
+            .mapValues((a): AnomalyViewUpdate => a, { name: 'anomaly-view-action-updates' })
+            .repartition({ name: 'anomaly-view-actions', key: Serdes.string(), value: updates }),
+        ]
+      : []),
   ]
 
   const store = Stores.keyValue(ANOMALY_VIEW_STORE, Serdes.string(), anomalyRecordSerde())

@@ -47,7 +47,7 @@ import {
   withModel,
 } from './metrics.js'
 import { GroupFieldMissing } from './group-field-missing.js'
-import { severityFloor, withSeverityFloor } from './severity-floor.js'
+import { hasDetectorActions, withDetectorActions } from './detector-actions.js'
 import { detectorConfigVersionGauge } from './detector-config-gauge.js'
 import { CURRENT_KEY, DETECTOR_CONFIG_STORE, LiveDetectorSettings, lenientJson } from './live-detector-settings.js'
 
@@ -472,7 +472,6 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
   const sink = { key: Serdes.string(), value: anomalySerde(options) }
   const anomalies = new Map<string, KStream<string, AnomalyEvent>>()
   for (const detector of detectors) {
-    const floor = severityFloor(detector)
     const judged = detectorStream(inputOf(detector), detector, live?.settings)
     const stream = live
       ? judged
@@ -483,9 +482,10 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
             { name: `${detector.id}-live-settings` },
           )
           .flatMapValues((anomaly) => (anomaly === null ? [] : [anomaly]), { name: `${detector.id}-if-running` })
-      : floor === null
+      : !hasDetectorActions(detector)
         ? judged
-        : judged.mapValues((anomaly) => withSeverityFloor(anomaly, floor), { name: `${detector.id}-severity-floor` })
+        : // The node keeps its name from when it applied the severity floor alone.
+          judged.mapValues((anomaly) => withDetectorActions(detector, anomaly), { name: `${detector.id}-severity-floor` })
     stream.to(options.anomaliesTopic ?? 'anomalies', { ...sink, name: `${detector.id}-to-anomalies` })
     anomalies.set(detector.id, stream)
   }

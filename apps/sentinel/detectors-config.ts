@@ -11,7 +11,9 @@
  * Accepted shape: `detectors:` as a list (or the seed's `{ version, items: [...] }`); per detector the
  * fields at its top level or, as in the seed's examples, under `config:` (not both). `value` is
  * accepted for `threshold` and `condition: greater_than` etc. for the comparison, as the seed writes
- * them. Actions: `- alert: <name>` (with optional `severity`), `- shield: block | rate_limit`, `- log`.
+ * them. Actions: `- alert: <receiver>` (with optional `severity`), `- shield: block | rate_limit` (with
+ * its gate, optional `minSeverity`, `minScore`), `- log`; what they do: detector-actions.ts. The
+ * receiver names are checked against the receivers file at start (sentinel-app.ts), not here.
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -74,8 +76,20 @@ const CONDITIONS: Record<string, Comparison> = {
 
 export type DetectorAction =
   | { readonly kind: 'alert'; readonly name: string; readonly severity: AnomalySeverity | null }
-  | { readonly kind: 'shield'; readonly action: 'block' | 'rate_limit' }
+  | { readonly kind: 'shield'; readonly action: 'block' | 'rate_limit'; readonly gate: ShieldGate }
   | { readonly kind: 'log' }
+
+/**
+ * When a detector's shield action may act on its own (detector-actions.ts): an anomaly at least
+ * this severe and scoring at least this much, about a named entity. Anything less is withheld.
+ */
+export interface ShieldGate {
+  readonly minSeverity: 'warning' | 'critical'
+  readonly minScore: number
+}
+
+/** Conservative: the default Shield block rule's bar (critical, score 0.75 = 3x the detector's bound). */
+export const DEFAULT_SHIELD_GATE: ShieldGate = { minSeverity: 'critical', minScore: 0.75 }
 
 interface DetectorBase {
   readonly id: string
@@ -431,11 +445,21 @@ class FieldReader {
 
 function readActions(reader: FieldReader): DetectorAction[] {
   // The schema has checked each entry is `log`, { alert, severity? } or { shield }.
-  const entries = (reader.raw('actions') ?? []) as readonly ('log' | { alert?: string; severity?: AnomalySeverity; shield?: 'block' | 'rate_limit' })[]
-  return entries.map((entry): DetectorAction => {
+  type Entry =
+    'log' | { alert?: string; severity?: AnomalySeverity; shield?: 'block' | 'rate_limit'; minSeverity?: ShieldGate['minSeverity']; minScore?: number }
+  const entries = (reader.raw('actions') ?? []) as readonly Entry[]
+  return entries.map((entry, i): DetectorAction => {
     if (entry === 'log') return { kind: 'log' }
+    // One entry is one action: a gate beside `alert:` would silently apply to nothing.
+    if (entry.alert !== undefined && entry.shield !== undefined) reader.problem(`actions[${i}]`, 'has both alert and shield; write them as two entries')
+    if (entry.shield === undefined && (entry.minScore !== undefined || entry.minSeverity !== undefined))
+      reader.problem(`actions[${i}]`, 'minScore and minSeverity are the gate of a shield action; move them to the `- shield:` entry')
     if (entry.alert !== undefined) return { kind: 'alert', name: entry.alert, severity: entry.severity ?? null }
-    return { kind: 'shield', action: entry.shield ?? 'block' }
+    return {
+      kind: 'shield',
+      action: entry.shield ?? 'block',
+      gate: { minSeverity: entry.minSeverity ?? DEFAULT_SHIELD_GATE.minSeverity, minScore: entry.minScore ?? DEFAULT_SHIELD_GATE.minScore },
+    }
   })
 }
 

@@ -7,7 +7,8 @@
  *   (by identity: the global store hands out the same object until the row changes) and refreshes
  *   one cell per detector, which the operator's `live` provider reads (a field read);
  * - per anomaly a detector emits, whether the detector still runs (deleted or `enabled: false`: the
- *   anomaly is dropped, the operator's state is kept for when it comes back) and its severity floor.
+ *   anomaly is dropped, the operator's state is kept for when it comes back), its severity floor and
+ *   the actions it asks for (detector-actions.ts: alert receivers, a shield action through its gate).
  * Neither touches a detector's state.
  *
  * Bad input never stops detection: a `current` record that is not a valid version, or whose
@@ -19,7 +20,7 @@ import type { Serde } from '../../schemas/serde.js'
 import { CURRENT_KEY, checkDefinitions, readVersion } from './detector-versions.js'
 import type { DetectorConfig } from './detectors-config.js'
 import { liveOperatorParameters } from './operator-parameters.js'
-import { severityFloor, withSeverityFloor } from './severity-floor.js'
+import { withDetectorActions } from './detector-actions.js'
 import type { LiveProvider } from '../../operators/dsl/index.js'
 
 export const DETECTOR_CONFIG_STORE = 'detector-config-store'
@@ -99,8 +100,7 @@ export class LiveDetectorSettings {
     this.observe(current)
     const live = this.byId === null ? started : (this.byId.get(started.id) ?? null)
     if (live === null || !live.enabled) return null
-    const floor = severityFloor(live)
-    return floor === null ? anomaly : withSeverityFloor(anomaly, floor)
+    return withDetectorActions(live, anomaly)
   }
 }
 

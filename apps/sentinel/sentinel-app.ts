@@ -33,7 +33,8 @@ import { countKafkaIngest } from './kafka-ingest-count.js'
 import { DetectionLatency } from './detection-latency.js'
 import { type CallsAccumulator, addMetricsAggregation } from './metrics-aggregation.js'
 import { ModelPerformanceScore } from './model-performance-score.js'
-import { DEFAULT_DETECTORS_PATH, type DetectorsConfig, loadDetectorsConfig } from './detectors-config.js'
+import { DEFAULT_DETECTORS_PATH, type DetectorConfig, type DetectorsConfig, DetectorsConfigError, loadDetectorsConfig } from './detectors-config.js'
+import { detectorActionIssues } from './detector-actions.js'
 import { effectiveConfig } from './effective-config.js'
 import { NO_GRACE_WARNING, detectorsWithoutGrace } from './grace-check.js'
 import { DetectorVersionWriter } from './api/detector-version-writer.js'
@@ -70,6 +71,8 @@ export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEn
     knownDimensions: detectors.detectors.map((d) => d.groupBy),
   })
   const receivers = loadReceiversConfig(settings.receiversFile ?? DEFAULT_RECEIVERS_PATH, env)
+  const actionIssues = detectorActionIssues(detectors.detectors, receivers)
+  if (actionIssues.length > 0) throw new DetectorsConfigError(detectors.source, actionIssues)
   // A route's receivers are checked as a rule's notification action would be.
   checkReferences(receivers, [
     ...rules.rules,
@@ -221,6 +224,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   const rulesById = new Map(app.rules.rules.map((r) => [r.id, r]))
   const lifecycle = app.rules.lifecycle ?? DEFAULT_LIFECYCLE
   const silences = new SilenceBook()
+  const checkDetectorActions = (detectors: readonly DetectorConfig[]) => detectorActionIssues(detectors, app.receivers)
   const dispatcher = new AlertDispatcher({
     receivers: app.receivers,
     runtime,
@@ -245,7 +249,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
       : watchDetectorsFile({
           path: settings.detectorsFile,
           writer: new DetectorVersionWriter(
-            { runtime, detectors: app.detectors, now: Date.now, startedAt: Date.now() },
+            { runtime, detectors: app.detectors, now: Date.now, startedAt: Date.now(), checkDetectorActions },
             topics.detectorConfig,
             logger.child({ component: 'detector-versions' }),
           ),
@@ -259,6 +263,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         detectors: app.detectors,
         telemetryTopic: topics.telemetry,
         detectorConfigTopic: topics.detectorConfig,
+        checkDetectorActions,
         acksTopic: topics.acks,
         feedbackTopic: topics.feedback,
         alerts: {

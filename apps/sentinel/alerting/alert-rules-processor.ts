@@ -26,6 +26,7 @@ import { ActiveSchedule } from './active-schedule.js'
 import { alertId } from './alert-id.js'
 import type { AlertRoute, AlertRule } from './alert-rules-config.js'
 import { matchingRoutes, routeAction } from './alert-routing.js'
+import { detectorActionsRule, ruleLabel, withDetectorRequests } from './detector-action-alerts.js'
 import { alertDescription, alertTitle } from './alert-text.js'
 import { type AlertWindowState, addToWindow, aggregateValue, anomalyTimeMs } from './alert-window.js'
 import type { AlertingMetrics } from './alerting-metrics.js'
@@ -88,7 +89,8 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       const maxRepeatMs = Math.max(0, ...this.options.routing.map((r) => r.repeatIntervalMs))
       context.schedule(THROTTLE_EXPIRY_INTERVAL_MS, 'stream-time', async (now) => {
         const idle: string[] = []
-        for await (const [key, state] of repeats.all()) if (Object.values(state.routes).every((r) => r.at_ms < now - maxRepeatMs - THROTTLE_IDLE_MARGIN_MS)) idle.push(key)
+        for await (const [key, state] of repeats.all())
+          if (Object.values(state.routes).every((r) => r.at_ms < now - maxRepeatMs - THROTTLE_IDLE_MARGIN_MS)) idle.push(key)
         for (const key of idle) repeats.delete(key)
       })
     }
@@ -105,8 +107,8 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
 
   process(record: StreamRecord<string, RuleMatch>): void {
     const { rule_id, group, anomaly } = record.value
-    const rule = this.rules.get(rule_id)
-    if (rule === undefined || !rule.enabled) {
+    const rule = this.rules.get(rule_id) ?? detectorActionsRule(rule_id)
+    if (rule === null || !rule.enabled) {
       // Written before a restart with a rules file that no longer has the rule.
       this.options.metrics.dropped.inc({ reason: 'unknown_rule' })
       return
@@ -118,7 +120,10 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
     const start = Math.floor(t / size) * size
     if (start < this.context.streamTime() - size - this.options.graceMs) {
       this.options.metrics.dropped.inc({ reason: 'late' })
-      this.options.log.warn({ rule: rule.id, group: record.key, anomaly_id: anomaly.anomaly_id, timestamp: t, stream_time: this.context.streamTime() }, 'anomaly later than the alerting grace dropped')
+      this.options.log.warn(
+        { rule: rule.id, group: record.key, anomaly_id: anomaly.anomaly_id, timestamp: t, stream_time: this.context.streamTime() },
+        'anomaly later than the alerting grace dropped',
+      )
       return
     }
     const before = this.windows.get(record.key, start)
@@ -134,20 +139,30 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
     if (crossed) this.fire(rule, record.key, group, stored, anomaly, t)
   }
 
-  private fire(rule: AlertRule, groupKey: string, group: Readonly<Record<string, string>>, window: AlertWindowState | null, anomaly: AnomalyEvent, t: number): void {
+  private fire(
+    rule: AlertRule,
+    groupKey: string,
+    group: Readonly<Record<string, string>>,
+    window: AlertWindowState | null,
+    anomaly: AnomalyEvent,
+    t: number,
+  ): void {
     const { metrics, log } = this.options
     const id = alertId(rule.id, groupKey, window === null ? anomaly.anomaly_id : window.start)
     const schedule = this.schedules.get(rule.id)
     if (schedule !== undefined && !schedule.isActive(t)) {
       metrics.suppressed.inc({ rule: rule.id, reason: 'schedule' })
       // debug: outside office hours every firing of a per-anomaly rule would log.
-      log.debug({ rule: rule.id, group: groupKey, alert_id: id, timestamp: new Date(t).toISOString() }, 'alert suppressed: outside the rule\'s schedule')
+      log.debug({ rule: rule.id, group: groupKey, alert_id: id, timestamp: new Date(t).toISOString() }, "alert suppressed: outside the rule's schedule")
       return
     }
     const maintenance = this.options.maintenance.activeWindow(rule.id, t)
     if (maintenance !== null) {
-      metrics.suppressed.inc({ rule: rule.id, reason: 'maintenance' })
-      log.info({ rule: rule.id, group: groupKey, alert_id: id, maintenance_window: maintenance.name, timestamp: new Date(t).toISOString() }, 'alert suppressed: maintenance window')
+      metrics.suppressed.inc({ rule: ruleLabel(rule.id), reason: 'maintenance' })
+      log.info(
+        { rule: rule.id, group: groupKey, alert_id: id, maintenance_window: maintenance.name, timestamp: new Date(t).toISOString() },
+        'alert suppressed: maintenance window',
+      )
       return
     }
     let suppressedCount = 0
@@ -195,7 +210,8 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       actions: rule.actions,
     }
     if (this.options.routing.length > 0) alert.actions = this.routed(alert, rule, groupKey, t)
-    metrics.fired.inc({ rule: rule.id })
+    Object.assign(alert, withDetectorRequests(alert.actions, alert.description, anomaly))
+    metrics.fired.inc({ rule: ruleLabel(rule.id) })
     this.context.forward({ key: id, value: alert, timestamp: firedAt, headers: {} })
   }
 

@@ -5,7 +5,8 @@
  *     ─ <name>-dedup (window store <name>-dedup-store): an anomaly_id seen before is dropped
  *     ─ with `correlation`: <name>-correlation-application, -model (anomaly-correlation.ts) fill
  *       related_anomalies
- *     ─ <name>-match-rules (flatMap): one record per rule whose filters pass, keyed by group key
+ *     ─ <name>-match-rules (flatMap): one record per rule whose filters pass, keyed by group key (none
+ *       passing: the detector's own `detector:<id>` when it asked for actions, detector-action-alerts.ts)
  *     ─ repartition <app>-<name>-by-group-repartition
  *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store, <name>-route-repeats-store):
  *       aggregation window, schedule, maintenance windows, throttling, routing tree with
@@ -31,6 +32,7 @@ import { type AnomalyLink, type CorrelationSettings, addCorrelation } from './an
 import { AnomalyDedupProcessor, dedupStore } from './anomaly-dedup.js'
 import { MaintenanceCalendar } from './maintenance-calendar.js'
 import { RuleMatcher, type RuleMatch, ruleMatchSchema } from './rule-matcher.js'
+import { withDetectorMatch } from './detector-action-alerts.js'
 import { addLifecycle } from './lifecycle-topology.js'
 import { DEFAULT_LIFECYCLE } from './lifecycle-config.js'
 
@@ -98,7 +100,11 @@ export function addAlerting(builder: StreamsBuilder, anomalies: KStream<string, 
  * `addAlerting`, also returning the correlation's link streams (empty without correlation), keyed
  * by the anomaly id each link is for: the anomaly view applies them (`links` of addAnomalyView).
  */
-export function addAlertManager(builder: StreamsBuilder, anomalies: KStream<string, AnomalyEvent>, options: AlertingOptions): { alerts: KStream<string, AlertEvent>; links: KStream<string, AnomalyLink>[] } {
+export function addAlertManager(
+  builder: StreamsBuilder,
+  anomalies: KStream<string, AnomalyEvent>,
+  options: AlertingOptions,
+): { alerts: KStream<string, AlertEvent>; links: KStream<string, AnomalyLink>[] } {
   void builder // the stream already belongs to it; taken for symmetry with addSentinelDetection
   const name = options.name ?? 'alerts'
   const isConfig = 'rules' in options.rules && !Array.isArray(options.rules)
@@ -107,7 +113,8 @@ export function addAlertManager(builder: StreamsBuilder, anomalies: KStream<stri
   const routing = isConfig ? (options.rules as AlertRulesConfig).routing : (options.routing ?? [])
   const graceMs = positive(options.graceMs, DEFAULT_ALERTING_GRACE_MS, 'graceMs')
   const dedupRetentionMs = positive(options.dedupRetentionMs, DEFAULT_DEDUP_RETENTION_MS, 'dedupRetentionMs')
-  if (dedupRetentionMs < graceMs) throw new Error(`addAlerting: dedupRetentionMs (${dedupRetentionMs}) must be >= graceMs (${graceMs}), or a replay inside the grace could alert twice`)
+  if (dedupRetentionMs < graceMs)
+    throw new Error(`addAlerting: dedupRetentionMs (${dedupRetentionMs}) must be >= graceMs (${graceMs}), or a replay inside the grace could alert twice`)
   const maxAnomalyIds = positive(options.maxAnomalyIds, DEFAULT_MAX_ANOMALY_IDS, 'maxAnomalyIds')
   const metrics = options.metrics instanceof AlertingMetrics ? options.metrics : new AlertingMetrics(options.metrics)
   const log = options.logger ?? pino({ name: 'sentinel:alerting', level: process.env.SENTINEL_LOG_LEVEL ?? 'info' })
@@ -136,17 +143,33 @@ export function addAlertManager(builder: StreamsBuilder, anomalies: KStream<stri
     ? Stores.keyValue(`${name}-route-repeats-store`, Serdes.string(), Serdes.json<RouteRepeatState>())
     : null
 
-  const correlated = options.correlation ? addCorrelation(unique, { ...options.correlation, name: `${name}-correlation`, graceMs, log }) : { anomalies: unique, links: [] }
+  const correlated = options.correlation
+    ? addCorrelation(unique, { ...options.correlation, name: `${name}-correlation`, graceMs, log })
+    : { anomalies: unique, links: [] }
 
   // Repartitioned matches feed the rules and (auto-resolve) the lifecycle: one sub-topology, no cycle.
   const matches = correlated.anomalies
-    .flatMap((_id, anomaly) => matcher.match(anomaly), { name: `${name}-match-rules` })
+    .flatMap((_id, anomaly) => withDetectorMatch(matcher.match(anomaly), anomaly), { name: `${name}-match-rules` })
     .repartition({ name: `${name}-by-group`, key: Serdes.string(), value: Serdes.avro<RuleMatch>(ruleMatchSchema) })
-  const alerts = matches
-    .process(() => new AlertRulesProcessor({ rules, maintenance, windows: windowStore, throttles: throttleStore, routing, repeats: repeatStore, graceMs, maxAnomalyIds, metrics, log }), {
+  const alerts = matches.process(
+    () =>
+      new AlertRulesProcessor({
+        rules,
+        maintenance,
+        windows: windowStore,
+        throttles: throttleStore,
+        routing,
+        repeats: repeatStore,
+        graceMs,
+        maxAnomalyIds,
+        metrics,
+        log,
+      }),
+    {
       name: `${name}-rules`,
       stores: [windowStore, throttleStore, repeatStore].filter((s) => s !== null),
-    })
+    },
+  )
   const topic = options.alertsTopic === undefined ? 'alerts' : options.alertsTopic
   if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: options.alertSerde ?? alertEventSerde() })
   if (options.lifecycle) {
@@ -167,8 +190,13 @@ export interface AlertTopologyOptions extends AlertingOptions {
 export function buildAlertTopology(options: AlertTopologyOptions): Topology {
   const builder = new StreamsBuilder()
   const format = options.anomalyFormat
-  const serde = format === undefined || format === 'avro' ? Serdes.avro<AnomalyEvent>(anomalyEventSchema) : format === 'json' ? Serdes.json<AnomalyEvent>() : format
-  const anomalies = builder.stream(options.anomaliesTopic ?? 'anomalies', { key: Serdes.string(), value: serde, name: `${options.name ?? 'alerts'}-anomalies-source` })
+  const serde =
+    format === undefined || format === 'avro' ? Serdes.avro<AnomalyEvent>(anomalyEventSchema) : format === 'json' ? Serdes.json<AnomalyEvent>() : format
+  const anomalies = builder.stream(options.anomaliesTopic ?? 'anomalies', {
+    key: Serdes.string(),
+    value: serde,
+    name: `${options.name ?? 'alerts'}-anomalies-source`,
+  })
   addAlerting(builder, anomalies, options)
   return builder.build()
 }

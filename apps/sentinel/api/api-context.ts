@@ -1,7 +1,7 @@
 import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
 import type { Serde } from '../../../schemas/serde.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
-import type { DetectorsConfig } from '../detectors-config.js'
+import type { DetectorConfig, DetectorConfigIssue, DetectorsConfig } from '../detectors-config.js'
 import type { EventTimeBounds } from '../event-time-bounds.js'
 import type { RecentEventIds } from './recent-event-ids.js'
 import type { RecentTelemetry } from './recent-telemetry.js'
@@ -14,6 +14,9 @@ import type { ViewQueries, ViewReads } from './view-reads.js'
 import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
 import type { SilenceBook } from '../delivery/silences.js'
 
+/** Problems of detectors' actions beyond their own definitions (receiver names); empty when all is well. */
+export type DetectorActionsCheck = (detectors: readonly DetectorConfig[]) => DetectorConfigIssue[]
+
 /** What the route plugins share (passed as plugin options, never decorated onto the instance). */
 export interface ApiContext {
   readonly runtime: StreamsRuntime
@@ -24,7 +27,11 @@ export interface ApiContext {
   readonly acksTopic: string
   readonly feedbackTopic: string
   /** The alert view and where silences go; null: no alert routes. */
-  readonly alerts: { readonly reads: ViewQueries<AlertRecord, AlertFilter, ListedAlert>; readonly silencesTopic: string; readonly lifecycle: AlertLifecycleApi | null } | null
+  readonly alerts: {
+    readonly reads: ViewQueries<AlertRecord, AlertFilter, ListedAlert>
+    readonly silencesTopic: string
+    readonly lifecycle: AlertLifecycleApi | null
+  } | null
   readonly telemetrySerde: Serde<TelemetryEvent>
   readonly maxBatchEvents: number
   readonly eventTime: EventTimeBounds
@@ -33,6 +40,8 @@ export interface ApiContext {
   readonly recentTelemetry: RecentTelemetry
   /** The detector config topic (versions, ../detector-versions.ts); null: no detector changes over the API. */
   readonly detectorConfigTopic: string | null
+  /** Checks a version's detector actions against the receivers file (../detector-actions.ts); absent: not checked. */
+  readonly checkDetectorActions?: DetectorActionsCheck
   /** Every API input path writes telemetry through this (telemetry-ingest.ts). */
   readonly ingest: TelemetryIngest
   /** Per detector, from the stored feedback (false-positive-rates.ts). */

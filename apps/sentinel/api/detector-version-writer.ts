@@ -53,7 +53,7 @@ export const versionSummary = (v: DetectorVersion) => ({
   detectors: v.definitions.map((d) => String(d.id)),
 })
 
-export type WriterContext = Pick<ApiContext, 'runtime' | 'detectors' | 'now' | 'startedAt'>
+export type WriterContext = Pick<ApiContext, 'runtime' | 'detectors' | 'now' | 'startedAt' | 'checkDetectorActions'>
 
 /** Parses a stored version's definitions; null when they do not parse (written past the API). */
 export function parsedDefinitions(version: DetectorVersion): DetectorsConfig | null {
@@ -108,6 +108,9 @@ export class DetectorVersionWriter {
     let parsed: DetectorsConfig
     try {
       parsed = checkDefinitions(definitions, number)
+      // Receiver names are another file's: refused here as at start, naming the field and the known names.
+      const issues = this.ctx.checkDetectorActions?.(parsed.detectors) ?? []
+      if (issues.length > 0) throw new DetectorsConfigError(`detectors version ${number}`, issues)
     } catch (err) {
       if (err instanceof DetectorsConfigError) throw definitionRefused(err)
       throw err

@@ -35,7 +35,7 @@ import type { DetectorsConfig } from '../detectors-config.js'
 import { DEFAULT_EVENT_TIME_BOUNDS, type EventTimeBounds } from '../event-time-bounds.js'
 import { alertInternalRoutes, alertRoutes, alertViewQueries } from './alert-routes.js'
 import { silenceRoutes } from './silence-routes.js'
-import type { AlertLifecycleApi, ApiContext } from './api-context.js'
+import type { AlertLifecycleApi, ApiContext, DetectorActionsCheck } from './api-context.js'
 import { ApiMetrics, DEFAULT_MAX_APPLICATION_LABELS } from './api-metrics.js'
 import { AuthFailureLimit } from './auth-failure-limit.js'
 import { anomalyRoutes } from './anomaly-routes.js'
@@ -118,6 +118,8 @@ export interface SentinelApiOptions {
    * addSentinelDetection): enables detector create / update / delete / rollback. Absent: read only.
    */
   readonly detectorConfigTopic?: string
+  /** Checks each new detector version's actions against the receivers file (sentinel-app: detectorActionIssues). */
+  readonly checkDetectorActions?: DetectorActionsCheck
   /** How many of the newest written events a detector dry run can sample (per instance); default 10,000. */
   readonly recentTelemetry?: number
   /** Most events per ingest request; default 5000. */
@@ -241,6 +243,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     eventTime: options.eventTime ?? DEFAULT_EVENT_TIME_BOUNDS,
     recentEventIds: new RecentEventIds(options.dedup ?? DEFAULT_RECENT_EVENT_IDS),
     detectorConfigTopic: options.detectorConfigTopic ?? null,
+    ...(options.checkDetectorActions ? { checkDetectorActions: options.checkDetectorActions } : {}),
     recentTelemetry: new RecentTelemetry(options.recentTelemetry ?? DEFAULT_RECENT_TELEMETRY),
     now: options.now ?? Date.now,
     version: options.version ?? packageVersion(),

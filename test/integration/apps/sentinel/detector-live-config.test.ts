@@ -2,7 +2,8 @@
  * Live detector configuration on the real broker with two instances of the app, none restarted: a
  * threshold changed through one instance's API, then by editing the watched detectors file, judges
  * the next calls on whichever instance holds their key; both instances report the same version,
- * applied; a rollback restores the earlier threshold.
+ * applied; a rollback restores the earlier threshold. The version's detector actions (a receiver, a
+ * shield action through its gate) reach the anomalies of both instances, and leave with the file edit.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -21,7 +22,8 @@ const COST_RULE = (value: number) => ({
   groupBy: 'application',
   severity: 'critical',
   config: { metric: 'cost', condition: 'greater_than', value, consecutive: 3 },
-  actions: [{ alert: 'high-cost-request', severity: 'critical' }, { shield: 'rate_limit' }],
+  // slack-ml-platform: a receiver of the default file that no default rule sends cost anomalies to.
+  actions: [{ alert: 'slack-ml-platform', severity: 'critical' }, { shield: 'rate_limit' }],
 })
 
 const call = apiCaller(API_KEY)
@@ -84,6 +86,26 @@ test('live detector configuration: API edit, file edit and rollback apply on two
     assert.deepEqual([edited.body.version, edited.body.applied], [1, 'live'])
     assert.equal(await bothAt(1), 1)
     assert.deepEqual(await streaks(6), [5], 'the API edit judges the next calls on both instances')
+    /** What the anomalies judged against `threshold` asked for: their alert targets, and whether each has one shield entry. */
+    const asked = async (threshold: number) => {
+      const page = await call(a.base, 'GET', '/api/v1/anomalies?limit=100&detector_id=cost-threshold')
+      const items = (
+        (page.body.items ?? []) as { anomaly: { metrics: { threshold: number }; actions_taken: { action: string; target: string | null }[] } }[]
+      ).filter((i) => i.anomaly.metrics.threshold === threshold)
+      return items.map((i) => [
+        i.anomaly.actions_taken.filter((t) => t.action === 'alert').map((t) => t.target),
+        i.anomaly.actions_taken.filter((t) => t.action.startsWith('shield_') || (t.action === 'log' && t.target?.startsWith('shield rate_limit withheld')))
+          .length,
+      ])
+    }
+    assert.deepEqual(
+      await asked(5),
+      Array.from({ length: 6 }, () => [['slack-ml-platform'], 1]),
+      "the version's actions, on the anomalies of both instances",
+    )
+    const refused = await call(a.base, 'PUT', '/api/v1/detectors/cost-threshold', { ...COST_RULE(5), actions: [{ alert: 'high-cost-request' }] })
+    assert.equal(refused.status, 422, JSON.stringify(refused.body))
+    assert.match(JSON.stringify(refused.body), /actions\[0\]\.alert.*high-cost-request/)
 
     writeFileSync(detectorsFile, original.replace(/value: 1\.0\n(\s+)consecutive: 3/, 'value: 8.0\n$1consecutive: 3'))
     const fromFile = await bothAt(2)
@@ -95,6 +117,11 @@ test('live detector configuration: API edit, file edit and rollback apply on two
       Array.from({ length: fromFile - 1 }, () => 'file'),
     )
     assert.deepEqual(await streaks(9), [8], 'the file edit judges the next calls')
+    assert.deepEqual(
+      await asked(8),
+      Array.from({ length: 6 }, () => [[], 0]),
+      'the file asks for no actions',
+    )
 
     const back = await call(b.base, 'POST', '/api/v1/detectors/rollback/1')
     assert.equal(back.status, 200, JSON.stringify(back.body))

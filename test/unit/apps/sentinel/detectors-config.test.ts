@@ -65,9 +65,15 @@ describe('the default detectors file', () => {
     assert.equal(cost.consecutive, 3)
     assert.equal(cost.window, null)
     assert.equal(cost.severity, 'critical')
-    assert.deepEqual(cost.actions, [
+    // The shipped detectors ask for no actions of their own: the alert rules route them.
+    assert.deepEqual(cost.actions, [])
+    const seeded = parseDetectorsConfig(
+      `detectors:\n  - id: c\n    type: rule\n    strategy: threshold\n    config: { metric: cost, condition: greater_than, value: 1.0 }\n    actions:\n      - alert: high-cost-request\n        severity: critical\n      - shield: rate_limit\n      - shield: block\n        minScore: 0.9\n        minSeverity: warning\n`,
+    ).detectors[0]!
+    assert.deepEqual(seeded.actions, [
       { kind: 'alert', name: 'high-cost-request', severity: 'critical' },
-      { kind: 'shield', action: 'rate_limit' },
+      { kind: 'shield', action: 'rate_limit', gate: { minSeverity: 'critical', minScore: 0.75 } },
+      { kind: 'shield', action: 'block', gate: { minSeverity: 'warning', minScore: 0.9 } },
     ])
     const tokens = loadDetectorsConfig(DEFAULT_DETECTORS_PATH).detectors.find((d) => d.id === 'token-rate-spike')
     assert.ok(tokens && tokens.strategy === 'zscore')

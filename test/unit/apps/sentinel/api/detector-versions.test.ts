@@ -10,6 +10,8 @@ import { Registry } from 'prom-client'
 import { parse } from 'yaml'
 import { buildSentinelApi } from '../../../../../apps/sentinel/api/index.js'
 import { parseDetectorsConfig } from '../../../../../apps/sentinel/detectors-config.js'
+import { detectorActionIssues } from '../../../../../apps/sentinel/detector-actions.js'
+import { parseReceiversConfig } from '../../../../../apps/sentinel/delivery/receivers-config.js'
 import { addSentinelDetection } from '../../../../../apps/sentinel/detection.js'
 import { TopologyTestDriver, type TestOutputTopic } from '../../../../../runtime/testing/index.js'
 import type { AnomalyEvent } from '../../../../../schemas/anomaly/anomaly-event.js'
@@ -46,6 +48,11 @@ detectors:
 `
 const COST_RULE = { type: 'rule', strategy: 'threshold', groupBy: 'application', metric: 'cost', condition: 'greater_than', value: 1 }
 
+const RECEIVERS = parseReceiversConfig(
+  'receivers:\n  - name: slack-ml\n    type: webhook\n    config: { url: http://127.0.0.1:9/x }\n  - name: shield\n    type: shield\n    config: { endpoint: http://127.0.0.1:9/s, action: block }\n',
+  { env: {} },
+)
+
 const json = (body: string): Record<string, unknown> => JSON.parse(body) as Record<string, unknown>
 
 describe('detector versions', () => {
@@ -70,6 +77,7 @@ describe('detector versions', () => {
       acksTopic: 'acks',
       feedbackTopic: 'feedback',
       detectorConfigTopic: CONFIG_TOPIC,
+      checkDetectorActions: (detectors) => detectorActionIssues(detectors, RECEIVERS),
       bodyLimit: 64 * 1024,
       rateLimit: false,
       metrics: new Registry(),
@@ -227,5 +235,34 @@ describe('detector versions', () => {
       ],
     )
     assert.equal(json(regroup.body).applied, 'restart-required')
+  })
+
+  test("actions apply live; an alert: naming no receiver is refused with the field and the receivers file's names", async () => {
+    const current = { ...COST_RULE, groupBy: 'model', value: 3 }
+    const refused = await api.inject({ method: 'PUT', url: '/api/v1/detectors/cost-rule', payload: { ...current, actions: [{ alert: 'high-cost-request' }] } })
+    assert.equal(refused.statusCode, 422, refused.body)
+    const details = json(refused.body).details as { field: string; message: string }[]
+    assert.deepEqual(
+      details.map((d) => d.field),
+      ['actions[0].alert'],
+    )
+    assert.match(details[0]!.message, /receiver 'high-cost-request' is not defined.*known: slack-ml, shield/)
+
+    const res = await api.inject({
+      method: 'PUT',
+      url: '/api/v1/detectors/cost-rule',
+      payload: { ...current, actions: [{ alert: 'slack-ml' }, { shield: 'block' }] },
+    })
+    assert.equal(res.statusCode, 200, res.body)
+    assert.deepEqual(json(res.body).changes, [{ detector_id: 'cost-rule', field: 'actions', applied: 'live' }])
+    // The running operator still groups by application (groupBy waits for a restart): its entity is the application.
+    const [anomaly] = (await call(4)).filter((a) => a.detector_id === 'cost-rule')
+    assert.deepEqual(
+      anomaly?.actions_taken.map((a) => [a.action, a.target, a.status]),
+      [
+        ['alert', 'slack-ml', 'pending'],
+        ['log', `shield block withheld: severity warning is below critical; score ${anomaly?.score.toFixed(2)} is below 0.75`, 'success'],
+      ],
+    )
   })
 })
