@@ -22,7 +22,7 @@ export { alertEventSerde } from './schemas/alert/alert-event-serde.js'
 export { alertEventSchema } from './schemas/alert/alert-event-avro.js'
 export { type AnomalyEvent, anomalyEventSchema, anomalyEventType, createAnomalyEvent } from './schemas/anomaly/anomaly-event.js'
 export type { KeyValueStore, SessionStore, StateStore, WindowStore, Windowed, TimeWindow, Session, EngineKind } from './state/types.js'
-export { engines } from './state/index.js'
+export { engines, type RocksDBEngineOptions } from './state/index.js'
 export { SentinelStreams, TopologyStartError, type SentinelStreamsOptions, type StreamsState, type StateListener } from './runtime/kafka/sentinel-streams.js'
 export { ConfigError, type ProcessingGuarantee, type StreamsConfig, type TopicSettings } from './runtime/config.js'
 export {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { distance } from 'fastest-levenshtein'
 import type { KafkaConfig } from 'kafkajs'
+import { ROCKSDB_DEFAULTS, type RocksDBEngineOptions } from '../state/engines/rocksdb-options.js'
 import type { EngineKind } from '../state/types.js'
 import { ConfigError } from './config-error.js'
 import { kafkaSecurityOptions, type SecurityConfig } from './security-config.js'
@@ -47,6 +48,13 @@ export interface StreamsConfig {
    */
   forwardingCacheMaxEntries?: number
   storeEngine?: EngineKind
+  /**
+   * Native memory of the RocksDB engine, per store (an instance holds one RocksDB database per store
+   * per task, so each figure is multiplied by that count): `blockCache` (default off: the binding
+   * can only give every database its own 32 MB cache), `writeBufferSize` (default 4 MiB; two per
+   * store at most) and `maxOpenFiles` (default 64 table files per store).
+   */
+  rocksdb?: RocksDBEngineOptions
   /** Confluent-compatible Schema Registry, for Avro serdes. */
   schemaRegistryUrl?: string
   /** After this long without records, a task's stream time advances with the wall clock so its windows close. 0 = off. */
@@ -95,7 +103,8 @@ export interface TopicSettings {
   replicationFactor?: number
 }
 
-export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'security' | 'schemaRegistryUrl' | 'brokers' | 'applicationServer' | 'createMissingTopics'>> & {
+export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'kafka' | 'security' | 'schemaRegistryUrl' | 'brokers' | 'applicationServer' | 'createMissingTopics' | 'rocksdb'>> & {
+  rocksdb: Required<RocksDBEngineOptions>
   createMissingTopics: TopicSettings | null
   brokers: string[]
   applicationServer: HostInfo | null
@@ -132,6 +141,7 @@ export const KNOWN_KEYS: readonly (keyof StreamsConfig)[] = [
   'cacheMaxBytes',
   'forwardingCacheMaxEntries',
   'storeEngine',
+  'rocksdb',
   'schemaRegistryUrl',
   'idleTimeoutMs',
   'taskStallTimeoutMs',
@@ -229,6 +239,33 @@ function topicSettings(field: string, value: TopicSettings | undefined): TopicSe
   return value.replicationFactor === undefined ? { partitions } : { partitions, replicationFactor: count('replicationFactor', value.replicationFactor) }
 }
 
+const ROCKSDB_KEYS: readonly (keyof RocksDBEngineOptions)[] = ['blockCache', 'writeBufferSize', 'maxOpenFiles', 'maxBackgroundJobs']
+/** RocksDB raises a smaller `max_open_files` to 20 without saying so. */
+const MIN_OPEN_FILES = 20
+
+function rocksdbSettings(value: unknown): Required<RocksDBEngineOptions> {
+  if (value === undefined) return { ...ROCKSDB_DEFAULTS }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError('rocksdb', `expected an object, got ${JSON.stringify(value)}`, `For example { blockCache: false, writeBufferSize: ${ROCKSDB_DEFAULTS.writeBufferSize}, maxOpenFiles: ${ROCKSDB_DEFAULTS.maxOpenFiles} }.`)
+  }
+  const input = value as Record<string, unknown>
+  const unknownKey = Object.keys(input).find((k) => !(ROCKSDB_KEYS as readonly string[]).includes(k))
+  if (unknownKey !== undefined) throw new ConfigError(`rocksdb.${unknownKey}`, 'is not a setting', `Settings: ${ROCKSDB_KEYS.join(', ')}.`)
+  const { blockCache, maxOpenFiles } = input
+  if (blockCache !== undefined && typeof blockCache !== 'boolean') {
+    throw new ConfigError('rocksdb.blockCache', `expected true or false, got ${JSON.stringify(blockCache)}`, 'Set it to false (default: no block cache) or true (a 32 MB cache per store).')
+  }
+  if (maxOpenFiles !== undefined && maxOpenFiles !== -1 && !(typeof maxOpenFiles === 'number' && Number.isInteger(maxOpenFiles) && maxOpenFiles >= MIN_OPEN_FILES)) {
+    throw new ConfigError('rocksdb.maxOpenFiles', `expected -1 (all) or an integer of at least ${MIN_OPEN_FILES}, got ${JSON.stringify(maxOpenFiles)}`, `Set it to e.g. ${ROCKSDB_DEFAULTS.maxOpenFiles}; RocksDB raises smaller values to ${MIN_OPEN_FILES}.`)
+  }
+  return {
+    blockCache: blockCache ?? ROCKSDB_DEFAULTS.blockCache,
+    writeBufferSize: atLeast('rocksdb.writeBufferSize', input.writeBufferSize, ROCKSDB_DEFAULTS.writeBufferSize, 64 * 1024, 'too small a memtable for RocksDB to flush sensibly (bytes, not MiB)'),
+    maxOpenFiles: (maxOpenFiles as number | undefined) ?? ROCKSDB_DEFAULTS.maxOpenFiles,
+    maxBackgroundJobs: positiveInteger('rocksdb.maxBackgroundJobs', input.maxBackgroundJobs, ROCKSDB_DEFAULTS.maxBackgroundJobs),
+  }
+}
+
 export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
   if (typeof input !== 'object' || input === null) throw new ConfigError('(config)', 'expected an object', 'Pass { applicationId, brokers, ... }.')
   rejectNearMisses(input)
@@ -264,6 +301,7 @@ export function resolveConfig(input: StreamsConfig): ResolvedStreamsConfig {
     cacheMaxBytes: positiveInteger('cacheMaxBytes', input.cacheMaxBytes, DEFAULTS.cacheMaxBytes, true),
     forwardingCacheMaxEntries: forwardingCacheBound(input.forwardingCacheMaxEntries),
     storeEngine: oneOf('storeEngine', input.storeEngine, ['rocksdb', 'leveldb', 'memory'], DEFAULTS.storeEngine),
+    rocksdb: rocksdbSettings(input.rocksdb),
     schemaRegistryUrl: input.schemaRegistryUrl,
     idleTimeoutMs: positiveInteger('idleTimeoutMs', input.idleTimeoutMs, DEFAULTS.idleTimeoutMs, true),
     applicationServer: input.applicationServer === undefined ? null : parseHostInfo(input.applicationServer),

@@ -3,7 +3,9 @@
  * and the state directory. Contracts live in `types.ts`; decisions are written down in README.md.
  */
 export * from './types.js'
-export { engines } from './engines/index.js'
+export { engineOfKind, engines } from './engines/index.js'
+export { ROCKSDB_DEFAULTS } from './engines/rocksdb-options.js'
+export type { RocksDBEngineOptions } from './engines/rocksdb-options.js'
 export { CacheBudget, createRecordCache, RecordCache } from './record-cache.js'
 export type { RecordCacheStats } from './record-cache.js'
 export { openKeyValueStore } from './stores/key-value-store.js'

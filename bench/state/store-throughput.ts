@@ -1,7 +1,7 @@
 /**
- * Per engine: uncached (engine batch) put/get, cached (typed store + record cache) put/get, the
+ * Per engine (RocksDB with its defaults and with the block cache it had before `blockCache`): uncached (engine batch) put/get, cached (typed store + record cache) put/get, the
  * per-batch prefetch path, and window fetch. Medians of several runs.
- * Run: npx tsx bench/state/store-throughput.ts [--runs 3] [--records 200000]
+ * Run: npx tsx bench/state/store-throughput.ts [--runs 3] [--records 200000] [--engines "rocksdb,rocksdb (block cache)"]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -156,19 +156,26 @@ async function bench(name: string, makeEngine: () => StorageEngine, dir: string)
 const dir = await mkdtemp(join(tmpdir(), 'state-bench-'))
 try {
   const results: Record<string, Record<string, number>> = {}
-  for (const [name, make] of [
+  // `rocksdb (block cache)` is the engine as it opened before `blockCache` existed (binding defaults).
+  const candidates = [
     ['memory', engines.memory],
     ['rocksdb', () => engines.rocksdb()],
+    ['rocksdb (block cache)', () => engines.rocksdb({ blockCache: true, maxOpenFiles: -1 })],
     ['leveldb', engines.leveldb],
-  ] as const) {
+  ] as const
+  // --engines "rocksdb (block cache),rocksdb": a subset, in that order (on a shared box, run an A/B both ways).
+  const wanted = process.argv.includes('--engines') ? process.argv[process.argv.indexOf('--engines') + 1]!.split(',') : candidates.map(([name]) => name as string)
+  const chosen = wanted.map((w) => candidates.find(([name]) => name === w) ?? (() => { throw new Error(`unknown engine '${w}'; one of ${candidates.map(([n]) => n).join(', ')}`) })())
+  for (const [name, make] of chosen) {
     const started = Date.now()
-    results[name] = await bench(name, make, dir)
+    results[name] = await bench(name.replace(/\W+/g, '-'), make, dir)
     console.error(`${name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   }
-  const metrics = Object.keys(results['memory']!)
-  console.log(`| ops/s, median of ${RUNS} runs, ${fmt(N)} records | memory | rocksdb | leveldb |`)
-  console.log('|---|---:|---:|---:|')
-  for (const m of metrics) console.log(`| ${m} | ${['memory', 'rocksdb', 'leveldb'].map((e) => fmt(results[e]![m]!)).join(' | ')} |`)
+  const names = chosen.map(([name]) => name)
+  const metrics = Object.keys(results[names[0]!]!)
+  console.log(`| ops/s, median of ${RUNS} runs, ${fmt(N)} records | ${names.join(' | ')} |`)
+  console.log(`|---|${names.map(() => '---:').join('|')}|`)
+  for (const m of metrics) console.log(`| ${m} | ${names.map((e) => fmt(results[e]![m]!)).join(' | ')} |`)
 } finally {
   await rm(dir, { recursive: true, force: true })
 }

@@ -23,7 +23,7 @@ import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, ty
 import type pino from 'pino'
 import type { Registry } from 'prom-client'
 import type { Serde } from '../../schemas/serde.js'
-import { CacheBudget, engines, type KeyValueStore, StateDirectory } from '../../state/index.js'
+import { CacheBudget, engineOfKind, type KeyValueStore, StateDirectory } from '../../state/index.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { isTopicRef } from '../../topology/graph.js'
 import { taskIdString } from '../assignor.js'
@@ -293,7 +293,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
       this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
       await this.producer.connect()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.logger })
-      const engine = engines[config.storeEngine]()
+      const engine = engineOfKind(config.storeEngine, config)
       const cacheBudget = new CacheBudget(config.cacheMaxBytes)
       this.metrics.watchCacheBudget(cacheBudget)
       // Before any task exists: no task may read a global table that is still loading.

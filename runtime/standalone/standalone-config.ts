@@ -5,6 +5,7 @@
  */
 import { ConfigError, resolveConfig, type StreamsConfig } from '../config.js'
 import type { HostInfo } from '../streams-runtime.js'
+import type { RocksDBEngineOptions } from '../../state/engines/rocksdb-options.js'
 import type { EngineKind } from '../../state/types.js'
 import { LOG_DEFAULTS, type LogRetention } from './embedded-log.js'
 
@@ -28,6 +29,7 @@ export interface ResolvedStandaloneConfig {
   readonly applicationId: string
   readonly stateDir: string
   readonly storeEngine: EngineKind
+  readonly rocksdb: Required<RocksDBEngineOptions>
   readonly commitIntervalMs: number
   readonly cacheMaxBytes: number
   readonly forwardingCacheMaxEntries: number
@@ -49,6 +51,7 @@ export function resolveStandaloneConfig(input: StandaloneConfig): ResolvedStanda
     applicationId: base.applicationId,
     stateDir: base.stateDir,
     storeEngine: base.storeEngine,
+    rocksdb: base.rocksdb,
     commitIntervalMs: base.commitIntervalMs,
     cacheMaxBytes: base.cacheMaxBytes,
     forwardingCacheMaxEntries: base.forwardingCacheMaxEntries,

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type pino from 'pino'
-import { CacheBudget, engines, type GlobalKeyValueStore, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
+import { CacheBudget, engineOfKind, type GlobalKeyValueStore, StateDirectory, type StateStore, type StorageEngine, type TaskLock } from '../../state/index.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
 import { taskIdString } from '../assignor.js'
 import type { RuntimeMetrics } from '../kafka/runtime-metrics.js'
@@ -107,7 +107,7 @@ export class StandaloneTasks {
   async open(): Promise<void> {
     const { config, plan, tasksPerSubtopology } = this.options
     try {
-      const engine = engines[config.storeEngine]()
+      const engine = engineOfKind(config.storeEngine, config)
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.options.logger })
       await this.openGlobalTables(engine, stateDirectory)
       for (const sub of plan.subtopologies) {

@@ -6,6 +6,9 @@ declare module 'rocksdb-native' {
     maxWriteBufferNumber?: number
     createIfMissing?: boolean
     avoidFlushDuringShutdown?: boolean
+    maxOpenFiles?: number
+    blockCache?: boolean
+    tableCacheIndexAndFilterBlocks?: boolean
   }
   interface ReadBatch {
     get(key: Buffer): Promise<Buffer | null>

@@ -1,6 +1,7 @@
 import RocksDB from 'rocksdb-native'
 import { mkdir, rm } from 'node:fs/promises'
 import type { EngineStore, KeyRange, StorageEngine, WriteOp } from '../types.js'
+import { ROCKSDB_DEFAULTS, type RocksDBEngineOptions } from './rocksdb-options.js'
 
 /**
  * Entries fetched per native iterator call. Opening an iterator costs ~200 us in this binding whatever
@@ -62,18 +63,25 @@ class RocksDBStore implements EngineStore {
 
 /**
  * RocksDB through rocksdb-native. Options are sized for many small per-task stores on a small box:
- * 4 MB write buffers and two background jobs. An instance opens one database per store per task
- * (LLM-Sentinel on 6 partitions: 289), and rocksdb-native has no write buffer manager to bound
- * their memtables together, so Kafka Streams' 16 MB would let memtables alone reach gigabytes.
+ * an instance opens one database per store per task (LLM-Sentinel on 6 partitions: 289), and
+ * rocksdb-native has neither a write buffer manager nor a shared or sized block cache, so every
+ * per-database cost is multiplied by that count. 4 MB write buffers (Kafka Streams' 16 MB would let
+ * memtables alone reach gigabytes), two background jobs, no block cache (32 MB each), bounded open files.
  */
-export function rocksdbEngine(options: { writeBufferSize?: number; maxBackgroundJobs?: number } = {}): StorageEngine {
+export function rocksdbEngine(options: RocksDBEngineOptions = {}): StorageEngine {
+  const settings = { ...ROCKSDB_DEFAULTS, ...definedOnly(options) }
   return {
     kind: 'rocksdb',
     async open(path: string): Promise<EngineStore> {
       await mkdir(path, { recursive: true })
       const db = new RocksDB(path, {
-        writeBufferSize: options.writeBufferSize ?? 4 * 1024 * 1024,
-        maxBackgroundJobs: options.maxBackgroundJobs ?? 2,
+        writeBufferSize: settings.writeBufferSize,
+        maxBackgroundJobs: settings.maxBackgroundJobs,
+        maxOpenFiles: settings.maxOpenFiles,
+        blockCache: settings.blockCache,
+        // Without a block cache, index and filter blocks cannot live in it (the binding then fails with
+        // EINVAL): the table readers keep them, bounded by maxOpenFiles.
+        tableCacheIndexAndFilterBlocks: settings.blockCache,
       })
       try {
         await db.ready()
@@ -87,4 +95,8 @@ export function rocksdbEngine(options: { writeBufferSize?: number; maxBackground
       await rm(path, { recursive: true, force: true })
     },
   }
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>
 }

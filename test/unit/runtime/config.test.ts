@@ -40,6 +40,25 @@ describe('resolveConfig', () => {
     rejects({ ...base, taskStallTimeoutMs: 0 }, 'taskStallTimeoutMs', /positive integer, got 0/)
   })
 
+  test('RocksDB memory settings: defaults without a block cache, each field checked with its fix', () => {
+    assert.deepEqual(resolveConfig(base).rocksdb, { blockCache: false, writeBufferSize: 4 * 1024 * 1024, maxOpenFiles: 64, maxBackgroundJobs: 2 })
+    assert.deepEqual(resolveConfig({ ...base, rocksdb: { blockCache: true, maxOpenFiles: -1 } }).rocksdb, {
+      blockCache: true,
+      writeBufferSize: 4 * 1024 * 1024,
+      maxOpenFiles: -1,
+      maxBackgroundJobs: 2,
+    })
+    assert.equal(resolveConfig({ ...base, rocksdb: { writeBufferSize: 1 << 20, maxOpenFiles: 20 } }).rocksdb.writeBufferSize, 1 << 20)
+    rejects({ ...base, rocksdb: 'small' }, 'rocksdb', /expected an object, got "small".*blockCache: false/)
+    rejects({ ...base, rocksdb: { blockCache: 'off' } }, 'rocksdb.blockCache', /true or false, got "off".*32 MB cache per store/)
+    rejects({ ...base, rocksdb: { blockCacheSize: 8 << 20 } }, 'rocksdb.blockCacheSize', /not a setting.*blockCache, writeBufferSize, maxOpenFiles/)
+    rejects({ ...base, rocksdb: { writeBufferSize: 4 } }, 'rocksdb.writeBufferSize', /4 is below 65536.*bytes, not MiB/)
+    rejects({ ...base, rocksdb: { writeBufferSize: '4MB' } }, 'rocksdb.writeBufferSize', /positive integer, got "4MB"/)
+    rejects({ ...base, rocksdb: { maxOpenFiles: 10 } }, 'rocksdb.maxOpenFiles', /-1 \(all\) or an integer of at least 20, got 10.*raises smaller values to 20/)
+    rejects({ ...base, rocksdb: { maxOpenFiles: 0 } }, 'rocksdb.maxOpenFiles', /got 0/)
+    rejects({ ...base, rocksdb: { maxBackgroundJobs: 0 } }, 'rocksdb.maxBackgroundJobs', /positive integer, got 0/)
+  })
+
   test('the forwarding cache is on by default; 0 turns it off', () => {
     assert.equal(resolveConfig(base).forwardingCacheMaxEntries, 10_000)
     assert.equal(resolveConfig({ ...base, forwardingCacheMaxEntries: 0 }).forwardingCacheMaxEntries, 0)

@@ -11,6 +11,7 @@ import { DLQ_HEADERS } from '../../../../runtime/task/records.js'
 import { TopologyTestDriver } from '../../../../runtime/testing/topology-test-driver.js'
 import { Serdes } from '../../../../schemas/index.js'
 import { StreamsBuilder, TimestampExtractors, TimeWindows, type Topology } from '../../../../topology/index.js'
+import { rocksdbDirectories, rocksdbNativeOptions } from '../../state/rocksdb-native-options.js'
 
 interface Request {
   tenant: string
@@ -111,6 +112,22 @@ describe('StandaloneStreams on RocksDB', () => {
     assert.equal(expectedModel.length, 200)
     await app.close()
     assert.equal(app.state, 'not-running')
+  })
+
+  test("the config's rocksdb settings reach every store's database", async () => {
+    const dir = stateDir()
+    const app = standalone(countsTopology(), { applicationId: 'native', stateDir: dir, commitIntervalMs: 50, rocksdb: { blockCache: true, maxOpenFiles: 50 } }, silent)
+    await app.start()
+    await app.send('requests', requestsFor(20).map(([key, value]) => ({ key, value: JSON.stringify(value) })))
+    await app.idle(10_000)
+    await app.close()
+    const databases = await rocksdbDirectories(dir)
+    assert.equal(databases.length, 2, 'one per store: per-tenant-minute and per-model')
+    for (const db of databases) {
+      const options = await rocksdbNativeOptions(db)
+      assert.equal(options.get('max_open_files'), '50', db)
+      assert.equal(options.get('no_block_cache'), 'false', db)
+    }
   })
 
   test('a restart on the same stateDir keeps store contents (and stream time)', async () => {
