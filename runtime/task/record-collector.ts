@@ -10,6 +10,8 @@ import type { ChangelogSink } from '../../state/index.js'
 import type { OutputRecord } from './records.js'
 import type { AcknowledgedOffset, RecordSink } from './record-sink.js'
 
+const ABANDONED = 'the task was abandoned: nothing more is sent'
+
 /** Records buffered before a send starts without waiting for a dispatch (a large store flush). */
 const DISPATCH_AT_RECORDS = 10_000
 
@@ -76,7 +78,10 @@ export class RecordCollector {
       records.length,
       // A write queued behind another must not start once the task was abandoned: its records are
       // an abandoned incarnation's, and landing after the next owner's would put stale values last.
-      this.tail.then(() => (this.discarded ? [] : this.sink.write(records))),
+      this.tail.then(() => {
+        if (this.discarded) throw new Error(ABANDONED)
+        return this.sink.write(records)
+      }),
     )
   }
 
@@ -139,6 +144,9 @@ export class RecordCollector {
   }
 
   private async awaitAcknowledged(): Promise<void> {
+    // A flush after the task was abandoned must fail: its caller (a store) would otherwise write
+    // locally what never reached the changelog.
+    if (this.discarded) throw new Error(ABANDONED)
     this.dispatch()
     await this.tail
     if (this.failure !== undefined) {

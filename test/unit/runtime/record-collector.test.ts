@@ -160,3 +160,10 @@ test('discard drops the writes queued behind the one in flight, and settled reso
     'only the write already in flight reached the sink',
   )
 })
+
+test('a flush after discard fails, so a store never writes locally what the changelog did not get', async () => {
+  const collector = new RecordCollector(new CountingSink())
+  collector.send(out('app-s-changelog', 'v1', 0))
+  collector.discard()
+  await assert.rejects(collector.flush(), /abandoned/)
+})
