@@ -14,13 +14,14 @@
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import kafkajs, { type Admin } from 'kafkajs'
 import { resolveBrokers } from '../../runtime/local-broker.js'
 import { freePort } from '../../scripts/launcher/process.js'
+import { readyStatus, threadedRunArgs } from '../../test/integration/apps/cli/threaded-run.js'
 import { fillTopic } from './input.js'
 
 const { values } = parseArgs({
@@ -59,30 +60,22 @@ interface ThreadsRun {
 async function runCli(admin: Admin, threads: number, input: string, output: string): Promise<ThreadsRun> {
   const applicationId = `bench-threads-${randomBytes(4).toString('hex')}`
   const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-threads-bench-'))
-  const settings = join(stateDir, 'settings.json')
-  writeFileSync(settings, JSON.stringify({ commitIntervalMs: 1_000 }))
   const port = await freePort()
   const spawned = performance.now()
   const child = spawn(
     process.execPath,
     [
       'bin/sentinel-streams.js',
-      'run',
-      'bench/runtime/windowed-aggregate-file.ts',
-      '--brokers',
-      brokers!.join(','),
-      '--application-id',
-      applicationId,
-      '--state-dir',
-      stateDir,
-      '--config',
-      settings,
-      '--threads',
-      String(threads),
-      '--health-port',
-      String(port),
-      '--log-level',
-      'warn',
+      ...threadedRunArgs({
+        topologyFile: 'bench/runtime/windowed-aggregate-file.ts',
+        brokers: brokers!,
+        applicationId,
+        stateDir,
+        threads,
+        settings: { commitIntervalMs: 1_000 },
+        healthPort: port,
+        logLevel: 'warn',
+      }),
     ],
     { env: { ...process.env, INPUT_TOPIC: input, OUTPUT_TOPIC: output }, stdio: ['ignore', 'ignore', 'inherit'] },
   )
@@ -94,8 +87,7 @@ async function runCli(admin: Admin, threads: number, input: string, output: stri
       if (child.exitCode !== null) throw new Error(`the CLI exited with ${child.exitCode} before the input was consumed`)
       if (Date.now() > deadline) throw new Error('timed out: the input was not consumed in 5 minutes')
       if (!ready) {
-        const status = (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status
-        if (status === 200) ready = { at: performance.now(), committed: await committed(admin, applicationId, input) }
+        if ((await readyStatus(port)) === 200) ready = { at: performance.now(), committed: await committed(admin, applicationId, input) }
         if (ready && ready.committed > events / 2) throw new Error(`half the input was committed before /ready (${ready.committed}): use more --events`)
         await new Promise((r) => setTimeout(r, 20))
         continue
