@@ -55,6 +55,17 @@ interface ThreadsRun {
   /** Events/s from /ready to the last record, over the records left at /ready. */
   readonly processing: number
   readonly withStart: number
+  /** Input records consumed beyond the input (processed again after a rebalance), summed over threads. */
+  readonly reprocessed: number
+  /** Rebalances the threads saw, summed (each thread counts the group's rebalances it took part in). */
+  readonly rebalances: number
+}
+
+/** One sample of the supervisor's /metrics (the threads' sum); NaN when absent. */
+async function metric(port: number, sample: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `))
+  return Number(line?.slice(sample.length + 1) ?? NaN)
 }
 
 async function runCli(admin: Admin, threads: number, input: string, output: string): Promise<ThreadsRun> {
@@ -74,6 +85,7 @@ async function runCli(admin: Admin, threads: number, input: string, output: stri
         threads,
         settings: { commitIntervalMs: 1_000 },
         healthPort: port,
+        metricsPort: port,
         logLevel: 'warn',
       }),
     ],
@@ -94,7 +106,15 @@ async function runCli(admin: Admin, threads: number, input: string, output: stri
       }
       const n = await committed(admin, applicationId, input)
       const now = performance.now()
-      if (n >= events) return { processing: (events - ready.committed) / ((now - ready.at) / 1000), withStart: events / ((now - spawned) / 1000) }
+      if (n >= events) {
+        const consumed = await metric(port, `sentinel_streams_records_consumed_total{topic="${input}"}`)
+        return {
+          processing: (events - ready.committed) / ((now - ready.at) / 1000),
+          withStart: events / ((now - spawned) / 1000),
+          reprocessed: consumed - events,
+          rebalances: await metric(port, 'sentinel_streams_rebalances_total'),
+        }
+      }
       await new Promise((r) => setTimeout(r, 20))
     }
   } finally {
@@ -122,7 +142,7 @@ try {
       const run = await runCli(admin, threads, input, output)
       results.get(threads)!.push(run)
       console.log(
-        `round ${round + 1}, --threads ${threads}: ${Math.round(run.processing)} events/s processing, ${Math.round(run.withStart)} events/s from spawn`,
+        `round ${round + 1}, --threads ${threads}: ${Math.round(run.processing)} events/s processing, ${Math.round(run.withStart)} events/s from spawn, ${run.reprocessed} reprocessed, ${run.rebalances} rebalances`,
       )
     }
   }
@@ -131,10 +151,13 @@ try {
   await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined)
   await admin.disconnect()
 }
-console.log('\n| --threads | events/s, /ready to last commit (median) | events/s, spawn to last commit (median) | runs (processing) |\n|---|---|---|---|')
+console.log(
+  '\n| --threads | events/s, /ready to last commit (median) | events/s, spawn to last commit (median) | runs (processing) | runs (from spawn) | reprocessed records (median) | rebalances seen (median) |\n|---|---|---|---|---|---|---|',
+)
 for (const [threads, runs] of results) {
+  const each = (pick: (r: ThreadsRun) => number): string => runs.map((r) => Math.round(pick(r))).join(', ')
   console.log(
-    `| ${threads} | ${Math.round(median(runs.map((r) => r.processing)))} | ${Math.round(median(runs.map((r) => r.withStart)))} | ${runs.map((r) => Math.round(r.processing)).join(', ')} |`,
+    `| ${threads} | ${Math.round(median(runs.map((r) => r.processing)))} | ${Math.round(median(runs.map((r) => r.withStart)))} | ${each((r) => r.processing)} | ${each((r) => r.withStart)} | ${median(runs.map((r) => r.reprocessed))} | ${median(runs.map((r) => r.rebalances))} |`,
   )
 }
 const [one, two] = [results.get(1), results.get(2)]
