@@ -26,7 +26,7 @@ import { packageVersion } from './package-version.js'
 import { printRecords, topicSerdes } from './record-printer.js'
 import { resetCommand } from './reset-command.js'
 import { superviseThreads, threadCount } from './thread-supervisor.js'
-import { reportToSupervisor, threadConfig, threadIdentity } from './thread-worker.js'
+import { joinWhenSupervisorSays, reportToSupervisor, threadConfig, threadIdentity } from './thread-worker.js'
 import { chooseRunMode, RunModeError, STANDALONE_NOTICE } from './run-mode.js'
 import { isChildOfTsxCli, runBelowTsx } from './tsx-parent.js'
 
@@ -188,7 +188,7 @@ async function run(argv: string[]): Promise<number> {
     runtime = new SentinelStreams(loaded.topology, { ...loaded.config, ...perThread, applicationId, brokers: mode.brokers } as StreamsConfig, {
       logger,
       metrics: registry,
-      ...(thread ? { clientIdSuffix: `-t${thread.index}` } : {}),
+      ...(thread ? { clientIdSuffix: `-t${thread.index}`, beforeJoin: joinWhenSupervisorSays } : {}),
     })
   }
   const inputTopic = values.input === undefined ? undefined : (values['input-topic'] ?? soleSourceTopic(loaded.topology.plan(applicationId)))

@@ -5,7 +5,8 @@
  * Node event loop uses one core. The primary runs no topology: it restarts a worker that crashes
  * (worker-restart-policy.ts), passes SIGINT and SIGTERM on and exits once every worker has, and
  * serves /metrics (the workers' registries summed over IPC) and /health and /ready (ready when every
- * worker is).
+ * worker is). At the first start it holds each worker just before it joins the group until all
+ * are ready to, so they join in one rebalance (join-barrier.ts).
  */
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
@@ -14,7 +15,8 @@ import { AggregatorRegistry } from 'prom-client'
 import type { ReadinessReport } from '../../runtime/readiness.js'
 import { UsageError } from './command-args.js'
 import { type OperationsServer, type ReadinessSource, serveOperationsPorts } from './operations-server.js'
-import { READINESS_MESSAGE, type ReadinessMessage, THREAD_INDEX_ENV } from './thread-worker.js'
+import { JoinBarrier } from './join-barrier.js'
+import { JOIN_MESSAGE, READINESS_MESSAGE, READY_TO_JOIN_MESSAGE, type ReadinessMessage, THREAD_INDEX_ENV } from './thread-worker.js'
 import { RESTART_POLICY, type RestartPolicySettings, WorkerRestartPolicy } from './worker-restart-policy.js'
 
 /** `--threads`: a count from 1 to 64, or `auto` for the cores node may use. */
@@ -33,6 +35,13 @@ export interface SupervisorOptions {
   readonly healthPort: number | undefined
   readonly restartPolicy?: RestartPolicySettings
 }
+
+/**
+ * How long the first start waits for every thread to be ready to join before letting in those that
+ * are. A thread that cannot get ready (crashing on start, a slow global table) must not hold the others
+ * out of the group for long; a crash loop gives up after 5 quick crashes, ~15 s of backoff.
+ */
+const JOIN_BARRIER_TIMEOUT_MS = 30_000
 
 interface ThreadSlot {
   readonly index: number
@@ -56,12 +65,25 @@ export async function superviseThreads(options: SupervisorOptions): Promise<numb
     report: undefined,
   }))
   let stopping: { code: number } | undefined
+  const barrier = new JoinBarrier(threads)
+  const letJoin = (indexes: readonly number[]): void => {
+    for (const i of indexes) slots[i]!.worker?.send({ type: JOIN_MESSAGE }, undefined, undefined, () => undefined)
+  }
   let finish: (code: number) => void = () => undefined
   const finished = new Promise<number>((resolve) => (finish = resolve))
   const settleIfDone = (): void => {
     if (stopping && slots.every((s) => s.worker === undefined)) finish(stopping.code)
   }
 
+  const barrierTimer = setTimeout(() => {
+    if (barrier.isOpen) return
+    const waiting = barrier.release()
+    logger.warn(
+      { ready: waiting, threads, waitedMs: JOIN_BARRIER_TIMEOUT_MS },
+      'not every thread got ready to join in time: the ready ones join now, the others when they are',
+    )
+    letJoin(waiting)
+  }, JOIN_BARRIER_TIMEOUT_MS)
   const stop = (code: number, why: string, signal: NodeJS.Signals = 'SIGTERM'): void => {
     if (!stopping) {
       stopping = { code }
@@ -72,6 +94,7 @@ export async function superviseThreads(options: SupervisorOptions): Promise<numb
       slot.restartTimer = undefined
       slot.worker?.process.kill(signal)
     }
+    clearTimeout(barrierTimer)
     settleIfDone()
   }
 
@@ -81,11 +104,19 @@ export async function superviseThreads(options: SupervisorOptions): Promise<numb
     const worker = cluster.fork({ [THREAD_INDEX_ENV]: String(slot.index) })
     slot.worker = worker
     worker.on('message', (message: unknown) => {
-      if (isReadinessMessage(message)) slot.report = message
+      if (isMessage(message, READINESS_MESSAGE)) slot.report = message as ReadinessMessage
+      else if (isMessage(message, READY_TO_JOIN_MESSAGE)) {
+        const wasOpen = barrier.isOpen
+        const joining = barrier.arrive(slot.index)
+        // Logged before they are let in, so the line comes before any thread's assignment.
+        if (!wasOpen && barrier.isOpen) logger.info({ threads }, 'every thread is ready: joining the group together')
+        letJoin(joining)
+      }
     })
     worker.on('exit', (code, signal) => {
       slot.worker = undefined
       slot.report = undefined
+      barrier.leave(slot.index)
       if (stopping) {
         if (code !== 0) logger.warn({ thread: slot.index, code, signal }, 'thread exited uncleanly while stopping')
         if (code !== 0 && stopping.code === 0) stopping = { code: code ?? 1 }
@@ -149,6 +180,6 @@ function threadsReadiness(slots: readonly ThreadSlot[]): ReadinessSource {
   }
 }
 
-function isReadinessMessage(message: unknown): message is ReadinessMessage {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === READINESS_MESSAGE
+function isMessage(message: unknown, type: string): boolean {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type
 }

@@ -18,6 +18,12 @@ export const THREAD_INDEX_ENV = 'SENTINEL_STREAMS_THREAD_INDEX'
 /** The IPC message a worker sends the supervisor on each state change. */
 export const READINESS_MESSAGE = 'sentinel-streams:readiness'
 
+/** The IPC message a worker sends once it is ready to join the consumer group (join-barrier.ts). */
+export const READY_TO_JOIN_MESSAGE = 'sentinel-streams:ready-to-join'
+
+/** The IPC message the supervisor answers it with when the worker may join. */
+export const JOIN_MESSAGE = 'sentinel-streams:join'
+
 export interface ReadinessMessage extends ReadinessReport {
   readonly type: typeof READINESS_MESSAGE
   readonly alive: boolean
@@ -63,4 +69,27 @@ export function reportToSupervisor(runtime: StateSource, metrics: Registry): voi
   }
   send()
   runtime.onStateChange(send)
+}
+
+/**
+ * The runtime's `beforeJoin` for a worker: tells the supervisor this thread is ready to join the
+ * group and resolves when the supervisor lets it (once every thread is ready, see join-barrier.ts).
+ * Resolves at once without a supervisor, and if the supervisor goes away (the worker is then being
+ * stopped anyway).
+ */
+export function joinWhenSupervisorSays(): Promise<void> {
+  if (!process.connected || !process.send) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('message', onMessage)
+      process.off('disconnect', done)
+      resolve()
+    }
+    const onMessage = (message: unknown): void => {
+      if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === JOIN_MESSAGE) done()
+    }
+    process.on('message', onMessage)
+    process.on('disconnect', done)
+    process.send!({ type: READY_TO_JOIN_MESSAGE }, undefined, undefined, () => undefined)
+  })
 }

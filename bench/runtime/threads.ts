@@ -14,13 +14,14 @@
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import kafkajs, { type Admin } from 'kafkajs'
 import { resolveBrokers } from '../../runtime/local-broker.js'
 import { freePort } from '../../scripts/launcher/process.js'
+import { readyStatus, threadedRunArgs } from '../../test/integration/apps/cli/threaded-run.js'
 import { fillTopic } from './input.js'
 
 const { values } = parseArgs({
@@ -54,35 +55,39 @@ interface ThreadsRun {
   /** Events/s from /ready to the last record, over the records left at /ready. */
   readonly processing: number
   readonly withStart: number
+  /** Input records consumed beyond the input (processed again after a rebalance), summed over threads. */
+  readonly reprocessed: number
+  /** Rebalances the threads saw, summed (each thread counts the group's rebalances it took part in). */
+  readonly rebalances: number
+}
+
+/** One sample of the supervisor's /metrics (the threads' sum); NaN when absent. */
+async function metric(port: number, sample: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `))
+  return Number(line?.slice(sample.length + 1) ?? NaN)
 }
 
 async function runCli(admin: Admin, threads: number, input: string, output: string): Promise<ThreadsRun> {
   const applicationId = `bench-threads-${randomBytes(4).toString('hex')}`
   const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-threads-bench-'))
-  const settings = join(stateDir, 'settings.json')
-  writeFileSync(settings, JSON.stringify({ commitIntervalMs: 1_000 }))
   const port = await freePort()
   const spawned = performance.now()
   const child = spawn(
     process.execPath,
     [
       'bin/sentinel-streams.js',
-      'run',
-      'bench/runtime/windowed-aggregate-file.ts',
-      '--brokers',
-      brokers!.join(','),
-      '--application-id',
-      applicationId,
-      '--state-dir',
-      stateDir,
-      '--config',
-      settings,
-      '--threads',
-      String(threads),
-      '--health-port',
-      String(port),
-      '--log-level',
-      'warn',
+      ...threadedRunArgs({
+        topologyFile: 'bench/runtime/windowed-aggregate-file.ts',
+        brokers: brokers!,
+        applicationId,
+        stateDir,
+        threads,
+        settings: { commitIntervalMs: 1_000 },
+        healthPort: port,
+        metricsPort: port,
+        logLevel: 'warn',
+      }),
     ],
     { env: { ...process.env, INPUT_TOPIC: input, OUTPUT_TOPIC: output }, stdio: ['ignore', 'ignore', 'inherit'] },
   )
@@ -94,15 +99,22 @@ async function runCli(admin: Admin, threads: number, input: string, output: stri
       if (child.exitCode !== null) throw new Error(`the CLI exited with ${child.exitCode} before the input was consumed`)
       if (Date.now() > deadline) throw new Error('timed out: the input was not consumed in 5 minutes')
       if (!ready) {
-        const status = (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status
-        if (status === 200) ready = { at: performance.now(), committed: await committed(admin, applicationId, input) }
+        if ((await readyStatus(port)) === 200) ready = { at: performance.now(), committed: await committed(admin, applicationId, input) }
         if (ready && ready.committed > events / 2) throw new Error(`half the input was committed before /ready (${ready.committed}): use more --events`)
         await new Promise((r) => setTimeout(r, 20))
         continue
       }
       const n = await committed(admin, applicationId, input)
       const now = performance.now()
-      if (n >= events) return { processing: (events - ready.committed) / ((now - ready.at) / 1000), withStart: events / ((now - spawned) / 1000) }
+      if (n >= events) {
+        const consumed = await metric(port, `sentinel_streams_records_consumed_total{topic="${input}"}`)
+        return {
+          processing: (events - ready.committed) / ((now - ready.at) / 1000),
+          withStart: events / ((now - spawned) / 1000),
+          reprocessed: consumed - events,
+          rebalances: await metric(port, 'sentinel_streams_rebalances_total'),
+        }
+      }
       await new Promise((r) => setTimeout(r, 20))
     }
   } finally {
@@ -130,7 +142,7 @@ try {
       const run = await runCli(admin, threads, input, output)
       results.get(threads)!.push(run)
       console.log(
-        `round ${round + 1}, --threads ${threads}: ${Math.round(run.processing)} events/s processing, ${Math.round(run.withStart)} events/s from spawn`,
+        `round ${round + 1}, --threads ${threads}: ${Math.round(run.processing)} events/s processing, ${Math.round(run.withStart)} events/s from spawn, ${run.reprocessed} reprocessed, ${run.rebalances} rebalances`,
       )
     }
   }
@@ -139,10 +151,13 @@ try {
   await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined)
   await admin.disconnect()
 }
-console.log('\n| --threads | events/s, /ready to last commit (median) | events/s, spawn to last commit (median) | runs (processing) |\n|---|---|---|---|')
+console.log(
+  '\n| --threads | events/s, /ready to last commit (median) | events/s, spawn to last commit (median) | runs (processing) | runs (from spawn) | reprocessed records (median) | rebalances seen (median) |\n|---|---|---|---|---|---|---|',
+)
 for (const [threads, runs] of results) {
+  const each = (pick: (r: ThreadsRun) => number): string => runs.map((r) => Math.round(pick(r))).join(', ')
   console.log(
-    `| ${threads} | ${Math.round(median(runs.map((r) => r.processing)))} | ${Math.round(median(runs.map((r) => r.withStart)))} | ${runs.map((r) => Math.round(r.processing)).join(', ')} |`,
+    `| ${threads} | ${Math.round(median(runs.map((r) => r.processing)))} | ${Math.round(median(runs.map((r) => r.withStart)))} | ${each((r) => r.processing)} | ${each((r) => r.withStart)} | ${median(runs.map((r) => r.reprocessed))} | ${median(runs.map((r) => r.rebalances))} |`,
   )
 }
 const [one, two] = [results.get(1), results.get(2)]

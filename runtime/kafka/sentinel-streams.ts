@@ -73,6 +73,14 @@ export interface SentinelStreamsOptions {
    * `--threads` gives its thread i the suffix `-t<i>`.
    */
   clientIdSuffix?: string
+  /**
+   * Awaited once everything else has started (topics checked, producer and consumer connected,
+   * global tables loaded), just before the consumer joins the group. Instances of one host that
+   * start together can wait here for each other and join at once: with kafkajs' eager rebalancing
+   * each member that joins later revokes every task of those already processing. The CLI's
+   * `--threads` holds its threads here until all have arrived.
+   */
+  beforeJoin?: () => Promise<void>
 }
 
 /** The topology cannot run on this cluster as it is (missing topics, partition counts that do not fit). */
@@ -328,6 +336,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
         onRebalance: (state) => this.transition(state),
         onFatal: (error) => this.fail(error),
         onHostMap: (map) => this.taskHosts.update(map),
+        ...(this.options.beforeJoin ? { beforeJoin: this.options.beforeJoin } : {}),
       })
       this.transition('rebalancing')
       await this.thread.start()

@@ -36,6 +36,8 @@ const STATE_CLEANUP_INTERVAL_MS = 60_000
 export interface StreamThreadOptions extends TaskManagerContext {
   /** Each assignment's map of task → instance address, for interactive queries. */
   onHostMap(map: HostAssignment): void
+  /** Awaited once the consumer is connected and subscribed, just before it joins the group. */
+  beforeJoin?: () => Promise<void>
 }
 
 export class StreamThread {
@@ -174,6 +176,7 @@ export class StreamThread {
     const user = topics.filter((t) => !this.internalTopics.has(t))
     if (internal.length > 0) await consumer.subscribe({ topics: internal, fromBeginning: true })
     if (user.length > 0) await consumer.subscribe({ topics: user, fromBeginning: this.options.config.autoOffsetReset === 'earliest' })
+    await this.options.beforeJoin?.()
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

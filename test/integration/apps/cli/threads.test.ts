@@ -5,63 +5,64 @@
  * its /ready waits for both; one SIGTERM to the supervisor shuts both threads down cleanly.
  */
 import assert from 'node:assert/strict'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { freePort } from '../../../../scripts/launcher/process.js'
 import { collectTopic, kafkaBrokers, testKafka, uniqueTopic, waitUntil } from '../../../kafka.js'
 import { cleanUp, jsonLines, spawnCli, tempDir, until } from '../../../unit/apps/cli/spawned-cli.js'
+import { readyStatus, threadedRunArgs } from './threaded-run.js'
 
 after(cleanUp)
 
 const PARTITIONS = 4
 const TENANTS = 16
 const MINUTE_0 = Date.parse('2026-01-01T00:00:00.000Z')
+const FINAL_COUNTS = 'test/integration/runtime/topologies/final-counts.ts'
 
-test('--threads 2: two workers split the tasks, results are exact, /metrics sums them, SIGTERM stops both cleanly', { timeout: 240_000 }, async () => {
+async function createTopics(prefix: string, numPartitions: number): Promise<{ input: string; output: string }> {
   const admin = testKafka().admin()
   await admin.connect()
-  const topics = { input: uniqueTopic('threads-in'), output: uniqueTopic('threads-out') }
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: PARTITIONS })), waitForLeaders: true })
+  const topics = { input: uniqueTopic(`${prefix}-in`), output: uniqueTopic(`${prefix}-out`) }
+  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions })), waitForLeaders: true })
   await admin.disconnect()
+  return topics
+}
+
+test('--threads 2: two workers split the tasks, results are exact, /metrics sums them, SIGTERM stops both cleanly', { timeout: 240_000 }, async () => {
+  const topics = await createTopics('threads', PARTITIONS)
   const applicationId = uniqueTopic('threads-app')
   const stateDir = tempDir()
-  const settings = join(tempDir(), 'settings.json')
-  writeFileSync(settings, JSON.stringify({ commitIntervalMs: 200 }))
   const port = await freePort()
   const run = spawnCli(
     'bin',
-    [
-      'run',
-      'test/integration/runtime/topologies/final-counts.ts',
-      '--brokers',
-      kafkaBrokers().join(','),
-      '--application-id',
+    threadedRunArgs({
+      topologyFile: FINAL_COUNTS,
+      brokers: kafkaBrokers(),
       applicationId,
-      '--state-dir',
       stateDir,
-      '--config',
-      settings,
-      '--threads',
-      '2',
-      '--metrics-port',
-      String(port),
-      '--health-port',
-      String(port),
-    ],
+      threads: 2,
+      settings: { commitIntervalMs: 200 },
+      metricsPort: port,
+      healthPort: port,
+    }),
     { env: { INPUT_TOPIC: topics.input, OUTPUT_TOPIC: topics.output } },
   )
-  const ready = async (): Promise<number> => (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status ?? 0
   const deadline = Date.now() + 120_000
-  let lastReady = await ready()
+  let lastReady = await readyStatus(port)
   while (lastReady !== 200 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200))
-    lastReady = await ready()
+    lastReady = await readyStatus(port)
   }
   assert.equal(lastReady, 200, `/ready to answer 200 once both threads run; stderr: ${run.stderr()}`)
 
   // Each thread's latest assignment: both have tasks, none shared, all four covered.
   const lines = () => jsonLines(run.stderr())
+  // The supervisor held both threads until both were ready to join: no assignment came before that,
+  // so neither started processing alone to have its tasks revoked as the other joined.
+  const barrierAt = lines().findIndex((l) => l.msg === 'every thread is ready: joining the group together')
+  const firstAssignmentAt = lines().findIndex((l) => l.msg === 'assignment received')
+  assert.ok(barrierAt >= 0 && barrierAt < firstAssignmentAt, `the join barrier opened before the first assignment; stderr: ${run.stderr()}`)
   const latestAssignment = (thread: number): string[] =>
     (lines()
       .filter((l) => l.msg === 'assignment received' && l.thread === thread)
@@ -141,25 +142,10 @@ test('--threads 2: two workers split the tasks, results are exact, /metrics sums
 })
 
 test('--threads 2: one Ctrl-C to the process group (supervisor and threads alike) is one clean shutdown of each thread', { timeout: 180_000 }, async () => {
-  const admin = testKafka().admin()
-  await admin.connect()
-  const topics = { input: uniqueTopic('threads-int-in'), output: uniqueTopic('threads-int-out') }
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true })
-  await admin.disconnect()
+  const topics = await createTopics('threads-int', 2)
   const run = spawnCli(
     'bin',
-    [
-      'run',
-      'test/integration/runtime/topologies/final-counts.ts',
-      '--brokers',
-      kafkaBrokers().join(','),
-      '--application-id',
-      uniqueTopic('threads-int-app'),
-      '--state-dir',
-      tempDir(),
-      '--threads',
-      '2',
-    ],
+    threadedRunArgs({ topologyFile: FINAL_COUNTS, brokers: kafkaBrokers(), applicationId: uniqueTopic('threads-int-app'), stateDir: tempDir(), threads: 2 }),
     { env: { INPUT_TOPIC: topics.input, OUTPUT_TOPIC: topics.output } },
   )
   const lines = () => jsonLines(run.stderr())
