@@ -182,7 +182,10 @@ export class StreamThread {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.isEmpty()) return
-        await this.queue.run(() => this.processBatch(batch, resolveOffset))
+        const seeks = this.tasks.seeks.count(batch.topic, batch.partition)
+        // A seek of its partition while the batch waited on the queue makes it stale: left
+        // unresolved, as kafkajs fetches again from the seek (`partition-seeks.ts`).
+        await this.queue.run(() => (this.tasks.seeks.count(batch.topic, batch.partition) === seeks ? this.processBatch(batch, resolveOffset) : Promise.resolve()))
         await heartbeat()
       },
     })

@@ -22,6 +22,7 @@ import type { SerialQueue } from './serial-queue.js'
 import type { StallWatch } from './stall-watch.js'
 import { TaskCountersExport } from './task-counters-export.js'
 import { TaskHandover } from './task-handover.js'
+import { PartitionSeeks } from './partition-seeks.js'
 import { whenConsumerRuns } from './consumer-restart.js'
 import { commitMembershipError } from './group-membership-errors.js'
 import type { StandbyTasks } from './standby-tasks.js'
@@ -126,6 +127,14 @@ export class TaskManager {
     const id = this.taskOfPartition.get(`${topic}:${partition}`)
     const task = id === undefined ? undefined : this.tasks.get(id)
     return task?.state === 'running' ? task : undefined
+  }
+
+  /** Seeks of source partitions: a batch taken before one is not processed after it (`partition-seeks.ts`). */
+  readonly seeks = new PartitionSeeks()
+
+  private seek(topic: string, partition: number, offset: string): void {
+    this.seeks.moved(topic, partition)
+    this.consumer.seek({ topic, partition, offset })
   }
 
   /** Tasks the last assignment gave here that are not running past the bound are reported. */
@@ -340,7 +349,7 @@ export class TaskManager {
       // From the offsets committed before this instance fenced the previous owner (see ActiveTask).
       const started = await whenConsumerRuns(
         () => {
-          for (const { topic, offset } of task.startOffsets()) this.consumer.seek({ topic, partition: task.partition, offset })
+          for (const { topic, offset } of task.startOffsets()) this.seek(topic, task.partition, offset)
           this.consumer.resume(task.sourceTopics.map((topic) => ({ topic, partitions: [task.partition] })))
         },
         { stillWanted: () => this.tasks.get(task.id) === task && !this.stopping },
@@ -461,7 +470,7 @@ export class TaskManager {
       const offset = offsets.find((p) => p.partition === task.partition)?.offset ?? '-1'
       // No committed offset yet: from the beginning for now; the task seeks again once running
       // (ActiveTask.startOffsets, which applies autoOffsetReset).
-      this.consumer.seek({ topic, partition: task.partition, offset: offset === '-1' ? '0' : offset })
+      this.seek(topic, task.partition, offset === '-1' ? '0' : offset)
     }
     this.startRestore(task)
   }
