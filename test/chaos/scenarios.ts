@@ -51,6 +51,11 @@ export const scenarios: Record<string, (ctx: ScenarioContext) => Promise<FaultMa
 
   'txn-coordinator-kill': async (ctx) => {
     const ids = Array.from({ length: ctx.partitions }, (_, p) => `${ctx.applicationId}-0_${p}`)
+    // At-least-once on a fresh cluster: no transaction yet, so no __transaction_state to place
+    // coordinators on; the broker that would coordinate them is the one its partitions would use.
+    if (!(await ctx.admin.listTopics()).includes('__transaction_state')) {
+      return killAndRestart(ctx, await busiestLeader(ctx.admin, ctx.inputTopic), 'leader of most input partitions (no transaction state yet: at-least-once on a fresh cluster)', 10_000)
+    }
     return killAndRestart(ctx, await busiestTransactionCoordinator(ctx.admin, ids), 'transaction coordinator of most tasks', 10_000)
   },
 
