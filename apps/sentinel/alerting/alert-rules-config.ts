@@ -170,6 +170,8 @@ export interface AlertRulesConfig {
   readonly routing: readonly AlertRoute[]
   /** Grouping, auto-resolve, escalation policies, templates (lifecycle-config.ts). */
   readonly lifecycle?: AlertLifecycleConfig
+  /** The file as written (what a rules version holds: alert-rule-versions.ts). */
+  readonly document?: Readonly<Record<string, unknown>>
 }
 
 export interface AlertRulesConfigIssue {
@@ -553,7 +555,7 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
     maintenanceWindows.push(window)
   }
   if (issues.length > 0) throw new AlertRulesConfigError(source, issues)
-  return { source, rules, maintenanceWindows, routing, lifecycle }
+  return { source, rules, maintenanceWindows, routing, lifecycle, document: root }
 }
 
 /** Reads a rules file at start (synchronously: nothing runs before it is known good). */
