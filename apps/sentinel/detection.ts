@@ -49,7 +49,7 @@ import {
 import { GroupFieldMissing } from './group-field-missing.js'
 import { hasDetectorActions, withDetectorActions } from './detector-actions.js'
 import { detectorConfigVersionGauge } from './detector-config-gauge.js'
-import { CURRENT_KEY, DETECTOR_CONFIG_STORE, LiveDetectorSettings, lenientJson } from './live-detector-settings.js'
+import { CURRENT_KEY, LiveDetectorSettings, configTable } from './live-detector-settings.js'
 
 /** An event with its derived metrics, computed once and shared by every detector of its group. */
 export { detectorCoreOptions }
@@ -417,12 +417,7 @@ export function addSentinelDetection(builder: StreamsBuilder, options: SentinelT
     options.detectorConfigTopic === undefined
       ? null
       : {
-          table: builder.globalTable(options.detectorConfigTopic, {
-            key: Serdes.string(),
-            value: lenientJson,
-            name: 'detector-config',
-            store: DETECTOR_CONFIG_STORE,
-          }),
+          table: configTable(builder, options.detectorConfigTopic),
           settings: new LiveDetectorSettings(options.metrics ? detectorConfigVersionGauge(options.metrics) : undefined),
         }
   const groups = new Map<DetectorGroupBy, KStream<string, MeasuredEvent>>()

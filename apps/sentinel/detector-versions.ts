@@ -18,25 +18,17 @@
  * a detectors file (GET /detectors/versions/:v/file), in force when instances restart with it.
  */
 import { stringify } from 'yaml'
+import { type Applied, type ConfigVersion, type VersionKeys, changedKeys, readVersion as readStoredVersion } from './config-versions.js'
 import { type DetectorConfig, type DetectorsConfig, parseDetectorsConfig } from './detectors-config.js'
 import { liveParameterFields } from './operator-parameters.js'
 
-export type VersionOp = 'create' | 'update' | 'delete' | 'rollback'
+export { type Applied, type VersionOp, CURRENT_KEY, appliedOf, versionKey } from './config-versions.js'
 
-export interface DetectorVersion {
-  readonly version: number
-  readonly created_at: string
-  readonly op: VersionOp | 'file'
-  /** The detector created, updated or deleted; null for a rollback or the file. */
-  readonly detector_id: string | null
-  /** For a rollback: the version restored. */
-  readonly from_version: number | null
-  /** Each as written in a detectors file (`config:` nesting allowed). */
-  readonly definitions: readonly Record<string, unknown>[]
-}
+/** A detector version: its subject is the detector created, updated or deleted; definitions as in a detectors file (`config:` nesting allowed). */
+export type DetectorVersion = ConfigVersion
 
-export const CURRENT_KEY = 'current'
-export const versionKey = (version: number): string => `v${String(version).padStart(10, '0')}`
+/** The detectors' keys in the config topic (config-versions.ts). */
+export const DETECTOR_VERSION_KEYS: VersionKeys = { prefix: '', subjectField: 'detector_id' }
 
 /**
  * The fields every running detector takes from a new version without a restart, besides its
@@ -44,9 +36,6 @@ export const versionKey = (version: number): string => `v${String(version).padSt
  * no operator in the topology, so switching it on needs a restart.
  */
 export const LIVE_FIELDS = ['enabled', 'severity', 'actions', 'description'] as const
-
-/** How a change reaches the running detectors. */
-export type Applied = 'live' | 'restart-required'
 
 /** One field of one detector that a version changes, and how it applies on this instance. */
 export interface VersionChange {
@@ -62,9 +51,10 @@ export function fileVersion(config: DetectorsConfig, startedAt: number): Detecto
     version: 0,
     created_at: new Date(startedAt).toISOString(),
     op: 'file',
-    detector_id: null,
+    subject: null,
     from_version: null,
     definitions: (config.definitions ?? []) as Record<string, unknown>[],
+    sections: null,
   }
 }
 
@@ -74,29 +64,12 @@ export function checkDefinitions(definitions: readonly Record<string, unknown>[]
   return parseDetectorsConfig(JSON.stringify({ detectors: definitions }), `detectors version ${version}`)
 }
 
-/** Reads a stored record; null for anything that is not a version (never trusted blindly: the topic is writable by others). */
-export function readVersion(value: unknown): DetectorVersion | null {
-  if (typeof value !== 'object' || value === null) return null
-  const v = value as Record<string, unknown>
-  if (!Number.isSafeInteger(v.version) || (v.version as number) < 0 || !Array.isArray(v.definitions) || typeof v.created_at !== 'string') return null
-  if (!v.definitions.every((d) => typeof d === 'object' && d !== null && !Array.isArray(d))) return null
-  return {
-    version: v.version as number,
-    created_at: v.created_at,
-    op: typeof v.op === 'string' ? (v.op as DetectorVersion['op']) : 'update',
-    detector_id: typeof v.detector_id === 'string' ? v.detector_id : null,
-    from_version: Number.isSafeInteger(v.from_version) ? (v.from_version as number) : null,
-    definitions: v.definitions as Record<string, unknown>[],
-  }
-}
-
-const differs = (a: Record<string, unknown>, b: Record<string, unknown>, field: string): boolean => JSON.stringify(a[field]) !== JSON.stringify(b[field])
+/** Reads a stored detector version; null for anything that is not one. */
+export const readVersion = (value: unknown): DetectorVersion | null => readStoredVersion(value, DETECTOR_VERSION_KEYS.subjectField)
 
 /** The fields in which two parsed detectors differ (`minSeverity` is `severity` as the file gave it). */
 function changedFields(before: DetectorConfig, after: DetectorConfig): string[] {
-  const a = before as unknown as Record<string, unknown>
-  const b = after as unknown as Record<string, unknown>
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'minSeverity' && differs(a, b, k)).sort()
+  return changedKeys(before as unknown as Record<string, unknown>, after as unknown as Record<string, unknown>, ['minSeverity'])
 }
 
 /**
@@ -152,10 +125,7 @@ export function versionChanges(running: DetectorsConfig, previous: DetectorsConf
   return out
 }
 
-/** `live` when every change is, else `restart-required`. */
-export const appliedOf = (changes: readonly VersionChange[]): Applied => (changes.every((c) => c.applied === 'live') ? 'live' : 'restart-required')
-
 /** A version as a detectors file, to start instances from. */
 export function versionFile(version: DetectorVersion): string {
-  return `# LLM-Sentinel detectors, version ${version.version} (${version.op}${version.detector_id === null ? '' : ` ${version.detector_id}`}, ${version.created_at})\n${stringify({ detectors: version.definitions })}`
+  return `# LLM-Sentinel detectors, version ${version.version} (${version.op}${version.subject === null ? '' : ` ${version.subject}`}, ${version.created_at})\n${stringify({ detectors: version.definitions })}`
 }

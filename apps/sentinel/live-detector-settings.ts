@@ -22,6 +22,8 @@ import type { DetectorConfig } from './detectors-config.js'
 import { liveOperatorParameters } from './operator-parameters.js'
 import { withDetectorActions } from './detector-actions.js'
 import type { LiveProvider } from '../../operators/dsl/index.js'
+import { Serdes } from '../../schemas/index.js'
+import type { GlobalKTable, StreamsBuilder } from '../../topology/index.js'
 
 export const DETECTOR_CONFIG_STORE = 'detector-config-store'
 
@@ -36,6 +38,21 @@ export const lenientJson: Serde<unknown> = {
       return null
     }
   },
+}
+
+const tables = new WeakMap<StreamsBuilder, GlobalKTable<string, unknown>>()
+
+/**
+ * The config topic as a global table (store DETECTOR_CONFIG_STORE), once per topology: the detectors'
+ * and the alert rules' versions share it (config-versions.ts), and a topic is one global table.
+ */
+export function configTable(builder: StreamsBuilder, topic: string): GlobalKTable<string, unknown> {
+  let table = tables.get(builder)
+  if (table === undefined) {
+    table = builder.globalTable(topic, { key: Serdes.string(), value: lenientJson, name: 'detector-config', store: DETECTOR_CONFIG_STORE })
+    tables.set(builder, table)
+  }
+  return table
 }
 
 /** A version's definitions by id, or null when `current` is no valid version (the start-up definitions apply). */

@@ -38,7 +38,10 @@ import { detectorActionIssues } from './detector-actions.js'
 import { effectiveConfig } from './effective-config.js'
 import { NO_GRACE_WARNING, detectorsWithoutGrace } from './grace-check.js'
 import { DetectorVersionWriter } from './api/detector-version-writer.js'
-import { watchDetectorsFile } from './detectors-file-watch.js'
+import { watchAlertRulesFile, watchDetectorsFile } from './detectors-file-watch.js'
+import { AlertRuleVersionWriter, type AlertRulesVersioning } from './api/alert-rule-version-writer.js'
+import { configTable } from './live-detector-settings.js'
+import { alertRulesConfigVersionGauge } from './detector-config-gauge.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
 import { sentinelTopicSerdes } from './topic-serdes.js'
 
@@ -73,6 +76,12 @@ export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEn
   const receivers = loadReceiversConfig(settings.receiversFile ?? DEFAULT_RECEIVERS_PATH, env)
   const actionIssues = detectorActionIssues(detectors.detectors, receivers)
   if (actionIssues.length > 0) throw new DetectorsConfigError(detectors.source, actionIssues)
+  checkRuleReferences(receivers, rules)
+  return { applicationId: config.applicationId ?? 'llm-sentinel', settings, detectors, rules, receivers }
+}
+
+/** Every receiver the rules, routes and escalation policies name is in the receivers file; throws ReceiversConfigError listing the others. */
+export function checkRuleReferences(receivers: ReceiversConfig, rules: AlertRulesConfig): void {
   // A route's receivers are checked as a rule's notification action would be.
   checkReferences(receivers, [
     ...rules.rules,
@@ -82,7 +91,6 @@ export function loadSentinelApp(config: SentinelRunConfig, env: NodeJS.ProcessEn
       actions: [{ type: 'notification' as const, config: { receivers: names } }],
     })),
   ])
-  return { applicationId: config.applicationId ?? 'llm-sentinel', settings, detectors, rules, receivers }
 }
 
 /** The telemetry serde of the configured input format (the API writes what the topology reads). */
@@ -151,6 +159,8 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
   )
   const { links } = addAlertManager(builder, anomalies, {
     rules: app.rules,
+    // The alert rules' versions share the detectors' config topic (config-versions.ts).
+    live: { table: configTable(builder, topics.detectorConfig), ...(context.metrics ? { onApplied: alertRulesConfigVersionGauge(context.metrics) } : {}) },
     alertsTopic: topics.alerts,
     alertSerde: serdes.alerts,
     correlation: settings.correlation,
@@ -242,19 +252,31 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   })
   await dispatcher.start()
 
-  // An edited detectors file becomes a version on every instance (detectors-file-watch.ts); the shipped default is not watched.
-  const fileWatch =
+  // The alert rules are versioned beside the detectors, checked as at start (their receivers and detectors too).
+  const rulesVersioning: AlertRulesVersioning = {
+    config: app.rules,
+    knownDetectorIds: app.detectors.detectors.map((d) => d.id),
+    checkReferences: (rules) => checkRuleReferences(app.receivers, rules),
+  }
+  const clock = { runtime, detectors: app.detectors, now: Date.now, startedAt: Date.now(), checkDetectorActions }
+  // An edited detectors or rules file becomes a version on every instance (detectors-file-watch.ts); the shipped defaults are not watched.
+  const fileWatches = [
     settings.detectorsFile === null
       ? null
       : watchDetectorsFile({
           path: settings.detectorsFile,
-          writer: new DetectorVersionWriter(
-            { runtime, detectors: app.detectors, now: Date.now, startedAt: Date.now(), checkDetectorActions },
-            topics.detectorConfig,
-            logger.child({ component: 'detector-versions' }),
-          ),
+          writer: new DetectorVersionWriter(clock, topics.detectorConfig, logger.child({ component: 'detector-versions' })),
           log: logger.child({ component: 'detectors-file-watch' }),
-        })
+        }),
+    settings.alertRulesFile === null
+      ? null
+      : watchAlertRulesFile({
+          path: settings.alertRulesFile,
+          writer: new AlertRuleVersionWriter(rulesVersioning, clock, topics.detectorConfig, logger.child({ component: 'alert-rule-versions' })),
+          log: logger.child({ component: 'alert-rules-file-watch' }),
+        }),
+  ].filter((w) => w !== null)
+  const closeWatches = () => Promise.all(fileWatches.map((w) => w.close()))
 
   let apiAddress: string | null = null
   const server = api.enabled
@@ -264,6 +286,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         telemetryTopic: topics.telemetry,
         detectorConfigTopic: topics.detectorConfig,
         checkDetectorActions,
+        alertRules: rulesVersioning,
         acksTopic: topics.acks,
         feedbackTopic: topics.feedback,
         alerts: {
@@ -293,7 +316,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     try {
       apiAddress = await server.listen({ host: api.host, port: api.port })
     } catch (err) {
-      await fileWatch?.close()
+      await closeWatches()
       // The gRPC receiver may be bound already (it starts when the API is ready, before the HTTP port).
       await server.close().catch(() => undefined)
       await dispatcher.stop()
@@ -306,7 +329,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     apiAddress,
     otlpGrpcAddress: server === null ? null : otlpGrpcAddress(server),
     async close() {
-      await fileWatch?.close()
+      await closeWatches()
       await server?.close()
       await dispatcher.stop()
     },

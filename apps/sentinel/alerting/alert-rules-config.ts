@@ -171,6 +171,10 @@ export interface AlertRulesConfig {
   readonly routing: readonly AlertRoute[]
   /** Grouping, auto-resolve, escalation policies, templates (lifecycle-config.ts). */
   readonly lifecycle?: AlertLifecycleConfig
+  /** The file as written (what a rules version holds: alert-rule-versions.ts). */
+  readonly document?: Readonly<Record<string, unknown>>
+  /** The dimension names it was checked against (`knownDimensions`): a later version of it is checked against the same. */
+  readonly knownDimensions?: readonly string[]
 }
 
 export interface AlertRulesConfigIssue {
@@ -564,7 +568,7 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
     maintenanceWindows.push(window)
   }
   if (issues.length > 0) throw new AlertRulesConfigError(source, issues)
-  return { source, rules, maintenanceWindows, routing, lifecycle }
+  return { source, rules, maintenanceWindows, routing, lifecycle, document: root, knownDimensions: [...new Set(options.knownDimensions ?? [])] }
 }
 
 /**

@@ -22,15 +22,14 @@ import type { AlertAction, AlertEvent } from '../../../schemas/alert/alert-event
 import type { AnomalyEvent } from '../../../schemas/anomaly/anomaly-event.js'
 import type { KeyValueStore, WindowStore } from '../../../state/types.js'
 import type { KeyValueStoreDefinition, Processor, ProcessorContext, StreamRecord, WindowStoreDefinition } from '../../../topology/index.js'
-import { ActiveSchedule } from './active-schedule.js'
 import { alertId } from './alert-id.js'
-import type { AlertRoute, AlertRule } from './alert-rules-config.js'
+import type { AlertRule } from './alert-rules-config.js'
 import { matchingRoutes, routeAction } from './alert-routing.js'
 import { detectorActionsRule, ruleLabel, withDetectorRequests } from './detector-action-alerts.js'
 import { alertDescription, alertTitle } from './alert-text.js'
 import { type AlertWindowState, addToWindow, aggregateValue, anomalyTimeMs } from './alert-window.js'
 import type { AlertingMetrics } from './alerting-metrics.js'
-import type { MaintenanceCalendar } from './maintenance-calendar.js'
+import type { ActiveRules } from './live-alert-rules.js'
 import type { RuleMatch } from './rule-matcher.js'
 
 export interface ThrottleState {
@@ -51,12 +50,11 @@ export const THROTTLE_EXPIRY_INTERVAL_MS = 3_600_000
 const THROTTLE_IDLE_MARGIN_MS = 86_400_000
 
 export interface AlertRulesProcessorOptions {
-  readonly rules: readonly AlertRule[]
-  readonly maintenance: MaintenanceCalendar
+  /** The rules, schedules, maintenance windows and routing tree in force (live-alert-rules.ts), read per record. */
+  readonly active: () => ActiveRules
   readonly windows: WindowStoreDefinition<string, AlertWindowState> | null
   readonly throttles: KeyValueStoreDefinition<string, ThrottleState> | null
-  /** The routing tree (empty: none) and, when a route has a repeat_interval, its store (keyed by group key). */
-  readonly routing: readonly AlertRoute[]
+  /** When a route has a repeat_interval, its store (keyed by group key). */
   readonly repeats: KeyValueStoreDefinition<string, RouteRepeatState> | null
   /** Anomalies this far behind the task's stream time still count in their window. */
   readonly graceMs: number
@@ -70,15 +68,8 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
   private windows: WindowStore<string, AlertWindowState> | null = null
   private throttles: KeyValueStore<string, ThrottleState> | null = null
   private repeats: KeyValueStore<string, RouteRepeatState> | null = null
-  private readonly rules: ReadonlyMap<string, AlertRule>
-  private readonly schedules: ReadonlyMap<string, ActiveSchedule>
-  private readonly maxThrottleMs: number
 
-  constructor(private readonly options: AlertRulesProcessorOptions) {
-    this.rules = new Map(options.rules.map((r) => [r.id, r]))
-    this.schedules = new Map(options.rules.flatMap((r) => (r.schedule === null ? [] : [[r.id, new ActiveSchedule(r.schedule)] as const])))
-    this.maxThrottleMs = Math.max(0, ...options.rules.map((r) => r.throttling.maxFrequencyMs))
-  }
+  constructor(private readonly options: AlertRulesProcessorOptions) {}
 
   init(context: ProcessorContext<string, AlertEvent>): void {
     this.context = context
@@ -86,8 +77,8 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
     if (this.options.repeats) {
       const repeats = context.getStateStore(this.options.repeats)
       this.repeats = repeats
-      const maxRepeatMs = Math.max(0, ...this.options.routing.map((r) => r.repeatIntervalMs))
       context.schedule(THROTTLE_EXPIRY_INTERVAL_MS, 'stream-time', async (now) => {
+        const { maxRepeatMs } = this.options.active()
         const idle: string[] = []
         for await (const [key, state] of repeats.all())
           if (Object.values(state.routes).every((r) => r.at_ms < now - maxRepeatMs - THROTTLE_IDLE_MARGIN_MS)) idle.push(key)
@@ -99,7 +90,8 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       this.throttles = throttles
       context.schedule(THROTTLE_EXPIRY_INTERVAL_MS, 'stream-time', async (now) => {
         const idle: string[] = []
-        for await (const [key, state] of throttles.all()) if (state.last_alert_ms < now - this.maxThrottleMs - THROTTLE_IDLE_MARGIN_MS) idle.push(key)
+        const { maxThrottleMs } = this.options.active()
+        for await (const [key, state] of throttles.all()) if (state.last_alert_ms < now - maxThrottleMs - THROTTLE_IDLE_MARGIN_MS) idle.push(key)
         for (const key of idle) throttles.delete(key)
       })
     }
@@ -107,9 +99,9 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
 
   process(record: StreamRecord<string, RuleMatch>): void {
     const { rule_id, group, anomaly } = record.value
-    const rule = this.rules.get(rule_id) ?? detectorActionsRule(rule_id)
+    const rule = this.options.active().rules.get(rule_id) ?? detectorActionsRule(rule_id)
     if (rule === null || !rule.enabled) {
-      // Written before a restart with a rules file that no longer has the rule.
+      // Matched before a version (or a restart) that no longer has the rule.
       this.options.metrics.dropped.inc({ reason: 'unknown_rule' })
       return
     }
@@ -149,14 +141,15 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
   ): void {
     const { metrics, log } = this.options
     const id = alertId(rule.id, groupKey, window === null ? anomaly.anomaly_id : window.start)
-    const schedule = this.schedules.get(rule.id)
+    const active = this.options.active()
+    const schedule = active.schedules.get(rule.id)
     if (schedule !== undefined && !schedule.isActive(t)) {
       metrics.suppressed.inc({ rule: rule.id, reason: 'schedule' })
       // debug: outside office hours every firing of a per-anomaly rule would log.
       log.debug({ rule: rule.id, group: groupKey, alert_id: id, timestamp: new Date(t).toISOString() }, "alert suppressed: outside the rule's schedule")
       return
     }
-    const maintenance = this.options.maintenance.activeWindow(rule.id, t)
+    const maintenance = active.maintenance.activeWindow(rule.id, t)
     if (maintenance !== null) {
       metrics.suppressed.inc({ rule: ruleLabel(rule.id), reason: 'maintenance' })
       log.info(
@@ -209,15 +202,15 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       suppressed_count: suppressedCount,
       actions: rule.actions,
     }
-    if (this.options.routing.length > 0) alert.actions = this.routed(alert, rule, groupKey, t)
+    if (active.routing.length > 0) alert.actions = this.routed(alert, rule, groupKey, t, active)
     Object.assign(alert, withDetectorRequests(alert.actions, alert.description, anomaly))
     metrics.fired.inc({ rule: ruleLabel(rule.id) })
     this.context.forward({ key: id, value: alert, timestamp: firedAt, headers: {} })
   }
 
   /** The rule's actions plus one per route taken, leaving out routes inside their repeat_interval. */
-  private routed(alert: AlertEvent, rule: AlertRule, groupKey: string, t: number): readonly AlertAction[] {
-    const { routing, metrics } = this.options
+  private routed(alert: AlertEvent, rule: AlertRule, groupKey: string, t: number, { routing }: ActiveRules): readonly AlertAction[] {
+    const { metrics } = this.options
     const taken = matchingRoutes(routing, alert, rule)
     if (taken.length === 0) return rule.actions
     const before = this.repeats?.get(groupKey)?.routes ?? {}

@@ -23,15 +23,25 @@ import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
 import { type AnomalyEvent, anomalyEventSchema } from '../../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../../schemas/index.js'
 import type { Serde } from '../../../schemas/serde.js'
-import { type KStream, type KeyValueStoreDefinition, Stores, StreamsBuilder, type Topology, type WindowStoreDefinition } from '../../../topology/index.js'
+import {
+  type GlobalKTable,
+  type KStream,
+  type KeyValueStoreDefinition,
+  Stores,
+  StreamsBuilder,
+  type Topology,
+  type WindowStoreDefinition,
+} from '../../../topology/index.js'
 import { AlertRulesProcessor, type RouteRepeatState, type ThrottleState } from './alert-rules-processor.js'
 import type { AlertRoute, AlertRule, AlertRulesConfig, MaintenanceWindow } from './alert-rules-config.js'
 import type { AlertWindowState } from './alert-window.js'
 import { AlertingMetrics } from './alerting-metrics.js'
 import { type AnomalyLink, type CorrelationSettings, addCorrelation } from './anomaly-correlation.js'
 import { AnomalyDedupProcessor, dedupStore } from './anomaly-dedup.js'
-import { MaintenanceCalendar } from './maintenance-calendar.js'
-import { RuleMatcher, type RuleMatch, ruleMatchSchema } from './rule-matcher.js'
+import { ALERT_RULE_VERSION_KEYS, alertStateStores, rulesFileVersion } from './alert-rule-versions.js'
+import { type ActiveRules, LiveAlertRules, activeRules } from './live-alert-rules.js'
+import { type RuleMatch, ruleMatchSchema } from './rule-matcher.js'
+import { CURRENT_KEY } from '../config-versions.js'
 import { withDetectorMatch } from './detector-action-alerts.js'
 import { addLifecycle } from './lifecycle-topology.js'
 import { DEFAULT_LIFECYCLE } from './lifecycle-config.js'
@@ -47,6 +57,12 @@ export interface AlertingOptions {
   readonly maintenanceWindows?: readonly MaintenanceWindow[]
   /** With a plain rule list: the routing tree (default none). Ignored for a rules file. */
   readonly routing?: readonly AlertRoute[]
+  /**
+   * Live rules (live-alert-rules.ts): the config topic's global table, whose `alert-rules/current`
+   * the matcher and the rules processor apply from their next record, and the version gauge.
+   * Absent: the rules are the start-up ones until a restart.
+   */
+  readonly live?: { readonly table: GlobalKTable<string, unknown>; readonly onApplied?: (version: number) => void } | null
   /** Where alerts are written (keyed by alert_id); default `alerts`; null: not written, only returned. */
   readonly alertsTopic?: string | null
   /** Values of the alerts topic: JSON by default; `alertEventRegistrySerde` for the registry wire format. */
@@ -118,8 +134,29 @@ export function addAlertManager(
   const maxAnomalyIds = positive(options.maxAnomalyIds, DEFAULT_MAX_ANOMALY_IDS, 'maxAnomalyIds')
   const metrics = options.metrics instanceof AlertingMetrics ? options.metrics : new AlertingMetrics(options.metrics)
   const log = options.logger ?? pino({ name: 'sentinel:alerting', level: process.env.SENTINEL_LOG_LEVEL ?? 'info' })
-  const maintenance = new MaintenanceCalendar(windows)
-  const matcher = new RuleMatcher(rules)
+  const stores = alertStateStores(rules, routing)
+  const live =
+    options.live && isConfig
+      ? new LiveAlertRules(
+          { config: options.rules as AlertRulesConfig, sections: rulesFileVersion((options.rules as AlertRulesConfig).document ?? {}).sections ?? {}, stores },
+          options.live.onApplied,
+        )
+      : null
+  const fixed = activeRules({ rules, routing, maintenanceWindows: windows })
+  const active = (): ActiveRules => live?.active ?? fixed
+  /** Each record first takes the version in force, so the rules are current for it. */
+  const withLiveRules = <V>(stream: KStream<string, V>, stage: string): KStream<string, V> =>
+    live === null || !options.live
+      ? stream
+      : stream.leftJoin(
+          options.live.table,
+          () => ALERT_RULE_VERSION_KEYS.prefix + CURRENT_KEY,
+          (value, current) => {
+            live.observe(current)
+            return value
+          },
+          { name: `${name}-live-rules-${stage}` },
+        )
 
   const seen = dedupStore(`${name}-dedup-store`, dedupRetentionMs)
   const unique = anomalies
@@ -127,7 +164,7 @@ export function addAlertManager(
     .repartition({ name: `${name}-by-anomaly-id`, key: Serdes.string(), value: options.anomalySerde ?? Serdes.avro<AnomalyEvent>(anomalyEventSchema) })
     .process(() => new AnomalyDedupProcessor(seen, metrics, log), { name: `${name}-dedup`, stores: [seen] })
 
-  const sizes = [...new Set(rules.flatMap((r) => (r.aggregation === null ? [] : [r.aggregation.windowMs])))]
+  const sizes = [...stores.windowSizes]
   const windowStore: WindowStoreDefinition<string, AlertWindowState> | null =
     sizes.length === 0
       ? null
@@ -136,10 +173,10 @@ export function addAlertManager(
           retentionMs: Math.max(...sizes) + graceMs,
           windowsFor: (t) => sizes.map((size) => ({ start: Math.floor(t / size) * size, end: Math.floor(t / size) * size + size })),
         })
-  const throttleStore: KeyValueStoreDefinition<string, ThrottleState> | null = rules.some((r) => r.throttling.maxFrequencyMs > 0)
+  const throttleStore: KeyValueStoreDefinition<string, ThrottleState> | null = stores.throttles
     ? Stores.keyValue(`${name}-throttle-store`, Serdes.string(), Serdes.json<ThrottleState>())
     : null
-  const repeatStore: KeyValueStoreDefinition<string, RouteRepeatState> | null = routing.some((r) => r.repeatIntervalMs > 0)
+  const repeatStore: KeyValueStoreDefinition<string, RouteRepeatState> | null = stores.repeats
     ? Stores.keyValue(`${name}-route-repeats-store`, Serdes.string(), Serdes.json<RouteRepeatState>())
     : null
 
@@ -148,23 +185,11 @@ export function addAlertManager(
     : { anomalies: unique, links: [] }
 
   // Repartitioned matches feed the rules and (auto-resolve) the lifecycle: one sub-topology, no cycle.
-  const matches = correlated.anomalies
-    .flatMap((_id, anomaly) => withDetectorMatch(matcher.match(anomaly), anomaly), { name: `${name}-match-rules` })
+  const matches = withLiveRules(correlated.anomalies, 'match')
+    .flatMap((_id, anomaly) => withDetectorMatch(active().matcher.match(anomaly), anomaly), { name: `${name}-match-rules` })
     .repartition({ name: `${name}-by-group`, key: Serdes.string(), value: Serdes.avro<RuleMatch>(ruleMatchSchema) })
-  const alerts = matches.process(
-    () =>
-      new AlertRulesProcessor({
-        rules,
-        maintenance,
-        windows: windowStore,
-        throttles: throttleStore,
-        routing,
-        repeats: repeatStore,
-        graceMs,
-        maxAnomalyIds,
-        metrics,
-        log,
-      }),
+  const alerts = withLiveRules(matches, 'rules').process(
+    () => new AlertRulesProcessor({ active, windows: windowStore, throttles: throttleStore, repeats: repeatStore, graceMs, maxAnomalyIds, metrics, log }),
     {
       name: `${name}-rules`,
       stores: [windowStore, throttleStore, repeatStore].filter((s) => s !== null),

@@ -13,6 +13,9 @@ import type { AlertFilter, ListedAlert } from './alert-query.js'
 import type { ViewQueries, ViewReads } from './view-reads.js'
 import type { AlertEvent } from '../../../schemas/alert/alert-event.js'
 import type { SilenceBook } from '../delivery/silences.js'
+import type { AlertRulesConfig } from '../alerting/alert-rules-config.js'
+import type { ConfigVersionWriter } from './config-version-writer.js'
+import type { AlertRulesVersioning } from './alert-rule-version-writer.js'
 
 /** Problems of detectors' actions beyond their own definitions (receiver names); empty when all is well. */
 export type DetectorActionsCheck = (detectors: readonly DetectorConfig[]) => DetectorConfigIssue[]
@@ -42,6 +45,10 @@ export interface ApiContext {
   readonly detectorConfigTopic: string | null
   /** Checks a version's detector actions against the receivers file (../detector-actions.ts); absent: not checked. */
   readonly checkDetectorActions?: DetectorActionsCheck
+  /** The writers of the versioned configurations (../config-versions.ts); null: no configuration changes over the API. */
+  readonly versions: { readonly detectors: ConfigVersionWriter<DetectorsConfig>; readonly alertRules: ConfigVersionWriter<AlertRulesConfig> | null } | null
+  /** The alert rules this instance started from, and their cross-checks; null: alert rules are not versioned here. */
+  readonly alertRules: AlertRulesVersioning | null
   /** Every API input path writes telemetry through this (telemetry-ingest.ts). */
   readonly ingest: TelemetryIngest
   /** Per detector, from the stored feedback (false-positive-rates.ts). */

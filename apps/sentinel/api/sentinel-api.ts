@@ -43,6 +43,9 @@ import { configRoutes } from './config-routes.js'
 import { ApiKeys } from './bearer-auth.js'
 import { detectorRoutes } from './detector-routes.js'
 import { detectorVersionRoutes } from './detector-version-routes.js'
+import { alertRuleVersionRoutes } from './alert-rule-version-routes.js'
+import { AlertRuleVersionWriter, type AlertRulesVersioning } from './alert-rule-version-writer.js'
+import { DetectorVersionWriter } from './detector-version-writer.js'
 import { ApiError, installErrorHandlers } from './errors.js'
 import { healthRoutes } from './health-routes.js'
 import { InteractiveQueries } from './interactive-queries.js'
@@ -120,6 +123,11 @@ export interface SentinelApiOptions {
   readonly detectorConfigTopic?: string
   /** Checks each new detector version's actions against the receivers file (sentinel-app: detectorActionIssues). */
   readonly checkDetectorActions?: DetectorActionsCheck
+  /**
+   * The alert rules this instance started from: with detectorConfigTopic, they are versioned in the
+   * same topic (alert rule create / update / delete / rollback, PUT /config). Absent: not versioned here.
+   */
+  readonly alertRules?: AlertRulesVersioning
   /** How many of the newest written events a detector dry run can sample (per instance); default 10,000. */
   readonly recentTelemetry?: number
   /** Most events per ingest request; default 5000. */
@@ -250,7 +258,16 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     startedAt: Date.now(),
   }
   const falsePositiveRates = new FalsePositiveRates(reads, base.now)
-  const ctx: ApiContext = { ...base, ingest: new TelemetryIngest(base, app.log), falsePositiveRates }
+  const topic = base.detectorConfigTopic
+  const alertRules = options.alertRules ?? null
+  const versions =
+    topic === null
+      ? null
+      : {
+          detectors: new DetectorVersionWriter(base, topic, app.log),
+          alertRules: alertRules === null ? null : new AlertRuleVersionWriter(alertRules, base, topic, app.log),
+        }
+  const ctx: ApiContext = { ...base, ingest: new TelemetryIngest(base, app.log), falsePositiveRates, versions, alertRules }
   // A scrape carries no client credentials; instances ask each other with the first API key.
   falsePositiveRateGauge(
     options.metrics,
@@ -336,6 +353,7 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
       await api.register(silenceRoutes, { ctx })
       await api.register(detectorRoutes, { ctx })
       await api.register(detectorVersionRoutes, { ctx })
+      await api.register(alertRuleVersionRoutes, { ctx })
       if (options.effectiveConfig !== undefined) await api.register(configRoutes, { ctx, config: options.effectiveConfig })
     },
     { prefix: '/api/v1' },

@@ -1,9 +1,12 @@
 /**
- * Live detector configuration on the real broker with two instances of the app, none restarted: a
- * threshold changed through one instance's API, then by editing the watched detectors file, judges
- * the next calls on whichever instance holds their key; both instances report the same version,
- * applied; a rollback restores the earlier threshold. The version's detector actions (a receiver, a
- * shield action through its gate) reach the anomalies of both instances, and leave with the file edit.
+ * Live configuration on the real broker with two instances of the app, none restarted:
+ * - detectors: a threshold changed through one instance's API, then by editing the watched
+ *   detectors file, judges the next calls on whichever instance holds their key; both instances
+ *   report the same version, applied; a rollback restores the earlier threshold; the version's
+ *   detector actions (a receiver, a shield action through its gate) reach the anomalies of both
+ *   instances, and leave with the file edit;
+ * - alert rules: a rule changed by PUT /api/v1/config on one instance shapes the next alerts of
+ *   both; both report the same alert rules version, applied; a rollback restores the earlier rule.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -11,7 +14,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import pino from 'pino'
+import { parse } from 'yaml'
+import { DEFAULT_ALERT_RULES_PATH } from '../../../../apps/sentinel/alerting/index.js'
 import { DEFAULT_DETECTORS_PATH } from '../../../../apps/sentinel/detectors-config.js'
+import type { SentinelTopics } from '../../../../apps/sentinel/sentinel-config.js'
 import { testKafka, uniqueTopic } from '../../../kafka.js'
 import { type AppInstance, apiCaller, closeInstances, createSentinelTopics, eventually, response, startAppInstances } from './sentinel-fixtures.js'
 
@@ -28,47 +34,89 @@ const COST_RULE = (value: number) => ({
 
 const call = apiCaller(API_KEY)
 
-test('live detector configuration: API edit, file edit and rollback apply on two running instances', { timeout: 300_000 }, async () => {
+/** Waits until both instances hold and apply one version of `path`'s configuration, at least `version`; returns it. */
+const bothAt = (instances: readonly AppInstance[], path: string, version: number) =>
+  eventually(
+    `both instances at ${path} version ${version} or later, applied`,
+    async () => {
+      const held = new Set<unknown>()
+      for (const instance of instances) {
+        const v = (await call(instance.base, 'GET', path)).body
+        if (typeof v.current_version !== 'number' || v.current_version < version || v.applied_version !== v.current_version) return undefined
+        held.add(v.current_version)
+      }
+      return held.size === 1 ? ([...held][0] as number) : undefined
+    },
+    30_000,
+  )
+
+/** Two instances of the app on fresh topics, with copies of the default files (watched); `run` gets them, closed after. */
+async function withTwoInstances(
+  prefix: string,
+  run: (it: {
+    a: AppInstance
+    b: AppInstance
+    topics: SentinelTopics
+    files: { detectors: string; alertRules: string }
+    send: (messages: { key: string; value: string }[]) => Promise<void>
+  }) => Promise<void>,
+  alertRules = readFileSync(DEFAULT_ALERT_RULES_PATH, 'utf8'),
+): Promise<void> {
   const kafka = testKafka()
   const admin = kafka.admin()
   await admin.connect()
-  const topics = await createSentinelTopics(admin, 'lc', 2)
-  const applicationId = uniqueTopic('lc-sentinel')
-  const dir = mkdtempSync(join(tmpdir(), 'sentinel-lc-'))
-  const detectorsFile = join(dir, 'detectors.yaml')
-  const original = readFileSync(DEFAULT_DETECTORS_PATH, 'utf8')
-  writeFileSync(detectorsFile, original)
+  const topics = await createSentinelTopics(admin, prefix, 2)
+  const applicationId = uniqueTopic(`${prefix}-sentinel`)
+  const dir = mkdtempSync(join(tmpdir(), `sentinel-${prefix}-`))
+  const files = { detectors: join(dir, 'detectors.yaml'), alertRules: join(dir, 'alert-rules.yaml') }
+  writeFileSync(files.detectors, readFileSync(DEFAULT_DETECTORS_PATH, 'utf8'))
+  writeFileSync(files.alertRules, alertRules)
   const logger = pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'silent' })
   let instances: AppInstance[] = []
   const producer = kafka.producer()
   try {
-    instances = await startAppInstances(['a', 'b'], { applicationId, topics, dir, apiKey: API_KEY, logger, detectors: detectorsFile })
+    instances = await startAppInstances(['a', 'b'], {
+      applicationId,
+      topics,
+      dir,
+      apiKey: API_KEY,
+      logger,
+      detectors: files.detectors,
+      alertRules: files.alertRules,
+    })
     const [a, b] = instances as [AppInstance, AppInstance]
-    /** Waits until both instances hold and apply one version, at least `version`; returns it. */
-    const bothAt = (version: number) =>
-      eventually(
-        `both instances at version ${version} or later, applied`,
-        async () => {
-          const held = new Set<unknown>()
-          for (const instance of [a, b]) {
-            const v = (await call(instance.base, 'GET', '/api/v1/detectors/versions')).body
-            if (typeof v.current_version !== 'number' || v.current_version < version || v.applied_version !== v.current_version) return undefined
-            held.add(v.current_version)
-          }
-          return held.size === 1 ? ([...held][0] as number) : undefined
-        },
-        30_000,
-      )
     await producer.connect()
+    await run({ a, b, topics, files, send: async (messages) => void (await producer.send({ topic: topics.telemetry, messages })) })
+  } finally {
+    await producer.disconnect()
+    await closeInstances(instances)
+    await admin.disconnect()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Streaks of calls for several applications (keys spread over both instances): three of `cost`, then a cheap one, from `from` seconds after T0. */
+function streakMessages(cost: number, from: number, next: () => number): { apps: string[]; messages: { key: string; value: string }[] } {
+  const apps = ['lc-1', 'lc-2', 'lc-3', 'lc-4', 'lc-5', 'lc-6']
+  return {
+    apps,
+    messages: apps.flatMap((app) => [0, 1, 2, 3].map((s) => ({ key: app, value: JSON.stringify(response(app, from + s, s === 3 ? 0.1 : cost, next())) }))),
+  }
+}
+
+test('live detector configuration: API edit, file edit and rollback apply on two running instances', { timeout: 300_000 }, async () => {
+  await withTwoInstances('lc', async ({ a, b, files, send }) => {
+    const detectorsFile = files.detectors
+    const original = readFileSync(DEFAULT_DETECTORS_PATH, 'utf8')
+    const bothAtVersion = (version: number) => bothAt([a, b], '/api/v1/detectors/versions', version)
     let n = 0
     let second = 0
     /** Three calls of `cost` for each of several applications (keys spread over both instances), then a cheap one; the thresholds of the anomalies they make. */
     const streaks = async (cost: number): Promise<number[]> => {
-      const apps = ['lc-1', 'lc-2', 'lc-3', 'lc-4', 'lc-5', 'lc-6']
       const from = second
       second += 10
-      const messages = apps.flatMap((app) => [0, 1, 2, 3].map((s) => ({ key: app, value: JSON.stringify(response(app, from + s, s === 3 ? 0.1 : cost, ++n)) })))
-      await producer.send({ topic: topics.telemetry, messages })
+      const { apps, messages } = streakMessages(cost, from, () => ++n)
+      await send(messages)
       const items = await eventually(`anomalies of the streaks costing ${cost}`, async () => {
         const page = await call(a.base, 'GET', '/api/v1/anomalies?limit=100&detector_id=cost-threshold')
         const found = ((page.body.items ?? []) as { anomaly: { timestamp: string; metrics: { threshold: number } } }[]).filter(
@@ -84,7 +132,7 @@ test('live detector configuration: API edit, file edit and rollback apply on two
     const edited = await call(a.base, 'PUT', '/api/v1/detectors/cost-threshold', COST_RULE(5))
     assert.equal(edited.status, 200, JSON.stringify(edited.body))
     assert.deepEqual([edited.body.version, edited.body.applied], [1, 'live'])
-    assert.equal(await bothAt(1), 1)
+    assert.equal(await bothAtVersion(1), 1)
     assert.deepEqual(await streaks(6), [5], 'the API edit judges the next calls on both instances')
     /** What the anomalies judged against `threshold` asked for: their alert targets, and whether each has one shield entry. */
     const asked = async (threshold: number) => {
@@ -108,7 +156,7 @@ test('live detector configuration: API edit, file edit and rollback apply on two
     assert.match(JSON.stringify(refused.body), /actions\[0\]\.alert.*high-cost-request/)
 
     writeFileSync(detectorsFile, original.replace(/value: 1\.0\n(\s+)consecutive: 3/, 'value: 8.0\n$1consecutive: 3'))
-    const fromFile = await bothAt(2)
+    const fromFile = await bothAtVersion(2)
     const listed = (await call(b.base, 'GET', '/api/v1/detectors/versions')).body.versions as { version: number; op: string }[]
     // Both instances watch the file: one publishes it and the other finds it in force, or, racing, both
     // publish the same definitions (a 409 for one, or two identical versions).
@@ -125,12 +173,60 @@ test('live detector configuration: API edit, file edit and rollback apply on two
 
     const back = await call(b.base, 'POST', '/api/v1/detectors/rollback/1')
     assert.equal(back.status, 200, JSON.stringify(back.body))
-    assert.equal(await bothAt(fromFile + 1), fromFile + 1)
+    assert.equal(await bothAtVersion(fromFile + 1), fromFile + 1)
     assert.deepEqual(await streaks(6), [5], 'the rollback restores the API edit')
-  } finally {
-    await producer.disconnect()
-    await closeInstances(instances)
-    await admin.disconnect()
-    rmSync(dir, { recursive: true, force: true })
-  }
+  })
+})
+
+/** The default rules plus one alerting on every cost-threshold anomaly, its name the version's mark. */
+const withCostRule = (document: Record<string, unknown>, name: string): Record<string, unknown> => ({
+  ...document,
+  rules: [
+    ...(document.rules as Record<string, unknown>[]).filter((r) => r.alert_id !== 'lc-cost'),
+    { alert_id: 'lc-cost', name, conditions: { trigger: 'anomaly', filters: { detector_ids: ['cost-threshold'] } }, actions: [{ type: 'webhook' }] },
+  ],
+})
+
+test('live alert rules: a PUT /api/v1/config on one instance shapes the alerts of both; a rollback restores the rule', { timeout: 300_000 }, async () => {
+  const defaults = parse(readFileSync(DEFAULT_ALERT_RULES_PATH, 'utf8')) as Record<string, unknown>
+  await withTwoInstances(
+    'lr',
+    async ({ a, b, send }) => {
+      const bothAtVersion = (version: number) => bothAt([a, b], '/api/v1/alert-rules/versions', version)
+      let n = 0
+      let second = 0
+      /** Streaks that the cost detector flags; the names of the lc-cost rule on the alerts they make. */
+      const alertNames = async (): Promise<string[]> => {
+        const from = second
+        second += 10
+        const { apps, messages } = streakMessages(3, from, () => ++n)
+        await send(messages)
+        const since = Date.parse(response('x', from, 0, 0).timestamp)
+        const found = await eventually(`lc-cost alerts of the streaks from second ${from}`, async () => {
+          const page = await call(a.base, 'GET', '/api/v1/alerts?limit=100&rule_id=lc-cost')
+          const items = ((page.body.items ?? []) as { alert: { rule_name: string; anomaly: { timestamp: string } } }[]).filter(
+            (i) => Date.parse(i.alert.anomaly.timestamp) >= since,
+          )
+          return items.length >= apps.length ? items : undefined
+        })
+        return [...new Set(found.map((i) => i.alert.rule_name))]
+      }
+
+      assert.deepEqual(await alertNames(), ['cost v0'], 'as the rules file said at start')
+
+      const put = await call(b.base, 'PUT', '/api/v1/config', { alert_rules: withCostRule(defaults, 'cost v1') })
+      assert.equal(put.status, 200, JSON.stringify(put.body))
+      const written = put.body.alert_rules as { version: number; applied: string; changes: unknown[] }
+      assert.deepEqual([written.version, written.applied, written.changes], [1, 'live', [{ rule_id: 'lc-cost', field: 'name', applied: 'live' }]])
+      assert.deepEqual(put.body.detectors, { unchanged: true })
+      assert.equal(await bothAtVersion(1), 1)
+      assert.deepEqual(await alertNames(), ['cost v1'], 'the PUT shapes the next alerts on both instances')
+
+      const back = await call(a.base, 'POST', '/api/v1/alert-rules/rollback/0')
+      assert.equal(back.status, 200, JSON.stringify(back.body))
+      assert.equal(await bothAtVersion(2), 2)
+      assert.deepEqual(await alertNames(), ['cost v0'], 'the rollback restores the rule')
+    },
+    JSON.stringify(withCostRule(defaults, 'cost v0')),
+  )
 })

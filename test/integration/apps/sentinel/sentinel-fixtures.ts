@@ -94,14 +94,24 @@ export interface AppInstance {
  */
 export async function startAppInstances(
   names: readonly string[],
-  options: { applicationId: string; topics: SentinelTopics; dir: string; apiKey: string; logger: pino.Logger; /** A detectors file (watched by each instance). */ detectors?: string },
+  options: {
+    applicationId: string
+    topics: SentinelTopics
+    dir: string
+    apiKey: string
+    logger: pino.Logger
+    /** A detectors file (watched by each instance). */
+    detectors?: string
+    /** An alert rules file (watched by each instance). */
+    alertRules?: string
+  },
 ): Promise<AppInstance[]> {
   const { applicationId, topics, dir, apiKey, logger } = options
   const instances: AppInstance[] = []
   try {
     for (const name of names) {
       const applicationServer = `127.0.0.1:${await freePort()}`
-      const app = loadSentinelApp({ applicationId, applicationServer, sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [apiKey] }, ...(options.detectors === undefined ? {} : { detectors: options.detectors }) } }, {})
+      const app = loadSentinelApp({ applicationId, applicationServer, sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [apiKey] }, ...(options.detectors === undefined ? {} : { detectors: options.detectors }), ...(options.alertRules === undefined ? {} : { alertRules: options.alertRules }) } }, {})
       const metrics = new Registry()
       const streams = new SentinelStreams(buildSentinelAppTopology(app, { metrics, logger }), { applicationId, applicationServer, brokers: kafkaBrokers(), stateDir: join(dir, name), commitIntervalMs: 200 }, { logger, metrics })
       await streams.start()

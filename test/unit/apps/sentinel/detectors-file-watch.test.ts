@@ -13,7 +13,9 @@ import { Writable } from 'node:stream'
 import { DetectorVersionWriter, type StoredState } from '../../../../apps/sentinel/api/detector-version-writer.js'
 import { addSentinelDetection } from '../../../../apps/sentinel/detection.js'
 import { parseDetectorsConfig } from '../../../../apps/sentinel/detectors-config.js'
-import { watchDetectorsFile } from '../../../../apps/sentinel/detectors-file-watch.js'
+import { watchAlertRulesFile, watchDetectorsFile } from '../../../../apps/sentinel/detectors-file-watch.js'
+import { startedRulesVersion } from '../../../../apps/sentinel/alerting/alert-rule-versions.js'
+import { parseAlertRulesConfig } from '../../../../apps/sentinel/alerting/alert-rules-config.js'
 import { fileVersion } from '../../../../apps/sentinel/detector-versions.js'
 import { TopologyTestDriver } from '../../../../runtime/testing/index.js'
 import type { AnomalyEvent } from '../../../../schemas/anomaly/anomaly-event.js'
@@ -178,6 +180,66 @@ describe('watched detectors file', () => {
     } finally {
       await watch.close()
       await driver.close()
+    }
+  })
+
+  test('the alert rules file is watched the same way: an edit is a version of the whole file, a bad one is refused naming the rule and field', async () => {
+    const path = join(dir, 'alert-rules.yaml')
+    const rules = (threshold: number) => `
+rules:
+  - alert_id: bursts
+    name: Bursts
+    conditions:
+      trigger: anomaly
+      aggregation: { window: 5m, function: count, threshold: ${threshold} }
+    actions: [{ type: webhook }]
+maintenance_windows:
+  - name: nightly
+    schedule: "0 2 * * *"
+    duration: 1h
+`
+    writeFileSync(path, rules(3))
+    let current = startedRulesVersion(parseAlertRulesConfig(rules(3)).document ?? {}, T0)
+    const commits: { op: string; definitions: readonly Record<string, unknown>[]; sections: unknown }[] = []
+    const writer = {
+      state: async (): Promise<StoredState> => ({ versions: new Map([[current.version, current]]), current, currentRecord: null }),
+      commit: async (
+        _state: StoredState,
+        op: string,
+        _id: string | null,
+        definitions: readonly Record<string, unknown>[],
+        _from: number | null,
+        sections: Record<string, unknown> | null = null,
+      ) => {
+        commits.push({ op, definitions, sections })
+        current = { ...current, version: current.version + 1, definitions, sections }
+        return { version: current.version, applied: 'live', changes: [] }
+      },
+    }
+    const { log, lines } = capturedLog()
+    const watch = watchAlertRulesFile({ path, writer, log, debounceMs: 300 })
+    try {
+      writeFileSync(path, rules(5))
+      await pause(400)
+      await watch.settled()
+      assert.deepEqual(
+        commits.map((c) => [c.op, (c.definitions[0]?.conditions as { aggregation: { threshold: number } }).aggregation.threshold]),
+        [['file', 5]],
+      )
+      assert.deepEqual(Object.keys(commits[0]?.sections as object), ['maintenance_windows'], 'the other sections travel with the rules')
+      writeFileSync(path, rules(0))
+      await pause(400)
+      await watch.settled()
+      assert.equal(commits.length, 1)
+      const refused = lines.find((l) => l.level === 50)
+      assert.ok(refused, JSON.stringify(lines))
+      assert.deepEqual(
+        (refused.issues as { rule: string; field: string }[]).map((i) => [i.rule, i.field]),
+        [['bursts', 'conditions.aggregation.threshold']],
+      )
+      assert.match(String(refused.msg), /^alert rules file refused, nothing changed/)
+    } finally {
+      await watch.close()
     }
   })
 })

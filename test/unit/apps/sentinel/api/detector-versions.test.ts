@@ -18,7 +18,7 @@ import type { AnomalyEvent } from '../../../../../schemas/anomaly/anomaly-event.
 import { Serdes } from '../../../../../schemas/index.js'
 import { StreamsBuilder } from '../../../../../topology/index.js'
 import { DriverRuntime } from './driver-runtime.js'
-import { MINUTE, T0, response } from './fixtures.js'
+import { MINUTE, T0, gaugeValue, quietApi, response } from './fixtures.js'
 
 const CONFIG_TOPIC = 'detector-config'
 const FILE = `
@@ -62,7 +62,7 @@ describe('detector versions', () => {
   let runtime: DriverRuntime
   let n = 0
   const metrics = new Registry()
-  const gauge = async (): Promise<number | undefined> => (await metrics.getSingleMetric('sentinel_detector_config_version')?.get())?.values[0]?.value
+  const gauge = () => gaugeValue(metrics, 'sentinel_detector_config_version')
   before(async () => {
     const config = parseDetectorsConfig(FILE, 'file.yaml')
     const builder = new StreamsBuilder()
@@ -78,11 +78,7 @@ describe('detector versions', () => {
       feedbackTopic: 'feedback',
       detectorConfigTopic: CONFIG_TOPIC,
       checkDetectorActions: (detectors) => detectorActionIssues(detectors, RECEIVERS),
-      bodyLimit: 64 * 1024,
-      rateLimit: false,
-      metrics: new Registry(),
-      logger: false,
-      now: () => T0,
+      ...quietApi(),
     })
   })
   after(async () => {

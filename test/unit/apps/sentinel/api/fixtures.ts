@@ -62,6 +62,12 @@ detectors:
     enabled: false
 `
 
+/** The value of an unlabelled gauge (a config version gauge), undefined when it is not registered. */
+export const gaugeValue = async (registry: Registry, name: string): Promise<number | undefined> => (await registry.getSingleMetric(name)?.get())?.values[0]?.value
+
+/** API options of a test: no rate limit, no logs, its own metrics, the clock at T0. */
+export const quietApi = () => ({ bodyLimit: 64 * 1024, rateLimit: false as const, metrics: new Registry(), logger: false as const, now: () => T0 })
+
 export const detectors = (): DetectorsConfig => parseDetectorsConfig(DETECTORS_YAML, 'test-detectors.yaml')
 
 let seq = 0

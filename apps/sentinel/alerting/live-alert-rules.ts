@@ -1,0 +1,76 @@
+/**
+ * The alert rules in force as the rules stage applies them, on every instance: the version in
+ * `alert-rules/current` of the config topic (read as a global table, alert-rule-versions.ts) decides
+ * which rules match an anomaly, their filters, aggregation thresholds, throttling, schedules and
+ * actions, the routing tree and the maintenance windows. `observe` is called with `current` by a
+ * join in front of the matcher and in front of the rules processor (they may run in different
+ * tasks, even instances); it parses a new version once (by identity: the global store hands out the
+ * same object until the row changes). Window and throttle state is kept: it is keyed by rule and
+ * group, which a live change does not rename.
+ *
+ * Bad input never stops alerting: a `current` that is not a valid version (the topic is writable by
+ * others than the API) leaves the rules as the instance's start-up file said (applied version 0).
+ */
+import { ActiveSchedule } from './active-schedule.js'
+import { type StartedRules, parsedRulesVersion, runnableRules } from './alert-rule-versions.js'
+import type { AlertRoute, AlertRule, AlertRulesConfig } from './alert-rules-config.js'
+import { MaintenanceCalendar } from './maintenance-calendar.js'
+import { RuleMatcher } from './rule-matcher.js'
+
+/** What the matcher and the rules processor read per record. */
+export interface ActiveRules {
+  readonly rules: ReadonlyMap<string, AlertRule>
+  readonly matcher: RuleMatcher
+  readonly schedules: ReadonlyMap<string, ActiveSchedule>
+  readonly maintenance: MaintenanceCalendar
+  readonly routing: readonly AlertRoute[]
+  /** The largest max_frequency (idle throttle entries are removed after it and a margin). */
+  readonly maxThrottleMs: number
+  readonly maxRepeatMs: number
+}
+
+/** The rules stage's view of a rule set (enabled rules only). */
+export function activeRules(set: Pick<AlertRulesConfig, 'rules' | 'routing' | 'maintenanceWindows'>): ActiveRules {
+  const rules = set.rules.filter((r) => r.enabled)
+  return {
+    rules: new Map(rules.map((r) => [r.id, r])),
+    matcher: new RuleMatcher(rules),
+    schedules: new Map(rules.flatMap((r) => (r.schedule === null ? [] : [[r.id, new ActiveSchedule(r.schedule)] as const]))),
+    maintenance: new MaintenanceCalendar(set.maintenanceWindows),
+    routing: set.routing,
+    maxThrottleMs: Math.max(0, ...rules.map((r) => r.throttling.maxFrequencyMs)),
+    maxRepeatMs: Math.max(0, ...set.routing.map((r) => r.repeatIntervalMs)),
+  }
+}
+
+/** The version in force as the rules stage applies it; one per topology (its tasks share it, as they share the global table). */
+export class LiveAlertRules {
+  private seen: unknown = undefined
+  private readonly initial: ActiveRules
+  /** The rule set in force on this instance. */
+  active: ActiveRules
+  /** The version applied (0: the start-up rules file). */
+  applied = 0
+
+  /** `onApplied`: told each version applied, once (the config version gauge). */
+  constructor(
+    private readonly started: StartedRules,
+    private readonly onApplied?: (version: number) => void,
+  ) {
+    this.initial = activeRules(started.config)
+    this.active = this.initial
+  }
+
+  /** Takes the version in force, `alert-rules/current` of the global table; a no-op unless its row changed. */
+  observe(current: unknown): void {
+    if (current === this.seen) return
+    this.seen = current
+    const parsed = parsedRulesVersion(current, this.started.config.knownDimensions)
+    this.active = parsed === null ? this.initial : activeRules(runnableRules(this.started, parsed.config))
+    const version = parsed?.version ?? 0
+    if (version !== this.applied) {
+      this.applied = version
+      this.onApplied?.(version)
+    }
+  }
+}
