@@ -18,6 +18,7 @@
  * userData (Kafka Streams' `partitionsByHost`). kafkajs drops assignment userData on receipt, so a
  * member reads it back from the coordinator (DescribeGroups; see `HostMapRefresher`).
  */
+import type { TopologyGeneration } from '../topology/topology-generation.js'
 import kafkajs, { type Assigner, type GroupMember, type GroupMemberAssignment, type PartitionAssigner } from 'kafkajs'
 
 // kafkajs is CommonJS; Node's static analysis does not see this export.
@@ -50,6 +51,44 @@ export interface MemberTasks {
   readonly standby?: readonly string[]
   /** Its `applicationServer` ("host:port"), if it has one. */
   readonly host?: string
+  /** The topology it runs, when its application versions its topology (see `TopologyGeneration`). */
+  readonly topology?: TopologyGeneration
+}
+
+/*
+ * A member that says which topology it runs (`TopologyGeneration`: an application that rebuilds its
+ * topology while running, `SentinelStreams.replaceTopology`) takes tasks only while it runs the
+ * group's newest: under kafkajs' eager protocol every member rejoins on each rebalance, and members
+ * part-way through a switch would otherwise be handed tasks whose sub-topology numbers mean
+ * different things to them.
+ */
+export type { TopologyGeneration }
+
+/**
+ * The topology the group runs this generation: the fingerprint of the member with the highest
+ * version (ties: the smallest fingerprint, so every leader picks the same one). Null when no member
+ * says (an application that does not version its topology): then every member takes tasks.
+ */
+export function targetTopology(members: Iterable<MemberTasks>): TopologyGeneration | null {
+  let target: TopologyGeneration | null = null
+  for (const { topology } of members) {
+    if (topology === undefined) continue
+    if (target === null || topology.version > target.version || (topology.version === target.version && topology.fingerprint < target.fingerprint)) target = topology
+  }
+  return target
+}
+
+/**
+ * The members that take tasks this generation: those on the target topology, and those that do not
+ * say which they run. Empty when the leader itself is not on the target: its sub-topologies are not
+ * the group's, so it cannot name the target's tasks; it is about to switch, and its rejoin then
+ * starts the next rebalance.
+ */
+export function membersOnTarget(members: ReadonlyMap<string, MemberTasks>, leader: TopologyGeneration | undefined): { eligible: string[]; target: TopologyGeneration | null } {
+  const target = targetTopology(members.values())
+  if (target === null) return { eligible: [...members.keys()], target }
+  if (leader !== undefined && leader.fingerprint !== target.fingerprint) return { eligible: [], target }
+  return { eligible: [...members].filter(([, m]) => m.topology === undefined || m.topology.fingerprint === target.fingerprint).map(([id]) => id), target }
 }
 
 export interface SubtopologySources {
@@ -159,6 +198,10 @@ export interface TaskAssignorOptions {
   readonly numStandbyReplicas?: number
   /** Sub-topologies with a store restored from a changelog: only their tasks get standbys. */
   readonly statefulSubtopologies?: ReadonlySet<number>
+  /** The topology this member runs, when the application versions it (`membersOnTarget`). */
+  readonly topology?: TopologyGeneration
+  /** Told, when this member leads, of the members left without tasks because they run another topology. */
+  readonly onTopologyMismatch?: (mismatch: { readonly idle: readonly string[]; readonly target: TopologyGeneration; readonly leaderOnTarget: boolean }) => void
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
@@ -170,14 +213,26 @@ export const encodeMemberTasks = (tasks: MemberTasks): Buffer =>
       onDisk: tasks.onDisk,
       ...(tasks.standby === undefined || tasks.standby.length === 0 ? {} : { standby: tasks.standby }),
       ...(tasks.host === undefined ? {} : { host: tasks.host }),
+      ...(tasks.topology === undefined ? {} : { topology: tasks.topology }),
     }),
   )
+
+function readTopology(value: unknown): TopologyGeneration | undefined {
+  const { fingerprint, version } = (value ?? {}) as { fingerprint?: unknown; version?: unknown }
+  return typeof fingerprint === 'string' && Number.isSafeInteger(version) ? { fingerprint, version: version as number } : undefined
+}
 
 export function decodeMemberTasks(userData: Buffer | null | undefined): MemberTasks {
   if (!userData || userData.length === 0) return { owned: [], onDisk: [] }
   try {
     const parsed = JSON.parse(userData.toString('utf8')) as Record<string, unknown>
-    const tasks = { owned: strings(parsed.owned), onDisk: strings(parsed.onDisk), ...(Array.isArray(parsed.standby) ? { standby: strings(parsed.standby) } : {}) }
+    const topology = readTopology(parsed.topology)
+    const tasks = {
+      owned: strings(parsed.owned),
+      onDisk: strings(parsed.onDisk),
+      ...(Array.isArray(parsed.standby) ? { standby: strings(parsed.standby) } : {}),
+      ...(topology === undefined ? {} : { topology }),
+    }
     return typeof parsed.host === 'string' ? { ...tasks, host: parsed.host } : tasks
   } catch {
     // A member of another version or another library: treat it as stateless rather than fail the group.
@@ -255,7 +310,11 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
         metadata: AssignerProtocol.MemberMetadata.encode({
           version: PROTOCOL_VERSION,
           topics,
-          userData: encodeMemberTasks({ ...options.localTasks(), ...(options.applicationServer === undefined ? {} : { host: options.applicationServer }) }),
+          userData: encodeMemberTasks({
+            ...options.localTasks(),
+            ...(options.applicationServer === undefined ? {} : { host: options.applicationServer }),
+            ...(options.topology === undefined ? {} : { topology: options.topology }),
+          }),
         }),
       }
     },
@@ -277,9 +336,16 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
       const memberTasks = new Map(
         members.map((m) => [m.memberId, decodeMemberTasks(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData)]),
       )
-      const assigned = assignTasks(tasks, memberTasks)
+      const { eligible, target } = membersOnTarget(memberTasks, options.topology)
+      const onTarget = new Map(eligible.map((id) => [id, memberTasks.get(id)!]))
+      if (target !== null && eligible.length < memberTasks.size) {
+        const idle = [...memberTasks.keys()].filter((id) => !onTarget.has(id)).sort()
+        options.onTopologyMismatch?.({ idle, target, leaderOnTarget: eligible.length > 0 })
+      }
+      const assigned = assignTasks(eligible.length === 0 ? [] : tasks, onTarget)
+      for (const id of memberTasks.keys()) if (!assigned.has(id)) assigned.set(id, [])
       const stateful = tasks.filter((id) => options.statefulSubtopologies?.has(parseTaskId(id).subtopology) ?? false)
-      const standbys = assignStandbyTasks(assigned, stateful, memberTasks, options.numStandbyReplicas ?? 0)
+      const standbys = assignStandbyTasks(assigned, eligible.length === 0 ? [] : stateful, onTarget, options.numStandbyReplicas ?? 0)
       const hostMap = hostAssignment(assigned, memberTasks)
       return [...assigned].map(([memberId, ids]) => {
         const assignment: Record<string, number[]> = {}

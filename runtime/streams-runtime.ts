@@ -7,6 +7,7 @@
  * says which instance hosts a key (by its `applicationServer` address), `allHosts` lists every
  * instance for scatter-gather queries.
  */
+import type { Topology } from '../topology/topology.js'
 import type { Serde } from '../schemas/serde.js'
 import type { Windowed } from '../state/types.js'
 import type { StreamsState, StateListener } from './streams-state.js'
@@ -107,6 +108,12 @@ export interface StreamsRuntime {
   send(topic: string, records: readonly OutgoingRecord[]): Promise<void>
   /** Reads a topic beside the topology, e.g. an alert dispatcher reading the alerts topic. */
   consume(topic: string, options: ConsumeOptions, handler: BatchHandler): Promise<Consumption>
+
+  /**
+   * Runs another topology (tagged with `versioned`) in place of the current one, without a restart
+   * (Kafka only: `SentinelStreams.replaceTopology`; the standalone runtime has none).
+   */
+  replaceTopology?(next: Topology): Promise<void>
 }
 
 /** A store cannot be queried here (unknown name, wrong type, or its tasks are restoring). */

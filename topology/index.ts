@@ -64,3 +64,4 @@ export {
 } from './topology.js'
 /** @internal The runtimes' partition arithmetic and changelog retention, not for users. */
 export { resolvePartitions, CHANGELOG_ADDITIONAL_RETENTION_MS } from './topology.js'
+export { type TopologyGeneration, topologyFingerprint, topologyGeneration } from './topology-generation.js'

@@ -2,6 +2,7 @@
  * A built topology: the graph cut into sub-topologies (connected parts; a topic between a sink and a
  * source is a cut), its description, and the plan the runtime and the test driver execute.
  */
+import { type TopologyGeneration, topologyGeneration } from './topology-generation.js'
 import { type NodeDef, type SinkNodeDef, type SourceNodeDef, type TopicRef, type TopologyGraph, isTopicRef } from './graph.js'
 import type { GlobalStoreDef } from './global-ktable.js'
 import type { AnyStoreDefinition, KeyValueStoreDefinition, StoreKind } from './stores.js'
@@ -92,6 +93,7 @@ export class Topology {
   private readonly stores: ReadonlyMap<string, AnyStoreDefinition>
   private readonly childrenOf = new Map<string, string[]>()
   private readonly readerPartitionedTopics: ReadonlySet<string>
+  private tagged: TopologyGeneration | undefined
 
   constructor(
     graph: TopologyGraph,
@@ -108,6 +110,20 @@ export class Topology {
     }
     this.validate()
     this.subtopologies = this.cut(graph.coPartitionGroups)
+  }
+
+  /**
+   * Tags this topology with the configuration version it was built from (`topology-generation.ts`),
+   * for an application that replaces its topology while running; returns the topology.
+   */
+  versioned(version: number): this {
+    this.tagged = topologyGeneration(this, version)
+    return this
+  }
+
+  /** Its generation, when `versioned` tagged it. */
+  get generation(): TopologyGeneration | undefined {
+    return this.tagged
   }
 
   node(name: string): NodeDef {

@@ -12,8 +12,14 @@
  */
 export type VersionOp = 'create' | 'update' | 'delete' | 'rollback' | 'config'
 
-/** How a change reaches the running instances. */
-export type Applied = 'live' | 'restart-required'
+/**
+ * How a change reaches the running instances: `live` (at their next record, state kept),
+ * `live-fresh` (without a restart, by a rebuild of the topology on every instance; the items it
+ * changes in shape start with fresh state), or `restart-required` (when instances restart with it).
+ */
+export type Applied = 'live' | 'live-fresh' | 'restart-required'
+
+export const APPLIED_VALUES: readonly Applied[] = ['live', 'live-fresh', 'restart-required']
 
 export interface ConfigVersion {
   readonly version: number
@@ -81,6 +87,6 @@ export function changedKeys(a: Readonly<Record<string, unknown>>, b: Readonly<Re
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !ignore.includes(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort()
 }
 
-/** `live` when every change is, else `restart-required`. */
+/** The slowest way any of the changes applies: `restart-required`, else `live-fresh`, else `live`. */
 export const appliedOf = (changes: readonly { readonly applied: Applied }[]): Applied =>
-  changes.every((c) => c.applied === 'live') ? 'live' : 'restart-required'
+  changes.some((c) => c.applied === 'restart-required') ? 'restart-required' : changes.some((c) => c.applied === 'live-fresh') ? 'live-fresh' : 'live'

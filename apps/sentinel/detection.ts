@@ -50,6 +50,7 @@ import { GroupFieldMissing } from './group-field-missing.js'
 import { hasDetectorActions, withDetectorActions } from './detector-actions.js'
 import { detectorConfigVersionGauge } from './detector-config-gauge.js'
 import { CURRENT_KEY, LiveDetectorSettings, configTable } from './live-detector-settings.js'
+import { detectorStateName } from './detector-versions.js'
 
 /** An event with its derived metrics, computed once and shared by every detector of its group. */
 export { detectorCoreOptions }
@@ -140,11 +141,13 @@ function anomalySerde({ anomalyFormat: format, schemaRegistryUrl }: SentinelTopo
   return format
 }
 
-function output(detector: DetectorConfig): AnomalyOutputOptions<MeasuredEvent> {
+/** The operator's anomaly fields, and its name (and its stores'): detectorStateName. */
+function output(detector: DetectorConfig): AnomalyOutputOptions<MeasuredEvent> & { readonly name: string } {
   const groupBy = detector.groupBy
   const entityType = ENTITY[groupBy]
   return {
     id: detector.id,
+    name: detectorStateName(detector),
     ...(entityType === undefined ? {} : { entityType }),
     applicationId: (key, value) => (groupBy === 'application' ? key : (value?.event.application_id ?? null)),
     tenantId: (key, value) => (groupBy === 'tenant' ? key : (value?.event.tenant_id ?? null)),

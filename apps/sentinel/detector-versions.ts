@@ -17,6 +17,7 @@
  * operator is not in the topology) is `restart-required`: versioned, dry-runnable and exported as
  * a detectors file (GET /detectors/versions/:v/file), in force when instances restart with it.
  */
+import { createHash } from 'node:crypto'
 import { stringify } from 'yaml'
 import { type Applied, type ConfigVersion, type VersionKeys, changedKeys, readVersion as readStoredVersion } from './config-versions.js'
 import { type DetectorConfig, type DetectorsConfig, parseDetectorsConfig } from './detectors-config.js'
@@ -36,6 +37,20 @@ export const DETECTOR_VERSION_KEYS: VersionKeys = { prefix: '', subjectField: 'd
  * no operator in the topology, so switching it on needs a restart.
  */
 export const LIVE_FIELDS = ['enabled', 'severity', 'actions', 'description'] as const
+
+/**
+ * The name of a detector's operator and stores: its id and a hash of every field but the live ones
+ * (its state's shape: strategy, metric, window, groupBy, baseline sizes, ...). A version that
+ * changes any of those runs the detector on stores of another name, so it starts fresh instead of
+ * reading state of another shape; a rollback to the earlier shape finds that state again.
+ */
+export function detectorStateName(detector: DetectorConfig): string {
+  const live = new Set<string>([...LIVE_FIELDS, ...liveParameterFields(detector), 'minSeverity'])
+  const shape = Object.entries(detector)
+    .filter(([field]) => !live.has(field))
+    .sort(([a], [b]) => a.localeCompare(b))
+  return `${detector.id}-${createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 8)}`
+}
 
 /** One field of one detector that a version changes, and how it applies on this instance. */
 export interface VersionChange {
@@ -103,10 +118,17 @@ export function pendingRestart(running: DetectorsConfig, next: DetectorsConfig):
 
 /**
  * What `next` changes against `previous` (the version it replaces), field by field, and how each
- * change applies on an instance that runs `running` (its detectors file at start): `live`, or
- * `restart-required` when restartFields says the running topology cannot take it.
+ * change applies on an instance that runs `running` (the detectors its topology was built from):
+ * `live`, or, where restartFields says the running topology cannot take it, `structural`:
+ * `live-fresh` where the instance rebuilds its topology on such a version (topology-rebuild.ts),
+ * `restart-required` where it cannot (the standalone runtime).
  */
-export function versionChanges(running: DetectorsConfig, previous: DetectorsConfig, next: DetectorsConfig): VersionChange[] {
+export function versionChanges(
+  running: DetectorsConfig,
+  previous: DetectorsConfig,
+  next: DetectorsConfig,
+  structural: Applied = 'restart-required',
+): VersionChange[] {
   const started = new Map(running.detectors.map((d) => [d.id, d]))
   const before = new Map(previous.detectors.map((d) => [d.id, d]))
   const out: VersionChange[] = []
@@ -114,11 +136,11 @@ export function versionChanges(running: DetectorsConfig, previous: DetectorsConf
     const pending = new Set(restartFields(started.get(d.id), d))
     const prior = before.get(d.id)
     if (prior === undefined) {
-      out.push({ detector_id: d.id, field: '(created)', applied: pending.size > 0 ? 'restart-required' : 'live' })
+      out.push({ detector_id: d.id, field: '(created)', applied: pending.size > 0 ? structural : 'live' })
       continue
     }
     for (const field of changedFields(prior, d))
-      out.push({ detector_id: d.id, field, applied: pending.has(field) || pending.has('(new detector)') ? 'restart-required' : 'live' })
+      out.push({ detector_id: d.id, field, applied: pending.has(field) || pending.has('(new detector)') ? structural : 'live' })
   }
   const kept = new Set(next.detectors.map((d) => d.id))
   for (const d of previous.detectors) if (!kept.has(d.id)) out.push({ detector_id: d.id, field: '(deleted)', applied: 'live' })

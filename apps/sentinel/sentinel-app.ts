@@ -43,6 +43,8 @@ import { AlertRuleVersionWriter, type AlertRulesVersioning } from './api/alert-r
 import { configTable } from './live-detector-settings.js'
 import { alertRulesConfigVersionGauge } from './detector-config-gauge.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
+import { RunningDetectors } from './running-detectors.js'
+import { TopologyRebuild } from './topology-rebuild.js'
 import { sentinelTopicSerdes } from './topic-serdes.js'
 
 /** Everything Sentinel reads at start, checked together. */
@@ -103,8 +105,13 @@ export interface SentinelTopologyContext {
   readonly logger?: pino.Logger
 }
 
-/** The whole Sentinel topology: detection, the anomaly view, the alert manager, the alert history view. */
-export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopologyContext = {}): Topology {
+/**
+ * The whole Sentinel topology: detection, the anomaly view, the alert manager, the alert history
+ * view; tagged with the detector configuration `version` it was built from (0: the detectors file),
+ * so that instances rebuilding it on a new version never run two topologies in one group
+ * (topology-rebuild.ts).
+ */
+export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopologyContext = {}, version = 0): Topology {
   const { settings } = app
   const { topics } = settings
   const builder = new StreamsBuilder()
@@ -193,7 +200,7 @@ export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopo
     actionsTaken,
     ...(settings.correlation ? { maxRelated: settings.correlation.maxRelated } : {}),
   })
-  return builder.build()
+  return builder.build().versioned(version)
 }
 
 /** Detector ids normally come from the detectors file: far fewer than this. */
@@ -235,6 +242,16 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   const lifecycle = app.rules.lifecycle ?? DEFAULT_LIFECYCLE
   const silences = new SilenceBook()
   const checkDetectorActions = (detectors: readonly DetectorConfig[]) => detectorActionIssues(detectors, app.receivers)
+  // The detectors the topology runs: the file's, until a version changes the topology (topology-rebuild.ts).
+  const running = new RunningDetectors(app.detectors)
+  const rebuild = new TopologyRebuild({
+    runtime,
+    running,
+    build: (detectors, version) => buildSentinelAppTopology({ ...app, detectors }, { metrics, logger }, version),
+    logger: logger.child({ component: 'topology-rebuild' }),
+  })
+  // Before the API answers: an instance started from an older file first catches up with the version in force.
+  await rebuild.start()
   const dispatcher = new AlertDispatcher({
     receivers: app.receivers,
     runtime,
@@ -258,7 +275,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     knownDetectorIds: app.detectors.detectors.map((d) => d.id),
     checkReferences: (rules) => checkRuleReferences(app.receivers, rules),
   }
-  const clock = { runtime, detectors: app.detectors, now: Date.now, startedAt: Date.now(), checkDetectorActions }
+  const clock = { runtime, detectors: running, now: Date.now, startedAt: Date.now(), checkDetectorActions }
   // An edited detectors or rules file becomes a version on every instance (detectors-file-watch.ts); the shipped defaults are not watched.
   const fileWatches = [
     settings.detectorsFile === null
@@ -282,7 +299,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   const server = api.enabled
     ? buildSentinelApi({
         runtime,
-        detectors: app.detectors,
+        detectors: running,
         telemetryTopic: topics.telemetry,
         detectorConfigTopic: topics.detectorConfig,
         checkDetectorActions,
@@ -316,6 +333,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     try {
       apiAddress = await server.listen({ host: api.host, port: api.port })
     } catch (err) {
+      await rebuild.close()
       await closeWatches()
       // The gRPC receiver may be bound already (it starts when the API is ready, before the HTTP port).
       await server.close().catch(() => undefined)
@@ -329,6 +347,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     apiAddress,
     otlpGrpcAddress: server === null ? null : otlpGrpcAddress(server),
     async close() {
+      await rebuild.close()
       await closeWatches()
       await server?.close()
       await dispatcher.stop()

@@ -26,7 +26,7 @@ import type { Serde } from '../../schemas/serde.js'
 import { CacheBudget, engineOfKind, type KeyValueStore, StateDirectory } from '../../state/index.js'
 import { resolvePartitions, type Topology, type TopologyPlan } from '../../topology/topology.js'
 import { isTopicRef } from '../../topology/graph.js'
-import { taskIdString } from '../assignor.js'
+import { taskIdString, type TopologyGeneration } from '../assignor.js'
 import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../config.js'
 import { keyValueView, windowView, type LocalTasks } from '../query/local-store-views.js'
 import { StoreLocator } from '../query/store-locator.js'
@@ -81,6 +81,11 @@ export interface SentinelStreamsOptions {
    * `--threads` holds its threads here until all have arrived.
    */
   beforeJoin?: () => Promise<void>
+  /**
+   * The topology's generation, for an application that replaces its topology while running
+   * (`replaceTopology`): members on another generation get no tasks until they switch too.
+   */
+  topologyGeneration?: TopologyGeneration
 }
 
 /** The topology cannot run on this cluster as it is (missing topics, partition counts that do not fit). */
@@ -94,8 +99,12 @@ export class TopologyStartError extends Error {
 export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime {
   readonly mode = 'kafka' as const
   readonly config: ResolvedStreamsConfig
-  readonly plan: TopologyPlan
   readonly metrics: RuntimeMetrics
+  private topology: Topology
+  private currentPlan: TopologyPlan
+  private generation: TopologyGeneration | undefined
+  /** A replaceTopology under way; close() waits for it. */
+  private replacing: Promise<void> | undefined
   private kafka: Kafka | undefined
   private admin: Admin | undefined
   private producer: Producer | undefined
@@ -105,21 +114,25 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
   /** Tasks per sub-topology, known once start() has read the source topics' partition counts. */
   private tasksPerSubtopology: ReadonlyMap<number, number> | undefined
   private readonly taskHosts = new TaskHosts()
-  private readonly stores: StoreLocator
+  private stores: StoreLocator
   private readonly localTasks: LocalTasks
+  /** Made by start() and kept across replaceTopology. */
+  private running: { stateDirectory: StateDirectory; engine: ReturnType<typeof engineOfKind>; cacheBudget: CacheBudget; partitionCounts: AdminPartitionCounts } | undefined
   private readonly writer = new TopicWriter(() => this.client())
   private readonly readers = new Set<TopicReader>()
 
   /** Throws a `ConfigError` naming the field when the config is invalid. */
   constructor(
-    private readonly topology: Topology,
+    topology: Topology,
     config: StreamsConfig,
     private readonly options: SentinelStreamsOptions = {},
   ) {
     const resolved = resolveConfig(config)
     super(runtimeLogger(options.logger, resolved.applicationId))
     this.config = resolved
-    this.plan = topology.plan(this.config.applicationId)
+    this.topology = topology
+    this.currentPlan = topology.plan(this.config.applicationId)
+    this.generation = options.topologyGeneration ?? topology.generation
     this.metrics = new RuntimeMetrics(options.metrics)
     this.stores = new StoreLocator(this.plan, () => this.tasksPerSubtopology)
     this.localTasks = {
@@ -142,6 +155,16 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
 
   get applicationId(): string {
     return this.config.applicationId
+  }
+
+  /** The plan of the topology running now (it changes with replaceTopology). */
+  get plan(): TopologyPlan {
+    return this.currentPlan
+  }
+
+  /** The generation of the topology running now, if the application versions it. */
+  get topologyGeneration(): TopologyGeneration | undefined {
+    return this.generation
   }
 
   get hostInfo(): HostInfo | null {
@@ -304,45 +327,107 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
       const engine = engineOfKind(config.storeEngine, config)
       const cacheBudget = new CacheBudget(config.cacheMaxBytes)
       this.metrics.watchCacheBudget(cacheBudget)
-      // Before any task exists: no task may read a global table that is still loading.
-      if (this.plan.globalStores.length > 0) {
-        this.globals = await GlobalConsumer.start({
-          kafka,
-          plan: this.plan,
-          stateDir: config.stateDir,
-          engine,
-          logger: this.logger,
-          ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
-          checkpointIntervalMs: config.commitIntervalMs,
-          onFatal: (error) => this.fail(error),
-        })
-      }
-      this.thread = new StreamThread({
-        config,
-        topology: this.topology,
-        plan: this.plan,
-        kafka,
-        clientWithSockets: (socketFactory) => this.newClient(socketFactory),
-        admin: this.admin,
-        producer: this.producer,
-        engine,
-        cacheBudget,
-        globalStores: this.globals?.stores ?? new Map(),
-        stateDirectory,
-        partitionCounts,
-        errorPolicy: this.options.errorPolicy ?? 'dlq',
-        metrics: this.metrics,
-        logger: this.logger,
-        onRebalance: (state) => this.transition(state),
-        onFatal: (error) => this.fail(error),
-        onHostMap: (map) => this.taskHosts.update(map),
-        ...(this.options.beforeJoin ? { beforeJoin: this.options.beforeJoin } : {}),
-      })
+      this.running = { stateDirectory, engine, cacheBudget, partitionCounts }
       this.transition('rebalancing')
-      await this.thread.start()
+      await this.startThread()
     } catch (e) {
       await this.disconnect()
       this.transition('error')
+      throw e
+    }
+  }
+
+  /** The global tables, then the stream thread on the current topology: what start() and replaceTopology() share. */
+  private async startThread(): Promise<void> {
+    const { config } = this
+    const kafka = this.client()
+    const { stateDirectory, engine, cacheBudget, partitionCounts } = this.running!
+    // Before any task exists: no task may read a global table that is still loading.
+    if (this.plan.globalStores.length > 0) {
+      this.globals = await GlobalConsumer.start({
+        kafka,
+        plan: this.plan,
+        stateDir: config.stateDir,
+        engine,
+        logger: this.logger,
+        ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+        checkpointIntervalMs: config.commitIntervalMs,
+        onFatal: (error) => this.fail(error),
+      })
+    }
+    this.thread = new StreamThread({
+      config,
+      topology: this.topology,
+      plan: this.plan,
+      kafka,
+      clientWithSockets: (socketFactory) => this.newClient(socketFactory),
+      admin: this.admin!,
+      producer: this.producer!,
+      engine,
+      cacheBudget,
+      globalStores: this.globals?.stores ?? new Map(),
+      stateDirectory,
+      partitionCounts,
+      errorPolicy: this.options.errorPolicy ?? 'dlq',
+      metrics: this.metrics,
+      logger: this.logger,
+      onRebalance: (state) => this.transition(state),
+      onFatal: (error) => this.fail(error),
+      onHostMap: (map) => this.taskHosts.update(map),
+      ...(this.options.beforeJoin ? { beforeJoin: this.options.beforeJoin } : {}),
+      ...(this.generation ? { topologyGeneration: this.generation } : {}),
+    })
+    await this.thread.start()
+  }
+
+  /**
+   * Runs `next` (tagged with `versioned`) in place of the current topology, without stopping the instance: `send`, `consume`
+   * and the store views go on (a view of a store the new topology lacks then refuses, naming it).
+   * The steps:
+   * 1. the stream thread stops as on close(): flush, commit, checkpoints, leave the group;
+   * 2. the global tables close (the new topology may read others);
+   * 3. the new topology's topics are checked and its internal topics created;
+   * 4. the global tables load again, and a new stream thread joins the group with `next`'s generation.
+   * Stores whose name and shape the new topology keeps restore from their local state and
+   * checkpoint, so they lose nothing; a store it names anew starts empty. Every instance of the
+   * application must switch: until one does, the leader gives it no tasks (`membersOnTarget`), so no
+   * task runs under two topologies. A failure moves the instance to `error`, as a failed start does.
+   */
+  replaceTopology(next: Topology): Promise<void> {
+    const generation = next.generation
+    if (generation === undefined || this.generation === undefined) {
+      return Promise.reject(new Error('replaceTopology() needs versioned topologies, the running one and the next (topology.versioned(configVersion)), so that members can tell them apart'))
+    }
+    if (this.state !== 'running' && this.state !== 'rebalancing') {
+      return Promise.reject(new Error(`replaceTopology() needs a started instance (state '${this.state}')`))
+    }
+    const previous = this.replacing ?? Promise.resolve()
+    const replacing = previous.then(() => this.switchTopology(next, generation))
+    this.replacing = replacing.catch(() => undefined)
+    return replacing
+  }
+
+  private async switchTopology(next: Topology, generation: TopologyGeneration): Promise<void> {
+    if (this.closeRequested) return
+    const nextPlan = next.plan(this.config.applicationId)
+    this.logger.info({ from: this.generation, to: generation }, 'replacing the topology: stopping the stream thread (flush, commit, leave the group)')
+    this.transition('rebalancing')
+    try {
+      await this.thread?.stop()
+      this.thread = undefined
+      await this.globals?.close()
+      this.globals = undefined
+      this.topology = next
+      this.currentPlan = nextPlan
+      this.generation = generation
+      this.stores = new StoreLocator(this.plan, () => this.tasksPerSubtopology)
+      await this.checkTopics(this.running!.partitionCounts)
+      await this.prepareSerdes()
+      if (this.closeRequested) return
+      await this.startThread()
+      this.logger.info({ generation }, 'topology replaced: the new stream thread joined the group')
+    } catch (e) {
+      this.fail(e as Error)
       throw e
     }
   }
@@ -397,6 +482,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
 
   /** Graceful shutdown (close()): stop fetching, flush and commit, write checkpoints, leave the group. */
   protected async shutdown(): Promise<void> {
+    await this.replacing
     try {
       await this.thread?.stop()
     } finally {

@@ -19,7 +19,7 @@
  */
 import type { Batch, Consumer } from 'kafkajs'
 import type pino from 'pino'
-import { taskAssignor, type HostAssignment, type SubtopologySources } from '../assignor.js'
+import { taskAssignor, type HostAssignment, type SubtopologySources, type TopologyGeneration } from '../assignor.js'
 import { formatHostInfo } from '../config.js'
 import { ReadGate } from '../query/read-gate.js'
 import type { SourceRecord } from '../task/records.js'
@@ -38,6 +38,8 @@ export interface StreamThreadOptions extends TaskManagerContext {
   onHostMap(map: HostAssignment): void
   /** Awaited once the consumer is connected and subscribed, just before it joins the group. */
   beforeJoin?: () => Promise<void>
+  /** The topology's generation, sent to the leader: members on another one get no tasks (`membersOnTarget`). */
+  topologyGeneration?: TopologyGeneration
 }
 
 export class StreamThread {
@@ -72,6 +74,14 @@ export class StreamThread {
           ...(config.applicationServer ? { applicationServer: formatHostInfo(config.applicationServer) } : {}),
           numStandbyReplicas: config.numStandbyReplicas,
           statefulSubtopologies: StandbyTasks.statefulSubtopologies(plan),
+          ...(options.topologyGeneration ? { topology: options.topologyGeneration } : {}),
+          onTopologyMismatch: ({ idle, target, leaderOnTarget }) =>
+            this.log.warn(
+              { idle, target, own: options.topologyGeneration, leaderOnTarget },
+              leaderOnTarget
+                ? 'members run another topology than the newest: they get no tasks until they switch to it'
+                : 'this leader runs an older topology than another member: no member gets tasks until it switches (the next rebalance)',
+            ),
         }),
       ],
       // Exactly-once reads its repartition topics as committed only; plain user input is unaffected.

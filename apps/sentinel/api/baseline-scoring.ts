@@ -3,7 +3,7 @@
  * window with that value, without storing anything.
  *
  * The windowed statistical detectors (zscore, ewma, percentile) keep per key a slot in the store
- * `<detector id>-state` (operators/dsl: `DetectorSlot` / `QuantileSlot`); the value is stepped
+ * `<state name>-state` (operators/dsl: `DetectorSlot` / `QuantileSlot`; the name: detectorStateName); the value is stepped
  * through the same core the operator runs (built by the operators' `*Core` factories from
  * `detectorCoreOptions`, as the topology builds it), on a copy of the slot. The value stands for a
  * window's aggregate (e.g. the mean latency of a window), not a single event.
@@ -13,13 +13,14 @@ import { anomalySeverity, type AnomalySeverity, type Severity } from '../../../o
 import { ewmaDeviationCore, quantileCore, zScoreCore, type DetectorSlot, type QuantileSlot } from '../../../operators/dsl/index.js'
 import type { DetectorConfig, EwmaDetectorConfig, PercentileDetectorConfig, ZScoreDetectorConfig } from '../detectors-config.js'
 import { detectorCoreOptions } from '../detection.js'
+import { detectorStateName } from '../detector-versions.js'
 
 export type BaselineDetectorConfig = ZScoreDetectorConfig | EwmaDetectorConfig | PercentileDetectorConfig
 
 export const hasBaseline = (detector: DetectorConfig): detector is BaselineDetectorConfig => detector.strategy === 'zscore' || detector.strategy === 'ewma' || detector.strategy === 'percentile'
 
-/** The store a windowed detector keeps its per-key slots in (operators/dsl: `<name>-state`, name = detector id). */
-export const slotStoreName = (detectorId: string): string => `${detectorId}-state`
+/** The store a windowed detector keeps its per-key slots in (operators/dsl: `<name>-state`, name = detectorStateName). */
+export const slotStoreName = (detector: DetectorConfig): string => `${detectorStateName(detector)}-state`
 
 export interface BaselineSummary {
   readonly mean: number | null

@@ -6,7 +6,7 @@
  * an old one).
  */
 import type { FastifyInstance } from 'fastify'
-import type { ConfigVersion } from '../config-versions.js'
+import { APPLIED_VALUES, type ConfigVersion } from '../config-versions.js'
 import type { ConfigVersionWriter, StoredState } from './config-version-writer.js'
 import { ApiError } from './errors.js'
 import { errors } from './schemas.js'
@@ -25,6 +25,8 @@ export interface VersionRoutesOptions {
   readonly appliedVersion: (currentRecord: unknown) => number
   /** What this instance runs differently until restarted with the version in force. */
   readonly pendingRestart: (state: StoredState) => Record<string, string[]>
+  /** The version this instance's running topology was built from (detectors: topology-rebuild.ts); absent where the configuration never rebuilds it. */
+  readonly topologyVersion?: () => number
 }
 
 export const pendingRestartSchema = {
@@ -35,9 +37,9 @@ export const pendingRestartSchema = {
 
 export const appliedSchema = {
   type: 'string',
-  enum: ['live', 'restart-required'],
+  enum: APPLIED_VALUES,
   description:
-    'live: every change applies on running instances at their next record; restart-required: at least one waits for instances restarted with this version as their file',
+    'live: every change applies on running instances at their next record, state kept; live-fresh: applies without a restart by a rebuild of the topology on every instance, and the detectors changed in shape start with fresh state; restart-required: at least one change waits for instances restarted with this version as their file',
 } as const
 
 /** The schema of a change's outcome: `changes` naming each item by `subject` (its id field), and what applies live. */
@@ -55,7 +57,7 @@ export function outcomeSchema(
         properties: {
           [subject.field]: { type: subject.type, ...(subject.description === undefined ? {} : { description: subject.description }) },
           field: { type: 'string', description: fieldDescription },
-          applied: { type: 'string', enum: ['live', 'restart-required'] },
+          applied: { type: 'string', enum: APPLIED_VALUES },
         },
       },
     },
@@ -93,6 +95,7 @@ export function versionRoutes<P>(app: FastifyInstance, writer: ConfigVersionWrit
       current_version: state.current.version,
       applied_version: options.appliedVersion(state.currentRecord),
       instance: host,
+      ...(options.topologyVersion === undefined ? {} : { topology_version: options.topologyVersion() }),
       pending_restart: options.pendingRestart(state),
       versions: [...state.versions.values()].sort((a, b) => a.version - b.version).map((v) => writer.summary(v)),
     }
@@ -111,6 +114,11 @@ export function versionRoutes<P>(app: FastifyInstance, writer: ConfigVersionWrit
               'the version this instance applies (from its next record): current_version, or 0 (the file it started from) when the version in force does not parse',
           },
           instance: { type: ['string', 'null'] },
+          topology_version: {
+            type: 'integer',
+            description:
+              'the version this instance runs its topology from: the last one that changed the topology (rebuilt on every instance without a restart), 0 for its file',
+          },
           pending_restart: pendingRestartSchema,
           versions: { type: 'array', items: summarySchema },
         },

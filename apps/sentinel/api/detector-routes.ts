@@ -124,7 +124,8 @@ export function describeDetector(detector: DetectorConfig): Record<string, unkno
 }
 
 export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
-  const byId = new Map(ctx.detectors.detectors.map((d) => [d.id, d]))
+  // The detectors this instance runs now: a rebuild on a new version replaces them.
+  const byId = { get: (id: string) => ctx.detectors.detectors.find((d) => d.id === id) }
 
   app.get(
     '/detectors',
@@ -188,7 +189,7 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
           `detector '${detector_id}' uses strategy '${detector.strategy}', which keeps no per-value baseline to score against; /detect scores zscore, ewma and percentile detectors`,
         )
       }
-      const slot = await ctx.reads.slot(detector_id, key, forwardContext(request))
+      const slot = await ctx.reads.slot(detector, key, forwardContext(request))
       return { ...scoreAgainstBaseline(detector, key, value, slot), ...(timestamp === undefined ? {} : { timestamp }) }
     },
   )
@@ -320,7 +321,7 @@ export const detectorRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { c
     const results = await Promise.all(
       judging.map(async (d) => {
         const key = keys(d.groupBy)!
-        const slot = await ctx.reads.slot(d.id, key, forwardContext(request))
+        const slot = await ctx.reads.slot(d, key, forwardContext(request))
         return scoreAgainstBaseline(d, key, metrics[d.metric]!, slot)
       }),
     )

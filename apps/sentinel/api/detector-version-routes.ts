@@ -8,6 +8,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { pendingRestart, versionFile } from '../detector-versions.js'
 import { appliedVersion } from '../live-detector-settings.js'
+import { RunningDetectors } from '../running-detectors.js'
 import type { RoutesOptions } from './api-context.js'
 import { outcomeSchema, versionRoutes } from './config-version-routes.js'
 import { parsedDefinitions } from './detector-version-writer.js'
@@ -17,8 +18,14 @@ const detectorOutcome = {
   ...outcomeSchema(
     { field: 'detector_id', type: 'string' },
     'a definition field, or (created) / (deleted)',
-    'true: every running instance applies this version as it is (enabled, severity, actions, deletions)',
+    'true: every running instance applies this version without a restart (live, or live-fresh by a rebuild of its topology)',
   ),
+  starts_fresh: {
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string' } },
+    description:
+      'per detector, the fields that change its shape: every instance rebuilds its topology, and the detector starts with fresh state (its earlier state stays under its old shape, for a rollback)',
+  },
 }
 
 export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
@@ -36,6 +43,7 @@ export const detectorVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (a
       const parsed = parsedDefinitions(state.current)
       return parsed === null ? {} : pendingRestart(ctx.detectors, parsed)
     },
+    topologyVersion: () => (ctx.detectors instanceof RunningDetectors ? ctx.detectors.version : 0),
   })
   // Seed 001's spelling under /config (the detectors were the first configuration versioned here).
   app.get('/config/versions', { schema: { ...versionsSchema, tags: ['configuration'] } }, listVersions)

@@ -1,7 +1,8 @@
 /**
  * The detectors as a versioned configuration (config-version-writer.ts): a version is checked as the
  * detectors file is (detectors-config.ts), and its answer says per changed field whether it applies
- * `live` or is `restart-required` on this instance (../detector-versions.ts).
+ * `live`, `live-fresh` (a topology rebuild; the detector starts fresh) or is `restart-required` on
+ * this instance (../detector-versions.ts).
  */
 import type { FastifyBaseLogger } from 'fastify'
 import { type DetectorVersion, DETECTOR_VERSION_KEYS, appliedOf, checkDefinitions, fileVersion, pendingRestart, versionChanges } from '../detector-versions.js'
@@ -23,8 +24,8 @@ export function parsedDefinitions(version: DetectorVersion): DetectorsConfig | n
   }
 }
 
-/** The detectors' kind of versioned configuration, against what this instance runs (`ctx.detectors`, its file at start). */
-export function detectorVersioning(ctx: Pick<WriterContext, 'detectors' | 'startedAt' | 'checkDetectorActions'>): VersionedConfig<DetectorsConfig> {
+/** The detectors' kind of versioned configuration, against what this instance runs (`ctx.detectors`: its file at start, then the versions it rebuilt its topology on). */
+export function detectorVersioning(ctx: Pick<WriterContext, 'runtime' | 'detectors' | 'startedAt' | 'checkDetectorActions'>): VersionedConfig<DetectorsConfig> {
   return {
     keys: DETECTOR_VERSION_KEYS,
     itemsField: 'detectors',
@@ -46,15 +47,18 @@ export function detectorVersioning(ctx: Pick<WriterContext, 'detectors' | 'start
     outcome(current, next, parsed) {
       // The version replaced, as the running detectors had it (one that does not parse: the start-up file).
       const previous = parsedDefinitions(current) ?? ctx.detectors
-      const changes = versionChanges(ctx.detectors, previous, parsed)
+      // On Kafka every instance rebuilds its topology on such a version (topology-rebuild.ts).
+      const rebuilds = ctx.runtime.replaceTopology !== undefined
+      const changes = versionChanges(ctx.detectors, previous, parsed, rebuilds ? 'live-fresh' : 'restart-required')
       const pending = pendingRestart(ctx.detectors, parsed)
       const detector = next.subject === null ? null : parsed.detectors.find((d) => d.id === next.subject)
       return {
         detector: detector ? describeDetector(detector) : null,
         applied: appliedOf(changes),
         changes,
-        applied_live: Object.keys(pending).length === 0,
-        pending_restart: pending,
+        applied_live: rebuilds || Object.keys(pending).length === 0,
+        pending_restart: rebuilds ? {} : pending,
+        starts_fresh: rebuilds ? pending : {},
       }
     },
   }

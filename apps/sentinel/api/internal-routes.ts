@@ -10,16 +10,16 @@ import { anomalyIdParams, anomalyListQuery, detectorIdParams, errors, listedAnom
 import { addViewInternalRoutes } from './view-routes.js'
 
 export const internalRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
-  // An unknown id has no slot store; asking the runtime for one would fail as a server error.
-  const knownDetectors = new Set(ctx.detectors.detectors.map((d) => d.id))
   addViewInternalRoutes(app, { path: '/anomalies', reads: ctx.reads.anomalies, querystring: anomalyListQuery, params: anomalyIdParams, item: listedAnomalySchema })
 
   app.get<{ Params: { id: string }; Querystring: { key: string } }>(
     '/detectors/:id/slot',
     { schema: { summary: "A detector's stored slot for a key this instance holds", tags: ['internal'], params: detectorIdParams, querystring: slotQuery, response: { 200: slotResponse, ...errors(401, 404, 503) } } },
     async (request) => {
-      if (!knownDetectors.has(request.params.id)) throw new ApiError(404, 'not_found', `no detector '${request.params.id}'; GET /api/v1/detectors lists them`)
-      const slot = await ctx.reads.ownedSlot(request.params.id, request.query.key)
+      // The detectors this instance runs now (they change with a rebuild); an unknown id has no slot store.
+      const detector = ctx.detectors.detectors.find((d) => d.id === request.params.id)
+      if (detector === undefined) throw new ApiError(404, 'not_found', `no detector '${request.params.id}'; GET /api/v1/detectors lists them`)
+      const slot = await ctx.reads.ownedSlot(detector, request.query.key)
       if (slot === undefined) throw new ApiError(404, 'not_found', `no slot for key '${request.query.key}' of detector '${request.params.id}' here`)
       return { slot }
     },

@@ -10,6 +10,7 @@ import { ApiError, unavailable } from './errors.js'
 import type { ForwardContext, InteractiveQueries } from './interactive-queries.js'
 import { type Cursor, type Listing, type Page, type TimeRange, decodeCursor, encodeCursor, localPageOf, mergePagesOf } from './keyset-pages.js'
 import { slotStoreName } from './baseline-scoring.js'
+import type { DetectorConfig } from '../detectors-config.js'
 
 export interface PageQuery<F extends TimeRange = AnomalyFilter> {
   readonly filter: F
@@ -135,17 +136,18 @@ export class ViewReads {
     this.anomalies = new ViewQueries(runtime, queries, { store: ANOMALY_VIEW_STORE, noun: 'anomalies', singular: 'anomaly', internalPath: '/internal/v1/anomalies', listing: anomalyListing })
   }
 
-  private async localSlot(detectorId: string, key: string): Promise<unknown> {
-    return this.runtime.keyValueStore<string, unknown>(slotStoreName(detectorId)).get(key)
+  private async localSlot(detector: DetectorConfig, key: string): Promise<unknown> {
+    return this.runtime.keyValueStore<string, unknown>(slotStoreName(detector)).get(key)
   }
 
   /** A detector's stored slot for `key` wherever it lives; undefined when the key has none. */
-  async slot(detectorId: string, key: string, via: ForwardContext): Promise<unknown> {
+  async slot(detector: DetectorConfig, key: string, via: ForwardContext): Promise<unknown> {
+    const detectorId = detector.id
     const found = await this.queries.byKey<{ slot: unknown }>(
-      slotStoreName(detectorId),
+      slotStoreName(detector),
       key,
       async () => {
-        const slot = await this.localSlot(detectorId, key)
+        const slot = await this.localSlot(detector, key)
         return slot === undefined ? undefined : { slot }
       },
       `/internal/v1/detectors/${encodeURIComponent(detectorId)}/slot?key=${encodeURIComponent(key)}`,
@@ -154,7 +156,7 @@ export class ViewReads {
     return found?.slot
   }
 
-  ownedSlot(detectorId: string, key: string): Promise<unknown> {
-    return this.queries.ownedLocally(slotStoreName(detectorId), key, () => this.localSlot(detectorId, key))
+  ownedSlot(detector: DetectorConfig, key: string): Promise<unknown> {
+    return this.queries.ownedLocally(slotStoreName(detector), key, () => this.localSlot(detector, key))
   }
 }

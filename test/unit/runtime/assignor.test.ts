@@ -2,7 +2,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import kafkajs, { type Cluster } from 'kafkajs'
-import { assignTasks, taskAssignor, tasksOfAssignment, type MemberTasks } from '../../../runtime/assignor.js'
+import { assignTasks, membersOnTarget, taskAssignor, tasksOfAssignment, type MemberTasks, type TopologyGeneration } from '../../../runtime/assignor.js'
 
 const { AssignerProtocol } = kafkajs
 
@@ -109,5 +109,69 @@ describe('taskAssignor (kafkajs adapter)', () => {
     const garbage = AssignerProtocol.MemberMetadata.encode({ version: 1, topics: ['clicks'], userData: Buffer.from('not json') })
     const result = await assigner.assign({ topics: ['clicks', 'users'], members: [{ memberId: 'x', memberMetadata: garbage }] })
     assert.deepEqual(AssignerProtocol.MemberAssignment.decode(result[0]!.memberAssignment)!.assignment.clicks, [0, 1, 2])
+  })
+
+  describe('topology generations: no task runs under two topologies', () => {
+    const topics = ['clicks', 'users', 'app-agg-repartition']
+    const oldGen: TopologyGeneration = { fingerprint: 'aaaa', version: 0 }
+    const newGen: TopologyGeneration = { fingerprint: 'bbbb', version: 5 }
+    const member = (topology: TopologyGeneration | undefined, mismatches: unknown[] = []) =>
+      taskAssignor({
+        subtopologies,
+        localTasks: () => ({ owned: [], onDisk: [] }),
+        ...(topology ? { topology } : {}),
+        onTopologyMismatch: (m) => mismatches.push(m),
+      })({ cluster, groupId: 'g', logger: console as never })
+    const tasksByMember = (result: { memberId: string; memberAssignment: Buffer }[]) =>
+      new Map(result.map((r) => [r.memberId, tasksOfAssignment(AssignerProtocol.MemberAssignment.decode(r.memberAssignment)!.assignment, subtopologies)]))
+
+    test('a leader on the newest topology gives every task to the members on it, none to the others', async () => {
+      const mismatches: unknown[] = []
+      const a = member(newGen, mismatches)
+      const b = member(oldGen)
+      const c = member(newGen)
+      const members = [a, b, c].map((m, i) => ({ memberId: 'abc'[i]!, memberMetadata: m.protocol({ topics }).metadata }))
+      const byMember = tasksByMember(await a.assign({ topics, members }))
+      assert.deepEqual(byMember.get('b'), [], 'the member on the older topology waits')
+      assert.deepEqual([...byMember.get('a')!, ...byMember.get('c')!].sort(), ['0_0', '0_1', '0_2', '1_0', '1_1'])
+      assert.deepEqual(mismatches, [{ idle: ['b'], target: newGen, leaderOnTarget: true }])
+    })
+
+    test('a leader on an older topology than another member gives no tasks at all (it cannot name the new ones)', async () => {
+      const mismatches: unknown[] = []
+      const a = member(oldGen, mismatches)
+      const b = member(newGen)
+      const members = [a, b].map((m, i) => ({ memberId: 'ab'[i]!, memberMetadata: m.protocol({ topics }).metadata }))
+      const byMember = tasksByMember(await a.assign({ topics, members }))
+      assert.deepEqual([...byMember.values()].flat(), [])
+      assert.deepEqual(mismatches, [{ idle: ['a', 'b'], target: newGen, leaderOnTarget: false }])
+    })
+
+    test('the same structure under a newer configuration version is the same topology: everyone works', () => {
+      const live = { fingerprint: 'bbbb', version: 6 }
+      const members = new Map<string, MemberTasks>([
+        ['a', { owned: [], onDisk: [], topology: newGen }],
+        ['b', { owned: [], onDisk: [], topology: live }],
+      ])
+      assert.deepEqual(membersOnTarget(members, newGen).eligible, ['a', 'b'])
+    })
+
+    test('equal versions with different structures: every leader picks the same one (the smaller fingerprint)', () => {
+      const other = { fingerprint: 'cccc', version: 5 }
+      const members = new Map<string, MemberTasks>([
+        ['a', { owned: [], onDisk: [], topology: other }],
+        ['b', { owned: [], onDisk: [], topology: newGen }],
+      ])
+      assert.deepEqual(membersOnTarget(members, newGen), { eligible: ['b'], target: newGen })
+      assert.deepEqual(membersOnTarget(members, other), { eligible: [], target: newGen })
+    })
+
+    test('members that do not version their topology all take tasks, as before', () => {
+      const members = new Map<string, MemberTasks>([
+        ['a', { owned: [], onDisk: [] }],
+        ['b', { owned: [], onDisk: [] }],
+      ])
+      assert.deepEqual(membersOnTarget(members, undefined), { eligible: ['a', 'b'], target: null })
+    })
   })
 })

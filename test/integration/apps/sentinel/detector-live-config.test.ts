@@ -59,6 +59,8 @@ async function withTwoInstances(
     topics: SentinelTopics
     files: { detectors: string; alertRules: string }
     send: (messages: { key: string; value: string }[]) => Promise<void>
+    /** Resolves once the app's group committed past everything in its telemetry and by-application topics. */
+    processed: () => Promise<void>
   }) => Promise<void>,
   alertRules = readFileSync(DEFAULT_ALERT_RULES_PATH, 'utf8'),
 ): Promise<void> {
@@ -86,7 +88,21 @@ async function withTwoInstances(
     })
     const [a, b] = instances as [AppInstance, AppInstance]
     await producer.connect()
-    await run({ a, b, topics, files, send: async (messages) => void (await producer.send({ topic: topics.telemetry, messages })) })
+    const processed = async () => {
+      const byApplication = (await admin.listTopics()).filter((t) => t.startsWith(applicationId) && t.includes('telemetry-by-application'))
+      await eventually('the app caught up', async () => {
+        for (const topic of [topics.telemetry, ...byApplication]) {
+          const ends = await admin.fetchTopicOffsets(topic)
+          const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] })
+          const done = ends.every(
+            (e) => Number(e.high) === Number(e.low) || Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high),
+          )
+          if (!done) return undefined
+        }
+        return true
+      })
+    }
+    await run({ a, b, topics, files, processed, send: async (messages) => void (await producer.send({ topic: topics.telemetry, messages })) })
   } finally {
     await producer.disconnect()
     await closeInstances(instances)
@@ -230,3 +246,99 @@ test('live alert rules: a PUT /api/v1/config on one instance shapes the alerts o
     JSON.stringify(withCostRule(defaults, 'cost v0')),
   )
 })
+
+test(
+  'structural detector changes rebuild the topology on two running instances: new detectors start fresh, unchanged ones keep their state, a rollback restores',
+  { timeout: 360_000 },
+  async () => {
+    await withTwoInstances('rb', async ({ a, b, files, send, processed }) => {
+      const apps = ['rb-1', 'rb-2', 'rb-3', 'rb-4', 'rb-5', 'rb-6']
+      let n = 0
+      let second = 0
+      /** One call of `cost` for every application, a second after the last. */
+      const calls = async (cost: number) => {
+        const at = second++
+        await send(apps.map((app) => ({ key: app, value: JSON.stringify(response(app, at, cost, ++n)) })))
+        return response('x', at, 0, 0).timestamp
+      }
+      const anomaliesOf = async (detector: string, since: string) => {
+        const page = await call(a.base, 'GET', `/api/v1/anomalies?limit=200&detector_id=${detector}`)
+        const items = (page.body.items ?? []) as { anomaly: { timestamp: string; application_id: string } }[]
+        return items.filter((i) => Date.parse(i.anomaly.timestamp) >= Date.parse(since))
+      }
+      const everyApp = (detector: string, since: string) =>
+        eventually(`${detector} anomalies for every application`, async () => {
+          const found = new Set((await anomaliesOf(detector, since)).map((i) => i.anomaly.application_id))
+          return apps.every((app) => found.has(app)) ? true : undefined
+        })
+      /** Both instances run their topology from one version, at least `version`; returns it. */
+      const bothRebuiltAt = (version: number) =>
+        eventually(
+          `both instances run their topology from version ${version} or later`,
+          async () => {
+            const held = new Set<unknown>()
+            for (const instance of [a, b]) {
+              const v = (await call(instance.base, 'GET', '/api/v1/detectors/versions')).body
+              if (typeof v.topology_version !== 'number' || v.topology_version < version) return undefined
+              held.add(v.topology_version)
+            }
+            return held.size === 1 ? ([...held][0] as number) : undefined
+          },
+          60_000,
+        )
+
+      // Two of cost-threshold's three calls over $1, judged before the rebuild.
+      const streakStart = await calls(2)
+      await calls(2)
+      await processed()
+
+      // A new detector through a's API: every instance rebuilds its topology, without a restart.
+      const pair = {
+        id: 'cost-pair',
+        type: 'rule',
+        strategy: 'consecutive',
+        groupBy: 'application',
+        severity: 'warning',
+        config: { metric: 'cost', condition: 'greater_than', value: 1.5, consecutive: 2 },
+      }
+      const created = await call(a.base, 'POST', '/api/v1/detectors', pair)
+      assert.equal(created.status, 201, JSON.stringify(created.body))
+      assert.deepEqual([created.body.version, created.body.applied, created.body.applied_live], [1, 'live-fresh', true])
+      assert.deepEqual(created.body.starts_fresh, { 'cost-pair': ['(new detector)'] })
+      assert.equal(await bothRebuiltAt(1), 1)
+
+      // The streak's third and fourth calls: cost-threshold kept its two calls through the rebuild
+      // (three in a row only with them), and the new detector judges the calls after it started.
+      const afterRebuild = await calls(2)
+      await calls(2)
+      await calls(0.1)
+      await everyApp('cost-threshold', streakStart)
+      await everyApp('cost-pair', afterRebuild)
+
+      // By file: the defaults plus a detector flagging two calls in a row over $5 (and without cost-pair, deleted live).
+      const single =
+        '\n  - id: cost-single\n    type: rule\n    strategy: consecutive\n    groupBy: application\n    severity: warning\n    config:\n      metric: cost\n      condition: greater_than\n      value: 5.0\n      consecutive: 2\n'
+      writeFileSync(files.detectors, readFileSync(DEFAULT_DETECTORS_PATH, 'utf8').trimEnd() + '\n' + single)
+      const byFile = await bothRebuiltAt(2)
+      const expensive = await calls(6)
+      await calls(6)
+      await calls(0.1)
+      await everyApp('cost-single', expensive)
+
+      // Roll back to version 1 (defaults and cost-pair): cost-single stops at once, cost-pair runs again.
+      const back = await call(b.base, 'POST', '/api/v1/detectors/rollback/1')
+      assert.equal(back.status, 200, JSON.stringify(back.body))
+      assert.equal(back.body.applied, 'live-fresh')
+      assert.ok(typeof back.body.version === 'number' && back.body.version > byFile)
+      await bothRebuiltAt(back.body.version)
+      const afterRollback = await calls(6)
+      await calls(6)
+      await calls(0.1)
+      await everyApp('cost-pair', afterRollback)
+      await processed()
+      // Give a late anomaly time to reach the view, had the rollback not held.
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      assert.deepEqual(await anomaliesOf('cost-single', afterRollback), [], 'no cost-single anomaly after the rollback')
+    })
+  },
+)
