@@ -7,8 +7,9 @@
  * Components, each scoring exactly 0.5 at its own threshold (operators/detectors/severity.ts):
  * - point: z-score of the value against a rolling mean/std of the previous `baselineRows` rows
  *   (anomalous rows winsorised into it, so a burst of spikes moves it little); catches spikes and dips;
- * - level: z-score of the mean of the last `levelRows` rows against a second such baseline of those
- *   means; catches short sustained excursions that single rows do not;
+ * - level: the mean of the last `levelRows` rows against the series' own tails of such means (a tail
+ *   fence, as the point one, never nearer than `levelThreshold` spreads of a second rolling
+ *   baseline of those means); catches short sustained excursions that single rows do not;
  * - change: two-sided CUSUM of the point residual (clipped, so a lone spike cannot confirm it);
  *   catches shifts of one or two spreads and drifts; a confirmed shift moves both baselines to the
  *   new level, so the new level is one alarm, not a stream of them;
@@ -37,9 +38,21 @@ export interface NabDetectorConfig {
   readonly baselineRows: number
   /** |z| of a single row that makes an alarm. */
   readonly pointThreshold: number
-  /** Rows averaged by the level component, and the |z| of that average that makes an alarm. */
+  /**
+   * Rows averaged by the level component, and the |z| of that average that makes an alarm: with the
+   * level fence on, the fence's floor (the mean must also lie beyond it).
+   */
   readonly levelRows: number
   readonly levelThreshold: number
+  /**
+   * Level fence: the `levelRows` mean alarms beyond median ± `levelTailFactor` × (the `tailQuantile`
+   * quantile of the earlier such means − median), per side, never nearer than `levelThreshold`
+   * spreads. A fixed 4-spread threshold on a mean of 6 rows assumes light tails; on heavy-tailed or
+   * bursty series (NAB's tweet volumes) such means cross it every few hundred rows. The fence makes the threshold a tail probability of the series' own means, as the point
+   * fence does for single rows. 0 turns it off (the z-score alone decides); the leave-one-out grid
+   * moves it with `tailFactor` (one "how far beyond its own tails" knob for both fences).
+   */
+  readonly levelTailFactor: number
   /** CUSUM decision threshold h on the point residual (allowance 2, residual clipped at 6). */
   readonly changeThreshold: number
   /** Rows in the distribution component's current window; bins of its histogram; test level. */
@@ -71,6 +84,7 @@ export const NAB_CONFIG: NabDetectorConfig = {
   pointThreshold: 10,
   levelRows: 6,
   levelThreshold: 4,
+  levelTailFactor: 2,
   changeThreshold: 30,
   distributionWindow: 30,
   distributionBins: 5,
@@ -114,7 +128,7 @@ export const TUNING_NOTE =
   'The point/level/distribution/CUSUM settings are the previous configuration\'s (tuned on NAB alone, about 85 runs). New in this one: the tail fence ' +
   '(factor 2, 2.5 and 3 tried; clipping at the fence or at the quantile tried), the seasonal component (strength gate 0.6 fixed in advance; 0.4 tried once; interpolated profile taken: synthetic +5.1, NAB LOCO -1.75), ' +
   'the point baseline clipped at the fence, and calmRows 25 (25 and 50 tried), about 12 runs of the objective in all. NAB alone prefers factor 2.5 (in-sample 64.6) and calmRows 50; the synthetic corpus prefers 2 and 25; the objective took the latter. ' +
-  'Synthetic seeds 3, 4, 5 were never used for a choice. Nothing is tuned per file. The LOCO figure re-selects the tail factor, CUSUM threshold and calm rows (locoGrid) without the category it scores.'
+  'Synthetic seeds 3, 4, 5 were never used for a choice. Then (h11n) the level fence (levelTailFactor 2, the tail factor, not tuned; factor tied to or apart from tailFactor in the LOCO grid: tied taken, LOCO 63.22 vs 63.07), and after a confirmed change the level fence keeps the rows since it began unmoved (applied to the level fence only, or to it and the point fence: objective 73.91 vs 73.84, LOCO 64.60 vs 64.46, in-sample 64.97 vs 63.91; level only taken): in-sample 61.35 -> 64.97, LOCO 65.71 -> 64.60, synthetic 83.43 -> 83.22, four objective runs in all. Nothing is tuned per file. The LOCO figure re-selects the tail factor, CUSUM threshold and calm rows (locoGrid) without the category it scores.'
 
 /** The neighbours of a configuration: each knob moved one step either way (for the sensitivity table). */
 export function neighbours(c: NabDetectorConfig): { readonly change: string; readonly config: NabDetectorConfig }[] {
@@ -125,6 +139,7 @@ export function neighbours(c: NabDetectorConfig): { readonly change: string; rea
     ['seasonalStrength', [0.4, 0.8]],
     ['levelRows', [3, 10]],
     ['levelThreshold', [c.levelThreshold * 0.75, c.levelThreshold * 1.25]],
+    ['levelTailFactor', [0, c.levelTailFactor * 1.25]],
     ['changeThreshold', [c.changeThreshold * 0.5, c.changeThreshold * 2]],
     ['distributionWindow', [20, 40]],
     ['distributionSignificance', [0.05, 0.005]],
@@ -143,7 +158,9 @@ export function neighbours(c: NabDetectorConfig): { readonly change: string; rea
  */
 export function locoGrid(c: NabDetectorConfig): NabDetectorConfig[] {
   return [2, 2.5, 3].flatMap((tailFactor) =>
-    [15, 30].flatMap((changeThreshold) => [c.calmRows, 2 * c.calmRows].map((calmRows) => ({ ...c, tailFactor, changeThreshold, calmRows }))),
+    [15, 30].flatMap((changeThreshold) =>
+      [c.calmRows, 2 * c.calmRows].map((calmRows) => ({ ...c, tailFactor, levelTailFactor: c.levelTailFactor > 0 ? tailFactor : 0, changeThreshold, calmRows })),
+    ),
   )
 }
 
@@ -169,6 +186,7 @@ export interface NabScorerState {
   readonly season: SeasonalBaselineState
   readonly seasonTail: TailFenceState
   readonly level: ZScoreState<RollingState>
+  readonly levelTail: TailFenceState
   readonly recent: RollingState
   readonly change: CusumState
   readonly distribution: DistributionShiftState
@@ -192,6 +210,8 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   const levelBaseline = rollingBaseline(config.baselineRows)
   const point = new ZScoreDetector({ ...zOptions, baseline: pointBaseline, threshold: config.pointThreshold })
   const level = new ZScoreDetector({ ...zOptions, baseline: levelBaseline, threshold: config.levelThreshold })
+  const levelTailOn = config.levelTailFactor > 0
+  const levelTail = new TailFenceDetector({ size: config.baselineRows, tail: config.tailQuantile, factor: Math.max(1, config.levelTailFactor), minHistory })
   const tail = new TailFenceDetector({ size: config.baselineRows, tail: config.tailQuantile, factor: Math.max(1, config.tailFactor), minHistory })
   const tailOn = config.tailFactor > 0
   const season = new SeasonalBaseline({ period: 'day', alpha: SEASON_ALPHA, minCycles: SEASON_MIN_VALUES, clip: SEASON_CLIP, interpolate: SEASON_INTERPOLATE })
@@ -209,7 +229,7 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
   })
   const gate = new HysteresisGate({ alarmAt: ALARM_LEVEL, rearmBelow: config.rearmBelow, calmRows: config.calmRows })
   return {
-    initial: () => ({ point: point.initial(), tail: tail.initial(), season: season.initial(), seasonTail: seasonTail.initial(), level: level.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
+    initial: () => ({ point: point.initial(), tail: tail.initial(), season: season.initial(), seasonTail: seasonTail.initial(), level: level.initial(), levelTail: levelTail.initial(), recent: recent.initial(), change: change.initial(), distribution: distribution.initial(), gate: gate.initial() }),
     step(state, value, timeMs) {
       // The fence first, floored at the point baseline's spread before this row; a row beyond the
       // fence enters the point baseline clipped at it, so dense spikes do not inflate that spread.
@@ -218,7 +238,13 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
       const t = tailOn ? tail.step(state.tail, value, floor) : { state: state.tail, verdict: { score: 0, anomalous: false, median: 0, ratio: 0, distance: 0 } }
       const p = point.step(state.point, value, t.verdict.anomalous ? t.verdict.median + Math.sign(t.verdict.ratio) * t.verdict.distance : undefined)
       const recentState = recent.update(state.recent, value)
-      const l = level.step(state.level, recent.stats(recentState).mean)
+      const mean = recent.stats(recentState).mean
+      // The level fence's floor is levelThreshold spreads of the means' baseline before this row.
+      const ls = levelBaseline.stats(state.level.baseline)
+      const levelFloor = ls.count >= minHistory ? config.levelThreshold * Math.max(ls.std, zOptions.minStd, zOptions.minRelativeStd * Math.abs(ls.mean)) : 0
+      const lt = levelTailOn ? levelTail.step(state.levelTail, mean, levelFloor) : undefined
+      const l = level.step(state.level, mean)
+      const levelScore = lt ? lt.verdict.score : l.verdict.score
       let seasonState = state.season
       const c = p.verdict.ready ? change.step(state.change, p.verdict.z) : { state: state.change, verdict: { score: 0, shift: undefined } }
       if (c.verdict.shift) {
@@ -226,6 +252,12 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
         const delta = c.verdict.shift.size * p.verdict.baselineStd
         pointBaseline.shiftLevel(p.state.baseline, delta)
         levelBaseline.shiftLevel(l.state.baseline, delta)
+        // The level fence keeps the means since the change began where they are (already at the new
+        // level): moved too, they would sit a shift beyond it, and on a level that shifts every few
+        // hundred rows they pile up in its tail and widen it past the next shift. The point fence
+        // moves every row, as before: keeping its run too was measured (bench/nab/README.md) and
+        // scored lower on NAB LOCO and in-sample, though higher on dense shifts.
+        if (lt) levelTail.shiftLevel(lt.state, delta, c.verdict.shift.rows)
         if (tailOn) tail.shiftLevel(t.state, delta)
         if (seasonOn) seasonState = { ...seasonState, level: seasonState.level.map((x) => x + delta) }
       }
@@ -244,9 +276,9 @@ export function createNabScorerCore(config: NabDetectorConfig, info: SeriesInfo)
         seasonState = season.update(seasonState, timeMs, value)
       }
       const d = distribution.step(state.distribution, value)
-      const score = Math.max(p.verdict.score, t.verdict.score, seasonal, l.verdict.score, c.verdict.score, d.verdict.score)
+      const score = Math.max(p.verdict.score, t.verdict.score, seasonal, levelScore, c.verdict.score, d.verdict.score)
       const g = gate.offer(state.gate, score)
-      const next: NabScorerState = { point: p.state, tail: t.state, season: seasonState, seasonTail: seasonTailState, level: l.state, recent: recentState, change: c.state, distribution: d.state, gate: g.state }
+      const next: NabScorerState = { point: p.state, tail: t.state, season: seasonState, seasonTail: seasonTailState, level: l.state, levelTail: lt ? lt.state : state.levelTail, recent: recentState, change: c.state, distribution: d.state, gate: g.state }
       return { state: next, score: g.passed ? score : Math.min(score, ALARM_LEVEL - 0.01) }
     },
   }

@@ -14,8 +14,8 @@ import { type NabDetectorConfig, type NabScorerCore, type NabScorerState, type S
 import type { RowFeed } from './row-feed.js'
 import { nabScorerStateSerde } from './scorer-state-serde.js'
 
-const ROWS_TOPIC = 'nab-rows'
-const SCORES_TOPIC = 'nab-scores'
+export const ROWS_TOPIC = 'nab-rows'
+export const SCORES_TOPIC = 'nab-scores'
 const scorerStates = Stores.keyValue('nab-scorer-state', Serdes.string(), nabScorerStateSerde)
 
 class NabScoreProcessor implements Processor<string, number, string, number> {

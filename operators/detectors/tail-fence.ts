@@ -92,11 +92,26 @@ export class TailFenceDetector {
     return { state: this.learn(state, learned), verdict }
   }
 
-  /** Moves every remembered value by `delta` (after a confirmed level shift). */
-  shiftLevel(state: TailFenceState, delta: number): TailFenceState {
+  /**
+   * Moves the remembered values by `delta` (after a confirmed level shift), all but the `keepLast`
+   * most recent: the rows since the change began (a CUSUM's run length) are already at the new
+   * level, and moving them too would leave them `delta` beyond it, in the window's tail: with
+   * shifts every few hundred rows those rows pile up there and the fence widens past the next
+   * shift.
+   */
+  shiftLevel(state: TailFenceState, delta: number, keepLast = 0): TailFenceState {
     const s = state as { -readonly [K in keyof TailFenceState]: TailFenceState[K] }
-    for (let i = 0; i < s.values.length; i++) s.values[i]! += delta
-    for (let i = 0; i < s.sorted.length; i++) s.sorted[i]! += delta
+    const n = s.values.length
+    const keep = Math.min(n, Math.max(0, Math.floor(keepLast)))
+    if (keep === 0) {
+      for (let i = 0; i < n; i++) s.values[i]! += delta
+      for (let i = 0; i < s.sorted.length; i++) s.sorted[i]! += delta
+      return s
+    }
+    // The newest value sits just before `head` once the ring is full, at the end while it fills.
+    const newest = n < this.config.size ? n - 1 : (s.head - 1 + n) % n
+    for (let j = keep; j < n; j++) s.values[(newest - j + n) % n]! += delta
+    s.sorted = [...s.values].sort((a, b) => a - b)
     return s
   }
 

@@ -87,3 +87,36 @@ test('seasonal traffic: a night-time spike to the daytime level is caught only b
   assert.ok(alarms.includes(at), `alarms at ${alarms.join(', ')}`)
   assert.ok(!alarmsOf(values, 750, { ...NAB_CONFIG, seasonalStrength: 1 }).includes(at), 'inside the day-wide range, the point components do not see it')
 })
+
+/** Noise with bursts of 4-8 rows at +2-4 spreads, one every ~150 rows: the series' normal, heavy-tailed over 6-row means. */
+function bursty(seed: number, excursion: (i: number) => number): number[] {
+  const rand = mulberry32(seed)
+  const g = gaussian(rand)
+  let left = 0
+  let size = 0
+  return Array.from({ length: 5000 }, (_, i) => {
+    if (left === 0 && rand() < 1 / 150) {
+      left = 4 + Math.floor(5 * rand())
+      size = 2 + 2 * rand()
+    }
+    const burst = left > 0 ? size : 0
+    if (left > 0) left--
+    return 50 + g() + burst + excursion(i)
+  })
+}
+
+test('bursty noise: the level fence judges 6-row means against their own tails (a 4-spread level z fires on the bursts), and a lasting excursion is still caught', () => {
+  for (const seed of [31, 32, 33]) {
+    const calm = bursty(seed, () => 0)
+    const fenced = alarmsOf(calm, 750)
+    const zOnly = alarmsOf(calm, 750, { ...NAB_CONFIG, levelTailFactor: 0 })
+    assert.ok(fenced.length <= 6, `seed ${seed}: alarms at ${fenced.join(', ')}`)
+    assert.ok(zOnly.length >= 2 * fenced.length, `seed ${seed}: the z alone raised ${zOnly.length}, the fence ${fenced.length}`)
+    // 40 rows at +5 spreads, above every burst: found within 15 rows (the z alone finds it 2-9 rows sooner).
+    const alarms = alarmsOf(bursty(seed, (i) => (i >= 4000 && i < 4040 ? 5 : 0)), 750)
+    assert.ok(
+      alarms.some((a) => a >= 4000 && a < 4015),
+      `seed ${seed}: alarms at ${alarms.join(', ')}`,
+    )
+  }
+})

@@ -68,3 +68,39 @@ test('after shiftLevel the fence stands at the new level', () => {
   assert.equal(r.verdict.anomalous, false)
   assert.ok(Math.abs(r.verdict.median - 70) < 0.2)
 })
+
+test('shiftLevel(keepLast): the rows since the change began stay where they are, so repeated shifts do not widen the fence', () => {
+  const g = gaussian(mulberry32(36))
+  const d = fence()
+  const run = (keepLast: number): { distance: number; caught: number } => {
+    let s = d.initial()
+    let level = 0
+    let caught = 0
+    let distance = 0
+    // 3000 rows of noise, then a shift of 6 spreads every 250 rows, applied 20 rows after it began
+    // (as a CUSUM would confirm it); the ring is full and wraps throughout.
+    for (let i = 0; i < 5000; i++) {
+      const shifted = i >= 3000 && (i - 3000) % 250 === 0
+      if (shifted) level += 6
+      const r = d.step(s, level + g())
+      s = r.state
+      if (shifted && r.verdict.anomalous) caught++
+      if (i >= 3000 && (i - 3000) % 250 === 19) {
+        s = d.shiftLevel(s, 6, keepLast)
+        assert.deepEqual(
+          s.sorted,
+          [...s.values].sort((a, b) => a - b),
+        )
+      }
+      // The upper fence, read on the rows above the median (the side a rise is judged on).
+      if (i > 4900 && r.verdict.ratio > 0) distance = r.verdict.distance
+    }
+    return { distance, caught }
+  }
+  const kept = run(20)
+  const all = run(0)
+  // 2.5 x 2.33 = 5.8 spreads on clean noise.
+  assert.ok(kept.distance < 7, `fence at ${kept.distance.toFixed(2)} spreads with the run kept`)
+  assert.ok(all.distance > 10, `fence at ${all.distance.toFixed(2)} spreads with every row moved`)
+  assert.ok(kept.caught >= 6 && all.caught <= 2, `shifts caught on their first row: ${kept.caught} kept, ${all.caught} all moved (of 8)`)
+})
