@@ -235,7 +235,10 @@ describe('TelemetryEvent serdes', () => {
     const event = telemetryJsonSerde().deserialize(input)
     assert.equal(knownJsonBytes(event), input)
     const repartition = repartitionTelemetrySerde()
-    assert.equal(repartition.serialize(event), input)
+    // A copy: the repartition record must not share (and so prolong) the telemetry log's buffer.
+    const forwarded = repartition.serialize(event)
+    assert.notEqual(forwarded, input)
+    assert.deepEqual(forwarded, input)
     assert.deepEqual(repartition.deserialize(Buffer.from(input)), documentedExample)
     // An event made in the topology (e.g. given its request's model) has no bytes yet: encoded as JSON.
     const filled = { ...event, data: { ...event.data, model: 'gpt-4' } }
