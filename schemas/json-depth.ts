@@ -33,8 +33,14 @@ export function jsonTextDepth(text: string, limit = Number.POSITIVE_INFINITY): n
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (inString) {
-      if (c === 0x5c) i++ // backslash: skip the escaped character
-      else if (c === 0x22) inString = false
+      // Jump to the next quote (most of a telemetry body is string content: prompts, responses);
+      // it closes the string unless an odd run of backslashes escapes it.
+      const quote = text.indexOf('"', i)
+      if (quote < 0) break
+      let backslashes = 0
+      while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++
+      i = quote
+      if (backslashes % 2 === 0) inString = false
     } else if (c === 0x22) inString = true
     else if (c === 0x7b || c === 0x5b) {
       depth++

@@ -31,6 +31,7 @@ import { Serdes } from '../../schemas/index.js'
 import type { Serde } from '../../schemas/serde.js'
 import type { Registry } from 'prom-client'
 import { type TelemetryEvent, telemetryAvroSerde, telemetryJsonSerde, telemetryRegistrySerde } from '../../schemas/telemetry/index.js'
+import { knownJsonBytes } from '../../schemas/telemetry/telemetry-serdes.js'
 import { type EventTimeBounds, type KStream, SessionWindows, StreamsBuilder, TimeWindows, TimestampExtractors, type Topology } from '../../topology/index.js'
 import type { DetectorConfig, DetectorsConfig } from './detectors-config.js'
 import { detectorCoreOptions } from './operator-parameters.js'
@@ -338,7 +339,8 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
 /**
  * The telemetry serde of the repartition topics, one instance for every group. An event goes to up
  * to three of them in a row (by application, model, user): its JSON is encoded once and the bytes
- * shared. On the embedded log those same bytes reach each group's task, which then decode them once
+ * shared; an event read from JSON telemetry is not encoded at all, a copy of its input bytes is
+ * forwarded (`knownJsonBytes`: they parse to the same event, which was validated when read). On the embedded log those same bytes reach each group's task, which then decode them once
  * (by identity: a WeakMap, so nothing is kept beyond the log's own retention). Values in a topology
  * are never mutated, so the tasks sharing one decoded event is safe; on Kafka every record arrives in
  * its own buffer and this is plain JSON.
@@ -352,7 +354,11 @@ export function repartitionTelemetrySerde(): Serde<TelemetryEvent> {
     name: json.name,
     serialize(value, topic) {
       if (value === lastValue && lastBytes !== undefined) return lastBytes
-      const bytes = json.serialize(value, topic)
+      // An event as the telemetry source decoded it (or the API wrote it) already has JSON bytes: a
+      // copy (a memcpy, far cheaper than JSON.stringify) rather than the buffer itself, whose life is
+      // the telemetry log's retention: `decoded` below would keep the event alive as long.
+      const known = knownJsonBytes(value)
+      const bytes = known === undefined ? json.serialize(value, topic) : Buffer.from(known)
       lastValue = value
       lastBytes = bytes
       return bytes

@@ -93,8 +93,17 @@ export class ApiMetrics {
   }
 
   eventsAccepted(events: readonly { application_id: string; event_type: string }[], protocol: IngestProtocol): void {
-    for (const event of events)
-      this.telemetryEvents.inc({ application: this.applications.value(event.application_id), type: event.event_type.replace(/^llm\./, '') })
+    // One counter update per (application, type) in the batch, not per event: a 500-event batch has
+    // a handful of pairs, and prom-client hashes the labels on every inc.
+    const perPair = new Map<string, number>()
+    for (const event of events) {
+      const pair = `${event.application_id}\u0000${event.event_type}`
+      perPair.set(pair, (perPair.get(pair) ?? 0) + 1)
+    }
+    for (const [pair, n] of perPair) {
+      const cut = pair.indexOf('\u0000')
+      this.telemetryEvents.inc({ application: this.applications.value(pair.slice(0, cut)), type: pair.slice(cut + 1).replace(/^llm\./, '') }, n)
+    }
     this.ingestion.inc({ protocol }, events.length)
   }
 

@@ -132,9 +132,12 @@ export class TelemetryIngest {
       } catch (err) {
         throw unavailableNow(err)
       }
+      // One headers object for the batch: records and the log only read it.
+      const headers = { [INGEST_PROTOCOL_HEADER]: protocol }
       for (const { index, event } of valid) {
         try {
-          records.push({ key: event.application_id, value: serde.serialize(event, ctx.telemetryTopic), headers: { [INGEST_PROTOCOL_HEADER]: protocol } })
+          // The serde does not validate `event` again: it passed validateTelemetryEvent above (the brand in telemetry-validator.ts).
+          records.push({ key: event.application_id, value: serde.serialize(event, ctx.telemetryTopic), headers })
           encoded.push(event)
         } catch (err) {
           // An event the topic's format cannot encode fails the same way on every retry: a 4xx

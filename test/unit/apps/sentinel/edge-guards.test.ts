@@ -88,6 +88,33 @@ test('JSON depth, without recursion, of values and of text', () => {
   assert.equal(jsonValueDepth({ a: [1, { b: 2 }] }), 3)
   assert.equal(jsonTextDepth('{"a":[1,{"b":2}]}'), 3)
   assert.equal(jsonTextDepth('{"a":"[[[[\\"{{{"}'), 1)
+  // Runs of backslashes before a quote: an odd run escapes it, an even run does not.
+  assert.equal(jsonTextDepth('{"a":"x\\\\"}'), 1)
+  assert.equal(jsonTextDepth('{"a":"x\\\\\\"[{"}'), 1)
+  assert.equal(jsonTextDepth('[{"a":"\\\\",[["b"]]}]'), 4)
+  assert.equal(jsonTextDepth('["unterminated [[['), 1)
+  // Against a character-by-character count, on text made of the characters that matter.
+  const reference = (text: string): number => {
+    let depth = 0
+    let deepest = 0
+    let inString = false
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]
+      if (inString) {
+        if (c === '\\') i++
+        else if (c === '"') inString = false
+      } else if (c === '"') inString = true
+      else if (c === '{' || c === '[') deepest = Math.max(deepest, ++depth)
+      else if (c === '}' || c === ']') depth--
+    }
+    return deepest
+  }
+  let seed = 7
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+  for (let n = 0; n < 2000; n++) {
+    const text = Array.from({ length: 1 + Math.floor(next() * 40) }, () => '"\\[]{}a'[Math.floor(next() * 7)]).join('')
+    assert.equal(jsonTextDepth(text), reference(text), text)
+  }
   const deep = '['.repeat(1_000_000) + ']'.repeat(1_000_000)
   assert.equal(jsonTextDepth(deep, 64), 65)
   let value: unknown = 1

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import { repartitionTelemetrySerde } from '../../../../apps/sentinel/detection.js'
 import { SerdeError } from '../../../../schemas/serde.js'
+import { knownJsonBytes } from '../../../../schemas/telemetry/telemetry-serdes.js'
 import {
   type TelemetryEvent,
   TelemetryValidationError,
@@ -201,6 +203,59 @@ describe('TelemetryEvent serdes', () => {
     assert.throws(() => serde.deserialize(bytes), (err: unknown) => err instanceof SerdeError && /data\.latency_ms: must be a number >= 0/.test(err.message))
     assert.throws(() => serde.deserialize(Buffer.from('{not json')), (err: unknown) => err instanceof SerdeError && /invalid JSON/.test(err.message))
     assert.throws(() => serde.serialize({ ...metric, application_id: '' }), (err: unknown) => err instanceof SerdeError && /application_id: must not be empty/.test(err.message))
+  })
+
+  test('validated once: bytes this process encoded decode to the same event, once; any other bytes are parsed and checked', () => {
+    const writer = telemetryJsonSerde()
+    const reader = telemetryJsonSerde() // the API and the topology each build their own
+    const event = JSON.parse(JSON.stringify(request)) as unknown
+    const checked = validateTelemetryEvent(event)
+    assert.ok(checked.ok)
+    const bytes = writer.serialize(checked.event)
+    assert.deepEqual(JSON.parse(bytes.toString('utf8')), request)
+    // The very buffer (the embedded log hands the topology what the API wrote): no parse, the same object.
+    assert.equal(reader.deserialize(bytes), event)
+    // Taken on the first read: a second read of those bytes (a rewind) parses them again.
+    const again = reader.deserialize(bytes)
+    assert.notEqual(again, event)
+    assert.deepEqual(again, request)
+    // A copy of the bytes (as from Kafka) is parsed and validated in full.
+    const copy = Buffer.from(bytes)
+    assert.notEqual(reader.deserialize(copy), event)
+    const bad = Buffer.from(JSON.stringify({ ...request, application_id: '' }))
+    assert.throws(() => reader.deserialize(bad), (err: unknown) => err instanceof SerdeError && /application_id: must not be empty/.test(err.message))
+    // Only objects that passed are trusted: an equal-looking unchecked invalid event is still refused.
+    assert.throws(() => writer.serialize({ ...(event as TelemetryEvent), application_id: '' }), (err: unknown) => err instanceof SerdeError && /application_id/.test(err.message))
+    const rejected = validateTelemetryEvent({ ...request, data: { ...request.data, prompt_tokens: -1 } })
+    assert.equal(rejected.ok, false)
+  })
+
+  test('parsed once: an event read from JSON keeps its input bytes, which the repartition serde forwards instead of encoding again', () => {
+    const input = Buffer.from(JSON.stringify(documentedExample, null, 1)) // not what JSON.stringify(event) gives
+    const event = telemetryJsonSerde().deserialize(input)
+    assert.equal(knownJsonBytes(event), input)
+    const repartition = repartitionTelemetrySerde()
+    // A copy: the repartition record must not share (and so prolong) the telemetry log's buffer.
+    const forwarded = repartition.serialize(event)
+    assert.notEqual(forwarded, input)
+    assert.deepEqual(forwarded, input)
+    assert.deepEqual(repartition.deserialize(Buffer.from(input)), documentedExample)
+    // An event made in the topology (e.g. given its request's model) has no bytes yet: encoded as JSON.
+    const filled = { ...event, data: { ...event.data, model: 'gpt-4' } }
+    assert.equal(knownJsonBytes(filled), undefined)
+    assert.deepEqual(JSON.parse(repartition.serialize(filled).toString('utf8')), filled)
+  })
+
+  test('the fast check and the thorough one agree: an accepted event is returned as is, a rejected one always names its issues', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(documentedExample, request, metric), fc.constantFrom('event_id', 'timestamp', 'application_id', 'event_type', 'data', 'source'), fc.jsonValue(), (base, field, value) => {
+        const candidate = { ...base, [field]: value }
+        const result = validateTelemetryEvent(candidate)
+        if (result.ok) assert.equal(result.event, candidate)
+        else assert.ok(result.issues.length > 0, 'a rejected event names at least one issue')
+      }),
+      { numRuns: 300 },
+    )
   })
 
   test('the Avro serde refuses to write an invalid event and to return one decoded from bytes', () => {
