@@ -12,8 +12,12 @@
  */
 export type VersionOp = 'create' | 'update' | 'delete' | 'rollback' | 'config'
 
-/** How a change reaches the running instances. */
-export type Applied = 'live' | 'restart-required'
+/**
+ * How a change reaches the running instances: `live` keeps the state it touches, `live-fresh`
+ * applies without a restart but the item starts with empty state (its kept state has another
+ * shape), `restart-required` waits for a restart with the version as the file.
+ */
+export type Applied = 'live' | 'live-fresh' | 'restart-required'
 
 export interface ConfigVersion {
   readonly version: number
@@ -81,6 +85,6 @@ export function changedKeys(a: Readonly<Record<string, unknown>>, b: Readonly<Re
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !ignore.includes(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort()
 }
 
-/** `live` when every change is, else `restart-required`. */
+/** `restart-required` when any change is, else `live-fresh` when any is, else `live`. */
 export const appliedOf = (changes: readonly { readonly applied: Applied }[]): Applied =>
-  changes.every((c) => c.applied === 'live') ? 'live' : 'restart-required'
+  changes.some((c) => c.applied === 'restart-required') ? 'restart-required' : changes.some((c) => c.applied === 'live-fresh') ? 'live-fresh' : 'live'

@@ -8,9 +8,9 @@
  *     ─ <name>-match-rules (flatMap): one record per rule whose filters pass, keyed by group key (none
  *       passing: the detector's own `detector:<id>` when it asked for actions, detector-action-alerts.ts)
  *     ─ repartition <app>-<name>-by-group-repartition
- *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store, <name>-route-repeats-store):
- *       aggregation window, schedule, maintenance windows, throttling, routing tree with
- *       repeat_interval → AlertEvent keyed by alert_id
+ *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store, <name>-route-repeats-store,
+ *       always built so a live version can start using them): aggregation window, schedule,
+ *       maintenance windows, throttling, routing tree with repeat_interval → AlertEvent keyed by alert_id
  *     ─ <name>-sink → the alerts topic (JSON, or `alertSerde`), the alert history the dispatcher reads.
  *
  * One repartition by group key serves every rule (the rule id is part of the key), so adding a rule
@@ -134,7 +134,7 @@ export function addAlertManager(
   const maxAnomalyIds = positive(options.maxAnomalyIds, DEFAULT_MAX_ANOMALY_IDS, 'maxAnomalyIds')
   const metrics = options.metrics instanceof AlertingMetrics ? options.metrics : new AlertingMetrics(options.metrics)
   const log = options.logger ?? pino({ name: 'sentinel:alerting', level: process.env.SENTINEL_LOG_LEVEL ?? 'info' })
-  const stores = alertStateStores(rules, routing)
+  const stores = alertStateStores(rules)
   const live =
     options.live && isConfig
       ? new LiveAlertRules(
@@ -164,21 +164,25 @@ export function addAlertManager(
     .repartition({ name: `${name}-by-anomaly-id`, key: Serdes.string(), value: options.anomalySerde ?? Serdes.avro<AnomalyEvent>(anomalyEventSchema) })
     .process(() => new AnomalyDedupProcessor(seen, metrics, log), { name: `${name}-dedup`, stores: [seen] })
 
-  const sizes = [...stores.windowSizes]
-  const windowStore: WindowStoreDefinition<string, AlertWindowState> | null =
-    sizes.length === 0
-      ? null
-      : Stores.window(`${name}-windows-store`, Serdes.string(), Serdes.json<AlertWindowState>(), {
-          windowSizeMs: Math.max(...sizes),
-          retentionMs: Math.max(...sizes) + graceMs,
-          windowsFor: (t) => sizes.map((size) => ({ start: Math.floor(t / size) * size, end: Math.floor(t / size) * size + size })),
-        })
-  const throttleStore: KeyValueStoreDefinition<string, ThrottleState> | null = stores.throttles
-    ? Stores.keyValue(`${name}-throttle-store`, Serdes.string(), Serdes.json<ThrottleState>())
-    : null
-  const repeatStore: KeyValueStoreDefinition<string, RouteRepeatState> | null = stores.repeats
-    ? Stores.keyValue(`${name}-route-repeats-store`, Serdes.string(), Serdes.json<RouteRepeatState>())
-    : null
+  // Windows up to the store's capacity, of the sizes in force at each batch's prefetch (a version
+  // may bring new sizes); the processor ignores a stored window of another size than its rule's.
+  const windowStore: WindowStoreDefinition<string, AlertWindowState> = Stores.window(
+    `${name}-windows-store`,
+    Serdes.string(),
+    Serdes.json<AlertWindowState>(),
+    {
+      windowSizeMs: stores.windowCapacityMs,
+      retentionMs: stores.windowCapacityMs + graceMs,
+      windowsFor: (t) =>
+        (live?.refresh() ?? fixed).windowSizes.map((size) => ({ start: Math.floor(t / size) * size, end: Math.floor(t / size) * size + size })),
+    },
+  )
+  const throttleStore: KeyValueStoreDefinition<string, ThrottleState> = Stores.keyValue(`${name}-throttle-store`, Serdes.string(), Serdes.json<ThrottleState>())
+  const repeatStore: KeyValueStoreDefinition<string, RouteRepeatState> = Stores.keyValue(
+    `${name}-route-repeats-store`,
+    Serdes.string(),
+    Serdes.json<RouteRepeatState>(),
+  )
 
   const correlated = options.correlation
     ? addCorrelation(unique, { ...options.correlation, name: `${name}-correlation`, graceMs, log })
@@ -189,11 +193,21 @@ export function addAlertManager(
     .flatMap((_id, anomaly) => withDetectorMatch(active().matcher.match(anomaly), anomaly), { name: `${name}-match-rules` })
     .repartition({ name: `${name}-by-group`, key: Serdes.string(), value: Serdes.avro<RuleMatch>(ruleMatchSchema) })
   const alerts = withLiveRules(matches, 'rules').process(
-    () => new AlertRulesProcessor({ active, windows: windowStore, throttles: throttleStore, repeats: repeatStore, graceMs, maxAnomalyIds, metrics, log }),
-    {
-      name: `${name}-rules`,
-      stores: [windowStore, throttleStore, repeatStore].filter((s) => s !== null),
-    },
+    () =>
+      new AlertRulesProcessor({
+        active,
+        windows: windowStore,
+        throttles: throttleStore,
+        repeats: repeatStore,
+        graceMs,
+        maxAnomalyIds,
+        metrics,
+        log,
+        ...(live === null || !options.live
+          ? {}
+          : { liveTable: { store: options.live.table.storeName, key: ALERT_RULE_VERSION_KEYS.prefix + CURRENT_KEY, rules: live } }),
+      }),
+    { name: `${name}-rules`, stores: [windowStore, throttleStore, repeatStore] },
   )
   const topic = options.alertsTopic === undefined ? 'alerts' : options.alertsTopic
   if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: options.alertSerde ?? alertEventSerde() })

@@ -5,8 +5,10 @@
  * actions, the routing tree and the maintenance windows. `observe` is called with `current` by a
  * join in front of the matcher and in front of the rules processor (they may run in different
  * tasks, even instances); it parses a new version once (by identity: the global store hands out the
- * same object until the row changes). Window and throttle state is kept: it is keyed by rule and
- * group, which a live change does not rename.
+ * same object until the row changes); `refresh` reads `current` itself, for the window store's
+ * prefetch, which runs before a batch's records reach the joins. Window and throttle state is kept:
+ * it is keyed by rule and group, which a live change does not rename (a new throttling grouping or
+ * window size starts the rule fresh, alert-rule-versions.ts).
  *
  * Bad input never stops alerting: a `current` that is not a valid version (the topic is writable by
  * others than the API) leaves the rules as the instance's start-up file said (applied version 0).
@@ -27,6 +29,8 @@ export interface ActiveRules {
   /** The largest max_frequency (idle throttle entries are removed after it and a margin). */
   readonly maxThrottleMs: number
   readonly maxRepeatMs: number
+  /** The distinct aggregation window sizes (the window store's prefetch reads one window per size). */
+  readonly windowSizes: readonly number[]
 }
 
 /** The rules stage's view of a rule set (enabled rules only). */
@@ -40,6 +44,7 @@ export function activeRules(set: Pick<AlertRulesConfig, 'rules' | 'routing' | 'm
     routing: set.routing,
     maxThrottleMs: Math.max(0, ...rules.map((r) => r.throttling.maxFrequencyMs)),
     maxRepeatMs: Math.max(0, ...set.routing.map((r) => r.repeatIntervalMs)),
+    windowSizes: [...new Set(rules.flatMap((r) => (r.aggregation === null ? [] : [r.aggregation.windowMs])))],
   }
 }
 
@@ -59,6 +64,19 @@ export class LiveAlertRules {
   ) {
     this.initial = activeRules(started.config)
     this.active = this.initial
+  }
+
+  private read: (() => unknown) | null = null
+
+  /** Where `refresh` reads `alert-rules/current` (the global table, once a task has it). */
+  attach(read: () => unknown): void {
+    this.read = read
+  }
+
+  /** Takes the version in force from the attached table, if any (a no-op unless its row changed). */
+  refresh(): ActiveRules {
+    if (this.read !== null) this.observe(this.read())
+    return this.active
   }
 
   /** Takes the version in force, `alert-rules/current` of the global table; a no-op unless its row changed. */

@@ -35,9 +35,9 @@ export const pendingRestartSchema = {
 
 export const appliedSchema = {
   type: 'string',
-  enum: ['live', 'restart-required'],
+  enum: ['live', 'live-fresh', 'restart-required'],
   description:
-    'live: every change applies on running instances at their next record; restart-required: at least one waits for instances restarted with this version as their file',
+    'live: every change applies on running instances at their next record, keeping their state; live-fresh: the same, but at least one item starts with empty state (e.g. an alert rule with a new aggregation window size); restart-required: at least one waits for instances restarted with this version as their file',
 } as const
 
 /** The schema of a change's outcome: `changes` naming each item by `subject` (its id field), and what applies live. */
@@ -55,7 +55,7 @@ export function outcomeSchema(
         properties: {
           [subject.field]: { type: subject.type, ...(subject.description === undefined ? {} : { description: subject.description }) },
           field: { type: 'string', description: fieldDescription },
-          applied: { type: 'string', enum: ['live', 'restart-required'] },
+          applied: { type: 'string', enum: ['live', 'live-fresh', 'restart-required'] },
         },
       },
     },
