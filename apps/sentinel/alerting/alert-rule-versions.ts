@@ -5,33 +5,39 @@
  * checked exactly as the rules file is (alert-rules-config.ts), so a bad one is refused with each
  * rule, field and fix, and `current` stays.
  *
- * What applies without a restart (live-alert-rules.ts) is what the rules stage reads per anomaly:
- * a rule's name, description, enabled, filters, aggregation (function, threshold and window size),
- * actions, throttling (max_frequency and grouping) and schedule; deleted and new rules; the routing
- * tree with its repeat_intervals and the maintenance windows. The rules stage always has its
- * window, throttle and route-repeat stores, so a version may add throttling or a repeat_interval
- * where none was at start. Two live changes change the shape of a rule's kept state, and the rule
- * starts fresh (`live-fresh`):
+ * What applies without a restart (live-alert-rules.ts) is what the rules stage and the lifecycle
+ * read per anomaly or per tick: a rule's name, description, enabled, filters, aggregation
+ * (function, threshold and window size), actions, throttling (max_frequency and grouping),
+ * schedule and escalation; deleted and new rules; the routing tree with its repeat_intervals, the
+ * maintenance windows, and the grouping, resolve and escalation_policies sections. The rules stage
+ * always has its window, throttle and route-repeat stores, so a version may add throttling or a
+ * repeat_interval where none was at start. Some live changes change the shape of kept state, and
+ * what they touch starts fresh (`live-fresh`):
  * - a new aggregation window size: windows of the old size are never read as windows of the new
  *   one (a stored window carries its start and end, alert-rules-processor.ts), so the rule counts
  *   from an empty window;
- * - a new throttling grouping: the group keys change, so windows and throttles start empty per group.
- * What the topology built at start decides is `restart-required`:
+ * - a new throttling grouping: the group keys change, so windows and throttles start empty per group;
+ * - a new `grouping.groupBy`: notification groups are keyed by it, so new alerts start new groups;
+ *   alerts already grouped stay in their old groups until resolved (acknowledge and resolve still
+ *   reach them; auto-resolve no longer hears of their anomalies, so it resolves them after its timeout).
+ * What is read at start is `restart-required`:
  * - an aggregation window longer than the window store keeps (`windowCapacityMs`: the largest
  *   window at start, at least LIVE_WINDOW_CAPACITY_MS): its windows would expire before they close;
- * - a rule's labels and escalation, and the grouping, resolve, escalation_policies and templates
- *   sections (the lifecycle, the dispatcher and the API read them at start).
+ * - a rule's labels (the dispatcher matches silences on them, outside the alert stage) and the
+ *   templates section (the dispatcher renders them).
  * A rule with such a change runs as it started (a new one: not at all) until instances restart
  * with the version as their rules file; its other changes wait with it.
  */
 import { type Applied, type ConfigVersion, type VersionKeys, changedKeys, readVersion } from '../config-versions.js'
 import { type AlertRule, type AlertRulesConfig, parseAlertRulesConfig } from './alert-rules-config.js'
+import { DEFAULT_LIFECYCLE } from './lifecycle-config.js'
 
 export const ALERT_RULE_VERSION_KEYS: VersionKeys = { prefix: 'alert-rules/', subjectField: 'rule_id' }
 
-/** The sections the lifecycle and the dispatcher read at start. */
-const RESTART_SECTIONS = new Set(['grouping', 'resolve', 'escalation_policies', 'templates'])
-const RESTART_RULE_FIELDS = new Set(['labels', 'escalation'])
+/** The sections the dispatcher reads at start. */
+const RESTART_SECTIONS = new Set(['templates'])
+/** A rule's fields the dispatcher reads at start (silences match them). */
+const RESTART_RULE_FIELDS = new Set(['labels'])
 
 /**
  * The longest aggregation window a version can introduce live when no rule had a longer one at
@@ -131,14 +137,15 @@ export function rulesPendingRestart(started: StartedRules, next: AlertRulesConfi
 }
 
 /** What the rules stage of an instance started as `started` runs for version `next`: the live part of it. */
-export function runnableRules(started: StartedRules, next: AlertRulesConfig): Pick<AlertRulesConfig, 'rules' | 'routing' | 'maintenanceWindows'> {
+export function runnableRules(started: StartedRules, next: AlertRulesConfig): Pick<AlertRulesConfig, 'rules' | 'routing' | 'maintenanceWindows' | 'lifecycle'> {
   const before = new Map(started.config.rules.map((r) => [r.id, r]))
   const rules = next.rules.flatMap((rule) => {
     if (ruleRestartFields(before.get(rule.id), rule, started.stores).length === 0) return [rule]
     const was = before.get(rule.id)
     return was === undefined ? [] : [was]
   })
-  return { rules, routing: next.routing, maintenanceWindows: next.maintenanceWindows }
+  // The lifecycle's sections all apply live (templates are the dispatcher's, which keeps its start-up ones).
+  return { rules, routing: next.routing, maintenanceWindows: next.maintenanceWindows, lifecycle: next.lifecycle ?? DEFAULT_LIFECYCLE }
 }
 
 /** One field of one rule (rule_id null: a section of the file) that a version changes, and how it applies on this instance. */
@@ -180,7 +187,12 @@ export function ruleVersionChanges(
   const kept = new Set(next.config.rules.map((r) => r.id))
   for (const rule of previous.config.rules) if (!kept.has(rule.id)) out.push({ rule_id: rule.id, field: '(deleted)', applied: 'live' })
   const waiting = new Set(pending['(file)'] ?? [])
+  const regrouped = JSON.stringify(previous.config.lifecycle?.groupBy ?? null) !== JSON.stringify(next.config.lifecycle?.groupBy ?? null)
   for (const section of changedKeys(previous.sections, next.sections))
-    out.push({ rule_id: null, field: section, applied: waiting.has(section) ? 'restart-required' : 'live' })
+    out.push({
+      rule_id: null,
+      field: section,
+      applied: waiting.has(section) ? 'restart-required' : section === 'grouping' && regrouped ? 'live-fresh' : 'live',
+    })
   return out
 }

@@ -33,7 +33,7 @@ import { detectorActionsRule, ruleLabel, withDetectorRequests } from './detector
 import { alertDescription, alertTitle } from './alert-text.js'
 import { type AlertWindowState, addToWindow, aggregateValue, anomalyTimeMs } from './alert-window.js'
 import type { AlertingMetrics } from './alerting-metrics.js'
-import type { ActiveRules, LiveAlertRules } from './live-alert-rules.js'
+import { type ActiveRules, type LiveRulesTable, attachLiveRules } from './live-alert-rules.js'
 import type { RuleMatch } from './rule-matcher.js'
 
 export interface ThrottleState {
@@ -61,7 +61,7 @@ export interface AlertRulesProcessorOptions {
   /** The routes' last times (keyed by group key), for repeat_interval. */
   readonly repeats: KeyValueStoreDefinition<string, RouteRepeatState>
   /** With live rules: the global table's store and key that `rules.refresh` reads (the window prefetch runs before the joins). */
-  readonly liveTable?: { readonly store: string; readonly key: string; readonly rules: LiveAlertRules }
+  readonly liveTable?: LiveRulesTable
   /** Anomalies this far behind the task's stream time still count in their window. */
   readonly graceMs: number
   readonly maxAnomalyIds: number
@@ -79,11 +79,7 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
 
   init(context: ProcessorContext<string, AlertEvent>): void {
     this.context = context
-    const live = this.options.liveTable
-    if (live !== undefined) {
-      const table = context.getStateStore<KeyValueStore<string, unknown>>(live.store)
-      live.rules.attach(() => table.get(live.key))
-    }
+    attachLiveRules(context, this.options.liveTable)
     this.windows = context.getStateStore(this.options.windows)
     const repeats = context.getStateStore(this.options.repeats)
     this.repeats = repeats

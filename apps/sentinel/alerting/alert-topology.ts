@@ -39,12 +39,11 @@ import { AlertingMetrics } from './alerting-metrics.js'
 import { type AnomalyLink, type CorrelationSettings, addCorrelation } from './anomaly-correlation.js'
 import { AnomalyDedupProcessor, dedupStore } from './anomaly-dedup.js'
 import { ALERT_RULE_VERSION_KEYS, alertStateStores, rulesFileVersion } from './alert-rule-versions.js'
-import { type ActiveRules, LiveAlertRules, activeRules } from './live-alert-rules.js'
+import { type ActiveRules, LiveAlertRules, type LiveRulesTable, activeRules } from './live-alert-rules.js'
 import { type RuleMatch, ruleMatchSchema } from './rule-matcher.js'
 import { CURRENT_KEY } from '../config-versions.js'
 import { withDetectorMatch } from './detector-action-alerts.js'
 import { addLifecycle } from './lifecycle-topology.js'
-import { DEFAULT_LIFECYCLE } from './lifecycle-config.js'
 
 export const DEFAULT_ALERTING_GRACE_MS = 3_600_000
 export const DEFAULT_DEDUP_RETENTION_MS = 86_400_000
@@ -142,8 +141,10 @@ export function addAlertManager(
           options.live.onApplied,
         )
       : null
-  const fixed = activeRules({ rules, routing, maintenanceWindows: windows })
+  const fixed = activeRules({ rules, routing, maintenanceWindows: windows, lifecycle: isConfig ? (options.rules as AlertRulesConfig).lifecycle : undefined })
   const active = (): ActiveRules => live?.active ?? fixed
+  const liveTable: LiveRulesTable | undefined =
+    live === null || !options.live ? undefined : { store: options.live.table.storeName, key: ALERT_RULE_VERSION_KEYS.prefix + CURRENT_KEY, rules: live }
   /** Each record first takes the version in force, so the rules are current for it. */
   const withLiveRules = <V>(stream: KStream<string, V>, stage: string): KStream<string, V> =>
     live === null || !options.live
@@ -203,17 +204,16 @@ export function addAlertManager(
         maxAnomalyIds,
         metrics,
         log,
-        ...(live === null || !options.live
-          ? {}
-          : { liveTable: { store: options.live.table.storeName, key: ALERT_RULE_VERSION_KEYS.prefix + CURRENT_KEY, rules: live } }),
+        ...(liveTable === undefined ? {} : { liveTable }),
       }),
     { name: `${name}-rules`, stores: [windowStore, throttleStore, repeatStore] },
   )
   const topic = options.alertsTopic === undefined ? 'alerts' : options.alertsTopic
   if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: options.alertSerde ?? alertEventSerde() })
   if (options.lifecycle) {
-    const config = (isConfig ? (options.rules as AlertRulesConfig).lifecycle : undefined) ?? DEFAULT_LIFECYCLE
-    addLifecycle(builder, { name, rules, config, alerts, matches, log, ...options.lifecycle })
+    // The lifecycle runs in its own sub-topology, past any join: it reads the version in force itself.
+    const current = live === null ? () => fixed : () => live.refresh()
+    addLifecycle(builder, { name, active: current, alerts, matches, log, ...options.lifecycle, ...(liveTable === undefined ? {} : { liveTable }) })
   }
   return { alerts, links: correlated.links }
 }

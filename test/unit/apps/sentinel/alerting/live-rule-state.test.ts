@@ -8,70 +8,9 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { parseAlertRulesConfig } from '../../../../../apps/sentinel/alerting/alert-rules-config.js'
-import { rulesFileVersion } from '../../../../../apps/sentinel/alerting/alert-rule-versions.js'
-import { addAlerting } from '../../../../../apps/sentinel/alerting/alert-topology.js'
-import { configTable } from '../../../../../apps/sentinel/live-detector-settings.js'
-import { TopologyTestDriver } from '../../../../../runtime/testing/topology-test-driver.js'
 import type { AlertEvent } from '../../../../../schemas/alert/alert-event.js'
-import { type AnomalyEvent, createAnomalyEvent } from '../../../../../schemas/anomaly/anomaly-event.js'
-import { anomalyId } from '../../../../../schemas/anomaly/anomaly-id.js'
-import { Serdes } from '../../../../../schemas/index.js'
-import { StreamsBuilder } from '../../../../../topology/index.js'
 
-const T0 = Date.UTC(2026, 6, 1, 12) // 12:00 UTC: aligned to every window size used here
-const MIN = 60_000
-const CONFIG_TOPIC = 'sentinel-config'
-let n = 0
-
-function anomaly(at: number, over: Partial<AnomalyEvent> = {}): AnomalyEvent {
-  n += 1
-  return createAnomalyEvent({
-    anomaly_id: anomalyId('latency-spike', 'live', n),
-    timestamp: new Date(at).toISOString(),
-    detector_id: 'latency-spike',
-    severity: 'warning',
-    score: 0.7,
-    application_id: 'chatbot',
-    title: 'Latency spike',
-    description: 'Mean latency above its baseline.',
-    ...over,
-  })
-}
-
-async function harness(startYaml: string, knownDimensions: readonly string[] = []) {
-  const builder = new StreamsBuilder()
-  const anomalies = builder.stream('anomalies', { key: Serdes.string(), value: Serdes.json<AnomalyEvent>() })
-  addAlerting(builder, anomalies, {
-    rules: parseAlertRulesConfig(startYaml, { knownDimensions }),
-    live: { table: configTable(builder, CONFIG_TOPIC) },
-    alertSerde: Serdes.json<AlertEvent>(),
-  })
-  const driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'live-rule-state' })
-  const input = driver.createInputTopic('anomalies', Serdes.string(), Serdes.json<AnomalyEvent>())
-  const config = driver.createInputTopic('sentinel-config', Serdes.string(), Serdes.json<unknown>())
-  const output = driver.createOutputTopic('alerts', Serdes.string(), Serdes.json<AlertEvent>())
-  let version = 0
-  return {
-    driver,
-    /** Pipes anomalies at these offsets from T0 (minutes); returns the alerts they made. */
-    async at(minutes: readonly number[], over: Partial<AnomalyEvent> = {}): Promise<AlertEvent[]> {
-      for (const m of minutes) {
-        const a = anomaly(T0 + m * MIN, over)
-        await input.pipe('chatbot', a, { timestamp: T0 + m * MIN })
-      }
-      return output.readValues()
-    },
-    /** Makes `yaml` the version in force, as the API writes it (`alert-rules/current`). */
-    async publish(yaml: string): Promise<void> {
-      version += 1
-      const content = rulesFileVersion(parseAlertRulesConfig(yaml, { knownDimensions }).document ?? {})
-      const record = { version, created_at: new Date(T0).toISOString(), op: 'config', rule_id: null, from_version: null, ...content }
-      await config.pipe(`alert-rules/v${String(version).padStart(10, '0')}`, record)
-      await config.pipe('alert-rules/current', record)
-    },
-  }
-}
+import { MIN, T0, liveRulesHarness as harness } from './live-rules-harness.js'
 
 const burstRule = (window: string): string => `rules:
   - alert_id: bursts
