@@ -88,7 +88,8 @@ export interface AlertingOptions {
   /**
    * The alert lifecycle (lifecycle-processor.ts: grouping, acknowledge/resolve, auto-resolve,
    * escalation) writing notifications to `notificationsTopic`, reading the API's commands from
-   * `commandsTopic`. Its settings are the rules file's `grouping`, `resolve`, `escalation_policies`.
+   * `commandsTopic`. Its settings are the rules file's `grouping`, `resolve`, `escalation_policies`
+   * (with `live`: the version in force, read per record and per tick).
    * Absent: no lifecycle (the alerts topic is all there is).
    */
   readonly lifecycle?: { readonly notificationsTopic: string; readonly commandsTopic: string; readonly tickMs?: number } | null

@@ -8,7 +8,8 @@
  *
  * All three inputs go through one repartition topic, so a group's alerts, marks and commands meet in
  * one task whatever the input topics' partition counts. The API keys a command by the alert's
- * notification group (`notificationGroupOf`), computed from the same rules file.
+ * notification group (`notificationGroupOf`), computed from the same rules version
+ * (api/notification-group-keys.ts).
  */
 import type { Logger } from 'pino'
 import { alertEventSerde } from '../../../schemas/alert/alert-event-serde.js'
