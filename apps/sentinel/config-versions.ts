@@ -14,8 +14,8 @@ export type VersionOp = 'create' | 'update' | 'delete' | 'rollback' | 'config'
 
 /**
  * How a change reaches the running instances: `live` (at their next record, state kept),
- * `live-fresh` (without a restart, by a rebuild of the topology on every instance; the items it
- * changes in shape start with fresh state), or `restart-required` (when instances restart with it).
+ * `live-fresh` (without a restart, but the items it changes in shape start with empty state: a
+ * detector on a rebuilt topology, an alert rule with a new window size), or `restart-required` (when instances restart with it).
  */
 export type Applied = 'live' | 'live-fresh' | 'restart-required'
 

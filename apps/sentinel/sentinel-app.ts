@@ -20,7 +20,7 @@ import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import { type AlertRulesConfig, addAlertManager, loadAlertRulesConfig, DEFAULT_ALERT_RULES_PATH } from './alerting/index.js'
 import { addAlertViewWithActions } from './alert-view.js'
 import { routeAction } from './alerting/alert-routing.js'
-import { alertLabels, notificationGroupOf } from './alerting/alert-notification.js'
+import { alertLabels } from './alerting/alert-notification.js'
 import { DEFAULT_LIFECYCLE, escalationReceivers } from './alerting/lifecycle-config.js'
 import { SilenceBook } from './delivery/silences.js'
 import { addAnomalyView } from './anomaly-view.js'
@@ -39,7 +39,8 @@ import { effectiveConfig } from './effective-config.js'
 import { NO_GRACE_WARNING, detectorsWithoutGrace } from './grace-check.js'
 import { DetectorVersionWriter } from './api/detector-version-writer.js'
 import { watchAlertRulesFile, watchDetectorsFile } from './detectors-file-watch.js'
-import { AlertRuleVersionWriter, type AlertRulesVersioning } from './api/alert-rule-version-writer.js'
+import { AlertRuleVersionWriter, type AlertRulesVersioning, startedRules } from './api/alert-rule-version-writer.js'
+import { liveNotificationGroupKeys } from './api/notification-group-keys.js'
 import { configTable } from './live-detector-settings.js'
 import { alertRulesConfigVersionGauge } from './detector-config-gauge.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
@@ -310,7 +311,8 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
           silencesTopic: topics.silences,
           lifecycle: {
             commandsTopic: topics.commands,
-            groupKeyOf: (alert) => notificationGroupOf(alert, rulesById.get(alert.rule_id), lifecycle.groupBy).key,
+            // Keyed by the rules version in force, as the lifecycle keys it (grouping.groupBy applies live).
+            groupKeyOf: liveNotificationGroupKeys(runtime, startedRules(app.rules)),
             silenceRulesTopic: topics.silenceRules,
             silences,
           },

@@ -5,45 +5,56 @@
  * checked exactly as the rules file is (alert-rules-config.ts), so a bad one is refused with each
  * rule, field and fix, and `current` stays.
  *
- * What applies without a restart (live-alert-rules.ts) is what the rules stage reads per anomaly:
- * a rule's name, description, enabled, filters, aggregation function and threshold, actions,
- * throttling and schedule; deleted and new rules; the routing tree and the maintenance windows.
- * What the topology built at start decides is `restart-required`:
- * - an aggregation window size no rule had at start, a max_frequency when no rule was throttled at
- *   start, a route's repeat_interval when no route had one (their state stores are not in the
- *   topology);
- * - a rule's labels and escalation, and the grouping, resolve, escalation_policies and templates
- *   sections (the lifecycle and the dispatcher read them at start).
+ * What applies without a restart (live-alert-rules.ts) is what the rules stage and the lifecycle
+ * read per anomaly or per tick: a rule's name, description, enabled, filters, aggregation
+ * (function, threshold and window size), actions, throttling (max_frequency and grouping),
+ * schedule and escalation; deleted and new rules; the routing tree with its repeat_intervals, the
+ * maintenance windows, and the grouping, resolve and escalation_policies sections. The rules stage
+ * always has its window, throttle and route-repeat stores, so a version may add throttling or a
+ * repeat_interval where none was at start. Some live changes change the shape of kept state, and
+ * what they touch starts fresh (`live-fresh`):
+ * - a new aggregation window size: windows of the old size are never read as windows of the new
+ *   one (a stored window carries its start and end, alert-rules-processor.ts), so the rule counts
+ *   from an empty window;
+ * - a new throttling grouping: the group keys change, so windows and throttles start empty per group;
+ * - a new `grouping.groupBy`: notification groups are keyed by it, so new alerts start new groups;
+ *   alerts already grouped stay in their old groups until resolved (acknowledge and resolve still
+ *   reach them; auto-resolve no longer hears of their anomalies, so it resolves them after its timeout).
+ * What is read at start is `restart-required`:
+ * - an aggregation window longer than the window store keeps (`windowCapacityMs`: the largest
+ *   window at start, at least LIVE_WINDOW_CAPACITY_MS): its windows would expire before they close;
+ * - a rule's labels (the dispatcher matches silences on them, outside the alert stage) and the
+ *   templates section (the dispatcher renders them).
  * A rule with such a change runs as it started (a new one: not at all) until instances restart
- * with the version as their rules file; its other changes wait with it. Changing a rule's
- * throttling grouping applies live but its groups start fresh (their windows and throttles are
- * keyed by the old grouping).
+ * with the version as their rules file; its other changes wait with it.
  */
 import { type Applied, type ConfigVersion, type VersionKeys, changedKeys, readVersion } from '../config-versions.js'
-import { type AlertRoute, type AlertRule, type AlertRulesConfig, parseAlertRulesConfig } from './alert-rules-config.js'
+import { type AlertRule, type AlertRulesConfig, parseAlertRulesConfig } from './alert-rules-config.js'
+import { DEFAULT_LIFECYCLE } from './lifecycle-config.js'
 
 export const ALERT_RULE_VERSION_KEYS: VersionKeys = { prefix: 'alert-rules/', subjectField: 'rule_id' }
 
-/** The sections the lifecycle and the dispatcher read at start. */
-const RESTART_SECTIONS = new Set(['grouping', 'resolve', 'escalation_policies', 'templates'])
-const RESTART_RULE_FIELDS = new Set(['labels', 'escalation'])
+/** The sections the dispatcher reads at start. */
+const RESTART_SECTIONS = new Set(['templates'])
+/** A rule's fields the dispatcher reads at start (silences match them). */
+const RESTART_RULE_FIELDS = new Set(['labels'])
 
-/** The state stores the alert topology was built with (alert-topology.ts builds exactly these). */
+/**
+ * The longest aggregation window a version can introduce live when no rule had a longer one at
+ * start: the window store keeps windows this long (plus the grace), whatever the start-up rules.
+ */
+export const LIVE_WINDOW_CAPACITY_MS = 3_600_000
+
+/** What the alert topology's state stores can hold (alert-topology.ts builds them from this). */
 export interface AlertStateStores {
-  /** The aggregation window sizes of the window store. */
-  readonly windowSizes: ReadonlySet<number>
-  readonly throttles: boolean
-  readonly repeats: boolean
+  /** The longest aggregation window the window store keeps until it closes. */
+  readonly windowCapacityMs: number
 }
 
-/** The stores the rules stage needs for `rules` (enabled ones) and `routing`. */
-export function alertStateStores(rules: readonly AlertRule[], routing: readonly AlertRoute[]): AlertStateStores {
-  const enabled = rules.filter((r) => r.enabled)
-  return {
-    windowSizes: new Set(enabled.flatMap((r) => (r.aggregation === null ? [] : [r.aggregation.windowMs]))),
-    throttles: enabled.some((r) => r.throttling.maxFrequencyMs > 0),
-    repeats: routing.some((r) => r.repeatIntervalMs > 0),
-  }
+/** The stores the rules stage builds for the start-up `rules`: windows up to the longest of theirs, at least LIVE_WINDOW_CAPACITY_MS. */
+export function alertStateStores(rules: readonly AlertRule[]): AlertStateStores {
+  const sizes = rules.filter((r) => r.enabled).flatMap((r) => (r.aggregation === null ? [] : [r.aggregation.windowMs]))
+  return { windowCapacityMs: Math.max(LIVE_WINDOW_CAPACITY_MS, ...sizes) }
 }
 
 /** A rules file as a version: its rules as definitions, the rest as sections. */
@@ -93,8 +104,7 @@ export function parsedRulesVersion(
 /** The fields of rule `after` that the rules stage built from `before` (its start) cannot take live; a new rule is `before` undefined. */
 export function ruleRestartFields(before: AlertRule | undefined, after: AlertRule, stores: AlertStateStores): string[] {
   const out = new Set<string>()
-  if (after.aggregation !== null && !stores.windowSizes.has(after.aggregation.windowMs)) out.add('aggregation')
-  if (after.throttling.maxFrequencyMs > 0 && !stores.throttles) out.add('throttling')
+  if (after.aggregation !== null && after.aggregation.windowMs > stores.windowCapacityMs) out.add('aggregation')
   const a = (before ?? {}) as Record<string, unknown>
   const b = after as unknown as Record<string, unknown>
   for (const field of RESTART_RULE_FIELDS)
@@ -102,18 +112,9 @@ export function ruleRestartFields(before: AlertRule | undefined, after: AlertRul
   return [...out].sort()
 }
 
-const routingNeedsRestart = (routing: readonly AlertRoute[], stores: AlertStateStores): boolean =>
-  !stores.repeats && routing.some((r) => r.repeatIntervalMs > 0)
-
 /** The sections of `next` that differ from the start and need a restart. */
-function sectionRestartFields(
-  started: Readonly<Record<string, unknown>>,
-  next: Readonly<Record<string, unknown>>,
-  nextRouting: readonly AlertRoute[],
-  stores: AlertStateStores,
-): string[] {
-  return changedKeys(started, next).filter((k) => RESTART_SECTIONS.has(k) || (k === 'routing' && routingNeedsRestart(nextRouting, stores)))
-}
+const sectionRestartFields = (started: Readonly<Record<string, unknown>>, next: Readonly<Record<string, unknown>>): string[] =>
+  changedKeys(started, next).filter((k) => RESTART_SECTIONS.has(k))
 
 /** The start of an instance: its rules file parsed, as a document, and the stores its topology has. */
 export interface StartedRules {
@@ -130,24 +131,21 @@ export function rulesPendingRestart(started: StartedRules, next: AlertRulesConfi
     const fields = ruleRestartFields(before.get(rule.id), rule, started.stores)
     if (fields.length > 0) out[rule.id] = fields
   }
-  const sections = sectionRestartFields(started.sections, nextSections, next.routing, started.stores)
+  const sections = sectionRestartFields(started.sections, nextSections)
   if (sections.length > 0) out['(file)'] = sections
   return out
 }
 
 /** What the rules stage of an instance started as `started` runs for version `next`: the live part of it. */
-export function runnableRules(started: StartedRules, next: AlertRulesConfig): Pick<AlertRulesConfig, 'rules' | 'routing' | 'maintenanceWindows'> {
+export function runnableRules(started: StartedRules, next: AlertRulesConfig): Pick<AlertRulesConfig, 'rules' | 'routing' | 'maintenanceWindows' | 'lifecycle'> {
   const before = new Map(started.config.rules.map((r) => [r.id, r]))
   const rules = next.rules.flatMap((rule) => {
     if (ruleRestartFields(before.get(rule.id), rule, started.stores).length === 0) return [rule]
     const was = before.get(rule.id)
     return was === undefined ? [] : [was]
   })
-  return {
-    rules,
-    routing: routingNeedsRestart(next.routing, started.stores) ? started.config.routing : next.routing,
-    maintenanceWindows: next.maintenanceWindows,
-  }
+  // The lifecycle's sections all apply live (templates are the dispatcher's, which keeps its start-up ones).
+  return { rules, routing: next.routing, maintenanceWindows: next.maintenanceWindows, lifecycle: next.lifecycle ?? DEFAULT_LIFECYCLE }
 }
 
 /** One field of one rule (rule_id null: a section of the file) that a version changes, and how it applies on this instance. */
@@ -156,6 +154,17 @@ export interface RuleVersionChange {
   /** A rule field (as parsed: filters, aggregation, throttling, ...), `(created)` / `(deleted)`, or a section. */
   readonly field: string
   readonly applied: Applied
+}
+
+/**
+ * The fields whose change empties the rule's kept state (it starts fresh): a new aggregation window
+ * size (windows of another size are ignored) and a new throttling grouping (new group keys).
+ */
+export function freshFields(before: AlertRule, after: AlertRule): ReadonlySet<string> {
+  const out = new Set<string>()
+  if (before.aggregation !== null && after.aggregation !== null && before.aggregation.windowMs !== after.aggregation.windowMs) out.add('aggregation')
+  if (JSON.stringify(before.throttling.grouping) !== JSON.stringify(after.throttling.grouping)) out.add('throttling')
+  return out
 }
 
 /** What `next` changes against `previous` (the version it replaces), and how each change applies on an instance started as `started`. */
@@ -168,17 +177,22 @@ export function ruleVersionChanges(
   const prior = new Map(previous.config.rules.map((r) => [r.id, r]))
   const out: RuleVersionChange[] = []
   for (const rule of next.config.rules) {
-    const applied: Applied = pending[rule.id] === undefined ? 'live' : 'restart-required'
+    const waits = pending[rule.id] !== undefined
     const was = prior.get(rule.id)
-    if (was === undefined) out.push({ rule_id: rule.id, field: '(created)', applied })
+    if (was === undefined) out.push({ rule_id: rule.id, field: '(created)', applied: waits ? 'restart-required' : 'live' })
     else
       for (const field of changedKeys(was as unknown as Record<string, unknown>, rule as unknown as Record<string, unknown>))
-        out.push({ rule_id: rule.id, field, applied })
+        out.push({ rule_id: rule.id, field, applied: waits ? 'restart-required' : freshFields(was, rule).has(field) ? 'live-fresh' : 'live' })
   }
   const kept = new Set(next.config.rules.map((r) => r.id))
   for (const rule of previous.config.rules) if (!kept.has(rule.id)) out.push({ rule_id: rule.id, field: '(deleted)', applied: 'live' })
   const waiting = new Set(pending['(file)'] ?? [])
+  const regrouped = JSON.stringify(previous.config.lifecycle?.groupBy ?? null) !== JSON.stringify(next.config.lifecycle?.groupBy ?? null)
   for (const section of changedKeys(previous.sections, next.sections))
-    out.push({ rule_id: null, field: section, applied: waiting.has(section) ? 'restart-required' : 'live' })
+    out.push({
+      rule_id: null,
+      field: section,
+      applied: waiting.has(section) ? 'restart-required' : section === 'grouping' && regrouped ? 'live-fresh' : 'live',
+    })
   return out
 }

@@ -57,6 +57,7 @@ import { type ConfigIssue, compileConfigSchema, fieldPath, parseConfigText, vali
 import { parseDuration } from '../detectors-config.js'
 import { CronSchedule } from './cron-schedule.js'
 import { ANOMALY_GROUPING_LABELS } from './alert-notification.js'
+import { closestName } from '../../../schemas/config/closest-name.js'
 import { type AlertLifecycleConfig, type GroupableLabels, type LifecycleSections, groupByProblems, readLifecycleConfig } from './lifecycle-config.js'
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const
@@ -73,7 +74,8 @@ export const GROUPING_FIELDS = [
   'affected_entity.type',
   'affected_entity.id',
 ] as const
-export type GroupingField = (typeof GROUPING_FIELDS)[number]
+/** An AnomalyEvent field of GROUPING_FIELDS, or a detector's dimension (the anomaly's `dimensions`, e.g. `region`). */
+export type GroupingField = (typeof GROUPING_FIELDS)[number] | (string & {})
 export const DAYS_OF_WEEK = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 export type DayOfWeek = (typeof DAYS_OF_WEEK)[number]
 const SHIELD_ACTIONS = ['block', 'rate_limit', 'throttle', 'quarantine', 'alert_only']
@@ -378,11 +380,22 @@ function readActions(entries: RuleEntry['actions'], report: Report, routed: bool
   return actions
 }
 
-function readThrottling(entry: RuleEntry['throttling'], report: Report): AlertThrottling {
+function readThrottling(entry: RuleEntry['throttling'], report: Report, dimensions: ReadonlySet<string>): AlertThrottling {
   if (entry === undefined) return { maxFrequencyMs: 0, grouping: DEFAULT_GROUPING }
+  const grouping = entry.grouping ?? DEFAULT_GROUPING
+  grouping.forEach((name, i) => {
+    if ((GROUPING_FIELDS as readonly string[]).includes(name) || dimensions.has(name)) return
+    // A name no anomaly carries would put every anomaly in one "missing" group: a typo, or a dimension no detector groups by.
+    const hint = closestName(name, [...GROUPING_FIELDS, ...dimensions])
+    report(
+      `throttling.grouping[${i}]`,
+      `'${name}' is not an anomaly field or a detector's dimension${hint === null ? '' : ` (did you mean ${hint}?)`}; use ${GROUPING_FIELDS.join(' | ')}` +
+        ` or a dimension (the detectors' groupBy): ${dimensions.size === 0 ? 'none' : [...dimensions].join(', ')}`,
+    )
+  })
   return {
     maxFrequencyMs: entry.max_frequency === undefined ? 0 : duration(entry.max_frequency, 'throttling.max_frequency', report, true),
-    grouping: entry.grouping ?? DEFAULT_GROUPING,
+    grouping,
   }
 }
 
@@ -412,6 +425,7 @@ function readRule(
   knownDetectors: ReadonlySet<string> | null,
   routed: boolean,
   lifecycle: AlertLifecycleConfig,
+  dimensions: ReadonlySet<string>,
 ): AlertRule | null {
   const before = issues.length
   const report: Report = (field, message) => issues.push({ rule: entry.alert_id, maintenanceWindow: null, field, message })
@@ -423,7 +437,7 @@ function readRule(
     filters: readFilters(entry.conditions.filters, report, knownDetectors),
     aggregation: readAggregation(entry.conditions.aggregation, report),
     actions: readActions(entry.actions, report, routed),
-    throttling: readThrottling(entry.throttling, report),
+    throttling: readThrottling(entry.throttling, report, dimensions),
     schedule: readSchedule(entry.schedule, report),
     labels: entry.labels ?? {},
     escalation: readEscalation(entry.escalation, lifecycle, report),
@@ -539,10 +553,11 @@ export function parseAlertRulesConfig(text: string, options: AlertRulesParseOpti
   })
   const routed = routing.length > 0 || (file.routing ?? []).length > 0
   const knownDetectors = options.knownDetectorIds === undefined ? null : new Set(options.knownDetectorIds)
+  const dimensions = new Set(options.knownDimensions ?? [])
   const rules: AlertRule[] = []
   const seen = new Set<string>()
   for (const entry of file.rules) {
-    const rule = readRule(entry, issues, knownDetectors, routed, lifecycle)
+    const rule = readRule(entry, issues, knownDetectors, routed, lifecycle, dimensions)
     if (seen.has(entry.alert_id))
       issues.push({
         rule: entry.alert_id,

@@ -9,10 +9,13 @@
  * stays fired: an alert is about the moment the condition was met, not replayed when hours resume.
  * Throttled firings are counted per group and reported by the group's next alert.
  *
- * Stores (both keyed by group key, logged, prefetched per batch):
+ * Stores (keyed by group key, logged, prefetched per batch; always present, so a live version can
+ * add aggregation, throttling or a repeat_interval where the start-up rules had none):
  * - windows: a window store of each group's aggregation windows (rules with aggregation only). One
  *   store serves every rule: its prefetch asks, per key, for the window of each distinct rule window
- *   size; rule ids are part of the keys, so sizes never mix. Retention: the largest window + grace.
+ *   size in force. Rule ids are part of the keys, and a stored window whose size is not its rule's
+ *   current one (the rule's window size changed live) is ignored and overwritten: the rule starts
+ *   that window fresh, sizes never mix. Retention: the store's window capacity + grace.
  * - throttles: last alert time and id and the suppressed count per group (rules with max_frequency
  *   > 0 only); entries idle longer than the largest max_frequency + 1 day are removed by an hourly
  *   stream-time punctuator.
@@ -20,6 +23,7 @@
 import type { Logger } from 'pino'
 import type { AlertAction, AlertEvent } from '../../../schemas/alert/alert-event.js'
 import type { AnomalyEvent } from '../../../schemas/anomaly/anomaly-event.js'
+import { StoreMissError } from '../../../state/index.js'
 import type { KeyValueStore, WindowStore } from '../../../state/types.js'
 import type { KeyValueStoreDefinition, Processor, ProcessorContext, StreamRecord, WindowStoreDefinition } from '../../../topology/index.js'
 import { alertId } from './alert-id.js'
@@ -29,7 +33,7 @@ import { detectorActionsRule, ruleLabel, withDetectorRequests } from './detector
 import { alertDescription, alertTitle } from './alert-text.js'
 import { type AlertWindowState, addToWindow, aggregateValue, anomalyTimeMs } from './alert-window.js'
 import type { AlertingMetrics } from './alerting-metrics.js'
-import type { ActiveRules } from './live-alert-rules.js'
+import { type ActiveRules, type LiveRulesTable, attachLiveRules } from './live-alert-rules.js'
 import type { RuleMatch } from './rule-matcher.js'
 
 export interface ThrottleState {
@@ -52,10 +56,12 @@ const THROTTLE_IDLE_MARGIN_MS = 86_400_000
 export interface AlertRulesProcessorOptions {
   /** The rules, schedules, maintenance windows and routing tree in force (live-alert-rules.ts), read per record. */
   readonly active: () => ActiveRules
-  readonly windows: WindowStoreDefinition<string, AlertWindowState> | null
-  readonly throttles: KeyValueStoreDefinition<string, ThrottleState> | null
-  /** When a route has a repeat_interval, its store (keyed by group key). */
-  readonly repeats: KeyValueStoreDefinition<string, RouteRepeatState> | null
+  readonly windows: WindowStoreDefinition<string, AlertWindowState>
+  readonly throttles: KeyValueStoreDefinition<string, ThrottleState>
+  /** The routes' last times (keyed by group key), for repeat_interval. */
+  readonly repeats: KeyValueStoreDefinition<string, RouteRepeatState>
+  /** With live rules: the global table's store and key that `rules.refresh` reads (the window prefetch runs before the joins). */
+  readonly liveTable?: LiveRulesTable
   /** Anomalies this far behind the task's stream time still count in their window. */
   readonly graceMs: number
   readonly maxAnomalyIds: number
@@ -65,36 +71,33 @@ export interface AlertRulesProcessorOptions {
 
 export class AlertRulesProcessor implements Processor<string, RuleMatch, string, AlertEvent> {
   private context!: ProcessorContext<string, AlertEvent>
-  private windows: WindowStore<string, AlertWindowState> | null = null
-  private throttles: KeyValueStore<string, ThrottleState> | null = null
-  private repeats: KeyValueStore<string, RouteRepeatState> | null = null
+  private windows!: WindowStore<string, AlertWindowState>
+  private throttles!: KeyValueStore<string, ThrottleState>
+  private repeats!: KeyValueStore<string, RouteRepeatState>
 
   constructor(private readonly options: AlertRulesProcessorOptions) {}
 
   init(context: ProcessorContext<string, AlertEvent>): void {
     this.context = context
-    if (this.options.windows) this.windows = context.getStateStore(this.options.windows)
-    if (this.options.repeats) {
-      const repeats = context.getStateStore(this.options.repeats)
-      this.repeats = repeats
-      context.schedule(THROTTLE_EXPIRY_INTERVAL_MS, 'stream-time', async (now) => {
-        const { maxRepeatMs } = this.options.active()
-        const idle: string[] = []
-        for await (const [key, state] of repeats.all())
-          if (Object.values(state.routes).every((r) => r.at_ms < now - maxRepeatMs - THROTTLE_IDLE_MARGIN_MS)) idle.push(key)
-        for (const key of idle) repeats.delete(key)
-      })
-    }
-    if (this.options.throttles) {
-      const throttles = context.getStateStore(this.options.throttles)
-      this.throttles = throttles
-      context.schedule(THROTTLE_EXPIRY_INTERVAL_MS, 'stream-time', async (now) => {
-        const idle: string[] = []
-        const { maxThrottleMs } = this.options.active()
-        for await (const [key, state] of throttles.all()) if (state.last_alert_ms < now - maxThrottleMs - THROTTLE_IDLE_MARGIN_MS) idle.push(key)
-        for (const key of idle) throttles.delete(key)
-      })
-    }
+    attachLiveRules(context, this.options.liveTable)
+    this.windows = context.getStateStore(this.options.windows)
+    const repeats = context.getStateStore(this.options.repeats)
+    this.repeats = repeats
+    context.schedule(THROTTLE_EXPIRY_INTERVAL_MS, 'stream-time', async (now) => {
+      const { maxRepeatMs } = this.options.active()
+      const idle: string[] = []
+      for await (const [key, state] of repeats.all())
+        if (Object.values(state.routes).every((r) => r.at_ms < now - maxRepeatMs - THROTTLE_IDLE_MARGIN_MS)) idle.push(key)
+      for (const key of idle) repeats.delete(key)
+    })
+    const throttles = context.getStateStore(this.options.throttles)
+    this.throttles = throttles
+    context.schedule(THROTTLE_EXPIRY_INTERVAL_MS, 'stream-time', async (now) => {
+      const idle: string[] = []
+      const { maxThrottleMs } = this.options.active()
+      for await (const [key, state] of throttles.all()) if (state.last_alert_ms < now - maxThrottleMs - THROTTLE_IDLE_MARGIN_MS) idle.push(key)
+      for (const key of idle) throttles.delete(key)
+    })
   }
 
   process(record: StreamRecord<string, RuleMatch>): void {
@@ -106,7 +109,7 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       return
     }
     const t = record.timestamp
-    if (rule.aggregation === null || this.windows === null) return this.fire(rule, record.key, group, null, anomaly, t)
+    if (rule.aggregation === null) return this.fire(rule, record.key, group, null, anomaly, t)
 
     const size = rule.aggregation.windowMs
     const start = Math.floor(t / size) * size
@@ -118,7 +121,7 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       )
       return
     }
-    const before = this.windows.get(record.key, start)
+    const before = this.storedWindow(record.key, start, size)
     // A replay of the repartition topic (at-least-once between the dedup and this stage).
     if (before?.anomaly_ids.includes(anomaly.anomaly_id)) {
       this.options.metrics.dropped.inc({ reason: 'duplicate' })
@@ -129,6 +132,21 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
     const stored = crossed ? { ...state, fired: true } : state
     this.windows.put(record.key, stored, start)
     if (crossed) this.fire(rule, record.key, group, stored, anomaly, t)
+  }
+
+  /** The group's window at `start` if it is one of `size`; a window of another size (the rule's size changed live) is not this rule's any more. */
+  private storedWindow(key: string, start: number, size: number): AlertWindowState | undefined {
+    let stored: AlertWindowState | undefined
+    try {
+      stored = this.windows.get(key, start)
+    } catch (err) {
+      // A version with a new window size arrived between this batch's prefetch and this record:
+      // no window of that size was loaded, and the rule starts it fresh (as it would at the next batch).
+      if (!(err instanceof StoreMissError)) throw err
+      this.options.log.info({ group: key, window_start: start, window_ms: size }, 'alert window of a size new since the batch began: started fresh')
+      return undefined
+    }
+    return stored !== undefined && stored.end - stored.start !== size ? undefined : stored
   }
 
   private fire(
@@ -160,7 +178,7 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
     }
     let suppressedCount = 0
     const maxFrequency = rule.throttling.maxFrequencyMs
-    if (maxFrequency > 0 && this.throttles !== null) {
+    if (maxFrequency > 0) {
       const throttle = this.throttles.get(groupKey)
       if (throttle?.last_alert_id === id) {
         metrics.dropped.inc({ reason: 'duplicate' })
@@ -213,7 +231,7 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
     const { metrics } = this.options
     const taken = matchingRoutes(routing, alert, rule)
     if (taken.length === 0) return rule.actions
-    const before = this.repeats?.get(groupKey)?.routes ?? {}
+    const before = this.repeats.get(groupKey)?.routes ?? {}
     const after = { ...before }
     const actions = [...rule.actions]
     for (const i of taken) {
@@ -227,7 +245,7 @@ export class AlertRulesProcessor implements Processor<string, RuleMatch, string,
       actions.push(routeAction(route, i))
       if (route.repeatIntervalMs > 0) after[String(i)] = { at_ms: t, alert_id: alert.alert_id }
     }
-    if (this.repeats !== null && Object.keys(after).some((k) => after[k] !== before[k])) this.repeats.put(groupKey, { routes: after })
+    if (Object.keys(after).some((k) => after[k] !== before[k])) this.repeats.put(groupKey, { routes: after })
     return actions
   }
 }

@@ -8,9 +8,9 @@
  *     ─ <name>-match-rules (flatMap): one record per rule whose filters pass, keyed by group key (none
  *       passing: the detector's own `detector:<id>` when it asked for actions, detector-action-alerts.ts)
  *     ─ repartition <app>-<name>-by-group-repartition
- *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store, <name>-route-repeats-store):
- *       aggregation window, schedule, maintenance windows, throttling, routing tree with
- *       repeat_interval → AlertEvent keyed by alert_id
+ *     ─ <name>-rules (stores <name>-windows-store, <name>-throttle-store, <name>-route-repeats-store,
+ *       always built so a live version can start using them): aggregation window, schedule,
+ *       maintenance windows, throttling, routing tree with repeat_interval → AlertEvent keyed by alert_id
  *     ─ <name>-sink → the alerts topic (JSON, or `alertSerde`), the alert history the dispatcher reads.
  *
  * One repartition by group key serves every rule (the rule id is part of the key), so adding a rule
@@ -39,12 +39,11 @@ import { AlertingMetrics } from './alerting-metrics.js'
 import { type AnomalyLink, type CorrelationSettings, addCorrelation } from './anomaly-correlation.js'
 import { AnomalyDedupProcessor, dedupStore } from './anomaly-dedup.js'
 import { ALERT_RULE_VERSION_KEYS, alertStateStores, rulesFileVersion } from './alert-rule-versions.js'
-import { type ActiveRules, LiveAlertRules, activeRules } from './live-alert-rules.js'
+import { type ActiveRules, LiveAlertRules, type LiveRulesTable, activeRules } from './live-alert-rules.js'
 import { type RuleMatch, ruleMatchSchema } from './rule-matcher.js'
 import { CURRENT_KEY } from '../config-versions.js'
 import { withDetectorMatch } from './detector-action-alerts.js'
 import { addLifecycle } from './lifecycle-topology.js'
-import { DEFAULT_LIFECYCLE } from './lifecycle-config.js'
 
 export const DEFAULT_ALERTING_GRACE_MS = 3_600_000
 export const DEFAULT_DEDUP_RETENTION_MS = 86_400_000
@@ -89,7 +88,8 @@ export interface AlertingOptions {
   /**
    * The alert lifecycle (lifecycle-processor.ts: grouping, acknowledge/resolve, auto-resolve,
    * escalation) writing notifications to `notificationsTopic`, reading the API's commands from
-   * `commandsTopic`. Its settings are the rules file's `grouping`, `resolve`, `escalation_policies`.
+   * `commandsTopic`. Its settings are the rules file's `grouping`, `resolve`, `escalation_policies`
+   * (with `live`: the version in force, read per record and per tick).
    * Absent: no lifecycle (the alerts topic is all there is).
    */
   readonly lifecycle?: { readonly notificationsTopic: string; readonly commandsTopic: string; readonly tickMs?: number } | null
@@ -134,7 +134,7 @@ export function addAlertManager(
   const maxAnomalyIds = positive(options.maxAnomalyIds, DEFAULT_MAX_ANOMALY_IDS, 'maxAnomalyIds')
   const metrics = options.metrics instanceof AlertingMetrics ? options.metrics : new AlertingMetrics(options.metrics)
   const log = options.logger ?? pino({ name: 'sentinel:alerting', level: process.env.SENTINEL_LOG_LEVEL ?? 'info' })
-  const stores = alertStateStores(rules, routing)
+  const stores = alertStateStores(rules)
   const live =
     options.live && isConfig
       ? new LiveAlertRules(
@@ -142,8 +142,10 @@ export function addAlertManager(
           options.live.onApplied,
         )
       : null
-  const fixed = activeRules({ rules, routing, maintenanceWindows: windows })
+  const fixed = activeRules({ rules, routing, maintenanceWindows: windows, lifecycle: isConfig ? (options.rules as AlertRulesConfig).lifecycle : undefined })
   const active = (): ActiveRules => live?.active ?? fixed
+  const liveTable: LiveRulesTable | undefined =
+    live === null || !options.live ? undefined : { store: options.live.table.storeName, key: ALERT_RULE_VERSION_KEYS.prefix + CURRENT_KEY, rules: live }
   /** Each record first takes the version in force, so the rules are current for it. */
   const withLiveRules = <V>(stream: KStream<string, V>, stage: string): KStream<string, V> =>
     live === null || !options.live
@@ -164,21 +166,25 @@ export function addAlertManager(
     .repartition({ name: `${name}-by-anomaly-id`, key: Serdes.string(), value: options.anomalySerde ?? Serdes.avro<AnomalyEvent>(anomalyEventSchema) })
     .process(() => new AnomalyDedupProcessor(seen, metrics, log), { name: `${name}-dedup`, stores: [seen] })
 
-  const sizes = [...stores.windowSizes]
-  const windowStore: WindowStoreDefinition<string, AlertWindowState> | null =
-    sizes.length === 0
-      ? null
-      : Stores.window(`${name}-windows-store`, Serdes.string(), Serdes.json<AlertWindowState>(), {
-          windowSizeMs: Math.max(...sizes),
-          retentionMs: Math.max(...sizes) + graceMs,
-          windowsFor: (t) => sizes.map((size) => ({ start: Math.floor(t / size) * size, end: Math.floor(t / size) * size + size })),
-        })
-  const throttleStore: KeyValueStoreDefinition<string, ThrottleState> | null = stores.throttles
-    ? Stores.keyValue(`${name}-throttle-store`, Serdes.string(), Serdes.json<ThrottleState>())
-    : null
-  const repeatStore: KeyValueStoreDefinition<string, RouteRepeatState> | null = stores.repeats
-    ? Stores.keyValue(`${name}-route-repeats-store`, Serdes.string(), Serdes.json<RouteRepeatState>())
-    : null
+  // Windows up to the store's capacity, of the sizes in force at each batch's prefetch (a version
+  // may bring new sizes); the processor ignores a stored window of another size than its rule's.
+  const windowStore: WindowStoreDefinition<string, AlertWindowState> = Stores.window(
+    `${name}-windows-store`,
+    Serdes.string(),
+    Serdes.json<AlertWindowState>(),
+    {
+      windowSizeMs: stores.windowCapacityMs,
+      retentionMs: stores.windowCapacityMs + graceMs,
+      windowsFor: (t) =>
+        (live?.refresh() ?? fixed).windowSizes.map((size) => ({ start: Math.floor(t / size) * size, end: Math.floor(t / size) * size + size })),
+    },
+  )
+  const throttleStore: KeyValueStoreDefinition<string, ThrottleState> = Stores.keyValue(`${name}-throttle-store`, Serdes.string(), Serdes.json<ThrottleState>())
+  const repeatStore: KeyValueStoreDefinition<string, RouteRepeatState> = Stores.keyValue(
+    `${name}-route-repeats-store`,
+    Serdes.string(),
+    Serdes.json<RouteRepeatState>(),
+  )
 
   const correlated = options.correlation
     ? addCorrelation(unique, { ...options.correlation, name: `${name}-correlation`, graceMs, log })
@@ -189,17 +195,26 @@ export function addAlertManager(
     .flatMap((_id, anomaly) => withDetectorMatch(active().matcher.match(anomaly), anomaly), { name: `${name}-match-rules` })
     .repartition({ name: `${name}-by-group`, key: Serdes.string(), value: Serdes.avro<RuleMatch>(ruleMatchSchema) })
   const alerts = withLiveRules(matches, 'rules').process(
-    () => new AlertRulesProcessor({ active, windows: windowStore, throttles: throttleStore, repeats: repeatStore, graceMs, maxAnomalyIds, metrics, log }),
-    {
-      name: `${name}-rules`,
-      stores: [windowStore, throttleStore, repeatStore].filter((s) => s !== null),
-    },
+    () =>
+      new AlertRulesProcessor({
+        active,
+        windows: windowStore,
+        throttles: throttleStore,
+        repeats: repeatStore,
+        graceMs,
+        maxAnomalyIds,
+        metrics,
+        log,
+        ...(liveTable === undefined ? {} : { liveTable }),
+      }),
+    { name: `${name}-rules`, stores: [windowStore, throttleStore, repeatStore] },
   )
   const topic = options.alertsTopic === undefined ? 'alerts' : options.alertsTopic
   if (topic !== null) alerts.to(topic, { name: `${name}-sink`, key: Serdes.string(), value: options.alertSerde ?? alertEventSerde() })
   if (options.lifecycle) {
-    const config = (isConfig ? (options.rules as AlertRulesConfig).lifecycle : undefined) ?? DEFAULT_LIFECYCLE
-    addLifecycle(builder, { name, rules, config, alerts, matches, log, ...options.lifecycle })
+    // The lifecycle runs in its own sub-topology, past any join: it reads the version in force itself.
+    const current = live === null ? () => fixed : () => live.refresh()
+    addLifecycle(builder, { name, active: current, alerts, matches, log, ...options.lifecycle, ...(liveTable === undefined ? {} : { liveTable }) })
   }
   return { alerts, links: correlated.links }
 }

@@ -7,7 +7,13 @@
  * `tickMs` — the topology test driver's clock in tests, so they never sleep.
  *
  * An in-memory index (group → next due time) spares the punctuator a scan of the store; it is rebuilt
- * from the store when the task starts.
+ * from the store when the task starts, and when a version changes the settings (the due times of
+ * auto-resolve and escalation depend on them) at the next tick.
+ *
+ * The settings (groupWait, groupInterval, resolve timeout, escalation policies, the rules' escalation
+ * and labels) are the version in force, read per record and per tick: a new version applies to the
+ * groups already held (a longer groupWait delays a pending flush, a policy's new level escalates the
+ * firing alerts naming it). An alert keeps the policy name its rule had when it fired.
  */
 import type { Logger } from 'pino'
 import type { KeyValueStore } from '../../../state/types.js'
@@ -15,14 +21,16 @@ import type { KeyValueStoreDefinition, Processor, ProcessorContext, StreamRecord
 import type { AlertNotification, LifecycleInput } from './alert-notification.js'
 import { notificationGroupOf } from './alert-notification.js'
 import { type GroupState, type LifecycleStep, nextDue, onAlert, onCommand, onSeen, onTick } from './alert-lifecycle.js'
-import type { AlertRule } from './alert-rules-config.js'
 import type { AlertLifecycleConfig } from './lifecycle-config.js'
+import { type ActiveRules, type LiveRulesTable, attachLiveRules } from './live-alert-rules.js'
 
 export const DEFAULT_LIFECYCLE_TICK_MS = 1_000
 
 export interface LifecycleProcessorOptions {
-  readonly config: AlertLifecycleConfig
-  readonly rules: readonly AlertRule[]
+  /** The rules and lifecycle settings in force (live-alert-rules.ts). */
+  readonly active: () => Pick<ActiveRules, 'rules' | 'lifecycle'>
+  /** With live rules: the global table `active` reads (alert-rules/current). */
+  readonly liveTable?: LiveRulesTable
   readonly store: KeyValueStoreDefinition<string, GroupState>
   readonly tickMs: number
   readonly log: Logger
@@ -32,17 +40,28 @@ export class LifecycleProcessor implements Processor<string, LifecycleInput, str
   private context!: ProcessorContext<string, AlertNotification>
   private store!: KeyValueStore<string, GroupState>
   private readonly due = new Map<string, number>()
-  private readonly rules: ReadonlyMap<string, AlertRule>
+  /** The settings the due index was computed with. */
+  private indexed: AlertLifecycleConfig | null = null
 
-  constructor(private readonly options: LifecycleProcessorOptions) {
-    this.rules = new Map(options.rules.map((r) => [r.id, r]))
-  }
+  constructor(private readonly options: LifecycleProcessorOptions) {}
 
   async init(context: ProcessorContext<string, AlertNotification>): Promise<void> {
     this.context = context
+    attachLiveRules(context, this.options.liveTable)
     this.store = context.getStateStore(this.options.store)
-    for await (const [key, state] of this.store.all()) this.index(key, state)
+    await this.reindex()
     context.schedule(this.options.tickMs, 'wall-clock', (now) => this.tick(now))
+  }
+
+  private get config(): AlertLifecycleConfig {
+    return this.options.active().lifecycle
+  }
+
+  /** The due index from the store, under the settings in force. */
+  private async reindex(): Promise<void> {
+    this.indexed = this.config
+    this.due.clear()
+    for await (const [key, state] of this.store.all()) this.index(key, state)
   }
 
   process(record: StreamRecord<string, LifecycleInput>): void {
@@ -52,9 +71,10 @@ export class LifecycleProcessor implements Processor<string, LifecycleInput, str
     const input = record.value
     switch (input.type) {
       case 'alert': {
-        const rule = this.rules.get(input.alert.rule_id)
-        const { labels } = notificationGroupOf(input.alert, rule, this.options.config.groupBy)
-        this.apply(key, onAlert(before, input.alert, labels, key, rule?.escalation ?? null, now, this.options.config))
+        const { rules, lifecycle } = this.options.active()
+        const rule = rules.get(input.alert.rule_id)
+        const { labels } = notificationGroupOf(input.alert, rule, lifecycle.groupBy)
+        this.apply(key, onAlert(before, input.alert, labels, key, rule?.escalation ?? null, now, lifecycle))
         return
       }
       case 'seen': {
@@ -81,19 +101,20 @@ export class LifecycleProcessor implements Processor<string, LifecycleInput, str
   }
 
   private index(key: string, state: GroupState | null): void {
-    const due = state === null ? null : nextDue(state, this.options.config)
+    const due = state === null ? null : nextDue(state, this.config)
     if (due === null) this.due.delete(key)
     else this.due.set(key, due)
   }
 
   private async tick(now: number): Promise<void> {
+    if (this.config !== this.indexed) await this.reindex()
     const keys = [...this.due].filter(([, at]) => at <= now).map(([key]) => key)
     if (keys.length === 0) return
     await this.context.prefetchSourceKeys(keys.map((key) => ({ key, timestamp: now })))
     for (const key of keys) {
       const state = this.store.get(key)
       if (state === undefined) this.due.delete(key)
-      else this.apply(key, onTick(state, key, now, this.options.config))
+      else this.apply(key, onTick(state, key, now, this.config))
     }
   }
 }

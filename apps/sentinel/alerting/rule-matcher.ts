@@ -1,6 +1,6 @@
 /**
  * Which rules an anomaly concerns (their filters) and the group it belongs to in each (the rule's
- * throttling grouping fields). The group key `rule_id|field=value|...` keys the alert state, so one
+ * throttling grouping: anomaly fields and detector dimensions). The group key `rule_id|field=value|...` keys the alert state, so one
  * group's windows and throttle live in one task.
  */
 import type avro from 'avsc'
@@ -33,8 +33,15 @@ export function groupingValue(anomaly: AnomalyEvent, field: GroupingField): stri
       return anomaly.affected_entity?.type ?? null
     case 'affected_entity.id':
       return anomaly.affected_entity?.id ?? null
+    case 'detector_id':
+    case 'application_id':
+    case 'tenant_id':
+    case 'severity':
+    case 'detector_type':
+      return anomaly[field as 'detector_id' | 'application_id' | 'tenant_id' | 'severity' | 'detector_type'] ?? null
     default:
-      return anomaly[field] ?? null
+      // A detector's dimension (checked against the detectors' groupBy when the rules loaded).
+      return anomaly.dimensions?.[field] ?? null
   }
 }
 

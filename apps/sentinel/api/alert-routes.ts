@@ -189,7 +189,7 @@ function addLifecycleRoute(app: Parameters<FastifyPluginAsync<RoutesOptions>>[0]
       const entry = await alerts.reads.known(id, forwardContext(request))
       if (entry.alert === null) throw new ApiError(409, 'conflict', `alert '${id}' is known only by its deliveries so far; retry in a moment`)
       const command: AlertCommand = { type: 'command', command: request.body.status === 'resolved' ? 'resolve' : 'acknowledge', alert_id: id, by: request.body.by ?? null, note: request.body.note ?? null, at: new Date(ctx.now()).toISOString() }
-      await sendJson(ctx.runtime, app.log, lifecycle.commandsTopic, lifecycle.groupKeyOf(entry.alert), command)
+      await sendJson(ctx.runtime, app.log, lifecycle.commandsTopic, await lifecycle.groupKeyOf(entry.alert), command)
       return reply.code(202).send({ alert_id: id, status: request.body.status, by: command.by, at: command.at })
     },
   )

@@ -33,7 +33,7 @@ export interface AlertRulesVersioning {
 
 /** What an instance started as `config` runs: its file's sections and the state stores its topology has. */
 export function startedRules(config: AlertRulesConfig): StartedRules {
-  return { config, sections: rulesFileVersion(config.document ?? {}).sections ?? {}, stores: alertStateStores(config.rules, config.routing) }
+  return { config, sections: rulesFileVersion(config.document ?? {}).sections ?? {}, stores: alertStateStores(config.rules) }
 }
 
 function rulesRefused(err: AlertRulesConfigError | ReceiversConfigError): ApiError {

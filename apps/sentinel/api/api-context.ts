@@ -63,7 +63,7 @@ export interface ApiContext {
 export interface AlertLifecycleApi {
   /** Where `PUT /alerts/:id` writes, keyed by `groupKeyOf(alert)` (the lifecycle's key). */
   readonly commandsTopic: string
-  readonly groupKeyOf: (alert: AlertEvent) => string
+  readonly groupKeyOf: (alert: AlertEvent) => string | Promise<string>
   /** Where silences are written, and the book of every silence (this instance's dispatcher fills it). */
   readonly silenceRulesTopic: string
   readonly silences: SilenceBook

@@ -39,7 +39,7 @@ export const appliedSchema = {
   type: 'string',
   enum: APPLIED_VALUES,
   description:
-    'live: every change applies on running instances at their next record, state kept; live-fresh: applies without a restart by a rebuild of the topology on every instance, and the detectors changed in shape start with fresh state; restart-required: at least one change waits for instances restarted with this version as their file',
+    'live: every change applies on running instances at their next record, state kept; live-fresh: applies without a restart, but at least one item starts with empty state (a detector changed in shape, on a topology every instance rebuilds; an alert rule with a new aggregation window size); restart-required: at least one change waits for instances restarted with this version as their file',
 } as const
 
 /** The schema of a change's outcome: `changes` naming each item by `subject` (its id field), and what applies live. */

@@ -172,3 +172,52 @@ describe('dimensions in payloads', () => {
     assert.match(templateProblems('{{anomaly.dimension.model}}')[0] ?? '', /dimensions\.<name>/)
   })
 })
+
+describe('throttling.grouping by a dimension', () => {
+  const rules = (grouping: string): string => `
+rules:
+  - alert_id: cost
+    name: Cost streak
+    conditions: { trigger: anomaly }
+    actions: [{ type: notification, config: { receivers: [oncall] } }]
+    throttling: { max_frequency: 1h, grouping: [${grouping}] }
+`
+
+  test('a name that is neither an anomaly field nor a dimension is refused at load with the closest name', () => {
+    try {
+      parseAlertRulesConfig(rules('regoin'), { knownDimensions: ['region', 'model'] })
+      assert.fail('accepted')
+    } catch (err) {
+      assert.ok(err instanceof AlertRulesConfigError, String(err))
+      assert.match(err.message, /field 'throttling\.grouping\[0\]': 'regoin' is not an anomaly field or a detector's dimension \(did you mean region\?\)/)
+      assert.match(err.message, /a dimension \(the detectors' groupBy\): region, model/)
+    }
+    assert.throws(() => parseAlertRulesConfig(rules('region'), { knownDimensions: ['model'] }), /'region' is not an anomaly field or a detector's dimension/)
+  })
+
+  test('grouped by region, each region is its own group: throttled apart, the alert names its region', async () => {
+    const config = parseAlertRulesConfig(rules('region'), { knownDimensions: ['region'] })
+    assert.deepEqual(config.rules[0]!.throttling.grouping, ['region'])
+    const builder = new StreamsBuilder()
+    const anomalies = builder.stream('anomalies', { key: Serdes.string(), value: Serdes.json<AnomalyEvent>() })
+    addAlertManager(builder, anomalies, { rules: config, alertSerde: Serdes.json() })
+    const driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'throttle-by-region' })
+    try {
+      const input = driver.createInputTopic('anomalies', Serdes.string(), Serdes.json<AnomalyEvent>())
+      const alerts = driver.createOutputTopic('alerts', Serdes.string(), Serdes.json<{ group: Record<string, string> }>())
+      const regions = ['eu-west-1', 'us-east-1', 'eu-west-1', 'us-east-1', 'eu-west-1']
+      for (const [i, region] of regions.entries()) {
+        const at = T0 + i * SEC
+        const anomaly = { ...sampleAlert().anomaly, anomaly_id: `a-${i}`, timestamp: new Date(at).toISOString(), dimensions: { region } }
+        await input.pipe('chatbot', anomaly, { timestamp: at })
+      }
+      assert.deepEqual(
+        alerts.readValues().map((a) => a.group),
+        [{ region: 'eu-west-1' }, { region: 'us-east-1' }],
+        'one alert per region within max_frequency',
+      )
+    } finally {
+      await driver.close()
+    }
+  })
+})

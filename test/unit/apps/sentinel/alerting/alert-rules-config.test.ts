@@ -81,7 +81,7 @@ rules:
       aggregation: { window: 5m, function: median, threshold: 1 }
     actions:
       - type: email
-    throttling: { grouping: [region] }
+    throttling: { grouping: [""] }
     schedule: { active_hours: { start: "25:00" }, days_of_week: [monday] }
     colour: red
   - name: no id
@@ -105,7 +105,7 @@ maintenance_windows:
   has(/^rule 'bad-rule', field 'conditions\.filters\.score_threshold': 1\.5 is not valid; give a score in \[0, 1\]/)
   has(/^rule 'bad-rule', field 'conditions\.aggregation\.function': "median" is not valid; use count \| avg \| sum \| max \| min/)
   has(/^rule 'bad-rule', field 'actions\[0\]\.type': "email" is not valid; use notification \| shield \| webhook \| incident/)
-  has(/^rule 'bad-rule', field 'throttling\.grouping\[0\]': "region" is not valid; use detector_id \| application_id/)
+  has(/^rule 'bad-rule', field 'throttling\.grouping\[0\]': must not be empty/)
   has(/^rule 'bad-rule', field 'schedule\.active_hours\.start': "25:00" is not valid; write HH:MM \(24h\)/)
   has(/^rule 'bad-rule', field 'schedule\.active_hours\.end': is required; write HH:MM/)
   has(/^rule 'bad-rule', field 'schedule\.days_of_week\[0\]': "monday" is not valid; use sun \| mon/)

@@ -299,10 +299,10 @@ test('anomalies later than the grace are dropped and counted; within it they cou
   await driver.close()
 })
 
-test('names: repartition topics, stores and changelogs derive from the name; disabled rules are left out', () => {
+test('names: repartition topics, stores and changelogs derive from the name; every store is built; disabled rules do not widen the window store', () => {
   const config = parseAlertRulesConfig(`rules:
 ${rule('on', 'conditions: { trigger: anomaly, aggregation: { window: 1m, function: count, threshold: 2 } }\nthrottling: { max_frequency: 5m }')}
-${rule('off', 'enabled: false\nconditions: { trigger: anomaly, aggregation: { window: 7m, function: count, threshold: 2 } }')}
+${rule('off', 'enabled: false\nconditions: { trigger: anomaly, aggregation: { window: 2h, function: count, threshold: 2 } }')}
 `)
   const builder = new StreamsBuilder()
   const anomalies = builder.stream('anomalies', { key: Serdes.string(), value: Serdes.json<AnomalyEvent>() })
@@ -312,6 +312,7 @@ ${rule('off', 'enabled: false\nconditions: { trigger: anomaly, aggregation: { wi
     'sentinel-alerting-by-anomaly-id-repartition',
     'sentinel-alerting-by-group-repartition',
     'sentinel-alerting-dedup-store-changelog',
+    'sentinel-alerting-route-repeats-store-changelog',
     'sentinel-alerting-throttle-store-changelog',
     'sentinel-alerting-windows-store-changelog',
     'sentinel-dlq',
@@ -319,8 +320,10 @@ ${rule('off', 'enabled: false\nconditions: { trigger: anomaly, aggregation: { wi
   const stores = plan.subtopologies.flatMap((s) => s.stores.map((st) => [st.name, st.retentionMs]))
   assert.deepEqual(stores.sort(), [
     ['alerting-dedup-store', 2 * 86_400_000],
+    ['alerting-route-repeats-store', undefined],
     ['alerting-throttle-store', undefined],
-    ['alerting-windows-store', 60_000 + 3_600_000],
+    // Windows up to 1h (LIVE_WINDOW_CAPACITY_MS: a version may bring sizes up to it) + the 1h grace.
+    ['alerting-windows-store', 3_600_000 + 3_600_000],
   ])
   assert.ok(plan.subtopologies.some((s) => s.sinkTopics.includes('alert-history')))
 })

@@ -1,7 +1,7 @@
 /**
  * Alert rules over the API, as versions in the config topic beside the detectors': a rule change
- * applies live on the running rules stage (filters, aggregation threshold), a change its topology
- * cannot take says restart-required and leaves the rule as it started, bad rules are refused with
+ * applies live on the running rules stage (filters, aggregation threshold, window size: live-fresh),
+ * a change its topology cannot take says restart-required and leaves the rule as it started, bad rules are refused with
  * the rule, field and fix, a rollback restores the earlier behaviour, garbage in the topic never
  * stops alerting; and PUT /api/v1/config: partial bodies, parts read at start refused by name,
  * secrets never echoed.
@@ -186,7 +186,7 @@ describe('alert rule versions', () => {
     assert.equal((await versions()).current_version, 1)
   })
 
-  test('an aggregation threshold applies live; a window size the topology lacks is restart-required and the rule runs as it started', async () => {
+  test('an aggregation threshold applies live; a new window size applies live-fresh; one beyond the window store is restart-required', async () => {
     const burst = (threshold: number, window = '5m') => ({
       name: 'Bursts',
       conditions: { trigger: 'anomaly', filters: { detector_ids: ['cost-rule'] }, aggregation: { window, function: 'count', threshold } },
@@ -203,20 +203,33 @@ describe('alert rule versions', () => {
 
     const widened = await inject('PUT', '/api/v1/alert-rules/bursts', burst(1, '7m'))
     assert.equal(widened.status, 200, widened.raw)
-    assert.equal(widened.body.applied, 'restart-required')
-    assert.deepEqual(widened.body.pending_restart, { bursts: ['aggregation'] })
+    assert.equal(widened.body.applied, 'live-fresh')
+    assert.deepEqual(widened.body.changes, [{ rule_id: 'bursts', field: 'aggregation', applied: 'live-fresh' }])
+    assert.deepEqual(widened.body.pending_restart, {})
+    const fresh = await anomalies(1, 'info')
+    assert.deepEqual(
+      fresh.map((a) => [a.rule_id, Date.parse(a.aggregation!.window_end) - Date.parse(a.aggregation!.window_start)]),
+      [['bursts', 7 * MINUTE]],
+      'the rule runs with its new window at once',
+    )
+
+    const tooLong = await inject('PUT', '/api/v1/alert-rules/bursts', burst(1, '2h'))
+    assert.equal(tooLong.status, 200, tooLong.raw)
+    assert.equal(tooLong.body.applied, 'restart-required')
+    assert.deepEqual(tooLong.body.pending_restart, { bursts: ['aggregation'] })
     assert.deepEqual((await versions()).pending_restart, { bursts: ['aggregation'] })
     assert.deepEqual(
       (await anomalies(1, 'info')).map((a) => a.rule_id),
       [],
-      'the rule runs as it started (threshold 3) until a restart',
+      'the rule runs as it started (5m, threshold 3) until a restart: the window store keeps windows up to 1h',
     )
   })
 
   test('rollback restores an earlier version: warnings stop alerting again', async () => {
     const res = await inject('POST', '/api/v1/alert-rules/rollback/0')
     assert.equal(res.status, 200, res.raw)
-    assert.deepEqual([res.body.op, res.body.from_version, res.body.applied], ['rollback', 0, 'live'])
+    // Back to the 5m window from 2h: the rule starts fresh.
+    assert.deepEqual([res.body.op, res.body.from_version, res.body.applied], ['rollback', 0, 'live-fresh'])
     assert.deepEqual(
       (await anomalies(1, 'warning')).map((a) => a.rule_id),
       [],
