@@ -21,7 +21,7 @@ import { type AlertRulesConfig, addAlertManager, loadAlertRulesConfig, DEFAULT_A
 import { addAlertViewWithActions } from './alert-view.js'
 import { routeAction } from './alerting/alert-routing.js'
 import { alertLabels } from './alerting/alert-notification.js'
-import { DEFAULT_LIFECYCLE, escalationReceivers } from './alerting/lifecycle-config.js'
+import { escalationReceivers } from './alerting/lifecycle-config.js'
 import { SilenceBook } from './delivery/silences.js'
 import { addAnomalyView } from './anomaly-view.js'
 import { buildSentinelApi, otlpGrpcAddress } from './api/index.js'
@@ -46,6 +46,7 @@ import { alertRulesConfigVersionGauge } from './detector-config-gauge.js'
 import { type SentinelSettings, resolveSentinelSettings } from './sentinel-config.js'
 import { RunningDetectors } from './running-detectors.js'
 import { TopologyRebuild } from './topology-rebuild.js'
+import { RulesInForce } from './delivery/rules-in-force.js'
 import { sentinelTopicSerdes } from './topic-serdes.js'
 
 /** Everything Sentinel reads at start, checked together. */
@@ -239,8 +240,9 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   const { settings } = app
   const { topics, api } = settings
   const serdes = sentinelTopicSerdes(settings)
-  const rulesById = new Map(app.rules.rules.map((r) => [r.id, r]))
-  const lifecycle = app.rules.lifecycle ?? DEFAULT_LIFECYCLE
+  // The dispatcher's labels and templates follow the rules version in force, as the rules stage does.
+  const rulesInForce = new RulesInForce(runtime, startedRules(app.rules), logger.child({ component: 'rules-in-force' }))
+  await rulesInForce.start()
   const silences = new SilenceBook()
   const checkDetectorActions = (detectors: readonly DetectorConfig[]) => detectorActionIssues(detectors, app.receivers)
   // The detectors the topology runs: the file's, until a version changes the topology (topology-rebuild.ts).
@@ -260,8 +262,8 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     alertsTopic: topics.notifications,
     deliveriesTopic: topics.deliveries,
     deliverySerde: serdes.deliveries,
-    templates: lifecycle.templates,
-    silences: { topic: topics.silenceRules, book: silences, labels: (alert) => alertLabels(alert, rulesById.get(alert.rule_id)?.labels) },
+    templates: () => rulesInForce.templates(),
+    silences: { topic: topics.silenceRules, book: silences, labels: (alert) => alertLabels(alert, rulesInForce.rule(alert.rule_id)?.labels) },
     groupId: `${app.applicationId}-alert-dispatcher`,
     // One consumer group per receiver: a failing receiver never holds back a healthy one.
     lanes: 'per-receiver',
@@ -335,6 +337,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     try {
       apiAddress = await server.listen({ host: api.host, port: api.port })
     } catch (err) {
+      await rulesInForce.close()
       await rebuild.close()
       await closeWatches()
       // The gRPC receiver may be bound already (it starts when the API is ready, before the HTTP port).
@@ -349,6 +352,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
     apiAddress,
     otlpGrpcAddress: server === null ? null : otlpGrpcAddress(server),
     async close() {
+      await rulesInForce.close()
       await rebuild.close()
       await closeWatches()
       await server?.close()

@@ -20,13 +20,14 @@
  * - a new `grouping.groupBy`: notification groups are keyed by it, so new alerts start new groups;
  *   alerts already grouped stay in their old groups until resolved (acknowledge and resolve still
  *   reach them; auto-resolve no longer hears of their anomalies, so it resolves them after its timeout).
- * What is read at start is `restart-required`:
- * - an aggregation window longer than the window store keeps (`windowCapacityMs`: the largest
- *   window at start, at least LIVE_WINDOW_CAPACITY_MS): its windows would expire before they close;
- * - a rule's labels (the dispatcher matches silences on them, outside the alert stage) and the
- *   templates section (the dispatcher renders them).
- * A rule with such a change runs as it started (a new one: not at all) until instances restart
- * with the version as their rules file; its other changes wait with it.
+ * A rule's labels and the templates section apply live too: the rules stage routes and groups by
+ * the labels, and the dispatcher beside the topology reads both from the same version in force
+ * (rules-in-force.ts), so silences match the labels the alert was routed by.
+ * What is read at start is `restart-required`: an aggregation window longer than the window store
+ * keeps (`windowCapacityMs`: the largest window at start, at least LIVE_WINDOW_CAPACITY_MS), whose
+ * windows would expire before they close. A rule with such a change runs as it started (a new one:
+ * not at all) until instances restart with the version as their rules file; its other changes wait
+ * with it.
  */
 import { type Applied, type ConfigVersion, type VersionKeys, changedKeys, readVersion } from '../config-versions.js'
 import { type AlertRule, type AlertRulesConfig, parseAlertRulesConfig } from './alert-rules-config.js'
@@ -35,9 +36,8 @@ import { DEFAULT_LIFECYCLE } from './lifecycle-config.js'
 export const ALERT_RULE_VERSION_KEYS: VersionKeys = { prefix: 'alert-rules/', subjectField: 'rule_id' }
 
 /** The sections the dispatcher reads at start. */
-const RESTART_SECTIONS = new Set(['templates'])
-/** A rule's fields the dispatcher reads at start (silences match them). */
-const RESTART_RULE_FIELDS = new Set(['labels'])
+/** Sections read at start: none since the dispatcher reads templates from the version in force. */
+const RESTART_SECTIONS = new Set<string>()
 
 /**
  * The longest aggregation window a version can introduce live when no rule had a longer one at
@@ -102,14 +102,9 @@ export function parsedRulesVersion(
 }
 
 /** The fields of rule `after` that the rules stage built from `before` (its start) cannot take live; a new rule is `before` undefined. */
-export function ruleRestartFields(before: AlertRule | undefined, after: AlertRule, stores: AlertStateStores): string[] {
-  const out = new Set<string>()
-  if (after.aggregation !== null && after.aggregation.windowMs > stores.windowCapacityMs) out.add('aggregation')
-  const a = (before ?? {}) as Record<string, unknown>
-  const b = after as unknown as Record<string, unknown>
-  for (const field of RESTART_RULE_FIELDS)
-    if (JSON.stringify(a[field] ?? (field === 'labels' ? {} : null)) !== JSON.stringify(b[field] ?? (field === 'labels' ? {} : null))) out.add(field)
-  return [...out].sort()
+export function ruleRestartFields(_before: AlertRule | undefined, after: AlertRule, stores: AlertStateStores): string[] {
+  // Every other field of a rule, new or changed, applies live.
+  return after.aggregation !== null && after.aggregation.windowMs > stores.windowCapacityMs ? ['aggregation'] : []
 }
 
 /** The sections of `next` that differ from the start and need a restart. */
@@ -144,7 +139,7 @@ export function runnableRules(started: StartedRules, next: AlertRulesConfig): Pi
     const was = before.get(rule.id)
     return was === undefined ? [] : [was]
   })
-  // The lifecycle's sections all apply live (templates are the dispatcher's, which keeps its start-up ones).
+  // The lifecycle's sections all apply live (templates: the dispatcher reads them from the version in force too).
   return { rules, routing: next.routing, maintenanceWindows: next.maintenanceWindows, lifecycle: next.lifecycle ?? DEFAULT_LIFECYCLE }
 }
 

@@ -83,8 +83,11 @@ export interface AlertDispatcherOptions {
   readonly deliveredCacheSize?: number
   /** Clock, randomness and sleep for the retry machinery (tests). */
   readonly clientOptions?: Pick<ReceiverClientOptions, 'now' | 'random' | 'sleep'>
-  /** Named message templates (the rules file's `templates`); an action's `config.template` picks one. */
-  readonly templates?: ReadonlyMap<string, NotificationTemplate>
+  /**
+   * Named message templates (the rules file's `templates`); an action's `config.template` picks one.
+   * A function is asked per delivery: the templates of the rules version in force (rules-in-force.ts).
+   */
+  readonly templates?: ReadonlyMap<string, NotificationTemplate> | (() => ReadonlyMap<string, NotificationTemplate>)
   /**
    * Silences (silences.ts): the topic every dispatcher reads whole at each start, the book it fills,
    * how an alert's labels are made (its rule's labels are the rules file's), and how long the start
@@ -351,7 +354,8 @@ export class AlertDispatcher {
     const who = { name: receiver.name, type: receiver.type, action }
     let request
     try {
-      const template = typeof alertAction.config.template === 'string' ? this.options.templates?.get(alertAction.config.template) : undefined
+      const templates = typeof this.options.templates === 'function' ? this.options.templates() : this.options.templates
+      const template = typeof alertAction.config.template === 'string' ? templates?.get(alertAction.config.template) : undefined
       const shown = template === undefined ? alert : applyTemplate(alert, template, anomalyLink(alert, this.options.receivers.publicUrl))
       request = buildDeliveryRequest(receiver, shown, alertAction, this.options.receivers.publicUrl)
     } catch (err) {

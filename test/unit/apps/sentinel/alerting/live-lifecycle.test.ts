@@ -102,7 +102,7 @@ test("an escalation policy and a rule's escalation added by a version escalate t
   await h.driver.close()
 })
 
-test('the answer per change: lifecycle sections and escalation live, a new groupBy live-fresh, labels and templates restart-required', () => {
+test('the answer per change: lifecycle sections and escalation live, a new groupBy live-fresh, labels and templates live (the dispatcher reads them from the version in force)', () => {
   const before = parseAlertRulesConfig(each('grouping: { groupBy: [rule], groupWait: 30s }\n'))
   const started = startedRules(before)
   const version = (yaml: string) => {
@@ -121,9 +121,9 @@ test('the answer per change: lifecycle sections and escalation live, a new group
     { rule_id: null, field: 'escalation_policies', applied: 'live' },
   ])
   assert.deepEqual(changes(each('grouping: { groupBy: [rule], groupWait: 30s }\n', '    labels: { team: ml }\n')), [
-    { rule_id: 'each', field: 'labels', applied: 'restart-required' },
+    { rule_id: 'each', field: 'labels', applied: 'live' },
   ])
   assert.deepEqual(changes(each('grouping: { groupBy: [rule], groupWait: 30s }\ntemplates: { short: { title: "{{title}}" } }\n')), [
-    { rule_id: null, field: 'templates', applied: 'restart-required' },
+    { rule_id: null, field: 'templates', applied: 'live' },
   ])
 })
