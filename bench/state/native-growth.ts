@@ -16,7 +16,7 @@
  * Each config runs in its own child process, one after the other; the parent prints a table.
  */
 import { spawnSync } from 'node:child_process'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,12 +24,9 @@ import { fileURLToPath } from 'node:url'
 import { engines, ROCKSDB_DEFAULTS, type EngineStore, type RocksDBEngineOptions, type WriteOp } from '../../state/index.js'
 import { writeOrderedInt64 } from '../../state/bytes.js'
 import { Segments } from '../../state/stores/segments.js'
-import { median } from './stats.js'
+import { glibcHeaps } from '../soak/glibc-heaps.js'
+import { cliArg as arg, median } from './stats.js'
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i === -1 ? fallback : process.argv[i + 1]!
-}
 const MINUTES = Number(arg('minutes', '8'))
 const STORES = Number(arg('stores', '150'))
 const RATE = Number(arg('rate', '600'))
@@ -43,6 +40,7 @@ const SEGMENT_MS = RETENTION_MS / 2
 const CONFIGS: Record<string, RocksDBEngineOptions> = {
   'before: no memtable budget': { memtableBudgetBytes: 0 },
   [`default: memtable budget ${ROCKSDB_DEFAULTS.memtableBudgetBytes / 1048576} MiB`]: {},
+  'budget + 1 MiB write buffers': { writeBufferSize: 1024 * 1024 },
 }
 
 interface Reading {
@@ -59,30 +57,6 @@ interface Reading {
 }
 
 const mib = (bytes: number): number => bytes / (1024 * 1024)
-const ARENA = 64 * 1024 * 1024
-
-/** glibc's main heap and its thread arenas (anonymous mappings inside one 64 MiB-aligned window), MiB resident. */
-function glibcHeaps(): { mainHeap: number; arenas: number } {
-  let mainHeap = 0
-  let arenas = 0
-  const maps: { a: number; b: number; path: string; rss: number }[] = []
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
-    if (m) maps.push({ a: parseInt(m[1]!, 16), b: parseInt(m[2]!, 16), path: m[3]!, rss: 0 })
-    else if (line.startsWith('Rss:')) maps[maps.length - 1]!.rss = Number(line.split(/\s+/)[1]) * 1024
-  }
-  const anonStarts = new Map(maps.filter((m) => m.path === '').map((m) => [m.a, m]))
-  for (const m of maps) {
-    if (m.path === '[heap]') mainHeap += m.rss
-    else if (m.path === '') {
-      const start = m.a - (m.a % ARENA)
-      const owner = anonStarts.get(start)
-      if (owner && owner.b - owner.a <= ARENA && Math.floor((m.b - 1) / ARENA) === Math.floor(m.a / ARENA)) arenas += m.rss
-    }
-  }
-  return { mainHeap: mib(mainHeap), arenas: mib(arenas) }
-}
-
 /** The RocksDB engine's stores also tell their memtable size (what the memtable budget reads). */
 type WithMemtable = EngineStore & { memtableBytes(): Promise<number> }
 
