@@ -25,7 +25,7 @@ import { engines, ROCKSDB_DEFAULTS, type EngineStore, type RocksDBEngineOptions,
 import { writeOrderedInt64 } from '../../state/bytes.js'
 import { Segments } from '../../state/stores/segments.js'
 import { glibcHeaps } from '../soak/glibc-heaps.js'
-import { cliArg as arg, median } from './stats.js'
+import { cliArg as arg, median, runChildIfAsked } from './stats.js'
 
 const MINUTES = Number(arg('minutes', '8'))
 const STORES = Number(arg('stores', '150'))
@@ -167,11 +167,7 @@ async function child(name: string): Promise<Reading[]> {
 }
 
 async function main(): Promise<void> {
-  const only = arg('child', '')
-  if (only !== '') {
-    process.stdout.write(JSON.stringify(await child(only)) + '\n')
-    return
-  }
+  if (await runChildIfAsked(child)) return
   const self = fileURLToPath(import.meta.url)
   const names = arg('configs', Object.keys(CONFIGS).join(',')).split(',')
   console.log(`${STORES} stores, ${RATE} records/s x 3 stores, ${MINUTES} min each, stream time x${SPEEDUP}; MiB`)

@@ -20,3 +20,14 @@ export const cliArg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`)
   return i === -1 ? fallback : process.argv[i + 1]!
 }
+
+/**
+ * For benches that run each configuration in a fresh process: with `--child <name>`, runs that one
+ * and prints its result as the last stdout line (true: the caller is the child and is done).
+ */
+export async function runChildIfAsked(child: (name: string) => Promise<unknown>): Promise<boolean> {
+  const name = cliArg('child', '')
+  if (name === '') return false
+  process.stdout.write(JSON.stringify(await child(name)) + '\n')
+  return true
+}

@@ -1,19 +1,11 @@
 import { stateLogger } from '../log.js'
+import type { MemtableBudgetStats } from '../types.js'
 
 /** What the budget needs of a store: its memtable size and a way to flush it to a table file. */
 export interface MemtableHolder {
   readonly path: string
   memtableBytes(): Promise<number>
   flushMemtable(): Promise<void>
-}
-
-export interface MemtableBudgetStats {
-  checks: number
-  flushes: number
-  /** Memtable bytes handed to flushes, summed. */
-  flushedBytes: number
-  /** Sum over the open stores at the last check. */
-  lastTotalBytes: number
 }
 
 /**

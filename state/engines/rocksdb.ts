@@ -90,6 +90,7 @@ export function rocksdbEngine(options: RocksDBEngineOptions = {}): StorageEngine
   const budget = new MemtableBudget(settings.memtableBudgetBytes, settings.writeBufferSize / 4, MEMTABLE_CHECK_MS)
   return {
     kind: 'rocksdb',
+    memtableBudget: budget.stats,
     async open(path: string): Promise<EngineStore> {
       await mkdir(path, { recursive: true })
       const db = new RocksDB(path, {
