@@ -239,9 +239,11 @@ function topicSettings(field: string, value: TopicSettings | undefined): TopicSe
   return value.replicationFactor === undefined ? { partitions } : { partitions, replicationFactor: count('replicationFactor', value.replicationFactor) }
 }
 
-const ROCKSDB_KEYS: readonly (keyof RocksDBEngineOptions)[] = ['blockCache', 'writeBufferSize', 'maxOpenFiles', 'maxBackgroundJobs']
+const ROCKSDB_KEYS: readonly (keyof RocksDBEngineOptions)[] = ['blockCache', 'writeBufferSize', 'maxOpenFiles', 'maxBackgroundJobs', 'memtableBudgetBytes']
 /** RocksDB raises a smaller `max_open_files` to 20 without saying so. */
 const MIN_OPEN_FILES = 20
+/** A smaller budget would flush at almost every write: a number in MiB given as bytes, most likely. */
+const MIN_MEMTABLE_BUDGET = 1024 * 1024
 
 function rocksdbSettings(value: unknown): Required<RocksDBEngineOptions> {
   if (value === undefined) return { ...ROCKSDB_DEFAULTS }
@@ -251,18 +253,26 @@ function rocksdbSettings(value: unknown): Required<RocksDBEngineOptions> {
   const input = value as Record<string, unknown>
   const unknownKey = Object.keys(input).find((k) => !(ROCKSDB_KEYS as readonly string[]).includes(k))
   if (unknownKey !== undefined) throw new ConfigError(`rocksdb.${unknownKey}`, 'is not a setting', `Settings: ${ROCKSDB_KEYS.join(', ')}.`)
-  const { blockCache, maxOpenFiles } = input
+  const { blockCache, maxOpenFiles, memtableBudgetBytes } = input
   if (blockCache !== undefined && typeof blockCache !== 'boolean') {
     throw new ConfigError('rocksdb.blockCache', `expected true or false, got ${JSON.stringify(blockCache)}`, 'Set it to false (default: no block cache) or true (a 32 MB cache per store).')
   }
   if (maxOpenFiles !== undefined && maxOpenFiles !== -1 && !(typeof maxOpenFiles === 'number' && Number.isInteger(maxOpenFiles) && maxOpenFiles >= MIN_OPEN_FILES)) {
     throw new ConfigError('rocksdb.maxOpenFiles', `expected -1 (all) or an integer of at least ${MIN_OPEN_FILES}, got ${JSON.stringify(maxOpenFiles)}`, `Set it to e.g. ${ROCKSDB_DEFAULTS.maxOpenFiles}; RocksDB raises smaller values to ${MIN_OPEN_FILES}.`)
   }
+  if (memtableBudgetBytes !== undefined && memtableBudgetBytes !== 0 && !(typeof memtableBudgetBytes === 'number' && Number.isInteger(memtableBudgetBytes) && memtableBudgetBytes >= MIN_MEMTABLE_BUDGET)) {
+    throw new ConfigError(
+      'rocksdb.memtableBudgetBytes',
+      `expected 0 (no budget) or an integer of at least ${MIN_MEMTABLE_BUDGET} (bytes), got ${JSON.stringify(memtableBudgetBytes)}`,
+      `Set it to e.g. ${ROCKSDB_DEFAULTS.memtableBudgetBytes} (the default, bytes, not MiB) or 0.`,
+    )
+  }
   return {
     blockCache: blockCache ?? ROCKSDB_DEFAULTS.blockCache,
     writeBufferSize: atLeast('rocksdb.writeBufferSize', input.writeBufferSize, ROCKSDB_DEFAULTS.writeBufferSize, 64 * 1024, 'too small a memtable for RocksDB to flush sensibly (bytes, not MiB)'),
     maxOpenFiles: (maxOpenFiles as number | undefined) ?? ROCKSDB_DEFAULTS.maxOpenFiles,
     maxBackgroundJobs: positiveInteger('rocksdb.maxBackgroundJobs', input.maxBackgroundJobs, ROCKSDB_DEFAULTS.maxBackgroundJobs),
+    memtableBudgetBytes: (memtableBudgetBytes as number | undefined) ?? ROCKSDB_DEFAULTS.memtableBudgetBytes,
   }
 }
 

@@ -49,6 +49,17 @@ export interface StorageEngine {
   open(path: string): Promise<EngineStore>
   /** Removes the store's files (used when local state is corrupt or no longer owned). */
   destroy(path: string): Promise<void>
+  /** RocksDB: what its memtable budget saw and did (live; read it for metrics). */
+  readonly memtableBudget?: MemtableBudgetStats
+}
+
+export interface MemtableBudgetStats {
+  checks: number
+  flushes: number
+  /** Memtable bytes handed to flushes, summed. */
+  flushedBytes: number
+  /** Sum over the open stores at the last check. */
+  lastTotalBytes: number
 }
 
 export type { TimeWindow, Windowed } from '../schemas/windowed.js'

@@ -11,6 +11,8 @@ export interface SoakRunFacts {
   targetRate: number
   minutes: number
   instances: number
+  /** Brokers of the cluster; 3 unless the run said otherwise. */
+  brokers?: number
   restartEveryMin: number
   guarantee: string
   /** Records the load gave up while more than a second behind its schedule. */
@@ -32,7 +34,7 @@ export function soakSummary(samples: readonly SoakSample[], run: SoakRunFacts): 
   const lines = [
     `# Soak summary`,
     '',
-    `${run.instances} instances of LLM-Sentinel on 3 brokers, ${run.guarantee}, one instance restarted every ${run.restartEveryMin} min, ` +
+    `${run.instances} instances of LLM-Sentinel on ${run.brokers === 1 ? '1 broker' : `${run.brokers ?? 3} brokers`}, ${run.guarantee}, one instance restarted every ${run.restartEveryMin} min, ` +
       `${samples.length} samples over ${fmt(samples.at(-1)?.minute, 1)} of ${run.minutes} min; ${run.machine}.`,
     '',
     `\`${run.command}\``,

@@ -6,9 +6,9 @@
  *
  *   SENTINEL_RUN_DIR=/tmp/run-me npm run soak -- --minutes 60
  *     [--rate 5000] [--instances 3] [--restart-every 10] [--sample-seconds 60]
- *     [--processing-guarantee at-least-once|exactly-once] [--out bench/soak/results]
+ *     [--processing-guarantee at-least-once|exactly-once] [--brokers 3] [--out bench/soak/results]
  *
- * Starts a 3-node cluster in SENTINEL_RUN_DIR (or reuses the 3-node one running there) and stops it
+ * Starts a 3-node cluster (`--brokers 1`: one broker, for a cheap look) in SENTINEL_RUN_DIR (or reuses one of that size running there) and stops it
  * at the end if it started it. Topics and the application id are new for each run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     'sample-seconds': { type: 'string', default: '60' },
     'processing-guarantee': { type: 'string' },
     partitions: { type: 'string', default: '6' },
+    // 1 for a cheap single-broker look (a memory hunt); the soak proper is on 3.
+    brokers: { type: 'string', default: '3' },
     out: { type: 'string', default: 'bench/soak/results' },
   },
 })
@@ -49,7 +51,7 @@ const number = (name: keyof typeof args, min: number): number => {
   return v
 }
 if (!process.env.SENTINEL_RUN_DIR) {
-  console.error('set SENTINEL_RUN_DIR to a directory of your own: the soak starts a 3-broker cluster there')
+  console.error('set SENTINEL_RUN_DIR to a directory of your own: the soak starts its cluster there')
   process.exit(2)
 }
 const MINUTES = number('minutes', 0.5)
@@ -58,6 +60,7 @@ const INSTANCES = number('instances', 1)
 const RESTART_EVERY_MIN = number('restart-every', 0)
 const SAMPLE_MS = number('sample-seconds', 5) * 1000
 const PARTITIONS = number('partitions', 1)
+const BROKERS = number('brokers', 1)
 const guarantee = args['processing-guarantee']
 if (guarantee !== undefined && guarantee !== 'at-least-once' && guarantee !== 'exactly-once') {
   console.error(`--processing-guarantee must be at-least-once or exactly-once, got ${guarantee}`)
@@ -72,8 +75,8 @@ const topics = Object.fromEntries(Object.entries(DEFAULT_TOPICS).map(([purpose, 
 mkdirSync(args.out, { recursive: true })
 
 const preexisting = readLocalBroker()
-const ours = !(preexisting && isAlive(preexisting.pid) && (preexisting.nodes?.length ?? 1) === 3)
-const bootstrap = await startBroker({ brokers: 3 })
+const ours = !(preexisting && isAlive(preexisting.pid) && (preexisting.nodes?.length ?? 1) === BROKERS)
+const bootstrap = await startBroker({ brokers: BROKERS })
 const kafka = new Kafka({ clientId: 'soak', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING })
 const admin = kafka.admin()
 await admin.connect()
@@ -93,7 +96,7 @@ const csv = new SoakCsv(join(args.out, 'soak.csv'), INSTANCES)
 let loadStartedAt = 0
 const write = (): void => {
   const title = `LLM-Sentinel soak, ${new Date(loadStartedAt || Date.now()).toISOString().slice(0, 16)}Z`
-  const subtitle = `${INSTANCES} instances, 3 brokers, ${PARTITIONS} partitions, target ${RATE} events/s, ${guarantee ?? 'at-least-once (app default)'}, one instance restarted every ${RESTART_EVERY_MIN} min`
+  const subtitle = `${INSTANCES} instances, ${BROKERS === 1 ? '1 broker' : `${BROKERS} brokers`}, ${PARTITIONS} partitions, target ${RATE} events/s, ${guarantee ?? 'at-least-once (app default)'}, one instance restarted every ${RESTART_EVERY_MIN} min`
   writeFileSync(join(args.out, 'soak.svg'), soakSvg(samples, { targetRate: RATE, restartsAt, title, subtitle }))
 }
 
@@ -184,6 +187,7 @@ const summary = soakSummary(samples, {
   targetRate: RATE,
   minutes: MINUTES,
   instances: INSTANCES,
+  brokers: BROKERS,
   restartEveryMin: RESTART_EVERY_MIN,
   guarantee: guarantee ?? 'at-least-once (the app default)',
   skipped: load.skipped,

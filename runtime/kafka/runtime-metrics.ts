@@ -3,7 +3,7 @@
  * a counter increment stays a few nanoseconds, and the hot path needs no `if (metrics)` branches.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { CacheBudget } from '../../state/index.js'
+import type { CacheBudget, StorageEngine } from '../../state/index.js'
 
 export class RuntimeMetrics {
   readonly registry: Registry
@@ -21,6 +21,7 @@ export class RuntimeMetrics {
   readonly stalledTasks: Gauge
   readonly fencedRecoveries: Counter
   private cacheBudget: CacheBudget | undefined
+  private engine: StorageEngine | undefined
 
   constructor(registry?: Registry) {
     this.registry = registry ?? new Registry()
@@ -63,6 +64,28 @@ export class RuntimeMetrics {
     })
     // Read at each scrape, so the hot path pays nothing.
     const cacheBytes = (): number => this.cacheBudget?.sizeBytes ?? 0
+    const memtables = (): number => this.engine?.memtableBudget?.lastTotalBytes ?? 0
+    new Gauge({
+      name: 'sentinel_streams_rocksdb_memtable_bytes',
+      help: 'Memtable bytes of all RocksDB stores of this instance at the last check of its memtable budget (rocksdb.memtableBudgetBytes; 0 without a budget)',
+      registers,
+      collect() {
+        this.set(memtables())
+      },
+    })
+    const budgetFlushes = (): number => this.engine?.memtableBudget?.flushes ?? 0
+    let reportedFlushes = 0
+    new Counter({
+      name: 'sentinel_streams_rocksdb_memtable_budget_flushes_total',
+      help: 'Memtables flushed to table files because the memtable budget was exceeded',
+      registers,
+      collect() {
+        // The engine counts; a new engine (restart) starts again from 0.
+        const now = budgetFlushes()
+        if (now > reportedFlushes) this.inc(now - reportedFlushes)
+        reportedFlushes = now
+      },
+    })
     new Gauge({
       name: 'sentinel_streams_record_cache_bytes',
       help: 'Bytes held by the record caches of all tasks of this instance (budget: cacheMaxBytes)',
@@ -71,6 +94,11 @@ export class RuntimeMetrics {
         this.set(cacheBytes())
       },
     })
+  }
+
+  /** Reports this engine's memtable budget from now on (a restarted instance brings a new one). */
+  watchEngine(engine: StorageEngine): void {
+    this.engine = engine
   }
 
   /** Reports this budget's size from now on (a restarted instance brings a new one). */

@@ -325,6 +325,7 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
       await this.producer.connect()
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.logger })
       const engine = engineOfKind(config.storeEngine, config)
+      this.metrics.watchEngine(engine)
       const cacheBudget = new CacheBudget(config.cacheMaxBytes)
       this.metrics.watchCacheBudget(cacheBudget)
       this.running = { stateDirectory, engine, cacheBudget, partitionCounts }

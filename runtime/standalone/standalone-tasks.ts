@@ -108,6 +108,7 @@ export class StandaloneTasks {
     const { config, plan, tasksPerSubtopology } = this.options
     try {
       const engine = engineOfKind(config.storeEngine, config)
+      this.options.metrics.watchEngine(engine)
       const stateDirectory = new StateDirectory({ stateDir: config.stateDir, applicationId: config.applicationId, logger: this.options.logger })
       await this.openGlobalTables(engine, stateDirectory)
       for (const sub of plan.subtopologies) {

@@ -40,6 +40,8 @@ declare module 'rocksdb-native' {
     write(options?: { capacity?: number; autoDestroy?: boolean }): WriteBatch
     iterator(range?: IteratorOptions): AsyncIterable<{ key: Buffer; value: Buffer }>
     getProperty(name: string): Promise<string>
+    /** Flushes the memtable to a table file and waits for it. */
+    flush(): Promise<void>
     close(): Promise<void>
   }
   export default RocksDB

@@ -15,6 +15,12 @@ export interface RocksDBEngineOptions {
   maxOpenFiles?: number
   /** Flush and compaction threads a store's database may use at once. */
   maxBackgroundJobs?: number
+  /**
+   * One bound on the memtables of all stores open in the engine (one engine per instance): over it,
+   * the largest memtables are flushed to table files (memtable-budget.ts). 0 = none: each store holds
+   * up to 2 x writeBufferSize, and stores that fill slowly keep every update in memory for hours.
+   */
+  memtableBudgetBytes?: number
 }
 
 /** Defaults chosen from `bench/state/rocksdb-memory.ts` (figures in `bench/state/RESULTS.md`). */
@@ -23,4 +29,5 @@ export const ROCKSDB_DEFAULTS: Required<RocksDBEngineOptions> = {
   writeBufferSize: 4 * 1024 * 1024,
   maxOpenFiles: 64,
   maxBackgroundJobs: 2,
+  memtableBudgetBytes: 128 * 1024 * 1024,
 }

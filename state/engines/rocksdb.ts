@@ -1,6 +1,7 @@
 import RocksDB from 'rocksdb-native'
 import { mkdir, rm } from 'node:fs/promises'
 import type { EngineStore, KeyRange, StorageEngine, WriteOp } from '../types.js'
+import { MemtableBudget, type MemtableHolder } from './memtable-budget.js'
 import { ROCKSDB_DEFAULTS, type RocksDBEngineOptions } from './rocksdb-options.js'
 
 /**
@@ -10,10 +11,14 @@ import { ROCKSDB_DEFAULTS, type RocksDBEngineOptions } from './rocksdb-options.j
  */
 const ITERATOR_CAPACITY = 64
 
-class RocksDBStore implements EngineStore {
+/** How often the memtable budget sums the memtables: cheap (one property read per store), off the hot path. */
+const MEMTABLE_CHECK_MS = 5_000
+
+class RocksDBStore implements EngineStore, MemtableHolder {
   constructor(
     readonly path: string,
     private readonly db: RocksDB,
+    private readonly budget: MemtableBudget,
   ) {}
 
   async getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
@@ -56,7 +61,17 @@ class RocksDBStore implements EngineStore {
     return Number(await this.db.getProperty('rocksdb.estimate-num-keys'))
   }
 
+  /** Bytes allocated by the memtables (active and immutable), as RocksDB counts them. */
+  async memtableBytes(): Promise<number> {
+    return Number(await this.db.getProperty('rocksdb.cur-size-all-mem-tables'))
+  }
+
+  async flushMemtable(): Promise<void> {
+    await this.db.flush()
+  }
+
   async close(): Promise<void> {
+    this.budget.remove(this)
     await this.db.close()
   }
 }
@@ -66,12 +81,16 @@ class RocksDBStore implements EngineStore {
  * an instance opens one database per store per task (LLM-Sentinel on 6 partitions: 289), and
  * rocksdb-native has neither a write buffer manager nor a shared or sized block cache, so every
  * per-database cost is multiplied by that count. 4 MB write buffers (Kafka Streams' 16 MB would let
- * memtables alone reach gigabytes), two background jobs, no block cache (32 MB each), bounded open files.
+ * memtables alone reach gigabytes), one memtable budget over all its stores, two background jobs, no
+ * block cache (32 MB each), bounded open files.
  */
 export function rocksdbEngine(options: RocksDBEngineOptions = {}): StorageEngine {
   const settings = { ...ROCKSDB_DEFAULTS, ...definedOnly(options) }
+  // A memtable under a quarter of its size is not worth a table file (memtable-budget.ts).
+  const budget = new MemtableBudget(settings.memtableBudgetBytes, settings.writeBufferSize / 4, MEMTABLE_CHECK_MS)
   return {
     kind: 'rocksdb',
+    memtableBudget: budget.stats,
     async open(path: string): Promise<EngineStore> {
       await mkdir(path, { recursive: true })
       const db = new RocksDB(path, {
@@ -89,7 +108,9 @@ export function rocksdbEngine(options: RocksDBEngineOptions = {}): StorageEngine
         const cause = (err as Error).cause instanceof Error ? ` (${((err as Error).cause as Error).message})` : ''
         throw new Error(`cannot open RocksDB store at ${path}: ${(err as Error).message}${cause}`, { cause: err })
       }
-      return new RocksDBStore(path, db)
+      const store = new RocksDBStore(path, db, budget)
+      budget.add(store)
+      return store
     },
     async destroy(path: string): Promise<void> {
       await rm(path, { recursive: true, force: true })

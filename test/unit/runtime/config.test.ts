@@ -41,13 +41,22 @@ describe('resolveConfig', () => {
   })
 
   test('RocksDB memory settings: defaults without a block cache, each field checked with its fix', () => {
-    assert.deepEqual(resolveConfig(base).rocksdb, { blockCache: false, writeBufferSize: 4 * 1024 * 1024, maxOpenFiles: 64, maxBackgroundJobs: 2 })
+    assert.deepEqual(resolveConfig(base).rocksdb, {
+      blockCache: false,
+      writeBufferSize: 4 * 1024 * 1024,
+      maxOpenFiles: 64,
+      maxBackgroundJobs: 2,
+      memtableBudgetBytes: 128 * 1024 * 1024,
+    })
     assert.deepEqual(resolveConfig({ ...base, rocksdb: { blockCache: true, maxOpenFiles: -1 } }).rocksdb, {
       blockCache: true,
       writeBufferSize: 4 * 1024 * 1024,
       maxOpenFiles: -1,
       maxBackgroundJobs: 2,
+      memtableBudgetBytes: 128 * 1024 * 1024,
     })
+    assert.equal(resolveConfig({ ...base, rocksdb: { memtableBudgetBytes: 0 } }).rocksdb.memtableBudgetBytes, 0)
+    assert.equal(resolveConfig({ ...base, rocksdb: { memtableBudgetBytes: 32 << 20 } }).rocksdb.memtableBudgetBytes, 32 << 20)
     assert.equal(resolveConfig({ ...base, rocksdb: { writeBufferSize: 1 << 20, maxOpenFiles: 20 } }).rocksdb.writeBufferSize, 1 << 20)
     rejects({ ...base, rocksdb: 'small' }, 'rocksdb', /expected an object, got "small".*blockCache: false/)
     rejects({ ...base, rocksdb: { blockCache: 'off' } }, 'rocksdb.blockCache', /true or false, got "off".*32 MB cache per store/)
@@ -57,6 +66,13 @@ describe('resolveConfig', () => {
     rejects({ ...base, rocksdb: { maxOpenFiles: 10 } }, 'rocksdb.maxOpenFiles', /-1 \(all\) or an integer of at least 20, got 10.*raises smaller values to 20/)
     rejects({ ...base, rocksdb: { maxOpenFiles: 0 } }, 'rocksdb.maxOpenFiles', /got 0/)
     rejects({ ...base, rocksdb: { maxBackgroundJobs: 0 } }, 'rocksdb.maxBackgroundJobs', /positive integer, got 0/)
+    rejects(
+      { ...base, rocksdb: { memtableBudgetBytes: 128 } },
+      'rocksdb.memtableBudgetBytes',
+      /0 \(no budget\) or an integer of at least 1048576 \(bytes\), got 128.*bytes, not MiB/,
+    )
+    rejects({ ...base, rocksdb: { memtableBudgetBytes: -1 } }, 'rocksdb.memtableBudgetBytes', /got -1/)
+    rejects({ ...base, rocksdb: { memtableBudgetBytes: '128MB' } }, 'rocksdb.memtableBudgetBytes', /got "128MB"/)
   })
 
   test('the forwarding cache is on by default; 0 turns it off', () => {
