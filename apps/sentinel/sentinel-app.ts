@@ -39,7 +39,8 @@ import { effectiveConfig } from './effective-config.js'
 import { NO_GRACE_WARNING, detectorsWithoutGrace } from './grace-check.js'
 import { DetectorVersionWriter } from './api/detector-version-writer.js'
 import { watchAlertRulesFile, watchDetectorsFile } from './detectors-file-watch.js'
-import { AlertRuleVersionWriter, type AlertRulesVersioning, startedRules } from './api/alert-rule-version-writer.js'
+import { AlertRuleVersionWriter, type AlertRulesVersioning } from './api/alert-rule-version-writer.js'
+import { RunningRules } from './alerting/running-rules.js'
 import { liveNotificationGroupKeys } from './api/notification-group-keys.js'
 import { configTable } from './live-detector-settings.js'
 import { alertRulesConfigVersionGauge } from './detector-config-gauge.js'
@@ -240,17 +241,19 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
   const { settings } = app
   const { topics, api } = settings
   const serdes = sentinelTopicSerdes(settings)
+  // The detectors and rules the topology runs: the files', until a version changes the topology (topology-rebuild.ts).
+  const running = new RunningDetectors(app.detectors)
+  const runningRules = new RunningRules(app.rules)
   // The dispatcher's labels and templates follow the rules version in force, as the rules stage does.
-  const rulesInForce = new RulesInForce(runtime, startedRules(app.rules), logger.child({ component: 'rules-in-force' }))
+  const rulesInForce = new RulesInForce(runtime, () => runningRules.started, logger.child({ component: 'rules-in-force' }))
   await rulesInForce.start()
   const silences = new SilenceBook()
   const checkDetectorActions = (detectors: readonly DetectorConfig[]) => detectorActionIssues(detectors, app.receivers)
-  // The detectors the topology runs: the file's, until a version changes the topology (topology-rebuild.ts).
-  const running = new RunningDetectors(app.detectors)
   const rebuild = new TopologyRebuild({
     runtime,
     running,
-    build: (detectors, version) => buildSentinelAppTopology({ ...app, detectors }, { metrics, logger }, version),
+    rules: runningRules,
+    build: (detectors, rules, version) => buildSentinelAppTopology({ ...app, detectors, rules }, { metrics, logger }, version),
     logger: logger.child({ component: 'topology-rebuild' }),
   })
   // Before the API answers: an instance started from an older file first catches up with the version in force.
@@ -274,7 +277,10 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
 
   // The alert rules are versioned beside the detectors, checked as at start (their receivers and detectors too).
   const rulesVersioning: AlertRulesVersioning = {
-    config: app.rules,
+    get config() {
+      return runningRules.config
+    },
+    rebuilds: rebuild.supported,
     knownDetectorIds: app.detectors.detectors.map((d) => d.id),
     checkReferences: (rules) => checkRuleReferences(app.receivers, rules),
   }
@@ -314,7 +320,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
           lifecycle: {
             commandsTopic: topics.commands,
             // Keyed by the rules version in force, as the lifecycle keys it (grouping.groupBy applies live).
-            groupKeyOf: liveNotificationGroupKeys(runtime, startedRules(app.rules)),
+            groupKeyOf: liveNotificationGroupKeys(runtime, () => runningRules.started),
             silenceRulesTopic: topics.silenceRules,
             silences,
           },

@@ -167,6 +167,8 @@ export function ruleVersionChanges(
   started: StartedRules,
   previous: { readonly config: AlertRulesConfig; readonly sections: Readonly<Record<string, unknown>> },
   next: { readonly config: AlertRulesConfig; readonly sections: Readonly<Record<string, unknown>> },
+  /** How a change the running topology cannot take applies: `live-fresh` where instances rebuild it (topology-rebuild.ts). */
+  structural: Applied = 'restart-required',
 ): RuleVersionChange[] {
   const pending = rulesPendingRestart(started, next.config, next.sections)
   const prior = new Map(previous.config.rules.map((r) => [r.id, r]))
@@ -174,10 +176,10 @@ export function ruleVersionChanges(
   for (const rule of next.config.rules) {
     const waits = pending[rule.id] !== undefined
     const was = prior.get(rule.id)
-    if (was === undefined) out.push({ rule_id: rule.id, field: '(created)', applied: waits ? 'restart-required' : 'live' })
+    if (was === undefined) out.push({ rule_id: rule.id, field: '(created)', applied: waits ? structural : 'live' })
     else
       for (const field of changedKeys(was as unknown as Record<string, unknown>, rule as unknown as Record<string, unknown>))
-        out.push({ rule_id: rule.id, field, applied: waits ? 'restart-required' : freshFields(was, rule).has(field) ? 'live-fresh' : 'live' })
+        out.push({ rule_id: rule.id, field, applied: waits ? structural : freshFields(was, rule).has(field) ? 'live-fresh' : 'live' })
   }
   const kept = new Set(next.config.rules.map((r) => r.id))
   for (const rule of previous.config.rules) if (!kept.has(rule.id)) out.push({ rule_id: rule.id, field: '(deleted)', applied: 'live' })
@@ -187,7 +189,7 @@ export function ruleVersionChanges(
     out.push({
       rule_id: null,
       field: section,
-      applied: waiting.has(section) ? 'restart-required' : section === 'grouping' && regrouped ? 'live-fresh' : 'live',
+      applied: waiting.has(section) ? structural : section === 'grouping' && regrouped ? 'live-fresh' : 'live',
     })
   return out
 }

@@ -10,7 +10,7 @@ import { parsedRulesVersion, rulesDocument, rulesPendingRestart } from '../alert
 import type { ConfigVersion } from '../config-versions.js'
 import { redactSecrets } from '../effective-config.js'
 import type { RoutesOptions } from './api-context.js'
-import { startedRules } from './alert-rule-version-writer.js'
+import { startedRules } from '../alerting/running-rules.js'
 import { outcomeSchema, versionRoutes } from './config-version-routes.js'
 
 /**
@@ -21,26 +21,36 @@ function rulesVersionFile(version: ConfigVersion): string {
   return `# LLM-Sentinel alert rules, version ${version.version} (${version.op}${version.subject === null ? '' : ` ${version.subject}`}, ${version.created_at}); secrets redacted\n${stringify(redactSecrets(rulesDocument(version)))}`
 }
 
-const ruleOutcome = outcomeSchema(
-  { field: 'rule_id', type: ['string', 'null'], description: 'null: a section of the rules file (routing, maintenance_windows, ...)' },
-  'a rule field as parsed (filters, aggregation, throttling, ...), (created) / (deleted), or a section',
-  'true: every running instance applies this version as it is',
-)
+const ruleOutcome = {
+  ...outcomeSchema(
+    { field: 'rule_id', type: ['string', 'null'], description: 'null: a section of the rules file (routing, maintenance_windows, ...)' },
+    'a rule field as parsed (filters, aggregation, throttling, ...), (created) / (deleted), or a section',
+    'true: every running instance applies this version without a restart (live, or live-fresh by a rebuild of its topology)',
+  ),
+  starts_fresh: {
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string' } },
+    description:
+      'per rule, the fields that need another topology (a window longer than the window store keeps): every instance rebuilds it, and the rule starts fresh',
+  },
+}
 
 export const alertRuleVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
   const writer = ctx.versions?.alertRules
   if (writer === undefined || writer === null || ctx.alertRules === null) return
-  const started = startedRules(ctx.alertRules.config)
+  const rules = ctx.alertRules
+  // The rules the running topology was built from: they change with a rebuild (running-rules.ts).
+  const started = () => startedRules(rules.config)
   versionRoutes(app, writer, {
     base: '/alert-rules',
     tag: 'alert rules',
     item: 'alert rule',
     outcomeSchema: ruleOutcome,
     file: rulesVersionFile,
-    appliedVersion: (current) => parsedRulesVersion(current, started.config.knownDimensions)?.version ?? 0,
+    appliedVersion: (current) => parsedRulesVersion(current, rules.config.knownDimensions)?.version ?? 0,
     pendingRestart: (state) => {
-      const parsed = parsedRulesVersion(state.currentRecord, started.config.knownDimensions)
-      return parsed === null ? {} : rulesPendingRestart(started, parsed.config, parsed.sections)
+      const parsed = parsedRulesVersion(state.currentRecord, rules.config.knownDimensions)
+      return parsed === null ? {} : rulesPendingRestart(started(), parsed.config, parsed.sections)
     },
   })
 }

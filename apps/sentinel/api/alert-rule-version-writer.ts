@@ -1,17 +1,14 @@
 /**
  * The alert rules as a versioned configuration (config-version-writer.ts): a version is a whole rules
  * file, checked as the rules file is at start (../alerting/alert-rules-config.ts, and its receivers
- * and detectors cross-checked), and its answer says per changed field whether it applies `live` or
- * is `restart-required` on this instance (../alerting/alert-rule-versions.ts).
+ * and detectors cross-checked), and its answer says per changed field whether it applies `live`,
+ * `live-fresh` or is `restart-required` on this instance (../alerting/alert-rule-versions.ts).
  */
 import type { FastifyBaseLogger } from 'fastify'
 import {
   ALERT_RULE_VERSION_KEYS,
-  type StartedRules,
-  alertStateStores,
   checkRulesVersion,
   parsedRulesVersion,
-  rulesFileVersion,
   ruleVersionChanges,
   rulesPendingRestart,
   startedRulesVersion,
@@ -21,20 +18,21 @@ import { appliedOf, storedRecord } from '../config-versions.js'
 import { ReceiversConfigError } from '../delivery/receivers-config.js'
 import { ConfigVersionWriter, type VersionedConfig, type WriterClock } from './config-version-writer.js'
 import { ApiError } from './errors.js'
+import { startedRules } from '../alerting/running-rules.js'
 
 /** The rules an instance started from, and how a version's cross-references are checked. */
 export interface AlertRulesVersioning {
+  /** The rules the running topology was built from (the file, until a rebuild: running-rules.ts). */
   readonly config: AlertRulesConfig
+  /** Whether instances rebuild their topology for a version they cannot take live (Kafka); else such changes are `restart-required`. */
+  readonly rebuilds?: boolean
   /** Rules naming detectors other than these are refused. */
   readonly knownDetectorIds?: readonly string[]
   /** Throws ReceiversConfigError when a rule or route names a receiver the receivers file lacks (sentinel-app.ts: checkRuleReferences). */
   readonly checkReferences?: (config: AlertRulesConfig) => void
 }
 
-/** What an instance started as `config` runs: its file's sections and the state stores its topology has. */
-export function startedRules(config: AlertRulesConfig): StartedRules {
-  return { config, sections: rulesFileVersion(config.document ?? {}).sections ?? {}, stores: alertStateStores(config.rules) }
-}
+export { startedRules }
 
 function rulesRefused(err: AlertRulesConfigError | ReceiversConfigError): ApiError {
   const issues = err.issues.map((i) => ({ rule: i.rule, field: i.field, message: i.message }))
@@ -47,7 +45,6 @@ function rulesRefused(err: AlertRulesConfigError | ReceiversConfigError): ApiErr
 }
 
 export function alertRuleVersioning(rules: AlertRulesVersioning, startedAt: number): VersionedConfig<AlertRulesConfig> {
-  const started = startedRules(rules.config)
   return {
     keys: ALERT_RULE_VERSION_KEYS,
     itemsField: 'rules',
@@ -65,14 +62,22 @@ export function alertRuleVersioning(rules: AlertRulesVersioning, startedAt: numb
       }
     },
     outcome(current, next, parsed) {
+      const started = startedRules(rules.config)
       // The version replaced, as the rules stage had it (one that does not parse: the start-up file).
       const previous = parsedRulesVersion(storedRecord(current, ALERT_RULE_VERSION_KEYS.subjectField), rules.config.knownDimensions) ?? {
         config: rules.config,
         sections: started.sections,
       }
-      const changes = ruleVersionChanges(started, previous, { config: parsed, sections: next.sections ?? {} })
+      const rebuilds = rules.rebuilds === true
+      const changes = ruleVersionChanges(started, previous, { config: parsed, sections: next.sections ?? {} }, rebuilds ? 'live-fresh' : 'restart-required')
       const pending = rulesPendingRestart(started, parsed, next.sections ?? {})
-      return { applied: appliedOf(changes), changes, applied_live: Object.keys(pending).length === 0, pending_restart: pending }
+      return {
+        applied: appliedOf(changes),
+        changes,
+        applied_live: rebuilds || Object.keys(pending).length === 0,
+        pending_restart: rebuilds ? {} : pending,
+        ...(rebuilds ? { starts_fresh: pending } : {}),
+      }
     },
   }
 }

@@ -13,9 +13,15 @@ import { LiveAlertRules } from '../alerting/live-alert-rules.js'
 import { CURRENT_KEY } from '../config-versions.js'
 import { DETECTOR_CONFIG_STORE } from '../live-detector-settings.js'
 
-export function liveNotificationGroupKeys(runtime: Pick<StreamsRuntime, 'keyValueStore'>, started: StartedRules): (alert: AlertEvent) => Promise<string> {
-  const live = new LiveAlertRules(started)
+/** `started`: the rules the running topology was built from (a new object after a rebuild: running-rules.ts). */
+export function liveNotificationGroupKeys(runtime: Pick<StreamsRuntime, 'keyValueStore'>, started: () => StartedRules): (alert: AlertEvent) => Promise<string> {
+  let builtOn = started()
+  let live = new LiveAlertRules(builtOn)
   return async (alert) => {
+    if (started() !== builtOn) {
+      builtOn = started()
+      live = new LiveAlertRules(builtOn)
+    }
     try {
       live.observe(await runtime.keyValueStore<string, unknown>(DETECTOR_CONFIG_STORE).get(ALERT_RULE_VERSION_KEYS.prefix + CURRENT_KEY))
     } catch (err) {

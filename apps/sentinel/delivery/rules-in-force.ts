@@ -18,16 +18,26 @@ import { DETECTOR_CONFIG_STORE } from '../live-detector-settings.js'
 export const RULES_IN_FORCE_INTERVAL_MS = 1000
 
 export class RulesInForce {
-  private readonly live: LiveAlertRules
-  private readonly startedById: ReadonlyMap<string, AlertRule>
+  private live!: LiveAlertRules
+  private startedById!: ReadonlyMap<string, AlertRule>
+  private builtOn: StartedRules | undefined
   private timer: NodeJS.Timeout | undefined
   private reading: Promise<void> = Promise.resolve()
 
+  /** `started`: the rules the running topology was built from (a new object after a rebuild: running-rules.ts). */
   constructor(
     private readonly runtime: Pick<StreamsRuntime, 'keyValueStore'>,
-    started: StartedRules,
+    private readonly started: () => StartedRules,
     private readonly logger: Logger,
   ) {
+    this.rebase()
+  }
+
+  /** Versions apply on top of what the rules stage was built from, as there. */
+  private rebase(): void {
+    const started = this.started()
+    if (started === this.builtOn) return
+    this.builtOn = started
     this.live = new LiveAlertRules(started)
     this.startedById = new Map(started.config.rules.map((r) => [r.id, r]))
   }

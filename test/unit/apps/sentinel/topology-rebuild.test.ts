@@ -9,6 +9,8 @@ import pino from 'pino'
 import { CURRENT_KEY, checkDefinitions, detectorStateName } from '../../../../apps/sentinel/detector-versions.js'
 import { DEFAULT_DETECTORS_PATH, loadDetectorsConfig } from '../../../../apps/sentinel/detectors-config.js'
 import { RunningDetectors } from '../../../../apps/sentinel/running-detectors.js'
+import { RunningRules } from '../../../../apps/sentinel/alerting/running-rules.js'
+import { DEFAULT_ALERT_RULES_PATH, loadAlertRulesConfig } from '../../../../apps/sentinel/alerting/index.js'
 import { TopologyRebuild } from '../../../../apps/sentinel/topology-rebuild.js'
 import type { StreamsRuntime } from '../../../../runtime/streams-runtime.js'
 import type { Topology } from '../../../../topology/index.js'
@@ -34,29 +36,35 @@ describe('detectorStateName', () => {
   })
 })
 
-/** A runtime whose config table holds `current`, recording the topologies it is asked to run. */
+/** A runtime whose config table holds `current` (detectors) and `alert-rules/current`, recording the topologies it is asked to run. */
 function fakeRuntime(withReplace = true) {
-  const replaced: { version: number; detectors: string[] }[] = []
+  const replaced: { version: number; detectors: string[]; rules: string[] }[] = []
   let current: unknown = undefined
+  let currentRules: unknown = undefined
   const runtime = {
-    keyValueStore: () => ({ get: async (key: string) => (key === CURRENT_KEY ? current : undefined) }),
-    ...(withReplace ? { replaceTopology: async (t: Topology) => void replaced.push(t as unknown as { version: number; detectors: string[] }) } : {}),
+    keyValueStore: () => ({ get: async (key: string) => (key === CURRENT_KEY ? current : key === 'alert-rules/current' ? currentRules : undefined) }),
+    ...(withReplace
+      ? { replaceTopology: async (t: Topology) => void replaced.push(t as unknown as { version: number; detectors: string[]; rules: string[] }) }
+      : {}),
   } as unknown as StreamsRuntime
-  return { runtime, replaced, setCurrent: (value: unknown) => (current = value) }
+  return { runtime, replaced, setCurrent: (value: unknown) => (current = value), setRules: (value: unknown) => (currentRules = value) }
 }
 
 const version = (n: number, defs: Record<string, unknown>[]) => ({ version: n, created_at: new Date(0).toISOString(), op: 'update', definitions: defs })
 
 function rebuildOn(runtime: StreamsRuntime) {
   const running = new RunningDetectors(defaults)
+  const rules = new RunningRules(loadAlertRulesConfig(DEFAULT_ALERT_RULES_PATH, { knownDetectorIds: defaults.detectors.map((d) => d.id) }))
   const rebuild = new TopologyRebuild({
     runtime,
     running,
-    build: (detectors, v) => ({ version: v, detectors: detectors.detectors.map((d) => d.id) }) as unknown as Topology,
+    rules,
+    build: (detectors, rules, v) =>
+      ({ version: v, detectors: detectors.detectors.map((d) => d.id), rules: rules.rules.map((r) => r.id) }) as unknown as Topology,
     logger: pino({ level: 'silent' }),
     intervalMs: 60_000,
   })
-  return { running, rebuild }
+  return { running, rules, rebuild }
 }
 
 describe('TopologyRebuild', () => {
@@ -103,5 +111,34 @@ describe('TopologyRebuild', () => {
     standalone.setCurrent(version(1, withConfig('token-rate-spike', { window: '10m' })))
     await other.rebuild.start()
     assert.equal(other.running.version, 0)
+  })
+
+  test('an alert rules version with a window longer than the window store keeps rebuilds with those rules; a shorter one applies live', async () => {
+    const { runtime, replaced, setRules } = fakeRuntime()
+    const { rules, rebuild } = rebuildOn(runtime)
+    const ruleWith = (window: string) => ({
+      alert_id: 'slow-burn',
+      name: 'Slow burn',
+      conditions: { trigger: 'anomaly', aggregation: { window, function: 'count', threshold: 3 } },
+      actions: [{ type: 'notification', config: { receivers: ['slack-ml-platform'] } }],
+    })
+    const rulesVersion = (n: number, window: string) => ({
+      version: n,
+      created_at: new Date(0).toISOString(),
+      op: 'update',
+      definitions: [...(rules.config.document!.rules as Record<string, unknown>[]), ruleWith(window)],
+      sections: null,
+    })
+    setRules(rulesVersion(1, '45m'))
+    await rebuild.check()
+    assert.equal(replaced.length, 0, 'within the window store: live')
+    setRules(rulesVersion(2, '6h'))
+    await rebuild.check()
+    assert.equal(replaced.length, 1)
+    assert.equal(replaced[0]!.version, 2, 'detectors version 0 + rules version 2')
+    assert.ok(replaced[0]!.rules.includes('slow-burn'))
+    assert.equal(rules.version, 2)
+    assert.ok(rules.started.stores.windowCapacityMs >= 6 * 3_600_000, 'the rebuilt window store keeps 6h windows')
+    await rebuild.close()
   })
 })

@@ -38,7 +38,7 @@ test('the group key follows the groupBy of the version in force', async () => {
   const driver = await TopologyTestDriver.create(builder.build(), { applicationId: 'group-keys' })
   try {
     const runtime = new DriverRuntime(driver, new Set(['anomalies', CONFIG_TOPIC]))
-    const keyOf = liveNotificationGroupKeys(runtime, startedRules(config))
+    const keyOf = liveNotificationGroupKeys(runtime, () => startedRules(config))
     const alert = sampleAlert({ rule_id: 'critical-anomalies', severity: 'critical' })
     const publish = (version: number, groupBy: string) => {
       const record = {

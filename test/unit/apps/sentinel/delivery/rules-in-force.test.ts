@@ -32,7 +32,8 @@ test('labels and templates follow the version in force; garbage keeps the last; 
     'keyValueStore'
   >
   const started = rules('    labels: { team: platform }\n')
-  const inForce = new RulesInForce(runtime, startedRules(parseAlertRulesConfig(started)), pino({ level: 'silent' }))
+  const startingRules = startedRules(parseAlertRulesConfig(started))
+  const inForce = new RulesInForce(runtime, () => startingRules, pino({ level: 'silent' }))
   await inForce.start(60_000)
   assert.deepEqual(inForce.rule('costly')?.labels, { team: 'platform' })
   assert.equal(inForce.templates().size, 0)
