@@ -19,7 +19,16 @@ import { DEFAULT_ALERT_RULES_PATH } from '../../../../apps/sentinel/alerting/ind
 import { DEFAULT_DETECTORS_PATH } from '../../../../apps/sentinel/detectors-config.js'
 import type { SentinelTopics } from '../../../../apps/sentinel/sentinel-config.js'
 import { testKafka, uniqueTopic } from '../../../kafka.js'
-import { type AppInstance, apiCaller, closeInstances, createSentinelTopics, eventually, response, startAppInstances } from './sentinel-fixtures.js'
+import {
+  type AppInstance,
+  apiCaller,
+  closeInstances,
+  createSentinelTopics,
+  eventually,
+  response,
+  startAppInstances,
+  telemetryProcessed,
+} from './sentinel-fixtures.js'
 
 const API_KEY = 'detector-live-config-key-0123456'
 const COST_RULE = (value: number) => ({
@@ -88,20 +97,7 @@ async function withTwoInstances(
     })
     const [a, b] = instances as [AppInstance, AppInstance]
     await producer.connect()
-    const processed = async () => {
-      const byApplication = (await admin.listTopics()).filter((t) => t.startsWith(applicationId) && t.includes('telemetry-by-application'))
-      await eventually('the app caught up', async () => {
-        for (const topic of [topics.telemetry, ...byApplication]) {
-          const ends = await admin.fetchTopicOffsets(topic)
-          const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] })
-          const done = ends.every(
-            (e) => Number(e.high) === Number(e.low) || Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high),
-          )
-          if (!done) return undefined
-        }
-        return true
-      })
-    }
+    const processed = () => telemetryProcessed(admin, applicationId, topics.telemetry)
     await run({ a, b, topics, files, processed, send: async (messages) => void (await producer.send({ topic: topics.telemetry, messages })) })
   } finally {
     await producer.disconnect()

@@ -11,7 +11,16 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import pino from 'pino'
 import { testKafka, uniqueTopic } from '../../../kafka.js'
-import { type AppInstance, apiCaller, closeInstances, createSentinelTopics, eventually, response, startAppInstances } from './sentinel-fixtures.js'
+import {
+  type AppInstance,
+  apiCaller,
+  closeInstances,
+  createSentinelTopics,
+  eventually,
+  response,
+  startAppInstances,
+  telemetryProcessed,
+} from './sentinel-fixtures.js'
 
 const API_KEY = 'detector-versions-key-0123456789'
 
@@ -68,20 +77,7 @@ test('detector versions: one version in force on two instances, live delete and 
     // Detection has seen the streak once the app's group committed past it, on the telemetry topic and
     // on the repartition topic by application that cost-threshold reads (at-least-once: committed
     // after processing). Only then is the rollback written, so the streak is judged under version 1.
-    const byApplication = (await admin.listTopics()).filter((t) => t.startsWith(applicationId) && t.includes('telemetry-by-application'))
-    assert.equal(byApplication.length, 1, byApplication.join(', '))
-    await eventually('the streak processed', async () => {
-      for (const topic of [topics.telemetry, byApplication[0]!]) {
-        const ends = await admin.fetchTopicOffsets(topic)
-        const [committed] = await admin.fetchOffsets({ groupId: applicationId, topics: [topic] })
-        // A partition nothing was written to has no committed offset (-1) and nothing to wait for.
-        const done = ends.every(
-          (e) => Number(e.high) === Number(e.low) || Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high),
-        )
-        if (!done) return undefined
-      }
-      return true
-    })
+    await telemetryProcessed(admin, applicationId, topics.telemetry)
 
     // Roll back through b to version 0 (the file): version 2, in force on both.
     const back = await call(b.base, 'POST', '/api/v1/detectors/rollback/0')

@@ -129,3 +129,23 @@ export async function closeInstances(instances: readonly AppInstance[]): Promise
   for (const instance of instances) await instance.services.close()
   await Promise.all(instances.map((i) => i.streams.close()))
 }
+
+/**
+ * Resolves once group `groupId` committed past everything in the telemetry topic and in the app's
+ * repartition topics by application (at-least-once commits after processing): detection has seen
+ * every call sent so far. A partition nothing was written to has nothing to wait for.
+ */
+export async function telemetryProcessed(admin: Admin, groupId: string, telemetryTopic: string): Promise<void> {
+  const byApplication = (await admin.listTopics()).filter((t) => t.startsWith(groupId) && t.includes('telemetry-by-application'))
+  await eventually('the app processed the telemetry sent', async () => {
+    for (const topic of [telemetryTopic, ...byApplication]) {
+      const ends = await admin.fetchTopicOffsets(topic)
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
+      const done = ends.every(
+        (e) => Number(e.high) === Number(e.low) || Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high),
+      )
+      if (!done) return undefined
+    }
+    return true
+  })
+}
