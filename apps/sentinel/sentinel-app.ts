@@ -110,9 +110,9 @@ export interface SentinelTopologyContext {
 
 /**
  * The whole Sentinel topology: detection, the anomaly view, the alert manager, the alert history
- * view; tagged with the detector configuration `version` it was built from (0: the detectors file),
- * so that instances rebuilding it on a new version never run two topologies in one group
- * (topology-rebuild.ts).
+ * view; tagged with the configuration `version` it was built from (the detectors' version plus the
+ * alert rules', 0: the files), so that instances rebuilding it on a new version never run two
+ * topologies in one group (topology-rebuild.ts).
  */
 export function buildSentinelAppTopology(app: SentinelApp, context: SentinelTopologyContext = {}, version = 0): Topology {
   const { settings } = app
@@ -281,7 +281,10 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
       return runningRules.config
     },
     rebuilds: rebuild.supported,
-    knownDetectorIds: app.detectors.detectors.map((d) => d.id),
+    // The detectors the topology runs now: a rule may name one created since the start.
+    get knownDetectorIds() {
+      return running.detectors.map((d) => d.id)
+    },
     checkReferences: (rules) => checkRuleReferences(app.receivers, rules),
   }
   const clock = { runtime, detectors: running, now: Date.now, startedAt: Date.now(), checkDetectorActions }
