@@ -100,13 +100,12 @@ export class TopologyRebuild {
     const detectors = this.detectorsToBuild(current)
     const nextRules = this.rulesToBuild(currentRules)
     if (detectors === null && nextRules === null) return
-    const next = {
-      detectors: detectors ?? { config: running as DetectorsConfig, version: running.version },
-      rules: nextRules ?? { config: rules.config, version: rules.version },
-    }
-    const version = next.detectors.version + next.rules.version
+    const detectorsVersion = detectors?.version ?? running.version
+    const rulesConfig = nextRules?.config ?? rules.config
+    const rulesVersion = nextRules?.version ?? rules.version
+    const version = detectorsVersion + rulesVersion
     logger.info(
-      { version, detectors_version: next.detectors.version, rules_version: next.rules.version, changes: { ...detectors?.changes, ...nextRules?.changes } },
+      { version, detectors_version: detectorsVersion, rules_version: rulesVersion, changes: { ...detectors?.changes, ...nextRules?.changes } },
       'a version in force changes the topology: rebuilding it (what changed in shape starts fresh, the rest keeps its state)',
     )
     const started = Date.now()
@@ -114,7 +113,7 @@ export class TopologyRebuild {
     await runtime.replaceTopology(
       this.options.build(
         detectors?.config ?? { source: running.source, detectors: running.detectors, ...(running.definitions ? { definitions: running.definitions } : {}) },
-        next.rules.config,
+        rulesConfig,
         version,
       ),
     )
@@ -145,7 +144,7 @@ export class TopologyRebuild {
     const { rules } = this.options
     const parsed = parsedRulesVersion(current, rules.config.knownDimensions)
     if (parsed === null || parsed.version === rules.version) return null
-    const changes = rulesPendingRestart(rules.started, parsed.config, parsed.sections)
+    const changes = rulesPendingRestart(rules.started, parsed.config)
     return Object.keys(changes).length === 0
       ? null
       : { config: parsed.config, version: parsed.version, changes: Object.fromEntries(Object.entries(changes).map(([k, v]) => [`rule ${k}`, v])) }

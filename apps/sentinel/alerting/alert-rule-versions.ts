@@ -35,10 +35,6 @@ import { DEFAULT_LIFECYCLE } from './lifecycle-config.js'
 
 export const ALERT_RULE_VERSION_KEYS: VersionKeys = { prefix: 'alert-rules/', subjectField: 'rule_id' }
 
-/** The sections the dispatcher reads at start. */
-/** Sections read at start: none since the dispatcher reads templates from the version in force. */
-const RESTART_SECTIONS = new Set<string>()
-
 /**
  * The longest aggregation window a version can introduce live when no rule had a longer one at
  * start: the window store keeps windows this long (plus the grace), whatever the start-up rules.
@@ -101,15 +97,12 @@ export function parsedRulesVersion(
   }
 }
 
-/** The fields of rule `after` that the rules stage built from `before` (its start) cannot take live; a new rule is `before` undefined. */
-export function ruleRestartFields(_before: AlertRule | undefined, after: AlertRule, stores: AlertStateStores): string[] {
-  // Every other field of a rule, new or changed, applies live.
-  return after.aggregation !== null && after.aggregation.windowMs > stores.windowCapacityMs ? ['aggregation'] : []
+/** The fields of rule `rule` (new or changed) that the rules stage cannot take live with the stores it has. */
+export function ruleRestartFields(rule: AlertRule, stores: AlertStateStores): string[] {
+  // Every other field of a rule, and every section of the file (templates included: the dispatcher
+  // reads them from the version in force), applies live.
+  return rule.aggregation !== null && rule.aggregation.windowMs > stores.windowCapacityMs ? ['aggregation'] : []
 }
-
-/** The sections of `next` that differ from the start and need a restart. */
-const sectionRestartFields = (started: Readonly<Record<string, unknown>>, next: Readonly<Record<string, unknown>>): string[] =>
-  changedKeys(started, next).filter((k) => RESTART_SECTIONS.has(k))
 
 /** The start of an instance: its rules file parsed, as a document, and the stores its topology has. */
 export interface StartedRules {
@@ -118,16 +111,13 @@ export interface StartedRules {
   readonly stores: AlertStateStores
 }
 
-/** Per rule (or `(file)` for sections), the fields an instance started as `started` runs differently until restarted with `next`. */
-export function rulesPendingRestart(started: StartedRules, next: AlertRulesConfig, nextSections: Readonly<Record<string, unknown>>): Record<string, string[]> {
-  const before = new Map(started.config.rules.map((r) => [r.id, r]))
+/** Per rule, the fields an instance started as `started` runs differently until its topology is rebuilt with `next`. */
+export function rulesPendingRestart(started: StartedRules, next: AlertRulesConfig): Record<string, string[]> {
   const out: Record<string, string[]> = {}
   for (const rule of next.rules) {
-    const fields = ruleRestartFields(before.get(rule.id), rule, started.stores)
+    const fields = ruleRestartFields(rule, started.stores)
     if (fields.length > 0) out[rule.id] = fields
   }
-  const sections = sectionRestartFields(started.sections, nextSections)
-  if (sections.length > 0) out['(file)'] = sections
   return out
 }
 
@@ -135,7 +125,7 @@ export function rulesPendingRestart(started: StartedRules, next: AlertRulesConfi
 export function runnableRules(started: StartedRules, next: AlertRulesConfig): Pick<AlertRulesConfig, 'rules' | 'routing' | 'maintenanceWindows' | 'lifecycle'> {
   const before = new Map(started.config.rules.map((r) => [r.id, r]))
   const rules = next.rules.flatMap((rule) => {
-    if (ruleRestartFields(before.get(rule.id), rule, started.stores).length === 0) return [rule]
+    if (ruleRestartFields(rule, started.stores).length === 0) return [rule]
     const was = before.get(rule.id)
     return was === undefined ? [] : [was]
   })
@@ -170,7 +160,7 @@ export function ruleVersionChanges(
   /** How a change the running topology cannot take applies: `live-fresh` where instances rebuild it (topology-rebuild.ts). */
   structural: Applied = 'restart-required',
 ): RuleVersionChange[] {
-  const pending = rulesPendingRestart(started, next.config, next.sections)
+  const pending = rulesPendingRestart(started, next.config)
   const prior = new Map(previous.config.rules.map((r) => [r.id, r]))
   const out: RuleVersionChange[] = []
   for (const rule of next.config.rules) {

@@ -50,7 +50,7 @@ export const alertRuleVersionRoutes: FastifyPluginAsync<RoutesOptions> = async (
     appliedVersion: (current) => parsedRulesVersion(current, rules.config.knownDimensions)?.version ?? 0,
     pendingRestart: (state) => {
       const parsed = parsedRulesVersion(state.currentRecord, rules.config.knownDimensions)
-      return parsed === null ? {} : rulesPendingRestart(started(), parsed.config, parsed.sections)
+      return parsed === null ? {} : rulesPendingRestart(started(), parsed.config)
     },
   })
 }

@@ -70,7 +70,7 @@ export function alertRuleVersioning(rules: AlertRulesVersioning, startedAt: numb
       }
       const rebuilds = rules.rebuilds === true
       const changes = ruleVersionChanges(started, previous, { config: parsed, sections: next.sections ?? {} }, rebuilds ? 'live-fresh' : 'restart-required')
-      const pending = rulesPendingRestart(started, parsed, next.sections ?? {})
+      const pending = rulesPendingRestart(started, parsed)
       return {
         applied: appliedOf(changes),
         changes,
