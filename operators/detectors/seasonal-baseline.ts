@@ -108,8 +108,13 @@ export class SeasonalBaseline {
     return total > 0 ? between / total : 0
   }
 
-  /** Teaches the value to its slot; the state is a new object (the slot arrays copied on write). */
-  update(state: SeasonalBaselineState, timeMs: number, value: number): SeasonalBaselineState {
+  /**
+   * Teaches the value to its slot; the state is a new object (the slot arrays copied on write).
+   * `spread: false` moves the slot's level (clipped as always) but leaves its spread: for a value
+   * the caller judged anomalous, so dense anomalies do not widen the spread that judges the next
+   * ones, while a lasting change of the cycle is still learned through the level.
+   */
+  update(state: SeasonalBaselineState, timeMs: number, value: number, options: { readonly spread?: boolean } = {}): SeasonalBaselineState {
     if (!Number.isFinite(value)) return state
     const { alpha, clip } = this.config
     const slot = this.slotOf(timeMs)
@@ -131,7 +136,7 @@ export class SeasonalBaseline {
       } else {
         level[slot] = level[slot]! + alpha * taught
       }
-      deviation[slot] = deviation[slot]! + alpha * (Math.abs(taught) - deviation[slot]!)
+      if (options.spread !== false) deviation[slot] = deviation[slot]! + alpha * (Math.abs(taught) - deviation[slot]!)
     }
     seenNext[slot] = seen + 1
     return { level, deviation, seen: seenNext }

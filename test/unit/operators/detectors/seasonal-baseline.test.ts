@@ -78,3 +78,18 @@ test('interpolate: on the morning ramp the slot spread measures the noise, not t
   assert.ok(line.spread < flat.spread / 4, `interpolated spread ${line.spread} vs ${flat.spread}`)
   assert.ok(line.error < 2, `interpolated error ${line.error}`)
 })
+
+test('update(..., { spread: false }) moves the slot level but leaves its spread, so flagged values cannot widen it', () => {
+  const rows = traffic(3, 41)
+  let s = daily.initial()
+  for (const r of rows) s = daily.update(s, r.t, r.v)
+  const t = rows[rows.length - 1]!.t + 5 * MINUTE
+  const before = daily.expect(s, t)
+  const far = before.expected + 10 * before.spread
+  const taught = daily.update(s, t, far)
+  const levelOnly = daily.update(s, t, far, { spread: false })
+  assert.ok(daily.expect(taught, t).spread > before.spread * 1.1, 'a far value taught in full widens the spread')
+  assert.equal(daily.expect(levelOnly, t).spread, before.spread)
+  assert.ok(daily.expect(levelOnly, t).expected > before.expected, 'the level still moves toward it (clipped)')
+  assert.equal(daily.expect(levelOnly, t).expected, daily.expect(taught, t).expected)
+})

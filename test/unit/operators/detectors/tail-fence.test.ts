@@ -104,3 +104,84 @@ test('shiftLevel(keepLast): the rows since the change began stay where they are,
   assert.ok(all.distance > 10, `fence at ${all.distance.toFixed(2)} spreads with every row moved`)
   assert.ok(kept.caught >= 6 && all.caught <= 2, `shifts caught on their first row: ${kept.caught} kept, ${all.caught} all moved (of 8)`)
 })
+
+/** Gaussian noise with spikes of 6-12 spreads (both sides) in `share` of the rows, from row `from` on. */
+function denseSpikes(seed: number, share: number, from: number): { values: number[]; spikes: Set<number> } {
+  const rand = mulberry32(seed)
+  const g = gaussian(rand)
+  const spikes = new Set<number>()
+  const values = Array.from({ length: 5000 }, (_, i) => {
+    if (i < from || rand() >= share) return 10 + g()
+    spikes.add(i)
+    return 10 + g() + (rand() < 0.5 ? -1 : 1) * (6 + 6 * rand())
+  })
+  return { values, spikes }
+}
+
+function recallOf(values: readonly number[], spikes: ReadonlySet<number>, learnBeyond: 'fence' | 'exclude'): { recall: number; falseAlarms: number } {
+  const d = new TailFenceDetector({ size: 2000, tail: 0.99, factor: 2.5, minHistory: 300, learnBeyond })
+  let s = d.initial()
+  let caught = 0
+  let counted = 0
+  let falseAlarms = 0
+  values.forEach((v, i) => {
+    const r = d.step(s, v)
+    s = r.state
+    if (i < 300) return
+    if (spikes.has(i)) counted++
+    if (spikes.has(i) && r.verdict.anomalous) caught++
+    if (!spikes.has(i) && r.verdict.anomalous) falseAlarms++
+  })
+  return { recall: caught / counted, falseAlarms }
+}
+
+test('dense spikes in 5% of the rows: a fence that excludes what it flags keeps catching them; one that lets them in clipped widens past them', () => {
+  const { values, spikes } = denseSpikes(37, 0.05, 300)
+  const excluded = recallOf(values, spikes, 'exclude')
+  const clipped = recallOf(values, spikes, 'fence')
+  assert.ok(excluded.recall >= 0.9, `recall ${excluded.recall.toFixed(2)} excluding flagged rows`)
+  assert.ok(clipped.recall <= 0.6, `recall ${clipped.recall.toFixed(2)} with flagged rows clipped in (the fence doubles while over 1% of a side sits at it)`)
+  assert.ok(excluded.falseAlarms <= 10, `${excluded.falseAlarms} false alarms`)
+})
+
+test('dense spikes during a long warm-up: excluding starts on a provisional fence (from 200 values), so the first fence is not made of spikes', () => {
+  // Clean for 250 rows, then spikes in 5% of the rows; no verdict before 1000 values.
+  const { values, spikes } = denseSpikes(38, 0.05, 250)
+  const d = new TailFenceDetector({ size: 2000, tail: 0.99, factor: 2.5, minHistory: 1000, learnBeyond: 'exclude' })
+  let s = d.initial()
+  let caught = 0
+  let counted = 0
+  let warmUpSpikes = 0
+  values.forEach((v, i) => {
+    const before = s.values.length
+    const r = d.step(s, v)
+    if (before < 1000) {
+      assert.equal(r.verdict.ready, false, `no verdict at row ${i}`)
+      if (spikes.has(i) && r.state.values.length === before) warmUpSpikes++
+    }
+    s = r.state
+    if (r.verdict.ready && spikes.has(i)) {
+      counted++
+      if (r.verdict.anomalous) caught++
+    }
+  })
+  const inWarmUp = [...spikes].filter((i) => i < 1000 + warmUpSpikes).length
+  assert.ok(warmUpSpikes >= 0.9 * inWarmUp, `${warmUpSpikes} of ${inWarmUp} warm-up spikes left out`)
+  assert.ok(caught / counted >= 0.9, `recall ${(caught / counted).toFixed(2)} after the warm-up`)
+  assert.ok(recallOf(values, spikes, 'fence').recall <= 0.6, 'clipped in, the same spikes widen the fence past them')
+})
+
+test('excluding what it flags, the fence still follows a lasting rise of the noise (values between its quantile and the fence widen it)', () => {
+  const g = gaussian(mulberry32(39))
+  const d = new TailFenceDetector({ size: 2000, tail: 0.99, factor: 2.5, minHistory: 300, learnBeyond: 'exclude' })
+  let s = d.initial()
+  let late = 0
+  // 2000 rows of unit noise, then 4000 rows of noise three times as wide.
+  for (let i = 0; i < 6000; i++) {
+    const r = d.step(s, 10 + (i < 2000 ? 1 : 3) * g())
+    s = r.state
+    if (i >= 4000 && r.verdict.anomalous) late++
+  }
+  // On noise of spread 3 the fence settles near 2.5 x 2.33 x 3 = 17.5: few rows lie beyond it.
+  assert.ok(late <= 20, `${late} alarms in the last 2000 rows`)
+})
