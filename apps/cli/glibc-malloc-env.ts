@@ -8,7 +8,7 @@
  * buffers on the JS thread, RocksDB memtable blocks (writeBufferSize / 8) on libuv's pool threads,
  * both peaking when tasks move in on a rebalance (restores). With the dynamic threshold each burst
  * left its high-water mark behind (the soak's RSS rising in a step at every restart of another
- * instance: bench/soak/results/README.md, 2026-12-07 "where the growth is"). Setting either value
+ * instance: bench/soak/results/README.md, "Where the 3-instance growth is"). Setting either value
  * turns the dynamic adjustment off, so blocks of 128 KiB and more are mapped on their own and
  * unmapped when freed; the values are glibc's own starting defaults.
  */
