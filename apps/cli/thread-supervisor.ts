@@ -14,6 +14,7 @@ import type pino from 'pino'
 import { AggregatorRegistry } from 'prom-client'
 import type { ReadinessReport } from '../../runtime/readiness.js'
 import { UsageError } from './command-args.js'
+import { missingGlibcMallocEnv } from './glibc-malloc-env.js'
 import { type OperationsServer, type ReadinessSource, serveOperationsPorts } from './operations-server.js'
 import { JoinBarrier } from './join-barrier.js'
 import { JOIN_MESSAGE, READINESS_MESSAGE, READY_TO_JOIN_MESSAGE, type ReadinessMessage, THREAD_INDEX_ENV } from './thread-worker.js'
@@ -101,7 +102,8 @@ export async function superviseThreads(options: SupervisorOptions): Promise<numb
   const fork = (slot: ThreadSlot): void => {
     slot.restartTimer = undefined
     slot.startedAt = Date.now()
-    const worker = cluster.fork({ [THREAD_INDEX_ENV]: String(slot.index) })
+    // A worker is a fresh process, so it can take the malloc settings the primary may have started without.
+    const worker = cluster.fork({ ...missingGlibcMallocEnv(process.env), [THREAD_INDEX_ENV]: String(slot.index) })
     slot.worker = worker
     worker.on('message', (message: unknown) => {
       if (isMessage(message, READINESS_MESSAGE)) slot.report = message as ReadinessMessage

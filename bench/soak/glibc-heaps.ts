@@ -9,6 +9,13 @@ export interface GlibcHeaps {
   mainHeap: number
   /** Resident MiB of the other threads' arenas (rocksdb-native runs on libuv's pool threads). */
   arenas: number
+  /**
+   * Resident MiB of the other anonymous mappings: V8's heap, and malloc blocks at or over the mmap
+   * threshold, each mapped on its own (with `MALLOC_MMAP_THRESHOLD_` set: memtable blocks among them).
+   */
+  otherAnonymous: number
+  /** Resident MiB of file-backed mappings (the node binary, the native addons, shared libraries). */
+  files: number
 }
 
 /**
@@ -27,13 +34,17 @@ export function glibcHeaps(pid: number | 'self' = 'self'): GlibcHeaps {
   const anonymousAt = new Map(maps.filter((m) => m.path === '').map((m) => [m.a, m]))
   let mainHeap = 0
   let arenas = 0
+  let otherAnonymous = 0
+  let files = 0
   for (const m of maps) {
     if (m.path === '[heap]') mainHeap += m.rss
+    else if (m.path.startsWith('/')) files += m.rss
     else if (m.path === '') {
       const owner = anonymousAt.get(m.a - (m.a % ARENA_BYTES))
       const oneWindow = Math.floor((m.b - 1) / ARENA_BYTES) === Math.floor(m.a / ARENA_BYTES)
       if (owner && owner.b - owner.a <= ARENA_BYTES && oneWindow) arenas += m.rss
-    }
+      else otherAnonymous += m.rss
+    } else otherAnonymous += m.rss
   }
-  return { mainHeap: mib(mainHeap), arenas: mib(arenas) }
+  return { mainHeap: mib(mainHeap), arenas: mib(arenas), otherAnonymous: mib(otherAnonymous), files: mib(files) }
 }

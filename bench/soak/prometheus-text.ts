@@ -28,9 +28,12 @@ function samples(text: string): Sample[] {
   return out
 }
 
-/** A metric's value (the first series of that name), or undefined when the instance does not expose it. */
-export function gauge(text: string, name: string): number | undefined {
-  return samples(text).find((s) => s.name === name)?.value
+/**
+ * A metric's value (the first series of that name; with `label`, e.g. `space="old"`, the first whose
+ * labels include it), or undefined when the instance does not expose it.
+ */
+export function gauge(text: string, name: string, label?: string): number | undefined {
+  return samples(text).find((s) => s.name === name && (label === undefined || s.labels.includes(label)))?.value
 }
 
 /** A histogram summed over all its label sets (e.g. one series per task), or undefined when absent. */

@@ -4,6 +4,7 @@
  * dir, metrics port and API port, kept across restarts, so a restarted instance comes back on its
  * RocksDB state as a redeployed pod would.
  */
+import { missingGlibcMallocEnv } from '../../apps/cli/glibc-malloc-env.js'
 import { freePort } from '../../scripts/launcher/process.js'
 import { startInstance, type CliInstance, type LogLine } from '../../test/integration/runtime/cli-instance.js'
 import { TempStateDirs } from '../../test/integration/runtime/request-fixtures.js'
@@ -49,7 +50,8 @@ export class SentinelFleet {
       args: ['--metrics-port', String(metricsPort)],
       // Warnings and errors only: every line is kept in memory for the whole soak.
       logLevel: 'warn',
-      env: { SENTINEL_API_PORT: String(apiPort) },
+      // The image's malloc settings (docker/Dockerfile), unless the soak's own environment sets them.
+      env: { ...missingGlibcMallocEnv(process.env), SENTINEL_API_PORT: String(apiPort) },
     })
   }
 

@@ -84,3 +84,10 @@ test('a gauge value; NaN (an event-loop histogram with no samples yet) reads as 
   assert.ok(Number.isNaN(gauge(text, 'nodejs_eventloop_lag_max_seconds')))
   assert.equal(gauge(text, 'absent'), undefined)
 })
+
+test('a gauge of one label set: the first series whose labels include it', () => {
+  const text = 'nodejs_heap_space_size_used_bytes{space="new"} 10\nnodejs_heap_space_size_used_bytes{space="old"} 20\n'
+  assert.equal(gauge(text, 'nodejs_heap_space_size_used_bytes'), 10)
+  assert.equal(gauge(text, 'nodejs_heap_space_size_used_bytes', 'space="old"'), 20)
+  assert.equal(gauge(text, 'nodejs_heap_space_size_used_bytes', 'space="code"'), undefined)
+})
