@@ -24,7 +24,7 @@ import { alertLabels } from './alerting/alert-notification.js'
 import { escalationReceivers } from './alerting/lifecycle-config.js'
 import { SilenceBook } from './delivery/silences.js'
 import { addAnomalyView } from './anomaly-view.js'
-import { buildSentinelApi, otlpGrpcAddress } from './api/index.js'
+import { buildSentinelApi, type IngestThread, ingestThreadTarget, otlpGrpcAddress, startIngestThread } from './api/index.js'
 import { BoundedLabelValues } from './bounded-label-values.js'
 import { AlertDispatcher, type ReceiversConfig, checkReferences, loadReceiversConfig, DEFAULT_RECEIVERS_PATH } from './delivery/index.js'
 import { addSentinelDetection, repartitionTelemetrySerde } from './detection.js'
@@ -342,9 +342,15 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
         ...(settings.otlp.grpcPort === null ? {} : { otlpGrpc: { host: api.host, port: settings.otlp.grpcPort } }),
       })
     : null
+  let ingestThread: IngestThread | null = null
   if (server) {
     try {
-      apiAddress = await server.listen({ host: api.host, port: api.port })
+      if (api.ingestThread) {
+        // The worker owns the port; this API answers what it forwards (api/ingest-thread.ts).
+        await server.ready()
+        ingestThread = await startIngestThread(ingestThreadTarget(server), { host: api.host, port: api.port }, logger.child({ component: 'api' }))
+        apiAddress = ingestThread.address
+      } else apiAddress = await server.listen({ host: api.host, port: api.port })
     } catch (err) {
       await rulesInForce.close()
       await rebuild.close()
@@ -355,7 +361,7 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
       throw err
     }
     if (api.apiKeys.length === 0) logger.warn('the REST API has no API keys: anyone who reaches it can ingest and acknowledge (set SENTINEL_API_KEYS)')
-    logger.info({ address: apiAddress }, 'LLM-Sentinel API listening')
+    logger.info({ address: apiAddress, ingestThread: api.ingestThread }, 'LLM-Sentinel API listening')
   }
   return {
     apiAddress,
@@ -364,6 +370,8 @@ export async function startSentinelServices(app: SentinelApp, { runtime, logger,
       await rulesInForce.close()
       await rebuild.close()
       await closeWatches()
+      // The edge first: its in-flight requests still need this API and the runtime.
+      await ingestThread?.close()
       await server?.close()
       await dispatcher.stop()
     },

@@ -5,7 +5,7 @@
  * runs as shipped; every value given is checked at start and a bad one fails it naming the field.
  *
  * Environment overrides, for containers: SENTINEL_API_PORT, SENTINEL_API_KEYS (comma-separated),
- * SENTINEL_OTLP_GRPC_PORT,
+ * SENTINEL_OTLP_GRPC_PORT, SENTINEL_API_INGEST_THREAD (true|false),
  * SENTINEL_DETECTORS, SENTINEL_ALERT_RULES, SENTINEL_RECEIVERS (file paths), SCHEMA_REGISTRY_URL,
  * SCHEMA_REGISTRY_AUTH / SCHEMA_REGISTRY_TOKEN (registry-settings.ts).
  */
@@ -54,6 +54,11 @@ export interface SentinelApiSettings {
   readonly dedup: { readonly maxIds: number; readonly horizonMs: number }
   /** Operations endpoints that require an API key too (when keys are configured); default open. */
   readonly authenticate: { readonly metrics: boolean; readonly openapi: boolean }
+  /**
+   * The HTTP edge in a worker thread (api/ingest-thread.ts): telemetry ingest off the topology's event
+   * loop; every other request forwarded to the main thread's API. JSON telemetry only.
+   */
+  readonly ingestThread: boolean
 }
 
 export interface SentinelSettings {
@@ -222,6 +227,24 @@ function flag(raw: Raw, name: string, path: string, fallback: boolean): boolean 
   return value
 }
 
+/** `api.ingestThread` (or SENTINEL_API_INGEST_THREAD, checked as the field it overrides); JSON telemetry only. */
+function ingestThreadSetting(api: Raw, path: string, fromEnv: string | undefined, inputFormat: InputFormat): boolean {
+  if (fromEnv !== undefined && fromEnv !== '' && fromEnv !== 'true' && fromEnv !== 'false')
+    throw new ConfigError(
+      `${path}.ingestThread`,
+      `SENTINEL_API_INGEST_THREAD must be true or false, got ${JSON.stringify(fromEnv)}`,
+      'Set it to true or false.',
+    )
+  const on = fromEnv === 'true' || fromEnv === 'false' ? fromEnv === 'true' : flag(api, 'ingestThread', path, false)
+  if (on && inputFormat !== 'json')
+    throw new ConfigError(
+      `${path}.ingestThread`,
+      `needs input.format json (got '${inputFormat}'): the ingest thread writes telemetry as JSON`,
+      'Set ingestThread to false, or input.format to json.',
+    )
+  return on
+}
+
 function serverPort(address: string | undefined): number | null {
   const port = address === undefined ? Number.NaN : Number(address.slice(address.lastIndexOf(':') + 1))
   return Number.isInteger(port) && port > 0 && port <= 65535 ? port : null
@@ -299,7 +322,7 @@ export function resolveSentinelSettings(
   }
 
   const api = section(raw, 'api', path)
-  rejectUnknown(api, ['enabled', 'host', 'port', 'apiKeys', 'bodyLimit', 'rateLimit', 'dedup', 'authenticate'], `${path}.api`)
+  rejectUnknown(api, ['enabled', 'host', 'port', 'apiKeys', 'bodyLimit', 'rateLimit', 'dedup', 'authenticate', 'ingestThread'], `${path}.api`)
   if (api.enabled !== undefined && typeof api.enabled !== 'boolean')
     throw new ConfigError(`${path}.api.enabled`, `expected true or false, got ${JSON.stringify(api.enabled)}`, 'Write true or false.')
   const rate = section(api, 'rateLimit', `${path}.api`)
@@ -319,6 +342,7 @@ export function resolveSentinelSettings(
   const aggregationsOff = raw.aggregations === 'off'
   const aggregations = aggregationsOff ? {} : section(raw, 'aggregations', path)
   rejectUnknown(aggregations, ['window', 'grace'], `${path}.aggregations`)
+  const ingestThread = ingestThreadSetting(api, `${path}.api`, env.SENTINEL_API_INGEST_THREAD, inputFormat)
   const otlp = section(raw, 'otlp', path)
   rejectUnknown(otlp, ['grpcPort'], `${path}.otlp`)
   const grpcPortGiven = env.SENTINEL_OTLP_GRPC_PORT ?? otlp.grpcPort
@@ -382,6 +406,7 @@ export function resolveSentinelSettings(
         metrics: flag(authenticate, 'metrics', `${path}.api.authenticate`, false),
         openapi: flag(authenticate, 'openapi', `${path}.api.authenticate`, false),
       },
+      ingestThread,
     },
   }
 }

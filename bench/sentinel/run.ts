@@ -19,12 +19,20 @@
  *
  *   npx tsx bench/sentinel/run.ts [--hours 12] [--runs 3] [--batch 1000] [--seed 42] [--max-batch-records n]
  *     [--max-block-ms n] [--paced-rate events/s] [--paced-requests 300] [--no-write]
+ *     [--ingest-thread] [--only-paced] [--client-thread]
+ *
+ * --ingest-thread: the API with `api.ingestThread: true` (the HTTP edge in a worker thread).
+ * --only-paced: only the two paced HTTP runs at --paced-rate (no topology runs, no back-to-back
+ * runs), printed, never written to RESULTS.md: for A/B rounds of the ingest latency.
+ * --client-thread: the paced client in a worker thread (paced-client.ts), so its timers and
+ * callbacks do not queue behind the app's main event loop.
  *
  * Results go to bench/sentinel/RESULTS.md.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
+import { Worker } from 'node:worker_threads'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
@@ -36,6 +44,7 @@ import { TelemetryGenerator } from '../../apps/sentinel/generator/index.js'
 import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices } from '../../apps/sentinel/sentinel-app.js'
 import { StandaloneStreams } from '../../runtime/standalone/index.js'
 import type { OutgoingRecord } from '../../runtime/streams-runtime.js'
+import { type PacedClientData, type PacedClientMessage, post } from './paced-client.js'
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +57,9 @@ const { values } = parseArgs({
     'paced-rate': { type: 'string' },
     'paced-requests': { type: 'string', default: '300' },
     'no-write': { type: 'boolean', default: false },
+    'ingest-thread': { type: 'boolean', default: false },
+    'only-paced': { type: 'boolean', default: false },
+    'client-thread': { type: 'boolean', default: false },
   },
 })
 const hours = Number(values.hours)
@@ -168,22 +180,6 @@ interface HttpRun {
   readonly probesMissed: number
 }
 
-function post(agent: Agent, address: URL, apiKey: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { agent, host: address.hostname, port: address.port, method: 'POST', path: '/api/v1/telemetry/events', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${apiKey}` } },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
-}
-
 /** Requests sent before timing starts: sockets opened, routes and validators warm. Their events are processed too. */
 const WARMUP_REQUESTS = 4
 
@@ -196,7 +192,7 @@ async function httpRun(concurrency: number, paced?: { readonly intervalMs: numbe
   const bodies = set.bodies
   const apiKey = randomBytes(24).toString('hex')
   // The rate limit stays on (it is on the path) but high enough not to refuse a benchmark.
-  const app = await startApp(`sentinel-bench-http-${concurrency}`, { host: '127.0.0.1', port: 0, apiKeys: [apiKey], bodyLimit: '4mb', rateLimit: { max: 1_000_000, window: '1m' } })
+  const app = await startApp(`sentinel-bench-http-${concurrency}`, { host: '127.0.0.1', port: 0, apiKeys: [apiKey], bodyLimit: '4mb', rateLimit: { max: 1_000_000, window: '1m' }, ingestThread: values['ingest-thread'] })
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
   try {
     const address = new URL(app.apiAddress!)
@@ -231,8 +227,27 @@ async function httpRun(concurrency: number, paced?: { readonly intervalMs: numbe
     let next = 0
     const loopDelay = monitorEventLoopDelay({ resolution: 10 })
     loopDelay.enable()
-    const began = performance.now()
-    if (paced)
+    let began = performance.now()
+    let clientAccepted: number | undefined
+    if (paced && values['client-thread']) {
+      const data: PacedClientData = { address: app.apiAddress!, apiKey, bodies: timed.map((t) => t.body), probes: timed.map((t) => t.probe ?? null), intervalMs: paced.intervalMs }
+      // Absolute times from the client thread, made relative to this thread's clock.
+      const offset = performance.timeOrigin
+      const done = await new Promise<PacedClientMessage>((resolve, reject) => {
+        const worker = new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(new URL('./paced-client.ts', import.meta.url).href)}) })`, { eval: true, workerData: { pacedClient: data } })
+        worker.on('message', (message: PacedClientMessage) => {
+          if (message.kind === 'probe') probeSent.set(message.key, message.at - offset)
+          else resolve(message)
+        })
+        worker.on('error', reject)
+      })
+      if (done.kind === 'failed') throw new Error(done.message)
+      if (done.kind === 'done') {
+        latencies.push(...done.latencies)
+        began = done.began - offset
+        clientAccepted = done.accepted - offset
+      }
+    } else if (paced)
       await Promise.all(
         timed.map(async (body, i) => {
           const due = began + i * paced.intervalMs
@@ -252,7 +267,7 @@ async function httpRun(concurrency: number, paced?: { readonly intervalMs: numbe
           }
         }),
       )
-    const accepted = performance.now()
+    const accepted = clientAccepted ?? performance.now()
     loopDelay.disable()
     await app.runtime.idle(300_000)
     const processed = performance.now()
@@ -287,6 +302,21 @@ function detectionText(run: HttpRun): string {
 }
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+if (values['only-paced']) {
+  if (values['paced-rate'] === undefined) throw new Error('--only-paced needs --paced-rate')
+  const rate = Number(values['paced-rate'])
+  const requests = Number(values['paced-requests'])
+  const thread = values['ingest-thread'] ? 'on' : 'off'
+  for (const set of [large, requestSet(SMALL_HTTP_BATCH)]) {
+    const plan = { intervalMs: (set.size * 1000) / rate, requests: Math.min(set.bodies.length - WARMUP_REQUESTS, set === large ? requests : requests * 5) }
+    const run = await httpRun(1, plan, set)
+    console.log(
+      `PACED thread=${thread} batch=${set.size} offered=${rate} requests=${run.requests} p50=${run.p50.toFixed(1)} p99=${run.p99.toFixed(1)} max=${run.max.toFixed(1)} accepted=${Math.round(run.acceptedPerSecond)} processed=${Math.round(run.processedPerSecond)} loopP99=${run.loopDelayP99.toFixed(0)} load=${loadavg()[0]!.toFixed(1)}`,
+    )
+  }
+  process.exit(0)
+}
 
 const topology: TopologyRun[] = []
 for (let i = 0; i < runs; i++) {

@@ -93,18 +93,16 @@ export class ApiMetrics {
   }
 
   eventsAccepted(events: readonly { application_id: string; event_type: string }[], protocol: IngestProtocol): void {
-    // One counter update per (application, type) in the batch, not per event: a 500-event batch has
-    // a handful of pairs, and prom-client hashes the labels on every inc.
-    const perPair = new Map<string, number>()
-    for (const event of events) {
-      const pair = `${event.application_id}\u0000${event.event_type}`
-      perPair.set(pair, (perPair.get(pair) ?? 0) + 1)
-    }
+    this.pairsAccepted(acceptedPairs(events), protocol, events.length)
+  }
+
+  /** `perPair`: counts per `application\u0000event_type` (acceptedPairs); `total`: their sum. */
+  pairsAccepted(perPair: ReadonlyMap<string, number>, protocol: IngestProtocol, total: number): void {
     for (const [pair, n] of perPair) {
       const cut = pair.indexOf('\u0000')
       this.telemetryEvents.inc({ application: this.applications.value(pair.slice(0, cut)), type: pair.slice(cut + 1).replace(/^llm\./, '') }, n)
     }
-    this.ingestion.inc({ protocol }, events.length)
+    if (total > 0) this.ingestion.inc({ protocol }, total)
   }
 
   eventsRejected(reason: IngestRejection, n = 1): void {
@@ -114,4 +112,17 @@ export class ApiMetrics {
   metricPoints(outcome: 'accepted' | 'refused' | 'ignored', n: number): void {
     if (n > 0) this.otlpMetricPoints.inc({ outcome }, n)
   }
+}
+
+/**
+ * Accepted events counted per (application, type) into `into`: one counter update per pair in the
+ * batch, not per event (a 500-event batch has a handful of pairs, and prom-client hashes the labels
+ * on every inc).
+ */
+export function acceptedPairs(events: readonly { application_id: string; event_type: string }[], into = new Map<string, number>()): Map<string, number> {
+  for (const event of events) {
+    const pair = `${event.application_id}\u0000${event.event_type}`
+    into.set(pair, (into.get(pair) ?? 0) + 1)
+  }
+  return into
 }

@@ -20,13 +20,10 @@
  * and with unknown body fields rejected (never silently removed); query strings are coerced (they
  * are text). Every error is JSON `{ error, message, details? }` (errors.ts).
  */
-import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
-import { Ajv } from 'ajv'
-import addFormatsModule, { type FormatsPlugin } from 'ajv-formats'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
 import type { Serde } from '../../../schemas/serde.js'
@@ -46,15 +43,14 @@ import { detectorVersionRoutes } from './detector-version-routes.js'
 import { alertRuleVersionRoutes } from './alert-rule-version-routes.js'
 import { AlertRuleVersionWriter, type AlertRulesVersioning } from './alert-rule-version-writer.js'
 import { DetectorVersionWriter } from './detector-version-writer.js'
-import { ApiError, installErrorHandlers } from './errors.js'
+import { createApiServer, type RateLimitOptions, rateLimitSettings } from './api-server.js'
 import { healthRoutes } from './health-routes.js'
 import { InteractiveQueries } from './interactive-queries.js'
 import { internalRoutes } from './internal-routes.js'
-import { DEFAULT_MAX_JSON_DEPTH, installJsonBodyParser } from './json-body-parser.js'
-import { REDACTED, REDACT_PATHS, redactedUrl } from './log-redaction.js'
-import { refuseQueryCredentials } from './query-credentials.js'
 import { DEFAULT_RECENT_EVENT_IDS, RecentEventIds, type RecentEventIdsOptions } from './recent-event-ids.js'
 import { TelemetryIngest } from './telemetry-ingest.js'
+import type { IngestThreadTarget } from './ingest-thread.js'
+import { HANDOVER_WINDOW_EVENTS } from './ingest-edge.js'
 import { DEFAULT_RECENT_TELEMETRY, RecentTelemetry } from './recent-telemetry.js'
 import { FalsePositiveRates, falsePositiveRateGauge } from './false-positive-rates.js'
 import { telemetryRoutes } from './telemetry-routes.js'
@@ -62,11 +58,7 @@ import { OtlpGrpcServer } from './otlp-grpc-server.js'
 import { otlpRoutes } from './otlp-routes.js'
 import { ViewReads } from './view-reads.js'
 
-export interface RateLimitOptions {
-  /** Requests per window and client (API key, else IP). Seed 001: 1000 per minute. */
-  readonly max: number
-  readonly timeWindowMs: number
-}
+export type { RateLimitOptions } from './api-server.js'
 
 export interface SentinelApiOptions {
   readonly runtime: StreamsRuntime
@@ -144,14 +136,19 @@ export interface SentinelApiOptions {
 }
 
 const grpcAddresses = new WeakMap<FastifyInstance, string>()
+const ingestTargets = new WeakMap<FastifyInstance, IngestThreadTarget>()
+
+/** What the ingest thread needs of a built API (ingest-thread.ts: startIngestThread). */
+export function ingestThreadTarget(app: FastifyInstance): IngestThreadTarget {
+  const target = ingestTargets.get(app)
+  if (target === undefined) throw new Error('ingestThreadTarget: not an API built by buildSentinelApi')
+  return target
+}
 
 /** Where the API's OTLP/gRPC receiver listens (host:port) once the API is listening; null without one. */
 export function otlpGrpcAddress(app: FastifyInstance): string | null {
   return grpcAddresses.get(app) ?? null
 }
-
-// ajv-formats is CJS with a default export; under NodeNext its callable sits on `.default`.
-const addFormats = (addFormatsModule as unknown as { default: FormatsPlugin }).default
 
 function packageVersion(): string {
   // From source (apps/sentinel/api) and from dist (dist/apps/sentinel/api) alike.
@@ -188,50 +185,20 @@ function checkOptions(options: SentinelApiOptions): void {
   if (problems.length > 0) throw new Error(`buildSentinelApi: ${problems.join('; ')}`)
 }
 
-/** Two validators: bodies exactly as sent, query strings and params coerced from text. */
-function validatorCompiler(): (route: { schema: object; httpPart?: string }) => (data: unknown) => boolean {
-  const options = { allErrors: true, strict: false, removeAdditional: false } as const
-  const exact = new Ajv({ ...options, coerceTypes: false, useDefaults: false })
-  const coercing = new Ajv({ ...options, coerceTypes: 'array', useDefaults: true })
-  addFormats(exact, ['date-time', 'uuid'])
-  addFormats(coercing, ['date-time', 'uuid'])
-  return ({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema)
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
-
-/** The API's logger: the caller's, with credentials redacted from every structured field. */
-function redactingLogger(logger: FastifyBaseLogger): FastifyBaseLogger {
-  return (logger as unknown as { child(bindings: object, options: object): FastifyBaseLogger }).child(
-    {},
-    { redact: { paths: [...REDACT_PATHS], censor: REDACTED } },
-  )
-}
-
 export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
   checkOptions(options)
   const apiKeys = new ApiKeys(options.apiKeys ?? [])
-  const app: FastifyInstance = Fastify({
-    ...(options.logger === false ? { logger: false } : { loggerInstance: redactingLogger(options.logger) }),
-    // fastify's request log lines print the URL as sent; ours (below) mask query credentials.
-    logController: new LogController({ disableRequestLogging: true }),
+  // The metrics need the app's logger and the app needs to observe into them: bound once both exist.
+  const bound: { metrics?: ApiMetrics } = {}
+  const app = createApiServer({
+    logger: options.logger,
     bodyLimit: options.bodyLimit,
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
-    // A forwarded request carries the client request's id, so both instances' logs show one id. The
-    // header is the client's to choose, and it lands in every log line of the request: only a short
-    // plain token is taken, anything else gets a fresh id.
-    requestIdHeader: false,
-    genReqId: (request) => {
-      const given = request.headers['x-request-id']
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
-    },
-  }) as unknown as FastifyInstance
-  app.setValidatorCompiler(validatorCompiler())
-  installErrorHandlers(app, options.bodyLimit)
-  installJsonBodyParser(app, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)
-  app.addHook('onRequest', refuseQueryCredentials)
-
+    ...(options.maxJsonDepth === undefined ? {} : { maxJsonDepth: options.maxJsonDepth }),
+    observe: (method, route, statusCode, seconds) => bound.metrics!.requestDuration.observe({ method, route, status_code: String(statusCode) }, seconds),
+  })
   const metrics = new ApiMetrics(options.metrics, app.log, options.maxApplicationLabels ?? DEFAULT_MAX_APPLICATION_LABELS)
+  bound.metrics = metrics
   const queries = new InteractiveQueries(options.runtime, options.forwardTimeoutMs ?? 5000, app.log)
   const reads = new ViewReads(options.runtime, queries)
   const base = {
@@ -268,6 +235,27 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
           alertRules: alertRules === null ? null : new AlertRuleVersionWriter(alertRules, base, topic, app.log),
         }
   const ctx: ApiContext = { ...base, ingest: new TelemetryIngest(base, app.log), falsePositiveRates, versions, alertRules }
+  const authFailureLimit = options.authFailureLimit ?? { max: 20, timeWindowMs: 60_000 }
+  ingestTargets.set(app, {
+    api: app,
+    runtime: options.runtime,
+    metrics,
+    recentTelemetry: base.recentTelemetry,
+    telemetrySerde: base.telemetrySerde,
+    edge: {
+      telemetryTopic: base.telemetryTopic,
+      apiKeys: options.apiKeys ?? [],
+      bodyLimit: options.bodyLimit,
+      rateLimit: options.rateLimit,
+      authFailureLimit,
+      ...(options.maxJsonDepth === undefined ? {} : { maxJsonDepth: options.maxJsonDepth }),
+      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+      eventTime: base.eventTime,
+      dedup: options.dedup ?? DEFAULT_RECENT_EVENT_IDS,
+      maxBatchEvents: base.maxBatchEvents,
+      handoverWindowEvents: options.runtime.mode === 'standalone' ? HANDOVER_WINDOW_EVENTS : null,
+    },
+  })
   // A scrape carries no client credentials; instances ask each other with the first API key.
   falsePositiveRateGauge(
     options.metrics,
@@ -276,42 +264,9 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
     { authorization: apiKeys.enabled ? `Bearer ${options.apiKeys![0]}` : undefined, requestId: 'metrics-false-positive-rate' },
   )
 
-  // Request durations per route pattern, for every route (hooks on the root reach all children),
-  // and one log line per request with credentials masked in its URL.
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    metrics.requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
-    request.log.info(
-      {
-        http: {
-          method: request.method,
-          url: redactedUrl(request.url),
-          remote_address: request.ip,
-          status_code: reply.statusCode,
-          response_ms: Math.round(reply.elapsedTime * 10) / 10,
-        },
-      },
-      'request completed',
-    )
-  })
-
-  const failures = apiKeys.enabled ? new AuthFailureLimit(options.authFailureLimit ?? { max: 20, timeWindowMs: 60_000 }, ctx.now) : undefined
+  const failures = apiKeys.enabled ? new AuthFailureLimit(authFailureLimit, ctx.now) : undefined
   const guarded = apiKeys.enabled ? [apiKeys.hook(failures)] : []
-  const rateLimitOf = (limits: RateLimitOptions) => ({
-    max: limits.max,
-    timeWindow: limits.timeWindowMs,
-    // Before the key check, so guessing keys is limited too; a valid key is its own bucket.
-    keyGenerator: (request: FastifyRequest) => {
-      const token = ApiKeys.token(request)
-      return apiKeys.enabled && apiKeys.isValid(token) ? `key:${ApiKeys.fingerprint(token!)}` : `ip:${request.ip}`
-    },
-    errorResponseBuilder: (_request: FastifyRequest, context: { statusCode: number; max: number; after: string }) =>
-      new ApiError(
-        context.statusCode,
-        'rate_limited',
-        `rate limit exceeded: at most ${context.max} requests per ${limits.timeWindowMs / 1000} s; retry in ${context.after}`,
-      ),
-  })
+  const rateLimitOf = (limits: RateLimitOptions) => rateLimitSettings(apiKeys, limits)
   if (options.otlpGrpc !== undefined) {
     const { host, port } = options.otlpGrpc
     const grpc = new OtlpGrpcServer({ ctx, apiKeys, failures, log: app.log.child({ component: 'otlp-grpc' }), maxMessageBytes: options.bodyLimit })

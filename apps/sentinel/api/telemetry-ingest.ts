@@ -57,15 +57,19 @@ function timeIssue(verdict: 'too_far_ahead' | 'too_far_behind', skewMs: number, 
     : { path: 'timestamp', message: `is ${humanDuration(skewMs)} behind the server clock; at most ${humanDuration(bounds.maxBehindMs ?? Number.POSITIVE_INFINITY)} behind is accepted (older data cannot reach windows already closed)` }
 }
 
+/** What the ingest counts: the API's metrics, or (in the ingest thread) a relay of them to the main thread. */
+export type IngestMetrics = Pick<ApiMetrics, 'eventsAccepted' | 'eventsRejected'> & { readonly duplicates: { inc(n: number): void } }
+
 export interface IngestContext {
-  readonly runtime: StreamsRuntime
+  /** Where the valid events are written: the runtime, or (in the ingest thread) the main thread's runtime over a MessagePort. */
+  readonly runtime: Pick<StreamsRuntime, 'send'>
   readonly telemetryTopic: string
   readonly telemetrySerde: Serde<TelemetryEvent>
   readonly eventTime: EventTimeBounds
   readonly recentEventIds: RecentEventIds
   /** The newest written events, the default sample of a detector dry run. */
-  readonly recentTelemetry: RecentTelemetry
-  readonly metrics: ApiMetrics
+  readonly recentTelemetry: Pick<RecentTelemetry, 'remember'>
+  readonly metrics: IngestMetrics
   /** The wall clock. */
   readonly now: () => number
 }

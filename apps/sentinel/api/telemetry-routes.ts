@@ -5,11 +5,12 @@
  * valid (and none was a duplicate).
  */
 import type { FastifyPluginAsync } from 'fastify'
-import type { RoutesOptions } from './api-context.js'
+import type { ApiContext } from './api-context.js'
 import { ApiError } from './errors.js'
 import { errors, ingestRejectedResponse, ingestResponse, telemetryBody, telemetryBodyDocumented } from './schemas.js'
 
-export const telemetryRoutes: FastifyPluginAsync<RoutesOptions> = async (app, { ctx }) => {
+/** Needs only the batch limit and the ingest: the ingest thread (ingest-edge.ts) serves it too. */
+export const telemetryRoutes: FastifyPluginAsync<{ readonly ctx: Pick<ApiContext, 'maxBatchEvents' | 'ingest'> }> = async (app, { ctx }) => {
   app.post<{ Body: unknown[] | { events: unknown[] } }>(
     '/telemetry/events',
     {

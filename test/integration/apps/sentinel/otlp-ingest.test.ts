@@ -51,7 +51,8 @@ test('OpenTelemetry SDK spans reach the app over OTLP/HTTP and OTLP/gRPC and bec
       applicationServer,
       sentinel: { topics, api: { host: '127.0.0.1', apiKeys: [API_KEY] }, aggregations: { window: '1m', grace: '10s' }, otlp: { grpcPort: 0 } },
     },
-    {},
+    // SENTINEL_API_INGEST_THREAD=true runs this test with the HTTP edge in a worker (OTLP/HTTP forwarded to the main thread).
+    { SENTINEL_API_INGEST_THREAD: process.env.SENTINEL_API_INGEST_THREAD },
   )
   const streams = new SentinelStreams(
     buildSentinelAppTopology(app, { metrics, logger }),

@@ -99,3 +99,18 @@ test('otlp.grpcPort: off by default, from the file or SENTINEL_OTLP_GRPC_PORT (w
   fails({ sentinel: { otlp: { port: 4317 } } }, 'sentinel.otlp.port', /Known settings here: grpcPort/)
   fails({ sentinel: { otlp: { grpcPort: 4317 }, api: { enabled: false } } }, 'sentinel.otlp.grpcPort', /enable the API/)
 })
+
+test('api.ingestThread: off by default, from the file or SENTINEL_API_INGEST_THREAD (which wins); JSON input only; bad values named', () => {
+  assert.equal(resolveSentinelSettings({}, {}).api.ingestThread, false)
+  assert.equal(resolveSentinelSettings({ sentinel: { api: { ingestThread: true } } }, {}).api.ingestThread, true)
+  assert.equal(resolveSentinelSettings({ sentinel: { api: { ingestThread: true } } }, { SENTINEL_API_INGEST_THREAD: 'false' }).api.ingestThread, false)
+  assert.equal(resolveSentinelSettings({}, { SENTINEL_API_INGEST_THREAD: 'true' }).api.ingestThread, true)
+  assert.equal(
+    resolveSentinelSettings({ sentinel: { api: { ingestThread: true } } }, { SENTINEL_API_INGEST_THREAD: '' }).api.ingestThread,
+    true,
+    'an empty variable is unset',
+  )
+  fails({ sentinel: { api: { ingestThread: 'yes' } } }, 'sentinel.api.ingestThread', /true or false/)
+  fails({}, 'sentinel.api.ingestThread', /SENTINEL_API_INGEST_THREAD must be true or false/, { SENTINEL_API_INGEST_THREAD: '1' })
+  fails({ sentinel: { input: { format: 'avro' }, api: { ingestThread: true } } }, 'sentinel.api.ingestThread', /input\.format json/)
+})
