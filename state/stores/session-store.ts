@@ -233,6 +233,10 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
   /** The cache entry of a key, created incomplete if absent (blind writes need no prefetch). */
   private entryFor(key: K): SessionListEntry {
     const { bytes: keyBytes, mapKey } = this.keyOf(key)
+    return this.entryOf(mapKey, keyBytes)
+  }
+
+  private entryOf(mapKey: string, keyBytes: Buffer): SessionListEntry {
     let entry = this.ns.get(mapKey)
     if (!entry) {
       entry = {
@@ -265,18 +269,7 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
    * cached already: written since (which win), or loaded before (the same as the engine's).
    */
   private complete(mapKey: string, keyBytes: Buffer, stored: readonly [Buffer, Buffer][], completeFrom: number): void {
-    let entry = this.ns.get(mapKey)
-    if (!entry) {
-      entry = {
-        keyBytes: retainedCopy(keyBytes),
-        completeFrom: Infinity,
-        sessions: new Map(),
-        size: keyBytes.length + ENTRY_OVERHEAD,
-        dirty: false,
-        used: true,
-      }
-      this.ns.set(mapKey, entry)
-    }
+    const entry = this.entryOf(mapKey, keyBytes)
     if (entry.completeFrom <= completeFrom) return
     const before = entry.size
     for (const [logged, value] of stored) {
