@@ -2,9 +2,9 @@
  * The task's write-back record cache: one per task, shared by the task's stores, bounded in bytes.
  *
  * The byte budget belongs to the instance, not the task (`CacheBudget`): an instance may run a hundred
- * tasks, and a per-task budget multiplied memory by that count. A task may hold more than its even
- * share while the instance is under budget; once the instance is over, each task over its share gives
- * bytes back at its next `maintain()`.
+ * tasks, and a per-task budget multiplied memory by that count. A task may hold any amount while the
+ * instance is under budget; once the instance is over, each task over its fair share (`fairShare`:
+ * what the tasks holding less leave unused goes to the others) gives bytes back at its next `maintain()`.
  *
  * Entries are only ever evicted between batches (`maintain()`), never while a batch runs: a batch's
  * `prefetch` promised that its keys are readable synchronously until the batch ends. Dirty entries are
@@ -36,7 +36,7 @@ export const ENTRY_OVERHEAD = 650
  */
 export class CacheBudget {
   private bytes = 0
-  private members = 0
+  private readonly members = new Set<{ readonly sizeBytes: number }>()
 
   constructor(readonly maxBytes: number) {
     if (!(maxBytes >= 0)) throw new Error(`record cache: maxBytes must be a number >= 0, got ${maxBytes}`)
@@ -52,15 +52,35 @@ export class CacheBudget {
 
   /** Each member cache's even share of the budget. */
   get share(): number {
-    return this.members <= 1 ? this.maxBytes : this.maxBytes / this.members
+    return this.members.size <= 1 ? this.maxBytes : this.maxBytes / this.members.size
   }
 
-  join(): void {
-    this.members++
+  /**
+   * What a member may keep once the instance is over budget: the max-min fair share. Members holding
+   * less than an even split of what is left keep all they hold, and leave the rest to the others.
+   * An even share instead made every task over it evict while one big cache (a deduplication store's
+   * 50 MB of event ids in LLM-Sentinel) kept the instance over: the small working sets of the other
+   * tasks (8 MB of sessions and profiles) were evicted and re-read from RocksDB at every batch.
+   * O(members log members): computed once per `maintain()` that has to give bytes back.
+   */
+  fairShare(): number {
+    const sizes = [...this.members].map((m) => m.sizeBytes).sort((a, b) => a - b)
+    let left = this.maxBytes
+    let count = sizes.length
+    for (const size of sizes) {
+      if (size * count > left) return left / count
+      left -= size
+      count--
+    }
+    return this.maxBytes
   }
 
-  leave(): void {
-    this.members--
+  join(member: { readonly sizeBytes: number }): void {
+    this.members.add(member)
+  }
+
+  leave(member: { readonly sizeBytes: number }): void {
+    this.members.delete(member)
   }
 
   adjust(delta: number): void {
@@ -149,16 +169,16 @@ export class RecordCache {
     return this.bytes
   }
 
-  /** Over when the instance is over its budget and this task holds more than its share. */
+  /** Over when the instance is over its budget and this task holds more than its fair share. */
   get overBudget(): boolean {
-    return this.budget.overBudget && this.bytes > this.budget.share
+    return this.budget.overBudget && this.bytes > this.budget.fairShare()
   }
 
   /** Called by a store when it opens; `flush` writes the store's dirty entries out. */
   register<E extends CacheEntry>(store: string, flush: () => Promise<void>): CacheNamespace<E> {
     if (this.namespaces.has(store)) throw new Error(`record cache: store "${store}" is already open in this task`)
     const ns = new CacheNamespace<E>(store, this, flush)
-    if (this.namespaces.size === 0) this.budget.join()
+    if (this.namespaces.size === 0) this.budget.join(this)
     this.namespaces.set(store, ns as unknown as CacheNamespace<CacheEntry>)
     return ns
   }
@@ -168,7 +188,7 @@ export class RecordCache {
     if (!ns) return
     ns.clear()
     this.namespaces.delete(store)
-    if (this.namespaces.size === 0) this.budget.leave()
+    if (this.namespaces.size === 0) this.budget.leave(this)
   }
 
   adjust(delta: number): void {
@@ -193,12 +213,18 @@ export class RecordCache {
     return true
   }
 
-  /** Evicts clean entries not used since the last sweep, then (if still over) any clean entry. */
+  /**
+   * Evicts clean entries not used since the last sweep, then (if still over) any clean entry, until
+   * the instance is under budget or this task is down to its fair share (taken once: the other
+   * tasks' sizes do not change meanwhile).
+   */
   evictClean(): void {
-    for (let pass = 0; pass < 2 && this.overBudget; pass++) {
+    const target = this.budget.fairShare()
+    const over = (): boolean => this.budget.overBudget && this.bytes > target
+    for (let pass = 0; pass < 2 && over(); pass++) {
       for (const ns of this.namespaces.values()) {
         for (const [key, entry] of ns.entries) {
-          if (!this.overBudget) return
+          if (!over()) return
           if (entry.dirty) continue
           if (entry.used && pass === 0) {
             entry.used = false

@@ -71,8 +71,10 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
   private readonly sizeEstimate = new ValueSizeEstimate()
 
   async prefetch(keys: readonly K[], earliestEnd = -Infinity): Promise<void> {
-    // Sessions that ended before the expiry cutoff are hidden anyway: loading from there loads all.
-    const completeFrom = earliestEnd <= this.expiredBefore ? -Infinity : earliestEnd
+    // Sessions that ended before the expiry cutoff are hidden anyway: an entry complete from the cutoff
+    // answers any earlier bound. (Asking for "all of them" there, as before, reloaded every key of a
+    // batch holding one late record, though the cache had what it needed: most session loads.)
+    const completeFrom = Math.max(earliestEnd, this.expiredBefore)
     const toLoad = new Map<string, Buffer>()
     for (const key of keys) {
       const { bytes: keyBytes, mapKey } = this.keyOf(key)
@@ -88,8 +90,7 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
         if (bounds) {
           const prefix = keyPrefix(keyBytes)
           // A session lives in the segment of its end: older segments hold only sessions ended before.
-          const from = Math.max(earliestEnd, this.expiredBefore)
-          const first = from === -Infinity ? bounds[0] : Math.max(bounds[0], this.segments.segmentOf(from))
+          const first = completeFrom === -Infinity ? bounds[0] : Math.max(bounds[0], this.segments.segmentOf(completeFrom))
           for (let segment = first; segment <= bounds[1]; segment++) {
             const gte = this.segments.engineKey(segment, prefix)
             const lt = prefixEnd(gte)!
@@ -112,7 +113,16 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
   remove(session: Session<K>): void {
     const entry = this.entryFor(session.key)
     const logged = retainedCopy(sessionLoggedKey(entry.keyBytes, session.start, session.end))
-    this.setSession(entry, { logged, start: session.start, end: session.end, bytes: null, value: undefined, decoded: false, dirty: true, size: sessionSize(logged, 0) })
+    this.setSession(entry, {
+      logged,
+      start: session.start,
+      end: session.end,
+      bytes: null,
+      value: undefined,
+      decoded: false,
+      dirty: true,
+      size: sessionSize(logged, 0),
+    })
   }
 
   findSessions(key: K, earliestEnd: number, latestStart: number): [Session<K>, V][] {
@@ -223,9 +233,20 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
   /** The cache entry of a key, created incomplete if absent (blind writes need no prefetch). */
   private entryFor(key: K): SessionListEntry {
     const { bytes: keyBytes, mapKey } = this.keyOf(key)
+    return this.entryOf(mapKey, keyBytes)
+  }
+
+  private entryOf(mapKey: string, keyBytes: Buffer): SessionListEntry {
     let entry = this.ns.get(mapKey)
     if (!entry) {
-      entry = { keyBytes: retainedCopy(keyBytes), completeFrom: Infinity, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
+      entry = {
+        keyBytes: retainedCopy(keyBytes),
+        completeFrom: Infinity,
+        sessions: new Map(),
+        size: keyBytes.length + ENTRY_OVERHEAD,
+        dirty: false,
+        used: true,
+      }
       this.ns.set(mapKey, entry)
     }
     return entry
@@ -248,11 +269,7 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
    * cached already: written since (which win), or loaded before (the same as the engine's).
    */
   private complete(mapKey: string, keyBytes: Buffer, stored: readonly [Buffer, Buffer][], completeFrom: number): void {
-    let entry = this.ns.get(mapKey)
-    if (!entry) {
-      entry = { keyBytes: retainedCopy(keyBytes), completeFrom: Infinity, sessions: new Map(), size: keyBytes.length + ENTRY_OVERHEAD, dirty: false, used: true }
-      this.ns.set(mapKey, entry)
-    }
+    const entry = this.entryOf(mapKey, keyBytes)
     if (entry.completeFrom <= completeFrom) return
     const before = entry.size
     for (const [logged, value] of stored) {
@@ -262,7 +279,16 @@ class SegmentedSessionStore<K, V> extends SegmentedStore<K, V, SessionListEntry>
       // Where the entry was complete already the cache is the truth: the engine's copy may predate a
       // removal flushed while this read ran.
       if (end >= entry.completeFrom) continue
-      const s: CachedSession = { logged: retainedCopy(logged), start, end, bytes: retainedCopy(value), value: undefined, decoded: false, dirty: false, size: sessionSize(logged, value.length) }
+      const s: CachedSession = {
+        logged: retainedCopy(logged),
+        start,
+        end,
+        bytes: retainedCopy(value),
+        value: undefined,
+        decoded: false,
+        dirty: false,
+        size: sessionSize(logged, value.length),
+      }
       entry.sessions.set(id, s)
       entry.size += s.size
     }

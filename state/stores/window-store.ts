@@ -1,4 +1,15 @@
-import type { ChangelogRecord, EngineStore, LocalStateStatus, StoreOpenContext, WindowKey, WindowRange, WindowStore, WindowStoreSpec, Windowed, WriteOp } from '../types.js'
+import type {
+  ChangelogRecord,
+  EngineStore,
+  LocalStateStatus,
+  StoreOpenContext,
+  WindowKey,
+  WindowRange,
+  WindowStore,
+  WindowStoreSpec,
+  Windowed,
+  WriteOp,
+} from '../types.js'
 import { bytesToMapKey, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
 import { ValueSizeEstimate, byteEntry, entryBytes, flushByteEntries, loadByteEntries, readByteEntry, writeByteEntry, type ByteEntry } from './byte-entry.js'
 import { describeKey } from './key-value-store.js'
@@ -6,6 +17,7 @@ import { openEngineStore } from './open-engine.js'
 import { SegmentedStore, validateRetention } from './segmented-store.js'
 import { KeyMemo } from './key-memo.js'
 import { Segments } from './segments.js'
+import { SegmentKeyFilter } from './segment-key-filter.js'
 import { StoreMissError } from './store-miss-error.js'
 
 /**
@@ -54,10 +66,13 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
   private evictionsSeen = 0
   /** Set by the first `prefetchRanges`: stores read by point only keep no index. */
   private rangeReads = false
+  /** Windows this store never wrote to the engine, answered absent without reading it (point prefetch). */
+  private readonly writtenKeys: SegmentKeyFilter
 
   constructor(spec: WindowStoreSpec<K, V>, ctx: StoreOpenContext, engineStore: EngineStore, localState: LocalStateStatus) {
     super(spec, ctx, engineStore, localState)
     this.windowSizeMs = spec.windowSizeMs
+    this.writtenKeys = new SegmentKeyFilter(localState !== 'existing')
   }
 
   async prefetch(windows: readonly WindowKey<K>[]): Promise<void> {
@@ -68,6 +83,14 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
       if (entry) entry.used = true
       else if (windowStart < this.expiredBefore) this.ns.set(mapKey, byteEntry(logged, null, false))
       else missing.set(mapKey, logged)
+    }
+    if (missing.size === 0) return
+    if (!this.writtenKeys.ready) this.writtenKeys.trackAbove((await this.segments.bounds())?.[1])
+    for (const [mapKey, logged] of missing) {
+      if (this.writtenKeys.mayHold(this.segments.segmentOf(parseWindowLoggedKey(logged).windowStart), logged)) continue
+      missing.delete(mapKey)
+      // Checked again: a write may have come in while the bounds were read.
+      if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(logged, null, false))
     }
     await loadByteEntries(this.ns, this.engineStore, missing, (logged) => this.engineKeyOf(logged))
   }
@@ -183,7 +206,8 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     }
     for (const entry of this.ns.dirty) {
       const parsed = parseWindowLoggedKey(entry.key)
-      if (parsed.windowStart >= from && parsed.windowStart <= to && parsed.key.equals(keyBytes)) found.set(parsed.windowStart, entryBytes(this.ns, entry, this.valueSerde, this.sizeEstimate, this.name))
+      if (parsed.windowStart >= from && parsed.windowStart <= to && parsed.key.equals(keyBytes))
+        found.set(parsed.windowStart, entryBytes(this.ns, entry, this.valueSerde, this.sizeEstimate, this.name))
     }
     const starts = [...found.keys()].sort((a, b) => a - b)
     for (const start of starts) {
@@ -210,7 +234,8 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     }
     for (const entry of this.ns.dirty) {
       const parsed = parseWindowLoggedKey(entry.key)
-      if (parsed.windowStart >= from && parsed.windowStart <= to) found.set(bytesToMapKey(entry.key), [parsed.key, parsed.windowStart, entryBytes(this.ns, entry, this.valueSerde, this.sizeEstimate, this.name)])
+      if (parsed.windowStart >= from && parsed.windowStart <= to)
+        found.set(bytesToMapKey(entry.key), [parsed.key, parsed.windowStart, entryBytes(this.ns, entry, this.valueSerde, this.sizeEstimate, this.name)])
     }
     const rows = [...found.values()].sort((a, b) => a[1] - b[1] || Buffer.compare(a[0], b[0]))
     for (const [keyBytes, start, bytes] of rows) {
@@ -221,6 +246,7 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
   }
 
   protected purgeExpired(cutoff: number): void {
+    this.writtenKeys.dropBelow(this.segments.segmentOf(cutoff))
     for (const [mapKey, entry] of this.ns.entries) {
       if (parseWindowLoggedKey(entry.key).windowStart < cutoff) this.ns.delete(mapKey)
     }
@@ -234,6 +260,7 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     await super.wipe()
     this.startsByKey.clear()
     this.loadedRanges = new Map()
+    this.writtenKeys.reset()
   }
 
   flush(): Promise<void> {
@@ -244,14 +271,14 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
       changelog: this.changelog,
       valueSerde: this.valueSerde,
       estimate: this.sizeEstimate,
-      engineKey: (entry) => this.engineKeyOf(entry.key),
+      engineKey: (entry) => this.writtenEngineKeyOf(entry.key),
     })
   }
 
   async restoreBatch(records: readonly ChangelogRecord[]): Promise<void> {
     const ops: WriteOp[] = []
     for (const r of records) {
-      const key = this.engineKeyOf(r.key)
+      const key = this.writtenEngineKeyOf(r.key)
       ops.push(r.value === null ? { type: 'del', key } : { type: 'put', key, value: r.value })
       if (this.ns.entries.size > 0) this.ns.delete(bytesToMapKey(r.key))
     }
@@ -279,6 +306,12 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
       this.windowRefs.set(key, ref)
     }
     return ref
+  }
+
+  /** The engine key of a window about to be written to the engine (noted in `writtenKeys`). */
+  private writtenEngineKeyOf(logged: Buffer): Buffer {
+    this.writtenKeys.add(this.segments.segmentOf(parseWindowLoggedKey(logged).windowStart), logged)
+    return this.engineKeyOf(logged)
   }
 
   private engineKeyOf(logged: Buffer): Buffer {

@@ -45,6 +45,26 @@ test('a task may exceed its share while the instance is under budget', async () 
   await idleStore.close()
 })
 
+test('over budget, a task under its fair share keeps its entries; the big one gives back', async () => {
+  const budget = new CacheBudget(200_000)
+  const big = createRecordCache(budget)
+  const small = createRecordCache(budget)
+  const tiny = createRecordCache(budget)
+  const bigStore = await fill(big, '0_0', 300)
+  const smallStore = await fill(small, '0_1', 100)
+  const tinyStore = await fill(tiny, '0_2', 5)
+  // small (~75 KB) is over the even share (~67 KB) but under what tiny leaves to the two others.
+  assert.ok(small.sizeBytes > budget.share && small.sizeBytes < (budget.maxBytes - tiny.sizeBytes) / 2, `small ${small.sizeBytes}`)
+  assert.ok(budget.overBudget)
+  assert.equal(await small.maintain(), false, 'under its fair share: nothing to give back')
+  assert.equal(small.stats().evictions, 0)
+  assert.equal(await big.maintain(), true)
+  assert.ok(big.stats().evictions > 0)
+  assert.ok(budget.sizeBytes <= budget.maxBytes, `after maintain: ${budget.sizeBytes} of ${budget.maxBytes}`)
+  assert.equal(budget.fairShare(), budget.maxBytes, 'under budget: no member is limited')
+  await Promise.all([bigStore.close(), smallStore.close(), tinyStore.close()])
+})
+
 test('the share follows the caches with a store open', async () => {
   const budget = new CacheBudget(90_000)
   const a = createRecordCache(budget)

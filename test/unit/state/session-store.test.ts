@@ -83,7 +83,10 @@ describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => 
         } else if (op.type === 'find') {
           // Bounded prefetches load only the newest segments; the next unbounded one completes the key.
           await (op.bounded ? store.prefetch([op.key], op.earliestEnd) : store.prefetch([op.key]))
-          assert.deepEqual(store.findSessions(op.key, op.earliestEnd, op.latestStart), expectedFind(model, expiredBefore, op.key, op.earliestEnd, op.latestStart))
+          assert.deepEqual(
+            store.findSessions(op.key, op.earliestEnd, op.latestStart),
+            expectedFind(model, expiredBefore, op.key, op.earliestEnd, op.latestStart),
+          )
         } else if (op.type === 'expire') {
           await store.expire(op.streamTime)
           expiredBefore = Math.max(expiredBefore, op.streamTime - RETENTION)
@@ -136,7 +139,10 @@ describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => 
   test('findSessions of a key not prefetched throws StoreMissError', async () => {
     const store = await openSessionStore(spec({ name: 'smiss' }), context())
     store.put({ key: 'x', start: 1, end: 2 }, 1)
-    assert.throws(() => store.findSessions('x', 0, 10), (err: unknown) => err instanceof StoreMissError && /smiss/.test(err.message))
+    assert.throws(
+      () => store.findSessions('x', 0, 10),
+      (err: unknown) => err instanceof StoreMissError && /smiss/.test(err.message),
+    )
     await store.prefetch(['x'])
     assert.deepEqual(store.findSessions('x', 0, 10), [[{ key: 'x', start: 1, end: 2 }, 1]])
     await store.close()
@@ -174,13 +180,56 @@ describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => 
       [{ key: 'k', start: 80, end: 85 }, 80],
       [{ key: 'k', start: 90, end: 95 }, 90],
     ])
-    assert.throws(() => store.findSessions('k', 70, 1000), (err: unknown) => err instanceof StoreMissError && /ending before 80/.test(err.message))
+    assert.throws(
+      () => store.findSessions('k', 70, 1000),
+      (err: unknown) => err instanceof StoreMissError && /ending before 80/.test(err.message),
+    )
     store.put({ key: 'k', start: 100, end: 105 }, 100)
     segmentsRead.length = 0
     await store.prefetch(['k'], 90)
     assert.equal(segmentsRead.length, 0, 'complete from 80 already')
     await store.prefetch(['k'])
     assert.equal(store.findSessions('k', 0, 1000).length, 11)
+    await store.close()
+  })
+
+  test('a key complete from the expiry cutoff is not read again for an earlier earliest end (a late record in the batch)', async () => {
+    const spy = spyEngine(makeEngine())
+    let scans = 0
+    const counting = {
+      ...spy.engine,
+      open: async (path: string) => {
+        const inner = await spy.engine.open(path)
+        return {
+          path: inner.path,
+          getMany: inner.getMany.bind(inner),
+          write: inner.write.bind(inner),
+          approximateCount: inner.approximateCount.bind(inner),
+          close: inner.close.bind(inner),
+          iterate: (range: { gte?: Buffer; lt?: Buffer; limit?: number }) => {
+            if (range.limit === undefined) scans++
+            return inner.iterate(range)
+          },
+        }
+      },
+    }
+    const ctx = context({ engine: counting, changelog: undefined })
+    let store = await openSessionStore(spec({ logged: false, retentionMs: 50, segmentIntervalMs: 10 }), ctx)
+    for (let t = 0; t < 100; t += 10) store.put({ key: 'k', start: t, end: t + 5 }, t)
+    await store.close()
+    store = await openSessionStore(spec({ logged: false, retentionMs: 50, segmentIntervalMs: 10 }), { ...ctx, cache: createRecordCache(1 << 20) })
+    await store.expire(100) // cutoff 50
+    await store.prefetch(['k'], 60)
+    assert.throws(() => store.findSessions('k', 50, 1000), StoreMissError, 'complete from 60 only')
+    await store.expire(120) // cutoff 70: the entry, complete from 60, holds every session not hidden
+    scans = 0
+    await store.prefetch(['k'], 20)
+    await store.prefetch(['k'])
+    assert.equal(scans, 0, 'sessions ending before the cutoff are hidden: complete from the cutoff is complete')
+    assert.deepEqual(
+      store.findSessions('k', 0, 1000).map(([s]) => s.end),
+      [75, 85, 95],
+    )
     await store.close()
   })
 })

@@ -107,7 +107,10 @@ describeOnEngines('WindowStore', 'win', ({ makeEngine, context, checkOps }) => {
     spy.writes.length = 0
     await store.expire(260) // cutoff 160: segments 0..2 (0..149) go, windows 150..159 are hidden
     assert.equal(spy.writes.length, 1)
-    assert.deepEqual(spy.writes[0]!.map((op) => op.type), ['deleteRange'])
+    assert.deepEqual(
+      spy.writes[0]!.map((op) => op.type),
+      ['deleteRange'],
+    )
     const all = await collect(store.fetchAll(0, 1000))
     assert.equal(all.length, 140)
     assert.equal(all[0]![0].window.start, 160)
@@ -122,24 +125,83 @@ describeOnEngines('WindowStore', 'win', ({ makeEngine, context, checkOps }) => {
   test('findWindows answers only within ranges loaded since the last eviction', async () => {
     const ctx = context({ cache: createRecordCache(0) })
     const store = await openWindowStore(spec({ name: 'wrange' }), ctx)
-    assert.throws(() => store.findWindows('a', 0, 10), (err: unknown) => err instanceof StoreMissError && /wrange/.test(err.message))
+    assert.throws(
+      () => store.findWindows('a', 0, 10),
+      (err: unknown) => err instanceof StoreMissError && /wrange/.test(err.message),
+    )
     store.put('a', 1, 5)
     store.put('a', 2, 30)
     await store.prefetchRanges([{ key: 'a', from: 0, to: 20 }])
     assert.deepEqual(store.findWindows('a', 0, 20), [[5, 1]])
     assert.throws(() => store.findWindows('a', 0, 40), StoreMissError)
     await store.prefetchRanges([{ key: 'a', from: 21, to: 40 }])
-    assert.deepEqual(store.findWindows('a', 0, 40), [[5, 1], [30, 2]], 'a touching range extends the loaded one')
+    assert.deepEqual(
+      store.findWindows('a', 0, 40),
+      [
+        [5, 1],
+        [30, 2],
+      ],
+      'a touching range extends the loaded one',
+    )
     await ctx.cache.maintain() // budget 0: flushes, then evicts every clean entry
     assert.throws(() => store.findWindows('a', 0, 40), StoreMissError)
     await store.prefetchRanges([{ key: 'a', from: 0, to: 40 }])
-    assert.deepEqual(store.findWindows('a', 0, 40), [[5, 1], [30, 2]], 'reloaded from the engine')
+    assert.deepEqual(
+      store.findWindows('a', 0, 40),
+      [
+        [5, 1],
+        [30, 2],
+      ],
+      'reloaded from the engine',
+    )
+    await store.close()
+  })
+
+  test('a point prefetch reads the engine only for windows the store may hold: written since it opened, or in segments it held then', async () => {
+    const spy = spyEngine(makeEngine())
+    const ctx = context({ engine: spy.engine, changelog: undefined, cache: createRecordCache(0) })
+    let store = await openWindowStore(spec({ name: 'wfilter', logged: false }), ctx)
+    store.put('a', 1, 10)
+    store.put('b', 2, 20)
+    await ctx.cache.maintain() // budget 0: flushes, then evicts every clean entry
+    spy.reads = 0
+    await store.prefetch([
+      { key: 'c', windowStart: 10 },
+      { key: 'd', windowStart: 30 },
+    ])
+    assert.equal(spy.reads, 0, 'never written: known absent')
+    assert.equal(store.get('c', 10), undefined)
+    assert.equal(store.get('d', 30), undefined)
+    await store.prefetch([
+      { key: 'a', windowStart: 10 },
+      { key: 'c', windowStart: 10 },
+    ])
+    assert.equal(spy.reads, 1, 'written: read from the engine')
+    assert.equal(store.get('a', 10), 1)
+    await store.close()
+    // Reopened: what the engine held then (segment 0, starts 0..24) is read; a later segment is not.
+    const reopened = { ...ctx, cache: createRecordCache(0) }
+    store = await openWindowStore(spec({ name: 'wfilter', logged: false }), reopened)
+    spy.reads = 0
+    await store.prefetch([{ key: 'b', windowStart: 20 }])
+    assert.equal(spy.reads, 1)
+    assert.equal(store.get('b', 20), 2)
+    await store.prefetch([{ key: 'e', windowStart: 60 }])
+    assert.equal(spy.reads, 1, 'a segment above the highest at open: known absent')
+    store.put('e', 5, 60)
+    await reopened.cache.maintain()
+    await store.prefetch([{ key: 'e', windowStart: 60 }])
+    assert.equal(spy.reads, 2)
+    assert.equal(store.get('e', 60), 5)
     await store.close()
   })
 
   test('a window neither prefetched nor written throws StoreMissError naming the store', async () => {
     const store = await openWindowStore(spec({ name: 'wmiss' }), context())
-    assert.throws(() => store.get('a', 10), (err: unknown) => err instanceof StoreMissError && /wmiss/.test(err.message))
+    assert.throws(
+      () => store.get('a', 10),
+      (err: unknown) => err instanceof StoreMissError && /wmiss/.test(err.message),
+    )
     await store.close()
   })
 
