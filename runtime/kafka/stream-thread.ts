@@ -24,6 +24,7 @@ import { formatHostInfo } from '../config.js'
 import { ReadGate } from '../query/read-gate.js'
 import type { SourceRecord } from '../task/records.js'
 import type { ActiveTask } from './active-task.js'
+import { STREAM_THREAD_FETCH } from './fetch-limits.js'
 import { SerialQueue } from './serial-queue.js'
 import { HostMapRefresher } from './host-map-refresher.js'
 import { StallWatch } from './stall-watch.js'
@@ -90,7 +91,8 @@ export class StreamThread {
       heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
       // A short fetch wait keeps heartbeats going while every partition is paused for a restore.
       maxWaitTimeInMs: 500,
-      maxBytesPerPartition: 2 * 1024 * 1024,
+      // Room in one fetch for every partition's batch: see fetch-limits.ts for the late records a smaller limit caused.
+      ...STREAM_THREAD_FETCH,
     })
     this.standbys =
       config.numStandbyReplicas > 0
