@@ -81,9 +81,15 @@ test(
       })
       assert.ok(anomaly)
 
+      // The worker relays its counts every 250 ms, batch by batch: wait for the last request's (the retry's duplicates).
       const text = await eventually('the relayed ingest counters on /metrics', async () => {
         const body = await (await fetch(`${base}/metrics`)).text()
-        return /sentinel_ingestion_throughput\{protocol="http"\} 23/.test(body) ? body : undefined
+        const relayed = [
+          /sentinel_ingestion_throughput\{protocol="http"\} 23/,
+          /sentinel_telemetry_duplicates_total 5/,
+          /sentinel_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/telemetry\/events",status_code="202"\} 2/,
+        ]
+        return relayed.every((line) => line.test(body)) ? body : undefined
       })
       assert.match(text, /sentinel_telemetry_events_total\{application="spender",type="response"\} 3/)
       assert.match(text, /sentinel_telemetry_duplicates_total 5/)
