@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
@@ -21,6 +21,7 @@ import { quantileSorted } from 'simple-statistics'
 import { TelemetryGenerator } from '../../apps/sentinel/generator/index.js'
 import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices } from '../../apps/sentinel/sentinel-app.js'
 import { StandaloneStreams } from '../../runtime/standalone/index.js'
+import { post as postEvents } from './paced-client.js'
 
 const rate = Number(process.argv[2] ?? 0)
 const requests = Number(process.argv[3] ?? 150)
@@ -58,29 +59,9 @@ const services = await startSentinelServices(app, { runtime, logger: silent, met
 const address = new URL(services.apiAddress!)
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
 
-function post(body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: address.hostname,
-        port: address.port,
-        method: 'POST',
-        path: '/api/v1/telemetry/events',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${apiKey}` },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          res.statusCode === 202 ? resolve() : reject(new Error(`answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`)),
-        )
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
+async function post(body: string): Promise<void> {
+  const answer = await postEvents(agent, address, apiKey, body)
+  if (answer.status !== 202) throw new Error(`answered ${answer.status}: ${answer.text.slice(0, 300)}`)
 }
 
 try {
