@@ -51,3 +51,4 @@ export {
 } from './runtime/standalone/index.js'
 export type { TopologyBuildContext, TopologyFactory, TopologyServices, TopologyServicesContext, RunningServices } from './runtime/topology-file.js'
 export { InternalTopicError } from './runtime/internal-topics.js'
+export type { ProducerConnection } from './runtime/kafka/producer-connection.js'

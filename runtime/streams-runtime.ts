@@ -11,6 +11,7 @@ import type { Topology } from '../topology/topology.js'
 import type { Serde } from '../schemas/serde.js'
 import type { Windowed } from '../state/types.js'
 import type { StreamsState, StateListener } from './streams-state.js'
+import type { ProducerConnection } from './kafka/producer-connection.js'
 
 export type { StreamsState, StateListener } from './streams-state.js'
 
@@ -114,6 +115,12 @@ export interface StreamsRuntime {
    * (Kafka only: `SentinelStreams.replaceTopology`; the standalone runtime has none).
    */
   replaceTopology?(next: Topology): Promise<void>
+
+  /**
+   * How to reach the log from another thread of this process with a producer of its own, as plain
+   * data (Kafka only: `SentinelStreams.producerConnection`); null when the settings hold functions.
+   */
+  producerConnection?(): ProducerConnection | null
 }
 
 /** A store cannot be queried here (unknown name, wrong type, or its tasks are restoring). */

@@ -55,6 +55,7 @@ import { kafkajsLog } from './kafkajs-log.js'
 import { StreamThread } from './stream-thread.js'
 import { GlobalConsumer } from './global-consumer.js'
 import { TopicReader } from './topic-reader.js'
+import type { ProducerConnection } from './producer-connection.js'
 import { TopicWriter } from './topic-writer.js'
 
 // kafkajs is CommonJS; Node's static analysis does not see these exports.
@@ -271,14 +272,33 @@ export class SentinelStreams extends RuntimeLifecycle implements StreamsRuntime 
   /** One id for every client of this instance, so broker logs and quotas see one application instance. */
   private clientId: string | undefined
 
+  private instanceClientId(): string {
+    this.clientId ??= `${this.config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}${this.options.clientIdSuffix ?? ''}`
+    return this.clientId
+  }
+
+  /**
+   * This instance's brokers, client id and kafkajs settings as plain data, for a producer in another
+   * thread of the process (the LLM-Sentinel ingest worker). Null when the settings cannot be copied
+   * to a thread: they hold functions (an OAuth token provider, a socket factory, an authentication
+   * provider); such a thread writes through `send` instead.
+   */
+  producerConnection(): ProducerConnection | null {
+    const connection: ProducerConnection = { brokers: this.config.brokers, clientId: this.instanceClientId(), kafka: this.config.kafka }
+    try {
+      return structuredClone(connection)
+    } catch {
+      return null
+    }
+  }
+
   /** A kafkajs client of this instance; `socketFactory` replaces the configured one (a task's revocable producer). */
   private newClient(socketFactory?: ISocketFactory): Kafka {
     const { config } = this
-    this.clientId ??= `${config.applicationId}-${hostname()}-${randomBytes(3).toString('hex')}${this.options.clientIdSuffix ?? ''}`
     return new KafkaClient({
       ...config.kafka,
       ...(socketFactory ? { socketFactory } : {}),
-      clientId: this.clientId,
+      clientId: this.instanceClientId(),
       brokers: config.brokers,
       logLevel: logLevel.WARN,
       logCreator: () => (this.kafkaLog ??= kafkajsLog({ logger: this.logger })),

@@ -4,13 +4,35 @@
  * service's writes never wait behind (or fail) a task's commit.
  */
 import kafkajs, { type Admin, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs'
+import type pino from 'pino'
 import type { OutgoingRecord } from '../streams-runtime.js'
 import { acknowledgedSender } from './acknowledged-sender.js'
 import type { BatchSender } from './kafka-record-sink.js'
+import { kafkajsLog } from './kafkajs-log.js'
 import { AdminPartitionCounts } from './partition-counts.js'
+import type { ProducerConnection } from './producer-connection.js'
 
-// kafkajs is CommonJS; Node's static analysis does not see this export.
-const { Partitioners } = kafkajs
+// kafkajs is CommonJS; Node's static analysis does not see these exports.
+const { Kafka: KafkaClient, Partitioners, logLevel } = kafkajs
+
+/**
+ * A writer on its own kafkajs client, for a thread that has no runtime (the ingest worker). Its
+ * process must have loaded runtime/kafka/kafkajs-send-messages.ts before kafkajs, as every entry
+ * point does: a retried send is otherwise not safe from duplicates.
+ */
+export function topicWriterFor(connection: ProducerConnection, logger: pino.Logger): TopicWriter {
+  let log: ReturnType<typeof kafkajsLog> | undefined
+  return new TopicWriter(
+    () =>
+      new KafkaClient({
+        ...connection.kafka,
+        clientId: connection.clientId,
+        brokers: [...connection.brokers],
+        logLevel: logLevel.WARN,
+        logCreator: () => (log ??= kafkajsLog({ logger })),
+      }),
+  )
+}
 
 export class TopicWriter {
   private connecting: Promise<{ producer: Producer; admin: Admin; sender: BatchSender }> | undefined

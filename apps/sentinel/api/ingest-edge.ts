@@ -8,7 +8,9 @@
  *   thread (telemetry-routes.ts, telemetry-ingest.ts): same statuses and bodies. Its valid records
  *   go to the main thread as one batch message (ingest-thread-protocol.ts: one transferred buffer)
  *   and the request is answered 202 once the main thread's runtime has taken them (`send`: a full
- *   embedded log holds the request as before; a failed write is the same 503).
+ *   embedded log holds the request as before; a failed write is the same 503). On Kafka the thread
+ *   writes them with its own idempotent producer instead (OwnWriter) and answers once the brokers
+ *   have them, so no step of an ingest request runs on the main event loop.
  * - Every other request (the rest of /api/v1, /internal, OTLP/HTTP, /health, /metrics, 404s) is
  *   forwarded as it came (method, URL, headers, body, client address) to the main thread's API,
  *   which answers it with its own hooks, limits and handlers.
@@ -21,13 +23,16 @@
 import type { MessagePort } from 'node:worker_threads'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type pino from 'pino'
+import type { ProducerConnection } from '../../../runtime/kafka/producer-connection.js'
+import { type TopicWriter, topicWriterFor } from '../../../runtime/kafka/topic-writer.js'
 import type { OutgoingRecord } from '../../../runtime/streams-runtime.js'
 import { telemetryJsonSerde } from '../../../schemas/telemetry/index.js'
 import type { EventTimeBounds } from '../event-time-bounds.js'
 import { createApiServer, type RateLimitOptions, rateLimitSettings } from './api-server.js'
 import { AuthFailureLimit } from './auth-failure-limit.js'
 import { ApiKeys } from './bearer-auth.js'
-import { type EdgeMessage, IngestMetricsRelay, type MainMessage, encodeBatch } from './ingest-thread-protocol.js'
+import { type EdgeMessage, IngestMetricsRelay, type MainMessage, type SampleMessage, encodeBatch } from './ingest-thread-protocol.js'
 import { RecentEventIds, type RecentEventIdsOptions } from './recent-event-ids.js'
 import { TelemetryIngest } from './telemetry-ingest.js'
 import { telemetryRoutes } from './telemetry-routes.js'
@@ -51,6 +56,14 @@ export interface IngestEdgeOptions {
    * runtime has written the batch, as on the main thread.
    */
   readonly handoverWindowEvents: number | null
+  /**
+   * Kafka: the instance's connection, for the thread's own idempotent producer, so that a request's
+   * write never waits for the main event loop either; the 202 comes once the brokers acknowledge it.
+   * Null: the main thread's runtime writes each batch.
+   */
+  readonly producer: ProducerConnection | null
+  /** How many of the newest written events the main thread keeps for detector dry runs (RecentTelemetry's capacity). */
+  readonly sampleCapacity: number
 }
 
 export const RELAY_INTERVAL_MS = 250
@@ -66,6 +79,39 @@ function endToEndHeaders(headers: Record<string, string | string[] | number | un
   for (const [name, value] of Object.entries(headers))
     if (value !== undefined && !HOP_HEADERS.has(name)) out[name] = typeof value === 'number' ? String(value) : value
   return out
+}
+
+/** Writes with the thread's own producer; the newest written records go to the main thread's sample with each relay. */
+class OwnWriter {
+  private sample: OutgoingRecord[] = []
+  private readonly writer: TopicWriter
+
+  constructor(
+    connection: ProducerConnection,
+    logger: pino.Logger,
+    private readonly sampleCapacity: number,
+  ) {
+    this.writer = topicWriterFor(connection, logger)
+  }
+
+  async send(topic: string, records: OutgoingRecord[]): Promise<void> {
+    await this.writer.send(topic, records)
+    if (this.sampleCapacity === 0) return
+    for (const record of records) this.sample.push(record)
+    if (this.sample.length > 2 * this.sampleCapacity) this.sample = this.sample.slice(-this.sampleCapacity)
+  }
+
+  /** The newest written records since the last take (at most the sample's capacity), as one message. */
+  takeSample(topic: string): SampleMessage | null {
+    if (this.sample.length === 0) return null
+    const records = this.sample.length > this.sampleCapacity ? this.sample.slice(-this.sampleCapacity) : this.sample
+    this.sample = []
+    return { ...encodeBatch(0, topic, 'http', records), kind: 'sample' }
+  }
+
+  close(): Promise<void> {
+    return this.writer.close()
+  }
 }
 
 /** The main thread's side of the port, as the edge uses it: writes and forwarded requests, each awaited by id. */
@@ -124,7 +170,8 @@ class MainThread {
   }
 }
 
-export function buildIngestEdge(options: IngestEdgeOptions, port: MessagePort, logger: FastifyBaseLogger | false): FastifyInstance {
+/** `kafkaLogger`: where the own producer's kafkajs logs go (pino, or silent), when `options.producer` is set. */
+export function buildIngestEdge(options: IngestEdgeOptions, port: MessagePort, logger: FastifyBaseLogger | false, kafkaLogger: pino.Logger): FastifyInstance {
   const relay = new IngestMetricsRelay()
   const app = createApiServer({
     logger,
@@ -134,15 +181,19 @@ export function buildIngestEdge(options: IngestEdgeOptions, port: MessagePort, l
     observe: (method, route, statusCode, seconds) => relay.request(method, route, statusCode, seconds),
   })
   const main = new MainThread(port, options.handoverWindowEvents, app.log)
+  const own = options.producer === null ? null : new OwnWriter(options.producer, kafkaLogger, options.sampleCapacity)
   const flush = (): void => {
     const message = relay.take()
     if (message !== null) port.postMessage(message)
+    const sample = own?.takeSample(options.telemetryTopic) ?? null
+    if (sample !== null) port.postMessage(sample, [sample.bytes])
   }
   const timer = setInterval(flush, RELAY_INTERVAL_MS)
   timer.unref()
   app.addHook('onClose', async () => {
     clearInterval(timer)
     flush()
+    await own?.close()
   })
 
   const apiKeys = new ApiKeys(options.apiKeys)
@@ -150,13 +201,13 @@ export function buildIngestEdge(options: IngestEdgeOptions, port: MessagePort, l
   const failures = apiKeys.enabled ? new AuthFailureLimit(options.authFailureLimit, now) : undefined
   const ingest = new TelemetryIngest(
     {
-      runtime: main,
+      runtime: own ?? main,
       telemetryTopic: options.telemetryTopic,
       // JSON only (the setting is refused with another input.format): what the main thread's serde reads.
       telemetrySerde: telemetryJsonSerde(),
       eventTime: options.eventTime,
       recentEventIds: new RecentEventIds(options.dedup),
-      // The main thread keeps the sample, from the records it writes.
+      // The main thread keeps the sample: from the records it writes, or relayed by OwnWriter.
       recentTelemetry: { remember: () => undefined },
       metrics: relay,
       now,

@@ -41,8 +41,12 @@ export interface MetricsMessage {
   readonly requests: readonly (readonly [string, string, number, number])[]
 }
 
+/** The newest records the edge wrote itself (own producer), for the main thread's dry-run sample; sent with each relay. */
+export type SampleMessage = Omit<BatchMessage, 'kind'> & { readonly kind: 'sample' }
+
 export type EdgeMessage =
   | BatchMessage
+  | SampleMessage
   | ForwardMessage
   | MetricsMessage
   | { readonly kind: 'listening'; readonly address: string }
@@ -79,7 +83,7 @@ export function encodeBatch(id: number, topic: string, protocol: IngestProtocol,
 }
 
 /** The records of a batch message; each value is a view of the transferred buffer (no copy). */
-export function decodeBatch(message: BatchMessage): OutgoingRecord[] {
+export function decodeBatch(message: BatchMessage | SampleMessage): OutgoingRecord[] {
   // One headers object for the batch, as the ingest writes it.
   const headers = { [INGEST_PROTOCOL_HEADER]: message.protocol }
   const records: OutgoingRecord[] = []

@@ -74,6 +74,12 @@ export function serveIngestEdge(port: MessagePort, target: IngestThreadTarget, o
             },
           )
         return
+      case 'sample':
+        target.recentTelemetry.rememberEncoded(
+          decodeBatch(message).map((r) => r.value as Buffer),
+          decode,
+        )
+        return
       case 'metrics':
         applyRelayedMetrics(target.metrics, message)
         return
@@ -123,6 +129,10 @@ export async function startIngestThread(
     })
     worker.once('error', reject)
   })
+  if (target.edge.producer === null && target.edge.handoverWindowEvents === null)
+    target.api.log.warn(
+      'the ingest thread writes telemetry through the main thread, whose event loop then bounds its latency: the kafka settings hold functions (a token provider, a socket factory) that cannot be copied to a thread',
+    )
   worker.on('error', (err) => target.api.log.error({ err }, 'the ingest thread failed'))
   worker.on('exit', (code) => {
     resolveClosed()

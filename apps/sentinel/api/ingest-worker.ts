@@ -3,6 +3,8 @@
  * (ingest-edge.ts) with its own pino logger at the main logger's level and bindings, listens on the
  * API's address, and closes when the main thread says so (in-flight requests finish first).
  */
+// First, before kafkajs loads (the thread has its own module cache): the own producer's retries must not duplicate.
+import '../../../runtime/kafka/kafkajs-send-messages.js'
 import { type MessagePort, workerData } from 'node:worker_threads'
 import pino from 'pino'
 import { buildIngestEdge, type IngestEdgeOptions } from './ingest-edge.js'
@@ -20,7 +22,7 @@ export interface IngestWorkerData {
 const data = workerData as IngestWorkerData
 const post = (message: EdgeMessage): void => data.port.postMessage(message)
 const logger = pino({ level: data.log.level, base: { ...data.log.bindings, thread: 'ingest' } })
-const app = buildIngestEdge(data.edge, data.port, data.log.level === 'silent' ? false : logger)
+const app = buildIngestEdge(data.edge, data.port, data.log.level === 'silent' ? false : logger, logger.child({ component: 'kafka' }))
 data.port.on('message', (message: MainMessage) => {
   if (message.kind !== 'close') return
   void app.close().then(

@@ -254,6 +254,8 @@ export function buildSentinelApi(options: SentinelApiOptions): FastifyInstance {
       dedup: options.dedup ?? DEFAULT_RECENT_EVENT_IDS,
       maxBatchEvents: base.maxBatchEvents,
       handoverWindowEvents: options.runtime.mode === 'standalone' ? HANDOVER_WINDOW_EVENTS : null,
+      producer: options.runtime.producerConnection?.() ?? null,
+      sampleCapacity: base.recentTelemetry.capacity,
     },
   })
   // A scrape carries no client credentials; instances ask each other with the first API key.

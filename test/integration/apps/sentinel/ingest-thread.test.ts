@@ -1,7 +1,8 @@
 /**
  * `api.ingestThread` on the real broker: the app's HTTP edge in a worker thread. Telemetry posted to
  * it is on the telemetry topic (keyed by application, the ingest header set) when the 202 comes (on
- * Kafka the edge answers once the main thread's producer has written the batch); a cost streak becomes
+ * Kafka the edge writes the batch with its own producer and answers once the brokers have it; what it
+ * wrote reaches the main thread's dry-run sample); a cost streak becomes
  * an anomaly of the shipped detectors, read back through a forwarded GET /api/v1/anomalies; a retry
  * is reported as duplicates and not written again; a batch of invalid events is 400; the ingest's
  * counters reach the main thread's /metrics.
@@ -44,6 +45,13 @@ test(
       { applicationId, applicationServer, brokers: kafkaBrokers(), stateDir: join(dir, 'state'), commitIntervalMs: 200 },
       { logger, metrics },
     )
+    // On Kafka the worker writes with its own producer: the main thread's runtime never sends telemetry.
+    const mainThreadTelemetrySends: number[] = []
+    const send = streams.send.bind(streams)
+    streams.send = (topic, records) => {
+      if (topic === topics.telemetry) mainThreadTelemetrySends.push(records.length)
+      return send(topic, records)
+    }
     let services: SentinelServices | undefined
     const call = apiCaller(API_KEY)
     try {
@@ -63,6 +71,16 @@ test(
       assert.deepEqual(accepted.body, { accepted: 23, rejected: 0, duplicates: 0, errors: [] })
       const written = (await readTextValues(topics.telemetry, 23)).map((v) => JSON.parse(v) as TelemetryEvent)
       assert.deepEqual(new Set(written.map((e) => e.event_id)), new Set(batch.map((e) => e.event_id)))
+      assert.equal(mainThreadTelemetrySends.length, 0, 'the worker wrote the batch with its own producer')
+
+      // The worker relays what it wrote to the main thread's sample, which a dry run without events reads.
+      const dryRun = await eventually('the written events in the dry-run sample', async () => {
+        const run = await call(base, 'POST', '/api/v1/detectors/cost-threshold/test', {})
+        assert.equal(run.status, 200, JSON.stringify(run.body))
+        return run.body.events === 23 ? run.body : undefined
+      })
+      assert.equal(dryRun.sample, 'recent')
+      assert.equal(dryRun.flagged, 1, 'the spender streak, judged on the relayed sample')
 
       const retried = await call(base, 'POST', '/api/v1/telemetry/events', batch.slice(0, 5))
       assert.equal(retried.status, 202)
