@@ -36,6 +36,11 @@ export interface SeasonalBaselineState {
   readonly level: number[]
   readonly deviation: number[]
   readonly seen: number[]
+  /**
+   * Per slot, the EWMA (weight `alpha`) of "this value was clipped": its residual reached `clip`
+   * spreads. Absent in states written before it existed (read as 0).
+   */
+  readonly clipped?: number[]
 }
 
 export interface SeasonalExpectation {
@@ -50,6 +55,17 @@ export interface SeasonalExpectation {
 const HOUR_MS = 3_600_000
 const MEAN_ABS_TO_STD = Math.sqrt(Math.PI / 2)
 
+/**
+ * The largest share of a slot's values that can lie `clip` spreads or more from its level if the
+ * spread is theirs: the spread is sqrt(pi / 2) × their mean absolute deviation, and by Markov's
+ * inequality at most 1 / c of any values lie c mean absolute deviations or more away, whatever
+ * their distribution (0.27 at clip 3). A slot clipping more often than that has a spread that
+ * does not describe its values.
+ */
+export function clippedShareBound(clip: number): number {
+  return 1 / (clip * MEAN_ABS_TO_STD)
+}
+
 export class SeasonalBaseline {
   readonly slots: number
 
@@ -60,7 +76,8 @@ export class SeasonalBaseline {
   }
 
   initial(): SeasonalBaselineState {
-    return { level: new Array<number>(this.slots).fill(0), deviation: new Array<number>(this.slots).fill(0), seen: new Array<number>(this.slots).fill(0) }
+    const zeros = () => new Array<number>(this.slots).fill(0)
+    return { level: zeros(), deviation: zeros(), seen: zeros(), clipped: zeros() }
   }
 
   slotOf(timeMs: number): number {
@@ -113,6 +130,17 @@ export class SeasonalBaseline {
    * `spread: false` moves the slot's level (clipped as always) but leaves its spread: for a value
    * the caller judged anomalous, so dense anomalies do not widen the spread that judges the next
    * ones, while a lasting change of the cycle is still learned through the level.
+   *
+   * Except where the slot's spread has stopped describing its values: when the slot's share of
+   * clipped values (EWMA, weight `alpha`, this value included) exceeds what any distribution with
+   * that spread allows (`clippedShareBound`, Markov's inequality), the value teaches the spread
+   * anyway, and unclipped (the clip is measured in the spread that is wrong). Left out, the values
+   * beyond the spread would keep it narrow for good: a step inside an hour (a cycle that drops from
+   * 80 to 0 at 18:00, learned flat during the first `minCycles` values and then judged against the
+   * interpolated line) or a lasting change of the cycle's shape is then flagged every cycle, since
+   * the only values allowed to teach the spread are the ones already inside it. Sparse anomalies,
+   * even a few per cent of the rows, stay far under the bound and still leave the spread alone; a
+   * burst filling over a quarter of a slot's recent values (7 in a row at alpha 0.05) does teach it.
    */
   update(state: SeasonalBaselineState, timeMs: number, value: number, options: { readonly spread?: boolean } = {}): SeasonalBaselineState {
     if (!Number.isFinite(value)) return state
@@ -122,6 +150,7 @@ export class SeasonalBaseline {
     const level = state.level.slice()
     const deviation = state.deviation.slice()
     const seenNext = state.seen.slice()
+    const clipped = state.clipped ? state.clipped.slice() : new Array<number>(this.slots).fill(0)
     if (seen === 0) {
       level[slot] = value
     } else {
@@ -129,16 +158,22 @@ export class SeasonalBaseline {
       const between = this.between(state, timeMs)
       const expected = between ? (1 - between.w) * level[between.k0]! + between.w * level[between.k1]! : level[slot]!
       const residual = value - expected
-      const taught = spread > 0 && seen >= this.config.minCycles ? Math.max(-clip * spread, Math.min(clip * spread, residual)) : residual
+      const clipping = spread > 0 && seen >= this.config.minCycles
+      if (clipping) clipped[slot] = clipped[slot]! + alpha * ((Math.abs(residual) >= clip * spread ? 1 : 0) - clipped[slot]!)
+      // More of the slot's values clipped than its spread allows: the spread is wrong, and so is a
+      // clip measured in it (clipped at 3 spreads, a spread of 0.01 where the values stray by 40
+      // grows 14% a value and needs weeks). Its values teach the spread in full until it fits.
+      const misfit = clipped[slot]! > clippedShareBound(clip)
+      const taught = clipping ? Math.max(-clip * spread, Math.min(clip * spread, residual)) : residual
       if (between) {
         level[between.k0] = level[between.k0]! + alpha * (1 - between.w) * taught
         level[between.k1] = level[between.k1]! + alpha * between.w * taught
       } else {
         level[slot] = level[slot]! + alpha * taught
       }
-      if (options.spread !== false) deviation[slot] = deviation[slot]! + alpha * (Math.abs(taught) - deviation[slot]!)
+      if (options.spread !== false || misfit) deviation[slot] = deviation[slot]! + alpha * (Math.abs(misfit ? residual : taught) - deviation[slot]!)
     }
     seenNext[slot] = seen + 1
-    return { level, deviation, seen: seenNext }
+    return { level, deviation, seen: seenNext, clipped }
   }
 }
