@@ -28,6 +28,9 @@
  * callbacks do not queue behind the app's main event loop.
  *
  * Results go to bench/sentinel/RESULTS.md.
+ *
+ * `--sweep`: the whole app at fixed offered loads on Kafka and standalone, with ingestion, detection,
+ * alerting and end-to-end latency, sustained events/s and RSS: bench/sentinel/load-sweep.ts.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -45,6 +48,13 @@ import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices } from
 import { StandaloneStreams } from '../../runtime/standalone/index.js'
 import type { OutgoingRecord } from '../../runtime/streams-runtime.js'
 import { type PacedClientData, type PacedClientMessage, post } from './paced-client.js'
+
+// The load sweep (issue 14 item 4) is its own module with its own options.
+if (process.argv.includes('--sweep')) {
+  const { loadSweep } = await import('./load-sweep.js')
+  await loadSweep(process.argv.slice(2))
+  process.exit(0)
+}
 
 const { values } = parseArgs({
   options: {

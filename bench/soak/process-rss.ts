@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs'
 
-function ownRssBytes(pid: number): number {
+/** One process's resident bytes (its children not added); 0 when it is gone. */
+export function ownRssBytes(pid: number): number {
   try {
     const kb = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
     return kb === undefined ? 0 : Number(kb) * 1024
