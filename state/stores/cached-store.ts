@@ -4,6 +4,7 @@ import type { ChangelogSink, EngineStore, KeyValueStoreSpec, LocalStateStatus, S
 import { wipeEngineStore } from './open-engine.js'
 import { bytesToMapKey } from '../bytes.js'
 import { KeyMemo } from './key-memo.js'
+import { retainedCopy } from '../retained-bytes.js'
 
 /** A record key converted for the cache: its serialized bytes and their map key. */
 export interface KeyRef {
@@ -42,7 +43,8 @@ export abstract class CachedStore<K, V, E extends CacheEntry> {
   protected keyOf(key: K): KeyRef {
     let ref = this.keyRefs.get(key)
     if (ref === undefined) {
-      const bytes = this.keySerde.serialize(key)
+      // Copied out of Node's pool (see `KeyMemo`); a put's cache entry then shares the copy.
+      const bytes = retainedCopy(this.keySerde.serialize(key))
       ref = { bytes, mapKey: bytesToMapKey(bytes) }
       this.keyRefs.set(key, ref)
     }

@@ -26,8 +26,8 @@ import { StoreMissError } from './store-miss-error.js'
  * The length prefix keeps one key's windows contiguous and in start order: without it, key "a" with
  * some start could sort among the windows of key "ab".
  */
-export function windowLoggedKey(key: Buffer, windowStart: number): Buffer {
-  const b = Buffer.allocUnsafe(4 + key.length + 8)
+export function windowLoggedKey(key: Buffer, windowStart: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  const b = allocate(4 + key.length + 8)
   b.writeUInt32BE(key.length, 0)
   key.copy(b, 4)
   writeOrderedInt64(b, windowStart, 4 + key.length)
@@ -301,7 +301,9 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
   private windowOf(key: K, windowStart: number): WindowRef {
     let ref = this.windowRefs.get(key)
     if (ref === undefined || ref.windowStart !== windowStart) {
-      const logged = windowLoggedKey(this.keySerde.serialize(key), windowStart)
+      // An allocation of its own, not a view into Node's pool: the memo keeps it (see `KeyMemo`), and
+      // the cache entry a put makes shares it instead of copying it (`retainedCopy`).
+      const logged = windowLoggedKey(this.keySerde.serialize(key), windowStart, Buffer.allocUnsafeSlow)
       ref = { windowStart, logged, mapKey: bytesToMapKey(logged) }
       this.windowRefs.set(key, ref)
     }
