@@ -341,7 +341,8 @@ export function detectorStream(grouped: KStream<string, MeasuredEvent>, detector
  * to three of them in a row (by application, model, user): its JSON is encoded once and the bytes
  * shared; an event read from JSON telemetry is not encoded at all, a copy of its input bytes is
  * forwarded (`knownJsonBytes`: they parse to the same event, which was validated when read). On the embedded log those same bytes reach each group's task, which then decode them once
- * (by identity: a WeakMap, so nothing is kept beyond the log's own retention). Values in a topology
+ * (by identity: a WeakMap, so nothing is kept beyond the log's own retention), or not at all when
+ * they are such a copy: the copy is mapped to the event it was made from. Values in a topology
  * are never mutated, so the tasks sharing one decoded event is safe; on Kafka every record arrives in
  * its own buffer and this is plain JSON.
  */
@@ -359,6 +360,9 @@ export function repartitionTelemetrySerde(): Serde<TelemetryEvent> {
       // the telemetry log's retention: `decoded` below would keep the event alive as long.
       const known = knownJsonBytes(value)
       const bytes = known === undefined ? json.serialize(value, topic) : Buffer.from(known)
+      // Those bytes parse to this very event (it was decoded from them): where they come back as
+      // they are (the embedded log), the reading task takes the event without parsing them again.
+      if (known !== undefined) decoded.set(bytes, value)
       lastValue = value
       lastBytes = bytes
       return bytes

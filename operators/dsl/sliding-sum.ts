@@ -83,6 +83,24 @@ export function slidingBuckets(timestamp: number, bucketMs: number, count: numbe
 }
 
 /**
+ * `slidingBuckets` for one bucket length and count, the last answer kept: a batch's prefetch asks for
+ * the buckets of every record, and records of one bucket share them (a fresh array of `count`
+ * windows per record was the prefetch's largest allocation). Read-only: the store only reads them.
+ */
+function lastBucketsMemo(bucketMs: number, count: number): (timestamp: number) => readonly TimeWindow[] {
+  let own = Number.NaN
+  let last: readonly TimeWindow[] = []
+  return (timestamp) => {
+    const start = timestamp - (((timestamp % bucketMs) + bucketMs) % bucketMs)
+    if (start !== own) {
+      last = slidingBuckets(timestamp, bucketMs, count)
+      own = start
+    }
+    return last
+  }
+}
+
+/**
  * The window store of a sliding window's buckets (`<name>-buckets`, kept one bucket past the
  * window), after checking the window and bucket lengths (bucket default: windowMs / 12).
  */
@@ -94,7 +112,7 @@ export function slidingBucketStore<T>(operator: string, name: string, windowMs: 
   const store = Stores.window(`${name}-buckets`, Serdes.string(), Serdes.json<T>(), {
     windowSizeMs: bucketMs,
     retentionMs: (count + 1) * bucketMs,
-    windowsFor: (timestamp) => slidingBuckets(timestamp, bucketMs, count),
+    windowsFor: lastBucketsMemo(bucketMs, count),
   })
   return { store, bucketMs, count }
 }

@@ -29,14 +29,21 @@ export interface PendingForward<Owner> {
 interface Row<Owner> extends PendingForward<Owner> {
   readonly group: Map<string, Row<Owner>>
   readonly rowId: string
+  /** When it became pending, among this cache's rows: the forwarding order. */
+  readonly seq: number
+  /** Taken out (forwarded) already: still listed in `order` or its due bucket until they are rebuilt. */
+  taken: boolean
 }
 
 export class ForwardingCache<Owner> {
   private readonly rows = new Map<Owner, Map<number, Map<string, Row<Owner>>>>()
-  /** Pending rows, in the order they became pending. */
+  /** Pending rows, in the order they became pending, with taken ones among them until compacted. */
   private order: Row<Owner>[] = []
+  /** Rows by due time (a window's close time; never-due rows are not here): `takeDue` reads only the buckets due, not every row. */
+  private byDue = new Map<number, Row<Owner>[]>()
   private pendingCount = 0
   private minDueAt = Infinity
+  private seq = 0
 
   /** @param maxEntries pending rows, over all the task's table operators, before the oldest are forwarded. */
   constructor(readonly maxEntries: number) {
@@ -75,17 +82,25 @@ export class ForwardingCache<Owner> {
       pending.raw = raw
       return
     }
-    const row: Row<Owner> = { owner, record, raw, sourceKey, dueAt, group: rows, rowId }
+    const row: Row<Owner> = { owner, record, raw, sourceKey, dueAt, group: rows, rowId, seq: this.seq++, taken: false }
     rows.set(rowId, row)
     this.order.push(row)
+    // Never due (unwindowed tables): not bucketed, or the bucket would keep every row that became
+    // pending since the last commit (overflow takes rows out of `order` only).
+    if (dueAt !== Infinity) {
+      const bucket = this.byDue.get(dueAt)
+      if (bucket) bucket.push(row)
+      else this.byDue.set(dueAt, [row])
+    }
     this.pendingCount++
     if (dueAt < this.minDueAt) this.minDueAt = dueAt
   }
 
   /** Every pending row, in the order they became pending; the cache is empty afterwards. */
   takeAll(): PendingForward<Owner>[] {
-    const out = this.order
+    const out = this.order.filter((row) => !row.taken)
     this.order = []
+    this.byDue = new Map()
     this.rows.clear()
     this.pendingCount = 0
     this.minDueAt = Infinity
@@ -100,20 +115,26 @@ export class ForwardingCache<Owner> {
   /** The rows due at this stream time, in the order they became pending. */
   takeDue(streamTime: number): PendingForward<Owner>[] {
     if (streamTime < this.minDueAt) return []
-    const out: PendingForward<Owner>[] = []
-    const kept: Row<Owner>[] = []
+    const out: Row<Owner>[] = []
+    let buckets = 0
     let minDueAt = Infinity
-    for (const row of this.order) {
-      if (row.dueAt <= streamTime) {
+    for (const [dueAt, rows] of this.byDue) {
+      if (dueAt > streamTime) {
+        if (dueAt < minDueAt) minDueAt = dueAt
+        continue
+      }
+      this.byDue.delete(dueAt)
+      buckets++
+      for (const row of rows) {
+        if (row.taken) continue
         this.take(row)
         out.push(row)
-      } else {
-        kept.push(row)
-        if (row.dueAt < minDueAt) minDueAt = row.dueAt
       }
     }
-    this.order = kept
+    // Each bucket is in pending order; rows of several buckets interleave.
+    if (buckets > 1) out.sort((a, b) => a.seq - b.seq)
     this.minDueAt = minDueAt
+    this.compact()
     return out
   }
 
@@ -123,9 +144,11 @@ export class ForwardingCache<Owner> {
     let i = 0
     for (; i < this.order.length && this.pendingCount > this.maxEntries; i++) {
       const row = this.order[i]!
+      if (row.taken) continue
       this.take(row)
       out.push(row)
     }
+    // Their due buckets still list them, as taken.
     this.order = this.order.slice(i)
     // minDueAt may now be lower than any remaining row's: harmless, takeDue recomputes it.
     return out
@@ -133,6 +156,12 @@ export class ForwardingCache<Owner> {
 
   private take(row: Row<Owner>): void {
     row.group.delete(row.rowId)
+    row.taken = true
     this.pendingCount--
+  }
+
+  /** Drops taken rows from `order` once they are most of it (so each row is copied O(1) times). */
+  private compact(): void {
+    if (this.order.length > 2 * this.pendingCount + 64) this.order = this.order.filter((row) => !row.taken)
   }
 }

@@ -49,6 +49,25 @@ export class PunctuationSchedule {
   }
 
   /**
+   * `takeDue` one at a time, without a generator (stream-time punctuators are checked after most
+   * records): the index of the first punctuator of `type` due at `time` at or after `from`, moved on
+   * one interval; -1 when none. Read it with `at`.
+   */
+  nextDue(type: PunctuationType, time: number, from: number): number {
+    for (let i = from; i < this.punctuators.length; i++) {
+      const p = this.punctuators[i]!
+      if (p.type !== type || p.cancelled || time < p.next) continue
+      p.next = time + p.intervalMs
+      return i
+    }
+    return -1
+  }
+
+  at(index: number): ScheduledPunctuator {
+    return this.punctuators[index]!
+  }
+
+  /**
    * The punctuators of `type` due at `time`, each moved on one interval as it is handed out, so the
    * caller may await each run (one scheduled meanwhile is looked at too).
    */

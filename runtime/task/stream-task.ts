@@ -290,7 +290,10 @@ export class StreamTask implements RunnerHost {
       if (this.afterPrefetch.length > 0) await this.forwardAfterPrefetch(d.raw)
       if (this.deferred.length > 0) await this.sendDeferred(d.raw)
       this.currentRecord = undefined
-      if (this.punctuation.hasDue('stream-time', this.streamTimeMs)) await this.punctuateStreamTime()
+      if (this.punctuation.hasDue('stream-time', this.streamTimeMs)) {
+        const pending = this.punctuateStreamTime()
+        if (pending) await pending
+      }
     }
     if (batch.length > 0) this.lastRecordWallClock = this.wallClock()
     if (this.forwardingCache?.overBound) await this.forwardPending(this.forwardingCache.takeOverflow())
@@ -373,21 +376,59 @@ export class StreamTask implements RunnerHost {
     throw new Error(`null ${what}, but the ${what} serde ${serde.name} does not accept null; declare it Serdes.nullable(${serde.name}) to allow it`)
   }
 
-  private async punctuateStreamTime(): Promise<void> {
+  /**
+   * Stream-time work once stream time moved: synchronous, and no promise, unless something in it is
+   * asynchronous (a due forwarding-cache row, a punctuator returning a promise, deferred output).
+   * It runs after most records (suppress punctuates at every advance), mostly to find nothing due.
+   */
+  private punctuateStreamTime(): Promise<void> | undefined {
     // Rows whose window closed are forwarded first: a punctuator emitting closed windows (suppress)
     // must see their final values. Forwarding may fill the cache again (a table operator downstream).
-    const cache = this.forwardingCache
-    while (cache?.hasDue(this.streamTimeMs)) await this.forwardPending(cache.takeDue(this.streamTimeMs))
-    for (const p of this.punctuation.takeDue('stream-time', this.streamTimeMs)) await this.runPunctuator(p, this.streamTimeMs)
+    if (this.forwardingCache?.hasDue(this.streamTimeMs)) return this.forwardDueThenPunctuate()
+    return this.runStreamTimePunctuators(this.streamTimeMs, 0)
   }
 
-  private async runPunctuator(p: ScheduledPunctuator, timestamp: number): Promise<void> {
+  private async forwardDueThenPunctuate(): Promise<void> {
+    const cache = this.forwardingCache!
+    while (cache.hasDue(this.streamTimeMs)) await this.forwardPending(cache.takeDue(this.streamTimeMs))
+    await this.runStreamTimePunctuators(this.streamTimeMs, 0)
+  }
+
+  /** The stream-time punctuators due at `time` from index `from` on, each moved on as it runs (see `PunctuationSchedule.nextDue`). */
+  private runStreamTimePunctuators(time: number, from: number): Promise<void> | undefined {
+    for (let i = this.punctuation.nextDue('stream-time', time, from); i >= 0; i = this.punctuation.nextDue('stream-time', time, i + 1)) {
+      const pending = this.runPunctuator(this.punctuation.at(i), time)
+      if (pending) return pending.then(() => this.runStreamTimePunctuators(time, i + 1))
+    }
+    return undefined
+  }
+
+  /** Runs one punctuator; a promise only when it returned one or left output waiting for a schema. */
+  private runPunctuator(p: ScheduledPunctuator, timestamp: number): Promise<void> | undefined {
     this.currentNode = p.node
     this.currentStage = 'punctuate'
     this.metrics.punctuations++
+    let result: unknown
     try {
-      const result = p.fn(timestamp)
-      if (result instanceof Promise) await result
+      result = p.fn(timestamp)
+    } catch (err) {
+      try {
+        this.badRecords.punctuationFailed(err, this.currentNode ?? p.node, p.type)
+      } finally {
+        // As the async path's `finally`: a handler that fails the task leaves no punctuation stage behind.
+        this.currentNode = undefined
+        this.currentStage = 'process'
+      }
+    }
+    if (result instanceof Promise) return this.settlePunctuator(p, result)
+    this.currentNode = undefined
+    this.currentStage = 'process'
+    return this.deferred.length > 0 ? this.sendDeferred(null) : undefined
+  }
+
+  private async settlePunctuator(p: ScheduledPunctuator, result: Promise<unknown>): Promise<void> {
+    try {
+      await result
     } catch (err) {
       this.badRecords.punctuationFailed(err, this.currentNode ?? p.node, p.type)
     } finally {

@@ -1,23 +1,50 @@
 import type { CacheEntry, CacheNamespace } from '../record-cache.js'
 import { ENTRY_OVERHEAD } from '../record-cache.js'
-import { bytesToMapKey } from '../bytes.js'
+import { mapKeyToBytes } from '../bytes.js'
 import { retainedCopy } from '../retained-bytes.js'
 import type { Serde } from '../../schemas/serde.js'
 import type { ChangelogSink, EngineStore, WriteOp } from '../types.js'
 
 /** A cached record of a key-value or window store: the logged key, its value bytes, the typed value. */
 export interface ByteEntry extends CacheEntry {
-  /** The key as logged to the changelog (engine key minus any segment prefix). */
-  key: Buffer
+  /** The entry's key in its namespace: the logged key's bytes as a latin1 string. */
+  readonly mapKey: string
   /**
-   * null: known absent, or a tombstone if dirty. undefined: a value `put` since the last flush, not
-   * serialized yet: puts keep the typed value and the flush (or a scan that needs bytes) serializes it
-   * once, however many times the key was written in between.
+   * The key as logged to the changelog (engine key minus any segment prefix), made from `mapKey` on
+   * each read (flushes, scans): not kept, so an entry holds no Buffer of its own for its key.
+   */
+  readonly key: Buffer
+  /**
+   * null: known absent, or a tombstone if dirty. undefined: the value is held typed only, either
+   * `put` since the last flush (not serialized yet: the flush serializes it once, however many times
+   * the key was written in between), or put and flushed since (the bytes went to the engine and were
+   * not kept: `value` is what reads need).
    */
   bytes: Buffer | null | undefined
   /** The deserialized value, once a read needed it (always set while `bytes` is undefined). */
   value: unknown
   decoded: boolean
+}
+
+/**
+ * Why a class: `key` is a getter over `mapKey`. A retained key Buffer was an allocation of its own
+ * per entry (~200 bytes with its ArrayBuffer), the largest part of a small entry such as an event id
+ * of a deduplication store; the map key string holds the same bytes.
+ */
+class CachedByteEntry implements ByteEntry {
+  constructor(
+    readonly mapKey: string,
+    public bytes: Buffer | null | undefined,
+    public value: unknown,
+    public decoded: boolean,
+    public dirty: boolean,
+    public used: boolean,
+    public size: number,
+  ) {}
+
+  get key(): Buffer {
+    return mapKeyToBytes(this.mapKey)
+  }
 }
 
 /**
@@ -29,16 +56,9 @@ export class ValueSizeEstimate {
   bytes = 64
 }
 
-export function byteEntry(key: Buffer, bytes: Buffer | null, dirty: boolean): ByteEntry {
-  return {
-    key: retainedCopy(key),
-    bytes: bytes === null ? null : retainedCopy(bytes),
-    value: undefined,
-    decoded: false,
-    dirty,
-    used: true,
-    size: key.length + (bytes?.length ?? 0) + ENTRY_OVERHEAD,
-  }
+/** A clean entry read from the engine (`bytes`), or known absent (null). `mapKey`: the logged key's latin1 string. */
+export function byteEntry(mapKey: string, bytes: Buffer | null): ByteEntry {
+  return new CachedByteEntry(mapKey, bytes === null ? null : retainedCopy(bytes), undefined, false, false, true, mapKey.length + (bytes?.length ?? 0) + ENTRY_OVERHEAD)
 }
 
 /** A point read: the entry's typed value, deserialized by the first read that needs it. */
@@ -61,7 +81,7 @@ export function entryBytes<V>(ns: CacheNamespace<ByteEntry>, entry: ByteEntry, v
   const bytes = retainedCopy(serializeValue(store, valueSerde, entry.value as V, entry.key))
   const before = entry.size
   entry.bytes = bytes
-  entry.size = entry.key.length + bytes.length + ENTRY_OVERHEAD
+  entry.size = entry.mapKey.length + bytes.length + ENTRY_OVERHEAD
   estimate.bytes = bytes.length
   ns.update(entry, before)
   return bytes
@@ -99,9 +119,9 @@ export async function loadByteEntries(
   const loggedKeys = [...missing.values()]
   const values = await engineStore.getMany(engineKey ? loggedKeys.map(engineKey) : loggedKeys)
   let i = 0
-  for (const [mapKey, logged] of missing) {
+  for (const mapKey of missing.keys()) {
     // A write that raced the read is newer than what the engine returned.
-    if (!ns.get(mapKey)) ns.set(mapKey, byteEntry(logged, values[i] ?? null, false))
+    if (!ns.get(mapKey)) ns.set(mapKey, byteEntry(mapKey, values[i] ?? null))
     i++
   }
 }
@@ -119,7 +139,8 @@ export async function flushByteEntries<V>(options: {
   changelog: ChangelogSink | undefined
   valueSerde: Serde<V>
   estimate: ValueSizeEstimate
-  engineKey: (entry: ByteEntry) => Buffer
+  /** The engine key of a logged key. */
+  engineKey: (logged: Buffer) => Buffer
 }): Promise<void> {
   const { ns, changelog, store, valueSerde, estimate } = options
   if (ns.dirty.size === 0) return
@@ -127,8 +148,10 @@ export async function flushByteEntries<V>(options: {
   // on or marked clean: the entries stay dirty and nothing half-written reaches changelog or engine.
   for (const entry of ns.dirty) {
     if (entry.bytes !== undefined) continue
-    const bytes = retainedCopy(serializeValue(store, valueSerde, entry.value as V, entry.key))
-    const size = entry.key.length + bytes.length + ENTRY_OVERHEAD
+    // Not a retained copy: the bytes go to the engine and the changelog, and the entry lets go of
+    // them once they are written (below).
+    const bytes = serializeValue(store, valueSerde, entry.value as V, entry.key)
+    const size = entry.mapKey.length + bytes.length + ENTRY_OVERHEAD
     ns.adjustSize(size - entry.size)
     entry.size = size
     entry.bytes = bytes
@@ -137,11 +160,12 @@ export async function flushByteEntries<V>(options: {
   const ops: WriteOp[] = []
   const flushed: [ByteEntry, Buffer | null][] = []
   for (const entry of ns.dirty) {
-    const key = options.engineKey(entry)
+    const logged = entry.key
+    const key = options.engineKey(logged)
     // Serialized above: only null (a tombstone) or bytes remain.
     const bytes = entry.bytes as Buffer | null
     ops.push(bytes === null ? { type: 'del', key } : { type: 'put', key, value: bytes })
-    changelog?.append(store, entry.key, bytes)
+    changelog?.append(store, logged, bytes)
     entry.dirty = false
     flushed.push([entry, bytes])
   }
@@ -152,13 +176,17 @@ export async function flushByteEntries<V>(options: {
   } catch (err) {
     for (const [entry, bytes] of flushed) {
       // A write since the flush began left `bytes` undefined (or null for a delete: the same content).
-      if (ns.get(bytesToMapKey(entry.key)) === entry && entry.bytes === bytes) {
+      if (ns.get(entry.mapKey) === entry && entry.bytes === bytes) {
         entry.dirty = true
         ns.update(entry, entry.size)
       }
     }
     throw err
   }
+  // Written: an entry holding its typed value keeps that alone (reads use it; a later write
+  // serializes again), so a cached value is not held twice. Its size stays counted with the bytes,
+  // as what the entry would cost reloaded from the engine.
+  for (const [entry, bytes] of flushed) if (bytes !== null && entry.bytes === bytes && entry.decoded && !entry.dirty) entry.bytes = undefined
 }
 
 /**
@@ -193,23 +221,16 @@ export async function* mergeWithDirty(
  * `deleted` writes a tombstone. The value is kept typed, not serialized (see `ByteEntry.bytes`);
  * its size is estimated from the entry's last bytes, or the store's last serialized size.
  */
-export function writeByteEntry(
-  ns: CacheNamespace<ByteEntry>,
-  mapKey: string,
-  key: Buffer,
-  value: unknown,
-  deleted: boolean,
-  estimate: ValueSizeEstimate,
-): void {
+export function writeByteEntry(ns: CacheNamespace<ByteEntry>, mapKey: string, value: unknown, deleted: boolean, estimate: ValueSizeEstimate): void {
   const entry = ns.get(mapKey)
   if (!entry) {
-    const size = key.length + (deleted ? 0 : estimate.bytes) + ENTRY_OVERHEAD
-    ns.set(mapKey, { key: retainedCopy(key), bytes: deleted ? null : undefined, value, decoded: !deleted, dirty: true, used: true, size })
+    const size = mapKey.length + (deleted ? 0 : estimate.bytes) + ENTRY_OVERHEAD
+    ns.set(mapKey, new CachedByteEntry(mapKey, deleted ? null : undefined, value, !deleted, true, true, size))
     return
   }
   const before = entry.size
-  if (!deleted && entry.bytes !== undefined) entry.size = key.length + (entry.bytes?.length ?? estimate.bytes) + ENTRY_OVERHEAD
-  else if (deleted) entry.size = key.length + ENTRY_OVERHEAD
+  if (!deleted && entry.bytes !== undefined) entry.size = mapKey.length + (entry.bytes?.length ?? estimate.bytes) + ENTRY_OVERHEAD
+  else if (deleted) entry.size = mapKey.length + ENTRY_OVERHEAD
   entry.bytes = deleted ? null : undefined
   entry.value = value
   entry.decoded = !deleted

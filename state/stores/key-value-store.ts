@@ -31,8 +31,7 @@ class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements 
   }
 
   put(key: K, value: V): void {
-    const { bytes, mapKey } = this.keyOf(key)
-    writeByteEntry(this.ns, mapKey, bytes, value, false, this.sizeEstimate)
+    writeByteEntry(this.ns, this.keyOf(key).mapKey, value, false, this.sizeEstimate)
   }
 
   putAll(entries: readonly (readonly [K, V])[]): void {
@@ -40,8 +39,7 @@ class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements 
   }
 
   delete(key: K): void {
-    const { bytes, mapKey } = this.keyOf(key)
-    writeByteEntry(this.ns, mapKey, bytes, undefined, true, this.sizeEstimate)
+    writeByteEntry(this.ns, this.keyOf(key).mapKey, undefined, true, this.sizeEstimate)
   }
 
   async *range(from?: K, to?: K): AsyncIterable<[K, V]> {
@@ -79,7 +77,7 @@ class CachedKeyValueStore<K, V> extends CachedStore<K, V, ByteEntry> implements 
       changelog: this.changelog,
       valueSerde: this.valueSerde,
       estimate: this.sizeEstimate,
-      engineKey: (e) => e.key,
+      engineKey: (logged) => logged,
     })
   }
 

@@ -45,18 +45,34 @@ class BloomFilter {
   }
 }
 
-/** Two independent 32-bit hashes of the bytes (FNV-1a, and a multiplicative one), as unsigned numbers. */
-function hashes(key: Buffer): [number, number] {
+/**
+ * Two independent 32-bit hashes of the key (FNV-1a, and a multiplicative one), as unsigned numbers,
+ * left in `h1` and `h2` (no tuple per lookup). A string key is the latin1 form of the bytes (a store's
+ * cache map key): it hashes exactly as the bytes do, so a lookup by map key finds a key added as bytes.
+ */
+let h1 = 0
+let h2 = 0
+function hash(key: Buffer | string): void {
   let a = 0x811c9dc5
   let b = 0x9747b28c
-  for (let i = 0; i < key.length; i++) {
-    const byte = key[i]!
-    a = Math.imul(a ^ byte, 0x01000193)
-    b = Math.imul(b ^ byte, 0x5bd1e995)
-    b ^= b >>> 15
+  if (typeof key === 'string') {
+    for (let i = 0; i < key.length; i++) {
+      const byte = key.charCodeAt(i) & 0xff
+      a = Math.imul(a ^ byte, 0x01000193)
+      b = Math.imul(b ^ byte, 0x5bd1e995)
+      b ^= b >>> 15
+    }
+  } else {
+    for (let i = 0; i < key.length; i++) {
+      const byte = key[i]!
+      a = Math.imul(a ^ byte, 0x01000193)
+      b = Math.imul(b ^ byte, 0x5bd1e995)
+      b ^= b >>> 15
+    }
   }
+  h1 = a >>> 0
   // The step of the probe sequence must not be 0 modulo the size: odd, and below 2^31.
-  return [a >>> 0, ((b >>> 1) | 1) >>> 0]
+  h2 = ((b >>> 1) | 1) >>> 0
 }
 
 export class SegmentKeyFilter {
@@ -82,21 +98,22 @@ export class SegmentKeyFilter {
     if (this.trackedFrom === undefined) this.trackedFrom = highest === undefined ? -Infinity : highest + 1
   }
 
-  add(segment: number, key: Buffer): void {
+  /** `key`: the bytes, or their latin1 string. */
+  add(segment: number, key: Buffer | string): void {
     let chain = this.filters.get(segment)
     if (!chain) this.filters.set(segment, (chain = [new BloomFilter(FIRST_CAPACITY)]))
     let last = chain[chain.length - 1]!
     if (last.count >= last.capacity) chain.push((last = new BloomFilter(last.capacity * 2)))
-    const [h1, h2] = hashes(key)
+    hash(key)
     last.add(h1, h2)
   }
 
-  /** False only if the engine certainly does not hold `key` in `segment`. */
-  mayHold(segment: number, key: Buffer): boolean {
+  /** False only if the engine certainly does not hold `key` (bytes, or their latin1 string) in `segment`. */
+  mayHold(segment: number, key: Buffer | string): boolean {
     if (this.trackedFrom === undefined || segment < this.trackedFrom) return true
     const chain = this.filters.get(segment)
     if (!chain) return false
-    const [h1, h2] = hashes(key)
+    hash(key)
     for (const filter of chain) if (filter.has(h1, h2)) return true
     return false
   }

@@ -10,11 +10,12 @@ import type {
   Windowed,
   WriteOp,
 } from '../types.js'
-import { bytesToMapKey, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
+import { bytesToMapKey, mapKeyToBytes, readOrderedInt64, writeOrderedInt64 } from '../bytes.js'
 import { ValueSizeEstimate, byteEntry, entryBytes, flushByteEntries, loadByteEntries, readByteEntry, writeByteEntry, type ByteEntry } from './byte-entry.js'
 import { describeKey } from './key-value-store.js'
 import { openEngineStore } from './open-engine.js'
 import { SegmentedStore, validateRetention } from './segmented-store.js'
+import { retainedCopy } from '../retained-bytes.js'
 import { KeyMemo } from './key-memo.js'
 import { Segments } from './segments.js'
 import { SegmentKeyFilter } from './segment-key-filter.js'
@@ -26,8 +27,8 @@ import { StoreMissError } from './store-miss-error.js'
  * The length prefix keeps one key's windows contiguous and in start order: without it, key "a" with
  * some start could sort among the windows of key "ab".
  */
-export function windowLoggedKey(key: Buffer, windowStart: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
-  const b = allocate(4 + key.length + 8)
+export function windowLoggedKey(key: Buffer, windowStart: number): Buffer {
+  const b = Buffer.allocUnsafe(4 + key.length + 8)
   b.writeUInt32BE(key.length, 0)
   key.copy(b, 4)
   writeOrderedInt64(b, windowStart, 4 + key.length)
@@ -39,18 +40,36 @@ export function parseWindowLoggedKey(logged: Buffer, offset = 0): { key: Buffer;
   return { key: logged.subarray(offset + 4, offset + 4 + length), windowStart: readOrderedInt64(logged, offset + 4 + length) }
 }
 
-/** One window of one key converted for the cache: its logged key and that key's map key. */
-interface WindowRef {
-  readonly windowStart: number
-  readonly logged: Buffer
-  readonly mapKey: string
+/** The window start of a logged key (its last 8 bytes), without parsing the rest. */
+export function windowStartOfLogged(logged: Buffer): number {
+  return readOrderedInt64(logged, logged.length - 8)
+}
+
+/** The window start of a logged key's map key (its latin1 string: the last 8 characters are the start's bytes). */
+export function windowStartOfMapKey(mapKey: string): number {
+  const n = mapKey.length - 8
+  const hi = ((mapKey.charCodeAt(n) << 24) | (mapKey.charCodeAt(n + 1) << 16) | (mapKey.charCodeAt(n + 2) << 8) | mapKey.charCodeAt(n + 3)) >>> 0
+  const lo = ((mapKey.charCodeAt(n + 4) << 24) | (mapKey.charCodeAt(n + 5) << 16) | (mapKey.charCodeAt(n + 6) << 8) | mapKey.charCodeAt(n + 7)) >>> 0
+  return (hi - 0x80000000) * 0x100000000 + lo
+}
+
+/**
+ * A record key converted for its windows: its bytes, and the map key of the window it was last
+ * asked for (a record's `get` and `put` ask for the same window in a row).
+ */
+interface WindowKeyRef {
+  readonly bytes: Buffer
+  lastStart: number
+  lastMapKey: string
 }
 
 class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> implements WindowStore<K, V> {
   private readonly windowSizeMs: number
   private readonly sizeEstimate = new ValueSizeEstimate()
-  /** Each key's last window converted (see `KeyMemo`): a batch's prefetch, `get` and `put` convert it once. */
-  private readonly windowRefs = new KeyMemo<WindowRef>()
+  /** Each key's bytes and last window's map key (see `KeyMemo`): a batch's prefetch, `get` and `put` convert it once. */
+  private readonly windowRefs = new KeyMemo<WindowKeyRef>()
+  /** Where map keys are composed: one string allocated per window looked up, no Buffer. */
+  private scratch = Buffer.allocUnsafeSlow(64)
 
   /**
    * Window starts per record key (by the key's map key) that the cache has held since the key was
@@ -76,36 +95,35 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
   }
 
   async prefetch(windows: readonly WindowKey<K>[]): Promise<void> {
-    const missing = new Map<string, Buffer>()
+    // Map keys alone until the engine must be read: most windows are cached or known absent.
+    const missing = new Map<string, number>()
     for (const { key, windowStart } of windows) {
-      const { logged, mapKey } = this.windowOf(key, windowStart)
+      const mapKey = this.windowMapKey(key, windowStart)
       const entry = this.ns.get(mapKey)
       if (entry) entry.used = true
-      else if (windowStart < this.expiredBefore) this.ns.set(mapKey, byteEntry(logged, null, false))
-      else missing.set(mapKey, logged)
+      else if (windowStart < this.expiredBefore) this.ns.set(mapKey, byteEntry(mapKey, null))
+      else missing.set(mapKey, windowStart)
     }
     if (missing.size === 0) return
     if (!this.writtenKeys.ready) this.writtenKeys.trackAbove((await this.segments.bounds())?.[1])
-    for (const [mapKey, logged] of missing) {
-      if (this.writtenKeys.mayHold(this.segments.segmentOf(parseWindowLoggedKey(logged).windowStart), logged)) continue
-      missing.delete(mapKey)
+    const reads = new Map<string, Buffer>()
+    for (const [mapKey, windowStart] of missing) {
+      if (this.writtenKeys.mayHold(this.segments.segmentOf(windowStart), mapKey)) reads.set(mapKey, mapKeyToBytes(mapKey))
       // Checked again: a write may have come in while the bounds were read.
-      if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(logged, null, false))
+      else if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(mapKey, null))
     }
-    await loadByteEntries(this.ns, this.engineStore, missing, (logged) => this.engineKeyOf(logged))
+    await loadByteEntries(this.ns, this.engineStore, reads, (logged) => this.engineKeyOf(logged))
   }
 
   put(key: K, value: V, windowStart: number): void {
     if (windowStart < this.expiredBefore) return
-    const { logged, mapKey } = this.windowOf(key, windowStart)
-    writeByteEntry(this.ns, mapKey, logged, value, false, this.sizeEstimate)
+    writeByteEntry(this.ns, this.windowMapKey(key, windowStart), value, false, this.sizeEstimate)
     if (this.rangeReads) this.indexStart(this.keyOf(key).mapKey, windowStart)
   }
 
   remove(key: K, windowStart: number): void {
     if (windowStart < this.expiredBefore) return
-    const { logged, mapKey } = this.windowOf(key, windowStart)
-    writeByteEntry(this.ns, mapKey, logged, undefined, true, this.sizeEstimate)
+    writeByteEntry(this.ns, this.windowMapKey(key, windowStart), undefined, true, this.sizeEstimate)
   }
 
   async prefetchRanges(ranges: readonly WindowRange<K>[]): Promise<void> {
@@ -152,8 +170,8 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
         const logged = engineKey.subarray(8)
         const mapKey = bytesToMapKey(logged)
         // What the cache holds (written since, or loaded before) is at least as new as the engine.
-        if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(Buffer.from(logged), value, false))
-        this.indexStart(keyMapKey, parseWindowLoggedKey(logged).windowStart)
+        if (!this.ns.get(mapKey)) this.ns.set(mapKey, byteEntry(mapKey, value))
+        this.indexStart(keyMapKey, windowStartOfLogged(logged))
       }
     }
   }
@@ -191,7 +209,7 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
 
   get(key: K, windowStart: number): V | undefined {
     if (windowStart < this.expiredBefore) return undefined
-    const entry = this.ns.get(this.windowOf(key, windowStart).mapKey)
+    const entry = this.ns.get(this.windowMapKey(key, windowStart))
     if (!entry) throw new StoreMissError(this.name, `window [key ${describeKey(key)}, start ${windowStart}]`)
     return readByteEntry(entry, this.valueSerde)
   }
@@ -247,9 +265,7 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
 
   protected purgeExpired(cutoff: number): void {
     this.writtenKeys.dropBelow(this.segments.segmentOf(cutoff))
-    for (const [mapKey, entry] of this.ns.entries) {
-      if (parseWindowLoggedKey(entry.key).windowStart < cutoff) this.ns.delete(mapKey)
-    }
+    for (const mapKey of this.ns.entries.keys()) if (windowStartOfMapKey(mapKey) < cutoff) this.ns.delete(mapKey)
     for (const [keyMapKey, starts] of this.startsByKey) {
       for (const start of starts) if (start < cutoff) starts.delete(start)
       if (starts.size === 0) this.startsByKey.delete(keyMapKey)
@@ -271,7 +287,7 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
       changelog: this.changelog,
       valueSerde: this.valueSerde,
       estimate: this.sizeEstimate,
-      engineKey: (entry) => this.writtenEngineKeyOf(entry.key),
+      engineKey: (logged) => this.writtenEngineKeyOf(logged),
     })
   }
 
@@ -298,26 +314,34 @@ class SegmentedWindowStore<K, V> extends SegmentedStore<K, V, ByteEntry> impleme
     starts.add(windowStart)
   }
 
-  private windowOf(key: K, windowStart: number): WindowRef {
+  /** The cache map key of a key's window: the latin1 string of its logged key (`windowLoggedKey`). */
+  private windowMapKey(key: K, windowStart: number): string {
     let ref = this.windowRefs.get(key)
-    if (ref === undefined || ref.windowStart !== windowStart) {
-      // An allocation of its own, not a view into Node's pool: the memo keeps it (see `KeyMemo`), and
-      // the cache entry a put makes shares it instead of copying it (`retainedCopy`).
-      const logged = windowLoggedKey(this.keySerde.serialize(key), windowStart, Buffer.allocUnsafeSlow)
-      ref = { windowStart, logged, mapKey: bytesToMapKey(logged) }
+    if (ref === undefined) {
+      // Its own allocation, not a view into Node's pool: the memo keeps it (see `KeyMemo`).
+      ref = { bytes: retainedCopy(this.keySerde.serialize(key)), lastStart: Number.NaN, lastMapKey: '' }
       this.windowRefs.set(key, ref)
-    }
-    return ref
+    } else if (ref.lastStart === windowStart) return ref.lastMapKey
+    const bytes = ref.bytes
+    const length = 4 + bytes.length + 8
+    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * this.scratch.length))
+    const b = this.scratch
+    b.writeUInt32BE(bytes.length, 0)
+    bytes.copy(b, 4)
+    writeOrderedInt64(b, windowStart, 4 + bytes.length)
+    ref.lastStart = windowStart
+    ref.lastMapKey = b.toString('latin1', 0, length)
+    return ref.lastMapKey
   }
 
   /** The engine key of a window about to be written to the engine (noted in `writtenKeys`). */
   private writtenEngineKeyOf(logged: Buffer): Buffer {
-    this.writtenKeys.add(this.segments.segmentOf(parseWindowLoggedKey(logged).windowStart), logged)
+    this.writtenKeys.add(this.segments.segmentOf(windowStartOfLogged(logged)), logged)
     return this.engineKeyOf(logged)
   }
 
   private engineKeyOf(logged: Buffer): Buffer {
-    const segment = this.segments.segmentOf(parseWindowLoggedKey(logged).windowStart)
+    const segment = this.segments.segmentOf(windowStartOfLogged(logged))
     this.segments.touched(segment)
     return this.segments.engineKey(segment, logged)
   }

@@ -124,6 +124,9 @@ export class SuppressProcessor<K, V> implements Processor<Windowed<K>, V | null,
 
   /** Emits the closed windows; async only when there is something to emit. */
   private emitClosed(streamTime: number): Promise<void> | undefined {
+    // Runs at every advance of stream time: most find nothing closed, and allocate nothing.
+    const first = this.byCloseTime.peekPriority()
+    if (first === undefined || first > streamTime) return undefined
     const due: Buffered<K, V>[] = []
     for (;;) {
       const next = this.byCloseTime.peekPriority()

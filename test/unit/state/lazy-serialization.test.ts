@@ -210,3 +210,36 @@ describe('key conversion is remembered only for primitive keys', () => {
     assert.equal(store.get('k', 5), 34)
   })
 })
+
+describe('a flushed value is held typed, not twice', () => {
+  test('window store: after a flush reads, a rewrite and the next flush agree; a clean entry is not serialized again', async () => {
+    const valueSerde = countingSerde<{ n: number }>()
+    const changelog = new RecordingChangelog()
+    const cache = createRecordCache(1 << 20)
+    const spec = { name: 'w', keySerde: stringSerde, valueSerde, retentionMs: 1000, windowSizeMs: 10 }
+    const store = await openWindowStore(spec, context({ changelog, cache }))
+    await store.prefetch([
+      { key: 'k', windowStart: 0 },
+      { key: 'k', windowStart: 10 },
+    ])
+    store.put('k', { n: 1 }, 0)
+    store.put('k', { n: 2 }, 10)
+    await store.flush()
+    const size = cache.sizeBytes
+    assert.deepEqual(store.get('k', 0), { n: 1 })
+    await store.flush()
+    assert.equal(valueSerde.serialized, 2, 'clean entries are not serialized again')
+    store.put('k', { n: 3 }, 0)
+    assert.equal(cache.sizeBytes, size, 'a rewrite is sized as the bytes last flushed')
+    await store.flush()
+    assert.deepEqual(
+      changelog.of('w').map((r) => r.value?.toString()),
+      ['{"n":1}', '{"n":2}', '{"n":3}'],
+    )
+    assert.deepEqual(await collect(store.fetch('k', 0, 10)), [
+      [0, { n: 3 }],
+      [10, { n: 2 }],
+    ])
+    assert.deepEqual(store.get('k', 10), { n: 2 })
+  })
+})

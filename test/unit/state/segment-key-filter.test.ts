@@ -3,6 +3,25 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { SegmentKeyFilter } from '../../../state/stores/segment-key-filter.js'
 
+test('a key added as bytes is found by its latin1 string (a map key), and the other way round', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.uint8Array({ minLength: 0, maxLength: 24 }), fc.boolean()), { maxLength: 300 }),
+      (writes) => {
+        const filter = new SegmentKeyFilter(true)
+        const asString = (key: Uint8Array): string => Buffer.from(key).toString('latin1')
+        for (const [segment, key, bytes] of writes) filter.add(segment, bytes ? Buffer.from(key) : asString(key))
+        for (const [segment, key, bytes] of writes) assert.ok(filter.mayHold(segment, bytes ? asString(key) : Buffer.from(key)))
+      },
+    ),
+  )
+  const filter = new SegmentKeyFilter(true)
+  for (let i = 0; i < 2000; i++) filter.add(1, Buffer.from(`event-${i}`))
+  let falsePositives = 0
+  for (let i = 2000; i < 4000; i++) if (filter.mayHold(1, `event-${i}`)) falsePositives++
+  assert.ok(falsePositives < 100, `strings of keys never added are mostly absent (${falsePositives} of 2000 said may hold)`)
+})
+
 test('a key filter never answers absent for a key it was given, across segments and growth', () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.uint8Array({ minLength: 0, maxLength: 24 })), { maxLength: 300 }), (writes) => {

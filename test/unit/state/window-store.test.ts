@@ -5,6 +5,8 @@ import { createRecordCache, openWindowStore, StoreMissError } from '../../../sta
 import type { WindowStoreSpec } from '../../../state/index.js'
 import { collect, jsonSerde, spyEngine, stringSerde } from './fixtures.js'
 import { describeOnEngines } from './store-suite.js'
+import { bytesToMapKey } from '../../../state/bytes.js'
+import { parseWindowLoggedKey, windowLoggedKey, windowStartOfLogged, windowStartOfMapKey } from '../../../state/stores/window-store.js'
 
 const RETENTION = 100
 const SIZE = 10
@@ -209,4 +211,15 @@ describeOnEngines('WindowStore', 'win', ({ makeEngine, context, checkOps }) => {
     await assert.rejects(openWindowStore(spec({ retentionMs: 0 }), context()), /retentionMs/)
     await assert.rejects(openWindowStore(spec({ windowSizeMs: -1 }), context()), /windowSizeMs/)
   })
+})
+
+test('a window start is read back from a logged key and from its map key (latin1), negative starts included', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), fc.integer({ min: -(2 ** 52), max: 2 ** 52 }), (key, start) => {
+      const logged = windowLoggedKey(Buffer.from(key), start)
+      assert.equal(parseWindowLoggedKey(logged).windowStart, start)
+      assert.equal(windowStartOfLogged(logged), start)
+      assert.equal(windowStartOfMapKey(bytesToMapKey(logged)), start)
+    }),
+  )
 })

@@ -239,7 +239,11 @@ describe('TelemetryEvent serdes', () => {
     const forwarded = repartition.serialize(event)
     assert.notEqual(forwarded, input)
     assert.deepEqual(forwarded, input)
+    // That copy read back as it is (the embedded log hands each group's task the bytes written): the
+    // event it was made from, not parsed again. Other bytes (as from Kafka) are parsed.
+    assert.equal(repartition.deserialize(forwarded), event)
     assert.deepEqual(repartition.deserialize(Buffer.from(input)), documentedExample)
+    assert.notEqual(repartition.deserialize(Buffer.from(input)), event)
     // An event made in the topology (e.g. given its request's model) has no bytes yet: encoded as JSON.
     const filled = { ...event, data: { ...event.data, model: 'gpt-4' } }
     assert.equal(knownJsonBytes(filled), undefined)

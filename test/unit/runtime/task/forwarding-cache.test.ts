@@ -3,6 +3,7 @@ import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import { TopologyTestDriver } from '../../../../runtime/test-driver.js'
 import { InMemoryRecordSink, type OutputRecord, RecordCollector, type SourceRecord, StreamTask } from '../../../../runtime/task/index.js'
+import { ForwardingCache } from '../../../../runtime/task/forwarding-cache.js'
 import { Serdes } from '../../../../schemas/index.js'
 import { engines, type Windowed } from '../../../../state/index.js'
 import { StreamsBuilder, Suppressed, TimeWindows, type Topology } from '../../../../topology/index.js'
@@ -212,5 +213,58 @@ describe('forwarding cache in the StreamTask', () => {
     assert.equal(sent.filter((r) => r.topic === 'updates').length, 0)
     await task.close()
     assert.deepEqual(sent.filter((r) => r.topic === 'updates').map((r) => Serdes.long().deserialize(r.value!)), [2])
+  })
+})
+
+describe('ForwardingCache against a model (a list of pending rows in the order they became pending)', () => {
+  type Op = { op: 'put'; owner: number; group: number; row: string; dueAt: number } | { op: 'due'; at: number } | { op: 'overflow' } | { op: 'all' }
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ op: fc.constant('put' as const), owner: fc.integer({ min: 0, max: 2 }), group: fc.integer({ min: 0, max: 3 }), row: fc.constantFrom('a', 'b', 'c', 'd'), dueAt: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constant(Infinity)) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('due' as const), at: fc.integer({ min: 0, max: 12 }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('overflow' as const) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('all' as const) }) },
+  )
+
+  test('takeDue, takeOverflow and takeAll hand out the model\'s rows, in its order, with their latest records', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 6 }), (ops, maxEntries) => {
+        const cache = new ForwardingCache<number>(maxEntries)
+        // A row's due time is fixed when it becomes pending (a window's close time, or Infinity: never
+        // due, an unwindowed table's row); later puts keep it.
+        let model: { id: string; owner: number; dueAt: number; value: number }[] = []
+        const shown = (rows: readonly { owner: number; record: { value: unknown } }[]): string[] => rows.map((r) => `${r.owner}:${String(r.record.value)}`)
+        ops.forEach((o, n) => {
+          if (o.op === 'put') {
+            const id = `${o.owner}/${o.group}/${o.row}`
+            cache.put(o.owner, o.group, o.row, { key: o.row, value: n, timestamp: 0, headers: {} }, undefined, o.row, o.dueAt)
+            const pending = model.find((m) => m.id === id)
+            if (pending) pending.value = n
+            else model.push({ id, owner: o.owner, dueAt: o.dueAt, value: n })
+            return
+          }
+          let expected: typeof model
+          let got: readonly { owner: number; record: { value: unknown } }[]
+          if (o.op === 'due') {
+            expected = model.filter((m) => m.dueAt <= o.at)
+            model = model.filter((m) => m.dueAt > o.at)
+            got = cache.takeDue(o.at)
+          } else if (o.op === 'overflow') {
+            const over = Math.max(0, model.length - maxEntries)
+            expected = model.slice(0, over)
+            model = model.slice(over)
+            got = cache.takeOverflow()
+          } else {
+            expected = model
+            model = []
+            got = cache.takeAll()
+          }
+          assert.deepEqual(shown(got), shown(expected.map((m) => ({ owner: m.owner, record: { value: m.value } }))))
+          assert.equal(cache.size, model.length)
+          // hasDue may say yes when nothing is due (after an overflow), never no with a row due.
+          if (model.some((m) => m.dueAt <= 12)) assert.ok(cache.hasDue(12))
+        })
+      }),
+      { numRuns: 300 },
+    )
   })
 })
