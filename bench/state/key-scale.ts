@@ -35,6 +35,8 @@ import { StandaloneStreams } from '../../runtime/standalone/index.js'
 import { type AnomalyEvent, anomalyEventSchema } from '../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../schemas/index.js'
 import { SessionWindows, StreamsBuilder, TimeWindows, type Topology } from '../../topology/index.js'
+import { missingGlibcMallocEnv } from '../../apps/cli/glibc-malloc-env.js'
+import { glibcHeaps } from '../soak/glibc-heaps.js'
 import { cliArg, median, runChildIfAsked } from './stats.js'
 
 const KEY_COUNTS = cliArg('keys', '10000,100000,1000000').split(',').map(Number)
@@ -43,6 +45,8 @@ const RUNS = Number(cliArg('runs', '3'))
 const RUNS_1M = Number(cliArg('runs-1m', '1'))
 const ROUNDS = Number(cliArg('rounds', '3'))
 const CACHE_MB = Number(cliArg('cache-mb', '16'))
+/** `--glibc-defaults`: children without the image's malloc settings (apps/cli/glibc-malloc-env.ts). */
+const GLIBC_DEFAULTS = process.argv.includes('--glibc-defaults')
 
 const MINUTE = 60_000
 const ROUND_MS = 10 * MINUTE
@@ -68,6 +72,12 @@ interface Reading {
   settledHeapMiB: number
   sampledPeakHeapMiB: number
   stateDirMiB: number
+  /** Settled: Buffers and other memory V8 counts outside its heap (`process.memoryUsage().external`). */
+  settledExternalMiB: number
+  /** Settled, from /proc/self/smaps (bench/soak/glibc-heaps.ts): glibc's main heap and thread arenas. */
+  settledMainHeapMiB: number
+  settledArenasMiB: number
+  settledOtherAnonymousMiB: number
 }
 
 function topology(): Topology {
@@ -154,6 +164,7 @@ async function child(name: string): Promise<Reading> {
     gc?.()
     gc?.()
     await new Promise((resolve) => setTimeout(resolve, 5_000))
+    const heaps = glibcHeaps()
     return {
       keys,
       events,
@@ -165,6 +176,10 @@ async function child(name: string): Promise<Reading> {
       settledHeapMiB: mib(process.memoryUsage().heapUsed),
       sampledPeakHeapMiB: mib(sampledPeakHeap),
       stateDirMiB: duMiB(stateDir),
+      settledExternalMiB: mib(process.memoryUsage().external),
+      settledMainHeapMiB: heaps.mainHeap,
+      settledArenasMiB: heaps.arenas,
+      settledOtherAnonymousMiB: heaps.otherAnonymous,
     }
   } finally {
     clearInterval(sampler)
@@ -176,7 +191,9 @@ async function child(name: string): Promise<Reading> {
 if (!(await runChildIfAsked(child))) {
   const self = fileURLToPath(import.meta.url)
   const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
-  console.log(`key-scale: rounds ${ROUNDS}, cache ${CACHE_MB} MiB, load average at start ${load()}`)
+  console.log(
+    `key-scale: rounds ${ROUNDS}, cache ${CACHE_MB} MiB, ${GLIBC_DEFAULTS ? 'glibc malloc defaults' : 'the image malloc settings'}, load average at start ${load()}`,
+  )
   const rows: string[] = []
   for (const keys of KEY_COUNTS) {
     const runs = keys >= 1_000_000 ? RUNS_1M : RUNS
@@ -186,12 +203,15 @@ if (!(await runChildIfAsked(child))) {
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
         stdio: ['ignore', 'pipe', 'inherit'],
+        // As an instance runs (the image's ENV, the --threads workers), unless asked for glibc's defaults.
+        env: { ...process.env, ...(GLIBC_DEFAULTS ? {} : missingGlibcMallocEnv(process.env)) },
       })
       if (result.status !== 0) throw new Error(`child for ${keys} keys failed (exit ${result.status}): ${result.stdout.slice(-2000)}`)
       const reading = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Reading
       console.log(
         `  ${keys} keys, run ${r + 1}: ${Math.round(reading.eventsPerSec)} events/s, ${Math.round(reading.eventsPerCpuSec)} events/cpu-s, ` +
-          `RSS peak ${reading.peakRssMiB.toFixed(0)} settled ${reading.settledRssMiB.toFixed(0)} MiB, heap settled ${reading.settledHeapMiB.toFixed(0)} (peak sampled ${reading.sampledPeakHeapMiB.toFixed(0)}) MiB, state dir ${reading.stateDirMiB.toFixed(0)} MiB`,
+          `RSS peak ${reading.peakRssMiB.toFixed(0)} settled ${reading.settledRssMiB.toFixed(0)} MiB, heap settled ${reading.settledHeapMiB.toFixed(0)} (peak sampled ${reading.sampledPeakHeapMiB.toFixed(0)}) MiB, state dir ${reading.stateDirMiB.toFixed(0)} MiB; ` +
+          `settled: external ${reading.settledExternalMiB.toFixed(0)}, glibc main heap ${reading.settledMainHeapMiB.toFixed(0)}, arenas ${reading.settledArenasMiB.toFixed(0)}, other anonymous ${reading.settledOtherAnonymousMiB.toFixed(0)} MiB`,
       )
       readings.push(reading)
     }
