@@ -22,6 +22,9 @@
  * and committed, two full GCs and a 5 s pause), V8 heap used settled, and the state directory's size.
  *
  *   npx tsx bench/state/key-scale.ts [--keys 10000,100000,1000000] [--runs 3] [--runs-1m 1] [--rounds 3] [--cache-mb 16]
+ *
+ * At ~1.5K events/s on a shared 2-core box, 1M keys x 3 rounds takes ~45 minutes: RESULTS.md's 1M row
+ * is `--keys 1000000 --rounds 1`. Figures: bench/state/RESULTS.md, "Scale of state".
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
