@@ -35,6 +35,13 @@ export interface InternalProcessorContext<KOut, VOut> extends ProcessorContext<K
    * releases while processing another key's record.
    */
   forwardAfterPrefetch(record: StreamRecord<KOut, VOut>, sourceKey: unknown): void
+  /**
+   * Registers a load run with the batch prefetch, before each input batch: `upTo` is the highest stream
+   * time the batch can reach. A processor whose stream-time punctuator reads keys the batch's records
+   * do not name (suppress: the windows closing) loads them here, in the batch's one batched read, and
+   * then reads them synchronously while `streamTime() <= upTo`: the cache evicts only between batches.
+   */
+  loadBeforeBatch(load: (upTo: number) => Promise<void> | undefined): void
 }
 
 export function internal<KOut, VOut>(context: ProcessorContext<KOut, VOut>): InternalProcessorContext<KOut, VOut> {

@@ -101,6 +101,8 @@ export class StreamTask implements RunnerHost {
   private readonly deferred: { sink: SinkRunner; record: StreamRecord<unknown, unknown>; topic: string; error: SchemaNotReadyError }[] = []
   /** Forwards a processor asked for after the current record, once their source keys are loaded. */
   private readonly afterPrefetch: { runner: ProcessorRunner; record: StreamRecord<unknown, unknown>; sourceKey: unknown }[] = []
+  /** Loads processors registered to run with each batch's prefetch (`loadBeforeBatch`). */
+  private readonly batchLoads: ((upTo: number) => Promise<void> | undefined)[] = []
   private started = false
   private closed = false
 
@@ -250,6 +252,7 @@ export class StreamTask implements RunnerHost {
       },
       prefetchSourceKeys: (records) => this.prefetcher!.sourceKeys(records),
       forwardAfterPrefetch: (record, sourceKey) => void this.afterPrefetch.push({ runner, record, sourceKey }),
+      loadBeforeBatch: (load) => void this.batchLoads.push(load),
     }
   }
 
@@ -273,7 +276,7 @@ export class StreamTask implements RunnerHost {
       }
       if (d && !(d instanceof SchemaNotReadyError)) decoded.push(d)
     }
-    await this.prefetcher!.forBatch(decoded.map((d) => d.record))
+    await this.prefetchBatch(decoded)
     for (const d of decoded) {
       const ts = d.record.timestamp
       if (ts > this.streamTimeMs) this.streamTimeMs = ts
@@ -300,6 +303,15 @@ export class StreamTask implements RunnerHost {
     // Between batches: the only safe moment for the cache to flush and evict when over budget.
     await this.opened!.cache.maintain()
     this.collector.dispatch()
+  }
+
+  /** The batch's stores, and what processors load before a batch, in one concurrent read. */
+  private async prefetchBatch(decoded: readonly Decoded[]): Promise<void> {
+    const records = decoded.map((d) => d.record)
+    if (this.batchLoads.length === 0) return this.prefetcher!.forBatch(records)
+    let upTo = this.streamTimeMs
+    for (const r of records) if (r.timestamp > upTo) upTo = r.timestamp
+    await Promise.all([this.prefetcher!.forBatch(records), ...this.batchLoads.map((load) => load(upTo))])
   }
 
   private decode(raw: SourceRecord, now: number, retried: boolean): Decoded | SchemaNotReadyError | undefined {

@@ -19,6 +19,23 @@ export class MinHeap<T> {
     items[i] = { priority, item }
   }
 
+  /**
+   * Calls `fn` for every item of priority <= `max`, in no particular order, without removing any:
+   * visits only those and their direct children (a subtree whose root is over `max` is all over it).
+   */
+  forEachUpTo(max: number, fn: (priority: number, item: T) => void): void {
+    const items = this.items
+    const stack: number[] = items.length > 0 ? [0] : []
+    for (let i = stack.pop(); i !== undefined; i = stack.pop()) {
+      const node = items[i]!
+      if (node.priority > max) continue
+      fn(node.priority, node.item)
+      const left = 2 * i + 1
+      if (left < items.length) stack.push(left)
+      if (left + 1 < items.length) stack.push(left + 1)
+    }
+  }
+
   peekPriority(): number | undefined {
     return this.items[0]?.priority
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { createRecordCache, openSessionStore, StoreMissError } from '../../../state/index.js'
-import type { SessionStore, SessionStoreSpec } from '../../../state/index.js'
+import type { SessionStore, SessionStoreSpec, StorageEngine } from '../../../state/index.js'
 import { jsonSerde, spyEngine, stringSerde } from './fixtures.js'
 import { describeOnEngines } from './store-suite.js'
 
@@ -64,6 +64,29 @@ async function addEvent(store: SessionStore<string, number>, key: string, ts: nu
     store.remove(session)
   }
   store.put({ key, start, end }, count)
+}
+
+/** The engine, counting prefix scans (iterators without a limit) by the segment they read. */
+function scanCounting(inner: StorageEngine): { engine: StorageEngine; scans: number[] } {
+  const scans: number[] = []
+  const engine: StorageEngine = {
+    ...inner,
+    open: async (path: string) => {
+      const store = await inner.open(path)
+      return {
+        path: store.path,
+        getMany: store.getMany.bind(store),
+        write: store.write.bind(store),
+        approximateCount: store.approximateCount.bind(store),
+        close: store.close.bind(store),
+        iterate: (range: { gte?: Buffer; lt?: Buffer; limit?: number }) => {
+          if (range.limit === undefined && range.gte && range.gte.length > 8) scans.push(range.gte.readUInt32BE(4))
+          return store.iterate(range)
+        },
+      }
+    },
+  }
+  return { engine, scans }
 }
 
 describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => {
@@ -149,25 +172,7 @@ describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => 
   })
 
   test('a prefetch with an earliest end reads only the segments from there; earlier sessions then miss', async () => {
-    const spy = spyEngine(makeEngine())
-    const segmentsRead: number[] = []
-    const counting = {
-      ...spy.engine,
-      open: async (path: string) => {
-        const inner = await spy.engine.open(path)
-        return {
-          path: inner.path,
-          getMany: inner.getMany.bind(inner),
-          write: inner.write.bind(inner),
-          approximateCount: inner.approximateCount.bind(inner),
-          close: inner.close.bind(inner),
-          iterate: (range: { gte?: Buffer; lt?: Buffer }) => {
-            if (range.gte && range.gte.length > 8) segmentsRead.push(range.gte.readUInt32BE(4))
-            return inner.iterate(range)
-          },
-        }
-      },
-    }
+    const { engine: counting, scans: segmentsRead } = scanCounting(makeEngine())
     const ctx = context({ engine: counting, changelog: undefined })
     let store = await openSessionStore(spec({ logged: false, retentionMs: 10_000, segmentIntervalMs: 10 }), ctx)
     for (let t = 0; t < 100; t += 10) store.put({ key: 'k', start: t, end: t + 5 }, t)
@@ -194,25 +199,7 @@ describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => 
   })
 
   test('a key complete from the expiry cutoff is not read again for an earlier earliest end (a late record in the batch)', async () => {
-    const spy = spyEngine(makeEngine())
-    let scans = 0
-    const counting = {
-      ...spy.engine,
-      open: async (path: string) => {
-        const inner = await spy.engine.open(path)
-        return {
-          path: inner.path,
-          getMany: inner.getMany.bind(inner),
-          write: inner.write.bind(inner),
-          approximateCount: inner.approximateCount.bind(inner),
-          close: inner.close.bind(inner),
-          iterate: (range: { gte?: Buffer; lt?: Buffer; limit?: number }) => {
-            if (range.limit === undefined) scans++
-            return inner.iterate(range)
-          },
-        }
-      },
-    }
+    const { engine: counting, scans } = scanCounting(makeEngine())
     const ctx = context({ engine: counting, changelog: undefined })
     let store = await openSessionStore(spec({ logged: false, retentionMs: 50, segmentIntervalMs: 10 }), ctx)
     for (let t = 0; t < 100; t += 10) store.put({ key: 'k', start: t, end: t + 5 }, t)
@@ -222,13 +209,55 @@ describeOnEngines('SessionStore', 'ses', ({ makeEngine, context, checkOps }) => 
     await store.prefetch(['k'], 60)
     assert.throws(() => store.findSessions('k', 50, 1000), StoreMissError, 'complete from 60 only')
     await store.expire(120) // cutoff 70: the entry, complete from 60, holds every session not hidden
-    scans = 0
+    scans.length = 0
     await store.prefetch(['k'], 20)
     await store.prefetch(['k'])
-    assert.equal(scans, 0, 'sessions ending before the cutoff are hidden: complete from the cutoff is complete')
+    assert.equal(scans.length, 0, 'sessions ending before the cutoff are hidden: complete from the cutoff is complete')
     assert.deepEqual(
       store.findSessions('k', 0, 1000).map(([s]) => s.end),
       [75, 85, 95],
+    )
+    await store.close()
+  })
+
+  test('a prefetch scans only the segments the store wrote the key to since it opened, or held when it opened', async () => {
+    const { engine, scans } = scanCounting(makeEngine())
+    const ctx = context({ engine, changelog: undefined, cache: createRecordCache(0) })
+    const options = spec({ name: 'sfilter', logged: false, retentionMs: 10_000, segmentIntervalMs: 10 })
+    let store = await openSessionStore(options, ctx)
+    store.put({ key: 'a', start: 0, end: 5 }, 1)
+    store.put({ key: 'a', start: 20, end: 25 }, 2)
+    await ctx.cache.maintain() // budget 0: flushes, then evicts every clean entry
+    await store.prefetch(['new-1', 'new-2'])
+    assert.deepEqual(scans, [], 'never written: known to have no sessions, no scan')
+    assert.deepEqual(store.findSessions('new-1', 0, 100), [])
+    await store.prefetch(['a'])
+    assert.deepEqual(scans, [0, 2], 'the two segments it was written to, not the one between')
+    assert.deepEqual(
+      store.findSessions('a', 0, 100).map(([s, v]) => [s.end, v]),
+      [
+        [5, 1],
+        [25, 2],
+      ],
+    )
+    await store.close()
+    // Reopened: every segment up to the highest at open (2) may hold any key; later ones are tracked.
+    const reopened = { ...ctx, cache: createRecordCache(0) }
+    store = await openSessionStore(options, reopened)
+    scans.length = 0
+    await store.prefetch(['b'])
+    assert.deepEqual(scans, [0, 1, 2])
+    store.put({ key: 'b', start: 30, end: 35 }, 3)
+    await reopened.cache.maintain()
+    scans.length = 0
+    await store.prefetch(['c'])
+    assert.deepEqual(scans, [0, 1, 2], 'segment 3 holds only b')
+    scans.length = 0
+    await store.prefetch(['b'])
+    assert.deepEqual(scans, [0, 1, 2, 3])
+    assert.deepEqual(
+      store.findSessions('b', 0, 100).map(([s]) => s.end),
+      [35],
     )
     await store.close()
   })

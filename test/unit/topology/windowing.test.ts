@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { TopologyTestDriver } from '../../../runtime/test-driver.js'
 import { Serdes } from '../../../schemas/index.js'
-import type { Windowed } from '../../../state/index.js'
+import { type EngineStore, engines, type StorageEngine, type Windowed } from '../../../state/index.js'
 import { SessionWindows, StreamsBuilder, Suppressed, TimeWindows } from '../../../topology/index.js'
 
 const keyed = { key: Serdes.string(), value: Serdes.string() }
@@ -243,10 +248,12 @@ describe('suppress(untilWindowCloses)', () => {
     )
   })
 
-  test('an idle timeout advances stream time of a quiet task so its windows close without new records', async () => {
+  for (const cacheMaxBytes of [undefined, 0]) {
+  test(`an idle timeout advances stream time of a quiet task so its windows close without new records (cache ${cacheMaxBytes ?? 'default'} bytes)`, async () => {
     const b = new StreamsBuilder()
     b.stream('in', keyed).groupByKey().windowedBy(TimeWindows.tumbling(1000)).count({ name: 'counts' }).suppress(Suppressed.untilWindowCloses()).toStream().to('final')
-    const driver = await TopologyTestDriver.create(b.build(), { idleTimeoutMs: 5_000, startWallClockMs: 1_000_000 })
+    // A budget of 0: the closing window is read from the engine outside any batch.
+    const driver = await TopologyTestDriver.create(b.build(), { idleTimeoutMs: 5_000, startWallClockMs: 1_000_000, ...(cacheMaxBytes === undefined ? {} : { cacheMaxBytes }) })
     const input = driver.createInputTopic('in', keyed.key, keyed.value)
     const final = driver.createOutputTopic('final', windowedKey, Serdes.long())
     await input.pipe('a', 'x', { timestamp: 200 })
@@ -260,6 +267,7 @@ describe('suppress(untilWindowCloses)', () => {
     assert.equal(driver.metrics().idleAdvances, 1)
     await driver.close()
   })
+  }
 
   test('the suppression buffer is logged: its changelog ends with a tombstone for every emitted window', async () => {
     const b = new StreamsBuilder()
@@ -275,6 +283,154 @@ describe('suppress(untilWindowCloses)', () => {
     const first = windowedKey.serialize({ key: 'a', window: { start: 0, end: 10 } }).toString('hex')
     assert.equal(latestByKey.get(first), null, 'emitted window removed from the buffer')
     await driver.close()
+  })
+
+  test('property, batched input and a cache of 0 bytes: closing windows read back from the store give the same final results', async () => {
+    // cacheMaxBytes 0: every entry leaves the cache between batches, so each closing window is read
+    // from the engine, by the load before the batch; a batch of several records closes windows mid-batch.
+    const finals = async (records: { key: string; ts: number }[], batch: number, cacheMaxBytes: number | undefined): Promise<string[]> => {
+      const b = new StreamsBuilder()
+      const grouped = b.stream('in', keyed).groupByKey()
+      grouped.windowedBy(TimeWindows.tumbling(20, { graceMs: 5 })).count({ name: 'counts' }).suppress(Suppressed.untilWindowCloses()).toStream().to('final')
+      grouped.windowedBy(SessionWindows.withGap(15)).count({ name: 'sessions' }).suppress(Suppressed.untilWindowCloses()).toStream().to('final')
+      const driver = await TopologyTestDriver.create(b.build(), cacheMaxBytes === undefined ? {} : { cacheMaxBytes })
+      const input = driver.createInputTopic('in', keyed.key, keyed.value)
+      const all = [...records, { key: 'z', ts: 10_000 }].map((r) => ({ key: r.key, value: 'x', timestamp: r.ts }))
+      for (let i = 0; i < all.length; i += batch) await input.pipeRecords(all.slice(i, i + batch))
+      const out = driver.createOutputTopic('final', windowedKey, Serdes.long()).readKeyValues().map(([w, n]) => `${id(w)}=${n}`)
+      await driver.close()
+      return out
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd'), ts: fc.integer({ min: 0, max: 300 }) }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 12 }),
+        async (records, batch) => {
+          const expected = await finals(records, 1, undefined)
+          const actual = await finals(records, batch, 0)
+          assert.equal(new Set(actual).size, actual.length, 'no window emitted twice')
+          assert.deepEqual(actual.sort(), expected.sort())
+        },
+      ),
+      { numRuns: 25 },
+    )
+  })
+
+  test('restart on the same state: the buffer is rebuilt from its store, emits what had not closed, nothing twice', async () => {
+    const b = new StreamsBuilder()
+    const grouped = b.stream('in', keyed).groupByKey()
+    grouped.windowedBy(TimeWindows.tumbling(10)).count({ name: 'counts' }).suppress(Suppressed.untilWindowCloses({ name: 'final' })).toStream().to('final')
+    grouped
+      .windowedBy(SessionWindows.withGap(5))
+      .count({ name: 'sessions' })
+      .suppress(Suppressed.untilWindowCloses({ name: 'sessions-final' }))
+      .toStream()
+      .to('sessions-final')
+    const topology = b.build()
+    const stateDir = mkdtempSync(join(tmpdir(), 'suppress-restart-'))
+    const read = (d: TopologyTestDriver, topic: string): string[] =>
+      d
+        .createOutputTopic(topic, windowedKey, Serdes.long())
+        .readKeyValues()
+        .map(([w, n]) => `${id(w)}=${n}`)
+        .sort()
+    try {
+      // A budget of 0: every flushed entry is evicted, so closing windows come from RocksDB.
+      const options = { applicationId: 'app', engine: engines.rocksdb(), stateDir, cacheMaxBytes: 0 }
+      let driver = await TopologyTestDriver.create(topology, options)
+      let input = driver.createInputTopic('in', keyed.key, keyed.value)
+      // 'a'@2 falls inside the session [1, 3]: the session is replaced by itself (dropped, buffered again).
+      for (const [key, t] of [['a', 1], ['b', 2], ['a', 3], ['a', 2], ['c', 4], ['a', 12], ['b', 13]] as const) await input.pipe(key, 'x', { timestamp: t })
+      assert.deepEqual(read(driver, 'final'), ['a@0-10=3', 'b@0-10=1', 'c@0-10=1'])
+      // Closed at end + gap <= 13: [1, 3], [2, 2], [4, 4]; open: a@12, b@13.
+      assert.deepEqual(read(driver, 'sessions-final'), ['a@1-3=3', 'b@2-2=1', 'c@4-4=1'])
+      await driver.close()
+      driver = await TopologyTestDriver.create(topology, options)
+      input = driver.createInputTopic('in', keyed.key, keyed.value)
+      await input.pipe('z', 'x', { timestamp: 100 })
+      assert.deepEqual(read(driver, 'final'), ['a@10-20=1', 'b@10-20=1'])
+      assert.deepEqual(read(driver, 'sessions-final'), ['a@12-12=1', 'b@13-13=1'])
+      await driver.close()
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true })
+    }
+  })
+
+  test('windows closing one by one through a batch are read from the engine once, before the batch, not per close', async () => {
+    // Counts the engine reads of the suppression store (its directory ends with its name).
+    let reads = 0
+    const memory = engines.memory()
+    const engine: StorageEngine = {
+      ...memory,
+      async open(path) {
+        const store = await memory.open(path)
+        if (!path.endsWith('final-store')) return store
+        return Object.assign(Object.create(store) as EngineStore, { getMany: (keys: readonly Buffer[]) => (reads++, store.getMany(keys)) })
+      },
+    }
+    const b = new StreamsBuilder()
+    b.stream('in', keyed)
+      .groupByKey()
+      .windowedBy(TimeWindows.tumbling(10, { graceMs: 200 }))
+      .count({ name: 'counts' })
+      .suppress(Suppressed.untilWindowCloses({ name: 'final' }))
+      .toStream()
+      .to('final')
+    const driver = await TopologyTestDriver.create(b.build(), { engine, cacheMaxBytes: 0 })
+    const input = driver.createInputTopic('in', keyed.key, keyed.value)
+    // 20 windows, open (they close at end + 200), evicted from the cache after the batch (budget 0).
+    await input.pipeRecords(Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: 'x', timestamp: i * 10 })))
+    reads = 0
+    // Each record advances stream time by 10: one window closes per record.
+    await input.pipeRecords(Array.from({ length: 20 }, (_, i) => ({ key: 'z', value: 'x', timestamp: 210 + i * 10 })))
+    const emitted = driver.createOutputTopic('final', windowedKey, Serdes.long()).readKeyValues()
+    assert.deepEqual(
+      emitted.map(([w, n]) => `${id(w)}=${n}`),
+      Array.from({ length: 20 }, (_, i) => `k${i}@${i * 10}-${i * 10 + 10}=1`),
+    )
+    assert.equal(reads, 1, 'one batched read of the 20 closing windows')
+    await driver.close()
+  })
+
+  test('an unbounded buffer holds no values in the heap: 20K open windows grow it alike with 16-byte and 2 KB values', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const b = new StreamsBuilder()
+    b.stream('in', keyed)
+      .groupByKey()
+      .windowedBy(TimeWindows.tumbling(1_000_000))
+      .reduce((_, v) => v, { name: 'latest' })
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('final')
+    const topology = b.build()
+    const windows = 20_000
+    /** Heap growth (MiB) once `windows` windows are open, each holding a value of `length` characters. */
+    const heapGrowth = async (length: number): Promise<number> => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'suppress-heap-'))
+      try {
+        const driver = await TopologyTestDriver.create(topology, { engine: engines.rocksdb(), stateDir, cacheMaxBytes: 1024 * 1024 })
+        const input = driver.createInputTopic('in', keyed.key, keyed.value)
+        gc()
+        const before = process.memoryUsage().heapUsed
+        for (let i = 0; i < windows; i += 500) {
+          // A distinct string per key (not one shared string): what a buffer of values would hold.
+          await input.pipeRecords(Array.from({ length: 500 }, (_, j) => ({ key: `k${i + j}`, value: String(i + j).padEnd(length, '.'), timestamp: i + j })))
+        }
+        gc()
+        const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20
+        assert.ok(driver.createOutputTopic('final', windowedKey, Serdes.string()).isEmpty(), 'no window closed')
+        await driver.close()
+        return grown
+      } finally {
+        rmSync(stateDir, { recursive: true, force: true })
+      }
+    }
+    const small = await heapGrowth(16)
+    const large = await heapGrowth(2048)
+    // The driver keeps every record it sent (~1.6 KB of heap each, whatever the value's size): compared
+    // with itself. Values held by the buffer: 20K x 2 KB = 40 MB more; the record caches are bounded (1 MiB).
+    assert.ok(large - small < 10, `the heap grew by ${small.toFixed(1)} MiB with 16-byte values, ${large.toFixed(1)} MiB with 2 KB values`)
   })
 })
 
