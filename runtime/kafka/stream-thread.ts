@@ -89,9 +89,7 @@ export class StreamThread {
       readUncommitted: false,
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
-      // A short fetch wait keeps heartbeats going while every partition is paused for a restore.
-      maxWaitTimeInMs: 500,
-      // Room in one fetch for every partition's batch: see fetch-limits.ts for the late records a smaller limit caused.
+      // Room in one fetch for every partition's batch, and a short fetch wait: see fetch-limits.ts.
       ...STREAM_THREAD_FETCH,
     })
     this.standbys =
