@@ -24,6 +24,7 @@ import { TaskCountersExport } from './task-counters-export.js'
 import { TaskHandover } from './task-handover.js'
 import { PartitionSeeks } from './partition-seeks.js'
 import { whenConsumerRuns } from './consumer-restart.js'
+import { StartTogether } from './start-together.js'
 import { commitMembershipError } from './group-membership-errors.js'
 import type { StandbyTasks } from './standby-tasks.js'
 
@@ -226,7 +227,8 @@ export class TaskManager {
     // A standby of a task now active here hands over its stores and checkpoint: the restore replays only the tail.
     const held = new Set(this.standbys?.held ?? [])
     for (const task of fresh) if (held.has(task.id)) this.handover.retire(task.id, this.standbys!.release(task.id))
-    for (const task of fresh) this.startRestore(task)
+    const together = new StartTogether(fresh.map((t) => t.id))
+    for (const task of fresh) this.startRestore(task, together)
   }
 
   /**
@@ -291,8 +293,8 @@ export class TaskManager {
     this.handover.retire(task.id, settled)
   }
 
-  private startRestore(task: ActiveTask): void {
-    const restoring = this.restore(task)
+  private startRestore(task: ActiveTask, together?: StartTogether): void {
+    const restoring = this.restore(task, together)
     this.restores.add(restoring)
     this.restoreOf.set(task, restoring)
     void restoring.finally(() => this.restores.delete(restoring))
@@ -333,13 +335,15 @@ export class TaskManager {
     }
   }
 
-  private async restore(task: ActiveTask): Promise<void> {
+  private async restore(task: ActiveTask, together?: StartTogether): Promise<void> {
     this.restoring++
     this.updateTaskGauge()
     try {
       // A revoked incarnation of this task may still hold its state directory here.
       await this.handover.released(task.id)
       await this.initializeWithRetries(task)
+      together?.arrived(task.id)
+      await together?.all()
       if (this.tasks.get(task.id) !== task || this.stopping) {
         // Revoked by a rebalance while restoring, or shutting down: its checkpoint lets the next owner resume.
         this.forget(task)
@@ -376,6 +380,7 @@ export class TaskManager {
       this.log.error({ err: e, task: task.id }, 'task initialisation failed')
       this.options.onFatal(e as Error)
     } finally {
+      together?.arrived(task.id)
       this.restoring--
       this.updateTaskGauge()
       if (this.restoring === 0 && !this.stopping) this.options.onRebalance('running')
