@@ -113,7 +113,7 @@ export class SentinelFleet {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
       if (slot.instance.process.exitCode !== null) {
-        const last = slot.instance.logs.slice(-5).map((l) => JSON.stringify(l))
+        const last = [...slot.instance.logs.slice(-5).map((l) => JSON.stringify(l)), ...slot.instance.plainLines.slice(-5)]
         throw new Error(`instance ${slot.index + 1} exited with ${slot.instance.process.exitCode} while starting; its last lines:\n${last.join('\n')}`)
       }
       const ok = await fetch(`http://127.0.0.1:${slot.metricsPort}/metrics`).then(

@@ -148,7 +148,8 @@ try {
   const watcher = (async () => {
     while (!stopping) {
       for (const slot of fleet.exitedOnTheirOwn()) {
-        log(`instance ${slot.index + 1} exited on its own (code ${slot.instance.process.exitCode}); starting it again`)
+        const said = slot.instance.plainLines.slice(-3).join(' | ')
+        log(`instance ${slot.index + 1} exited on its own (code ${slot.instance.process.exitCode})${said ? `, saying: ${said}` : ''}; starting it again`)
         await fleet.restart(slot, 'crashed').catch((e: unknown) => log(`instance ${slot.index + 1} could not be started again: ${(e as Error).message}`))
       }
       await sleep(2_000)

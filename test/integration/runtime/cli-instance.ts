@@ -16,12 +16,16 @@ export interface LogLine {
 export interface CliInstance {
   readonly process: ChildProcess
   readonly logs: LogLine[]
+  /** The last stderr lines that were not JSON log lines (a failed start prints `sentinel-streams: <cause>`, a crash its stack). */
+  readonly plainLines: string[]
   /** Resolves with the first log line matching, or rejects after `timeoutMs`. */
   waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>
   /** Resolves with the exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>
   kill(signal: NodeJS.Signals): void
 }
+
+const PLAIN_LINES_KEPT = 20
 
 export function startInstance(options: {
   topologyFile: string
@@ -59,6 +63,7 @@ export function startInstance(options: {
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'inherit', 'pipe'] },
   )
   const logs: LogLine[] = []
+  const plainLines: string[] = []
   const waiters = new Set<{ predicate: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>()
   let pending = ''
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -70,6 +75,8 @@ export function startInstance(options: {
       try {
         line = JSON.parse(text) as LogLine
       } catch {
+        if (text.trim() !== '') plainLines.push(text)
+        if (plainLines.length > PLAIN_LINES_KEPT) plainLines.shift()
         if (process.env.SENTINEL_TEST_VERBOSE) process.stderr.write(`[instance] ${text}\n`)
         continue
       }
@@ -87,6 +94,7 @@ export function startInstance(options: {
   return {
     process: child,
     logs,
+    plainLines,
     exited,
     kill: (signal) => void child.kill(signal),
     waitForLog(predicate, timeoutMs = 60_000) {
