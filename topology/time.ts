@@ -1,3 +1,4 @@
+import { parseIsoInstant } from '../schemas/iso-instant.js'
 import type { RecordHeaders } from './processor.js'
 
 /** What a timestamp extractor sees: the deserialized record plus its Kafka metadata. */
@@ -33,7 +34,7 @@ export const TimestampExtractors = {
     return (record) => {
       const raw = record.value === null || record.value === undefined ? undefined : read(record.value)
       if (typeof raw !== 'string') throw new Error(`${label} is not an ISO-8601 string (got ${typeof raw})`)
-      const ms = Date.parse(raw)
+      const ms = parseIsoInstant(raw)
       if (Number.isNaN(ms)) throw new Error(`${label} is not a valid ISO-8601 timestamp: '${raw}'`)
       return ms
     }

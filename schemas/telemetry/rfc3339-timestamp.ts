@@ -7,6 +7,8 @@
  * written are exactly the instant stored.
  */
 
+import { parseIsoInstant } from '../iso-instant.js'
+
 /** Event times before the Unix epoch or past year 9999 are refused. */
 export const MIN_EVENT_YEAR = 1970
 export const MAX_EVENT_YEAR = 9999
@@ -36,7 +38,7 @@ export function timestampProblem(text: string): string | null {
   if (second === 60) return 'must not be a leap second (:60); send :59.999 or the next second'
   if (second > 59) return `must have a second from 00 to 59 (got ${match[6]})`
   if (match[8]!.length > 1 && (Number(match[10]) > 23 || Number(match[11]) > 59)) return `must have a time zone offset from -23:59 to +23:59 (got ${match[8]})`
-  const ms = Date.parse(text)
+  const ms = parseIsoInstant(text)
   if (!Number.isFinite(ms)) return 'must be an RFC 3339 date-time with a time zone, e.g. 2025-11-06T12:34:56.789Z'
   if (ms < 0) return `must not be before ${MIN_EVENT_YEAR}-01-01T00:00:00Z`
   return null
