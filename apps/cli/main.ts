@@ -10,9 +10,9 @@ import '../../runtime/kafka/kafkajs-send-messages.js'
 import cluster from 'node:cluster'
 import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
-import pino from 'pino'
+import type pino from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
-import { ConfigError, type StreamsConfig } from '../../runtime/config.js'
+import type { StreamsConfig } from '../../runtime/config.js'
 import { Readiness } from '../../runtime/readiness.js'
 import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
 import { pipeJsonLines } from '../../runtime/standalone/json-lines.js'
@@ -20,14 +20,15 @@ import { StandaloneStreams } from '../../runtime/standalone/standalone-streams.j
 import type { StreamsRuntime } from '../../runtime/streams-runtime.js'
 import type { TopologyPlan } from '../../topology/topology.js'
 import { parseCommandArgs, readConfigFile, UsageError } from './command-args.js'
-import { loadTopology, type RunningServices, TopologyFileError } from './load-topology.js'
+import { loadTopology, type RunningServices } from './load-topology.js'
 import { serveOperationsPorts } from './operations-server.js'
 import { packageVersion } from './package-version.js'
 import { printRecords, topicSerdes } from './record-printer.js'
 import { resetCommand } from './reset-command.js'
 import { superviseThreads, threadCount } from './thread-supervisor.js'
 import { joinWhenSupervisorSays, reportToSupervisor, threadConfig, threadIdentity } from './thread-worker.js'
-import { chooseRunMode, RunModeError, STANDALONE_NOTICE } from './run-mode.js'
+import { chooseRunMode, STANDALONE_NOTICE } from './run-mode.js'
+import { cliLogger, exitCodeOf, logStartFailure, logUncaught, withoutSecrets } from './start-failure.js'
 import { isChildOfTsxCli, runBelowTsx } from './tsx-parent.js'
 
 const HELP = {
@@ -102,7 +103,39 @@ function partitionCount(text: string): number {
   return n
 }
 
+/** How far a run got: the logger to report a failure with, and whether the topology had started. */
+interface RunProgress {
+  logger: pino.Logger | undefined
+  /** The topology (and the file's services) were started, or began to, and have been closed again. */
+  closed: boolean
+  /** The start is over: the topology and the services run. */
+  started: boolean
+}
+
+/**
+ * `run`, with every way it can fail to start logged as one error line (start-failure.ts) before
+ * main() prints the plain message. A failure once started is not thrown: it shuts down and returns
+ * its code, and what failed logs it (the runtime, feedInput).
+ */
 async function run(argv: string[]): Promise<number> {
+  const progress: RunProgress = { logger: undefined, closed: false, started: false }
+  // Node would print the stack and exit 1: the same exit, with the cause in the JSON log as well.
+  const onUncaught = (e: unknown): void => {
+    logUncaught(progress.logger ?? cliLogger(), e, progress.started)
+    console.error(`sentinel-streams: ${(e as Error).message ?? String(e)}`)
+    process.exit(1)
+  }
+  process.on('uncaughtException', onUncaught)
+  process.on('unhandledRejection', onUncaught)
+  try {
+    return await runTopology(argv, progress)
+  } catch (e) {
+    logStartFailure(progress.logger ?? cliLogger(), e, { exitCode: exitCodeOf(e), closed: progress.closed })
+    throw e
+  }
+}
+
+async function runTopology(argv: string[], progress: RunProgress): Promise<number> {
   const dashDash = argv.indexOf('--')
   const serviceArgs = dashDash >= 0 ? argv.slice(dashDash + 1) : []
   const { values, positionals } = parseCommandArgs('run', {
@@ -134,6 +167,8 @@ async function run(argv: string[]): Promise<number> {
     console.log(HELP.run)
     return 0
   }
+  const rootLogger = cliLogger(values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info')
+  progress.logger = rootLogger
   const file = positionals[0]
   if (!file) throw new UsageError(`missing the topology file.\n\n${HELP.run}`)
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'; arguments for the file's services go after --`)
@@ -154,13 +189,11 @@ async function run(argv: string[]): Promise<number> {
     ...(values['auto-offset-reset'] ? { autoOffsetReset: values['auto-offset-reset'] as StreamsConfig['autoOffsetReset'] } : {}),
     ...(values['create-missing-topics'] ? { createMissingTopics: { partitions: partitionCount(values['create-missing-topics']) } } : {}),
   }
-  // Synchronous: the command ends in process.exit, which would drop lines still queued, and the
-  // closing error line must come after every log line, not overtake them.
-  const rootLogger = pino({ level: values['log-level'] ?? process.env.SENTINEL_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 2, sync: true }))
   if (threads > 1 && cluster.isPrimary) return superviseThreads({ threads, logger: rootLogger, metricsPort, healthPort })
   // A worker of --threads: the same command, forked by the supervisor, as thread i of n.
   const thread = threads > 1 ? threadIdentity(threads) : undefined
   const logger = thread ? rootLogger.child({ thread: thread.index }) : rootLogger
+  progress.logger = logger
   const registry = new Registry()
   const loaded = await loadTopology(file, flags, { logger, metrics: registry })
   const applicationId = loaded.config.applicationId
@@ -244,6 +277,13 @@ async function run(argv: string[]): Promise<number> {
 
   try {
     await runtime.start()
+    for (const topic of shuttingDown ? [] : (values.print ?? [])) {
+      await runtime.consume(
+        topic,
+        { groupId: `${applicationId}-print-${topic}`, from: 'earliest' },
+        printRecords(process.stdout, topicSerdes(loaded.topology, topic)),
+      )
+    }
   } catch (e) {
     if (firstSignalAt !== undefined) {
       // Interrupted while starting: the shutdown the signal asked for is the outcome, not the error.
@@ -254,24 +294,25 @@ async function run(argv: string[]): Promise<number> {
     // Closed before the error is reported, so the client's own log lines come first and the
     // reason the run failed is the last line a user sees.
     await shutdown(1, 'the topology failed to start')
+    progress.closed = true
     throw e
-  }
-  for (const topic of shuttingDown ? [] : (values.print ?? [])) {
-    await runtime.consume(
-      topic,
-      { groupId: `${applicationId}-print-${topic}`, from: 'earliest' },
-      printRecords(process.stdout, topicSerdes(loaded.topology, topic)),
-    )
   }
   if (loaded.services && !shuttingDown) {
     try {
       services = await loaded.services({ runtime, config: loaded.config, logger, metrics: registry, args: serviceArgs })
       logger.info('services started')
     } catch (e) {
-      logger.error({ err: e }, 'the services failed to start')
-      await shutdown(1, 'services failed to start')
+      // Interrupted while they started: the shutdown the signal asked for is the outcome.
+      if (firstSignalAt !== undefined) logger.warn({ err: withoutSecrets(e) }, 'the services failed to start while shutting down')
+      else {
+        // Closed before the error is reported, as a failed start of the topology is.
+        await shutdown(1, 'services failed to start')
+        progress.closed = true
+        throw e
+      }
     }
   }
+  progress.started = !shuttingDown
   if (values.input !== undefined && inputTopic !== undefined && !shuttingDown) {
     void feedInput(values.input, inputTopic, values['key-field'], runtime, logger).then(async (ok) => {
       if (!ok) return shutdown(1, 'the input failed')
@@ -357,12 +398,12 @@ export async function main(argv: string[]): Promise<number> {
         )
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof TopologyFileError || e instanceof ConfigError || e instanceof RunModeError) {
-      console.error(`sentinel-streams: ${e.message}`)
-      return 2
-    }
-    console.error(`sentinel-streams: ${(e as Error).message}`)
-    return 1
+    // The plain line stays, on a terminal or not, after the error line `run` has logged: it is what a
+    // newcomer reads (the field and the fix of a bad setting, the help after a usage error), and a
+    // CI log, `docker logs` or `| tee` is not a TTY either, so keeping it for TTYs only would hide it
+    // where a failed start is read afterwards. Readers of the JSON log skip lines that are not JSON.
+    console.error(`sentinel-streams: ${(e as Error).message ?? String(e)}`)
+    return exitCodeOf(e)
   }
 }
 

@@ -12,9 +12,10 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import kafkajs from 'kafkajs'
+import kafkajs, { type Admin } from 'kafkajs'
 import type pino from 'pino'
 import type { Registry } from 'prom-client'
+import { createTopicsWithLeaders } from '../../../runtime/internal-topics.js'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { StandaloneStreams } from '../../../runtime/standalone/index.js'
 import type { StreamsRuntime } from '../../../runtime/streams-runtime.js'
@@ -22,6 +23,9 @@ import type { Topology } from '../../../topology/index.js'
 import { DEFAULT_TOPICS, type SentinelTopics } from '../sentinel-config.js'
 
 const { Kafka, logLevel } = kafkajs
+
+/** How long the run's fresh topics may take to get their leaders (a broker still busy with the previous load). */
+const TOPICS_READY_TIMEOUT_MS = 60_000
 
 export interface AppBackend {
   readonly applicationId: string
@@ -73,13 +77,13 @@ export function standaloneBackend(applicationId: string): AppBackend {
   }
 }
 
-/** SentinelStreams on `brokers` (comma-separated), with topics of its own for this run. */
-export function kafkaBackend(brokers: string): AppBackend {
+/** SentinelStreams on `brokers` (comma-separated), with topics of its own for this run; `admin` replaces the Kafka admin client (tests). */
+export function kafkaBackend(brokers: string, options: { admin?: Admin } = {}): AppBackend {
   const run = randomBytes(3).toString('hex')
   const applicationId = `sentinel-demo-${run}`
   const topics = Object.fromEntries(Object.entries(DEFAULT_TOPICS).map(([k, t]) => [k, `${t}-${run}`])) as unknown as SentinelTopics
   const kafka = new Kafka({ clientId: applicationId, brokers: brokers.split(','), logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
+  const admin = options.admin ?? kafka.admin()
   const stateDir = mkdtempSync(join(tmpdir(), 'sentinel-demo-kafka-'))
   let runtime: SentinelStreams | undefined
   let connected = false
@@ -101,7 +105,14 @@ export function kafkaBackend(brokers: string): AppBackend {
     async open(topology, { logger, metrics }) {
       await admin.connect()
       connected = true
-      await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true })
+      // Not kafkajs' `waitForLeaders: true`: it gives up on the UNKNOWN_TOPIC_OR_PARTITION a loaded
+      // broker answers while its metadata lags the creation, which ended a load sweep (--ingest-thread,
+      // 15K/s) before its load; this waits for every partition's leader through it.
+      await createTopicsWithLeaders(
+        admin,
+        Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })),
+        TOPICS_READY_TIMEOUT_MS,
+      )
       runtime = new SentinelStreams(topology, { applicationId, brokers, stateDir, commitIntervalMs: 200 }, { logger, metrics })
       return runtime
     },

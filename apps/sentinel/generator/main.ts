@@ -11,6 +11,7 @@ import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { parseArgs } from 'node:util'
 import kafkajs from 'kafkajs'
+import { createTopicsWithLeaders } from '../../../runtime/internal-topics.js'
 import type { TelemetryEvent } from '../../../schemas/telemetry/index.js'
 import { TelemetryGenerator } from './telemetry-generator.js'
 
@@ -70,7 +71,8 @@ async function kafkaSink(brokers: string, topic: string, partitions: number): Pr
   const admin = kafka.admin()
   await admin.connect()
   // Topic auto-creation is usually off on production brokers: create it when missing.
-  if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true })
+  // Waiting for the leaders through UNKNOWN_TOPIC_OR_PARTITION, which kafkajs' waitForLeaders gives up on.
+  if (!(await admin.listTopics()).includes(topic)) await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions }], 60_000)
   await admin.disconnect()
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
   await producer.connect()

@@ -54,10 +54,11 @@ describe('sentinel-streams error messages', () => {
   test('an unknown option: names it and the help, quotes balanced; exit 2', async () => {
     const run = spawnCli('bin', ['run', `${fixtures}/request-topology.ts`, '--bogus'])
     assert.equal(await run.exited, 2)
-    assert.equal(run.stderr().trim(), "sentinel-streams: unknown option --bogus for 'run'; see 'sentinel-streams run --help' for the options")
+    // The last line: the error line for log readers comes before it (start-failure.test.ts).
+    assert.equal(lastLine(run.stderr()), "sentinel-streams: unknown option --bogus for 'run'; see 'sentinel-streams run --help' for the options")
     const missing = spawnCli('bin', ['run', `${fixtures}/request-topology.ts`, '--brokers'])
     assert.equal(await missing.exited, 2)
-    assert.equal(missing.stderr().trim(), "sentinel-streams: option --brokers needs a value; see 'sentinel-streams run --help'")
+    assert.equal(lastLine(missing.stderr()), "sentinel-streams: option --brokers needs a value; see 'sentinel-streams run --help'")
   })
 
   test('a bad --create-missing-topics or --auto-offset-reset: the option, the value and what it takes', async () => {
@@ -75,6 +76,11 @@ describe('sentinel-streams error messages', () => {
     const run = spawnCli('bin', ['run', `${fixtures}/request-topology.ts`, '--brokers', '127.0.0.1:1', '--config', settings])
     assert.equal(await run.exited, 1, run.stderr())
     assert.ok(jsonLines(run.stderr()).length > 0, 'the client logged its connection errors')
+    // The client's lines are warnings; the one error line is the CLI's, with the cause and the action.
+    const errors = jsonLines(run.stderr()).filter((l) => (l.level as number) >= 50)
+    assert.equal(errors.length, 1, run.stderr())
+    assert.match(errors[0]!.msg as string, /^failed to start: cannot reach Kafka at 127\.0\.0\.1:1: /)
+    assert.equal(errors[0]!.action, 'shut down what had started; exiting with code 1')
     assert.match(lastLine(run.stderr()), /^sentinel-streams: cannot reach Kafka at 127\.0\.0\.1:1: .*Check the brokers \(--brokers or KAFKA_BROKERS\)/)
   })
 })
