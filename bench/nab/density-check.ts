@@ -68,7 +68,8 @@ function segments(d: Draw, count: number): Series {
       labelled.push(start + k)
     }
   }
-  return { values, anomalies: labelled, merged: true }
+  // Excursions may overlap at high densities (their gap is shorter than the longest): one label a row, in order.
+  return { values, anomalies: [...new Set(labelled)].sort((a, b) => a - b), merged: true }
 }
 
 function mergedWindows(times: readonly number[], labelled: readonly number[]): [number, number][] {
