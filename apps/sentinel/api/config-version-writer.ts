@@ -31,6 +31,7 @@ import { sendJson } from './topic-write.js'
 
 /** How long a change waits to see its own version in force before answering 503. */
 const READ_BACK_TIMEOUT_MS = 10_000
+const READ_BACK_POLL_MS = 100
 
 export type StoredVersion = ConfigVersion & { readonly write_id?: string }
 
@@ -91,28 +92,42 @@ export class ConfigVersionWriter<Parsed> {
     return host === null ? null : `${host.host}:${host.port}`
   }
 
-  /** The versions this instance's global table holds, and the one in force. */
+  /**
+   * The versions this instance's global table holds, and the one in force. While the instance is
+   * rebalancing (a topology rebuild closes and reloads its global tables for a few seconds, and a
+   * change's own version starts one) it waits for the table, up to READ_BACK_TIMEOUT_MS; otherwise,
+   * or after that, a table it cannot read is a 503.
+   */
   async state(): Promise<StoredState> {
+    const deadline = Date.now() + READ_BACK_TIMEOUT_MS
+    for (;;) {
+      try {
+        return await this.readState()
+      } catch (err) {
+        if (!(err instanceof StoreNotQueryableError)) throw err
+        if (this.ctx.runtime.state !== 'rebalancing' || Date.now() > deadline)
+          throw unavailable(`the configuration versions are not readable on this instance yet (${err.message}); retry`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, READ_BACK_POLL_MS))
+    }
+  }
+
+  private async readState(): Promise<StoredState> {
     const { prefix, subjectField } = this.kind.keys
     const versions = new Map<number, StoredVersion>([[0, this.kind.started]])
     let current: StoredVersion | null = null
     let currentRecord: unknown = null
-    try {
-      for await (const [key, value] of this.ctx.runtime.keyValueStore<string, unknown>(DETECTOR_CONFIG_STORE).all()) {
-        // The other configuration's keys share the table.
-        if (!isVersionKey(key, prefix)) continue
-        const isCurrent = key === prefix + CURRENT_KEY
-        if (isCurrent) currentRecord = value
-        const version = readVersion(value, subjectField)
-        if (version === null) continue
-        const writeId = (value as { write_id?: unknown }).write_id
-        const stored = { ...version, ...(typeof writeId === 'string' ? { write_id: writeId } : {}) }
-        if (isCurrent) current = stored
-        else if (version.version > 0) versions.set(version.version, stored)
-      }
-    } catch (err) {
-      if (err instanceof StoreNotQueryableError) throw unavailable(`the configuration versions are not readable on this instance yet (${err.message}); retry`)
-      throw err
+    for await (const [key, value] of this.ctx.runtime.keyValueStore<string, unknown>(DETECTOR_CONFIG_STORE).all()) {
+      // The other configuration's keys share the table.
+      if (!isVersionKey(key, prefix)) continue
+      const isCurrent = key === prefix + CURRENT_KEY
+      if (isCurrent) currentRecord = value
+      const version = readVersion(value, subjectField)
+      if (version === null) continue
+      const writeId = (value as { write_id?: unknown }).write_id
+      const stored = { ...version, ...(typeof writeId === 'string' ? { write_id: writeId } : {}) }
+      if (isCurrent) current = stored
+      else if (version.version > 0) versions.set(version.version, stored)
     }
     return { versions, current: current ?? versions.get(0)!, currentRecord }
   }
@@ -163,7 +178,7 @@ export class ConfigVersionWriter<Parsed> {
       }
       if (Date.now() > deadline)
         throw unavailable(`version ${number} was written but this instance does not hold it yet; GET ${this.kind.listPath} shows when it does`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await new Promise((resolve) => setTimeout(resolve, READ_BACK_POLL_MS))
     }
     const outcome = this.kind.outcome(state.current, next, parsed)
     this.log.info(

@@ -17,6 +17,8 @@ import { TopologyTestDriver, type TestOutputTopic } from '../../../../../runtime
 import type { AnomalyEvent } from '../../../../../schemas/anomaly/anomaly-event.js'
 import { Serdes } from '../../../../../schemas/index.js'
 import { StreamsBuilder } from '../../../../../topology/index.js'
+import { RETRY_AFTER_SECONDS } from '../../../../../apps/sentinel/api/errors.js'
+import { DETECTOR_CONFIG_STORE } from '../../../../../apps/sentinel/live-detector-settings.js'
 import { DriverRuntime } from './driver-runtime.js'
 import { MINUTE, T0, gaugeValue, quietApi, response } from './fixtures.js'
 
@@ -260,5 +262,34 @@ describe('detector versions', () => {
         ['log', `shield block withheld: severity warning is below critical; score ${anomaly?.score.toFixed(2)} is below 0.75`, 'success'],
       ],
     )
+  })
+
+  test('while the instance rebuilds its topology (rebalancing), a change waits for the config table; an unreadable table otherwise is a 503 at once', async () => {
+    const before = (await versions()).current_version as number
+    runtime.restoring.add(DETECTOR_CONFIG_STORE)
+    runtime.state = 'rebalancing'
+    const rebuilt = setTimeout(() => {
+      runtime.restoring.delete(DETECTOR_CONFIG_STORE)
+      runtime.state = 'running'
+    }, 400)
+    try {
+      const res = await api.inject({ method: 'PUT', url: '/api/v1/detectors/latency-rule', payload: { ...COST_RULE, metric: 'latency_ms', value: 50000 } })
+      assert.equal(res.statusCode, 200, res.body)
+      assert.equal(json(res.body).version, before + 1)
+    } finally {
+      clearTimeout(rebuilt)
+    }
+    runtime.restoring.add(DETECTOR_CONFIG_STORE)
+    runtime.state = 'error'
+    try {
+      const started = Date.now()
+      const res = await api.inject({ method: 'GET', url: '/api/v1/detectors/versions' })
+      assert.equal(res.statusCode, 503, res.body)
+      assert.equal(res.headers['retry-after'], String(RETRY_AFTER_SECONDS))
+      assert.ok(Date.now() - started < 1000, 'a failed instance answers at once, not after the wait')
+    } finally {
+      runtime.restoring.delete(DETECTOR_CONFIG_STORE)
+      runtime.state = 'running'
+    }
   })
 })
