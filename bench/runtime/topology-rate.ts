@@ -4,19 +4,21 @@
  * processed, as the raw consumers' clocks run from their group join. An earlier version started at
  * the first counted batch and so left that batch out (~15% high at 200K events).
  *
- * After the clock stops the instance keeps running until its output topic has not grown for 3 s, so
- * that work still queued behind the input (repartition topics, the last commit) is written before
- * close and the bench's comparison of final values sees a finished run. The Java peers do the same.
+ * After the clock stops the instance keeps running until it has consumed every record it produced to
+ * its repartition topics (drained.ts), so that work still queued behind the input is written before
+ * close and the bench's comparison of final values sees a finished run. (It used
+ * to wait for the output to be still for 3 s, as the Java peers do, which a stalled downstream
+ * sub-topology outlasts.)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import kafkajs from 'kafkajs'
 import { Registry } from 'prom-client'
 import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
 import type { ProcessingGuarantee } from '../../runtime/config.js'
 import type { Topology } from '../../topology/index.js'
+import { untilDrained } from './drained.js'
 import { windowedAggregateTopology } from './windowed-aggregate.js'
 
 export interface TopologyRun {
@@ -35,24 +37,6 @@ async function consumedSoFar(registry: Registry, topic: string): Promise<number>
   const metric = registry.getSingleMetric('sentinel_streams_records_consumed_total')
   if (!metric) return 0
   return (await metric.get()).values.reduce((sum, v) => (v.labels.topic === topic ? sum + v.value : sum), 0)
-}
-
-/** Waits until the topic's end offsets have not moved for `quietMs` (at most a minute). */
-async function untilQuiet(brokers: string[], topic: string, quietMs = 3_000): Promise<void> {
-  const admin = new kafkajs.Kafka({ clientId: 'bench-drain', brokers, logLevel: kafkajs.logLevel.NOTHING }).admin()
-  await admin.connect()
-  try {
-    let last = ''
-    let since = Date.now()
-    const deadline = Date.now() + 60_000
-    while (Date.now() - since < quietMs && Date.now() < deadline) {
-      const ends = (await admin.fetchTopicOffsets(topic)).map((p) => p.high).join(',')
-      if (ends !== last) [last, since] = [ends, Date.now()]
-      await new Promise((r) => setTimeout(r, 250))
-    }
-  } finally {
-    await admin.disconnect()
-  }
 }
 
 export async function topologyRate(run: TopologyRun): Promise<number> {
@@ -80,7 +64,10 @@ export async function topologyRate(run: TopologyRun): Promise<number> {
       if (consumed >= run.events) rate = run.events / ((performance.now() - began) / 1000)
       else await new Promise((r) => setTimeout(r, 20))
     }
-    await untilQuiet(run.brokers, run.output)
+    await untilDrained(
+      registry,
+      streams.plan.internalTopics.filter((t) => t.role === 'repartition').map((t) => t.name),
+    )
     return rate
   } finally {
     await streams.close()
