@@ -36,12 +36,23 @@ export interface InternalProcessorContext<KOut, VOut> extends ProcessorContext<K
    */
   forwardAfterPrefetch(record: StreamRecord<KOut, VOut>, sourceKey: unknown): void
   /**
-   * Registers a load run with the batch prefetch, before each input batch: `upTo` is the highest stream
-   * time the batch can reach. A processor whose stream-time punctuator reads keys the batch's records
-   * do not name (suppress: the windows closing) loads them here, in the batch's one batched read, and
-   * then reads them synchronously while `streamTime() <= upTo`: the cache evicts only between batches.
+   * Registers a load run before each input batch's prefetch: `upTo` is the highest stream time the
+   * batch can reach. A processor whose stream-time punctuator reads keys the batch's records do not
+   * name (suppress: the windows closing) loads them here and then reads them synchronously while
+   * `streamTime() <= upTo`: the cache evicts only between batches. It resolves to the source keys
+   * (and times) of the records it will forward during the batch, which the batch's prefetch then
+   * loads with the batch's own, so those forwards need no await either.
    */
-  loadBeforeBatch(load: (upTo: number) => Promise<void> | undefined): void
+  loadBeforeBatch(load: BatchLoad): void
+}
+
+/** A processor's load before a batch (`loadBeforeBatch`). */
+export type BatchLoad = (upTo: number) => Promise<readonly SourceKeyRead[]> | undefined
+
+/** A record's source key and time, as the stores keyed by the source key prefetch them. */
+export interface SourceKeyRead {
+  readonly key: unknown
+  readonly timestamp: number
 }
 
 export function internal<KOut, VOut>(context: ProcessorContext<KOut, VOut>): InternalProcessorContext<KOut, VOut> {

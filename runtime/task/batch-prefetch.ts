@@ -5,6 +5,7 @@
  * `prefetch: { keysFor }` load the keys it derives from each record.
  */
 import type { SessionStore, StateStore, WindowStore } from '../../state/index.js'
+import type { SourceKeyRead } from '../../topology/internal-context.js'
 import type { AnyStoreDefinition, PrefetchSourceRecord } from '../../topology/stores.js'
 import type { StorePlan } from '../../topology/topology.js'
 
@@ -20,8 +21,11 @@ export class BatchPrefetch {
     })
   }
 
-  /** Everything a batch of source records will read: derived keys, then source keys. */
-  async forBatch(records: readonly PrefetchSourceRecord[]): Promise<void> {
+  /**
+   * Everything a batch of source records will read: derived keys, then source keys, those of
+   * `forwarded` too (records processors will forward during the batch, `loadBeforeBatch`).
+   */
+  async forBatch(records: readonly PrefetchSourceRecord[], forwarded: readonly SourceKeyRead[] = []): Promise<void> {
     if (this.derivedPlan.length > 0 && records.length > 0) {
       await Promise.all(
         this.derivedPlan.map(({ store, keysFor }) => {
@@ -31,7 +35,7 @@ export class BatchPrefetch {
         }),
       )
     }
-    return this.sourceKeys(records)
+    return this.sourceKeys(forwarded.length === 0 ? records : [...records, ...forwarded])
   }
 
   /** One batched read per source-keyed store for these records (window stores: their windows). */

@@ -18,7 +18,7 @@ import { isNullableSerde } from '../../schemas/primitive-serdes.js'
 import { SchemaNotReadyError } from '../../schemas/registry/errors.js'
 import type { SessionStore, StateStore, WindowStore } from '../../state/index.js'
 import { type NodeDef, type SourceNodeDef, isTopicRef } from '../../topology/graph.js'
-import type { InternalProcessorContext } from '../../topology/internal-context.js'
+import type { BatchLoad, InternalProcessorContext } from '../../topology/internal-context.js'
 import type { Cancellable, PunctuationType, Punctuator, StreamRecord } from '../../topology/processor.js'
 import { EventTimeOutOfBoundsError, eventTimeVerdict } from '../../topology/event-time.js'
 import type { Topology, TopologyPlan } from '../../topology/topology.js'
@@ -102,7 +102,7 @@ export class StreamTask implements RunnerHost {
   /** Forwards a processor asked for after the current record, once their source keys are loaded. */
   private readonly afterPrefetch: { runner: ProcessorRunner; record: StreamRecord<unknown, unknown>; sourceKey: unknown }[] = []
   /** Loads processors registered to run with each batch's prefetch (`loadBeforeBatch`). */
-  private readonly batchLoads: ((upTo: number) => Promise<void> | undefined)[] = []
+  private readonly batchLoads: BatchLoad[] = []
   private started = false
   private closed = false
 
@@ -311,7 +311,10 @@ export class StreamTask implements RunnerHost {
     if (this.batchLoads.length === 0) return this.prefetcher!.forBatch(records)
     let upTo = this.streamTimeMs
     for (const r of records) if (r.timestamp > upTo) upTo = r.timestamp
-    await Promise.all([this.prefetcher!.forBatch(records), ...this.batchLoads.map((load) => load(upTo))])
+    // The processors' loads first: the source keys they will forward during the batch are loaded
+    // with the batch's own in one call (a window store's range prefetch holds one range per key).
+    const forwarded = await Promise.all(this.batchLoads.map((load) => load(upTo)))
+    await this.prefetcher!.forBatch(records, forwarded.flatMap((keys) => keys ?? []))
   }
 
   private decode(raw: SourceRecord, now: number, retried: boolean): Decoded | SchemaNotReadyError | undefined {

@@ -14,7 +14,7 @@
 import type { Serde } from '../../schemas/serde.js'
 import type { KeyValueStore, TimeWindow, Windowed } from '../../state/types.js'
 import { FatalTaskError, type Processor, type ProcessorContext, type StreamRecord } from '../processor.js'
-import { internal, type InternalProcessorContext } from '../internal-context.js'
+import { internal, type InternalProcessorContext, type SourceKeyRead } from '../internal-context.js'
 import { MinHeap } from './min-heap.js'
 import { type ValueAndTimestamp, valueAndTimestampSerde } from './value-and-timestamp.js'
 
@@ -146,15 +146,28 @@ export class SuppressProcessor<K, V> implements Processor<Windowed<K>, V | null,
   /**
    * Before each input batch (with the batch's prefetch): loads into the cache the stored records of the
    * windows that close by `upTo`, the highest stream time the batch reaches, so that `emitClosed`
-   * reads them synchronously; those it evicted come from RocksDB in this one batched read.
+   * reads them synchronously; those it evicted come from RocksDB in this one batched read. The batch's
+   * prefetch then loads the stores after suppress keyed by the source key for those windows' keys
+   * (what it resolves to), so that a window that
+   * closes at some record of the batch is forwarded at once, not after an engine read of its own
+   * (with keys spread over event time, nearly every record closes one). A window buffered during the
+   * batch needs nothing more: its key and time are a batch record's, which the batch loaded.
    */
-  private loadClosing(upTo: number): Promise<void> | undefined {
+  private loadClosing(upTo: number): Promise<SourceKeyRead[]> | undefined {
     const keys: Windowed<K>[] = []
     this.byCloseTime.forEachUpTo(upTo, (closeAt, id) => {
       if (this.closeAts.get(id) === closeAt) keys.push(this.keyOf(id))
     })
     this.loadedUpTo = upTo
-    return keys.length > 0 ? this.store.prefetch(keys) : undefined
+    if (keys.length === 0) return undefined
+    return this.store.prefetch(keys).then(() => {
+      const sources: SourceKeyRead[] = []
+      for (const key of keys) {
+        const entry = this.store.get(key)
+        if (entry !== undefined) sources.push({ key: key.key, timestamp: entry.timestamp })
+      }
+      return sources
+    })
   }
 
   /** Emits the closed windows; async only when there is something to emit. */
@@ -176,8 +189,14 @@ export class SuppressProcessor<K, V> implements Processor<Windowed<K>, V | null,
     if (this.bounds) return this.forwardAll(this.takeHeld(due))
     const keys = due.map((id) => this.keyOf(id))
     // Within a batch, loadClosing loaded them; a window buffered since is in the cache as written.
-    if (streamTime <= this.loadedUpTo) return this.forwardAll(this.takeStored(due, keys))
+    if (streamTime <= this.loadedUpTo) return this.forwardLoaded(this.takeStored(due, keys))
     return this.loadAndForward(due, keys)
+  }
+
+  /** Within a batch: loadClosing loaded the downstream stores for these windows. */
+  private forwardLoaded(due: readonly Closing<K, V>[]): undefined {
+    for (const entry of due) this.context.forward({ key: entry.key, value: entry.value, timestamp: entry.timestamp, headers: {} })
+    return undefined
   }
 
   private takeHeld(ids: readonly string[]): Closing<K, V>[] {

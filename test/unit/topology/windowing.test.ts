@@ -8,8 +8,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { TopologyTestDriver } from '../../../runtime/test-driver.js'
 import { Serdes } from '../../../schemas/index.js'
-import { type EngineStore, engines, type StorageEngine, type Windowed } from '../../../state/index.js'
-import { SessionWindows, StreamsBuilder, Suppressed, TimeWindows } from '../../../topology/index.js'
+import { type EngineStore, engines, type KeyValueStore, type StorageEngine, type Windowed } from '../../../state/index.js'
+import { type ProcessorContext, SessionWindows, Stores, type StreamRecord, StreamsBuilder, Suppressed, TimeWindows } from '../../../topology/index.js'
 
 const keyed = { key: Serdes.string(), value: Serdes.string() }
 const windowedKey = Serdes.windowed(Serdes.string())
@@ -389,6 +389,60 @@ describe('suppress(untilWindowCloses)', () => {
       Array.from({ length: 20 }, (_, i) => `k${i}@${i * 10}-${i * 10 + 10}=1`),
     )
     assert.equal(reads, 1, 'one batched read of the 20 closing windows')
+    await driver.close()
+  })
+
+  test('the store after suppress, keyed by the source key, is loaded with the batch for every window closing in it: one read, not one per close', async () => {
+    // Counts the engine reads of the store the processor after suppress reads (its directory ends with its name).
+    let reads = 0
+    const memory = engines.memory()
+    const engine: StorageEngine = {
+      ...memory,
+      async open(path) {
+        const store = await memory.open(path)
+        if (!path.endsWith('totals')) return store
+        return Object.assign(Object.create(store) as EngineStore, { getMany: (keys: readonly Buffer[]) => (reads++, store.getMany(keys)) })
+      },
+    }
+    const b = new StreamsBuilder()
+    const totals = Stores.keyValue('totals', Serdes.string(), Serdes.long())
+    b.stream('in', keyed)
+      .groupByKey()
+      .windowedBy(TimeWindows.tumbling(10, { graceMs: 200 }))
+      .count({ name: 'counts' })
+      .suppress(Suppressed.untilWindowCloses({ name: 'final' }))
+      .toStream()
+      .process<string, number>(
+        () => {
+          let store: KeyValueStore<string, number>
+          let context: ProcessorContext<string, number>
+          return {
+            init(ctx) {
+              context = ctx
+              store = ctx.getStateStore<KeyValueStore<string, number>>('totals')
+            },
+            process(record: StreamRecord<Windowed<string>, number>) {
+              // A synchronous read: it throws unless the key was loaded before.
+              const total = (store.get(record.key.key) ?? 0) + record.value
+              store.put(record.key.key, total)
+              context.forward({ key: record.key.key, value: total, timestamp: record.timestamp, headers: {} })
+            },
+          }
+        },
+        { name: 'running-total', stores: [totals] },
+      )
+      .to('totals-out', { key: Serdes.string(), value: Serdes.long() })
+    const driver = await TopologyTestDriver.create(b.build(), { engine, cacheMaxBytes: 0 })
+    const input = driver.createInputTopic('in', keyed.key, keyed.value)
+    await input.pipeRecords(Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: 'x', timestamp: i * 10 })))
+    reads = 0
+    // One window (of another key than the batch's) closes per record.
+    await input.pipeRecords(Array.from({ length: 20 }, (_, i) => ({ key: 'z', value: 'x', timestamp: 210 + i * 10 })))
+    assert.deepEqual(
+      driver.createOutputTopic('totals-out', Serdes.string(), Serdes.long()).readKeyValues(),
+      Array.from({ length: 20 }, (_, i) => [`k${i}`, 1]),
+    )
+    assert.equal(reads, 1, 'the 20 closing windows\' keys and the batch\'s own, in one batched read')
     await driver.close()
   })
 
