@@ -15,6 +15,21 @@ const keyed = { key: Serdes.string(), value: Serdes.string() }
 const windowedKey = Serdes.windowed(Serdes.string())
 const id = (w: Windowed<string>): string => `${w.key}@${w.window.start}-${w.window.end}`
 
+/** An in-memory engine counting the batched reads of the one store whose directory ends with `store` (its name). */
+function readCountingEngine(store: string): { engine: StorageEngine; reads: { count: number } } {
+  const reads = { count: 0 }
+  const memory = engines.memory()
+  const engine: StorageEngine = {
+    ...memory,
+    async open(path) {
+      const opened = await memory.open(path)
+      if (!path.endsWith(store)) return opened
+      return Object.assign(Object.create(opened) as EngineStore, { getMany: (keys: readonly Buffer[]) => (reads.count++, opened.getMany(keys)) })
+    },
+  }
+  return { engine, reads }
+}
+
 /** Latest value per windowed key from a table's update stream. */
 function latestPerWindow(records: [Windowed<string>, number][]): Map<string, number> {
   return new Map(records.map(([w, v]) => [id(w), v]))
@@ -356,31 +371,25 @@ describe('suppress(untilWindowCloses)', () => {
     }
   })
 
-  test('windows closing one by one through a batch are read from the engine once, before the batch, not per close', async () => {
-    // Counts the engine reads of the suppression store (its directory ends with its name).
-    let reads = 0
-    const memory = engines.memory()
-    const engine: StorageEngine = {
-      ...memory,
-      async open(path) {
-        const store = await memory.open(path)
-        if (!path.endsWith('final-store')) return store
-        return Object.assign(Object.create(store) as EngineStore, { getMany: (keys: readonly Buffer[]) => (reads++, store.getMany(keys)) })
-      },
-    }
-    const b = new StreamsBuilder()
-    b.stream('in', keyed)
+  /** Final counts of 10 ms windows per key of 'in' (200 ms grace): every window closes 200 ms of stream time after its end. */
+  const finalCounts = (b: StreamsBuilder) =>
+    b
+      .stream('in', keyed)
       .groupByKey()
       .windowedBy(TimeWindows.tumbling(10, { graceMs: 200 }))
       .count({ name: 'counts' })
       .suppress(Suppressed.untilWindowCloses({ name: 'final' }))
       .toStream()
-      .to('final')
+
+  test('windows closing one by one through a batch are read from the engine once, before the batch, not per close', async () => {
+    const { engine, reads } = readCountingEngine('final-store')
+    const b = new StreamsBuilder()
+    finalCounts(b).to('final')
     const driver = await TopologyTestDriver.create(b.build(), { engine, cacheMaxBytes: 0 })
     const input = driver.createInputTopic('in', keyed.key, keyed.value)
     // 20 windows, open (they close at end + 200), evicted from the cache after the batch (budget 0).
     await input.pipeRecords(Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: 'x', timestamp: i * 10 })))
-    reads = 0
+    reads.count = 0
     // Each record advances stream time by 10: one window closes per record.
     await input.pipeRecords(Array.from({ length: 20 }, (_, i) => ({ key: 'z', value: 'x', timestamp: 210 + i * 10 })))
     const emitted = driver.createOutputTopic('final', windowedKey, Serdes.long()).readKeyValues()
@@ -388,31 +397,15 @@ describe('suppress(untilWindowCloses)', () => {
       emitted.map(([w, n]) => `${id(w)}=${n}`),
       Array.from({ length: 20 }, (_, i) => `k${i}@${i * 10}-${i * 10 + 10}=1`),
     )
-    assert.equal(reads, 1, 'one batched read of the 20 closing windows')
+    assert.equal(reads.count, 1, 'one batched read of the 20 closing windows')
     await driver.close()
   })
 
   test('the store after suppress, keyed by the source key, is loaded with the batch for every window closing in it: one read, not one per close', async () => {
-    // Counts the engine reads of the store the processor after suppress reads (its directory ends with its name).
-    let reads = 0
-    const memory = engines.memory()
-    const engine: StorageEngine = {
-      ...memory,
-      async open(path) {
-        const store = await memory.open(path)
-        if (!path.endsWith('totals')) return store
-        return Object.assign(Object.create(store) as EngineStore, { getMany: (keys: readonly Buffer[]) => (reads++, store.getMany(keys)) })
-      },
-    }
+    const { engine, reads } = readCountingEngine('totals')
     const b = new StreamsBuilder()
     const totals = Stores.keyValue('totals', Serdes.string(), Serdes.long())
-    b.stream('in', keyed)
-      .groupByKey()
-      .windowedBy(TimeWindows.tumbling(10, { graceMs: 200 }))
-      .count({ name: 'counts' })
-      .suppress(Suppressed.untilWindowCloses({ name: 'final' }))
-      .toStream()
-      .process<string, number>(
+    finalCounts(b).process<string, number>(
         () => {
           let store: KeyValueStore<string, number>
           let context: ProcessorContext<string, number>
@@ -435,14 +428,14 @@ describe('suppress(untilWindowCloses)', () => {
     const driver = await TopologyTestDriver.create(b.build(), { engine, cacheMaxBytes: 0 })
     const input = driver.createInputTopic('in', keyed.key, keyed.value)
     await input.pipeRecords(Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: 'x', timestamp: i * 10 })))
-    reads = 0
+    reads.count = 0
     // One window (of another key than the batch's) closes per record.
     await input.pipeRecords(Array.from({ length: 20 }, (_, i) => ({ key: 'z', value: 'x', timestamp: 210 + i * 10 })))
     assert.deepEqual(
       driver.createOutputTopic('totals-out', Serdes.string(), Serdes.long()).readKeyValues(),
       Array.from({ length: 20 }, (_, i) => [`k${i}`, 1]),
     )
-    assert.equal(reads, 1, 'the 20 closing windows\' keys and the batch\'s own, in one batched read')
+    assert.equal(reads.count, 1, 'the 20 closing windows\' keys and the batch\'s own, in one batched read')
     await driver.close()
   })
 
