@@ -107,6 +107,21 @@ export class ForwardingCache<Owner> {
     return out
   }
 
+  /**
+   * The source key and latest time of each row due by `streamTime`, without taking them: a batch
+   * that reaches that stream time loads their stores with its own (a row's source key never changes,
+   * and a later update of it comes from a record of the batch, which the batch loads anyway).
+   */
+  dueSourceKeys(streamTime: number): { key: unknown; timestamp: number }[] {
+    if (streamTime < this.minDueAt) return []
+    const out: { key: unknown; timestamp: number }[] = []
+    for (const [dueAt, rows] of this.byDue) {
+      if (dueAt > streamTime) continue
+      for (const row of rows) if (!row.taken) out.push({ key: row.sourceKey, timestamp: row.record.timestamp })
+    }
+    return out
+  }
+
   /** Whether some row is due at this stream time (cheap: checked whenever stream time advances). */
   hasDue(streamTime: number): boolean {
     return streamTime >= this.minDueAt

@@ -103,6 +103,8 @@ export class StreamTask implements RunnerHost {
   private readonly afterPrefetch: { runner: ProcessorRunner; record: StreamRecord<unknown, unknown>; sourceKey: unknown }[] = []
   /** Loads processors registered to run with each batch's prefetch (`loadBeforeBatch`). */
   private readonly batchLoads: BatchLoad[] = []
+  /** During a batch: the stream time up to which its prefetch loaded the held-back rows coming due. */
+  private batchLoadedUpTo = -Infinity
   private started = false
   private closed = false
 
@@ -276,27 +278,32 @@ export class StreamTask implements RunnerHost {
       }
       if (d && !(d instanceof SchemaNotReadyError)) decoded.push(d)
     }
-    await this.prefetchBatch(decoded)
-    for (const d of decoded) {
-      const ts = d.record.timestamp
-      if (ts > this.streamTimeMs) this.streamTimeMs = ts
-      this.streamTimeAtLastRecord = this.streamTimeMs
-      this.currentRecord = d.raw
-      this.currentStage = 'process'
-      try {
-        d.source.process(d.record)
-        this.metrics.processed++
-      } catch (err) {
-        this.badRecords.recordFailed(err, this.currentStage, d.raw, this.currentNode ?? d.source.name)
+    try {
+      await this.prefetchBatch(decoded)
+      for (const d of decoded) {
+        const ts = d.record.timestamp
+        if (ts > this.streamTimeMs) this.streamTimeMs = ts
+        this.streamTimeAtLastRecord = this.streamTimeMs
+        this.currentRecord = d.raw
+        this.currentStage = 'process'
+        try {
+          d.source.process(d.record)
+          this.metrics.processed++
+        } catch (err) {
+          this.badRecords.recordFailed(err, this.currentStage, d.raw, this.currentNode ?? d.source.name)
+        }
+        this.currentNode = undefined
+        if (this.afterPrefetch.length > 0) await this.forwardAfterPrefetch(d.raw)
+        if (this.deferred.length > 0) await this.sendDeferred(d.raw)
+        this.currentRecord = undefined
+        if (this.punctuation.hasDue('stream-time', this.streamTimeMs)) {
+          const pending = this.punctuateStreamTime()
+          if (pending) await pending
+        }
       }
-      this.currentNode = undefined
-      if (this.afterPrefetch.length > 0) await this.forwardAfterPrefetch(d.raw)
-      if (this.deferred.length > 0) await this.sendDeferred(d.raw)
-      this.currentRecord = undefined
-      if (this.punctuation.hasDue('stream-time', this.streamTimeMs)) {
-        const pending = this.punctuateStreamTime()
-        if (pending) await pending
-      }
+    } finally {
+      // What the batch loaded may be evicted from here on (`maintain` below).
+      this.batchLoadedUpTo = -Infinity
     }
     if (batch.length > 0) this.lastRecordWallClock = this.wallClock()
     if (this.forwardingCache?.overBound) await this.forwardPending(this.forwardingCache.takeOverflow())
@@ -305,16 +312,22 @@ export class StreamTask implements RunnerHost {
     this.collector.dispatch()
   }
 
-  /** The batch's stores, and what processors load before a batch, in one concurrent read. */
+  /**
+   * The batch's stores, with those of the records the batch will forward for other keys: held-back
+   * table rows whose window closes within the batch, and what processors load before a batch
+   * (`loadBeforeBatch`: suppress, the windows closing). Loaded together, in one call per store (a
+   * window store's range prefetch holds one range per key), so that those forwards need no read of
+   * their own, one record at a time, while stream time stays within `batchLoadedUpTo`.
+   */
   private async prefetchBatch(decoded: readonly Decoded[]): Promise<void> {
     const records = decoded.map((d) => d.record)
-    if (this.batchLoads.length === 0) return this.prefetcher!.forBatch(records)
     let upTo = this.streamTimeMs
     for (const r of records) if (r.timestamp > upTo) upTo = r.timestamp
-    // The processors' loads first: the source keys they will forward during the batch are loaded
-    // with the batch's own in one call (a window store's range prefetch holds one range per key).
+    this.batchLoadedUpTo = upTo
+    const due = this.forwardingCache?.dueSourceKeys(upTo) ?? []
+    if (this.batchLoads.length === 0) return this.prefetcher!.forBatch(records, due)
     const forwarded = await Promise.all(this.batchLoads.map((load) => load(upTo)))
-    await this.prefetcher!.forBatch(records, forwarded.flatMap((keys) => keys ?? []))
+    await this.prefetcher!.forBatch(records, [...due, ...forwarded.flatMap((keys) => keys ?? [])])
   }
 
   private decode(raw: SourceRecord, now: number, retried: boolean): Decoded | SchemaNotReadyError | undefined {
@@ -405,7 +418,8 @@ export class StreamTask implements RunnerHost {
 
   private async forwardDueThenPunctuate(): Promise<void> {
     const cache = this.forwardingCache!
-    while (cache.hasDue(this.streamTimeMs)) await this.forwardPending(cache.takeDue(this.streamTimeMs))
+    const loaded = this.streamTimeMs <= this.batchLoadedUpTo
+    while (cache.hasDue(this.streamTimeMs)) await this.forwardPending(cache.takeDue(this.streamTimeMs), loaded)
     await this.runStreamTimePunctuators(this.streamTimeMs, 0)
   }
 
@@ -536,10 +550,10 @@ export class StreamTask implements RunnerHost {
    * Forwards held-back table updates, each as if its latest input record were being processed (so
    * errors follow the error policy with that record, and record metadata is the record's).
    */
-  private async forwardPending(entries: readonly PendingForward<ProcessorRunner>[]): Promise<void> {
+  private async forwardPending(entries: readonly PendingForward<ProcessorRunner>[], loaded = false): Promise<void> {
     if (entries.length === 0) return
     // Outside the batch that loaded them, source-keyed stores downstream may have been evicted.
-    await this.prefetcher!.sourceKeys(entries.map((e) => ({ key: e.sourceKey, timestamp: e.record.timestamp })))
+    if (!loaded) await this.prefetcher!.sourceKeys(entries.map((e) => ({ key: e.sourceKey, timestamp: e.record.timestamp })))
     for (const entry of entries) {
       const raw = entry.raw
       this.currentRecord = raw

@@ -8,27 +8,14 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { TopologyTestDriver } from '../../../runtime/test-driver.js'
 import { Serdes } from '../../../schemas/index.js'
-import { type EngineStore, engines, type KeyValueStore, type StorageEngine, type Windowed } from '../../../state/index.js'
-import { type ProcessorContext, SessionWindows, Stores, type StreamRecord, StreamsBuilder, Suppressed, TimeWindows } from '../../../topology/index.js'
+import { engines, type Windowed } from '../../../state/index.js'
+import { SessionWindows, Stores, StreamsBuilder, Suppressed, TimeWindows } from '../../../topology/index.js'
+import { readCountingEngine, runningTotal } from '../runtime/task/store-reads.js'
 
 const keyed = { key: Serdes.string(), value: Serdes.string() }
 const windowedKey = Serdes.windowed(Serdes.string())
 const id = (w: Windowed<string>): string => `${w.key}@${w.window.start}-${w.window.end}`
 
-/** An in-memory engine counting the batched reads of the one store whose directory ends with `store` (its name). */
-function readCountingEngine(store: string): { engine: StorageEngine; reads: { count: number } } {
-  const reads = { count: 0 }
-  const memory = engines.memory()
-  const engine: StorageEngine = {
-    ...memory,
-    async open(path) {
-      const opened = await memory.open(path)
-      if (!path.endsWith(store)) return opened
-      return Object.assign(Object.create(opened) as EngineStore, { getMany: (keys: readonly Buffer[]) => (reads.count++, opened.getMany(keys)) })
-    },
-  }
-  return { engine, reads }
-}
 
 /** Latest value per windowed key from a table's update stream. */
 function latestPerWindow(records: [Windowed<string>, number][]): Map<string, number> {
@@ -405,25 +392,8 @@ describe('suppress(untilWindowCloses)', () => {
     const { engine, reads } = readCountingEngine('totals')
     const b = new StreamsBuilder()
     const totals = Stores.keyValue('totals', Serdes.string(), Serdes.long())
-    finalCounts(b).process<string, number>(
-        () => {
-          let store: KeyValueStore<string, number>
-          let context: ProcessorContext<string, number>
-          return {
-            init(ctx) {
-              context = ctx
-              store = ctx.getStateStore<KeyValueStore<string, number>>('totals')
-            },
-            process(record: StreamRecord<Windowed<string>, number>) {
-              // A synchronous read: it throws unless the key was loaded before.
-              const total = (store.get(record.key.key) ?? 0) + record.value
-              store.put(record.key.key, total)
-              context.forward({ key: record.key.key, value: total, timestamp: record.timestamp, headers: {} })
-            },
-          }
-        },
-        { name: 'running-total', stores: [totals] },
-      )
+    finalCounts(b)
+      .process<string, number>(runningTotal, { name: 'running-total', stores: [totals] })
       .to('totals-out', { key: Serdes.string(), value: Serdes.long() })
     const driver = await TopologyTestDriver.create(b.build(), { engine, cacheMaxBytes: 0 })
     const input = driver.createInputTopic('in', keyed.key, keyed.value)

@@ -5,8 +5,9 @@ import { TopologyTestDriver } from '../../../../runtime/test-driver.js'
 import { InMemoryRecordSink, type OutputRecord, RecordCollector, type SourceRecord, StreamTask } from '../../../../runtime/task/index.js'
 import { ForwardingCache } from '../../../../runtime/task/forwarding-cache.js'
 import { Serdes } from '../../../../schemas/index.js'
-import { engines, type Windowed } from '../../../../state/index.js'
-import { StreamsBuilder, Suppressed, TimeWindows, type Topology } from '../../../../topology/index.js'
+import { engines, type StorageEngine, type Windowed } from '../../../../state/index.js'
+import { Stores, StreamsBuilder, Suppressed, TimeWindows, type Topology } from '../../../../topology/index.js'
+import { readCountingEngine, runningTotal } from './store-reads.js'
 
 const keyed = { key: Serdes.string(), value: Serdes.string() }
 const windowedKey = Serdes.windowed(Serdes.string())
@@ -172,19 +173,25 @@ describe('forwarding cache in the StreamTask', () => {
     headers: {},
   })
 
-  test('over its bound, the oldest pending rows are forwarded after the batch; the rest at flush', async () => {
+  /** A task of `topology`'s sub-topology 0 without changelogs; its output goes to `sent`. */
+  async function startTask(topology: Topology, forwardingCacheMaxEntries: number, state: { engine?: StorageEngine; cacheMaxBytes?: number } = {}) {
     const sent: OutputRecord[] = []
     const task = new StreamTask({
-      topology: windowedCounts(100),
-      plan: windowedCounts(100).plan('app'),
+      topology,
+      plan: topology.plan('app'),
       subtopology: 0,
       partition: 0,
       collector: new RecordCollector(new InMemoryRecordSink((r) => sent.push(r))),
       changelogs: false,
-      state: { engine: engines.memory(), stateDir: '/tmp/unused' },
-      forwardingCacheMaxEntries: 2,
+      state: { engine: state.engine ?? engines.memory(), stateDir: '/tmp/unused', ...(state.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: state.cacheMaxBytes }) },
+      forwardingCacheMaxEntries,
     })
     await task.start()
+    return { task, sent }
+  }
+
+  test('over its bound, the oldest pending rows are forwarded after the batch; the rest at flush', async () => {
+    const { task, sent } = await startTask(windowedCounts(100), 2)
     const updates = () => sent.filter((r) => r.topic === 'updates').map((r) => `${windowedKey.deserialize(r.key!).key}=${Serdes.long().deserialize(r.value!)}`)
     await task.process([record('a', 1), record('b', 2), record('a', 3), record('c', 4), record('c', 5)])
     assert.deepEqual(updates(), ['a=2'], 'three pending rows, bound 2: the oldest (a) goes')
@@ -195,20 +202,35 @@ describe('forwarding cache in the StreamTask', () => {
     await task.close()
   })
 
+  test('held-back rows coming due one by one through a batch: the stores after them are loaded with the batch, one read, not one per row', async () => {
+    const { engine, reads } = readCountingEngine('totals')
+    const b = new StreamsBuilder()
+    b.stream('in', keyed)
+      .groupByKey()
+      .windowedBy(TimeWindows.tumbling(10, { graceMs: 200 }))
+      .count({ name: 'counts' })
+      .suppress(Suppressed.untilWindowCloses({ name: 'final' }))
+      .toStream()
+      .process<string, number>(runningTotal, { name: 'running-total', stores: [Stores.keyValue('totals', Serdes.string(), Serdes.long())] })
+      .to('totals-out', { key: Serdes.string(), value: Serdes.long() })
+    // No record cache: what a batch loaded is gone by the next one.
+    const { task, sent } = await startTask(b.build(), 100, { engine, cacheMaxBytes: 0 })
+    // 20 windows held back in the forwarding cache (no commit between the batches), each due at end + 200.
+    await task.process(Array.from({ length: 20 }, (_, i) => record(`k${i}`, i * 10)))
+    reads.count = 0
+    // Each record advances stream time by 10: one held-back window comes due per record.
+    await task.process(Array.from({ length: 20 }, (_, i) => record('z', 210 + i * 10)))
+    const totals = sent.filter((r) => r.topic === 'totals-out').map((r) => `${Serdes.string().deserialize(r.key!)}=${Serdes.long().deserialize(r.value!)}`)
+    assert.deepEqual(
+      totals,
+      Array.from({ length: 20 }, (_, i) => `k${i}=1`),
+    )
+    assert.equal(reads.count, 1, "the 20 due rows' keys and the batch's own, in one batched read")
+    await task.close()
+  })
+
   test('close forwards what is still pending', async () => {
-    const sent: OutputRecord[] = []
-    const topology = windowedCounts(100)
-    const task = new StreamTask({
-      topology,
-      plan: topology.plan('app'),
-      subtopology: 0,
-      partition: 0,
-      collector: new RecordCollector(new InMemoryRecordSink((r) => sent.push(r))),
-      changelogs: false,
-      state: { engine: engines.memory(), stateDir: '/tmp/unused' },
-      forwardingCacheMaxEntries: 100,
-    })
-    await task.start()
+    const { task, sent } = await startTask(windowedCounts(100), 100)
     await task.process([record('a', 1), record('a', 2)])
     assert.equal(sent.filter((r) => r.topic === 'updates').length, 0)
     await task.close()
