@@ -148,10 +148,10 @@ export class SuppressProcessor<K, V> implements Processor<Windowed<K>, V | null,
    * windows that close by `upTo`, the highest stream time the batch reaches, so that `emitClosed`
    * reads them synchronously; those it evicted come from RocksDB in this one batched read. The batch's
    * prefetch then loads the stores after suppress keyed by the source key for those windows' keys
-   * (what it resolves to), so that a window that
-   * closes at some record of the batch is forwarded at once, not after an engine read of its own
-   * (with keys spread over event time, nearly every record closes one). A window buffered during the
-   * batch needs nothing more: its key and time are a batch record's, which the batch loaded.
+   * (what it resolves to), so that a window that closes at some record of the batch is forwarded at
+   * once, not after an engine read of its own (with keys spread over event time, nearly every record
+   * closes one). A window buffered during the batch needs nothing more: its key and time are those of
+   * a batch record, or of a held-back row coming due, which the task loads with the batch too.
    */
   private loadClosing(upTo: number): Promise<SourceKeyRead[]> | undefined {
     const keys: Windowed<K>[] = []
