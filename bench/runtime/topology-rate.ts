@@ -6,9 +6,8 @@
  *
  * After the clock stops the instance keeps running until it has consumed every record it produced to
  * its repartition topics (drained.ts), so that work still queued behind the input is written before
- * close and the bench's comparison of final values sees a finished run. (It used
- * to wait for the output to be still for 3 s, as the Java peers do, which a stalled downstream
- * sub-topology outlasts.)
+ * close and the bench's comparison of final values sees a finished run. (It used to wait for the
+ * output to be still for 3 s, as the Java peers do, which a stalled downstream sub-topology outlasts.)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
