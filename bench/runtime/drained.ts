@@ -9,24 +9,13 @@
  * never commits past the markers at a partition's end.
  */
 import type { Registry } from 'prom-client'
-
-/** Records by topic label of one of the runtime's counters. */
-async function byTopic(registry: Registry, name: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>()
-  const metric = registry.getSingleMetric(name)
-  if (!metric) return out
-  for (const v of (await metric.get()).values) {
-    const topic = String(v.labels.topic)
-    out.set(topic, (out.get(topic) ?? 0) + v.value)
-  }
-  return out
-}
+import { recordsByTopic } from './runtime-counters.js'
 
 /** Topics of `internal` the instance has produced more records to than it has consumed from them. */
 async function behind(registry: Registry, internal: readonly string[]): Promise<string[]> {
   const [produced, consumed] = await Promise.all([
-    byTopic(registry, 'sentinel_streams_records_produced_total'),
-    byTopic(registry, 'sentinel_streams_records_consumed_total'),
+    recordsByTopic(registry, 'sentinel_streams_records_produced_total'),
+    recordsByTopic(registry, 'sentinel_streams_records_consumed_total'),
   ])
   return internal.filter((topic) => (consumed.get(topic) ?? 0) < (produced.get(topic) ?? 0))
 }

@@ -18,6 +18,7 @@ import { SentinelStreams } from '../../runtime/kafka/sentinel-streams.js'
 import type { ProcessingGuarantee } from '../../runtime/config.js'
 import type { Topology } from '../../topology/index.js'
 import { untilDrained } from './drained.js'
+import { consumedFrom } from './runtime-counters.js'
 import { windowedAggregateTopology } from './windowed-aggregate.js'
 
 export interface TopologyRun {
@@ -29,13 +30,6 @@ export interface TopologyRun {
   /** Default: workload (a), the windowed aggregate. */
   topology?: (input: string, output: string) => Topology
   cacheMaxBytes?: number
-}
-
-/** Records consumed from the input topic only: repartition topics are counted under their own names. */
-async function consumedSoFar(registry: Registry, topic: string): Promise<number> {
-  const metric = registry.getSingleMetric('sentinel_streams_records_consumed_total')
-  if (!metric) return 0
-  return (await metric.get()).values.reduce((sum, v) => (v.labels.topic === topic ? sum + v.value : sum), 0)
 }
 
 export async function topologyRate(run: TopologyRun): Promise<number> {
@@ -59,7 +53,7 @@ export async function topologyRate(run: TopologyRun): Promise<number> {
     const began = performance.now()
     let rate = 0
     while (rate === 0) {
-      const consumed = await consumedSoFar(registry, run.input)
+      const consumed = await consumedFrom(registry, run.input)
       if (consumed >= run.events) rate = run.events / ((performance.now() - began) / 1000)
       else await new Promise((r) => setTimeout(r, 20))
     }

@@ -48,6 +48,7 @@ import { readLocalBroker, resolveBrokers } from '../../runtime/local-broker.js'
 import { startBroker, stopBroker } from '../../scripts/kafka-broker.js'
 import { isAlive } from '../../scripts/launcher/process.js'
 import { ownRssBytes } from '../soak/process-rss.js'
+import { consumedFrom } from '../runtime/runtime-counters.js'
 import type { SweepClientCommand, SweepClientData, SweepClientMessage } from './sweep-client.js'
 import {
   fallingBehind,
@@ -188,13 +189,6 @@ class SweepClient {
   close(): Promise<number> {
     return this.worker.terminate()
   }
-}
-
-/** Events the topology has consumed from `topic` (the runtime's counter, the same on both runtimes). */
-async function consumedFrom(metrics: Registry, topic: string): Promise<number> {
-  const metric = metrics.getSingleMetric('sentinel_streams_records_consumed_total')
-  if (!metric) return 0
-  return (await metric.get()).values.filter((v) => v.labels.topic === topic).reduce((sum, v) => sum + v.value, 0)
 }
 
 const rssMiB = (): number => ownRssBytes(process.pid) / MiB
