@@ -57,10 +57,13 @@ export async function topologyRate(run: TopologyRun): Promise<number> {
       if (consumed >= run.events) rate = run.events / ((performance.now() - began) / 1000)
       else await new Promise((r) => setTimeout(r, 20))
     }
+    // A run that does not drain is reported, not fatal: its output is still compared, and a partial
+    // one shows as differing keys. (Seen once, at-least-once on workload (b), 50K events: not diagnosed.)
     await untilDrained(
       registry,
       streams.plan.internalTopics.filter((t) => t.role === 'repartition').map((t) => t.name),
-    )
+      60_000,
+    ).catch((err: unknown) => console.error(`warning: ${(err as Error).message}; closing anyway`))
     return rate
   } finally {
     await streams.close()
