@@ -44,10 +44,9 @@ import { type AppBackend, kafkaBackend, standaloneBackend } from '../../apps/sen
 import { writeDemoReceivers } from '../../apps/sentinel/demo/demo-receivers.js'
 import { startWebhookReceiver } from '../../apps/sentinel/demo/webhook-receiver.js'
 import { buildSentinelAppTopology, loadSentinelApp, startSentinelServices } from '../../apps/sentinel/sentinel-app.js'
-import { readLocalBroker, resolveBrokers } from '../../runtime/local-broker.js'
-import { startBroker, stopBroker } from '../../scripts/kafka-broker.js'
-import { isAlive } from '../../scripts/launcher/process.js'
+import { stopBroker } from '../../scripts/kafka-broker.js'
 import { ownRssBytes } from '../soak/process-rss.js'
+import { benchBrokers } from './bench-brokers.js'
 import { consumedFrom } from '../runtime/runtime-counters.js'
 import type { SweepClientCommand, SweepClientData, SweepClientMessage } from './sweep-client.js'
 import {
@@ -338,13 +337,6 @@ async function runLoad(mode: Mode, offered: number, brokers: string | undefined,
   }
 }
 
-/** KAFKA_BROKERS, the local broker when one runs, or one started here (`own`: stop it at the end). */
-async function kafkaBrokers(): Promise<{ brokers: string; own: boolean }> {
-  const preexisting = readLocalBroker()
-  const own = !process.env.KAFKA_BROKERS && !(preexisting && isAlive(preexisting.pid))
-  return { brokers: own ? await startBroker() : resolveBrokers()!.join(','), own }
-}
-
 export async function loadSweep(argv: readonly string[]): Promise<void> {
   const options = sweepOptions(argv)
   const loadBefore = loadavg()[0]!
@@ -356,7 +348,7 @@ export async function loadSweep(argv: readonly string[]): Promise<void> {
   const results: LoadResult[] = []
   try {
     for (const mode of options.modes) {
-      const kafka = mode === 'kafka' ? await kafkaBrokers() : undefined
+      const kafka = mode === 'kafka' ? await benchBrokers() : undefined
       try {
         for (const offered of options.loads) {
           log(`${mode}: offering ${offered} events/s for up to ${options.seconds} s`)

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import kafkajs, { type Admin } from 'kafkajs'
 import type pino from 'pino'
 import type { Registry } from 'prom-client'
+import type { ProcessingGuarantee } from '../../../runtime/config.js'
 import { createTopicsWithLeaders } from '../../../runtime/internal-topics.js'
 import { SentinelStreams } from '../../../runtime/kafka/sentinel-streams.js'
 import { StandaloneStreams } from '../../../runtime/standalone/index.js'
@@ -77,8 +78,11 @@ export function standaloneBackend(applicationId: string): AppBackend {
   }
 }
 
-/** SentinelStreams on `brokers` (comma-separated), with topics of its own for this run; `admin` replaces the Kafka admin client (tests). */
-export function kafkaBackend(brokers: string, options: { admin?: Admin } = {}): AppBackend {
+/**
+ * SentinelStreams on `brokers` (comma-separated), with topics of its own for this run; `admin`
+ * replaces the Kafka admin client (tests). At-least-once unless `processingGuarantee` says otherwise.
+ */
+export function kafkaBackend(brokers: string, options: { admin?: Admin; processingGuarantee?: ProcessingGuarantee } = {}): AppBackend {
   const run = randomBytes(3).toString('hex')
   const applicationId = `sentinel-demo-${run}`
   const topics = Object.fromEntries(Object.entries(DEFAULT_TOPICS).map(([k, t]) => [k, `${t}-${run}`])) as unknown as SentinelTopics
@@ -113,7 +117,8 @@ export function kafkaBackend(brokers: string, options: { admin?: Admin } = {}): 
         Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })),
         TOPICS_READY_TIMEOUT_MS,
       )
-      runtime = new SentinelStreams(topology, { applicationId, brokers, stateDir, commitIntervalMs: 200 }, { logger, metrics })
+      const guarantee = options.processingGuarantee === undefined ? {} : { processingGuarantee: options.processingGuarantee }
+      runtime = new SentinelStreams(topology, { applicationId, brokers, stateDir, commitIntervalMs: 200, ...guarantee }, { logger, metrics })
       return runtime
     },
     async idle(timeoutMs) {
