@@ -11,10 +11,8 @@
  * `sentinel-streams/sentinel` (the LLM-Sentinel app). Their reports are in api/; a change to what
  * they export shows there (`npm run api:update`).
  */
-// First: kafkajs must load with the corrected read_committed filter, producer send and record encoder (see the modules).
-import './state/changelog/read-committed-filter.js'
-import './runtime/kafka/kafkajs-send-messages.js'
-import './runtime/kafka/kafkajs-record-encoder.js'
+// First: kafkajs must load with this project's replacements of some of its modules (see the module).
+import './runtime/kafka/kafkajs-replacements.js'
 export * from './topology/index.js'
 export * from './schemas/index.js'
 export { anomalyId } from './schemas/anomaly/anomaly-id.js'

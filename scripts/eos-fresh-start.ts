@@ -9,6 +9,8 @@
  *
  * Starts and stops its own broker per round, in SENTINEL_RUN_DIR (so never reuse a shared one).
  */
+// First, as the runtime's entry points: kafkajs must load with the project's replacements.
+import '../runtime/kafka/kafkajs-replacements.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -4,10 +4,8 @@
  * configured, otherwise standalone (one process, embedded log, RocksDB state).
  * `sentinel-streams describe topology.ts` — prints the topology's description.
  */
-// First: kafkajs must load with the corrected read_committed filter, producer send and record encoder (see the modules).
-import '../../state/changelog/read-committed-filter.js'
-import '../../runtime/kafka/kafkajs-send-messages.js'
-import '../../runtime/kafka/kafkajs-record-encoder.js'
+// First: kafkajs must load with this project's replacements of some of its modules (see the module).
+import '../../runtime/kafka/kafkajs-replacements.js'
 import cluster from 'node:cluster'
 import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'

@@ -8,6 +8,8 @@
  * application id over the same input) and "PEAK_RSS_KB <kb>" from /proc/self/status, as the Java
  * peers do.
  */
+// First, as the runtime's entry points: kafkajs must load with the project's replacements.
+import '../../runtime/kafka/kafkajs-replacements.js'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import kafkajs from 'kafkajs'

@@ -12,6 +12,8 @@
  * the second thread joins). Thread counts alternate within each round, the order rotated per round;
  * each figure is the median over rounds.
  */
+// First, as the runtime's entry points: kafkajs must load with the project's replacements.
+import '../../runtime/kafka/kafkajs-replacements.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'

@@ -9,6 +9,8 @@
  * runtime's defaults (so the forwarding cache sends the latest value per window and commit).
  * Each figure is the median of `--runs` runs; results go to bench/runtime/RESULTS.md.
  */
+// First, as the runtime's entry points: kafkajs must load with the project's replacements.
+import '../../runtime/kafka/kafkajs-replacements.js'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'

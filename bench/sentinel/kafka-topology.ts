@@ -4,10 +4,12 @@
  * edge is not in it (bench/sentinel/run.ts --sweep measures the app with its edge, at fixed loads).
  *
  *   npx tsx bench/sentinel/kafka-topology.ts [--hours 8] [--runs 3] [--guarantee at-least-once]
+ *     [--commit-interval 200|default]
  *
  * Kafka: KAFKA_BROKERS, the local broker if one runs, or one started here. Each run has fresh topics
  * of one partition (the generator's event-time order holds through the repartitions: app-backend.ts)
- * and a fresh state directory. The clock runs from the instance reaching `running` to the moment it
+ * and a fresh state directory. The commit interval is the demo's 200 ms unless `--commit-interval`
+ * says otherwise (`default`: the runtime's own, as `sentinel-streams run` has it). The clock runs from the instance reaching `running` to the moment it
  * has consumed the whole input and, from every topic it writes and reads back (repartitions, the
  * anomalies the alerting reads), as many records as it wrote: everything in flight is processed.
  *
@@ -16,6 +18,8 @@
  * repartition record's bytes, and a digest of the anomalies written (sorted, so two builds that
  * write the same anomalies print the same digest).
  */
+// First, as the runtime's entry points: kafkajs must load with the project's replacements.
+import '../../runtime/kafka/kafkajs-replacements.js'
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -37,25 +41,31 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     seed: { type: 'string', default: '42' },
     guarantee: { type: 'string', default: 'at-least-once' },
+    'commit-interval': { type: 'string', default: '200' },
   },
 })
 const hours = Number(values.hours)
 const runs = Number(values.runs)
 const guarantee = values.guarantee as ProcessingGuarantee
 if (guarantee !== 'at-least-once' && guarantee !== 'exactly-once') throw new Error(`--guarantee: at-least-once or exactly-once, got ${values.guarantee}`)
+const commitIntervalMs = values['commit-interval'] === 'default' ? 'default' : Number(values['commit-interval'])
+if (commitIntervalMs !== 'default' && !(commitIntervalMs > 0))
+  throw new Error(`--commit-interval: milliseconds > 0 or 'default', got ${values['commit-interval']}`)
 
 const events = [...new TelemetryGenerator({ hours, seed: Number(values.seed) }).events()]
 const records = events.map((e) => ({ key: e.application_id, value: JSON.stringify(e), timestamp: String(Date.parse(e.timestamp)) }))
 const logger = pino({ level: process.env.SENTINEL_LOG_LEVEL ?? 'warn' }, pino.destination(2))
 
-/** Topics the instance has written more records to than it has read back; `input` until all of it is read. */
-async function inFlight(registry: Registry, input: string, readBack: readonly string[]): Promise<number> {
+/** Records not yet read back, by topic: the input until all of it is read, then what the instance wrote and has not read. */
+async function inFlight(registry: Registry, input: string, readBack: readonly string[]): Promise<Map<string, number>> {
   const [produced, consumed] = await Promise.all([
     recordsByTopic(registry, 'sentinel_streams_records_produced_total'),
     recordsByTopic(registry, 'sentinel_streams_records_consumed_total'),
   ])
-  let behind = Math.max(0, records.length - (consumed.get(input) ?? 0))
-  for (const topic of readBack) behind += Math.max(0, (produced.get(topic) ?? 0) - (consumed.get(topic) ?? 0))
+  const behind = new Map<string, number>()
+  const note = (topic: string, n: number): void => void (n > 0 && behind.set(topic, n))
+  note(input, records.length - (consumed.get(input) ?? 0))
+  for (const topic of readBack) note(topic, (produced.get(topic) ?? 0) - (consumed.get(topic) ?? 0))
   return behind
 }
 
@@ -97,10 +107,12 @@ async function readTopics(
 }
 
 const { brokers, own } = await benchBrokers()
-console.log(`${records.length} events (${hours} h of generated telemetry), ${guarantee}, brokers ${brokers}`)
+console.log(
+  `${records.length} events (${hours} h of generated telemetry), ${guarantee}, commit interval ${commitIntervalMs === 'default' ? 'the runtime default' : `${commitIntervalMs} ms`}, brokers ${brokers}`,
+)
 try {
   for (let run = 1; run <= runs; run++) {
-    const backend = kafkaBackend(brokers, { processingGuarantee: guarantee })
+    const backend = kafkaBackend(brokers, { processingGuarantee: guarantee, commitIntervalMs })
     const { applicationId, topics } = backend
     const registry = new Registry()
     try {
@@ -116,14 +128,22 @@ try {
       const began = performance.now()
       const cpu = process.cpuUsage()
       const deadline = Date.now() + 600_000
-      while ((await inFlight(registry, topics.telemetry, readBack)) > 0) {
-        if (Date.now() > deadline) throw new Error('the run did not finish within 600 s')
+      let reportAt = Date.now() + 30_000
+      for (let behind = await inFlight(registry, topics.telemetry, readBack); behind.size > 0; behind = await inFlight(registry, topics.telemetry, readBack)) {
+        const left = [...behind].map(([topic, n]) => `${topic} ${n}`).join(', ')
+        if (Date.now() > deadline) throw new Error(`the run did not finish within 600 s; records not read back: ${left}`)
+        if (Date.now() > reportAt) {
+          console.error(`${Math.round((performance.now() - began) / 1000)} s: records not read back yet: ${left}`)
+          reportAt += 30_000
+        }
         await new Promise((r) => setTimeout(r, 20))
       }
       const seconds = (performance.now() - began) / 1000
       const used = process.cpuUsage(cpu)
       const produced = await recordsByTopic(registry, 'sentinel_streams_records_produced_total')
+      const closing = performance.now()
       await runtime.close()
+      if (performance.now() - closing > 10_000) console.error(`closing the instance took ${Math.round((performance.now() - closing) / 1000)} s`)
       const perEvent = (pick: (topic: string) => boolean): string =>
         ([...produced].filter(([t]) => pick(t)).reduce((n, [, v]) => n + v, 0) / records.length).toFixed(2)
       const repartitions = readBack.filter((t) => t !== topics.anomalies)

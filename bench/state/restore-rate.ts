@@ -4,6 +4,8 @@
  * Keys are all distinct, so log compaction cannot shrink the changelog below the 1M records measured.
  * Run: npx tsx bench/state/restore-rate.ts [--records 1000000] [--runs 3] [--engines rocksdb,leveldb,memory]
  */
+// First, as the runtime's entry points: kafkajs must load with the project's replacements.
+import '../../runtime/kafka/kafkajs-replacements.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

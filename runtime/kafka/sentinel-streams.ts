@@ -14,10 +14,10 @@
  * the local stores (`keyValueStore`, `windowStore`), which instance holds a key (`queryMetadataForKey`,
  * by each instance's `applicationServer`), and `send` / `consume` of topics beside the topology.
  */
-// First: kafkajs must load with the corrected read_committed filter, producer send and record encoder (see the modules).
+// First: kafkajs must load with this project's replacements of some of its modules (kafkajs-replacements.ts).
+import './kafkajs-replacements.js'
 import { readCommittedFilterInstalled } from '../../state/changelog/read-committed-filter.js'
 import { sendMessagesFixInstalled } from './kafkajs-send-messages.js'
-import './kafkajs-record-encoder.js'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import kafkajs, { type Admin, type ISocketFactory, type Kafka, type LogEntry, type Producer } from 'kafkajs'

@@ -11,6 +11,7 @@
  * then group (a window start), then key id, in nested maps: composing one string id per update
  * costs more than the rest of the cache.
  */
+import { MinHeap } from '../../topology/processors/min-heap.js'
 import type { StreamRecord } from '../../topology/processor.js'
 import type { SourceRecord } from './records.js'
 
@@ -41,8 +42,13 @@ export class ForwardingCache<Owner> {
   private order: Row<Owner>[] = []
   /** Rows by due time (a window's close time; never-due rows are not here): `takeDue` reads only the buckets due, not every row. */
   private byDue = new Map<number, Row<Owner>[]>()
+  /**
+   * Each bucket's due time, once: `takeDue` pops the due ones. (It used to walk every bucket
+   * whenever one was due; with sessions, nearly every row has a due time of its own, so that walk
+   * was as long as the cache, after most records.)
+   */
+  private dueTimes = new MinHeap<number>()
   private pendingCount = 0
-  private minDueAt = Infinity
   private seq = 0
 
   /** @param maxEntries pending rows, over all the task's table operators, before the oldest are forwarded. */
@@ -90,10 +96,12 @@ export class ForwardingCache<Owner> {
     if (dueAt !== Infinity) {
       const bucket = this.byDue.get(dueAt)
       if (bucket) bucket.push(row)
-      else this.byDue.set(dueAt, [row])
+      else {
+        this.byDue.set(dueAt, [row])
+        this.dueTimes.push(dueAt, dueAt)
+      }
     }
     this.pendingCount++
-    if (dueAt < this.minDueAt) this.minDueAt = dueAt
   }
 
   /** Every pending row, in the order they became pending; the cache is empty afterwards. */
@@ -101,9 +109,9 @@ export class ForwardingCache<Owner> {
     const out = this.order.filter((row) => !row.taken)
     this.order = []
     this.byDue = new Map()
+    this.dueTimes = new MinHeap()
     this.rows.clear()
     this.pendingCount = 0
-    this.minDueAt = Infinity
     return out
   }
 
@@ -113,31 +121,27 @@ export class ForwardingCache<Owner> {
    * and a later update of it comes from a record of the batch, which the batch loads anyway).
    */
   dueSourceKeys(streamTime: number): { key: unknown; timestamp: number }[] {
-    if (streamTime < this.minDueAt) return []
+    if (!this.hasDue(streamTime)) return []
     const out: { key: unknown; timestamp: number }[] = []
-    for (const [dueAt, rows] of this.byDue) {
-      if (dueAt > streamTime) continue
-      for (const row of rows) if (!row.taken) out.push({ key: row.sourceKey, timestamp: row.record.timestamp })
-    }
+    this.dueTimes.forEachUpTo(streamTime, (dueAt) => {
+      for (const row of this.byDue.get(dueAt)!) if (!row.taken) out.push({ key: row.sourceKey, timestamp: row.record.timestamp })
+    })
     return out
   }
 
   /** Whether some row is due at this stream time (cheap: checked whenever stream time advances). */
   hasDue(streamTime: number): boolean {
-    return streamTime >= this.minDueAt
+    return streamTime >= (this.dueTimes.peekPriority() ?? Infinity)
   }
 
   /** The rows due at this stream time, in the order they became pending. */
   takeDue(streamTime: number): PendingForward<Owner>[] {
-    if (streamTime < this.minDueAt) return []
+    if (!this.hasDue(streamTime)) return []
     const out: Row<Owner>[] = []
     let buckets = 0
-    let minDueAt = Infinity
-    for (const [dueAt, rows] of this.byDue) {
-      if (dueAt > streamTime) {
-        if (dueAt < minDueAt) minDueAt = dueAt
-        continue
-      }
+    while ((this.dueTimes.peekPriority() ?? Infinity) <= streamTime) {
+      const dueAt = this.dueTimes.pop()!
+      const rows = this.byDue.get(dueAt)!
       this.byDue.delete(dueAt)
       buckets++
       for (const row of rows) {
@@ -148,7 +152,6 @@ export class ForwardingCache<Owner> {
     }
     // Each bucket is in pending order; rows of several buckets interleave.
     if (buckets > 1) out.sort((a, b) => a.seq - b.seq)
-    this.minDueAt = minDueAt
     this.compact()
     return out
   }
@@ -165,7 +168,7 @@ export class ForwardingCache<Owner> {
     }
     // Their due buckets still list them, as taken.
     this.order = this.order.slice(i)
-    // minDueAt may now be lower than any remaining row's: harmless, takeDue recomputes it.
+    // Their buckets' due times stay in the heap: takeDue pops them and finds nothing left to take.
     return out
   }
 

@@ -8,6 +8,8 @@
  *   SENTINEL_RUN_DIR=/tmp/run-<you> npm run kafka:start -- --brokers 3
  *   SENTINEL_RUN_DIR=/tmp/run-<you> npx tsx test/chaos/fresh-topic-start.ts
  */
+// First, as the runtime's entry points: kafkajs must load with the project's replacements.
+import '../../runtime/kafka/kafkajs-replacements.js'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

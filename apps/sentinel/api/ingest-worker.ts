@@ -4,8 +4,7 @@
  * API's address, and closes when the main thread says so (in-flight requests finish first).
  */
 // First, before kafkajs loads (the thread has its own module cache): the own producer's retries must not duplicate.
-import '../../../runtime/kafka/kafkajs-send-messages.js'
-import '../../../runtime/kafka/kafkajs-record-encoder.js'
+import '../../../runtime/kafka/kafkajs-replacements.js'
 import { type MessagePort, workerData } from 'node:worker_threads'
 import pino from 'pino'
 import { buildIngestEdge, type IngestEdgeOptions } from './ingest-edge.js'

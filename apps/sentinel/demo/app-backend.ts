@@ -78,11 +78,19 @@ export function standaloneBackend(applicationId: string): AppBackend {
   }
 }
 
+/** How often the demo commits: a fifth of the runtime's default, so its anomalies and alerts show soon. */
+const DEMO_COMMIT_INTERVAL_MS = 200
+
 /**
  * SentinelStreams on `brokers` (comma-separated), with topics of its own for this run; `admin`
- * replaces the Kafka admin client (tests). At-least-once unless `processingGuarantee` says otherwise.
+ * replaces the Kafka admin client (tests). At-least-once and the demo's commit interval unless
+ * `processingGuarantee` and `commitIntervalMs` say otherwise (`commitIntervalMs: 'default'` leaves it
+ * to the runtime, as `sentinel-streams run` does).
  */
-export function kafkaBackend(brokers: string, options: { admin?: Admin; processingGuarantee?: ProcessingGuarantee } = {}): AppBackend {
+export function kafkaBackend(
+  brokers: string,
+  options: { admin?: Admin; processingGuarantee?: ProcessingGuarantee; commitIntervalMs?: number | 'default' } = {},
+): AppBackend {
   const run = randomBytes(3).toString('hex')
   const applicationId = `sentinel-demo-${run}`
   const topics = Object.fromEntries(Object.entries(DEFAULT_TOPICS).map(([k, t]) => [k, `${t}-${run}`])) as unknown as SentinelTopics
@@ -118,7 +126,9 @@ export function kafkaBackend(brokers: string, options: { admin?: Admin; processi
         TOPICS_READY_TIMEOUT_MS,
       )
       const guarantee = options.processingGuarantee === undefined ? {} : { processingGuarantee: options.processingGuarantee }
-      runtime = new SentinelStreams(topology, { applicationId, brokers, stateDir, commitIntervalMs: 200, ...guarantee }, { logger, metrics })
+      const commit = options.commitIntervalMs ?? DEMO_COMMIT_INTERVAL_MS
+      const interval = commit === 'default' ? {} : { commitIntervalMs: commit }
+      runtime = new SentinelStreams(topology, { applicationId, brokers, stateDir, ...interval, ...guarantee }, { logger, metrics })
       return runtime
     },
     async idle(timeoutMs) {

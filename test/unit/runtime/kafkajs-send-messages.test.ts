@@ -1,5 +1,5 @@
 // First, as in the runtime's entry points: the corrected send must be in place before kafkajs loads.
-import { createSendMessages, kafkajsSendInternals, sendMessagesFixInstalled } from '../../../runtime/kafka/kafkajs-send-messages.js'
+import { createSendMessages, groupMessagesPerPartition, kafkajsSendInternals, sendMessagesFixInstalled } from '../../../runtime/kafka/kafkajs-send-messages.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -117,4 +117,21 @@ test("kafkajs' own send retries while the slow request is in flight: the same re
 test('the corrected send is what kafkajs producers of this process use', () => {
   assert.ok(new Kafka({ brokers: ['localhost:1'] }).producer())
   assert.equal(sendMessagesFixInstalled(), true)
+})
+
+test('messages grouped by partition as kafkajs groups them: every message once, in order, the partitioner asked once each', () => {
+  const kafkajsGrouping = require('kafkajs/src/producer/groupMessagesPerPartition') as typeof groupMessagesPerPartition
+  const partitionMetadata = [{ partitionId: 0 }, { partitionId: 1 }, { partitionId: 2 }]
+  const messages = Array.from({ length: 2_000 }, (_, i) => ({ key: `k${(i * 7) % 13}`, value: String(i) }))
+  const asked: unknown[] = []
+  const partitioner = ({ message }: { message: unknown }): number => {
+    asked.push(message)
+    return Number((message as { key: string }).key.slice(1)) % 3
+  }
+  const ours = groupMessagesPerPartition({ topic: 't', partitionMetadata, messages, partitioner })
+  assert.deepEqual(asked, messages)
+  assert.deepEqual(ours, kafkajsGrouping({ topic: 't', partitionMetadata, messages, partitioner }))
+  assert.deepEqual(Object.keys(ours).sort(), ['0', '1', '2'])
+  assert.equal(Object.values(ours).flat().length, messages.length)
+  assert.deepEqual(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner }), {})
 })
