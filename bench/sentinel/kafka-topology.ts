@@ -81,8 +81,11 @@ async function readTopics(
   const consumer = kafka.consumer({ groupId: `kafka-topology-reader-${Date.now()}` })
   await consumer.connect()
   await consumer.subscribe({ topics: [...topics], fromBeginning: true })
-  // Until nothing more arrives for 2 s: offsets alone do not tell, as exactly-once leaves commit markers.
-  let lastBatchAt = Date.now()
+  // Until nothing more arrives for 2 s after joining the group: offsets alone do not tell, as
+  // exactly-once leaves commit markers.
+  let lastBatchAt = Infinity
+  consumer.on(consumer.events.GROUP_JOIN, () => (lastBatchAt = Date.now()))
+  const readDeadline = Date.now() + 120_000
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const b = bytes.get(batch.topic) ?? { n: 0, sum: 0 }
@@ -95,7 +98,10 @@ async function readTopics(
       lastBatchAt = Date.now()
     },
   })
-  while (Date.now() - lastBatchAt < 2_000) await new Promise((r) => setTimeout(r, 200))
+  while (!(Date.now() - lastBatchAt >= 2_000)) {
+    if (Date.now() > readDeadline) throw new Error(`reading ${topics.join(', ')} back: not done within 120 s`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
   await consumer.disconnect()
   const hash = createHash('sha256')
   for (const pair of pairs.sort()) hash.update(pair)

@@ -12,8 +12,8 @@
  * neither bytes nor text, a timestamp delta of 2^52 ms or more) goes to kafkajs' encoder.
  *
  * kafkajs' produce request takes its record encoder (and its batch encoder the checksum) when first
- * required, so these go into Node's module cache under kafkajs' file names before then, as read-committed-filter.ts does for the
- * read_committed filter; the runtime's Kafka entry points import this module first.
+ * required, so these go into Node's module cache under kafkajs' file names before then, as
+ * read-committed-filter.ts does for the read_committed filter (all of them: kafkajs-replacements.ts).
  */
 import { createRequire } from 'node:module'
 
