@@ -148,7 +148,11 @@ try {
       const used = process.cpuUsage(cpu)
       const produced = await recordsByTopic(registry, 'sentinel_streams_records_produced_total')
       const closing = performance.now()
-      await runtime.close()
+      const stillClosing = setInterval(
+        () => console.error(`close() not done after ${Math.round((performance.now() - closing) / 1000)} s (state ${runtime.state})`),
+        30_000,
+      )
+      await runtime.close().finally(() => clearInterval(stillClosing))
       if (performance.now() - closing > 10_000) console.error(`closing the instance took ${Math.round((performance.now() - closing) / 1000)} s`)
       const perEvent = (pick: (topic: string) => boolean): string =>
         ([...produced].filter(([t]) => pick(t)).reduce((n, [, v]) => n + v, 0) / records.length).toFixed(2)

@@ -6,8 +6,10 @@
  * whether it got installed:
  * - the read_committed filter (state/changelog/read-committed-filter.ts);
  * - the producer's send (kafkajs-send-messages.ts);
- * - the record encoder and the record batch checksum (kafkajs-record-encoder.ts).
+ * - the record encoder and the record batch checksum (kafkajs-record-encoder.ts);
+ * - the record decoder (kafkajs-record-decoder.ts).
  */
 import '../../state/changelog/read-committed-filter.js'
 import './kafkajs-send-messages.js'
 import './kafkajs-record-encoder.js'
+import './kafkajs-record-decoder.js'
