@@ -8,8 +8,8 @@
  * per header. A heap profile of the Sentinel app on Kafka had kafkajs' record decoding at 28% of the
  * bytes allocated. This decoder parses the batch's bases once per batch (a WeakMap on kafkajs' batch
  * context) and gives the same record object: the same strings, the same key and value slices, the
- * same headers (a unit test compares them with kafkajs' own). A batch whose bases are not safe
- * integers, or a timestamp delta of 2^48 ms or more, is left to kafkajs' decoder.
+ * same headers (a unit test compares them with kafkajs' own). A record whose offset or timestamp
+ * is not a safe integer, or whose timestamp delta is 2^48 ms or more, is left to kafkajs' decoder.
  *
  * kafkajs' batch decoder takes the record decoder when it is first required (on the first fetch),
  * so this one goes into Node's module cache under kafkajs' file name before then; see
@@ -83,12 +83,14 @@ export function decodeRecord(decoder: KafkajsDecoder, context: RecordBatchContex
   const start = decoder.offset
   const attributes = decoder.readInt8()
   const timestampDelta = readSmallVarLong(decoder)
-  if (timestampDelta === undefined) {
+  const offsetDelta = timestampDelta === undefined ? 0 : decoder.readVarInt()
+  // Past 2^53 a sum would be rounded where kafkajs' Long is exact.
+  if (timestampDelta === undefined || !Number.isSafeInteger(base.timestamp + timestampDelta) || !Number.isSafeInteger(base.offset + offsetDelta)) {
     decoder.offset = start
     return undefined
   }
   const timestamp = context.timestampType === LOG_APPEND_TIME && context.maxTimestamp ? context.maxTimestamp : String(base.timestamp + timestampDelta)
-  const offset = String(base.offset + decoder.readVarInt())
+  const offset = String(base.offset + offsetDelta)
   const key = decoder.readVarIntBytes()
   const value = decoder.readVarIntBytes()
   const headers: Headers = {}

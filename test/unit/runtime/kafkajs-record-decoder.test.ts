@@ -39,7 +39,7 @@ const contexts: RecordBatchContext[] = [
   { firstOffset: '0', firstTimestamp: '1765000000000', magicByte: 2, timestampType: 0, maxTimestamp: '1765000009999' },
   { firstOffset: '123456789012', firstTimestamp: '0', magicByte: 2, isControlBatch: true },
   { firstOffset: '7', firstTimestamp: '-1', magicByte: 2, timestampType: 1, maxTimestamp: '1765000001234' },
-  { firstOffset: '9007199254740000', firstTimestamp: '1765000000000' },
+  { firstOffset: '9007199250000000', firstTimestamp: '1765000000000' },
 ]
 const records: object[] = [
   { key: 'k', value: 'v', offsetDelta: 0, timestampDelta: 0 },
@@ -72,6 +72,11 @@ test('what it does not expect is left to kafkajs, with nothing read', () => {
     [
       { key: 'k', value: 'v' },
       { firstOffset: '9007199254740993', firstTimestamp: '0' },
+    ],
+    // A safe base whose sum with the record's delta is not.
+    [
+      { key: 'k', value: 'v', offsetDelta: 1_001 },
+      { firstOffset: '9007199254740000', firstTimestamp: '0' },
     ],
   ]
   for (const [record, context] of cases) {
